@@ -1,0 +1,4 @@
+//! Reusable pieces, each named for what the user sees.
+
+pub mod layout;
+pub mod server_status;

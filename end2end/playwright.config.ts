@@ -1,0 +1,57 @@
+// Playwright drives Debian's Chromium (never a downloaded browser) against the real
+// server binary, started on a free loopback port with a fresh data directory.
+import { defineConfig } from '@playwright/test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+// The config is evaluated in the runner and again in every worker; environment
+// variables set here in the runner are inherited by the workers, so every process
+// agrees on one port and one data directory.
+process.env.MEDVAULT_E2E_PORT ??= String(20000 + Math.floor(Math.random() * 20000));
+process.env.MEDVAULT_E2E_DATA ??= mkdtempSync(join(tmpdir(), 'medvault-e2e-'));
+
+const port = process.env.MEDVAULT_E2E_PORT;
+const root = resolve(__dirname, '..');
+const serverBin = process.env.MEDVAULT_SERVER_BIN ?? join(root, 'target', 'debug', 'medvault-server');
+const site = process.env.MEDVAULT_SITE ?? join(root, 'dist');
+const baseURL = `http://127.0.0.1:${port}`;
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--headless=new',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  webServer: {
+    command: `"${serverBin}" serve --addr 127.0.0.1:${port} --data "${process.env.MEDVAULT_E2E_DATA}" --site "${site}" --max-body-bytes 65536`,
+    url: `${baseURL}/api/health`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 10_000 },
+    env: { MEDVAULT_LOG: process.env.MEDVAULT_LOG ?? 'warn' },
+  },
+});

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Command 2 of the README: install what is missing, then run every check: format,
+# lints (native and wasm32), Rust tests, browser tests of WASM code in headless
+# Chromium, the release build, and the Playwright suite. Every step runs even if an
+# earlier one failed; the summary at the end says which failed, and the exit code
+# is non-zero if any did.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+if ! scripts/setup.sh --test; then
+  echo "setup failed: the tools above could not be installed" >&2
+  exit 1
+fi
+export PATH="$HOME/.cargo/bin:$PWD/tools/node_modules/.bin:$PATH"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-always}"
+# wasm-bindgen-test runs the wasm32 test binaries in Debian's headless Chromium.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+export CHROMEDRIVER=/usr/bin/chromedriver
+export WASM_BINDGEN_TEST_TIMEOUT=120
+
+passed=()
+failed=()
+step() {
+  local name=$1
+  shift
+  printf '\n\033[1;34m==> %s\033[0m\n' "$name"
+  local started=$SECONDS
+  if "$@"; then
+    passed+=("$name ($((SECONDS - started))s)")
+  else
+    failed+=("$name ($((SECONDS - started))s)")
+  fi
+}
+
+step "cargo fmt --check" cargo fmt --all -- --check
+step "clippy (native: shared, server)" cargo clippy --all-targets --locked -- -D warnings
+step "clippy (wasm32: app, shared)" \
+  cargo clippy -p app -p shared --all-targets --target wasm32-unknown-unknown --locked -- -D warnings
+step "Rust tests (native)" cargo test --locked
+step "browser tests of WASM code (wasm-bindgen-test in Chromium)" \
+  cargo test -p app --target wasm32-unknown-unknown --locked
+step "app release build (trunk)" trunk build --release
+step "server build for end-to-end tests" cargo build --locked -p server --bin medvault-server
+step "Playwright end-to-end (headless Chromium)" bash -c 'cd end2end && npx playwright test'
+step "WASM size report" scripts/wasm-size.sh
+
+printf '\n\033[1m==> summary\033[0m\n'
+for s in "${passed[@]}"; do printf '  \033[32mPASS\033[0m  %s\n' "$s"; done
+for s in "${failed[@]+"${failed[@]}"}"; do printf '  \033[31mFAIL\033[0m  %s\n' "$s"; done
+echo "checks: ${#passed[@]} passed, ${#failed[@]} failed"
+[ "${#failed[@]}" -eq 0 ]

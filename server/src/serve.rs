@@ -1,0 +1,133 @@
+//! Starting and stopping the server: bind, serve (plain or TLS), shut down
+//! gracefully on SIGINT/SIGTERM and flush the store before exiting.
+
+use std::{
+    net::{SocketAddr, TcpListener},
+    path::PathBuf,
+    sync::Arc,
+    time::Duration,
+};
+
+use crate::{
+    app::{router, AppState, Limits},
+    store::{SledStore, Store},
+    web::Site,
+};
+
+/// Everything `serve` needs, as given on the command line.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Address to listen on; port 0 picks a free one.
+    pub addr: SocketAddr,
+    /// Directory of the embedded store.
+    pub data_dir: PathBuf,
+    /// Directory of the built app (Trunk's `dist`).
+    pub site_dir: PathBuf,
+    /// PEM certificate chain and private key; both or neither.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Request limits.
+    pub limits: Limits,
+}
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The store could not be opened (locked by another process, unreadable).
+    #[error("cannot open the store in {path}: {reason}")]
+    Store {
+        /// The data directory.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The built app could not be loaded.
+    #[error(transparent)]
+    Site(#[from] crate::web::SiteError),
+    /// The certificate or key could not be loaded.
+    #[error("cannot load the TLS certificate or key: {0}")]
+    Tls(String),
+    /// Binding or serving failed.
+    #[error("network: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs the server until SIGINT or SIGTERM, then drains connections and flushes
+/// the store. Prints the URL once it is listening.
+pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
+    std::fs::create_dir_all(&config.data_dir)?;
+    let store: Arc<dyn Store> =
+        Arc::new(
+            SledStore::open(&config.data_dir).map_err(|e| ServeError::Store {
+                path: config.data_dir.clone(),
+                reason: e.to_string(),
+            })?,
+        );
+    let site = Site::load(&config.site_dir, config.tls.is_some())?;
+    let state = AppState::new(store.clone(), site);
+    let app = router(state, config.limits);
+
+    let listener = TcpListener::bind(config.addr)?;
+    listener.set_nonblocking(true)?;
+    let local = listener.local_addr()?;
+
+    let handle = axum_server::Handle::new();
+    tokio::spawn(shutdown_on_signal(handle.clone()));
+
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    tracing::info!(data = %config.data_dir.display(), "store open");
+    println!("medvault is running at {scheme}://{local}/  (Ctrl+C to stop)");
+
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    match &config.tls {
+        Some((cert, key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                .await
+                .map_err(|e| ServeError::Tls(e.to_string()))?;
+            axum_server::from_tcp_rustls(listener, tls)
+                .handle(handle)
+                .serve(service)
+                .await?;
+        }
+        None => {
+            axum_server::from_tcp(listener)
+                .handle(handle)
+                .serve(service)
+                .await?;
+        }
+    }
+
+    let flushed = store.flush().await;
+    match flushed {
+        Ok(()) => tracing::info!("store flushed; stopped"),
+        Err(e) => tracing::error!(error = %e, "store flush at shutdown failed"),
+    }
+    Ok(())
+}
+
+async fn shutdown_on_signal(handle: axum_server::Handle) {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing open requests");
+    handle.graceful_shutdown(Some(Duration::from_secs(10)));
+}

@@ -1,0 +1,255 @@
+//! The built app (static files with SPA fallback), the Content-Security-Policy and
+//! the security headers every response carries.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    http::{header, HeaderName, HeaderValue, Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+use tower::ServiceExt as _;
+use tower_http::services::ServeDir;
+
+use crate::app::AppState;
+
+/// The built app as loaded at start: its directory and its `index.html`, with the
+/// CSP that allows exactly the inline scripts this `index.html` holds.
+pub struct Site {
+    dir: PathBuf,
+    index_html: bytes::Bytes,
+    csp: HeaderValue,
+    hsts: bool,
+}
+
+/// Why the built app could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SiteError {
+    /// `index.html` is missing: the app was not built, or the path is wrong.
+    #[error(
+        "cannot read {path}: {source}. Build the app first (scripts/run.sh does) or pass --site"
+    )]
+    MissingIndex {
+        /// Where we looked.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The CSP could not be put into a header (cannot happen with base64 hashes).
+    #[error("the Content-Security-Policy is not a valid header value")]
+    BadHeader,
+}
+
+impl Site {
+    /// Loads `index.html` from the built app's directory and derives the CSP from it.
+    pub fn load(dir: &Path, hsts: bool) -> Result<Site, SiteError> {
+        let path = dir.join("index.html");
+        let html = std::fs::read(&path).map_err(|source| SiteError::MissingIndex {
+            path: path.clone(),
+            source,
+        })?;
+        let csp = content_security_policy(&inline_script_hashes(&String::from_utf8_lossy(&html)));
+        Ok(Site {
+            dir: dir.to_path_buf(),
+            index_html: bytes::Bytes::from(html),
+            csp: HeaderValue::from_str(&csp).map_err(|_| SiteError::BadHeader)?,
+            hsts,
+        })
+    }
+
+    /// The Content-Security-Policy header value sent with every response.
+    pub fn csp(&self) -> &HeaderValue {
+        &self.csp
+    }
+}
+
+/// `'sha256-…'` sources for every inline `<script>` (one without `src`) in the page,
+/// in order. Trunk writes one small inline loader; hashing it at start keeps the
+/// policy free of `'unsafe-inline'` whatever Trunk's loader looks like.
+pub fn inline_script_hashes(html: &str) -> Vec<String> {
+    let mut hashes = Vec::new();
+    let lower = html.to_ascii_lowercase();
+    let mut at = 0;
+    while let Some(start) = lower[at..].find("<script").map(|i| i + at) {
+        let Some(open_end) = lower[start..].find('>').map(|i| i + start) else {
+            break;
+        };
+        let Some(close) = lower[open_end..].find("</script").map(|i| i + open_end) else {
+            break;
+        };
+        let attrs = &lower[start + "<script".len()..open_end];
+        let has_src = attrs
+            .split(|c: char| c.is_ascii_whitespace())
+            .any(|a| a.starts_with("src="));
+        if !has_src {
+            let body = &html[open_end + 1..close];
+            let digest = Sha256::digest(body.as_bytes());
+            hashes.push(format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            ));
+        }
+        at = close;
+    }
+    hashes
+}
+
+/// The policy: only our own origin, WASM compilation allowed, the given inline
+/// script hashes, no plugins, no framing, no `<base>`, and violations reported to us.
+pub fn content_security_policy(script_hashes: &[String]) -> String {
+    let mut script_src = String::from("'self' 'wasm-unsafe-eval'");
+    for h in script_hashes {
+        script_src.push(' ');
+        script_src.push_str(h);
+    }
+    format!(
+        "default-src 'self'; script-src {script_src}; style-src 'self'; img-src 'self' blob: data:; \
+         font-src 'self'; connect-src 'self'; media-src 'self' blob:; worker-src 'self' blob:; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; \
+         report-uri /api/csp-report"
+    )
+}
+
+const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), display-capture=(), \
+    geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), \
+    usb=(), xr-spatial-tracking=()";
+
+/// Adds the security headers to every response, whatever produced it.
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let is_api = req.uri().path().starts_with(shared::api::API_PREFIX);
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, state.site.csp.clone());
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        HeaderName::from_static("cross-origin-resource-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static(PERMISSIONS_POLICY),
+    );
+    if state.site.hsts {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
+    if is_api {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// Serves the built app: files that exist, `index.html` for app routes (paths
+/// without a file extension), and a plain 404 for missing files.
+pub async fn static_app(State(state): State<AppState>, req: Request) -> Response {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
+    let path = req.uri().path().to_owned();
+    if path == "/" || path == "/index.html" {
+        return index(&state.site);
+    }
+    let served = ServeDir::new(&state.site.dir)
+        .append_index_html_on_directories(false)
+        .oneshot(req)
+        .await;
+    match served {
+        Ok(res) if res.status() != StatusCode::NOT_FOUND => {
+            let mut res = res.map(Body::new);
+            // Trunk names assets by content hash, so they never change.
+            res.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=31536000, immutable"),
+            );
+            res
+        }
+        _ if looks_like_file(&path) => (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "Not found\n",
+        )
+            .into_response(),
+        // An app route: the app's router decides what to show (including its
+        // own "page not found").
+        _ => index(&state.site),
+    }
+}
+
+fn looks_like_file(path: &str) -> bool {
+    path.rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains('.'))
+}
+
+fn index(site: &Arc<Site>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            // Always revalidate, so a new build's asset names are picked up.
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        site.index_html.clone(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_only_inline_scripts() {
+        let html = r#"<html><head><script src="/a.js"></script>
+<script type="module">import init from '/app.js';init();</script>
+<SCRIPT>x()</SCRIPT></head></html>"#;
+        let hashes = inline_script_hashes(html);
+        assert_eq!(hashes.len(), 2);
+        let expect = base64::engine::general_purpose::STANDARD
+            .encode(Sha256::digest(b"import init from '/app.js';init();"));
+        assert_eq!(hashes[0], format!("'sha256-{expect}'"));
+    }
+
+    #[test]
+    fn policy_is_strict() {
+        let csp = content_security_policy(&["'sha256-abc'".into()]);
+        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-abc';"));
+        assert!(!csp.contains("unsafe-inline"));
+        for d in [
+            "default-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(d), "{d}");
+        }
+    }
+
+    #[test]
+    fn file_paths_are_told_from_app_routes() {
+        assert!(looks_like_file("/app-1234.wasm"));
+        assert!(looks_like_file("/static/x.css"));
+        assert!(!looks_like_file("/records/folder"));
+        assert!(!looks_like_file("/"));
+    }
+}
