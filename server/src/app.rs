@@ -70,6 +70,7 @@ pub fn router(state: AppState, limits: Limits) -> Router {
     let api = api
         .route("/api/csp-report", post(crate::backend::system::csp_report))
         .route("/api", any(api_not_found))
+        .route("/api/", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
         .layer(middleware::from_fn(move |req, next| {
             limit_body(limits.max_json_body, req, next)

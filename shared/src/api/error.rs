@@ -151,12 +151,20 @@ impl FromServerFnError for ApiError {
             }
             // On the client: the server could not be reached at all.
             ServerFnErrorErr::Request(_) => ApiError::from_code(ErrorCode::Unavailable),
-            // On the client: the answer was not what this build expects, which
-            // usually means an app and a server of different versions.
-            ServerFnErrorErr::Deserialization(_) => ApiError::new(
-                ErrorCode::Internal,
-                "The server's answer could not be read. Reload the page to get the current app.",
-            ),
+            // Decoding failed. On the server that was the request body (Leptos
+            // reports a POST body it cannot parse this way); on the client it was
+            // the answer, which usually means app and server are of different
+            // versions.
+            ServerFnErrorErr::Deserialization(_) => {
+                if cfg!(feature = "ssr") {
+                    ApiError::bad_request("The request body is not valid JSON for this call.")
+                } else {
+                    ApiError::new(
+                        ErrorCode::Internal,
+                        "The server's answer could not be read. Reload the page to get the current app.",
+                    )
+                }
+            }
             ServerFnErrorErr::Registration(_)
             | ServerFnErrorErr::ServerError(_)
             | ServerFnErrorErr::MiddlewareError(_)

@@ -1,0 +1,142 @@
+//! The real binary: it listens, answers, explains its flags, refuses to start
+//! without a built app, and on SIGTERM finishes cleanly with the store flushed.
+
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    net::TcpStream,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_medvault-server");
+
+fn site() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("index.html"),
+        "<!DOCTYPE html><html><head><script type=\"module\">1</script></head></html>",
+    )
+    .unwrap();
+    dir
+}
+
+/// Starts the server on a free port and returns it with its address.
+fn start(site: &std::path::Path, data: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .arg("--site")
+        .arg(site)
+        .env("MEDVAULT_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned();
+    (child, addr)
+}
+
+/// A minimal HTTP/1.1 GET over a raw socket: status line and body.
+fn http_get(addr: &str, path: &str) -> (String, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text.lines().next().unwrap_or_default().to_owned();
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
+    (status, body)
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("server did not stop within {within:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn serves_then_stops_cleanly_on_sigterm() {
+    let site = site();
+    let data = tempfile::tempdir().unwrap();
+    let (mut child, addr) = start(site.path(), data.path());
+
+    let (status, body) = http_get(&addr, "/api/health");
+    assert!(status.contains("200"), "{status}");
+    assert!(body.contains("\"store_open\":true"), "{body}");
+
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let exit = wait_exit(&mut child, Duration::from_secs(20));
+    assert!(exit.success(), "graceful shutdown exits 0, got {exit}");
+
+    // The store was closed and flushed: it opens again at once, and a second
+    // server can take the same directory.
+    let (mut again, addr) = start(site.path(), data.path());
+    let (status, _) = http_get(&addr, "/api/health");
+    assert!(status.contains("200"), "{status}");
+    again.kill().unwrap();
+    let _ = again.wait();
+}
+
+#[test]
+fn refuses_to_start_without_a_built_app() {
+    let data = tempfile::tempdir().unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(data.path())
+        .arg("--site")
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("index.html"), "{err}");
+    assert!(
+        err.contains("Build the app"),
+        "the error says what to do: {err}"
+    );
+}
+
+#[test]
+fn help_explains_every_flag() {
+    let out = Command::new(BIN)
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--addr",
+        "--data",
+        "--site",
+        "--tls-cert",
+        "--tls-key",
+        "--max-body-bytes",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from:\n{help}");
+    }
+}
