@@ -43,12 +43,15 @@ if ! wasm-opt --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then
 fi
 
 if $want_test; then
-  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
-    say "installing Chromium and ChromeDriver from Debian"
+  # Chromium drives the browser tests; openssl and curl make and check a TLS
+  # certificate in the server's tests.
+  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] \
+    || ! command -v openssl >/dev/null || ! command -v curl >/dev/null; then
+    say "installing Chromium, ChromeDriver, openssl and curl from Debian"
     sudo_cmd=""
     [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
     $sudo_cmd apt-get update
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y chromium chromium-driver
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y chromium chromium-driver openssl curl
   fi
   # npm writes node_modules/.package-lock.json last, so it is newer than the
   # lock file exactly when the install matches it.

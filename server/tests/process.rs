@@ -140,3 +140,65 @@ fn help_explains_every_flag() {
         assert!(help.contains(flag), "{flag} missing from:\n{help}");
     }
 }
+
+#[test]
+fn serves_https_with_hsts_when_given_a_certificate() {
+    // A throwaway self-signed certificate from the openssl CLI; curl is the client.
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl is needed to make a test certificate");
+    assert!(made.status.success());
+
+    let site = site();
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(data.path())
+        .arg("--site")
+        .arg(site.path())
+        .arg("--tls-cert")
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .env("MEDVAULT_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("https://"))
+        .unwrap_or_else(|| panic!("no https URL in {line:?}"))
+        .to_owned();
+
+    let out = Command::new("curl")
+        .args(["-sk", "-D", "-", &format!("{url}api/health")])
+        .output()
+        .expect("curl is needed as the TLS client");
+    child.kill().unwrap();
+    let _ = child.wait();
+    let text = String::from_utf8_lossy(&out.stdout).to_lowercase();
+    assert!(text.contains(" 200"), "{text}");
+    assert!(
+        text.contains("strict-transport-security: max-age="),
+        "{text}"
+    );
+    assert!(text.contains("\"store_open\":true"), "{text}");
+}
