@@ -2,8 +2,10 @@
 //! without a built app, and on SIGTERM finishes cleanly with the store flushed.
 
 use std::{
+    ffi::OsStr,
     io::{BufRead, BufReader, Read, Write},
     net::TcpStream,
+    path::Path,
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
@@ -20,13 +22,15 @@ fn site() -> tempfile::TempDir {
     dir
 }
 
-/// Starts the server on a free port and returns it with its address.
-fn start(site: &std::path::Path, data: &std::path::Path) -> (Child, String) {
+/// Starts the server on a free port with any extra flags, and returns it with
+/// the URL it printed (`http://…/` or `https://…/`).
+fn start_with(site: &Path, data: &Path, extra: &[&OsStr]) -> (Child, String) {
     let mut child = Command::new(BIN)
         .args(["serve", "--addr", "127.0.0.1:0", "--data"])
         .arg(data)
         .arg("--site")
         .arg(site)
+        .args(extra)
         .env("MEDVAULT_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -35,11 +39,20 @@ fn start(site: &std::path::Path, data: &std::path::Path) -> (Child, String) {
     let stdout = child.stdout.take().unwrap();
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://") || w.starts_with("https://"))
         .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned();
+    (child, url)
+}
+
+/// Starts a plain-HTTP server and returns it with its `host:port`.
+fn start(site: &Path, data: &Path) -> (Child, String) {
+    let (child, url) = start_with(site, data, &[]);
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
         .to_owned();
     (child, addr)
 }
@@ -165,28 +178,14 @@ fn serves_https_with_hsts_when_given_a_certificate() {
 
     let site = site();
     let data = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
-        .arg(data.path())
-        .arg("--site")
-        .arg(site.path())
-        .arg("--tls-cert")
-        .arg(&cert)
-        .arg("--tls-key")
-        .arg(&key)
-        .env("MEDVAULT_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("https://"))
-        .unwrap_or_else(|| panic!("no https URL in {line:?}"))
-        .to_owned();
+    let tls_flags = [
+        OsStr::new("--tls-cert"),
+        cert.as_os_str(),
+        OsStr::new("--tls-key"),
+        key.as_os_str(),
+    ];
+    let (mut child, url) = start_with(site.path(), data.path(), &tls_flags);
+    assert!(url.starts_with("https://"), "{url}");
 
     let out = Command::new("curl")
         .args(["-sk", "-D", "-", &format!("{url}api/health")])

@@ -124,10 +124,9 @@ impl ApiError {
         ApiError::from_code(ErrorCode::NotFound)
     }
 
-    /// A server fault. The detail is only for the log: the wire gets the code's
-    /// default message, so nothing internal leaks.
-    pub fn internal(detail: &str) -> Self {
-        let _ = detail;
+    /// A server fault, with the code's generic message so nothing internal leaks.
+    /// Takes no detail: the server logs the cause through its `AppError` instead.
+    pub fn internal() -> Self {
         ApiError::from_code(ErrorCode::Internal)
     }
 
@@ -209,9 +208,9 @@ mod tests {
     }
 
     #[test]
-    fn internal_errors_never_carry_their_detail() {
-        let e = ApiError::internal("sled: io error at /secret/path");
-        assert!(!e.message.contains("sled"));
+    fn internal_errors_carry_only_the_generic_message() {
+        let e = ApiError::internal();
+        assert_eq!(e.message, ErrorCode::Internal.default_message());
         assert_eq!(e.http_status(), 500);
     }
 

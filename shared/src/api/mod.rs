@@ -19,9 +19,8 @@ pub trait Backend: system::SystemBackend + Send + Sync + 'static {}
 impl<T: system::SystemBackend + Send + Sync + 'static> Backend for T {}
 
 /// The backend the server put into the request context, or an internal error if it
-/// is missing (a wiring bug, never the client's fault).
+/// is missing (a wiring bug in the router, never the client's fault).
 #[cfg(feature = "ssr")]
 pub fn backend() -> Result<std::sync::Arc<dyn Backend>, ApiError> {
-    leptos::prelude::use_context::<std::sync::Arc<dyn Backend>>()
-        .ok_or_else(|| ApiError::internal("backend missing from request context"))
+    leptos::prelude::use_context::<std::sync::Arc<dyn Backend>>().ok_or_else(ApiError::internal)
 }
