@@ -10,6 +10,7 @@
 )]
 
 pub mod api;
+pub mod crypto;
 
 /// The version of this build, reported by the health endpoint and shown in the app.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

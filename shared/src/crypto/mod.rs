@@ -1,0 +1,26 @@
+//! Protocol v1: every cryptographic operation medvault performs, in one place.
+//!
+//! Nothing here does I/O, and nothing here is hand-rolled: each module wraps a
+//! standard construction (OPAQUE, HPKE, HKDF, AES-256-GCM, Ed25519) with the
+//! labels from [`context`] so that no two uses of a key can be confused. The
+//! byte formats are specified in `docs/PROTOCOL.md`; the tests check them against
+//! the published vectors in `shared/tests/vectors/`.
+
+pub mod aead;
+pub mod audit_chain;
+pub mod context;
+pub mod error;
+pub mod fingerprint;
+pub mod hpke;
+pub mod kdf;
+pub mod keyring;
+pub mod opaque;
+pub mod recovery;
+pub mod rng;
+pub mod sign;
+pub mod stream;
+
+pub use error::CryptoError;
+
+/// A 16-byte identifier (user, node, file, grant). Random, never secret.
+pub type Id = [u8; 16];
