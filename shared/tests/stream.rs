@@ -7,8 +7,8 @@ use shared::crypto::{
     aead::{self, Key256},
     context,
     stream::{
-        associated_data, chunk_count, ciphertext_len, nonce, plaintext_len, ready,
-        AesGcmBackend, Decryptor, Encryptor, StreamCipher, CHUNK_SIZE, MAX_CHUNKS, TAG_LEN,
+        associated_data, chunk_count, ciphertext_len, nonce, plaintext_len, ready, AesGcmBackend,
+        Decryptor, Encryptor, StreamCipher, CHUNK_SIZE, MAX_CHUNKS, TAG_LEN,
     },
     CryptoError, Id,
 };
@@ -53,7 +53,10 @@ fn pieces<'a>(input: &'a [u8], sizes: &[usize]) -> Vec<&'a [u8]> {
     let mut rest = input;
     let mut i = 0;
     while !rest.is_empty() {
-        let n = sizes.get(i % sizes.len().max(1)).copied().unwrap_or(rest.len());
+        let n = sizes
+            .get(i % sizes.len().max(1))
+            .copied()
+            .unwrap_or(rest.len());
         let n = n.min(rest.len());
         let (head, tail) = rest.split_at(n);
         out.push(head);
@@ -146,12 +149,23 @@ fn empty_updates_change_nothing() {
     let plain = data(40);
     let mut enc = Encryptor::new(cipher(16));
     let mut out = Vec::new();
-    for piece in [&[][..], &plain[..16], &[], &plain[16..32], &[], &plain[32..], &[]] {
+    for piece in [
+        &[][..],
+        &plain[..16],
+        &[],
+        &plain[16..32],
+        &[],
+        &plain[32..],
+        &[],
+    ] {
         ready(enc.update(piece, &mut out)).unwrap();
     }
     ready(enc.finish(&mut out)).unwrap();
     assert_eq!(out, encrypt(16, &plain));
-    assert_eq!(decrypt_pieces(cipher(16), &out, &[0, 5, 0, 100]).unwrap(), plain);
+    assert_eq!(
+        decrypt_pieces(cipher(16), &out, &[0, 5, 0, 100]).unwrap(),
+        plain
+    );
 }
 
 #[test]
@@ -279,8 +293,14 @@ fn length_helpers() {
 #[test]
 fn fail_length_helpers_out_of_range() {
     assert_eq!(chunk_count(MAX_CHUNKS + 1, 1), Err(CryptoError::Stream));
-    assert_eq!(ciphertext_len(u64::MAX, CHUNK_SIZE), Err(CryptoError::Stream));
-    assert_eq!(plaintext_len(MAX_CHUNKS * 17 + 2, 1), Err(CryptoError::Stream));
+    assert_eq!(
+        ciphertext_len(u64::MAX, CHUNK_SIZE),
+        Err(CryptoError::Stream)
+    );
+    assert_eq!(
+        plaintext_len(MAX_CHUNKS * 17 + 2, 1),
+        Err(CryptoError::Stream)
+    );
     for bad in 0..16 {
         assert_eq!(plaintext_len(bad, 16), Err(CryptoError::Stream));
     }
@@ -477,7 +497,10 @@ fn fail_wrong_chunk_size() {
     assert_eq!(decrypt(cipher(17), &one), Err(CryptoError::Decrypt));
     let (_, stream) = small();
     for chunk in [8u32, 15, 17, 24, 1000] {
-        assert!(decrypt_pieces(cipher(chunk), &stream, &[4]).is_err(), "{chunk}");
+        assert!(
+            decrypt_pieces(cipher(chunk), &stream, &[4]).is_err(),
+            "{chunk}"
+        );
     }
 }
 
@@ -495,7 +518,10 @@ fn fail_data_after_finish() {
     ready(dec.update(&out, &mut plain)).unwrap();
     ready(dec.finish(&mut plain)).unwrap();
     assert_eq!(&plain, b"abc");
-    assert_eq!(ready(dec.update(&[0; 17], &mut plain)), Err(CryptoError::Stream));
+    assert_eq!(
+        ready(dec.update(&[0; 17], &mut plain)),
+        Err(CryptoError::Stream)
+    );
     assert_eq!(ready(dec.finish(&mut plain)), Err(CryptoError::Stream));
 }
 
@@ -520,7 +546,10 @@ fn fail_is_final_and_releases_nothing_unauthenticated() {
     // Chunk 0 authenticated and was released; nothing of chunk 1.
     assert_eq!(&out[..], &[&b"prefix"[..], &plain[..16]].concat()[..]);
     // The decryptor refuses to go on after an error.
-    assert_eq!(ready(dec.update(&stream[64..], &mut out)), Err(CryptoError::Stream));
+    assert_eq!(
+        ready(dec.update(&stream[64..], &mut out)),
+        Err(CryptoError::Stream)
+    );
     assert_eq!(ready(dec.finish(&mut out)), Err(CryptoError::Stream));
 }
 
@@ -529,18 +558,39 @@ fn fail_chunk_api_wrong_index_or_last_flag() {
     let c = cipher(16);
     let full = data(16);
     let sealed = ready(c.encrypt_chunk(1, false, &full)).unwrap();
-    assert_eq!(&ready(c.decrypt_chunk(1, false, &sealed)).unwrap()[..], &full[..]);
-    assert_eq!(ready(c.decrypt_chunk(0, false, &sealed)), Err(CryptoError::Decrypt));
-    assert_eq!(ready(c.decrypt_chunk(2, false, &sealed)), Err(CryptoError::Decrypt));
-    assert_eq!(ready(c.decrypt_chunk(1, true, &sealed)), Err(CryptoError::Decrypt));
+    assert_eq!(
+        &ready(c.decrypt_chunk(1, false, &sealed)).unwrap()[..],
+        &full[..]
+    );
+    assert_eq!(
+        ready(c.decrypt_chunk(0, false, &sealed)),
+        Err(CryptoError::Decrypt)
+    );
+    assert_eq!(
+        ready(c.decrypt_chunk(2, false, &sealed)),
+        Err(CryptoError::Decrypt)
+    );
+    assert_eq!(
+        ready(c.decrypt_chunk(1, true, &sealed)),
+        Err(CryptoError::Decrypt)
+    );
     let last = ready(c.encrypt_chunk(4, true, &full[..5])).unwrap();
     assert_eq!(ready(c.decrypt_chunk(4, true, &last)).unwrap().len(), 5);
-    assert_eq!(ready(c.decrypt_chunk(3, true, &last)), Err(CryptoError::Decrypt));
+    assert_eq!(
+        ready(c.decrypt_chunk(3, true, &last)),
+        Err(CryptoError::Decrypt)
+    );
     let final_full = ready(c.encrypt_chunk(4, true, &full)).unwrap();
-    assert_eq!(ready(c.decrypt_chunk(4, false, &final_full)), Err(CryptoError::Decrypt));
+    assert_eq!(
+        ready(c.decrypt_chunk(4, false, &final_full)),
+        Err(CryptoError::Decrypt)
+    );
     // Another file's cipher with the same key.
     let other = cipher_with(&key(1), &OTHER_FILE, VERSION, 16);
-    assert_eq!(ready(other.decrypt_chunk(1, false, &sealed)), Err(CryptoError::Decrypt));
+    assert_eq!(
+        ready(other.decrypt_chunk(1, false, &sealed)),
+        Err(CryptoError::Decrypt)
+    );
 }
 
 #[test]
@@ -554,7 +604,10 @@ fn fail_chunk_api_wrong_shape() {
     assert_eq!(ready(c.encrypt_chunk(1, true, &[])).err(), stream);
     assert!(ready(c.encrypt_chunk(0, true, &[])).is_ok());
     // No chunk can follow index 2^32 - 1.
-    assert_eq!(ready(c.encrypt_chunk(u32::MAX, false, &data(16))).err(), stream);
+    assert_eq!(
+        ready(c.encrypt_chunk(u32::MAX, false, &data(16))).err(),
+        stream
+    );
     assert!(ready(c.encrypt_chunk(u32::MAX, true, &data(16))).is_ok());
 
     assert_eq!(ready(c.decrypt_chunk(0, true, &[0; 15])).err(), stream);
@@ -562,7 +615,10 @@ fn fail_chunk_api_wrong_shape() {
     assert_eq!(ready(c.decrypt_chunk(0, false, &[0; 33])).err(), stream);
     assert_eq!(ready(c.decrypt_chunk(0, true, &[0; 33])).err(), stream);
     assert_eq!(ready(c.decrypt_chunk(2, true, &[0; 16])).err(), stream);
-    assert_eq!(ready(c.decrypt_chunk(u32::MAX, false, &[0; 32])).err(), stream);
+    assert_eq!(
+        ready(c.decrypt_chunk(u32::MAX, false, &[0; 32])).err(),
+        stream
+    );
 }
 
 #[test]

@@ -265,9 +265,7 @@ impl<A: ChunkAead> StreamCipher<A> {
         is_last: bool,
         ciphertext: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
-        let mut out = Zeroizing::new(Vec::with_capacity(
-            ciphertext.len().saturating_sub(TAG_LEN),
-        ));
+        let mut out = Zeroizing::new(Vec::with_capacity(ciphertext.len().saturating_sub(TAG_LEN)));
         self.decrypt_chunk_into(index, is_last, ciphertext, &mut out)
             .await?;
         Ok(out)
@@ -340,7 +338,12 @@ impl<A: ChunkAead> Framer<A> {
         }
     }
 
-    async fn chunk(&self, is_last: bool, input: &[u8], out: &mut Vec<u8>) -> Result<(), CryptoError> {
+    async fn chunk(
+        &self,
+        is_last: bool,
+        input: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), CryptoError> {
         let index = u32::try_from(self.next).map_err(|_| CryptoError::Stream)?;
         if self.seal {
             self.cipher
@@ -364,7 +367,11 @@ impl<A: ChunkAead> Framer<A> {
         result
     }
 
-    async fn update_inner(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> Result<(), CryptoError> {
+    async fn update_inner(
+        &mut self,
+        mut input: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), CryptoError> {
         while !input.is_empty() {
             if self.buf.len() == self.frame {
                 // More bytes follow, so the buffered frame is not the last.
@@ -459,7 +466,11 @@ impl<A: ChunkAead> Decryptor<A> {
     /// chunk it completes. [`CryptoError::Decrypt`] if a chunk does not
     /// authenticate; [`CryptoError::Stream`] after [`Self::finish`] or an error,
     /// or past 2^32 chunks.
-    pub async fn update(&mut self, ciphertext: &[u8], out: &mut Vec<u8>) -> Result<(), CryptoError> {
+    pub async fn update(
+        &mut self,
+        ciphertext: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), CryptoError> {
         self.0.update(ciphertext, out).await
     }
 

@@ -51,10 +51,11 @@ impl ChunkAead for AesGcmBackend {
         let start = out.len();
         out.reserve(plaintext.len() + TAG_LEN);
         out.extend_from_slice(plaintext);
-        match self
-            .cipher
-            .encrypt_in_place_detached(Nonce::from_slice(nonce), aad, &mut out[start..])
-        {
+        match self.cipher.encrypt_in_place_detached(
+            Nonce::from_slice(nonce),
+            aad,
+            &mut out[start..],
+        ) {
             Ok(tag) => {
                 out.extend_from_slice(&tag);
                 Ok(())
