@@ -193,7 +193,6 @@ fn base32_decode(values: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
     const USER: Id = [7; 16];
 
@@ -325,12 +324,13 @@ mod tests {
         );
     }
 
-    proptest! {
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
         #[test]
-        fn code_round_trips(bytes in any::<[u8; 32]>()) {
+        fn code_round_trips(bytes in proptest::prelude::any::<[u8; 32]>()) {
             let secret = RecoverySecret::from_bytes(bytes);
             let back = RecoverySecret::from_code(&secret.to_code()).unwrap();
-            prop_assert_eq!(back.0, bytes);
+            proptest::prop_assert_eq!(back.0, bytes);
         }
     }
 }
