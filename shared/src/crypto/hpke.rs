@@ -58,7 +58,7 @@ use hpke::{
     aead::{AeadTag, AesGcm256},
     kdf::HkdfSha256,
     kem::X25519HkdfSha256,
-    Deserializable, Kem as _, OpModeR, OpModeS, Serializable,
+    Deserializable, OpModeR, OpModeS, Serializable,
 };
 use x25519_dalek::{PublicKey, StaticSecret};
 use zeroize::Zeroizing;
