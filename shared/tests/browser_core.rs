@@ -7,6 +7,7 @@ use shared::crypto::{
     aead::{self, Key256},
     audit_chain, context,
     fingerprint::SafetyNumber,
+    hpke,
     keyring::Keyring,
     recovery::{self, RecoverySecret},
     rng,
@@ -74,4 +75,17 @@ fn signatures_and_numbers_in_the_browser() {
     assert_eq!(number.groups().len(), 12);
     let h1 = audit_chain::link(&audit_chain::GENESIS, 1, b"event");
     assert_ne!(h1, audit_chain::GENESIS);
+}
+
+#[wasm_bindgen_test]
+fn hpke_wraps_a_node_key_in_the_browser() {
+    let ring = Keyring::generate().unwrap();
+    let node_key = Key256::generate().unwrap();
+    let (user, node) = ([5; 16], [6; 16]);
+    let wrapped =
+        hpke::wrap_node_key(&ring.public_keys().encryption, &user, &node, &node_key).unwrap();
+    assert_eq!(wrapped.len(), hpke::WRAPPED_LEN);
+    let back = hpke::unwrap_node_key(ring.encryption(), &user, &node, &wrapped).unwrap();
+    assert_eq!(back, node_key);
+    assert!(hpke::unwrap_node_key(ring.encryption(), &user, &[7; 16], &wrapped).is_err());
 }

@@ -16,9 +16,10 @@ use zeroize::Zeroizing;
 
 use super::{
     aead::{self, Key256},
-    context, kdf,
+    context,
+    hpke::{EncryptionPublicKey, EncryptionSecretKey},
+    kdf,
     recovery::RecoverySecret,
-    rng,
     sign::{SigningKey, VerifyingKey},
     CryptoError, Id,
 };
@@ -45,13 +46,13 @@ pub struct PublicKeys {
     /// Ed25519 identity key.
     pub identity: VerifyingKey,
     /// X25519 encryption key.
-    pub encryption: [u8; 32],
+    pub encryption: EncryptionPublicKey,
 }
 
 /// A user's private keys, in memory only while signed in. Zeroized on drop.
 pub struct Keyring {
     identity: SigningKey,
-    encryption: Zeroizing<[u8; 32]>,
+    encryption: EncryptionSecretKey,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -65,7 +66,7 @@ impl Keyring {
     pub fn generate() -> Result<Self, CryptoError> {
         Ok(Keyring {
             identity: SigningKey::generate()?,
-            encryption: Zeroizing::new(rng::bytes()?),
+            encryption: EncryptionSecretKey::generate()?,
         })
     }
 
@@ -74,17 +75,16 @@ impl Keyring {
         &self.identity
     }
 
-    /// The X25519 secret bytes, for opening wrapped node keys (`hpke`).
-    pub fn encryption_secret(&self) -> &[u8; 32] {
+    /// The X25519 secret, for opening wrapped node keys (`hpke`).
+    pub fn encryption(&self) -> &EncryptionSecretKey {
         &self.encryption
     }
 
     /// The public halves.
     pub fn public_keys(&self) -> PublicKeys {
-        let secret = x25519_dalek::StaticSecret::from(*self.encryption);
         PublicKeys {
             identity: self.identity.verifying_key(),
-            encryption: x25519_dalek::PublicKey::from(&secret).to_bytes(),
+            encryption: self.encryption.public_key(),
         }
     }
 
@@ -92,7 +92,7 @@ impl Keyring {
         let mut out = Zeroizing::new(Vec::with_capacity(PLAIN_LEN));
         out.push(KEYRING_VERSION);
         out.extend_from_slice(&self.identity.seed()[..]);
-        out.extend_from_slice(&self.encryption[..]);
+        out.extend_from_slice(&self.encryption.to_bytes()[..]);
         out
     }
 
@@ -102,11 +102,9 @@ impl Keyring {
         }
         let mut seed = Zeroizing::new([0u8; 32]);
         seed.copy_from_slice(&plain[1..33]);
-        let mut encryption = Zeroizing::new([0u8; 32]);
-        encryption.copy_from_slice(&plain[33..65]);
         Ok(Keyring {
             identity: SigningKey::from_seed(&seed),
-            encryption,
+            encryption: EncryptionSecretKey::from_slice(&plain[33..65])?,
         })
     }
 
@@ -209,7 +207,7 @@ mod tests {
         assert_eq!(sealed.len(), SEALED_LEN);
         let back = Keyring::open_with_password(&export, &USER, &sealed).unwrap();
         assert_eq!(back.public_keys(), ring.public_keys());
-        assert_eq!(back.encryption_secret(), ring.encryption_secret());
+        assert_eq!(*back.encryption().to_bytes(), *ring.encryption().to_bytes());
     }
 
     #[test]
