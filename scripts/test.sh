@@ -35,10 +35,10 @@ step() {
 step "cargo fmt --check" cargo fmt --all -- --check
 step "clippy (native: shared, server)" cargo clippy --all-targets --locked -- -D warnings
 step "clippy (wasm32: app, shared)" \
-  cargo clippy -p app -p shared --all-targets --target wasm32-unknown-unknown --locked -- -D warnings
+  cargo clippy -p app -p shared --lib --bins --tests --target wasm32-unknown-unknown --locked -- -D warnings
 step "Rust tests (native)" cargo test --locked
 step "browser tests of WASM code (wasm-bindgen-test in Chromium)" \
-  cargo test -p app --target wasm32-unknown-unknown --locked
+  cargo test -p app -p shared --target wasm32-unknown-unknown --locked
 step "app release build (trunk)" trunk build --release
 step "server build for end-to-end tests" cargo build --locked -p server --bin medvault-server
 step "Playwright end-to-end (headless Chromium)" bash -c 'cd end2end && npx playwright test'

@@ -5,82 +5,70 @@
 //!
 //! `cargo bench -p shared --bench stream`
 
-// Criterion is native-only; on wasm32 (linted with --all-targets) this is empty.
-#[cfg(not(target_arch = "wasm32"))]
-mod native {
-    use aes_gcm::{
-        aead::{AeadInPlace, KeyInit},
-        Aes256Gcm, Nonce,
-    };
-    use criterion::{black_box, Criterion, Throughput};
-    use shared::crypto::{
-        aead::Key256,
-        stream::{ready, AesGcmBackend, Decryptor, Encryptor, StreamCipher, CHUNK_SIZE},
-    };
+use aes_gcm::{
+    aead::{AeadInPlace, KeyInit},
+    Aes256Gcm, Nonce,
+};
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use shared::crypto::{
+    aead::Key256,
+    stream::{ready, AesGcmBackend, Decryptor, Encryptor, StreamCipher, CHUNK_SIZE},
+};
 
-    const LEN: usize = 64 << 20;
-    const FILE: [u8; 16] = [7; 16];
+const LEN: usize = 64 << 20;
+const FILE: [u8; 16] = [7; 16];
 
-    fn cipher(key: &Key256) -> StreamCipher<AesGcmBackend> {
-        StreamCipher::new(AesGcmBackend::new(key), &FILE, 1, CHUNK_SIZE).unwrap()
-    }
-
-    fn bench(c: &mut Criterion) {
-        let key = Key256::from_bytes([42; 32]);
-        let plain: Vec<u8> = (0..LEN).map(|i| i as u8).collect();
-        let stream = ready(cipher(&key).encrypt_all(&plain)).unwrap();
-
-        let mut group = c.benchmark_group("aes256gcm_64MiB");
-        group.throughput(Throughput::Bytes(LEN as u64));
-        group.sample_size(20);
-
-        let raw = Aes256Gcm::new(key.as_bytes().into());
-        let mut buf = plain.clone();
-        group.bench_function("raw_one_call_encrypt_in_place", |b| {
-            b.iter(|| {
-                let tag = raw
-                    .encrypt_in_place_detached(Nonce::from_slice(&[0; 12]), b"aad", &mut buf)
-                    .unwrap();
-                black_box(tag);
-            })
-        });
-
-        // Buffers are reused across iterations, as a caller streaming many files
-        // would, so the comparison measures the cipher rather than page faults.
-        let mut out = Vec::with_capacity(stream.len());
-        group.bench_function("stream_encrypt_1MiB_chunks", |b| {
-            b.iter(|| {
-                out.clear();
-                let mut enc = Encryptor::new(cipher(&key));
-                ready(enc.update(black_box(&plain), &mut out)).unwrap();
-                ready(enc.finish(&mut out)).unwrap();
-                black_box(out.len());
-            })
-        });
-        assert_eq!(out, stream);
-
-        let mut out = Vec::with_capacity(plain.len());
-        group.bench_function("stream_decrypt_1MiB_chunks", |b| {
-            b.iter(|| {
-                out.clear();
-                let mut dec = Decryptor::new(cipher(&key));
-                ready(dec.update(black_box(&stream), &mut out)).unwrap();
-                ready(dec.finish(&mut out)).unwrap();
-                black_box(out.len());
-            })
-        });
-        assert_eq!(out, plain);
-        group.finish();
-    }
-
-    pub fn run() {
-        let mut c = Criterion::default().configure_from_args();
-        bench(&mut c);
-        c.final_summary();
-    }
+fn cipher(key: &Key256) -> StreamCipher<AesGcmBackend> {
+    StreamCipher::new(AesGcmBackend::new(key), &FILE, 1, CHUNK_SIZE).unwrap()
 }
 
-fn main() {
-    #[cfg(not(target_arch = "wasm32"))]
-    native::run();
+fn bench(c: &mut Criterion) {
+    let key = Key256::from_bytes([42; 32]);
+    let plain: Vec<u8> = (0..LEN).map(|i| i as u8).collect();
+    let stream = ready(cipher(&key).encrypt_all(&plain)).unwrap();
+
+    let mut group = c.benchmark_group("aes256gcm_64MiB");
+    group.throughput(Throughput::Bytes(LEN as u64));
+    group.sample_size(20);
+
+    let raw = Aes256Gcm::new(key.as_bytes().into());
+    let mut buf = plain.clone();
+    group.bench_function("raw_one_call_encrypt_in_place", |b| {
+        b.iter(|| {
+            let tag = raw
+                .encrypt_in_place_detached(Nonce::from_slice(&[0; 12]), b"aad", &mut buf)
+                .unwrap();
+            black_box(tag);
+        })
+    });
+
+    // Buffers are reused across iterations, as a caller streaming many files
+    // would, so the comparison measures the cipher rather than page faults.
+    let mut out = Vec::with_capacity(stream.len());
+    group.bench_function("stream_encrypt_1MiB_chunks", |b| {
+        b.iter(|| {
+            out.clear();
+            let mut enc = Encryptor::new(cipher(&key));
+            ready(enc.update(black_box(&plain), &mut out)).unwrap();
+            ready(enc.finish(&mut out)).unwrap();
+            black_box(out.len());
+        })
+    });
+    assert_eq!(out, stream);
+
+    let mut out = Vec::with_capacity(plain.len());
+    group.bench_function("stream_decrypt_1MiB_chunks", |b| {
+        b.iter(|| {
+            out.clear();
+            let mut dec = Decryptor::new(cipher(&key));
+            ready(dec.update(black_box(&stream), &mut out)).unwrap();
+            ready(dec.finish(&mut out)).unwrap();
+            black_box(out.len());
+        })
+    });
+    assert_eq!(out, plain);
+    group.finish();
 }
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -91,11 +91,19 @@ async fn backends_agree_at_the_protocol_chunk_size_in_pieces() {
 async fn chunk_api_matches_the_reference() {
     let web = webcrypto(16).await;
     let native = reference(16);
-    for (index, last, len) in [(0u32, true, 0usize), (0, false, 16), (5, true, 7), (7, true, 16)] {
+    for (index, last, len) in [
+        (0u32, true, 0usize),
+        (0, false, 16),
+        (5, true, 7),
+        (7, true, 16),
+    ] {
         let plain = data(len);
         let a = web.encrypt_chunk(index, last, &plain).await.unwrap();
         assert_eq!(a, ready(native.encrypt_chunk(index, last, &plain)).unwrap());
-        assert_eq!(&web.decrypt_chunk(index, last, &a).await.unwrap()[..], &plain[..]);
+        assert_eq!(
+            &web.decrypt_chunk(index, last, &a).await.unwrap()[..],
+            &plain[..]
+        );
     }
 }
 
@@ -115,18 +123,34 @@ async fn fail_webcrypto_rejects_a_flipped_bit_in_any_chunk() {
 async fn fail_webcrypto_rejects_reordered_truncated_and_foreign_streams() {
     let stream = ready(reference(16).encrypt_all(&data(48))).unwrap();
     let frame = 16 + TAG_LEN;
-    let decrypt = |bytes: Vec<u8>| async move { webcrypto(16).await.decrypt_all(&bytes).await.err() };
+    let decrypt =
+        |bytes: Vec<u8>| async move { webcrypto(16).await.decrypt_all(&bytes).await.err() };
     let mut swapped = stream.clone();
     swapped[..2 * frame].rotate_left(frame);
     assert_eq!(decrypt(swapped).await, Some(CryptoError::Decrypt));
-    assert_eq!(decrypt(stream[..2 * frame].to_vec()).await, Some(CryptoError::Decrypt));
-    assert_eq!(decrypt(stream[..2 * frame + 3].to_vec()).await, Some(CryptoError::Stream));
+    assert_eq!(
+        decrypt(stream[..2 * frame].to_vec()).await,
+        Some(CryptoError::Decrypt)
+    );
+    assert_eq!(
+        decrypt(stream[..2 * frame + 3].to_vec()).await,
+        Some(CryptoError::Stream)
+    );
     let other_key = webcrypto_with(&key(2), 16).await;
-    assert_eq!(other_key.decrypt_all(&stream).await.err(), Some(CryptoError::Decrypt));
+    assert_eq!(
+        other_key.decrypt_all(&stream).await.err(),
+        Some(CryptoError::Decrypt)
+    );
     let web = webcrypto(16).await;
     let first = &stream[..frame];
-    assert_eq!(web.decrypt_chunk(1, false, first).await.err(), Some(CryptoError::Decrypt));
-    assert_eq!(web.decrypt_chunk(0, true, first).await.err(), Some(CryptoError::Decrypt));
+    assert_eq!(
+        web.decrypt_chunk(1, false, first).await.err(),
+        Some(CryptoError::Decrypt)
+    );
+    assert_eq!(
+        web.decrypt_chunk(0, true, first).await.err(),
+        Some(CryptoError::Decrypt)
+    );
     let mut out = b"kept".to_vec();
     assert_eq!(
         web.decrypt_chunk_into(1, false, first, &mut out).await,

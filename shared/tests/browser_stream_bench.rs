@@ -12,7 +12,9 @@
 use js_sys::{Array, Function, Reflect, Uint8Array};
 use shared::crypto::{
     aead::Key256,
-    stream::{ready, AesGcmBackend, Decryptor, Encryptor, StreamCipher, WebCryptoBackend, CHUNK_SIZE},
+    stream::{
+        ready, AesGcmBackend, Decryptor, Encryptor, StreamCipher, WebCryptoBackend, CHUNK_SIZE,
+    },
 };
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -41,7 +43,9 @@ fn mb_per_s(ms: f64) -> f64 {
 
 fn subtle() -> SubtleCrypto {
     let crypto = Reflect::get(&js_sys::global(), &"crypto".into()).unwrap();
-    Reflect::get(&crypto, &"subtle".into()).unwrap().unchecked_into()
+    Reflect::get(&crypto, &"subtle".into())
+        .unwrap()
+        .unchecked_into()
 }
 
 async fn raw_key(subtle: &SubtleCrypto, key: &Key256) -> CryptoKey {
@@ -55,7 +59,12 @@ async fn raw_key(subtle: &SubtleCrypto, key: &Key256) -> CryptoKey {
 
 /// One raw WebCrypto encryption of the whole buffer; also returns the time
 /// including the copy of the result back into WASM memory.
-async fn raw_webcrypto(subtle: &SubtleCrypto, key: &CryptoKey, plain: &[u8], out: &mut Vec<u8>) -> (f64, f64) {
+async fn raw_webcrypto(
+    subtle: &SubtleCrypto,
+    key: &CryptoKey,
+    plain: &[u8],
+    out: &mut Vec<u8>,
+) -> (f64, f64) {
     let start = now_ms();
     let params = AesGcmParams::new("AES-GCM", &Uint8Array::from(&[0u8; 12][..]));
     params.set_additional_data(&Uint8Array::from(&b"aad"[..]));

@@ -1,6 +1,7 @@
 //! Chunked content encryption (`crypto::stream`) with the `aes-gcm` backend:
 //! round trips at every chunk boundary and in any piece split, the exact format,
 //! and a `fail_*` test for every way a stream can be tampered with.
+#![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
 use shared::crypto::{

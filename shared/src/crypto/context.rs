@@ -138,6 +138,21 @@ impl Encoder {
     }
 }
 
+/// Associated data of a node key wrapped under its parent's node key.
+pub fn node_key_aad(node_id: &super::Id, parent_id: &super::Id) -> Vec<u8> {
+    bind(NODE_KEY_WRAP, &[node_id, parent_id])
+}
+
+/// Associated data of a file version's content key wrapped under its node key.
+pub fn content_key_aad(node_id: &super::Id, version: u32) -> Vec<u8> {
+    bind(CONTENT_KEY_WRAP, &[node_id, &version.to_be_bytes()])
+}
+
+/// Associated data of a node's metadata sealed under its node key.
+pub fn metadata_aad(node_id: &super::Id) -> Vec<u8> {
+    bind(NODE_METADATA, &[node_id])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,6 +166,21 @@ mod tests {
                 assert_ne!(a, b);
             }
         }
+    }
+
+    #[test]
+    fn fail_key_moved_to_another_place_in_the_tree() {
+        use crate::crypto::aead::{unwrap_key, wrap_key, Key256};
+        let parent = Key256::from_bytes([1; 32]);
+        let child = Key256::from_bytes([2; 32]);
+        let wrapped = wrap_key(&parent, &node_key_aad(&[3; 16], &[4; 16]), &child).unwrap();
+        assert!(unwrap_key(&parent, &node_key_aad(&[3; 16], &[4; 16]), &wrapped).is_ok());
+        assert!(unwrap_key(&parent, &node_key_aad(&[3; 16], &[5; 16]), &wrapped).is_err());
+        assert!(unwrap_key(&parent, &node_key_aad(&[6; 16], &[4; 16]), &wrapped).is_err());
+        assert!(unwrap_key(&parent, &content_key_aad(&[3; 16], 1), &wrapped).is_err());
+        let content = wrap_key(&parent, &content_key_aad(&[3; 16], 1), &child).unwrap();
+        assert!(unwrap_key(&parent, &content_key_aad(&[3; 16], 2), &content).is_err());
+        assert_ne!(metadata_aad(&[3; 16]), node_key_aad(&[3; 16], &[3; 16]));
     }
 
     #[test]

@@ -1,1 +1,302 @@
-//! (being written)
+//! A user's private keys, and how they are sealed for storage on the server.
+//!
+//! A keyring holds the Ed25519 identity key (signs key entries, grants and
+//! manifests) and the X25519 encryption key (opens node keys wrapped with HPKE).
+//! Both are made in the browser. The server keeps two sealed copies: one under a
+//! key derived from OPAQUE's `export_key` (so only the password opens it) and one
+//! under a key derived from the recovery secret. Changing the password re-seals;
+//! nothing else changes.
+//!
+//! Plain encoding (65 bytes, never stored unsealed): `0x01 || ed25519 seed (32)
+//! || x25519 secret (32)`. Sealed: `aead::seal(key, aad, plain)`, with
+//! `key = HKDF(export_key or recovery secret, info = bind(label, [user_id]))` and
+//! `aad = bind(KEYRING_SEAL, [user_id, kind])`, kind 1 = password, 2 = recovery.
+
+use zeroize::Zeroizing;
+
+use super::{
+    aead::{self, Key256},
+    context,
+    hpke::{EncryptionPublicKey, EncryptionSecretKey},
+    kdf,
+    recovery::RecoverySecret,
+    sign::{SigningKey, VerifyingKey},
+    CryptoError, Id,
+};
+
+/// Version byte of the plain keyring encoding.
+pub const KEYRING_VERSION: u8 = 1;
+const PLAIN_LEN: usize = 1 + 32 + 32;
+/// Length of a sealed keyring.
+pub const SEALED_LEN: usize = PLAIN_LEN + aead::SEAL_OVERHEAD;
+
+/// Which secret sealed a keyring copy; bound into its associated data so one
+/// copy can never be presented as the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SealKind {
+    /// Sealed under the password's OPAQUE `export_key`.
+    Password = 1,
+    /// Sealed under the recovery secret.
+    Recovery = 2,
+}
+
+/// The public halves, as published in the key directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PublicKeys {
+    /// Ed25519 identity key.
+    pub identity: VerifyingKey,
+    /// X25519 encryption key.
+    pub encryption: EncryptionPublicKey,
+}
+
+/// A user's private keys, in memory only while signed in. Zeroized on drop.
+pub struct Keyring {
+    identity: SigningKey,
+    encryption: EncryptionSecretKey,
+}
+
+impl std::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keyring(<redacted>)")
+    }
+}
+
+impl Keyring {
+    /// Fresh keys for a new account.
+    pub fn generate() -> Result<Self, CryptoError> {
+        Ok(Keyring {
+            identity: SigningKey::generate()?,
+            encryption: EncryptionSecretKey::generate()?,
+        })
+    }
+
+    /// The identity key, for signing.
+    pub fn identity(&self) -> &SigningKey {
+        &self.identity
+    }
+
+    /// The X25519 secret, for opening wrapped node keys (`hpke`).
+    pub fn encryption(&self) -> &EncryptionSecretKey {
+        &self.encryption
+    }
+
+    /// The public halves.
+    pub fn public_keys(&self) -> PublicKeys {
+        PublicKeys {
+            identity: self.identity.verifying_key(),
+            encryption: self.encryption.public_key(),
+        }
+    }
+
+    fn to_plain(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(PLAIN_LEN));
+        out.push(KEYRING_VERSION);
+        out.extend_from_slice(&self.identity.seed()[..]);
+        out.extend_from_slice(&self.encryption.to_bytes()[..]);
+        out
+    }
+
+    fn from_plain(plain: &[u8]) -> Result<Self, CryptoError> {
+        if plain.len() != PLAIN_LEN || plain[0] != KEYRING_VERSION {
+            return Err(CryptoError::Malformed);
+        }
+        let mut seed = Zeroizing::new([0u8; 32]);
+        seed.copy_from_slice(&plain[1..33]);
+        Ok(Keyring {
+            identity: SigningKey::from_seed(&seed),
+            encryption: EncryptionSecretKey::from_slice(&plain[33..65])?,
+        })
+    }
+
+    fn seal_under(
+        &self,
+        key: &Key256,
+        user_id: &Id,
+        kind: SealKind,
+    ) -> Result<Vec<u8>, CryptoError> {
+        aead::seal(key, &seal_aad(user_id, kind), &self.to_plain())
+    }
+
+    fn open_under(
+        key: &Key256,
+        user_id: &Id,
+        kind: SealKind,
+        sealed: &[u8],
+    ) -> Result<Self, CryptoError> {
+        if sealed.len() != SEALED_LEN {
+            return Err(CryptoError::Malformed);
+        }
+        let plain = aead::open(key, &seal_aad(user_id, kind), sealed)?;
+        Self::from_plain(&plain)
+    }
+
+    /// Seals the keyring under the password (OPAQUE's `export_key`). Also how a
+    /// password change re-seals: call it again with the new `export_key`.
+    pub fn seal_with_password(
+        &self,
+        export_key: &[u8],
+        user_id: &Id,
+    ) -> Result<Vec<u8>, CryptoError> {
+        self.seal_under(
+            &password_key(export_key, user_id),
+            user_id,
+            SealKind::Password,
+        )
+    }
+
+    /// Opens the password-sealed copy after a successful OPAQUE login.
+    pub fn open_with_password(
+        export_key: &[u8],
+        user_id: &Id,
+        sealed: &[u8],
+    ) -> Result<Self, CryptoError> {
+        Self::open_under(
+            &password_key(export_key, user_id),
+            user_id,
+            SealKind::Password,
+            sealed,
+        )
+    }
+
+    /// Seals the recovery copy.
+    pub fn seal_with_recovery(
+        &self,
+        secret: &RecoverySecret,
+        user_id: &Id,
+    ) -> Result<Vec<u8>, CryptoError> {
+        self.seal_under(&secret.sealing_key(user_id), user_id, SealKind::Recovery)
+    }
+
+    /// Opens the recovery copy with the secret read from the user's code.
+    pub fn open_with_recovery(
+        secret: &RecoverySecret,
+        user_id: &Id,
+        sealed: &[u8],
+    ) -> Result<Self, CryptoError> {
+        Self::open_under(
+            &secret.sealing_key(user_id),
+            user_id,
+            SealKind::Recovery,
+            sealed,
+        )
+    }
+}
+
+fn password_key(export_key: &[u8], user_id: &Id) -> Key256 {
+    kdf::derive_key(
+        export_key,
+        &context::bind(context::KEYRING_PASSWORD_KEY, &[user_id]),
+    )
+}
+
+fn seal_aad(user_id: &Id, kind: SealKind) -> Vec<u8> {
+    context::bind(context::KEYRING_SEAL, &[user_id, &[kind as u8]])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const USER: Id = [3; 16];
+
+    #[test]
+    fn password_round_trip_keeps_keys() {
+        let ring = Keyring::generate().unwrap();
+        let export = [5u8; 64];
+        let sealed = ring.seal_with_password(&export, &USER).unwrap();
+        assert_eq!(sealed.len(), SEALED_LEN);
+        let back = Keyring::open_with_password(&export, &USER, &sealed).unwrap();
+        assert_eq!(back.public_keys(), ring.public_keys());
+        assert_eq!(*back.encryption().to_bytes(), *ring.encryption().to_bytes());
+    }
+
+    #[test]
+    fn recovery_round_trip_and_reseal_for_new_password() {
+        let ring = Keyring::generate().unwrap();
+        let secret = RecoverySecret::generate().unwrap();
+        let sealed = ring.seal_with_recovery(&secret, &USER).unwrap();
+        let typed = RecoverySecret::from_code(&secret.to_code()).unwrap();
+        let back = Keyring::open_with_recovery(&typed, &USER, &sealed).unwrap();
+        let new_export = [6u8; 64];
+        let resealed = back.seal_with_password(&new_export, &USER).unwrap();
+        let again = Keyring::open_with_password(&new_export, &USER, &resealed).unwrap();
+        assert_eq!(again.public_keys(), ring.public_keys());
+    }
+
+    #[test]
+    fn fail_wrong_password() {
+        let ring = Keyring::generate().unwrap();
+        let sealed = ring.seal_with_password(&[1u8; 64], &USER).unwrap();
+        assert_eq!(
+            Keyring::open_with_password(&[2u8; 64], &USER, &sealed).map(|_| ()),
+            Err(CryptoError::Decrypt)
+        );
+    }
+
+    #[test]
+    fn fail_wrong_recovery_secret() {
+        let ring = Keyring::generate().unwrap();
+        let sealed = ring
+            .seal_with_recovery(&RecoverySecret::generate().unwrap(), &USER)
+            .unwrap();
+        let other = RecoverySecret::generate().unwrap();
+        assert!(Keyring::open_with_recovery(&other, &USER, &sealed).is_err());
+    }
+
+    #[test]
+    fn fail_other_user_or_other_kind() {
+        let ring = Keyring::generate().unwrap();
+        let export = [1u8; 64];
+        let sealed = ring.seal_with_password(&export, &USER).unwrap();
+        assert!(Keyring::open_with_password(&export, &[4; 16], &sealed).is_err());
+        // The same key material used as a "recovery" copy does not open: the kind
+        // is bound into the associated data.
+        let key = password_key(&export, &USER);
+        assert!(Keyring::open_under(&key, &USER, SealKind::Recovery, &sealed).is_err());
+    }
+
+    #[test]
+    fn fail_flipped_bit_anywhere() {
+        let ring = Keyring::generate().unwrap();
+        let export = [1u8; 64];
+        let sealed = ring.seal_with_password(&export, &USER).unwrap();
+        for i in 0..sealed.len() {
+            let mut bad = sealed.clone();
+            bad[i] ^= 0x10;
+            assert!(
+                Keyring::open_with_password(&export, &USER, &bad).is_err(),
+                "byte {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn fail_malformed_lengths_and_versions() {
+        let ring = Keyring::generate().unwrap();
+        let export = [1u8; 64];
+        let sealed = ring.seal_with_password(&export, &USER).unwrap();
+        assert_eq!(
+            Keyring::open_with_password(&export, &USER, &sealed[..sealed.len() - 1]).map(|_| ()),
+            Err(CryptoError::Malformed)
+        );
+        assert_eq!(
+            Keyring::open_with_password(&export, &USER, &[]).map(|_| ()),
+            Err(CryptoError::Malformed)
+        );
+        // A correctly sealed body with a wrong plain version is refused too.
+        let key = password_key(&export, &USER);
+        let mut plain = ring.to_plain();
+        plain[0] = 2;
+        let bad = aead::seal(&key, &seal_aad(&USER, SealKind::Password), &plain).unwrap();
+        assert_eq!(
+            Keyring::open_with_password(&export, &USER, &bad).map(|_| ()),
+            Err(CryptoError::Malformed)
+        );
+    }
+
+    #[test]
+    fn debug_is_redacted() {
+        let ring = Keyring::generate().unwrap();
+        assert_eq!(format!("{ring:?}"), "Keyring(<redacted>)");
+    }
+}

@@ -8,6 +8,7 @@
 
 pub mod aead;
 pub mod audit_chain;
+pub mod b64;
 pub mod context;
 pub mod error;
 pub mod fingerprint;

@@ -1,0 +1,81 @@
+//! Serde helpers: byte strings as unpadded URL-safe base64 in JSON.
+//!
+//! Public values (keys, signatures, hashes) travel in JSON API bodies. An array
+//! of numbers would be four times larger and serde cannot derive arrays over 32
+//! bytes, so fixed-size and variable byte fields use `#[serde(with = ...)]`.
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use serde::{de::Error as _, Deserialize, Deserializer, Serializer};
+
+/// Encodes bytes as unpadded URL-safe base64 (RFC 4648 §5).
+pub fn encode(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Decodes unpadded URL-safe base64; `None` if it is not valid.
+pub fn decode(text: &str) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(text).ok()
+}
+
+/// `[u8; N]` as base64, rejecting any other length.
+pub mod array {
+    use super::*;
+
+    /// Serialises a fixed-size byte array.
+    pub fn serialize<S: Serializer, const N: usize>(
+        bytes: &[u8; N],
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&encode(bytes))
+    }
+
+    /// Deserialises a fixed-size byte array of exactly `N` bytes.
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
+        d: D,
+    ) -> Result<[u8; N], D::Error> {
+        let text = String::deserialize(d)?;
+        let bytes = decode(&text).ok_or_else(|| D::Error::custom("invalid base64"))?;
+        bytes
+            .try_into()
+            .map_err(|_| D::Error::custom(format!("expected {N} bytes")))
+    }
+}
+
+/// `Vec<u8>` as base64.
+pub mod vec {
+    use super::*;
+
+    /// Serialises a byte vector.
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&encode(bytes))
+    }
+
+    /// Deserialises a byte vector.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        decode(&text).ok_or_else(|| D::Error::custom("invalid base64"))
+    }
+}
+
+/// `Vec<[u8; 32]>` (hash lists) as a JSON array of base64 strings.
+pub mod hashes {
+    use super::*;
+
+    /// Serialises a list of 32-byte hashes.
+    pub fn serialize<S: Serializer>(list: &[[u8; 32]], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(list.iter().map(|h| encode(h)))
+    }
+
+    /// Deserialises a list of 32-byte hashes.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<[u8; 32]>, D::Error> {
+        let texts = Vec::<String>::deserialize(d)?;
+        texts
+            .iter()
+            .map(|t| {
+                decode(t)
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .ok_or_else(|| D::Error::custom("expected a 32-byte base64 hash"))
+            })
+            .collect()
+    }
+}
