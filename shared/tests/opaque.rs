@@ -1,5 +1,7 @@
 //! OPAQUE through medvault's API: round trips with the real Argon2 suite, every
 //! rejection, and the Argon2 parameters themselves.
+//! Native only (it reads files and uses proptest); `browser_opaque.rs` covers wasm32.
+#![cfg(not(target_arch = "wasm32"))]
 
 use opaque_ke::ksf::Ksf;
 use proptest::prelude::*;

@@ -8,6 +8,8 @@
 //!
 //! Our own suite differs from RFC 9807's only in the KSF (Argon2id instead of
 //! Identity) and the context string; `tests/opaque.rs` covers it by round trips.
+//! Native only (it reads files and uses proptest); `browser_opaque.rs` covers wasm32.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::collections::VecDeque;
 
