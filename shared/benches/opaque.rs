@@ -8,8 +8,8 @@ mod native {
 
     use criterion::{criterion_group, BatchSize, Criterion};
     use shared::crypto::opaque::{
-        client_login_start, client_registration_start, server_login_start, server_registration_finish,
-        server_registration_start, ServerLoginState, ServerSetup,
+        client_login_start, client_registration_start, server_login_start,
+        server_registration_finish, server_registration_start, ServerLoginState, ServerSetup,
     };
 
     const USER: &[u8] = b"alice";

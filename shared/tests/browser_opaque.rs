@@ -4,8 +4,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use shared::crypto::opaque::{
-    client_login_start, client_registration_start, server_login_start,
-    server_registration_finish, server_registration_start, ServerSetup,
+    client_login_start, client_registration_start, server_login_start, server_registration_finish,
+    server_registration_start, ServerSetup,
 };
 use shared::crypto::CryptoError;
 use wasm_bindgen_test::*;
@@ -34,5 +34,8 @@ fn opaque_registration_and_login_round_trip_in_the_browser() {
     // And a wrong password is refused in the browser too.
     let (client, ke1) = client_login_start(b"wrong").unwrap();
     let (_, ke2) = server_login_start(&setup, user, Some(&file), &ke1).unwrap();
-    assert_eq!(client.finish(b"wrong", &ke2).err(), Some(CryptoError::Login));
+    assert_eq!(
+        client.finish(b"wrong", &ke2).err(),
+        Some(CryptoError::Login)
+    );
 }

@@ -12,8 +12,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use shared::crypto::opaque::{
-    client_login_start, client_registration_start, server_login_start,
-    server_registration_finish, server_registration_start, ServerSetup,
+    client_login_start, client_registration_start, server_login_start, server_registration_finish,
+    server_registration_start, ServerSetup,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -41,8 +41,8 @@ fn opaque_client_login_median_in_chromium() {
     let password = b"correct horse battery staple";
     let (state, request) = client_registration_start(password).unwrap();
     let response = server_registration_start(&setup, user, &request).unwrap();
-    let file = server_registration_finish(&state.finish(password, &response).unwrap().upload)
-        .unwrap();
+    let file =
+        server_registration_finish(&state.finish(password, &response).unwrap().upload).unwrap();
 
     let mut times = Vec::with_capacity(RUNS);
     for _ in 0..RUNS {
