@@ -253,6 +253,23 @@ fn a_patient_shares_a_lab_result_with_a_doctor() {
     ready(decryptor.finish(&mut plain)).unwrap();
     assert_eq!(plain, content);
 
+    // The patient, signed in afresh, walks down from the root to the same folder.
+    let again = sign_in(&setup, "ada", b"a long patient passphrase", &patient).unwrap();
+    let root = hpke::unwrap_node_key(
+        again.encryption(),
+        &patient.user_id,
+        &root_id,
+        &root_wrapped,
+    )
+    .unwrap();
+    let folder_again = aead::unwrap_key(
+        &root,
+        &context::node_key_aad(&folder_id, &root_id),
+        &folder_wrapped,
+    )
+    .unwrap();
+    assert_eq!(folder_again, folder);
+
     // What the doctor cannot do: open the patient's root, or the grant's key as
     // another node.
     assert!(hpke::unwrap_node_key(
