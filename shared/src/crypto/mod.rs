@@ -20,6 +20,7 @@ pub mod recovery;
 pub mod rng;
 pub mod sign;
 pub mod stream;
+pub mod totp;
 
 pub use error::CryptoError;
 
