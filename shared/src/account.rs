@@ -372,6 +372,10 @@ const SCORE_BITS: [f64; 3] = [40.0, 60.0, 80.0];
 /// words from a large dictionary carry roughly 2 to 3 bits a letter).
 const WORD_LETTER_BITS: f64 = 3.0;
 
+/// Bits charged for a space right after a letter: between words it is expected, so it
+/// adds little.
+const WORD_SPACE_BITS: f64 = 1.0;
+
 const HINT_SHORT: &str =
     "Use at least 12 characters (15 without a second factor): a few unrelated words in a row";
 const HINT_LONG: &str = "Use at most 256 characters";
@@ -388,8 +392,9 @@ const HINT_STRONG: &str = "Strong password";
 /// The model: the normalised password is split into pieces in the way that costs an
 /// attacker the fewest bits (a shortest path over the characters), where a piece is
 /// - one character: log2 of the alphabet in use (lower 26, upper 26, digits 10, ASCII
-///   symbols and space 33, anything else 64, summed over the classes present), but only
-///   [`WORD_LETTER_BITS`] for a lowercase letter right after a letter;
+///   symbols 32, space 1, anything else 64, summed over the classes present), but only
+///   [`WORD_LETTER_BITS`] for a lowercase letter right after a letter and
+///   [`WORD_SPACE_BITS`] for a space right after a letter;
 /// - an entry of the common-password list (4+ characters, any case): log2(rank + 2),
 ///   plus 1 bit if it had capitals;
 /// - the username (3+ characters, any case): 1 bit;
@@ -405,7 +410,8 @@ const HINT_STRONG: &str = "Strong password";
 ///
 /// It is honest about its limits: it knows no dictionary beyond the 10,000 passwords, so
 /// it credits a passphrase of ordinary words more than a dictionary attack would, and it
-/// undervalues random lowercase letters (it takes them for words). Only the first 256
+/// undervalues random lowercase letters (it takes them for words); it does not see
+/// letter substitutions (`Tr0ub4dor`) or keyboard walks beyond the list. Only the first 256
 /// characters are examined.
 pub fn strength(password: &str, username: &str) -> Strength {
     if password.len() > PASSWORD_MAX_INPUT_BYTES {
@@ -516,6 +522,8 @@ fn estimate(chars: &[char], name: &[char]) -> Estimate {
         let after_letter = i > 0 && chars.get(i - 1).is_some_and(|p| p.is_alphabetic());
         let bits = if after_letter && c.is_lowercase() {
             WORD_LETTER_BITS.min(char_bits)
+        } else if after_letter && c == ' ' {
+            WORD_SPACE_BITS.min(char_bits)
         } else {
             char_bits
         };
@@ -590,10 +598,13 @@ fn alphabet_size(chars: &[char]) -> f64 {
     if has(|c| c.is_ascii_digit()) {
         size += 10.0;
     }
-    if has(|c| c.is_ascii_punctuation() || *c == ' ') {
-        size += 33.0;
+    if has(|c| c.is_ascii_punctuation()) {
+        size += 32.0;
     }
-    if has(|c| !c.is_ascii() || (c.is_ascii_control())) {
+    if has(|c| *c == ' ') {
+        size += 1.0;
+    }
+    if has(|c| !c.is_ascii() || c.is_ascii_control()) {
         size += 64.0;
     }
     size
