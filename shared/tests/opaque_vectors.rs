@@ -11,6 +11,8 @@
 //! Native only (it reads files and uses proptest); `browser_opaque.rs` covers wasm32.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use std::collections::VecDeque;
 
 use opaque_ke::keypair::{PrivateKey, PublicKey};
@@ -72,10 +74,10 @@ impl rand_core::RngCore for ScriptedRng {
 impl rand_core::CryptoRng for ScriptedRng {}
 
 fn load(name: &str) -> Value {
-    let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap();
-    let json: Value = serde_json::from_str(&text).unwrap();
-    assert!(json["source"].as_str().unwrap().starts_with("RFC "));
+    let json = common::load_vectors(name);
+    assert!(json["source"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("RFC ")));
     json
 }
 

@@ -4,21 +4,14 @@
 //! Native only: the browser cannot read the data files.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha1::Sha1;
 use shared::crypto::totp::{self, TotpSecret};
 
-fn load(name: &str) -> Value {
-    let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let json: Value = serde_json::from_str(&text).unwrap();
-    assert!(
-        json["source"].as_str().is_some_and(|s| !s.is_empty()),
-        "{name} names its source"
-    );
-    json
-}
+use common::load_vectors as load;
 
 fn text<'a>(v: &'a Value, key: &str) -> &'a str {
     v[key]

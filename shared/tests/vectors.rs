@@ -6,18 +6,11 @@
 //! pinned crate otherwise. Native only: the browser cannot read the data files.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use serde_json::Value;
 
-fn load(name: &str) -> Value {
-    let path = format!("{}/tests/vectors/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let json: Value = serde_json::from_str(&text).unwrap();
-    assert!(
-        json["source"].as_str().is_some_and(|s| !s.is_empty()),
-        "{name} names its source"
-    );
-    json
-}
+use common::load_vectors as load;
 
 fn list<'a>(v: &'a Value, key: &str) -> &'a Vec<Value> {
     v[key]
