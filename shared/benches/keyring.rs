@@ -29,6 +29,7 @@ fn keyring(c: &mut Criterion) {
             RecoverySecret::from_code(&code)
                 .unwrap()
                 .prove(&user, b"challenge")
+                .unwrap()
         })
     });
 }

@@ -53,8 +53,14 @@ fn keyring_and_recovery_in_the_browser() {
     let typed = RecoverySecret::from_code(&code.to_lowercase()).unwrap();
     let copy = ring.seal_with_recovery(&secret, &user).unwrap();
     assert!(Keyring::open_with_recovery(&typed, &user, &copy).is_ok());
-    let proof = typed.prove(&user, b"challenge");
-    recovery::verify_proof(&secret.verifier(&user), &user, b"challenge", &proof).unwrap();
+    let proof = typed.prove(&user, b"challenge").unwrap();
+    recovery::verify_proof(
+        &secret.verifier(&user).unwrap(),
+        &user,
+        b"challenge",
+        &proof,
+    )
+    .unwrap();
 }
 
 #[wasm_bindgen_test]

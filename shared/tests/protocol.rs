@@ -63,7 +63,7 @@ fn register(
             .seal_with_password(finished.export_key.as_bytes(), &user_id)
             .unwrap(),
         recovery_keyring: keyring.seal_with_recovery(&secret, &user_id).unwrap(),
-        recovery_verifier: secret.verifier(&user_id),
+        recovery_verifier: secret.verifier(&user_id).unwrap(),
         entry,
     };
     (account, secret)
@@ -310,7 +310,7 @@ fn recovery_then_new_password() {
     // The user types the code; the server checks a proof over its challenge.
     let typed = RecoverySecret::from_code(&code).unwrap();
     let challenge: [u8; 32] = rng::bytes().unwrap();
-    let proof = typed.prove(&patient.user_id, &challenge);
+    let proof = typed.prove(&patient.user_id, &challenge).unwrap();
     recovery::verify_proof(
         &patient.recovery_verifier,
         &patient.user_id,

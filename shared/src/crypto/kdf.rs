@@ -3,6 +3,8 @@
 use hkdf::Hkdf;
 use sha2::Sha256;
 
+use zeroize::Zeroizing;
+
 use super::{aead::Key256, CryptoError};
 
 /// Raw HKDF-SHA256 extract-and-expand into `out` (at most 255 × 32 bytes).
@@ -25,15 +27,12 @@ pub fn hkdf_sha256(
 /// `info` is the canonical encoding of a label from `context` and the values the
 /// key is bound to (`context::bind`), so keys for different purposes or different
 /// users never coincide. No salt: the inputs are already uniformly random keys.
-pub fn derive_key(ikm: &[u8], info: &[u8]) -> Key256 {
-    let mut out = [0u8; 32];
-    // A 32-byte output is always within HKDF's limit, so expand cannot fail; the
-    // fallback keeps this function total without a panic path.
-    let hk = Hkdf::<Sha256>::new(None, ikm);
-    if hk.expand(info, &mut out).is_err() {
-        out = [0u8; 32];
-    }
-    Key256::from_bytes(out)
+/// A 32-byte output is within HKDF's limit, so this does not fail in practice;
+/// the error is passed on rather than replaced by a made-up key.
+pub fn derive_key(ikm: &[u8], info: &[u8]) -> Result<Key256, CryptoError> {
+    let mut out = Zeroizing::new([0u8; 32]);
+    hkdf_sha256(None, ikm, info, &mut out[..])?;
+    Ok(Key256::from_bytes(*out))
 }
 
 #[cfg(test)]
@@ -44,9 +43,9 @@ mod tests {
     #[test]
     fn labels_separate_keys() {
         let ikm = [7u8; 64];
-        let a = derive_key(&ikm, &context::bind(context::KEYRING_PASSWORD_KEY, &[b"u"]));
-        let b = derive_key(&ikm, &context::bind(context::KEYRING_RECOVERY_KEY, &[b"u"]));
-        let c = derive_key(&ikm, &context::bind(context::KEYRING_PASSWORD_KEY, &[b"v"]));
+        let a = derive_key(&ikm, &context::bind(context::KEYRING_PASSWORD_KEY, &[b"u"])).unwrap();
+        let b = derive_key(&ikm, &context::bind(context::KEYRING_RECOVERY_KEY, &[b"u"])).unwrap();
+        let c = derive_key(&ikm, &context::bind(context::KEYRING_PASSWORD_KEY, &[b"v"])).unwrap();
         assert_ne!(a.as_bytes(), b.as_bytes());
         assert_ne!(a.as_bytes(), c.as_bytes());
     }

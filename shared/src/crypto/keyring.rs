@@ -138,7 +138,7 @@ impl Keyring {
         user_id: &Id,
     ) -> Result<Vec<u8>, CryptoError> {
         self.seal_under(
-            &password_key(export_key, user_id),
+            &password_key(export_key, user_id)?,
             user_id,
             SealKind::Password,
         )
@@ -151,7 +151,7 @@ impl Keyring {
         sealed: &[u8],
     ) -> Result<Self, CryptoError> {
         Self::open_under(
-            &password_key(export_key, user_id),
+            &password_key(export_key, user_id)?,
             user_id,
             SealKind::Password,
             sealed,
@@ -164,7 +164,7 @@ impl Keyring {
         secret: &RecoverySecret,
         user_id: &Id,
     ) -> Result<Vec<u8>, CryptoError> {
-        self.seal_under(&secret.sealing_key(user_id), user_id, SealKind::Recovery)
+        self.seal_under(&secret.sealing_key(user_id)?, user_id, SealKind::Recovery)
     }
 
     /// Opens the recovery copy with the secret read from the user's code.
@@ -174,7 +174,7 @@ impl Keyring {
         sealed: &[u8],
     ) -> Result<Self, CryptoError> {
         Self::open_under(
-            &secret.sealing_key(user_id),
+            &secret.sealing_key(user_id)?,
             user_id,
             SealKind::Recovery,
             sealed,
@@ -182,7 +182,7 @@ impl Keyring {
     }
 }
 
-fn password_key(export_key: &[u8], user_id: &Id) -> Key256 {
+fn password_key(export_key: &[u8], user_id: &Id) -> Result<Key256, CryptoError> {
     kdf::derive_key(
         export_key,
         &context::bind(context::KEYRING_PASSWORD_KEY, &[user_id]),
@@ -251,7 +251,7 @@ mod tests {
         assert!(Keyring::open_with_password(&export, &[4; 16], &sealed).is_err());
         // The same key material used as a "recovery" copy does not open: the kind
         // is bound into the associated data.
-        let key = password_key(&export, &USER);
+        let key = password_key(&export, &USER).unwrap();
         assert!(Keyring::open_under(&key, &USER, SealKind::Recovery, &sealed).is_err());
     }
 
@@ -284,7 +284,7 @@ mod tests {
             Err(CryptoError::Malformed)
         );
         // A correctly sealed body with a wrong plain version is refused too.
-        let key = password_key(&export, &USER);
+        let key = password_key(&export, &USER).unwrap();
         let mut plain = ring.to_plain();
         plain[0] = 2;
         let bad = aead::seal(&key, &seal_aad(&USER, SealKind::Password), &plain).unwrap();

@@ -92,30 +92,31 @@ impl RecoverySecret {
     }
 
     /// The key that seals the recovery copy of `user_id`'s keyring.
-    pub fn sealing_key(&self, user_id: &Id) -> Key256 {
+    pub fn sealing_key(&self, user_id: &Id) -> Result<Key256, CryptoError> {
         kdf::derive_key(
             &self.0,
             &context::bind(context::KEYRING_RECOVERY_KEY, &[user_id]),
         )
     }
 
-    fn verifier_signing_key(&self, user_id: &Id) -> SigningKey {
+    fn verifier_signing_key(&self, user_id: &Id) -> Result<SigningKey, CryptoError> {
         let seed = kdf::derive_key(
             &self.0,
             &context::bind(context::RECOVERY_VERIFIER_KEY, &[user_id]),
-        );
-        SigningKey::from_seed(seed.as_bytes())
+        )?;
+        Ok(SigningKey::from_seed(seed.as_bytes()))
     }
 
     /// The public verifier the server stores at registration.
-    pub fn verifier(&self, user_id: &Id) -> VerifyingKey {
-        self.verifier_signing_key(user_id).verifying_key()
+    pub fn verifier(&self, user_id: &Id) -> Result<VerifyingKey, CryptoError> {
+        Ok(self.verifier_signing_key(user_id)?.verifying_key())
     }
 
     /// Proves possession: a signature over the server's fresh `challenge`.
-    pub fn prove(&self, user_id: &Id, challenge: &[u8]) -> Signature {
-        self.verifier_signing_key(user_id)
-            .sign_bytes(&proof_message(user_id, challenge))
+    pub fn prove(&self, user_id: &Id, challenge: &[u8]) -> Result<Signature, CryptoError> {
+        Ok(self
+            .verifier_signing_key(user_id)?
+            .sign_bytes(&proof_message(user_id, challenge)))
     }
 }
 
@@ -280,8 +281,8 @@ mod tests {
     #[test]
     fn proof_round_trip() {
         let secret = RecoverySecret::generate().unwrap();
-        let verifier = secret.verifier(&USER);
-        let proof = secret.prove(&USER, b"challenge-1");
+        let verifier = secret.verifier(&USER).unwrap();
+        let proof = secret.prove(&USER, b"challenge-1").unwrap();
         verify_proof(&verifier, &USER, b"challenge-1", &proof).unwrap();
     }
 
@@ -289,8 +290,8 @@ mod tests {
     fn fail_wrong_recovery_code_proof() {
         let secret = RecoverySecret::generate().unwrap();
         let other = RecoverySecret::generate().unwrap();
-        let verifier = secret.verifier(&USER);
-        let proof = other.prove(&USER, b"c");
+        let verifier = secret.verifier(&USER).unwrap();
+        let proof = other.prove(&USER, b"c").unwrap();
         assert_eq!(
             verify_proof(&verifier, &USER, b"c", &proof),
             Err(CryptoError::BadSignature)
@@ -300,8 +301,8 @@ mod tests {
     #[test]
     fn fail_replayed_proof_for_other_challenge_or_user() {
         let secret = RecoverySecret::generate().unwrap();
-        let verifier = secret.verifier(&USER);
-        let proof = secret.prove(&USER, b"c1");
+        let verifier = secret.verifier(&USER).unwrap();
+        let proof = secret.prove(&USER, b"c1").unwrap();
         assert!(verify_proof(&verifier, &USER, b"c2", &proof).is_err());
         assert!(verify_proof(&verifier, &[8; 16], b"c1", &proof).is_err());
     }
@@ -309,10 +310,13 @@ mod tests {
     #[test]
     fn keys_are_separated() {
         let secret = RecoverySecret::from_bytes([1; 32]);
-        assert_ne!(secret.sealing_key(&USER), secret.sealing_key(&[8; 16]));
         assert_ne!(
-            secret.sealing_key(&USER).as_bytes(),
-            &secret.verifier(&USER).to_bytes()
+            secret.sealing_key(&USER).unwrap(),
+            secret.sealing_key(&[8; 16]).unwrap()
+        );
+        assert_ne!(
+            secret.sealing_key(&USER).unwrap().as_bytes(),
+            &secret.verifier(&USER).unwrap().to_bytes()
         );
     }
 
