@@ -11,6 +11,7 @@
 
 pub mod account;
 pub mod api;
+pub mod client;
 pub mod crypto;
 
 /// The version of this build, reported by the health endpoint and shown in the app.

@@ -15,6 +15,9 @@ pub enum ErrorCode {
     BadRequest,
     /// No valid session, or the credentials were wrong.
     Unauthorized,
+    /// The request was refused whoever sent it: a state-changing request without
+    /// the custom header or from a foreign origin (cross-site request forgery).
+    Forbidden,
     /// The thing does not exist, or the caller may not know that it does.
     NotFound,
     /// The path exists but not with this HTTP method.
@@ -39,6 +42,7 @@ impl ErrorCode {
         match self {
             ErrorCode::BadRequest => 400,
             ErrorCode::Unauthorized => 401,
+            ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Conflict => 409,
@@ -55,7 +59,8 @@ impl ErrorCode {
     pub fn from_http_status(status: u16) -> Self {
         match status {
             400 | 422 => ErrorCode::BadRequest,
-            401 | 403 => ErrorCode::Unauthorized,
+            401 => ErrorCode::Unauthorized,
+            403 => ErrorCode::Forbidden,
             404 => ErrorCode::NotFound,
             405 => ErrorCode::MethodNotAllowed,
             409 => ErrorCode::Conflict,
@@ -73,6 +78,9 @@ impl ErrorCode {
         match self {
             ErrorCode::BadRequest => "The request was malformed.",
             ErrorCode::Unauthorized => "You need to sign in to do this.",
+            ErrorCode::Forbidden => {
+                "This request was refused because it did not come from the medvault app. Reload the page and try again."
+            }
             ErrorCode::NotFound => "Nothing was found at this address.",
             ErrorCode::MethodNotAllowed => "This address does not accept that method.",
             ErrorCode::Conflict => "This conflicts with the current state.",
@@ -193,6 +201,7 @@ mod tests {
         for code in [
             BadRequest,
             Unauthorized,
+            Forbidden,
             NotFound,
             MethodNotAllowed,
             Conflict,

@@ -222,6 +222,9 @@ pub struct DoctorCertificate {
     /// The doctor's encryption key being certified.
     #[serde(with = "b64::array")]
     pub doctor_encryption_key: [u8; 32],
+    /// The professional licence number the admin checked (as the licensing body
+    /// writes it), so a patient can look the doctor up there.
+    pub licence_id: String,
     /// The admin who signs.
     #[serde(with = "b64::array")]
     pub admin_id: Id,
@@ -236,6 +239,7 @@ impl Signable for DoctorCertificate {
             .str(&self.doctor_username)
             .bytes(&self.doctor_identity_key.to_bytes())
             .bytes(&self.doctor_encryption_key)
+            .str(&self.licence_id)
             .bytes(&self.admin_id)
             .i64(self.issued_at);
     }
@@ -511,11 +515,19 @@ mod tests {
             doctor_username: "dr.who".into(),
             doctor_identity_key: doctor.verifying_key(),
             doctor_encryption_key: [6; 32],
+            licence_id: "GMC 1234567".into(),
             admin_id: [7; 16],
             issued_at: 1,
         };
-        let signed = sign(&admin, cert);
+        let signed = sign(&admin, cert.clone());
         signed.verify(&admin.verifying_key()).unwrap();
+        // The licence id is covered by the signature.
+        let mut changed = signed.clone();
+        changed.value.licence_id = "GMC 7654321".into();
+        assert_eq!(
+            changed.verify(&admin.verifying_key()),
+            Err(CryptoError::BadSignature)
+        );
         assert_eq!(
             signed.verify(&doctor.verifying_key()),
             Err(CryptoError::BadSignature)
