@@ -6,6 +6,8 @@
 #   scripts/bench.sh            everything (about 15 minutes on 2 cores)
 #   scripts/bench.sh native     criterion only
 #   scripts/bench.sh browser    Chromium only
+#   scripts/bench.sh signin     server sign-ins per second (load generator) and
+#                               the app's sign-in time in Chromium (Playwright)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,4 +28,17 @@ if [[ $which == all || $which == browser ]]; then
   cargo test --locked -p shared --release --target wasm32-unknown-unknown \
     --test browser_opaque_bench --test browser_stream_bench \
     -- --include-ignored --nocapture
+fi
+
+if [[ $which == all || $which == signin ]]; then
+  echo "==> server: OPAQUE sign-ins per second (release server, load generator)"
+  cargo build --locked --release -p server --bin medvault-server
+  MEDVAULT_SERVER_BIN="$PWD/target/release/medvault-server" \
+    cargo bench --locked -p server --bench signin_load
+  echo "==> browser: click on Sign in to the signed-in page (release app, Chromium)"
+  export PATH="$PWD/tools/node_modules/.bin:$PATH"
+  trunk build --release
+  cargo build --locked -p server --bin medvault-server
+  (cd end2end && MEDVAULT_SERVER_BIN="$PWD/../target/release/medvault-server" \
+    npx playwright test --config playwright.bench.config.ts)
 fi

@@ -2,8 +2,11 @@
 // server keeps serving.
 import { test, expect } from '@playwright/test';
 
-test('an unknown API call is a 404 JSON error', async ({ request }) => {
-  const res = await request.post('/api/does-not-exist', { data: 'garbage' });
+// What the app sends with every state-changing call (docs/PROTOCOL.md 15.1).
+const app = (baseURL: string | undefined) => ({ 'x-medvault-request': '1', origin: baseURL! });
+
+test('an unknown API call is a 404 JSON error', async ({ request, baseURL }) => {
+  const res = await request.post('/api/does-not-exist', { data: 'garbage', headers: app(baseURL) });
   expect(res.status()).toBe(404);
   expect(res.headers()['content-type']).toContain('application/json');
   expect(res.headers()['cache-control']).toBe('no-store');
@@ -38,4 +41,25 @@ test('a body over the limit is a 413 JSON error and the server stays up', async 
   const health = await request.get('/api/health');
   expect(health.status()).toBe(200);
   expect(await health.json()).toMatchObject({ status: 'ok', store_open: true });
+});
+
+test('a state-changing call without the app header or from another origin is refused', async ({
+  request,
+  baseURL,
+}) => {
+  const body = { request: { username: 'someone', ke1: 'AAAA' } };
+  for (const headers of [
+    {},
+    { origin: baseURL! },
+    { 'x-medvault-request': '1' },
+    { 'x-medvault-request': '1', origin: 'https://evil.example' },
+  ]) {
+    const res = await request.post('/api/account/login/start', { data: body, headers });
+    expect(res.status(), JSON.stringify(headers)).toBe(403);
+    expect((await res.json()).code).toBe('forbidden');
+  }
+  // With both it reaches the call, which then judges the (malformed) message.
+  const res = await request.post('/api/account/login/start', { data: body, headers: app(baseURL) });
+  expect(res.status()).toBe(400);
+  expect((await res.json()).code).toBe('bad_request');
 });

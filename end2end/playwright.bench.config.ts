@@ -1,0 +1,7 @@
+// Timing scripts (not tests): the same server and browser setup as the suite, but
+// run only by `scripts/bench.sh signin`. They print numbers and assert nothing
+// about speed.
+import base from './playwright.config';
+import { defineConfig } from '@playwright/test';
+
+export default defineConfig({ ...base, testDir: './bench', timeout: 300_000 });
