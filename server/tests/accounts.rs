@@ -1228,3 +1228,169 @@ async fn a_disabled_account_gets_nothing_and_its_sessions_end_at_once() {
         .unwrap();
     s.client().sign_in("tom", PASSWORD).await;
 }
+
+// ------------------------------------------------------------------ what the disk holds
+
+fn all_bytes(dir: &std::path::Path, out: &mut Vec<u8>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            all_bytes(&path, out);
+        } else {
+            out.extend(std::fs::read(&path).unwrap());
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn the_data_directory_holds_no_password_key_secret_or_token() {
+    let s = Server::new();
+    let c = s.client();
+    // Sign-up by hand, so the test knows the recovery secret's bytes.
+    let recovery_bytes = [0x5au8; 32];
+    let recovery = shared::crypto::recovery::RecoverySecret::from_bytes(recovery_bytes);
+    let (reg, request) =
+        shared::crypto::opaque::client_registration_start(PASSWORD.as_bytes()).unwrap();
+    let start = shared::api::account::SignupStartRequest {
+        username: "una".into(),
+        invite: None,
+        registration_request: request,
+    };
+    let started: SignupStarted = c
+        .post("/api/account/signup/start", &json!({"request": start}))
+        .await
+        .unwrap();
+    let finished = reg
+        .finish(PASSWORD.as_bytes(), &started.registration_response)
+        .unwrap();
+    let keyring = shared::crypto::keyring::Keyring::generate().unwrap();
+    let request = shared::api::account::SignupFinishRequest {
+        registration_id: started.registration_id,
+        registration_upload: finished.upload,
+        key_entry: client::key_entry(&keyring, started.user_id, "una", Role::Patient, s.now()),
+        sealed_keyring: keyring
+            .seal_with_password(finished.export_key.as_bytes(), &started.user_id)
+            .unwrap(),
+        recovery_keyring: keyring
+            .seal_with_recovery(&recovery, &started.user_id)
+            .unwrap(),
+        recovery_verifier: recovery.verifier(&started.user_id).unwrap(),
+    };
+    let _: SessionInfo = c
+        .post("/api/account/signup/finish", &json!({"request": request}))
+        .await
+        .unwrap();
+    let mut tokens = vec![c.token().unwrap()];
+
+    // Sign in (keeping the export key), change the password, recover.
+    let d = s.client();
+    let (login, start) = Login::start("una", PASSWORD).unwrap();
+    let ls: LoginStarted = d
+        .post("/api/account/login/start", &json!({"request": start}))
+        .await
+        .unwrap();
+    let (finish, export_key) = login.finish(&ls).unwrap();
+    let _: LoginOutcome = d
+        .post("/api/account/login/finish", &json!({"request": finish}))
+        .await
+        .unwrap();
+    tokens.push(d.token().unwrap());
+    let new_password = "una's second passphrase here";
+    let (change, start) = PasswordChange::start(PASSWORD, new_password).unwrap();
+    let started: PasswordChangeStarted = d
+        .post("/api/account/password/start", &json!({"request": start}))
+        .await
+        .unwrap();
+    let finish = change
+        .finish(&started, &keyring, &ls_user(&d).await)
+        .unwrap();
+    let _: SessionsEnded = d
+        .post("/api/account/password/finish", &json!({"request": finish}))
+        .await
+        .unwrap();
+    let third = "una's third passphrase here";
+    let (rec, start) = Recovery::start("una", third).unwrap();
+    let rs: RecoveryStarted = d
+        .post("/api/account/recovery/start", &json!({"request": start}))
+        .await
+        .unwrap();
+    let (finish, _) = rec.finish(&rs, &recovery.to_code()).unwrap();
+    let _: Recovered = d
+        .post("/api/account/recovery/finish", &json!({"request": finish}))
+        .await
+        .unwrap();
+    tokens.push(d.token().unwrap());
+    s.store.flush().await.unwrap();
+
+    let mut disk = Vec::new();
+    all_bytes(s.data.path(), &mut disk);
+    assert!(disk.len() > 1000, "the store wrote something");
+    let b64 = shared::crypto::b64::encode;
+    let mut secrets: Vec<(&str, Vec<u8>)> = vec![
+        ("password", PASSWORD.as_bytes().to_vec()),
+        ("new password", new_password.as_bytes().to_vec()),
+        ("third password", third.as_bytes().to_vec()),
+        ("export key", export_key.as_bytes().to_vec()),
+        ("export key b64", b64(export_key.as_bytes()).into_bytes()),
+        ("identity seed", keyring.identity().seed().to_vec()),
+        (
+            "identity seed b64",
+            b64(&keyring.identity().seed()[..]).into_bytes(),
+        ),
+        ("x25519 secret", keyring.encryption().to_bytes().to_vec()),
+        (
+            "x25519 secret b64",
+            b64(&keyring.encryption().to_bytes()[..]).into_bytes(),
+        ),
+        ("recovery secret", recovery_bytes.to_vec()),
+        ("recovery secret b64", b64(&recovery_bytes).into_bytes()),
+        ("recovery code", recovery.to_code().as_bytes().to_vec()),
+    ];
+    for t in &tokens {
+        secrets.push(("session token b64", t.as_bytes().to_vec()));
+        secrets.push(("session token", shared::crypto::b64::decode(t).unwrap()));
+    }
+    for (what, needle) in secrets {
+        assert!(
+            !contains(&disk, &needle),
+            "the data directory holds the {what}"
+        );
+    }
+}
+
+async fn ls_user(c: &common::Client) -> shared::crypto::Id {
+    c.session().await.unwrap().user_id
+}
+
+#[tokio::test]
+async fn the_command_line_invite_signs_up_the_first_admin_once() {
+    let s = Server::new();
+    // What `medvault-server create-admin-invite` calls, on the same data directory.
+    let invite = server::backend::invites::create_admin_invite(
+        s.data.path(),
+        "http://127.0.0.1:8080/",
+        s.now(),
+    )
+    .unwrap();
+    assert_eq!(invite.expires_at, s.now() + 24 * 3600);
+    let code = invite
+        .link
+        .strip_prefix("http://127.0.0.1:8080/signup?invite=")
+        .unwrap()
+        .to_owned();
+    let (info, _) = s
+        .client()
+        .signup("first.admin", Some(code.clone()), s.now())
+        .await
+        .unwrap();
+    assert_eq!(info.role, Role::Admin);
+    expect_err(
+        s.client().signup("second.admin", Some(code), s.now()).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+}
