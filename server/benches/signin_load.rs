@@ -54,7 +54,11 @@ impl Ksf for MemoArgon2 {
         input: GenericArray<u8, L>,
     ) -> Result<GenericArray<u8, L>, InternalError> {
         let key = input.to_vec();
-        if let Some(out) = memo().lock().map_err(|_| InternalError::KsfError)?.get(&key) {
+        if let Some(out) = memo()
+            .lock()
+            .map_err(|_| InternalError::KsfError)?
+            .get(&key)
+        {
             return Ok(GenericArray::clone_from_slice(out));
         }
         let out = Argon2Ksf.hash(input)?;
@@ -191,14 +195,24 @@ fn sign_up(addr: SocketAddr, username: &str, password: &str) {
     let reply = conn
         .post("/api/account/signup/start", &body, None)
         .expect("post");
-    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
     let started: SignupStarted = json(&reply);
     let account = signup.finish(&started, unix_now()).expect("signup finish");
     let body = serde_json::json!({ "request": account.request }).to_string();
     let reply = conn
         .post("/api/account/signup/finish", &body, None)
         .expect("post");
-    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
 }
 
 /// One complete sign-in: KE1 → KE2, client finish, KE3 → session cookie.
@@ -297,8 +311,11 @@ fn start_server() -> Server {
         });
     let data = tempfile::tempdir().expect("tempdir");
     let site = tempfile::tempdir().expect("tempdir");
-    std::fs::write(site.path().join("index.html"), "<!DOCTYPE html><title>bench</title>")
-        .expect("index");
+    std::fs::write(
+        site.path().join("index.html"),
+        "<!DOCTYPE html><title>bench</title>",
+    )
+    .expect("index");
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
@@ -396,16 +413,24 @@ fn main() {
     lat.sort();
     let n = lat.len();
     let pct = |p: f64| {
-        lat.get(((n as f64 * p).ceil() as usize).saturating_sub(1).min(n.saturating_sub(1)))
-            .map(|d| d.as_secs_f64() * 1000.0)
-            .unwrap_or(f64::NAN)
+        lat.get(
+            ((n as f64 * p).ceil() as usize)
+                .saturating_sub(1)
+                .min(n.saturating_sub(1)),
+        )
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .unwrap_or(f64::NAN)
     };
     let errs = errors.lock().expect("lock");
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
     println!("signin_load: {clients} clients, {users} accounts, {elapsed:.1} s, {cores} cores shared by server and load generator");
-    println!("  completed sign-ins: {n} ({:.0}/s), errors: {}", n as f64 / elapsed, errs.len());
+    println!(
+        "  completed sign-ins: {n} ({:.0}/s), errors: {}",
+        n as f64 / elapsed,
+        errs.len()
+    );
     println!(
         "  latency of a whole sign-in (2 requests): p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         pct(0.50),
