@@ -1,0 +1,99 @@
+//! Small pieces of the browser the pages need: waiting a frame, the public list of
+//! keys seen before, downloading a text file, the clipboard, moving focus.
+
+use wasm_bindgen::{JsCast, JsValue};
+
+/// Lets the browser paint (a busy state) before a long synchronous step such as
+/// Argon2 blocks the thread.
+pub async fn next_paint() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 30);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+}
+
+const SEEN_PREFIX: &str = "medvault.seen.";
+
+/// Keys seen before for `username`: (user id in base64url, safety number). This is
+/// public directory data, so localStorage is fine for it.
+pub fn seen_keys(username: &str) -> Option<(String, String)> {
+    let value = local_storage()?
+        .get_item(&format!("{SEEN_PREFIX}{username}"))
+        .ok()
+        .flatten()?;
+    let (id, number) = value.split_once(' ')?;
+    Some((id.to_owned(), number.to_owned()))
+}
+
+/// Remembers the keys now seen for `username`.
+pub fn remember_keys(username: &str, user_id: &str, safety_number: &str) {
+    if let Some(storage) = local_storage() {
+        let _ = storage.set_item(
+            &format!("{SEEN_PREFIX}{username}"),
+            &format!("{user_id} {safety_number}"),
+        );
+    }
+}
+
+/// Offers `text` as a download named `filename`, through a Blob and an object URL
+/// that is revoked straight after the click.
+pub fn download_text(filename: &str, text: &str) -> Result<(), JsValue> {
+    let window = web_sys::window().ok_or(JsValue::NULL)?;
+    let document = window.document().ok_or(JsValue::NULL)?;
+    let parts = js_sys::Array::new();
+    parts.push(&JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/plain;charset=utf-8");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    let anchor = document
+        .create_element("a")?
+        .dyn_into::<web_sys::HtmlAnchorElement>()?;
+    anchor.set_href(&url);
+    anchor.set_download(filename);
+    anchor.click();
+    web_sys::Url::revoke_object_url(&url)?;
+    Ok(())
+}
+
+/// Copies `text` to the clipboard; resolves to whether it worked.
+pub async fn copy_text(text: &str) -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let promise = window.navigator().clipboard().write_text(text);
+    wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
+}
+
+/// Moves keyboard focus to the first element matching `selector`, after the
+/// current render.
+pub fn focus_later(selector: &'static str) {
+    leptos::prelude::request_animation_frame(move || {
+        if let Some(el) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector(selector).ok().flatten())
+            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
+}
+
+/// The page's origin, for invite links.
+pub fn origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
+}
+
+/// A Unix time as the reader's locale writes a date and time.
+pub fn format_time(unix_seconds: i64) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(unix_seconds as f64 * 1000.0));
+    String::from(date.to_locale_string("en-GB", &JsValue::UNDEFINED))
+}
