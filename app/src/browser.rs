@@ -92,8 +92,11 @@ pub fn origin() -> String {
         .unwrap_or_default()
 }
 
-/// A Unix time as the reader's locale writes a date and time.
+/// A Unix time as a date and time people read at a glance ("18 November 2026 at 11:06").
 pub fn format_time(unix_seconds: i64) -> String {
     let date = js_sys::Date::new(&JsValue::from_f64(unix_seconds as f64 * 1000.0));
-    String::from(date.to_locale_string("en-GB", &JsValue::UNDEFINED))
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"long".into());
+    let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
+    String::from(date.to_locale_string("en-GB", &options))
 }

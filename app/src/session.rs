@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use shared::{
-    api::account::SessionInfo,
+    api::{account::SessionInfo, ApiError, ErrorCode},
     crypto::{
         keyring::Keyring,
         sign::{KeyEntry, Role, Signed},
@@ -87,6 +87,19 @@ impl Session {
                 u.info = info;
             }
         });
+    }
+
+    /// The sentence for a failed call on a signed-in page. When the server no longer
+    /// knows the session (it expired, or was signed out elsewhere), the keys are
+    /// forgotten too and the pages send the user to sign in again.
+    pub fn explain(&self, error: &ApiError) -> String {
+        if error.code == ErrorCode::Unauthorized {
+            self.forget();
+            self.notice.set(Some(
+                "Your session has ended. Sign in again to continue.".to_owned(),
+            ));
+        }
+        crate::api::explain(error)
     }
 
     /// Forgets the keys and the session (after sign-out or when the server ended it).

@@ -81,6 +81,7 @@ pub fn StrengthMeter(
                 <strong>"Strength: " {move || strength.get().1}</strong>
                 ". "
                 {move || strength.get().2}
+                "."
             </p>
         </div>
     }

@@ -75,7 +75,7 @@ fn Sessions() -> impl IntoView {
                     done.set(Some("That session was signed out.".to_owned()));
                     list.refetch();
                 }
-                Err(e) => error.set(Some(explain(&e))),
+                Err(e) => error.set(Some(session.explain(&e))),
             }
             busy.set(false);
         });
@@ -91,9 +91,9 @@ fn Sessions() -> impl IntoView {
             match logout_everywhere().await {
                 Ok(_) => {
                     session.forget();
-                    session
-                        .notice
-                        .set(Some("You have signed out on every device, this one included.".to_owned()));
+                    session.notice.set(Some(
+                        "You have signed out on every device, this one included.".to_owned(),
+                    ));
                     navigate("/signin", Default::default());
                 }
                 Err(e) => error.set(Some(explain(&e))),
@@ -110,7 +110,7 @@ fn Sessions() -> impl IntoView {
             <Transition fallback=|| view! { <p class="status status--pending" role="status">"Loading your sessions…"</p> }>
                 {move || list.get().map(|result| match result {
                     Ok(items) => view! { <SessionTable items=items revoke=revoke busy=busy.into()/> }.into_any(),
-                    Err(e) => view! { <p class="alert alert--error" role="alert">{explain(&e)}</p> }.into_any(),
+                    Err(e) => view! { <p class="alert alert--error" role="alert">{session.explain(&e)}</p> }.into_any(),
                 })}
             </Transition>
             <button type="button" class="button button--secondary" disabled=move || busy.get() on:click=everywhere>
@@ -203,14 +203,19 @@ fn ChangePassword(unlocked: Unlocked) -> impl IntoView {
                 let (change, request) = {
                     let c = Zeroizing::new(current.get_untracked());
                     let n = Zeroizing::new(new.get_untracked());
-                    PasswordChange::start(&c, &n).map_err(|e| explain_crypto(e, Flow::PasswordChange))?
+                    PasswordChange::start(&c, &n)
+                        .map_err(|e| explain_crypto(e, Flow::PasswordChange))?
                 };
-                let started = password_change_start(request).await.map_err(|e| explain(&e))?;
+                let started = password_change_start(request)
+                    .await
+                    .map_err(|e| explain(&e))?;
                 next_paint().await;
                 let request = change
                     .finish(&started, &keyring, &user_id)
                     .map_err(|e| explain_crypto(e, Flow::PasswordChange))?;
-                password_change_finish(request).await.map_err(|e| explain(&e))
+                password_change_finish(request)
+                    .await
+                    .map_err(|e| explain(&e))
             }
             .await;
             busy.set(false);
@@ -219,7 +224,10 @@ fn ChangePassword(unlocked: Unlocked) -> impl IntoView {
                     current.set(String::new());
                     new.set(String::new());
                     confirm.set(String::new());
-                    done.set(Some(format!("Password changed. {}", ended_text(ended.ended_sessions))));
+                    done.set(Some(format!(
+                        "Password changed. {}",
+                        ended_text(ended.ended_sessions)
+                    )));
                 }
                 Err(message) => error.set(Some(message)),
             }
@@ -247,7 +255,12 @@ fn ChangePassword(unlocked: Unlocked) -> impl IntoView {
 #[component]
 fn SecondFactor() -> impl IntoView {
     let session = use_session();
-    let enabled = Memo::new(move |_| session.unlocked().map(|u| u.info.totp_enabled).unwrap_or(false));
+    let enabled = Memo::new(move |_| {
+        session
+            .unlocked()
+            .map(|u| u.info.totp_enabled)
+            .unwrap_or(false)
+    });
     let error = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -261,12 +274,17 @@ fn SecondFactor() -> impl IntoView {
     let start = move |_| {
         error.set(None);
         done.set(None);
-        let name = session.unlocked().map(|u| u.info.username).unwrap_or_default();
-        let made = TotpSecret::generate().map_err(|e| explain_crypto(e, Flow::Signup)).and_then(|s| {
-            let uri = totp::otpauth_uri(&s, &name);
-            let svg = totp::qr_svg(&uri).map_err(|e| explain_crypto(e, Flow::Signup))?;
-            Ok((s, svg))
-        });
+        let name = session
+            .unlocked()
+            .map(|u| u.info.username)
+            .unwrap_or_default();
+        let made = TotpSecret::generate()
+            .map_err(|e| explain_crypto(e, Flow::Signup))
+            .and_then(|s| {
+                let uri = totp::otpauth_uri(&s, &name);
+                let svg = totp::qr_svg(&uri).map_err(|e| explain_crypto(e, Flow::Signup))?;
+                Ok((s, svg))
+            });
         match made {
             Ok((s, svg)) => {
                 manual.set(group_secret(&s.to_base32()));
@@ -287,7 +305,11 @@ fn SecondFactor() -> impl IntoView {
     };
 
     let read_code = move || -> Result<String, String> {
-        let typed: String = code.get_untracked().chars().filter(|c| !c.is_whitespace()).collect();
+        let typed: String = code
+            .get_untracked()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
         if typed.len() != 6 || !typed.chars().all(|c| c.is_ascii_digit()) {
             return Err("Type the six digits your authenticator app shows.".to_owned());
         }
@@ -309,7 +331,12 @@ fn SecondFactor() -> impl IntoView {
         };
         busy.set(true);
         leptos::task::spawn_local(async move {
-            match totp_enable(TotpEnableRequest { secret: base32.to_string(), code: typed }).await {
+            match totp_enable(TotpEnableRequest {
+                secret: base32.to_string(),
+                code: typed,
+            })
+            .await
+            {
                 Ok(info) => {
                     secret.set_value(None);
                     qr.set(String::new());
@@ -317,7 +344,10 @@ fn SecondFactor() -> impl IntoView {
                     code.set(String::new());
                     enrolling.set(false);
                     session.update_info(info);
-                    done.set(Some("Second factor is on. From now on, sign-in asks for a code from your app.".to_owned()));
+                    done.set(Some(
+                        "Second factor is on. From now on, sign-in asks for a code from your app."
+                            .to_owned(),
+                    ));
                 }
                 Err(e) => error.set(Some(explain(&e))),
             }
@@ -342,7 +372,9 @@ fn SecondFactor() -> impl IntoView {
                 Ok(info) => {
                     code.set(String::new());
                     session.update_info(info);
-                    done.set(Some("Second factor is off. Sign-in now asks only for your password.".to_owned()));
+                    done.set(Some(
+                        "Second factor is off. Sign-in now asks only for your password.".to_owned(),
+                    ));
                 }
                 Err(e) => error.set(Some(explain(&e))),
             }

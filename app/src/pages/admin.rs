@@ -20,7 +20,7 @@ use crate::{
         safety_number::SafetyNumberView,
     },
     pages::with_keys,
-    session::{now_unix, role_label, Unlocked},
+    session::{now_unix, role_label, use_session, Unlocked},
 };
 
 /// The admin page (needs the keys and the admin role).
@@ -43,6 +43,7 @@ pub fn AdminPage() -> impl IntoView {
 
 #[component]
 fn Admin(unlocked: Unlocked) -> impl IntoView {
+    let session = use_session();
     let users = LocalResource::new(list_users);
     let unlocked = StoredValue::new_local(unlocked);
     view! {
@@ -54,7 +55,7 @@ fn Admin(unlocked: Unlocked) -> impl IntoView {
                 <Transition fallback=|| view! { <p class="status status--pending" role="status">"Loading accounts…"</p> }>
                     {move || users.get().map(|result| match result {
                         Ok(list) => view! { <UserTable list=list unlocked=unlocked reload=move || users.refetch()/> }.into_any(),
-                        Err(e) => view! { <p class="alert alert--error" role="alert">{explain(&e)}</p> }.into_any(),
+                        Err(e) => view! { <p class="alert alert--error" role="alert">{session.explain(&e)}</p> }.into_any(),
                     })}
                 </Transition>
             </section>
@@ -252,14 +253,18 @@ fn VerifyDoctor(
         }
         error.set(None);
         if licence.with_untracked(|l| l.trim().is_empty()) {
-            return error.set(Some("Type the doctor's licence id, as you checked it with the licensing body.".to_owned()));
+            return error.set(Some(
+                "Type the doctor's licence id, as you checked it with the licensing body."
+                    .to_owned(),
+            ));
         }
         busy.set(true);
         let name = name_store.get_value();
         leptos::task::spawn_local(async move {
             let result = async {
                 let served = lookup_user(name.clone()).await.map_err(|e| explain(&e))?;
-                verify_directory_entry(&name, &served).map_err(|e| explain_crypto(e, Flow::Directory))
+                verify_directory_entry(&name, &served)
+                    .map_err(|e| explain_crypto(e, Flow::Directory))
             }
             .await;
             busy.set(false);
@@ -282,7 +287,13 @@ fn VerifyDoctor(
             return;
         };
         let certificate = unlocked.with_value(|me| {
-            certify_doctor(&me.keyring, me.info.user_id, &entry, &licence.get_untracked(), now_unix())
+            certify_doctor(
+                &me.keyring,
+                me.info.user_id,
+                &entry,
+                &licence.get_untracked(),
+                now_unix(),
+            )
         });
         busy.set(true);
         leptos::task::spawn_local(async move {

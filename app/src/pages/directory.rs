@@ -3,17 +3,21 @@
 //! since this browser last saw them.
 
 use leptos::prelude::*;
-use shared::{account::Username, client::{verify_directory_entry, VerifiedEntry}, crypto::b64};
+use shared::{
+    account::Username,
+    client::{verify_directory_entry, VerifiedEntry},
+    crypto::b64,
+};
 
 use crate::{
-    api::{directory::lookup_user, explain, explain_crypto, Flow},
+    api::{directory::lookup_user, explain_crypto, Flow},
     browser::{remember_keys, seen_keys},
     components::{
         form::{ErrorAlert, Field, SubmitButton},
         safety_number::SafetyNumberView,
     },
     pages::with_keys,
-    session::role_label,
+    session::{role_label, use_session},
 };
 
 /// What a lookup found, with how it compares to what was seen before.
@@ -32,6 +36,7 @@ pub fn DirectoryPage() -> impl IntoView {
 
 #[component]
 fn Directory() -> impl IntoView {
+    let session = use_session();
     let username = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -55,21 +60,23 @@ fn Directory() -> impl IntoView {
                     if e.code == shared::api::ErrorCode::NotFound {
                         format!("There is no user named {name}. Check the spelling with them.")
                     } else {
-                        explain(&e)
+                        session.explain(&e)
                     }
                 })?;
                 let entry = verify_directory_entry(name.as_str(), &served)
                     .map_err(|e| explain_crypto(e, Flow::Directory))?;
                 let id = b64::encode(&entry.entry.user_id);
                 let number = entry.safety_number.to_string().replace('\n', " ");
-                let same_as_before = seen_keys(name.as_str()).map(|(seen_id, seen_number)| {
-                    seen_id == id && seen_number == number
-                });
+                let same_as_before = seen_keys(name.as_str())
+                    .map(|(seen_id, seen_number)| seen_id == id && seen_number == number);
                 // Remember the first keys seen; a change is shown, never silently adopted.
                 if same_as_before.is_none() {
                     remember_keys(name.as_str(), &id, &number);
                 }
-                Ok(Found { entry, same_as_before })
+                Ok(Found {
+                    entry,
+                    same_as_before,
+                })
             }
             .await;
             busy.set(false);

@@ -89,7 +89,11 @@ fn SignedInHome(unlocked: Unlocked) -> impl IntoView {
         }
         match info.role {
             Role::Admin => {
-                steps.push(("/admin", "Invite people and verify doctors", "Send invite links, check each doctor's licence and sign their keys."));
+                steps.push((
+                    "/admin",
+                    "Invite people and verify doctors",
+                    "Send invite links, check each doctor's licence and sign their keys.",
+                ));
             }
             Role::Doctor => {
                 steps.push(("/directory", "Check your verification", "Look yourself up in the directory: once an administrator has verified your licence, you carry a verified-doctor badge."));
@@ -98,10 +102,18 @@ fn SignedInHome(unlocked: Unlocked) -> impl IntoView {
                 steps.push(("/directory", "Find your doctor", "Look your doctor up by username and compare the safety number with them before you share anything."));
             }
             Role::Auditor => {
-                steps.push(("/directory", "Look up a user", "Check anyone's keys and safety number in the directory."));
+                steps.push((
+                    "/directory",
+                    "Look up a user",
+                    "Check anyone's keys and safety number in the directory.",
+                ));
             }
         }
-        steps.push(("/account", "Review where you are signed in", "See your sessions, sign out other devices, or change your password."));
+        steps.push((
+            "/account",
+            "Review where you are signed in",
+            "See your sessions, sign out other devices, or change your password.",
+        ));
         steps
     };
     view! {

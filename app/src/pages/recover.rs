@@ -12,7 +12,7 @@ use crate::{
         explain, explain_crypto, Flow,
     },
     browser::next_paint,
-    components::form::{ErrorAlert, Field, StatusNote, SubmitButton},
+    components::form::{ErrorAlert, Field, StatusNote, StrengthMeter, SubmitButton},
     pages::signup::check_new_password,
     session::use_session,
 };
@@ -38,7 +38,9 @@ pub fn RecoverPage() -> impl IntoView {
         error.set(None);
         let name = username.get_untracked().trim().to_owned();
         if name.is_empty() || code.with_untracked(|c| c.trim().is_empty()) {
-            error.set(Some("Type your username and your recovery code.".to_owned()));
+            error.set(Some(
+                "Type your username and your recovery code.".to_owned(),
+            ));
             return;
         }
         if let Err(message) = check_new_password(
@@ -125,6 +127,7 @@ pub fn RecoverPage() -> impl IntoView {
                     hint="56 letters and digits in groups of 4. Dashes, spaces and capitals do not matter."/>
                 <Field id="password" label="New password" value=password kind="password" autocomplete="new-password"
                     hint="At least 15 characters."/>
+                <StrengthMeter password=password username=Signal::derive(move || username.get())/>
                 <Field id="confirm" label="Confirm password" value=confirm kind="password" autocomplete="new-password"/>
                 <SubmitButton label="Recover account" busy=busy.into()/>
                 <StatusNote message=progress.into()/>

@@ -55,8 +55,8 @@ pub fn SignInPage() -> impl IntoView {
     let finish = {
         let navigate = navigate.clone();
         move |session: Session, signed_in: SignedIn, export_key: &ExportKey| -> Result<(), String> {
-            let keyring = open_keyring(&signed_in, export_key)
-                .map_err(|e| explain_crypto(e, Flow::Login))?;
+            let keyring =
+                open_keyring(&signed_in, export_key).map_err(|e| explain_crypto(e, Flow::Login))?;
             session.unlock(signed_in.session, keyring, signed_in.key_entry);
             navigate("/", Default::default());
             Ok(())
@@ -123,13 +123,21 @@ pub fn SignInPage() -> impl IntoView {
             return;
         }
         error.set(None);
-        let typed: String = code.get_untracked().chars().filter(|c| !c.is_whitespace()).collect();
+        let typed: String = code
+            .get_untracked()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
         if typed.len() != 6 || !typed.chars().all(|c| c.is_ascii_digit()) {
-            error.set(Some("Type the six digits your authenticator app shows.".to_owned()));
+            error.set(Some(
+                "Type the six digits your authenticator app shows.".to_owned(),
+            ));
             return;
         }
         let Some(pending_id) = pending.with_value(|p| p.as_ref().map(|p| p.id)) else {
-            error.set(Some("Start again with your username and password.".to_owned()));
+            error.set(Some(
+                "Start again with your username and password.".to_owned(),
+            ));
             needs_code.set(false);
             return;
         };

@@ -3,7 +3,10 @@
 //! account is created.
 
 use leptos::prelude::*;
-use leptos_router::{components::A, hooks::{use_navigate, use_query_map}};
+use leptos_router::{
+    components::A,
+    hooks::{use_navigate, use_query_map},
+};
 use shared::{
     account::{check_password, Username},
     client::{NewAccount, Signup},
@@ -22,7 +25,11 @@ use crate::{
 
 /// Checks what was typed against the account rules, in the order the fields
 /// appear, and says what to change.
-pub fn check_new_account(username: &str, password: &str, confirm: &str) -> Result<Username, String> {
+pub fn check_new_account(
+    username: &str,
+    password: &str,
+    confirm: &str,
+) -> Result<Username, String> {
     let name = Username::parse(username).map_err(|e| format!("{e}."))?;
     check_new_password(password, confirm, name.as_str(), false)?;
     Ok(name)
@@ -203,7 +210,9 @@ fn SignUpForm(invite: Option<String>) -> impl IntoView {
                 Ok(info) => {
                     if let Some(new) = account.try_update_value(Option::take).flatten() {
                         let NewAccount {
-                            request, keyring, recovery,
+                            request,
+                            keyring,
+                            recovery,
                         } = new;
                         // The recovery secret is zeroised when dropped; it is not kept.
                         drop(recovery);
