@@ -1,10 +1,13 @@
 //! The router, on one screen: server functions, plain API routes, the built app,
 //! and the layers every response passes through.
 
-use std::sync::Arc;
+use std::{
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    sync::Arc,
+};
 
 use axum::{
-    extract::{Request, State},
+    extract::{ConnectInfo, Request, State},
     http::{header, HeaderValue, Method},
     middleware,
     response::{IntoResponse, Response},
@@ -12,11 +15,14 @@ use axum::{
     Router,
 };
 use leptos::prelude::provide_context;
-use shared::api::Backend;
+use shared::api::{
+    ApiError, Backend, Caller, CookieChange, ErrorCode, CSRF_HEADER, SESSION_COOKIE,
+};
+use zeroize::Zeroizing;
 
 use crate::{
-    backend::ServerBackend,
-    error::{api_not_found, limit_body, normalize_api_errors},
+    backend::{AccountConfig, ServerBackend},
+    error::{api_error_response, api_not_found, limit_body, normalize_api_errors},
     store::Store,
     web::{security_headers, static_app, Site},
 };
@@ -48,9 +54,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Wires the backend to the store.
+    /// Wires the backend to the store, with default account settings.
     pub fn new(store: Arc<dyn Store>, site: Site) -> AppState {
-        let backend: Arc<dyn Backend> = Arc::new(ServerBackend::new(store.clone()));
+        AppState::with_accounts(store, site, AccountConfig::default())
+    }
+
+    /// Wires the backend to the store with these account settings.
+    pub fn with_accounts(store: Arc<dyn Store>, site: Site, accounts: AccountConfig) -> AppState {
+        let backend: Arc<dyn Backend> =
+            Arc::new(ServerBackend::with_config(store.clone(), accounts));
         AppState {
             store,
             backend,
@@ -75,6 +87,10 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .layer(middleware::from_fn(move |req, next| {
             limit_body(limits.max_json_body, req, next)
         }))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_same_origin,
+        ))
         .layer(middleware::from_fn(normalize_api_errors));
 
     Router::new()
@@ -99,16 +115,119 @@ fn method_filter(method: &Method) -> Option<MethodFilter> {
     }
 }
 
-/// Runs a server function with the backend in its context.
+/// Runs a server function with the backend and the [`Caller`] in its context,
+/// then turns what the backend asked of the session cookie into `Set-Cookie`.
 async fn call_server_fn(State(state): State<AppState>, mut req: Request) -> Response {
     // Leptos turns the answer to a plain HTML form post into a redirect; the API
     // only speaks JSON, so never let a client's Accept header pick that path.
     req.headers_mut()
         .insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    let caller = caller_of(&req);
     let backend = state.backend.clone();
-    leptos_axum::handle_server_fns_with_context(move || provide_context(backend.clone()), req)
-        .await
-        .into_response()
+    let context_caller = caller.clone();
+    let mut res = leptos_axum::handle_server_fns_with_context(
+        move || {
+            provide_context(backend.clone());
+            provide_context(context_caller.clone());
+        },
+        req,
+    )
+    .await
+    .into_response();
+    let secure = if state.site.tls() { "; Secure" } else { "" };
+    let cookie = match caller.cookie_change() {
+        CookieChange::Keep => None,
+        CookieChange::Set(token) => Some(Zeroizing::new(format!(
+            "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/{secure}",
+            token.as_str()
+        ))),
+        CookieChange::Clear => Some(Zeroizing::new(format!(
+            "{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{secure}"
+        ))),
+    };
+    if let Some(cookie) = cookie {
+        match HeaderValue::from_str(&cookie) {
+            Ok(v) => {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            Err(_) => tracing::error!("session cookie is not a valid header value"),
+        }
+    }
+    res
+}
+
+/// Longest User-Agent kept for the session list, in characters.
+const USER_AGENT_CHARS: usize = 80;
+
+/// Who is calling: the session cookie (unchecked), the client address (from
+/// the connection; oneshot tests have none and count as 127.0.0.1) and a
+/// shortened User-Agent.
+fn caller_of(req: &Request) -> Caller {
+    let token = req
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| Zeroizing::new(value.trim().to_owned()));
+    let addr = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let agent: String = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(USER_AGENT_CHARS)
+        .collect();
+    Caller::new(token, addr, agent)
+}
+
+/// Refuses a state-changing `/api` request (any method but GET, HEAD and
+/// OPTIONS) unless it carries [`CSRF_HEADER`]: `1` and an `Origin` equal to this
+/// server's own (`scheme://Host`), before any handler runs. The CSP report is
+/// exempt: browsers post it themselves, without our header, and it changes
+/// nothing.
+async fn require_same_origin(
+    State(state): State<AppState>,
+    req: Request,
+    next: middleware::Next,
+) -> Response {
+    let method = req.method();
+    if method == Method::GET
+        || method == Method::HEAD
+        || method == Method::OPTIONS
+        || req.uri().path() == "/api/csp-report"
+    {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    let marked = headers
+        .get(CSRF_HEADER)
+        .is_some_and(|v| v.as_bytes() == b"1");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| req.uri().authority().map(|a| a.as_str().to_owned()));
+    let scheme = if state.site.tls() { "https" } else { "http" };
+    let same_origin = match (headers.get(header::ORIGIN), host) {
+        (Some(origin), Some(host)) => origin
+            .to_str()
+            .is_ok_and(|o| o.eq_ignore_ascii_case(&format!("{scheme}://{host}"))),
+        _ => false,
+    };
+    if marked && same_origin {
+        next.run(req).await
+    } else {
+        api_error_response(&ApiError::from_code(ErrorCode::Forbidden))
+    }
 }
 
 /// One line per request: method, path (never the query, which may carry

@@ -7,6 +7,7 @@ use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
 use clap::{Parser, Subcommand};
 use server::{
     app::Limits,
+    backend::{invites::create_admin_invite, AccountSettings},
     serve::{serve, ServeConfig},
 };
 
@@ -23,6 +24,23 @@ struct Cli {
 enum Command {
     /// Serve the API and the built app until SIGINT or SIGTERM.
     Serve(ServeArgs),
+    /// Print a one-time invite link for a new admin account (valid 24 hours).
+    /// Works while the server is running on the same data directory.
+    CreateAdminInvite(InviteArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct InviteArgs {
+    /// Directory of the embedded store (the server's --data).
+    #[arg(long = "data", env = "MEDVAULT_DATA", default_value = "./data")]
+    data_dir: PathBuf,
+    /// The address people open the app at, for the printed link.
+    #[arg(
+        long,
+        env = "MEDVAULT_BASE_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    base_url: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -45,6 +63,37 @@ struct ServeArgs {
     /// Largest JSON request body accepted, in bytes; larger ones get 413.
     #[arg(long, env = "MEDVAULT_MAX_BODY_BYTES", default_value_t = Limits::default().max_json_body)]
     max_body_bytes: usize,
+    /// Only invited people may create accounts (patients too).
+    #[arg(long, conflicts_with = "open_signup")]
+    no_open_signup: bool,
+    /// Whether patients may sign up without an invite (`false` = --no-open-signup).
+    #[arg(long, env = "MEDVAULT_OPEN_SIGNUP", hide = true)]
+    open_signup: Option<bool>,
+    /// A session ends after this many seconds without a request.
+    #[arg(long, env = "MEDVAULT_IDLE_TIMEOUT_SECS", default_value_t = AccountSettings::default().idle_timeout_secs)]
+    idle_timeout_secs: u64,
+    /// A session ends this many seconds after sign-in, however busy.
+    #[arg(long, env = "MEDVAULT_SESSION_LIFETIME_SECS", default_value_t = AccountSettings::default().absolute_lifetime_secs)]
+    session_lifetime_secs: u64,
+}
+
+/// Makes the invite and prints its link once.
+fn print_admin_invite(args: &InviteArgs) -> Result<(), server::serve::ServeError> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    let invite = create_admin_invite(&args.data_dir, &args.base_url, now).map_err(|e| {
+        server::serve::ServeError::Store {
+            path: args.data_dir.clone(),
+            reason: e.to_string(),
+        }
+    })?;
+    println!("{}", invite.link);
+    println!(
+        "This link creates one admin account. It works once and expires in 24 hours. It is not shown again."
+    );
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -72,7 +121,13 @@ fn main() -> ExitCode {
             limits: Limits {
                 max_json_body: args.max_body_bytes,
             },
+            accounts: AccountSettings {
+                open_signup: !args.no_open_signup && args.open_signup.unwrap_or(true),
+                idle_timeout_secs: args.idle_timeout_secs,
+                absolute_lifetime_secs: args.session_lifetime_secs,
+            },
         })),
+        Command::CreateAdminInvite(args) => print_admin_invite(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

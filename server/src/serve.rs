@@ -10,6 +10,7 @@ use std::{
 
 use crate::{
     app::{router, AppState, Limits},
+    backend::{system_clock, AccountConfig, AccountSettings, InviteKey},
     store::{SledStore, Store},
     web::Site,
 };
@@ -27,6 +28,8 @@ pub struct ServeConfig {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Request limits.
     pub limits: Limits,
+    /// Open sign-up and session lifetimes.
+    pub accounts: AccountSettings,
 }
 
 /// Why the server could not start or stopped with an error.
@@ -63,7 +66,16 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
             })?,
         );
     let site = Site::load(&config.site_dir, config.tls.is_some())?;
-    let state = AppState::new(store.clone(), site);
+    let invite_key = InviteKey::load_or_create(&config.data_dir)?;
+    let state = AppState::with_accounts(
+        store.clone(),
+        site,
+        AccountConfig {
+            settings: config.accounts,
+            clock: system_clock(),
+            invite_key: Some(invite_key),
+        },
+    );
     let app = router(state, config.limits);
 
     let listener = TcpListener::bind(config.addr)?;

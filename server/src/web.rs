@@ -64,6 +64,11 @@ impl Site {
         })
     }
 
+    /// Whether the app is served over TLS (HSTS on, cookies `Secure`, origin `https`).
+    pub fn tls(&self) -> bool {
+        self.hsts
+    }
+
     /// The Content-Security-Policy header value sent with every response.
     pub fn csp(&self) -> &HeaderValue {
         &self.csp

@@ -69,9 +69,13 @@ fn get(uri: &str) -> Request<Body> {
     Request::get(uri).body(Body::empty()).unwrap()
 }
 
+/// A POST as the app sends it: JSON, the CSRF header and our own Origin.
 fn post_json(uri: &str, body: impl Into<Body>) -> Request<Body> {
     Request::post(uri)
         .header(header::CONTENT_TYPE, "application/json")
+        .header(header::HOST, "localhost")
+        .header(header::ORIGIN, "http://localhost")
+        .header(shared::api::CSRF_HEADER, "1")
         .body(body.into())
         .unwrap()
 }
@@ -192,6 +196,9 @@ async fn wrong_method_is_405_json() {
         post_json("/api/health", "{}"),
         get("/api/test/echo"),
         Request::put("/api/health")
+            .header(header::HOST, "localhost")
+            .header(header::ORIGIN, "http://localhost")
+            .header(shared::api::CSRF_HEADER, "1")
             .body(Body::from(vec![b'x'; 10]))
             .unwrap(),
     ] {
@@ -299,4 +306,53 @@ async fn csp_reports_are_accepted_and_checked() {
     let (status, _, body) = send(&h, req).await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(api_error(&body).code, ErrorCode::UnsupportedMediaType);
+}
+
+#[tokio::test]
+async fn fail_state_changing_requests_without_the_header_or_from_another_origin() {
+    let h = harness();
+    let cases: [(&str, Option<&str>, Option<&str>); 6] = [
+        ("no header", None, Some("http://localhost")),
+        ("wrong header value", Some("0"), Some("http://localhost")),
+        ("no origin", Some("1"), None),
+        ("foreign origin", Some("1"), Some("https://evil.example")),
+        ("other scheme", Some("1"), Some("https://localhost")),
+        ("other port", Some("1"), Some("http://localhost:8080")),
+    ];
+    for (what, marker, origin) in cases {
+        let mut req = Request::post("/api/test/echo")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::HOST, "localhost");
+        if let Some(m) = marker {
+            req = req.header(shared::api::CSRF_HEADER, m);
+        }
+        if let Some(o) = origin {
+            req = req.header(header::ORIGIN, o);
+        }
+        let (status, headers, body) = send(&h, req.body(Body::from(r#"{"n":7}"#)).unwrap()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{what}");
+        assert_eq!(headers[header::CONTENT_TYPE], "application/json", "{what}");
+        assert_eq!(api_error(&body).code, ErrorCode::Forbidden, "{what}");
+    }
+    // Also for unknown calls and other methods; reads are never refused.
+    let req = Request::delete("/api/anything")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&h, req).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(send(&h, get("/api/health")).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn under_tls_the_origin_must_be_https() {
+    let h = harness_with(Limits::default(), true);
+    let (status, _, _) = send(&h, post_json("/api/test/echo", r#"{"n":7}"#)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "http origin under TLS");
+    let req = Request::post("/api/test/echo")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::HOST, "localhost")
+        .header(header::ORIGIN, "https://localhost")
+        .header(shared::api::CSRF_HEADER, "1")
+        .body(Body::from(r#"{"n":7}"#))
+        .unwrap();
+    assert_eq!(send(&h, req).await.0, StatusCode::OK);
 }

@@ -201,3 +201,56 @@ fn serves_https_with_hsts_when_given_a_certificate() {
     );
     assert!(text.contains("\"store_open\":true"), "{text}");
 }
+
+/// The command-line invite works while a server runs on the same data
+/// directory (sled holds a lock on it), and the link it prints signs up an admin.
+#[test]
+fn create_admin_invite_works_while_the_server_runs() {
+    let site = site();
+    let data = tempfile::tempdir().unwrap();
+    let (mut child, addr) = start(site.path(), data.path());
+    let out = Command::new(BIN)
+        .args([
+            "create-admin-invite",
+            "--base-url",
+            "https://medvault.example/",
+            "--data",
+        ])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let link = text.lines().next().unwrap();
+    assert!(
+        link.starts_with("https://medvault.example/signup?invite="),
+        "{text}"
+    );
+    assert!(
+        text.contains("works once and expires in 24 hours"),
+        "{text}"
+    );
+    let code = link.split("invite=").nth(1).unwrap();
+
+    // The running server accepts it.
+    let body = format!("{{\"code\":\"{code}\"}}");
+    let mut s = TcpStream::connect(&addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "POST /api/account/invite-info HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\nx-medvault-request: 1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"role\":\"admin\""), "{answer}");
+
+    child.kill().unwrap();
+    let _ = child.wait();
+}

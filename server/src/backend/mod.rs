@@ -1,20 +1,228 @@
 //! The server's implementation of the API: one file per area. Each method
 //! authorizes, calls the store and (from accounts on) appends to the audit log.
+//!
+//! Accounts are split by concern: [`users`] (the stored account record),
+//! [`sessions`], [`pending`] (half-finished protocol runs, in memory),
+//! [`throttle`] (failed sign-ins), [`invites`], and the trait implementations in
+//! [`accounts`], [`directory`] and [`admin`].
 
+pub mod accounts;
+pub mod admin;
+pub mod directory;
+pub mod invites;
+pub mod pending;
+pub mod sessions;
 pub mod system;
+pub mod throttle;
+pub mod users;
 
 use std::sync::Arc;
 
-use crate::store::Store;
+use serde::{Deserialize, Serialize};
+use shared::{
+    api::ApiError,
+    crypto::{b64, kdf, opaque::ServerSetup, rng, CryptoError},
+};
+use zeroize::Zeroizing;
+
+use crate::{
+    error::AppError,
+    store::{keys::Key, Batch, Space, Store, StoreError},
+};
+
+pub use invites::InviteKey;
+
+/// Unix seconds now. Injected so tests can move time (expire a session, an
+/// invite, a throttle delay) without sleeping.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The wall clock, as Unix seconds.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or(0)
+    })
+}
+
+/// The operator's account settings, as given on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountSettings {
+    /// Whether patients may create an account without an invite.
+    pub open_signup: bool,
+    /// A session ends after this many seconds without a request.
+    pub idle_timeout_secs: u64,
+    /// A session ends this many seconds after sign-in, however busy.
+    pub absolute_lifetime_secs: u64,
+}
+
+impl Default for AccountSettings {
+    fn default() -> Self {
+        AccountSettings {
+            open_signup: true,
+            idle_timeout_secs: 30 * 60,
+            absolute_lifetime_secs: 12 * 60 * 60,
+        }
+    }
+}
+
+/// Everything the account backend needs beyond the store.
+#[derive(Clone)]
+pub struct AccountConfig {
+    /// The operator's settings.
+    pub settings: AccountSettings,
+    /// Where "now" comes from.
+    pub clock: Clock,
+    /// The key of command-line invites (`DIR/invite.key`); without one, such
+    /// invites are refused.
+    pub invite_key: Option<InviteKey>,
+}
+
+impl Default for AccountConfig {
+    fn default() -> Self {
+        AccountConfig {
+            settings: AccountSettings::default(),
+            clock: system_clock(),
+            invite_key: None,
+        }
+    }
+}
+
+/// The server-side secrets of the account protocol, made once per installation
+/// and kept in the Meta keyspace. They are the server's own (an attacker who
+/// has them still has to guess each password offline), never a user's.
+pub(crate) struct ServerSecrets {
+    /// OPAQUE's OPRF seed and key pair.
+    pub opaque: ServerSetup,
+    /// Derives the fake answers for unknown usernames, so that repeated asks
+    /// about the same name look alike.
+    pub fake_seed: Zeroizing<[u8; 32]>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredSecrets {
+    #[serde(with = "b64::vec")]
+    opaque_setup: Vec<u8>,
+    #[serde(with = "b64::array")]
+    fake_seed: [u8; 32],
+}
+
+impl Drop for StoredSecrets {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.opaque_setup.zeroize();
+        self.fake_seed.zeroize();
+    }
+}
+
+fn secrets_key() -> Vec<u8> {
+    Key::new().str("account-secrets").finish()
+}
 
 /// Implements every area's backend trait from `shared::api`.
 pub struct ServerBackend {
     store: Arc<dyn Store>,
+    config: AccountConfig,
+    secrets: tokio::sync::OnceCell<Arc<ServerSecrets>>,
+    pending: pending::PendingStates,
+    throttle: throttle::Throttle,
 }
 
 impl ServerBackend {
-    /// A backend over the given store.
+    /// A backend over the given store with default account settings.
     pub fn new(store: Arc<dyn Store>) -> ServerBackend {
-        ServerBackend { store }
+        ServerBackend::with_config(store, AccountConfig::default())
     }
+
+    /// A backend over the given store with these account settings.
+    pub fn with_config(store: Arc<dyn Store>, config: AccountConfig) -> ServerBackend {
+        ServerBackend {
+            store,
+            config,
+            secrets: tokio::sync::OnceCell::new(),
+            pending: pending::PendingStates::default(),
+            throttle: throttle::Throttle::default(),
+        }
+    }
+
+    /// Unix seconds now, from the configured clock.
+    pub(crate) fn now(&self) -> i64 {
+        (self.config.clock)()
+    }
+
+    /// The server secrets, made and stored on first use. Two servers racing on
+    /// a fresh store both end up with the one that was written first.
+    pub(crate) async fn secrets(&self) -> Result<Arc<ServerSecrets>, ApiError> {
+        self.secrets
+            .get_or_try_init(|| async {
+                for _ in 0..3 {
+                    if let Some(bytes) = self
+                        .store
+                        .get(Space::Meta, &secrets_key())
+                        .await
+                        .map_err(store_error)?
+                    {
+                        let stored: StoredSecrets =
+                            crate::store::codec::decode(&bytes).map_err(store_error)?;
+                        let opaque = ServerSetup::from_bytes(&stored.opaque_setup)
+                            .map_err(|_| internal("stored OPAQUE server setup is corrupt"))?;
+                        return Ok(Arc::new(ServerSecrets {
+                            opaque,
+                            fake_seed: Zeroizing::new(stored.fake_seed),
+                        }));
+                    }
+                    let setup = ServerSetup::generate();
+                    let stored = StoredSecrets {
+                        opaque_setup: setup.to_bytes().as_bytes().to_vec(),
+                        fake_seed: rng::bytes().map_err(crypto_internal)?,
+                    };
+                    let value =
+                        Zeroizing::new(crate::store::codec::encode(&stored).map_err(store_error)?);
+                    let mut batch = Batch::new();
+                    batch.expect_absent(Space::Meta, secrets_key()).put(
+                        Space::Meta,
+                        secrets_key(),
+                        value.to_vec(),
+                    );
+                    match self.store.apply(batch).await {
+                        Ok(()) | Err(StoreError::Conflict) => continue,
+                        Err(e) => return Err(store_error(e)),
+                    }
+                }
+                Err(internal("could not create the server secrets"))
+            })
+            .await
+            .cloned()
+    }
+
+    /// `len` bytes derived from the fake seed for `purpose` and `name`: the same
+    /// every time, unrelated to any real account.
+    pub(crate) fn fake_bytes(
+        secrets: &ServerSecrets,
+        purpose: &str,
+        name: &str,
+        out: &mut [u8],
+    ) -> Result<(), ApiError> {
+        let mut info = Vec::with_capacity(purpose.len() + 1 + name.len());
+        info.extend_from_slice(purpose.as_bytes());
+        info.push(0);
+        info.extend_from_slice(name.as_bytes());
+        kdf::hkdf_sha256(None, &secrets.fake_seed[..], &info, out).map_err(crypto_internal)
+    }
+}
+
+/// A store failure as the client sees it (logged once with its detail).
+pub(crate) fn store_error(e: StoreError) -> ApiError {
+    AppError::from(e).to_api()
+}
+
+/// A server fault; `what` goes to the log only.
+pub(crate) fn internal(what: &str) -> ApiError {
+    AppError::Internal(what.to_owned()).to_api()
+}
+
+/// A crypto failure that is ours (randomness, a KDF), not the client's.
+pub(crate) fn crypto_internal(_: CryptoError) -> ApiError {
+    internal("a cryptographic operation failed unexpectedly")
 }

@@ -1,0 +1,778 @@
+//! Sign-up, sign-in, sessions, second factor, password change and recovery.
+//!
+//! Every second message finds its first in [`super::pending`], which hands it
+//! out once, so a replayed or reordered OPAQUE message gets a 4xx. A wrong
+//! password and an unknown username get the same answer and the same kind of
+//! work (a fake KE2 for unknown users), and both count against the throttle.
+
+use shared::{
+    account::Username,
+    api::{
+        account::{
+            AccountBackend, InviteDetails, LoginFinishRequest, LoginOutcome, LoginStartRequest,
+            LoginStarted, PasswordChangeFinishRequest, PasswordChangeStartRequest,
+            PasswordChangeStarted, Recovered, RecoveryFinishRequest, RecoveryStartRequest,
+            RecoveryStarted, SecondFactorRequest, SessionInfo, SessionSummary, SessionsEnded,
+            SignedIn, SignupFinishRequest, SignupSettings, SignupStartRequest, SignupStarted,
+            TotpEnableRequest,
+        },
+        ApiError, Caller, ErrorCode,
+    },
+    crypto::{
+        keyring, opaque, recovery, rng,
+        sign::Role,
+        totp::{self, TotpSecret},
+        CryptoError,
+    },
+};
+use zeroize::Zeroizing;
+
+use super::{
+    crypto_internal, invites,
+    pending::{
+        PendingLogin, PendingPasswordChange, PendingRecovery, PendingSecondFactor, PendingSignup,
+    },
+    sessions::{end_session_ops, public_id},
+    store_error,
+    users::{user_key, username_key, UserRecord},
+    ServerBackend,
+};
+use crate::store::{codec, Batch, Space, StoreError};
+
+/// How far a key entry's `created_at` may be from the server's clock.
+const CLOCK_SKEW_SECS: i64 = 15 * 60;
+/// Wrong TOTP codes allowed in one sign-in before it must start again.
+const SECOND_FACTOR_TRIES: u8 = 3;
+const FAKE_USER_ID: &str = "medvault/v1/server/fake-user-id";
+const FAKE_RECOVERY_KEYRING: &str = "medvault/v1/server/fake-recovery-keyring";
+
+fn wrong_credentials() -> ApiError {
+    ApiError::new(
+        ErrorCode::Unauthorized,
+        "The username or password is not right.",
+    )
+}
+
+fn disabled() -> ApiError {
+    ApiError::new(
+        ErrorCode::Forbidden,
+        "This account has been disabled. Contact your administrator.",
+    )
+}
+
+fn wrong_code() -> ApiError {
+    ApiError::new(
+        ErrorCode::Unauthorized,
+        "The authentication code is not right. Use the current code from your authenticator app.",
+    )
+}
+
+fn malformed_code() -> ApiError {
+    ApiError::bad_request("Type the six digits from your authenticator app.")
+}
+
+fn malformed(what: &str) -> ApiError {
+    ApiError::bad_request(format!("The {what} is malformed."))
+}
+
+pub(crate) fn parse_username(text: &str) -> Result<Username, ApiError> {
+    Username::parse(text).map_err(|e| ApiError::bad_request(format!("{e}.")))
+}
+
+fn check_keyring_len(bytes: &[u8], what: &str) -> Result<(), ApiError> {
+    if bytes.len() == keyring::SEALED_LEN {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "The {what} must be {} bytes.",
+            keyring::SEALED_LEN
+        )))
+    }
+}
+
+fn now_u64(now: i64) -> u64 {
+    u64::try_from(now).unwrap_or(0)
+}
+
+/// Checks a TOTP code against `secret` (base32), after `last_step`.
+fn verify_totp(
+    secret: &str,
+    code: &str,
+    now: i64,
+    last_step: Option<u64>,
+) -> Result<u64, ApiError> {
+    let secret = TotpSecret::from_base32(secret)
+        .map_err(|_| crate::backend::internal("stored TOTP secret is corrupt"))?;
+    totp::verify(&secret, code.trim(), now_u64(now), last_step).map_err(|e| match e {
+        CryptoError::Malformed => malformed_code(),
+        _ => wrong_code(),
+    })
+}
+
+impl ServerBackend {
+    /// Writes the ops and a new session for `user`, sets the cookie, and returns
+    /// the session info.
+    async fn sign_in(
+        &self,
+        caller: &Caller,
+        user: &UserRecord,
+        now: i64,
+    ) -> Result<SignedIn, ApiError> {
+        let new = self.new_session(caller, &user.id, now)?;
+        let ops = new.ops;
+        let updated = self
+            .update_user(&user.id, |rec| {
+                if rec.disabled {
+                    return Err(disabled());
+                }
+                rec.last_sign_in = Some(now);
+                Ok(ops.clone())
+            })
+            .await?;
+        caller.set_session_cookie(new.token);
+        self.throttle.succeed(&updated.username);
+        Ok(SignedIn {
+            session: self.session_info(&updated, new.created_at),
+            key_entry: updated.key_entry.clone(),
+            sealed_keyring: updated.sealed_keyring.clone(),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl AccountBackend for ServerBackend {
+    async fn signup_policy(&self) -> Result<SignupSettings, ApiError> {
+        Ok(SignupSettings {
+            open_signup: self.config.settings.open_signup,
+        })
+    }
+
+    async fn invite_info(&self, _caller: &Caller, code: String) -> Result<InviteDetails, ApiError> {
+        let invite = self.check_invite(&code).await?;
+        Ok(InviteDetails {
+            role: invite.role,
+            expires_at: invite.expires_at,
+        })
+    }
+
+    async fn signup_start(
+        &self,
+        _caller: &Caller,
+        req: SignupStartRequest,
+    ) -> Result<SignupStarted, ApiError> {
+        let username = parse_username(&req.username)?;
+        let role = match &req.invite {
+            Some(code) => self.check_invite(code).await?.role,
+            None if self.config.settings.open_signup => Role::Patient,
+            None => {
+                return Err(ApiError::bad_request(
+                    "This server creates accounts by invite only. Ask an administrator for an invite link.",
+                ))
+            }
+        };
+        if self.user_by_name(username.as_str()).await?.is_some() {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                "That username is taken.",
+            ));
+        }
+        let secrets = self.secrets().await?;
+        let registration_response = opaque::server_registration_start(
+            &secrets.opaque,
+            username.as_str().as_bytes(),
+            &req.registration_request,
+        )
+        .map_err(|_| malformed("registration request"))?;
+        let user_id = rng::id().map_err(crypto_internal)?;
+        let (registration_id, _) = self.pending.signups.insert(
+            self.now(),
+            PendingSignup {
+                username: username.as_str().to_owned(),
+                user_id,
+                role,
+                invite: req.invite,
+            },
+        )?;
+        Ok(SignupStarted {
+            registration_id,
+            user_id,
+            username: username.as_str().to_owned(),
+            role,
+            registration_response,
+        })
+    }
+
+    async fn signup_finish(
+        &self,
+        caller: &Caller,
+        req: SignupFinishRequest,
+    ) -> Result<SessionInfo, ApiError> {
+        let now = self.now();
+        let (pending, _) = self
+            .pending
+            .signups
+            .take(now, &req.registration_id)
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "This sign-up has expired or was already finished. Start again.",
+                )
+            })?;
+        let password_file = opaque::server_registration_finish(&req.registration_upload)
+            .map_err(|_| malformed("registration upload"))?;
+        check_keyring_len(&req.sealed_keyring, "sealed keyring")?;
+        check_keyring_len(&req.recovery_keyring, "recovery keyring")?;
+        let entry = req
+            .key_entry
+            .verify_self()
+            .map_err(|_| ApiError::bad_request("The key entry's signature is not valid."))?;
+        if entry.user_id != pending.user_id
+            || entry.username != pending.username
+            || entry.role != pending.role
+        {
+            return Err(ApiError::bad_request(
+                "The key entry does not name this account (user id, username and role must be the ones the server gave).",
+            ));
+        }
+        if (entry.created_at - now).abs() > CLOCK_SKEW_SECS {
+            return Err(ApiError::bad_request(
+                "The key entry's time is too far from the server's. Check your device's clock.",
+            ));
+        }
+        let invite = match &pending.invite {
+            Some(code) => Some(self.check_invite(code).await?),
+            None => None,
+        };
+        let record = UserRecord {
+            id: pending.user_id,
+            username: pending.username.clone(),
+            role: pending.role,
+            password_file,
+            sealed_keyring: req.sealed_keyring,
+            recovery_keyring: req.recovery_keyring,
+            recovery_verifier: req.recovery_verifier,
+            key_entry: req.key_entry,
+            certificate: None,
+            disabled: false,
+            totp_secret: None,
+            totp_last_step: None,
+            created_at: now,
+            last_sign_in: Some(now),
+        };
+        let session = self.new_session(caller, &record.id, now)?;
+        let mut batch = Batch::new();
+        batch
+            .expect_absent(Space::Users, username_key(&record.username))
+            .put(
+                Space::Users,
+                username_key(&record.username),
+                record.id.to_vec(),
+            )
+            .expect_absent(Space::Users, user_key(&record.id))
+            .put(
+                Space::Users,
+                user_key(&record.id),
+                codec::encode(&record).map_err(store_error)?,
+            );
+        if let Some(invite) = &invite {
+            for op in invite.redeem_ops(now) {
+                batch.push(op);
+            }
+        }
+        for op in session.ops {
+            batch.push(op);
+        }
+        match self.store.apply(batch).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => {
+                return Err(if self.user_by_name(&record.username).await?.is_some() {
+                    ApiError::new(ErrorCode::Conflict, "That username is taken.")
+                } else {
+                    invites::used()
+                });
+            }
+            Err(e) => return Err(store_error(e)),
+        }
+        caller.set_session_cookie(session.token);
+        tracing::info!(role = ?record.role, "account created");
+        Ok(self.session_info(&record, now))
+    }
+
+    async fn login_start(
+        &self,
+        caller: &Caller,
+        req: LoginStartRequest,
+    ) -> Result<LoginStarted, ApiError> {
+        let username = parse_username(&req.username)?;
+        let now = self.now();
+        self.throttle
+            .check(username.as_str(), caller.client_addr, now)?;
+        let user = self.user_by_name(username.as_str()).await?;
+        let secrets = self.secrets().await?;
+        let (state, ke2) = opaque::server_login_start(
+            &secrets.opaque,
+            username.as_str().as_bytes(),
+            user.as_ref().map(|u| u.password_file.as_slice()),
+            &req.ke1,
+        )
+        .map_err(|e| match e {
+            CryptoError::Malformed => malformed("KE1 message"),
+            _ => crate::backend::internal("OPAQUE login start failed"),
+        })?;
+        let (login_id, _) = self.pending.logins.insert(
+            now,
+            PendingLogin {
+                username: username.as_str().to_owned(),
+                user_id: user.map(|u| u.id),
+                state: state.to_bytes(),
+            },
+        )?;
+        Ok(LoginStarted { login_id, ke2 })
+    }
+
+    async fn login_finish(
+        &self,
+        caller: &Caller,
+        req: LoginFinishRequest,
+    ) -> Result<LoginOutcome, ApiError> {
+        let now = self.now();
+        let (pending, _) = self
+            .pending
+            .logins
+            .take(now, &req.login_id)
+            .ok_or_else(|| {
+                ApiError::bad_request("This sign-in has expired or was already used. Start again.")
+            })?;
+        self.throttle
+            .check(&pending.username, caller.client_addr, now)?;
+        if req.ke3.len() != opaque::CREDENTIAL_FINALIZATION_LEN {
+            return Err(malformed("KE3 message"));
+        }
+        let state = opaque::ServerLoginState::from_bytes(pending.state.as_bytes())
+            .map_err(|_| crate::backend::internal("pending login state is corrupt"))?;
+        let verified = state.finish(&req.ke3);
+        let user = match (verified, pending.user_id) {
+            (Ok(_), Some(id)) => self.user_by_id(&id).await?,
+            (Err(CryptoError::Malformed), _) => return Err(malformed("KE3 message")),
+            _ => None,
+        };
+        let Some(user) = user else {
+            self.throttle
+                .fail(&pending.username, caller.client_addr, now);
+            return Err(wrong_credentials());
+        };
+        if user.disabled {
+            return Err(disabled());
+        }
+        if user.totp_secret.is_some() {
+            let (pending_id, _) = self.pending.second_factors.insert(
+                now,
+                PendingSecondFactor {
+                    username: user.username.clone(),
+                    user_id: user.id,
+                    tries_left: SECOND_FACTOR_TRIES,
+                },
+            )?;
+            return Ok(LoginOutcome::SecondFactor { pending_id });
+        }
+        Ok(LoginOutcome::SignedIn(Box::new(
+            self.sign_in(caller, &user, now).await?,
+        )))
+    }
+
+    async fn login_second_factor(
+        &self,
+        caller: &Caller,
+        req: SecondFactorRequest,
+    ) -> Result<SignedIn, ApiError> {
+        let now = self.now();
+        let (mut pending, expires) = self
+            .pending
+            .second_factors
+            .take(now, &req.pending_id)
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "This sign-in has expired or was already used. Sign in again.",
+                )
+            })?;
+        self.throttle
+            .check(&pending.username, caller.client_addr, now)?;
+        let user = self
+            .user_by_id(&pending.user_id)
+            .await?
+            .ok_or_else(wrong_credentials)?;
+        if user.disabled {
+            return Err(disabled());
+        }
+        let Some(secret) = user.totp_secret.clone() else {
+            // Turned off meanwhile (a recovery): the password was enough.
+            return self.sign_in(caller, &user, now).await;
+        };
+        let step = match verify_totp(&secret, &req.code, now, user.totp_last_step) {
+            Ok(step) => step,
+            Err(e) => {
+                if e.code == ErrorCode::Unauthorized {
+                    self.throttle
+                        .fail(&pending.username, caller.client_addr, now);
+                    pending.tries_left = pending.tries_left.saturating_sub(1);
+                }
+                if pending.tries_left > 0 {
+                    self.pending
+                        .second_factors
+                        .put_back(req.pending_id, expires, now, pending)?;
+                }
+                return Err(e);
+            }
+        };
+        let new = self.new_session(caller, &user.id, now)?;
+        let ops = new.ops;
+        let updated = self
+            .update_user(&user.id, |rec| {
+                if rec.totp_last_step.is_some_and(|s| s >= step) {
+                    return Err(wrong_code());
+                }
+                rec.totp_last_step = Some(step);
+                rec.last_sign_in = Some(now);
+                Ok(ops.clone())
+            })
+            .await?;
+        caller.set_session_cookie(new.token);
+        self.throttle.succeed(&updated.username);
+        Ok(SignedIn {
+            session: self.session_info(&updated, now),
+            key_entry: updated.key_entry.clone(),
+            sealed_keyring: updated.sealed_keyring.clone(),
+        })
+    }
+
+    async fn current_session(&self, caller: &Caller) -> Result<Option<SessionInfo>, ApiError> {
+        Ok(self
+            .session(caller)
+            .await?
+            .map(|s| self.session_info(&s.user, s.record.created_at)))
+    }
+
+    async fn logout(&self, caller: &Caller) -> Result<(), ApiError> {
+        if let Some(s) = self.session(caller).await? {
+            let mut batch = Batch::new();
+            for op in end_session_ops(&s.user.id, &s.hash) {
+                batch.push(op);
+            }
+            self.store.apply(batch).await.map_err(store_error)?;
+        }
+        caller.clear_session_cookie();
+        Ok(())
+    }
+
+    async fn logout_everywhere(&self, caller: &Caller) -> Result<SessionsEnded, ApiError> {
+        let s = self.require_session(caller).await?;
+        let (mut ops, ended) = self.end_sessions_ops(&s.user.id, Some(&s.hash)).await?;
+        ops.extend(end_session_ops(&s.user.id, &s.hash));
+        let mut batch = Batch::new();
+        for op in ops {
+            batch.push(op);
+        }
+        self.store.apply(batch).await.map_err(store_error)?;
+        caller.clear_session_cookie();
+        Ok(SessionsEnded {
+            ended_sessions: ended,
+        })
+    }
+
+    async fn sessions(&self, caller: &Caller) -> Result<Vec<SessionSummary>, ApiError> {
+        let s = self.require_session(caller).await?;
+        self.session_summaries(&s).await
+    }
+
+    async fn revoke_session(&self, caller: &Caller, id: String) -> Result<(), ApiError> {
+        let s = self.require_session(caller).await?;
+        let target = self
+            .session_hashes(&s.user.id)
+            .await?
+            .into_iter()
+            .find(|h| public_id(h) == id)
+            .ok_or_else(ApiError::not_found)?;
+        let mut batch = Batch::new();
+        for op in end_session_ops(&s.user.id, &target) {
+            batch.push(op);
+        }
+        self.store.apply(batch).await.map_err(store_error)?;
+        if target == s.hash {
+            caller.clear_session_cookie();
+        }
+        Ok(())
+    }
+
+    async fn password_change_start(
+        &self,
+        caller: &Caller,
+        req: PasswordChangeStartRequest,
+    ) -> Result<PasswordChangeStarted, ApiError> {
+        let s = self.require_session(caller).await?;
+        let now = self.now();
+        self.throttle
+            .check(&s.user.username, caller.client_addr, now)?;
+        let secrets = self.secrets().await?;
+        let name = s.user.username.as_bytes();
+        let (state, ke2) = opaque::server_login_start(
+            &secrets.opaque,
+            name,
+            Some(&s.user.password_file),
+            &req.ke1,
+        )
+        .map_err(|_| malformed("KE1 message"))?;
+        let registration_response =
+            opaque::server_registration_start(&secrets.opaque, name, &req.registration_request)
+                .map_err(|_| malformed("registration request"))?;
+        let (change_id, _) = self.pending.password_changes.insert(
+            now,
+            PendingPasswordChange {
+                user_id: s.user.id,
+                session_hash: s.hash,
+                state: state.to_bytes(),
+            },
+        )?;
+        Ok(PasswordChangeStarted {
+            change_id,
+            ke2,
+            registration_response,
+        })
+    }
+
+    async fn password_change_finish(
+        &self,
+        caller: &Caller,
+        req: PasswordChangeFinishRequest,
+    ) -> Result<SessionsEnded, ApiError> {
+        let s = self.require_session(caller).await?;
+        let now = self.now();
+        let (pending, _) = self
+            .pending
+            .password_changes
+            .take(now, &req.change_id)
+            .filter(|(p, _)| p.user_id == s.user.id && p.session_hash == s.hash)
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "This password change has expired or was already used. Start again.",
+                )
+            })?;
+        self.throttle
+            .check(&s.user.username, caller.client_addr, now)?;
+        let password_file = opaque::server_registration_finish(&req.registration_upload)
+            .map_err(|_| malformed("registration upload"))?;
+        check_keyring_len(&req.sealed_keyring, "sealed keyring")?;
+        if req.ke3.len() != opaque::CREDENTIAL_FINALIZATION_LEN {
+            return Err(malformed("KE3 message"));
+        }
+        let state = opaque::ServerLoginState::from_bytes(pending.state.as_bytes())
+            .map_err(|_| crate::backend::internal("pending login state is corrupt"))?;
+        if state.finish(&req.ke3).is_err() {
+            self.throttle
+                .fail(&s.user.username, caller.client_addr, now);
+            return Err(ApiError::new(
+                ErrorCode::Unauthorized,
+                "The current password is not right.",
+            ));
+        }
+        let (ops, ended) = self.end_sessions_ops(&s.user.id, Some(&s.hash)).await?;
+        let sealed = req.sealed_keyring;
+        self.update_user(&s.user.id, |rec| {
+            rec.password_file = password_file.clone();
+            rec.sealed_keyring = sealed.clone();
+            Ok(ops.clone())
+        })
+        .await?;
+        self.throttle.succeed(&s.user.username);
+        tracing::info!(ended, "password changed");
+        Ok(SessionsEnded {
+            ended_sessions: ended,
+        })
+    }
+
+    async fn recovery_start(
+        &self,
+        caller: &Caller,
+        req: RecoveryStartRequest,
+    ) -> Result<RecoveryStarted, ApiError> {
+        let username = parse_username(&req.username)?;
+        let now = self.now();
+        self.throttle
+            .check(username.as_str(), caller.client_addr, now)?;
+        let secrets = self.secrets().await?;
+        let registration_response = opaque::server_registration_start(
+            &secrets.opaque,
+            username.as_str().as_bytes(),
+            &req.registration_request,
+        )
+        .map_err(|_| malformed("registration request"))?;
+        let user = self.user_by_name(username.as_str()).await?;
+        let (user_id, recovery_keyring) = match &user {
+            Some(u) => (u.id, u.recovery_keyring.clone()),
+            None => {
+                let mut id = [0u8; 16];
+                Self::fake_bytes(&secrets, FAKE_USER_ID, username.as_str(), &mut id)?;
+                let mut sealed = vec![0u8; keyring::SEALED_LEN];
+                Self::fake_bytes(
+                    &secrets,
+                    FAKE_RECOVERY_KEYRING,
+                    username.as_str(),
+                    &mut sealed,
+                )?;
+                (id, sealed)
+            }
+        };
+        let challenge = rng::bytes::<32>().map_err(crypto_internal)?;
+        let (recovery_id, _) = self.pending.recoveries.insert(
+            now,
+            PendingRecovery {
+                username: username.as_str().to_owned(),
+                user_id: user.map(|u| u.id),
+                challenge,
+            },
+        )?;
+        Ok(RecoveryStarted {
+            recovery_id,
+            user_id,
+            challenge: challenge.to_vec(),
+            recovery_keyring,
+            registration_response,
+        })
+    }
+
+    async fn recovery_finish(
+        &self,
+        caller: &Caller,
+        req: RecoveryFinishRequest,
+    ) -> Result<Recovered, ApiError> {
+        let now = self.now();
+        let (pending, _) = self
+            .pending
+            .recoveries
+            .take(now, &req.recovery_id)
+            .ok_or_else(|| {
+                ApiError::bad_request("This recovery has expired or was already used. Start again.")
+            })?;
+        self.throttle
+            .check(&pending.username, caller.client_addr, now)?;
+        let password_file = opaque::server_registration_finish(&req.registration_upload)
+            .map_err(|_| malformed("registration upload"))?;
+        check_keyring_len(&req.sealed_keyring, "sealed keyring")?;
+        let user = match pending.user_id {
+            Some(id) => self.user_by_id(&id).await?,
+            None => None,
+        };
+        let proven = user.as_ref().is_some_and(|u| {
+            recovery::verify_proof(&u.recovery_verifier, &u.id, &pending.challenge, &req.proof)
+                .is_ok()
+        });
+        let Some(user) = user.filter(|_| proven) else {
+            self.throttle
+                .fail(&pending.username, caller.client_addr, now);
+            return Err(ApiError::new(
+                ErrorCode::Unauthorized,
+                "The username or recovery code is not right.",
+            ));
+        };
+        if user.disabled {
+            return Err(disabled());
+        }
+        let (mut ops, ended) = self.end_sessions_ops(&user.id, None).await?;
+        let new = self.new_session(caller, &user.id, now)?;
+        ops.extend(new.ops);
+        let sealed = req.sealed_keyring;
+        let mut totp_removed = false;
+        let updated = self
+            .update_user(&user.id, |rec| {
+                if rec.disabled {
+                    return Err(disabled());
+                }
+                rec.password_file = password_file.clone();
+                rec.sealed_keyring = sealed.clone();
+                totp_removed = rec.totp_secret.is_some();
+                rec.totp_secret = None;
+                rec.totp_last_step = None;
+                rec.last_sign_in = Some(now);
+                Ok(ops.clone())
+            })
+            .await?;
+        caller.set_session_cookie(new.token);
+        self.throttle.succeed(&updated.username);
+        tracing::info!(ended, "account recovered");
+        Ok(Recovered {
+            session: self.session_info(&updated, now),
+            ended_sessions: ended,
+            totp_removed,
+        })
+    }
+
+    async fn totp_enable(
+        &self,
+        caller: &Caller,
+        req: TotpEnableRequest,
+    ) -> Result<SessionInfo, ApiError> {
+        let s = self.require_session(caller).await?;
+        if s.user.totp_secret.is_some() {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                "A second factor is already on. Turn it off first to set up a new one.",
+            ));
+        }
+        let secret = TotpSecret::from_base32(req.secret.trim()).map_err(|_| {
+            ApiError::bad_request("The secret is not valid (32 base32 characters).")
+        })?;
+        let now = self.now();
+        let step =
+            totp::verify(&secret, req.code.trim(), now_u64(now), None).map_err(|e| match e {
+                CryptoError::Malformed => malformed_code(),
+                _ => wrong_code(),
+            })?;
+        let stored = Zeroizing::new(secret.to_base32().to_string());
+        let updated = self
+            .update_user(&s.user.id, |rec| {
+                if rec.totp_secret.is_some() {
+                    return Err(ApiError::new(
+                        ErrorCode::Conflict,
+                        "A second factor is already on.",
+                    ));
+                }
+                rec.totp_secret = Some(stored.to_string());
+                rec.totp_last_step = Some(step);
+                Ok(Vec::new())
+            })
+            .await?;
+        Ok(self.session_info(&updated, s.record.created_at))
+    }
+
+    async fn totp_disable(&self, caller: &Caller, code: String) -> Result<SessionInfo, ApiError> {
+        let s = self.require_session(caller).await?;
+        let Some(secret) = s.user.totp_secret.clone() else {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                "No second factor is on.",
+            ));
+        };
+        let now = self.now();
+        self.throttle
+            .check(&s.user.username, caller.client_addr, now)?;
+        let step = match verify_totp(&secret, &code, now, s.user.totp_last_step) {
+            Ok(step) => step,
+            Err(e) => {
+                if e.code == ErrorCode::Unauthorized {
+                    self.throttle
+                        .fail(&s.user.username, caller.client_addr, now);
+                }
+                return Err(e);
+            }
+        };
+        let updated = self
+            .update_user(&s.user.id, |rec| {
+                if rec.totp_last_step.is_some_and(|last| last >= step) {
+                    return Err(wrong_code());
+                }
+                rec.totp_secret = None;
+                rec.totp_last_step = None;
+                Ok(Vec::new())
+            })
+            .await?;
+        Ok(self.session_info(&updated, s.record.created_at))
+    }
+}

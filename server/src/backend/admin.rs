@@ -1,0 +1,141 @@
+//! The admin's calls. Each needs a session of an enabled admin; anyone else
+//! gets `not_found`, as if the call did not exist.
+
+use shared::{
+    api::{
+        admin::{AdminBackend, Invite, UserSummary},
+        ApiError, Caller,
+    },
+    crypto::{
+        sign::{DoctorCertificate, Role, Signed},
+        Id,
+    },
+};
+
+use super::{sessions::Session, ServerBackend};
+
+/// Longest licence id accepted, in characters.
+pub const LICENCE_ID_MAX_CHARS: usize = 64;
+
+impl ServerBackend {
+    async fn require_admin(&self, caller: &Caller) -> Result<Session, ApiError> {
+        match self.session(caller).await? {
+            Some(s) if s.user.role == Role::Admin => Ok(s),
+            _ => Err(ApiError::not_found()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl AdminBackend for ServerBackend {
+    async fn create_invite(&self, caller: &Caller, role: Role) -> Result<Invite, ApiError> {
+        let admin = self.require_admin(caller).await?;
+        let (code, expires_at) = self.store_invite(&admin.user.id, role).await?;
+        tracing::info!(role = ?role, "invite created");
+        Ok(Invite {
+            code,
+            role,
+            expires_at,
+        })
+    }
+
+    async fn list_users(&self, caller: &Caller) -> Result<Vec<UserSummary>, ApiError> {
+        self.require_admin(caller).await?;
+        let entries = self
+            .store
+            .scan_prefix(
+                crate::store::Space::Users,
+                &super::users::users_prefix(),
+                None,
+                super::users::LIST_LIMIT,
+            )
+            .await
+            .map_err(super::store_error)?;
+        let mut out = Vec::with_capacity(entries.len());
+        for (_, bytes) in entries {
+            let user: super::users::UserRecord =
+                crate::store::codec::decode(&bytes).map_err(super::store_error)?;
+            out.push(user.summary());
+        }
+        out.sort_by(|a, b| a.username.cmp(&b.username));
+        Ok(out)
+    }
+
+    async fn verify_doctor(
+        &self,
+        caller: &Caller,
+        certificate: Signed<DoctorCertificate>,
+    ) -> Result<UserSummary, ApiError> {
+        let admin = self.require_admin(caller).await?;
+        let cert = &certificate.value;
+        if cert.admin_id != admin.user.id {
+            return Err(ApiError::bad_request(
+                "The certificate must name you as the certifying admin.",
+            ));
+        }
+        certificate
+            .verify(&admin.user.key_entry.value.identity_key)
+            .map_err(|_| {
+                ApiError::bad_request(
+                    "The certificate's signature is not valid for your identity key.",
+                )
+            })?;
+        let licence = cert.licence_id.trim();
+        if licence.is_empty()
+            || licence != cert.licence_id
+            || licence.chars().count() > LICENCE_ID_MAX_CHARS
+        {
+            return Err(ApiError::bad_request(format!(
+                "The licence id must be 1 to {LICENCE_ID_MAX_CHARS} characters, without spaces around it."
+            )));
+        }
+        let doctor_id = cert.doctor_id;
+        let updated = self
+            .update_user(&doctor_id, |doctor| {
+                let entry = &doctor.key_entry.value;
+                if doctor.role != Role::Doctor {
+                    return Err(ApiError::not_found());
+                }
+                if entry.username != cert.doctor_username
+                    || entry.identity_key != cert.doctor_identity_key
+                    || entry.encryption_key != cert.doctor_encryption_key
+                {
+                    return Err(ApiError::bad_request(
+                        "The certificate does not match the doctor's current keys. Look the doctor up again.",
+                    ));
+                }
+                doctor.certificate = Some(certificate.clone());
+                Ok(Vec::new())
+            })
+            .await?;
+        tracing::info!("doctor verified");
+        Ok(updated.summary())
+    }
+
+    async fn set_disabled(
+        &self,
+        caller: &Caller,
+        user_id: Id,
+        disabled: bool,
+    ) -> Result<UserSummary, ApiError> {
+        let admin = self.require_admin(caller).await?;
+        if user_id == admin.user.id {
+            return Err(ApiError::bad_request(
+                "You cannot disable your own account.",
+            ));
+        }
+        let ops = if disabled {
+            self.end_sessions_ops(&user_id, None).await?.0
+        } else {
+            Vec::new()
+        };
+        let updated = self
+            .update_user(&user_id, |user| {
+                user.disabled = disabled;
+                Ok(ops.clone())
+            })
+            .await?;
+        tracing::info!(disabled, "account state changed");
+        Ok(updated.summary())
+    }
+}

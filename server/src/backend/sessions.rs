@@ -1,0 +1,324 @@
+//! Sessions: a random 256-bit token in the cookie, only its SHA-256 stored.
+//!
+//! Sessions keyspace:
+//!
+//! | key                                  | value |
+//! |--------------------------------------|-------|
+//! | `1 ‖ SHA-256(token)`                 | [`SessionRecord`] |
+//! | `2 ‖ user id ‖ SHA-256(token)`       | empty: the account's sessions, for "sign out everywhere" |
+//!
+//! A session ends after the idle timeout without a request, or at the absolute
+//! lifetime, whichever comes first; an expired one is deleted when next seen.
+//! `last_seen` is written at most once a minute, so reading pages does not
+//! turn into a disk write per request.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use shared::{
+    api::{
+        account::{SessionInfo, SessionSummary},
+        ApiError, Caller, ErrorCode,
+    },
+    crypto::{b64, rng, Id},
+};
+use zeroize::Zeroizing;
+
+use super::{crypto_internal, store_error, users::UserRecord, ServerBackend};
+use crate::store::{codec, keys::Key, Batch, Op, Space};
+
+/// How often `last_seen` is written, at most.
+const TOUCH_EVERY_SECS: i64 = 60;
+/// Most sessions one account may list or end in one go.
+const MAX_SESSIONS_PER_USER: usize = 1000;
+
+/// One session as stored (under the hash of its token).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct SessionRecord {
+    /// The account.
+    #[serde(with = "b64::array")]
+    pub user_id: Id,
+    /// When it began.
+    pub created_at: i64,
+    /// When it was last used (to the minute).
+    pub last_seen: i64,
+    /// The shortened User-Agent.
+    pub client: String,
+}
+
+/// A valid session and its account, for the request that presented it.
+pub struct Session {
+    /// SHA-256 of the token.
+    pub hash: [u8; 32],
+    /// The stored session.
+    pub record: SessionRecord,
+    /// The account, enabled.
+    pub user: UserRecord,
+}
+
+fn session_key(hash: &[u8; 32]) -> Vec<u8> {
+    Key::new().u8(1).fixed(hash).finish()
+}
+
+fn user_session_key(user_id: &Id, hash: &[u8; 32]) -> Vec<u8> {
+    Key::new().u8(2).fixed(user_id).fixed(hash).finish()
+}
+
+fn user_sessions_prefix(user_id: &Id) -> Vec<u8> {
+    Key::new().u8(2).fixed(user_id).finish()
+}
+
+/// SHA-256 of a token as the cookie carries it, or `None` if it is not one of
+/// ours (not base64url of 32 bytes).
+pub fn token_hash(cookie: &str) -> Option<[u8; 32]> {
+    let raw = Zeroizing::new(b64::decode(cookie)?);
+    if raw.len() != 32 {
+        return None;
+    }
+    Some(Sha256::digest(&raw[..]).into())
+}
+
+/// The public handle of a session: base64url of the first 16 bytes of its hash.
+pub fn public_id(hash: &[u8; 32]) -> String {
+    b64::encode(&hash[..16])
+}
+
+/// The ops that delete one session.
+pub fn end_session_ops(user_id: &Id, hash: &[u8; 32]) -> Vec<Op> {
+    vec![
+        Op::Delete {
+            space: Space::Sessions,
+            key: session_key(hash),
+        },
+        Op::Delete {
+            space: Space::Sessions,
+            key: user_session_key(user_id, hash),
+        },
+    ]
+}
+
+/// A new session, not yet written.
+pub struct NewSession {
+    /// The token for the cookie.
+    pub token: Zeroizing<String>,
+    /// Its hash.
+    pub hash: [u8; 32],
+    /// The ops that store it.
+    pub ops: Vec<Op>,
+    /// When it began.
+    pub created_at: i64,
+}
+
+impl ServerBackend {
+    /// The session info the client sees for `user` in a session begun at `created_at`.
+    pub(crate) fn session_info(&self, user: &UserRecord, created_at: i64) -> SessionInfo {
+        let s = &self.config.settings;
+        SessionInfo {
+            user_id: user.id,
+            username: user.username.clone(),
+            role: user.role,
+            totp_enabled: user.totp_secret.is_some(),
+            expires_at: created_at
+                .saturating_add(i64::try_from(s.absolute_lifetime_secs).unwrap_or(i64::MAX)),
+            idle_timeout_secs: s.idle_timeout_secs,
+        }
+    }
+
+    /// Makes a new session for `user_id`: the ops store it, and also end the
+    /// session the caller held before (a sign-in replaces it).
+    pub(crate) fn new_session(
+        &self,
+        caller: &Caller,
+        user_id: &Id,
+        now: i64,
+    ) -> Result<NewSession, ApiError> {
+        let raw = Zeroizing::new(rng::bytes::<32>().map_err(crypto_internal)?);
+        let hash: [u8; 32] = Sha256::digest(&raw[..]).into();
+        let token = Zeroizing::new(b64::encode(&raw[..]));
+        let record = SessionRecord {
+            user_id: *user_id,
+            created_at: now,
+            last_seen: now,
+            client: caller.user_agent.clone(),
+        };
+        let mut ops = Vec::new();
+        if let Some(old) = caller.session_token.as_deref().and_then(|t| token_hash(t)) {
+            // The old session's owner is unknown here; its index entry is cleaned
+            // up when that account lists or ends its sessions.
+            ops.push(Op::Delete {
+                space: Space::Sessions,
+                key: session_key(&old),
+            });
+        }
+        ops.push(Op::Put {
+            space: Space::Sessions,
+            key: session_key(&hash),
+            value: codec::encode(&record).map_err(store_error)?,
+        });
+        ops.push(Op::Put {
+            space: Space::Sessions,
+            key: user_session_key(user_id, &hash),
+            value: Vec::new(),
+        });
+        Ok(NewSession {
+            token,
+            hash,
+            ops,
+            created_at: now,
+        })
+    }
+
+    fn expired(&self, record: &SessionRecord, now: i64) -> bool {
+        let s = &self.config.settings;
+        let idle = i64::try_from(s.idle_timeout_secs).unwrap_or(i64::MAX);
+        let life = i64::try_from(s.absolute_lifetime_secs).unwrap_or(i64::MAX);
+        now.saturating_sub(record.last_seen) >= idle
+            || now.saturating_sub(record.created_at) >= life
+    }
+
+    /// The caller's valid session, or `None`. A cookie that names no valid
+    /// session is cleared on the response; an expired session is deleted; a
+    /// used one has its idle clock moved on.
+    pub(crate) async fn session(&self, caller: &Caller) -> Result<Option<Session>, ApiError> {
+        let Some(cookie) = caller.session_token.as_deref() else {
+            return Ok(None);
+        };
+        let Some(hash) = token_hash(cookie) else {
+            caller.clear_session_cookie();
+            return Ok(None);
+        };
+        let Some(bytes) = self
+            .store
+            .get(Space::Sessions, &session_key(&hash))
+            .await
+            .map_err(store_error)?
+        else {
+            caller.clear_session_cookie();
+            return Ok(None);
+        };
+        let mut record: SessionRecord = codec::decode(&bytes).map_err(store_error)?;
+        let now = self.now();
+        let user = self.user_by_id(&record.user_id).await?;
+        let user = match user {
+            Some(u) if !u.disabled && !self.expired(&record, now) => u,
+            _ => {
+                let mut batch = Batch::new();
+                for op in end_session_ops(&record.user_id, &hash) {
+                    batch.push(op);
+                }
+                self.store.apply(batch).await.map_err(store_error)?;
+                caller.clear_session_cookie();
+                return Ok(None);
+            }
+        };
+        if now - record.last_seen >= TOUCH_EVERY_SECS {
+            record.last_seen = now;
+            let value = codec::encode(&record).map_err(store_error)?;
+            let mut batch = Batch::new();
+            // Only if it still exists: a session ended meanwhile stays ended.
+            batch
+                .expect_value(Space::Sessions, session_key(&hash), bytes)
+                .put(Space::Sessions, session_key(&hash), value);
+            match self.store.apply(batch).await {
+                Ok(()) | Err(crate::store::StoreError::Conflict) => {}
+                Err(e) => return Err(store_error(e)),
+            }
+        }
+        Ok(Some(Session { hash, record, user }))
+    }
+
+    /// The caller's session, or 401.
+    pub(crate) async fn require_session(&self, caller: &Caller) -> Result<Session, ApiError> {
+        self.session(caller).await?.ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Unauthorized,
+                "You are not signed in, or your session has ended. Sign in again.",
+            )
+        })
+    }
+
+    /// Hashes of the account's sessions (live or not yet cleaned up).
+    pub(crate) async fn session_hashes(&self, user_id: &Id) -> Result<Vec<[u8; 32]>, ApiError> {
+        let prefix = user_sessions_prefix(user_id);
+        let entries = self
+            .store
+            .scan_prefix(Space::Sessions, &prefix, None, MAX_SESSIONS_PER_USER)
+            .await
+            .map_err(store_error)?;
+        Ok(entries
+            .into_iter()
+            .filter_map(|(k, _)| k.get(prefix.len()..).and_then(|h| h.try_into().ok()))
+            .collect())
+    }
+
+    /// The account's live sessions with their records; stale index entries and
+    /// expired sessions are left out (and cleaned up by `end_sessions`).
+    pub(crate) async fn live_sessions(
+        &self,
+        user_id: &Id,
+    ) -> Result<Vec<([u8; 32], SessionRecord)>, ApiError> {
+        let now = self.now();
+        let mut out = Vec::new();
+        for hash in self.session_hashes(user_id).await? {
+            if let Some(bytes) = self
+                .store
+                .get(Space::Sessions, &session_key(&hash))
+                .await
+                .map_err(store_error)?
+            {
+                let record: SessionRecord = codec::decode(&bytes).map_err(store_error)?;
+                if record.user_id == *user_id && !self.expired(&record, now) {
+                    out.push((hash, record));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Ops that end every session of the account except `keep`, and how many
+    /// live sessions that ends.
+    pub(crate) async fn end_sessions_ops(
+        &self,
+        user_id: &Id,
+        keep: Option<&[u8; 32]>,
+    ) -> Result<(Vec<Op>, u32), ApiError> {
+        let live: Vec<[u8; 32]> = self
+            .live_sessions(user_id)
+            .await?
+            .into_iter()
+            .map(|(h, _)| h)
+            .collect();
+        let mut ops = Vec::new();
+        let mut ended = 0u32;
+        for hash in self.session_hashes(user_id).await? {
+            if Some(&hash) == keep {
+                continue;
+            }
+            if live.contains(&hash) {
+                ended = ended.saturating_add(1);
+            }
+            ops.extend(end_session_ops(user_id, &hash));
+        }
+        Ok((ops, ended))
+    }
+
+    /// The account's sessions as the session list shows them.
+    pub(crate) async fn session_summaries(
+        &self,
+        session: &Session,
+    ) -> Result<Vec<SessionSummary>, ApiError> {
+        let mut list: Vec<SessionSummary> = self
+            .live_sessions(&session.user.id)
+            .await?
+            .into_iter()
+            .map(|(hash, r)| SessionSummary {
+                id: public_id(&hash),
+                created_at: r.created_at,
+                last_seen: r.last_seen,
+                client: r.client,
+                current: hash == session.hash,
+            })
+            .collect();
+        list.sort_by_key(|s| std::cmp::Reverse(s.last_seen));
+        Ok(list)
+    }
+}
