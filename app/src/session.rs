@@ -133,3 +133,14 @@ pub fn role_label(role: Role) -> &'static str {
         Role::Auditor => "Auditor",
     }
 }
+
+/// "a doctor", "an administrator": the role with its article, for sentences.
+pub fn role_with_article(role: Role) -> String {
+    let name = role_label(role).to_lowercase();
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {name}")
+}

@@ -401,7 +401,7 @@ fn SecondFactor() -> impl IntoView {
                     <ol class="totp-steps" id="totp-steps" tabindex="-1">
                         <li>
                             <p>"Scan this QR code with your authenticator app."</p>
-                            <div class="qr" role="img" aria-label=totp::QR_LABEL inner_html=move || qr.get()></div>
+                            <div class="qr" inner_html=move || qr.get()></div>
                         </li>
                         <li>
                             <p>"Or type this key into the app by hand:"</p>

@@ -20,7 +20,7 @@ use crate::{
         safety_number::SafetyNumberView,
     },
     pages::with_keys,
-    session::{now_unix, role_label, use_session, Unlocked},
+    session::{now_unix, role_label, role_with_article, use_session, Unlocked},
 };
 
 /// The admin page (needs the keys and the admin role).
@@ -131,7 +131,7 @@ fn InviteForm() -> impl IntoView {
             {move || made.get().map(|(invite, link)| view! {
                 <div class="invite-link">
                     <h3 id="invite-link-heading" tabindex="-1">
-                        "Invite link for a " {role_label(invite.role).to_lowercase()}
+                        "Invite link for " {role_with_article(invite.role)}
                     </h3>
                     <p>"It is shown only now. It stops working on " {format_time(invite.expires_at)} "."</p>
                     <p class="invite-link__url"><code>{link}</code></p>

@@ -20,7 +20,7 @@ use crate::{
     },
     browser::{download_text, focus_later, format_time, next_paint},
     components::form::{ErrorAlert, Field, StatusNote, StrengthMeter, SubmitButton},
-    session::{now_unix, role_label, use_session},
+    session::{now_unix, role_with_article, use_session},
 };
 
 /// Checks what was typed against the account rules, in the order the fields
@@ -64,8 +64,8 @@ pub fn SignUpPage() -> impl IntoView {
         match invite.get() {
             Some(code) => invite_info(code).await.map(|d| {
                 Some(format!(
-                    "This invitation creates a {} account. It can be used until {}.",
-                    role_label(d.role).to_lowercase(),
+                    "This invitation creates {} account. It can be used until {}.",
+                    role_with_article(d.role),
                     format_time(d.expires_at)
                 ))
             }),
@@ -93,11 +93,7 @@ pub fn SignUpPage() -> impl IntoView {
                     }.into_any(),
                     Err(e) => view! {
                         <p class="alert alert--error" role="alert">
-                            {if invite.get_untracked().is_some() {
-                                format!("{} Ask for a new invite link if this one has expired or was already used.", explain(&e))
-                            } else {
-                                explain(&e)
-                            }}
+                            {explain(&e)}
                         </p>
                     }.into_any(),
                 })}
@@ -260,9 +256,9 @@ fn SignUpForm(invite: Option<String>) -> impl IntoView {
                     "This code is the only way back into your account if you forget your password. "
                     "It is shown only this once. Download it or write it down, and keep it somewhere safe and private."
                 </p>
-                <p class="recovery-code" aria-label="Your recovery code">
+                <div class="recovery-code" role="group" aria-label="Your recovery code">
                     {code.with_value(|c| c.as_ref().map(|c| c.split('-').map(|g| view! { <span class="recovery-code__group">{g.to_owned()}</span> }).collect_view()))}
-                </p>
+                </div>
                 <p>
                     <button type="button" class="button button--secondary" on:click=download>
                         "Download recovery code"
