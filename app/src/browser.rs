@@ -71,18 +71,21 @@ pub async fn copy_text(text: &str) -> bool {
     wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
 }
 
-/// Moves keyboard focus to the first element matching `selector`, after the
-/// current render.
+/// Moves keyboard focus to the first element matching `selector` once the
+/// current render (and a route change's) has finished.
 pub fn focus_later(selector: &'static str) {
-    leptos::prelude::request_animation_frame(move || {
-        if let Some(el) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.query_selector(selector).ok().flatten())
-            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
-        {
-            let _ = el.focus();
-        }
-    });
+    leptos::prelude::set_timeout(
+        move || {
+            if let Some(el) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.query_selector(selector).ok().flatten())
+                .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = el.focus();
+            }
+        },
+        std::time::Duration::from_millis(60),
+    );
 }
 
 /// The page's origin, for invite links.

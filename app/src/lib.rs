@@ -67,7 +67,8 @@ pub fn App() -> impl IntoView {
 fn FocusOnNavigate() -> impl IntoView {
     let location = use_location();
     Effect::new(move |first: Option<()>| {
-        location.pathname.track();
+        // Reading the path (not only tracking it) is what subscribes the effect.
+        let _path = location.pathname.get();
         if first.is_some() {
             browser::focus_later("main h1");
         }

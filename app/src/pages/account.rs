@@ -127,6 +127,7 @@ fn SessionTable(
     busy: Signal<bool>,
 ) -> impl IntoView {
     view! {
+        <div class="table-wrap">
         <table class="table">
             <caption class="visually-hidden">"Your active sessions"</caption>
             <thead>
@@ -155,6 +156,7 @@ fn SessionTable(
                 }).collect_view()}
             </tbody>
         </table>
+        </div>
     }
 }
 
