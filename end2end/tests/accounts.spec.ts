@@ -35,6 +35,10 @@ async function signUp(page: Page, username: string, password: string): Promise<s
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page.getByRole('heading', { name: 'Save your recovery code' })).toBeVisible();
   const code = (await page.getByLabel('Your recovery code').innerText()).trim().split(/\s+/).join('-');
+  // The code can be saved as a text file (a Blob URL, revoked after the click).
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Download recovery code' }).click();
+  expect((await download).suggestedFilename()).toBe('medvault-recovery-code.txt');
   const cont = page.getByRole('button', { name: 'Continue' });
   await expect(cont).toBeDisabled();
   await page.getByLabel('I have saved my recovery code somewhere safe').check();
@@ -90,7 +94,13 @@ test('admin invites and verifies a doctor; a patient sees the verified badge', a
   await page.getByRole('button', { name: 'Show safety number' }).click();
   await expect(page.getByRole('group', { name: 'Safety number of dr.e2e' })).toBeVisible();
   await page.getByRole('button', { name: 'Sign certificate' }).click();
-  await expect(page.getByRole('row', { name: /dr\.e2e/ }).getByText('Verified')).toBeVisible();
+  const row = page.getByRole('row', { name: /dr\.e2e/ });
+  await expect(row.getByText('Verified')).toBeVisible();
+  // Disabling and enabling again.
+  await row.getByRole('button', { name: 'Disable dr.e2e' }).click();
+  await expect(row.getByText('Disabled')).toBeVisible();
+  await row.getByRole('button', { name: 'Enable dr.e2e' }).click();
+  await expect(row.getByText('Active')).toBeVisible();
   await signOut(page);
 
   // Open sign-up: a patient finds the doctor and sees the badge.
