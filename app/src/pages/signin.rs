@@ -52,6 +52,16 @@ pub fn SignInPage() -> impl IntoView {
         }
     });
 
+    // On a shared computer, the locked session can be ended without its password.
+    let end_locked = move |_| {
+        leptos::task::spawn_local(async move {
+            let _ = crate::api::account::logout().await;
+            session.forget();
+            username.set(String::new());
+            notice.set(Some("You have signed out.".to_owned()));
+        });
+    };
+
     let finish = {
         let navigate = navigate.clone();
         move |session: Session, signed_in: SignedIn, export_key: &ExportKey| -> Result<(), String> {
@@ -170,9 +180,16 @@ pub fn SignInPage() -> impl IntoView {
             <h1 id="signin-heading" tabindex="-1">"Sign in"</h1>
             <StatusNote message=Signal::derive(move || notice.get())/>
             <Show when=move || locked.get()>
-                <p class="alert alert--info" role="status">
-                    "Sign in again to unlock your keys. They are kept only in memory, so reloading the page locks them."
-                </p>
+                <div class="alert alert--info" role="status">
+                    <p>
+                        "Sign in again to unlock your keys. They are kept only in memory, so reloading the page locks them."
+                    </p>
+                    <p>
+                        <button type="button" class="button button--secondary button--small" on:click=end_locked>
+                            "Not you? Sign out"
+                        </button>
+                    </p>
+                </div>
             </Show>
             <ErrorAlert error=error/>
             <Show
