@@ -1,9 +1,16 @@
 //! The app's one way to the server: the server functions from `shared`, and the
-//! sentences the user reads when a call fails.
+//! sentences the user reads when a call or a browser-side step fails.
 
 use shared::api::{ApiError, ErrorCode};
+use shared::crypto::CryptoError;
 
 pub use shared::api::system::{health, HealthReport};
+pub use shared::api::{account, admin, directory};
+
+/// The sentence for a wrong username or password. The browser finds a wrong
+/// password itself (OPAQUE fails before anything is sent); it says exactly what the
+/// server says for an unknown user, so the two cannot be told apart.
+pub const WRONG_LOGIN: &str = "The username or password is not right.";
 
 /// What to tell a person when a call failed: what happened and what to do next.
 pub fn explain(error: &ApiError) -> String {
@@ -19,4 +26,43 @@ pub fn explain(error: &ApiError) -> String {
         ErrorCode::TooManyRequests => error.message.clone(),
         _ => error.message.clone(),
     }
+}
+
+/// What to tell a person when a step in this browser failed. `context` says
+/// which flow it was, since the same error means different things in each.
+pub fn explain_crypto(error: CryptoError, context: Flow) -> String {
+    match (error, context) {
+        (CryptoError::Login, Flow::PasswordChange) => {
+            "The current password is not right. Type it again.".to_owned()
+        }
+        (CryptoError::Login, _) => WRONG_LOGIN.to_owned(),
+        (CryptoError::RecoveryCode, _) => {
+            "The recovery code is not valid. Check it for typos: it has 56 letters and digits in groups of 4.".to_owned()
+        }
+        (CryptoError::Decrypt, Flow::Recovery) => {
+            "This recovery code does not open this account. Check the username and the code.".to_owned()
+        }
+        (CryptoError::Unavailable, _) => {
+            "This browser could not provide secure random numbers. Use an up-to-date browser and try again.".to_owned()
+        }
+        (CryptoError::BadSignature, _) | (CryptoError::Decrypt, _) => {
+            "The server's answer did not match your keys, so nothing was opened. Try again; if it keeps happening, contact your administrator.".to_owned()
+        }
+        _ => "Something in the server's answer was not in the expected form. Reload the page and try again.".to_owned(),
+    }
+}
+
+/// Which flow a browser-side error happened in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Sign-up.
+    Signup,
+    /// Sign-in.
+    Login,
+    /// Password change.
+    PasswordChange,
+    /// Account recovery.
+    Recovery,
+    /// Looking keys up or signing them.
+    Directory,
 }

@@ -2,31 +2,75 @@
 //! cryptographic step itself; the server only ever sees ciphertext.
 
 pub mod api;
+pub mod browser;
 pub mod components;
 pub mod pages;
+pub mod session;
 
 use leptos::prelude::*;
 use leptos_router::{
     components::{Route, Router, Routes},
+    hooks::use_location,
     path,
 };
 
 use components::layout::{SiteFooter, SiteHeader, SkipLink};
-use pages::{home::HomePage, not_found::NotFoundPage};
+use pages::{
+    account::AccountPage, admin::AdminPage, directory::DirectoryPage, home::HomePage,
+    not_found::NotFoundPage, recover::RecoverPage, signin::SignInPage, signup::SignUpPage,
+};
+use session::{AuthState, Session};
 
-/// The whole app: layout landmarks around the router's current page.
+/// The whole app: the session context, layout landmarks around the router's
+/// current page.
 #[component]
 pub fn App() -> impl IntoView {
+    let session = Session::new();
+    provide_context(session);
+    // Ask once whether the server still has a session for this browser. Keys are
+    // never stored, so a live session after a reload is "locked" until sign-in.
+    leptos::task::spawn_local(async move {
+        let state = match api::account::current_session().await {
+            Ok(Some(info)) => AuthState::Locked(info),
+            _ => AuthState::SignedOut,
+        };
+        // A sign-in that finished meanwhile wins.
+        if matches!(session.state.get_untracked(), AuthState::Checking) {
+            session.state.set(state);
+        }
+    });
+
     view! {
         <Router>
             <SkipLink/>
             <SiteHeader/>
+            <FocusOnNavigate/>
             <main id="main" class="page" tabindex="-1">
                 <Routes fallback=|| view! { <NotFoundPage/> }>
                     <Route path=path!("/") view=HomePage/>
+                    <Route path=path!("/signup") view=SignUpPage/>
+                    <Route path=path!("/signin") view=SignInPage/>
+                    <Route path=path!("/recover") view=RecoverPage/>
+                    <Route path=path!("/account") view=AccountPage/>
+                    <Route path=path!("/directory") view=DirectoryPage/>
+                    <Route path=path!("/admin") view=AdminPage/>
                 </Routes>
             </main>
             <SiteFooter/>
         </Router>
     }
+}
+
+/// After each in-app navigation, moves focus to the new page's heading so screen
+/// reader and keyboard users start at the top of what changed.
+#[component]
+fn FocusOnNavigate() -> impl IntoView {
+    let location = use_location();
+    Effect::new(move |first: Option<()>| {
+        // Reading the path (not only tracking it) is what subscribes the effect.
+        let _path = location.pathname.get();
+        if first.is_some() {
+            browser::focus_later("main h1");
+        }
+    });
 }

@@ -1,8 +1,11 @@
 //! The frame around every page: skip link, header with the product name, footer.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos_router::{components::A, hooks::use_navigate};
+use shared::crypto::sign::Role;
 use wasm_bindgen::JsCast;
+
+use crate::{api::account::logout, session::use_session};
 
 /// Lets keyboard and screen reader users jump past the header. The router would
 /// treat `#main` as a navigation, so the click moves focus itself.
@@ -25,9 +28,28 @@ pub fn SkipLink() -> impl IntoView {
     }
 }
 
-/// The banner at the top of every page.
+/// The banner at the top of every page, with the main navigation and "Sign out"
+/// once the keys are open.
 #[component]
 pub fn SiteHeader() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let busy = RwSignal::new(false);
+    let sign_out = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            // Whatever the server answers, the keys leave this tab now.
+            let _ = logout().await;
+            session.forget();
+            session.notice.set(Some("You have signed out.".to_owned()));
+            busy.set(false);
+            navigate("/signin", Default::default());
+        });
+    };
     view! {
         <header class="site-header">
             <div class="site-header__inner">
@@ -35,7 +57,35 @@ pub fn SiteHeader() -> impl IntoView {
                     <img class="brand__mark" src="/favicon.svg" alt="" width="28" height="28"/>
                     <span class="brand__name">"medvault"</span>
                 </A>
-                <p class="site-header__tagline">"End-to-end encrypted medical records"</p>
+                {move || match session.unlocked() {
+                    Some(u) => {
+                        let admin = u.info.role == Role::Admin;
+                        view! {
+                            <nav class="site-nav" aria-label="Main">
+                                <A href="/">"Home"</A>
+                                <A href="/directory">"Directory"</A>
+                                <A href="/account">"Account"</A>
+                                {admin.then(|| view! { <A href="/admin">"Admin"</A> })}
+                                <span class="site-nav__user">{u.info.username.clone()}</span>
+                                <button
+                                    type="button"
+                                    class="button button--secondary button--small"
+                                    disabled=move || busy.get()
+                                    on:click=sign_out.clone()
+                                >
+                                    {move || if busy.get() { "Working…" } else { "Sign out" }}
+                                </button>
+                            </nav>
+                        }
+                            .into_any()
+                    }
+                    None => {
+                        view! {
+                            <p class="site-header__tagline">"End-to-end encrypted medical records"</p>
+                        }
+                            .into_any()
+                    }
+                }}
             </div>
         </header>
     }

@@ -1,4 +1,6 @@
 //! Reusable pieces, each named for what the user sees.
 
+pub mod form;
 pub mod layout;
+pub mod safety_number;
 pub mod server_status;

@@ -1,0 +1,105 @@
+//! Small pieces of the browser the pages need: waiting a frame, the public list of
+//! keys seen before, downloading a text file, the clipboard, moving focus.
+
+use wasm_bindgen::{JsCast, JsValue};
+
+/// Lets the browser paint (a busy state) before a long synchronous step such as
+/// Argon2 blocks the thread.
+pub async fn next_paint() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 30);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+}
+
+const SEEN_PREFIX: &str = "medvault.seen.";
+
+/// Keys seen before for `username`: (user id in base64url, safety number). This is
+/// public directory data, so localStorage is fine for it.
+pub fn seen_keys(username: &str) -> Option<(String, String)> {
+    let value = local_storage()?
+        .get_item(&format!("{SEEN_PREFIX}{username}"))
+        .ok()
+        .flatten()?;
+    let (id, number) = value.split_once(' ')?;
+    Some((id.to_owned(), number.to_owned()))
+}
+
+/// Remembers the keys now seen for `username`.
+pub fn remember_keys(username: &str, user_id: &str, safety_number: &str) {
+    if let Some(storage) = local_storage() {
+        let _ = storage.set_item(
+            &format!("{SEEN_PREFIX}{username}"),
+            &format!("{user_id} {safety_number}"),
+        );
+    }
+}
+
+/// Offers `text` as a download named `filename`, through a Blob and an object URL
+/// that is revoked straight after the click.
+pub fn download_text(filename: &str, text: &str) -> Result<(), JsValue> {
+    let window = web_sys::window().ok_or(JsValue::NULL)?;
+    let document = window.document().ok_or(JsValue::NULL)?;
+    let parts = js_sys::Array::new();
+    parts.push(&JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/plain;charset=utf-8");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    let anchor = document
+        .create_element("a")?
+        .dyn_into::<web_sys::HtmlAnchorElement>()?;
+    anchor.set_href(&url);
+    anchor.set_download(filename);
+    anchor.click();
+    web_sys::Url::revoke_object_url(&url)?;
+    Ok(())
+}
+
+/// Copies `text` to the clipboard; resolves to whether it worked.
+pub async fn copy_text(text: &str) -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let promise = window.navigator().clipboard().write_text(text);
+    wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
+}
+
+/// Moves keyboard focus to the first element matching `selector` once the
+/// current render (and a route change's) has finished.
+pub fn focus_later(selector: &'static str) {
+    leptos::prelude::set_timeout(
+        move || {
+            if let Some(el) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.query_selector(selector).ok().flatten())
+                .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = el.focus();
+            }
+        },
+        std::time::Duration::from_millis(60),
+    );
+}
+
+/// The page's origin, for invite links.
+pub fn origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
+}
+
+/// A Unix time as a date and time people read at a glance ("18 November 2026 at 11:06").
+pub fn format_time(unix_seconds: i64) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(unix_seconds as f64 * 1000.0));
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"long".into());
+    let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
+    String::from(date.to_locale_string("en-GB", &options))
+}

@@ -1,0 +1,442 @@
+//! `/account`: where you are signed in, your password, and the second factor.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use shared::{
+    api::account::{SessionSummary, TotpEnableRequest},
+    client::PasswordChange,
+    crypto::totp::{self, TotpSecret},
+};
+use zeroize::Zeroizing;
+
+use crate::{
+    api::{
+        account::{
+            logout_everywhere, password_change_finish, password_change_start, revoke_session,
+            sessions, totp_disable, totp_enable,
+        },
+        explain, explain_crypto, Flow,
+    },
+    browser::{format_time, next_paint},
+    components::form::{ErrorAlert, Field, StatusNote, StrengthMeter, SubmitButton},
+    pages::{signup::check_new_password, with_keys},
+    session::{role_label, use_session, Unlocked},
+};
+
+/// The account page (needs the keys).
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    with_keys(|u| view! { <Account unlocked=u/> })
+}
+
+#[component]
+fn Account(unlocked: Unlocked) -> impl IntoView {
+    let info = unlocked.info.clone();
+    view! {
+        <div class="stack">
+            <h1 id="account-heading" tabindex="-1">"Your account"</h1>
+            <dl class="facts card">
+                <div><dt>"Username"</dt><dd>{info.username.clone()}</dd></div>
+                <div><dt>"Role"</dt><dd>{role_label(info.role)}</dd></div>
+                <div><dt>"This session ends by"</dt><dd>{format_time(info.expires_at)}</dd></div>
+            </dl>
+            <Sessions/>
+            <ChangePassword unlocked=unlocked.clone()/>
+            <SecondFactor/>
+        </div>
+    }
+}
+
+fn ended_text(n: u32) -> String {
+    match n {
+        1 => "1 other session was signed out.".to_owned(),
+        n => format!("{n} other sessions were signed out."),
+    }
+}
+
+#[component]
+fn Sessions() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let list = LocalResource::new(sessions);
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let done = RwSignal::new(None::<String>);
+
+    let revoke = move |id: String| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match revoke_session(id).await {
+                Ok(()) => {
+                    done.set(Some("That session was signed out.".to_owned()));
+                    list.refetch();
+                }
+                Err(e) => error.set(Some(session.explain(&e))),
+            }
+            busy.set(false);
+        });
+    };
+    let everywhere = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match logout_everywhere().await {
+                Ok(_) => {
+                    session.forget();
+                    session.notice.set(Some(
+                        "You have signed out on every device, this one included.".to_owned(),
+                    ));
+                    navigate("/signin", Default::default());
+                }
+                Err(e) => error.set(Some(explain(&e))),
+            }
+            busy.set(false);
+        });
+    };
+
+    view! {
+        <section class="card" aria-labelledby="sessions-heading">
+            <h2 id="sessions-heading">"Where you are signed in"</h2>
+            <ErrorAlert error=error/>
+            <StatusNote message=done.into()/>
+            <Transition fallback=|| view! { <p class="status status--pending" role="status">"Loading your sessions…"</p> }>
+                {move || list.get().map(|result| match result {
+                    Ok(items) => view! { <SessionTable items=items revoke=revoke busy=busy.into()/> }.into_any(),
+                    Err(e) => view! { <p class="alert alert--error" role="alert">{session.explain(&e)}</p> }.into_any(),
+                })}
+            </Transition>
+            <button type="button" class="button button--secondary" disabled=move || busy.get() on:click=everywhere>
+                {move || if busy.get() { "Working…" } else { "Sign out everywhere" }}
+            </button>
+        </section>
+    }
+}
+
+#[component]
+fn SessionTable(
+    items: Vec<SessionSummary>,
+    revoke: impl Fn(String) + Copy + Send + Sync + 'static,
+    busy: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+        <table class="table">
+            <caption class="visually-hidden">"Your active sessions"</caption>
+            <thead>
+                <tr><th scope="col">"Browser"</th><th scope="col">"Signed in"</th><th scope="col">"Last active"</th><th scope="col"><span class="visually-hidden">"Action"</span></th></tr>
+            </thead>
+            <tbody>
+                {items.into_iter().map(|s| {
+                    let id = s.id.clone();
+                    view! {
+                        <tr>
+                            <td>{s.client.clone()} {s.current.then(|| view! { <span class="badge">"This browser"</span> })}</td>
+                            <td>{format_time(s.created_at)}</td>
+                            <td>{format_time(s.last_seen)}</td>
+                            <td>
+                                {(!s.current).then(|| view! {
+                                    <button type="button" class="button button--secondary button--small"
+                                        disabled=move || busy.get()
+                                        aria-label=format!("Sign out the session in {}", s.client)
+                                        on:click=move |_| revoke(id.clone())>
+                                        "Sign out"
+                                    </button>
+                                })}
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+        </div>
+    }
+}
+
+#[component]
+fn ChangePassword(unlocked: Unlocked) -> impl IntoView {
+    let session = use_session();
+    let current = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let done = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let unlocked = StoredValue::new_local(unlocked);
+    let username = unlocked.with_value(|u| u.info.username.clone());
+    let name_signal = Signal::derive(move || username.clone());
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        error.set(None);
+        done.set(None);
+        let second_factor = session
+            .unlocked()
+            .map(|u| u.info.totp_enabled)
+            .unwrap_or(false);
+        let (name, user_id, keyring) =
+            unlocked.with_value(|u| (u.info.username.clone(), u.info.user_id, u.keyring.clone()));
+        if current.with_untracked(String::is_empty) {
+            error.set(Some("Type your current password.".to_owned()));
+            return;
+        }
+        if let Err(message) = check_new_password(
+            &new.get_untracked(),
+            &confirm.get_untracked(),
+            &name,
+            second_factor,
+        ) {
+            error.set(Some(message));
+            return;
+        }
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let result = async {
+                let (change, request) = {
+                    let c = Zeroizing::new(current.get_untracked());
+                    let n = Zeroizing::new(new.get_untracked());
+                    PasswordChange::start(&c, &n)
+                        .map_err(|e| explain_crypto(e, Flow::PasswordChange))?
+                };
+                let started = password_change_start(request)
+                    .await
+                    .map_err(|e| explain(&e))?;
+                next_paint().await;
+                let request = change
+                    .finish(&started, &keyring, &user_id)
+                    .map_err(|e| explain_crypto(e, Flow::PasswordChange))?;
+                password_change_finish(request)
+                    .await
+                    .map_err(|e| explain(&e))
+            }
+            .await;
+            busy.set(false);
+            match result {
+                Ok(ended) => {
+                    current.set(String::new());
+                    new.set(String::new());
+                    confirm.set(String::new());
+                    done.set(Some(format!(
+                        "Password changed. {}",
+                        ended_text(ended.ended_sessions)
+                    )));
+                }
+                Err(message) => error.set(Some(message)),
+            }
+        });
+    };
+
+    view! {
+        <section class="card" aria-labelledby="password-heading">
+            <h2 id="password-heading">"Change password"</h2>
+            <p>"Changing your password signs out every other session. Your records and keys stay the same."</p>
+            <ErrorAlert error=error/>
+            <StatusNote message=done.into()/>
+            <form class="form" on:submit=submit novalidate>
+                <Field id="current-password" label="Current password" value=current kind="password" autocomplete="current-password"/>
+                <Field id="new-password" label="New password" value=new kind="password" autocomplete="new-password"
+                    hint="At least 15 characters (12 with a second factor on)."/>
+                <StrengthMeter password=new username=name_signal/>
+                <Field id="confirm-password" label="Confirm password" value=confirm kind="password" autocomplete="new-password"/>
+                <SubmitButton label="Change password" busy=busy.into()/>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn SecondFactor() -> impl IntoView {
+    let session = use_session();
+    let enabled = Memo::new(move |_| {
+        session
+            .unlocked()
+            .map(|u| u.info.totp_enabled)
+            .unwrap_or(false)
+    });
+    let error = RwSignal::new(None::<String>);
+    let done = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let code = RwSignal::new(String::new());
+    // The secret lives only while the enrolment form is open.
+    let secret = StoredValue::new_local(None::<TotpSecret>);
+    let enrolling = RwSignal::new(false);
+    let qr = RwSignal::new(String::new());
+    let manual = RwSignal::new(String::new());
+
+    let start = move |_| {
+        error.set(None);
+        done.set(None);
+        let name = session
+            .unlocked()
+            .map(|u| u.info.username)
+            .unwrap_or_default();
+        let made = TotpSecret::generate()
+            .map_err(|e| explain_crypto(e, Flow::Signup))
+            .and_then(|s| {
+                let uri = totp::otpauth_uri(&s, &name);
+                let svg = totp::qr_svg(&uri).map_err(|e| explain_crypto(e, Flow::Signup))?;
+                Ok((s, svg))
+            });
+        match made {
+            Ok((s, svg)) => {
+                manual.set(group_secret(&s.to_base32()));
+                qr.set(svg);
+                secret.set_value(Some(s));
+                enrolling.set(true);
+                crate::browser::focus_later("#totp-steps");
+            }
+            Err(message) => error.set(Some(message)),
+        }
+    };
+    let cancel = move |_| {
+        secret.set_value(None);
+        qr.set(String::new());
+        manual.set(String::new());
+        code.set(String::new());
+        enrolling.set(false);
+    };
+
+    let read_code = move || -> Result<String, String> {
+        let typed: String = code
+            .get_untracked()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        if typed.len() != 6 || !typed.chars().all(|c| c.is_ascii_digit()) {
+            return Err("Type the six digits your authenticator app shows.".to_owned());
+        }
+        Ok(typed)
+    };
+
+    let confirm = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        error.set(None);
+        let typed = match read_code() {
+            Ok(t) => t,
+            Err(m) => return error.set(Some(m)),
+        };
+        let Some(base32) = secret.with_value(|s| s.as_ref().map(|s| s.to_base32())) else {
+            return;
+        };
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match totp_enable(TotpEnableRequest {
+                secret: base32.to_string(),
+                code: typed,
+            })
+            .await
+            {
+                Ok(info) => {
+                    secret.set_value(None);
+                    qr.set(String::new());
+                    manual.set(String::new());
+                    code.set(String::new());
+                    enrolling.set(false);
+                    session.update_info(info);
+                    done.set(Some(
+                        "Second factor is on. From now on, sign-in asks for a code from your app."
+                            .to_owned(),
+                    ));
+                }
+                Err(e) => error.set(Some(explain(&e))),
+            }
+            busy.set(false);
+        });
+    };
+
+    let disable = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        error.set(None);
+        done.set(None);
+        let typed = match read_code() {
+            Ok(t) => t,
+            Err(m) => return error.set(Some(m)),
+        };
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match totp_disable(typed).await {
+                Ok(info) => {
+                    code.set(String::new());
+                    session.update_info(info);
+                    done.set(Some(
+                        "Second factor is off. Sign-in now asks only for your password.".to_owned(),
+                    ));
+                }
+                Err(e) => error.set(Some(explain(&e))),
+            }
+            busy.set(false);
+        });
+    };
+
+    view! {
+        <section class="card" aria-labelledby="totp-heading">
+            <h2 id="totp-heading">"Second factor"</h2>
+            <ErrorAlert error=error/>
+            <StatusNote message=done.into()/>
+            {move || if enabled.get() {
+                view! {
+                    <p><span class="badge badge--ok">"On"</span> " Sign-in asks for a code from your authenticator app."</p>
+                    <form class="form" on:submit=disable novalidate>
+                        <Field id="totp-off-code" label="Authentication code" value=code autocomplete="one-time-code" inputmode="numeric"
+                            hint="To turn the second factor off, type a current code from your app."/>
+                        <SubmitButton label="Turn off second factor" busy=busy.into() class="button--danger"/>
+                    </form>
+                }.into_any()
+            } else if enrolling.get() {
+                view! {
+                    <ol class="totp-steps" id="totp-steps" tabindex="-1">
+                        <li>
+                            <p>"Scan this QR code with your authenticator app."</p>
+                            <div class="qr" inner_html=move || qr.get()></div>
+                        </li>
+                        <li>
+                            <p>"Or type this key into the app by hand:"</p>
+                            <p class="secret-key">{move || manual.get()}</p>
+                        </li>
+                        <li>
+                            <form class="form" on:submit=confirm novalidate>
+                                <Field id="totp-code" label="Authentication code" value=code autocomplete="one-time-code" inputmode="numeric"
+                                    hint="Type the six digits the app now shows for medvault."/>
+                                <div class="actions">
+                                    <SubmitButton label="Turn on second factor" busy=busy.into()/>
+                                    <button type="button" class="button button--secondary" on:click=cancel>"Cancel"</button>
+                                </div>
+                            </form>
+                        </li>
+                    </ol>
+                }.into_any()
+            } else {
+                view! {
+                    <p>"Off. With a second factor on, a stolen password alone cannot open your account."</p>
+                    <button type="button" class="button" on:click=start>"Set up an authenticator app"</button>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// The base32 secret in groups of four, easier to type.
+fn group_secret(secret: &str) -> String {
+    secret
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,46 @@
+//! The sign-up rules as the form applies them before anything is sent: each
+//! refusal reads as a sentence that says what to change.
+#![cfg(target_arch = "wasm32")]
+
+use app::pages::signup::check_new_account;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+fn a_good_new_account_passes() {
+    let name = check_new_account(
+        "Ada.Lovelace",
+        "correct horse battery staple",
+        "correct horse battery staple",
+    )
+    .unwrap();
+    assert_eq!(name.as_str(), "ada.lovelace");
+}
+
+#[wasm_bindgen_test]
+fn fail_each_rule_with_a_readable_message() {
+    let long = "correct horse battery staple";
+    let cases = [
+        ("a", long, long, "too short"),
+        ("ada lovelace", long, long, "Spaces are not allowed"),
+        (
+            "ada",
+            "short words",
+            "short words",
+            "at least 15 characters",
+        ),
+        (
+            "ada",
+            "adaadaadaadaadaada",
+            "adaadaadaadaadaada",
+            "Leave your username out",
+        ),
+        ("ada", long, "correct horse battery stapl", "not the same"),
+    ];
+    for (name, password, confirm, expected) in cases {
+        let message = check_new_account(name, password, confirm).unwrap_err();
+        assert!(message.contains(expected), "{name}/{password}: {message}");
+        assert!(message.ends_with('.'), "{message}");
+    }
+}
