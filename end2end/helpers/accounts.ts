@@ -18,20 +18,22 @@ export function strongPassword(seed: string): string {
   return `quiet ${seed} lantern orchard 47 river`;
 }
 
-/** Signs up through /signup (or an invite link), saves the recovery code, continues. */
+/** Signs up through /signup (or an invite link), saves the recovery code, continues.
+ * Returns the recovery code shown once, groups joined by dashes. */
 export async function signUp(page: Page, username: string, password: string, url = '/signup') {
   await page.goto(url);
   await page.getByLabel('Username', { exact: true }).fill(username);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByLabel('Confirm password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Create account' }).click();
-  const code = page.getByTestId('recovery-code');
-  await expect(code).toBeVisible({ timeout: 30_000 });
-  const recoveryCode = (await code.innerText()).trim();
+  await expect(page.getByRole('heading', { name: 'Save your recovery code' })).toBeVisible({
+    timeout: 30_000,
+  });
+  const code = (await page.getByLabel('Your recovery code').innerText()).trim().split(/\s+/).join('-');
   await page.getByLabel('I have saved my recovery code somewhere safe').check();
   await page.getByRole('button', { name: 'Continue' }).click();
-  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
-  return recoveryCode;
+  await expect(page.getByRole('heading', { level: 1, name: `Welcome, ${username}` })).toBeVisible();
+  return code;
 }
 
 /** Signs in through /signin (without a second factor). */
@@ -44,8 +46,19 @@ export async function signIn(page: Page, username: string, password: string) {
 
 /** Signs out with the header button and waits for the signed-out page. */
 export async function signOut(page: Page) {
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  await expect(page.getByText('You have signed out.')).toBeVisible();
+}
+
+/** Looks `username` up in the directory and returns the safety number shown. */
+export async function safetyNumberOf(page: Page, username: string) {
+  // In-app navigation: a page load would drop the keys held in memory.
+  await page.getByRole('link', { name: 'Directory' }).click();
+  await page.getByLabel('Username', { exact: true }).fill(username);
+  await page.getByRole('button', { name: 'Look up' }).click();
+  const group = page.getByRole('group', { name: `Safety number of ${username}` });
+  await expect(group).toBeVisible();
+  return (await group.innerText()).trim().split(/\s+/).join(' ');
 }
 
 /** RFC 6238 TOTP (SHA-1, 6 digits, 30 s) from a base32 secret, as an app computes it. */

@@ -15,8 +15,8 @@ test('an unknown API call is a 404 JSON error', async ({ request, baseURL }) => 
   expect(typeof body.message).toBe('string');
 });
 
-test('a wrong method is a 405 JSON error', async ({ request }) => {
-  const res = await request.delete('/api/health');
+test('a wrong method is a 405 JSON error', async ({ request, baseURL }) => {
+  const res = await request.delete('/api/health', { headers: app(baseURL) });
   expect(res.status()).toBe(405);
   expect((await res.json()).code).toBe('method_not_allowed');
 });
