@@ -7,28 +7,8 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-async fn sleep_ms(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-}
-
-fn document() -> web_sys::Document {
-    web_sys::window().unwrap().document().unwrap()
-}
-
-async fn wait_for(selector: &str) -> web_sys::Element {
-    for _ in 0..200 {
-        if let Ok(Some(el)) = document().query_selector(selector) {
-            return el;
-        }
-        sleep_ms(50).await;
-    }
-    panic!("{selector} never appeared");
-}
+mod common;
+use common::{document, sleep_ms, wait_for};
 
 #[wasm_bindgen_test]
 async fn signin_labels_fields_and_alerts_on_an_empty_form() {

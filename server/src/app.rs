@@ -156,12 +156,46 @@ async fn call_server_fn(State(state): State<AppState>, mut req: Request) -> Resp
     res
 }
 
-/// Longest User-Agent kept for the session list, in characters.
-const USER_AGENT_CHARS: usize = 80;
+/// A short, readable name for the browser behind a User-Agent ("Firefox on
+/// Windows"), for the session list: people recognise that, not the raw header.
+/// Unknown agents get their first 40 printable characters.
+pub fn describe_user_agent(agent: &str) -> String {
+    // Order matters: Edge and Opera also say "Chrome", Chrome also says "Safari".
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Chromium/", "Chromium"),
+        ("Safari/", "Safari"),
+    ]
+    .iter()
+    .find(|(marker, _)| agent.contains(marker))
+    .map(|(_, name)| *name);
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(marker, _)| agent.contains(marker))
+    .map(|(_, name)| *name);
+    match (browser, system) {
+        (Some(b), Some(s)) => format!("{b} on {s}"),
+        (Some(b), None) => b.to_owned(),
+        (None, Some(s)) => format!("A browser on {s}"),
+        (None, None) if agent.trim().is_empty() => "Unknown client".to_owned(),
+        (None, None) => agent.chars().filter(|c| !c.is_control()).take(40).collect(),
+    }
+}
 
 /// Who is calling: the session cookie (unchecked), the client address (from
 /// the connection; oneshot tests have none and count as 127.0.0.1) and a
-/// shortened User-Agent.
+/// readable name for the browser.
 fn caller_of(req: &Request) -> Caller {
     let token = req
         .headers()
@@ -177,15 +211,12 @@ fn caller_of(req: &Request) -> Caller {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
         .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
-    let agent: String = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(USER_AGENT_CHARS)
-        .collect();
+    let agent = describe_user_agent(
+        req.headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(""),
+    );
     Caller::new(token, addr, agent)
 }
 
@@ -245,4 +276,35 @@ async fn log_request(req: Request, next: middleware::Next) -> Response {
         "request"
     );
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_user_agent;
+
+    #[test]
+    fn user_agents_read_as_browser_on_system() {
+        for (agent, expect) in [
+            (
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/142.0.0.0 Safari/537.36",
+                "Chrome on Linux",
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
+                "Firefox on Windows",
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
+                "Edge on Windows",
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+                "Safari on iOS",
+            ),
+            ("TestBrowser/1.0", "TestBrowser/1.0"),
+            ("", "Unknown client"),
+        ] {
+            assert_eq!(describe_user_agent(agent), expect, "{agent}");
+        }
+    }
 }

@@ -1,0 +1,46 @@
+// Not a test: screenshots of every account page for a person to look at
+// (`npx playwright test --config playwright.bench.config.ts screens`).
+import { test, expect } from '@playwright/test';
+import { createAdminInvite, strongPassword, uniqueName } from '../helpers/accounts';
+
+const out = process.env.SHOTS_DIR ?? '/tmp/shots';
+
+test('screenshots of the account pages', async ({ page, baseURL }) => {
+  await page.setViewportSize({ width: 1100, height: 900 });
+  await page.goto('/signup');
+  await page.getByLabel('Username', { exact: true }).fill('maria.lopez');
+  await page.getByLabel('Password', { exact: true }).fill('quiet lantern');
+  await page.screenshot({ path: `${out}/signup.png`, fullPage: true });
+  await page.goto('/signin');
+  await page.screenshot({ path: `${out}/signin.png`, fullPage: true });
+  await page.goto('/recover');
+  await page.screenshot({ path: `${out}/recover.png`, fullPage: true });
+
+  const link = createAdminInvite(baseURL!);
+  await page.goto(link);
+  await page.getByLabel('Username', { exact: true }).fill(uniqueName('admin'));
+  await page.getByLabel('Password', { exact: true }).fill(strongPassword('shots'));
+  await page.getByLabel('Confirm password', { exact: true }).fill(strongPassword('shots'));
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByRole('heading', { name: 'Save your recovery code' })).toBeVisible();
+  await page.screenshot({ path: `${out}/recovery-code.png`, fullPage: true });
+  await page.getByLabel('I have saved my recovery code somewhere safe').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('Welcome');
+  await page.screenshot({ path: `${out}/home.png`, fullPage: true });
+  await page.getByRole('link', { name: 'Account' }).click();
+  await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+  await page.screenshot({ path: `${out}/account.png`, fullPage: true });
+  await page.getByRole('link', { name: 'Admin' }).click();
+  await page.getByLabel('Role').selectOption('doctor');
+  await page.getByRole('button', { name: 'Create invite link' }).click();
+  await page.screenshot({ path: `${out}/admin.png`, fullPage: true });
+  await page.getByRole('link', { name: 'Directory' }).click();
+  await page.getByLabel('Username', { exact: true }).fill(
+    (await page.getByRole('navigation', { name: 'Main' }).innerText()).match(/admin-\S+/)![0],
+  );
+  await page.getByRole('button', { name: 'Look up' }).click();
+  await page.screenshot({ path: `${out}/directory.png`, fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: `${out}/directory-phone.png`, fullPage: true });
+});
