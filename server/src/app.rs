@@ -51,6 +51,9 @@ pub struct AppState {
     pub backend: Arc<dyn Backend>,
     /// The built app and its CSP.
     pub site: Arc<Site>,
+    /// The origin browsers see (`https://medvault.example.org`) when a reverse
+    /// proxy stands in front; `None` derives it from `Host` and our own TLS.
+    pub public_origin: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -67,7 +70,25 @@ impl AppState {
             store,
             backend,
             site: Arc::new(site),
+            public_origin: None,
         }
+    }
+
+    /// Sets the public origin (scheme, host and port, no path), for a server
+    /// behind a reverse proxy: request-forgery checks compare `Origin` with it,
+    /// and an `https` origin makes the session cookie `Secure`.
+    pub fn with_public_origin(mut self, origin: Option<String>) -> AppState {
+        self.public_origin = origin.map(|o| Arc::from(o.trim_end_matches('/')));
+        self
+    }
+
+    /// Whether browsers reach us over HTTPS (our own TLS or the proxy's).
+    fn https(&self) -> bool {
+        self.site.tls()
+            || self
+                .public_origin
+                .as_deref()
+                .is_some_and(|o| o.starts_with("https://"))
     }
 }
 
@@ -134,7 +155,7 @@ async fn call_server_fn(State(state): State<AppState>, mut req: Request) -> Resp
     )
     .await
     .into_response();
-    let secure = if state.site.tls() { "; Secure" } else { "" };
+    let secure = if state.https() { "; Secure" } else { "" };
     let cookie = match caller.cookie_change() {
         CookieChange::Keep => None,
         CookieChange::Set(token) => Some(Zeroizing::new(format!(
@@ -242,17 +263,19 @@ async fn require_same_origin(
     let marked = headers
         .get(CSRF_HEADER)
         .is_some_and(|v| v.as_bytes() == b"1");
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| req.uri().authority().map(|a| a.as_str().to_owned()));
-    let scheme = if state.site.tls() { "https" } else { "http" };
-    let same_origin = match (headers.get(header::ORIGIN), host) {
-        (Some(origin), Some(host)) => origin
-            .to_str()
-            .is_ok_and(|o| o.eq_ignore_ascii_case(&format!("{scheme}://{host}"))),
-        _ => false,
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let same_origin = match (&state.public_origin, origin) {
+        (Some(public), Some(origin)) => origin.eq_ignore_ascii_case(public),
+        (None, Some(origin)) => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+                .or_else(|| req.uri().authority().map(|a| a.as_str().to_owned()));
+            let scheme = if state.site.tls() { "https" } else { "http" };
+            host.is_some_and(|host| origin.eq_ignore_ascii_case(&format!("{scheme}://{host}")))
+        }
+        (_, None) => false,
     };
     if marked && same_origin {
         next.run(req).await

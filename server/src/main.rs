@@ -75,6 +75,26 @@ struct ServeArgs {
     /// A session ends this many seconds after sign-in, however busy.
     #[arg(long, env = "MEDVAULT_SESSION_LIFETIME_SECS", default_value_t = AccountSettings::default().absolute_lifetime_secs)]
     session_lifetime_secs: u64,
+    /// The address browsers use, behind a reverse proxy (e.g.
+    /// https://medvault.example.org): requests must come from this origin, and an
+    /// https origin makes the session cookie Secure.
+    #[arg(long, env = "MEDVAULT_PUBLIC_ORIGIN", value_parser = parse_origin)]
+    public_origin: Option<String>,
+}
+
+/// Accepts `http(s)://host[:port]` with nothing after it but an optional `/`.
+fn parse_origin(text: &str) -> Result<String, String> {
+    let trimmed = text.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))
+        .ok_or("the origin must start with https:// or http://")?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
+        return Err(
+            "give only the scheme, host and port, e.g. https://medvault.example.org".into(),
+        );
+    }
+    Ok(trimmed.to_ascii_lowercase())
 }
 
 /// Makes the invite and prints its link once.
@@ -126,6 +146,7 @@ fn main() -> ExitCode {
                 idle_timeout_secs: args.idle_timeout_secs,
                 absolute_lifetime_secs: args.session_lifetime_secs,
             },
+            public_origin: args.public_origin,
         })),
         Command::CreateAdminInvite(args) => print_admin_invite(&args),
     };

@@ -30,6 +30,8 @@ pub struct ServeConfig {
     pub limits: Limits,
     /// Open sign-up and session lifetimes.
     pub accounts: AccountSettings,
+    /// The origin browsers use when a reverse proxy is in front (`--public-origin`).
+    pub public_origin: Option<String>,
 }
 
 /// Why the server could not start or stopped with an error.
@@ -75,7 +77,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
             clock: system_clock(),
             invite_key: Some(invite_key),
         },
-    );
+    )
+    .with_public_origin(config.public_origin.clone());
     let app = router(state, config.limits);
 
     let listener = TcpListener::bind(config.addr)?;

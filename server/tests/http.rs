@@ -356,3 +356,43 @@ async fn under_tls_the_origin_must_be_https() {
         .unwrap();
     assert_eq!(send(&h, req).await.0, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn behind_a_proxy_the_public_origin_is_the_only_one_accepted() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(site.path().join("index.html"), INDEX).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SledStore::open(data.path()).unwrap());
+    let state = AppState::new(store, Site::load(site.path(), false).unwrap())
+        .with_public_origin(Some("https://medvault.example.org/".into()));
+    let h = Harness {
+        app: router(state, Limits::default()),
+        _dirs: (site, data),
+    };
+    // The proxy forwards to us as plain HTTP on an inner host name.
+    let echo = |origin: &str| {
+        Request::post("/api/test/echo")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::HOST, "10.0.0.5:8080")
+            .header(header::ORIGIN, origin)
+            .header(shared::api::CSRF_HEADER, "1")
+            .body(Body::from(r#"{"n":7}"#))
+            .unwrap()
+    };
+    assert_eq!(
+        send(&h, echo("https://medvault.example.org")).await.0,
+        StatusCode::OK
+    );
+    for origin in [
+        "http://10.0.0.5:8080",
+        "http://medvault.example.org",
+        "https://medvault.example.org:8443",
+        "https://evil.example",
+    ] {
+        assert_eq!(
+            send(&h, echo(origin)).await.0,
+            StatusCode::FORBIDDEN,
+            "{origin}"
+        );
+    }
+}
