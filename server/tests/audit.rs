@@ -101,7 +101,10 @@ async fn every_account_and_admin_action_appends_one_event_of_its_kind() {
     let created = new_events(&au, &mut seen).await;
     assert_eq!(created.len(), 1);
     let e = &created[0];
-    assert_eq!((e.kind, e.actor, e.subject, e.at), (AccountCreated, Some(pat), Some(pat), s.now()));
+    assert_eq!(
+        (e.kind, e.actor, e.subject, e.at),
+        (AccountCreated, Some(pat), Some(pat), s.now())
+    );
     assert!(e.session.is_some());
 
     let _: () = p.post("/api/account/logout", &json!({})).await.unwrap();
@@ -110,12 +113,22 @@ async fn every_account_and_admin_action_appends_one_event_of_its_kind() {
     expect_kinds(&au, &mut seen, &[SignIn]).await;
 
     // Failures: a known account (named) and an unknown one (nobody).
-    assert!(s.client().login("pat", "not the password at all").await.is_err());
+    assert!(s
+        .client()
+        .login("pat", "not the password at all")
+        .await
+        .is_err());
     assert!(s.client().login("nobody.here", PASSWORD).await.is_err());
     let failed = new_events(&au, &mut seen).await;
     assert_eq!(failed.len(), 2);
-    assert_eq!((failed[0].kind, failed[0].actor, failed[0].subject), (SignInFailed, Some(pat), Some(pat)));
-    assert_eq!((failed[1].kind, failed[1].actor, failed[1].subject), (SignInFailed, None, None));
+    assert_eq!(
+        (failed[0].kind, failed[0].actor, failed[0].subject),
+        (SignInFailed, Some(pat), Some(pat))
+    );
+    assert_eq!(
+        (failed[1].kind, failed[1].actor, failed[1].subject),
+        (SignInFailed, None, None)
+    );
 
     // Reading changes nothing and logs nothing.
     let q = s.client();
@@ -146,7 +159,10 @@ async fn every_account_and_admin_action_appends_one_event_of_its_kind() {
     expect_kinds(&au, &mut seen, &[SecondFactorOn]).await;
     s.advance(30);
     let _: SessionInfo = p
-        .post("/api/account/totp/disable", &json!({"code": code_at(&secret, s.now())}))
+        .post(
+            "/api/account/totp/disable",
+            &json!({"code": code_at(&secret, s.now())}),
+        )
         .await
         .unwrap();
     expect_kinds(&au, &mut seen, &[SecondFactorOff]).await;
@@ -179,10 +195,15 @@ async fn every_account_and_admin_action_appends_one_event_of_its_kind() {
         "registration_upload": b64::encode(&[0u8; 192]),
         "sealed_keyring": b64::encode(&[0u8; shared::crypto::keyring::SEALED_LEN]),
     }});
-    let (status, _) = r.post_raw("/api/account/recovery/finish", bogus.to_string()).await;
+    let (status, _) = r
+        .post_raw("/api/account/recovery/finish", bogus.to_string())
+        .await;
     let failed = new_events(&au, &mut seen).await;
     if status == StatusCode::UNAUTHORIZED {
-        assert_eq!(failed.iter().map(|e| e.kind).collect::<Vec<_>>(), [RecoveryFailed]);
+        assert_eq!(
+            failed.iter().map(|e| e.kind).collect::<Vec<_>>(),
+            [RecoveryFailed]
+        );
     } else {
         assert!(failed.is_empty(), "a malformed request logs nothing");
     }
@@ -218,7 +239,9 @@ async fn every_account_and_admin_action_appends_one_event_of_its_kind() {
         .unwrap();
     expect_kinds(&au, &mut seen, &[InviteCreated]).await;
     let d = s.client();
-    d.signup("dr.who", Some(invite.code), s.now()).await.unwrap();
+    d.signup("dr.who", Some(invite.code), s.now())
+        .await
+        .unwrap();
     expect_kinds(&au, &mut seen, &[AccountCreated]).await;
     let served: shared::api::directory::DirectoryEntry = a
         .post("/api/directory/lookup", &json!({"username": "dr.who"}))
@@ -240,7 +263,11 @@ async fn every_account_and_admin_action_appends_one_event_of_its_kind() {
     assert_eq!(verified.len(), 1);
     assert_eq!(
         (verified[0].kind, verified[0].actor, verified[0].subject),
-        (DoctorVerified, Some(admin_info.user_id), Some(checked.entry.user_id))
+        (
+            DoctorVerified,
+            Some(admin_info.user_id),
+            Some(checked.entry.user_id)
+        )
     );
     for disabled in [true, false] {
         let _: UserSummary = a
@@ -267,8 +294,15 @@ async fn every_account_and_admin_action_appends_one_event_of_its_kind() {
         .collect();
     let last = audit_chain::verify_run(&GENESIS, 0, &links).unwrap();
     let signed = s.audit.sign_head().await.unwrap().unwrap();
-    assert_eq!((signed.value.seq, signed.value.hash), (all.len() as u64, last));
-    assert_eq!(s.audit.sign_head().await.unwrap(), None, "nothing new to sign");
+    assert_eq!(
+        (signed.value.seq, signed.value.hash),
+        (all.len() as u64, last)
+    );
+    assert_eq!(
+        s.audit.sign_head().await.unwrap(),
+        None,
+        "nothing new to sign"
+    );
     let key: AuditPublicKey = s.client().get("/api/audit/key").await.unwrap();
     let hs = heads(&au).await;
     assert_eq!(hs.heads, vec![signed]);
@@ -310,7 +344,10 @@ async fn failed_batches_leave_neither_change_nor_event() {
     }
     assert!(results[0].is_ok());
     let (status, e) = results[1].as_ref().unwrap_err();
-    assert_eq!((*status, e.code), (StatusCode::CONFLICT, ErrorCode::Conflict));
+    assert_eq!(
+        (*status, e.code),
+        (StatusCode::CONFLICT, ErrorCode::Conflict)
+    );
     assert_eq!(finishes[1].0.token(), None);
     expect_kinds(&au, &mut seen, &[EventKind::AccountCreated]).await;
 
@@ -332,12 +369,18 @@ async fn failed_batches_leave_neither_change_nor_event() {
     }
     let first: Result<SessionInfo, _> = finishes[0]
         .0
-        .post("/api/account/signup/finish", &json!({"request": finishes[0].1.request}))
+        .post(
+            "/api/account/signup/finish",
+            &json!({"request": finishes[0].1.request}),
+        )
         .await;
     assert!(first.is_ok());
     let second: Result<SessionInfo, _> = finishes[1]
         .0
-        .post("/api/account/signup/finish", &json!({"request": finishes[1].1.request}))
+        .post(
+            "/api/account/signup/finish",
+            &json!({"request": finishes[1].1.request}),
+        )
         .await;
     assert_eq!(second.unwrap_err().0, StatusCode::CONFLICT);
     expect_kinds(&au, &mut seen, &[EventKind::AccountCreated]).await;
@@ -353,7 +396,9 @@ async fn failed_batches_leave_neither_change_nor_event() {
             let mut batch = Batch::new();
             // Every fourth one claims a key that already exists (its own twin).
             let key = vec![9, i / 4];
-            batch.expect_absent(Space::Grants, key.clone()).put(Space::Grants, key, vec![i]);
+            batch
+                .expect_absent(Space::Grants, key.clone())
+                .put(Space::Grants, key, vec![i]);
             log.append(batch, Draft::new(EventKind::SignInFailed)).await
         }));
     }
@@ -448,11 +493,18 @@ async fn who_may_read_what_and_bad_page_requests() {
     let (pinfo, _) = p.signup("pat", None, s.now()).await.unwrap();
     let q = s.client();
     q.signup("quin", None, s.now()).await.unwrap();
-    assert!(s.client().login("pat", "wrong password here").await.is_err());
+    assert!(s
+        .client()
+        .login("pat", "wrong password here")
+        .await
+        .is_err());
 
     // Auditor calls: not found for anyone else.
     for c in [&a, &p] {
-        for path in ["/api/audit/log?from=1&limit=10", "/api/audit/heads?after=0&limit=10"] {
+        for path in [
+            "/api/audit/log?from=1&limit=10",
+            "/api/audit/heads?after=0&limit=10",
+        ] {
             let e = c.get::<serde_json::Value>(path).await.unwrap_err();
             assert_eq!(e.0, StatusCode::NOT_FOUND, "{path}");
         }
@@ -468,7 +520,10 @@ async fn who_may_read_what_and_bad_page_requests() {
     let system: EventsPage = a.get("/api/audit/system?after=0&limit=2").await.unwrap();
     assert_eq!(system.events.len(), 2);
     let rest: EventsPage = a
-        .get(&format!("/api/audit/system?after={}&limit=1000", system.next.unwrap()))
+        .get(&format!(
+            "/api/audit/system?after={}&limit=1000",
+            system.next.unwrap()
+        ))
         .await
         .unwrap();
     assert_eq!(system.events.len() + rest.events.len(), 5);

@@ -380,7 +380,7 @@ mod tests {
             seq,
             at: 1_750_000_000 + seq as i64,
             actor: Some([1; 16]),
-            session: if seq % 2 == 0 { Some([2; 16]) } else { None },
+            session: if seq.is_multiple_of(2) { Some([2; 16]) } else { None },
             kind,
             subject: Some([3; 16]),
             item: None,

@@ -294,14 +294,17 @@ impl AuditLog {
                         let stored: StoredKey = codec::decode(&bytes)?;
                         return Ok(Arc::new(SigningKey::from_seed(&stored.seed)));
                     }
-                    let key = SigningKey::generate()
-                        .map_err(|_| StoreError::Backend("no randomness for the audit key".into()))?;
+                    let key = SigningKey::generate().map_err(|_| {
+                        StoreError::Backend("no randomness for the audit key".into())
+                    })?;
                     let stored = StoredKey { seed: *key.seed() };
                     let value = Zeroizing::new(codec::encode(&stored)?);
                     let mut batch = Batch::new();
-                    batch
-                        .expect_absent(Space::Meta, signing_key_key())
-                        .put(Space::Meta, signing_key_key(), value.to_vec());
+                    batch.expect_absent(Space::Meta, signing_key_key()).put(
+                        Space::Meta,
+                        signing_key_key(),
+                        value.to_vec(),
+                    );
                     match self.inner.store.apply(batch).await {
                         Ok(()) | Err(StoreError::Conflict) => continue,
                         Err(e) => return Err(e),
