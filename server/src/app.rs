@@ -21,7 +21,7 @@ use shared::api::{
 use zeroize::Zeroizing;
 
 use crate::{
-    backend::{AccountConfig, ServerBackend},
+    backend::{audit::AuditLog, AccountConfig, ServerBackend},
     error::{api_error_response, api_not_found, limit_body, normalize_api_errors},
     store::Store,
     web::{security_headers, static_app, Site},
@@ -54,6 +54,8 @@ pub struct AppState {
     /// The origin browsers see (`https://medvault.example.org`) when a reverse
     /// proxy stands in front; `None` derives it from `Host` and our own TLS.
     pub public_origin: Option<Arc<str>>,
+    /// The audit log, for the head signer (and tests).
+    pub audit: AuditLog,
 }
 
 impl AppState {
@@ -64,13 +66,15 @@ impl AppState {
 
     /// Wires the backend to the store with these account settings.
     pub fn with_accounts(store: Arc<dyn Store>, site: Site, accounts: AccountConfig) -> AppState {
-        let backend: Arc<dyn Backend> =
-            Arc::new(ServerBackend::with_config(store.clone(), accounts));
+        let server = ServerBackend::with_config(store.clone(), accounts);
+        let audit = server.audit_log();
+        let backend: Arc<dyn Backend> = Arc::new(server);
         AppState {
             store,
             backend,
             site: Arc::new(site),
             public_origin: None,
+            audit,
         }
     }
 

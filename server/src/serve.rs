@@ -79,6 +79,10 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         },
     )
     .with_public_origin(config.public_origin.clone());
+    // Signs the audit chain's head once a minute while events arrive.
+    let _signer = state
+        .audit
+        .spawn_head_signer(std::time::Duration::from_secs(60));
     let app = router(state, config.limits);
 
     let listener = TcpListener::bind(config.addr)?;

@@ -11,6 +11,7 @@
 
 pub mod account;
 pub mod api;
+pub mod audit;
 pub mod client;
 pub mod crypto;
 

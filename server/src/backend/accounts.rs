@@ -38,6 +38,9 @@ use super::{
     ServerBackend,
 };
 use crate::store::{codec, Batch, Space, StoreError};
+use shared::audit::EventKind;
+
+use super::audit::Draft;
 
 /// How far a key entry's `created_at` may be from the server's clock.
 const CLOCK_SKEW_SECS: i64 = 15 * 60;
@@ -120,8 +123,9 @@ impl ServerBackend {
     ) -> Result<SignedIn, ApiError> {
         let new = self.new_session(caller, &user.id, now)?;
         let ops = new.ops;
+        let event = Draft::own(EventKind::SignIn, &user.id).session(&new.hash);
         let updated = self
-            .update_user(&user.id, |rec| {
+            .update_user(&user.id, event, |rec| {
                 if rec.disabled {
                     return Err(disabled());
                 }
@@ -281,8 +285,9 @@ impl AccountBackend for ServerBackend {
         for op in session.ops {
             batch.push(op);
         }
-        match self.store.apply(batch).await {
-            Ok(()) => {}
+        let event = Draft::own(EventKind::AccountCreated, &record.id).session(&session.hash);
+        match self.append(batch, event).await {
+            Ok(_) => {}
             Err(StoreError::Conflict) => {
                 return Err(if self.user_by_name(&record.username).await?.is_some() {
                     ApiError::new(ErrorCode::Conflict, "That username is taken.")
@@ -358,6 +363,11 @@ impl AccountBackend for ServerBackend {
         let Some(user) = user else {
             self.throttle
                 .fail(&pending.username, caller.client_addr, now);
+            let mut event = Draft::new(EventKind::SignInFailed);
+            if let Some(id) = &pending.user_id {
+                event = Draft::own(EventKind::SignInFailed, id);
+            }
+            self.record(event).await?;
             return Err(wrong_credentials());
         };
         if user.disabled {
@@ -410,23 +420,30 @@ impl AccountBackend for ServerBackend {
         let step = match verify_totp(&secret, &req.code, now, user.totp_last_step) {
             Ok(step) => step,
             Err(e) => {
-                if e.code == ErrorCode::Unauthorized {
+                let failed = e.code == ErrorCode::Unauthorized;
+                if failed {
                     self.throttle
                         .fail(&pending.username, caller.client_addr, now);
                     pending.tries_left = pending.tries_left.saturating_sub(1);
                 }
+                let user_id = pending.user_id;
                 if pending.tries_left > 0 {
                     self.pending
                         .second_factors
                         .put_back(req.pending_id, expires, now, pending)?;
+                }
+                if failed {
+                    self.record(Draft::own(EventKind::SignInFailed, &user_id))
+                        .await?;
                 }
                 return Err(e);
             }
         };
         let new = self.new_session(caller, &user.id, now)?;
         let ops = new.ops;
+        let event = Draft::own(EventKind::SignIn, &user.id).session(&new.hash);
         let updated = self
-            .update_user(&user.id, |rec| {
+            .update_user(&user.id, event, |rec| {
                 if rec.totp_last_step.is_some_and(|s| s >= step) {
                     return Err(wrong_code());
                 }
@@ -457,7 +474,8 @@ impl AccountBackend for ServerBackend {
             for op in end_session_ops(&s.user.id, &s.hash) {
                 batch.push(op);
             }
-            self.store.apply(batch).await.map_err(store_error)?;
+            let event = Draft::own(EventKind::SignOut, &s.user.id).session(&s.hash);
+            self.append(batch, event).await.map_err(store_error)?;
         }
         caller.clear_session_cookie();
         Ok(())
@@ -471,7 +489,8 @@ impl AccountBackend for ServerBackend {
         for op in ops {
             batch.push(op);
         }
-        self.store.apply(batch).await.map_err(store_error)?;
+        let event = Draft::own(EventKind::SignOutEverywhere, &s.user.id).session(&s.hash);
+        self.append(batch, event).await.map_err(store_error)?;
         caller.clear_session_cookie();
         Ok(SessionsEnded {
             ended_sessions: ended,
@@ -495,7 +514,12 @@ impl AccountBackend for ServerBackend {
         for op in end_session_ops(&s.user.id, &target) {
             batch.push(op);
         }
-        self.store.apply(batch).await.map_err(store_error)?;
+        let mut revoked = [0u8; 16];
+        revoked.copy_from_slice(&target[..16]);
+        let event = Draft::own(EventKind::SessionRevoked, &s.user.id)
+            .session(&s.hash)
+            .item(&revoked);
+        self.append(batch, event).await.map_err(store_error)?;
         if target == s.hash {
             caller.clear_session_cookie();
         }
@@ -575,7 +599,8 @@ impl AccountBackend for ServerBackend {
         }
         let (ops, ended) = self.end_sessions_ops(&s.user.id, Some(&s.hash)).await?;
         let sealed = req.sealed_keyring;
-        self.update_user(&s.user.id, |rec| {
+        let event = Draft::own(EventKind::PasswordChanged, &s.user.id).session(&s.hash);
+        self.update_user(&s.user.id, event, |rec| {
             rec.password_file = password_file.clone();
             rec.sealed_keyring = sealed.clone();
             Ok(ops.clone())
@@ -667,6 +692,11 @@ impl AccountBackend for ServerBackend {
         let Some(user) = user.filter(|_| proven) else {
             self.throttle
                 .fail(&pending.username, caller.client_addr, now);
+            let mut event = Draft::new(EventKind::RecoveryFailed);
+            if let Some(id) = &pending.user_id {
+                event = Draft::own(EventKind::RecoveryFailed, id);
+            }
+            self.record(event).await?;
             return Err(ApiError::new(
                 ErrorCode::Unauthorized,
                 "The username or recovery code is not right.",
@@ -680,8 +710,9 @@ impl AccountBackend for ServerBackend {
         ops.extend(new.ops);
         let sealed = req.sealed_keyring;
         let mut totp_removed = false;
+        let event = Draft::own(EventKind::AccountRecovered, &user.id).session(&new.hash);
         let updated = self
-            .update_user(&user.id, |rec| {
+            .update_user(&user.id, event, |rec| {
                 if rec.disabled {
                     return Err(disabled());
                 }
@@ -726,8 +757,9 @@ impl AccountBackend for ServerBackend {
                 _ => wrong_code(),
             })?;
         let stored = Zeroizing::new(secret.to_base32().to_string());
+        let event = Draft::own(EventKind::SecondFactorOn, &s.user.id).session(&s.hash);
         let updated = self
-            .update_user(&s.user.id, |rec| {
+            .update_user(&s.user.id, event, |rec| {
                 if rec.totp_secret.is_some() {
                     return Err(ApiError::new(
                         ErrorCode::Conflict,
@@ -763,8 +795,9 @@ impl AccountBackend for ServerBackend {
                 return Err(e);
             }
         };
+        let event = Draft::own(EventKind::SecondFactorOff, &s.user.id).session(&s.hash);
         let updated = self
-            .update_user(&s.user.id, |rec| {
+            .update_user(&s.user.id, event, |rec| {
                 if rec.totp_last_step.is_some_and(|last| last >= step) {
                     return Err(wrong_code());
                 }

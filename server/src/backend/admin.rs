@@ -12,7 +12,9 @@ use shared::{
     },
 };
 
-use super::{sessions::Session, ServerBackend};
+use shared::audit::EventKind;
+
+use super::{audit::Draft, sessions::Session, ServerBackend};
 
 /// Longest licence id accepted, in characters.
 pub const LICENCE_ID_MAX_CHARS: usize = 64;
@@ -30,7 +32,7 @@ impl ServerBackend {
 impl AdminBackend for ServerBackend {
     async fn create_invite(&self, caller: &Caller, role: Role) -> Result<Invite, ApiError> {
         let admin = self.require_admin(caller).await?;
-        let (code, expires_at) = self.store_invite(&admin.user.id, role).await?;
+        let (code, expires_at) = self.store_invite(&admin, role).await?;
         tracing::info!(role = ?role, "invite created");
         Ok(Invite {
             code,
@@ -90,8 +92,12 @@ impl AdminBackend for ServerBackend {
             )));
         }
         let doctor_id = cert.doctor_id;
+        let event = Draft::new(EventKind::DoctorVerified)
+            .actor(&admin.user.id)
+            .session(&admin.hash)
+            .subject(&doctor_id);
         let updated = self
-            .update_user(&doctor_id, |doctor| {
+            .update_user(&doctor_id, event, |doctor| {
                 let entry = &doctor.key_entry.value;
                 if doctor.role != Role::Doctor {
                     return Err(ApiError::not_found());
@@ -129,8 +135,17 @@ impl AdminBackend for ServerBackend {
         } else {
             Vec::new()
         };
+        let kind = if disabled {
+            EventKind::AccountDisabled
+        } else {
+            EventKind::AccountEnabled
+        };
+        let event = Draft::new(kind)
+            .actor(&admin.user.id)
+            .session(&admin.hash)
+            .subject(&user_id);
         let updated = self
-            .update_user(&user_id, |user| {
+            .update_user(&user_id, event, |user| {
                 user.disabled = disabled;
                 Ok(ops.clone())
             })

@@ -268,7 +268,7 @@ impl ServerBackend {
     /// Stores a new invite made by `admin`; returns its code (shown once).
     pub(crate) async fn store_invite(
         &self,
-        admin: &Id,
+        admin: &super::sessions::Session,
         role: Role,
     ) -> Result<(String, i64), ApiError> {
         let now = self.now();
@@ -278,17 +278,22 @@ impl ServerBackend {
         let record = StoredInvite {
             role,
             expires_at,
-            created_by: *admin,
+            created_by: admin.user.id,
             created_at: now,
         };
-        self.store
-            .put(
-                Space::Users,
-                stored_key(&hash),
-                codec::encode(&record).map_err(store_error)?,
-            )
-            .await
-            .map_err(store_error)?;
+        let mut invite_id = [0u8; 16];
+        invite_id.copy_from_slice(&hash[..16]);
+        let mut batch = crate::store::Batch::new();
+        batch.put(
+            Space::Users,
+            stored_key(&hash),
+            codec::encode(&record).map_err(store_error)?,
+        );
+        let event = super::audit::Draft::new(shared::audit::EventKind::InviteCreated)
+            .actor(&admin.user.id)
+            .session(&admin.hash)
+            .item(&invite_id);
+        self.append(batch, event).await.map_err(store_error)?;
         Ok((b64::encode(&raw[..]), expires_at))
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod audit;
 pub mod directory;
 pub mod invites;
 pub mod pending;
@@ -127,6 +128,7 @@ pub struct ServerBackend {
     secrets: tokio::sync::OnceCell<Arc<ServerSecrets>>,
     pending: pending::PendingStates,
     throttle: throttle::Throttle,
+    audit: audit::AuditLog,
 }
 
 impl ServerBackend {
@@ -138,12 +140,18 @@ impl ServerBackend {
     /// A backend over the given store with these account settings.
     pub fn with_config(store: Arc<dyn Store>, config: AccountConfig) -> ServerBackend {
         ServerBackend {
+            audit: audit::AuditLog::new(store.clone(), config.clock.clone()),
             store,
             config,
             secrets: tokio::sync::OnceCell::new(),
             pending: pending::PendingStates::default(),
             throttle: throttle::Throttle::default(),
         }
+    }
+
+    /// The audit log, for the head signer and for tests.
+    pub fn audit_log(&self) -> audit::AuditLog {
+        self.audit.clone()
     }
 
     /// Unix seconds now, from the configured clock.

@@ -131,11 +131,13 @@ impl ServerBackend {
     }
 
     /// Changes an account atomically: `change` edits the record and returns ops
-    /// to apply in the same batch (ending sessions, a new session). Retries a
-    /// few times if the record changed meanwhile. `not_found` if there is none.
+    /// to apply in the same batch (ending sessions, a new session), written
+    /// with the audit event `event`. Retries a few times if the record changed
+    /// meanwhile. `not_found` if there is none.
     pub(crate) async fn update_user<F>(
         &self,
         id: &Id,
+        event: super::audit::Draft,
         mut change: F,
     ) -> Result<UserRecord, ApiError>
     where
@@ -161,8 +163,8 @@ impl ServerBackend {
             for op in extra {
                 batch.push(op);
             }
-            match self.store.apply(batch).await {
-                Ok(()) => return Ok(record),
+            match self.append(batch, event).await {
+                Ok(_) => return Ok(record),
                 Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(store_error(e)),
             }

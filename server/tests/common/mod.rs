@@ -43,6 +43,7 @@ pub struct Server {
     pub clock: Arc<AtomicI64>,
     pub store: Arc<dyn Store>,
     pub invite_key: InviteKey,
+    pub audit: server::backend::audit::AuditLog,
     pub data: tempfile::TempDir,
     _site: tempfile::TempDir,
 }
@@ -73,7 +74,9 @@ impl Server {
                 invite_key: Some(invite_key.clone()),
             },
         );
+        let audit = state.audit.clone();
         Server {
+            audit,
             app: router(state, Limits::default()),
             clock,
             store,

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod audit;
 pub mod directory;
 pub mod error;
 pub mod system;
@@ -144,6 +145,7 @@ pub trait Backend:
     + account::AccountBackend
     + directory::DirectoryBackend
     + admin::AdminBackend
+    + audit::AuditBackend
     + Send
     + Sync
     + 'static
@@ -156,6 +158,7 @@ impl<T> Backend for T where
         + account::AccountBackend
         + directory::DirectoryBackend
         + admin::AdminBackend
+        + audit::AuditBackend
         + Send
         + Sync
         + 'static

@@ -79,3 +79,33 @@ pub mod hashes {
             .collect()
     }
 }
+
+/// `Option<[u8; N]>` as base64 or `null`, for optional ids.
+pub mod option_array {
+    use super::*;
+
+    /// Serialises an optional fixed-size byte array.
+    pub fn serialize<S: Serializer, const N: usize>(
+        bytes: &Option<[u8; N]>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(b) => s.serialize_some(&encode(b)),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Deserialises an optional array of exactly `N` bytes.
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
+        d: D,
+    ) -> Result<Option<[u8; N]>, D::Error> {
+        let Some(text) = Option::<String>::deserialize(d)? else {
+            return Ok(None);
+        };
+        let bytes = decode(&text).ok_or_else(|| D::Error::custom("invalid base64"))?;
+        bytes
+            .try_into()
+            .map(Some)
+            .map_err(|_| D::Error::custom(format!("expected {N} bytes")))
+    }
+}

@@ -41,6 +41,8 @@ pub const SIGN_MANIFEST: &str = "medvault/v1/sign/manifest";
 pub const SIGN_AUDIT_HEAD: &str = "medvault/v1/sign/audit-head";
 /// Hashed: one link of the audit chain.
 pub const AUDIT_LINK: &str = "medvault/v1/audit/link";
+/// Canonical encoding of one audit event (the `event` of a chain link).
+pub const AUDIT_EVENT: &str = "medvault/v1/audit/event";
 /// Hashed: a user's key fingerprint (safety number).
 pub const FINGERPRINT: &str = "medvault/v1/fingerprint";
 
@@ -64,6 +66,7 @@ pub const ALL: &[&str] = &[
     SIGN_MANIFEST,
     SIGN_AUDIT_HEAD,
     AUDIT_LINK,
+    AUDIT_EVENT,
     FINGERPRINT,
 ];
 

@@ -1,0 +1,656 @@
+//! The audit log: every audited change is written in the same store batch as
+//! its event, so neither exists without the other.
+//!
+//! Audit keyspace:
+//!
+//! | key                          | value |
+//! |------------------------------|-------|
+//! | `1 ‖ u64 seq`                | the event's canonical bytes and chain hash |
+//! | `2 ‖ u64 seq`                | a signed chain head at `seq` |
+//! | `3 ‖ subject id ‖ u64 seq`   | empty: index of a user's own history |
+//! | `4 ‖ u64 seq`                | empty: index of system events (the admin's list) |
+//!
+//! Meta keeps the chain head (`u64be seq ‖ hash`, 40 bytes) and the audit
+//! signing key. Every append carries a precondition on the head it extends and
+//! writes the new head, in the caller's batch.
+//!
+//! **Concurrency: group commit.** An append queues its batch and spawns a
+//! writer step; writer steps take one lock in turn, and the one holding it
+//! takes everything queued, gives the events consecutive numbers, and applies
+//! all of it as one batch (one fsync), then answers each caller. So appends
+//! are serialised (the head's compare-and-swap never races) and acknowledged
+//! only after the flush, while many concurrent appends share one flush. If the
+//! combined batch fails a precondition, each append is retried alone, so one
+//! caller's conflict (a taken username) never fails another's. The step runs
+//! in its own task: a caller that goes away mid-write cannot leave the cached
+//! head behind the store.
+
+use std::{
+    sync::{Arc, Mutex as StdMutex},
+    time::Duration,
+};
+
+use serde::{Deserialize, Serialize};
+use shared::{
+    api::{
+        audit::{AuditBackend, AuditPublicKey, EventsPage, HeadsPage, LogPage, MAX_PAGE},
+        ApiError, Caller,
+    },
+    audit::{AuditEvent, EventKind, LogEntry, SESSION_ID_LEN},
+    crypto::{
+        audit_chain::{self, ChainHead, GENESIS},
+        b64,
+        sign::{sign, Role, Signed, SigningKey},
+        Id,
+    },
+};
+use tokio::sync::{oneshot, Mutex};
+use zeroize::Zeroizing;
+
+use super::{store_error, Clock, ServerBackend};
+use crate::store::{codec, keys::Key, Batch, Op, Space, Store, StoreError};
+
+/// Most appends written together in one batch.
+pub const MAX_GROUP: usize = 1000;
+
+/// An event before it has a place in the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Draft {
+    /// What happened.
+    pub kind: EventKind,
+    /// Who did it.
+    pub actor: Option<Id>,
+    /// From which session (its token hash; only the public part is logged).
+    pub session: Option<[u8; SESSION_ID_LEN]>,
+    /// Whose account or data.
+    pub subject: Option<Id>,
+    /// Which item.
+    pub item: Option<Id>,
+}
+
+impl Draft {
+    /// An event of `kind` with nothing else known yet.
+    pub fn new(kind: EventKind) -> Draft {
+        Draft {
+            kind,
+            actor: None,
+            session: None,
+            subject: None,
+            item: None,
+        }
+    }
+
+    /// Done by `user`, about `user` (most account events).
+    pub fn own(kind: EventKind, user: &Id) -> Draft {
+        Draft::new(kind).actor(user).subject(user)
+    }
+
+    /// Sets who did it.
+    pub fn actor(mut self, id: &Id) -> Draft {
+        self.actor = Some(*id);
+        self
+    }
+
+    /// Sets the session from its token hash.
+    pub fn session(mut self, hash: &[u8; 32]) -> Draft {
+        let mut id = [0u8; SESSION_ID_LEN];
+        id.copy_from_slice(&hash[..SESSION_ID_LEN]);
+        self.session = Some(id);
+        self
+    }
+
+    /// Sets whose account or data it concerns.
+    pub fn subject(mut self, id: &Id) -> Draft {
+        self.subject = Some(*id);
+        self
+    }
+
+    /// Sets the item.
+    pub fn item(mut self, id: &Id) -> Draft {
+        self.item = Some(*id);
+        self
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Head {
+    seq: u64,
+    hash: [u8; 32],
+}
+
+impl Head {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = self.seq.to_be_bytes().to_vec();
+        out.extend_from_slice(&self.hash);
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Head, StoreError> {
+        let corrupt = || StoreError::Corrupt("audit chain head".into());
+        let (seq, hash) = bytes.split_first_chunk::<8>().ok_or_else(corrupt)?;
+        Ok(Head {
+            seq: u64::from_be_bytes(*seq),
+            hash: hash.try_into().map_err(|_| corrupt())?,
+        })
+    }
+}
+
+/// One event as stored.
+#[derive(Serialize, Deserialize)]
+struct StoredEvent {
+    #[serde(with = "b64::vec")]
+    event: Vec<u8>,
+    #[serde(with = "b64::array")]
+    hash: [u8; 32],
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredKey {
+    #[serde(with = "b64::array")]
+    seed: [u8; 32],
+}
+
+impl Drop for StoredKey {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.seed.zeroize();
+    }
+}
+
+fn head_key() -> Vec<u8> {
+    Key::new().str("audit-head").finish()
+}
+
+fn signing_key_key() -> Vec<u8> {
+    Key::new().str("audit-key").finish()
+}
+
+/// The key of event `seq` in the Audit keyspace (tests edit stored events).
+pub fn event_key(seq: u64) -> Vec<u8> {
+    Key::new().u8(1).u64(seq).finish()
+}
+
+fn signed_head_key(seq: u64) -> Vec<u8> {
+    Key::new().u8(2).u64(seq).finish()
+}
+
+fn subject_key(subject: &Id, seq: u64) -> Vec<u8> {
+    Key::new().u8(3).fixed(subject).u64(seq).finish()
+}
+
+fn system_key(seq: u64) -> Vec<u8> {
+    Key::new().u8(4).u64(seq).finish()
+}
+
+struct Job {
+    batch: Batch,
+    draft: Draft,
+    at: i64,
+    reply: oneshot::Sender<Result<u64, StoreError>>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    clock: Clock,
+    queue: StdMutex<Vec<Job>>,
+    /// The writer's lock, holding the head as last written (`None`: read it
+    /// from the store first).
+    writer: Arc<Mutex<Option<Head>>>,
+    max_group: usize,
+    key: tokio::sync::OnceCell<Arc<SigningKey>>,
+}
+
+/// The append-only, hash-chained audit log over a store.
+#[derive(Clone)]
+pub struct AuditLog {
+    inner: Arc<Inner>,
+}
+
+impl AuditLog {
+    /// The log in `store`, with group commit.
+    pub fn new(store: Arc<dyn Store>, clock: Clock) -> AuditLog {
+        AuditLog::with_group_limit(store, clock, MAX_GROUP)
+    }
+
+    /// The log with at most `max_group` appends per batch (1: one flush per
+    /// append, for comparison in the benchmark).
+    pub fn with_group_limit(store: Arc<dyn Store>, clock: Clock, max_group: usize) -> AuditLog {
+        AuditLog {
+            inner: Arc::new(Inner {
+                store,
+                clock,
+                queue: StdMutex::new(Vec::new()),
+                writer: Arc::new(Mutex::new(None)),
+                max_group: max_group.max(1),
+                key: tokio::sync::OnceCell::new(),
+            }),
+        }
+    }
+
+    /// Applies `batch` together with the event `draft`, durably, and returns
+    /// the event's sequence number. [`StoreError::Conflict`] if a precondition
+    /// of `batch` failed: then neither the change nor the event is written.
+    pub async fn append(&self, batch: Batch, draft: Draft) -> Result<u64, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let at = (self.inner.clock)();
+        self.inner
+            .queue
+            .lock()
+            .map_err(|_| StoreError::Backend("audit queue lock poisoned".into()))?
+            .push(Job {
+                batch,
+                draft,
+                at,
+                reply,
+            });
+        let inner = self.inner.clone();
+        // Detached: it finishes even if this caller is dropped meanwhile.
+        let step = tokio::spawn(async move { inner.write_step().await });
+        let _ = step.await;
+        answer
+            .await
+            .map_err(|_| StoreError::Backend("the audit writer stopped".into()))?
+    }
+
+    /// Signs the current head if no head at its position is signed yet;
+    /// returns the new signed head.
+    pub async fn sign_head(&self) -> Result<Option<Signed<ChainHead>>, StoreError> {
+        let head = self.inner.read_head().await?;
+        if head.seq == 0 {
+            return Ok(None);
+        }
+        let key_at = signed_head_key(head.seq);
+        if self.inner.store.get(Space::Audit, &key_at).await?.is_some() {
+            return Ok(None);
+        }
+        let key = self.signing_key().await?;
+        let signed = sign(
+            &key,
+            ChainHead {
+                seq: head.seq,
+                hash: head.hash,
+                signed_at: (self.inner.clock)(),
+            },
+        );
+        self.inner
+            .store
+            .put(Space::Audit, key_at, codec::encode(&signed)?)
+            .await?;
+        Ok(Some(signed))
+    }
+
+    /// The audit signing key, made and stored in Meta on first use.
+    pub async fn signing_key(&self) -> Result<Arc<SigningKey>, StoreError> {
+        self.inner
+            .key
+            .get_or_try_init(|| async {
+                for _ in 0..3 {
+                    if let Some(bytes) = self
+                        .inner
+                        .store
+                        .get(Space::Meta, &signing_key_key())
+                        .await?
+                    {
+                        let stored: StoredKey = codec::decode(&bytes)?;
+                        return Ok(Arc::new(SigningKey::from_seed(&stored.seed)));
+                    }
+                    let key = SigningKey::generate().map_err(|_| {
+                        StoreError::Backend("no randomness for the audit key".into())
+                    })?;
+                    let stored = StoredKey { seed: *key.seed() };
+                    let value = Zeroizing::new(codec::encode(&stored)?);
+                    let mut batch = Batch::new();
+                    batch.expect_absent(Space::Meta, signing_key_key()).put(
+                        Space::Meta,
+                        signing_key_key(),
+                        value.to_vec(),
+                    );
+                    match self.inner.store.apply(batch).await {
+                        Ok(()) | Err(StoreError::Conflict) => continue,
+                        Err(e) => return Err(e),
+                    }
+                }
+                Err(StoreError::Backend("could not create the audit key".into()))
+            })
+            .await
+            .cloned()
+    }
+
+    /// Signs the head every `every` while events arrive, until the process
+    /// ends; failures are logged and tried again next time.
+    pub fn spawn_head_signer(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let log = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match log.sign_head().await {
+                    Ok(Some(h)) => tracing::debug!(seq = h.value.seq, "audit head signed"),
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not sign the audit head"),
+                }
+            }
+        })
+    }
+
+    /// Entries `from ..` (at most `limit`) and the current head's position.
+    pub async fn page(&self, from: u64, limit: usize) -> Result<(Vec<LogEntry>, u64), StoreError> {
+        let head = self.inner.read_head().await?;
+        let after = event_key(from.saturating_sub(1));
+        let rows = self
+            .inner
+            .store
+            .scan_prefix(Space::Audit, &[1], Some(&after), limit)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (key, value) in rows {
+            let seq = seq_at_end(&key)?;
+            let stored: StoredEvent = codec::decode(&value)?;
+            out.push(LogEntry {
+                seq,
+                event: stored.event,
+                hash: stored.hash,
+            });
+        }
+        Ok((out, head.seq))
+    }
+
+    /// Signed heads after position `after`.
+    pub async fn heads(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Signed<ChainHead>>, StoreError> {
+        let rows = self
+            .inner
+            .store
+            .scan_prefix(Space::Audit, &[2], Some(&signed_head_key(after)), limit)
+            .await?;
+        rows.iter().map(|(_, v)| codec::decode(v)).collect()
+    }
+
+    /// Events listed under an index prefix, after `after`.
+    async fn indexed(
+        &self,
+        prefix: Vec<u8>,
+        after_key: Vec<u8>,
+        limit: usize,
+    ) -> Result<EventsPage, StoreError> {
+        let rows = self
+            .inner
+            .store
+            .scan_prefix(Space::Audit, &prefix, Some(&after_key), limit)
+            .await?;
+        let mut events = Vec::with_capacity(rows.len());
+        for (key, _) in &rows {
+            let seq = seq_at_end(key)?;
+            let value = self
+                .inner
+                .store
+                .get(Space::Audit, &event_key(seq))
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("audit index names a missing event".into()))?;
+            let stored: StoredEvent = codec::decode(&value)?;
+            events.push(
+                AuditEvent::decode(&stored.event)
+                    .ok_or_else(|| StoreError::Corrupt("stored audit event".into()))?,
+            );
+        }
+        let next = if rows.len() == limit {
+            events.last().map(|e| e.seq)
+        } else {
+            None
+        };
+        Ok(EventsPage { events, next })
+    }
+
+    /// Events about `subject` after `after`.
+    pub async fn history(
+        &self,
+        subject: &Id,
+        after: u64,
+        limit: usize,
+    ) -> Result<EventsPage, StoreError> {
+        let prefix = Key::new().u8(3).fixed(subject).finish();
+        self.indexed(prefix, subject_key(subject, after), limit)
+            .await
+    }
+
+    /// System events after `after`.
+    pub async fn system(&self, after: u64, limit: usize) -> Result<EventsPage, StoreError> {
+        self.indexed(vec![4], system_key(after), limit).await
+    }
+}
+
+fn seq_at_end(key: &[u8]) -> Result<u64, StoreError> {
+    key.last_chunk::<8>()
+        .map(|b| u64::from_be_bytes(*b))
+        .ok_or_else(|| StoreError::Corrupt("audit key".into()))
+}
+
+/// The ops that append `event` (already numbered) after `prev`.
+fn event_ops(batch: &mut Batch, prev: &Head, event: &AuditEvent) -> Result<Head, StoreError> {
+    let bytes = event.encode();
+    let hash = audit_chain::link(&prev.hash, event.seq, &bytes);
+    let stored = codec::encode(&StoredEvent { event: bytes, hash })?;
+    batch.put(Space::Audit, event_key(event.seq), stored);
+    if let Some(subject) = &event.subject {
+        batch.put(Space::Audit, subject_key(subject, event.seq), Vec::new());
+    }
+    if event.kind.is_system() {
+        batch.put(Space::Audit, system_key(event.seq), Vec::new());
+    }
+    Ok(Head {
+        seq: event.seq,
+        hash,
+    })
+}
+
+fn numbered(job: &Job, seq: u64) -> AuditEvent {
+    AuditEvent {
+        seq,
+        at: job.at,
+        actor: job.draft.actor,
+        session: job.draft.session,
+        kind: job.draft.kind,
+        subject: job.draft.subject,
+        item: job.draft.item,
+    }
+}
+
+impl Inner {
+    async fn read_head(&self) -> Result<Head, StoreError> {
+        match self.store.get(Space::Meta, &head_key()).await? {
+            Some(bytes) => Head::decode(&bytes),
+            None => Ok(Head {
+                seq: 0,
+                hash: GENESIS,
+            }),
+        }
+    }
+
+    /// Takes the writer's lock and writes whatever is queued.
+    async fn write_step(self: Arc<Self>) {
+        let mut cached = self.writer.clone().lock_owned().await;
+        loop {
+            let jobs: Vec<Job> = match self.queue.lock() {
+                Ok(mut q) => {
+                    let n = q.len().min(self.max_group);
+                    q.drain(..n).collect()
+                }
+                Err(_) => return,
+            };
+            if jobs.is_empty() {
+                return;
+            }
+            self.write_group(&mut cached, jobs).await;
+        }
+    }
+
+    async fn write_group(&self, cached: &mut Option<Head>, jobs: Vec<Job>) {
+        let head = match *cached {
+            Some(h) => h,
+            None => match self.read_head().await {
+                Ok(h) => h,
+                Err(e) => {
+                    for job in jobs {
+                        let _ = job.reply.send(Err(e.clone()));
+                    }
+                    return;
+                }
+            },
+        };
+        match self.apply_jobs(head, &jobs).await {
+            Ok(new) => {
+                *cached = Some(new);
+                for (i, job) in jobs.into_iter().enumerate() {
+                    let _ = job.reply.send(Ok(head.seq + 1 + i as u64));
+                }
+            }
+            Err(StoreError::Conflict) if jobs.len() > 1 => {
+                // Someone's precondition failed: write each on its own.
+                let mut head = head;
+                for job in jobs {
+                    match self.apply_jobs(head, std::slice::from_ref(&job)).await {
+                        Ok(new) => {
+                            head = new;
+                            let _ = job.reply.send(Ok(new.seq));
+                        }
+                        Err(e) => {
+                            let _ = job.reply.send(Err(e));
+                        }
+                    }
+                }
+                *cached = Some(head);
+            }
+            Err(e) => {
+                // Read the head again next time, whatever happened.
+                *cached = None;
+                for job in jobs {
+                    let _ = job.reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+
+    /// One batch: the head precondition, each job's ops and event, the new head.
+    async fn apply_jobs(&self, head: Head, jobs: &[Job]) -> Result<Head, StoreError> {
+        let mut batch = Batch::new();
+        if head.seq == 0 {
+            batch.expect_absent(Space::Meta, head_key());
+        } else {
+            batch.expect_value(Space::Meta, head_key(), head.encode());
+        }
+        let mut new = head;
+        for job in jobs {
+            for op in job.batch.ops() {
+                batch.push(op.clone());
+            }
+            let seq = new
+                .seq
+                .checked_add(1)
+                .ok_or_else(|| StoreError::Backend("audit sequence exhausted".into()))?;
+            new = event_ops(&mut batch, &new, &numbered(job, seq))?;
+        }
+        batch.push(Op::Put {
+            space: Space::Meta,
+            key: head_key(),
+            value: new.encode(),
+        });
+        self.store.apply(batch).await?;
+        Ok(new)
+    }
+}
+
+fn check_limit(limit: u32) -> Result<usize, ApiError> {
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(ApiError::bad_request(format!(
+            "The page size must be 1 to {MAX_PAGE}."
+        )));
+    }
+    Ok(limit as usize)
+}
+
+impl ServerBackend {
+    /// Applies `batch` with its audit event, mapping store failures for the
+    /// client (`Conflict` stays a [`StoreError`] for the caller to judge).
+    pub(crate) async fn append(&self, batch: Batch, draft: Draft) -> Result<u64, StoreError> {
+        self.audit.append(batch, draft).await
+    }
+
+    /// Records an event that has no other change (a failed sign-in).
+    pub(crate) async fn record(&self, draft: Draft) -> Result<(), ApiError> {
+        self.append(Batch::new(), draft)
+            .await
+            .map(drop)
+            .map_err(store_error)
+    }
+
+    async fn require_role(&self, caller: &Caller, role: Role) -> Result<(), ApiError> {
+        match self.session(caller).await? {
+            Some(s) if s.user.role == role => Ok(()),
+            _ => Err(ApiError::not_found()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl AuditBackend for ServerBackend {
+    async fn audit_key(&self) -> Result<AuditPublicKey, ApiError> {
+        let key = self.audit.signing_key().await.map_err(store_error)?;
+        Ok(AuditPublicKey {
+            key: key.verifying_key(),
+        })
+    }
+
+    async fn audit_log(&self, caller: &Caller, from: u64, limit: u32) -> Result<LogPage, ApiError> {
+        self.require_role(caller, Role::Auditor).await?;
+        let limit = check_limit(limit)?;
+        let (entries, head_seq) = self.audit.page(from, limit).await.map_err(store_error)?;
+        if from == 0 || from > head_seq.saturating_add(1) {
+            return Err(ApiError::bad_request(format!(
+                "The page must start at 1 to {} (one past the newest event).",
+                head_seq.saturating_add(1)
+            )));
+        }
+        Ok(LogPage { entries, head_seq })
+    }
+
+    async fn audit_heads(
+        &self,
+        caller: &Caller,
+        after: u64,
+        limit: u32,
+    ) -> Result<HeadsPage, ApiError> {
+        self.require_role(caller, Role::Auditor).await?;
+        let limit = check_limit(limit)?;
+        let heads = self.audit.heads(after, limit).await.map_err(store_error)?;
+        Ok(HeadsPage { heads })
+    }
+
+    async fn my_history(
+        &self,
+        caller: &Caller,
+        after: u64,
+        limit: u32,
+    ) -> Result<EventsPage, ApiError> {
+        let s = self.require_session(caller).await?;
+        let limit = check_limit(limit)?;
+        self.audit
+            .history(&s.user.id, after, limit)
+            .await
+            .map_err(store_error)
+    }
+
+    async fn system_events(
+        &self,
+        caller: &Caller,
+        after: u64,
+        limit: u32,
+    ) -> Result<EventsPage, ApiError> {
+        self.require_role(caller, Role::Admin).await?;
+        let limit = check_limit(limit)?;
+        self.audit.system(after, limit).await.map_err(store_error)
+    }
+}
