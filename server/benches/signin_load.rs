@@ -223,11 +223,7 @@ fn sign_in(conn: &mut Conn, username: &str, password: &[u8]) -> std::io::Result<
     let body = format!(r#"{{"request":{{"username":"{username}","ke1":"{ke1}"}}}}"#);
     let reply = conn.post("/api/account/login/start", &body, None)?;
     if reply.status != 200 {
-        return Err(std::io::Error::other(format!(
-            "login/start {}: {}",
-            reply.status,
-            String::from_utf8_lossy(&reply.body)
-        )));
+        return Err(refused("login/start", &reply));
     }
     let ls: LoginStarted = json(&reply);
     let response = CredentialResponse::<LoadSuite>::deserialize(&ls.ke2)
@@ -253,13 +249,18 @@ fn sign_in(conn: &mut Conn, username: &str, password: &[u8]) -> std::io::Result<
     );
     let reply = conn.post("/api/account/login/finish", &body, None)?;
     if reply.status != 200 || reply.cookie.is_none() {
-        return Err(std::io::Error::other(format!(
-            "login/finish {}: {}",
-            reply.status,
-            String::from_utf8_lossy(&reply.body)
-        )));
+        return Err(refused("login/finish", &reply));
     }
     Ok(())
+}
+
+/// The error for a step the server did not accept, with its answer.
+fn refused(step: &str, reply: &Reply) -> std::io::Error {
+    std::io::Error::other(format!(
+        "{step} {}: {}",
+        reply.status,
+        String::from_utf8_lossy(&reply.body)
+    ))
 }
 
 fn unix_now() -> i64 {

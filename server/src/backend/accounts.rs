@@ -112,6 +112,18 @@ fn verify_totp(
     })
 }
 
+/// The server's last OPAQUE login step on a pending state: KE3 of the wrong length
+/// is a malformed request, a state that does not decode is our fault, and the
+/// inner result says whether the client proved the password.
+fn finish_login(state: &[u8], ke3: &[u8]) -> Result<Result<(), CryptoError>, ApiError> {
+    if ke3.len() != opaque::CREDENTIAL_FINALIZATION_LEN {
+        return Err(malformed("KE3 message"));
+    }
+    let state = opaque::ServerLoginState::from_bytes(state)
+        .map_err(|_| crate::backend::internal("pending login state is corrupt"))?;
+    Ok(state.finish(ke3).map(drop))
+}
+
 impl ServerBackend {
     /// Writes the ops and a new session for `user`, sets the cookie, and returns
     /// the session info.
@@ -349,12 +361,7 @@ impl AccountBackend for ServerBackend {
             })?;
         self.throttle
             .check(&pending.username, caller.client_addr, now)?;
-        if req.ke3.len() != opaque::CREDENTIAL_FINALIZATION_LEN {
-            return Err(malformed("KE3 message"));
-        }
-        let state = opaque::ServerLoginState::from_bytes(pending.state.as_bytes())
-            .map_err(|_| crate::backend::internal("pending login state is corrupt"))?;
-        let verified = state.finish(&req.ke3);
+        let verified = finish_login(pending.state.as_bytes(), &req.ke3)?;
         let user = match (verified, pending.user_id) {
             (Ok(_), Some(id)) => self.user_by_id(&id).await?,
             (Err(CryptoError::Malformed), _) => return Err(malformed("KE3 message")),
@@ -363,11 +370,11 @@ impl AccountBackend for ServerBackend {
         let Some(user) = user else {
             self.throttle
                 .fail(&pending.username, caller.client_addr, now);
-            let mut event = Draft::new(EventKind::SignInFailed);
-            if let Some(id) = &pending.user_id {
-                event = Draft::own(EventKind::SignInFailed, id);
-            }
-            self.record(event).await?;
+            self.record(Draft::own_if_known(
+                EventKind::SignInFailed,
+                pending.user_id.as_ref(),
+            ))
+            .await?;
             return Err(wrong_credentials());
         };
         if user.disabled {
@@ -584,12 +591,7 @@ impl AccountBackend for ServerBackend {
         let password_file = opaque::server_registration_finish(&req.registration_upload)
             .map_err(|_| malformed("registration upload"))?;
         check_keyring_len(&req.sealed_keyring, "sealed keyring")?;
-        if req.ke3.len() != opaque::CREDENTIAL_FINALIZATION_LEN {
-            return Err(malformed("KE3 message"));
-        }
-        let state = opaque::ServerLoginState::from_bytes(pending.state.as_bytes())
-            .map_err(|_| crate::backend::internal("pending login state is corrupt"))?;
-        if state.finish(&req.ke3).is_err() {
+        if finish_login(pending.state.as_bytes(), &req.ke3)?.is_err() {
             self.throttle
                 .fail(&s.user.username, caller.client_addr, now);
             return Err(ApiError::new(
@@ -692,11 +694,11 @@ impl AccountBackend for ServerBackend {
         let Some(user) = user.filter(|_| proven) else {
             self.throttle
                 .fail(&pending.username, caller.client_addr, now);
-            let mut event = Draft::new(EventKind::RecoveryFailed);
-            if let Some(id) = &pending.user_id {
-                event = Draft::own(EventKind::RecoveryFailed, id);
-            }
-            self.record(event).await?;
+            self.record(Draft::own_if_known(
+                EventKind::RecoveryFailed,
+                pending.user_id.as_ref(),
+            ))
+            .await?;
             return Err(ApiError::new(
                 ErrorCode::Unauthorized,
                 "The username or recovery code is not right.",

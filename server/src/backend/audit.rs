@@ -85,6 +85,15 @@ impl Draft {
         Draft::new(kind).actor(user).subject(user)
     }
 
+    /// Like [`Draft::own`] when the account exists; with neither actor nor subject
+    /// for a name that matches no account (a failed sign-in or recovery).
+    pub fn own_if_known(kind: EventKind, user: Option<&Id>) -> Draft {
+        match user {
+            Some(id) => Draft::own(kind, id),
+            None => Draft::new(kind),
+        }
+    }
+
     /// Sets who did it.
     pub fn actor(mut self, id: &Id) -> Draft {
         self.actor = Some(*id);
@@ -93,9 +102,7 @@ impl Draft {
 
     /// Sets the session from its token hash.
     pub fn session(mut self, hash: &[u8; 32]) -> Draft {
-        let mut id = [0u8; SESSION_ID_LEN];
-        id.copy_from_slice(&hash[..SESSION_ID_LEN]);
-        self.session = Some(id);
+        self.session = Some(super::sessions::session_id(hash));
         self
     }
 

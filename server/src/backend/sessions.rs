@@ -79,7 +79,16 @@ pub fn token_hash(cookie: &str) -> Option<[u8; 32]> {
 
 /// The public handle of a session: base64url of the first 16 bytes of its hash.
 pub fn public_id(hash: &[u8; 32]) -> String {
-    b64::encode(&hash[..16])
+    b64::encode(&session_id(hash))
+}
+
+/// A session's id outside the session store: the first bytes of its token's hash.
+/// The session list (as base64url) and audit events both name a session by it,
+/// so a user can match the two.
+pub fn session_id(hash: &[u8; 32]) -> [u8; shared::audit::SESSION_ID_LEN] {
+    let mut id = [0u8; shared::audit::SESSION_ID_LEN];
+    id.copy_from_slice(&hash[..shared::audit::SESSION_ID_LEN]);
+    id
 }
 
 /// The ops that delete one session.
