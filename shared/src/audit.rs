@@ -62,11 +62,31 @@ pub enum EventKind {
     AccountDisabled,
     /// An admin enabled an account again.
     AccountEnabled,
+    /// A patient created their record (item: the root).
+    RecordCreated,
+    /// A folder or entry was added (item: the node).
+    NodeCreated,
+    /// A file version was stored: a new file or a new version (item: the file).
+    FileWritten,
+    /// A file version's content was read (its first chunk served; item: the file).
+    FileRead,
+    /// A node's metadata changed: renamed, described, edited (item: the node).
+    NodeUpdated,
+    /// A node moved to another folder (item: the node).
+    NodeMoved,
+    /// A node went to the trash (item: the node).
+    NodeTrashed,
+    /// A node came back from the trash (item: the node).
+    NodeRestored,
+    /// The trash was emptied: nodes and their content deleted for good.
+    TrashEmptied,
+    /// An older version of a file became current again (item: the file).
+    VersionRestored,
 }
 
 impl EventKind {
     /// Every kind, for tests and for filters in the app.
-    pub const ALL: [EventKind; 15] = [
+    pub const ALL: [EventKind; 25] = [
         EventKind::SignIn,
         EventKind::SignInFailed,
         EventKind::SignOut,
@@ -82,6 +102,16 @@ impl EventKind {
         EventKind::DoctorVerified,
         EventKind::AccountDisabled,
         EventKind::AccountEnabled,
+        EventKind::RecordCreated,
+        EventKind::NodeCreated,
+        EventKind::FileWritten,
+        EventKind::FileRead,
+        EventKind::NodeUpdated,
+        EventKind::NodeMoved,
+        EventKind::NodeTrashed,
+        EventKind::NodeRestored,
+        EventKind::TrashEmptied,
+        EventKind::VersionRestored,
     ];
 
     /// The stable code in the canonical encoding.
@@ -102,6 +132,16 @@ impl EventKind {
             EventKind::DoctorVerified => 101,
             EventKind::AccountDisabled => 102,
             EventKind::AccountEnabled => 103,
+            EventKind::RecordCreated => 200,
+            EventKind::NodeCreated => 201,
+            EventKind::FileWritten => 202,
+            EventKind::FileRead => 203,
+            EventKind::NodeUpdated => 204,
+            EventKind::NodeMoved => 205,
+            EventKind::NodeTrashed => 206,
+            EventKind::NodeRestored => 207,
+            EventKind::TrashEmptied => 208,
+            EventKind::VersionRestored => 209,
         }
     }
 
@@ -395,7 +435,8 @@ mod tests {
         let mut prev = GENESIS;
         (1..=n)
             .map(|seq| {
-                let bytes = event(seq, EventKind::ALL[seq as usize % 15]).encode();
+                let bytes =
+                    event(seq, EventKind::ALL[seq as usize % EventKind::ALL.len()]).encode();
                 prev = link(&prev, seq, &bytes);
                 LogEntry {
                     seq,

@@ -14,6 +14,7 @@ pub mod api;
 pub mod audit;
 pub mod client;
 pub mod crypto;
+pub mod records;
 
 /// The version of this build, reported by the health endpoint and shown in the app.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod directory;
 pub mod invites;
 pub mod pending;
+pub mod records;
 pub mod sessions;
 pub mod system;
 pub mod throttle;

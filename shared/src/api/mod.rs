@@ -7,6 +7,7 @@ pub mod admin;
 pub mod audit;
 pub mod directory;
 pub mod error;
+pub mod records;
 pub mod system;
 
 pub use error::{ApiError, ErrorCode};
@@ -146,6 +147,7 @@ pub trait Backend:
     + directory::DirectoryBackend
     + admin::AdminBackend
     + audit::AuditBackend
+    + records::RecordsBackend
     + Send
     + Sync
     + 'static
@@ -159,6 +161,7 @@ impl<T> Backend for T where
         + directory::DirectoryBackend
         + admin::AdminBackend
         + audit::AuditBackend
+        + records::RecordsBackend
         + Send
         + Sync
         + 'static

@@ -1,0 +1,514 @@
+//! A patient's record: the tree of folders, files and entries, uploads in
+//! chunks, downloads, versions and the trash.
+//!
+//! The server sees ids, sizes, times and ciphertext only (see
+//! [`crate::records`] for what the ciphertext holds). Until sharing lands, only
+//! the owner may touch a record; anyone else gets the same `not_found` as for an
+//! id that does not exist, on every call.
+//!
+//! Chunk bytes do not travel as JSON: they use two plain HTTP routes,
+//! `PUT` and `GET` on [`chunk_path`], with `application/octet-stream` bodies.
+//! Everything else is a server function below.
+//!
+//! # Upload
+//!
+//! 1. `records/upload/start` reserves quota and assigns the version number.
+//! 2. `PUT /api/records/chunk/{node}/{version}/{index}` for index 0, 1, 2, … in
+//!    order. Sending the chunk that was already stored with the same bytes again
+//!    is answered as success (a retry after a lost answer); any other index
+//!    than the next is `conflict`.
+//! 3. `records/upload/finish` with the signed manifest. Only now is the version
+//!    complete and visible; until then nothing about it shows in the tree.
+//!
+//! `records/upload/cancel` drops an unfinished upload and frees its quota; the
+//! server also drops uploads left unfinished for [`UPLOAD_TTL_SECS`].
+
+use serde::{Deserialize, Serialize};
+
+use super::ApiError;
+use crate::crypto::{
+    b64,
+    sign::{FileManifest, Signed},
+    Id,
+};
+
+/// The path prefix of the raw chunk routes.
+pub const CHUNK_ROUTE: &str = "/api/records/chunk";
+/// Smallest chunk size the server accepts (tests and benchmarks use small ones).
+pub const MIN_CHUNK_SIZE: u32 = 4 * 1024;
+/// Largest chunk size the server accepts.
+pub const MAX_CHUNK_SIZE: u32 = 4 * 1024 * 1024;
+/// An upload not finished within this time is dropped and its quota freed.
+pub const UPLOAD_TTL_SECS: i64 = 24 * 60 * 60;
+/// Most nodes one record may hold.
+pub const MAX_NODES: usize = 100_000;
+
+/// The path of chunk `index` of a version: `/api/records/chunk/{node}/{version}/{index}`,
+/// the node id in base64url.
+pub fn chunk_path(node_id: &Id, version: u32, index: u32) -> String {
+    format!("{CHUNK_ROUTE}/{}/{version}/{index}", b64::encode(node_id))
+}
+
+/// What a node is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeKind {
+    /// Holds other nodes.
+    Folder,
+    /// Has content in versions.
+    File,
+    /// Metadata only (a vital-sign reading).
+    Entry,
+}
+
+/// A node as the client creates it. `wrapped_key` is the node key wrapped to
+/// the owner (the root) or under the parent's node key (everything else).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewNode {
+    /// Random id chosen by the client.
+    #[serde(with = "b64::array")]
+    pub node_id: Id,
+    /// The parent folder; `None` only for the root.
+    #[serde(with = "b64::option_array")]
+    pub parent_id: Option<Id>,
+    /// Folder, file or entry.
+    pub kind: NodeKind,
+    /// The node key, wrapped.
+    #[serde(with = "b64::vec")]
+    pub wrapped_key: Vec<u8>,
+    /// Sealed [`crate::records::NodeMetadata`], at most
+    /// [`crate::records::MAX_SEALED_METADATA`] bytes.
+    #[serde(with = "b64::vec")]
+    pub metadata: Vec<u8>,
+}
+
+/// One complete version of a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionView {
+    /// The file.
+    #[serde(with = "b64::array")]
+    pub node_id: Id,
+    /// From 1.
+    pub version: u32,
+    /// Plaintext bytes per chunk of its stream.
+    pub chunk_size: u32,
+    /// Bytes of ciphertext stored.
+    pub ciphertext_len: u64,
+    /// The content key, wrapped under the node key.
+    #[serde(with = "b64::vec")]
+    pub wrapped_content_key: Vec<u8>,
+    /// Signed by its author; the reader checks it against the author's key.
+    pub manifest: Signed<FileManifest>,
+    /// Who uploaded it.
+    #[serde(with = "b64::array")]
+    pub author_id: Id,
+    /// The author's username, for the version history.
+    pub author_name: String,
+    /// When the upload finished, Unix seconds (server clock).
+    pub stored_at: i64,
+}
+
+/// One node as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeView {
+    /// The node.
+    #[serde(with = "b64::array")]
+    pub node_id: Id,
+    /// Its parent; `None` for the root.
+    #[serde(with = "b64::option_array")]
+    pub parent_id: Option<Id>,
+    /// Folder, file or entry.
+    pub kind: NodeKind,
+    /// The node key, wrapped (see [`NewNode::wrapped_key`]).
+    #[serde(with = "b64::vec")]
+    pub wrapped_key: Vec<u8>,
+    /// Sealed metadata.
+    #[serde(with = "b64::vec")]
+    pub metadata: Vec<u8>,
+    /// Bumped by every change; changes name the revision they start from.
+    pub revision: u64,
+    /// When it was moved to the trash (the node itself, not an ancestor).
+    pub trashed_at: Option<i64>,
+    /// Files: the current version. A file whose first upload has not finished is
+    /// not listed at all.
+    pub current: Option<VersionView>,
+    /// Files: how many complete versions exist.
+    pub version_count: u32,
+}
+
+/// Bytes used and allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Stored ciphertext, reserved uploads and metadata, in bytes.
+    pub used_bytes: u64,
+    /// The account's quota.
+    pub quota_bytes: u64,
+    /// The largest file (plaintext) the server accepts; the app refuses bigger
+    /// files before sending anything.
+    pub max_file_bytes: u64,
+}
+
+/// The whole record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordTree {
+    /// The patient who owns it.
+    #[serde(with = "b64::array")]
+    pub owner_id: Id,
+    /// The root folder.
+    #[serde(with = "b64::array")]
+    pub root_id: Id,
+    /// Every node, the root included, trashed ones too.
+    pub nodes: Vec<NodeView>,
+    /// Quota.
+    pub usage: Usage,
+}
+
+/// The answer to `records/upload/start`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadTicket {
+    /// The file.
+    #[serde(with = "b64::array")]
+    pub node_id: Id,
+    /// The version number to encrypt and sign for.
+    pub version: u32,
+    /// How many chunks the server expects.
+    pub chunk_count: u32,
+    /// When the server drops the upload if unfinished, Unix seconds.
+    pub expires_at: i64,
+}
+
+/// The answer to a chunk `PUT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkReceipt {
+    /// The index stored.
+    pub index: u32,
+    /// The index the server expects next (`chunk_count` when all are in).
+    pub next: u32,
+}
+
+/// `records/node/update`: new sealed metadata for a node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateNodeRequest {
+    /// The node.
+    #[serde(with = "b64::array")]
+    pub node_id: Id,
+    /// The revision the change starts from; another gets `conflict`.
+    pub revision: u64,
+    /// Sealed metadata.
+    #[serde(with = "b64::vec")]
+    pub metadata: Vec<u8>,
+}
+
+/// `records/node/move`: a new parent and the node key wrapped under it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveNodeRequest {
+    /// The node.
+    #[serde(with = "b64::array")]
+    pub node_id: Id,
+    /// The revision the change starts from.
+    pub revision: u64,
+    /// The folder to move into (same record, not inside the node itself).
+    #[serde(with = "b64::array")]
+    pub new_parent_id: Id,
+    /// The node key wrapped under the new parent's key.
+    #[serde(with = "b64::vec")]
+    pub wrapped_key: Vec<u8>,
+}
+
+/// A node at a revision (`records/node/trash`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeRevision {
+    /// The node.
+    #[serde(with = "b64::array")]
+    pub node_id: Id,
+    /// The revision the change starts from.
+    pub revision: u64,
+}
+
+/// A node (`records/node/restore`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeRef {
+    /// The node.
+    #[serde(with = "b64::array")]
+    pub node_id: Id,
+}
+
+/// A version of a file (`records/version/restore`, `records/upload/cancel`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionRef {
+    /// The file.
+    #[serde(with = "b64::array")]
+    pub node_id: Id,
+    /// The version.
+    pub version: u32,
+}
+
+/// `records/upload/start`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartUploadRequest {
+    /// The file: `new_node.node_id` for a new file, else an existing file.
+    #[serde(with = "b64::array")]
+    pub node_id: Id,
+    /// For a new file: the node to create (kind `file`). It stays invisible
+    /// until its first version finishes.
+    pub new_node: Option<NewNode>,
+    /// Plaintext bytes per chunk ([`MIN_CHUNK_SIZE`]..=[`MAX_CHUNK_SIZE`]).
+    pub chunk_size: u32,
+    /// Total ciphertext bytes to come; decides the chunk count and is reserved
+    /// against the quota.
+    pub ciphertext_len: u64,
+}
+
+/// `records/upload/finish`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FinishUploadRequest {
+    /// The file.
+    #[serde(with = "b64::array")]
+    pub node_id: Id,
+    /// The version from the ticket.
+    pub version: u32,
+    /// The content key wrapped under the node key.
+    #[serde(with = "b64::vec")]
+    pub wrapped_content_key: Vec<u8>,
+    /// The manifest, signed by the caller's identity key.
+    pub manifest: Signed<FileManifest>,
+    /// The node's metadata for this version (size, type, modified time).
+    #[serde(with = "b64::vec")]
+    pub metadata: Vec<u8>,
+}
+
+/// The server side of the record calls (patients only, their own record only).
+#[cfg(feature = "ssr")]
+#[async_trait::async_trait]
+pub trait RecordsBackend {
+    /// The caller's record, or `None` if they have not made one yet.
+    async fn record_tree(&self, caller: &super::Caller) -> Result<Option<RecordTree>, ApiError>;
+    /// Creates the caller's record: the root (HPKE-wrapped) and starter folders.
+    async fn create_record(
+        &self,
+        caller: &super::Caller,
+        root: NewNode,
+        children: Vec<NewNode>,
+    ) -> Result<RecordTree, ApiError>;
+    /// Adds a folder or an entry.
+    async fn create_node(
+        &self,
+        caller: &super::Caller,
+        node: NewNode,
+    ) -> Result<NodeView, ApiError>;
+    /// Replaces a node's sealed metadata (rename, describe, edit an entry).
+    async fn update_node(
+        &self,
+        caller: &super::Caller,
+        node_id: Id,
+        revision: u64,
+        metadata: Vec<u8>,
+    ) -> Result<NodeView, ApiError>;
+    /// Moves a node under another folder, with its key re-wrapped there.
+    async fn move_node(
+        &self,
+        caller: &super::Caller,
+        node_id: Id,
+        revision: u64,
+        new_parent_id: Id,
+        wrapped_key: Vec<u8>,
+    ) -> Result<NodeView, ApiError>;
+    /// Moves a node (and so its subtree) to the trash.
+    async fn trash_node(
+        &self,
+        caller: &super::Caller,
+        node_id: Id,
+        revision: u64,
+    ) -> Result<NodeView, ApiError>;
+    /// Takes a node out of the trash (its parent must not be in the trash).
+    async fn restore_node(&self, caller: &super::Caller, node_id: Id)
+        -> Result<NodeView, ApiError>;
+    /// Deletes every trashed node and its subtree for good, content included.
+    async fn empty_trash(&self, caller: &super::Caller) -> Result<Usage, ApiError>;
+    /// Every complete version of a file, newest first.
+    async fn list_versions(
+        &self,
+        caller: &super::Caller,
+        node_id: Id,
+    ) -> Result<Vec<VersionView>, ApiError>;
+    /// Makes an older version current again.
+    async fn restore_version(
+        &self,
+        caller: &super::Caller,
+        node_id: Id,
+        version: u32,
+    ) -> Result<NodeView, ApiError>;
+    /// Starts an upload: a new file (`new_node`) or a new version of `node_id`.
+    async fn start_upload(
+        &self,
+        caller: &super::Caller,
+        node_id: Id,
+        new_node: Option<NewNode>,
+        chunk_size: u32,
+        ciphertext_len: u64,
+    ) -> Result<UploadTicket, ApiError>;
+    /// Stores one chunk of an unfinished upload (raw route).
+    async fn put_chunk(
+        &self,
+        caller: &super::Caller,
+        node_id: Id,
+        version: u32,
+        index: u32,
+        bytes: server_fn::Bytes,
+    ) -> Result<ChunkReceipt, ApiError>;
+    /// Completes an upload: checks the manifest against the stored chunks and
+    /// the author's key, then makes the version current, in one batch.
+    async fn finish_upload(
+        &self,
+        caller: &super::Caller,
+        node_id: Id,
+        version: u32,
+        wrapped_content_key: Vec<u8>,
+        manifest: Signed<FileManifest>,
+        metadata: Vec<u8>,
+    ) -> Result<NodeView, ApiError>;
+    /// Drops an unfinished upload.
+    async fn cancel_upload(
+        &self,
+        caller: &super::Caller,
+        node_id: Id,
+        version: u32,
+    ) -> Result<(), ApiError>;
+    /// One chunk of a complete version (raw route).
+    async fn get_chunk(
+        &self,
+        caller: &super::Caller,
+        node_id: Id,
+        version: u32,
+        index: u32,
+    ) -> Result<server_fn::Bytes, ApiError>;
+}
+
+/// The caller's record (`null` before it is created).
+#[leptos::server(prefix = "/api", endpoint = "records/tree", input = server_fn::codec::GetUrl, output = server_fn::codec::Json)]
+pub async fn get_record() -> Result<Option<RecordTree>, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?.record_tree(&caller).await
+}
+
+/// Creates the caller's record with its starter folders.
+#[leptos::server(prefix = "/api", endpoint = "records/create", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn create_record(root: NewNode, children: Vec<NewNode>) -> Result<RecordTree, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?
+        .create_record(&caller, root, children)
+        .await
+}
+
+/// Adds a folder or an entry.
+#[leptos::server(prefix = "/api", endpoint = "records/node/create", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn create_node(node: NewNode) -> Result<NodeView, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?.create_node(&caller, node).await
+}
+
+/// Replaces a node's metadata.
+#[leptos::server(prefix = "/api", endpoint = "records/node/update", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn update_node(request: UpdateNodeRequest) -> Result<NodeView, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?
+        .update_node(&caller, request.node_id, request.revision, request.metadata)
+        .await
+}
+
+/// Moves a node under another folder.
+#[leptos::server(prefix = "/api", endpoint = "records/node/move", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn move_node(request: MoveNodeRequest) -> Result<NodeView, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?
+        .move_node(
+            &caller,
+            request.node_id,
+            request.revision,
+            request.new_parent_id,
+            request.wrapped_key,
+        )
+        .await
+}
+
+/// Moves a node to the trash.
+#[leptos::server(prefix = "/api", endpoint = "records/node/trash", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn trash_node(request: NodeRevision) -> Result<NodeView, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?
+        .trash_node(&caller, request.node_id, request.revision)
+        .await
+}
+
+/// Takes a node out of the trash.
+#[leptos::server(prefix = "/api", endpoint = "records/node/restore", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn restore_node(request: NodeRef) -> Result<NodeView, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?
+        .restore_node(&caller, request.node_id)
+        .await
+}
+
+/// Deletes the trash for good.
+#[leptos::server(prefix = "/api", endpoint = "records/trash/empty", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn empty_trash() -> Result<Usage, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?.empty_trash(&caller).await
+}
+
+/// A file's versions, newest first (`?node_id=<base64url>`).
+#[leptos::server(prefix = "/api", endpoint = "records/versions", input = server_fn::codec::GetUrl, output = server_fn::codec::Json)]
+pub async fn list_versions(node_id: String) -> Result<Vec<VersionView>, ApiError> {
+    let caller = super::caller()?;
+    let node_id = super::parse_id(&node_id)?;
+    super::backend()?.list_versions(&caller, node_id).await
+}
+
+/// Makes an older version current.
+#[leptos::server(prefix = "/api", endpoint = "records/version/restore", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn restore_version(request: VersionRef) -> Result<NodeView, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?
+        .restore_version(&caller, request.node_id, request.version)
+        .await
+}
+
+/// Starts an upload (a new file when `new_node` is given, else a new version).
+#[leptos::server(prefix = "/api", endpoint = "records/upload/start", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn start_upload(request: StartUploadRequest) -> Result<UploadTicket, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?
+        .start_upload(
+            &caller,
+            request.node_id,
+            request.new_node,
+            request.chunk_size,
+            request.ciphertext_len,
+        )
+        .await
+}
+
+/// Completes an upload with its signed manifest.
+#[leptos::server(prefix = "/api", endpoint = "records/upload/finish", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn finish_upload(request: FinishUploadRequest) -> Result<NodeView, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?
+        .finish_upload(
+            &caller,
+            request.node_id,
+            request.version,
+            request.wrapped_content_key,
+            request.manifest,
+            request.metadata,
+        )
+        .await
+}
+
+/// Drops an unfinished upload.
+#[leptos::server(prefix = "/api", endpoint = "records/upload/cancel", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn cancel_upload(request: VersionRef) -> Result<(), ApiError> {
+    let caller = super::caller()?;
+    super::backend()?
+        .cancel_upload(&caller, request.node_id, request.version)
+        .await
+}
