@@ -5,6 +5,7 @@ pub mod api;
 pub mod browser;
 pub mod components;
 pub mod pages;
+pub mod record;
 pub mod session;
 
 use leptos::prelude::*;

@@ -559,6 +559,7 @@ pub fn unwrap_root_key(
 }
 
 /// A node the client could open: its view, its key and its metadata.
+#[derive(Clone)]
 pub struct OpenNode {
     /// As the server stores it.
     pub view: crate::api::records::NodeView,
@@ -582,6 +583,7 @@ impl OpenNode {
 
 /// A record opened in the browser: every node whose key chain reaches the
 /// root, decrypted, with parent and child links.
+#[derive(Clone)]
 pub struct OpenTree {
     /// The patient who owns the record.
     pub owner_id: Id,
