@@ -8,6 +8,9 @@
 #   scripts/bench.sh browser    Chromium only
 #   scripts/bench.sh signin     server sign-ins per second (load generator) and
 #                               the app's sign-in time in Chromium (Playwright)
+#   scripts/bench.sh chunks     record content on the server: chunk GETs and
+#                               durable PUTs per second, RSS during a 1 GiB
+#                               upload, store size over stored bytes
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +31,13 @@ if [[ $which == all || $which == browser ]]; then
   cargo test --locked -p shared --release --target wasm32-unknown-unknown \
     --test browser_opaque_bench --test browser_stream_bench \
     -- --include-ignored --nocapture
+fi
+
+if [[ $which == all || $which == chunks ]]; then
+  echo "==> server: record chunks (release server, load generator)"
+  cargo build --locked --release -p server --bin medvault-server
+  MEDVAULT_SERVER_BIN="$PWD/target/release/medvault-server" \
+    cargo bench --locked -p server --bench chunk_load
 fi
 
 if [[ $which == all || $which == signin ]]; then
