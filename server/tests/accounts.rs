@@ -10,9 +10,10 @@ use serde_json::json;
 use shared::{
     api::{
         account::{LoginOutcome, SessionInfo, SessionSummary, SessionsEnded, SignupSettings},
+        directory::{UserName, MAX_NAMES},
         ErrorCode,
     },
-    crypto::sign::Role,
+    crypto::{b64, sign::Role},
 };
 
 #[tokio::test]
@@ -154,6 +155,7 @@ async fn fail_calls_that_need_a_session_without_one() {
             json!({"request": {"ke1": "", "registration_request": ""}}),
         ),
         ("/api/directory/lookup", json!({"username": "anyone"})),
+        ("/api/directory/names", json!({"request": {"ids": []}})),
     ] {
         let (status, e) = c
             .post::<_, serde_json::Value>(path, &body)
@@ -1391,6 +1393,51 @@ async fn the_command_line_invite_signs_up_the_first_admin_once() {
     expect_err(
         s.client().signup("second.admin", Some(code), s.now()).await,
         StatusCode::CONFLICT,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn names_resolve_known_ids_only() {
+    let s = Server::new();
+    let a = s.client();
+    let (ada, _) = a.signup("ada", None, s.now()).await.unwrap();
+    let b = s.client();
+    let (bob, _) = b.signup("bob", None, s.now()).await.unwrap();
+    let unknown = [9u8; 16];
+    let ids = [bob.user_id, unknown, ada.user_id, bob.user_id];
+    let names: Vec<UserName> = a
+        .post(
+            "/api/directory/names",
+            &json!({"request": {"ids": ids.iter().map(|i| b64::encode(i)).collect::<Vec<_>>()}}),
+        )
+        .await
+        .unwrap();
+    let got: Vec<(&str, Role)> = names
+        .iter()
+        .map(|n| (n.username.as_str(), n.role))
+        .collect();
+    assert_eq!(got, [("bob", Role::Patient), ("ada", Role::Patient)]);
+
+    let too_many: Vec<String> = (0..=MAX_NAMES)
+        .map(|i| b64::encode(&[i as u8; 16]))
+        .collect();
+    expect_err(
+        a.post::<_, Vec<UserName>>(
+            "/api/directory/names",
+            &json!({"request": {"ids": too_many}}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    expect_err(
+        a.post::<_, Vec<UserName>>(
+            "/api/directory/names",
+            &json!({"request": {"ids": ["short"]}}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
     )
     .await;
 }

@@ -4,9 +4,10 @@
 use shared::{
     account::Username,
     api::{
-        directory::{DirectoryBackend, DirectoryEntry},
+        directory::{DirectoryBackend, DirectoryEntry, UserName, MAX_NAMES},
         ApiError, Caller,
     },
+    crypto::Id,
 };
 
 use super::ServerBackend;
@@ -38,5 +39,29 @@ impl DirectoryBackend for ServerBackend {
             certifier,
             disabled: user.disabled,
         })
+    }
+
+    async fn user_names(&self, caller: &Caller, ids: Vec<Id>) -> Result<Vec<UserName>, ApiError> {
+        self.require_session(caller).await?;
+        if ids.len() > MAX_NAMES {
+            return Err(ApiError::bad_request(format!(
+                "Ask for at most {MAX_NAMES} names at a time."
+            )));
+        }
+        let mut names = Vec::with_capacity(ids.len());
+        let mut seen = std::collections::HashSet::new();
+        for id in ids {
+            if !seen.insert(id) {
+                continue;
+            }
+            if let Some(user) = self.user_by_id(&id).await? {
+                names.push(UserName {
+                    user_id: user.id,
+                    username: user.username,
+                    role: user.role,
+                });
+            }
+        }
+        Ok(names)
     }
 }

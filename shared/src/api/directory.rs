@@ -5,7 +5,34 @@
 use serde::{Deserialize, Serialize};
 
 use super::ApiError;
-use crate::crypto::sign::{DoctorCertificate, KeyEntry, Signed};
+use crate::crypto::{
+    b64,
+    sign::{DoctorCertificate, KeyEntry, Role, Signed},
+    Id,
+};
+
+/// Most ids one `directory/names` call resolves.
+pub const MAX_NAMES: usize = 256;
+
+/// Who an id is, for showing events and version authors by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserName {
+    /// The account's id.
+    #[serde(with = "b64::array")]
+    pub user_id: Id,
+    /// Its username.
+    pub username: String,
+    /// Its role.
+    pub role: Role,
+}
+
+/// `directory/names`: ids to resolve.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamesRequest {
+    /// At most [`MAX_NAMES`] ids.
+    #[serde(with = "b64::id_list")]
+    pub ids: Vec<Id>,
+}
 
 /// A user's directory entry as served.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +57,12 @@ pub trait DirectoryBackend {
         caller: &super::Caller,
         username: String,
     ) -> Result<DirectoryEntry, ApiError>;
+    /// The names behind `ids` (unknown ids are left out). Needs a session.
+    async fn user_names(
+        &self,
+        caller: &super::Caller,
+        ids: Vec<Id>,
+    ) -> Result<Vec<UserName>, ApiError>;
 }
 
 /// Looks a user up by username. A POST so the name stays out of URLs and logs.
@@ -37,4 +70,12 @@ pub trait DirectoryBackend {
 pub async fn lookup_user(username: String) -> Result<DirectoryEntry, ApiError> {
     let caller = super::caller()?;
     super::backend()?.lookup_user(&caller, username).await
+}
+
+/// Resolves account ids to usernames (the audit history and version lists
+/// carry ids only). A POST so the list can be long.
+#[leptos::server(prefix = "/api", endpoint = "directory/names", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn user_names(request: NamesRequest) -> Result<Vec<UserName>, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?.user_names(&caller, request.ids).await
 }

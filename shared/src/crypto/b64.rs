@@ -57,28 +57,38 @@ pub mod vec {
     }
 }
 
-/// `Vec<[u8; 32]>` (hash lists) as a JSON array of base64 strings.
-pub mod hashes {
+/// `Vec<[u8; N]>` (hash lists, id lists) as a JSON array of base64 strings.
+pub mod array_list {
     use super::*;
 
-    /// Serialises a list of 32-byte hashes.
-    pub fn serialize<S: Serializer>(list: &[[u8; 32]], s: S) -> Result<S::Ok, S::Error> {
+    /// Serialises a list of fixed-size byte arrays.
+    pub fn serialize<S: Serializer, const N: usize>(
+        list: &[[u8; N]],
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         s.collect_seq(list.iter().map(|h| encode(h)))
     }
 
-    /// Deserialises a list of 32-byte hashes.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<[u8; 32]>, D::Error> {
+    /// Deserialises a list of arrays of exactly `N` bytes each.
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
+        d: D,
+    ) -> Result<Vec<[u8; N]>, D::Error> {
         let texts = Vec::<String>::deserialize(d)?;
         texts
             .iter()
             .map(|t| {
                 decode(t)
-                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                    .ok_or_else(|| D::Error::custom("expected a 32-byte base64 hash"))
+                    .and_then(|b| <[u8; N]>::try_from(b).ok())
+                    .ok_or_else(|| D::Error::custom(format!("expected {N} bytes of base64")))
             })
             .collect()
     }
 }
+
+/// Lists of 32-byte hashes (manifests).
+pub use array_list as hashes;
+/// Lists of 16-byte ids.
+pub use array_list as id_list;
 
 /// `Option<[u8; N]>` as base64 or `null`, for optional ids.
 pub mod option_array {
