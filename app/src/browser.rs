@@ -41,15 +41,20 @@ pub fn remember_keys(username: &str, user_id: &str, safety_number: &str) {
     }
 }
 
-/// Offers `text` as a download named `filename`, through a Blob and an object URL
-/// that is revoked straight after the click.
+/// Offers `text` as a plain-text download named `filename`.
 pub fn download_text(filename: &str, text: &str) -> Result<(), JsValue> {
+    download_text_as(filename, text, "text/plain;charset=utf-8")
+}
+
+/// Offers `text` as a download named `filename` with MIME type `mime`, through
+/// a Blob and an object URL that is revoked straight after the click.
+pub fn download_text_as(filename: &str, text: &str, mime: &str) -> Result<(), JsValue> {
     let window = web_sys::window().ok_or(JsValue::NULL)?;
     let document = window.document().ok_or(JsValue::NULL)?;
     let parts = js_sys::Array::new();
     parts.push(&JsValue::from_str(text));
     let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/plain;charset=utf-8");
+    options.set_type(mime);
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
     let url = web_sys::Url::create_object_url_with_blob(&blob)?;
     let anchor = document
@@ -102,4 +107,24 @@ pub fn format_time(unix_seconds: i64) -> String {
     let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"long".into());
     let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
     String::from(date.to_locale_string("en-GB", &options))
+}
+
+/// A Unix time in ISO 8601 (UTC), for files people import elsewhere.
+pub fn iso_time(unix_seconds: i64) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(unix_seconds as f64 * 1000.0));
+    String::from(date.to_iso_string())
+}
+
+/// A date input's value (`YYYY-MM-DD`, local midnight) as Unix seconds.
+pub fn parse_date_input(value: &str) -> Option<i64> {
+    if value.is_empty() {
+        return None;
+    }
+    let parts: Vec<u32> = value.split('-').filter_map(|p| p.parse().ok()).collect();
+    let [y, m, d] = parts.as_slice() else {
+        return None;
+    };
+    let date = js_sys::Date::new_with_year_month_day(*y, *m as i32 - 1, *d as i32);
+    let ms = date.get_time();
+    ms.is_finite().then(|| (ms / 1000.0) as i64)
 }

@@ -17,8 +17,9 @@ use leptos_router::{
 
 use components::layout::{SiteFooter, SiteHeader, SkipLink};
 use pages::{
-    account::AccountPage, admin::AdminPage, directory::DirectoryPage, home::HomePage,
-    not_found::NotFoundPage, recover::RecoverPage, signin::SignInPage, signup::SignUpPage,
+    account::AccountPage, admin::AdminPage, audit::AuditPage, directory::DirectoryPage,
+    history::HistoryPage, home::HomePage, not_found::NotFoundPage, recover::RecoverPage,
+    signin::SignInPage, signup::SignUpPage,
 };
 use session::{AuthState, Session};
 
@@ -55,6 +56,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=AccountPage/>
                     <Route path=path!("/directory") view=DirectoryPage/>
                     <Route path=path!("/admin") view=AdminPage/>
+                    <Route path=path!("/history") view=HistoryPage/>
+                    <Route path=path!("/audit") view=AuditPage/>
                 </Routes>
             </main>
             <SiteFooter/>

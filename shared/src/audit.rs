@@ -145,6 +145,37 @@ impl EventKind {
         }
     }
 
+    /// What happened, in a few words people read (history pages, CSV).
+    pub fn label(self) -> &'static str {
+        match self {
+            EventKind::SignIn => "Signed in",
+            EventKind::SignInFailed => "Sign-in refused",
+            EventKind::SignOut => "Signed out",
+            EventKind::SignOutEverywhere => "Signed out everywhere",
+            EventKind::SessionRevoked => "Ended a session",
+            EventKind::PasswordChanged => "Changed the password",
+            EventKind::AccountRecovered => "Recovered the account",
+            EventKind::RecoveryFailed => "Recovery refused",
+            EventKind::SecondFactorOn => "Turned on the second factor",
+            EventKind::SecondFactorOff => "Turned off the second factor",
+            EventKind::AccountCreated => "Created the account",
+            EventKind::InviteCreated => "Created an invite",
+            EventKind::DoctorVerified => "Verified a doctor",
+            EventKind::AccountDisabled => "Disabled an account",
+            EventKind::AccountEnabled => "Enabled an account",
+            EventKind::RecordCreated => "Created the record",
+            EventKind::NodeCreated => "Added an item",
+            EventKind::FileWritten => "Uploaded a file",
+            EventKind::FileRead => "Opened a file",
+            EventKind::NodeUpdated => "Changed an item's details",
+            EventKind::NodeMoved => "Moved an item",
+            EventKind::NodeTrashed => "Moved an item to the trash",
+            EventKind::NodeRestored => "Restored an item from the trash",
+            EventKind::TrashEmptied => "Emptied the trash",
+            EventKind::VersionRestored => "Restored an earlier version",
+        }
+    }
+
     /// The kind with this code, if it is one.
     pub fn from_code(code: u16) -> Option<EventKind> {
         EventKind::ALL.into_iter().find(|k| k.code() == code)

@@ -14,6 +14,7 @@ pub mod api;
 pub mod audit;
 pub mod client;
 pub mod crypto;
+pub mod csv;
 pub mod records;
 
 /// The version of this build, reported by the health endpoint and shown in the app.

@@ -60,12 +60,15 @@ pub fn SiteHeader() -> impl IntoView {
                 {move || match session.unlocked() {
                     Some(u) => {
                         let admin = u.info.role == Role::Admin;
+                        let auditor = u.info.role == Role::Auditor;
                         view! {
                             <nav class="site-nav" aria-label="Main">
                                 <A href="/">"Home"</A>
                                 <A href="/directory">"Directory"</A>
                                 <A href="/account">"Account"</A>
+                                <A href="/history">"Access history"</A>
                                 {admin.then(|| view! { <A href="/admin">"Admin"</A> })}
+                                {auditor.then(|| view! { <A href="/audit">"Audit log"</A> })}
                                 <span class="site-nav__user">{u.info.username.clone()}</span>
                                 <button
                                     type="button"

@@ -3,15 +3,20 @@
 
 use leptos::prelude::*;
 use shared::{
-    api::admin::{Invite, UserSummary},
+    api::{
+        admin::{Invite, UserSummary},
+        audit::MAX_PAGE,
+        directory::{NamesRequest, MAX_NAMES},
+    },
     client::{certify_doctor, verify_directory_entry, VerifiedEntry},
-    crypto::{b64, sign::Role},
+    crypto::{b64, sign::Role, Id},
 };
 
 use crate::{
     api::{
         admin::{create_invite, list_users, set_disabled, verify_doctor},
-        directory::lookup_user,
+        audit::{audit_key, system_events},
+        directory::{lookup_user, user_names},
         explain, explain_crypto, Flow,
     },
     browser::{copy_text, focus_later, format_time, origin},
@@ -59,6 +64,7 @@ fn Admin(unlocked: Unlocked) -> impl IntoView {
                     })}
                 </Transition>
             </section>
+            <SystemEvents/>
         </div>
     }
 }
@@ -325,6 +331,92 @@ fn VerifyDoctor(
                     {move || if busy.get() { "Working…" } else { "Sign certificate" }}
                 </button>
             })}
+        </section>
+    }
+}
+
+/// How many of the newest system events the console shows.
+const SHOWN_EVENTS: usize = 200;
+
+/// Sign-ins, refusals and admin actions, newest first, and the audit key that
+/// auditors compare against.
+#[component]
+fn SystemEvents() -> impl IntoView {
+    let session = use_session();
+    let key = LocalResource::new(audit_key);
+    let events = LocalResource::new(move || async move {
+        let mut all = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = system_events(after, MAX_PAGE).await?;
+            all.extend(page.events);
+            match page.next {
+                Some(next) if next > after => after = next,
+                _ => break,
+            }
+        }
+        all.reverse();
+        all.truncate(SHOWN_EVENTS);
+        let mut ids: Vec<Id> = all
+            .iter()
+            .flat_map(|e| [e.actor, e.subject])
+            .flatten()
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut names = std::collections::HashMap::new();
+        for batch in ids.chunks(MAX_NAMES) {
+            let list = user_names(NamesRequest {
+                ids: batch.to_vec(),
+            })
+            .await?;
+            names.extend(list.into_iter().map(|n| (n.user_id, n.username)));
+        }
+        Ok::<_, shared::api::ApiError>((all, names))
+    });
+    view! {
+        <section class="card" aria-labelledby="events-heading">
+            <h2 id="events-heading">"System events"</h2>
+            <p>
+                "The newest sign-ins, refused sign-ins and administrator actions. "
+                "Auditors verify the whole log against this server's audit key:"
+            </p>
+            <Suspense fallback=|| ()>
+                {move || key.get().map(|k| match k {
+                    Ok(k) => view! { <p class="audit-key">"Audit key: " <code>{b64::encode(&k.key.to_bytes())}</code></p> }.into_any(),
+                    Err(e) => view! { <p class="alert alert--error" role="alert">{session.explain(&e)}</p> }.into_any(),
+                })}
+            </Suspense>
+            <Transition fallback=|| view! { <p class="status status--pending" role="status">"Loading events…"</p> }>
+                {move || events.get().map(|result| match result {
+                    Err(e) => view! { <p class="alert alert--error" role="alert">{session.explain(&e)}</p> }.into_any(),
+                    Ok((list, names)) => {
+                        let name = move |id: Option<Id>| {
+                            id.map(|i| names.get(&i).cloned().unwrap_or_else(|| format!("Account {}", &b64::encode(&i)[..8])))
+                                .unwrap_or_default()
+                        };
+                        view! {
+                            <div class="table-wrap">
+                                <table class="table">
+                                    <thead>
+                                        <tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"What"</th><th scope="col">"Account concerned"</th></tr>
+                                    </thead>
+                                    <tbody>
+                                        {list.into_iter().map(|e| view! {
+                                            <tr>
+                                                <td>{format_time(e.at)}</td>
+                                                <td>{name(e.actor)}</td>
+                                                <td>{e.kind.label()}</td>
+                                                <td>{name(e.subject)}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }.into_any()
+                    }
+                })}
+            </Transition>
         </section>
     }
 }

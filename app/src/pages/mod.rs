@@ -2,7 +2,9 @@
 
 pub mod account;
 pub mod admin;
+pub mod audit;
 pub mod directory;
+pub mod history;
 pub mod home;
 pub mod not_found;
 pub mod recover;
