@@ -44,3 +44,41 @@ test('screenshots of the account pages', async ({ page, baseURL }) => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.screenshot({ path: `${out}/directory-phone.png`, fullPage: true });
 });
+
+test('screenshots of the audit pages', async ({ page, browser, baseURL }) => {
+  await page.setViewportSize({ width: 1100, height: 900 });
+  const signUpHere = async (p: typeof page, url: string, name: string) => {
+    await p.goto(url);
+    await p.getByLabel('Username', { exact: true }).fill(name);
+    await p.getByLabel('Password', { exact: true }).fill(strongPassword('shots'));
+    await p.getByLabel('Confirm password', { exact: true }).fill(strongPassword('shots'));
+    await p.getByRole('button', { name: 'Create account' }).click();
+    await p.getByLabel('I have saved my recovery code somewhere safe').check();
+    await p.getByRole('button', { name: 'Continue' }).click();
+    await expect(p.getByRole('heading', { level: 1 })).toContainText('Welcome');
+  };
+  await signUpHere(page, createAdminInvite(baseURL!), uniqueName('admin'));
+  await page.getByRole('link', { name: 'Admin' }).click();
+  await page.getByLabel('Role').selectOption('auditor');
+  await page.getByRole('button', { name: 'Create invite link' }).click();
+  const link = (await page.locator('.invite-link__url code').innerText()).trim();
+  await page.getByRole('link', { name: 'Access history' }).click();
+  await expect(page.getByRole('table')).toBeVisible();
+  await page.screenshot({ path: `${out}/history.png`, fullPage: true });
+  await page.getByRole('link', { name: 'Admin' }).click();
+  await expect(page.getByRole('region', { name: 'System events' }).getByRole('table')).toBeVisible();
+  await page.screenshot({ path: `${out}/admin-events.png`, fullPage: true });
+
+  const auditor = await (await browser.newContext()).newPage();
+  await auditor.setViewportSize({ width: 1100, height: 900 });
+  await signUpHere(auditor, link, uniqueName('auditor'));
+  await auditor.getByRole('link', { name: 'Audit log' }).click();
+  await auditor.getByRole('button', { name: 'Verify the log' }).click();
+  await expect(auditor.getByText(/^Verified \d+ events\./)).toBeVisible({ timeout: 60_000 });
+  await auditor.screenshot({ path: `${out}/audit.png`, fullPage: true });
+  await auditor.setViewportSize({ width: 390, height: 844 });
+  await auditor.screenshot({ path: `${out}/audit-phone.png`, fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.getByRole('link', { name: 'Access history' }).click();
+  await page.screenshot({ path: `${out}/history-phone.png`, fullPage: true });
+});

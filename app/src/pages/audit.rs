@@ -122,11 +122,11 @@ fn RunView(run: RwSignal<Run>) -> impl IntoView {
         match run.get() {
         Run::Idle => ().into_any(),
         Run::Running { done, total } => {
-            let percent = if total == 0 {
-                0
-            } else {
-                (done.saturating_mul(100) / total).min(100)
-            };
+            let percent = done
+                .saturating_mul(100)
+                .checked_div(total)
+                .unwrap_or(0)
+                .min(100);
             view! {
                 <div class="progress-block">
                     <progress

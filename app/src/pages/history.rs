@@ -13,10 +13,9 @@ use shared::{
 };
 
 use crate::{
-    api::{audit::my_history, directory},
+    api::{audit::my_history, directory, records},
     browser::{download_text_as, format_time, iso_time, parse_date_input},
     pages::with_keys,
-    record::open_record,
     session::{role_label, use_session, Unlocked},
 };
 
@@ -193,10 +192,11 @@ async fn load(session: crate::session::Session, unlocked: Unlocked) -> Result<Lo
         }
     }
 
-    let tree: Option<OpenTree> = if unlocked.info.role == Role::Patient {
-        open_record(session, &unlocked).await.ok()
-    } else {
-        None
+    // Item names come from the record, if there is one (viewing the history
+    // does not create it).
+    let tree: Option<OpenTree> = match records::get_record().await {
+        Ok(Some(tree)) => OpenTree::open(tree, unlocked.keyring.encryption()).ok(),
+        _ => None,
     };
     let me = unlocked.key_entry.value.user_id;
     let who = |actor: Option<Id>| match actor {
