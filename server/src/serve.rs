@@ -83,6 +83,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let _signer = state
         .audit
         .spawn_head_signer(std::time::Duration::from_secs(60));
+    let audit = state.audit.clone();
     let app = router(state, config.limits);
 
     let listener = TcpListener::bind(config.addr)?;
@@ -120,6 +121,13 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         }
     }
 
+    // The last events get a signed head before the process ends, so nothing
+    // written in the final minute can be dropped unnoticed while it is down.
+    match audit.sign_head().await {
+        Ok(Some(h)) => tracing::info!(seq = h.value.seq, "audit head signed at shutdown"),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "could not sign the audit head at shutdown"),
+    }
     let flushed = store.flush().await;
     match flushed {
         Ok(()) => tracing::info!("store flushed; stopped"),

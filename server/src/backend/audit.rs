@@ -164,7 +164,9 @@ impl Drop for StoredKey {
     }
 }
 
-fn head_key() -> Vec<u8> {
+/// The key of the chain head in the Meta keyspace (`u64be(seq) || hash`); the
+/// tamper tool rewinds it the way an attacker with disk access would.
+pub fn head_key() -> Vec<u8> {
     Key::new().str("audit-head").finish()
 }
 
