@@ -29,7 +29,7 @@ if [[ $which == all || $which == browser ]]; then
   export CHROMEDRIVER=/usr/bin/chromedriver
   export WASM_BINDGEN_TEST_TIMEOUT=900
   cargo test --locked -p shared --release --target wasm32-unknown-unknown \
-    --test browser_opaque_bench --test browser_stream_bench \
+    --test browser_opaque_bench --test browser_stream_bench --test browser_audit_bench \
     -- --include-ignored --nocapture
 fi
 
