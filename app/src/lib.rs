@@ -7,6 +7,7 @@ pub mod components;
 pub mod pages;
 pub mod record;
 pub mod session;
+pub mod transfer;
 
 use leptos::prelude::*;
 use leptos_router::{
