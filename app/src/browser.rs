@@ -103,3 +103,11 @@ pub fn format_time(unix_seconds: i64) -> String {
     let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
     String::from(date.to_locale_string("en-GB", &options))
 }
+
+/// A Unix time as a short date ("18 Nov 2026"), for lists.
+pub fn format_date(unix_seconds: i64) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(unix_seconds as f64 * 1000.0));
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
+    String::from(date.to_locale_date_string("en-GB", &options))
+}

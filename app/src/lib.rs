@@ -19,7 +19,7 @@ use leptos_router::{
 use components::layout::{SiteFooter, SiteHeader, SkipLink};
 use pages::{
     account::AccountPage, admin::AdminPage, directory::DirectoryPage, home::HomePage,
-    not_found::NotFoundPage, recover::RecoverPage, signin::SignInPage, signup::SignUpPage,
+    not_found::NotFoundPage, records::{RecordsPage, TrashPage}, recover::RecoverPage, signin::SignInPage, signup::SignUpPage,
 };
 use session::{AuthState, Session};
 
@@ -56,6 +56,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=AccountPage/>
                     <Route path=path!("/directory") view=DirectoryPage/>
                     <Route path=path!("/admin") view=AdminPage/>
+                    <Route path=path!("/records") view=RecordsPage/>
+                    <Route path=path!("/records/trash") view=TrashPage/>
                 </Routes>
             </main>
             <SiteFooter/>

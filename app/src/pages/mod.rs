@@ -5,6 +5,7 @@ pub mod admin;
 pub mod directory;
 pub mod home;
 pub mod not_found;
+pub mod records;
 pub mod recover;
 pub mod signin;
 pub mod signup;
