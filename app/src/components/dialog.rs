@@ -36,9 +36,9 @@ pub fn Modal(
     on_close: Callback<()>,
     /// The id of the control to focus after closing.
     return_to: Signal<Option<String>>,
-    /// A wider dialog (previews).
-    #[prop(default = false)]
-    wide: bool,
+    /// A wider dialog (previews, version lists).
+    #[prop(into)]
+    wide: Signal<bool>,
     /// The content.
     children: ChildrenFn,
 ) -> impl IntoView {
@@ -59,10 +59,12 @@ pub fn Modal(
         }
         is_open
     });
-    let class = if wide {
-        "dialog dialog--wide"
-    } else {
-        "dialog"
+    let class = move || {
+        if wide.get() {
+            "dialog dialog--wide"
+        } else {
+            "dialog"
+        }
     };
     view! {
         <dialog

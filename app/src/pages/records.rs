@@ -462,10 +462,6 @@ fn Records(unlocked: Unlocked) -> impl IntoView {
             focus_later("main h1");
         }
     });
-    Effect::new(move |_| {
-        // Keep the dialog's node in view: a dialog for a node that is gone closes.
-        let _ = ctx.tree.get();
-    });
 
     view! {
         <div class="stack records">
@@ -723,7 +719,6 @@ fn Toolbar(ctx: Ctx, folder: Id) -> impl IntoView {
 #[component]
 fn ItemRow(ctx: Ctx, node: OpenNode, count: usize) -> impl IntoView {
     let id = *node.id();
-    let key = id_text(&id);
     let name = node.metadata.name.clone();
     let folder = node.is_folder();
     let kind = kind_label(&node);
@@ -849,9 +844,12 @@ fn ItemRow(ctx: Ctx, node: OpenNode, count: usize) -> impl IntoView {
                     <span>{date}</span>
                     <span>{size}</span>
                 </span>
-                {move || downloading().map(|p| view! {
-                    <ProgressLine label=format!("Downloading {}", name_for_bar) progress=p/>
-                })}
+                <Show when=move || downloading().is_some()>
+                    <ProgressLine
+                        label=format!("Downloading {}", name_for_bar)
+                        progress=Signal::derive(move || downloading().unwrap_or_default())
+                    />
+                </Show>
             </div>
             <div class="item__actions" role="group" aria-label=actions_label>
                 {(!folder).then(|| view! {
@@ -896,14 +894,13 @@ fn ItemRow(ctx: Ctx, node: OpenNode, count: usize) -> impl IntoView {
             </div>
         </li>
     }
-    .into_any()
-    .attr("data-key", key)
 }
 
-/// A labelled progress bar with its percent and speed in words.
+/// A labelled progress bar with its percent and speed in words. Only its
+/// attributes and text change as the transfer moves, so focus nearby stays.
 #[component]
-fn ProgressLine(label: String, progress: Progress) -> impl IntoView {
-    let pct = progress.percent();
+fn ProgressLine(label: String, progress: Signal<Progress>) -> impl IntoView {
+    let pct = move || progress.get().percent();
     view! {
         <div class="progress-line">
             <div
@@ -912,12 +909,12 @@ fn ProgressLine(label: String, progress: Progress) -> impl IntoView {
                 aria-label=label
                 aria-valuemin="0"
                 aria-valuemax="100"
-                aria-valuenow=pct.to_string()
-                aria-valuetext=format!("{pct}%")
+                aria-valuenow=move || pct().to_string()
+                aria-valuetext=move || format!("{}%", pct())
             >
-                <div class="progress__bar" style:width=format!("{pct}%")></div>
+                <div class="progress__bar" style:width=move || format!("{}%", pct())></div>
             </div>
-            <span class="progress-line__text">{format!("{pct}% · {}", progress.describe())}</span>
+            <span class="progress-line__text">{move || format!("{}% · {}", pct(), progress.get().describe())}</span>
         </div>
     }
 }
@@ -958,37 +955,45 @@ fn UploadItem(row: UploadRow) -> impl IntoView {
     let cancel = row.cancel;
     let state = row.state;
     let progress = row.progress;
+    let phase = Memo::new(move |_| match state.get() {
+        RowState::Waiting => 0u8,
+        RowState::Running => 1,
+        RowState::Done => 2,
+        RowState::Cancelled => 3,
+        RowState::Failed(_) => 4,
+    });
+    let cancel_label = format!("Cancel upload of {name}");
     view! {
         <li class="upload">
             <span class="upload__name">{name.clone()}</span>
-            {move || match state.get() {
-                RowState::Waiting => view! {
-                    <span class="upload__state muted">"Waiting…"</span>
-                    <button type="button" class="button button--secondary button--small"
-                        aria-label=format!("Cancel upload of {name}")
-                        on:click=move |_| { cancel.with_value(Cancel::cancel); state.set(RowState::Cancelled); }>
-                        "Cancel"
-                    </button>
-                }.into_any(),
-                RowState::Running => view! {
-                    <ProgressLine label=label.clone() progress=progress.get()/>
-                    <button type="button" class="button button--secondary button--small"
-                        aria-label=format!("Cancel upload of {name}")
-                        on:click=move |_| cancel.with_value(Cancel::cancel)>
-                        "Cancel"
-                    </button>
-                }.into_any(),
-                RowState::Done => view! {
-                    <ProgressLine label=label.clone() progress=progress.get()/>
-                    <span class="upload__state upload__state--done">"Uploaded"</span>
-                }.into_any(),
-                RowState::Cancelled => view! {
-                    <span class="upload__state muted">"Cancelled. Nothing was kept."</span>
-                }.into_any(),
-                RowState::Failed(message) => view! {
-                    <p class="upload__error alert alert--error" role="alert">{message}</p>
-                }.into_any(),
+            <Show when=move || matches!(phase.get(), 1 | 2)>
+                <ProgressLine label=label.clone() progress=progress.into()/>
+            </Show>
+            {move || match phase.get() {
+                0 => view! { <span class="upload__state muted">"Waiting…"</span> }.into_any(),
+                2 => view! { <span class="upload__state upload__state--done">"Uploaded"</span> }.into_any(),
+                3 => view! { <span class="upload__state muted">"Cancelled. Nothing was kept."</span> }.into_any(),
+                4 => {
+                    let message = match state.get_untracked() {
+                        RowState::Failed(m) => m,
+                        _ => String::new(),
+                    };
+                    view! { <p class="upload__error alert alert--error" role="alert">{message}</p> }.into_any()
+                }
+                _ => ().into_any(),
             }}
+            <Show when=move || matches!(phase.get(), 0 | 1)>
+                <button type="button" class="button button--secondary button--small"
+                    aria-label=cancel_label.clone()
+                    on:click=move |_| {
+                        cancel.with_value(Cancel::cancel);
+                        if state.get_untracked() == RowState::Waiting {
+                            state.set(RowState::Cancelled);
+                        }
+                    }>
+                    "Cancel"
+                </button>
+            </Show>
         </li>
     }
 }
@@ -1019,9 +1024,6 @@ fn RecordDialog(ctx: Ctx, folder: Signal<Option<Id>>) -> impl IntoView {
     });
     let on_close = Callback::new(move |_| ctx.close());
     view! {
-        {move || {
-            let wide = wide.get();
-            view! {
                 <Modal open=open title=title on_close=on_close return_to=ctx.return_to.into() wide=wide>
                     {move || match ctx.dialog.get() {
                         Some(Dialog::NewFolder) => view! { <NameForm ctx=ctx folder=folder mode=NameMode::NewFolder/> }.into_any(),
@@ -1035,8 +1037,6 @@ fn RecordDialog(ctx: Ctx, folder: Signal<Option<Id>>) -> impl IntoView {
                         None => ().into_any(),
                     }}
                 </Modal>
-            }
-        }}
     }
 }
 
