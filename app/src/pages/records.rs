@@ -121,6 +121,9 @@ struct Ctx {
     next_key: StoredValue<u64>,
     /// Spoken when an upload or download finishes.
     announce: RwSignal<String>,
+    /// The page's owner: upload rows are made in event handlers, whose current
+    /// owner may be a part of the page that a reload redraws (and disposes).
+    owner: StoredValue<Option<Owner>, LocalStorage>,
 }
 
 fn id_text(id: &Id) -> String {
@@ -146,6 +149,7 @@ impl Ctx {
             uploading: StoredValue::new(false),
             next_key: StoredValue::new(0),
             announce: RwSignal::new(String::new()),
+            owner: StoredValue::new_local(Owner::current()),
         };
         leptos::task::spawn_local(async move { ctx.reload().await });
         ctx
@@ -278,7 +282,7 @@ impl Ctx {
         for file in files {
             let key = self.next_key.get_value();
             self.next_key.set_value(key + 1);
-            let row = UploadRow {
+            let make = || UploadRow {
                 key,
                 name: file.name(),
                 progress: RwSignal::new(Progress {
@@ -288,6 +292,10 @@ impl Ctx {
                 }),
                 state: RwSignal::new(RowState::Waiting),
                 cancel: StoredValue::new_local(Cancel::new()),
+            };
+            let row = match self.owner.get_value() {
+                Some(owner) => owner.with(make),
+                None => make(),
             };
             // Too large or over quota: refused here, before anything is sent.
             if let Some(usage) = usage {
