@@ -140,7 +140,7 @@ async function expectRefused(page: Page, name: string) {
   }
 }
 
-test('a changed byte, swapped chunks or a replaced manifest: the app refuses the file', async ({ page }, info) => {
+test('a changed byte, swapped chunks or a replaced manifest: the app refuses the file', async ({ page, problems }, info) => {
   const username = uniqueName('patient');
   const password = strongPassword('tamper');
   await signUp(page, username, password);
@@ -202,4 +202,5 @@ test('a changed byte, swapped chunks or a replaced manifest: the app refuses the
   await page.getByRole('link', { name: 'Home' }).click();
   await openRecords(page);
   await expectRefused(page, 'intact.bin');
+  expect(problems.console).toEqual([]);
 });

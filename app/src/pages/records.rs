@@ -1571,8 +1571,15 @@ fn PreviewView(preview: Preview) -> impl IntoView {
             <img class="preview preview--image" src=url alt=format!("Preview of {name}")/>
         }
         .into_any(),
+        // The server's Content-Security-Policy allows no framed documents, a
+        // blob: PDF included, so the browser's PDF viewer gets its own tab. The
+        // URL is revoked when this dialog closes; the open tab keeps its copy.
         (PreviewKind::Pdf, Some(url), _) => view! {
-            <iframe class="preview preview--pdf" src=url title=format!("Preview of {name}")></iframe>
+            <div class="preview preview--pdf-link">
+                <p>"The PDF was verified and decrypted in this browser. It opens in your browser’s PDF viewer, in a new tab."</p>
+                <a class="button" href=url target="_blank" rel="noopener">{format!("Open {name}")}</a>
+                <p class="field__hint">"Close that tab when you are done; nothing is stored on this device."</p>
+            </div>
         }
         .into_any(),
         (_, _, Some(text)) => view! {
