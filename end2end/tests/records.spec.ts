@@ -297,3 +297,91 @@ test('rename, move, delete, restore from the trash, empty the trash', async ({ p
   await expect(page.getByText('The trash is empty.', { exact: true })).toBeVisible();
   expect(problems.http4xx).toEqual([]);
 });
+
+test('a dropped connection retries the chunk, a refusal stops with its reason, cancel keeps nothing, drag and drop works', async ({
+  page,
+  problems,
+}, info) => {
+  await signUp(page, uniqueName('patient'), strongPassword('network'));
+  await openRecords(page);
+
+  // The second chunk's first try dies on the network: only that chunk is sent again.
+  const puts: string[] = [];
+  let dropped = false;
+  await page.route('**/api/records/chunk/**', async (route) => {
+    const req = route.request();
+    if (req.method() !== 'PUT') return route.continue();
+    const index = req.url().split('/').pop()!;
+    puts.push(index);
+    if (index === '1' && !dropped) {
+      dropped = true;
+      return route.abort('connectionreset');
+    }
+    return route.continue();
+  });
+  const flaky = info.outputPath('flaky-connection.bin');
+  writeRandomFile(flaky, 2_500_000);
+  await upload(page, [flaky], ['flaky-connection.bin']);
+  expect(puts).toEqual(['0', '1', '1', '2']);
+  expect(await downloadHash(page, 'flaky-connection.bin')).toBe(sha256File(flaky));
+  // Chromium logs the aborted request; it is the point of this step.
+  const reset = problems.console.findIndex((l) => l.includes('net::ERR_CONNECTION_RESET'));
+  if (reset >= 0) problems.console.splice(reset, 1);
+
+  // A 4xx is not retried: the upload stops with the server's sentence.
+  await page.unroute('**/api/records/chunk/**');
+  let refusedPuts = 0;
+  await page.route('**/api/records/chunk/**', async (route) => {
+    if (route.request().method() !== 'PUT') return route.continue();
+    refusedPuts++;
+    return route.fulfill({
+      status: 409,
+      contentType: 'application/json',
+      body: JSON.stringify({ code: 'conflict', message: 'This upload was cancelled or has expired. Start it again.' }),
+    });
+  });
+  const refusedFile = info.outputPath('refused.bin');
+  writeRandomFile(refusedFile, 10_000);
+  const cancelled = page.waitForResponse((r) => r.url().endsWith('/api/records/upload/cancel'));
+  await page.getByLabel('Upload files').setInputFiles(refusedFile);
+  const refusedRow = page.getByRole('region', { name: 'Uploads' }).getByRole('listitem').filter({ hasText: 'refused.bin' });
+  await expect(refusedRow.getByRole('alert')).toHaveText('This upload was cancelled or has expired. Start it again.');
+  expect(refusedPuts).toBe(1);
+  expect((await cancelled).status()).toBe(200);
+  await expect(actions(page, 'refused.bin')).toHaveCount(0);
+  await page.unroute('**/api/records/chunk/**');
+  problems.http4xx.length = 0;
+
+  // Cancel while it runs: nothing is kept, and the server is told.
+  const large = info.outputPath('large-scan.bin');
+  writeRandomFile(large, 40 * 1024 * 1024);
+  const cancelCall = page.waitForResponse((r) => r.url().endsWith('/api/records/upload/cancel'));
+  await page.getByLabel('Upload files').setInputFiles(large);
+  const row = page.getByRole('region', { name: 'Uploads' }).getByRole('listitem').filter({ hasText: 'large-scan.bin' });
+  await expect(row.getByRole('progressbar', { name: 'Uploading large-scan.bin' })).toBeVisible();
+  await row.getByRole('button', { name: 'Cancel upload of large-scan.bin' }).click();
+  await expect(row.getByText('Cancelled. Nothing was kept.')).toBeVisible();
+  expect((await cancelCall).status()).toBe(200);
+  await expect(actions(page, 'large-scan.bin')).toHaveCount(0);
+  const aborted = problems.console.findIndex((l) => l.includes('net::ERR_'));
+  if (aborted >= 0) problems.console.splice(aborted, 1);
+
+  // Drag and drop onto the drop zone.
+  const transfer = await page.evaluateHandle(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['dropped in'], 'dropped-letter.txt', { type: 'text/plain' }));
+    return dt;
+  });
+  const zone = page.getByRole('button', { name: /Drop files here/ });
+  await zone.dispatchEvent('dragenter', { dataTransfer: transfer });
+  await zone.dispatchEvent('drop', { dataTransfer: transfer });
+  await expect(
+    page.getByRole('region', { name: 'Uploads' }).getByRole('listitem').filter({ hasText: 'dropped-letter.txt' }).getByText('Uploaded'),
+  ).toBeVisible();
+  await expect(actions(page, 'dropped-letter.txt')).toBeVisible();
+  // The drop zone is reachable by keyboard and opens the file picker.
+  const chooser = page.waitForEvent('filechooser');
+  await zone.focus();
+  await page.keyboard.press('Enter');
+  expect((await chooser).isMultiple()).toBe(true);
+});

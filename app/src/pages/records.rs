@@ -494,7 +494,6 @@ fn Records(unlocked: Unlocked) -> impl IntoView {
                     Some(id) => view! { <FolderView ctx=ctx folder=id/> }.into_any(),
                 }
             }}
-            <UploadList ctx=ctx/>
             <RecordDialog ctx=ctx folder=Signal::derive(move || folder.get())/>
             <p class="visually-hidden" aria-live="polite">{move || ctx.announce.get()}</p>
         </div>
@@ -592,6 +591,7 @@ fn FolderView(ctx: Ctx, folder: Id) -> impl IntoView {
         <ErrorAlert error=ctx.error/>
         <StatusNote message=ctx.status.into()/>
         <Toolbar ctx=ctx folder=folder/>
+        <UploadList ctx=ctx/>
         {move || {
             let Some((_, items, counts, ..)) = data() else {
                 return ().into_any();
