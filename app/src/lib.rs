@@ -18,8 +18,15 @@ use leptos_router::{
 
 use components::layout::{SiteFooter, SiteHeader, SkipLink};
 use pages::{
-    account::AccountPage, admin::AdminPage, directory::DirectoryPage, home::HomePage,
-    not_found::NotFoundPage, records::{RecordsPage, TrashPage}, recover::RecoverPage, signin::SignInPage, signup::SignUpPage,
+    account::AccountPage,
+    admin::AdminPage,
+    directory::DirectoryPage,
+    home::HomePage,
+    not_found::NotFoundPage,
+    records::{RecordsPage, TrashPage},
+    recover::RecoverPage,
+    signin::SignInPage,
+    signup::SignUpPage,
 };
 use session::{AuthState, Session};
 

@@ -46,8 +46,8 @@ use shared::{
         CryptoError, Id,
     },
     records::{
-        new_child, padded_len, seal_metadata, unwrap_content_key, verify_version,
-        wrap_content_key, NodeMetadata, OpenNode, RecordType, StreamLayout, Unpadder,
+        new_child, padded_len, seal_metadata, unwrap_content_key, verify_version, wrap_content_key,
+        NodeMetadata, OpenNode, RecordType, StreamLayout, Unpadder,
     },
 };
 use wasm_bindgen::{JsCast, JsValue};
@@ -140,7 +140,11 @@ impl Progress {
 
     /// "4.0 MB of 100 MB, 12.3 MB/s" (without the speed until it is known).
     pub fn describe(&self) -> String {
-        let sizes = format!("{} of {}", format_bytes(self.done), format_bytes(self.total));
+        let sizes = format!(
+            "{} of {}",
+            format_bytes(self.done),
+            format_bytes(self.total)
+        );
         match self.bytes_per_second {
             Some(speed) => format!("{sizes}, {}", format_speed(speed)),
             None => sizes,
@@ -496,10 +500,11 @@ async fn try_once(
         init.set_signal(Some(&signal));
     }
     let outcome = async {
-        let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(path, &init))
-            .await
-            .map_err(|_| Failure::Retry)?
-            .unchecked_into();
+        let response: web_sys::Response =
+            JsFuture::from(window.fetch_with_str_and_init(path, &init))
+                .await
+                .map_err(|_| Failure::Retry)?
+                .unchecked_into();
         let status = response.status();
         let body = JsFuture::from(response.array_buffer().map_err(|_| Failure::Retry)?)
             .await
@@ -509,9 +514,8 @@ async fn try_once(
             200..=299 => Ok(body),
             400..=499 => {
                 let text = String::from_utf8_lossy(&Uint8Array::new(&body).to_vec()).into_owned();
-                let error = serde_json::from_str::<ApiError>(&text).unwrap_or_else(|_| {
-                    ApiError::from_code(ErrorCode::from_http_status(status))
-                });
+                let error = serde_json::from_str::<ApiError>(&text)
+                    .unwrap_or_else(|_| ApiError::from_code(ErrorCode::from_http_status(status)));
                 Err(Failure::Stop(error))
             }
             _ => Err(Failure::Retry),
@@ -649,9 +653,8 @@ pub async fn upload(
     let name = file.name();
     let file_len = file.size() as u64;
     check_fits(&name, file_len, &job.usage).map_err(TransferError::Refused)?;
-    let layout = StreamLayout::new(file_len, CHUNK_SIZE).map_err(|_| {
-        TransferError::Refused(format!("“{name}” is too large to upload."))
-    })?;
+    let layout = StreamLayout::new(file_len, CHUNK_SIZE)
+        .map_err(|_| TransferError::Refused(format!("“{name}” is too large to upload.")))?;
     let chunks = layout.chunk_count();
     let now = crate::session::now_unix();
     let mime = mime_for(&name, &file.type_());
@@ -861,9 +864,13 @@ async fn read_version(
     let node_id = *job.node.id();
     let number = job.version.version;
     let chunk_size = job.version.chunk_size;
-    let content_key =
-        unwrap_content_key(&job.node.key, &node_id, number, &job.version.wrapped_content_key)
-            .map_err(tampered)?;
+    let content_key = unwrap_content_key(
+        &job.node.key,
+        &node_id,
+        number,
+        &job.version.wrapped_content_key,
+    )
+    .map_err(tampered)?;
     let backend = WebCryptoBackend::import(&content_key)
         .await
         .map_err(browser_error)?;
@@ -984,11 +991,7 @@ pub async fn download(
 /// chunks that can hold the end of the file (used when an older version
 /// becomes current again, so the metadata states its size).
 pub async fn exact_size(job: &DownloadJob, cancel: &Cancel) -> Result<u64, TransferError> {
-    let manifest_size = job
-        .version
-        .manifest
-        .value
-        .size;
+    let manifest_size = job.version.manifest.value.size;
     let from = first_marker_chunk(manifest_size, job.version.chunk_size);
     let read = read_version(job, from, false, &|_| {}, cancel).await?;
     Ok(read.exact)
@@ -996,9 +999,8 @@ pub async fn exact_size(job: &DownloadJob, cancel: &Cancel) -> Result<u64, Trans
 
 /// Offers `blob` as a download named `name` (an object URL revoked at once).
 pub fn save_blob(blob: &web_sys::Blob, name: &str) -> Result<(), TransferError> {
-    let fail = |_| {
-        TransferError::Browser("This browser could not save the file. Try again.".to_owned())
-    };
+    let fail =
+        |_| TransferError::Browser("This browser could not save the file. Try again.".to_owned());
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or_else(|| fail(JsValue::NULL))?;

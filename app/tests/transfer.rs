@@ -123,7 +123,11 @@ fn the_marker_chunk_is_where_the_smallest_file_of_that_padded_size_ends() {
         // searched.
         assert!(first <= len / u64::from(chunk), "{len}");
         // And the smallest file with this padded length starts there.
-        let smallest = (0..=len).rev().take_while(|l| padded_len(*l) == padded).last().unwrap_or(len);
+        let smallest = (0..=len)
+            .rev()
+            .take_while(|l| padded_len(*l) == padded)
+            .last()
+            .unwrap_or(len);
         assert_eq!(first, smallest / u64::from(chunk), "{len}");
     }
 }

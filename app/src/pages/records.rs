@@ -9,10 +9,7 @@
 use std::collections::VecDeque;
 
 use leptos::{html, prelude::*};
-use leptos_router::{
-    components::A,
-    hooks::use_query_map,
-};
+use leptos_router::{components::A, hooks::use_query_map};
 use shared::{
     api::records::{
         create_node, empty_trash, list_versions, move_node, restore_node, restore_version,
@@ -183,9 +180,7 @@ impl Ctx {
     }
 
     fn close(&self) {
-        if let Some(Dialog::Preview(Preview { url: Some(url), .. })) =
-            self.dialog.get_untracked()
-        {
+        if let Some(Dialog::Preview(Preview { url: Some(url), .. })) = self.dialog.get_untracked() {
             let _ = web_sys::Url::revoke_object_url(&url);
         }
         self.dialog.set(None);
@@ -299,8 +294,7 @@ impl Ctx {
             };
             // Too large or over quota: refused here, before anything is sent.
             if let Some(usage) = usage {
-                if let Err(message) =
-                    transfer::check_fits(&file.name(), file.size() as u64, &usage)
+                if let Err(message) = transfer::check_fits(&file.name(), file.size() as u64, &usage)
                 {
                     row.state.set(RowState::Failed(message));
                     self.uploads.update(|rows| rows.push(row));
@@ -411,12 +405,7 @@ fn kind_label(node: &OpenNode) -> &'static str {
     match node.view.kind {
         NodeKind::Folder => "Folder",
         NodeKind::Entry => "Entry",
-        NodeKind::File => match node
-            .metadata
-            .mime
-            .as_deref()
-            .and_then(preview_kind)
-        {
+        NodeKind::File => match node.metadata.mime.as_deref().and_then(preview_kind) {
             Some(PreviewKind::Image) => "Image",
             Some(PreviewKind::Pdf) => "PDF",
             Some(PreviewKind::Text) if node.metadata.record_type == RecordType::Note => "Note",
@@ -516,10 +505,8 @@ fn FolderView(ctx: Ctx, folder: Id) -> impl IntoView {
                     .filter(|n| n.view.kind != NodeKind::Entry)
                     .cloned()
                     .collect();
-                let counts: Vec<usize> = items
-                    .iter()
-                    .map(|n| tree.children(n.id()).len())
-                    .collect();
+                let counts: Vec<usize> =
+                    items.iter().map(|n| tree.children(n.id()).len()).collect();
                 let trash = tree.trash().len();
                 let unreadable = tree.unreadable.len();
                 (path, items, counts, tree.usage, trash, unreadable)
@@ -767,8 +754,11 @@ fn ItemRow(ctx: Ctx, node: OpenNode, count: usize) -> impl IntoView {
         ctx.run(action_id("download"), async move {
             let blob = ctx.fetch_blob(&node, None).await?;
             transfer::save_blob(&blob, &name).map_err(|e| ctx.transfer_error(&e))?;
-            ctx.announce.try_set(format!("“{name}” downloaded and verified."));
-            Ok(Some(format!("“{name}” was verified and saved to your downloads.")))
+            ctx.announce
+                .try_set(format!("“{name}” downloaded and verified."));
+            Ok(Some(format!(
+                "“{name}” was verified and saved to your downloads."
+            )))
         });
     };
     let show_preview = move |_| {
@@ -788,12 +778,25 @@ fn ItemRow(ctx: Ctx, node: OpenNode, count: usize) -> impl IntoView {
                     .await
                     .ok()
                     .and_then(|t| t.as_string())
-                    .ok_or_else(|| "This browser could not show the text. Download it instead.".to_owned())?;
-                Preview { name, kind, url: None, text: Some(text) }
+                    .ok_or_else(|| {
+                        "This browser could not show the text. Download it instead.".to_owned()
+                    })?;
+                Preview {
+                    name,
+                    kind,
+                    url: None,
+                    text: Some(text),
+                }
             } else {
-                let url = web_sys::Url::create_object_url_with_blob(&blob)
-                    .map_err(|_| "This browser could not show the file. Download it instead.".to_owned())?;
-                Preview { name, kind, url: Some(url), text: None }
+                let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| {
+                    "This browser could not show the file. Download it instead.".to_owned()
+                })?;
+                Preview {
+                    name,
+                    kind,
+                    url: Some(url),
+                    text: None,
+                }
             };
             ctx.open(Dialog::Preview(preview), opener);
             Ok(None)
@@ -932,7 +935,12 @@ fn UploadList(ctx: Ctx) -> impl IntoView {
     let visible = move || ctx.uploads.with(|rows| !rows.is_empty());
     let clear = move |_| {
         ctx.uploads.update(|rows| {
-            rows.retain(|r| matches!(r.state.get_untracked(), RowState::Waiting | RowState::Running))
+            rows.retain(|r| {
+                matches!(
+                    r.state.get_untracked(),
+                    RowState::Waiting | RowState::Running
+                )
+            })
         });
     };
     view! {
@@ -1027,8 +1035,12 @@ fn RecordDialog(ctx: Ctx, folder: Signal<Option<Id>>) -> impl IntoView {
         }
     });
     let wide = Signal::derive(move || {
-        ctx.dialog
-            .with(|d| matches!(d, Some(Dialog::Preview(_) | Dialog::Versions(_) | Dialog::EditNote(..))))
+        ctx.dialog.with(|d| {
+            matches!(
+                d,
+                Some(Dialog::Preview(_) | Dialog::Versions(_) | Dialog::EditNote(..))
+            )
+        })
     });
     let on_close = Callback::new(move |_| ctx.close());
     view! {
@@ -1110,8 +1122,11 @@ fn NameForm(ctx: Ctx, folder: Signal<Option<Id>>, mode: NameMode) -> impl IntoVi
                             vital: None,
                         };
                         metadata.validate()?;
-                        let (node, _) = new_child(&parent, NodeKind::Folder, &metadata)
-                            .map_err(|_| "This browser could not make the folder's key. Try again.".to_owned())?;
+                        let (node, _) =
+                            new_child(&parent, NodeKind::Folder, &metadata).map_err(|_| {
+                                "This browser could not make the folder's key. Try again."
+                                    .to_owned()
+                            })?;
                         create_node(node).await.map_err(|e| ctx.explain(&e))?;
                         Ok(format!("Folder “{text}” created."))
                     }
@@ -1124,8 +1139,9 @@ fn NameForm(ctx: Ctx, folder: Signal<Option<Id>>, mode: NameMode) -> impl IntoVi
                         metadata.name = text.clone();
                         metadata.modified_at = now;
                         metadata.validate()?;
-                        let sealed = seal_metadata(&node.key, &id, &metadata)
-                            .map_err(|_| "This browser could not encrypt the name. Try again.".to_owned())?;
+                        let sealed = seal_metadata(&node.key, &id, &metadata).map_err(|_| {
+                            "This browser could not encrypt the name. Try again.".to_owned()
+                        })?;
                         update_node(UpdateNodeRequest {
                             node_id: id,
                             revision: node.view.revision,
@@ -1207,33 +1223,34 @@ fn NoteForm(
             return;
         }
         let body = text.get_untracked();
-        let result: Result<(String, UploadTarget), String> = (|| {
-            match editing {
-                Some(id) => {
-                    let node = ctx
-                        .node(&id)
-                        .ok_or_else(|| "This note is gone. Reload the page.".to_owned())?;
-                    Ok((node.metadata.name.clone(), UploadTarget::NewVersion { node }))
+        let result: Result<(String, UploadTarget), String> = (|| match editing {
+            Some(id) => {
+                let node = ctx
+                    .node(&id)
+                    .ok_or_else(|| "This note is gone. Reload the page.".to_owned())?;
+                Ok((
+                    node.metadata.name.clone(),
+                    UploadTarget::NewVersion { node },
+                ))
+            }
+            None => {
+                let mut name = title.get_untracked().trim().to_owned();
+                validate_name(&name)?;
+                if !name.contains('.') {
+                    name.push_str(".txt");
                 }
-                None => {
-                    let mut name = title.get_untracked().trim().to_owned();
-                    validate_name(&name)?;
-                    if !name.contains('.') {
-                        name.push_str(".txt");
-                    }
-                    validate_name(&name)?;
-                    let parent = ctx
-                        .tree
-                        .with_untracked(|t| t.as_ref()?.node(&folder.get_untracked()?).cloned())
-                        .ok_or_else(|| "Reload the page and try again.".to_owned())?;
-                    Ok((
-                        name,
-                        UploadTarget::NewFile {
-                            parent,
-                            record_type: RecordType::Note,
-                        },
-                    ))
-                }
+                validate_name(&name)?;
+                let parent = ctx
+                    .tree
+                    .with_untracked(|t| t.as_ref()?.node(&folder.get_untracked()?).cloned())
+                    .ok_or_else(|| "Reload the page and try again.".to_owned())?;
+                Ok((
+                    name,
+                    UploadTarget::NewFile {
+                        parent,
+                        record_type: RecordType::Note,
+                    },
+                ))
             }
         })();
         let (name, target) = match result {
@@ -1334,12 +1351,17 @@ fn MoveForm(ctx: Ctx, node: Id) -> impl IntoView {
                     (*n.id(), path.join(" / "))
                 })
                 .collect();
-            out.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+            out.sort_by_cached_key(|(_, path)| path.to_lowercase());
             Some(out)
         })
         .unwrap_or_default();
     let empty = choices.is_empty();
-    let chosen = RwSignal::new(choices.first().map(|(id, _)| id_text(id)).unwrap_or_default());
+    let chosen = RwSignal::new(
+        choices
+            .first()
+            .map(|(id, _)| id_text(id))
+            .unwrap_or_default(),
+    );
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let select = NodeRef::<html::Select>::new();
@@ -1356,8 +1378,8 @@ fn MoveForm(ctx: Ctx, node: Id) -> impl IntoView {
         if busy.get_untracked() {
             return;
         }
-        let Some(target) = b64::decode(&chosen.get_untracked())
-            .and_then(|b| Id::try_from(b.as_slice()).ok())
+        let Some(target) =
+            b64::decode(&chosen.get_untracked()).and_then(|b| Id::try_from(b.as_slice()).ok())
         else {
             error.set(Some("Choose a folder.".to_owned()));
             return;
@@ -1372,8 +1394,10 @@ fn MoveForm(ctx: Ctx, node: Id) -> impl IntoView {
                 let parent = ctx
                     .node(&target)
                     .ok_or_else(|| "That folder is gone. Reload the page.".to_owned())?;
-                let wrapped = wrap_child_key(&parent.key, &node, &target, &this.key)
-                    .map_err(|_| "This browser could not re-encrypt the key. Try again.".to_owned())?;
+                let wrapped =
+                    wrap_child_key(&parent.key, &node, &target, &this.key).map_err(|_| {
+                        "This browser could not re-encrypt the key. Try again.".to_owned()
+                    })?;
                 move_node(MoveNodeRequest {
                     node_id: node,
                     revision: this.view.revision,
@@ -1383,7 +1407,11 @@ fn MoveForm(ctx: Ctx, node: Id) -> impl IntoView {
                 .await
                 .map_err(|e| ctx.explain(&e))?;
                 let place = labels
-                    .with_value(|l| l.iter().find(|(id, _)| *id == target).map(|(_, p)| p.clone()))
+                    .with_value(|l| {
+                        l.iter()
+                            .find(|(id, _)| *id == target)
+                            .map(|(_, p)| p.clone())
+                    })
                     .unwrap_or_default();
                 Ok(format!("“{}” was moved to {place}.", this.metadata.name))
             }
@@ -1477,8 +1505,9 @@ fn VersionsList(ctx: Ctx, node: Id) -> impl IntoView {
                 if metadata.size != Some(exact) {
                     metadata.size = Some(exact);
                     metadata.modified_at = now_unix();
-                    let sealed = seal_metadata(&this.key, &node, &metadata)
-                        .map_err(|_| "This browser could not encrypt the details. Try again.".to_owned())?;
+                    let sealed = seal_metadata(&this.key, &node, &metadata).map_err(|_| {
+                        "This browser could not encrypt the details. Try again.".to_owned()
+                    })?;
                     update_node(UpdateNodeRequest {
                         node_id: node,
                         revision: view.revision,
@@ -1503,7 +1532,10 @@ fn VersionsList(ctx: Ctx, node: Id) -> impl IntoView {
             }
         });
     };
-    let current = move || ctx.node(&node).and_then(|n| n.view.current.map(|c| c.version));
+    let current = move || {
+        ctx.node(&node)
+            .and_then(|n| n.view.current.map(|c| c.version))
+    };
     view! {
         <div class="stack versions">
             <ErrorAlert error=error/>
@@ -1715,8 +1747,9 @@ fn EmptyTrashForm(ctx: Ctx) -> impl IntoView {
                     ctx.reload().await;
                     busy.try_set(false);
                     ctx.close();
-                    ctx.status
-                        .try_set(Some("The trash is empty. Those items are deleted for good.".to_owned()));
+                    ctx.status.try_set(Some(
+                        "The trash is empty. Those items are deleted for good.".to_owned(),
+                    ));
                 }
                 Err(e) => {
                     busy.try_set(false);
