@@ -198,6 +198,40 @@ async fn events_name_the_actor_the_owner_and_the_item() {
     );
     assert!(e.session.is_some());
     assert!(!e.kind.is_system());
+
+    // A folder and an entry: one node_created each, naming the new node; a
+    // refused change appends nothing.
+    let tree = p.tree().await;
+    let folder = p.create_folder(tree.root().unwrap(), "f").await.unwrap();
+    let (entry, _) = new_child(
+        find(&tree, "Vital signs"),
+        NodeKind::Entry,
+        &metadata("pulse", 0, None),
+    )
+    .unwrap();
+    let _: NodeView =
+        p.c.post("/api/records/node/create", &json!({ "node": entry }))
+            .await
+            .unwrap();
+    expect_err(
+        p.trash(&folder.node_id, folder.revision + 5).await,
+        StatusCode::CONFLICT,
+    );
+    let page: EventsPage = p.c.get("/api/audit/mine?after=0&limit=1000").await.unwrap();
+    let last: Vec<_> = page
+        .events
+        .iter()
+        .rev()
+        .take(2)
+        .map(|e| (e.kind, e.item))
+        .collect();
+    assert_eq!(
+        last,
+        [
+            (EventKind::NodeCreated, Some(entry.node_id)),
+            (EventKind::NodeCreated, Some(folder.node_id)),
+        ]
+    );
 }
 
 #[tokio::test]
