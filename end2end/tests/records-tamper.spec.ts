@@ -5,16 +5,16 @@
 // and restarts it. The chunks to change are found in the data directory by
 // their ciphertext, as fetched through the API before the stop.
 //
-// About sled's format: large values (every 1 MiB chunk) live in
-// `blobs/<lsn>` files laid out as `crc32(kind ‖ data)` (4 bytes, little-endian)
-// then `kind` then `data`. sled checks that CRC when it reads a blob and
-// answers a mismatch with a corruption error, so a flipped byte alone would
-// only ever reach the app as a server failure. To test the app's own checks,
-// these tests rewrite the blob's CRC after changing it, exactly as an attacker
-// with write access to the disk would. Small values (manifests) sit inside
-// sled's log segments, whose framing is not worth reproducing here: the
-// manifest case replaces the manifest on its way to the browser instead, which
-// is the same to the app (it trusts nothing the server sends).
+// Where things are on disk: every sealed chunk is a file of its own under
+// `blob-files/` (raw ciphertext, no checksum), so a chunk is changed in place.
+// `edit` still keeps a sled blob's CRC-32 consistent if the chunk is ever found
+// inside one (sled's `blobs/<lsn>` files start with the little-endian CRC-32 of
+// the rest, and sled refuses a blob whose CRC fails, which would only ever reach
+// the app as a server failure); that is what an attacker with the disk would do.
+// Manifests sit inside sled's log segments, whose framing is not worth
+// reproducing here: the manifest case replaces the manifest on its way to the
+// browser instead, which is the same to the app (it trusts nothing the server
+// sends).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
