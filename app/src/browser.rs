@@ -128,3 +128,11 @@ pub fn parse_date_input(value: &str) -> Option<i64> {
     let ms = date.get_time();
     ms.is_finite().then(|| (ms / 1000.0) as i64)
 }
+
+/// A Unix time as a short date ("18 Nov 2026"), for lists.
+pub fn format_date(unix_seconds: i64) -> String {
+    let date = js_sys::Date::new(&JsValue::from_f64(unix_seconds as f64 * 1000.0));
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
+    String::from(date.to_locale_date_string("en-GB", &options))
+}

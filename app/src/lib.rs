@@ -7,6 +7,7 @@ pub mod components;
 pub mod pages;
 pub mod record;
 pub mod session;
+pub mod transfer;
 
 use leptos::prelude::*;
 use leptos_router::{
@@ -17,9 +18,17 @@ use leptos_router::{
 
 use components::layout::{SiteFooter, SiteHeader, SkipLink};
 use pages::{
-    account::AccountPage, admin::AdminPage, audit::AuditPage, directory::DirectoryPage,
-    history::HistoryPage, home::HomePage, not_found::NotFoundPage, recover::RecoverPage,
-    signin::SignInPage, signup::SignUpPage,
+    account::AccountPage,
+    admin::AdminPage,
+    audit::AuditPage,
+    directory::DirectoryPage,
+    history::HistoryPage,
+    home::HomePage,
+    not_found::NotFoundPage,
+    records::{RecordsPage, TrashPage},
+    recover::RecoverPage,
+    signin::SignInPage,
+    signup::SignUpPage,
 };
 use session::{AuthState, Session};
 
@@ -58,6 +67,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view=AdminPage/>
                     <Route path=path!("/history") view=HistoryPage/>
                     <Route path=path!("/audit") view=AuditPage/>
+                    <Route path=path!("/records") view=RecordsPage/>
+                    <Route path=path!("/records/trash") view=TrashPage/>
                 </Routes>
             </main>
             <SiteFooter/>

@@ -61,9 +61,11 @@ pub fn SiteHeader() -> impl IntoView {
                     Some(u) => {
                         let admin = u.info.role == Role::Admin;
                         let auditor = u.info.role == Role::Auditor;
+                        let patient = u.info.role == Role::Patient;
                         view! {
                             <nav class="site-nav" aria-label="Main">
                                 <A href="/">"Home"</A>
+                                {patient.then(|| view! { <A href="/records">"Records"</A> })}
                                 <A href="/directory">"Directory"</A>
                                 <A href="/account">"Account"</A>
                                 <A href="/history">"Access history"</A>

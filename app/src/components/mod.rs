@@ -1,5 +1,6 @@
 //! Reusable pieces, each named for what the user sees.
 
+pub mod dialog;
 pub mod form;
 pub mod layout;
 pub mod safety_number;

@@ -7,6 +7,7 @@ pub mod directory;
 pub mod history;
 pub mod home;
 pub mod not_found;
+pub mod records;
 pub mod recover;
 pub mod signin;
 pub mod signup;
