@@ -3,7 +3,9 @@
 
 pub mod api;
 pub mod browser;
+pub mod clock;
 pub mod components;
+pub mod export;
 pub mod pages;
 pub mod record;
 pub mod session;
@@ -18,7 +20,8 @@ use leptos_router::{
 use components::layout::{SiteFooter, SiteHeader, SkipLink};
 use pages::{
     account::AccountPage, admin::AdminPage, directory::DirectoryPage, home::HomePage,
-    not_found::NotFoundPage, recover::RecoverPage, signin::SignInPage, signup::SignUpPage,
+    not_found::NotFoundPage, recover::RecoverPage, search::SearchPage, signin::SignInPage,
+    signup::SignUpPage, vitals::VitalsPage,
 };
 use session::{AuthState, Session};
 
@@ -55,6 +58,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=AccountPage/>
                     <Route path=path!("/directory") view=DirectoryPage/>
                     <Route path=path!("/admin") view=AdminPage/>
+                    <Route path=path!("/vitals") view=VitalsPage/>
+                    <Route path=path!("/records/search") view=SearchPage/>
                 </Routes>
             </main>
             <SiteFooter/>

@@ -60,9 +60,11 @@ pub fn SiteHeader() -> impl IntoView {
                 {move || match session.unlocked() {
                     Some(u) => {
                         let admin = u.info.role == Role::Admin;
+                        let patient = u.info.role == Role::Patient;
                         view! {
                             <nav class="site-nav" aria-label="Main">
                                 <A href="/">"Home"</A>
+                                {patient.then(|| view! { <A href="/vitals">"Vital signs"</A> })}
                                 <A href="/directory">"Directory"</A>
                                 <A href="/account">"Account"</A>
                                 {admin.then(|| view! { <A href="/admin">"Admin"</A> })}

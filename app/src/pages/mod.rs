@@ -6,8 +6,10 @@ pub mod directory;
 pub mod home;
 pub mod not_found;
 pub mod recover;
+pub mod search;
 pub mod signin;
 pub mod signup;
+pub mod vitals;
 
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
