@@ -34,12 +34,11 @@ fn save_blob(blob: &web_sys::Blob, filename: &str) -> Result<(), wasm_bindgen::J
 }
 
 fn progress_text(p: &ExportProgress) -> String {
-    let files = match p.files_total {
-        0 => "no files".to_owned(),
-        1 => format!("{} of 1 file", p.files_done),
-        n => format!("{} of {n} files", p.files_done),
-    };
-    format!("Exporting… {}% ({files})", p.percent())
+    match p.files_total {
+        0 => format!("Exporting… {}%", p.percent()),
+        1 => format!("Exporting… {}% ({} of 1 file)", p.percent(), p.files_done),
+        n => format!("Exporting… {}% ({} of {n} files)", p.percent(), p.files_done),
+    }
 }
 
 /// Builds the signed-in patient's whole record as a zip (folders and files as
