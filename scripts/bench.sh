@@ -8,6 +8,8 @@
 #   scripts/bench.sh browser    Chromium only
 #   scripts/bench.sh signin     server sign-ins per second (load generator) and
 #                               the app's sign-in time in Chromium (Playwright)
+#   scripts/bench.sh records    server chunk uploads and downloads per second,
+#                               memory during a 1 GiB upload, store size
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,4 +43,11 @@ if [[ $which == all || $which == signin ]]; then
   cargo build --locked -p server --bin medvault-server
   (cd end2end && MEDVAULT_SERVER_BIN="$PWD/../target/release/medvault-server" \
     npx playwright test --config playwright.bench.config.ts)
+fi
+
+if [[ $which == all || $which == records ]]; then
+  echo "==> server: record chunks (release server, load generator)"
+  cargo build --locked --release -p server --bin medvault-server
+  MEDVAULT_SERVER_BIN="$PWD/target/release/medvault-server" \
+    cargo bench --locked -p server --bench records_load
 fi

@@ -7,16 +7,21 @@ use std::{
 };
 
 use axum::{
+    body::to_bytes,
     extract::{ConnectInfo, Request, State},
     http::{header, HeaderValue, Method},
     middleware,
     response::{IntoResponse, Response},
-    routing::{any, on, post, MethodFilter},
-    Router,
+    routing::{any, get, on, post, MethodFilter},
+    Json, Router,
 };
 use leptos::prelude::provide_context;
-use shared::api::{
-    ApiError, Backend, Caller, CookieChange, ErrorCode, CSRF_HEADER, SESSION_COOKIE,
+use shared::{
+    api::{
+        records::{CHUNK_ROUTE, MAX_CHUNK_SIZE},
+        ApiError, Backend, Caller, CookieChange, ErrorCode, CSRF_HEADER, SESSION_COOKIE,
+    },
+    crypto::{b64, stream::TAG_LEN, Id},
 };
 use zeroize::Zeroizing;
 
@@ -104,6 +109,21 @@ pub fn router(state: AppState, limits: Limits) -> Router {
             api = api.route(path, on(filter, call_server_fn));
         }
     }
+    // The chunk routes take raw bytes with their own size limit, behind the
+    // same request-forgery check and error format as the rest of the API.
+    let chunks = Router::new()
+        .route(
+            &format!("{CHUNK_ROUTE}/{{node}}/{{version}}/{{index}}"),
+            get(get_chunk).put(put_chunk),
+        )
+        .layer(middleware::from_fn(|req, next| {
+            limit_body(CHUNK_BODY_LIMIT, req, next)
+        }))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_same_origin,
+        ))
+        .layer(middleware::from_fn(normalize_api_errors));
     let api = api
         .route("/api/csp-report", post(crate::backend::system::csp_report))
         .route("/api", any(api_not_found))
@@ -119,6 +139,7 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .layer(middleware::from_fn(normalize_api_errors));
 
     Router::new()
+        .merge(chunks)
         .merge(api)
         .fallback(static_app)
         .layer(middleware::from_fn_with_state(
@@ -150,7 +171,7 @@ async fn call_server_fn(State(state): State<AppState>, mut req: Request) -> Resp
     let caller = caller_of(&req);
     let backend = state.backend.clone();
     let context_caller = caller.clone();
-    let mut res = leptos_axum::handle_server_fns_with_context(
+    let res = leptos_axum::handle_server_fns_with_context(
         move || {
             provide_context(backend.clone());
             provide_context(context_caller.clone());
@@ -159,6 +180,11 @@ async fn call_server_fn(State(state): State<AppState>, mut req: Request) -> Resp
     )
     .await
     .into_response();
+    with_cookie_change(&state, &caller, res)
+}
+
+/// Turns what the backend asked of the session cookie into `Set-Cookie`.
+fn with_cookie_change(state: &AppState, caller: &Caller, mut res: Response) -> Response {
     let secure = if state.https() { "; Secure" } else { "" };
     let cookie = match caller.cookie_change() {
         CookieChange::Keep => None,
@@ -179,6 +205,83 @@ async fn call_server_fn(State(state): State<AppState>, mut req: Request) -> Resp
         }
     }
     res
+}
+
+/// The largest chunk `PUT` body: a full chunk of the largest size and its tag.
+pub const CHUNK_BODY_LIMIT: usize = MAX_CHUNK_SIZE as usize + TAG_LEN;
+
+/// Node id, version and index from a chunk path; `None` for anything else,
+/// which answers `not_found` like an id that does not exist.
+fn chunk_address(path: &str) -> Option<(Id, u32, u32)> {
+    let rest = path.strip_prefix(CHUNK_ROUTE)?.strip_prefix('/')?;
+    let mut parts = rest.split('/');
+    let (node, version, index) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let number = |text: &str| {
+        if text.is_empty() || text.len() > 10 || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        text.parse::<u32>().ok()
+    };
+    let node = Id::try_from(b64::decode(node)?.as_slice()).ok()?;
+    Some((node, number(version)?, number(index)?))
+}
+
+/// `PUT /api/records/chunk/{node}/{version}/{index}`: one chunk of an upload,
+/// `application/octet-stream`; answers a `ChunkReceipt`.
+async fn put_chunk(State(state): State<AppState>, req: Request) -> Response {
+    let Some((node, version, index)) = chunk_address(req.uri().path()) else {
+        return api_error_response(&ApiError::not_found());
+    };
+    let octets = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/octet-stream"));
+    if !octets {
+        return api_error_response(&ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "A chunk must be sent as application/octet-stream.",
+        ));
+    }
+    let caller = caller_of(&req);
+    // The limit layer has already read the body, so this cannot be too large.
+    let Ok(body) = to_bytes(req.into_body(), CHUNK_BODY_LIMIT).await else {
+        return api_error_response(&ApiError::bad_request("The chunk could not be read."));
+    };
+    let res = match state
+        .backend
+        .put_chunk(&caller, node, version, index, body)
+        .await
+    {
+        Ok(receipt) => Json(receipt).into_response(),
+        Err(e) => api_error_response(&e),
+    };
+    with_cookie_change(&state, &caller, res)
+}
+
+/// `GET /api/records/chunk/{node}/{version}/{index}`: one chunk of a complete
+/// version, `application/octet-stream`, never cached.
+async fn get_chunk(State(state): State<AppState>, req: Request) -> Response {
+    let Some((node, version, index)) = chunk_address(req.uri().path()) else {
+        return api_error_response(&ApiError::not_found());
+    };
+    let caller = caller_of(&req);
+    let res = match state.backend.get_chunk(&caller, node, version, index).await {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, "application/octet-stream"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => api_error_response(&e),
+    };
+    with_cookie_change(&state, &caller, res)
 }
 
 /// A short, readable name for the browser behind a User-Agent ("Firefox on

@@ -7,7 +7,7 @@ use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
 use clap::{Parser, Subcommand};
 use server::{
     app::Limits,
-    backend::{invites::create_admin_invite, AccountSettings},
+    backend::{invites::create_admin_invite, AccountSettings, RecordsConfig},
     serve::{serve, ServeConfig},
 };
 
@@ -75,6 +75,13 @@ struct ServeArgs {
     /// A session ends this many seconds after sign-in, however busy.
     #[arg(long, env = "MEDVAULT_SESSION_LIFETIME_SECS", default_value_t = AccountSettings::default().absolute_lifetime_secs)]
     session_lifetime_secs: u64,
+    /// Bytes each account may store (file content of every version, unfinished
+    /// uploads and encrypted details); default 10 GiB.
+    #[arg(long, env = "MEDVAULT_QUOTA_BYTES", default_value_t = RecordsConfig::default().quota_bytes)]
+    quota_bytes: u64,
+    /// The largest file accepted, in bytes; default 2 GiB.
+    #[arg(long, env = "MEDVAULT_MAX_FILE_BYTES", default_value_t = RecordsConfig::default().max_file_bytes)]
+    max_file_bytes: u64,
     /// The address browsers use, behind a reverse proxy (e.g.
     /// https://medvault.example.org): requests must come from this origin, and an
     /// https origin makes the session cookie Secure.
@@ -145,6 +152,10 @@ fn main() -> ExitCode {
                 open_signup: !args.no_open_signup && args.open_signup.unwrap_or(true),
                 idle_timeout_secs: args.idle_timeout_secs,
                 absolute_lifetime_secs: args.session_lifetime_secs,
+            },
+            records: RecordsConfig {
+                quota_bytes: args.quota_bytes,
+                max_file_bytes: args.max_file_bytes,
             },
             public_origin: args.public_origin,
         })),

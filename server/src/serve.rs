@@ -10,7 +10,7 @@ use std::{
 
 use crate::{
     app::{router, AppState, Limits},
-    backend::{system_clock, AccountConfig, AccountSettings, InviteKey},
+    backend::{system_clock, AccountConfig, AccountSettings, InviteKey, RecordsConfig},
     store::{SledStore, Store},
     web::Site,
 };
@@ -30,6 +30,8 @@ pub struct ServeConfig {
     pub limits: Limits,
     /// Open sign-up and session lifetimes.
     pub accounts: AccountSettings,
+    /// Quota and largest file of records.
+    pub records: RecordsConfig,
     /// The origin browsers use when a reverse proxy is in front (`--public-origin`).
     pub public_origin: Option<String>,
 }
@@ -74,6 +76,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         site,
         AccountConfig {
             settings: config.accounts,
+            records: config.records,
             clock: system_clock(),
             invite_key: Some(invite_key),
         },

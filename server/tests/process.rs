@@ -149,6 +149,8 @@ fn help_explains_every_flag() {
         "--tls-cert",
         "--tls-key",
         "--max-body-bytes",
+        "--quota-bytes",
+        "--max-file-bytes",
     ] {
         assert!(help.contains(flag), "{flag} missing from:\n{help}");
     }

@@ -69,11 +69,34 @@ impl Default for AccountSettings {
     }
 }
 
-/// Everything the account backend needs beyond the store.
+/// The operator's storage limits for patient records, as given on the command
+/// line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordsConfig {
+    /// Bytes each account may use: stored ciphertext, unfinished uploads'
+    /// reservations and sealed metadata.
+    pub quota_bytes: u64,
+    /// The largest file (plaintext bytes) accepted; the app refuses bigger files
+    /// before sending anything.
+    pub max_file_bytes: u64,
+}
+
+impl Default for RecordsConfig {
+    fn default() -> Self {
+        RecordsConfig {
+            quota_bytes: 10 << 30,
+            max_file_bytes: 2 << 30,
+        }
+    }
+}
+
+/// Everything the backend needs beyond the store.
 #[derive(Clone)]
 pub struct AccountConfig {
     /// The operator's settings.
     pub settings: AccountSettings,
+    /// Quota and file size limits of records.
+    pub records: RecordsConfig,
     /// Where "now" comes from.
     pub clock: Clock,
     /// The key of command-line invites (`DIR/invite.key`); without one, such
@@ -85,6 +108,7 @@ impl Default for AccountConfig {
     fn default() -> Self {
         AccountConfig {
             settings: AccountSettings::default(),
+            records: RecordsConfig::default(),
             clock: system_clock(),
             invite_key: None,
         }
@@ -130,6 +154,7 @@ pub struct ServerBackend {
     pending: pending::PendingStates,
     throttle: throttle::Throttle,
     audit: audit::AuditLog,
+    record_locks: records::RecordLocks,
 }
 
 impl ServerBackend {
@@ -147,6 +172,7 @@ impl ServerBackend {
             secrets: tokio::sync::OnceCell::new(),
             pending: pending::PendingStates::default(),
             throttle: throttle::Throttle::default(),
+            record_locks: records::RecordLocks::default(),
         }
     }
 

@@ -4,6 +4,9 @@
 //! protocol steps of `shared::client`.
 #![allow(dead_code)]
 
+pub mod files;
+pub mod patient;
+
 use std::sync::{
     atomic::{AtomicI64, Ordering},
     Arc, Mutex,
@@ -18,7 +21,7 @@ use http_body_util::BodyExt as _;
 use serde::{de::DeserializeOwned, Serialize};
 use server::{
     app::{router, AppState, Limits},
-    backend::{AccountConfig, AccountSettings, InviteKey},
+    backend::{AccountConfig, AccountSettings, InviteKey, RecordsConfig},
     store::{SledStore, Store},
     web::Site,
 };
@@ -54,6 +57,10 @@ impl Server {
     }
 
     pub fn with(settings: AccountSettings) -> Server {
+        Server::with_records(settings, RecordsConfig::default())
+    }
+
+    pub fn with_records(settings: AccountSettings, records: RecordsConfig) -> Server {
         let site = tempfile::tempdir().unwrap();
         std::fs::write(
             site.path().join("index.html"),
@@ -70,6 +77,7 @@ impl Server {
             Site::load(site.path(), false).unwrap(),
             AccountConfig {
                 settings,
+                records,
                 clock: Arc::new(move || c.load(Ordering::SeqCst)),
                 invite_key: Some(invite_key.clone()),
             },
@@ -165,6 +173,47 @@ impl Client {
             .header(CSRF_HEADER, "1")
             .body(body.into())
             .unwrap();
+        self.send(req).await
+    }
+
+    /// PUTs raw bytes with a content type, as the app sends a chunk.
+    pub async fn put_bytes(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, Vec<u8>) {
+        let req = self
+            .with_cookie(Request::put(path))
+            .header(header::CONTENT_TYPE, content_type)
+            .header(header::HOST, "localhost")
+            .header(header::ORIGIN, "http://localhost")
+            .header(CSRF_HEADER, "1")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// GETs raw bytes with the response's headers.
+    pub async fn get_bytes(&self, path: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let req = self
+            .with_cookie(Request::get(path))
+            .body(Body::empty())
+            .unwrap();
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        (status, headers, body)
+    }
+
+    /// Sends any request as built, with the session cookie.
+    pub async fn send_request(
+        &self,
+        builder: axum::http::request::Builder,
+        body: Vec<u8>,
+    ) -> (StatusCode, Vec<u8>) {
+        let req = self.with_cookie(builder).body(Body::from(body)).unwrap();
         self.send(req).await
     }
 

@@ -1,0 +1,219 @@
+//! How records are stored: keys and values in the Records and Blobs keyspaces.
+//!
+//! Records keyspace:
+//!
+//! | key                                          | value |
+//! |----------------------------------------------|-------|
+//! | `1 ‖ owner id ‖ node id`                     | [`StoredNode`] |
+//! | `2 ‖ node id`                                | owner id (16 bytes): who owns a node, in one read; keeps ids unique |
+//! | `3 ‖ owner id`                               | [`RecordHead`]: the root, usage and a change counter |
+//! | `4 ‖ owner id ‖ node id ‖ u32 version`       | [`StoredUpload`]: an unfinished upload |
+//! | `5 ‖ node id ‖ u32 version ‖ u32 index`      | SHA-256 of a chunk of an unfinished upload (32 bytes) |
+//! | `6 ‖ node id ‖ u32 version`                  | [`StoredVersion`]: a complete version |
+//!
+//! Blobs keyspace: `1 ‖ node id ‖ u32 version ‖ u32 index` → the sealed chunk,
+//! raw (no codec: it is the bulk of the data and already ciphertext).
+//!
+//! Keys start with the owner where the owner is the natural way in (a record's
+//! nodes, a user's uploads), so that a key built from the caller's own id simply
+//! misses for anyone else's item; versions and chunks are reached only through
+//! a node the caller was found to own.
+//!
+//! Every change to a record's structure writes the [`RecordHead`] with a
+//! precondition on its previous bytes (its `seq` always moves on), so changes
+//! to one record are serialised even across processes, and usage can never
+//! drift from what is stored. Chunk uploads touch only their upload record.
+
+use serde::{Deserialize, Serialize};
+use shared::{
+    api::records::{NewNode, NodeKind},
+    crypto::{
+        b64,
+        sign::{FileManifest, Signed},
+        Id,
+    },
+};
+
+use crate::store::keys::Key;
+
+/// Key of a node.
+pub fn node_key(owner: &Id, node: &Id) -> Vec<u8> {
+    Key::new().u8(1).fixed(owner).fixed(node).finish()
+}
+
+/// Prefix of every node of a record.
+pub fn nodes_prefix(owner: &Id) -> Vec<u8> {
+    Key::new().u8(1).fixed(owner).finish()
+}
+
+/// Key of the node-to-owner index.
+pub fn owner_key(node: &Id) -> Vec<u8> {
+    Key::new().u8(2).fixed(node).finish()
+}
+
+/// Key of a record's head.
+pub fn head_key(owner: &Id) -> Vec<u8> {
+    Key::new().u8(3).fixed(owner).finish()
+}
+
+/// Key of an unfinished upload.
+pub fn upload_key(owner: &Id, node: &Id, version: u32) -> Vec<u8> {
+    Key::new()
+        .u8(4)
+        .fixed(owner)
+        .fixed(node)
+        .u32(version)
+        .finish()
+}
+
+/// Prefix of every unfinished upload of one user.
+pub fn uploads_prefix(owner: &Id) -> Vec<u8> {
+    Key::new().u8(4).fixed(owner).finish()
+}
+
+/// Key of the hash of one chunk of an unfinished upload.
+pub fn hash_key(node: &Id, version: u32, index: u32) -> Vec<u8> {
+    Key::new()
+        .u8(5)
+        .fixed(node)
+        .u32(version)
+        .u32(index)
+        .finish()
+}
+
+/// Prefix of the chunk hashes of one upload.
+pub fn hashes_prefix(node: &Id, version: u32) -> Vec<u8> {
+    Key::new().u8(5).fixed(node).u32(version).finish()
+}
+
+/// Key of a complete version.
+pub fn version_key(node: &Id, version: u32) -> Vec<u8> {
+    Key::new().u8(6).fixed(node).u32(version).finish()
+}
+
+/// Prefix of every complete version of a file.
+pub fn versions_prefix(node: &Id) -> Vec<u8> {
+    Key::new().u8(6).fixed(node).finish()
+}
+
+/// Key of a chunk in the Blobs keyspace.
+pub fn chunk_key(node: &Id, version: u32, index: u32) -> Vec<u8> {
+    Key::new()
+        .u8(1)
+        .fixed(node)
+        .u32(version)
+        .u32(index)
+        .finish()
+}
+
+/// Per-record state that every structural change rewrites.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordHead {
+    /// The root folder.
+    #[serde(with = "b64::array")]
+    pub root_id: Id,
+    /// Bumped by every change, so a precondition on the head's bytes catches
+    /// any change made meanwhile.
+    pub seq: u64,
+    /// Ciphertext of complete versions plus sealed metadata of nodes.
+    pub stored_bytes: u64,
+    /// Reserved by unfinished uploads.
+    pub reserved_bytes: u64,
+    /// Nodes, plus new files whose first upload is unfinished.
+    pub nodes: u64,
+}
+
+impl RecordHead {
+    /// Bytes counted against the quota.
+    pub fn used(&self) -> u64 {
+        self.stored_bytes.saturating_add(self.reserved_bytes)
+    }
+}
+
+/// A node as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredNode {
+    /// The node.
+    #[serde(with = "b64::array")]
+    pub node_id: Id,
+    /// Its parent; `None` for the root.
+    #[serde(with = "b64::option_array")]
+    pub parent_id: Option<Id>,
+    /// Folder, file or entry.
+    pub kind: NodeKind,
+    /// The node key, wrapped.
+    #[serde(with = "b64::vec")]
+    pub wrapped_key: Vec<u8>,
+    /// Sealed metadata.
+    #[serde(with = "b64::vec")]
+    pub metadata: Vec<u8>,
+    /// Bumped by every change the client makes.
+    pub revision: u64,
+    /// When the node itself went to the trash.
+    pub trashed_at: Option<i64>,
+    /// Files: the current version.
+    pub current: Option<u32>,
+    /// Files: how many complete versions exist.
+    pub version_count: u32,
+    /// Files: the highest version number handed out, finished or not, so a
+    /// number is never used twice.
+    pub last_version: u32,
+    /// When the server stored it.
+    pub created_at: i64,
+    /// Emptying the trash has begun deleting it: it can no longer be restored.
+    #[serde(default)]
+    pub purging: bool,
+}
+
+/// A complete file version as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredVersion {
+    /// The version number.
+    pub version: u32,
+    /// Plaintext bytes per chunk.
+    pub chunk_size: u32,
+    /// Bytes of ciphertext.
+    pub ciphertext_len: u64,
+    /// Chunks stored.
+    pub chunk_count: u32,
+    /// The content key, wrapped under the node key.
+    #[serde(with = "b64::vec")]
+    pub wrapped_content_key: Vec<u8>,
+    /// The author's signed manifest.
+    pub manifest: Signed<FileManifest>,
+    /// Who uploaded it.
+    #[serde(with = "b64::array")]
+    pub author_id: Id,
+    /// When the upload finished.
+    pub stored_at: i64,
+}
+
+/// An unfinished upload as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredUpload {
+    /// The file.
+    #[serde(with = "b64::array")]
+    pub node_id: Id,
+    /// The version being uploaded.
+    pub version: u32,
+    /// Plaintext bytes per chunk.
+    pub chunk_size: u32,
+    /// Total ciphertext announced.
+    pub ciphertext_len: u64,
+    /// Chunks expected.
+    pub chunk_count: u32,
+    /// Chunks stored so far (indexes `0..received`).
+    pub received: u32,
+    /// Bytes reserved against the quota.
+    pub reserved: u64,
+    /// When it started.
+    pub started_at: i64,
+    /// When it is dropped if unfinished.
+    pub expires_at: i64,
+    /// A new file: the node to create when the upload finishes.
+    pub new_node: Option<NewNode>,
+    /// Cancelled or expired: its quota is already freed and its chunks are
+    /// being deleted; nothing more is accepted for it.
+    #[serde(default)]
+    pub dropping: bool,
+}
