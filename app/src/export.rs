@@ -353,12 +353,9 @@ pub struct ExportProgress {
 impl ExportProgress {
     /// Whole percent done, 0 to 100.
     pub fn percent(&self) -> u32 {
+        // Nothing to download yet (or at all): the bar waits at the start.
         if self.total_bytes == 0 {
-            return if self.files_done >= self.files_total {
-                100
-            } else {
-                0
-            };
+            return 0;
         }
         ((self.done_bytes.min(self.total_bytes) * 100) / self.total_bytes) as u32
     }

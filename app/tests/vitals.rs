@@ -303,7 +303,7 @@ fn axes_are_round_and_cover_the_data() {
 
     let t0 = 1_795_422_600;
     for span in [0, 3 * 3600, 2 * 86_400, 20 * 86_400, 400 * 86_400] {
-        let ticks = time_ticks(t0, t0 + span);
+        let ticks = time_ticks(t0, t0 + span, 5);
         assert!(
             ticks.len() >= 2 && ticks.len() <= 8,
             "{span}: {}",

@@ -129,9 +129,17 @@ pub fn decimals(kind: VitalKind) -> usize {
     }
 }
 
-/// A stored value of `kind` as a number people read ("37.2", "120").
+/// A stored value of `kind` as a number people read ("37.2", "120"), rounded
+/// half away from zero as people round (69.85 kg reads 69.9, although the
+/// nearest binary number is a hair below 69.85).
 pub fn format_number(kind: VitalKind, value: f64) -> String {
-    format!("{value:.prec$}", prec = decimals(kind))
+    let prec = decimals(kind);
+    let scale = 10f64.powi(prec as i32);
+    let scaled = value * scale;
+    // Undo the binary representation error before rounding: 69.85 × 10 is
+    // 698.4999…, which is 698.5 to every digit a person typed.
+    let rounded = (scaled * 1e9).round() / 1e9;
+    format!("{:.prec$}", rounded.round() / scale)
 }
 
 /// A reading's value with its unit: "37.2 °C", "120/80 mmHg".
@@ -346,6 +354,11 @@ mod tests {
             format_reading(&reading(VitalKind::BloodGlucose, 0, 5.56, None)),
             "5.6 mmol/L"
         );
+        // Half rounds away from zero, as people round.
+        assert_eq!(format_number(VitalKind::Weight, 69.85), "69.9");
+        assert_eq!(format_number(VitalKind::Temperature, 37.25), "37.3");
+        assert_eq!(format_number(VitalKind::Pulse, 72.5), "73");
+        assert_eq!(format_number(VitalKind::Temperature, 37.24), "37.2");
     }
 
     #[test]

@@ -37,7 +37,11 @@ fn progress_text(p: &ExportProgress) -> String {
     match p.files_total {
         0 => format!("Exporting… {}%", p.percent()),
         1 => format!("Exporting… {}% ({} of 1 file)", p.percent(), p.files_done),
-        n => format!("Exporting… {}% ({} of {n} files)", p.percent(), p.files_done),
+        n => format!(
+            "Exporting… {}% ({} of {n} files)",
+            p.percent(),
+            p.files_done
+        ),
     }
 }
 

@@ -11,12 +11,29 @@ use shared::{
 
 use crate::clock::{local_unix, reading_time, LocalTime};
 
-const WIDTH: f64 = 600.0;
-const HEIGHT: f64 = 290.0;
-const LEFT: f64 = 56.0;
-const RIGHT: f64 = 18.0;
+const LEFT: f64 = 52.0;
+const RIGHT: f64 = 30.0;
 const TOP: f64 = 36.0;
 const BOTTOM: f64 = 50.0;
+
+/// Whether the window is phone-narrow, where the chart draws a narrower picture.
+pub fn is_compact() -> bool {
+    web_sys::window()
+        .and_then(|w| w.inner_width().ok())
+        .and_then(|w| w.as_f64())
+        .is_some_and(|w| w < 560.0)
+}
+
+/// The drawing's size in SVG units and about how many time intervals fit. On a
+/// phone a narrower drawing keeps the labels near their real size instead of
+/// shrinking the whole picture.
+fn canvas(compact: bool) -> (f64, f64, usize) {
+    if compact {
+        (360.0, 260.0, 3)
+    } else {
+        (600.0, 290.0, 5)
+    }
+}
 
 /// The smallest value range a chart of `kind` spans, so that a steady series
 /// draws as a calm line rather than magnified noise.
@@ -87,28 +104,23 @@ enum Grain {
 }
 
 /// The time axis over `first..=last`: ticks on local hour, day or month
-/// boundaries, at most about six, the first at or before `first` and the last at
-/// or after `last`.
-pub fn time_ticks(first: i64, last: i64) -> Vec<TimeTick> {
+/// boundaries, about `intervals` of them apart (at most two more), the first at
+/// or before `first` and the last at or after `last`.
+pub fn time_ticks(first: i64, last: i64, intervals: usize) -> Vec<TimeTick> {
     let span = (last - first).max(0) as f64;
+    let fits = |units: f64, step: i32| units / f64::from(step) <= intervals as f64;
     let hours = span / 3600.0;
     let days = span / 86_400.0;
-    let grain = if let Some(h) = [1, 2, 3, 6, 12]
-        .into_iter()
-        .find(|h| hours / *h as f64 <= 5.0)
-    {
+    let grain = if let Some(h) = [1, 2, 3, 6, 12].into_iter().find(|h| fits(hours, *h)) {
         Grain::Hours(h)
-    } else if let Some(d) = [1, 2, 3, 7, 14]
-        .into_iter()
-        .find(|d| days / *d as f64 <= 6.0)
-    {
+    } else if let Some(d) = [1, 2, 3, 7, 14].into_iter().find(|d| fits(days, *d)) {
         Grain::Days(d)
     } else {
         let months = days / 30.44;
         Grain::Months(
             [1, 2, 3, 6, 12, 24, 60]
                 .into_iter()
-                .find(|m| months / *m as f64 <= 6.0)
+                .find(|m| fits(months, *m))
                 .unwrap_or(120),
         )
     };
@@ -208,6 +220,9 @@ pub fn VitalChart(
     kind: VitalKind,
     /// Readings, any order.
     readings: Vec<VitalReading>,
+    /// Draw for a phone-narrow window (default: the window now).
+    #[prop(default = is_compact())]
+    compact: bool,
 ) -> impl IntoView {
     let mut readings: Vec<VitalReading> = readings.into_iter().filter(|r| r.kind == kind).collect();
     readings.sort_by_key(|r| r.taken_at);
@@ -227,7 +242,8 @@ pub fn VitalChart(
     let last = readings[readings.len() - 1].taken_at;
     // A lone reading sits in the middle of an hour-wide axis.
     let pad = if first == last { 1800 } else { 0 };
-    let ticks_x = time_ticks(first - pad, last + pad);
+    let (width, height, intervals) = canvas(compact);
+    let ticks_x = time_ticks(first - pad, last + pad, intervals);
     let x0 = ticks_x.first().map_or(first, |t| t.at) as f64;
     let x1 = ticks_x.last().map_or(last, |t| t.at).max(x0 as i64 + 1) as f64;
     let values: Vec<f64> = readings
@@ -241,8 +257,8 @@ pub fn VitalChart(
     let y1 = ticks_y[ticks_y.len() - 1];
     let decimals = tick_decimals(ticks_y.get(1).map_or(1.0, |t| t - y0));
 
-    let plot_w = WIDTH - LEFT - RIGHT;
-    let plot_h = HEIGHT - TOP - BOTTOM;
+    let plot_w = width - LEFT - RIGHT;
+    let plot_h = height - TOP - BOTTOM;
     let sx = move |t: i64| LEFT + (t as f64 - x0) / (x1 - x0) * plot_w;
     let sy = move |v: f64| TOP + (y1 - v) / (y1 - y0) * plot_h;
 
@@ -294,7 +310,7 @@ pub fn VitalChart(
             class="chart"
             role="img"
             aria-label=summary
-            viewBox=format!("0 0 {WIDTH} {HEIGHT}")
+            viewBox=format!("0 0 {width} {height}")
             preserveAspectRatio="xMidYMid meet"
             focusable="false"
         >
@@ -302,14 +318,14 @@ pub fn VitalChart(
             {ticks_y.iter().map(|v| {
                 let y = sy(*v);
                 view! {
-                    <line class="chart__grid" x1=LEFT x2=WIDTH - RIGHT y1=y y2=y/>
+                    <line class="chart__grid" x1=LEFT x2=width - RIGHT y1=y y2=y/>
                     <text class="chart__tick" x=LEFT - 8.0 y=y + 4.0 text-anchor="end">
                         {format!("{v:.decimals$}")}
                     </text>
                 }
             }).collect_view()}
             <line class="chart__axis" x1=LEFT x2=LEFT y1=TOP y2=bottom/>
-            <line class="chart__axis" x1=LEFT x2=WIDTH - RIGHT y1=bottom y2=bottom/>
+            <line class="chart__axis" x1=LEFT x2=width - RIGHT y1=bottom y2=bottom/>
             {ticks_x.iter().map(|t| {
                 let x = sx(t.at);
                 view! {
@@ -336,7 +352,7 @@ pub fn VitalChart(
                 </rect>
             }).collect_view()}
             {blood_pressure.then(|| view! {
-                <g class="chart__legend" transform=format!("translate({} 14)", WIDTH - RIGHT - 220.0)>
+                <g class="chart__legend" transform=format!("translate({} 14)", width - RIGHT - 220.0)>
                     <line class="chart__line" x1="0" x2="22" y1="0" y2="0"/>
                     <circle class="chart__point" cx="11" cy="0" r="4.5"/>
                     <text class="chart__legend-text" x="30" y="4">"Systolic"</text>

@@ -29,15 +29,15 @@ fn Search(unlocked: Unlocked) -> impl IntoView {
         }
     });
     view! {
-        <div class="stack">
+        <div class="stack search-page">
             <div class="page-intro">
                 <h1 id="search-heading" tabindex="-1">"Search your record"</h1>
                 <p class="lead">"Your record is searched in this browser; the server never sees what you look for."</p>
             </div>
             <ErrorAlert error=error/>
-            <section class="card" aria-labelledby="search-heading">
+            <div class="card">
                 <RecordSearch tree=tree.into()/>
-            </section>
+            </div>
         </div>
     }
 }

@@ -21,7 +21,7 @@ use crate::{
         export_button::ExportButton,
         form::{ErrorAlert, StatusNote},
         vital_form::VitalForm,
-        vitals_chart::VitalChart,
+        vitals_chart::{is_compact, VitalChart},
     },
     pages::with_keys,
     record::open_record,
@@ -126,6 +126,10 @@ fn Vitals(unlocked: Unlocked) -> impl IntoView {
     let deleting = RwSignal::new(None::<Id>);
     // The chart shows this kind; `None` follows the latest reading.
     let chart_choice = RwSignal::new(None::<VitalKind>);
+    // The chart redraws for a phone's width (and back) when the window resizes.
+    let compact = RwSignal::new(is_compact());
+    let resize = window_event_listener(leptos::ev::resize, move |_| compact.set(is_compact()));
+    on_cleanup(move || resize.remove());
 
     let refresh = move || async move {
         let u = unlocked.get_value();
@@ -278,7 +282,7 @@ fn Vitals(unlocked: Unlocked) -> impl IntoView {
                                     .map(|r| r.iter().map(|row| row.reading.clone()).collect())
                                     .unwrap_or_default()
                             });
-                            view! { <VitalChart kind=chart_kind.get() readings=readings/> }
+                            view! { <VitalChart kind=chart_kind.get() readings=readings compact=compact.get()/> }
                         }}
                     </div>
                 </section>
@@ -326,7 +330,7 @@ fn ReadingsTable(
                 <thead>
                     <tr>
                         <th scope="col">"Date and time"</th>
-                        <th scope="col">"Measurement"</th>
+                        <th scope="col" class="table__kind">"Measurement"</th>
                         <th scope="col">"Reading"</th>
                         <th scope="col" class="table__actions"><span class="visually-hidden">"Action"</span></th>
                     </tr>
@@ -335,14 +339,22 @@ fn ReadingsTable(
                     {rows.into_iter().map(|row| {
                         let id = row.id;
                         let label = format!("Delete {}", row.name);
-                        let when = reading_time(row.reading.taken_at);
+                        let when = LocalTime::of(row.reading.taken_at);
                         let kind = row.reading.kind.label();
                         let value = format_reading(&row.reading);
                         view! {
                             <tr>
-                                <td>{when}</td>
-                                <td>{kind}</td>
-                                <td class="table__number">{value}</td>
+                                <td>
+                                    <span class="nowrap">{when.day_month_year()}</span>
+                                    " "
+                                    <span class="nowrap">"at " {when.time()}</span>
+                                </td>
+                                <td class="table__kind">{kind}</td>
+                                // On a phone the measurement column folds into this one.
+                                <td class="table__number">
+                                    <span class="table__kind-inline">{kind}</span>
+                                    {value}
+                                </td>
                                 <td class="table__actions">
                                     <button
                                         type="button"
