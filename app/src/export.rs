@@ -88,14 +88,6 @@ impl BlobSink {
         self.written
     }
 
-    /// Appends a `Blob` the caller already has (no copy through WASM).
-    pub fn push_blob(&mut self, blob: &web_sys::Blob) -> Result<(), JsValue> {
-        self.move_buffer()?;
-        self.parts.push(blob);
-        self.written += blob.size() as u64;
-        self.fold_if_needed()
-    }
-
     fn move_buffer(&mut self) -> Result<(), JsValue> {
         if self.buf.is_empty() {
             return Ok(());
