@@ -165,10 +165,28 @@ test('vital signs: enter, refuse, chart, delete, search and export', async ({ pa
   await expect(count).toHaveText('1 result');
   await expect(results.getByRole('link', { name: 'Lab results' })).toBeVisible();
 
-  // Export: a zip that unpacks cleanly, with the readings in CSV and JSON.
+  // Export shows its progress and can be cancelled: nothing is saved.
   await openVitals(page);
+  let downloads = 0;
+  page.on('download', () => downloads++);
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/api/records/tree*', async (route) => {
+    await held;
+    await route.fallback();
+  });
+  const exportCard = page.getByRole('region', { name: 'Export' });
+  await exportCard.getByRole('button', { name: 'Export my record' }).click();
+  await expect(exportCard.getByRole('progressbar', { name: 'Export progress' })).toBeVisible();
+  await exportCard.getByRole('button', { name: 'Cancel export' }).click();
+  release();
+  await expect(exportCard.getByText('Export cancelled. Nothing was saved.')).toBeVisible();
+  await page.unroute('**/api/records/tree*');
+  expect(downloads).toBe(0);
+
+  // Export: a zip that unpacks cleanly, with the readings in CSV and JSON.
   const downloading = page.waitForEvent('download');
-  await page.getByRole('button', { name: 'Export my record' }).click();
+  await exportCard.getByRole('button', { name: 'Export my record' }).click();
   const download = await downloading;
   expect(download.suggestedFilename()).toMatch(/^medvault-record-\d{4}-\d{2}-\d{2}\.zip$/);
   await expect(page.getByText(/^Saved medvault-record-.*\.zip/)).toBeVisible();
