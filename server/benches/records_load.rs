@@ -394,6 +394,36 @@ fn report(what: &str, mut lat: Vec<Duration>, elapsed: f64, errors: u64) {
     );
 }
 
+/// The process's user + system CPU time in seconds, from /proc (Linux).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of stat: 11 and 12 after the name.
+    let ticks: f64 = fields
+        .get(11..13)
+        .map(|f| f.iter().filter_map(|x| x.parse::<f64>().ok()).sum())
+        .unwrap_or(0.0);
+    ticks / 100.0
+}
+
+/// The server's CPU time per operation, and what the server alone could do
+/// on this machine's cores at that cost.
+fn report_cpu(cpu: f64, ops: usize) {
+    if ops == 0 {
+        return;
+    }
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let per = cpu / ops as f64;
+    println!(
+        "    server CPU {:.0} µs each → the server alone on {cores} cores: {:.0}/s",
+        per * 1e6,
+        cores as f64 / per
+    );
+}
+
 /// The process's resident memory in KiB, from /proc (Linux).
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -444,6 +474,8 @@ fn main() {
     let errors = Arc::new(AtomicU64::new(0));
     let latencies = Arc::new(Mutex::new(Vec::new()));
     let finished = Arc::new(Mutex::new(Vec::<(Id, u32)>::new()));
+    let pid = server.child.id();
+    let cpu_before = cpu_seconds(pid);
     let began = Instant::now();
     let handles: Vec<_> = (0..uploaders)
         .map(|t| {
@@ -487,17 +519,22 @@ fn main() {
         let _ = h.join();
     }
     let elapsed = began.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(pid) - cpu_before;
+    let lat = std::mem::take(&mut *latencies.lock().expect("lock"));
+    let ops = lat.len();
     report(
         &format!("durable 64 KiB chunk uploads, {uploaders} connections"),
-        std::mem::take(&mut *latencies.lock().expect("lock")),
+        lat,
         elapsed,
         errors.load(Ordering::Relaxed),
     );
+    report_cpu(cpu, ops);
 
     // 2. GETs of stored 64 KiB chunks, spread over every finished file.
     let files = Arc::new(finished.lock().expect("lock").clone());
     stop.store(false, Ordering::Relaxed);
     errors.store(0, Ordering::Relaxed);
+    let cpu_before = cpu_seconds(pid);
     let began = Instant::now();
     let handles: Vec<_> = (0..downloaders)
         .map(|t| {
@@ -540,19 +577,22 @@ fn main() {
         let _ = h.join();
     }
     let elapsed = began.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(pid) - cpu_before;
+    let lat = std::mem::take(&mut *latencies.lock().expect("lock"));
+    let ops = lat.len();
     report(
         &format!(
             "GET of stored 64 KiB chunks, {downloaders} connections, {} files",
             files.len()
         ),
-        std::mem::take(&mut *latencies.lock().expect("lock")),
+        lat,
         elapsed,
         errors.load(Ordering::Relaxed),
     );
+    report_cpu(cpu, ops);
 
     // 3. One big upload in 1 MiB chunks, sampling the server's memory.
     const BIG: u32 = 1024 * 1024;
-    let pid = server.child.id();
     let peak = Arc::new(AtomicU64::new(rss_kib(pid)));
     let before = peak.load(Ordering::Relaxed);
     stop.store(false, Ordering::Relaxed);

@@ -10,6 +10,7 @@
 //! | `4 ‖ owner id ‖ node id ‖ u32 version`       | [`StoredUpload`]: an unfinished upload |
 //! | `5 ‖ node id ‖ u32 version ‖ u32 index`      | SHA-256 of a chunk of an unfinished upload (32 bytes) |
 //! | `6 ‖ node id ‖ u32 version`                  | [`StoredVersion`]: a complete version |
+//! | `7 ‖ node id ‖ u32 version`                  | its signed manifest (apart, so that serving a chunk reads a few bytes, not every part hash) |
 //!
 //! Blobs keyspace: `1 ‖ node id ‖ u32 version ‖ u32 index` → the sealed chunk,
 //! raw (no codec: it is the bulk of the data and already ciphertext).
@@ -27,11 +28,7 @@
 use serde::{Deserialize, Serialize};
 use shared::{
     api::records::{NewNode, NodeKind},
-    crypto::{
-        b64,
-        sign::{FileManifest, Signed},
-        Id,
-    },
+    crypto::{b64, Id},
 };
 
 use crate::store::keys::Key;
@@ -94,6 +91,11 @@ pub fn version_key(node: &Id, version: u32) -> Vec<u8> {
 /// Prefix of every complete version of a file.
 pub fn versions_prefix(node: &Id) -> Vec<u8> {
     Key::new().u8(6).fixed(node).finish()
+}
+
+/// Key of a complete version's signed manifest.
+pub fn manifest_key(node: &Id, version: u32) -> Vec<u8> {
+    Key::new().u8(7).fixed(node).u32(version).finish()
 }
 
 /// Key of a chunk in the Blobs keyspace.
@@ -179,8 +181,6 @@ pub struct StoredVersion {
     /// The content key, wrapped under the node key.
     #[serde(with = "b64::vec")]
     pub wrapped_content_key: Vec<u8>,
-    /// The author's signed manifest.
-    pub manifest: Signed<FileManifest>,
     /// Who uploaded it.
     #[serde(with = "b64::array")]
     pub author_id: Id,

@@ -37,8 +37,8 @@ use shared::{
 use tokio::sync::{Mutex, MutexGuard};
 
 use self::layout::{
-    head_key, node_key, nodes_prefix, owner_key, version_key, versions_prefix, RecordHead,
-    StoredNode, StoredVersion,
+    head_key, manifest_key, node_key, nodes_prefix, owner_key, version_key, versions_prefix,
+    RecordHead, StoredNode, StoredVersion,
 };
 use super::{audit::Draft, sessions::Session, store_error, ServerBackend};
 use crate::store::{codec, Batch, Space, StoreError};
@@ -66,9 +66,8 @@ impl Default for RecordLocks {
 
 impl RecordLocks {
     async fn lock(&self, owner: &Id) -> MutexGuard<'_, ()> {
-        let shard = (usize::from(owner[0]) << 8 | usize::from(owner[1])) % LOCK_SHARDS;
         // The modulo keeps the index in range.
-        #[allow(clippy::indexing_slicing)]
+        let shard = (usize::from(owner[0]) << 8 | usize::from(owner[1])) % LOCK_SHARDS;
         self.0[shard].lock().await
     }
 }
@@ -255,6 +254,22 @@ impl ServerBackend {
             .map(|(_, v)| v))
     }
 
+    /// A complete version's manifest.
+    async fn stored_manifest(
+        &self,
+        node: &Id,
+        version: u32,
+    ) -> Result<Signed<FileManifest>, ApiError> {
+        self.load(Space::Records, &manifest_key(node, version))
+            .await?
+            .map(|(_, m)| m)
+            .ok_or_else(|| {
+                store_error(StoreError::Corrupt(
+                    "a version's manifest is missing".into(),
+                ))
+            })
+    }
+
     /// Every node of a record, in key order.
     async fn all_nodes(&self, owner: &Id) -> Result<Vec<StoredNode>, ApiError> {
         let rows = self
@@ -315,13 +330,14 @@ impl ServerBackend {
         names: &mut Names,
     ) -> Result<VersionView, ApiError> {
         let author_name = self.author_name(&version.author_id, names).await?;
+        let manifest = self.stored_manifest(node_id, version.version).await?;
         Ok(VersionView {
             node_id: *node_id,
             version: version.version,
             chunk_size: version.chunk_size,
             ciphertext_len: version.ciphertext_len,
             wrapped_content_key: version.wrapped_content_key,
-            manifest: version.manifest,
+            manifest,
             author_id: version.author_id,
             author_name,
             stored_at: version.stored_at,

@@ -19,7 +19,9 @@ use shared::{
 
 use super::{
     encode, event, head_ops,
-    layout::{node_key, owner_key, version_key, versions_prefix, StoredNode, StoredVersion},
+    layout::{
+        manifest_key, node_key, owner_key, version_key, versions_prefix, StoredNode, StoredVersion,
+    },
     next_head, node_bytes,
 };
 use crate::{
@@ -123,7 +125,9 @@ impl ServerBackend {
                         self.delete_chunks(id, version.version, version.chunk_count)
                             .await?;
                         freed = freed.saturating_add(version.ciphertext_len);
-                        batch.delete(Space::Records, version_key(id, version.version));
+                        batch
+                            .delete(Space::Records, version_key(id, version.version))
+                            .delete(Space::Records, manifest_key(id, version.version));
                     }
                     freed = freed.saturating_add(node_bytes(node));
                     batch

@@ -29,8 +29,8 @@ use shared::{
 use super::{
     check_child_key, check_metadata, conflict, encode, event, head_ops, human_size, id_taken,
     layout::{
-        chunk_key, hash_key, hashes_prefix, node_key, owner_key, upload_key, uploads_prefix,
-        version_key, StoredNode, StoredUpload, StoredVersion,
+        chunk_key, hash_key, hashes_prefix, manifest_key, node_key, owner_key, upload_key,
+        uploads_prefix, version_key, StoredNode, StoredUpload, StoredVersion,
     },
     new_stored_node, next_head, too_large, Names, CONTENT_KEY_LEN,
 };
@@ -348,8 +348,8 @@ impl ServerBackend {
         else {
             // A finish repeated after a lost answer gets the same answer.
             if let Some((_, node)) = self.stored_node(&owner, &node_id).await? {
-                if let Some(stored) = self.stored_version(&node_id, version).await? {
-                    if stored.manifest == manifest {
+                if self.stored_version(&node_id, version).await?.is_some() {
+                    if self.stored_manifest(&node_id, version).await? == manifest {
                         return self.node_view(node, &mut Names::new()).await;
                     }
                     return Err(already_complete());
@@ -476,7 +476,6 @@ impl ServerBackend {
             ciphertext_len: upload.ciphertext_len,
             chunk_count: upload.chunk_count,
             wrapped_content_key,
-            manifest,
             author_id: owner,
             stored_at: now,
         };
@@ -490,6 +489,11 @@ impl ServerBackend {
                 Space::Records,
                 version_key(&node_id, version),
                 encode(&stored_version)?,
+            )
+            .put(
+                Space::Records,
+                manifest_key(&node_id, version),
+                encode(&manifest)?,
             );
         for (chunk_hash, _) in stored {
             batch.delete(Space::Records, chunk_hash);
