@@ -20,7 +20,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use shared::{
-    api::{records::chunk_path, ApiError},
+    api::{records::chunk_path, ApiError, ErrorCode},
     crypto::{
         sign::{part_hash, VerifyingKey},
         stream::{StreamCipher, WebCryptoBackend},
@@ -481,13 +481,16 @@ async fn get_chunk(path: &str) -> Result<Vec<u8>, ExportError> {
             Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()),
             Err(_) => None,
         };
-        let message = text
-            .and_then(|t| serde_json::from_str::<ApiError>(&t).ok())
-            .map(|e| crate::api::explain(&e))
-            .unwrap_or_else(|| NO_SERVER.to_owned());
+        let message = match text.and_then(|t| serde_json::from_str::<ApiError>(&t).ok()) {
+            Some(e) if e.code == ErrorCode::NotFound => GONE.to_owned(),
+            Some(e) => crate::api::explain(&e),
+            None => NO_SERVER.to_owned(),
+        };
         return Err(ExportError::Failed(message));
     }
 }
+
+const GONE: &str = "Part of a file is no longer on the server: it may have just been deleted or replaced. Reload the page and export again.";
 
 const NO_SERVER: &str =
     "We could not reach the medvault server. Check your internet connection, then try again.";

@@ -8,9 +8,9 @@ use app::components::search::{count_text, search_hits, RecordSearch};
 use leptos::prelude::*;
 use leptos_router::components::Router;
 use shared::{
-    api::records::{NewNode, NodeKind, NodeView, RecordTree, Usage},
-    crypto::{b64, keyring::Keyring},
-    records::{new_child, new_record, NodeMetadata, OpenTree, RecordType},
+    api::records::NodeKind,
+    crypto::b64,
+    records::{OpenTree, RecordType},
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -18,80 +18,23 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 mod common;
-use common::{document, sleep_ms};
-
-fn stored(node: NewNode) -> NodeView {
-    NodeView {
-        node_id: node.node_id,
-        parent_id: node.parent_id,
-        kind: node.kind,
-        wrapped_key: node.wrapped_key,
-        metadata: node.metadata,
-        revision: 1,
-        trashed_at: None,
-        current: None,
-        version_count: 0,
-    }
-}
-
-fn meta(name: &str, record_type: RecordType, description: &str) -> NodeMetadata {
-    NodeMetadata {
-        name: name.into(),
-        record_type,
-        description: description.into(),
-        record_date: Some("2026-02-28".into()),
-        created_at: 1_795_422_600,
-        modified_at: 1_795_422_600,
-        mime: None,
-        size: None,
-        vital: None,
-    }
-}
+use common::{
+    document,
+    record::{meta, TestRecord},
+    sleep_ms,
+};
 
 /// A new record with a lab result and a note in it, opened as the app opens it.
 fn record() -> (OpenTree, [u8; 16]) {
-    let keyring = Keyring::generate().unwrap();
-    let owner = [7u8; 16];
-    let (root, children) = new_record(&owner, &keyring.public_keys().encryption, 1).unwrap();
-    let mut views: Vec<NodeView> = std::iter::once(root.clone())
-        .chain(children)
-        .map(stored)
-        .collect();
-    let usage = Usage {
-        used_bytes: 0,
-        quota_bytes: 1 << 30,
-        max_file_bytes: 1 << 30,
-    };
-    let open = |views: Vec<NodeView>| {
-        OpenTree::open(
-            RecordTree {
-                owner_id: owner,
-                root_id: root.node_id,
-                nodes: views,
-                usage,
-            },
-            keyring.encryption(),
-        )
-        .unwrap()
-    };
-    let first = open(views.clone());
-    let folder = |name: &str| {
-        first
-            .children(&root.node_id)
-            .into_iter()
-            .find(|n| n.metadata.name == name)
-            .unwrap()
-            .clone()
-    };
-    let labs = folder("Lab results");
-    let notes = folder("Notes");
-    let (blood, _) = new_child(
+    let mut record = TestRecord::new();
+    let labs = record.folder("Lab results");
+    let notes = record.folder("Notes");
+    record.add(
         &labs,
         NodeKind::File,
         &meta("Blood test.pdf", RecordType::LabResult, "Ferritin and B12"),
-    )
-    .unwrap();
-    let (note, _) = new_child(
+    );
+    record.add(
         &notes,
         NodeKind::File,
         &meta(
@@ -99,11 +42,8 @@ fn record() -> (OpenTree, [u8; 16]) {
             RecordType::Note,
             "Ask about the BLOOD results",
         ),
-    )
-    .unwrap();
-    views.push(stored(blood));
-    views.push(stored(note));
-    (open(views), *labs.id())
+    );
+    (record.open(), *labs.id())
 }
 
 #[wasm_bindgen_test]
