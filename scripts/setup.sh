@@ -44,14 +44,15 @@ fi
 
 if $want_test; then
   # Chromium drives the browser tests; openssl and curl make and check a TLS
-  # certificate in the server's tests.
+  # certificate in the server's tests; unzip checks the record export.
   if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] \
-    || ! command -v openssl >/dev/null || ! command -v curl >/dev/null; then
-    say "installing Chromium, ChromeDriver, openssl and curl from Debian"
+    || ! command -v openssl >/dev/null || ! command -v curl >/dev/null \
+    || ! command -v unzip >/dev/null; then
+    say "installing Chromium, ChromeDriver, openssl, curl and unzip from Debian"
     sudo_cmd=""
     [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
     $sudo_cmd apt-get update
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y chromium chromium-driver openssl curl
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y chromium chromium-driver openssl curl unzip
   fi
   # npm writes node_modules/.package-lock.json last, so it is newer than the
   # lock file exactly when the install matches it.

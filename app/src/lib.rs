@@ -3,7 +3,9 @@
 
 pub mod api;
 pub mod browser;
+pub mod clock;
 pub mod components;
+pub mod export;
 pub mod pages;
 pub mod record;
 pub mod session;
@@ -27,8 +29,10 @@ use pages::{
     not_found::NotFoundPage,
     records::{RecordsPage, TrashPage},
     recover::RecoverPage,
+    search::SearchPage,
     signin::SignInPage,
     signup::SignUpPage,
+    vitals::VitalsPage,
 };
 use session::{AuthState, Session};
 
@@ -69,6 +73,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") view=AuditPage/>
                     <Route path=path!("/records") view=RecordsPage/>
                     <Route path=path!("/records/trash") view=TrashPage/>
+                    <Route path=path!("/vitals") view=VitalsPage/>
+                    <Route path=path!("/records/search") view=SearchPage/>
                 </Routes>
             </main>
             <SiteFooter/>

@@ -66,6 +66,7 @@ pub fn SiteHeader() -> impl IntoView {
                             <nav class="site-nav" aria-label="Main">
                                 <A href="/">"Home"</A>
                                 {patient.then(|| view! { <A href="/records">"Records"</A> })}
+                                {patient.then(|| view! { <A href="/vitals">"Vital signs"</A> })}
                                 <A href="/directory">"Directory"</A>
                                 <A href="/account">"Account"</A>
                                 <A href="/history">"Access history"</A>

@@ -1,7 +1,11 @@
 //! Reusable pieces, each named for what the user sees.
 
 pub mod dialog;
+pub mod export_button;
 pub mod form;
 pub mod layout;
 pub mod safety_number;
+pub mod search;
 pub mod server_status;
+pub mod vital_form;
+pub mod vitals_chart;

@@ -9,8 +9,10 @@ pub mod home;
 pub mod not_found;
 pub mod records;
 pub mod recover;
+pub mod search;
 pub mod signin;
 pub mod signup;
+pub mod vitals;
 
 use leptos::prelude::*;
 use leptos_router::components::Redirect;

@@ -26,3 +26,5 @@ pub async fn wait_for(selector: &str) -> web_sys::Element {
     }
     panic!("{selector} never appeared");
 }
+
+pub mod record;

@@ -1,0 +1,141 @@
+//! "Export my record": one button that builds the whole record as a zip in this
+//! browser, with progress and a way to stop, and saves it.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::{
+    components::form::{ErrorAlert, StatusNote},
+    export::{export_record, ExportError, ExportProgress},
+    record::open_record,
+    session::{now_unix, use_session},
+};
+
+/// Offers `blob` as a download named `filename`. The object URL is revoked a
+/// minute later, once the browser has surely started reading it.
+fn save_blob(blob: &web_sys::Blob, filename: &str) -> Result<(), wasm_bindgen::JsValue> {
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or(wasm_bindgen::JsValue::NULL)?;
+    let url = web_sys::Url::create_object_url_with_blob(blob)?;
+    let anchor = document
+        .create_element("a")?
+        .dyn_into::<web_sys::HtmlAnchorElement>()?;
+    anchor.set_href(&url);
+    anchor.set_download(filename);
+    anchor.click();
+    set_timeout(
+        move || {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        },
+        std::time::Duration::from_secs(60),
+    );
+    Ok(())
+}
+
+fn progress_text(p: &ExportProgress) -> String {
+    match p.files_total {
+        0 => format!("Exporting… {}%", p.percent()),
+        1 => format!("Exporting… {}% ({} of 1 file)", p.percent(), p.files_done),
+        n => format!(
+            "Exporting… {}% ({} of {n} files)",
+            p.percent(),
+            p.files_done
+        ),
+    }
+}
+
+/// Builds the signed-in patient's whole record as a zip (folders and files as
+/// in the record, plus `vital-signs.csv` and `vital-signs.json`) and saves it.
+/// Opens the record afresh, so it can sit on any page.
+#[component]
+pub fn ExportButton() -> impl IntoView {
+    let session = use_session();
+    let running = RwSignal::new(false);
+    let cancel = RwSignal::new(false);
+    let progress = RwSignal::new(ExportProgress::default());
+    let error = RwSignal::new(None::<String>);
+    let done = RwSignal::new(None::<String>);
+
+    let start = move |_| {
+        if running.get_untracked() {
+            return;
+        }
+        let Some(unlocked) = session.unlocked() else {
+            return;
+        };
+        running.set(true);
+        cancel.set(false);
+        error.set(None);
+        done.set(None);
+        progress.set(ExportProgress::default());
+        leptos::task::spawn_local(async move {
+            let result = async {
+                let tree = open_record(session, &unlocked)
+                    .await
+                    .map_err(ExportError::Failed)?;
+                let owner_key = unlocked.keyring.identity().verifying_key();
+                let mut report = |p: ExportProgress| progress.set(p);
+                let stop = || cancel.get_untracked();
+                let (blob, name) =
+                    export_record(&tree, &owner_key, now_unix(), &mut report, &stop).await?;
+                save_blob(&blob, &name).map_err(|_| {
+                    ExportError::Failed(
+                        "Your browser did not let medvault save the file. Check its download settings and try again."
+                            .to_owned(),
+                    )
+                })?;
+                Ok::<_, ExportError>((name, progress.get_untracked().files_total))
+            }
+            .await;
+            running.set(false);
+            match result {
+                Ok((name, files)) => done.set(Some(format!(
+                    "Saved {name} ({}). The zip is not encrypted: keep it somewhere only you can open.",
+                    match files {
+                        1 => "1 file and your vital signs".to_owned(),
+                        n => format!("{n} files and your vital signs"),
+                    }
+                ))),
+                Err(ExportError::Cancelled) => {
+                    done.set(Some("Export cancelled. Nothing was saved.".to_owned()))
+                }
+                Err(ExportError::Failed(message)) => error.set(Some(message)),
+            }
+        });
+    };
+
+    view! {
+        <div class="export">
+            <ErrorAlert error=error/>
+            <StatusNote message=done.into()/>
+            <Show
+                when=move || running.get()
+                fallback=move || view! {
+                    <button type="button" class="button button--secondary" on:click=start>
+                        "Export my record"
+                    </button>
+                }
+            >
+                <div class="export__running">
+                    <p class="export__label">{move || progress_text(&progress.get())}</p>
+                    <progress
+                        class="progress"
+                        aria-label="Export progress"
+                        max="100"
+                        value=move || progress.get().percent().to_string()
+                        aria-valuetext=move || progress_text(&progress.get())
+                    ></progress>
+                    <button
+                        type="button"
+                        class="button button--secondary button--small"
+                        disabled=move || cancel.get()
+                        on:click=move |_| cancel.set(true)
+                    >
+                        {move || if cancel.get() { "Stopping…" } else { "Cancel export" }}
+                    </button>
+                </div>
+            </Show>
+        </div>
+    }
+}

@@ -1,0 +1,117 @@
+//! A patient's record made and opened with the real key-tree steps, as the
+//! server would hand it back, for tests that need decrypted nodes.
+
+use shared::{
+    api::records::{NewNode, NodeKind, NodeView, RecordTree, Usage, VersionView},
+    crypto::{keyring::Keyring, Id},
+    records::{new_child, new_record, NodeMetadata, OpenNode, OpenTree, RecordType},
+};
+
+/// What the server stores for a freshly created node.
+pub fn stored(node: NewNode) -> NodeView {
+    NodeView {
+        node_id: node.node_id,
+        parent_id: node.parent_id,
+        kind: node.kind,
+        wrapped_key: node.wrapped_key,
+        metadata: node.metadata,
+        revision: 1,
+        trashed_at: None,
+        current: None,
+        version_count: 0,
+    }
+}
+
+/// Metadata dated 28 February 2026.
+pub fn meta(name: &str, record_type: RecordType, description: &str) -> NodeMetadata {
+    NodeMetadata {
+        name: name.into(),
+        record_type,
+        description: description.into(),
+        record_date: Some("2026-02-28".into()),
+        created_at: 1_795_422_600,
+        modified_at: 1_795_422_600,
+        mime: None,
+        size: None,
+        vital: None,
+    }
+}
+
+/// A patient's record under construction: the owner's keys and every node view.
+pub struct TestRecord {
+    /// The owner's keys.
+    pub keyring: Keyring,
+    /// The owner's id.
+    pub owner: Id,
+    /// The root folder.
+    pub root: Id,
+    /// Every node as stored.
+    pub views: Vec<NodeView>,
+}
+
+impl TestRecord {
+    /// A new record with its starter folders.
+    pub fn new() -> Self {
+        let keyring = Keyring::generate().unwrap();
+        let owner = [7u8; 16];
+        let (root, children) = new_record(&owner, &keyring.public_keys().encryption, 1).unwrap();
+        let root_id = root.node_id;
+        TestRecord {
+            keyring,
+            owner,
+            root: root_id,
+            views: std::iter::once(root).chain(children).map(stored).collect(),
+        }
+    }
+
+    /// The record opened with the owner's key.
+    pub fn open(&self) -> OpenTree {
+        OpenTree::open(
+            RecordTree {
+                owner_id: self.owner,
+                root_id: self.root,
+                nodes: self.views.clone(),
+                usage: Usage {
+                    used_bytes: 0,
+                    quota_bytes: 1 << 30,
+                    max_file_bytes: 1 << 30,
+                },
+            },
+            self.keyring.encryption(),
+        )
+        .unwrap()
+    }
+
+    /// The starter folder called `name`.
+    pub fn folder(&self, name: &str) -> OpenNode {
+        let tree = self.open();
+        let found = tree
+            .children(&self.root)
+            .into_iter()
+            .find(|n| n.metadata.name == name)
+            .unwrap()
+            .clone();
+        found
+    }
+
+    /// Adds a node under `parent` (with a version, for a file that has one);
+    /// returns its id and node key.
+    pub fn add(
+        &mut self,
+        parent: &OpenNode,
+        kind: NodeKind,
+        metadata: &NodeMetadata,
+    ) -> (Id, shared::crypto::aead::Key256) {
+        let (node, key) = new_child(parent, kind, metadata).unwrap();
+        let id = node.node_id;
+        self.views.push(stored(node));
+        (id, key)
+    }
+
+    /// Makes `version` the current version of the file `id`.
+    pub fn set_current(&mut self, id: &Id, version: VersionView) {
+        let view = self.views.iter_mut().find(|v| v.node_id == *id).unwrap();
+        view.current = Some(version);
+        view.version_count = 1;
+    }
+}
