@@ -189,27 +189,6 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month as u32, day as u32)
 }
 
-/// One field of a CSV row, quoted as RFC 4180 asks when it holds a comma, a
-/// double quote or a line break (quotes doubled inside).
-pub fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
-}
-
-/// Appends one CSV record (RFC 4180: fields joined by commas, CRLF at the end).
-pub fn push_csv_row<S: AsRef<str>>(out: &mut String, fields: &[S]) {
-    for (i, field) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&csv_field(field.as_ref()));
-    }
-    out.push_str("\r\n");
-}
-
 /// The CSV header of [`readings_csv`].
 pub const CSV_HEADER: [&str; 5] = ["taken_at", "kind", "value", "second_value", "unit"];
 
@@ -217,18 +196,15 @@ pub const CSV_HEADER: [&str; 5] = ["taken_at", "kind", "value", "second_value", 
 /// with its time in ISO 8601 UTC, the kind's name, the stored value(s) and unit.
 pub fn readings_csv<'a>(readings: impl IntoIterator<Item = &'a VitalReading>) -> String {
     let mut out = String::new();
-    push_csv_row(&mut out, &CSV_HEADER);
+    out.push_str(&crate::csv::row(&CSV_HEADER));
     for r in readings {
-        push_csv_row(
-            &mut out,
-            &[
-                iso_utc(r.taken_at),
-                r.kind.label().to_owned(),
-                r.value.to_string(),
-                r.second.map(|v| v.to_string()).unwrap_or_default(),
-                r.kind.unit().to_owned(),
-            ],
-        );
+        out.push_str(&crate::csv::row(&[
+            iso_utc(r.taken_at),
+            r.kind.label().to_owned(),
+            r.value.to_string(),
+            r.second.map(|v| v.to_string()).unwrap_or_default(),
+            r.kind.unit().to_owned(),
+        ]));
     }
     out
 }
@@ -369,19 +345,6 @@ mod tests {
         assert_eq!(iso_utc(-1), "1969-12-31T23:59:59Z");
         assert_eq!(iso_utc(4_107_542_399), "2100-02-28T23:59:59Z");
         assert_eq!(iso_utc(4_107_542_400), "2100-03-01T00:00:00Z");
-    }
-
-    #[test]
-    fn csv_fields_are_escaped_per_rfc_4180() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field(""), "");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
-        assert_eq!(csv_field("cr\r"), "\"cr\r\"");
-        let mut row = String::new();
-        push_csv_row(&mut row, &["x", "y,z", "\""]);
-        assert_eq!(row, "x,\"y,z\",\"\"\"\"\r\n");
     }
 
     #[test]
