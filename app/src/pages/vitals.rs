@@ -229,6 +229,9 @@ fn Vitals(unlocked: Unlocked) -> impl IntoView {
                 </p>
             </div>
             <ErrorAlert error=load_error/>
+            // A record that never opened (not a patient, no connection) leaves
+            // only the alert: a form that cannot save would only mislead.
+            <Show when=move || tree.with(Option::is_some) || load_error.with(Option::is_none)>
             <div class="vitals__top">
                 <section class="card vitals__form" aria-labelledby="add-heading">
                     <h2 id="add-heading">"Add a reading"</h2>
@@ -313,6 +316,7 @@ fn Vitals(unlocked: Unlocked) -> impl IntoView {
                 </p>
                 <ExportButton/>
             </section>
+            </Show>
         </div>
     }
 }
