@@ -28,6 +28,7 @@ use crate::{
     browser::{focus_later, format_date, format_time},
     components::{
         dialog::Modal,
+        export_button::ExportButton,
         form::{ErrorAlert, StatusNote},
     },
     pages::with_keys,
@@ -485,6 +486,7 @@ fn Records(unlocked: Unlocked) -> impl IntoView {
             }}
             <RecordDialog ctx=ctx folder=Signal::derive(move || folder.get())/>
             <p class="visually-hidden" aria-live="polite">{move || ctx.announce.get()}</p>
+            {move || folder.get().is_some().then(|| view! { <ExportButton/> })}
         </div>
     }
 }
@@ -554,6 +556,8 @@ fn FolderView(ctx: Ctx, folder: Id) -> impl IntoView {
                     format_bytes(d.3.used_bytes),
                     format_bytes(d.3.quota_bytes)
                 ))}
+                <A href="/records/search">"Search your record"</A>
+                " · "
                 <A href="/records/trash">
                     {move || match data().map(|d| d.4).unwrap_or(0) {
                         0 => "Trash".to_owned(),
