@@ -211,8 +211,12 @@ pub fn check_fits(name: &str, file_len: u64, usage: &Usage) -> Result<(), String
             format_bytes(usage.max_file_bytes)
         ));
     }
+    // The server reserves the ciphertext plus room for the sealed metadata.
     let stored = StreamLayout::new(file_len, CHUNK_SIZE)
-        .map(|l| l.ciphertext_len())
+        .map(|l| {
+            l.ciphertext_len()
+                .saturating_add(shared::records::MAX_SEALED_METADATA as u64)
+        })
         .unwrap_or(u64::MAX);
     let left = usage.quota_bytes.saturating_sub(usage.used_bytes);
     if stored > left {
