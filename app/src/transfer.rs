@@ -27,7 +27,7 @@ use std::{
     rc::Rc,
 };
 
-use futures::future::join;
+use futures::{future::join, StreamExt};
 use js_sys::{ArrayBuffer, Uint8Array};
 use shared::{
     api::{
@@ -62,6 +62,9 @@ pub const TAMPERED_NEXT: &str = "Restore an earlier version, or ask your adminis
 /// Waits before each new try of a chunk that failed on the network or with a
 /// 5xx: four more tries over about eight seconds, then the transfer stops.
 pub const RETRY_DELAYS_MS: [u32; 4] = [500, 1000, 2000, 4000];
+
+/// How many chunk downloads are in flight at once.
+pub const PREFETCH: usize = 3;
 
 /// The largest text file the preview shows (bigger ones are downloaded).
 pub const MAX_TEXT_PREVIEW: u64 = 2 * 1024 * 1024;
@@ -208,8 +211,12 @@ pub fn check_fits(name: &str, file_len: u64, usage: &Usage) -> Result<(), String
             format_bytes(usage.max_file_bytes)
         ));
     }
+    // The server reserves the ciphertext plus room for the sealed metadata.
     let stored = StreamLayout::new(file_len, CHUNK_SIZE)
-        .map(|l| l.ciphertext_len())
+        .map(|l| {
+            l.ciphertext_len()
+                .saturating_add(shared::records::MAX_SEALED_METADATA as u64)
+        })
         .unwrap_or(u64::MAX);
     let left = usage.quota_bytes.saturating_sub(usage.used_bytes);
     if stored > left {
@@ -367,7 +374,7 @@ impl Cancel {
     /// Cancels the transfer.
     pub fn cancel(&self) {
         self.0.cancelled.set(true);
-        if let Some(controller) = self.0.controller.borrow_mut().take() {
+        if let Some(controller) = self.0.controller.borrow().as_ref() {
             controller.abort();
         }
     }
@@ -385,12 +392,14 @@ impl Cancel {
         }
     }
 
-    /// A signal for the next request, aborted by [`Self::cancel`].
+    /// The signal every request of this transfer carries (one controller, so
+    /// a cancel aborts all requests in flight at once).
     fn signal(&self) -> Option<web_sys::AbortSignal> {
-        let controller = web_sys::AbortController::new().ok()?;
-        let signal = controller.signal();
-        *self.0.controller.borrow_mut() = Some(controller);
-        Some(signal)
+        let mut slot = self.0.controller.borrow_mut();
+        if slot.is_none() {
+            *slot = web_sys::AbortController::new().ok();
+        }
+        slot.as_ref().map(|c| c.signal())
     }
 }
 
@@ -904,47 +913,37 @@ async fn read_version(
     let mut plain_total = from * u64::from(chunk_size);
     let mut meter = SpeedMeter::new();
     meter.sample(now_ms(), 0);
-    let mut next = if from < count {
-        Some(fetch(from).await?)
-    } else {
-        None
-    };
+    // Up to PREFETCH requests in flight while one chunk is checked and
+    // decrypted: the server answers each request on its own, so throughput
+    // follows the number in flight, and memory stays a few chunks.
+    let mut fetched = futures::stream::iter(from..count)
+        .map(fetch)
+        .buffered(PREFETCH);
     for index in from..count {
         cancel.check()?;
-        let Some(buffer) = next.take() else {
+        let buffer = fetched.next().await.ok_or(TransferError::Tampered)??;
+        let sealed = Uint8Array::new(&buffer);
+        let hash = sha256(&sealed).await?;
+        if manifest.part_hashes.get(index as usize) != Some(&hash) {
             return Err(TransferError::Tampered);
-        };
-        let process = async {
-            let sealed = Uint8Array::new(&buffer);
-            let hash = sha256(&sealed).await?;
-            if manifest.part_hashes.get(index as usize) != Some(&hash) {
-                return Err(TransferError::Tampered);
-            }
-            let sealed = sealed.to_vec();
-            let mut plain = Zeroizing::new(Vec::with_capacity(chunk_size as usize));
-            cipher
-                .decrypt_chunk_into(index as u32, index + 1 == count, &sealed, &mut plain)
-                .await
-                .map_err(|e| match e {
-                    CryptoError::Unavailable => browser_error(e),
-                    _ => TransferError::Tampered,
-                })?;
-            let mut out = Zeroizing::new(Vec::with_capacity(plain.len()));
-            unpadder.update(&plain, &mut out);
-            if collect && !out.is_empty() {
-                parts.push(&Uint8Array::from(&out[..]));
-            }
-            out.zeroize();
-            Ok::<u64, TransferError>(plain.len() as u64)
-        };
-        let plain_len = if index + 1 < count {
-            let (processed, fetched) = join(process, fetch(index + 1)).await;
-            let plain_len = processed?;
-            next = Some(fetched?);
-            plain_len
-        } else {
-            process.await?
-        };
+        }
+        let sealed = sealed.to_vec();
+        drop(buffer);
+        let mut plain = Zeroizing::new(Vec::with_capacity(chunk_size as usize));
+        cipher
+            .decrypt_chunk_into(index as u32, index + 1 == count, &sealed, &mut plain)
+            .await
+            .map_err(|e| match e {
+                CryptoError::Unavailable => browser_error(e),
+                _ => TransferError::Tampered,
+            })?;
+        let mut out = Zeroizing::new(Vec::with_capacity(plain.len()));
+        unpadder.update(&plain, &mut out);
+        if collect && !out.is_empty() {
+            parts.push(&Uint8Array::from(&out[..]));
+        }
+        out.zeroize();
+        let plain_len = plain.len() as u64;
         plain_total += plain_len;
         let done = plain_total.min(total);
         progress(Progress {
