@@ -8,6 +8,8 @@
 #   scripts/bench.sh browser    Chromium only
 #   scripts/bench.sh signin     server sign-ins per second (load generator) and
 #                               the app's sign-in time in Chromium (Playwright)
+#   scripts/bench.sh transfer   a 256 MiB upload and download through the app in
+#                               Chromium against a plain transfer of the same bytes
 #   scripts/bench.sh chunks     record content on the server: chunk GETs and
 #                               durable PUTs per second, RSS during a 1 GiB
 #                               upload, store size over stored bytes
@@ -50,5 +52,14 @@ if [[ $which == all || $which == signin ]]; then
   trunk build --release
   cargo build --locked -p server --bin medvault-server
   (cd end2end && MEDVAULT_SERVER_BIN="$PWD/../target/release/medvault-server" \
-    npx playwright test --config playwright.bench.config.ts)
+    npx playwright test --config playwright.bench.config.ts signin)
+fi
+
+if [[ $which == all || $which == transfer ]]; then
+  echo "==> browser: 256 MiB upload and download, encrypted against plain (release app and server)"
+  export PATH="$PWD/tools/node_modules/.bin:$PATH"
+  trunk build --release
+  cargo build --locked --release -p server --bin medvault-server
+  (cd end2end && MEDVAULT_SERVER_BIN="$PWD/../target/release/medvault-server" \
+    npx playwright test --config playwright.bench.config.ts transfer)
 fi

@@ -1,0 +1,128 @@
+// Not a test: upload and download of a 256 MiB file through the real app in
+// Chromium over loopback, against a plain transfer of the same number of bytes
+// to the same server in the same run (issue 6: encrypted throughput should be at
+// least half the plain one, both ways). Prints numbers, asserts nothing about
+// speed. `TRANSFER_MIB` changes the size.
+//
+// Run: `scripts/bench.sh transfer` (release app and server).
+//
+// Plain upload: the page starts an upload with random stand-ins for the wrapped
+// key and metadata (the server cannot tell), then PUTs 1 MiB + 16 byte chunks
+// from memory one after another, as the app does, without reading a file or
+// encrypting. Plain download: the page GETs the encrypted file's chunks with
+// three requests in flight, as the app does, without checking or decrypting.
+import { test, expect } from '@playwright/test';
+import { signUp, strongPassword, uniqueName } from '../helpers/accounts';
+import { actions, openRecords, writeRandomFile } from '../helpers/records';
+
+const MIB = Number(process.env.TRANSFER_MIB ?? 256);
+
+test('encrypted transfer against plain transfer', async ({ page }, info) => {
+  test.setTimeout(1_800_000);
+  await signUp(page, uniqueName('bench'), strongPassword('bench'));
+  await openRecords(page);
+  const name = 'transfer-bench.bin';
+  const path = info.outputPath(name);
+  writeRandomFile(path, MIB * 1024 * 1024);
+  const mb = (MIB * 1024 * 1024) / 1e6;
+
+  // Encrypted upload: from choosing the file to "Uploaded".
+  let t = Date.now();
+  await page.getByLabel('Upload files').setInputFiles(path);
+  const row = page.getByRole('region', { name: 'Uploads' }).getByRole('listitem').filter({ hasText: name });
+  await expect(row.getByText('Uploaded', { exact: true })).toBeVisible({ timeout: 1_500_000 });
+  const encUp = (Date.now() - t) / 1000;
+
+  const plainUp =
+    (await page.evaluate(async (mib) => {
+      const b64 = (u: Uint8Array) =>
+        btoa(String.fromCharCode(...u)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+      const random = (n: number) => {
+        const a = new Uint8Array(n);
+        for (let o = 0; o < n; o += 65536) crypto.getRandomValues(a.subarray(o, Math.min(n, o + 65536)));
+        return a;
+      };
+      const json = { 'content-type': 'application/json', 'x-medvault-request': '1' };
+      const tree = await (await fetch('/api/records/tree')).json();
+      const size = 1 << 20;
+      const node = b64(random(16));
+      const start = await fetch('/api/records/upload/start', {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({
+          request: {
+            node_id: node,
+            new_node: {
+              node_id: node,
+              parent_id: tree.root_id,
+              kind: 'file',
+              wrapped_key: b64(random(61)),
+              metadata: b64(random(256 + 29)),
+            },
+            chunk_size: size,
+            ciphertext_len: mib * (size + 16),
+          },
+        }),
+      });
+      if (!start.ok) throw new Error(await start.text());
+      const ticket = await start.json();
+      const chunk = random(size + 16);
+      const began = performance.now();
+      for (let i = 0; i < mib; i++) {
+        const r = await fetch(`/api/records/chunk/${node}/${ticket.version}/${i}`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/octet-stream', 'x-medvault-request': '1' },
+          body: chunk,
+        });
+        if (!r.ok) throw new Error(await r.text());
+      }
+      const ms = performance.now() - began;
+      await fetch('/api/records/upload/cancel', {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ request: { node_id: node, version: ticket.version } }),
+      });
+      return ms;
+    }, MIB)) / 1000;
+
+  // Encrypted download: from the click to the browser's save (the app hands
+  // the file over only once every chunk is fetched, checked and decrypted;
+  // Playwright copying the saved file afterwards is not counted).
+  t = Date.now();
+  const download = page.waitForEvent('download', { timeout: 1_500_000 });
+  await actions(page, name).getByRole('button', { name: 'Download' }).click();
+  const saved = await download;
+  const encDown = (Date.now() - t) / 1000;
+  await saved.path();
+
+  const plainDown =
+    (await page.evaluate(async () => {
+      const tree = await (await fetch('/api/records/tree')).json();
+      type V = { node_id: string; version: number; chunk_size: number; ciphertext_len: number };
+      const versions: V[] = tree.nodes.map((n: { current: V | null }) => n.current).filter(Boolean);
+      const v = versions.sort((a, b) => b.ciphertext_len - a.ciphertext_len)[0];
+      const chunks = Math.ceil(v.ciphertext_len / (v.chunk_size + 16));
+      const began = performance.now();
+      let next = 0;
+      let bytes = 0;
+      const worker = async () => {
+        while (next < chunks) {
+          const i = next++;
+          const r = await fetch(`/api/records/chunk/${v.node_id}/${v.version}/${i}`);
+          if (!r.ok) throw new Error(`chunk ${i}: ${r.status} ${await r.text()}`);
+          // Read first: `bytes += await …` would add to a stale value.
+          const n = (await r.arrayBuffer()).byteLength;
+          bytes += n;
+        }
+      };
+      await Promise.all([worker(), worker(), worker()]);
+      if (bytes !== v.ciphertext_len) throw new Error(`read ${bytes} of ${v.ciphertext_len}`);
+      return performance.now() - began;
+    })) / 1000;
+
+  const line = (what: string, enc: number, plain: number) =>
+    `  ${what}: encrypted ${enc.toFixed(1)} s (${(mb / enc).toFixed(1)} MB/s), plain ${plain.toFixed(1)} s (${(mb / plain).toFixed(1)} MB/s): encrypted is ${((100 * plain) / enc).toFixed(0)}% of plain (target ≥ 50%)`;
+  console.log(`transfer: ${MIB} MiB in Chromium over loopback`);
+  console.log(line('upload', encUp, plainUp));
+  console.log(line('download', encDown, plainDown));
+});
