@@ -16,18 +16,17 @@
 use std::{collections::HashSet, future::Future, io::Write};
 
 use js_sys::{Array, Uint8Array};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
 use shared::{
-    api::{records::chunk_path, ApiError, ErrorCode},
-    crypto::{
-        sign::{part_hash, VerifyingKey},
-        stream::{StreamCipher, WebCryptoBackend},
-    },
-    records::{unwrap_content_key, verify_version, OpenNode, OpenTree, Unpadder},
+    api::ErrorCode,
+    crypto::sign::VerifyingKey,
+    records::{OpenNode, OpenTree},
     vitals::{readings_csv, readings_json},
 };
+
+use crate::transfer::{download, Cancel, DownloadJob, Progress, TransferError};
 
 /// Bytes gathered in WASM memory before they move to a JavaScript part.
 pub const PART_BYTES: usize = 1 << 20;
@@ -361,133 +360,59 @@ pub fn untrusted(name: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------
-// Downloading one file version.
-//
-// TO BE UNIFIED with the records page's transfer engine (app/src/transfer.rs):
-// this is the export's own minimal download, kept in this one function so the
-// two can be merged into one later.
-// ---------------------------------------------------------------------------
+// Downloading one file version: the records page's transfer engine.
 
 /// Downloads, verifies and decrypts the current version of the file `node` of
-/// `tree`, chunk by chunk, into a `Blob`. `owner_key` is the record owner's
-/// identity key (the only author until sharing lands). `progress` is told of
-/// every ciphertext byte received; `cancelled` is asked between chunks.
-///
-/// Checks, in order: the manifest's signature and shape ([`verify_version`]),
-/// that the owner wrote it, the content key's unwrap, each chunk's SHA-256
-/// against the manifest, each chunk's AEAD tag and position (STREAM), and the
-/// padding and exact size at the end. Any failure fails the whole file: the
-/// caller must drop what it got.
+/// `tree` into a `Blob`, through [`crate::transfer::download`] (the same checks
+/// and the same chunk pipeline as the Download button). `progress` is told of
+/// every file byte decrypted; `cancel` stops it between chunks and aborts the
+/// requests in flight. Any failure fails the whole file: nothing of it is kept.
 pub async fn fetch_file(
     tree: &OpenTree,
     node: &OpenNode,
     owner_key: &VerifyingKey,
     progress: &mut dyn FnMut(u64),
-    cancelled: &dyn Fn() -> bool,
+    cancel: &Cancel,
 ) -> Result<web_sys::Blob, ExportError> {
     let name = node.metadata.name.as_str();
     let version = node
         .view
         .current
-        .as_ref()
+        .clone()
         .ok_or_else(|| ExportError::Failed(format!("“{name}” has no content yet.")))?;
     if version.author_id != tree.owner_id {
         return Err(ExportError::Failed(format!(
             "“{name}” was written by someone else, and this version of medvault cannot check their signature yet."
         )));
     }
-    let manifest =
-        verify_version(version, owner_key).map_err(|_| ExportError::Failed(untrusted(name)))?;
-    let content_key = unwrap_content_key(
-        &node.key,
-        node.id(),
-        version.version,
-        &version.wrapped_content_key,
+    let job = DownloadJob {
+        node: node.clone(),
+        version,
+        owner_id: tree.owner_id,
+        owner_key: *owner_key,
+    };
+    // `download` reports running totals; the export adds up deltas.
+    let seen = std::cell::Cell::new(0u64);
+    let report = std::cell::RefCell::new(progress);
+    let result = download(
+        &job,
+        |p: Progress| {
+            let delta = p.done.saturating_sub(seen.replace(p.done));
+            (report.borrow_mut())(delta);
+        },
+        cancel,
     )
-    .map_err(|_| ExportError::Failed(untrusted(name)))?;
-    let backend = WebCryptoBackend::import(&content_key).await.map_err(|_| {
-        ExportError::Failed(
-            "This browser could not decrypt files. Use an up-to-date browser and try again."
-                .to_owned(),
-        )
-    })?;
-    let cipher = StreamCipher::new(backend, node.id(), version.version, version.chunk_size)
-        .map_err(|_| ExportError::Failed(untrusted(name)))?;
-
-    let count = manifest.part_hashes.len();
-    let mut sink = BlobSink::new();
-    let mut unpadder = Unpadder::new();
-    let mut out = zeroize::Zeroizing::new(Vec::new());
-    for (i, expected) in manifest.part_hashes.iter().enumerate() {
-        if cancelled() {
-            return Err(ExportError::Cancelled);
+    .await;
+    result.map_err(|e| match e {
+        TransferError::Cancelled => ExportError::Cancelled,
+        TransferError::Tampered => ExportError::Failed(untrusted(name)),
+        TransferError::Api(api) if api.code == ErrorCode::NotFound => {
+            ExportError::Failed(GONE.to_owned())
         }
-        let index = u32::try_from(i).map_err(|_| ExportError::Failed(untrusted(name)))?;
-        let sealed = get_chunk(&chunk_path(node.id(), version.version, index)).await?;
-        if part_hash(&sealed) != *expected {
-            return Err(ExportError::Failed(untrusted(name)));
-        }
-        let plain = cipher
-            .decrypt_chunk(index, i + 1 == count, &sealed)
-            .await
-            .map_err(|_| ExportError::Failed(untrusted(name)))?;
-        out.clear();
-        unpadder.update(&plain, &mut out);
-        sink.write_all(&out).map_err(io_failed)?;
-        progress(sealed.len() as u64);
-    }
-    let len = unpadder
-        .finish()
-        .map_err(|_| ExportError::Failed(untrusted(name)))?;
-    if node.metadata.size.is_some_and(|size| size != len) || sink.written() != len {
-        return Err(ExportError::Failed(untrusted(name)));
-    }
-    let mime = node
-        .metadata
-        .mime
-        .clone()
-        .unwrap_or_else(|| "application/octet-stream".to_owned());
-    sink.into_blob(&mime).map_err(js_failed)
-}
-
-/// One sealed chunk from the raw chunk route, retried twice on a dropped
-/// connection or a server hiccup (5xx).
-async fn get_chunk(path: &str) -> Result<Vec<u8>, ExportError> {
-    let window = web_sys::window().ok_or_else(|| ExportError::Failed(NO_SERVER.to_owned()))?;
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let response = match JsFuture::from(window.fetch_with_str(path)).await {
-            Ok(r) => r.unchecked_into::<web_sys::Response>(),
-            Err(_) if attempt < 3 => {
-                crate::browser::next_paint().await;
-                continue;
-            }
-            Err(_) => return Err(ExportError::Failed(NO_SERVER.to_owned())),
-        };
-        let status = response.status();
-        if response.ok() {
-            let buffer = JsFuture::from(response.array_buffer().map_err(js_failed)?)
-                .await
-                .map_err(|_| ExportError::Failed(NO_SERVER.to_owned()))?;
-            return Ok(Uint8Array::new(&buffer).to_vec());
-        }
-        if status >= 500 && attempt < 3 {
-            crate::browser::next_paint().await;
-            continue;
-        }
-        // The server words its refusals as {code, message}.
-        let text = match response.text() {
-            Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()),
-            Err(_) => None,
-        };
-        let message = match text.and_then(|t| serde_json::from_str::<ApiError>(&t).ok()) {
-            Some(e) if e.code == ErrorCode::NotFound => GONE.to_owned(),
-            Some(e) => crate::api::explain(&e),
-            None => NO_SERVER.to_owned(),
-        };
-        return Err(ExportError::Failed(message));
-    }
+        TransferError::Api(api) => ExportError::Failed(crate::api::explain(&api)),
+        TransferError::Unreachable => ExportError::Failed(NO_SERVER.to_owned()),
+        TransferError::Refused(m) | TransferError::Browser(m) => ExportError::Failed(m),
+    })
 }
 
 const GONE: &str = "Part of a file is no longer on the server: it may have just been deleted or replaced. Reload the page and export again.";
@@ -525,19 +450,20 @@ fn plan(tree: &OpenTree) -> Vec<(usize, &OpenNode)> {
 
 /// Builds the export zip of `tree` and returns it with its file name
 /// (`medvault-record-2026-11-23.zip`). Calls `on_progress` as it goes and
-/// stops at the next chunk once `cancelled` says so.
+/// stops at the next chunk once `cancel` is used.
 pub async fn export_record(
     tree: &OpenTree,
     owner_key: &VerifyingKey,
     now: i64,
     on_progress: &mut dyn FnMut(ExportProgress),
-    cancelled: &dyn Fn() -> bool,
+    cancel: &Cancel,
 ) -> Result<(web_sys::Blob, String), ExportError> {
     let steps = plan(tree);
     let mut progress = ExportProgress {
         total_bytes: steps
             .iter()
-            .filter_map(|(_, n)| n.view.current.as_ref().map(|v| v.ciphertext_len))
+            .filter(|(_, n)| n.view.current.is_some())
+            .filter_map(|(_, n)| n.metadata.size)
             .sum(),
         files_total: steps.iter().filter(|(_, n)| !n.is_folder()).count(),
         ..Default::default()
@@ -552,7 +478,7 @@ pub async fn export_record(
     // Folder paths by step index; index 0 is the top folder.
     let mut dirs: Vec<Option<String>> = vec![Some(zip.add_dir("", &top, now)?)];
     for (parent, node) in &steps {
-        if cancelled() {
+        if cancel.is_cancelled() {
             return Err(ExportError::Cancelled);
         }
         let parent_path = dirs.get(*parent).cloned().flatten().unwrap_or_default();
@@ -568,7 +494,7 @@ pub async fn export_record(
                 progress.done_bytes += bytes;
                 on_progress(progress);
             };
-            fetch_file(tree, node, owner_key, &mut report, cancelled).await?
+            fetch_file(tree, node, owner_key, &mut report, cancel).await?
         };
         add_blob(&mut zip, &parent_path, name, modified, &blob).await?;
         progress.files_done += 1;

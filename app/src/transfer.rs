@@ -856,6 +856,35 @@ struct Read {
     exact: u64,
 }
 
+/// Checks one sealed chunk against its part hash and decrypts it; the digest
+/// and the decryption run at the same time, and the plaintext is returned
+/// only if both succeed.
+async fn open_chunk(
+    cipher: &StreamCipher<WebCryptoBackend>,
+    expected: &[u8; 32],
+    index: u64,
+    is_last: bool,
+    buffer: ArrayBuffer,
+) -> Result<Zeroizing<Vec<u8>>, TransferError> {
+    let view = Uint8Array::new(&buffer);
+    let sealed = view.to_vec();
+    let mut plain = Zeroizing::new(Vec::with_capacity(sealed.len()));
+    let index = u32::try_from(index).map_err(|_| TransferError::Tampered)?;
+    let (hash, opened) = join(
+        sha256(&view),
+        cipher.decrypt_chunk_into(index, is_last, &sealed, &mut plain),
+    )
+    .await;
+    if hash? != *expected {
+        return Err(TransferError::Tampered);
+    }
+    opened.map_err(|e| match e {
+        CryptoError::Unavailable => browser_error(e),
+        _ => TransferError::Tampered,
+    })?;
+    Ok(plain)
+}
+
 /// Reads, checks and decrypts chunks `from..` of a version. Collects the file
 /// bytes into JavaScript parts when `collect`; returns the exact file size.
 async fn read_version(
@@ -913,38 +942,36 @@ async fn read_version(
     let mut plain_total = from * u64::from(chunk_size);
     let mut meter = SpeedMeter::new();
     meter.sample(now_ms(), 0);
-    // Up to PREFETCH requests in flight while one chunk is checked and
-    // decrypted: the server answers each request on its own, so throughput
-    // follows the number in flight, and memory stays a few chunks.
+    // Up to PREFETCH requests in flight, and the stream is polled while a
+    // chunk is checked and decrypted, so the network and WebCrypto work at
+    // the same time; memory stays a few chunks.
     let mut fetched = futures::stream::iter(from..count)
         .map(fetch)
         .buffered(PREFETCH);
+    let mut arrived = fetched.next().await;
     for index in from..count {
         cancel.check()?;
-        let buffer = fetched.next().await.ok_or(TransferError::Tampered)??;
-        let sealed = Uint8Array::new(&buffer);
-        let hash = sha256(&sealed).await?;
-        if manifest.part_hashes.get(index as usize) != Some(&hash) {
-            return Err(TransferError::Tampered);
-        }
-        let sealed = sealed.to_vec();
-        drop(buffer);
-        let mut plain = Zeroizing::new(Vec::with_capacity(chunk_size as usize));
-        cipher
-            .decrypt_chunk_into(index as u32, index + 1 == count, &sealed, &mut plain)
-            .await
-            .map_err(|e| match e {
-                CryptoError::Unavailable => browser_error(e),
-                _ => TransferError::Tampered,
-            })?;
+        let buffer = arrived.take().ok_or(TransferError::Tampered)??;
+        let expected = manifest
+            .part_hashes
+            .get(index as usize)
+            .ok_or(TransferError::Tampered)?;
+        let is_last = index + 1 == count;
+        let opening = open_chunk(&cipher, expected, index, is_last, buffer);
+        let plain = if is_last {
+            opening.await?
+        } else {
+            let (plain, next) = join(opening, fetched.next()).await;
+            arrived = next;
+            plain?
+        };
         let mut out = Zeroizing::new(Vec::with_capacity(plain.len()));
         unpadder.update(&plain, &mut out);
         if collect && !out.is_empty() {
             parts.push(&Uint8Array::from(&out[..]));
         }
         out.zeroize();
-        let plain_len = plain.len() as u64;
-        plain_total += plain_len;
+        plain_total += plain.len() as u64;
         let done = plain_total.min(total);
         progress(Progress {
             done,

@@ -71,6 +71,9 @@ test('screenshots of the records pages', async ({ page }, info) => {
   await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
   await actions(page, 'Full blood count, February.pdf').getByRole('button', { name: 'Preview' }).click();
   await expect(page.getByRole('dialog').getByRole('link')).toBeVisible();
+  // Wait for the browser's PDF viewer inside the frame, then for it to draw.
+  await expect.poll(() => page.frames().some((f) => f.url().startsWith('chrome-extension://'))).toBe(true);
+  await page.waitForTimeout(1500);
   await both(page, 'records-preview-pdf');
   await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
   await actions(page, 'Questions for Dr Okafor.txt').getByRole('button', { name: 'Preview' }).click();

@@ -12,10 +12,10 @@
 // the rest, and sled refuses a blob whose CRC fails, which would only ever reach
 // the app as a server failure); that is what an attacker with the disk would do.
 // Manifests sit inside sled's log segments, whose framing is not worth
-// reproducing here: the manifest case replaces the manifest on its way to the
-// browser instead, which is the same to the app (it trusts nothing the server
-// sends).
-import { spawn, type ChildProcess } from 'node:child_process';
+// reproducing byte by byte: the manifest case goes through the store with the
+// `store_tamper` tool (manifest-copy), as an attacker with the disk and our
+// code would, and puts another file's genuine, owner-signed manifest in place.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,7 @@ import { actions, downloadHash, openRecords, sha256File, upload, writeRandomFile
 const root = resolve(__dirname, '..', '..');
 const serverBin = process.env.MEDVAULT_SERVER_BIN ?? join(root, 'target', 'debug', 'medvault-server');
 const site = process.env.MEDVAULT_SITE ?? join(root, 'dist');
+const tamperBin = join(resolve(serverBin, '..'), 'store_tamper');
 const port = 40000 + Math.floor(Math.random() * 20000);
 const data = mkdtempSync(join(tmpdir(), 'medvault-tamper-'));
 const base = `http://127.0.0.1:${port}`;
@@ -147,13 +148,14 @@ test('a changed byte, swapped chunks or a replaced manifest: the app refuses the
   await openRecords(page);
 
   const files: Record<string, string> = {};
-  for (const name of ['flipped.bin', 'swapped.bin', 'intact.bin']) {
+  for (const name of ['flipped.bin', 'swapped.bin', 'replaced.bin', 'intact.bin']) {
     files[name] = info.outputPath(name);
     writeRandomFile(files[name], 2_500_000);
   }
   const flipped = await uploadAndFetch(page, files['flipped.bin'], 'flipped.bin');
   const swapped = await uploadAndFetch(page, files['swapped.bin'], 'swapped.bin');
-  await upload(page, [files['intact.bin']], ['intact.bin']);
+  const replaced = await uploadAndFetch(page, files['replaced.bin'], 'replaced.bin');
+  const intact = await uploadAndFetch(page, files['intact.bin'], 'intact.bin');
   expect(flipped.chunks.length).toBe(3);
 
   await stopServer();
@@ -174,6 +176,14 @@ test('a changed byte, swapped chunks or a replaced manifest: the app refuses the
   for (const { path, at, chunk } of [...at0, ...at1]) {
     edit(path, (b) => (chunk === 0 ? c1 : c0).copy(b, at));
   }
+  // A manifest replaced by another genuine one: the owner's signature, over
+  // another file of the same size.
+  const said = execFileSync(
+    tamperBin,
+    [data, 'manifest-copy', intact.nodeId, String(intact.version), replaced.nodeId, String(replaced.version)],
+    { encoding: 'utf8' },
+  );
+  expect(said).toContain('now holds that of');
   await startServer();
 
   await page.goto('/signin');
@@ -182,25 +192,9 @@ test('a changed byte, swapped chunks or a replaced manifest: the app refuses the
   await openRecords(page);
   await expectRefused(page, 'flipped.bin');
   await expectRefused(page, 'swapped.bin');
-  // The file nobody touched still downloads intact.
+  // The file whose manifest was lent to another still downloads intact.
   expect(await downloadHash(page, 'intact.bin')).toBe(sha256File(files['intact.bin']));
 
-  // A manifest replaced by another genuine one (the owner's signature, another
-  // file): the tree the server sends is changed on its way.
-  await page.route('**/api/records/tree', async (route) => {
-    const response = await route.fetch();
-    const tree = await response.json();
-    const byId = (id: string) => tree.nodes.find((n: { node_id: string }) => n.node_id === id);
-    const intactNode = tree.nodes.find(
-      (n: { node_id: string; current: unknown }) =>
-        n.current && n.node_id !== flipped.nodeId && n.node_id !== swapped.nodeId,
-    );
-    intactNode.current.manifest = byId(flipped.nodeId).current.manifest;
-    await route.fulfill({ response, json: tree });
-  });
-  // Reopen the record so the page reads the changed tree.
-  await page.getByRole('link', { name: 'Home' }).click();
-  await openRecords(page);
-  await expectRefused(page, 'intact.bin');
+  await expectRefused(page, 'replaced.bin');
   expect(problems.console).toEqual([]);
 });

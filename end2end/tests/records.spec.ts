@@ -156,9 +156,21 @@ test('preview an image and a PDF in a dialog; closing returns focus', async ({ p
   await actions(page, 'discharge-letter.pdf').getByRole('button', { name: 'Preview' }).click();
   const pdfDialog = page.getByRole('dialog', { name: 'discharge-letter.pdf' });
   await expect(pdfDialog).toBeVisible();
-  // The PDF opens in the browser's own viewer, in a tab of its own.
+  // The PDF shows in the page, in the browser's own viewer, framed from a blob: URL.
+  const frame = pdfDialog.getByTitle('PDF preview of discharge-letter.pdf');
+  await expect(frame).toBeVisible();
+  await expect(frame).toHaveAttribute('src', /^blob:/);
+  const src = await frame.getAttribute('src');
+  await expect.poll(() => page.frames().some((f) => f.url() === src)).toBe(true);
+  // Chromium's PDF viewer (an internal extension) loaded inside that frame.
+  await expect.poll(() => page.frames().some((f) => f.url().startsWith('chrome-extension://'))).toBe(true);
+  // The policy let it load: no violation reached the console (the fixture
+  // fails the test on any), and the box really has the viewer's size.
+  const box = await frame.boundingBox();
+  expect(box!.height).toBeGreaterThan(300);
+  // A larger view opens in a tab of its own.
   const popup = page.waitForEvent('popup');
-  await pdfDialog.getByRole('link', { name: 'Open discharge-letter.pdf' }).click();
+  await pdfDialog.getByRole('link', { name: 'Open discharge-letter.pdf in a new tab' }).click();
   const viewer = await popup;
   expect(viewer.url()).toMatch(/^blob:/);
   await viewer.close();

@@ -107,7 +107,8 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
 }
 
 /// The policy: only our own origin, WASM compilation allowed, the given inline
-/// script hashes, no plugins, no framing, no `<base>`, and violations reported to us.
+/// script hashes, no plugins, no framing of us, frames only for the `blob:` URLs
+/// of decrypted PDF previews, no `<base>`, and violations reported to us.
 pub fn content_security_policy(script_hashes: &[String]) -> String {
     let mut script_src = String::from("'self' 'wasm-unsafe-eval'");
     for h in script_hashes {
@@ -117,7 +118,7 @@ pub fn content_security_policy(script_hashes: &[String]) -> String {
     format!(
         "default-src 'self'; script-src {script_src}; style-src 'self'; img-src 'self' blob: data:; \
          font-src 'self'; connect-src 'self'; media-src 'self' blob:; worker-src 'self' blob:; \
-         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; \
+         frame-src blob:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; \
          report-uri /api/csp-report"
     )
 }
@@ -248,6 +249,16 @@ mod tests {
         ] {
             assert!(csp.contains(d), "{d}");
         }
+    }
+
+    #[test]
+    fn only_decrypted_previews_may_be_framed() {
+        // A PDF preview is a blob: URL made in the page from verified
+        // plaintext; nothing else may be framed, and nobody may frame us.
+        let csp = content_security_policy(&[]);
+        assert!(csp.contains("frame-src blob:;"));
+        assert!(!csp.contains("frame-src 'self'"));
+        assert!(!csp.contains("frame-src *"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::{
     export::{export_record, ExportError, ExportProgress},
     record::open_record,
     session::{now_unix, use_session},
+    transfer::Cancel,
 };
 
 /// Offers `blob` as a download named `filename`. The object URL is revoked a
@@ -53,6 +54,8 @@ pub fn ExportButton() -> impl IntoView {
     let session = use_session();
     let running = RwSignal::new(false);
     let cancel = RwSignal::new(false);
+    // The running export's handle: Cancel aborts its requests in flight.
+    let stopper = StoredValue::new_local(None::<Cancel>);
     let progress = RwSignal::new(ExportProgress::default());
     let error = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
@@ -69,6 +72,8 @@ pub fn ExportButton() -> impl IntoView {
         error.set(None);
         done.set(None);
         progress.set(ExportProgress::default());
+        let handle = Cancel::new();
+        stopper.set_value(Some(handle.clone()));
         leptos::task::spawn_local(async move {
             let result = async {
                 let tree = open_record(session, &unlocked)
@@ -76,9 +81,8 @@ pub fn ExportButton() -> impl IntoView {
                     .map_err(ExportError::Failed)?;
                 let owner_key = unlocked.keyring.identity().verifying_key();
                 let mut report = |p: ExportProgress| progress.set(p);
-                let stop = || cancel.get_untracked();
                 let (blob, name) =
-                    export_record(&tree, &owner_key, now_unix(), &mut report, &stop).await?;
+                    export_record(&tree, &owner_key, now_unix(), &mut report, &handle).await?;
                 save_blob(&blob, &name).map_err(|_| {
                     ExportError::Failed(
                         "Your browser did not let medvault save the file. Check its download settings and try again."
@@ -130,7 +134,14 @@ pub fn ExportButton() -> impl IntoView {
                         type="button"
                         class="button button--secondary button--small"
                         disabled=move || cancel.get()
-                        on:click=move |_| cancel.set(true)
+                        on:click=move |_| {
+                            cancel.set(true);
+                            stopper.with_value(|h| {
+                                if let Some(h) = h {
+                                    h.cancel();
+                                }
+                            });
+                        }
                     >
                         {move || if cancel.get() { "Stopping…" } else { "Cancel export" }}
                     </button>

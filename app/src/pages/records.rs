@@ -1607,14 +1607,17 @@ fn PreviewView(preview: Preview) -> impl IntoView {
             <img class="preview preview--image" src=url alt=format!("Preview of {name}")/>
         }
         .into_any(),
-        // The server's Content-Security-Policy allows no framed documents, a
-        // blob: PDF included, so the browser's PDF viewer gets its own tab. The
-        // URL is revoked when this dialog closes; the open tab keeps its copy.
+        // The Content-Security-Policy frames nothing but blob: URLs, which only
+        // this page can make, from plaintext it verified. The URL is revoked
+        // when the dialog closes; a tab opened from the link keeps its copy.
         (PreviewKind::Pdf, Some(url), _) => view! {
-            <div class="preview preview--pdf-link">
-                <p>"The PDF was verified and decrypted in this browser. It opens in your browser’s PDF viewer, in a new tab."</p>
-                <a class="button" href=url target="_blank" rel="noopener">{format!("Open {name}")}</a>
-                <p class="field__hint">"Close that tab when you are done; nothing is stored on this device."</p>
+            <div class="preview preview--pdf">
+                <iframe class="preview__frame" src=url.clone() title=format!("PDF preview of {name}")></iframe>
+                <p class="field__hint">
+                    "Verified and decrypted in this browser. "
+                    <a href=url target="_blank" rel="noopener">{format!("Open {name} in a new tab")}</a>
+                    " for a larger view; close that tab when you are done."
+                </p>
             </div>
         }
         .into_any(),

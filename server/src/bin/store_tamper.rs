@@ -9,6 +9,9 @@
 //! - `audit-edit <seq>`: flips one bit inside stored audit event `seq`.
 //! - `audit-drop-tail <n>`: deletes the newest `n` events and rewinds the chain
 //!   head to the event before them, so the server goes on appending cleanly.
+//! - `manifest-copy <from-node> <from-version> <to-node> <to-version>`: stores a
+//!   copy of one complete version's signed manifest (a genuine signature, for
+//!   another file or version) in place of another's. Node ids in base64url.
 //!
 //! Prints what it did; exits non-zero with a message on any failure. Never run
 //! it against a store you care about.
@@ -17,7 +20,10 @@
 use std::path::PathBuf;
 
 use server::{
-    backend::audit::{event_key, head_key},
+    backend::{
+        audit::{event_key, head_key},
+        records::layout::manifest_key,
+    },
     store::{Batch, SledStore, Space, Store},
 };
 use shared::crypto::b64;
@@ -25,7 +31,9 @@ use shared::crypto::b64;
 type Failure = Box<dyn std::error::Error>;
 
 fn usage() -> Failure {
-    "usage: store_tamper <data-dir> (audit-edit <seq> | audit-drop-tail <n>)".into()
+    "usage: store_tamper <data-dir> (audit-edit <seq> | audit-drop-tail <n> | \
+     manifest-copy <from-node> <from-version> <to-node> <to-version>)"
+        .into()
 }
 
 /// The stored form of an audit event: a version byte, then JSON with the event
@@ -108,6 +116,35 @@ async fn audit_drop_tail(store: &SledStore, n: u64) -> Result<(), Failure> {
     Ok(())
 }
 
+/// A node id as the API prints it (base64url of 16 bytes).
+fn node_id(text: &str) -> Result<[u8; 16], Failure> {
+    let bytes = b64::decode(text).ok_or("a node id is base64url")?;
+    Ok(bytes.try_into().map_err(|_| "a node id is 16 bytes")?)
+}
+
+async fn manifest_copy(
+    store: &SledStore,
+    from: (&str, u32),
+    to: (&str, u32),
+) -> Result<(), Failure> {
+    let source = manifest_key(&node_id(from.0)?, from.1);
+    let target = manifest_key(&node_id(to.0)?, to.1);
+    let manifest = store
+        .get(Space::Records, &source)
+        .await?
+        .ok_or("no manifest for the source version")?;
+    store
+        .get(Space::Records, &target)
+        .await?
+        .ok_or("no manifest for the target version")?;
+    store.put(Space::Records, target, manifest).await?;
+    println!(
+        "the manifest of {} version {} now holds that of {} version {}",
+        to.0, to.1, from.0, from.1
+    );
+    Ok(())
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Failure> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -120,6 +157,11 @@ async fn main() -> Result<(), Failure> {
     match command.as_str() {
         "audit-edit" => audit_edit(&store, number(0)?).await?,
         "audit-drop-tail" => audit_drop_tail(&store, number(0)?).await?,
+        "manifest-copy" => {
+            let text = |i: usize| -> Result<&str, Failure> { Ok(rest.get(i).ok_or_else(usage)?) };
+            let version = |i: usize| -> Result<u32, Failure> { Ok(u32::try_from(number(i)?)?) };
+            manifest_copy(&store, (text(0)?, version(1)?), (text(2)?, version(3)?)).await?
+        }
         _ => return Err(usage()),
     }
     store.flush().await?;
