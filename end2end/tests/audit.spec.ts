@@ -1,9 +1,10 @@
 // The audit log in the browser: a patient's Access history (with filters and the
 // CSV download), the admin console's system events and audit key, and the
 // auditor verifying the whole chain in the browser. Fresh usernames per test.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { test, expect } from '../fixtures/app';
 import { createAdminInvite, signUp, strongPassword, uniqueName } from '../helpers/accounts';
+import { actions, openFolder, openRecords, upload } from '../helpers/records';
 
 test('a patient reads their access history, filters it and downloads it as CSV', async ({
   page,
@@ -74,6 +75,90 @@ test('the admin sees system events and the audit key; the auditor verifies the c
   // The auditor reads no record and has no admin console.
   await auditor.getByRole('link', { name: 'Home' }).click();
   await expect(auditor.getByRole('link', { name: 'Admin' })).toHaveCount(0);
+  await auditorContext.close();
+  expect(problems.csp).toEqual([]);
+});
+
+test('the admin and the auditor get nothing when they try to open a patient’s file', async ({
+  page,
+  browser,
+  baseURL,
+  problems,
+}, info) => {
+  // A patient with one file.
+  await signUp(page, uniqueName('patient'), strongPassword('patient'));
+  await openRecords(page);
+  await openFolder(page, 'Lab results');
+  const path = info.outputPath('blood-count.txt');
+  writeFileSync(path, 'Haemoglobin 141 g/L, marker PRIVATE-5d1e');
+  const finished = page.waitForResponse((r) => r.url().endsWith('/api/records/upload/finish'));
+  await upload(page, [path], ['blood-count.txt']);
+  const view = await (await finished).json();
+  const nodeId: string = view.node_id;
+  const version: number = view.current.version;
+
+  // An admin, and an auditor the admin invites.
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await signUp(admin, uniqueName('admin'), strongPassword('admin'), createAdminInvite(baseURL!));
+  await admin.getByRole('link', { name: 'Admin' }).click();
+  await admin.getByLabel('Role').selectOption('auditor');
+  await admin.getByRole('button', { name: 'Create invite link' }).click();
+  const link = (await admin.locator('.invite-link__url code').innerText()).trim();
+  const auditorContext = await browser.newContext();
+  const auditor = await auditorContext.newPage();
+  await signUp(auditor, uniqueName('auditor'), strongPassword('auditor'), link);
+
+  for (const who of [admin, auditor]) {
+    // Neither has a way to the records in the app; going there in the app
+    // (as a link would, keeping the keys unlocked) says why.
+    await expect(who.getByRole('link', { name: 'Records' })).toHaveCount(0);
+    await who.evaluate(() => {
+      history.pushState({}, '', '/records');
+      dispatchEvent(new PopStateEvent('popstate'));
+    });
+    await expect(who.getByText('Only patients keep a record in medvault.')).toBeVisible();
+    await expect(who.getByText('blood-count.txt')).toHaveCount(0);
+
+    // Asking the server directly for the patient's file, with a valid session:
+    // the same not_found as an id that does not exist, on every route.
+    const answers = await who.evaluate(
+      async ({ nodeId, version }) => {
+        const get = async (url: string) => {
+          const r = await fetch(url);
+          return { status: r.status, body: await r.text() };
+        };
+        const post = async (url: string, body: unknown) => {
+          const r = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-medvault-request': '1' },
+            body: JSON.stringify(body),
+          });
+          return { status: r.status, body: await r.text() };
+        };
+        return {
+          chunk: await get(`/api/records/chunk/${nodeId}/${version}/0`),
+          versions: await get(`/api/records/versions?node_id=${nodeId}`),
+          tree: await get('/api/records/tree'),
+          restore: await post('/api/records/node/restore', { request: { node_id: nodeId } }),
+          trash: await post('/api/records/node/trash', { request: { node_id: nodeId, revision: 1 } }),
+        };
+      },
+      { nodeId, version },
+    );
+    for (const key of ['chunk', 'versions', 'restore', 'trash'] as const) {
+      expect(answers[key].status, key).toBe(404);
+      expect(JSON.parse(answers[key].body).code, key).toBe('not_found');
+      expect(answers[key].body, key).not.toContain('PRIVATE-5d1e');
+    }
+    // Their own record: none.
+    expect(answers.tree.status).toBe(200);
+    expect(JSON.parse(answers.tree.body)).toBeNull();
+  }
+
+  // The patient's file is untouched and still theirs.
+  await expect(actions(page, 'blood-count.txt')).toBeVisible();
+  await adminContext.close();
   await auditorContext.close();
   expect(problems.csp).toEqual([]);
 });
