@@ -1,6 +1,7 @@
 // Helpers for the account journeys: fill the real forms like a person would, read
 // TOTP codes like an authenticator app, and run the server's command line.
 import { expect, type Page } from '@playwright/test';
+import { appReady } from '../fixtures/app';
 import { createHmac } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -39,6 +40,7 @@ export async function signUp(page: Page, username: string, password: string, url
 /** Signs in through /signin (without a second factor). */
 export async function signIn(page: Page, username: string, password: string) {
   await page.goto('/signin');
+  await appReady(page);
   await page.getByLabel('Username', { exact: true }).fill(username);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();

@@ -2,28 +2,19 @@
 // from the CLI invite, a doctor invited and verified in the browser, a patient who
 // signs up, turns on a second factor, changes the password and recovers the account.
 import { execFileSync } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { test, expect, appReady } from '../fixtures/app';
 import type { Page } from '@playwright/test';
+import { signIn, signOut, totpCode } from '../helpers/accounts';
 
 const root = resolve(__dirname, '..', '..');
 const serverBin = process.env.MEDVAULT_SERVER_BIN ?? join(root, 'target', 'debug', 'medvault-server');
 
-/** The six-digit TOTP code for a base32 secret (RFC 6238, SHA-1, 30 s), `ahead` steps
- * from now: the server accepts one step of drift and never the same step twice, so a
- * second code in the same half minute is taken from the next step. */
+/** The six-digit TOTP code `ahead` 30-second steps from now: the server accepts one
+ * step of drift and never the same step twice, so a second code in the same half
+ * minute is taken from the next step. */
 function totp(base32: string, ahead = 0): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const ch of base32.replace(/\s/g, '')) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
-  const key = Buffer.from((bits.match(/.{8}/g) ?? []).map((b) => parseInt(b, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000) + ahead));
-  const h = createHmac('sha1', key).update(counter).digest();
-  const o = h[19] & 15;
-  const n = ((h[o] & 127) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
-  return String(n % 1_000_000).padStart(6, '0');
+  return totpCode(base32, Date.now() + ahead * 30_000);
 }
 
 /** Signs up through the form; returns the recovery code shown once. */
@@ -45,19 +36,6 @@ async function signUp(page: Page, username: string, password: string): Promise<s
   await cont.click();
   await expect(page.getByRole('heading', { level: 1, name: `Welcome, ${username}` })).toBeVisible();
   return code;
-}
-
-async function signIn(page: Page, username: string, password: string) {
-  await page.goto('/signin');
-  await appReady(page);
-  await page.getByLabel('Username', { exact: true }).fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-async function signOut(page: Page) {
-  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
-  await expect(page.getByText('You have signed out.')).toBeVisible();
 }
 
 test.describe.configure({ mode: 'serial' });
