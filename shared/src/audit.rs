@@ -82,11 +82,23 @@ pub enum EventKind {
     TrashEmptied,
     /// An older version of a file became current again (item: the file).
     VersionRestored,
+    /// A patient shared a folder with a doctor (actor: the patient, item: the folder).
+    GrantCreated,
+    /// A patient removed a doctor's access (item: the folder).
+    GrantRevoked,
+    /// A doctor asked a patient for access (actor: the doctor, subject: the patient).
+    AccessRequested,
+    /// A patient approved a request with a grant (item: the folder).
+    AccessApproved,
+    /// A patient said no to a request.
+    AccessDenied,
+    /// A doctor opened what a grant shares (actor: the doctor, item: the folder).
+    SharedViewed,
 }
 
 impl EventKind {
     /// Every kind, for tests and for filters in the app.
-    pub const ALL: [EventKind; 25] = [
+    pub const ALL: [EventKind; 31] = [
         EventKind::SignIn,
         EventKind::SignInFailed,
         EventKind::SignOut,
@@ -112,6 +124,12 @@ impl EventKind {
         EventKind::NodeRestored,
         EventKind::TrashEmptied,
         EventKind::VersionRestored,
+        EventKind::GrantCreated,
+        EventKind::GrantRevoked,
+        EventKind::AccessRequested,
+        EventKind::AccessApproved,
+        EventKind::AccessDenied,
+        EventKind::SharedViewed,
     ];
 
     /// The stable code in the canonical encoding.
@@ -142,6 +160,12 @@ impl EventKind {
             EventKind::NodeRestored => 207,
             EventKind::TrashEmptied => 208,
             EventKind::VersionRestored => 209,
+            EventKind::GrantCreated => 300,
+            EventKind::GrantRevoked => 301,
+            EventKind::AccessRequested => 302,
+            EventKind::AccessApproved => 303,
+            EventKind::AccessDenied => 304,
+            EventKind::SharedViewed => 305,
         }
     }
 
@@ -173,6 +197,12 @@ impl EventKind {
             EventKind::NodeRestored => "Restored an item from the trash",
             EventKind::TrashEmptied => "Emptied the trash",
             EventKind::VersionRestored => "Restored an earlier version",
+            EventKind::GrantCreated => "Shared with a doctor",
+            EventKind::GrantRevoked => "Removed a doctor's access",
+            EventKind::AccessRequested => "Asked for access",
+            EventKind::AccessApproved => "Approved a request for access",
+            EventKind::AccessDenied => "Denied a request for access",
+            EventKind::SharedViewed => "Opened the shared record",
         }
     }
 

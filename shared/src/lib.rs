@@ -16,6 +16,7 @@ pub mod client;
 pub mod crypto;
 pub mod csv;
 pub mod records;
+pub mod sharing;
 pub mod vitals;
 
 /// The version of this build, reported by the health endpoint and shown in the app.

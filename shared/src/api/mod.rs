@@ -8,6 +8,7 @@ pub mod audit;
 pub mod directory;
 pub mod error;
 pub mod records;
+pub mod sharing;
 pub mod system;
 
 pub use error::{ApiError, ErrorCode};
@@ -148,6 +149,7 @@ pub trait Backend:
     + admin::AdminBackend
     + audit::AuditBackend
     + records::RecordsBackend
+    + sharing::SharingBackend
     + Send
     + Sync
     + 'static
@@ -162,6 +164,7 @@ impl<T> Backend for T where
         + admin::AdminBackend
         + audit::AuditBackend
         + records::RecordsBackend
+        + sharing::SharingBackend
         + Send
         + Sync
         + 'static

@@ -12,6 +12,7 @@
 //! without the lock: each carries a precondition on its upload's state only.
 
 pub mod layout;
+pub mod sharing;
 mod trash;
 mod upload;
 
@@ -833,7 +834,7 @@ impl RecordsBackend for ServerBackend {
         node_id: Id,
     ) -> Result<Vec<VersionView>, ApiError> {
         let s = self.require_session(caller).await?;
-        let (_, node) = self.owned_node(&s.user.id, &node_id).await?;
+        let (_, node) = self.readable_node(&s, &node_id).await?;
         if node.kind != NodeKind::File {
             return Ok(Vec::new());
         }

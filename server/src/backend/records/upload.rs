@@ -668,8 +668,7 @@ impl ServerBackend {
         version: u32,
         index: u32,
     ) -> Result<server_fn::Bytes, ApiError> {
-        let owner = s.user.id;
-        self.owned_node(&owner, &node_id).await?;
+        let (owner, _) = self.readable_node(s, &node_id).await?;
         let stored = self
             .stored_version(&node_id, version)
             .await?
@@ -685,7 +684,8 @@ impl ServerBackend {
             .ok_or_else(ApiError::not_found)?;
         if index == 0 {
             // Logged before any content leaves: a download starts here.
-            self.append(Batch::new(), event(s, EventKind::FileRead, &node_id))
+            let draft = super::sharing::event_on(s, &owner, EventKind::FileRead, &node_id);
+            self.append(Batch::new(), draft)
                 .await
                 .map_err(store_error)?;
         }

@@ -1,0 +1,676 @@
+//! Sharing in-process, with real accounts and the browser's own crypto: a
+//! patient shares a folder, the doctor opens and reads it through the grant
+//! and nothing else; revocation and expiry end access at once; requests are
+//! approved or denied once; every bad grant is refused and changes nothing;
+//! a doctor probing ids of a patient who shared nothing gets `not_found`.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{
+    files::{content, open_file},
+    patient::{expect_err, find, patient, raw_err, Patient, CHUNK},
+    Client, Server,
+};
+use serde_json::json;
+use shared::{
+    api::{
+        directory::DirectoryEntry,
+        records::{chunk_path, NodeKind, VersionView},
+        sharing::{AccessRequestView, GrantStatus, GrantView, RequestStatus, SharedScope},
+        ErrorCode,
+    },
+    audit::EventKind,
+    crypto::{
+        b64,
+        keyring::Keyring,
+        sign::{self, KeyEntry, Permission, Role},
+        Id,
+    },
+    records::{OpenNode, OpenTree},
+    sharing::{make_grant, open_grant, GrantChoice},
+};
+
+struct Doctor {
+    c: Client,
+    id: Id,
+    keyring: Keyring,
+}
+
+async fn doctor(s: &Server, name: &str) -> Doctor {
+    let c = s.client();
+    let (info, account) = c
+        .signup(name, Some(s.cli_invite(Role::Doctor)), s.now())
+        .await
+        .unwrap();
+    Doctor {
+        c,
+        id: info.user_id,
+        keyring: account.keyring,
+    }
+}
+
+/// A user's key entry as the directory serves it, self-signature checked.
+async fn entry(c: &Client, username: &str) -> KeyEntry {
+    let served: DirectoryEntry = c
+        .post("/api/directory/lookup", &json!({ "username": username }))
+        .await
+        .unwrap();
+    served.entry.verify_self().unwrap().clone()
+}
+
+fn choice(to: &KeyEntry, node: &OpenNode, expires_at: Option<i64>) -> GrantChoice {
+    GrantChoice {
+        doctor: to.clone(),
+        node_id: *node.id(),
+        node_key: node.key.clone(),
+        permission: Permission::Read,
+        expires_at,
+    }
+}
+
+/// The patient shares `node` with `to`, as the app does.
+async fn share(
+    s: &Server,
+    p: &Patient,
+    to: &str,
+    node: &OpenNode,
+    expires_at: Option<i64>,
+    request_id: Option<Id>,
+) -> Result<GrantView, common::Failure> {
+    let doctor_entry = entry(&p.c, to).await;
+    let me = entry(&p.c, &p.name).await;
+    let (grant, wrapped) = make_grant(
+        &me,
+        p.keyring.identity(),
+        &choice(&doctor_entry, node, expires_at),
+        s.now(),
+    )
+    .unwrap();
+    p.c.post(
+        "/api/sharing/grant/create",
+        &json!({ "request": { "grant": grant, "wrapped_key": b64::encode(&wrapped),
+            "request_id": request_id.map(|r| b64::encode(&r)) } }),
+    )
+    .await
+}
+
+async fn grants(c: &Client) -> Vec<GrantView> {
+    c.get("/api/sharing/grants").await.unwrap()
+}
+
+async fn scope(d: &Doctor, grant: &Id) -> Result<SharedScope, common::Failure> {
+    d.c.get(&format!(
+        "/api/sharing/shared?grant_id={}",
+        b64::encode(grant)
+    ))
+    .await
+}
+
+/// Opens what a grant shares exactly as the doctor's browser does.
+async fn open_scope(d: &Doctor, patient_name: &str, grant: &Id) -> OpenTree {
+    let shared = scope(d, grant).await.unwrap();
+    let patient = entry(&d.c, patient_name).await;
+    let opened = open_grant(&shared.grant, &patient, &d.id, d.keyring.encryption()).unwrap();
+    let tree = OpenTree::open_from(
+        patient.user_id,
+        opened.grant.node_id,
+        opened.node_key,
+        shared.nodes,
+        shared.usage,
+    )
+    .unwrap();
+    assert!(tree.unreadable.is_empty());
+    tree
+}
+
+async fn chunk_status(c: &Client, node: &Id, version: u32, index: u32) -> (StatusCode, Vec<u8>) {
+    let (status, _, body) = c.get_bytes(&chunk_path(node, version, index)).await;
+    (status, body)
+}
+
+async fn versions(c: &Client, node: &Id) -> Result<Vec<VersionView>, common::Failure> {
+    c.get(&format!(
+        "/api/records/versions?node_id={}",
+        b64::encode(node)
+    ))
+    .await
+}
+
+/// Reads every chunk of a version as `c`.
+async fn read_all(c: &Client, version: &VersionView) -> Vec<Vec<u8>> {
+    let count = version.manifest.value.part_hashes.len() as u32;
+    let mut out = Vec::new();
+    for i in 0..count {
+        let (status, body) = chunk_status(c, &version.node_id, version.version, i).await;
+        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+        out.push(body);
+    }
+    out
+}
+
+fn assert_not_found((status, body): (StatusCode, Vec<u8>)) {
+    let e = raw_err((status, body), StatusCode::NOT_FOUND);
+    assert_eq!(e.code, ErrorCode::NotFound);
+}
+
+#[tokio::test]
+async fn a_doctor_reads_the_shared_folder_and_nothing_else() {
+    let s = Server::new();
+    let p = patient(&s, "ada").await;
+    let d = doctor(&s, "dr.lee").await;
+    p.create_record(s.now()).await;
+    let tree = p.tree().await;
+    let labs = find(&tree, "Lab results").clone();
+    let scripts = find(&tree, "Prescriptions").clone();
+    let lab_bytes = content("MARKER-shared-lab", 2 * CHUNK as usize + 77);
+    p.upload_new(&labs, "blood.pdf", &lab_bytes, s.now()).await;
+    p.upload_new(&scripts, "private.txt", b"not for the doctor", s.now())
+        .await;
+    let tree = p.tree().await;
+    let private = find(&tree, "private.txt").clone();
+
+    // Before any grant: nothing, the same as for ids that do not exist.
+    let private_version = private.view.current.clone().unwrap();
+    assert_not_found(chunk_status(&d.c, private.id(), private_version.version, 0).await);
+    expect_err(versions(&d.c, private.id()).await, StatusCode::NOT_FOUND);
+    assert_not_found(chunk_status(&d.c, &[7; 16], 1, 0).await);
+    assert!(grants(&d.c).await.is_empty());
+
+    let view = share(&s, &p, "dr.lee", &labs, None, None).await.unwrap();
+    assert_eq!(view.status, GrantStatus::Active);
+    assert_eq!(view.doctor_name, "dr.lee");
+    assert_eq!(view.patient_name, "ada");
+
+    // The doctor sees the grant, checks it and opens the folder.
+    let received = grants(&d.c).await;
+    assert_eq!(received.len(), 1);
+    let grant_id = received[0].grant.value.grant_id;
+    let shared = open_scope(&d, "ada", &grant_id).await;
+    assert_eq!(shared.root().unwrap().metadata.name, "Lab results");
+    let blood = find(&shared, "blood.pdf");
+    assert!(shared.nodes().all(|n| n.metadata.name != "private.txt"));
+    let version = blood.view.current.clone().unwrap();
+    let listed = versions(&d.c, blood.id()).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    let chunks = read_all(&d.c, &version).await;
+    let patient_key = entry(&d.c, "ada").await.identity_key;
+    assert_eq!(
+        open_file(&version, &patient_key, &blood.key, &chunks),
+        lab_bytes
+    );
+
+    // Outside the grant: not_found on every route.
+    assert_not_found(chunk_status(&d.c, private.id(), private_version.version, 0).await);
+    expect_err(versions(&d.c, private.id()).await, StatusCode::NOT_FOUND);
+    // Not a chunk past the end, nor a version that does not exist.
+    assert_not_found(chunk_status(&d.c, blood.id(), version.version, 99).await);
+    assert_not_found(chunk_status(&d.c, blood.id(), version.version + 1, 0).await);
+    // Nor the patient's own calls: a doctor has no record of their own.
+    assert_eq!(
+        d.c.get::<Option<shared::api::records::RecordTree>>("/api/records/tree")
+            .await
+            .unwrap(),
+        None
+    );
+    // Writing is the owner's (no write grant): the doctor cannot touch the node.
+    let e = expect_err(
+        d.c.post::<_, serde_json::Value>(
+            "/api/records/node/trash",
+            &json!({"request": {"node_id": b64::encode(blood.id()), "revision": blood.view.revision}}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    );
+    assert_eq!(e.code, ErrorCode::NotFound);
+
+    // The patient's history shows the doctor opening the folder and the file.
+    let page: shared::api::audit::EventsPage =
+        p.c.get("/api/audit/mine?after=0&limit=1000").await.unwrap();
+    let by_doctor: Vec<_> = page
+        .events
+        .iter()
+        .filter(|e| e.actor == Some(d.id))
+        .map(|e| (e.kind, e.item))
+        .collect();
+    assert!(by_doctor.contains(&(EventKind::SharedViewed, Some(*labs.id()))));
+    assert!(by_doctor.contains(&(EventKind::FileRead, Some(*blood.id()))));
+    assert!(page
+        .events
+        .iter()
+        .any(|e| e.kind == EventKind::GrantCreated && e.item == Some(*labs.id())));
+}
+
+#[tokio::test]
+async fn new_files_in_a_shared_folder_appear_and_trashed_ones_vanish() {
+    let s = Server::new();
+    let p = patient(&s, "ben").await;
+    let d = doctor(&s, "dr.kim").await;
+    p.create_record(s.now()).await;
+    let tree = p.tree().await;
+    let root = tree.root().unwrap().clone();
+    let view = share(&s, &p, "dr.kim", &root, None, None).await.unwrap();
+    let grant_id = view.grant.value.grant_id;
+    let before = open_scope(&d, "ben", &grant_id).await;
+    assert_eq!(before.nodes().count(), tree.nodes().count());
+
+    let notes = find(&tree, "Notes").clone();
+    p.upload_new(&notes, "later.txt", b"added after sharing", s.now())
+        .await;
+    let shared = open_scope(&d, "ben", &grant_id).await;
+    let later = find(&shared, "later.txt").clone();
+    let version = later.view.current.clone().unwrap();
+    assert_eq!(read_all(&d.c, &version).await.len(), 1);
+
+    // The patient moves it to the trash: the doctor no longer sees or reads it.
+    let own = p.tree().await;
+    let mine = find(&own, "later.txt");
+    p.trash(mine.id(), mine.view.revision).await.unwrap();
+    let shared = open_scope(&d, "ben", &grant_id).await;
+    assert!(shared.nodes().all(|n| n.metadata.name != "later.txt"));
+    assert_not_found(chunk_status(&d.c, later.id(), version.version, 0).await);
+}
+
+#[tokio::test]
+async fn revocation_and_expiry_end_access_at_once() {
+    let s = Server::new();
+    let p = patient(&s, "cleo").await;
+    let d = doctor(&s, "dr.roe").await;
+    let other = doctor(&s, "dr.poe").await;
+    p.create_record(s.now()).await;
+    let tree = p.tree().await;
+    let labs = find(&tree, "Lab results").clone();
+    p.upload_new(&labs, "x.txt", b"lab values", s.now()).await;
+    let to_revoke = share(&s, &p, "dr.roe", &labs, None, None).await.unwrap();
+    let expiring = share(&s, &p, "dr.poe", &labs, Some(s.now() + 1200), None)
+        .await
+        .unwrap();
+    let shared = open_scope(&d, "cleo", &to_revoke.grant.value.grant_id).await;
+    let file = find(&shared, "x.txt").clone();
+    let version = file.view.current.clone().unwrap();
+    assert_eq!(read_all(&d.c, &version).await.len(), 1);
+    assert_eq!(read_all(&other.c, &version).await.len(), 1);
+
+    // Only the patient who made it can revoke it; anyone else: not_found.
+    let revoke = |id: Id| json!({"request": {"grant_id": b64::encode(&id)}});
+    let stranger = patient(&s, "dan").await;
+    expect_err(
+        stranger
+            .c
+            .post::<_, GrantView>(
+                "/api/sharing/grant/revoke",
+                &revoke(to_revoke.grant.value.grant_id),
+            )
+            .await,
+        StatusCode::NOT_FOUND,
+    );
+    expect_err(
+        d.c.post::<_, GrantView>(
+            "/api/sharing/grant/revoke",
+            &revoke(to_revoke.grant.value.grant_id),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    );
+    let revoked: GrantView =
+        p.c.post(
+            "/api/sharing/grant/revoke",
+            &revoke(to_revoke.grant.value.grant_id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(revoked.status, GrantStatus::Revoked);
+    assert!(revoked.wrapped_key.is_empty());
+    let again = expect_err(
+        p.c.post::<_, GrantView>(
+            "/api/sharing/grant/revoke",
+            &revoke(to_revoke.grant.value.grant_id),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    );
+    assert!(again.message.contains("already removed"));
+
+    // From now on the revoked doctor gets nothing, even holding the old key.
+    expect_err(
+        scope(&d, &to_revoke.grant.value.grant_id).await,
+        StatusCode::NOT_FOUND,
+    );
+    assert_not_found(chunk_status(&d.c, file.id(), version.version, 0).await);
+    expect_err(versions(&d.c, file.id()).await, StatusCode::NOT_FOUND);
+    let listed = grants(&d.c).await;
+    assert_eq!(listed[0].status, GrantStatus::Revoked);
+    assert!(listed[0].wrapped_key.is_empty());
+    // The other doctor keeps access.
+    assert_eq!(read_all(&other.c, &version).await.len(), 1);
+
+    // At the end date the server stops serving the scope.
+    s.advance(1201);
+    expect_err(
+        scope(&other, &expiring.grant.value.grant_id).await,
+        StatusCode::NOT_FOUND,
+    );
+    assert_not_found(chunk_status(&other.c, file.id(), version.version, 0).await);
+    let statuses: Vec<_> = grants(&p.c).await.iter().map(|g| g.status).collect();
+    assert!(statuses.contains(&GrantStatus::Expired));
+    assert!(statuses.contains(&GrantStatus::Revoked));
+    assert_eq!(grants(&other.c).await[0].status, GrantStatus::Expired);
+    let kinds = p.history().await;
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| **k == EventKind::GrantRevoked)
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn bad_grants_are_refused_and_change_nothing() {
+    let s = Server::new();
+    let p = patient(&s, "eve").await;
+    let d = doctor(&s, "dr.ash").await;
+    let q = patient(&s, "fay").await;
+    p.create_record(s.now()).await;
+    q.create_record(s.now()).await;
+    let tree = p.tree().await;
+    let labs = find(&tree, "Lab results").clone();
+    let me = entry(&p.c, "eve").await;
+    let doc = entry(&p.c, "dr.ash").await;
+    let post = |grant: &sign::Signed<sign::Grant>, wrapped: &[u8]| json!({"request": {"grant": grant, "wrapped_key": b64::encode(wrapped), "request_id": null}});
+    let good = || {
+        make_grant(
+            &me,
+            p.keyring.identity(),
+            &choice(&doc, &labs, None),
+            s.now(),
+        )
+        .unwrap()
+    };
+
+    // To oneself, or to a patient (the client refuses too; the server decides).
+    for (to, words) in [
+        (&me, "yourself"),
+        (&entry(&p.c, "fay").await, "not a doctor"),
+    ] {
+        let (mut grant, wrapped) = good();
+        grant.value.doctor_id = to.user_id;
+        let grant = sign::sign(p.keyring.identity(), grant.value);
+        let e = expect_err(
+            p.c.post::<_, GrantView>("/api/sharing/grant/create", &post(&grant, &wrapped))
+                .await,
+            StatusCode::BAD_REQUEST,
+        );
+        assert!(e.message.contains(words), "{}", e.message);
+    }
+    // An end date in the past.
+    let (grant, wrapped) = good();
+    let mut past = grant.value.clone();
+    past.expires_at = Some(s.now() - 1);
+    let e = expect_err(
+        p.c.post::<_, GrantView>(
+            "/api/sharing/grant/create",
+            &post(&sign::sign(p.keyring.identity(), past), &wrapped),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    );
+    assert!(e.message.contains("passed"), "{}", e.message);
+    // A folder of another patient's record: not_found.
+    let theirs = find(&q.tree().await, "Lab results").clone();
+    let mut foreign = grant.value.clone();
+    foreign.node_id = *theirs.id();
+    expect_err(
+        p.c.post::<_, GrantView>(
+            "/api/sharing/grant/create",
+            &post(&sign::sign(p.keyring.identity(), foreign), &wrapped),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    );
+    // A grant not signed by the caller.
+    let forged = sign::sign(q.keyring.identity(), grant.value.clone());
+    let e = expect_err(
+        p.c.post::<_, GrantView>("/api/sharing/grant/create", &post(&forged, &wrapped))
+            .await,
+        StatusCode::BAD_REQUEST,
+    );
+    assert!(e.message.contains("signed"), "{}", e.message);
+    // A grant naming another patient as the one who shares.
+    let mut as_other = grant.value.clone();
+    as_other.patient_id = q.id;
+    expect_err(
+        p.c.post::<_, GrantView>(
+            "/api/sharing/grant/create",
+            &post(&sign::sign(p.keyring.identity(), as_other), &wrapped),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    );
+    // A wrapped key of the wrong size.
+    expect_err(
+        p.c.post::<_, GrantView>("/api/sharing/grant/create", &post(&grant, &wrapped[1..]))
+            .await,
+        StatusCode::BAD_REQUEST,
+    );
+    // A file is not a scope.
+    p.upload_new(&labs, "one.txt", b"1", s.now()).await;
+    let file = find(&p.tree().await, "one.txt").clone();
+    assert_eq!(file.view.kind, NodeKind::File);
+    let mut on_file = grant.value.clone();
+    on_file.node_id = *file.id();
+    expect_err(
+        p.c.post::<_, GrantView>(
+            "/api/sharing/grant/create",
+            &post(&sign::sign(p.keyring.identity(), on_file), &wrapped),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    );
+    // A doctor cannot make grants.
+    let e = expect_err(
+        d.c.post::<_, GrantView>("/api/sharing/grant/create", &post(&grant, &wrapped))
+            .await,
+        StatusCode::FORBIDDEN,
+    );
+    assert_eq!(e.code, ErrorCode::Forbidden);
+    assert!(grants(&p.c).await.is_empty());
+    assert!(grants(&d.c).await.is_empty());
+    assert!(!p.history().await.contains(&EventKind::GrantCreated));
+
+    // The good one goes through once; the same doctor and folder again: 409.
+    p.c.post::<_, GrantView>("/api/sharing/grant/create", &post(&grant, &wrapped))
+        .await
+        .unwrap();
+    let (twice, wrapped2) = good();
+    expect_err(
+        p.c.post::<_, GrantView>("/api/sharing/grant/create", &post(&twice, &wrapped2))
+            .await,
+        StatusCode::CONFLICT,
+    );
+    // The same grant id again: 409, nothing changed.
+    expect_err(
+        p.c.post::<_, GrantView>("/api/sharing/grant/create", &post(&grant, &wrapped))
+            .await,
+        StatusCode::CONFLICT,
+    );
+    assert_eq!(grants(&p.c).await.len(), 1);
+    // An unknown grant id for the doctor's scope call: not_found.
+    expect_err(scope(&d, &[3; 16]).await, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn requests_are_approved_or_denied_once() {
+    let s = Server::new();
+    let p = patient(&s, "gil").await;
+    let d = doctor(&s, "dr.fox").await;
+    p.create_record(s.now()).await;
+    let ask = |reason: &str| json!({"request": {"patient_username": "gil", "reason": reason}});
+
+    // Bad requests first: nothing is stored.
+    let e = expect_err(
+        d.c.post::<_, AccessRequestView>("/api/sharing/request/create", &ask("  "))
+            .await,
+        StatusCode::BAD_REQUEST,
+    );
+    assert!(e.message.contains("why"), "{}", e.message);
+    expect_err(
+        d.c.post::<_, AccessRequestView>(
+            "/api/sharing/request/create",
+            &json!({"request": {"patient_username": "nobody", "reason": "x"}}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    );
+    // Asking a doctor is asking no patient.
+    let other = doctor(&s, "dr.owl").await;
+    expect_err(
+        d.c.post::<_, AccessRequestView>(
+            "/api/sharing/request/create",
+            &json!({"request": {"patient_username": "dr.owl", "reason": "x"}}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    );
+    expect_err(
+        p.c.post::<_, AccessRequestView>("/api/sharing/request/create", &ask("me"))
+            .await,
+        StatusCode::FORBIDDEN,
+    );
+    let requests: Vec<AccessRequestView> = p.c.get("/api/sharing/requests").await.unwrap();
+    assert!(requests.is_empty());
+
+    let first: AccessRequestView =
+        d.c.post(
+            "/api/sharing/request/create",
+            &ask("Follow-up of your blood tests"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.status, RequestStatus::Pending);
+    let e = expect_err(
+        d.c.post::<_, AccessRequestView>("/api/sharing/request/create", &ask("again"))
+            .await,
+        StatusCode::CONFLICT,
+    );
+    assert!(e.message.contains("already asked"), "{}", e.message);
+    let incoming: Vec<AccessRequestView> = p.c.get("/api/sharing/requests").await.unwrap();
+    assert_eq!(incoming.len(), 1);
+    assert_eq!(incoming[0].doctor_name, "dr.fox");
+    assert_eq!(incoming[0].reason, "Follow-up of your blood tests");
+    // Nobody else sees or answers it.
+    let deny = |id: &Id| json!({"request": {"request_id": b64::encode(id)}});
+    expect_err(
+        other
+            .c
+            .post::<_, AccessRequestView>("/api/sharing/request/deny", &deny(&first.request_id))
+            .await,
+        StatusCode::NOT_FOUND,
+    );
+    let stranger = patient(&s, "hal").await;
+    expect_err(
+        stranger
+            .c
+            .post::<_, AccessRequestView>("/api/sharing/request/deny", &deny(&first.request_id))
+            .await,
+        StatusCode::NOT_FOUND,
+    );
+    // A grant approving it for another doctor is refused.
+    let tree = p.tree().await;
+    let root = tree.root().unwrap().clone();
+    let e = expect_err(
+        share(&s, &p, "dr.owl", &root, None, Some(first.request_id)).await,
+        StatusCode::BAD_REQUEST,
+    );
+    assert!(e.message.contains("another doctor"), "{}", e.message);
+
+    // Approve: the grant and the answer together.
+    let view = share(&s, &p, "dr.fox", &root, None, Some(first.request_id))
+        .await
+        .unwrap();
+    let mine: Vec<AccessRequestView> = d.c.get("/api/sharing/requests").await.unwrap();
+    assert_eq!(mine[0].status, RequestStatus::Approved);
+    assert_eq!(mine[0].grant_id, Some(view.grant.value.grant_id));
+    // Approving twice: 409 and no second grant.
+    let notes = find(&tree, "Notes").clone();
+    let e = expect_err(
+        share(&s, &p, "dr.fox", &notes, None, Some(first.request_id)).await,
+        StatusCode::CONFLICT,
+    );
+    assert!(e.message.contains("already answered"), "{}", e.message);
+    assert_eq!(grants(&p.c).await.len(), 1);
+    expect_err(
+        p.c.post::<_, AccessRequestView>("/api/sharing/request/deny", &deny(&first.request_id))
+            .await,
+        StatusCode::CONFLICT,
+    );
+
+    // A second request, denied: no grant, the doctor sees the answer.
+    let second: AccessRequestView =
+        d.c.post("/api/sharing/request/create", &ask("Second opinion"))
+            .await
+            .unwrap();
+    let denied: AccessRequestView =
+        p.c.post("/api/sharing/request/deny", &deny(&second.request_id))
+            .await
+            .unwrap();
+    assert_eq!(denied.status, RequestStatus::Denied);
+    let mine: Vec<AccessRequestView> = d.c.get("/api/sharing/requests").await.unwrap();
+    assert_eq!(mine.len(), 2);
+    assert!(mine
+        .iter()
+        .any(|r| r.request_id == second.request_id && r.status == RequestStatus::Denied));
+    assert_eq!(grants(&d.c).await.len(), 1);
+    let kinds = p.history().await;
+    for kind in [
+        EventKind::AccessRequested,
+        EventKind::AccessApproved,
+        EventKind::AccessDenied,
+    ] {
+        assert!(kinds.contains(&kind), "{kind:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_doctor_probing_a_patient_who_shared_nothing_gets_not_found() {
+    let s = Server::new();
+    let p = patient(&s, "ivy").await;
+    let d = doctor(&s, "dr.nosy").await;
+    p.create_record(s.now()).await;
+    let tree = p.tree().await;
+    let labs = find(&tree, "Lab results").clone();
+    p.upload_new(&labs, "secret.txt", b"secret", s.now()).await;
+    let tree = p.tree().await;
+    let file = find(&tree, "secret.txt").clone();
+    let v = file.view.current.clone().unwrap();
+    for node in tree.nodes() {
+        expect_err(versions(&d.c, node.id()).await, StatusCode::NOT_FOUND);
+        assert_not_found(chunk_status(&d.c, node.id(), 1, 0).await);
+    }
+    assert_not_found(chunk_status(&d.c, file.id(), v.version, 0).await);
+    // And the changing calls answer as for a missing id.
+    for (path, body) in [
+        (
+            "/api/records/node/update",
+            json!({"request": {"node_id": b64::encode(file.id()), "revision": 1, "metadata": b64::encode(&[0u8; 64])}}),
+        ),
+        (
+            "/api/records/node/restore",
+            json!({"request": {"node_id": b64::encode(file.id())}}),
+        ),
+        (
+            "/api/records/version/restore",
+            json!({"request": {"node_id": b64::encode(file.id()), "version": 1}}),
+        ),
+    ] {
+        expect_err(
+            d.c.post::<_, serde_json::Value>(path, &body).await,
+            StatusCode::NOT_FOUND,
+        );
+    }
+    assert!(!p
+        .history()
+        .await
+        .iter()
+        .any(|k| *k == EventKind::FileRead || *k == EventKind::SharedViewed));
+}

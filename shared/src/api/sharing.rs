@@ -1,0 +1,284 @@
+//! Sharing: a patient's grants of a folder (or the whole record) to a doctor,
+//! and a doctor's requests for access.
+//!
+//! The patient's browser makes and signs each [`Grant`] and wraps the shared
+//! folder's node key to the doctor with HPKE; the server stores both, checks
+//! who may see what, and stops serving a scope the moment its grant is revoked
+//! or expires (by the server's clock). A request is a request only: nothing is
+//! wrapped until the patient approves it, which is a grant made with the
+//! request's id.
+//!
+//! A doctor reaches the shared nodes through `sharing/shared` and then uses the
+//! ordinary record calls (`records/versions`, the chunk `GET`), which the server
+//! answers for a doctor whose active grant covers the node. Anything outside an
+//! active grant is `not_found`, exactly as for an id that does not exist.
+
+use serde::{Deserialize, Serialize};
+
+use super::{records::NodeView, records::Usage, ApiError};
+use crate::crypto::{
+    b64,
+    sign::{Grant, Signed},
+    Id,
+};
+
+/// Longest reason a doctor may give for a request, in characters.
+pub const MAX_REASON_CHARS: usize = 500;
+/// Most grants one patient may hold, active or ended (ended ones stay listed).
+pub const MAX_GRANTS: usize = 1000;
+/// How far a grant's `created_at` may be from the server's clock, in seconds
+/// (browsers' clocks drift; a grant from last week is a replay).
+pub const GRANT_CLOCK_SKEW_SECS: i64 = 24 * 60 * 60;
+
+/// Where a grant stands, by the server's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantStatus {
+    /// The doctor can read (and, with read and write, write) the scope.
+    Active,
+    /// Its end date has passed: the server no longer serves the scope.
+    Expired,
+    /// The patient removed it.
+    Revoked,
+}
+
+/// A grant as either side sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantView {
+    /// The grant, signed by the patient; the app verifies it with the
+    /// patient's directory entry before using anything it names.
+    pub grant: Signed<Grant>,
+    /// The scope's node key wrapped to the doctor (HPKE, [`crate::crypto::hpke::WRAPPED_LEN`]
+    /// bytes); empty once the grant is revoked (the server forgets it).
+    #[serde(with = "b64::vec")]
+    pub wrapped_key: Vec<u8>,
+    /// The patient's username.
+    pub patient_name: String,
+    /// The doctor's username.
+    pub doctor_name: String,
+    /// Active, expired or revoked, now.
+    pub status: GrantStatus,
+    /// When the patient removed it, Unix seconds.
+    pub revoked_at: Option<i64>,
+}
+
+/// `sharing/grant/create`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateGrantRequest {
+    /// The grant, signed by the caller (the patient).
+    pub grant: Signed<Grant>,
+    /// The scope's node key wrapped to the doctor's encryption key.
+    #[serde(with = "b64::vec")]
+    pub wrapped_key: Vec<u8>,
+    /// The doctor's request this grant approves, if any.
+    #[serde(with = "b64::option_array")]
+    pub request_id: Option<Id>,
+}
+
+/// A grant by id (`sharing/grant/revoke`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantRef {
+    /// The grant.
+    #[serde(with = "b64::array")]
+    pub grant_id: Id,
+}
+
+/// What a doctor can open of one grant: the grant and the nodes it covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedScope {
+    /// The grant (active).
+    pub grant: GrantView,
+    /// The shared folder and every node under it that is not in the patient's
+    /// trash; files whose first upload is unfinished are left out.
+    pub nodes: Vec<NodeView>,
+    /// The patient's quota (what a doctor with write access may add).
+    pub usage: Usage,
+}
+
+/// Where a request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    /// Waiting for the patient.
+    Pending,
+    /// The patient approved it with a grant.
+    Approved,
+    /// The patient said no.
+    Denied,
+}
+
+/// A doctor's request for access, as either side sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessRequestView {
+    /// The request.
+    #[serde(with = "b64::array")]
+    pub request_id: Id,
+    /// The patient asked.
+    #[serde(with = "b64::array")]
+    pub patient_id: Id,
+    /// Their username.
+    pub patient_name: String,
+    /// The doctor asking.
+    #[serde(with = "b64::array")]
+    pub doctor_id: Id,
+    /// Their username.
+    pub doctor_name: String,
+    /// Why, in the doctor's words (plain text, at most [`MAX_REASON_CHARS`]).
+    pub reason: String,
+    /// When it was made, Unix seconds.
+    pub created_at: i64,
+    /// Pending, approved or denied.
+    pub status: RequestStatus,
+    /// When the patient decided.
+    pub decided_at: Option<i64>,
+    /// The grant that approved it.
+    #[serde(with = "b64::option_array")]
+    pub grant_id: Option<Id>,
+}
+
+/// `sharing/request/create`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAccessRequest {
+    /// The patient's username.
+    pub patient_username: String,
+    /// Why the doctor asks (1 to [`MAX_REASON_CHARS`] characters).
+    pub reason: String,
+}
+
+/// A request by id (`sharing/request/deny`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestRef {
+    /// The request.
+    #[serde(with = "b64::array")]
+    pub request_id: Id,
+}
+
+/// Checks a request's reason: trimmed, 1 to [`MAX_REASON_CHARS`] characters,
+/// no control characters. Shared so the app says the same as the server.
+pub fn validate_reason(reason: &str) -> Result<&str, String> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err("Say in a few words why you need access.".to_owned());
+    }
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return Err(format!(
+            "The reason is too long: at most {MAX_REASON_CHARS} characters."
+        ));
+    }
+    if reason.chars().any(|c| c.is_control() && c != '\n') {
+        return Err("The reason contains characters that cannot be shown.".to_owned());
+    }
+    Ok(reason)
+}
+
+/// The server side of the sharing calls.
+#[cfg(feature = "ssr")]
+#[async_trait::async_trait]
+pub trait SharingBackend {
+    /// Stores a grant the caller (a patient) signed; approves a request if named.
+    async fn create_grant(
+        &self,
+        caller: &super::Caller,
+        request: CreateGrantRequest,
+    ) -> Result<GrantView, ApiError>;
+    /// Ends a grant at once (the patient who made it).
+    async fn revoke_grant(
+        &self,
+        caller: &super::Caller,
+        grant_id: Id,
+    ) -> Result<GrantView, ApiError>;
+    /// The caller's grants: given (a patient) or received (a doctor), newest first.
+    async fn list_grants(&self, caller: &super::Caller) -> Result<Vec<GrantView>, ApiError>;
+    /// What an active grant lets the calling doctor open.
+    async fn shared_record(
+        &self,
+        caller: &super::Caller,
+        grant_id: Id,
+    ) -> Result<SharedScope, ApiError>;
+    /// A doctor asks a patient for access.
+    async fn request_access(
+        &self,
+        caller: &super::Caller,
+        request: NewAccessRequest,
+    ) -> Result<AccessRequestView, ApiError>;
+    /// The patient says no to a pending request.
+    async fn deny_request(
+        &self,
+        caller: &super::Caller,
+        request_id: Id,
+    ) -> Result<AccessRequestView, ApiError>;
+    /// The caller's requests: received (a patient) or made (a doctor), newest first.
+    async fn list_requests(
+        &self,
+        caller: &super::Caller,
+    ) -> Result<Vec<AccessRequestView>, ApiError>;
+}
+
+/// Shares a folder (or the whole record) with a doctor.
+#[leptos::server(prefix = "/api", endpoint = "sharing/grant/create", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn create_grant(request: CreateGrantRequest) -> Result<GrantView, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?.create_grant(&caller, request).await
+}
+
+/// Removes a doctor's access.
+#[leptos::server(prefix = "/api", endpoint = "sharing/grant/revoke", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn revoke_grant(request: GrantRef) -> Result<GrantView, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?
+        .revoke_grant(&caller, request.grant_id)
+        .await
+}
+
+/// The caller's grants.
+#[leptos::server(prefix = "/api", endpoint = "sharing/grants", input = server_fn::codec::GetUrl, output = server_fn::codec::Json)]
+pub async fn list_grants() -> Result<Vec<GrantView>, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?.list_grants(&caller).await
+}
+
+/// The nodes one active grant covers (`?grant_id=<base64url>`; doctors).
+#[leptos::server(prefix = "/api", endpoint = "sharing/shared", input = server_fn::codec::GetUrl, output = server_fn::codec::Json)]
+pub async fn shared_record(grant_id: String) -> Result<SharedScope, ApiError> {
+    let caller = super::caller()?;
+    let grant_id = super::parse_id(&grant_id)?;
+    super::backend()?.shared_record(&caller, grant_id).await
+}
+
+/// A doctor asks a patient for access.
+#[leptos::server(prefix = "/api", endpoint = "sharing/request/create", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn request_access(request: NewAccessRequest) -> Result<AccessRequestView, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?.request_access(&caller, request).await
+}
+
+/// The patient says no to a request.
+#[leptos::server(prefix = "/api", endpoint = "sharing/request/deny", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn deny_request(request: RequestRef) -> Result<AccessRequestView, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?
+        .deny_request(&caller, request.request_id)
+        .await
+}
+
+/// The caller's access requests.
+#[leptos::server(prefix = "/api", endpoint = "sharing/requests", input = server_fn::codec::GetUrl, output = server_fn::codec::Json)]
+pub async fn list_requests() -> Result<Vec<AccessRequestView>, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?.list_requests(&caller).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_are_checked() {
+        assert!(validate_reason("  ").is_err());
+        assert_eq!(validate_reason(" follow-up visit "), Ok("follow-up visit"));
+        assert!(validate_reason(&"x".repeat(MAX_REASON_CHARS)).is_ok());
+        assert!(validate_reason(&"x".repeat(MAX_REASON_CHARS + 1)).is_err());
+        assert!(validate_reason("a\u{7}b").is_err());
+        assert!(validate_reason("line one\nline two").is_ok());
+    }
+}
