@@ -30,6 +30,7 @@ use pages::{
     records::{RecordsPage, TrashPage},
     recover::RecoverPage,
     search::SearchPage,
+    sharing::{PatientsPage, SharedRecordPage, SharingPage},
     signin::SignInPage,
     signup::SignUpPage,
     vitals::VitalsPage,
@@ -75,6 +76,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/records/trash") view=TrashPage/>
                     <Route path=path!("/vitals") view=VitalsPage/>
                     <Route path=path!("/records/search") view=SearchPage/>
+                    <Route path=path!("/sharing") view=SharingPage/>
+                    <Route path=path!("/patients") view=PatientsPage/>
+                    <Route path=path!("/patients/:grant") view=SharedRecordPage/>
                 </Routes>
             </main>
             <SiteFooter/>

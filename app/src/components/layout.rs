@@ -62,11 +62,14 @@ pub fn SiteHeader() -> impl IntoView {
                         let admin = u.info.role == Role::Admin;
                         let auditor = u.info.role == Role::Auditor;
                         let patient = u.info.role == Role::Patient;
+                        let doctor = u.info.role == Role::Doctor;
                         view! {
                             <nav class="site-nav" aria-label="Main">
                                 <A href="/">"Home"</A>
                                 {patient.then(|| view! { <A href="/records">"Records"</A> })}
                                 {patient.then(|| view! { <A href="/vitals">"Vital signs"</A> })}
+                                {patient.then(|| view! { <A href="/sharing">"Sharing"</A> })}
+                                {doctor.then(|| view! { <A href="/patients">"Patients"</A> })}
                                 <A href="/directory">"Directory"</A>
                                 <A href="/account">"Account"</A>
                                 <A href="/history">"Access history"</A>

@@ -10,6 +10,7 @@ pub mod not_found;
 pub mod records;
 pub mod recover;
 pub mod search;
+pub mod sharing;
 pub mod signin;
 pub mod signup;
 pub mod vitals;

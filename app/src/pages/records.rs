@@ -71,11 +71,15 @@ enum Dialog {
 /// A decrypted file shown in the page. `url` is an object URL, revoked when
 /// the preview closes.
 #[derive(Clone)]
-struct Preview {
-    name: String,
-    kind: PreviewKind,
-    url: Option<String>,
-    text: Option<String>,
+pub struct Preview {
+    /// The file's name, the dialog's title.
+    pub name: String,
+    /// Image, PDF or text.
+    pub kind: PreviewKind,
+    /// The object URL of an image or PDF.
+    pub url: Option<String>,
+    /// The text of a text file.
+    pub text: Option<String>,
 }
 
 /// One file in the upload list.
@@ -914,7 +918,7 @@ fn ItemRow(ctx: Ctx, node: OpenNode, count: usize) -> impl IntoView {
 /// A labelled progress bar with its percent and speed in words. Only its
 /// attributes and text change as the transfer moves, so focus nearby stays.
 #[component]
-fn ProgressLine(label: String, progress: Signal<Progress>) -> impl IntoView {
+pub fn ProgressLine(label: String, progress: Signal<Progress>) -> impl IntoView {
     let pct = move || progress.get().percent();
     view! {
         <div class="progress-line">
@@ -1599,8 +1603,9 @@ fn VersionsList(ctx: Ctx, node: Id) -> impl IntoView {
     }
 }
 
+/// A verified, decrypted file shown in the page.
 #[component]
-fn PreviewView(preview: Preview) -> impl IntoView {
+pub fn PreviewView(preview: Preview) -> impl IntoView {
     let name = preview.name.clone();
     match (preview.kind, preview.url, preview.text) {
         (PreviewKind::Image, Some(url), _) => view! {

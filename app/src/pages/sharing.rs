@@ -1,0 +1,1223 @@
+//! Sharing, both sides.
+//!
+//! `/sharing` (patients): requests from doctors (approve or deny), sharing a
+//! folder or the whole record with a doctor, and the doctors who have access,
+//! with a way to remove it.
+//!
+//! `/patients` (doctors): ask a patient for access, the answers, and the
+//! records shared with this doctor; `/patients/:grant` opens one of them.
+//!
+//! Every grant is made and signed here and its key wrapped here; a doctor's
+//! browser checks the patient's signature and opens the key itself, so a
+//! server that swaps a grant or a key shows an error, never someone else's data.
+
+use leptos::prelude::*;
+use leptos_router::{components::A, hooks::use_params_map};
+use shared::{
+    account::Username,
+    api::{
+        records::NodeKind,
+        sharing::{
+            self, validate_reason, AccessRequestView, CreateGrantRequest, GrantRef, GrantStatus,
+            GrantView, NewAccessRequest, RequestRef, RequestStatus,
+        },
+        ErrorCode,
+    },
+    client::{verify_directory_entry, VerifiedEntry},
+    crypto::{
+        b64,
+        sign::{Permission, Role},
+        Id,
+    },
+    records::{OpenNode, OpenTree},
+    sharing::{make_grant, open_grant, GrantChoice},
+};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::{
+    api::{directory::lookup_user, explain_crypto, Flow},
+    browser::{focus_later, format_date, parse_date_input, remember_keys, seen_keys},
+    components::{
+        dialog::Modal,
+        form::{ErrorAlert, Field, StatusNote, SubmitButton},
+        safety_number::SafetyNumberView,
+    },
+    pages::{
+        records::{Preview, PreviewView, ProgressLine},
+        with_keys,
+    },
+    record::open_record,
+    session::{now_unix, use_session, Session, Unlocked},
+    transfer::{
+        self, format_bytes, preview_kind, Cancel, DownloadJob, PreviewKind, Progress,
+        MAX_TEXT_PREVIEW,
+    },
+};
+
+/// What people read about copies, wherever access is removed.
+const COPIES_STAY: &str =
+    "Copies the doctor already downloaded cannot be taken back; from now on they get nothing new.";
+
+fn id_text(id: &Id) -> String {
+    b64::encode(id)
+}
+
+/// "Whole record", or the folder's path below the top ("Lab results / 2024").
+fn scope_label(tree: &OpenTree, id: &Id) -> String {
+    if *id == tree.root_id {
+        return "Whole record".to_owned();
+    }
+    let path: Vec<String> = tree
+        .path(id)
+        .iter()
+        .filter(|n| n.view.node_id != tree.root_id)
+        .map(|n| n.metadata.name.clone())
+        .collect();
+    if path.is_empty() {
+        "A folder that no longer exists".to_owned()
+    } else {
+        path.join(" / ")
+    }
+}
+
+/// Folders a patient may share: the whole record and every folder not in the trash.
+fn shareable(tree: &OpenTree) -> Vec<(Id, String)> {
+    let mut out: Vec<(Id, String)> = tree
+        .nodes()
+        .filter(|n| n.is_folder() && !tree.in_trash(n.id()))
+        .map(|n| (*n.id(), scope_label(tree, n.id())))
+        .collect();
+    out.sort_by(|a, b| {
+        (a.0 != tree.root_id, a.1.to_lowercase()).cmp(&(b.0 != tree.root_id, b.1.to_lowercase()))
+    });
+    out
+}
+
+fn status_badge(status: GrantStatus) -> impl IntoView {
+    let (class, text) = match status {
+        GrantStatus::Active => ("badge badge--ok", "Active"),
+        GrantStatus::Expired => ("badge badge--muted", "Expired"),
+        GrantStatus::Revoked => ("badge badge--muted", "Removed"),
+    };
+    view! { <span class=class>{text}</span> }
+}
+
+fn request_badge(status: RequestStatus) -> impl IntoView {
+    let (class, text) = match status {
+        RequestStatus::Pending => ("badge badge--warn", "Waiting for an answer"),
+        RequestStatus::Approved => ("badge badge--ok", "Approved"),
+        RequestStatus::Denied => ("badge badge--muted", "Denied"),
+    };
+    view! { <span class=class>{text}</span> }
+}
+
+fn until_text(expires_at: Option<i64>) -> String {
+    match expires_at {
+        None => "Until you remove it".to_owned(),
+        Some(t) => format!("Until {}", format_date(t)),
+    }
+}
+
+/// The end of the chosen day (the whole day is included), or `None`.
+fn end_of_day(value: &str) -> Result<Option<i64>, String> {
+    if value.trim().is_empty() {
+        return Ok(None);
+    }
+    let start = parse_date_input(value)
+        .ok_or_else(|| "The end date is not a date. Pick one from the calendar.".to_owned())?;
+    let end = start + 24 * 60 * 60;
+    if end <= now_unix() {
+        return Err("The end date has already passed. Choose a later date, or none.".to_owned());
+    }
+    Ok(Some(end))
+}
+
+/// Looks a doctor up and checks their keys in this browser.
+async fn verified_doctor(session: Session, username: &str) -> Result<VerifiedEntry, String> {
+    let name = Username::parse(username.trim()).map_err(|e| format!("{e}."))?;
+    let served = lookup_user(name.to_string()).await.map_err(|e| {
+        if e.code == ErrorCode::NotFound {
+            format!("There is no user named {name}. Check the spelling with your doctor.")
+        } else {
+            session.explain(&e)
+        }
+    })?;
+    let entry = verify_directory_entry(name.as_str(), &served)
+        .map_err(|e| explain_crypto(e, Flow::Directory))?;
+    if entry.entry.role != Role::Doctor {
+        return Err(format!(
+            "{name} is not a doctor in medvault, so your record cannot be shared with them."
+        ));
+    }
+    if entry.disabled {
+        return Err(format!(
+            "{name}'s account is disabled by an administrator, so nothing can be shared with it."
+        ));
+    }
+    Ok(entry)
+}
+
+/// Remembers a doctor's keys the first time; `Some(false)` if they changed.
+fn compare_keys(entry: &VerifiedEntry) -> Option<bool> {
+    let name = entry.entry.username.clone();
+    let id = id_text(&entry.entry.user_id);
+    let number = entry.safety_number.to_string().replace('\n', " ");
+    let same =
+        seen_keys(&name).map(|(seen_id, seen_number)| seen_id == id && seen_number == number);
+    if same.is_none() {
+        remember_keys(&name, &id, &number);
+    }
+    same
+}
+
+// ---------------------------------------------------------------------------
+// The patient's page.
+
+/// Everything the patient's page shows.
+#[derive(Clone)]
+struct PatientData {
+    tree: OpenTree,
+    grants: Vec<GrantView>,
+    requests: Vec<AccessRequestView>,
+}
+
+async fn load_patient(session: Session, unlocked: Unlocked) -> Result<PatientData, String> {
+    let tree = open_record(session, &unlocked).await?;
+    let grants = sharing::list_grants()
+        .await
+        .map_err(|e| session.explain(&e))?;
+    let requests = sharing::list_requests()
+        .await
+        .map_err(|e| session.explain(&e))?;
+    Ok(PatientData {
+        tree,
+        grants,
+        requests,
+    })
+}
+
+/// Makes, signs and stores a grant of `node` to `doctor`.
+async fn share_with(
+    session: Session,
+    unlocked: &Unlocked,
+    tree: &OpenTree,
+    doctor: &VerifiedEntry,
+    node: Id,
+    expires_at: Option<i64>,
+    request_id: Option<Id>,
+) -> Result<GrantView, String> {
+    let node_key = tree
+        .node(&node)
+        .map(|n| n.key.clone())
+        .ok_or_else(|| "That folder is no longer in your record. Reload the page.".to_owned())?;
+    let choice = GrantChoice {
+        doctor: doctor.entry.clone(),
+        node_id: node,
+        node_key,
+        permission: Permission::Read,
+        expires_at,
+    };
+    let (grant, wrapped_key) = make_grant(
+        &unlocked.key_entry.value,
+        unlocked.keyring.identity(),
+        &choice,
+        now_unix(),
+    )?;
+    sharing::create_grant(CreateGrantRequest {
+        grant,
+        wrapped_key,
+        request_id,
+    })
+    .await
+    .map_err(|e| session.explain(&e))
+}
+
+/// The patient's sharing page (needs the keys).
+#[component]
+pub fn SharingPage() -> impl IntoView {
+    with_keys(|u| view! { <PatientSharing unlocked=u/> })
+}
+
+#[component]
+fn PatientSharing(unlocked: Unlocked) -> impl IntoView {
+    let session = use_session();
+    let unlocked = StoredValue::new_local(unlocked);
+    let data =
+        LocalResource::new(
+            move || async move { load_patient(session, unlocked.get_value()).await },
+        );
+    let notice = RwSignal::new(None::<String>);
+    let done = Callback::new(move |message: String| {
+        notice.set(Some(message));
+        data.refetch();
+    });
+
+    view! {
+        <div class="stack">
+            <h1 id="sharing-heading" tabindex="-1">"Sharing"</h1>
+            <p class="lead">
+                "Share your whole record, or one folder of it, with your doctors. Everything is encrypted in this browser "
+                "for the doctor you choose: the server cannot read it, and it stops serving it the moment you remove access."
+            </p>
+            <StatusNote message=notice.into()/>
+            <Suspense fallback=|| view! { <p class="status status--pending" role="status">"Loading your sharing…"</p> }>
+                {move || data.get().map(|result| match result {
+                    Err(message) => view! { <p class="alert alert--error" role="alert">{message}</p> }.into_any(),
+                    Ok(d) => view! {
+                        <Requests data=d.clone() unlocked=unlocked done=done/>
+                        <ShareForm tree=d.tree.clone() unlocked=unlocked done=done/>
+                        <GrantList data=d done=done/>
+                    }.into_any(),
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+/// Pending and answered requests from doctors.
+#[component]
+fn Requests(
+    data: PatientData,
+    unlocked: StoredValue<Unlocked, LocalStorage>,
+    done: Callback<String>,
+) -> impl IntoView {
+    let pending: Vec<AccessRequestView> = data
+        .requests
+        .iter()
+        .filter(|r| r.status == RequestStatus::Pending)
+        .cloned()
+        .collect();
+    let answered: Vec<AccessRequestView> = data
+        .requests
+        .iter()
+        .filter(|r| r.status != RequestStatus::Pending)
+        .cloned()
+        .collect();
+    let tree = StoredValue::new_local(data.tree);
+    view! {
+        <section class="card" aria-labelledby="requests-heading">
+            <h2 id="requests-heading">"Requests from doctors"</h2>
+            {if pending.is_empty() {
+                view! { <p class="muted">"No doctor is waiting for an answer."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="request-list">
+                        {pending.into_iter().map(|r| view! {
+                            <PendingRequest request=r tree=tree unlocked=unlocked done=done/>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            {(!answered.is_empty()).then(|| view! {
+                <details class="details">
+                    <summary>{format!("Answered requests ({})", answered.len())}</summary>
+                    <ul class="plain-list">
+                        {answered.into_iter().map(|r| view! {
+                            <li>
+                                <strong>{r.doctor_name.clone()}</strong>
+                                " asked on " {format_date(r.created_at)} ": “" {r.reason.clone()} "” "
+                                {request_badge(r.status)}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </details>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn PendingRequest(
+    request: AccessRequestView,
+    tree: StoredValue<OpenTree, LocalStorage>,
+    unlocked: StoredValue<Unlocked, LocalStorage>,
+    done: Callback<String>,
+) -> impl IntoView {
+    let session = use_session();
+    let key = id_text(&request.request_id);
+    let choosing = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let scope = RwSignal::new(tree.with_value(|t| id_text(&t.root_id)));
+    let until = RwSignal::new(String::new());
+    let doctor_name = request.doctor_name.clone();
+    let request = StoredValue::new(request);
+
+    let deny = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let r = request.get_value();
+        leptos::task::spawn_local(async move {
+            let result = sharing::deny_request(RequestRef {
+                request_id: r.request_id,
+            })
+            .await;
+            busy.set(false);
+            match result {
+                Ok(_) => {
+                    done.run(format!(
+                        "You said no to {}. Nothing was shared; they can see your answer.",
+                        r.doctor_name
+                    ));
+                    focus_later("main h1");
+                }
+                Err(e) => error.set(Some(session.explain(&e))),
+            }
+        });
+    };
+    let approve = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        error.set(None);
+        let r = request.get_value();
+        let expires_at = match end_of_day(&until.get_untracked()) {
+            Ok(t) => t,
+            Err(m) => return error.set(Some(m)),
+        };
+        let Some(node) =
+            b64::decode(&scope.get_untracked()).and_then(|b| <Id>::try_from(b.as_slice()).ok())
+        else {
+            return error.set(Some("Choose what to share.".to_owned()));
+        };
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let result = async {
+                let doctor = verified_doctor(session, &r.doctor_name).await?;
+                if doctor.entry.user_id != r.doctor_id {
+                    return Err("The directory's answer for this doctor does not match the request, so nothing was shared. Contact your administrator.".to_owned());
+                }
+                let (u, t) = (unlocked.get_value(), tree.get_value());
+                let label = scope_label(&t, &node);
+                share_with(session, &u, &t, &doctor, node, expires_at, Some(r.request_id)).await?;
+                Ok(label)
+            }
+            .await;
+            busy.set(false);
+            match result {
+                Ok(label) => {
+                    done.run(format!("{} can now read: {label}.", r.doctor_name));
+                    focus_later("main h1");
+                }
+                Err(m) => error.set(Some(m)),
+            }
+        });
+    };
+    let r = request.get_value();
+    let scope_id = format!("approve-scope-{key}");
+    let until_id = format!("approve-until-{key}");
+    view! {
+        <li class="request">
+            <p>
+                <strong>{r.doctor_name.clone()}</strong>
+                " asks for access to your record (" {format_date(r.created_at)} "):"
+            </p>
+            <blockquote class="request__reason">{r.reason.clone()}</blockquote>
+            <ErrorAlert error=error/>
+            <Show
+                when=move || choosing.get()
+                fallback={
+                    let doctor_name = doctor_name.clone();
+                    move || view! {
+                        <div class="button-row" role="group" aria-label=format!("Answer {}", doctor_name)>
+                            <button type="button" class="button" disabled=move || busy.get()
+                                on:click=move |_| choosing.set(true)>"Approve…"</button>
+                            <button type="button" class="button button--secondary" disabled=move || busy.get()
+                                on:click=deny>{move || if busy.get() { "Working…" } else { "Deny" }}</button>
+                        </div>
+                    }
+                }
+            >
+                <form class="form" on:submit=approve novalidate>
+                    <div class="field">
+                        <label for=scope_id.clone()>"Share"</label>
+                        <select id=scope_id.clone() on:change=move |ev| scope.set(event_target_value(&ev))>
+                            {tree.with_value(shareable).into_iter().map(|(id, label)| view! {
+                                <option value=id_text(&id)>{label}</option>
+                            }).collect_view()}
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for=until_id.clone()>"End date (optional)"</label>
+                        <input id=until_id.clone() type="date" bind:value=until/>
+                    </div>
+                    <p class="field__hint">"The doctor can view and download what you share; they cannot change it."</p>
+                    <div class="button-row">
+                        <SubmitButton label="Approve and share" busy=busy.into()/>
+                        <button type="button" class="button button--secondary" on:click=move |_| choosing.set(false)>"Cancel"</button>
+                    </div>
+                </form>
+            </Show>
+        </li>
+    }
+}
+
+/// Share with a doctor by username.
+#[component]
+fn ShareForm(
+    tree: OpenTree,
+    unlocked: StoredValue<Unlocked, LocalStorage>,
+    done: Callback<String>,
+) -> impl IntoView {
+    let session = use_session();
+    let username = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let doctor = RwSignal::new_local(None::<(VerifiedEntry, Option<bool>)>);
+    let scope = RwSignal::new(id_text(&tree.root_id));
+    let until = RwSignal::new(String::new());
+    let choices = shareable(&tree);
+    let tree = StoredValue::new_local(tree);
+
+    let look_up = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        error.set(None);
+        doctor.set(None);
+        busy.set(true);
+        let name = username.get_untracked();
+        leptos::task::spawn_local(async move {
+            let result = verified_doctor(session, &name).await;
+            busy.set(false);
+            match result {
+                Ok(entry) => {
+                    let same = compare_keys(&entry);
+                    doctor.set(Some((entry, same)));
+                    focus_later("#share-scope");
+                }
+                Err(m) => error.set(Some(m)),
+            }
+        });
+    };
+    let share = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        error.set(None);
+        let Some((entry, _)) = doctor.get_untracked() else {
+            return error.set(Some("Look the doctor up first.".to_owned()));
+        };
+        let expires_at = match end_of_day(&until.get_untracked()) {
+            Ok(t) => t,
+            Err(m) => return error.set(Some(m)),
+        };
+        let Some(node) =
+            b64::decode(&scope.get_untracked()).and_then(|b| <Id>::try_from(b.as_slice()).ok())
+        else {
+            return error.set(Some("Choose what to share.".to_owned()));
+        };
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let (u, t) = (unlocked.get_value(), tree.get_value());
+            let label = scope_label(&t, &node);
+            let result = share_with(session, &u, &t, &entry, node, expires_at, None).await;
+            busy.set(false);
+            match result {
+                Ok(_) => {
+                    doctor.set(None);
+                    username.set(String::new());
+                    done.run(format!("{} can now read: {label}.", entry.entry.username));
+                    focus_later("main h1");
+                }
+                Err(m) => error.set(Some(m)),
+            }
+        });
+    };
+
+    view! {
+        <section class="card" aria-labelledby="share-heading">
+            <h2 id="share-heading">"Share with a doctor"</h2>
+            <ErrorAlert error=error/>
+            <form class="form form--inline" on:submit=look_up novalidate>
+                <Field id="share-username" label="Doctor's username" value=username
+                    hint="Ask your doctor for their medvault username."/>
+                <SubmitButton label="Look up" busy=busy.into() class="button--secondary"/>
+            </form>
+            {move || doctor.get().map(|(entry, same)| {
+                let name = entry.entry.username.clone();
+                view! {
+                    <div class="doctor-card">
+                        <h3>{name.clone()}</h3>
+                        {match entry.verified_doctor.clone() {
+                            Some((licence, admin)) => view! {
+                                <p><span class="badge badge--ok">"Verified doctor"</span>
+                                    " Licence " <strong>{licence}</strong> ", certified by administrator " <strong>{admin}</strong> "."</p>
+                            }.into_any(),
+                            None => view! {
+                                <p><span class="badge badge--warn">"Not verified"</span>
+                                    " No administrator has checked this doctor's licence yet. Share only if you know them."</p>
+                            }.into_any(),
+                        }}
+                        {(same == Some(false)).then(|| view! {
+                            <div class="alert alert--warning" role="alert">
+                                "These keys are different from the ones this browser saw before for this doctor. "
+                                "Compare the safety number with them directly before you share."
+                            </div>
+                        })}
+                        <p class="field__hint">"Compare this safety number with your doctor in person or on the phone:"</p>
+                        <SafetyNumberView number=entry.safety_number label=format!("Safety number of {name}")/>
+                    </div>
+                    <form class="form" on:submit=share novalidate>
+                        <div class="field">
+                            <label for="share-scope">"Share"</label>
+                            <select id="share-scope" on:change=move |ev| scope.set(event_target_value(&ev))>
+                                {choices.iter().map(|(id, label)| view! {
+                                    <option value=id_text(id) selected=id_text(id) == scope.get_untracked()>{label.clone()}</option>
+                                }).collect_view()}
+                            </select>
+                        </div>
+                        <div class="field">
+                            <label for="share-until">"End date (optional)"</label>
+                            <input id="share-until" type="date" aria-describedby="share-until-hint" bind:value=until/>
+                            <p class="field__hint" id="share-until-hint">"Leave empty to share until you remove access. Access ends at the end of that day."</p>
+                        </div>
+                        <p class="field__hint">"The doctor can view and download what you share, including files you add there later; they cannot change it."</p>
+                        <SubmitButton label="Share" busy=busy.into()/>
+                    </form>
+                }
+            })}
+        </section>
+    }
+}
+
+/// The doctors with access, and those whose access ended.
+#[component]
+fn GrantList(data: PatientData, done: Callback<String>) -> impl IntoView {
+    let rows: Vec<(GrantView, String)> = data
+        .grants
+        .iter()
+        .map(|g| (g.clone(), scope_label(&data.tree, &g.grant.value.node_id)))
+        .collect();
+    view! {
+        <section class="card" aria-labelledby="grants-heading">
+            <h2 id="grants-heading">"Doctors with access"</h2>
+            {if rows.is_empty() {
+                view! { <p class="muted">"You have not shared your record with anyone."</p> }.into_any()
+            } else {
+                view! {
+                    <div class="table-wrap">
+                        <table class="table">
+                            <thead><tr>
+                                <th scope="col">"Doctor"</th>
+                                <th scope="col">"Shared"</th>
+                                <th scope="col">"Access"</th>
+                                <th scope="col">"Since"</th>
+                                <th scope="col">"End"</th>
+                                <th scope="col">"Status"</th>
+                                <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                            </tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|(g, label)| view! { <GrantRow grant=g label=label done=done/> }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn GrantRow(grant: GrantView, label: String, done: Callback<String>) -> impl IntoView {
+    let session = use_session();
+    let confirming = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let g = grant.grant.value.clone();
+    let doctor = grant.doctor_name.clone();
+    let active = grant.status == GrantStatus::Active;
+    let grant_id = g.grant_id;
+    let remove = {
+        let doctor = doctor.clone();
+        let label = label.clone();
+        move |_| {
+            if busy.get_untracked() {
+                return;
+            }
+            busy.set(true);
+            let (doctor, label) = (doctor.clone(), label.clone());
+            leptos::task::spawn_local(async move {
+                let result = sharing::revoke_grant(GrantRef { grant_id }).await;
+                busy.set(false);
+                match result {
+                    Ok(_) => {
+                        done.run(format!(
+                            "{doctor} no longer has access to: {label}. {COPIES_STAY}"
+                        ));
+                        focus_later("main h1");
+                    }
+                    Err(e) => error.set(Some(session.explain(&e))),
+                }
+            });
+        }
+    };
+    let permission = match g.permission {
+        Permission::Read => "Read",
+        Permission::ReadWrite => "Read and write",
+    };
+    view! {
+        <tr>
+            <td>{doctor.clone()}</td>
+            <td>{label.clone()}</td>
+            <td>{permission}</td>
+            <td>{format_date(g.created_at)}</td>
+            <td>{match (grant.status, grant.revoked_at, g.expires_at) {
+                (GrantStatus::Revoked, Some(t), _) => format!("Removed {}", format_date(t)),
+                (_, _, Some(t)) => format_date(t),
+                _ => "None".to_owned(),
+            }}</td>
+            <td>{status_badge(grant.status)}</td>
+            <td>
+                {active.then(|| view! {
+                    <Show
+                        when=move || confirming.get()
+                        fallback={
+                            let doctor = doctor.clone();
+                            move || view! {
+                                <button type="button" class="button button--secondary button--small"
+                                    aria-label=format!("Remove {}'s access", doctor)
+                                    on:click=move |_| confirming.set(true)>"Remove access"</button>
+                            }
+                        }
+                    >
+                        <div class="confirm" role="group" aria-label="Confirm removal">
+                            <p>{format!("Remove {}'s access to {}? ", doctor, label)}{COPIES_STAY}</p>
+                            <div class="button-row">
+                                <button type="button" class="button button--danger button--small" disabled=move || busy.get()
+                                    on:click=remove.clone()>{move || if busy.get() { "Working…" } else { "Yes, remove access" }}</button>
+                                <button type="button" class="button button--secondary button--small"
+                                    on:click=move |_| confirming.set(false)>"Keep access"</button>
+                            </div>
+                        </div>
+                    </Show>
+                })}
+                <ErrorAlert error=error/>
+            </td>
+        </tr>
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The doctor's pages.
+
+#[derive(Clone)]
+struct DoctorData {
+    grants: Vec<GrantView>,
+    requests: Vec<AccessRequestView>,
+}
+
+/// The doctor's patients page (needs the keys).
+#[component]
+pub fn PatientsPage() -> impl IntoView {
+    with_keys(|u| view! { <Patients unlocked=u/> })
+}
+
+#[component]
+fn Patients(unlocked: Unlocked) -> impl IntoView {
+    let session = use_session();
+    let is_doctor = unlocked.info.role == Role::Doctor;
+    let data = LocalResource::new(move || async move {
+        let grants = sharing::list_grants()
+            .await
+            .map_err(|e| session.explain(&e))?;
+        let requests = sharing::list_requests()
+            .await
+            .map_err(|e| session.explain(&e))?;
+        Ok::<_, String>(DoctorData { grants, requests })
+    });
+    let notice = RwSignal::new(None::<String>);
+    let done = Callback::new(move |message: String| {
+        notice.set(Some(message));
+        data.refetch();
+    });
+    if !is_doctor {
+        return view! {
+            <div class="stack">
+                <h1 id="patients-heading" tabindex="-1">"Patients"</h1>
+                <p class="alert alert--info" role="status">"This page is for doctors. Patients share their record from the Sharing page."</p>
+            </div>
+        }
+        .into_any();
+    }
+    view! {
+        <div class="stack">
+            <h1 id="patients-heading" tabindex="-1">"Patients"</h1>
+            <p class="lead">"Records your patients shared with you, and your requests for access. What you open is decrypted in this browser only."</p>
+            <StatusNote message=notice.into()/>
+            <Suspense fallback=|| view! { <p class="status status--pending" role="status">"Loading…"</p> }>
+                {move || data.get().map(|result| match result {
+                    Err(message) => view! { <p class="alert alert--error" role="alert">{message}</p> }.into_any(),
+                    Ok(d) => view! {
+                        <SharedWithMe grants=d.grants.clone()/>
+                        <AskForm done=done/>
+                        <MyRequests requests=d.requests/>
+                    }.into_any(),
+                })}
+            </Suspense>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn SharedWithMe(grants: Vec<GrantView>) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="shared-heading">
+            <h2 id="shared-heading">"Shared with you"</h2>
+            {if grants.is_empty() {
+                view! { <p class="muted">"No patient has shared their record with you yet. Ask a patient for access below."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="patient-list">
+                        {grants.into_iter().map(|g| {
+                            let v = g.grant.value.clone();
+                            let href = format!("/patients/{}", id_text(&v.grant_id));
+                            view! {
+                                <li class="patient-list__item">
+                                    <div>
+                                        {if g.status == GrantStatus::Active {
+                                            view! { <A href=href attr:class="item__name">{g.patient_name.clone()}</A> }.into_any()
+                                        } else {
+                                            view! { <span class="item__name">{g.patient_name.clone()}</span> }.into_any()
+                                        }}
+                                        <span class="item__facts">
+                                            <span>{match v.permission { Permission::Read => "Read", Permission::ReadWrite => "Read and write" }}</span>
+                                            <span>{format!("Since {}", format_date(v.created_at))}</span>
+                                            <span>{match (g.status, v.expires_at) {
+                                                (GrantStatus::Revoked, _) => "Access removed by the patient".to_owned(),
+                                                (_, None) => "No end date".to_owned(),
+                                                (_, Some(t)) => format!("Until {}", format_date(t)),
+                                            }}</span>
+                                        </span>
+                                    </div>
+                                    {status_badge(g.status)}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn AskForm(done: Callback<String>) -> impl IntoView {
+    let session = use_session();
+    let username = RwSignal::new(String::new());
+    let reason = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        error.set(None);
+        let name = match Username::parse(username.get_untracked().trim()) {
+            Ok(n) => n.to_string(),
+            Err(e) => return error.set(Some(format!("{e}."))),
+        };
+        let why = match validate_reason(&reason.get_untracked()) {
+            Ok(r) => r.to_owned(),
+            Err(m) => return error.set(Some(m)),
+        };
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let result = sharing::request_access(NewAccessRequest {
+                patient_username: name.clone(),
+                reason: why,
+            })
+            .await;
+            busy.set(false);
+            match result {
+                Ok(_) => {
+                    username.set(String::new());
+                    reason.set(String::new());
+                    done.run(format!(
+                        "Your request was sent to {name}. You will see their answer here."
+                    ));
+                }
+                Err(e) => error.set(Some(session.explain(&e))),
+            }
+        });
+    };
+    view! {
+        <section class="card narrow" aria-labelledby="ask-heading">
+            <h2 id="ask-heading">"Ask a patient for access"</h2>
+            <ErrorAlert error=error/>
+            <form class="form" on:submit=submit novalidate>
+                <Field id="ask-username" label="Patient's username" value=username/>
+                <div class="field">
+                    <label for="ask-reason">"Reason"</label>
+                    <textarea id="ask-reason" rows="3" maxlength="500" aria-describedby="ask-reason-hint"
+                        bind:value=reason></textarea>
+                    <p class="field__hint" id="ask-reason-hint">"The patient reads this when deciding. Up to 500 characters."</p>
+                </div>
+                <SubmitButton label="Send request" busy=busy.into()/>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn MyRequests(requests: Vec<AccessRequestView>) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="my-requests-heading">
+            <h2 id="my-requests-heading">"Your requests"</h2>
+            {if requests.is_empty() {
+                view! { <p class="muted">"You have not asked anyone yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="plain-list">
+                        {requests.into_iter().map(|r| view! {
+                            <li>
+                                <strong>{r.patient_name.clone()}</strong>
+                                " · " {format_date(r.created_at)} " · “" {r.reason.clone()} "” "
+                                {request_badge(r.status)}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// What a doctor opened of one grant.
+#[derive(Clone)]
+struct Opened {
+    tree: OpenTree,
+    patient_name: String,
+    patient_id: Id,
+    patient_key: shared::crypto::sign::VerifyingKey,
+    expires_at: Option<i64>,
+}
+
+async fn open_shared(
+    session: Session,
+    unlocked: Unlocked,
+    grant_id: String,
+) -> Result<Opened, String> {
+    let shared = sharing::shared_record(grant_id).await.map_err(|e| {
+        if e.code == ErrorCode::NotFound {
+            "This record is not shared with you, or no longer: the patient may have removed your access, or its end date has passed.".to_owned()
+        } else {
+            session.explain(&e)
+        }
+    })?;
+    let lying = "The server's answer about this share is not signed by the patient, so nothing was opened. Contact your administrator.";
+    let served = lookup_user(shared.grant.patient_name.clone())
+        .await
+        .map_err(|e| session.explain(&e))?;
+    let patient = verify_directory_entry(&shared.grant.patient_name, &served)
+        .map_err(|_| lying.to_owned())?;
+    let me = unlocked.key_entry.value.user_id;
+    let opened = open_grant(
+        &shared.grant,
+        &patient.entry,
+        &me,
+        unlocked.keyring.encryption(),
+    )
+    .map_err(|_| lying.to_owned())?;
+    let tree = OpenTree::open_from(
+        patient.entry.user_id,
+        opened.grant.node_id,
+        opened.node_key,
+        shared.nodes,
+        shared.usage,
+    )
+    .map_err(|_| lying.to_owned())?;
+    Ok(Opened {
+        tree,
+        patient_name: patient.entry.username.clone(),
+        patient_id: patient.entry.user_id,
+        patient_key: patient.entry.identity_key,
+        expires_at: opened.grant.expires_at,
+    })
+}
+
+/// One shared record, opened (needs the keys).
+#[component]
+pub fn SharedRecordPage() -> impl IntoView {
+    with_keys(|u| view! { <SharedRecordView unlocked=u/> })
+}
+
+#[component]
+fn SharedRecordView(unlocked: Unlocked) -> impl IntoView {
+    let session = use_session();
+    let params = use_params_map();
+    let grant = move || params.with(|p| p.get("grant").unwrap_or_default());
+    let unlocked = StoredValue::new_local(unlocked);
+    let opened = LocalResource::new(move || {
+        let grant = grant();
+        async move { open_shared(session, unlocked.get_value(), grant).await }
+    });
+    let preview = RwSignal::new_local(None::<Preview>);
+    let return_to = RwSignal::new(None::<String>);
+    let close = Callback::new(move |_| {
+        if let Some(Preview { url: Some(url), .. }) = preview.get_untracked() {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        }
+        preview.set(None);
+    });
+    view! {
+        <div class="stack">
+            <Suspense fallback=|| view! {
+                <h1 id="shared-record-heading" tabindex="-1">"Shared record"</h1>
+                <p class="status status--pending" role="status">"Opening the shared record…"</p>
+            }>
+                {move || opened.get().map(|result| match result {
+                    Err(message) => view! {
+                        <h1 id="shared-record-heading" tabindex="-1">"Shared record"</h1>
+                        <p class="alert alert--error" role="alert">{message}</p>
+                        <p><A href="/patients">"Back to your patients"</A></p>
+                    }.into_any(),
+                    Ok(o) => view! { <SharedTree opened=o preview=preview return_to=return_to/> }.into_any(),
+                })}
+            </Suspense>
+            <Modal
+                open=Signal::derive(move || preview.with(Option::is_some))
+                title=Signal::derive(move || preview.with(|p| p.as_ref().map(|p| p.name.clone()).unwrap_or_default()))
+                on_close=close
+                return_to=return_to.into()
+                wide=true
+            >
+                {move || preview.get().map(|p| view! { <PreviewView preview=p/> })}
+            </Modal>
+        </div>
+    }
+}
+
+#[component]
+fn SharedTree(
+    opened: Opened,
+    preview: RwSignal<Option<Preview>, LocalStorage>,
+    return_to: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let whole = opened
+        .tree
+        .root()
+        .is_some_and(|n| n.view.parent_id.is_none());
+    let top = if whole {
+        "whole record".to_owned()
+    } else {
+        opened
+            .tree
+            .root()
+            .map(|n| n.metadata.name.clone())
+            .unwrap_or_default()
+    };
+    let heading = format!("{}: {}", opened.patient_name, top);
+    let until = until_text(opened.expires_at).replace("you remove it", "the patient removes it");
+    let opened = StoredValue::new_local(opened);
+    let root = opened.with_value(|o| o.tree.root_id);
+    view! {
+        <h1 id="shared-record-heading" tabindex="-1">{heading}</h1>
+        <p class="lead">{format!("Shared with you to read. {until}.")}</p>
+        <p><A href="/patients">"Back to your patients"</A></p>
+        <section class="card" aria-labelledby="shared-files-heading">
+            <h2 id="shared-files-heading">"Folders and files"</h2>
+            <SharedFolder opened=opened folder=root preview=preview return_to=return_to/>
+        </section>
+    }
+}
+
+#[component]
+fn SharedFolder(
+    opened: StoredValue<Opened, LocalStorage>,
+    folder: Id,
+    preview: RwSignal<Option<Preview>, LocalStorage>,
+    return_to: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let children: Vec<OpenNode> = opened.with_value(|o| {
+        o.tree
+            .children(&folder)
+            .into_iter()
+            .filter(|n| n.view.kind != NodeKind::Entry)
+            .cloned()
+            .collect()
+    });
+    if children.is_empty() {
+        return view! { <p class="muted">"Empty."</p> }.into_any();
+    }
+    view! {
+        <ul class="items">
+            {children.into_iter().map(|node| {
+                if node.is_folder() {
+                    let id = *node.id();
+                    view! {
+                        <li class="item item--folder">
+                            <span class="item__icon item__icon--folder" aria-hidden="true"></span>
+                            <details class="item__main" open=true>
+                                <summary class="item__name">{node.metadata.name.clone()}</summary>
+                                <SharedFolder opened=opened folder=id preview=preview return_to=return_to/>
+                            </details>
+                        </li>
+                    }.into_any()
+                } else {
+                    view! { <SharedFile opened=opened node=node preview=preview return_to=return_to/> }.into_any()
+                }
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+#[component]
+fn SharedFile(
+    opened: StoredValue<Opened, LocalStorage>,
+    node: OpenNode,
+    preview: RwSignal<Option<Preview>, LocalStorage>,
+    return_to: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let session = use_session();
+    let name = node.metadata.name.clone();
+    let key = id_text(node.id());
+    let kind = node.metadata.mime.as_deref().and_then(preview_kind);
+    let size = format_bytes(node.metadata.size.unwrap_or(0));
+    let date = format_date(node.metadata.modified_at);
+    let record_type = node.metadata.record_type.label();
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let progress = RwSignal::new(None::<Progress>);
+    let node = StoredValue::new_local(node);
+
+    let fetch = move || async move {
+        let n = node.get_value();
+        let version = n
+            .view
+            .current
+            .clone()
+            .ok_or_else(|| "This file has no content yet.".to_owned())?;
+        let job = opened.with_value(|o| DownloadJob {
+            node: n.clone(),
+            version,
+            owner_id: o.patient_id,
+            owner_key: o.patient_key,
+        });
+        let cancel = Cancel::new();
+        let result = transfer::download(&job, move |p| progress.set(Some(p)), &cancel).await;
+        progress.set(None);
+        result.map_err(|e| e.message(&session))
+    };
+    let download = {
+        let name = name.clone();
+        move |_| {
+            if busy.get_untracked() {
+                return;
+            }
+            busy.set(true);
+            error.set(None);
+            let name = name.clone();
+            leptos::task::spawn_local(async move {
+                let result = async {
+                    let blob = fetch().await?;
+                    transfer::save_blob(&blob, &name).map_err(|e| e.message(&session))
+                }
+                .await;
+                busy.set(false);
+                if let Err(m) = result {
+                    error.set(Some(m));
+                }
+            });
+        }
+    };
+    let show = {
+        let name = name.clone();
+        let key = key.clone();
+        move |_| {
+            let Some(kind) = kind else { return };
+            if busy.get_untracked() {
+                return;
+            }
+            if kind == PreviewKind::Text
+                && node.with_value(|n| n.metadata.size.unwrap_or(0)) > MAX_TEXT_PREVIEW
+            {
+                return error.set(Some(format!(
+                    "“{name}” is too long to preview here. Download it instead."
+                )));
+            }
+            busy.set(true);
+            error.set(None);
+            let (name, key) = (name.clone(), key.clone());
+            leptos::task::spawn_local(async move {
+                let result = async {
+                    let blob = fetch().await?;
+                    let shown = if kind == PreviewKind::Text {
+                        let text = JsFuture::from(blob.text())
+                            .await
+                            .ok()
+                            .and_then(|t| t.as_string())
+                            .ok_or_else(|| {
+                                "This browser could not show the text. Download it instead."
+                                    .to_owned()
+                            })?;
+                        Preview {
+                            name,
+                            kind,
+                            url: None,
+                            text: Some(text),
+                        }
+                    } else {
+                        let url =
+                            web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| {
+                                "This browser could not show the file. Download it instead."
+                                    .to_owned()
+                            })?;
+                        Preview {
+                            name,
+                            kind,
+                            url: Some(url),
+                            text: None,
+                        }
+                    };
+                    Ok::<_, String>(shown)
+                }
+                .await;
+                busy.set(false);
+                match result {
+                    Ok(p) => {
+                        return_to.set(Some(format!("preview-{key}")));
+                        preview.set(Some(p));
+                    }
+                    Err(m) => error.set(Some(m)),
+                }
+            });
+        }
+    };
+    let bar_label = format!("Downloading {name}");
+    view! {
+        <li class="item">
+            <span class="item__icon item__icon--file" aria-hidden="true"></span>
+            <div class="item__main">
+                <span class="item__name">{name.clone()}</span>
+                <span class="item__facts">
+                    <span class="item__type">{record_type}</span>
+                    <span>{date}</span>
+                    <span>{size}</span>
+                </span>
+                <Show when=move || progress.with(Option::is_some)>
+                    <ProgressLine label=bar_label.clone()
+                        progress=Signal::derive(move || progress.get().unwrap_or_default())/>
+                </Show>
+                <ErrorAlert error=error/>
+            </div>
+            <div class="item__actions" role="group" aria-label=format!("Actions for {name}")>
+                <button type="button" id=format!("download-{key}") class="button button--secondary button--small"
+                    disabled=move || busy.get() on:click=download>"Download"</button>
+                {kind.map(|_| view! {
+                    <button type="button" id=format!("preview-{key}") class="button button--secondary button--small"
+                        disabled=move || busy.get() on:click=show.clone()>"Preview"</button>
+                })}
+            </div>
+        </li>
+    }
+}
