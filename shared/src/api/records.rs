@@ -2,9 +2,10 @@
 //! chunks, downloads, versions and the trash.
 //!
 //! The server sees ids, sizes, times and ciphertext only (see
-//! [`crate::records`] for what the ciphertext holds). Until sharing lands, only
-//! the owner may touch a record; anyone else gets the same `not_found` as for an
-//! id that does not exist, on every call.
+//! [`crate::records`] for what the ciphertext holds). Only the owner changes a
+//! record; a doctor with an active grant may also list versions and fetch
+//! chunks under the shared folder (see [`super::sharing`]). Anyone else gets the
+//! same `not_found` as for an id that does not exist, on every call.
 //!
 //! Chunk bytes do not travel as JSON: they use two plain HTTP routes,
 //! `PUT` and `GET` on [`chunk_path`], with `application/octet-stream` bodies.

@@ -4,7 +4,7 @@
 //! Authorization is by key: every lookup starts from the caller's own user id
 //! (see [`layout`]), so another user's id, an unknown id and a malformed one
 //! all miss in the same way and answer the same `not_found`. Only patients
-//! create records; until sharing lands nobody else reads one.
+//! create records; a doctor reads through an active grant (see [`sharing`]).
 //!
 //! Every change to a record's structure happens under the owner's lock (one
 //! process) and with a precondition on the record's head (any process), in one
