@@ -674,3 +674,214 @@ async fn a_doctor_probing_a_patient_who_shared_nothing_gets_not_found() {
         .iter()
         .any(|k| *k == EventKind::FileRead || *k == EventKind::SharedViewed));
 }
+
+/// Replaces the keys under `scope` as the patient's browser does; `tamper`
+/// may edit the parts before they are sent.
+async fn rotate(
+    p: &Patient,
+    scope: &Id,
+    tamper: impl FnOnce(&mut Vec<shared::api::sharing::RotationPart>),
+) -> Result<(), common::Failure> {
+    let ticket: shared::api::sharing::RotationTicket =
+        p.c.post(
+            "/api/sharing/rotation/start",
+            &json!({"request": {"node_id": b64::encode(scope)}}),
+        )
+        .await?;
+    let mut doctors = std::collections::HashMap::new();
+    for g in &ticket.grants {
+        let e = entry(&p.c, &g.doctor_name).await;
+        doctors.insert(e.user_id, e);
+    }
+    let tree = p.tree().await;
+    let mut parts = shared::sharing::plan_rotation(
+        &tree,
+        &p.keyring.encryption().public_key(),
+        scope,
+        &ticket,
+        &doctors,
+    )
+    .unwrap();
+    tamper(&mut parts);
+    for part in &parts {
+        p.c.post::<_, ()>("/api/sharing/rotation/part", &json!({ "request": part }))
+            .await?;
+    }
+    p.c.post(
+        "/api/sharing/rotation/commit",
+        &json!({"request": {"rotation_id": b64::encode(&ticket.rotation_id), "parts": parts.len()}}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn removing_a_doctor_replaces_every_key_under_the_folder() {
+    let s = Server::new();
+    let p = patient(&s, "kay").await;
+    let gone = doctor(&s, "dr.gone").await;
+    let stays = doctor(&s, "dr.stays").await;
+    p.create_record(s.now()).await;
+    let tree = p.tree().await;
+    let labs = find(&tree, "Lab results").clone();
+    let v1 = content("MARKER-rotate-v1", 3 * CHUNK as usize);
+    p.upload_new(&labs, "cbc.txt", &v1, s.now()).await;
+    let cbc = find(&p.tree().await, "cbc.txt").clone();
+    let v2 = content("MARKER-rotate-v2", CHUNK as usize + 5);
+    p.upload_version(&cbc, &v2, s.now()).await;
+    p.create_folder(&labs, "2024").await.unwrap();
+    let y2024 = find(&p.tree().await, "2024").clone();
+    p.upload_new(&y2024, "old.txt", b"from last year", s.now())
+        .await;
+    p.upload_new(&labs, "binned.txt", b"in the trash", s.now())
+        .await;
+    let binned = find(&p.tree().await, "binned.txt").clone();
+    p.trash(binned.id(), binned.view.revision).await.unwrap();
+    let outside = find(&tree, "Notes").clone();
+    p.upload_new(&outside, "untouched.txt", b"outside the folder", s.now())
+        .await;
+
+    let to_remove = share(&s, &p, "dr.gone", &labs, None, None).await.unwrap();
+    share(&s, &p, "dr.stays", &y2024, None, None).await.unwrap();
+    // What the removed doctor kept: the folder's key and everything opened with it.
+    let kept = open_scope(&gone, "kay", &to_remove.grant.value.grant_id).await;
+    let kept_folder_key = kept.root().unwrap().key.clone();
+    let before = p.raw_tree().await;
+
+    p.c.post::<_, GrantView>(
+        "/api/sharing/grant/revoke",
+        &json!({"request": {"grant_id": b64::encode(&to_remove.grant.value.grant_id)}}),
+    )
+    .await
+    .unwrap();
+    rotate(&p, labs.id(), |_| {}).await.unwrap();
+
+    // The patient's record opens whole; every version of every file reads.
+    let after = p.tree().await;
+    assert_eq!(after.nodes().count(), tree.nodes().count() + 5);
+    // (The test helper names a file "file" when it stores a new version.)
+    let cbc_now = after.node(cbc.id()).unwrap().clone();
+    let versions = p.versions(cbc_now.id()).await.unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(p.download(&cbc_now, &versions[0]).await, v2);
+    assert_eq!(p.download(&cbc_now, &versions[1]).await, v1);
+    assert_eq!(p.download_current("old.txt").await, b"from last year");
+    assert_eq!(
+        p.download_current("untouched.txt").await,
+        b"outside the folder"
+    );
+    // Every node under the folder has a new wrapped key; nothing outside changed.
+    let raw = p.raw_tree().await;
+    for node in &raw.nodes {
+        let old = before
+            .nodes
+            .iter()
+            .find(|n| n.node_id == node.node_id)
+            .unwrap();
+        let inside = after.is_within(&node.node_id, labs.id());
+        assert_eq!(
+            old.wrapped_key != node.wrapped_key,
+            inside,
+            "{:?}",
+            node.node_id
+        );
+    }
+    // The key the removed doctor kept opens none of the new child keys.
+    for node in raw.nodes.iter().filter(|n| n.parent_id == Some(*labs.id())) {
+        assert!(shared::records::unwrap_child_key(
+            &kept_folder_key,
+            &node.node_id,
+            labs.id(),
+            &node.wrapped_key
+        )
+        .is_err());
+    }
+    // The doctor who stays opens the sub-folder with the re-wrapped key.
+    let grant = grants(&stays.c).await[0].grant.value.grant_id;
+    let shared = open_scope(&stays, "kay", &grant).await;
+    let old = find(&shared, "old.txt").clone();
+    let version = old.view.current.clone().unwrap();
+    let chunks = read_all(&stays.c, &version).await;
+    let key = entry(&stays.c, "kay").await.identity_key;
+    assert_eq!(
+        open_file(&version, &key, &old.key, &chunks),
+        b"from last year"
+    );
+    assert!(p.history().await.contains(&EventKind::KeysRotated));
+}
+
+#[tokio::test]
+async fn a_rotation_that_is_incomplete_or_stale_changes_nothing() {
+    let s = Server::new();
+    let p = patient(&s, "lou").await;
+    let d = doctor(&s, "dr.lou").await;
+    p.create_record(s.now()).await;
+    let tree = p.tree().await;
+    let labs = find(&tree, "Lab results").clone();
+    p.upload_new(&labs, "a.txt", b"aaa", s.now()).await;
+    let before = p.raw_tree().await;
+
+    // A part without one node's new key.
+    let e = expect_err(
+        rotate(&p, labs.id(), |parts| {
+            parts[0].nodes.pop();
+        })
+        .await,
+        StatusCode::BAD_REQUEST,
+    );
+    assert!(e.message.contains("do not cover"), "{}", e.message);
+    // A content key that is not the right size.
+    let e = expect_err(
+        rotate(&p, labs.id(), |parts| {
+            parts[0].versions[0].wrapped_content_key.pop();
+        })
+        .await,
+        StatusCode::BAD_REQUEST,
+    );
+    assert!(e.message.contains("wrong size"), "{}", e.message);
+    assert_eq!(p.raw_tree().await, before);
+
+    // The record changes between the start and the commit: start again.
+    let ticket: shared::api::sharing::RotationTicket =
+        p.c.post(
+            "/api/sharing/rotation/start",
+            &json!({"request": {"node_id": b64::encode(labs.id())}}),
+        )
+        .await
+        .unwrap();
+    p.create_folder(&labs, "meanwhile").await.unwrap();
+    let commit = json!({"request": {"rotation_id": b64::encode(&ticket.rotation_id), "parts": 0}});
+    let e = expect_err(
+        p.c.post::<_, ()>("/api/sharing/rotation/commit", &commit)
+            .await,
+        StatusCode::CONFLICT,
+    );
+    assert!(e.message.contains("Start again"), "{}", e.message);
+    expect_err(
+        p.c.post::<_, ()>("/api/sharing/rotation/commit", &commit)
+            .await,
+        StatusCode::NOT_FOUND,
+    );
+    // Nobody else starts or finishes one.
+    expect_err(
+        d.c.post::<_, shared::api::sharing::RotationTicket>(
+            "/api/sharing/rotation/start",
+            &json!({"request": {"node_id": b64::encode(labs.id())}}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    );
+    let q = patient(&s, "max").await;
+    q.create_record(s.now()).await;
+    expect_err(
+        q.c.post::<_, shared::api::sharing::RotationTicket>(
+            "/api/sharing/rotation/start",
+            &json!({"request": {"node_id": b64::encode(labs.id())}}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    );
+    // After all that, a complete rotation goes through and the record reads.
+    rotate(&p, labs.id(), |_| {}).await.unwrap();
+    assert_eq!(p.download_current("a.txt").await, b"aaa");
+    assert!(!p.history().await.is_empty());
+}

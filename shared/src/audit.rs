@@ -94,11 +94,13 @@ pub enum EventKind {
     AccessDenied,
     /// A doctor opened what a grant shares (actor: the doctor, item: the folder).
     SharedViewed,
+    /// The keys under a folder were replaced after a revocation (item: the folder).
+    KeysRotated,
 }
 
 impl EventKind {
     /// Every kind, for tests and for filters in the app.
-    pub const ALL: [EventKind; 31] = [
+    pub const ALL: [EventKind; 32] = [
         EventKind::SignIn,
         EventKind::SignInFailed,
         EventKind::SignOut,
@@ -130,6 +132,7 @@ impl EventKind {
         EventKind::AccessApproved,
         EventKind::AccessDenied,
         EventKind::SharedViewed,
+        EventKind::KeysRotated,
     ];
 
     /// The stable code in the canonical encoding.
@@ -166,6 +169,7 @@ impl EventKind {
             EventKind::AccessApproved => 303,
             EventKind::AccessDenied => 304,
             EventKind::SharedViewed => 305,
+            EventKind::KeysRotated => 306,
         }
     }
 
@@ -203,6 +207,7 @@ impl EventKind {
             EventKind::AccessApproved => "Approved a request for access",
             EventKind::AccessDenied => "Denied a request for access",
             EventKind::SharedViewed => "Opened the shared record",
+            EventKind::KeysRotated => "Replaced the keys of a folder",
         }
     }
 

@@ -114,6 +114,151 @@ pub fn is_current(grant: &Grant, now: i64) -> bool {
     grant.expires_at.is_none_or(|t| t > now)
 }
 
+/// The new keys of a rotation, in parts ready to send.
+///
+/// Every node under `scope` (the ticket's list, which must be exactly the
+/// subtree this browser sees, trashed items included) gets a fresh key: the
+/// scope's is wrapped under its parent's unchanged key (or to the patient
+/// with HPKE for the root), each other under its parent's new key; metadata
+/// is sealed again under the new key; every version's content key is
+/// re-wrapped (content is not re-encrypted); each remaining grant gets the new
+/// key of its folder wrapped to its doctor. `doctors` holds the verified
+/// directory entries of those doctors.
+pub fn plan_rotation(
+    tree: &crate::records::OpenTree,
+    owner_public: &EncryptionPublicKey,
+    scope: &Id,
+    ticket: &crate::api::sharing::RotationTicket,
+    doctors: &std::collections::HashMap<Id, KeyEntry>,
+) -> Result<Vec<crate::api::sharing::RotationPart>, String> {
+    use crate::api::sharing::{
+        ContentKey, RekeyedGrant, RekeyedNode, RotationPart, MAX_ROTATION_PART,
+    };
+    use crate::records::{seal_metadata, unwrap_content_key, wrap_child_key, wrap_content_key};
+    use std::collections::{HashMap, HashSet};
+
+    let unreadable = || {
+        "An item in this folder could not be opened in this browser, so its keys cannot be replaced. Reload the page and try again; if it keeps happening, contact your administrator.".to_owned()
+    };
+    let mismatch = || {
+        "The server's list of items in this folder does not match your record, so no keys were replaced. Reload the page and try again.".to_owned()
+    };
+    let failed =
+        |_| "Your browser could not make new keys. Reload the page and try again.".to_owned();
+
+    let expected: HashSet<Id> = tree
+        .nodes()
+        .filter(|n| tree.is_within(n.id(), scope))
+        .map(|n| *n.id())
+        .collect();
+    let listed: HashSet<Id> = ticket.nodes.iter().copied().collect();
+    if listed.len() != ticket.nodes.len() || !tree.unreadable.is_empty() {
+        return Err(unreadable());
+    }
+    if listed != expected {
+        return Err(mismatch());
+    }
+    let mut new_keys: HashMap<Id, Key256> = HashMap::with_capacity(listed.len());
+    for id in &ticket.nodes {
+        new_keys.insert(*id, Key256::generate().map_err(failed)?);
+    }
+    let mut nodes = Vec::with_capacity(ticket.nodes.len());
+    for id in &ticket.nodes {
+        let node = tree.node(id).ok_or_else(unreadable)?;
+        let key = &new_keys[id];
+        let wrapped_key = match node.view.parent_id {
+            None if id == scope => {
+                crate::records::wrap_root_key(owner_public, &tree.owner_id, id, key)
+                    .map_err(failed)?
+            }
+            None => return Err(mismatch()),
+            Some(parent) => {
+                let parent_key = if id == scope {
+                    tree.node(&parent)
+                        .map(|p| p.key.clone())
+                        .ok_or_else(unreadable)?
+                } else {
+                    new_keys.get(&parent).cloned().ok_or_else(mismatch)?
+                };
+                wrap_child_key(&parent_key, id, &parent, key).map_err(failed)?
+            }
+        };
+        let metadata = seal_metadata(key, id, &node.metadata).map_err(failed)?;
+        nodes.push(RekeyedNode {
+            node_id: *id,
+            wrapped_key,
+            metadata,
+        });
+    }
+    let mut versions = Vec::with_capacity(ticket.versions.len());
+    for v in &ticket.versions {
+        let old = tree.node(&v.node_id).ok_or_else(mismatch)?;
+        let new = new_keys.get(&v.node_id).ok_or_else(mismatch)?;
+        let content = unwrap_content_key(&old.key, &v.node_id, v.version, &v.wrapped_content_key)
+            .map_err(|_| unreadable())?;
+        versions.push(ContentKey {
+            node_id: v.node_id,
+            version: v.version,
+            wrapped_content_key: wrap_content_key(new, &v.node_id, v.version, &content)
+                .map_err(failed)?,
+        });
+    }
+    let mut grants = Vec::with_capacity(ticket.grants.len());
+    for g in &ticket.grants {
+        let grant = &g.grant.value;
+        let key = new_keys.get(&grant.node_id).ok_or_else(mismatch)?;
+        let doctor = doctors.get(&grant.doctor_id).ok_or_else(|| {
+            "The keys of a doctor who keeps access could not be checked. Reload the page and try again.".to_owned()
+        })?;
+        let public = EncryptionPublicKey::from_bytes(doctor.encryption_key).map_err(|_| {
+            format!(
+                "{}'s keys are not usable. Ask them to contact an administrator.",
+                doctor.username
+            )
+        })?;
+        grants.push(RekeyedGrant {
+            grant_id: grant.grant_id,
+            wrapped_key: hpke::wrap_node_key(&public, &grant.doctor_id, &grant.node_id, key)
+                .map_err(failed)?,
+        });
+    }
+
+    // Parts in order, at most MAX_ROTATION_PART items each.
+    enum Item {
+        Node(RekeyedNode),
+        Version(ContentKey),
+        Grant(RekeyedGrant),
+    }
+    let mut items = nodes
+        .into_iter()
+        .map(Item::Node)
+        .chain(versions.into_iter().map(Item::Version))
+        .chain(grants.into_iter().map(Item::Grant))
+        .peekable();
+    let mut parts: Vec<RotationPart> = Vec::new();
+    loop {
+        let mut part = RotationPart {
+            rotation_id: ticket.rotation_id,
+            index: parts.len() as u32,
+            nodes: Vec::new(),
+            versions: Vec::new(),
+            grants: Vec::new(),
+        };
+        for item in items.by_ref().take(MAX_ROTATION_PART) {
+            match item {
+                Item::Node(n) => part.nodes.push(n),
+                Item::Version(v) => part.versions.push(v),
+                Item::Grant(g) => part.grants.push(g),
+            }
+        }
+        parts.push(part);
+        if items.peek().is_none() {
+            break;
+        }
+    }
+    Ok(parts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

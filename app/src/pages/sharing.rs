@@ -11,6 +11,8 @@
 //! browser checks the patient's signature and opens the key itself, so a
 //! server that swaps a grant or a key shows an error, never someone else's data.
 
+use std::collections::HashMap;
+
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
 use shared::{
@@ -18,8 +20,8 @@ use shared::{
     api::{
         records::NodeKind,
         sharing::{
-            self, validate_reason, AccessRequestView, CreateGrantRequest, GrantRef, GrantStatus,
-            GrantView, NewAccessRequest, RequestRef, RequestStatus,
+            self, validate_reason, AccessRequestView, CommitRotation, CreateGrantRequest, GrantRef,
+            GrantStatus, GrantView, NewAccessRequest, RequestRef, RequestStatus, StartRotation,
         },
         ErrorCode,
     },
@@ -30,7 +32,7 @@ use shared::{
         Id,
     },
     records::{OpenNode, OpenTree},
-    sharing::{make_grant, open_grant, GrantChoice},
+    sharing::{make_grant, open_grant, plan_rotation, GrantChoice},
 };
 use wasm_bindgen_futures::JsFuture;
 
@@ -109,6 +111,14 @@ fn request_badge(status: RequestStatus) -> impl IntoView {
         RequestStatus::Denied => ("badge badge--muted", "Denied"),
     };
     view! { <span class=class>{text}</span> }
+}
+
+/// Percent of a key replacement done.
+fn rekey_percent(state: Option<(u32, u32)>) -> u32 {
+    match state {
+        Some((done, total)) if total > 0 => done * 100 / total,
+        _ => 0,
+    }
 }
 
 fn until_text(expires_at: Option<i64>) -> String {
@@ -232,6 +242,51 @@ async fn share_with(
     .map_err(|e| session.explain(&e))
 }
 
+/// Replaces the keys under `scope` after a doctor's access to it was removed
+/// (DESIGN: revocation), reporting `(parts sent, parts in all)` as it goes.
+async fn rotate_keys(
+    session: Session,
+    unlocked: &Unlocked,
+    scope: Id,
+    progress: impl Fn(u32, u32),
+) -> Result<(), String> {
+    let tree = open_record(session, unlocked).await?;
+    let ticket = sharing::begin_rotation(StartRotation { node_id: scope })
+        .await
+        .map_err(|e| session.explain(&e))?;
+    let mut doctors = HashMap::new();
+    for g in &ticket.grants {
+        let id = g.grant.value.doctor_id;
+        if doctors.contains_key(&id) {
+            continue;
+        }
+        let entry = verified_doctor(session, &g.doctor_name).await?;
+        if entry.entry.user_id != id {
+            return Err("The directory's answer for a doctor who keeps access does not match, so no keys were replaced. Contact your administrator.".to_owned());
+        }
+        doctors.insert(id, entry.entry);
+    }
+    let owner = unlocked.keyring.encryption().public_key();
+    let parts = plan_rotation(&tree, &owner, &scope, &ticket, &doctors)?;
+    let total = parts.len() as u32 + 1;
+    progress(0, total);
+    let count = parts.len() as u32;
+    for (i, part) in parts.into_iter().enumerate() {
+        sharing::send_rotation_part(part)
+            .await
+            .map_err(|e| session.explain(&e))?;
+        progress(i as u32 + 1, total);
+    }
+    sharing::finish_rotation(CommitRotation {
+        rotation_id: ticket.rotation_id,
+        parts: count,
+    })
+    .await
+    .map_err(|e| session.explain(&e))?;
+    progress(total, total);
+    Ok(())
+}
+
 /// The patient's sharing page (needs the keys).
 #[component]
 pub fn SharingPage() -> impl IntoView {
@@ -266,7 +321,7 @@ fn PatientSharing(unlocked: Unlocked) -> impl IntoView {
                     Ok(d) => view! {
                         <Requests data=d.clone() unlocked=unlocked done=done/>
                         <ShareForm tree=d.tree.clone() unlocked=unlocked done=done/>
-                        <GrantList data=d done=done/>
+                        <GrantList data=d unlocked=unlocked done=done/>
                     }.into_any(),
                 })}
             </Suspense>
@@ -589,7 +644,11 @@ fn ShareForm(
 
 /// The doctors with access, and those whose access ended.
 #[component]
-fn GrantList(data: PatientData, done: Callback<String>) -> impl IntoView {
+fn GrantList(
+    data: PatientData,
+    unlocked: StoredValue<Unlocked, LocalStorage>,
+    done: Callback<String>,
+) -> impl IntoView {
     let rows: Vec<(GrantView, String)> = data
         .grants
         .iter()
@@ -614,7 +673,7 @@ fn GrantList(data: PatientData, done: Callback<String>) -> impl IntoView {
                                 <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                             </tr></thead>
                             <tbody>
-                                {rows.into_iter().map(|(g, label)| view! { <GrantRow grant=g label=label done=done/> }).collect_view()}
+                                {rows.into_iter().map(|(g, label)| view! { <GrantRow grant=g label=label unlocked=unlocked done=done/> }).collect_view()}
                             </tbody>
                         </table>
                     </div>
@@ -625,7 +684,12 @@ fn GrantList(data: PatientData, done: Callback<String>) -> impl IntoView {
 }
 
 #[component]
-fn GrantRow(grant: GrantView, label: String, done: Callback<String>) -> impl IntoView {
+fn GrantRow(
+    grant: GrantView,
+    label: String,
+    unlocked: StoredValue<Unlocked, LocalStorage>,
+    done: Callback<String>,
+) -> impl IntoView {
     let session = use_session();
     let confirming = RwSignal::new(false);
     let busy = RwSignal::new(false);
@@ -634,6 +698,36 @@ fn GrantRow(grant: GrantView, label: String, done: Callback<String>) -> impl Int
     let doctor = grant.doctor_name.clone();
     let active = grant.status == GrantStatus::Active;
     let grant_id = g.grant_id;
+    let rekey = RwSignal::new(None::<(u32, u32)>);
+    let retry = RwSignal::new(false);
+    let scope = g.node_id;
+    // Replaces the folder's keys; on success the list reloads with the news.
+    let rotate = move |doctor: String, label: String| {
+        leptos::task::spawn_local(async move {
+            rekey.set(Some((0, 1)));
+            let u = unlocked.get_value();
+            let result = rotate_keys(session, &u, scope, move |done, total| {
+                rekey.set(Some((done, total)))
+            })
+            .await;
+            rekey.set(None);
+            busy.set(false);
+            match result {
+                Ok(()) => {
+                    done.run(format!(
+                        "{doctor} no longer has access to: {label}. Its keys were replaced, so keys they may have kept open nothing new. {COPIES_STAY}"
+                    ));
+                    focus_later("main h1");
+                }
+                Err(m) => {
+                    retry.set(true);
+                    error.set(Some(format!(
+                        "{doctor}'s access was removed, but replacing the folder's keys did not finish: {m} Use “Replace the keys again” to finish it."
+                    )));
+                }
+            }
+        });
+    };
     let remove = {
         let doctor = doctor.clone();
         let label = label.clone();
@@ -644,18 +738,27 @@ fn GrantRow(grant: GrantView, label: String, done: Callback<String>) -> impl Int
             busy.set(true);
             let (doctor, label) = (doctor.clone(), label.clone());
             leptos::task::spawn_local(async move {
-                let result = sharing::revoke_grant(GrantRef { grant_id }).await;
-                busy.set(false);
-                match result {
-                    Ok(_) => {
-                        done.run(format!(
-                            "{doctor} no longer has access to: {label}. {COPIES_STAY}"
-                        ));
-                        focus_later("main h1");
+                match sharing::revoke_grant(GrantRef { grant_id }).await {
+                    Ok(_) => rotate(doctor, label),
+                    Err(e) => {
+                        busy.set(false);
+                        error.set(Some(session.explain(&e)));
                     }
-                    Err(e) => error.set(Some(session.explain(&e))),
                 }
             });
+        }
+    };
+    let again = {
+        let doctor = doctor.clone();
+        let label = label.clone();
+        move |_| {
+            if busy.get_untracked() {
+                return;
+            }
+            busy.set(true);
+            retry.set(false);
+            error.set(None);
+            rotate(doctor.clone(), label.clone());
         }
     };
     let permission = match g.permission {
@@ -698,7 +801,22 @@ fn GrantRow(grant: GrantView, label: String, done: Callback<String>) -> impl Int
                         </div>
                     </Show>
                 })}
+                <Show when=move || rekey.with(Option::is_some)>
+                    <div class="progress-line">
+                        <div class="progress" role="progressbar" aria-label="Replacing the folder's keys"
+                            aria-valuemin="0" aria-valuemax="100"
+                            aria-valuenow=move || rekey_percent(rekey.get()).to_string()
+                            aria-valuetext=move || format!("{}%", rekey_percent(rekey.get()))>
+                            <div class="progress__bar" style:width=move || format!("{}%", rekey_percent(rekey.get()))></div>
+                        </div>
+                        <span class="progress-line__text">{move || format!("Replacing keys: {}%", rekey_percent(rekey.get()))}</span>
+                    </div>
+                </Show>
                 <ErrorAlert error=error/>
+                <Show when=move || retry.get()>
+                    <button type="button" class="button button--small" disabled=move || busy.get()
+                        on:click=again.clone()>"Replace the keys again"</button>
+                </Show>
             </td>
         </tr>
     }

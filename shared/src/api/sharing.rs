@@ -171,6 +171,99 @@ pub fn validate_reason(reason: &str) -> Result<&str, String> {
     Ok(reason)
 }
 
+/// Most nodes, versions and grants together in one `sharing/rotation/part`.
+pub const MAX_ROTATION_PART: usize = 400;
+
+/// `sharing/rotation/start`: the folder whose keys are replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartRotation {
+    /// The folder (the root for the whole record).
+    #[serde(with = "b64::array")]
+    pub node_id: Id,
+}
+
+/// A version's wrapped content key, as stored or as re-wrapped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContentKey {
+    /// The file.
+    #[serde(with = "b64::array")]
+    pub node_id: Id,
+    /// The version.
+    pub version: u32,
+    /// Its content key wrapped under the file's node key.
+    #[serde(with = "b64::vec")]
+    pub wrapped_content_key: Vec<u8>,
+}
+
+/// The answer to `sharing/rotation/start`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotationTicket {
+    /// Names the parts and the commit.
+    #[serde(with = "b64::array")]
+    pub rotation_id: Id,
+    /// Every node under the folder, the folder included, trashed ones too.
+    #[serde(with = "b64::id_list")]
+    pub nodes: Vec<Id>,
+    /// Every complete version of the files among them.
+    pub versions: Vec<ContentKey>,
+    /// Every grant still active on the folder or a folder under it: each needs
+    /// the new key wrapped to its doctor.
+    pub grants: Vec<GrantView>,
+}
+
+/// A node with its new key and its metadata sealed under that key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RekeyedNode {
+    /// The node.
+    #[serde(with = "b64::array")]
+    pub node_id: Id,
+    /// Its new key wrapped under its parent's (new, or unchanged above the
+    /// folder); HPKE to the patient for the root.
+    #[serde(with = "b64::vec")]
+    pub wrapped_key: Vec<u8>,
+    /// Its metadata sealed under the new key.
+    #[serde(with = "b64::vec")]
+    pub metadata: Vec<u8>,
+}
+
+/// A grant's new wrapped key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RekeyedGrant {
+    /// The grant.
+    #[serde(with = "b64::array")]
+    pub grant_id: Id,
+    /// The node's new key wrapped to the grant's doctor (HPKE).
+    #[serde(with = "b64::vec")]
+    pub wrapped_key: Vec<u8>,
+}
+
+/// `sharing/rotation/part`: some of the new keys (at most [`MAX_ROTATION_PART`]
+/// items in all).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotationPart {
+    /// From the ticket.
+    #[serde(with = "b64::array")]
+    pub rotation_id: Id,
+    /// Numbered from 0; sending a number again replaces that part.
+    pub index: u32,
+    /// Re-keyed nodes.
+    pub nodes: Vec<RekeyedNode>,
+    /// Re-wrapped content keys.
+    pub versions: Vec<ContentKey>,
+    /// Re-wrapped grants.
+    pub grants: Vec<RekeyedGrant>,
+}
+
+/// `sharing/rotation/commit`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitRotation {
+    /// From the ticket.
+    #[serde(with = "b64::array")]
+    pub rotation_id: Id,
+    /// How many parts were sent (indexes `0..parts`).
+    pub parts: u32,
+}
+
 /// The server side of the sharing calls.
 #[cfg(feature = "ssr")]
 #[async_trait::async_trait]
@@ -212,6 +305,26 @@ pub trait SharingBackend {
         &self,
         caller: &super::Caller,
     ) -> Result<Vec<AccessRequestView>, ApiError>;
+    /// Begins replacing the keys of a folder's subtree (after a revocation).
+    async fn start_rotation(
+        &self,
+        caller: &super::Caller,
+        node_id: Id,
+    ) -> Result<RotationTicket, ApiError>;
+    /// Stores one part of the new keys.
+    async fn rotation_part(
+        &self,
+        caller: &super::Caller,
+        part: RotationPart,
+    ) -> Result<(), ApiError>;
+    /// Checks that the parts cover the subtree exactly and applies them in one
+    /// atomic write.
+    async fn commit_rotation(
+        &self,
+        caller: &super::Caller,
+        rotation_id: Id,
+        parts: u32,
+    ) -> Result<(), ApiError>;
 }
 
 /// Shares a folder (or the whole record) with a doctor.
@@ -266,6 +379,31 @@ pub async fn deny_request(request: RequestRef) -> Result<AccessRequestView, ApiE
 pub async fn list_requests() -> Result<Vec<AccessRequestView>, ApiError> {
     let caller = super::caller()?;
     super::backend()?.list_requests(&caller).await
+}
+
+/// Begins replacing the keys under a folder.
+#[leptos::server(prefix = "/api", endpoint = "sharing/rotation/start", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn begin_rotation(request: StartRotation) -> Result<RotationTicket, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?
+        .start_rotation(&caller, request.node_id)
+        .await
+}
+
+/// Sends one part of the new keys.
+#[leptos::server(prefix = "/api", endpoint = "sharing/rotation/part", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn send_rotation_part(request: RotationPart) -> Result<(), ApiError> {
+    let caller = super::caller()?;
+    super::backend()?.rotation_part(&caller, request).await
+}
+
+/// Applies the new keys at once.
+#[leptos::server(prefix = "/api", endpoint = "sharing/rotation/commit", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn finish_rotation(request: CommitRotation) -> Result<(), ApiError> {
+    let caller = super::caller()?;
+    super::backend()?
+        .commit_rotation(&caller, request.rotation_id, request.parts)
+        .await
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 //! without the lock: each carries a precondition on its upload's state only.
 
 pub mod layout;
+pub mod rotation;
 pub mod sharing;
 mod trash;
 mod upload;

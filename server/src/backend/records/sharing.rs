@@ -25,8 +25,8 @@ use shared::{
         records::{NodeKind, NodeView},
         sharing::{
             validate_reason, AccessRequestView, CreateGrantRequest, GrantStatus, GrantView,
-            NewAccessRequest, RequestStatus, SharedScope, SharingBackend, GRANT_CLOCK_SKEW_SECS,
-            MAX_GRANTS,
+            NewAccessRequest, RequestStatus, RotationPart, RotationTicket, SharedScope,
+            SharingBackend, GRANT_CLOCK_SKEW_SECS, MAX_GRANTS,
         },
         ApiError, Caller, ErrorCode,
     },
@@ -51,7 +51,7 @@ use crate::{
 /// Most requests one doctor may have made (pending or answered).
 const MAX_REQUESTS: usize = 1000;
 
-fn grant_key(grant: &Id) -> Vec<u8> {
+pub(super) fn grant_key(grant: &Id) -> Vec<u8> {
     Key::new().u8(1).fixed(grant).finish()
 }
 
@@ -191,6 +191,30 @@ impl ServerBackend {
         Ok(out)
     }
 
+    /// A patient's grants with their stored bytes (for preconditions).
+    pub(super) async fn grants_of_patient(
+        &self,
+        patient: &Id,
+    ) -> Result<Vec<(Vec<u8>, StoredGrant)>, ApiError> {
+        let prefix = Key::new().u8(2).fixed(patient).finish();
+        let rows = self
+            .store
+            .scan_prefix(Space::Grants, &prefix, None, MAX_GRANTS.saturating_add(1))
+            .await
+            .map_err(store_error)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (key, _) in rows {
+            let id = key
+                .get(prefix.len()..)
+                .and_then(|tail| <Id>::try_from(tail).ok())
+                .ok_or_else(|| store_error(StoreError::Corrupt("a grant index key".into())))?;
+            if let Some(found) = self.stored_grant(&id).await? {
+                out.push(found);
+            }
+        }
+        Ok(out)
+    }
+
     /// The calling doctor's access to `node_id`: an active grant from the
     /// node's owner whose folder is the node or one above it, with nothing on
     /// the way in the trash. Anything else is `not_found`.
@@ -246,7 +270,7 @@ impl ServerBackend {
         Ok((access.owner, access.node))
     }
 
-    async fn grant_view(
+    pub(super) async fn grant_view_of(
         &self,
         stored: StoredGrant,
         names: &mut Names,
@@ -483,7 +507,7 @@ impl SharingBackend for ServerBackend {
             }
             Err(e) => return Err(store_error(e)),
         }
-        self.grant_view(stored, &mut Names::new()).await
+        self.grant_view_of(stored, &mut Names::new()).await
     }
 
     async fn revoke_grant(&self, caller: &Caller, grant_id: Id) -> Result<GrantView, ApiError> {
@@ -513,7 +537,7 @@ impl SharingBackend for ServerBackend {
             }
             e => store_error(e),
         })?;
-        self.grant_view(stored, &mut Names::new()).await
+        self.grant_view_of(stored, &mut Names::new()).await
     }
 
     async fn list_grants(&self, caller: &Caller) -> Result<Vec<GrantView>, ApiError> {
@@ -530,7 +554,7 @@ impl SharingBackend for ServerBackend {
         let mut names = Names::new();
         let mut out = Vec::with_capacity(grants.len());
         for g in grants {
-            out.push(self.grant_view(g, &mut names).await?);
+            out.push(self.grant_view_of(g, &mut names).await?);
         }
         Ok(out)
     }
@@ -589,7 +613,7 @@ impl SharingBackend for ServerBackend {
         self.record(draft).await?;
         Ok(SharedScope {
             usage: self.usage(&head),
-            grant: self.grant_view(stored, &mut names).await?,
+            grant: self.grant_view_of(stored, &mut names).await?,
             nodes,
         })
     }
@@ -732,5 +756,29 @@ impl SharingBackend for ServerBackend {
             out.push(self.request_view(r, &mut names).await?);
         }
         Ok(out)
+    }
+
+    async fn start_rotation(
+        &self,
+        caller: &Caller,
+        node_id: Id,
+    ) -> Result<RotationTicket, ApiError> {
+        let s = self.require_session(caller).await?;
+        self.start_rotation_of(&s, node_id).await
+    }
+
+    async fn rotation_part(&self, caller: &Caller, part: RotationPart) -> Result<(), ApiError> {
+        let s = self.require_session(caller).await?;
+        self.store_rotation_part(&s, part).await
+    }
+
+    async fn commit_rotation(
+        &self,
+        caller: &Caller,
+        rotation_id: Id,
+        parts: u32,
+    ) -> Result<(), ApiError> {
+        let s = self.require_session(caller).await?;
+        self.commit_rotation_of(&s, rotation_id, parts).await
     }
 }

@@ -1,0 +1,200 @@
+// Sharing with two people at once, each in their own browser context: a doctor
+// (invited and verified by an admin) asks a patient for access; the patient
+// approves with a folder, the doctor opens it, previews and downloads a file
+// whose signature and chunks are checked in the doctor's browser; a second
+// request is denied; the patient shares another folder directly after checking
+// the doctor's badge and safety number; removing access ends it at once, even
+// for a chunk URL the doctor saw before. The patient's Access history shows the
+// doctor's reads, and the server's data directory holds no plaintext.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from '@playwright/test';
+import { test, expect } from '../fixtures/app';
+import { createAdminInvite, dataFiles, signUp, strongPassword, uniqueName } from '../helpers/accounts';
+import { openFolder, openRecords, sha256, sha256File, upload, writeMarkedFile } from '../helpers/records';
+
+/** An admin invites a doctor, the doctor signs up, the admin verifies the licence. */
+async function verifiedDoctor(browser: Browser, baseURL: string) {
+  const adminContext = await browser.newContext();
+  const admin = await adminContext.newPage();
+  await signUp(admin, uniqueName('admin'), strongPassword('admin'), createAdminInvite(baseURL));
+  await admin.getByRole('link', { name: 'Admin' }).click();
+  await admin.getByLabel('Role').selectOption('doctor');
+  await admin.getByRole('button', { name: 'Create invite link' }).click();
+  const link = (await admin.locator('.invite-link__url code').innerText()).trim();
+
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const name = uniqueName('dr');
+  await signUp(page, name, strongPassword('doctor'), link);
+
+  await admin.getByRole('link', { name: 'Home' }).click();
+  await admin.getByRole('link', { name: 'Admin' }).click();
+  await admin.getByRole('button', { name: `Verify ${name}` }).click();
+  await admin.getByLabel('Licence id').fill('GMC-1234567');
+  await admin.getByRole('button', { name: 'Show safety number' }).click();
+  await admin.getByRole('button', { name: 'Sign certificate' }).click();
+  await expect(admin.getByRole('row', { name: new RegExp(name.replace('.', '\\.')) }).getByText('Verified')).toBeVisible();
+  await adminContext.close();
+  return { context, page, name };
+}
+
+async function openSharing(page: Page) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sharing' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Sharing' })).toBeVisible();
+}
+
+async function openPatients(page: Page) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Patients' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Patients' })).toBeVisible();
+}
+
+test('request, approve, read, deny, share directly, remove: patient and doctor side by side', async ({
+  page,
+  browser,
+  baseURL,
+  problems,
+}) => {
+  test.setTimeout(180_000);
+  const doctor = await verifiedDoctor(browser, baseURL!);
+  const dr = doctor.page;
+
+  // The patient keeps a lab result and a private prescription.
+  const patient = uniqueName('pat');
+  await signUp(page, patient, strongPassword('patient'));
+  const dir = mkdtempSync(join(tmpdir(), 'medvault-share-'));
+  const marker = `MARKER-shared-${Date.now()}`;
+  const labPath = join(dir, 'full-blood-count.txt');
+  writeMarkedFile(labPath, 40_000, marker);
+  const privatePath = join(dir, 'private-script.txt');
+  writeMarkedFile(privatePath, 2_000, `${marker}-private`);
+  await openRecords(page);
+  await openFolder(page, 'Lab results');
+  await upload(page, [labPath], ['full-blood-count.txt']);
+  await openRecords(page);
+  await openFolder(page, 'Prescriptions');
+  await upload(page, [privatePath], ['private-script.txt']);
+
+  // The doctor asks, with a reason; an empty reason is refused in the page.
+  await openPatients(dr);
+  await expect(dr.getByText('No patient has shared their record with you yet.')).toBeVisible();
+  await dr.getByLabel("Patient's username").fill(patient);
+  await dr.getByRole('button', { name: 'Send request' }).click();
+  await expect(dr.getByRole('alert').filter({ hasText: 'why you need access' })).toBeVisible();
+  await dr.getByLabel('Reason').fill('Review of your blood count before Tuesday');
+  await dr.getByRole('button', { name: 'Send request' }).click();
+  await expect(dr.getByRole('status').filter({ hasText: `Your request was sent to ${patient}` })).toBeVisible();
+  const myRequests = dr.getByRole('region', { name: 'Your requests' });
+  await expect(myRequests.getByText('Waiting for an answer')).toBeVisible();
+  // Asking again while waiting is refused with words.
+  await dr.getByLabel("Patient's username").fill(patient);
+  await dr.getByLabel('Reason').fill('Again');
+  await dr.getByRole('button', { name: 'Send request' }).click();
+  await expect(dr.getByRole('alert').filter({ hasText: 'already asked' })).toBeVisible();
+
+  // The patient approves with one folder.
+  await openSharing(page);
+  const requests = page.getByRole('region', { name: 'Requests from doctors' });
+  await expect(requests).toContainText('Review of your blood count before Tuesday');
+  await requests.getByRole('button', { name: 'Approve…' }).click();
+  await requests.getByLabel('Share').selectOption({ label: 'Lab results' });
+  await requests.getByRole('button', { name: 'Approve and share' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `${doctor.name} can now read: Lab results.` })).toBeVisible();
+  const grants = page.getByRole('region', { name: 'Doctors with access' });
+  const labRow = grants.getByRole('row').filter({ hasText: 'Lab results' });
+  await expect(labRow).toContainText(doctor.name);
+  await expect(labRow).toContainText('Active');
+
+  // The doctor opens it: the lab result, not the prescription.
+  await openPatients(dr);
+  await expect(myRequests.getByText('Approved')).toBeVisible();
+  await dr.getByRole('region', { name: 'Shared with you' }).getByRole('link', { name: patient }).click();
+  await expect(dr.getByRole('heading', { level: 1, name: `${patient}: Lab results` })).toBeVisible();
+  const sharedUrl = dr.url();
+  const chunkUrls: string[] = [];
+  dr.on('request', (r) => {
+    if (r.url().includes('/api/records/chunk/')) chunkUrls.push(r.url());
+  });
+  await expect(dr.getByText('full-blood-count.txt')).toBeVisible();
+  await expect(dr.getByText('private-script.txt')).toHaveCount(0);
+  const fileActions = dr.getByRole('group', { name: 'Actions for full-blood-count.txt' });
+  await fileActions.getByRole('button', { name: 'Preview' }).click();
+  const preview = dr.getByRole('dialog', { name: 'full-blood-count.txt' });
+  await expect(preview.getByLabel('Text of full-blood-count.txt')).toContainText(marker);
+  await preview.getByRole('button', { name: 'Close' }).click();
+  await expect(preview).toBeHidden();
+  const download = dr.waitForEvent('download');
+  await fileActions.getByRole('button', { name: 'Download' }).click();
+  const saved = await download;
+  expect(saved.suggestedFilename()).toBe('full-blood-count.txt');
+  expect(sha256File((await saved.path())!)).toBe(sha256(readFileSync(labPath)));
+  expect(chunkUrls.length).toBeGreaterThan(0);
+  const chunkPath = new URL(chunkUrls[0]).pathname;
+  expect((await dr.request.get(chunkPath)).status()).toBe(200);
+
+  // A second request, denied; the doctor sees the answer.
+  await openPatients(dr);
+  await dr.getByLabel("Patient's username").fill(patient);
+  await dr.getByLabel('Reason').fill('Second opinion on imaging');
+  await dr.getByRole('button', { name: 'Send request' }).click();
+  await expect(dr.getByRole('status').filter({ hasText: 'Your request was sent' })).toBeVisible();
+  await page.getByRole('link', { name: 'Home' }).click();
+  await openSharing(page);
+  await expect(requests).toContainText('Second opinion on imaging');
+  await requests.getByRole('button', { name: 'Deny' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `You said no to ${doctor.name}` })).toBeVisible();
+  await dr.getByRole('link', { name: 'Home' }).click();
+  await openPatients(dr);
+  await expect(myRequests.getByText('Denied')).toBeVisible();
+
+  // Sharing directly: someone who is not a doctor is refused; the doctor shows
+  // the verified badge and a safety number before anything is shared.
+  const share = page.getByRole('region', { name: 'Share with a doctor' });
+  await share.getByLabel("Doctor's username").fill(patient);
+  await share.getByRole('button', { name: 'Look up' }).click();
+  await expect(share.getByRole('alert').filter({ hasText: 'is not a doctor' })).toBeVisible();
+  await share.getByLabel("Doctor's username").fill(doctor.name);
+  await share.getByRole('button', { name: 'Look up' }).click();
+  await expect(share.getByText('Verified doctor')).toBeVisible();
+  await expect(share.getByText('GMC-1234567')).toBeVisible();
+  await expect(share.getByRole('group', { name: `Safety number of ${doctor.name}` })).toBeVisible();
+  await share.getByLabel('Share', { exact: true }).selectOption({ label: 'Notes' });
+  // A date in the past is refused in the page.
+  await share.getByLabel('End date (optional)').fill('2020-01-01');
+  await share.getByRole('button', { name: 'Share', exact: true }).click();
+  await expect(share.getByRole('alert').filter({ hasText: 'already passed' })).toBeVisible();
+  const nextYear = new Date(Date.now() + 365 * 24 * 3600 * 1000).toISOString().slice(0, 10);
+  await share.getByLabel('End date (optional)').fill(nextYear);
+  await share.getByRole('button', { name: 'Share', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: `${doctor.name} can now read: Notes.` })).toBeVisible();
+  await expect(grants.getByRole('row').filter({ hasText: 'Notes' })).toContainText('Active');
+
+  // Removing access to Lab results: said plainly, ended at once.
+  await labRow.getByRole('button', { name: `Remove ${doctor.name}'s access` }).click();
+  await expect(labRow).toContainText('cannot be taken back');
+  await labRow.getByRole('button', { name: 'Yes, remove access' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `${doctor.name} no longer has access to: Lab results.` })).toBeVisible();
+  await expect(grants.getByRole('row').filter({ hasText: 'Lab results' })).toContainText('Removed');
+  await expect(grants.getByRole('row').filter({ hasText: 'Notes' })).toContainText('Active');
+
+  // The doctor gets nothing from that share any more, not even a chunk URL seen before.
+  await dr.goto(sharedUrl);
+  await expect(dr.getByRole('alert').filter({ hasText: 'not shared with you, or no longer' })).toBeVisible({ timeout: 30_000 });
+  expect((await dr.request.get(chunkPath)).status()).toBe(404);
+
+  // The patient's Access history names the doctor's reads.
+  await page.getByRole('link', { name: 'Access history' }).click();
+  const history = page.getByRole('table');
+  await expect(history.getByRole('row').filter({ hasText: 'Opened the shared record' }).first()).toContainText(doctor.name);
+  await expect(history.getByRole('row').filter({ hasText: 'Opened a file' }).filter({ hasText: doctor.name }).first()).toContainText('full-blood-count.txt');
+  await expect(history.getByRole('row').filter({ hasText: "Removed a doctor's access" })).toHaveCount(1);
+
+  // Nothing readable reached the server's disk.
+  for (const f of dataFiles()) {
+    expect(f.bytes.includes(Buffer.from(marker)), f.path).toBe(false);
+    expect(f.bytes.includes(Buffer.from('full-blood-count')), f.path).toBe(false);
+  }
+  await doctor.context.close();
+  expect(problems.csp).toEqual([]);
+});

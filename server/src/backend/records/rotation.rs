@@ -1,0 +1,441 @@
+//! Key rotation after a revocation: the patient's browser gives every node
+//! under a folder a new key, re-wraps the content keys and the remaining
+//! grants, and the server applies it all in one atomic write, only if it
+//! covers that subtree exactly and the record did not change meanwhile.
+//!
+//! Records keyspace, in addition to [`super::layout`]:
+//!
+//! | key                          | value |
+//! |------------------------------|-------|
+//! | `8 ‖ owner`                  | [`StoredRotation`]: the rotation under way (one per record) |
+//! | `9 ‖ owner ‖ u32 index`      | a [`RotationPart`] as sent |
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use shared::{
+    api::{
+        records::NodeKind,
+        sharing::{ContentKey, GrantStatus, RotationPart, RotationTicket, MAX_ROTATION_PART},
+        ApiError, ErrorCode,
+    },
+    audit::EventKind,
+    crypto::{b64, hpke, sign::Role, Id},
+};
+
+use super::{
+    check_metadata, conflict, encode, event, head_ops,
+    layout::{node_key, version_key, versions_prefix, StoredNode, StoredVersion},
+    next_head,
+    sharing::StoredGrant,
+    Names, CHILD_KEY_LEN, CONTENT_KEY_LEN,
+};
+use crate::{
+    backend::{sessions::Session, store_error, ServerBackend},
+    store::{codec, keys::Key, Batch, Space, StoreError},
+};
+
+/// Most parts one rotation may have.
+const MAX_PARTS: u32 = 1000;
+
+fn rotation_key(owner: &Id) -> Vec<u8> {
+    Key::new().u8(8).fixed(owner).finish()
+}
+
+fn part_key(owner: &Id, index: u32) -> Vec<u8> {
+    Key::new().u8(9).fixed(owner).u32(index).finish()
+}
+
+fn parts_prefix(owner: &Id) -> Vec<u8> {
+    Key::new().u8(9).fixed(owner).finish()
+}
+
+/// A rotation under way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredRotation {
+    /// Its id.
+    #[serde(with = "b64::array")]
+    pub rotation_id: Id,
+    /// The folder.
+    #[serde(with = "b64::array")]
+    pub scope: Id,
+    /// The record head's `seq` when it started: any change since voids it.
+    pub head_seq: u64,
+}
+
+/// What a rotation must cover, read from the store.
+struct Subtree {
+    nodes: Vec<(Vec<u8>, StoredNode)>,
+    versions: Vec<(Vec<u8>, Id, StoredVersion)>,
+    grants: Vec<(Vec<u8>, StoredGrant)>,
+}
+
+fn not_patient() -> ApiError {
+    ApiError::new(
+        ErrorCode::Forbidden,
+        "Only the patient who owns a record replaces its keys.",
+    )
+}
+
+fn restart() -> ApiError {
+    conflict("Your record changed while its keys were being replaced. Start again.")
+}
+
+impl ServerBackend {
+    /// Every node under `scope` (itself included, trashed ones too), their
+    /// complete versions, and the active grants on any of them.
+    async fn subtree(&self, owner: &Id, scope: &Id) -> Result<Subtree, ApiError> {
+        let rows = self
+            .store
+            .scan_prefix(
+                Space::Records,
+                &super::layout::nodes_prefix(owner),
+                None,
+                shared::api::records::MAX_NODES.saturating_add(1000),
+            )
+            .await
+            .map_err(store_error)?;
+        let mut by_parent: HashMap<Id, Vec<(Vec<u8>, StoredNode)>> = HashMap::new();
+        let mut top = None;
+        for (_, raw) in rows {
+            let node: StoredNode = codec::decode(&raw).map_err(store_error)?;
+            if node.node_id == *scope {
+                top = Some((raw, node));
+            } else if let Some(parent) = node.parent_id {
+                by_parent.entry(parent).or_default().push((raw, node));
+            }
+        }
+        let top = top.ok_or_else(ApiError::not_found)?;
+        let mut nodes = vec![top];
+        let mut i = 0;
+        while i < nodes.len() {
+            let id = nodes[i].1.node_id;
+            if let Some(kids) = by_parent.remove(&id) {
+                nodes.extend(kids);
+            }
+            i += 1;
+        }
+        let mut versions = Vec::new();
+        for (_, node) in &nodes {
+            if node.kind != NodeKind::File {
+                continue;
+            }
+            let rows = self
+                .store
+                .scan_prefix(
+                    Space::Records,
+                    &versions_prefix(&node.node_id),
+                    None,
+                    usize::MAX,
+                )
+                .await
+                .map_err(store_error)?;
+            for (_, raw) in rows {
+                let v: StoredVersion = codec::decode(&raw).map_err(store_error)?;
+                versions.push((raw, node.node_id, v));
+            }
+        }
+        let ids: HashSet<Id> = nodes.iter().map(|(_, n)| n.node_id).collect();
+        let now = self.now();
+        let mut grants = Vec::new();
+        for g in self.grants_of_patient(owner).await? {
+            if g.1.status(now) == GrantStatus::Active && ids.contains(&g.1.grant.value.node_id) {
+                grants.push(g);
+            }
+        }
+        Ok(Subtree {
+            nodes,
+            versions,
+            grants,
+        })
+    }
+
+    async fn rotation(&self, owner: &Id, id: &Id) -> Result<(Vec<u8>, StoredRotation), ApiError> {
+        self.load::<StoredRotation>(Space::Records, &rotation_key(owner))
+            .await?
+            .filter(|(_, r)| r.rotation_id == *id)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::NotFound,
+                    "This key replacement is no longer under way. Start again.",
+                )
+            })
+    }
+
+    /// Deletes the parts of an earlier rotation.
+    fn drop_parts(batch: &mut Batch, owner: &Id, keys: Vec<Vec<u8>>) {
+        for key in keys {
+            batch.delete(Space::Records, key);
+        }
+        batch.delete(Space::Records, rotation_key(owner));
+    }
+
+    async fn part_keys(&self, owner: &Id) -> Result<Vec<Vec<u8>>, ApiError> {
+        Ok(self
+            .store
+            .scan_prefix(Space::Records, &parts_prefix(owner), None, usize::MAX)
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect())
+    }
+
+    pub(super) async fn start_rotation_of(
+        &self,
+        s: &Session,
+        scope: Id,
+    ) -> Result<RotationTicket, ApiError> {
+        if s.user.role != Role::Patient {
+            return Err(not_patient());
+        }
+        let owner = s.user.id;
+        let _guard = self.record_locks.lock(&owner).await;
+        let (_, head) = self.existing_head(&owner).await?;
+        let (_, node) = self.owned_node(&owner, &scope).await?;
+        if node.kind != NodeKind::Folder {
+            return Err(ApiError::bad_request(
+                "Only the keys of a folder or of the whole record are replaced.",
+            ));
+        }
+        let subtree = self.subtree(&owner, &scope).await?;
+        let mut rotation_id = [0u8; 16];
+        shared::crypto::rng::fill(&mut rotation_id).map_err(|_| ApiError::internal())?;
+        let stored = StoredRotation {
+            rotation_id,
+            scope,
+            head_seq: head.seq,
+        };
+        let mut batch = Batch::new();
+        Self::drop_parts(&mut batch, &owner, self.part_keys(&owner).await?);
+        batch.put(Space::Records, rotation_key(&owner), encode(&stored)?);
+        self.store.apply(batch).await.map_err(store_error)?;
+        let mut names = Names::new();
+        let mut grants = Vec::with_capacity(subtree.grants.len());
+        for (_, g) in subtree.grants {
+            grants.push(self.grant_view_of(g, &mut names).await?);
+        }
+        Ok(RotationTicket {
+            rotation_id,
+            nodes: subtree.nodes.iter().map(|(_, n)| n.node_id).collect(),
+            versions: subtree
+                .versions
+                .into_iter()
+                .map(|(_, node_id, v)| ContentKey {
+                    node_id,
+                    version: v.version,
+                    wrapped_content_key: v.wrapped_content_key,
+                })
+                .collect(),
+            grants,
+        })
+    }
+
+    pub(super) async fn store_rotation_part(
+        &self,
+        s: &Session,
+        part: RotationPart,
+    ) -> Result<(), ApiError> {
+        if s.user.role != Role::Patient {
+            return Err(not_patient());
+        }
+        let owner = s.user.id;
+        let items = part.nodes.len() + part.versions.len() + part.grants.len();
+        if items > MAX_ROTATION_PART {
+            return Err(ApiError::bad_request(format!(
+                "A part holds at most {MAX_ROTATION_PART} items."
+            )));
+        }
+        if part.index >= MAX_PARTS {
+            return Err(ApiError::bad_request(format!(
+                "A key replacement has at most {MAX_PARTS} parts."
+            )));
+        }
+        for n in &part.nodes {
+            check_metadata(&n.metadata)?;
+            if n.wrapped_key.len() != CHILD_KEY_LEN && n.wrapped_key.len() != hpke::WRAPPED_LEN {
+                return Err(ApiError::bad_request("A new node key has the wrong size."));
+            }
+        }
+        if part
+            .versions
+            .iter()
+            .any(|v| v.wrapped_content_key.len() != CONTENT_KEY_LEN)
+        {
+            return Err(ApiError::bad_request(
+                "A re-wrapped content key has the wrong size.",
+            ));
+        }
+        if part
+            .grants
+            .iter()
+            .any(|g| g.wrapped_key.len() != hpke::WRAPPED_LEN)
+        {
+            return Err(ApiError::bad_request(
+                "A grant's new wrapped key has the wrong size.",
+            ));
+        }
+        let _guard = self.record_locks.lock(&owner).await;
+        let (raw, _) = self.rotation(&owner, &part.rotation_id).await?;
+        let mut batch = Batch::new();
+        batch
+            .expect_value(Space::Records, rotation_key(&owner), raw)
+            .put(Space::Records, part_key(&owner, part.index), encode(&part)?);
+        self.store.apply(batch).await.map_err(|e| match e {
+            StoreError::Conflict => restart(),
+            e => store_error(e),
+        })
+    }
+
+    pub(super) async fn commit_rotation_of(
+        &self,
+        s: &Session,
+        rotation_id: Id,
+        parts: u32,
+    ) -> Result<(), ApiError> {
+        if s.user.role != Role::Patient {
+            return Err(not_patient());
+        }
+        let owner = s.user.id;
+        let _guard = self.record_locks.lock(&owner).await;
+        let (rotation_raw, rotation) = self.rotation(&owner, &rotation_id).await?;
+        let (head_raw, head) = self.existing_head(&owner).await?;
+        if head.seq != rotation.head_seq {
+            let mut batch = Batch::new();
+            Self::drop_parts(&mut batch, &owner, self.part_keys(&owner).await?);
+            self.store.apply(batch).await.map_err(store_error)?;
+            return Err(restart());
+        }
+        let mut new_nodes = HashMap::new();
+        let mut new_versions = HashMap::new();
+        let mut new_grants = HashMap::new();
+        let duplicate = || ApiError::bad_request("An item appears twice in the new keys.");
+        for index in 0..parts.min(MAX_PARTS) {
+            let (_, part) = self
+                .load::<RotationPart>(Space::Records, &part_key(&owner, index))
+                .await?
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!("Part {index} of the new keys is missing."))
+                })?;
+            for n in part.nodes {
+                if new_nodes.insert(n.node_id, n).is_some() {
+                    return Err(duplicate());
+                }
+            }
+            for v in part.versions {
+                if new_versions.insert((v.node_id, v.version), v).is_some() {
+                    return Err(duplicate());
+                }
+            }
+            for g in part.grants {
+                if new_grants.insert(g.grant_id, g).is_some() {
+                    return Err(duplicate());
+                }
+            }
+        }
+        let subtree = self.subtree(&owner, &rotation.scope).await?;
+        let incomplete = |what: &str| {
+            ApiError::bad_request(format!(
+                "The new keys do not cover the folder exactly ({what}). Start again."
+            ))
+        };
+        if new_nodes.len() != subtree.nodes.len() {
+            return Err(incomplete("items"));
+        }
+        if new_versions.len() != subtree.versions.len() {
+            return Err(incomplete("file versions"));
+        }
+        if new_grants.len() != subtree.grants.len() {
+            return Err(incomplete("doctors' keys"));
+        }
+        let ids: HashSet<Id> = subtree.nodes.iter().map(|(_, n)| n.node_id).collect();
+        if self.open_uploads(&owner).await?.iter().any(|(_, u)| {
+            !u.dropping
+                && (ids.contains(&u.node_id)
+                    || u.new_node
+                        .as_ref()
+                        .is_some_and(|n| n.parent_id.is_some_and(|p| ids.contains(&p))))
+        }) {
+            return Err(conflict(
+                "An upload into this folder is still running. Let it finish, then try again.",
+            ));
+        }
+
+        let mut batch = Batch::new();
+        let mut old_bytes = 0u64;
+        let mut new_bytes = 0u64;
+        for (raw, mut node) in subtree.nodes {
+            let new = new_nodes
+                .remove(&node.node_id)
+                .ok_or_else(|| incomplete("items"))?;
+            let want = if node.parent_id.is_none() {
+                hpke::WRAPPED_LEN
+            } else {
+                CHILD_KEY_LEN
+            };
+            if new.wrapped_key.len() != want {
+                return Err(ApiError::bad_request("A new node key has the wrong size."));
+            }
+            old_bytes += node.metadata.len() as u64;
+            new_bytes += new.metadata.len() as u64;
+            node.wrapped_key = new.wrapped_key;
+            node.metadata = new.metadata;
+            node.revision += 1;
+            batch
+                .expect_value(Space::Records, node_key(&owner, &node.node_id), raw)
+                .put(
+                    Space::Records,
+                    node_key(&owner, &node.node_id),
+                    encode(&node)?,
+                );
+        }
+        for (raw, node_id, mut version) in subtree.versions {
+            let new = new_versions
+                .remove(&(node_id, version.version))
+                .ok_or_else(|| incomplete("file versions"))?;
+            version.wrapped_content_key = new.wrapped_content_key;
+            batch
+                .expect_value(Space::Records, version_key(&node_id, version.version), raw)
+                .put(
+                    Space::Records,
+                    version_key(&node_id, version.version),
+                    encode(&version)?,
+                );
+        }
+        for (raw, mut grant) in subtree.grants {
+            let id = grant.grant.value.grant_id;
+            let new = new_grants
+                .remove(&id)
+                .ok_or_else(|| incomplete("doctors' keys"))?;
+            grant.wrapped_key = new.wrapped_key;
+            batch
+                .expect_value(Space::Grants, super::sharing::grant_key(&id), raw)
+                .put(
+                    Space::Grants,
+                    super::sharing::grant_key(&id),
+                    encode(&grant)?,
+                );
+        }
+        let new_head = next_head(&head, |h| {
+            h.stored_bytes = h
+                .stored_bytes
+                .saturating_sub(old_bytes)
+                .saturating_add(new_bytes);
+        });
+        head_ops(&mut batch, &owner, &head_raw, &new_head)?;
+        batch.expect_value(Space::Records, rotation_key(&owner), rotation_raw);
+        Self::drop_parts(&mut batch, &owner, self.part_keys(&owner).await?);
+        self.commit(
+            batch,
+            Some(event(s, EventKind::KeysRotated, &rotation.scope)),
+        )
+        .await
+        .map_err(|e| {
+            if e.code == ErrorCode::Conflict {
+                restart()
+            } else {
+                e
+            }
+        })
+    }
+}
