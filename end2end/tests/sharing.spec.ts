@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from '@playwright/test';
 import { test, expect } from '../fixtures/app';
 import { createAdminInvite, dataFiles, signUp, strongPassword, uniqueName } from '../helpers/accounts';
-import { openFolder, openRecords, sha256, sha256File, upload, writeMarkedFile } from '../helpers/records';
+import { downloadHash, openFolder, openRecords, sha256, sha256File, upload, writeMarkedFile } from '../helpers/records';
 
 /** An admin invites a doctor, the doctor signs up, the admin verifies the licence. */
 async function verifiedDoctor(browser: Browser, baseURL: string) {
@@ -40,12 +40,15 @@ async function verifiedDoctor(browser: Browser, baseURL: string) {
   return { context, page, name };
 }
 
+/** Opens a page through the header; from Home, so that it loads afresh. */
 async function openSharing(page: Page) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' }).click();
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sharing' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Sharing' })).toBeVisible();
 }
 
 async function openPatients(page: Page) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' }).click();
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Patients' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Patients' })).toBeVisible();
 }
@@ -111,7 +114,6 @@ test('request, approve, read, deny, share directly, remove: patient and doctor s
   await expect(myRequests.getByText('Approved')).toBeVisible();
   await dr.getByRole('region', { name: 'Shared with you' }).getByRole('link', { name: patient }).click();
   await expect(dr.getByRole('heading', { level: 1, name: `${patient}: Lab results` })).toBeVisible();
-  const sharedUrl = dr.url();
   const chunkUrls: string[] = [];
   dr.on('request', (r) => {
     if (r.url().includes('/api/records/chunk/')) chunkUrls.push(r.url());
@@ -139,12 +141,10 @@ test('request, approve, read, deny, share directly, remove: patient and doctor s
   await dr.getByLabel('Reason').fill('Second opinion on imaging');
   await dr.getByRole('button', { name: 'Send request' }).click();
   await expect(dr.getByRole('status').filter({ hasText: 'Your request was sent' })).toBeVisible();
-  await page.getByRole('link', { name: 'Home' }).click();
   await openSharing(page);
   await expect(requests).toContainText('Second opinion on imaging');
   await requests.getByRole('button', { name: 'Deny' }).click();
   await expect(page.getByRole('status').filter({ hasText: `You said no to ${doctor.name}` })).toBeVisible();
-  await dr.getByRole('link', { name: 'Home' }).click();
   await openPatients(dr);
   await expect(myRequests.getByText('Denied')).toBeVisible();
 
@@ -170,21 +170,33 @@ test('request, approve, read, deny, share directly, remove: patient and doctor s
   await expect(page.getByRole('status').filter({ hasText: `${doctor.name} can now read: Notes.` })).toBeVisible();
   await expect(grants.getByRole('row').filter({ hasText: 'Notes' })).toContainText('Active');
 
-  // Removing access to Lab results: said plainly, ended at once.
+  // The doctor has the Lab results share open when the patient removes it.
+  await openPatients(dr);
+  const sharedWithMe = dr.getByRole('region', { name: 'Shared with you' });
+  await expect(sharedWithMe.getByRole('listitem')).toHaveCount(2);
+  await sharedWithMe.getByRole('listitem').filter({ hasText: 'No end date' }).getByRole('link', { name: patient }).click();
+  await expect(dr.getByRole('heading', { level: 1, name: `${patient}: Lab results` })).toBeVisible();
+
+  // Removing access to Lab results: said plainly, ended at once, keys replaced.
   await labRow.getByRole('button', { name: `Remove ${doctor.name}'s access` }).click();
   await expect(labRow).toContainText('cannot be taken back');
   await labRow.getByRole('button', { name: 'Yes, remove access' }).click();
   await expect(page.getByRole('status').filter({ hasText: `${doctor.name} no longer has access to: Lab results.` })).toBeVisible();
+  await expect(page.getByRole('status').filter({ hasText: 'Its keys were replaced' })).toBeVisible();
   await expect(grants.getByRole('row').filter({ hasText: 'Lab results' })).toContainText('Removed');
   await expect(grants.getByRole('row').filter({ hasText: 'Notes' })).toContainText('Active');
 
   // The doctor gets nothing from that share any more, not even a chunk URL seen before.
-  await dr.goto(sharedUrl);
-  await expect(dr.getByRole('alert').filter({ hasText: 'not shared with you, or no longer' })).toBeVisible({ timeout: 30_000 });
+  await fileActions.getByRole('button', { name: 'Download' }).click();
+  await expect(dr.getByRole('alert').filter({ hasText: 'Your access to this record has ended' })).toBeVisible();
   expect((await dr.request.get(chunkPath)).status()).toBe(404);
+  // The patient still reads the file, under its new keys.
+  await openRecords(page);
+  await openFolder(page, 'Lab results');
+  expect(await downloadHash(page, 'full-blood-count.txt')).toBe(sha256(readFileSync(labPath)));
 
   // The patient's Access history names the doctor's reads.
-  await page.getByRole('link', { name: 'Access history' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Access history' }).click();
   const history = page.getByRole('table');
   await expect(history.getByRole('row').filter({ hasText: 'Opened the shared record' }).first()).toContainText(doctor.name);
   await expect(history.getByRole('row').filter({ hasText: 'Opened a file' }).filter({ hasText: doctor.name }).first()).toContainText('full-blood-count.txt');

@@ -885,3 +885,99 @@ async fn a_rotation_that_is_incomplete_or_stale_changes_nothing() {
     assert_eq!(p.download_current("a.txt").await, b"aaa");
     assert!(!p.history().await.is_empty());
 }
+
+/// Reads a stored grant, lets `edit` change it, and writes it back behind the
+/// server's back, as an operator (or an attacker on the disk) could.
+async fn edit_grant(
+    s: &Server,
+    grant_id: &Id,
+    edit: impl FnOnce(&mut server::backend::records::sharing::StoredGrant),
+) {
+    use server::store::{codec, keys::Key, Space};
+    let key = Key::new().u8(1).fixed(grant_id).finish();
+    let raw = s.store.get(Space::Grants, &key).await.unwrap().unwrap();
+    let mut grant: server::backend::records::sharing::StoredGrant = codec::decode(&raw).unwrap();
+    edit(&mut grant);
+    s.store
+        .put(Space::Grants, key, codec::encode(&grant).unwrap())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_lying_server_is_caught_by_the_doctors_browser() {
+    let s = Server::new();
+    let p = patient(&s, "nia").await;
+    let d = doctor(&s, "dr.true").await;
+    p.create_record(s.now()).await;
+    let tree = p.tree().await;
+    let labs = find(&tree, "Lab results").clone();
+    let notes = find(&tree, "Notes").clone();
+    p.upload_new(&labs, "labs.txt", b"lab values", s.now())
+        .await;
+    let a = share(&s, &p, "dr.true", &labs, None, None).await.unwrap();
+    let b = share(&s, &p, "dr.true", &notes, Some(s.now() + 600), None)
+        .await
+        .unwrap();
+    let (a_id, b_id) = (a.grant.value.grant_id, b.grant.value.grant_id);
+    let patient_entry = entry(&d.c, "nia").await;
+    let opens = |view: &GrantView| {
+        open_grant(view, &patient_entry, &d.id, d.keyring.encryption()).map(|_| ())
+    };
+    let served = |id: Id| {
+        let c = d.c.clone();
+        async move {
+            let all: Vec<GrantView> = c.get("/api/sharing/grants").await.unwrap();
+            all.into_iter()
+                .find(|g| g.grant.value.grant_id == id)
+                .unwrap()
+        }
+    };
+    assert!(opens(&served(a_id).await).is_ok());
+    assert!(opens(&served(b_id).await).is_ok());
+
+    // 1. The two grants' wrapped keys swapped in the store: neither opens.
+    edit_grant(&s, &a_id, |g| g.wrapped_key = b.wrapped_key.clone()).await;
+    edit_grant(&s, &b_id, |g| g.wrapped_key = a.wrapped_key.clone()).await;
+    assert!(opens(&served(a_id).await).is_err());
+    assert!(opens(&served(b_id).await).is_err());
+    edit_grant(&s, &a_id, |g| g.wrapped_key = a.wrapped_key.clone()).await;
+
+    // 2. A grant the patient did not sign: its scope widened to the whole
+    // record, or its end date dropped, with the old signature; or re-signed by
+    // someone else.
+    let root = *tree.root().unwrap().id();
+    edit_grant(&s, &a_id, |g| g.grant.value.node_id = root).await;
+    assert_eq!(
+        opens(&served(a_id).await).err(),
+        Some(shared::crypto::CryptoError::BadSignature)
+    );
+    edit_grant(&s, &a_id, |g| g.grant = a.grant.clone()).await;
+    edit_grant(&s, &b_id, |g| g.grant.value.expires_at = None).await;
+    assert!(opens(&served(b_id).await).is_err());
+    let mallory = patient(&s, "mallory").await;
+    edit_grant(&s, &b_id, |g| {
+        g.grant = sign::sign(mallory.keyring.identity(), b.grant.value.clone())
+    })
+    .await;
+    assert_eq!(
+        opens(&served(b_id).await).err(),
+        Some(shared::crypto::CryptoError::BadSignature)
+    );
+
+    // 3. A manifest signed by someone who may not write here (the doctor, who
+    // holds only a read grant): the reader refuses it whatever key it tries.
+    let shared = open_scope(&d, "nia", &a_id).await;
+    let file = find(&shared, "labs.txt").clone();
+    let mut version = file.view.current.clone().unwrap();
+    let mut forged = version.manifest.value.clone();
+    forged.author_id = d.id;
+    version.manifest = sign::sign(d.keyring.identity(), forged);
+    version.author_id = d.id;
+    assert!(shared::records::verify_version(&version, &patient_entry.identity_key).is_err());
+    // Signed by the doctor, it verifies only under the doctor's key, and the
+    // doctor is not the patient: not an author this record accepts.
+    let by_doctor =
+        shared::records::verify_version(&version, &d.keyring.identity().verifying_key()).unwrap();
+    assert_ne!(by_doctor.author_id, patient_entry.user_id);
+}

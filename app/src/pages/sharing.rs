@@ -56,6 +56,9 @@ use crate::{
     },
 };
 
+/// What a doctor reads when a share ends while they look at it.
+const ENDED: &str = "Your access to this record has ended: the patient removed it, or its end date passed. Nothing more can be opened from it.";
+
 /// What people read about copies, wherever access is removed.
 const COPIES_STAY: &str =
     "Copies the doctor already downloaded cannot be taken back; from now on they get nothing new.";
@@ -1017,6 +1020,7 @@ struct Opened {
     patient_id: Id,
     patient_key: shared::crypto::sign::VerifyingKey,
     expires_at: Option<i64>,
+    grant_id: Id,
 }
 
 async fn open_shared(
@@ -1059,6 +1063,7 @@ async fn open_shared(
         patient_id: patient.entry.user_id,
         patient_key: patient.entry.identity_key,
         expires_at: opened.grant.expires_at,
+        grant_id: opened.grant.grant_id,
     })
 }
 
@@ -1224,7 +1229,18 @@ fn SharedFile(
         let cancel = Cancel::new();
         let result = transfer::download(&job, move |p| progress.set(Some(p)), &cancel).await;
         progress.set(None);
-        result.map_err(|e| e.message(&session))
+        match result {
+            Ok(blob) => Ok(blob),
+            Err(e) => {
+                // A file that stops arriving may mean the access ended meanwhile:
+                // say so rather than suspect the file.
+                let grant = opened.with_value(|o| id_text(&o.grant_id));
+                match sharing::shared_record(grant).await {
+                    Err(a) if a.code == ErrorCode::NotFound => Err(ENDED.to_owned()),
+                    _ => Err(e.message(&session)),
+                }
+            }
+        }
     };
     let download = {
         let name = name.clone();
