@@ -10,6 +10,8 @@ import { join, resolve } from 'node:path';
 // agrees on one port and one data directory.
 process.env.MEDVAULT_E2E_PORT ??= String(20000 + Math.floor(Math.random() * 20000));
 process.env.MEDVAULT_E2E_DATA ??= mkdtempSync(join(tmpdir(), 'medvault-e2e-'));
+// Seconds the server adds to its clock (tests of expiry write it, then reset it).
+process.env.MEDVAULT_E2E_CLOCK ??= join(mkdtempSync(join(tmpdir(), 'medvault-clock-')), 'offset');
 
 const port = process.env.MEDVAULT_E2E_PORT;
 const root = resolve(__dirname, '..');
@@ -45,7 +47,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `"${serverBin}" serve --addr 127.0.0.1:${port} --data "${process.env.MEDVAULT_E2E_DATA}" --site "${site}" --max-body-bytes 65536`,
+    command: `"${serverBin}" serve --addr 127.0.0.1:${port} --data "${process.env.MEDVAULT_E2E_DATA}" --site "${site}" --max-body-bytes 65536 --test-clock-file "${process.env.MEDVAULT_E2E_CLOCK}"`,
     url: `${baseURL}/api/health`,
     reuseExistingServer: false,
     timeout: 60_000,

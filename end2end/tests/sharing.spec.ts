@@ -6,12 +6,12 @@
 // the doctor's badge and safety number; removing access ends it at once, even
 // for a chunk URL the doctor saw before. The patient's Access history shows the
 // doctor's reads, and the server's data directory holds no plaintext.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from '@playwright/test';
 import { test, expect } from '../fixtures/app';
-import { createAdminInvite, dataFiles, signUp, strongPassword, uniqueName } from '../helpers/accounts';
+import { createAdminInvite, dataFiles, signIn, signUp, strongPassword, uniqueName } from '../helpers/accounts';
 import { downloadHash, openFolder, openRecords, sha256, sha256File, upload, writeMarkedFile } from '../helpers/records';
 
 /** An admin invites a doctor, the doctor signs up, the admin verifies the licence. */
@@ -206,6 +206,66 @@ test('request, approve, read, deny, share directly, remove: patient and doctor s
   for (const f of dataFiles()) {
     expect(f.bytes.includes(Buffer.from(marker)), f.path).toBe(false);
     expect(f.bytes.includes(Buffer.from('full-blood-count')), f.path).toBe(false);
+  }
+  await doctor.context.close();
+  expect(problems.csp).toEqual([]);
+});
+
+test('at its end date a share stops: the doctor sees it expired and gets nothing', async ({
+  page,
+  browser,
+  baseURL,
+  problems,
+}) => {
+  test.setTimeout(180_000);
+  const clock = process.env.MEDVAULT_E2E_CLOCK!;
+  const doctor = await verifiedDoctor(browser, baseURL!);
+  const dr = doctor.page;
+  const patient = uniqueName('pat');
+  const password = strongPassword('patient');
+  await signUp(page, patient, password);
+  await openSharing(page);
+  const share = page.getByRole('region', { name: 'Share with a doctor' });
+  await share.getByLabel("Doctor's username").fill(doctor.name);
+  await share.getByRole('button', { name: 'Look up' }).click();
+  await expect(share.getByText('Verified doctor')).toBeVisible();
+  await share.getByLabel('Share', { exact: true }).selectOption({ label: 'Imaging' });
+  const tomorrow = new Date(Date.now() + 24 * 3600 * 1000);
+  const day = `${tomorrow.getFullYear()}-${String(tomorrow.getMonth() + 1).padStart(2, '0')}-${String(tomorrow.getDate()).padStart(2, '0')}`;
+  await share.getByLabel('End date (optional)').fill(day);
+  await share.getByRole('button', { name: 'Share', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: `${doctor.name} can now read: Imaging.` })).toBeVisible();
+  const row = page.getByRole('region', { name: 'Doctors with access' }).getByRole('row').filter({ hasText: 'Imaging' });
+  await expect(row).toContainText('Active');
+
+  await openPatients(dr);
+  const item = dr.getByRole('region', { name: 'Shared with you' }).getByRole('listitem');
+  await expect(item).toContainText('Until');
+  const link = item.getByRole('link', { name: patient });
+  const grantPath = (await link.getAttribute('href'))!;
+  await link.click();
+  await expect(dr.getByRole('heading', { level: 1, name: `${patient}: Imaging` })).toBeVisible();
+  await expect(dr.getByText(/Shared with you to read\. Until/)).toBeVisible();
+
+  try {
+    // Three days later by the server's clock: every session has ended too.
+    writeFileSync(clock, String(3 * 24 * 3600));
+    await expect
+      .poll(async () => (await dr.request.get(`/api/sharing/shared?grant_id=${grantPath.split('/').pop()}`)).status(), {
+        timeout: 10_000,
+      })
+      .toBe(401);
+    await signIn(dr, doctor.name, strongPassword('doctor'));
+    await openPatients(dr);
+    await expect(item).toContainText('Expired');
+    await expect(item.getByRole('link')).toHaveCount(0);
+    expect((await dr.request.get(`/api/sharing/shared?grant_id=${grantPath.split('/').pop()}`)).status()).toBe(404);
+    await signIn(page, patient, password);
+    await openSharing(page);
+    await expect(row).toContainText('Expired');
+    await expect(row.getByRole('button', { name: /Remove/ })).toHaveCount(0);
+  } finally {
+    writeFileSync(clock, '0');
   }
   await doctor.context.close();
   expect(problems.csp).toEqual([]);

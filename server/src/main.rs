@@ -87,6 +87,10 @@ struct ServeArgs {
     /// https origin makes the session cookie Secure.
     #[arg(long, env = "MEDVAULT_PUBLIC_ORIGIN", value_parser = parse_origin)]
     public_origin: Option<String>,
+    /// For end-to-end tests only: a file holding seconds to add to the clock,
+    /// re-read continuously, so expiry can be tested without waiting.
+    #[arg(long, env = "MEDVAULT_TEST_CLOCK_FILE", hide = true)]
+    test_clock_file: Option<PathBuf>,
 }
 
 /// Accepts `http(s)://host[:port]` with nothing after it but an optional `/`.
@@ -158,6 +162,7 @@ fn main() -> ExitCode {
                 max_file_bytes: args.max_file_bytes,
             },
             public_origin: args.public_origin,
+            test_clock_file: args.test_clock_file,
         })),
         Command::CreateAdminInvite(args) => print_admin_invite(&args),
     };

@@ -10,7 +10,7 @@ use std::{
 
 use crate::{
     app::{router, AppState, Limits},
-    backend::{system_clock, AccountConfig, AccountSettings, InviteKey, RecordsConfig},
+    backend::{offset_clock, system_clock, AccountConfig, AccountSettings, InviteKey, RecordsConfig},
     store::{SledStore, Store},
     web::Site,
 };
@@ -34,6 +34,9 @@ pub struct ServeConfig {
     pub records: RecordsConfig,
     /// The origin browsers use when a reverse proxy is in front (`--public-origin`).
     pub public_origin: Option<String>,
+    /// End-to-end tests only: a file whose number of seconds is added to the
+    /// clock (see [`crate::backend::offset_clock`]).
+    pub test_clock_file: Option<PathBuf>,
 }
 
 /// Why the server could not start or stopped with an error.
@@ -77,7 +80,13 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         AccountConfig {
             settings: config.accounts,
             records: config.records,
-            clock: system_clock(),
+            clock: match config.test_clock_file.clone() {
+                Some(file) => {
+                    tracing::warn!("test clock in use: the server's time follows a file");
+                    offset_clock(file)
+                }
+                None => system_clock(),
+            },
             invite_key: Some(invite_key),
         },
     )

@@ -48,6 +48,33 @@ pub fn system_clock() -> Clock {
     })
 }
 
+/// The wall clock moved on by a number of seconds read from `file`, for
+/// end-to-end tests of expiry (grants, sessions) without waiting. The file
+/// holds a decimal number (negative allowed); missing or unreadable means 0.
+/// A background thread re-reads it every 100 ms, so `now()` stays a load.
+pub fn offset_clock(file: std::path::PathBuf) -> Clock {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    let offset = Arc::new(AtomicI64::new(0));
+    let read = |file: &std::path::Path| -> i64 {
+        std::fs::read_to_string(file)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    offset.store(read(&file), Ordering::SeqCst);
+    let writer = Arc::downgrade(&offset);
+    std::thread::spawn(move || {
+        // Ends when the clock is dropped.
+        while let Some(offset) = writer.upgrade() {
+            offset.store(read(&file), Ordering::SeqCst);
+            drop(offset);
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    });
+    let wall = system_clock();
+    Arc::new(move || wall().saturating_add(offset.load(Ordering::SeqCst)))
+}
+
 /// The operator's account settings, as given on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AccountSettings {
@@ -260,4 +287,31 @@ pub(crate) fn internal(what: &str) -> ApiError {
 /// A crypto failure that is ours (randomness, a KDF), not the client's.
 pub(crate) fn crypto_internal(_: CryptoError) -> ApiError {
     internal("a cryptographic operation failed unexpectedly")
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::*;
+
+    #[test]
+    fn the_test_clock_follows_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("clock");
+        std::fs::write(&file, "3600\n").unwrap();
+        let clock = offset_clock(file.clone());
+        let wall = system_clock();
+        assert!((clock() - wall() - 3600).abs() <= 2);
+        std::fs::write(&file, "-60").unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while (clock() - wall() + 60).abs() > 2 {
+            assert!(std::time::Instant::now() < deadline, "the clock did not follow");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        // Garbage or a missing file means no offset.
+        std::fs::write(&file, "soon").unwrap();
+        while (clock() - wall()).abs() > 2 {
+            assert!(std::time::Instant::now() < deadline, "the clock did not follow");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
 }
