@@ -10,7 +10,9 @@ use std::{
 
 use crate::{
     app::{router, AppState, Limits},
-    backend::{offset_clock, system_clock, AccountConfig, AccountSettings, InviteKey, RecordsConfig},
+    backend::{
+        offset_clock, system_clock, AccountConfig, AccountSettings, InviteKey, RecordsConfig,
+    },
     store::{SledStore, Store},
     web::Site,
 };

@@ -304,13 +304,19 @@ mod clock_tests {
         std::fs::write(&file, "-60").unwrap();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while (clock() - wall() + 60).abs() > 2 {
-            assert!(std::time::Instant::now() < deadline, "the clock did not follow");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the clock did not follow"
+            );
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         // Garbage or a missing file means no offset.
         std::fs::write(&file, "soon").unwrap();
         while (clock() - wall()).abs() > 2 {
-            assert!(std::time::Instant::now() < deadline, "the clock did not follow");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the clock did not follow"
+            );
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
     }
