@@ -10,6 +10,8 @@
 #                               the app's sign-in time in Chromium (Playwright)
 #   scripts/bench.sh transfer   a 256 MiB upload and download through the app in
 #                               Chromium against a plain transfer of the same bytes
+#   scripts/bench.sh revocation removing a doctor from a folder of 1000 files in
+#                               Chromium: time and requests (REVOKE_FILES=n)
 #   scripts/bench.sh chunks     record content on the server: chunk GETs and
 #                               durable PUTs per second, RSS during a 1 GiB
 #                               upload, store size over stored bytes
@@ -62,4 +64,13 @@ if [[ $which == all || $which == transfer ]]; then
   cargo build --locked --release -p server --bin medvault-server
   (cd end2end && MEDVAULT_SERVER_BIN="$PWD/../target/release/medvault-server" \
     npx playwright test --config playwright.bench.config.ts transfer)
+fi
+
+if [[ $which == all || $which == revocation ]]; then
+  echo "==> browser: removing a doctor from a folder of ${REVOKE_FILES:-1000} files (release app and server)"
+  export PATH="$PWD/tools/node_modules/.bin:$PATH"
+  trunk build --release
+  cargo build --locked --release -p server --bin medvault-server
+  (cd end2end && MEDVAULT_SERVER_BIN="$PWD/../target/release/medvault-server" \
+    npx playwright test --config playwright.bench.config.ts revocation)
 fi

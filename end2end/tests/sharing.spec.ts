@@ -105,7 +105,7 @@ test('request, approve, read, deny, share directly, remove: patient and doctor s
   await requests.getByRole('button', { name: 'Approve and share' }).click();
   await expect(page.getByRole('status').filter({ hasText: `${doctor.name} can now read: Lab results.` })).toBeVisible();
   const grants = page.getByRole('region', { name: 'Doctors with access' });
-  const labRow = grants.getByRole('row').filter({ hasText: 'Lab results' });
+  const labRow = grants.getByRole('listitem').filter({ hasText: 'Lab results' });
   await expect(labRow).toContainText(doctor.name);
   await expect(labRow).toContainText('Active');
 
@@ -168,7 +168,7 @@ test('request, approve, read, deny, share directly, remove: patient and doctor s
   await share.getByLabel('End date (optional)').fill(nextYear);
   await share.getByRole('button', { name: 'Share', exact: true }).click();
   await expect(page.getByRole('status').filter({ hasText: `${doctor.name} can now read: Notes.` })).toBeVisible();
-  await expect(grants.getByRole('row').filter({ hasText: 'Notes' })).toContainText('Active');
+  await expect(grants.getByRole('listitem').filter({ hasText: 'Notes' })).toContainText('Active');
 
   // The doctor has the Lab results share open when the patient removes it.
   await openPatients(dr);
@@ -183,8 +183,8 @@ test('request, approve, read, deny, share directly, remove: patient and doctor s
   await labRow.getByRole('button', { name: 'Yes, remove access' }).click();
   await expect(page.getByRole('status').filter({ hasText: `${doctor.name} no longer has access to: Lab results.` })).toBeVisible();
   await expect(page.getByRole('status').filter({ hasText: 'Its keys were replaced' })).toBeVisible();
-  await expect(grants.getByRole('row').filter({ hasText: 'Lab results' })).toContainText('Removed');
-  await expect(grants.getByRole('row').filter({ hasText: 'Notes' })).toContainText('Active');
+  await expect(grants.getByRole('listitem').filter({ hasText: 'Lab results' })).toContainText('Removed');
+  await expect(grants.getByRole('listitem').filter({ hasText: 'Notes' })).toContainText('Active');
 
   // The doctor gets nothing from that share any more, not even a chunk URL seen before.
   await fileActions.getByRole('button', { name: 'Download' }).click();
@@ -235,7 +235,7 @@ test('at its end date a share stops: the doctor sees it expired and gets nothing
   await share.getByLabel('End date (optional)').fill(day);
   await share.getByRole('button', { name: 'Share', exact: true }).click();
   await expect(page.getByRole('status').filter({ hasText: `${doctor.name} can now read: Imaging.` })).toBeVisible();
-  const row = page.getByRole('region', { name: 'Doctors with access' }).getByRole('row').filter({ hasText: 'Imaging' });
+  const row = page.getByRole('region', { name: 'Doctors with access' }).getByRole('listitem').filter({ hasText: 'Imaging' });
   await expect(row).toContainText('Active');
 
   await openPatients(dr);

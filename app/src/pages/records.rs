@@ -781,31 +781,7 @@ fn ItemRow(ctx: Ctx, node: OpenNode, count: usize) -> impl IntoView {
                 ));
             }
             let blob = ctx.fetch_blob(&node, None).await?;
-            let preview = if kind == PreviewKind::Text {
-                let text = JsFuture::from(blob.text())
-                    .await
-                    .ok()
-                    .and_then(|t| t.as_string())
-                    .ok_or_else(|| {
-                        "This browser could not show the text. Download it instead.".to_owned()
-                    })?;
-                Preview {
-                    name,
-                    kind,
-                    url: None,
-                    text: Some(text),
-                }
-            } else {
-                let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| {
-                    "This browser could not show the file. Download it instead.".to_owned()
-                })?;
-                Preview {
-                    name,
-                    kind,
-                    url: Some(url),
-                    text: None,
-                }
-            };
+            let preview = preview_of(&blob, name, kind).await?;
             ctx.open(Dialog::Preview(preview), opener);
             Ok(None)
         });
@@ -1601,6 +1577,38 @@ fn VersionsList(ctx: Ctx, node: Id) -> impl IntoView {
             </Transition>
         </div>
     }
+}
+
+/// Turns a verified, decrypted file into what the preview dialog shows: its
+/// text, or an object URL the dialog revokes when it closes.
+pub async fn preview_of(
+    blob: &web_sys::Blob,
+    name: String,
+    kind: PreviewKind,
+) -> Result<Preview, String> {
+    if kind == PreviewKind::Text {
+        let text = JsFuture::from(blob.text())
+            .await
+            .ok()
+            .and_then(|t| t.as_string())
+            .ok_or_else(|| {
+                "This browser could not show the text. Download it instead.".to_owned()
+            })?;
+        return Ok(Preview {
+            name,
+            kind,
+            url: None,
+            text: Some(text),
+        });
+    }
+    let url = web_sys::Url::create_object_url_with_blob(blob)
+        .map_err(|_| "This browser could not show the file. Download it instead.".to_owned())?;
+    Ok(Preview {
+        name,
+        kind,
+        url: Some(url),
+        text: None,
+    })
 }
 
 /// A verified, decrypted file shown in the page.

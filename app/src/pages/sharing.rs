@@ -34,7 +34,6 @@ use shared::{
     records::{OpenNode, OpenTree},
     sharing::{make_grant, open_grant, plan_rotation, GrantChoice},
 };
-use wasm_bindgen_futures::JsFuture;
 
 use crate::{
     api::{directory::lookup_user, explain_crypto, Flow},
@@ -45,7 +44,7 @@ use crate::{
         safety_number::SafetyNumberView,
     },
     pages::{
-        records::{Preview, PreviewView, ProgressLine},
+        records::{preview_of, Preview, PreviewView, ProgressLine},
         with_keys,
     },
     record::open_record,
@@ -143,6 +142,15 @@ fn end_of_day(value: &str) -> Result<Option<i64>, String> {
         return Err("The end date has already passed. Choose a later date, or none.".to_owned());
     }
     Ok(Some(end))
+}
+
+/// The folder and end date chosen in a form, or what to fix.
+fn choice(scope: &str, until: &str) -> Result<(Id, Option<i64>), String> {
+    let expires_at = end_of_day(until)?;
+    let node = b64::decode(scope)
+        .and_then(|b| <Id>::try_from(b.as_slice()).ok())
+        .ok_or_else(|| "Choose what to share.".to_owned())?;
+    Ok((node, expires_at))
 }
 
 /// Looks a doctor up and checks their keys in this browser.
@@ -433,14 +441,9 @@ fn PendingRequest(
         }
         error.set(None);
         let r = request.get_value();
-        let expires_at = match end_of_day(&until.get_untracked()) {
-            Ok(t) => t,
+        let (node, expires_at) = match choice(&scope.get_untracked(), &until.get_untracked()) {
+            Ok(c) => c,
             Err(m) => return error.set(Some(m)),
-        };
-        let Some(node) =
-            b64::decode(&scope.get_untracked()).and_then(|b| <Id>::try_from(b.as_slice()).ok())
-        else {
-            return error.set(Some("Choose what to share.".to_owned()));
         };
         busy.set(true);
         leptos::task::spawn_local(async move {
@@ -562,14 +565,9 @@ fn ShareForm(
         let Some((entry, _)) = doctor.get_untracked() else {
             return error.set(Some("Look the doctor up first.".to_owned()));
         };
-        let expires_at = match end_of_day(&until.get_untracked()) {
-            Ok(t) => t,
+        let (node, expires_at) = match choice(&scope.get_untracked(), &until.get_untracked()) {
+            Ok(c) => c,
             Err(m) => return error.set(Some(m)),
-        };
-        let Some(node) =
-            b64::decode(&scope.get_untracked()).and_then(|b| <Id>::try_from(b.as_slice()).ok())
-        else {
-            return error.set(Some("Choose what to share.".to_owned()));
         };
         busy.set(true);
         leptos::task::spawn_local(async move {
@@ -664,22 +662,9 @@ fn GrantList(
                 view! { <p class="muted">"You have not shared your record with anyone."</p> }.into_any()
             } else {
                 view! {
-                    <div class="table-wrap">
-                        <table class="table">
-                            <thead><tr>
-                                <th scope="col">"Doctor"</th>
-                                <th scope="col">"Shared"</th>
-                                <th scope="col">"Access"</th>
-                                <th scope="col">"Since"</th>
-                                <th scope="col">"End"</th>
-                                <th scope="col">"Status"</th>
-                                <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                            </tr></thead>
-                            <tbody>
-                                {rows.into_iter().map(|(g, label)| view! { <GrantRow grant=g label=label unlocked=unlocked done=done/> }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
+                    <ul class="grant-list">
+                        {rows.into_iter().map(|(g, label)| view! { <GrantRow grant=g label=label unlocked=unlocked done=done/> }).collect_view()}
+                    </ul>
                 }.into_any()
             }}
         </section>
@@ -768,60 +753,67 @@ fn GrantRow(
         Permission::Read => "Read",
         Permission::ReadWrite => "Read and write",
     };
+    let end = match (grant.status, grant.revoked_at, g.expires_at) {
+        (GrantStatus::Revoked, Some(t), _) => format!("Removed {}", format_date(t)),
+        (_, _, Some(t)) => format!("Until {}", format_date(t)),
+        _ => "No end date".to_owned(),
+    };
     view! {
-        <tr>
-            <td>{doctor.clone()}</td>
-            <td>{label.clone()}</td>
-            <td>{permission}</td>
-            <td>{format_date(g.created_at)}</td>
-            <td>{match (grant.status, grant.revoked_at, g.expires_at) {
-                (GrantStatus::Revoked, Some(t), _) => format!("Removed {}", format_date(t)),
-                (_, _, Some(t)) => format_date(t),
-                _ => "None".to_owned(),
-            }}</td>
-            <td>{status_badge(grant.status)}</td>
-            <td>
-                {active.then(|| view! {
-                    <Show
-                        when=move || confirming.get()
-                        fallback={
-                            let doctor = doctor.clone();
-                            move || view! {
+        <li class="grant">
+            <div class="grant__head">
+                <div class="grant__who">
+                    <strong class="grant__doctor">{doctor.clone()}</strong>
+                    <span class="item__facts">
+                        <span>{label.clone()}</span>
+                        <span>{permission}</span>
+                        <span>{format!("Since {}", format_date(g.created_at))}</span>
+                        <span>{end}</span>
+                    </span>
+                </div>
+                {status_badge(grant.status)}
+            </div>
+            {active.then(|| view! {
+                <Show
+                    when=move || confirming.get()
+                    fallback={
+                        let doctor = doctor.clone();
+                        move || view! {
+                            <div class="button-row">
                                 <button type="button" class="button button--secondary button--small"
                                     aria-label=format!("Remove {}'s access", doctor)
                                     on:click=move |_| confirming.set(true)>"Remove access"</button>
-                            }
-                        }
-                    >
-                        <div class="confirm" role="group" aria-label="Confirm removal">
-                            <p>{format!("Remove {}'s access to {}? ", doctor, label)}{COPIES_STAY}</p>
-                            <div class="button-row">
-                                <button type="button" class="button button--danger button--small" disabled=move || busy.get()
-                                    on:click=remove.clone()>{move || if busy.get() { "Working…" } else { "Yes, remove access" }}</button>
-                                <button type="button" class="button button--secondary button--small"
-                                    on:click=move |_| confirming.set(false)>"Keep access"</button>
                             </div>
+                        }
+                    }
+                >
+                    <div class="confirm" role="group" aria-label="Confirm removal">
+                        <p>{format!("Remove {}'s access to {}? ", doctor, label)}{COPIES_STAY}</p>
+                        <div class="button-row">
+                            <button type="button" class="button button--danger button--small" disabled=move || busy.get()
+                                on:click=remove.clone()>{move || if busy.get() { "Working…" } else { "Yes, remove access" }}</button>
+                            <button type="button" class="button button--secondary button--small"
+                                on:click=move |_| confirming.set(false)>"Keep access"</button>
                         </div>
-                    </Show>
-                })}
-                <Show when=move || rekey.with(Option::is_some)>
-                    <div class="progress-line">
-                        <div class="progress" role="progressbar" aria-label="Replacing the folder's keys"
-                            aria-valuemin="0" aria-valuemax="100"
-                            aria-valuenow=move || rekey_percent(rekey.get()).to_string()
-                            aria-valuetext=move || format!("{}%", rekey_percent(rekey.get()))>
-                            <div class="progress__bar" style:width=move || format!("{}%", rekey_percent(rekey.get()))></div>
-                        </div>
-                        <span class="progress-line__text">{move || format!("Replacing keys: {}%", rekey_percent(rekey.get()))}</span>
                     </div>
                 </Show>
-                <ErrorAlert error=error/>
-                <Show when=move || retry.get()>
-                    <button type="button" class="button button--small" disabled=move || busy.get()
-                        on:click=again.clone()>"Replace the keys again"</button>
-                </Show>
-            </td>
-        </tr>
+            })}
+            <Show when=move || rekey.with(Option::is_some)>
+                <div class="progress-line">
+                    <div class="progress" role="progressbar" aria-label="Replacing the folder's keys"
+                        aria-valuemin="0" aria-valuemax="100"
+                        aria-valuenow=move || rekey_percent(rekey.get()).to_string()
+                        aria-valuetext=move || format!("{}%", rekey_percent(rekey.get()))>
+                        <div class="progress__bar" style:width=move || format!("{}%", rekey_percent(rekey.get()))></div>
+                    </div>
+                    <span class="progress-line__text">{move || format!("Replacing keys: {}%", rekey_percent(rekey.get()))}</span>
+                </div>
+            </Show>
+            <ErrorAlert error=error/>
+            <Show when=move || retry.get()>
+                <button type="button" class="button button--small" disabled=move || busy.get()
+                    on:click=again.clone()>"Replace the keys again"</button>
+            </Show>
+        </li>
     }
 }
 
@@ -1285,34 +1277,7 @@ fn SharedFile(
             leptos::task::spawn_local(async move {
                 let result = async {
                     let blob = fetch().await?;
-                    let shown = if kind == PreviewKind::Text {
-                        let text = JsFuture::from(blob.text())
-                            .await
-                            .ok()
-                            .and_then(|t| t.as_string())
-                            .ok_or_else(|| {
-                                "This browser could not show the text. Download it instead."
-                                    .to_owned()
-                            })?;
-                        Preview {
-                            name,
-                            kind,
-                            url: None,
-                            text: Some(text),
-                        }
-                    } else {
-                        let url =
-                            web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| {
-                                "This browser could not show the file. Download it instead."
-                                    .to_owned()
-                            })?;
-                        Preview {
-                            name,
-                            kind,
-                            url: Some(url),
-                            text: None,
-                        }
-                    };
+                    let shown = preview_of(&blob, name, kind).await?;
                     Ok::<_, String>(shown)
                 }
                 .await;

@@ -171,19 +171,29 @@ impl ServerBackend {
         self.load(Space::Grants, &grant_key(grant)).await
     }
 
-    /// The grants under an index prefix (`2 ‖ patient` or `3 ‖ doctor`).
-    async fn grants_under(&self, prefix: Vec<u8>) -> Result<Vec<StoredGrant>, ApiError> {
+    /// The ids at the end of the index keys under `prefix`, at most `limit`.
+    async fn ids_under(&self, prefix: &[u8], limit: usize) -> Result<Vec<Id>, ApiError> {
         let rows = self
             .store
-            .scan_prefix(Space::Grants, &prefix, None, MAX_GRANTS.saturating_add(1))
+            .scan_prefix(Space::Grants, prefix, None, limit)
             .await
             .map_err(store_error)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (key, _) in rows {
-            let id = key
-                .get(prefix.len()..)
-                .and_then(|tail| <Id>::try_from(tail).ok())
-                .ok_or_else(|| store_error(StoreError::Corrupt("a grant index key".into())))?;
+        rows.into_iter()
+            .map(|(key, _)| {
+                key.get(prefix.len()..)
+                    .and_then(|tail| <Id>::try_from(tail).ok())
+                    .ok_or_else(|| store_error(StoreError::Corrupt("a sharing index key".into())))
+            })
+            .collect()
+    }
+
+    /// The grants under an index prefix (`2 ‖ patient` or `3 ‖ doctor`).
+    async fn grants_under(&self, prefix: Vec<u8>) -> Result<Vec<StoredGrant>, ApiError> {
+        let mut out = Vec::new();
+        for id in self
+            .ids_under(&prefix, MAX_GRANTS.saturating_add(1))
+            .await?
+        {
             if let Some((_, grant)) = self.stored_grant(&id).await? {
                 out.push(grant);
             }
@@ -197,17 +207,11 @@ impl ServerBackend {
         patient: &Id,
     ) -> Result<Vec<(Vec<u8>, StoredGrant)>, ApiError> {
         let prefix = Key::new().u8(2).fixed(patient).finish();
-        let rows = self
-            .store
-            .scan_prefix(Space::Grants, &prefix, None, MAX_GRANTS.saturating_add(1))
-            .await
-            .map_err(store_error)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (key, _) in rows {
-            let id = key
-                .get(prefix.len()..)
-                .and_then(|tail| <Id>::try_from(tail).ok())
-                .ok_or_else(|| store_error(StoreError::Corrupt("a grant index key".into())))?;
+        let mut out = Vec::new();
+        for id in self
+            .ids_under(&prefix, MAX_GRANTS.saturating_add(1))
+            .await?
+        {
             if let Some(found) = self.stored_grant(&id).await? {
                 out.push(found);
             }
@@ -318,17 +322,11 @@ impl ServerBackend {
     }
 
     async fn requests_under(&self, prefix: Vec<u8>) -> Result<Vec<StoredRequest>, ApiError> {
-        let rows = self
-            .store
-            .scan_prefix(Space::Grants, &prefix, None, MAX_REQUESTS.saturating_add(1))
-            .await
-            .map_err(store_error)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (key, _) in rows {
-            let id = key
-                .get(prefix.len()..)
-                .and_then(|tail| <Id>::try_from(tail).ok())
-                .ok_or_else(|| store_error(StoreError::Corrupt("a request index key".into())))?;
+        let mut out = Vec::new();
+        for id in self
+            .ids_under(&prefix, MAX_REQUESTS.saturating_add(1))
+            .await?
+        {
             if let Some((_, request)) = self.stored_request(&id).await? {
                 out.push(request);
             }
