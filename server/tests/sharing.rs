@@ -704,6 +704,8 @@ async fn rotate(
     .unwrap();
     tamper(&mut parts);
     for part in &parts {
+        // Every part fits even a small JSON body limit (the e2e server's 64 KiB).
+        assert!(serde_json::to_vec(part).unwrap().len() < 64 * 1024);
         p.c.post::<_, ()>("/api/sharing/rotation/part", &json!({ "request": part }))
             .await?;
     }
@@ -980,4 +982,40 @@ async fn a_lying_server_is_caught_by_the_doctors_browser() {
     let by_doctor =
         shared::records::verify_version(&version, &d.keyring.identity().verifying_key()).unwrap();
     assert_ne!(by_doctor.author_id, patient_entry.user_id);
+}
+
+#[tokio::test]
+async fn a_large_folder_is_re_keyed_in_several_parts() {
+    let s = Server::new();
+    let p = patient(&s, "olga").await;
+    let d = doctor(&s, "dr.many").await;
+    p.create_record(s.now()).await;
+    let tree = p.tree().await;
+    let labs = find(&tree, "Lab results").clone();
+    for i in 0..120 {
+        p.upload_new(
+            &labs,
+            &format!("r{i}.txt"),
+            format!("value {i}").as_bytes(),
+            s.now(),
+        )
+        .await;
+    }
+    share(&s, &p, "dr.many", &labs, None, None).await.unwrap();
+    let mut count = 0;
+    rotate(&p, labs.id(), |parts| count = parts.len())
+        .await
+        .unwrap();
+    assert!(count > 1, "{count} part(s)");
+    let after = p.tree().await;
+    for i in [0, 59, 119] {
+        assert_eq!(
+            p.download_current(&format!("r{i}.txt")).await,
+            format!("value {i}").as_bytes()
+        );
+    }
+    assert_eq!(after.nodes().count(), tree.nodes().count() + 120);
+    // The doctor who keeps access opens the folder with the re-wrapped key.
+    let grant = grants(&d.c).await[0].grant.value.grant_id;
+    assert_eq!(open_scope(&d, "olga", &grant).await.nodes().count(), 121);
 }

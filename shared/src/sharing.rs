@@ -132,7 +132,7 @@ pub fn plan_rotation(
     doctors: &std::collections::HashMap<Id, KeyEntry>,
 ) -> Result<Vec<crate::api::sharing::RotationPart>, String> {
     use crate::api::sharing::{
-        ContentKey, RekeyedGrant, RekeyedNode, RotationPart, MAX_ROTATION_PART,
+        ContentKey, RekeyedGrant, RekeyedNode, RotationPart, MAX_ROTATION_PART, ROTATION_PART_BYTES,
     };
     use crate::records::{seal_metadata, unwrap_content_key, wrap_child_key, wrap_content_key};
     use std::collections::{HashMap, HashSet};
@@ -223,39 +223,54 @@ pub fn plan_rotation(
         });
     }
 
-    // Parts in order, at most MAX_ROTATION_PART items each.
+    // Parts in order: at most MAX_ROTATION_PART items and about
+    // ROTATION_PART_BYTES of JSON each, so a part fits a server's body limit.
     enum Item {
         Node(RekeyedNode),
         Version(ContentKey),
         Grant(RekeyedGrant),
     }
-    let mut items = nodes
+    fn b64_len(n: usize) -> usize {
+        n.div_ceil(3) * 4
+    }
+    fn json_len(item: &Item) -> usize {
+        match item {
+            Item::Node(n) => 64 + b64_len(n.wrapped_key.len()) + b64_len(n.metadata.len()),
+            Item::Version(v) => 80 + b64_len(v.wrapped_content_key.len()),
+            Item::Grant(g) => 64 + b64_len(g.wrapped_key.len()),
+        }
+    }
+    let items = nodes
         .into_iter()
         .map(Item::Node)
         .chain(versions.into_iter().map(Item::Version))
-        .chain(grants.into_iter().map(Item::Grant))
-        .peekable();
+        .chain(grants.into_iter().map(Item::Grant));
+    let new_part = |index: usize| RotationPart {
+        rotation_id: ticket.rotation_id,
+        index: index as u32,
+        nodes: Vec::new(),
+        versions: Vec::new(),
+        grants: Vec::new(),
+    };
     let mut parts: Vec<RotationPart> = Vec::new();
-    loop {
-        let mut part = RotationPart {
-            rotation_id: ticket.rotation_id,
-            index: parts.len() as u32,
-            nodes: Vec::new(),
-            versions: Vec::new(),
-            grants: Vec::new(),
-        };
-        for item in items.by_ref().take(MAX_ROTATION_PART) {
-            match item {
-                Item::Node(n) => part.nodes.push(n),
-                Item::Version(v) => part.versions.push(v),
-                Item::Grant(g) => part.grants.push(g),
-            }
+    let mut part = new_part(0);
+    let (mut count, mut bytes) = (0usize, 0usize);
+    for item in items {
+        let size = json_len(&item);
+        if count > 0 && (count == MAX_ROTATION_PART || bytes + size > ROTATION_PART_BYTES) {
+            let next = new_part(parts.len() + 1);
+            parts.push(std::mem::replace(&mut part, next));
+            (count, bytes) = (0, 0);
         }
-        parts.push(part);
-        if items.peek().is_none() {
-            break;
+        match item {
+            Item::Node(n) => part.nodes.push(n),
+            Item::Version(v) => part.versions.push(v),
+            Item::Grant(g) => part.grants.push(g),
         }
+        count += 1;
+        bytes += size;
     }
+    parts.push(part);
     Ok(parts)
 }
 

@@ -173,6 +173,9 @@ pub fn validate_reason(reason: &str) -> Result<&str, String> {
 
 /// Most nodes, versions and grants together in one `sharing/rotation/part`.
 pub const MAX_ROTATION_PART: usize = 400;
+/// About how much JSON the app puts in one part: under the smallest body
+/// limit an operator is expected to set (64 KiB; the default is 1 MiB).
+pub const ROTATION_PART_BYTES: usize = 48 * 1024;
 
 /// `sharing/rotation/start`: the folder whose keys are replaced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
