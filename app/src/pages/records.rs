@@ -318,9 +318,21 @@ impl Ctx {
     }
 
     async fn work_queue(self) {
+        // The tree is fetched again when the queue runs empty, or every few
+        // seconds while it runs: a reload after every file made a thousand small
+        // files cost a thousand whole-tree fetches, decryptions and re-renders.
+        let mut last_reload = transfer::now_ms();
+        let mut stale = false;
         loop {
             let Some(Some((key, file, target))) = self.queue.try_update_value(|q| q.pop_front())
             else {
+                if stale {
+                    // Then look at the queue again: files may have come meanwhile.
+                    self.reload().await;
+                    last_reload = transfer::now_ms();
+                    stale = false;
+                    continue;
+                }
                 break;
             };
             let Some(row) = self
@@ -362,7 +374,7 @@ impl Ctx {
                     row.state.try_set(RowState::Done);
                     self.announce
                         .try_set(format!("“{}” uploaded and encrypted.", row.name));
-                    self.reload().await;
+                    stale = true;
                 }
                 Err(TransferError::Cancelled) => {
                     row.state.try_set(RowState::Cancelled);
@@ -375,13 +387,22 @@ impl Ctx {
                     self.announce
                         .try_set(format!("Upload of “{}” failed.", row.name));
                     // Reserved space may have changed.
-                    self.reload().await;
+                    stale = true;
                 }
+            }
+            let idle = self.queue.try_with_value(|q| q.is_empty()).unwrap_or(true);
+            if stale && (idle || transfer::now_ms() - last_reload > RELOAD_EVERY_MS) {
+                self.reload().await;
+                last_reload = transfer::now_ms();
+                stale = false;
             }
         }
         self.uploading.try_set_value(false);
     }
 }
+
+/// While uploads run, the folder view catches up at most this often.
+const RELOAD_EVERY_MS: f64 = 3000.0;
 
 /// "Lab results" for a folder, the root as "My record".
 fn display_name(tree: &OpenTree, node: &OpenNode) -> String {
