@@ -274,6 +274,16 @@ impl ServerBackend {
 
     /// Every node of a record, in key order.
     async fn all_nodes(&self, owner: &Id) -> Result<Vec<StoredNode>, ApiError> {
+        Ok(self
+            .all_node_rows(owner)
+            .await?
+            .into_iter()
+            .map(|(_, node)| node)
+            .collect())
+    }
+
+    /// Every node of a record with its stored bytes (for preconditions).
+    async fn all_node_rows(&self, owner: &Id) -> Result<Vec<(Vec<u8>, StoredNode)>, ApiError> {
         let rows = self
             .store
             .scan_prefix(
@@ -284,8 +294,11 @@ impl ServerBackend {
             )
             .await
             .map_err(store_error)?;
-        rows.iter()
-            .map(|(_, v)| codec::decode(v).map_err(store_error))
+        rows.into_iter()
+            .map(|(_, raw)| {
+                let node = codec::decode(&raw).map_err(store_error)?;
+                Ok((raw, node))
+            })
             .collect()
     }
 

@@ -85,20 +85,9 @@ impl ServerBackend {
     /// Every node under `scope` (itself included, trashed ones too), their
     /// complete versions, and the active grants on any of them.
     async fn subtree(&self, owner: &Id, scope: &Id) -> Result<Subtree, ApiError> {
-        let rows = self
-            .store
-            .scan_prefix(
-                Space::Records,
-                &super::layout::nodes_prefix(owner),
-                None,
-                shared::api::records::MAX_NODES.saturating_add(1000),
-            )
-            .await
-            .map_err(store_error)?;
         let mut by_parent: HashMap<Id, Vec<(Vec<u8>, StoredNode)>> = HashMap::new();
         let mut top = None;
-        for (_, raw) in rows {
-            let node: StoredNode = codec::decode(&raw).map_err(store_error)?;
+        for (raw, node) in self.all_node_rows(owner).await? {
             if node.node_id == *scope {
                 top = Some((raw, node));
             } else if let Some(parent) = node.parent_id {

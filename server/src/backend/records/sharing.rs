@@ -187,18 +187,29 @@ impl ServerBackend {
             .collect()
     }
 
-    /// The grants under an index prefix (`2 ‖ patient` or `3 ‖ doctor`).
-    async fn grants_under(&self, prefix: Vec<u8>) -> Result<Vec<StoredGrant>, ApiError> {
+    /// The grants under an index prefix (`2 ‖ patient` or `3 ‖ doctor`), with
+    /// their stored bytes (for preconditions).
+    async fn grant_rows_under(
+        &self,
+        prefix: &[u8],
+    ) -> Result<Vec<(Vec<u8>, StoredGrant)>, ApiError> {
         let mut out = Vec::new();
-        for id in self
-            .ids_under(&prefix, MAX_GRANTS.saturating_add(1))
-            .await?
-        {
-            if let Some((_, grant)) = self.stored_grant(&id).await? {
-                out.push(grant);
+        for id in self.ids_under(prefix, MAX_GRANTS.saturating_add(1)).await? {
+            if let Some(found) = self.stored_grant(&id).await? {
+                out.push(found);
             }
         }
         Ok(out)
+    }
+
+    /// The grants under an index prefix, without their stored bytes.
+    async fn grants_under(&self, prefix: Vec<u8>) -> Result<Vec<StoredGrant>, ApiError> {
+        Ok(self
+            .grant_rows_under(&prefix)
+            .await?
+            .into_iter()
+            .map(|(_, grant)| grant)
+            .collect())
     }
 
     /// A patient's grants with their stored bytes (for preconditions).
@@ -206,17 +217,8 @@ impl ServerBackend {
         &self,
         patient: &Id,
     ) -> Result<Vec<(Vec<u8>, StoredGrant)>, ApiError> {
-        let prefix = Key::new().u8(2).fixed(patient).finish();
-        let mut out = Vec::new();
-        for id in self
-            .ids_under(&prefix, MAX_GRANTS.saturating_add(1))
-            .await?
-        {
-            if let Some(found) = self.stored_grant(&id).await? {
-                out.push(found);
-            }
-        }
-        Ok(out)
+        self.grant_rows_under(&Key::new().u8(2).fixed(patient).finish())
+            .await
     }
 
     /// The calling doctor's access to `node_id`: an active grant from the
