@@ -157,9 +157,7 @@ fn check_root_key(wrapped: &[u8]) -> Result<(), ApiError> {
 
 /// The event of a change the caller makes to their own record.
 fn event(session: &Session, kind: EventKind, item: &Id) -> Draft {
-    Draft::own(kind, &session.user.id)
-        .session(&session.hash)
-        .item(item)
+    sharing::event_on(session, &session.user.id, kind, item)
 }
 
 /// Adds the head's precondition and its new value to `batch`.
