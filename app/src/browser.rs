@@ -78,12 +78,13 @@ pub async fn copy_text(text: &str) -> bool {
 
 /// Moves keyboard focus to the first element matching `selector` once the
 /// current render (and a route change's) has finished.
-pub fn focus_later(selector: &'static str) {
+pub fn focus_later(selector: impl Into<String>) {
+    let selector: String = selector.into();
     leptos::prelude::set_timeout(
         move || {
             if let Some(el) = web_sys::window()
                 .and_then(|w| w.document())
-                .and_then(|d| d.query_selector(selector).ok().flatten())
+                .and_then(|d| d.query_selector(&selector).ok().flatten())
                 .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
             {
                 let _ = el.focus();

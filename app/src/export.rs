@@ -21,12 +21,19 @@ use wasm_bindgen_futures::JsFuture;
 
 use shared::{
     api::ErrorCode,
-    crypto::sign::VerifyingKey,
+    crypto::{
+        sign::{KeyEntry, VerifyingKey},
+        Id,
+    },
     records::{OpenNode, OpenTree},
     vitals::{readings_csv, readings_json},
 };
 
-use crate::transfer::{download, Cancel, DownloadJob, Progress, TransferError};
+use crate::{
+    authors::trusted_author,
+    session::Session,
+    transfer::{download, Cancel, DownloadJob, Progress, TransferError},
+};
 
 /// Bytes gathered in WASM memory before they move to a JavaScript part.
 pub const PART_BYTES: usize = 1 << 20;
@@ -362,15 +369,16 @@ pub fn untrusted(name: &str) -> String {
 // ---------------------------------------------------------------------------
 // Downloading one file version: the records page's transfer engine.
 
-/// Downloads, verifies and decrypts the current version of the file `node` of
-/// `tree` into a `Blob`, through [`crate::transfer::download`] (the same checks
-/// and the same chunk pipeline as the Download button). `progress` is told of
+/// Downloads, verifies and decrypts the current version of the file `node`
+/// into a `Blob`, through [`crate::transfer::download`] (the same checks and
+/// the same chunk pipeline as the Download button). `author_key` is the key of
+/// the version's author, already found allowed to write it (the owner's, or a
+/// doctor's checked by [`trusted_author`]). `progress` is told of
 /// every file byte decrypted; `cancel` stops it between chunks and aborts the
 /// requests in flight. Any failure fails the whole file: nothing of it is kept.
 pub async fn fetch_file(
-    tree: &OpenTree,
     node: &OpenNode,
-    owner_key: &VerifyingKey,
+    author_key: &VerifyingKey,
     progress: &mut dyn FnMut(u64),
     cancel: &Cancel,
 ) -> Result<web_sys::Blob, ExportError> {
@@ -380,16 +388,11 @@ pub async fn fetch_file(
         .current
         .clone()
         .ok_or_else(|| ExportError::Failed(format!("“{name}” has no content yet.")))?;
-    if version.author_id != tree.owner_id {
-        return Err(ExportError::Failed(format!(
-            "“{name}” was written by someone else, and this version of medvault cannot check their signature yet."
-        )));
-    }
     let job = DownloadJob {
         node: node.clone(),
+        author_id: version.author_id,
         version,
-        owner_id: tree.owner_id,
-        owner_key: *owner_key,
+        author_key: *author_key,
     };
     // `download` reports running totals; the export adds up deltas.
     let seen = std::cell::Cell::new(0u64);
@@ -453,7 +456,8 @@ fn plan(tree: &OpenTree) -> Vec<(usize, &OpenNode)> {
 /// stops at the next chunk once `cancel` is used.
 pub async fn export_record(
     tree: &OpenTree,
-    owner_key: &VerifyingKey,
+    owner: &KeyEntry,
+    session: Session,
     now: i64,
     on_progress: &mut dyn FnMut(ExportProgress),
     cancel: &Cancel,
@@ -477,6 +481,8 @@ pub async fn export_record(
     let mut zip = ZipBuilder::new(BlobSink::new());
     // Folder paths by step index; index 0 is the top folder.
     let mut dirs: Vec<Option<String>> = vec![Some(zip.add_dir("", &top, now)?)];
+    // Doctors who wrote files, checked once each.
+    let mut authors: std::collections::HashMap<Id, VerifyingKey> = Default::default();
     for (parent, node) in &steps {
         if cancel.is_cancelled() {
             return Err(ExportError::Cancelled);
@@ -494,7 +500,21 @@ pub async fn export_record(
                 progress.done_bytes += bytes;
                 on_progress(progress);
             };
-            fetch_file(tree, node, owner_key, &mut report, cancel).await?
+            let author_key = match &node.view.current {
+                Some(v) if v.author_id != owner.user_id => match authors.get(&v.author_id) {
+                    Some(key) => *key,
+                    None => {
+                        let covers = |f: &Id, i: &Id| tree.covers(f, i);
+                        let (id, key) = trusted_author(session, v, owner, covers)
+                            .await
+                            .map_err(ExportError::Failed)?;
+                        authors.insert(id, key);
+                        key
+                    }
+                },
+                _ => owner.identity_key,
+            };
+            fetch_file(node, &author_key, &mut report, cancel).await?
         };
         add_blob(&mut zip, &parent_path, name, modified, &blob).await?;
         progress.files_done += 1;

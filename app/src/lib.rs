@@ -2,6 +2,7 @@
 //! cryptographic step itself; the server only ever sees ciphertext.
 
 pub mod api;
+pub mod authors;
 pub mod browser;
 pub mod clock;
 pub mod components;
@@ -24,6 +25,7 @@ use pages::{
     admin::AdminPage,
     audit::AuditPage,
     directory::DirectoryPage,
+    emergency::EmergencyPage,
     history::HistoryPage,
     home::HomePage,
     not_found::NotFoundPage,
@@ -79,6 +81,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sharing") view=SharingPage/>
                     <Route path=path!("/patients") view=PatientsPage/>
                     <Route path=path!("/patients/:grant") view=SharedRecordPage/>
+                    <Route path=path!("/emergency") view=EmergencyPage/>
                 </Routes>
             </main>
             <SiteFooter/>

@@ -832,10 +832,11 @@ pub struct DownloadJob {
     pub node: OpenNode,
     /// The version to read.
     pub version: VersionView,
-    /// The record's owner: for now the only author whose versions are trusted.
-    pub owner_id: Id,
-    /// The owner's identity key.
-    pub owner_key: VerifyingKey,
+    /// The version's author, already found allowed to write it
+    /// ([`crate::authors::trusted_author`]).
+    pub author_id: Id,
+    /// The author's identity key, which must have signed the manifest.
+    pub author_key: VerifyingKey,
 }
 
 impl DownloadJob {
@@ -895,8 +896,8 @@ async fn read_version(
     cancel: &Cancel,
 ) -> Result<Read, TransferError> {
     let tampered = |_| TransferError::Tampered;
-    let manifest = verify_version(&job.version, &job.owner_key).map_err(tampered)?;
-    if manifest.author_id != job.owner_id || manifest.node_id != *job.node.id() {
+    let manifest = verify_version(&job.version, &job.author_key).map_err(tampered)?;
+    if manifest.author_id != job.author_id || manifest.node_id != *job.node.id() {
         return Err(TransferError::Tampered);
     }
     let node_id = *job.node.id();

@@ -19,7 +19,7 @@ use shared::{
         sign::{part_hash, sign, FileManifest, VerifyingKey},
         stream::{ready, AesGcmBackend, StreamCipher},
     },
-    records::{wrap_content_key, OpenNode, OpenTree, RecordType, StreamLayout},
+    records::{wrap_content_key, OpenNode, RecordType, StreamLayout},
 };
 use wasm_bindgen::{closure::Closure, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -63,12 +63,8 @@ async fn bytes_of(blob: &web_sys::Blob) -> Vec<u8> {
     Uint8Array::new(&buffer).to_vec()
 }
 
-async fn try_fetch(
-    tree: &OpenTree,
-    node: &OpenNode,
-    key: &VerifyingKey,
-) -> Result<(), ExportError> {
-    fetch_file(tree, node, key, &mut |_| {}, &Cancel::new())
+async fn try_fetch(node: &OpenNode, key: &VerifyingKey) -> Result<(), ExportError> {
+    fetch_file(node, key, &mut |_| {}, &Cancel::new())
         .await
         .map(|_| ())
 }
@@ -127,6 +123,7 @@ async fn a_file_comes_back_whole_and_any_change_refuses_it() {
             author_id: record.owner,
             author_name: "maria".into(),
             stored_at: 1_795_422_600,
+            write_grant: None,
         },
     );
     let tree = record.open();
@@ -143,22 +140,16 @@ async fn a_file_comes_back_whole_and_any_change_refuses_it() {
     ));
     serve(served.clone());
     let mut received = 0u64;
-    let blob = fetch_file(
-        &tree,
-        node,
-        &owner_key,
-        &mut |n| received += n,
-        &Cancel::new(),
-    )
-    .await
-    .unwrap();
+    let blob = fetch_file(node, &owner_key, &mut |n| received += n, &Cancel::new())
+        .await
+        .unwrap();
     assert_eq!(bytes_of(&blob).await, content);
     assert_eq!(blob.type_(), "application/octet-stream");
     // Progress counts the file's bytes as they are decrypted.
     assert_eq!(received, content.len() as u64);
 
     let refused = Err(ExportError::Failed(untrusted("scan.bin")));
-    let fetch = |key| try_fetch(&tree, node, key);
+    let fetch = |key| try_fetch(node, key);
 
     // One flipped bit in the third chunk.
     served.borrow_mut().get_mut(&2).unwrap()[10] ^= 1;
@@ -187,7 +178,7 @@ async fn a_file_comes_back_whole_and_any_change_refuses_it() {
     let cancelled = Cancel::new();
     cancelled.cancel();
     assert_eq!(
-        fetch_file(&tree, node, &owner_key, &mut |_| {}, &cancelled)
+        fetch_file(node, &owner_key, &mut |_| {}, &cancelled)
             .await
             .map(|_| ()),
         Err(ExportError::Cancelled)

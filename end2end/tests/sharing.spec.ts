@@ -270,3 +270,190 @@ test('at its end date a share stops: the doctor sees it expired and gets nothing
   await doctor.context.close();
   expect(problems.csp).toEqual([]);
 });
+
+test('a doctor with read and write adds a file the patient reads as signed by them; a read-only doctor cannot write', async ({
+  page,
+  browser,
+  baseURL,
+  problems,
+}) => {
+  test.setTimeout(240_000);
+  const writer = await verifiedDoctor(browser, baseURL!);
+  const reader = await verifiedDoctor(browser, baseURL!);
+  const patient = uniqueName('pat');
+  await signUp(page, patient, strongPassword('patient'));
+
+  // The patient shares Notes: to read and write with one doctor, to read with the other.
+  await openSharing(page);
+  const share = page.getByRole('region', { name: 'Share with a doctor' });
+  for (const [doctor, permission, said] of [
+    [writer.name, 'Read and write', 'can now read and add to'],
+    [reader.name, 'Read only', 'can now read'],
+  ]) {
+    await share.getByLabel("Doctor's username").fill(doctor);
+    await share.getByRole('button', { name: 'Look up' }).click();
+    await expect(share.getByText('Verified doctor')).toBeVisible();
+    await share.getByLabel('Share', { exact: true }).selectOption({ label: 'Notes' });
+    await share.getByLabel('Permission').selectOption({ label: permission });
+    await share.getByRole('button', { name: 'Share', exact: true }).click();
+    await expect(page.getByRole('status').filter({ hasText: `${doctor} ${said}: Notes.` })).toBeVisible();
+  }
+  const grants = page.getByRole('region', { name: 'Doctors with access' });
+  await expect(grants.getByRole('listitem').filter({ hasText: writer.name })).toContainText('Read and write');
+
+  // The writing doctor adds a letter to the shared folder, encrypted and signed in their browser.
+  const dr = writer.page;
+  await openPatients(dr);
+  await dr.getByRole('region', { name: 'Shared with you' }).getByRole('link', { name: patient }).click();
+  await expect(dr.getByRole('heading', { level: 1, name: `${patient}: Notes` })).toBeVisible();
+  await expect(dr.getByText(/Shared with you to read and to add to/)).toBeVisible();
+  const dir = mkdtempSync(join(tmpdir(), 'medvault-write-'));
+  const marker = `MARKER-by-doctor-${Date.now()}`;
+  const letterPath = join(dir, 'referral-letter.txt');
+  writeMarkedFile(letterPath, 30_000, marker);
+  await dr.getByLabel('Add files to Notes').setInputFiles([letterPath]);
+  await expect(dr.getByRole('status').filter({ hasText: `Saved “referral-letter.txt” in ${patient}'s record, signed by you.` })).toBeVisible({ timeout: 60_000 });
+  const drFile = dr.getByRole('listitem').filter({ hasText: 'referral-letter.txt' });
+  await expect(drFile).toContainText(`Added by ${writer.name}`);
+  // The doctor reads it back through the same checks as any reader.
+  await dr.getByRole('group', { name: 'Actions for referral-letter.txt' }).getByRole('button', { name: 'Preview' }).click();
+  const drPreview = dr.getByRole('dialog', { name: 'referral-letter.txt' });
+  await expect(drPreview.getByLabel('Text of referral-letter.txt')).toContainText(marker);
+  await drPreview.getByRole('button', { name: 'Close' }).click();
+
+  // The patient sees who added it, and their browser accepts the doctor's signature.
+  await openRecords(page);
+  await openFolder(page, 'Notes');
+  const row = page.getByRole('listitem').filter({ hasText: 'referral-letter.txt' });
+  await expect(row).toContainText(`Added by ${writer.name}`);
+  expect(await downloadHash(page, 'referral-letter.txt')).toBe(sha256(readFileSync(letterPath)));
+
+  // The read-only doctor sees the letter but no way to change anything,
+  // and the server refuses a write sent by hand.
+  const ro = reader.page;
+  await openPatients(ro);
+  await ro.getByRole('region', { name: 'Shared with you' }).getByRole('link', { name: patient }).click();
+  await expect(ro.getByRole('heading', { level: 1, name: `${patient}: Notes` })).toBeVisible();
+  await expect(ro.getByText(/Shared with you to read\. /)).toBeVisible();
+  await expect(ro.getByText('referral-letter.txt')).toBeVisible();
+  await expect(ro.getByRole('listitem').filter({ hasText: 'referral-letter.txt' })).toContainText(`Added by ${writer.name}`);
+  await expect(ro.getByText('Add files here')).toHaveCount(0);
+  await expect(ro.getByRole('button', { name: 'Delete' })).toHaveCount(0);
+  await expect(ro.getByText('Upload new version')).toHaveCount(0);
+  const downloadId = (await ro.getByRole('group', { name: 'Actions for referral-letter.txt' }).getByRole('button', { name: 'Download' }).getAttribute('id'))!;
+  const nodeId = downloadId.replace(/^download-/, '');
+  const refused = await ro.request.post('/api/records/node/trash', {
+    data: { request: { node_id: nodeId, revision: 1 } },
+  });
+  expect(refused.status()).toBe(403);
+  expect((await refused.json()).code).toBe('forbidden');
+
+  // The writing doctor moves the letter to the patient's Trash; the patient's history names them.
+  await drFile.getByRole('button', { name: 'Delete' }).click();
+  await dr.getByRole('button', { name: 'Move to Trash' }).click();
+  await expect(dr.getByRole('status').filter({ hasText: `“referral-letter.txt” is in ${patient}'s Trash` })).toBeVisible();
+  await expect(dr.getByRole('group', { name: 'Actions for referral-letter.txt' })).toHaveCount(0);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Access history' }).click();
+  const history = page.getByRole('table');
+  await expect(history.getByRole('row').filter({ hasText: writer.name }).first()).toBeVisible();
+
+  for (const f of dataFiles()) {
+    expect(f.bytes.includes(Buffer.from(marker)), f.path).toBe(false);
+  }
+  await writer.context.close();
+  await reader.context.close();
+  expect(problems.csp).toEqual([]);
+});
+
+test('emergency access: a refused request opens nothing; after the waiting period without refusal the contact reads', async ({
+  page,
+  browser,
+  problems,
+}) => {
+  test.setTimeout(240_000);
+  const clock = process.env.MEDVAULT_E2E_CLOCK!;
+  const patient = uniqueName('pat');
+  const password = strongPassword('patient');
+  await signUp(page, patient, password);
+  const dir = mkdtempSync(join(tmpdir(), 'medvault-emergency-'));
+  const marker = `MARKER-emergency-${Date.now()}`;
+  const allergiesPath = join(dir, 'allergies.txt');
+  writeMarkedFile(allergiesPath, 3_000, marker);
+  await openRecords(page);
+  await openFolder(page, 'Notes');
+  await upload(page, [allergiesPath], ['allergies.txt']);
+
+  // A relative with their own (patient) account is the emergency contact.
+  const kinContext = await browser.newContext();
+  const kin = await kinContext.newPage();
+  const kinName = uniqueName('kin');
+  const kinPassword = strongPassword('kin');
+  await signUp(kin, kinName, kinPassword);
+
+  await openSharing(page);
+  const section = page.getByRole('region', { name: 'Emergency contact' });
+  await section.getByLabel("Contact's username").fill(kinName);
+  await section.getByRole('button', { name: 'Look up contact' }).click();
+  await expect(section.getByRole('group', { name: `Safety number of ${kinName}` })).toBeVisible();
+  await section.getByLabel('Waiting period').selectOption({ label: '1 hour' });
+  await section.getByRole('button', { name: 'Name as emergency contact' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `${kinName} is your emergency contact` })).toBeVisible();
+  const row = page.getByRole('region', { name: 'Doctors with access' }).getByRole('listitem').filter({ hasText: kinName });
+  await expect(row).toContainText('Emergency contact');
+  await expect(row).toContainText('Not in use');
+
+  // The contact asks; the patient is shown the request and refuses it.
+  await kin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Emergency' }).click();
+  await expect(kin.getByRole('heading', { level: 1, name: 'Emergency access' })).toBeVisible();
+  const record = kin.getByRole('list', { name: 'Records you can ask to open' }).getByRole('listitem').filter({ hasText: patient });
+  await record.getByLabel('Why you need the record now').fill('She collapsed at home; the ambulance asks about allergies');
+  await record.getByRole('button', { name: 'Ask for emergency access' }).click();
+  await expect(kin.getByRole('status').filter({ hasText: `${patient} has been told of your request` })).toBeVisible();
+  await expect(record).toContainText('Emergency request waiting');
+
+  await openSharing(page);
+  const alert = page.getByRole('alert').filter({ hasText: `${kinName} asked for emergency access` });
+  await expect(alert).toContainText('the ambulance asks about allergies');
+  await alert.getByRole('button', { name: 'Refuse emergency access' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `You refused ${kinName}'s emergency request` })).toBeVisible();
+  await expect(row).toContainText('Last request refused');
+
+  await kin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' }).click();
+  await kin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Emergency' }).click();
+  await expect(record).toContainText('Last request refused');
+  await expect(record.getByRole('link', { name: `Open ${patient}'s record` })).toHaveCount(0);
+
+  // Asked again and left unanswered past the hour: the record opens to the contact, to read.
+  await record.getByLabel('Why you need the record now').fill('Admitted to hospital, unconscious');
+  await record.getByRole('button', { name: 'Ask for emergency access' }).click();
+  await expect(kin.getByRole('status').filter({ hasText: 'has been told of your request' })).toBeVisible();
+  try {
+    writeFileSync(clock, String(2 * 3600));
+    await expect
+      .poll(async () => (await kin.request.get('/api/sharing/grants')).status(), { timeout: 10_000 })
+      .toBe(401);
+    await signIn(kin, kinName, kinPassword);
+    await kin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Emergency' }).click();
+    await expect(record).toContainText('Open since');
+    await record.getByRole('link', { name: `Open ${patient}'s record` }).click();
+    await expect(kin.getByRole('heading', { level: 1, name: `${patient}: whole record` })).toBeVisible();
+    await expect(kin.getByText(/Shared with you to read\. /)).toBeVisible();
+    await expect(kin.getByText('Add files here')).toHaveCount(0);
+    await kin.getByRole('group', { name: 'Actions for allergies.txt' }).getByRole('button', { name: 'Preview' }).click();
+    const preview = kin.getByRole('dialog', { name: 'allergies.txt' });
+    await expect(preview.getByLabel('Text of allergies.txt')).toContainText(marker);
+    await preview.getByRole('button', { name: 'Close' }).click();
+
+    // Every step is in the patient's Access history.
+    await signIn(page, patient, password);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Access history' }).click();
+    const history = page.getByRole('table');
+    for (const step of ['Named an emergency contact', 'Asked for emergency access', 'Refused emergency access', 'Opened the record in an emergency']) {
+      await expect(history.getByRole('row').filter({ hasText: step }).first()).toBeVisible();
+    }
+  } finally {
+    writeFileSync(clock, '0');
+  }
+  await kinContext.close();
+  expect(problems.csp).toEqual([]);
+});

@@ -28,7 +28,7 @@ use shared::{
         Id,
     },
     records::{OpenNode, OpenTree},
-    sharing::{make_grant, open_grant, GrantChoice},
+    sharing::{check_version, make_grant, open_grant, GrantChoice},
 };
 
 struct Doctor {
@@ -66,10 +66,11 @@ fn choice(to: &KeyEntry, node: &OpenNode, expires_at: Option<i64>) -> GrantChoic
         node_key: node.key.clone(),
         permission: Permission::Read,
         expires_at,
+        emergency: false,
     }
 }
 
-/// The patient shares `node` with `to`, as the app does.
+/// The patient shares `node` with `to` to read, as the app does.
 async fn share(
     s: &Server,
     p: &Patient,
@@ -78,15 +79,24 @@ async fn share(
     expires_at: Option<i64>,
     request_id: Option<Id>,
 ) -> Result<GrantView, common::Failure> {
+    share_as(s, p, to, node, Permission::Read, expires_at, request_id).await
+}
+
+/// The patient shares `node` with `to` with the given permission.
+async fn share_as(
+    s: &Server,
+    p: &Patient,
+    to: &str,
+    node: &OpenNode,
+    permission: Permission,
+    expires_at: Option<i64>,
+    request_id: Option<Id>,
+) -> Result<GrantView, common::Failure> {
     let doctor_entry = entry(&p.c, to).await;
     let me = entry(&p.c, &p.name).await;
-    let (grant, wrapped) = make_grant(
-        &me,
-        p.keyring.identity(),
-        &choice(&doctor_entry, node, expires_at),
-        s.now(),
-    )
-    .unwrap();
+    let mut picked = choice(&doctor_entry, node, expires_at);
+    picked.permission = permission;
+    let (grant, wrapped) = make_grant(&me, p.keyring.identity(), &picked, s.now()).unwrap();
     p.c.post(
         "/api/sharing/grant/create",
         &json!({ "request": { "grant": grant, "wrapped_key": b64::encode(&wrapped),
@@ -109,9 +119,25 @@ async fn scope(d: &Doctor, grant: &Id) -> Result<SharedScope, common::Failure> {
 
 /// Opens what a grant shares exactly as the doctor's browser does.
 async fn open_scope(d: &Doctor, patient_name: &str, grant: &Id) -> OpenTree {
-    let shared = scope(d, grant).await.unwrap();
-    let patient = entry(&d.c, patient_name).await;
-    let opened = open_grant(&shared.grant, &patient, &d.id, d.keyring.encryption()).unwrap();
+    open_scope_as(&d.c, &d.id, &d.keyring, patient_name, grant).await
+}
+
+async fn open_scope_as(
+    c: &Client,
+    id: &Id,
+    keyring: &Keyring,
+    patient_name: &str,
+    grant: &Id,
+) -> OpenTree {
+    let shared: SharedScope = c
+        .get(&format!(
+            "/api/sharing/shared?grant_id={}",
+            b64::encode(grant)
+        ))
+        .await
+        .unwrap();
+    let patient = entry(c, patient_name).await;
+    let opened = open_grant(&shared.grant, &patient, id, keyring.encryption()).unwrap();
     let tree = OpenTree::open_from(
         patient.user_id,
         opened.grant.node_id,
@@ -213,11 +239,30 @@ async fn a_doctor_reads_the_shared_folder_and_nothing_else() {
             .unwrap(),
         None
     );
-    // Writing is the owner's (no write grant): the doctor cannot touch the node.
+    // A read grant does not let the doctor change anything: forbidden (they
+    // know the file exists), and the file stays as it was.
     let e = expect_err(
         d.c.post::<_, serde_json::Value>(
             "/api/records/node/trash",
             &json!({"request": {"node_id": b64::encode(blood.id()), "revision": blood.view.revision}}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    );
+    assert_eq!(e.code, ErrorCode::Forbidden);
+    assert!(p
+        .tree()
+        .await
+        .node(blood.id())
+        .unwrap()
+        .view
+        .trashed_at
+        .is_none());
+    // Other changes stay the owner's alone, whatever the grant.
+    let e = expect_err(
+        d.c.post::<_, serde_json::Value>(
+            "/api/records/node/update",
+            &json!({"request": {"node_id": b64::encode(blood.id()), "revision": blood.view.revision, "metadata": b64::encode(&[0u8; 64])}}),
         )
         .await,
         StatusCode::NOT_FOUND,
@@ -1018,4 +1063,431 @@ async fn a_large_folder_is_re_keyed_in_several_parts() {
     // The doctor who keeps access opens the folder with the re-wrapped key.
     let grant = grants(&d.c).await[0].grant.value.grant_id;
     assert_eq!(open_scope(&d, "olga", &grant).await.nodes().count(), 121);
+}
+
+/// A doctor shaped like a patient, so that the upload helpers drive their
+/// uploads into a patient's record.
+async fn writer(s: &Server, name: &str) -> Patient {
+    let c = s.client();
+    let (info, account) = c
+        .signup(name, Some(s.cli_invite(Role::Doctor)), s.now())
+        .await
+        .unwrap();
+    Patient {
+        c,
+        id: info.user_id,
+        name: info.username,
+        keyring: account.keyring,
+    }
+}
+
+#[tokio::test]
+async fn a_doctor_with_write_access_writes_inside_the_scope_only() {
+    let s = Server::new();
+    let p = patient(&s, "wren").await;
+    let w = writer(&s, "dr.write").await;
+    let r = writer(&s, "dr.read").await;
+    p.create_record(s.now()).await;
+    let tree = p.tree().await;
+    let notes = find(&tree, "Notes").clone();
+    let labs = find(&tree, "Lab results").clone();
+    let rw = share_as(
+        &s,
+        &p,
+        "dr.write",
+        &notes,
+        Permission::ReadWrite,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    let ro = share(&s, &p, "dr.read", &notes, None, None).await.unwrap();
+    let rw_id = rw.grant.value.grant_id;
+    let seen = open_scope_as(&w.c, &w.id, &w.keyring, "wren", &rw_id).await;
+    let top = seen.root().unwrap().clone();
+
+    // The doctor adds a file to the shared folder; it lands in the patient's record.
+    let bytes = content("written by the doctor", 9000);
+    let up = w
+        .start_new(&top, "letter.txt", &bytes, s.now())
+        .await
+        .unwrap();
+    w.put_all(&up).await;
+    w.finish(&up, s.now()).await.unwrap();
+    let own = p.tree().await;
+    let added = own.node(&up.node_id).unwrap().clone();
+    let version = added.view.current.clone().unwrap();
+    assert_eq!(version.author_id, w.id);
+    assert_eq!(version.author_name, "dr.write");
+    assert_eq!(
+        version.write_grant.as_ref().map(|g| g.value.grant_id),
+        Some(rw_id)
+    );
+    // The patient's browser accepts it only with the doctor's patient-signed grant.
+    let patient_entry = entry(&p.c, "wren").await;
+    let w_entry = entry(&p.c, "dr.write").await;
+    let r_entry = entry(&p.c, "dr.read").await;
+    let covers = |f: &Id, i: &Id| own.covers(f, i);
+    assert!(check_version(&version, &patient_entry, Some(&w_entry), covers).is_ok());
+    assert!(check_version(&version, &patient_entry, None, covers).is_err());
+    let mut read_only = version.clone();
+    read_only.write_grant = Some(ro.grant.clone());
+    assert!(check_version(&read_only, &patient_entry, Some(&w_entry), covers).is_err());
+    assert!(check_version(&version, &patient_entry, Some(&r_entry), covers).is_err());
+    let chunks = p.chunks_of(&version).await;
+    assert_eq!(
+        open_file(&version, &w_entry.identity_key, &added.key, &chunks),
+        bytes
+    );
+    // The patient's history names the doctor's write.
+    assert!(p.history().await.contains(&EventKind::FileWritten));
+
+    // A new version of it, too.
+    let seen = open_scope_as(&w.c, &w.id, &w.keyring, "wren", &rw_id).await;
+    let letter = seen.node(&up.node_id).unwrap().clone();
+    let v2 = w.start_version(&letter, b"second draft").await.unwrap();
+    assert_eq!(v2.ticket.version, 2);
+    w.put_all(&v2).await;
+    w.finish(&v2, s.now()).await.unwrap();
+
+    // The read-only doctor may not write: forbidden, as they know the folder.
+    let r_seen = open_scope_as(&r.c, &r.id, &r.keyring, "wren", &ro.grant.value.grant_id).await;
+    let r_top = r_seen.root().unwrap().clone();
+    let e = expect_err(
+        r.start_new(&r_top, "x.txt", b"no", s.now())
+            .await
+            .map(|_| ()),
+        StatusCode::FORBIDDEN,
+    );
+    assert_eq!(e.code, ErrorCode::Forbidden);
+    expect_err(
+        r.start_version(&letter, b"no").await.map(|_| ()),
+        StatusCode::FORBIDDEN,
+    );
+    expect_err(
+        r.trash(&up.node_id, letter.view.revision + 1).await,
+        StatusCode::FORBIDDEN,
+    );
+
+    // Outside the scope the writer gets not_found, as for anything unshared.
+    expect_err(
+        w.start_new(&labs, "x.txt", b"no", s.now())
+            .await
+            .map(|_| ()),
+        StatusCode::NOT_FOUND,
+    );
+    let root = tree.root().unwrap();
+    expect_err(w.create_folder(root, "mine").await, StatusCode::NOT_FOUND);
+
+    // The patient cannot send chunks into the doctor's upload, nor finish it.
+    let pending = w
+        .start_new(&top, "pending.txt", b"half", s.now())
+        .await
+        .unwrap();
+    let stolen = p
+        .put(&pending.node_id, 1, 0, pending.file.chunks[0].clone())
+        .await;
+    expect_err(stolen, StatusCode::NOT_FOUND);
+    expect_err(p.cancel(&pending.node_id, 1).await, StatusCode::NOT_FOUND);
+    w.put_all(&pending).await;
+
+    // The shared folder itself cannot be deleted by the doctor; what is in it can.
+    let e = expect_err(
+        w.trash(notes.id(), top.view.revision).await,
+        StatusCode::FORBIDDEN,
+    );
+    assert!(e.message.contains("cannot be deleted"), "{}", e.message);
+    let letter_now = p.tree().await.node(&up.node_id).unwrap().view.revision;
+    w.trash(&up.node_id, letter_now).await.unwrap();
+    let own = p.tree().await;
+    assert!(own.node(&up.node_id).unwrap().view.trashed_at.is_some());
+    assert!(p.history().await.contains(&EventKind::NodeTrashed));
+
+    // After removal, nothing more is written, not even an upload begun before.
+    let _: GrantView =
+        p.c.post(
+            "/api/sharing/grant/revoke",
+            &json!({ "request": { "grant_id": b64::encode(&rw_id) } }),
+        )
+        .await
+        .unwrap();
+    expect_err(w.finish(&pending, s.now()).await, StatusCode::NOT_FOUND);
+    expect_err(
+        w.start_new(&top, "late.txt", b"late", s.now())
+            .await
+            .map(|_| ()),
+        StatusCode::NOT_FOUND,
+    );
+    assert!(p.tree().await.node(&pending.node_id).is_none());
+}
+
+/// The patient names `to` as emergency contact with the given wait, as the
+/// Sharing page does.
+async fn name_contact(
+    s: &Server,
+    p: &Patient,
+    to: &str,
+    node: &OpenNode,
+    permission: Permission,
+    wait: i64,
+) -> Result<GrantView, common::Failure> {
+    let contact = entry(&p.c, to).await;
+    let me = entry(&p.c, &p.name).await;
+    let mut picked = choice(&contact, node, None);
+    picked.permission = permission;
+    picked.emergency = true;
+    let (grant, wrapped) = make_grant(&me, p.keyring.identity(), &picked, s.now()).unwrap();
+    p.c.post(
+        "/api/sharing/grant/create",
+        &json!({ "request": { "grant": grant, "wrapped_key": b64::encode(&wrapped),
+            "request_id": null, "emergency_wait_secs": wait } }),
+    )
+    .await
+}
+
+async fn ask_emergency(c: &Client, grant: &Id, reason: &str) -> Result<GrantView, common::Failure> {
+    c.post(
+        "/api/sharing/emergency/request",
+        &json!({ "request": { "grant_id": b64::encode(grant), "reason": reason } }),
+    )
+    .await
+}
+
+async fn refuse_emergency(c: &Client, grant: &Id) -> Result<GrantView, common::Failure> {
+    c.post(
+        "/api/sharing/emergency/refuse",
+        &json!({ "request": { "grant_id": b64::encode(grant) } }),
+    )
+    .await
+}
+
+/// Moves the clock on by `secs` in steps short of the idle timeout, with a
+/// request from each client in between so that their sessions stay open.
+async fn pass(s: &Server, clients: &[&Client], secs: i64) {
+    let mut left = secs;
+    while left > 0 {
+        let step = left.min(300);
+        s.advance(step);
+        left -= step;
+        for c in clients {
+            let _: Vec<GrantView> = c.get("/api/sharing/grants").await.unwrap();
+        }
+    }
+}
+
+fn mine<'a>(list: &'a [GrantView], grant: &Id) -> &'a GrantView {
+    list.iter()
+        .find(|g| g.grant.value.grant_id == *grant)
+        .expect("the grant is listed")
+}
+
+#[tokio::test]
+async fn an_emergency_contact_reads_only_after_asking_and_the_wait_unless_refused() {
+    let s = Server::new();
+    let p = patient(&s, "ivy").await;
+    let d = doctor(&s, "dr.em").await;
+    let kin = patient(&s, "kin").await;
+    let other = doctor(&s, "dr.other").await;
+    p.create_record(s.now()).await;
+    let tree = p.tree().await;
+    let root = tree.root().unwrap().clone();
+    let notes = find(&tree, "Notes").clone();
+    p.upload_new(&notes, "allergies.txt", b"penicillin", s.now())
+        .await;
+
+    // Bad choices: the wait out of range, a folder, write access, an admin.
+    let hour = 3600;
+    for wait in [59 * 60, 31 * 24 * hour] {
+        let e = expect_err(
+            name_contact(&s, &p, "dr.em", &root, Permission::Read, wait).await,
+            StatusCode::BAD_REQUEST,
+        );
+        assert!(
+            e.message.contains("between 1 hour and 30 days"),
+            "{}",
+            e.message
+        );
+    }
+    expect_err(
+        name_contact(&s, &p, "dr.em", &notes, Permission::Read, hour).await,
+        StatusCode::BAD_REQUEST,
+    );
+    expect_err(
+        name_contact(&s, &p, "dr.em", &root, Permission::ReadWrite, hour).await,
+        StatusCode::BAD_REQUEST,
+    );
+    let admin = s.client();
+    admin
+        .signup("root.admin", Some(s.cli_invite(Role::Admin)), s.now())
+        .await
+        .unwrap();
+    let admin_entry = entry(&p.c, "root.admin").await;
+    let mut to_admin = choice(&admin_entry, &root, None);
+    to_admin.emergency = true;
+    assert!(make_grant(
+        &entry(&p.c, "ivy").await,
+        p.keyring.identity(),
+        &to_admin,
+        s.now()
+    )
+    .is_err());
+    // A patient is refused as a doctor (the server checks too, whatever the
+    // browser signed), but may be an emergency contact.
+    let kin_entry = entry(&p.c, "kin").await;
+    let mut to_kin = choice(&kin_entry, &root, None);
+    to_kin.emergency = true;
+    let (signed, wrapped) = make_grant(
+        &entry(&p.c, "ivy").await,
+        p.keyring.identity(),
+        &to_kin,
+        s.now(),
+    )
+    .unwrap();
+    let e = expect_err(
+        p.c.post::<_, GrantView>(
+            "/api/sharing/grant/create",
+            &json!({ "request": { "grant": signed, "wrapped_key": b64::encode(&wrapped), "request_id": null } }),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    );
+    assert!(e.message.contains("not a doctor"), "{}", e.message);
+    assert!(grants(&p.c).await.is_empty());
+
+    let named = name_contact(&s, &p, "dr.em", &root, Permission::Read, hour)
+        .await
+        .unwrap();
+    let grant_id = named.grant.value.grant_id;
+    assert_eq!(named.status, GrantStatus::Standby);
+    let kin_grant = name_contact(&s, &p, "kin", &root, Permission::Read, 2 * hour)
+        .await
+        .unwrap()
+        .grant
+        .value
+        .grant_id;
+    // On standby nothing is served: no key, no record, no chunk.
+    let held = grants(&d.c).await;
+    assert_eq!(mine(&held, &grant_id).status, GrantStatus::Standby);
+    assert!(mine(&held, &grant_id).wrapped_key.is_empty());
+    expect_err(scope(&d, &grant_id).await, StatusCode::NOT_FOUND);
+    let own = p.tree().await;
+    let allergies = find(&own, "allergies.txt").clone();
+    let version = allergies.view.current.clone().unwrap();
+    assert_not_found(chunk_status(&d.c, allergies.id(), 1, 0).await);
+
+    // Refusing needs a request; asking needs a reason and the right person.
+    expect_err(
+        refuse_emergency(&p.c, &grant_id).await,
+        StatusCode::CONFLICT,
+    );
+    expect_err(
+        ask_emergency(&d.c, &grant_id, "  ").await,
+        StatusCode::BAD_REQUEST,
+    );
+    expect_err(
+        ask_emergency(&other.c, &grant_id, "let me in").await,
+        StatusCode::NOT_FOUND,
+    );
+    expect_err(
+        refuse_emergency(&d.c, &grant_id).await,
+        StatusCode::NOT_FOUND,
+    );
+
+    // The contact asks; the patient sees it at once and refuses.
+    let asked = ask_emergency(&d.c, &grant_id, "Unconscious in A&E")
+        .await
+        .unwrap();
+    assert_eq!(asked.status, GrantStatus::Waiting);
+    assert!(asked.wrapped_key.is_empty());
+    expect_err(
+        ask_emergency(&d.c, &grant_id, "again").await,
+        StatusCode::CONFLICT,
+    );
+    let seen = grants(&p.c).await;
+    let waiting = mine(&seen, &grant_id);
+    assert_eq!(waiting.status, GrantStatus::Waiting);
+    let e = waiting.emergency.clone().unwrap();
+    assert_eq!(e.reason.as_deref(), Some("Unconscious in A&E"));
+    assert_eq!(e.opens_at(), Some(e.requested_at.unwrap() + hour));
+    expect_err(scope(&d, &grant_id).await, StatusCode::NOT_FOUND);
+    let refused = refuse_emergency(&p.c, &grant_id).await.unwrap();
+    assert_eq!(refused.status, GrantStatus::Standby);
+    // Past the wait, a refused request opens nothing.
+    pass(&s, &[&p.c, &d.c, &kin.c], hour + 60).await;
+    expect_err(scope(&d, &grant_id).await, StatusCode::NOT_FOUND);
+    let after = grants(&d.c).await;
+    assert!(mine(&after, &grant_id)
+        .emergency
+        .as_ref()
+        .unwrap()
+        .refused_at
+        .is_some());
+
+    // Asked again and not refused: the record opens when the wait is over.
+    ask_emergency(&d.c, &grant_id, "Still unconscious")
+        .await
+        .unwrap();
+    ask_emergency(&kin.c, &kin_grant, "Her sister, at the hospital")
+        .await
+        .unwrap();
+    pass(&s, &[&p.c, &d.c, &kin.c], hour - 120).await;
+    expect_err(scope(&d, &grant_id).await, StatusCode::NOT_FOUND);
+    pass(&s, &[&p.c, &d.c, &kin.c], 180).await;
+    let open = grants(&d.c).await;
+    assert_eq!(mine(&open, &grant_id).status, GrantStatus::Active);
+    assert!(!mine(&open, &grant_id).wrapped_key.is_empty());
+    let shared = open_scope(&d, "ivy", &grant_id).await;
+    let theirs = find(&shared, "allergies.txt");
+    let chunks = read_all(&d.c, &theirs.view.current.clone().unwrap()).await;
+    let ivy_key = entry(&d.c, "ivy").await.identity_key;
+    assert_eq!(
+        open_file(&version, &ivy_key, &theirs.key, &chunks),
+        b"penicillin"
+    );
+    // Too late to refuse; removing the contact is the way to close it.
+    expect_err(
+        refuse_emergency(&p.c, &grant_id).await,
+        StatusCode::CONFLICT,
+    );
+    // The relative's wait is two hours: still closed, then open.
+    expect_err(
+        kin.c
+            .get::<SharedScope>(&format!(
+                "/api/sharing/shared?grant_id={}",
+                b64::encode(&kin_grant)
+            ))
+            .await,
+        StatusCode::NOT_FOUND,
+    );
+    pass(&s, &[&p.c, &d.c, &kin.c], hour).await;
+    let kin_view = open_scope_as(&kin.c, &kin.id, &kin.keyring, "ivy", &kin_grant).await;
+    assert!(kin_view.nodes().any(|n| n.metadata.name == "allergies.txt"));
+    // Read only: the contact cannot write.
+    expect_err(
+        kin.trash(allergies.id(), allergies.view.revision).await,
+        StatusCode::FORBIDDEN,
+    );
+
+    // Every step is in the patient's history.
+    let history = p.history().await;
+    for kind in [
+        EventKind::EmergencyContactNamed,
+        EventKind::EmergencyRequested,
+        EventKind::EmergencyRefused,
+        EventKind::EmergencyOpened,
+    ] {
+        assert!(history.contains(&kind), "{kind:?}");
+    }
+
+    // Removing the contact closes it at once.
+    let _: GrantView =
+        p.c.post(
+            "/api/sharing/grant/revoke",
+            &json!({ "request": { "grant_id": b64::encode(&grant_id) } }),
+        )
+        .await
+        .unwrap();
+    expect_err(scope(&d, &grant_id).await, StatusCode::NOT_FOUND);
+    assert_not_found(chunk_status(&d.c, allergies.id(), 1, 0).await);
 }

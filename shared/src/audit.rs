@@ -96,11 +96,19 @@ pub enum EventKind {
     SharedViewed,
     /// The keys under a folder were replaced after a revocation (item: the folder).
     KeysRotated,
+    /// A patient named an emergency contact (actor: the patient, item: the record's top folder).
+    EmergencyContactNamed,
+    /// An emergency contact asked to open the record (actor: the contact, subject: the patient).
+    EmergencyRequested,
+    /// The patient refused an emergency request before it opened.
+    EmergencyRefused,
+    /// An emergency contact opened the record after the waiting period.
+    EmergencyOpened,
 }
 
 impl EventKind {
     /// Every kind, for tests and for filters in the app.
-    pub const ALL: [EventKind; 32] = [
+    pub const ALL: [EventKind; 36] = [
         EventKind::SignIn,
         EventKind::SignInFailed,
         EventKind::SignOut,
@@ -133,6 +141,10 @@ impl EventKind {
         EventKind::AccessDenied,
         EventKind::SharedViewed,
         EventKind::KeysRotated,
+        EventKind::EmergencyContactNamed,
+        EventKind::EmergencyRequested,
+        EventKind::EmergencyRefused,
+        EventKind::EmergencyOpened,
     ];
 
     /// The stable code in the canonical encoding.
@@ -170,6 +182,10 @@ impl EventKind {
             EventKind::AccessDenied => 304,
             EventKind::SharedViewed => 305,
             EventKind::KeysRotated => 306,
+            EventKind::EmergencyContactNamed => 400,
+            EventKind::EmergencyRequested => 401,
+            EventKind::EmergencyRefused => 402,
+            EventKind::EmergencyOpened => 403,
         }
     }
 
@@ -208,6 +224,10 @@ impl EventKind {
             EventKind::AccessDenied => "Denied a request for access",
             EventKind::SharedViewed => "Opened the shared record",
             EventKind::KeysRotated => "Replaced the keys of a folder",
+            EventKind::EmergencyContactNamed => "Named an emergency contact",
+            EventKind::EmergencyRequested => "Asked for emergency access",
+            EventKind::EmergencyRefused => "Refused emergency access",
+            EventKind::EmergencyOpened => "Opened the record in an emergency",
         }
     }
 

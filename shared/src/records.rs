@@ -708,6 +708,21 @@ impl OpenTree {
         self.nodes.get(id)
     }
 
+    /// Whether `folder` is `inner` or a folder above it, as far as this tree
+    /// reaches (a doctor's tree starts at the shared folder).
+    pub fn covers(&self, folder: &Id, inner: &Id) -> bool {
+        let mut next = Some(*inner);
+        // At most one step per node: a cycle in what the server sent ends here.
+        for _ in 0..=self.nodes.len() {
+            match next {
+                Some(id) if id == *folder => return true,
+                Some(id) => next = self.nodes.get(&id).and_then(|n| n.view.parent_id),
+                None => return false,
+            }
+        }
+        false
+    }
+
     /// Every opened node, in no particular order.
     pub fn nodes(&self) -> impl Iterator<Item = &OpenNode> {
         self.nodes.values()

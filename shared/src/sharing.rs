@@ -7,14 +7,15 @@
 //! this doctor (HPKE `info` binds both), so a swapped or replayed key fails.
 
 use crate::{
-    api::sharing::GrantView,
+    api::{records::VersionView, sharing::GrantView},
     crypto::{
         aead::Key256,
         hpke::{self, EncryptionPublicKey, EncryptionSecretKey},
         rng,
-        sign::{self, Grant, KeyEntry, Permission, Role, Signed, SigningKey},
+        sign::{self, FileManifest, Grant, KeyEntry, Permission, Role, Signed, SigningKey},
         CryptoError, Id,
     },
+    records::verify_version,
 };
 
 /// What a patient decided to share.
@@ -29,11 +30,13 @@ pub struct GrantChoice {
     pub permission: Permission,
     /// Optional end, Unix seconds.
     pub expires_at: Option<i64>,
+    /// An emergency contact, who may be a patient as well as a doctor.
+    pub emergency: bool,
 }
 
 /// Makes and signs a grant and wraps the folder's key to the doctor. The doctor
-/// must be a doctor (unless `allow_any_role`, for an emergency contact) and not
-/// the patient; the end date, if any, must be after `now`.
+/// must be a doctor (an emergency contact may be a patient too) and not the
+/// patient; the end date, if any, must be after `now`.
 pub fn make_grant(
     patient: &KeyEntry,
     signing_key: &SigningKey,
@@ -43,11 +46,23 @@ pub fn make_grant(
     if choice.doctor.user_id == patient.user_id {
         return Err("You cannot share your record with yourself.".to_owned());
     }
-    if choice.doctor.role != Role::Doctor {
-        return Err(format!(
-            "{} is not a doctor in medvault, so your record cannot be shared with them.",
-            choice.doctor.username
-        ));
+    let allowed = match choice.doctor.role {
+        Role::Doctor => true,
+        Role::Patient => choice.emergency,
+        Role::Admin | Role::Auditor => false,
+    };
+    if !allowed {
+        return Err(if choice.emergency {
+            format!(
+                "{} is an administrator or auditor account; choose a doctor, a relative or a friend as your emergency contact.",
+                choice.doctor.username
+            )
+        } else {
+            format!(
+                "{} is not a doctor in medvault, so your record cannot be shared with them.",
+                choice.doctor.username
+            )
+        });
     }
     if choice.expires_at.is_some_and(|t| t <= now) {
         return Err("The end date has already passed. Choose a later date, or none.".to_owned());
@@ -112,6 +127,56 @@ pub fn open_grant(
 /// Whether the end date, if any, is still ahead at `now`.
 pub fn is_current(grant: &Grant, now: i64) -> bool {
     grant.expires_at.is_none_or(|t| t > now)
+}
+
+/// How far apart two browsers' clocks may be when a doctor's manifest time is
+/// compared with the patient's grant times.
+pub const WRITE_CLOCK_SKEW_SECS: i64 = 600;
+
+/// Checks a version before any of its content is used, and that its author
+/// was allowed to write it: the record's owner, or a doctor whose
+/// read-and-write grant, signed by the owner, covered the version's folder
+/// when the manifest was made.
+///
+/// `owner` is the record owner's directory entry and `author` the author's,
+/// both with their self-signatures already checked (the author's is needed
+/// only for a version someone else wrote). `covers(folder, inner)` answers
+/// whether `folder` is `inner` or a folder above it in the tree the reader
+/// sees. Any failure is [`CryptoError::BadSignature`] or
+/// [`CryptoError::Malformed`]: the version is not to be trusted.
+pub fn check_version<'a>(
+    version: &'a VersionView,
+    owner: &KeyEntry,
+    author: Option<&KeyEntry>,
+    covers: impl Fn(&Id, &Id) -> bool,
+) -> Result<&'a FileManifest, CryptoError> {
+    if version.author_id == owner.user_id {
+        return verify_version(version, &owner.identity_key);
+    }
+    let author = author
+        .filter(|a| a.user_id == version.author_id && a.role == Role::Doctor)
+        .ok_or(CryptoError::BadSignature)?;
+    let grant = version
+        .write_grant
+        .as_ref()
+        .ok_or(CryptoError::BadSignature)?
+        .verify(&owner.identity_key)?;
+    if grant.patient_id != owner.user_id
+        || grant.doctor_id != author.user_id
+        || grant.permission != Permission::ReadWrite
+    {
+        return Err(CryptoError::BadSignature);
+    }
+    let manifest = verify_version(version, &author.identity_key)?;
+    let written = manifest.created_at;
+    let in_time = written >= grant.created_at.saturating_sub(WRITE_CLOCK_SKEW_SECS)
+        && grant
+            .expires_at
+            .is_none_or(|end| written < end.saturating_add(WRITE_CLOCK_SKEW_SECS));
+    if !in_time || !covers(&grant.node_id, &manifest.parent_id) {
+        return Err(CryptoError::BadSignature);
+    }
+    Ok(manifest)
 }
 
 /// The new keys of a rotation, in parts ready to send.
@@ -311,6 +376,7 @@ mod tests {
             doctor_name: "d".into(),
             status: GrantStatus::Active,
             revoked_at: None,
+            emergency: None,
         }
     }
 
@@ -321,6 +387,7 @@ mod tests {
             node_key: node_key.clone(),
             permission: Permission::Read,
             expires_at: Some(2000),
+            emergency: false,
         }
     }
 
@@ -410,5 +477,129 @@ mod tests {
         assert!(make_grant(&patient.entry, &patient.sign, &past, 1000)
             .unwrap_err()
             .contains("passed"));
+        // An emergency contact may be a patient, never an admin or auditor.
+        let mut relative = choice(&nurse.entry, &key);
+        relative.emergency = true;
+        assert!(make_grant(&patient.entry, &patient.sign, &relative, 1000).is_ok());
+        for role in [Role::Admin, Role::Auditor] {
+            let staff = party(role, 6);
+            let mut pick = choice(&staff.entry, &key);
+            pick.emergency = true;
+            assert!(make_grant(&patient.entry, &patient.sign, &pick, 1000)
+                .unwrap_err()
+                .contains("emergency contact"));
+        }
+    }
+
+    /// A version of node [5; 16] in folder [9; 16], signed by `author`.
+    fn version_by(author: &Party, created_at: i64, grant: Option<Signed<Grant>>) -> VersionView {
+        let chunk_size = 4096;
+        let size = 100;
+        let manifest = FileManifest {
+            node_id: [5; 16],
+            parent_id: [9; 16],
+            version: 1,
+            size,
+            part_hashes: vec![[7; 32]],
+            author_id: author.entry.user_id,
+            created_at,
+        };
+        VersionView {
+            node_id: [5; 16],
+            version: 1,
+            chunk_size,
+            ciphertext_len: crate::crypto::stream::ciphertext_len(size, chunk_size).unwrap(),
+            wrapped_content_key: vec![0; 40],
+            manifest: sign::sign(&author.sign, manifest),
+            author_id: author.entry.user_id,
+            author_name: author.entry.username.clone(),
+            stored_at: created_at,
+            write_grant: grant,
+        }
+    }
+
+    fn write_grant(patient: &Party, doctor: &Party, permission: Permission) -> Signed<Grant> {
+        let key = Key256::generate().unwrap();
+        let mut c = choice(&doctor.entry, &key);
+        c.permission = permission;
+        make_grant(&patient.entry, &patient.sign, &c, 1000)
+            .unwrap()
+            .0
+    }
+
+    fn inside_nine(folder: &Id, inner: &Id) -> bool {
+        folder == inner || (*folder == [1; 16] && *inner == [9; 16])
+    }
+
+    #[test]
+    fn a_version_is_trusted_from_the_owner_or_a_doctor_allowed_to_write() {
+        let patient = party(Role::Patient, 1);
+        let doctor = party(Role::Doctor, 2);
+        let other = party(Role::Doctor, 3);
+        let rw = write_grant(&patient, &doctor, Permission::ReadWrite);
+
+        // The owner's own version needs no grant.
+        let own = version_by(&patient, 1500, None);
+        assert!(check_version(&own, &patient.entry, None, inside_nine).is_ok());
+        // A doctor's version under a read-and-write grant covering its folder.
+        let by_doctor = version_by(&doctor, 1500, Some(rw.clone()));
+        assert!(
+            check_version(&by_doctor, &patient.entry, Some(&doctor.entry), inside_nine).is_ok()
+        );
+
+        let refused = |v: &VersionView, author: Option<&KeyEntry>| {
+            check_version(v, &patient.entry, author, inside_nine).is_err()
+        };
+        // No grant, or the author's entry missing or someone else's.
+        assert!(refused(
+            &version_by(&doctor, 1500, None),
+            Some(&doctor.entry)
+        ));
+        assert!(refused(&by_doctor, None));
+        assert!(refused(&by_doctor, Some(&other.entry)));
+        // A read-only grant.
+        let ro = write_grant(&patient, &doctor, Permission::Read);
+        assert!(refused(
+            &version_by(&doctor, 1500, Some(ro)),
+            Some(&doctor.entry)
+        ));
+        // A grant to another doctor, or one the patient did not sign.
+        let to_other = write_grant(&patient, &other, Permission::ReadWrite);
+        assert!(refused(
+            &version_by(&doctor, 1500, Some(to_other)),
+            Some(&doctor.entry)
+        ));
+        let mut forged = rw.clone();
+        forged.value.node_id = [1; 16];
+        assert!(refused(
+            &version_by(&doctor, 1500, Some(forged)),
+            Some(&doctor.entry)
+        ));
+        let self_made = {
+            let mut g = rw.value.clone();
+            g.patient_id = patient.entry.user_id;
+            sign::sign(&doctor.sign, g)
+        };
+        assert!(refused(
+            &version_by(&doctor, 1500, Some(self_made)),
+            Some(&doctor.entry)
+        ));
+        // Written before the grant began or after it ended (end 2000).
+        assert!(refused(
+            &version_by(&doctor, 1000 - WRITE_CLOCK_SKEW_SECS - 1, Some(rw.clone())),
+            Some(&doctor.entry)
+        ));
+        assert!(refused(
+            &version_by(&doctor, 2000 + WRITE_CLOCK_SKEW_SECS, Some(rw.clone())),
+            Some(&doctor.entry)
+        ));
+        // A grant on a folder that does not hold the version's folder.
+        let elsewhere = |_: &Id, _: &Id| false;
+        assert!(check_version(&by_doctor, &patient.entry, Some(&doctor.entry), elsewhere).is_err());
+        // A manifest the doctor did not sign.
+        let mut swapped = by_doctor.clone();
+        swapped.manifest = version_by(&other, 1500, None).manifest;
+        swapped.manifest.value.author_id = doctor.entry.user_id;
+        assert!(refused(&swapped, Some(&doctor.entry)));
     }
 }

@@ -79,10 +79,11 @@ pub fn ExportButton() -> impl IntoView {
                 let tree = open_record(session, &unlocked)
                     .await
                     .map_err(ExportError::Failed)?;
-                let owner_key = unlocked.keyring.identity().verifying_key();
+                let owner = unlocked.key_entry.value.clone();
                 let mut report = |p: ExportProgress| progress.set(p);
                 let (blob, name) =
-                    export_record(&tree, &owner_key, now_unix(), &mut report, &handle).await?;
+                    export_record(&tree, &owner, session, now_unix(), &mut report, &handle)
+                        .await?;
                 save_blob(&blob, &name).map_err(|_| {
                     ExportError::Failed(
                         "Your browser did not let medvault save the file. Check its download settings and try again."

@@ -70,6 +70,7 @@ pub fn SiteHeader() -> impl IntoView {
                                 {patient.then(|| view! { <A href="/vitals">"Vital signs"</A> })}
                                 {patient.then(|| view! { <A href="/sharing">"Sharing"</A> })}
                                 {doctor.then(|| view! { <A href="/patients">"Patients"</A> })}
+                                {(patient || doctor).then(|| view! { <A href="/emergency">"Emergency"</A> })}
                                 <A href="/directory">"Directory"</A>
                                 <A href="/account">"Account"</A>
                                 <A href="/history">"Access history"</A>

@@ -7,6 +7,7 @@ use shared::crypto::{fingerprint::SafetyNumber, sign::Role};
 
 use crate::{
     components::{form::StatusNote, safety_number::SafetyNumberView, server_status::ServerStatus},
+    pages::emergency::EmergencyNotice,
     session::{role_label, use_session, AuthState, Unlocked},
 };
 
@@ -121,6 +122,7 @@ fn SignedInHome(unlocked: Unlocked) -> impl IntoView {
             <section class="hero" aria-labelledby="home-heading">
                 <h1 id="home-heading" tabindex="-1">"Welcome, " {info.username.clone()}</h1>
                 <StatusNote message=notice.into()/>
+                {(info.role == Role::Patient).then(|| view! { <EmergencyNotice me=entry.user_id/> })}
                 <p class="lead">
                     "You are signed in as " <strong>{role_label(info.role)}</strong>
                     ". Your keys are unlocked in this tab only; closing or reloading it locks them again."

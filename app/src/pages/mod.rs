@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod directory;
+pub mod emergency;
 pub mod history;
 pub mod home;
 pub mod not_found;

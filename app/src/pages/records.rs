@@ -25,6 +25,7 @@ use shared::{
 use wasm_bindgen_futures::JsFuture;
 
 use crate::{
+    authors,
     browser::{focus_later, format_date, format_time},
     components::{
         dialog::Modal,
@@ -230,8 +231,9 @@ impl Ctx {
         error.message(&self.session)
     }
 
-    /// The download job of a file's version (current unless `version` given).
-    fn download_job(
+    /// The download job of a file's version (current unless `version` given),
+    /// after checking that its author was allowed to write it.
+    async fn download_job(
         &self,
         node: &OpenNode,
         version: Option<VersionView>,
@@ -239,14 +241,18 @@ impl Ctx {
         let version = version
             .or_else(|| node.view.current.clone())
             .ok_or_else(|| "This file has no content yet.".to_owned())?;
-        let (owner_id, owner_key) = self
-            .unlocked
-            .with_value(|u| (u.key_entry.value.user_id, u.key_entry.value.identity_key));
+        let owner = self.unlocked.with_value(|u| u.key_entry.value.clone());
+        let tree = self.tree;
+        let covers = move |folder: &Id, inner: &Id| {
+            tree.with_untracked(|t| t.as_ref().is_some_and(|t| t.covers(folder, inner)))
+        };
+        let (author_id, author_key) =
+            authors::trusted_author(self.session, &version, &owner, covers).await?;
         Ok(DownloadJob {
             node: node.clone(),
             version,
-            owner_id,
-            owner_key,
+            author_id,
+            author_key,
         })
     }
 
@@ -256,7 +262,7 @@ impl Ctx {
         node: &OpenNode,
         version: Option<VersionView>,
     ) -> Result<web_sys::Blob, String> {
-        let job = self.download_job(node, version)?;
+        let job = self.download_job(node, version).await?;
         let cancel = Cancel::new();
         self.download_cancel.set_value(Some(cancel.clone()));
         let id = *node.id();
@@ -413,13 +419,13 @@ fn display_name(tree: &OpenTree, node: &OpenNode) -> String {
     }
 }
 
-fn files_of(list: &web_sys::FileList) -> Vec<web_sys::File> {
+pub fn files_of(list: &web_sys::FileList) -> Vec<web_sys::File> {
     (0..list.length()).filter_map(|i| list.get(i)).collect()
 }
 
 /// The type of record a new item in `folder` gets: the folder's own type, or
 /// "Other" at the top.
-fn type_for(tree: &OpenTree, folder: &OpenNode) -> RecordType {
+pub fn type_for(tree: &OpenTree, folder: &OpenNode) -> RecordType {
     if *folder.id() == tree.root_id {
         RecordType::Other
     } else {
@@ -762,6 +768,14 @@ fn ItemRow(ctx: Ctx, node: OpenNode, count: usize) -> impl IntoView {
         format_bytes(node.metadata.size.unwrap_or(0))
     };
     let date = format_date(node.metadata.modified_at);
+    // A version a doctor wrote on the patient's behalf says so.
+    let owner_id = ctx.unlocked.with_value(|u| u.key_entry.value.user_id);
+    let written_by = node
+        .view
+        .current
+        .as_ref()
+        .filter(|v| v.author_id != owner_id)
+        .map(|v| format!("Added by {}", v.author_name));
     let stored = StoredValue::new(node.clone());
 
     let action_id = move |action: &str| format!("{action}-{}", id_text(&id));
@@ -859,6 +873,7 @@ fn ItemRow(ctx: Ctx, node: OpenNode, count: usize) -> impl IntoView {
                     <span class="item__type">{kind}</span>
                     <span>{date}</span>
                     <span>{size}</span>
+                    {written_by.map(|w| view! { <span class="item__author">{w}</span> })}
                 </span>
                 <Show when=move || downloading().is_some()>
                     <ProgressLine
@@ -1495,7 +1510,7 @@ fn VersionsList(ctx: Ctx, node: Id) -> impl IntoView {
                     .ok_or_else(|| "This file is gone. Reload the page.".to_owned())?;
                 // Verify the old version (and learn its exact size) before it
                 // becomes current.
-                let job = ctx.download_job(&this, Some(version))?;
+                let job = ctx.download_job(&this, Some(version)).await?;
                 let exact = transfer::exact_size(&job, &Cancel::new())
                     .await
                     .map_err(|e| ctx.transfer_error(&e))?;

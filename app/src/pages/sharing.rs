@@ -18,7 +18,7 @@ use leptos_router::{components::A, hooks::use_params_map};
 use shared::{
     account::Username,
     api::{
-        records::NodeKind,
+        records::{self, NodeKind, NodeRevision},
         sharing::{
             self, validate_reason, AccessRequestView, CommitRotation, CreateGrantRequest, GrantRef,
             GrantStatus, GrantView, NewAccessRequest, RequestRef, RequestStatus, StartRotation,
@@ -28,7 +28,7 @@ use shared::{
     client::{verify_directory_entry, VerifiedEntry},
     crypto::{
         b64,
-        sign::{Permission, Role},
+        sign::{KeyEntry, Permission, Role},
         Id,
     },
     records::{OpenNode, OpenTree},
@@ -37,6 +37,7 @@ use shared::{
 
 use crate::{
     api::{directory::lookup_user, explain_crypto, Flow},
+    authors,
     browser::{focus_later, format_date, parse_date_input, remember_keys, seen_keys},
     components::{
         dialog::Modal,
@@ -44,14 +45,15 @@ use crate::{
         safety_number::SafetyNumberView,
     },
     pages::{
-        records::{preview_of, Preview, PreviewView, ProgressLine},
+        emergency::{EmergencyAlert, EmergencyFacts, NameContact},
+        records::{files_of, preview_of, type_for, Preview, PreviewView, ProgressLine},
         with_keys,
     },
     record::open_record,
     session::{now_unix, use_session, Session, Unlocked},
     transfer::{
-        self, format_bytes, preview_kind, Cancel, DownloadJob, PreviewKind, Progress,
-        MAX_TEXT_PREVIEW,
+        self, format_bytes, preview_kind, Cancel, DownloadJob, PreviewKind, Progress, UploadJob,
+        UploadTarget, MAX_TEXT_PREVIEW,
     },
 };
 
@@ -62,7 +64,7 @@ const ENDED: &str = "Your access to this record has ended: the patient removed i
 const COPIES_STAY: &str =
     "Copies the doctor already downloaded cannot be taken back; from now on they get nothing new.";
 
-fn id_text(id: &Id) -> String {
+pub(crate) fn id_text(id: &Id) -> String {
     b64::encode(id)
 }
 
@@ -97,11 +99,13 @@ fn shareable(tree: &OpenTree) -> Vec<(Id, String)> {
     out
 }
 
-fn status_badge(status: GrantStatus) -> impl IntoView {
+pub(crate) fn status_badge(status: GrantStatus) -> impl IntoView {
     let (class, text) = match status {
         GrantStatus::Active => ("badge badge--ok", "Active"),
         GrantStatus::Expired => ("badge badge--muted", "Expired"),
         GrantStatus::Revoked => ("badge badge--muted", "Removed"),
+        GrantStatus::Standby => ("badge badge--muted", "Not in use"),
+        GrantStatus::Waiting => ("badge badge--warn", "Emergency request waiting"),
     };
     view! { <span class=class>{text}</span> }
 }
@@ -153,8 +157,47 @@ fn choice(scope: &str, until: &str) -> Result<(Id, Option<i64>), String> {
     Ok((node, expires_at))
 }
 
-/// Looks a doctor up and checks their keys in this browser.
-async fn verified_doctor(session: Session, username: &str) -> Result<VerifiedEntry, String> {
+/// The permission picked in a form's select.
+fn permission_of(value: &str) -> Permission {
+    if value == "write" {
+        Permission::ReadWrite
+    } else {
+        Permission::Read
+    }
+}
+
+/// What a doctor may now do, for the message after sharing.
+fn can_now(permission: Permission) -> &'static str {
+    match permission {
+        Permission::Read => "can now read",
+        Permission::ReadWrite => "can now read and add to",
+    }
+}
+
+/// The choice of read, or read and write, in a share form.
+#[component]
+fn PermissionField(id: String, value: RwSignal<String>) -> impl IntoView {
+    let hint = format!("{id}-hint");
+    view! {
+        <div class="field">
+            <label for=id.clone()>"Permission"</label>
+            <select id=id.clone() aria-describedby=hint.clone() on:change=move |ev| value.set(event_target_value(&ev))>
+                <option value="read" selected=move || value.get() == "read">"Read only"</option>
+                <option value="write" selected=move || value.get() == "write">"Read and write"</option>
+            </select>
+            <p class="field__hint" id=hint>
+                {move || if value.get() == "write" {
+                    "The doctor can view and download what you share, and add, update or delete files there on your behalf. Everything they write is signed by them and shown to you."
+                } else {
+                    "The doctor can view and download what you share, including files you add there later; they cannot change it."
+                }}
+            </p>
+        </div>
+    }
+}
+
+/// Looks a user up and checks their keys in this browser.
+async fn verified_entry(session: Session, username: &str) -> Result<VerifiedEntry, String> {
     let name = Username::parse(username.trim()).map_err(|e| format!("{e}."))?;
     let served = lookup_user(name.to_string()).await.map_err(|e| {
         if e.code == ErrorCode::NotFound {
@@ -163,8 +206,13 @@ async fn verified_doctor(session: Session, username: &str) -> Result<VerifiedEnt
             session.explain(&e)
         }
     })?;
-    let entry = verify_directory_entry(name.as_str(), &served)
-        .map_err(|e| explain_crypto(e, Flow::Directory))?;
+    verify_directory_entry(name.as_str(), &served).map_err(|e| explain_crypto(e, Flow::Directory))
+}
+
+/// Looks a doctor up and checks their keys in this browser.
+async fn verified_doctor(session: Session, username: &str) -> Result<VerifiedEntry, String> {
+    let entry = verified_entry(session, username).await?;
+    let name = entry.entry.username.clone();
     if entry.entry.role != Role::Doctor {
         return Err(format!(
             "{name} is not a doctor in medvault, so your record cannot be shared with them."
@@ -204,9 +252,13 @@ struct PatientData {
 
 async fn load_patient(session: Session, unlocked: Unlocked) -> Result<PatientData, String> {
     let tree = open_record(session, &unlocked).await?;
-    let grants = sharing::list_grants()
+    let me = unlocked.key_entry.value.user_id;
+    let mut grants = sharing::list_grants()
         .await
         .map_err(|e| session.explain(&e))?;
+    // Those naming this patient as someone's emergency contact are on the
+    // Emergency page.
+    grants.retain(|g| g.grant.value.patient_id == me);
     let requests = sharing::list_requests()
         .await
         .map_err(|e| session.explain(&e))?;
@@ -218,14 +270,14 @@ async fn load_patient(session: Session, unlocked: Unlocked) -> Result<PatientDat
 }
 
 /// Makes, signs and stores a grant of `node` to `doctor`.
-async fn share_with(
+pub(crate) async fn share_with(
     session: Session,
     unlocked: &Unlocked,
     tree: &OpenTree,
     doctor: &VerifiedEntry,
-    node: Id,
-    expires_at: Option<i64>,
+    (node, permission, expires_at): (Id, Permission, Option<i64>),
     request_id: Option<Id>,
+    emergency_wait_secs: Option<i64>,
 ) -> Result<GrantView, String> {
     let node_key = tree
         .node(&node)
@@ -235,8 +287,9 @@ async fn share_with(
         doctor: doctor.entry.clone(),
         node_id: node,
         node_key,
-        permission: Permission::Read,
+        permission,
         expires_at,
+        emergency: emergency_wait_secs.is_some(),
     };
     let (grant, wrapped_key) = make_grant(
         &unlocked.key_entry.value,
@@ -248,6 +301,7 @@ async fn share_with(
         grant,
         wrapped_key,
         request_id,
+        emergency_wait_secs,
     })
     .await
     .map_err(|e| session.explain(&e))
@@ -271,7 +325,8 @@ async fn rotate_keys(
         if doctors.contains_key(&id) {
             continue;
         }
-        let entry = verified_doctor(session, &g.doctor_name).await?;
+        // Doctors and emergency contacts who keep access get the new keys.
+        let entry = verified_entry(session, &g.doctor_name).await?;
         if entry.entry.user_id != id {
             return Err("The directory's answer for a doctor who keeps access does not match, so no keys were replaced. Contact your administrator.".to_owned());
         }
@@ -330,9 +385,11 @@ fn PatientSharing(unlocked: Unlocked) -> impl IntoView {
                 {move || data.get().map(|result| match result {
                     Err(message) => view! { <p class="alert alert--error" role="alert">{message}</p> }.into_any(),
                     Ok(d) => view! {
+                        <EmergencyAlert grants=d.grants.clone() done=done/>
                         <Requests data=d.clone() unlocked=unlocked done=done/>
                         <ShareForm tree=d.tree.clone() unlocked=unlocked done=done/>
-                        <GrantList data=d unlocked=unlocked done=done/>
+                        <GrantList data=d.clone() unlocked=unlocked done=done/>
+                        <NameContact tree=d.tree.clone() unlocked=unlocked done=done/>
                     }.into_any(),
                 })}
             </Suspense>
@@ -406,6 +463,7 @@ fn PendingRequest(
     let error = RwSignal::new(None::<String>);
     let scope = RwSignal::new(tree.with_value(|t| id_text(&t.root_id)));
     let until = RwSignal::new(String::new());
+    let permission = RwSignal::new("read".to_owned());
     let doctor_name = request.doctor_name.clone();
     let request = StoredValue::new(request);
 
@@ -445,6 +503,7 @@ fn PendingRequest(
             Ok(c) => c,
             Err(m) => return error.set(Some(m)),
         };
+        let permission = permission_of(&permission.get_untracked());
         busy.set(true);
         leptos::task::spawn_local(async move {
             let result = async {
@@ -454,14 +513,27 @@ fn PendingRequest(
                 }
                 let (u, t) = (unlocked.get_value(), tree.get_value());
                 let label = scope_label(&t, &node);
-                share_with(session, &u, &t, &doctor, node, expires_at, Some(r.request_id)).await?;
+                share_with(
+                    session,
+                    &u,
+                    &t,
+                    &doctor,
+                    (node, permission, expires_at),
+                    Some(r.request_id),
+                    None,
+                )
+                .await?;
                 Ok(label)
             }
             .await;
             busy.set(false);
             match result {
                 Ok(label) => {
-                    done.run(format!("{} can now read: {label}.", r.doctor_name));
+                    done.run(format!(
+                        "{} {}: {label}.",
+                        r.doctor_name,
+                        can_now(permission)
+                    ));
                     focus_later("main h1");
                 }
                 Err(m) => error.set(Some(m)),
@@ -506,7 +578,7 @@ fn PendingRequest(
                         <label for=until_id.clone()>"End date (optional)"</label>
                         <input id=until_id.clone() type="date" bind:value=until/>
                     </div>
-                    <p class="field__hint">"The doctor can view and download what you share; they cannot change it."</p>
+                    <PermissionField id=format!("approve-permission-{key}") value=permission/>
                     <div class="button-row">
                         <SubmitButton label="Approve and share" busy=busy.into()/>
                         <button type="button" class="button button--secondary" on:click=move |_| choosing.set(false)>"Cancel"</button>
@@ -531,6 +603,7 @@ fn ShareForm(
     let doctor = RwSignal::new_local(None::<(VerifiedEntry, Option<bool>)>);
     let scope = RwSignal::new(id_text(&tree.root_id));
     let until = RwSignal::new(String::new());
+    let permission = RwSignal::new("read".to_owned());
     let choices = shareable(&tree);
     let tree = StoredValue::new_local(tree);
 
@@ -569,17 +642,31 @@ fn ShareForm(
             Ok(c) => c,
             Err(m) => return error.set(Some(m)),
         };
+        let permission = permission_of(&permission.get_untracked());
         busy.set(true);
         leptos::task::spawn_local(async move {
             let (u, t) = (unlocked.get_value(), tree.get_value());
             let label = scope_label(&t, &node);
-            let result = share_with(session, &u, &t, &entry, node, expires_at, None).await;
+            let result = share_with(
+                session,
+                &u,
+                &t,
+                &entry,
+                (node, permission, expires_at),
+                None,
+                None,
+            )
+            .await;
             busy.set(false);
             match result {
                 Ok(_) => {
                     doctor.set(None);
                     username.set(String::new());
-                    done.run(format!("{} can now read: {label}.", entry.entry.username));
+                    done.run(format!(
+                        "{} {}: {label}.",
+                        entry.entry.username,
+                        can_now(permission)
+                    ));
                     focus_later("main h1");
                 }
                 Err(m) => error.set(Some(m)),
@@ -634,7 +721,7 @@ fn ShareForm(
                             <input id="share-until" type="date" aria-describedby="share-until-hint" bind:value=until/>
                             <p class="field__hint" id="share-until-hint">"Leave empty to share until you remove access. Access ends at the end of that day."</p>
                         </div>
-                        <p class="field__hint">"The doctor can view and download what you share, including files you add there later; they cannot change it."</p>
+                        <PermissionField id="share-permission".to_owned() value=permission/>
                         <SubmitButton label="Share" busy=busy.into()/>
                     </form>
                 }
@@ -684,7 +771,8 @@ fn GrantRow(
     let error = RwSignal::new(None::<String>);
     let g = grant.grant.value.clone();
     let doctor = grant.doctor_name.clone();
-    let active = grant.status == GrantStatus::Active;
+    // Anything not ended can be removed, an emergency contact's too.
+    let active = grant.status.is_live();
     let grant_id = g.grant_id;
     let rekey = RwSignal::new(None::<(u32, u32)>);
     let retry = RwSignal::new(false);
@@ -749,10 +837,15 @@ fn GrantRow(
             rotate(doctor.clone(), label.clone());
         }
     };
-    let permission = match g.permission {
-        Permission::Read => "Read",
-        Permission::ReadWrite => "Read and write",
+    let permission = match (g.permission, grant.emergency.is_some()) {
+        (_, true) => "Emergency contact",
+        (Permission::Read, false) => "Read",
+        (Permission::ReadWrite, false) => "Read and write",
     };
+    let emergency = grant
+        .emergency
+        .clone()
+        .map(|e| view! { <EmergencyFacts emergency=e status=grant.status/> });
     let end = match (grant.status, grant.revoked_at, g.expires_at) {
         (GrantStatus::Revoked, Some(t), _) => format!("Removed {}", format_date(t)),
         (_, _, Some(t)) => format!("Until {}", format_date(t)),
@@ -769,6 +862,7 @@ fn GrantRow(
                         <span>{format!("Since {}", format_date(g.created_at))}</span>
                         <span>{end}</span>
                     </span>
+                    {emergency}
                 </div>
                 {status_badge(grant.status)}
             </div>
@@ -881,6 +975,11 @@ fn Patients(unlocked: Unlocked) -> impl IntoView {
 
 #[component]
 fn SharedWithMe(grants: Vec<GrantView>) -> impl IntoView {
+    // Emergency grants are on the Emergency page.
+    let grants: Vec<GrantView> = grants
+        .into_iter()
+        .filter(|g| g.emergency.is_none())
+        .collect();
     view! {
         <section class="card" aria-labelledby="shared-heading">
             <h2 id="shared-heading">"Shared with you"</h2>
@@ -1008,11 +1107,20 @@ fn MyRequests(requests: Vec<AccessRequestView>) -> impl IntoView {
 #[derive(Clone)]
 struct Opened {
     tree: OpenTree,
-    patient_name: String,
-    patient_id: Id,
-    patient_key: shared::crypto::sign::VerifyingKey,
+    /// The patient's checked directory entry.
+    patient: KeyEntry,
     expires_at: Option<i64>,
     grant_id: Id,
+    permission: Permission,
+    /// The doctor (who signs what they write).
+    me: Id,
+    keyring: std::sync::Arc<shared::crypto::keyring::Keyring>,
+}
+
+impl Opened {
+    fn can_write(&self) -> bool {
+        self.permission == Permission::ReadWrite
+    }
 }
 
 async fn open_shared(
@@ -1051,11 +1159,12 @@ async fn open_shared(
     .map_err(|_| lying.to_owned())?;
     Ok(Opened {
         tree,
-        patient_name: patient.entry.username.clone(),
-        patient_id: patient.entry.user_id,
-        patient_key: patient.entry.identity_key,
+        patient: patient.entry,
         expires_at: opened.grant.expires_at,
         grant_id: opened.grant.grant_id,
+        permission: opened.grant.permission,
+        me,
+        keyring: unlocked.keyring.clone(),
     })
 }
 
@@ -1077,6 +1186,12 @@ fn SharedRecordView(unlocked: Unlocked) -> impl IntoView {
     });
     let preview = RwSignal::new_local(None::<Preview>);
     let return_to = RwSignal::new(None::<String>);
+    // What the doctor's last change did; kept across the reload it causes.
+    let status = RwSignal::new(None::<String>);
+    let changed = Callback::new(move |message: String| {
+        status.set(Some(message));
+        opened.refetch();
+    });
     let close = Callback::new(move |_| {
         if let Some(Preview { url: Some(url), .. }) = preview.get_untracked() {
             let _ = web_sys::Url::revoke_object_url(&url);
@@ -1095,7 +1210,9 @@ fn SharedRecordView(unlocked: Unlocked) -> impl IntoView {
                         <p class="alert alert--error" role="alert">{message}</p>
                         <p><A href="/patients">"Back to your patients"</A></p>
                     }.into_any(),
-                    Ok(o) => view! { <SharedTree opened=o preview=preview return_to=return_to/> }.into_any(),
+                    Ok(o) => view! {
+                        <SharedTree opened=o preview=preview return_to=return_to status=status changed=changed/>
+                    }.into_any(),
                 })}
             </Suspense>
             <Modal
@@ -1111,11 +1228,23 @@ fn SharedRecordView(unlocked: Unlocked) -> impl IntoView {
     }
 }
 
+/// What the parts of a shared record's page share.
+#[derive(Clone, Copy)]
+struct SharedCtx {
+    opened: StoredValue<Opened, LocalStorage>,
+    preview: RwSignal<Option<Preview>, LocalStorage>,
+    return_to: RwSignal<Option<String>>,
+    /// Told what a change did; reloads the record.
+    changed: Callback<String>,
+}
+
 #[component]
 fn SharedTree(
     opened: Opened,
     preview: RwSignal<Option<Preview>, LocalStorage>,
     return_to: RwSignal<Option<String>>,
+    status: RwSignal<Option<String>>,
+    changed: Callback<String>,
 ) -> impl IntoView {
     let whole = opened
         .tree
@@ -1130,70 +1259,239 @@ fn SharedTree(
             .map(|n| n.metadata.name.clone())
             .unwrap_or_default()
     };
-    let heading = format!("{}: {}", opened.patient_name, top);
+    let heading = format!("{}: {}", opened.patient.username, top);
     let until = until_text(opened.expires_at).replace("you remove it", "the patient removes it");
+    let lead = if opened.can_write() {
+        format!("Shared with you to read and to add to. What you add or change is signed by you, and the patient sees it. {until}.")
+    } else {
+        format!("Shared with you to read. {until}.")
+    };
     let opened = StoredValue::new_local(opened);
     let root = opened.with_value(|o| o.tree.root_id);
+    let ctx = SharedCtx {
+        opened,
+        preview,
+        return_to,
+        changed,
+    };
     view! {
         <h1 id="shared-record-heading" tabindex="-1">{heading}</h1>
-        <p class="lead">{format!("Shared with you to read. {until}.")}</p>
+        <p class="lead">{lead}</p>
         <p><A href="/patients">"Back to your patients"</A></p>
+        <StatusNote message=status.into()/>
         <section class="card" aria-labelledby="shared-files-heading">
             <h2 id="shared-files-heading">"Folders and files"</h2>
-            <SharedFolder opened=opened folder=root preview=preview return_to=return_to/>
+            <SharedFolder ctx=ctx folder=root/>
         </section>
     }
 }
 
 #[component]
-fn SharedFolder(
-    opened: StoredValue<Opened, LocalStorage>,
-    folder: Id,
-    preview: RwSignal<Option<Preview>, LocalStorage>,
-    return_to: RwSignal<Option<String>>,
-) -> impl IntoView {
-    let children: Vec<OpenNode> = opened.with_value(|o| {
-        o.tree
+fn SharedFolder(ctx: SharedCtx, folder: Id) -> impl IntoView {
+    let (children, node, can_write) = ctx.opened.with_value(|o| {
+        let children: Vec<OpenNode> = o
+            .tree
             .children(&folder)
             .into_iter()
             .filter(|n| n.view.kind != NodeKind::Entry)
             .cloned()
-            .collect()
+            .collect();
+        (children, o.tree.node(&folder).cloned(), o.can_write())
     });
-    if children.is_empty() {
-        return view! { <p class="muted">"Empty."</p> }.into_any();
-    }
-    view! {
-        <ul class="items">
-            {children.into_iter().map(|node| {
-                if node.is_folder() {
-                    let id = *node.id();
-                    view! {
-                        <li class="item item--folder">
-                            <span class="item__icon item__icon--folder" aria-hidden="true"></span>
-                            <details class="item__main" open=true>
-                                <summary class="item__name">{node.metadata.name.clone()}</summary>
-                                <SharedFolder opened=opened folder=id preview=preview return_to=return_to/>
-                            </details>
-                        </li>
-                    }.into_any()
-                } else {
-                    view! { <SharedFile opened=opened node=node preview=preview return_to=return_to/> }.into_any()
+    let add = node.filter(|_| can_write).map(|parent| {
+        let name = parent.metadata.name.clone();
+        let record_type = ctx.opened.with_value(|o| type_for(&o.tree, &parent));
+        view! {
+            <SharedUpload ctx=ctx
+                target=UploadTarget::NewFile { parent, record_type }
+                id=format!("add-{}", id_text(&folder))
+                label="Add files here".to_owned()
+                describe=format!("Add files to {name}")/>
+        }
+    });
+    let list = if children.is_empty() {
+        view! { <p class="muted">"Empty."</p> }.into_any()
+    } else {
+        view! {
+            <ul class="items">
+                {children.into_iter().map(|node| {
+                    if node.is_folder() {
+                        let id = *node.id();
+                        view! {
+                            <li class="item item--folder">
+                                <span class="item__icon item__icon--folder" aria-hidden="true"></span>
+                                <details class="item__main" open=true>
+                                    <summary class="item__name">{node.metadata.name.clone()}</summary>
+                                    <SharedFolder ctx=ctx folder=id/>
+                                </details>
+                                {can_write.then(|| view! { <SharedDelete ctx=ctx node=node.clone()/> })}
+                            </li>
+                        }.into_any()
+                    } else {
+                        view! { <SharedFile ctx=ctx node=node/> }.into_any()
+                    }
+                }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    view! { {add} {list} }
+}
+
+/// A doctor's upload (new files into a folder, or a new version of a file)
+/// under a read-and-write grant: encrypted and signed here, with progress.
+#[component]
+fn SharedUpload(
+    ctx: SharedCtx,
+    target: UploadTarget,
+    id: String,
+    label: String,
+    describe: String,
+) -> impl IntoView {
+    let session = use_session();
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let progress = RwSignal::new(None::<Progress>);
+    let many = matches!(target, UploadTarget::NewFile { .. });
+    let target = StoredValue::new_local(target);
+    let on_pick = move |ev: leptos::ev::Event| {
+        let el: web_sys::HtmlInputElement = event_target(&ev);
+        let files = el.files().map(|l| files_of(&l)).unwrap_or_default();
+        el.set_value("");
+        if files.is_empty() || busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let mut added: Vec<String> = Vec::new();
+            for file in files {
+                let job = ctx.opened.with_value(|o| UploadJob {
+                    target: target.get_value(),
+                    author_id: o.me,
+                    keyring: o.keyring.clone(),
+                    usage: o.tree.usage,
+                });
+                let result =
+                    transfer::upload(&file, job, move |p| progress.set(Some(p)), &Cancel::new())
+                        .await;
+                match result {
+                    Ok(_) => added.push(format!("“{}”", file.name())),
+                    Err(e) => {
+                        error.set(Some(e.message(&session)));
+                        break;
+                    }
                 }
-            }).collect_view()}
-        </ul>
+            }
+            progress.set(None);
+            busy.set(false);
+            if !added.is_empty() {
+                let patient = ctx.opened.with_value(|o| o.patient.username.clone());
+                ctx.changed.run(format!(
+                    "Saved {} in {patient}'s record, signed by you.",
+                    added.join(", ")
+                ));
+            }
+        });
+    };
+    let bar_label = format!("Uploading: {describe}");
+    view! {
+        <div class="shared-upload">
+            <span class="file-button">
+                <input id=id.clone() class="file-button__input" type="file" multiple=many
+                    aria-label=describe disabled=move || busy.get() on:change=on_pick/>
+                <label for=id class="button button--secondary button--small">{label}</label>
+            </span>
+            <Show when=move || progress.with(Option::is_some)>
+                <ProgressLine label=bar_label.clone()
+                    progress=Signal::derive(move || progress.get().unwrap_or_default())/>
+            </Show>
+            <ErrorAlert error=error/>
+        </div>
     }
-    .into_any()
+}
+
+/// Moving an item to the patient's Trash (read-and-write grants), after a
+/// second click; the patient can restore it.
+#[component]
+fn SharedDelete(ctx: SharedCtx, node: OpenNode) -> impl IntoView {
+    let session = use_session();
+    let asking = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let name = node.metadata.name.clone();
+    let key = id_text(node.id());
+    let (node_id, revision) = (*node.id(), node.view.revision);
+    let confirm = {
+        let name = name.clone();
+        move |_| {
+            busy.set(true);
+            error.set(None);
+            let name = name.clone();
+            leptos::task::spawn_local(async move {
+                let result = records::trash_node(NodeRevision { node_id, revision }).await;
+                busy.set(false);
+                match result {
+                    Ok(_) => {
+                        let patient = ctx.opened.with_value(|o| o.patient.username.clone());
+                        ctx.changed.run(format!(
+                            "“{name}” is in {patient}'s Trash. The patient can restore it."
+                        ));
+                    }
+                    Err(e) => {
+                        asking.set(false);
+                        error.set(Some(session.explain(&e)));
+                    }
+                }
+            });
+        }
+    };
+    let group_label = format!("Delete {name}");
+    let question = format!("Move “{name}” to the patient's Trash?");
+    let ask_id = format!("delete-{key}");
+    let ask_focus = format!("[id='{ask_id}']");
+    let confirm_id = format!("confirm-delete-{key}");
+    let confirm_focus = format!("[id='{confirm_id}']");
+    view! {
+        <div class="item__actions" role="group" aria-label=group_label>
+            <Show when=move || asking.get() fallback=move || view! {
+                <button type="button" id=ask_id.clone() class="button button--secondary button--small"
+                    on:click={
+                        let confirm_focus = confirm_focus.clone();
+                        move |_| { asking.set(true); focus_later(&confirm_focus); }
+                    }>"Delete"</button>
+            }>
+                <span class="confirm-text">{question.clone()}</span>
+                <button type="button" id=confirm_id.clone() class="button button--danger button--small"
+                    disabled=move || busy.get() on:click=confirm.clone()>"Move to Trash"</button>
+                <button type="button" class="button button--secondary button--small"
+                    on:click={
+                        let ask_focus = ask_focus.clone();
+                        move |_| { asking.set(false); focus_later(&ask_focus); }
+                    }>"Keep"</button>
+            </Show>
+            <ErrorAlert error=error/>
+        </div>
+    }
 }
 
 #[component]
-fn SharedFile(
-    opened: StoredValue<Opened, LocalStorage>,
-    node: OpenNode,
-    preview: RwSignal<Option<Preview>, LocalStorage>,
-    return_to: RwSignal<Option<String>>,
-) -> impl IntoView {
+fn SharedFile(ctx: SharedCtx, node: OpenNode) -> impl IntoView {
+    let SharedCtx {
+        opened,
+        preview,
+        return_to,
+        ..
+    } = ctx;
     let session = use_session();
+    let can_write = opened.with_value(Opened::can_write);
+    let written_by = node.view.current.as_ref().and_then(|v| {
+        opened
+            .with_value(|o| v.author_id != o.patient.user_id)
+            .then(|| format!("Added by {}", v.author_name))
+    });
+    let delete_node = node.clone();
+    let version_target = UploadTarget::NewVersion { node: node.clone() };
     let name = node.metadata.name.clone();
     let key = id_text(node.id());
     let kind = node.metadata.mime.as_deref().and_then(preview_kind);
@@ -1212,12 +1510,17 @@ fn SharedFile(
             .current
             .clone()
             .ok_or_else(|| "This file has no content yet.".to_owned())?;
-        let job = opened.with_value(|o| DownloadJob {
+        let patient = opened.with_value(|o| o.patient.clone());
+        let covers =
+            move |folder: &Id, inner: &Id| opened.with_value(|o| o.tree.covers(folder, inner));
+        let (author_id, author_key) =
+            authors::trusted_author(session, &version, &patient, covers).await?;
+        let job = DownloadJob {
             node: n.clone(),
             version,
-            owner_id: o.patient_id,
-            owner_key: o.patient_key,
-        });
+            author_id,
+            author_key,
+        };
         let cancel = Cancel::new();
         let result = transfer::download(&job, move |p| progress.set(Some(p)), &cancel).await;
         progress.set(None);
@@ -1302,6 +1605,7 @@ fn SharedFile(
                     <span class="item__type">{record_type}</span>
                     <span>{date}</span>
                     <span>{size}</span>
+                    {written_by.map(|w| view! { <span class="item__author">{w}</span> })}
                 </span>
                 <Show when=move || progress.with(Option::is_some)>
                     <ProgressLine label=bar_label.clone()
@@ -1317,6 +1621,12 @@ fn SharedFile(
                         disabled=move || busy.get() on:click=show.clone()>"Preview"</button>
                 })}
             </div>
+            {can_write.then(|| view! {
+                <SharedUpload ctx=ctx target=version_target
+                    id=format!("version-{key}") label="Upload new version".to_owned()
+                    describe=format!("Upload a new version of {name}")/>
+                <SharedDelete ctx=ctx node=delete_node/>
+            })}
         </li>
     }
 }

@@ -107,6 +107,11 @@ pub struct VersionView {
     pub author_name: String,
     /// When the upload finished, Unix seconds (server clock).
     pub stored_at: i64,
+    /// A doctor's version: the patient-signed read-and-write grant it was
+    /// written under, so that a reader can check the doctor was allowed to.
+    /// `None` for the owner's own versions.
+    #[serde(default)]
+    pub write_grant: Option<Signed<crate::crypto::sign::Grant>>,
 }
 
 /// One node as stored.

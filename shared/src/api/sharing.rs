@@ -30,6 +30,12 @@ pub const MAX_GRANTS: usize = 1000;
 /// (browsers' clocks drift; a grant from last week is a replay).
 pub const GRANT_CLOCK_SKEW_SECS: i64 = 24 * 60 * 60;
 
+/// Shortest waiting period of an emergency contact, in seconds (DESIGN:
+/// 1 hour to 30 days).
+pub const MIN_EMERGENCY_WAIT_SECS: i64 = 60 * 60;
+/// Longest waiting period of an emergency contact, in seconds.
+pub const MAX_EMERGENCY_WAIT_SECS: i64 = 30 * 24 * 60 * 60;
+
 /// Where a grant stands, by the server's clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -40,6 +46,49 @@ pub enum GrantStatus {
     Expired,
     /// The patient removed it.
     Revoked,
+    /// An emergency contact's grant nobody has asked to open: the server
+    /// keeps its wrapped key and serves nothing.
+    Standby,
+    /// The emergency contact asked; it opens when the waiting period ends,
+    /// unless the patient refuses first.
+    Waiting,
+}
+
+impl GrantStatus {
+    /// Whether the grant still holds a wrapped key that may one day be
+    /// served (so a key rotation must re-wrap it): not ended.
+    pub fn is_live(self) -> bool {
+        !matches!(self, GrantStatus::Expired | GrantStatus::Revoked)
+    }
+}
+
+/// The emergency part of a grant (DESIGN: emergency access).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Emergency {
+    /// How long after a request the grant opens, in seconds.
+    pub wait_secs: i64,
+    /// When the contact asked, Unix seconds (server clock); `None` on standby.
+    pub requested_at: Option<i64>,
+    /// The contact's reason for the request under way.
+    pub reason: Option<String>,
+    /// When the patient last refused a request.
+    pub refused_at: Option<i64>,
+}
+
+impl Emergency {
+    /// When the request under way opens the grant.
+    pub fn opens_at(&self) -> Option<i64> {
+        self.requested_at.map(|t| t.saturating_add(self.wait_secs))
+    }
+}
+
+/// Checks an emergency waiting period.
+pub fn validate_wait(wait_secs: i64) -> Result<i64, String> {
+    if (MIN_EMERGENCY_WAIT_SECS..=MAX_EMERGENCY_WAIT_SECS).contains(&wait_secs) {
+        Ok(wait_secs)
+    } else {
+        Err("The waiting period must be between 1 hour and 30 days.".to_owned())
+    }
 }
 
 /// A grant as either side sees it.
@@ -56,10 +105,14 @@ pub struct GrantView {
     pub patient_name: String,
     /// The doctor's username.
     pub doctor_name: String,
-    /// Active, expired or revoked, now.
+    /// Where it stands now.
     pub status: GrantStatus,
     /// When the patient removed it, Unix seconds.
     pub revoked_at: Option<i64>,
+    /// For an emergency contact: the waiting period and the request under way.
+    /// Their wrapped key is served only while the grant is active.
+    #[serde(default)]
+    pub emergency: Option<Emergency>,
 }
 
 /// `sharing/grant/create`.
@@ -73,6 +126,23 @@ pub struct CreateGrantRequest {
     /// The doctor's request this grant approves, if any.
     #[serde(with = "b64::option_array")]
     pub request_id: Option<Id>,
+    /// Names an emergency contact instead: the waiting period in seconds
+    /// ([`MIN_EMERGENCY_WAIT_SECS`] to [`MAX_EMERGENCY_WAIT_SECS`]). The grant
+    /// must be of the whole record, to read, and the contact may be any
+    /// patient or doctor.
+    #[serde(default)]
+    pub emergency_wait_secs: Option<i64>,
+}
+
+/// `sharing/emergency/request`: the contact asks to open an emergency grant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmergencyAsk {
+    /// The emergency grant.
+    #[serde(with = "b64::array")]
+    pub grant_id: Id,
+    /// Why, in the contact's words (as for a request: 1 to
+    /// [`MAX_REASON_CHARS`] characters).
+    pub reason: String,
 }
 
 /// A grant by id (`sharing/grant/revoke`).
@@ -308,6 +378,18 @@ pub trait SharingBackend {
         &self,
         caller: &super::Caller,
     ) -> Result<Vec<AccessRequestView>, ApiError>;
+    /// An emergency contact asks to open their grant; the waiting period starts.
+    async fn ask_emergency(
+        &self,
+        caller: &super::Caller,
+        ask: EmergencyAsk,
+    ) -> Result<GrantView, ApiError>;
+    /// The patient refuses an emergency request before it opens.
+    async fn refuse_emergency(
+        &self,
+        caller: &super::Caller,
+        grant_id: Id,
+    ) -> Result<GrantView, ApiError>;
     /// Begins replacing the keys of a folder's subtree (after a revocation).
     async fn start_rotation(
         &self,
@@ -382,6 +464,22 @@ pub async fn deny_request(request: RequestRef) -> Result<AccessRequestView, ApiE
 pub async fn list_requests() -> Result<Vec<AccessRequestView>, ApiError> {
     let caller = super::caller()?;
     super::backend()?.list_requests(&caller).await
+}
+
+/// An emergency contact asks to open the patient's record.
+#[leptos::server(prefix = "/api", endpoint = "sharing/emergency/request", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn ask_emergency(request: EmergencyAsk) -> Result<GrantView, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?.ask_emergency(&caller, request).await
+}
+
+/// The patient refuses an emergency request.
+#[leptos::server(prefix = "/api", endpoint = "sharing/emergency/refuse", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn refuse_emergency(request: GrantRef) -> Result<GrantView, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?
+        .refuse_emergency(&caller, request.grant_id)
+        .await
 }
 
 /// Begins replacing the keys under a folder.

@@ -186,6 +186,9 @@ pub struct StoredVersion {
     pub author_id: Id,
     /// When the upload finished.
     pub stored_at: i64,
+    /// A doctor's version: the read-and-write grant it was written under.
+    #[serde(default, with = "b64::option_array")]
+    pub grant_id: Option<Id>,
 }
 
 /// An unfinished upload as stored.
@@ -216,4 +219,7 @@ pub struct StoredUpload {
     /// being deleted; nothing more is accepted for it.
     #[serde(default)]
     pub dropping: bool,
+    /// A doctor writing on the owner's behalf; `None` for the owner.
+    #[serde(default, with = "b64::option_array")]
+    pub uploader: Option<Id>,
 }

@@ -344,6 +344,20 @@ impl ServerBackend {
     ) -> Result<VersionView, ApiError> {
         let author_name = self.author_name(&version.author_id, names).await?;
         let manifest = self.stored_manifest(node_id, version.version).await?;
+        let write_grant = match version.grant_id {
+            Some(id) => Some(
+                self.stored_grant(&id)
+                    .await?
+                    .ok_or_else(|| {
+                        store_error(StoreError::Corrupt(
+                            "a version's write grant is missing".into(),
+                        ))
+                    })?
+                    .1
+                    .grant,
+            ),
+            None => None,
+        };
         Ok(VersionView {
             node_id: *node_id,
             version: version.version,
@@ -354,6 +368,7 @@ impl ServerBackend {
             author_id: version.author_id,
             author_name,
             stored_at: version.stored_at,
+            write_grant,
         })
     }
 
@@ -469,10 +484,24 @@ impl ServerBackend {
         &self,
         session: &Session,
         kind: EventKind,
+        node: (Vec<u8>, StoredNode),
+        head: (Vec<u8>, RecordHead),
+    ) -> Result<NodeView, ApiError> {
+        self.write_node_of(session, &session.user.id, kind, node, head)
+            .await
+    }
+
+    /// [`Self::write_node`] in `owner`'s record (a doctor writing on the
+    /// owner's behalf).
+    async fn write_node_of(
+        &self,
+        session: &Session,
+        owner: &Id,
+        kind: EventKind,
         (old_raw, node): (Vec<u8>, StoredNode),
         (head_raw, head): (Vec<u8>, RecordHead),
     ) -> Result<NodeView, ApiError> {
-        let owner = session.user.id;
+        let owner = *owner;
         let mut batch = Batch::new();
         head_ops(&mut batch, &owner, &head_raw, &head)?;
         batch
@@ -482,8 +511,8 @@ impl ServerBackend {
                 node_key(&owner, &node.node_id),
                 encode(&node)?,
             );
-        self.commit(batch, Some(event(session, kind, &node.node_id)))
-            .await?;
+        let draft = sharing::event_on(session, &owner, kind, &node.node_id);
+        self.commit(batch, Some(draft)).await?;
         self.node_view(node, &mut Names::new()).await
     }
 }
@@ -772,7 +801,8 @@ impl RecordsBackend for ServerBackend {
         revision: u64,
     ) -> Result<NodeView, ApiError> {
         let s = self.require_session(caller).await?;
-        let owner = s.user.id;
+        // The owner, or a doctor with write access to a folder above it.
+        let owner = self.write_access(&s, &node_id, true).await?.owner;
         let _guard = self.record_locks.lock(&owner).await;
         let (head_raw, head) = self.existing_head(&owner).await?;
         let (raw, mut node) = self.owned_node(&owner, &node_id).await?;
@@ -790,8 +820,9 @@ impl RecordsBackend for ServerBackend {
         node.trashed_at = Some(self.now());
         node.revision += 1;
         let new_head = next_head(&head, |_| {});
-        self.write_node(
+        self.write_node_of(
             &s,
+            &owner,
             EventKind::NodeTrashed,
             (raw, node),
             (head_raw, new_head),

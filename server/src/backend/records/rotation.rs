@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use shared::{
     api::{
         records::NodeKind,
-        sharing::{ContentKey, GrantStatus, RotationPart, RotationTicket, MAX_ROTATION_PART},
+        sharing::{ContentKey, RotationPart, RotationTicket, MAX_ROTATION_PART},
         ApiError, ErrorCode,
     },
     audit::EventKind,
@@ -128,7 +128,7 @@ impl ServerBackend {
         let now = self.now();
         let mut grants = Vec::new();
         for g in self.grants_of_patient(owner).await? {
-            if g.1.status(now) == GrantStatus::Active && ids.contains(&g.1.grant.value.node_id) {
+            if g.1.status(now).is_live() && ids.contains(&g.1.grant.value.node_id) {
                 grants.push(g);
             }
         }

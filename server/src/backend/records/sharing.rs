@@ -24,16 +24,16 @@ use shared::{
     api::{
         records::{NodeKind, NodeView},
         sharing::{
-            validate_reason, AccessRequestView, CreateGrantRequest, GrantStatus, GrantView,
-            NewAccessRequest, RequestStatus, RotationPart, RotationTicket, SharedScope,
-            SharingBackend, GRANT_CLOCK_SKEW_SECS, MAX_GRANTS,
+            validate_reason, validate_wait, AccessRequestView, CreateGrantRequest, Emergency,
+            EmergencyAsk, GrantStatus, GrantView, NewAccessRequest, RequestStatus, RotationPart,
+            RotationTicket, SharedScope, SharingBackend, GRANT_CLOCK_SKEW_SECS, MAX_GRANTS,
         },
         ApiError, Caller, ErrorCode,
     },
     audit::EventKind,
     crypto::{
         b64, hpke,
-        sign::{Grant, Role, Signed},
+        sign::{Grant, Permission, Role, Signed},
         Id,
     },
 };
@@ -92,6 +92,9 @@ pub struct StoredGrant {
     /// The request it approved.
     #[serde(with = "b64::option_array")]
     pub request_id: Option<Id>,
+    /// An emergency contact's grant: open only after a request and the wait.
+    #[serde(default)]
+    pub emergency: Option<Emergency>,
 }
 
 impl StoredGrant {
@@ -102,7 +105,14 @@ impl StoredGrant {
         } else if self.grant.value.expires_at.is_some_and(|t| t <= now) {
             GrantStatus::Expired
         } else {
-            GrantStatus::Active
+            match &self.emergency {
+                None => GrantStatus::Active,
+                Some(e) => match e.opens_at() {
+                    None => GrantStatus::Standby,
+                    Some(t) if now < t => GrantStatus::Waiting,
+                    Some(_) => GrantStatus::Active,
+                },
+            }
         }
     }
 }
@@ -129,6 +139,14 @@ pub struct StoredRequest {
     pub decided_at: Option<i64>,
     /// The approving grant.
     #[serde(with = "b64::option_array")]
+    pub grant_id: Option<Id>,
+}
+
+/// Whose record a change goes to, and the write grant it is made under.
+pub(super) struct WriteAccess {
+    /// The record's owner.
+    pub owner: Id,
+    /// The doctor's read-and-write grant; `None` for the owner.
     pub grant_id: Option<Id>,
 }
 
@@ -167,7 +185,10 @@ impl ServerBackend {
         Ok(raw.and_then(|r| <Id>::try_from(r.as_slice()).ok()))
     }
 
-    async fn stored_grant(&self, grant: &Id) -> Result<Option<(Vec<u8>, StoredGrant)>, ApiError> {
+    pub(super) async fn stored_grant(
+        &self,
+        grant: &Id,
+    ) -> Result<Option<(Vec<u8>, StoredGrant)>, ApiError> {
         self.load(Space::Grants, &grant_key(grant)).await
     }
 
@@ -221,15 +242,17 @@ impl ServerBackend {
             .await
     }
 
-    /// The calling doctor's access to `node_id`: an active grant from the
-    /// node's owner whose folder is the node or one above it, with nothing on
-    /// the way in the trash. Anything else is `not_found`.
-    pub(super) async fn doctor_access(
+    /// The calling doctor's active grants from `node_id`'s owner whose folder
+    /// is the node or one above it, with nothing on the way in the trash.
+    /// None at all is `not_found`.
+    async fn covering_grants(
         &self,
         s: &Session,
         node_id: &Id,
-    ) -> Result<DoctorAccess, ApiError> {
-        if s.user.role != Role::Doctor {
+    ) -> Result<(DoctorAccess, Vec<Id>, Vec<StoredGrant>), ApiError> {
+        // Grants name doctors, or emergency contacts of any role but admin
+        // and auditor, who never read a record.
+        if matches!(s.user.role, Role::Admin | Role::Auditor) {
             return Err(ApiError::not_found());
         }
         let owner = self
@@ -237,14 +260,13 @@ impl ServerBackend {
             .await?
             .ok_or_else(ApiError::not_found)?;
         let now = self.now();
-        let scopes: Vec<Id> = self
+        let grants: Vec<StoredGrant> = self
             .grants_under(Key::new().u8(3).fixed(&s.user.id).finish())
             .await?
             .into_iter()
             .filter(|g| g.grant.value.patient_id == owner && g.status(now) == GrantStatus::Active)
-            .map(|g| g.grant.value.node_id)
             .collect();
-        if scopes.is_empty() {
+        if grants.is_empty() {
             return Err(ApiError::not_found());
         }
         let (_, node) = self.owned_node(&owner, node_id).await?;
@@ -253,13 +275,99 @@ impl ServerBackend {
         if chain.iter().any(|n| n.trashed_at.is_some() || n.purging) {
             return Err(ApiError::not_found());
         }
-        if !chain.iter().any(|n| scopes.contains(&n.node_id)) {
+        let path: Vec<Id> = chain.iter().map(|n| n.node_id).collect();
+        let covering: Vec<StoredGrant> = grants
+            .into_iter()
+            .filter(|g| path.contains(&g.grant.value.node_id))
+            .collect();
+        if covering.is_empty() {
             return Err(ApiError::not_found());
         }
-        if node.kind == NodeKind::File && node.current.is_none() {
+        Ok((DoctorAccess { owner, node }, path, covering))
+    }
+
+    /// The patients whose records the calling doctor may write in now: those
+    /// with an active read-and-write grant to them.
+    pub(super) async fn write_patients(&self, s: &Session) -> Result<Vec<Id>, ApiError> {
+        let now = self.now();
+        let mut out: Vec<Id> = Vec::new();
+        for g in self
+            .grants_under(Key::new().u8(3).fixed(&s.user.id).finish())
+            .await?
+        {
+            let value = &g.grant.value;
+            if value.permission == Permission::ReadWrite
+                && g.status(now) == GrantStatus::Active
+                && !out.contains(&value.patient_id)
+            {
+                out.push(value.patient_id);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The calling doctor's access to `node_id`: an active grant from the
+    /// node's owner whose folder is the node or one above it, with nothing on
+    /// the way in the trash. Anything else is `not_found`.
+    pub(super) async fn doctor_access(
+        &self,
+        s: &Session,
+        node_id: &Id,
+    ) -> Result<DoctorAccess, ApiError> {
+        let (access, _, _) = self.covering_grants(s, node_id).await?;
+        if access.node.kind == NodeKind::File && access.node.current.is_none() {
             return Err(ApiError::not_found());
         }
-        Ok(DoctorAccess { owner, node })
+        Ok(access)
+    }
+
+    /// Who may change `node_id`, and as whom: its owner, or a doctor holding
+    /// an active read-and-write grant whose folder is the node or one above
+    /// it (`strictly_inside`: one above it, for deleting, so that the shared
+    /// folder itself stays). A doctor who can only read gets `forbidden`, as
+    /// they know the item exists; anyone else `not_found`.
+    pub(super) async fn write_access(
+        &self,
+        s: &Session,
+        node_id: &Id,
+        strictly_inside: bool,
+    ) -> Result<WriteAccess, ApiError> {
+        if self.stored_node(&s.user.id, node_id).await?.is_some() {
+            return Ok(WriteAccess {
+                owner: s.user.id,
+                grant_id: None,
+            });
+        }
+        let (access, path, covering) = self.covering_grants(s, node_id).await?;
+        let inside = if strictly_inside {
+            &path[1..]
+        } else {
+            &path[..]
+        };
+        let writable = covering.iter().find(|g| {
+            g.grant.value.permission == Permission::ReadWrite
+                && inside.contains(&g.grant.value.node_id)
+        });
+        match writable {
+            Some(g) => Ok(WriteAccess {
+                owner: access.owner,
+                grant_id: Some(g.grant.value.grant_id),
+            }),
+            None if strictly_inside
+                && covering
+                    .iter()
+                    .any(|g| g.grant.value.permission == Permission::ReadWrite) =>
+            {
+                Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    "The folder the patient shared with you cannot be deleted; only what is inside it.",
+                ))
+            }
+            None => Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "You can only read this part of the patient's record. Ask the patient for read and write access to change it.",
+            )),
+        }
     }
 
     /// The node as a reader may see it: the caller's own, or one an active
@@ -287,13 +395,22 @@ impl ServerBackend {
         let doctor_name = self
             .author_name(&stored.grant.value.doctor_id, names)
             .await?;
+        let status = stored.status(self.now());
+        // A key is handed over only while the grant is open: an emergency
+        // contact's waits on the server until then.
+        let wrapped_key = if status == GrantStatus::Active {
+            stored.wrapped_key
+        } else {
+            Vec::new()
+        };
         Ok(GrantView {
-            status: stored.status(self.now()),
+            status,
             grant: stored.grant,
-            wrapped_key: stored.wrapped_key,
+            wrapped_key,
             patient_name,
             doctor_name,
             revoked_at: stored.revoked_at,
+            emergency: stored.emergency,
         })
     }
 
@@ -383,11 +500,29 @@ impl ServerBackend {
             .user_by_id(&grant.doctor_id)
             .await?
             .ok_or_else(ApiError::not_found)?;
-        if doctor.role != Role::Doctor {
-            return Err(ApiError::bad_request(format!(
-                "{} is not a doctor, so your record cannot be shared with them.",
-                doctor.username
-            )));
+        let emergency = request.emergency_wait_secs.is_some();
+        match (doctor.role, emergency) {
+            (Role::Doctor, _) | (Role::Patient, true) => {}
+            (_, false) => {
+                return Err(ApiError::bad_request(format!(
+                    "{} is not a doctor, so your record cannot be shared with them.",
+                    doctor.username
+                )))
+            }
+            (_, true) => {
+                return Err(ApiError::bad_request(format!(
+                    "{} is an administrator or auditor account and cannot be an emergency contact.",
+                    doctor.username
+                )))
+            }
+        }
+        if let Some(wait) = request.emergency_wait_secs {
+            validate_wait(wait).map_err(ApiError::bad_request)?;
+            if grant.permission != Permission::Read || request.request_id.is_some() {
+                return Err(ApiError::bad_request(
+                    "An emergency contact gets read access, named by you rather than asked for.",
+                ));
+            }
         }
         if doctor.disabled {
             return Err(conflict(format!(
@@ -399,6 +534,11 @@ impl ServerBackend {
         if node.kind != NodeKind::Folder {
             return Err(ApiError::bad_request(
                 "Only a folder or the whole record can be shared.",
+            ));
+        }
+        if emergency && node.parent_id.is_some() {
+            return Err(ApiError::bad_request(
+                "An emergency contact is given the whole record, not one folder.",
             ));
         }
         if node.trashed_at.is_some()
@@ -445,7 +585,7 @@ impl SharingBackend for ServerBackend {
         if mine.iter().any(|g| {
             g.grant.value.doctor_id == grant.doctor_id
                 && g.grant.value.node_id == grant.node_id
-                && g.status(now) == GrantStatus::Active
+                && g.status(now).is_live()
         }) {
             return Err(conflict(
                 "This doctor already has access to that folder. Remove that access first to change it.",
@@ -453,6 +593,7 @@ impl SharingBackend for ServerBackend {
         }
         let mut batch = Batch::new();
         let kind = match request.request_id {
+            None if request.emergency_wait_secs.is_some() => EventKind::EmergencyContactNamed,
             None => EventKind::GrantCreated,
             Some(request_id) => {
                 let (raw, mut pending) = self
@@ -483,6 +624,12 @@ impl SharingBackend for ServerBackend {
             wrapped_key: request.wrapped_key,
             revoked_at: None,
             request_id: request.request_id,
+            emergency: request.emergency_wait_secs.map(|wait_secs| Emergency {
+                wait_secs,
+                requested_at: None,
+                reason: None,
+                refused_at: None,
+            }),
         };
         batch
             .expect_absent(Space::Grants, grant_key(&grant.grant_id))
@@ -542,14 +689,20 @@ impl SharingBackend for ServerBackend {
 
     async fn list_grants(&self, caller: &Caller) -> Result<Vec<GrantView>, ApiError> {
         let s = self.require_session(caller).await?;
-        let index = match s.user.role {
-            Role::Patient => 2,
-            Role::Doctor => 3,
+        // A patient's own grants, and (patients and doctors) those that name
+        // the caller: as doctor, or as emergency contact.
+        let indexes: &[u8] = match s.user.role {
+            Role::Patient => &[2, 3],
+            Role::Doctor => &[3],
             Role::Admin | Role::Auditor => return Ok(Vec::new()),
         };
-        let mut grants = self
-            .grants_under(Key::new().u8(index).fixed(&s.user.id).finish())
-            .await?;
+        let mut grants = Vec::new();
+        for index in indexes {
+            grants.extend(
+                self.grants_under(Key::new().u8(*index).fixed(&s.user.id).finish())
+                    .await?,
+            );
+        }
         grants.sort_by_key(|g| std::cmp::Reverse(g.grant.value.created_at));
         let mut names = Names::new();
         let mut out = Vec::with_capacity(grants.len());
@@ -609,7 +762,12 @@ impl SharingBackend for ServerBackend {
                 nodes.push(self.node_view(node, &mut names).await?);
             }
         }
-        let draft = event_on(&s, &owner, EventKind::SharedViewed, &top);
+        let kind = if stored.emergency.is_some() {
+            EventKind::EmergencyOpened
+        } else {
+            EventKind::SharedViewed
+        };
+        let draft = event_on(&s, &owner, kind, &top);
         self.record(draft).await?;
         Ok(SharedScope {
             usage: self.usage(&head),
@@ -756,6 +914,104 @@ impl SharingBackend for ServerBackend {
             out.push(self.request_view(r, &mut names).await?);
         }
         Ok(out)
+    }
+
+    async fn ask_emergency(
+        &self,
+        caller: &Caller,
+        ask: EmergencyAsk,
+    ) -> Result<GrantView, ApiError> {
+        let s = self.require_session(caller).await?;
+        let reason = validate_reason(&ask.reason)
+            .map_err(ApiError::bad_request)?
+            .to_owned();
+        let found = self
+            .stored_grant(&ask.grant_id)
+            .await?
+            .filter(|(_, g)| g.grant.value.doctor_id == s.user.id && g.emergency.is_some());
+        let Some((_, found)) = found else {
+            return Err(ApiError::not_found());
+        };
+        let patient = found.grant.value.patient_id;
+        let _guard = self.record_locks.lock(&patient).await;
+        let (raw, mut stored) = self
+            .stored_grant(&ask.grant_id)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        let now = self.now();
+        match stored.status(now) {
+            GrantStatus::Standby => {}
+            GrantStatus::Waiting => {
+                return Err(conflict(
+                    "You have already asked. The record opens when the waiting period ends, unless the patient refuses.",
+                ))
+            }
+            GrantStatus::Active => return Err(conflict("The record is already open to you.")),
+            GrantStatus::Expired | GrantStatus::Revoked => return Err(ApiError::not_found()),
+        }
+        if let Some(e) = stored.emergency.as_mut() {
+            e.requested_at = Some(now);
+            e.reason = Some(reason);
+        }
+        let mut batch = Batch::new();
+        batch
+            .expect_value(Space::Grants, grant_key(&ask.grant_id), raw)
+            .put(Space::Grants, grant_key(&ask.grant_id), encode(&stored)?);
+        let draft = event_on(
+            &s,
+            &patient,
+            EventKind::EmergencyRequested,
+            &stored.grant.value.node_id,
+        );
+        self.append(batch, draft).await.map_err(|e| match e {
+            StoreError::Conflict => {
+                conflict("This access changed meanwhile. Reload and try again.")
+            }
+            e => store_error(e),
+        })?;
+        self.grant_view_of(stored, &mut Names::new()).await
+    }
+
+    async fn refuse_emergency(&self, caller: &Caller, grant_id: Id) -> Result<GrantView, ApiError> {
+        let s = self.require_session(caller).await?;
+        let me = s.user.id;
+        let _guard = self.record_locks.lock(&me).await;
+        let (raw, mut stored) = self
+            .stored_grant(&grant_id)
+            .await?
+            .filter(|(_, g)| g.grant.value.patient_id == me && g.emergency.is_some())
+            .ok_or_else(ApiError::not_found)?;
+        match stored.status(self.now()) {
+            GrantStatus::Waiting => {}
+            GrantStatus::Active => {
+                return Err(conflict(
+                    "The waiting period is over and your record is open to this contact. Remove their access to close it.",
+                ))
+            }
+            GrantStatus::Standby => return Err(conflict("There is no request to refuse.")),
+            GrantStatus::Expired | GrantStatus::Revoked => {
+                return Err(conflict("This emergency contact was already removed."))
+            }
+        }
+        if let Some(e) = stored.emergency.as_mut() {
+            e.requested_at = None;
+            e.reason = None;
+            e.refused_at = Some(self.now());
+        }
+        let mut batch = Batch::new();
+        batch
+            .expect_value(Space::Grants, grant_key(&grant_id), raw)
+            .put(Space::Grants, grant_key(&grant_id), encode(&stored)?);
+        let draft = Draft::own(EventKind::EmergencyRefused, &me)
+            .session(&s.hash)
+            .item(&stored.grant.value.node_id);
+        self.append(batch, draft).await.map_err(|e| match e {
+            StoreError::Conflict => {
+                conflict("This access changed meanwhile. Reload and try again.")
+            }
+            e => store_error(e),
+        })?;
+        self.grant_view_of(stored, &mut Names::new()).await
     }
 
     async fn start_rotation(

@@ -20,14 +20,14 @@ use shared::{
     },
     audit::EventKind,
     crypto::{
-        sign::{part_hash, FileManifest, Signed},
+        sign::{part_hash, FileManifest, Role, Signed},
         stream, Id,
     },
     records::{padded_len, MAX_SEALED_METADATA},
 };
 
 use super::{
-    check_child_key, check_metadata, conflict, encode, event, head_ops, human_size, id_taken,
+    check_child_key, check_metadata, conflict, encode, head_ops, human_size, id_taken,
     layout::{
         chunk_key, hash_key, hashes_prefix, manifest_key, node_key, owner_key, upload_key,
         uploads_prefix, version_key, StoredNode, StoredUpload, StoredVersion,
@@ -81,7 +81,6 @@ impl ServerBackend {
         chunk_size: u32,
         ciphertext_len: u64,
     ) -> Result<UploadTicket, ApiError> {
-        let owner = s.user.id;
         if !(MIN_CHUNK_SIZE..=MAX_CHUNK_SIZE).contains(&chunk_size) {
             return Err(ApiError::bad_request(format!(
                 "The chunk size must be {MIN_CHUNK_SIZE} to {MAX_CHUNK_SIZE} bytes."
@@ -121,6 +120,14 @@ impl ServerBackend {
             check_child_key(&n.wrapped_key)?;
             check_metadata(&n.metadata)?;
         }
+        // A new file is written into its folder; a new version into the file.
+        let target = new_node
+            .as_ref()
+            .and_then(|n| n.parent_id)
+            .unwrap_or(node_id);
+        let access = self.write_access(s, &target, false).await?;
+        let owner = access.owner;
+        let uploader = access.grant_id.map(|_| s.user.id);
 
         let _guard = self.record_locks.lock(&owner).await;
         self.existing_head(&owner).await?;
@@ -203,6 +210,7 @@ impl ServerBackend {
             expires_at: now.saturating_add(UPLOAD_TTL_SECS),
             new_node,
             dropping: false,
+            uploader,
         };
         let new_head = next_head(&head, |h| {
             h.reserved_bytes = h.reserved_bytes.saturating_add(reserved);
@@ -237,6 +245,46 @@ impl ServerBackend {
         }
     }
 
+    /// Whose record an upload of the caller's is in, and the upload's key:
+    /// the caller's own, or (for a doctor) a patient's that this doctor
+    /// started and still holds an active read-and-write grant from.
+    async fn upload_owner(&self, s: &Session, node_id: &Id, version: u32) -> Result<Id, ApiError> {
+        let own = upload_key(&s.user.id, node_id, version);
+        if s.user.role != Role::Doctor
+            || self
+                .store
+                .get(Space::Records, &own)
+                .await
+                .map_err(store_error)?
+                .is_some()
+        {
+            return Ok(s.user.id);
+        }
+        for patient in self.write_patients(s).await? {
+            let key = upload_key(&patient, node_id, version);
+            if let Some((_, upload)) = self.load::<StoredUpload>(Space::Records, &key).await? {
+                if upload.uploader == Some(s.user.id) {
+                    return Ok(patient);
+                }
+            }
+        }
+        Ok(s.user.id)
+    }
+
+    /// Loads an upload for the caller: `None` if it is not there or another
+    /// person's (a doctor's upload in the owner's record is the doctor's).
+    async fn load_upload(
+        &self,
+        s: &Session,
+        owner: &Id,
+        key: &[u8],
+    ) -> Result<Option<(Vec<u8>, StoredUpload)>, ApiError> {
+        Ok(self
+            .load::<StoredUpload>(Space::Records, key)
+            .await?
+            .filter(|(_, u)| u.uploader.unwrap_or(*owner) == s.user.id))
+    }
+
     pub(super) async fn store_chunk(
         &self,
         s: &Session,
@@ -245,11 +293,11 @@ impl ServerBackend {
         index: u32,
         bytes: &[u8],
     ) -> Result<ChunkReceipt, ApiError> {
-        let owner = s.user.id;
+        let owner = self.upload_owner(s, &node_id, version).await?;
         let key = upload_key(&owner, &node_id, version);
         let hash = part_hash(bytes);
         for _ in 0..CHUNK_TRIES {
-            let Some((raw, upload)) = self.load::<StoredUpload>(Space::Records, &key).await? else {
+            let Some((raw, upload)) = self.load_upload(s, &owner, &key).await? else {
                 return Err(self.no_upload(&owner, &node_id, version).await);
             };
             if upload.dropping || self.now() >= upload.expires_at {
@@ -334,7 +382,6 @@ impl ServerBackend {
         manifest: Signed<FileManifest>,
         metadata: Vec<u8>,
     ) -> Result<NodeView, ApiError> {
-        let owner = s.user.id;
         if wrapped_content_key.len() != CONTENT_KEY_LEN {
             return Err(ApiError::bad_request(format!(
                 "The wrapped content key must be {CONTENT_KEY_LEN} bytes."
@@ -342,10 +389,10 @@ impl ServerBackend {
         }
         check_metadata(&metadata)?;
 
+        let owner = self.upload_owner(s, &node_id, version).await?;
         let _guard = self.record_locks.lock(&owner).await;
         let key = upload_key(&owner, &node_id, version);
-        let Some((upload_raw, upload)) = self.load::<StoredUpload>(Space::Records, &key).await?
-        else {
+        let Some((upload_raw, upload)) = self.load_upload(s, &owner, &key).await? else {
             // A finish repeated after a lost answer gets the same answer.
             if let Some((_, node)) = self.stored_node(&owner, &node_id).await? {
                 if self.stored_version(&node_id, version).await?.is_some() {
@@ -401,6 +448,16 @@ impl ServerBackend {
         let parent_id = node
             .parent_id
             .ok_or_else(|| ApiError::bad_request("The top folder of a record is not a file."))?;
+        // A doctor's write grant must still cover the place at the finish.
+        let target = if upload.new_node.is_some() {
+            parent_id
+        } else {
+            node_id
+        };
+        let access = self.write_access(s, &target, false).await?;
+        if access.owner != owner {
+            return Err(ApiError::not_found());
+        }
 
         // The manifest: signed by the caller, about exactly these chunks.
         let m = manifest
@@ -421,7 +478,7 @@ impl ServerBackend {
         if m.version != version {
             return Err(mismatch("version"));
         }
-        if m.author_id != owner {
+        if m.author_id != s.user.id {
             return Err(mismatch("author"));
         }
         if m.parent_id != parent_id {
@@ -476,8 +533,9 @@ impl ServerBackend {
             ciphertext_len: upload.ciphertext_len,
             chunk_count: upload.chunk_count,
             wrapped_content_key,
-            author_id: owner,
+            author_id: s.user.id,
             stored_at: now,
+            grant_id: access.grant_id,
         };
         let mut batch = Batch::new();
         head_ops(&mut batch, &owner, &head_raw, &new_head)?;
@@ -509,8 +567,8 @@ impl ServerBackend {
             }
         }
         batch.put(Space::Records, node_key(&owner, &node_id), encode(&node)?);
-        self.commit(batch, Some(event(s, EventKind::FileWritten, &node_id)))
-            .await?;
+        let draft = super::sharing::event_on(s, &owner, EventKind::FileWritten, &node_id);
+        self.commit(batch, Some(draft)).await?;
         self.node_view(node, &mut Names::new()).await
     }
 
@@ -520,16 +578,10 @@ impl ServerBackend {
         node_id: Id,
         version: u32,
     ) -> Result<(), ApiError> {
-        let owner = s.user.id;
+        let owner = self.upload_owner(s, &node_id, version).await?;
         let _guard = self.record_locks.lock(&owner).await;
         let key = upload_key(&owner, &node_id, version);
-        if self
-            .store
-            .get(Space::Records, &key)
-            .await
-            .map_err(store_error)?
-            .is_none()
-        {
+        if self.load_upload(s, &owner, &key).await?.is_none() {
             return Err(self.no_upload(&owner, &node_id, version).await);
         }
         self.drop_upload(&owner, &node_id, version).await
