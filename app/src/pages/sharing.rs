@@ -1324,7 +1324,9 @@ fn SharedFolder(ctx: SharedCtx, folder: Id) -> impl IntoView {
                                     <summary class="item__name">{node.metadata.name.clone()}</summary>
                                     <SharedFolder ctx=ctx folder=id/>
                                 </details>
-                                {can_write.then(|| view! { <SharedDelete ctx=ctx node=node.clone()/> })}
+                                {can_write.then(|| view! {
+                                    <div class="item__write"><SharedDelete ctx=ctx node=node.clone()/></div>
+                                })}
                             </li>
                         }.into_any()
                     } else {
@@ -1622,10 +1624,12 @@ fn SharedFile(ctx: SharedCtx, node: OpenNode) -> impl IntoView {
                 })}
             </div>
             {can_write.then(|| view! {
-                <SharedUpload ctx=ctx target=version_target
-                    id=format!("version-{key}") label="Upload new version".to_owned()
-                    describe=format!("Upload a new version of {name}")/>
-                <SharedDelete ctx=ctx node=delete_node/>
+                <div class="item__write">
+                    <SharedUpload ctx=ctx target=version_target
+                        id=format!("version-{key}") label="Upload new version".to_owned()
+                        describe=format!("Upload a new version of {name}")/>
+                    <SharedDelete ctx=ctx node=delete_node/>
+                </div>
             })}
         </li>
     }
