@@ -147,8 +147,18 @@ async fn every_account_and_admin_action_appends_one_event_of_its_kind() {
     assert_eq!(revoked[0].kind, SessionRevoked);
     assert_eq!(b64::encode(&revoked[0].item.unwrap()), other.id);
 
-    // Second factor on and off.
+    // Second factor on and off; a wrong code is refused and logged.
     let secret = TotpSecret::generate().unwrap();
+    let wrong = code_at(&secret, s.now() + 7200);
+    let (status, _) = p
+        .post_raw(
+            "/api/account/totp/enable",
+            json!({"request": {"secret": secret.to_base32().to_string(), "code": wrong}})
+                .to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    expect_kinds(&au, &mut seen, &[SecondFactorChangeFailed]).await;
     let _: SessionInfo = p
         .post(
             "/api/account/totp/enable",
@@ -158,6 +168,14 @@ async fn every_account_and_admin_action_appends_one_event_of_its_kind() {
         .unwrap();
     expect_kinds(&au, &mut seen, &[SecondFactorOn]).await;
     s.advance(30);
+    let (status, _) = p
+        .post_raw(
+            "/api/account/totp/disable",
+            json!({"code": code_at(&secret, s.now() + 7200)}).to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    expect_kinds(&au, &mut seen, &[SecondFactorChangeFailed]).await;
     let _: SessionInfo = p
         .post(
             "/api/account/totp/disable",
@@ -166,6 +184,27 @@ async fn every_account_and_admin_action_appends_one_event_of_its_kind() {
         .await
         .unwrap();
     expect_kinds(&au, &mut seen, &[SecondFactorOff]).await;
+
+    // A password change whose proof of the current password is wrong (a
+    // client that skips its own check): refused and logged.
+    let (change, start) = PasswordChange::start(PASSWORD, "another new passphrase 8").unwrap();
+    let started: PasswordChangeStarted = p
+        .post("/api/account/password/start", &json!({"request": start}))
+        .await
+        .unwrap();
+    let finish = change.finish(&started, &account.keyring, &pat).unwrap();
+    let mut forged = serde_json::to_value(&finish).unwrap();
+    let mut ke3 = b64::decode(forged["ke3"].as_str().unwrap()).unwrap();
+    ke3[0] ^= 1;
+    forged["ke3"] = json!(b64::encode(&ke3));
+    let (status, _) = p
+        .post_raw(
+            "/api/account/password/finish",
+            json!({ "request": forged }).to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    expect_kinds(&au, &mut seen, &[PasswordChangeFailed]).await;
 
     // Password change.
     let new_password = "an entirely new passphrase 7";

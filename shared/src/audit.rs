@@ -96,6 +96,22 @@ pub enum EventKind {
     SharedViewed,
     /// The keys under a folder were replaced after a revocation (item: the folder).
     KeysRotated,
+    /// A password change refused: the current password was wrong (actor and
+    /// subject the account).
+    PasswordChangeFailed,
+    /// Turning the second factor on or off refused: a wrong code.
+    SecondFactorChangeFailed,
+    /// A session ended because it was idle too long or reached its lifetime
+    /// (noticed at its next use; `session` the ended session).
+    SessionExpired,
+    /// The owner, or a doctor through a grant, fetched the list of items of a
+    /// record (the owner's tree: `item` the root).
+    RecordViewed,
+    /// Someone fetched a file's list of versions (`item` the file).
+    VersionsViewed,
+    /// A grant reached its end date and stopped (`actor` none, `subject` the
+    /// patient, `item` the shared folder).
+    GrantExpired,
     /// A patient named an emergency contact (actor: the patient, item: the record's top folder).
     EmergencyContactNamed,
     /// An emergency contact asked to open the record (actor: the contact, subject: the patient).
@@ -108,7 +124,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, for tests and for filters in the app.
-    pub const ALL: [EventKind; 36] = [
+    pub const ALL: [EventKind; 42] = [
         EventKind::SignIn,
         EventKind::SignInFailed,
         EventKind::SignOut,
@@ -145,6 +161,12 @@ impl EventKind {
         EventKind::EmergencyRequested,
         EventKind::EmergencyRefused,
         EventKind::EmergencyOpened,
+        EventKind::PasswordChangeFailed,
+        EventKind::SecondFactorChangeFailed,
+        EventKind::SessionExpired,
+        EventKind::RecordViewed,
+        EventKind::VersionsViewed,
+        EventKind::GrantExpired,
     ];
 
     /// The stable code in the canonical encoding.
@@ -186,6 +208,12 @@ impl EventKind {
             EventKind::EmergencyRequested => 401,
             EventKind::EmergencyRefused => 402,
             EventKind::EmergencyOpened => 403,
+            EventKind::PasswordChangeFailed => 12,
+            EventKind::SecondFactorChangeFailed => 13,
+            EventKind::SessionExpired => 14,
+            EventKind::RecordViewed => 210,
+            EventKind::VersionsViewed => 211,
+            EventKind::GrantExpired => 307,
         }
     }
 
@@ -228,6 +256,12 @@ impl EventKind {
             EventKind::EmergencyRequested => "Asked for emergency access",
             EventKind::EmergencyRefused => "Refused emergency access",
             EventKind::EmergencyOpened => "Opened the record in an emergency",
+            EventKind::PasswordChangeFailed => "Password change refused",
+            EventKind::SecondFactorChangeFailed => "Second-factor change refused",
+            EventKind::SessionExpired => "Session expired",
+            EventKind::RecordViewed => "Viewed the list of items",
+            EventKind::VersionsViewed => "Viewed a file's versions",
+            EventKind::GrantExpired => "A share reached its end date",
         }
     }
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 use shared::{
     api::{audit::MAX_PAGE, directory::MAX_NAMES, ErrorCode},
-    audit::AuditEvent,
+    audit::{AuditEvent, EventKind},
     crypto::{b64, sign::Role, Id},
     records::OpenTree,
 };
@@ -30,6 +30,9 @@ pub fn HistoryPage() -> impl IntoView {
 struct Row {
     at: i64,
     actor: Option<Id>,
+    /// Someone only looked at a list (the items of the record, a file's
+    /// versions): shown on request, as there are many.
+    list_view: bool,
     who: String,
     what: &'static str,
     item: String,
@@ -51,10 +54,12 @@ fn History(unlocked: Unlocked) -> impl IntoView {
     let person = RwSignal::new(String::new());
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
+    let list_views = RwSignal::new(false);
 
     let filtered = move || -> Option<Vec<Row>> {
         let data = loaded.get()?.ok()?;
         let who = person.get();
+        let list_views = list_views.get();
         let from = parse_date_input(&from.get());
         // The end date includes its whole day.
         let to = parse_date_input(&to.get()).map(|t| t + 24 * 60 * 60);
@@ -64,6 +69,7 @@ fn History(unlocked: Unlocked) -> impl IntoView {
                 .filter(|r| who.is_empty() || r.actor.map(|a| b64::encode(&a)) == Some(who.clone()))
                 .filter(|r| from.is_none_or(|f| r.at >= f))
                 .filter(|r| to.is_none_or(|t| r.at < t))
+                .filter(|r| list_views || !r.list_view)
                 .collect(),
         )
     };
@@ -118,6 +124,10 @@ fn History(unlocked: Unlocked) -> impl IntoView {
                                 <div class="field">
                                     <label for="history-to">"To"</label>
                                     <input id="history-to" type="date" on:input=move |ev| to.set(event_target_value(&ev))/>
+                                </div>
+                                <div class="checkbox">
+                                    <input id="history-list-views" type="checkbox" bind:checked=list_views/>
+                                    <label for="history-list-views">"Include views of lists (folders, versions)"</label>
                                 </div>
                                 <button type="button" class="button button--secondary" on:click=download>
                                     "Download as CSV"
@@ -220,6 +230,7 @@ async fn load(session: crate::session::Session, unlocked: Unlocked) -> Result<Lo
         .map(|e| Row {
             at: e.at,
             actor: e.actor,
+            list_view: matches!(e.kind, EventKind::RecordViewed | EventKind::VersionsViewed),
             who: who(e.actor),
             what: e.kind.label(),
             item: item(e.item),

@@ -594,6 +594,8 @@ impl AccountBackend for ServerBackend {
         if finish_login(pending.state.as_bytes(), &req.ke3)?.is_err() {
             self.throttle
                 .fail(&s.user.username, caller.client_addr, now);
+            self.record(Draft::own(EventKind::PasswordChangeFailed, &s.user.id).session(&s.hash))
+                .await?;
             return Err(ApiError::new(
                 ErrorCode::Unauthorized,
                 "The current password is not right.",
@@ -753,11 +755,17 @@ impl AccountBackend for ServerBackend {
             ApiError::bad_request("The secret is not valid (32 base32 characters).")
         })?;
         let now = self.now();
-        let step =
-            totp::verify(&secret, req.code.trim(), now_u64(now), None).map_err(|e| match e {
-                CryptoError::Malformed => malformed_code(),
-                _ => wrong_code(),
-            })?;
+        let step = match totp::verify(&secret, req.code.trim(), now_u64(now), None) {
+            Ok(step) => step,
+            Err(CryptoError::Malformed) => return Err(malformed_code()),
+            Err(_) => {
+                self.record(
+                    Draft::own(EventKind::SecondFactorChangeFailed, &s.user.id).session(&s.hash),
+                )
+                .await?;
+                return Err(wrong_code());
+            }
+        };
         let stored = Zeroizing::new(secret.to_base32().to_string());
         let event = Draft::own(EventKind::SecondFactorOn, &s.user.id).session(&s.hash);
         let updated = self
@@ -793,6 +801,11 @@ impl AccountBackend for ServerBackend {
                 if e.code == ErrorCode::Unauthorized {
                     self.throttle
                         .fail(&s.user.username, caller.client_addr, now);
+                    self.record(
+                        Draft::own(EventKind::SecondFactorChangeFailed, &s.user.id)
+                            .session(&s.hash),
+                    )
+                    .await?;
                 }
                 return Err(e);
             }

@@ -19,12 +19,13 @@ use shared::{
         account::{SessionInfo, SessionSummary},
         ApiError, Caller, ErrorCode,
     },
+    audit::EventKind,
     crypto::{b64, rng, Id},
 };
 use zeroize::Zeroizing;
 
-use super::{crypto_internal, store_error, users::UserRecord, ServerBackend};
-use crate::store::{codec, keys::Key, Batch, Op, Space};
+use super::{audit::Draft, crypto_internal, store_error, users::UserRecord, ServerBackend};
+use crate::store::{codec, keys::Key, Batch, Op, Space, StoreError};
 
 /// How often `last_seen` is written, at most.
 const TOUCH_EVERY_SECS: i64 = 60;
@@ -209,6 +210,22 @@ impl ServerBackend {
         let user = self.user_by_id(&record.user_id).await?;
         let user = match user {
             Some(u) if !u.disabled && !self.expired(&record, now) => u,
+            Some(u) if !u.disabled => {
+                // Expired: ended with its event, once (a precondition on the
+                // record keeps two requests from logging it twice).
+                let mut batch = Batch::new();
+                batch.expect_value(Space::Sessions, session_key(&hash), bytes);
+                for op in end_session_ops(&record.user_id, &hash) {
+                    batch.push(op);
+                }
+                let draft = Draft::own(EventKind::SessionExpired, &u.id).session(&hash);
+                match self.append(batch, draft).await {
+                    Ok(_) | Err(StoreError::Conflict) => {}
+                    Err(e) => return Err(store_error(e)),
+                }
+                caller.clear_session_cookie();
+                return Ok(None);
+            }
             _ => {
                 let mut batch = Batch::new();
                 for op in end_session_ops(&record.user_id, &hash) {

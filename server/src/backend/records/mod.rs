@@ -539,7 +539,11 @@ impl RecordsBackend for ServerBackend {
             self.sweep_uploads(&owner).await?;
         }
         let (_, head) = self.existing_head(&owner).await?;
-        Ok(Some(self.build_tree(&owner, &head).await?))
+        let tree = self.build_tree(&owner, &head).await?;
+        // Logged before the answer leaves: seeing the list of items is access.
+        self.record(event(&s, EventKind::RecordViewed, &tree.root_id))
+            .await?;
+        Ok(Some(tree))
     }
 
     async fn create_record(
@@ -877,10 +881,17 @@ impl RecordsBackend for ServerBackend {
         node_id: Id,
     ) -> Result<Vec<VersionView>, ApiError> {
         let s = self.require_session(caller).await?;
-        let (_, node) = self.readable_node(&s, &node_id).await?;
+        let (owner, node) = self.readable_node(&s, &node_id).await?;
         if node.kind != NodeKind::File {
             return Ok(Vec::new());
         }
+        self.record(sharing::event_on(
+            &s,
+            &owner,
+            EventKind::VersionsViewed,
+            &node_id,
+        ))
+        .await?;
         let rows = self
             .store
             .scan_prefix(

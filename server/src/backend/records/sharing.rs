@@ -95,6 +95,9 @@ pub struct StoredGrant {
     /// An emergency contact's grant: open only after a request and the wait.
     #[serde(default)]
     pub emergency: Option<Emergency>,
+    /// Its end date passed and `grant_expired` was appended (once).
+    #[serde(default)]
+    pub expiry_logged: bool,
 }
 
 impl StoredGrant {
@@ -284,6 +287,34 @@ impl ServerBackend {
             return Err(ApiError::not_found());
         }
         Ok((DoctorAccess { owner, node }, path, covering))
+    }
+
+    /// Appends `grant_expired` for a grant whose end date has passed, the
+    /// first time anyone lists it afterwards, and marks it in the same batch
+    /// so that it is logged once.
+    async fn note_expiry(&self, raw: Vec<u8>, grant: StoredGrant) -> Result<StoredGrant, ApiError> {
+        if grant.expiry_logged || grant.status(self.now()) != GrantStatus::Expired {
+            return Ok(grant);
+        }
+        let id = grant.grant.value.grant_id;
+        let marked = StoredGrant {
+            expiry_logged: true,
+            ..grant
+        };
+        let mut batch = Batch::new();
+        batch.expect_value(Space::Grants, grant_key(&id), raw).put(
+            Space::Grants,
+            grant_key(&id),
+            encode(&marked)?,
+        );
+        let draft = Draft::new(EventKind::GrantExpired)
+            .subject(&marked.grant.value.patient_id)
+            .item(&marked.grant.value.node_id);
+        match self.append(batch, draft).await {
+            // Another request logged it first.
+            Ok(_) | Err(StoreError::Conflict) => Ok(marked),
+            Err(e) => Err(store_error(e)),
+        }
     }
 
     /// The patients whose records the calling doctor may write in now: those
@@ -624,6 +655,7 @@ impl SharingBackend for ServerBackend {
             wrapped_key: request.wrapped_key,
             revoked_at: None,
             request_id: request.request_id,
+            expiry_logged: false,
             emergency: request.emergency_wait_secs.map(|wait_secs| Emergency {
                 wait_secs,
                 requested_at: None,
@@ -698,10 +730,12 @@ impl SharingBackend for ServerBackend {
         };
         let mut grants = Vec::new();
         for index in indexes {
-            grants.extend(
-                self.grants_under(Key::new().u8(*index).fixed(&s.user.id).finish())
-                    .await?,
-            );
+            let rows = self
+                .grant_rows_under(&Key::new().u8(*index).fixed(&s.user.id).finish())
+                .await?;
+            for (raw, grant) in rows {
+                grants.push(self.note_expiry(raw, grant).await?);
+            }
         }
         grants.sort_by_key(|g| std::cmp::Reverse(g.grant.value.created_at));
         let mut names = Names::new();
