@@ -608,3 +608,95 @@ async fn who_may_read_what_and_bad_page_requests() {
     // Reading logged nothing.
     assert_eq!(fetch_all(&au).await.len(), 5);
 }
+
+/// The real store, except that while `failing` is set every write fails as a
+/// full or broken disk would.
+struct FailingStore {
+    inner: std::sync::Arc<dyn server::store::Store>,
+    failing: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+#[async_trait::async_trait]
+impl server::store::Store for FailingStore {
+    async fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get(space, key).await
+    }
+
+    async fn scan_prefix(
+        &self,
+        space: Space,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<server::store::Entry>, StoreError> {
+        self.inner.scan_prefix(space, prefix, after, limit).await
+    }
+
+    async fn apply(&self, batch: Batch) -> Result<(), StoreError> {
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(StoreError::Backend("injected write failure".into()));
+        }
+        self.inner.apply(batch).await
+    }
+
+    async fn flush(&self) -> Result<(), StoreError> {
+        self.inner.flush().await
+    }
+
+    async fn check(&self) -> Result<(), StoreError> {
+        self.inner.check().await
+    }
+}
+
+#[tokio::test]
+async fn a_write_the_store_fails_leaves_neither_the_change_nor_its_event() {
+    use common::patient::{find, patient};
+    use std::sync::{atomic::AtomicBool, atomic::Ordering, Arc};
+    let failing = Arc::new(AtomicBool::new(false));
+    let switch = failing.clone();
+    let s = Server::with_store(Default::default(), Default::default(), move |inner| {
+        Arc::new(FailingStore {
+            inner,
+            failing: switch,
+        })
+    });
+    let au = auditor(&s).await;
+    let p = patient(&s, "fay").await;
+    p.create_record(s.now()).await;
+    let tree = p.tree().await;
+    let notes = find(&tree, "Notes").clone();
+    let mut seen = 0;
+    new_events(&au, &mut seen).await;
+    let before = p.raw_tree().await;
+    new_events(&au, &mut seen).await;
+
+    // The disk fails: a new folder, a trash and a sign-in are all refused
+    // with the generic 500 and nothing of them is kept.
+    failing.store(true, Ordering::SeqCst);
+    let e = common::patient::expect_err(
+        p.create_folder(&notes, "never").await,
+        StatusCode::INTERNAL_SERVER_ERROR,
+    );
+    assert_eq!(e.code, ErrorCode::Internal);
+    common::patient::expect_err(
+        p.trash(notes.id(), notes.view.revision).await,
+        StatusCode::INTERNAL_SERVER_ERROR,
+    );
+    assert!(s.client().login("fay", PASSWORD).await.is_err());
+    failing.store(false, Ordering::SeqCst);
+
+    let after = p.raw_tree().await;
+    assert_eq!(after.nodes, before.nodes, "no change was kept");
+    // Only the tree view just now was logged; nothing of the failed writes.
+    expect_kinds(&au, &mut seen, &[EventKind::RecordViewed]).await;
+
+    // The log goes on from where it was: the next change and its event land,
+    // and the whole chain verifies.
+    p.create_folder(&notes, "kept").await.unwrap();
+    expect_kinds(&au, &mut seen, &[EventKind::NodeCreated]).await;
+    let all = fetch_all(&au).await;
+    let signed = s.audit.sign_head().await.unwrap().unwrap();
+    let key: AuditPublicKey = s.client().get("/api/audit/key").await.unwrap();
+    let v = verify_log(&key.key, &[signed], &all).unwrap();
+    assert_eq!(v.events, all.len() as u64);
+}

@@ -61,6 +61,16 @@ impl Server {
     }
 
     pub fn with_records(settings: AccountSettings, records: RecordsConfig) -> Server {
+        Server::with_store(settings, records, |store| store)
+    }
+
+    /// A server whose store is `wrap` of the real sled store (a test that
+    /// makes writes fail wraps it).
+    pub fn with_store(
+        settings: AccountSettings,
+        records: RecordsConfig,
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+    ) -> Server {
         let site = tempfile::tempdir().unwrap();
         std::fs::write(
             site.path().join("index.html"),
@@ -68,7 +78,7 @@ impl Server {
         )
         .unwrap();
         let data = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SledStore::open(data.path()).unwrap());
+        let store: Arc<dyn Store> = wrap(Arc::new(SledStore::open(data.path()).unwrap()));
         let clock = Arc::new(AtomicI64::new(T0));
         let c = clock.clone();
         let invite_key = InviteKey::load_or_create(data.path()).unwrap();
