@@ -1567,3 +1567,84 @@ async fn views_of_metadata_grant_expiry_and_session_expiry_are_logged_once() {
         1
     );
 }
+
+/// The patient's history from `seen` on, without the views of lists (each
+/// tree fetch logs one; counted in the test above).
+async fn fresh(p: &Patient, seen: &mut usize) -> Vec<EventKind> {
+    let all = p.history().await;
+    let out = all[*seen..]
+        .iter()
+        .copied()
+        .filter(|k| !matches!(k, EventKind::RecordViewed | EventKind::VersionsViewed))
+        .collect();
+    *seen = all.len();
+    out
+}
+
+#[tokio::test]
+async fn every_sharing_step_appends_exactly_one_event_of_its_kind() {
+    use EventKind::*;
+    let s = Server::new();
+    let p = patient(&s, "vera").await;
+    let d = doctor(&s, "dr.vale").await;
+    p.create_record(s.now()).await;
+    let tree = p.tree().await;
+    let labs = find(&tree, "Lab results").clone();
+    let notes = find(&tree, "Notes").clone();
+    let root = tree.root().unwrap().clone();
+    let mut seen = 0;
+    fresh(&p, &mut seen).await;
+
+    let direct = share(&s, &p, "dr.vale", &labs, None, None).await.unwrap();
+    assert_eq!(fresh(&p, &mut seen).await, [GrantCreated]);
+    let ask = |reason: &str| json!({"request": {"patient_username": "vera", "reason": reason}});
+    let first: AccessRequestView =
+        d.c.post("/api/sharing/request/create", &ask("Results"))
+            .await
+            .unwrap();
+    assert_eq!(fresh(&p, &mut seen).await, [AccessRequested]);
+    let _: AccessRequestView =
+        p.c.post(
+            "/api/sharing/request/deny",
+            &json!({"request": {"request_id": b64::encode(&first.request_id)}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(fresh(&p, &mut seen).await, [AccessDenied]);
+    let second: AccessRequestView =
+        d.c.post("/api/sharing/request/create", &ask("Notes, please"))
+            .await
+            .unwrap();
+    share(&s, &p, "dr.vale", &notes, None, Some(second.request_id))
+        .await
+        .unwrap();
+    assert_eq!(
+        fresh(&p, &mut seen).await,
+        [AccessRequested, AccessApproved]
+    );
+    scope(&d, &direct.grant.value.grant_id).await.unwrap();
+    assert_eq!(fresh(&p, &mut seen).await, [SharedViewed]);
+    let _: GrantView =
+        p.c.post(
+            "/api/sharing/grant/revoke",
+            &json!({ "request": { "grant_id": b64::encode(&direct.grant.value.grant_id) } }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(fresh(&p, &mut seen).await, [GrantRevoked]);
+    rotate(&p, labs.id(), |_| {}).await.unwrap();
+    assert_eq!(fresh(&p, &mut seen).await, [KeysRotated]);
+
+    let named = name_contact(&s, &p, "dr.vale", &root, Permission::Read, 3600)
+        .await
+        .unwrap();
+    assert_eq!(fresh(&p, &mut seen).await, [EmergencyContactNamed]);
+    ask_emergency(&d.c, &named.grant.value.grant_id, "Emergency")
+        .await
+        .unwrap();
+    assert_eq!(fresh(&p, &mut seen).await, [EmergencyRequested]);
+    refuse_emergency(&p.c, &named.grant.value.grant_id)
+        .await
+        .unwrap();
+    assert_eq!(fresh(&p, &mut seen).await, [EmergencyRefused]);
+}
