@@ -289,6 +289,30 @@ impl ServerBackend {
         Ok((DoctorAccess { owner, node }, path, covering))
     }
 
+    /// Writes a changed grant (only if it is still as read) with its event,
+    /// and answers its new view.
+    async fn save_grant(
+        &self,
+        raw: Vec<u8>,
+        stored: StoredGrant,
+        draft: Draft,
+    ) -> Result<GrantView, ApiError> {
+        let id = stored.grant.value.grant_id;
+        let mut batch = Batch::new();
+        batch.expect_value(Space::Grants, grant_key(&id), raw).put(
+            Space::Grants,
+            grant_key(&id),
+            encode(&stored)?,
+        );
+        self.append(batch, draft).await.map_err(|e| match e {
+            StoreError::Conflict => {
+                conflict("This access changed meanwhile. Reload and try again.")
+            }
+            e => store_error(e),
+        })?;
+        self.grant_view_of(stored, &mut Names::new()).await
+    }
+
     /// Appends `grant_expired` for a grant whose end date has passed, the
     /// first time anyone lists it afterwards, and marks it in the same batch
     /// so that it is logged once.
@@ -703,20 +727,10 @@ impl SharingBackend for ServerBackend {
         }
         stored.revoked_at = Some(self.now());
         stored.wrapped_key = Vec::new();
-        let mut batch = Batch::new();
-        batch
-            .expect_value(Space::Grants, grant_key(&grant_id), raw)
-            .put(Space::Grants, grant_key(&grant_id), encode(&stored)?);
         let draft = Draft::own(EventKind::GrantRevoked, &me)
             .session(&s.hash)
             .item(&stored.grant.value.node_id);
-        self.append(batch, draft).await.map_err(|e| match e {
-            StoreError::Conflict => {
-                conflict("This access changed meanwhile. Reload and try again.")
-            }
-            e => store_error(e),
-        })?;
-        self.grant_view_of(stored, &mut Names::new()).await
+        self.save_grant(raw, stored, draft).await
     }
 
     async fn list_grants(&self, caller: &Caller) -> Result<Vec<GrantView>, ApiError> {
@@ -987,23 +1001,13 @@ impl SharingBackend for ServerBackend {
             e.requested_at = Some(now);
             e.reason = Some(reason);
         }
-        let mut batch = Batch::new();
-        batch
-            .expect_value(Space::Grants, grant_key(&ask.grant_id), raw)
-            .put(Space::Grants, grant_key(&ask.grant_id), encode(&stored)?);
         let draft = event_on(
             &s,
             &patient,
             EventKind::EmergencyRequested,
             &stored.grant.value.node_id,
         );
-        self.append(batch, draft).await.map_err(|e| match e {
-            StoreError::Conflict => {
-                conflict("This access changed meanwhile. Reload and try again.")
-            }
-            e => store_error(e),
-        })?;
-        self.grant_view_of(stored, &mut Names::new()).await
+        self.save_grant(raw, stored, draft).await
     }
 
     async fn refuse_emergency(&self, caller: &Caller, grant_id: Id) -> Result<GrantView, ApiError> {
@@ -1032,20 +1036,10 @@ impl SharingBackend for ServerBackend {
             e.reason = None;
             e.refused_at = Some(self.now());
         }
-        let mut batch = Batch::new();
-        batch
-            .expect_value(Space::Grants, grant_key(&grant_id), raw)
-            .put(Space::Grants, grant_key(&grant_id), encode(&stored)?);
         let draft = Draft::own(EventKind::EmergencyRefused, &me)
             .session(&s.hash)
             .item(&stored.grant.value.node_id);
-        self.append(batch, draft).await.map_err(|e| match e {
-            StoreError::Conflict => {
-                conflict("This access changed meanwhile. Reload and try again.")
-            }
-            e => store_error(e),
-        })?;
-        self.grant_view_of(stored, &mut Names::new()).await
+        self.save_grant(raw, stored, draft).await
     }
 
     async fn start_rotation(
