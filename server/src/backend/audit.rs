@@ -253,9 +253,12 @@ impl AuditLog {
                 reply,
             });
         let inner = self.inner.clone();
-        // Detached: it finishes even if this caller is dropped meanwhile.
-        let step = tokio::spawn(async move { inner.write_step().await });
-        let _ = step.await;
+        // Detached: it finishes even if this caller is dropped meanwhile. Not
+        // awaited: the answer comes from whichever step writes this job, and
+        // waiting for this step to get the writer's lock as well kept each
+        // caller from queueing its next event until the writer was idle, so
+        // groups stayed at one event.
+        tokio::spawn(async move { inner.write_step().await });
         answer
             .await
             .map_err(|_| StoreError::Backend("the audit writer stopped".into()))?
