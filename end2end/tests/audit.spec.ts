@@ -12,11 +12,22 @@ test('a patient reads their access history, filters it and downloads it as CSV',
 }) => {
   const username = uniqueName('hist');
   await signUp(page, username, strongPassword('hist'));
+  // The first visit creates the record; the second looks at its list of items.
+  await openRecords(page);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' }).click();
+  await openRecords(page);
   await page.getByRole('link', { name: 'Access history' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Access history' })).toBeVisible();
   const table = page.getByRole('table');
   await expect(table.getByRole('row').filter({ hasText: 'Created the account' })).toHaveCount(1);
   await expect(table.getByRole('row').filter({ hasText: 'Created the account' })).toContainText('You');
+  // Looking at the list of items is logged, and shown when asked for.
+  const views = table.getByRole('row').filter({ hasText: 'Viewed the list of items' });
+  await expect(views).toHaveCount(0);
+  await page.getByLabel('Include views of lists (folders, versions)').check();
+  await expect(views.first()).toContainText('You');
+  await page.getByLabel('Include views of lists (folders, versions)').uncheck();
+  await expect(views).toHaveCount(0);
 
   // A date range that ends before today hides everything; clearing it brings it back.
   await page.getByLabel('To', { exact: true }).fill('2020-01-01');
