@@ -14,28 +14,23 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::{
-    account::Username,
-    api::{
-        sharing::{
-            self, validate_reason, validate_wait, Emergency, EmergencyAsk, GrantRef, GrantStatus,
-            GrantView,
-        },
-        ErrorCode,
+    api::sharing::{
+        self, validate_reason, validate_wait, Emergency, EmergencyAsk, GrantRef, GrantStatus,
+        GrantView,
     },
-    client::{verify_directory_entry, VerifiedEntry},
+    client::VerifiedEntry,
     crypto::sign::{Permission, Role},
     records::OpenTree,
 };
 
 use crate::{
-    api::{directory::lookup_user, explain_crypto, Flow},
     browser::{focus_later, format_date, format_time},
     components::{
         form::{ErrorAlert, Field, StatusNote, SubmitButton},
         safety_number::SafetyNumberView,
     },
     pages::{
-        sharing::{id_text, share_with, status_badge},
+        sharing::{id_text, share_with, status_badge, verified_entry},
         with_keys,
     },
     session::{use_session, Session, Unlocked},
@@ -180,16 +175,8 @@ pub fn EmergencyNotice(me: shared::crypto::Id) -> impl IntoView {
 
 /// Checks a contact's directory entry: a patient or a doctor, not disabled.
 async fn verified_contact(session: Session, username: &str) -> Result<VerifiedEntry, String> {
-    let name = Username::parse(username.trim()).map_err(|e| format!("{e}."))?;
-    let served = lookup_user(name.to_string()).await.map_err(|e| {
-        if e.code == ErrorCode::NotFound {
-            format!("There is no user named {name}. Check the spelling with them.")
-        } else {
-            session.explain(&e)
-        }
-    })?;
-    let entry = verify_directory_entry(name.as_str(), &served)
-        .map_err(|e| explain_crypto(e, Flow::Directory))?;
+    let entry = verified_entry(session, username).await?;
+    let name = entry.entry.username.clone();
     if !matches!(entry.entry.role, Role::Patient | Role::Doctor) {
         return Err(format!(
             "{name} is an administrator or auditor account and cannot be an emergency contact."

@@ -197,11 +197,14 @@ fn PermissionField(id: String, value: RwSignal<String>) -> impl IntoView {
 }
 
 /// Looks a user up and checks their keys in this browser.
-async fn verified_entry(session: Session, username: &str) -> Result<VerifiedEntry, String> {
+pub(crate) async fn verified_entry(
+    session: Session,
+    username: &str,
+) -> Result<VerifiedEntry, String> {
     let name = Username::parse(username.trim()).map_err(|e| format!("{e}."))?;
     let served = lookup_user(name.to_string()).await.map_err(|e| {
         if e.code == ErrorCode::NotFound {
-            format!("There is no user named {name}. Check the spelling with your doctor.")
+            format!("There is no user named {name}. Check the spelling with them.")
         } else {
             session.explain(&e)
         }
