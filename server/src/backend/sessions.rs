@@ -210,28 +210,29 @@ impl ServerBackend {
         let user = self.user_by_id(&record.user_id).await?;
         let user = match user {
             Some(u) if !u.disabled && !self.expired(&record, now) => u,
-            Some(u) if !u.disabled => {
-                // Expired: ended with its event, once (a precondition on the
-                // record keeps two requests from logging it twice).
+            other => {
+                // An expired session of an enabled account ends with its
+                // event, once (a precondition on the record keeps two requests
+                // from logging it twice); one of a disabled or deleted account
+                // just goes.
+                let expired = other.filter(|u| !u.disabled).map(|u| u.id);
                 let mut batch = Batch::new();
-                batch.expect_value(Space::Sessions, session_key(&hash), bytes);
+                if expired.is_some() {
+                    batch.expect_value(Space::Sessions, session_key(&hash), bytes);
+                }
                 for op in end_session_ops(&record.user_id, &hash) {
                     batch.push(op);
                 }
-                let draft = Draft::own(EventKind::SessionExpired, &u.id).session(&hash);
-                match self.append(batch, draft).await {
-                    Ok(_) | Err(StoreError::Conflict) => {}
-                    Err(e) => return Err(store_error(e)),
+                match expired {
+                    Some(id) => {
+                        let draft = Draft::own(EventKind::SessionExpired, &id).session(&hash);
+                        match self.append(batch, draft).await {
+                            Ok(_) | Err(StoreError::Conflict) => {}
+                            Err(e) => return Err(store_error(e)),
+                        }
+                    }
+                    None => self.store.apply(batch).await.map_err(store_error)?,
                 }
-                caller.clear_session_cookie();
-                return Ok(None);
-            }
-            _ => {
-                let mut batch = Batch::new();
-                for op in end_session_ops(&record.user_id, &hash) {
-                    batch.push(op);
-                }
-                self.store.apply(batch).await.map_err(store_error)?;
                 caller.clear_session_cookie();
                 return Ok(None);
             }
