@@ -161,6 +161,17 @@ pub(super) struct DoctorAccess {
     pub node: StoredNode,
 }
 
+/// A batch that replaces a grant with `new`, only if it is still stored as
+/// `raw`.
+fn replace_grant(raw: Vec<u8>, new: &StoredGrant) -> Result<Batch, ApiError> {
+    let key = grant_key(&new.grant.value.grant_id);
+    let mut batch = Batch::new();
+    batch
+        .expect_value(Space::Grants, key.clone(), raw)
+        .put(Space::Grants, key, encode(new)?);
+    Ok(batch)
+}
+
 /// An event about `owner`'s record done by the session's user.
 pub(super) fn event_on(session: &Session, owner: &Id, kind: EventKind, item: &Id) -> Draft {
     Draft::new(kind)
@@ -262,12 +273,11 @@ impl ServerBackend {
             .node_owner(node_id)
             .await?
             .ok_or_else(ApiError::not_found)?;
-        let now = self.now();
         let grants: Vec<StoredGrant> = self
-            .grants_under(Key::new().u8(3).fixed(&s.user.id).finish())
+            .active_received(s)
             .await?
             .into_iter()
-            .filter(|g| g.grant.value.patient_id == owner && g.status(now) == GrantStatus::Active)
+            .filter(|g| g.grant.value.patient_id == owner)
             .collect();
         if grants.is_empty() {
             return Err(ApiError::not_found());
@@ -297,13 +307,7 @@ impl ServerBackend {
         stored: StoredGrant,
         draft: Draft,
     ) -> Result<GrantView, ApiError> {
-        let id = stored.grant.value.grant_id;
-        let mut batch = Batch::new();
-        batch.expect_value(Space::Grants, grant_key(&id), raw).put(
-            Space::Grants,
-            grant_key(&id),
-            encode(&stored)?,
-        );
+        let batch = replace_grant(raw, &stored)?;
         self.append(batch, draft).await.map_err(|e| match e {
             StoreError::Conflict => {
                 conflict("This access changed meanwhile. Reload and try again.")
@@ -320,17 +324,11 @@ impl ServerBackend {
         if grant.expiry_logged || grant.status(self.now()) != GrantStatus::Expired {
             return Ok(grant);
         }
-        let id = grant.grant.value.grant_id;
         let marked = StoredGrant {
             expiry_logged: true,
             ..grant
         };
-        let mut batch = Batch::new();
-        batch.expect_value(Space::Grants, grant_key(&id), raw).put(
-            Space::Grants,
-            grant_key(&id),
-            encode(&marked)?,
-        );
+        let batch = replace_grant(raw, &marked)?;
         let draft = Draft::new(EventKind::GrantExpired)
             .subject(&marked.grant.value.patient_id)
             .item(&marked.grant.value.node_id);
@@ -344,21 +342,26 @@ impl ServerBackend {
     /// The patients whose records the calling doctor may write in now: those
     /// with an active read-and-write grant to them.
     pub(super) async fn write_patients(&self, s: &Session) -> Result<Vec<Id>, ApiError> {
-        let now = self.now();
         let mut out: Vec<Id> = Vec::new();
-        for g in self
-            .grants_under(Key::new().u8(3).fixed(&s.user.id).finish())
-            .await?
-        {
+        for g in self.active_received(s).await? {
             let value = &g.grant.value;
-            if value.permission == Permission::ReadWrite
-                && g.status(now) == GrantStatus::Active
-                && !out.contains(&value.patient_id)
-            {
+            if value.permission == Permission::ReadWrite && !out.contains(&value.patient_id) {
                 out.push(value.patient_id);
             }
         }
         Ok(out)
+    }
+
+    /// The grants naming the caller (as doctor or emergency contact) that are
+    /// active now.
+    async fn active_received(&self, s: &Session) -> Result<Vec<StoredGrant>, ApiError> {
+        let now = self.now();
+        Ok(self
+            .grants_under(Key::new().u8(3).fixed(&s.user.id).finish())
+            .await?
+            .into_iter()
+            .filter(|g| g.status(now) == GrantStatus::Active)
+            .collect())
     }
 
     /// The calling doctor's access to `node_id`: an active grant from the
