@@ -30,7 +30,7 @@ use shared::{
 };
 
 use crate::{
-    authors::trusted_author,
+    authors::Authors,
     session::Session,
     transfer::{download, Cancel, DownloadJob, Progress, TransferError},
 };
@@ -373,7 +373,7 @@ pub fn untrusted(name: &str) -> String {
 /// into a `Blob`, through [`crate::transfer::download`] (the same checks and
 /// the same chunk pipeline as the Download button). `author_key` is the key of
 /// the version's author, already found allowed to write it (the owner's, or a
-/// doctor's checked by [`trusted_author`]). `progress` is told of
+/// doctor's checked by [`Authors::trusted`]). `progress` is told of
 /// every file byte decrypted; `cancel` stops it between chunks and aborts the
 /// requests in flight. Any failure fails the whole file: nothing of it is kept.
 pub async fn fetch_file(
@@ -481,8 +481,8 @@ pub async fn export_record(
     let mut zip = ZipBuilder::new(BlobSink::new());
     // Folder paths by step index; index 0 is the top folder.
     let mut dirs: Vec<Option<String>> = vec![Some(zip.add_dir("", &top, now)?)];
-    // Doctors who wrote files, checked once each.
-    let mut authors: std::collections::HashMap<Id, VerifyingKey> = Default::default();
+    // Doctors who wrote files: their directory entries, fetched once each.
+    let mut authors = Authors::default();
     for (parent, node) in &steps {
         if cancel.is_cancelled() {
             return Err(ExportError::Cancelled);
@@ -501,18 +501,16 @@ pub async fn export_record(
                 on_progress(progress);
             };
             let author_key = match &node.view.current {
-                Some(v) if v.author_id != owner.user_id => match authors.get(&v.author_id) {
-                    Some(key) => *key,
-                    None => {
-                        let covers = |f: &Id, i: &Id| tree.covers(f, i);
-                        let (id, key) = trusted_author(session, v, owner, covers)
-                            .await
-                            .map_err(ExportError::Failed)?;
-                        authors.insert(id, key);
-                        key
-                    }
-                },
-                _ => owner.identity_key,
+                Some(v) => {
+                    let covers = |f: &Id, i: &Id| tree.covers(f, i);
+                    authors
+                        .trusted(session, v, owner, covers)
+                        .await
+                        .map_err(ExportError::Failed)?
+                        .1
+                }
+                // No content: `fetch_file` says so.
+                None => owner.identity_key,
             };
             fetch_file(node, &author_key, &mut report, cancel).await?
         };

@@ -6,6 +6,7 @@
 // the doctor's badge and safety number; removing access ends it at once, even
 // for a chunk URL the doctor saw before. The patient's Access history shows the
 // doctor's reads, and the server's data directory holds no plaintext.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -327,6 +328,15 @@ test('a doctor with read and write adds a file the patient reads as signed by th
   const row = page.getByRole('listitem').filter({ hasText: 'referral-letter.txt' });
   await expect(row).toContainText(`Added by ${writer.name}`);
   expect(await downloadHash(page, 'referral-letter.txt')).toBe(sha256(readFileSync(letterPath)));
+  // The export checks the doctor's version the same way and includes it.
+  const exporting = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export my record' }).click();
+  const zipPath = (await (await exporting).path())!;
+  const entry = execFileSync(
+    'python3',
+    ['-c', 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); n = [x for x in z.namelist() if x.endswith("/Notes/referral-letter.txt")]; sys.stdout.buffer.write(z.read(n[0]))', zipPath],
+  );
+  expect(sha256(entry)).toBe(sha256(readFileSync(letterPath)));
 
   // The read-only doctor sees the letter but no way to change anything,
   // and the server refuses a write sent by hand.
