@@ -41,6 +41,46 @@ pub fn remember_keys(username: &str, user_id: &str, safety_number: &str) {
     }
 }
 
+const REMOVED_PREFIX: &str = "medvault.removed-grants.";
+/// How many removed grants a browser remembers per user (the newest).
+const REMOVED_KEPT: usize = 2000;
+
+/// Grant ids (base64url) this browser removed for `user_id`: a key rotation
+/// never wraps new keys to them, whatever the server lists. Grant ids are
+/// not secret (the server knows them), so localStorage is fine.
+pub fn removed_grants(user_id: &str) -> Vec<String> {
+    local_storage()
+        .and_then(|s| {
+            s.get_item(&format!("{REMOVED_PREFIX}{user_id}"))
+                .ok()
+                .flatten()
+        })
+        .map(|v| {
+            v.split(' ')
+                .filter(|g| !g.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Remembers that this browser removed `grant_id` (base64url) for `user_id`.
+pub fn remember_removed_grant(user_id: &str, grant_id: &str) {
+    let Some(storage) = local_storage() else {
+        return;
+    };
+    let mut list = removed_grants(user_id);
+    if list.iter().any(|g| g == grant_id) {
+        return;
+    }
+    list.push(grant_id.to_owned());
+    let start = list.len().saturating_sub(REMOVED_KEPT);
+    let _ = storage.set_item(
+        &format!("{REMOVED_PREFIX}{user_id}"),
+        &list[start..].join(" "),
+    );
+}
+
 /// Offers `text` as a plain-text download named `filename`.
 pub fn download_text(filename: &str, text: &str) -> Result<(), JsValue> {
     download_text_as(filename, text, "text/plain;charset=utf-8")

@@ -10,48 +10,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from '@playwright/test';
+import type { Browser } from '@playwright/test';
 import { test, expect } from '../fixtures/app';
 import { createAdminInvite, dataFiles, signIn, signUp, strongPassword, uniqueName } from '../helpers/accounts';
+import { openPatients, openSharing, verifiedDoctor as verifiedDoctorAt } from '../helpers/sharing';
 import { downloadHash, openFolder, openRecords, sha256, sha256File, upload, writeMarkedFile } from '../helpers/records';
 
-/** An admin invites a doctor, the doctor signs up, the admin verifies the licence. */
-async function verifiedDoctor(browser: Browser, baseURL: string) {
-  const adminContext = await browser.newContext();
-  const admin = await adminContext.newPage();
-  await signUp(admin, uniqueName('admin'), strongPassword('admin'), createAdminInvite(baseURL));
-  await admin.getByRole('link', { name: 'Admin' }).click();
-  await admin.getByLabel('Role').selectOption('doctor');
-  await admin.getByRole('button', { name: 'Create invite link' }).click();
-  const link = (await admin.locator('.invite-link__url code').innerText()).trim();
-
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const name = uniqueName('dr');
-  await signUp(page, name, strongPassword('doctor'), link);
-
-  await admin.getByRole('link', { name: 'Home' }).click();
-  await admin.getByRole('link', { name: 'Admin' }).click();
-  await admin.getByRole('button', { name: `Verify ${name}` }).click();
-  await admin.getByLabel('Licence id').fill('GMC-1234567');
-  await admin.getByRole('button', { name: 'Show safety number' }).click();
-  await admin.getByRole('button', { name: 'Sign certificate' }).click();
-  await expect(admin.getByRole('row', { name: new RegExp(name.replace('.', '\\.')) }).getByText('Verified')).toBeVisible();
-  await adminContext.close();
-  return { context, page, name };
-}
-
-/** Opens a page through the header; from Home, so that it loads afresh. */
-async function openSharing(page: Page) {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' }).click();
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sharing' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Sharing' })).toBeVisible();
-}
-
-async function openPatients(page: Page) {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' }).click();
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Patients' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Patients' })).toBeVisible();
+/** A verified doctor on the suite's shared server. */
+function verifiedDoctor(browser: Browser, baseURL: string) {
+  return verifiedDoctorAt(browser, baseURL, createAdminInvite(baseURL));
 }
 
 test('request, approve, read, deny, share directly, remove: patient and doctor side by side', async ({

@@ -28,7 +28,7 @@ use shared::{
         Id,
     },
     records::{OpenNode, OpenTree},
-    sharing::{check_version, make_grant, open_grant, GrantChoice},
+    sharing::{check_version, make_grant, open_grant, GrantChoice, RotationOwner},
 };
 
 struct Doctor {
@@ -492,6 +492,19 @@ async fn bad_grants_are_refused_and_change_nothing() {
         .await,
         StatusCode::BAD_REQUEST,
     );
+    // A grant naming another key than the doctor's: the re-wraps of a later
+    // key rotation would go to it.
+    let mut other_key = grant.value.clone();
+    other_key.doctor_key = me.encryption_key;
+    let e = expect_err(
+        p.c.post::<_, GrantView>(
+            "/api/sharing/grant/create",
+            &post(&sign::sign(p.keyring.identity(), other_key), &wrapped),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    );
+    assert!(e.message.contains("other keys"), "{}", e.message);
     // A wrapped key of the wrong size.
     expect_err(
         p.c.post::<_, GrantView>("/api/sharing/grant/create", &post(&grant, &wrapped[1..]))
@@ -723,6 +736,7 @@ async fn a_doctor_probing_a_patient_who_shared_nothing_gets_not_found() {
 /// Replaces the keys under `scope` as the patient's browser does; `tamper`
 /// may edit the parts before they are sent.
 async fn rotate(
+    s: &Server,
     p: &Patient,
     scope: &Id,
     tamper: impl FnOnce(&mut Vec<shared::api::sharing::RotationPart>),
@@ -733,20 +747,15 @@ async fn rotate(
             &json!({"request": {"node_id": b64::encode(scope)}}),
         )
         .await?;
-    let mut doctors = std::collections::HashMap::new();
-    for g in &ticket.grants {
-        let e = entry(&p.c, &g.doctor_name).await;
-        doctors.insert(e.user_id, e);
-    }
+    let me = entry(&p.c, &p.name).await;
+    let removed = std::collections::HashSet::new();
+    let owner = RotationOwner {
+        entry: &me,
+        removed: &removed,
+        now: s.now(),
+    };
     let tree = p.tree().await;
-    let mut parts = shared::sharing::plan_rotation(
-        &tree,
-        &p.keyring.encryption().public_key(),
-        scope,
-        &ticket,
-        &doctors,
-    )
-    .unwrap();
+    let mut parts = shared::sharing::plan_rotation(&tree, &owner, scope, &ticket).unwrap();
     tamper(&mut parts);
     for part in &parts {
         // Every part fits even a small JSON body limit (the e2e server's 64 KiB).
@@ -800,7 +809,7 @@ async fn removing_a_doctor_replaces_every_key_under_the_folder() {
     )
     .await
     .unwrap();
-    rotate(&p, labs.id(), |_| {}).await.unwrap();
+    rotate(&s, &p, labs.id(), |_| {}).await.unwrap();
 
     // The patient's record opens whole; every version of every file reads.
     let after = p.tree().await;
@@ -869,7 +878,7 @@ async fn a_rotation_that_is_incomplete_or_stale_changes_nothing() {
 
     // A part without one node's new key.
     let e = expect_err(
-        rotate(&p, labs.id(), |parts| {
+        rotate(&s, &p, labs.id(), |parts| {
             parts[0].nodes.pop();
         })
         .await,
@@ -878,7 +887,7 @@ async fn a_rotation_that_is_incomplete_or_stale_changes_nothing() {
     assert!(e.message.contains("do not cover"), "{}", e.message);
     // A content key that is not the right size.
     let e = expect_err(
-        rotate(&p, labs.id(), |parts| {
+        rotate(&s, &p, labs.id(), |parts| {
             parts[0].versions[0].wrapped_content_key.pop();
         })
         .await,
@@ -928,7 +937,7 @@ async fn a_rotation_that_is_incomplete_or_stale_changes_nothing() {
         StatusCode::NOT_FOUND,
     );
     // After all that, a complete rotation goes through and the record reads.
-    rotate(&p, labs.id(), |_| {}).await.unwrap();
+    rotate(&s, &p, labs.id(), |_| {}).await.unwrap();
     assert_eq!(p.download_current("a.txt").await, b"aaa");
     assert!(!p.history().await.is_empty());
 }
@@ -1029,6 +1038,208 @@ async fn a_lying_server_is_caught_by_the_doctors_browser() {
     assert_ne!(by_doctor.author_id, patient_entry.user_id);
 }
 
+/// Writes a grant row and its two index entries behind the server's back, as
+/// a lying server (or one row written into its store) would.
+async fn inject_grant(s: &Server, stored: &server::backend::records::sharing::StoredGrant) {
+    use server::backend::records::sharing::{doctor_grant_key, grant_key, patient_grant_key};
+    use server::store::{codec, Batch, Space};
+    let g = &stored.grant.value;
+    let mut batch = Batch::new();
+    batch
+        .put(
+            Space::Grants,
+            grant_key(&g.grant_id),
+            codec::encode(stored).unwrap(),
+        )
+        .put(
+            Space::Grants,
+            patient_grant_key(&g.patient_id, &g.grant_id),
+            Vec::new(),
+        )
+        .put(
+            Space::Grants,
+            doctor_grant_key(&g.doctor_id, &g.grant_id),
+            Vec::new(),
+        );
+    s.store.apply(batch).await.unwrap();
+}
+
+/// Deletes what [`inject_grant`] wrote.
+async fn remove_grant_rows(s: &Server, g: &shared::crypto::sign::Grant) {
+    use server::backend::records::sharing::{doctor_grant_key, grant_key, patient_grant_key};
+    use server::store::{Batch, Space};
+    let mut batch = Batch::new();
+    batch
+        .delete(Space::Grants, grant_key(&g.grant_id))
+        .delete(Space::Grants, patient_grant_key(&g.patient_id, &g.grant_id))
+        .delete(Space::Grants, doctor_grant_key(&g.doctor_id, &g.grant_id));
+    s.store.apply(batch).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_rotation_gives_new_keys_only_to_grants_the_patient_signed_and_kept() {
+    use shared::api::sharing::RotationTicket;
+    use shared::crypto::{hpke, sign::Grant};
+    use shared::sharing::plan_rotation;
+    use std::collections::HashSet;
+
+    let s = Server::new();
+    let p = patient(&s, "ora").await;
+    doctor(&s, "dr.gone").await;
+    let stays = doctor(&s, "dr.stays").await;
+    let mallory = doctor(&s, "dr.mallory").await;
+    p.create_record(s.now()).await;
+    let tree = p.tree().await;
+    let labs = find(&tree, "Lab results").clone();
+    let notes = find(&tree, "Notes").clone();
+    p.upload_new(&labs, "labs.txt", b"lab values", s.now())
+        .await;
+    let removed = share(&s, &p, "dr.gone", &labs, None, None).await.unwrap();
+    let kept = share(&s, &p, "dr.stays", &labs, Some(s.now() + 3600), None)
+        .await
+        .unwrap();
+    let elsewhere = share(&s, &p, "dr.stays", &notes, None, None).await.unwrap();
+    let removed_id = removed.grant.value.grant_id;
+    let kept_id = kept.grant.value.grant_id;
+    p.c.post::<_, GrantView>(
+        "/api/sharing/grant/revoke",
+        &json!({"request": {"grant_id": b64::encode(&removed_id)}}),
+    )
+    .await
+    .unwrap();
+
+    let me = entry(&p.c, "ora").await;
+    let mallory_entry = entry(&p.c, "dr.mallory").await;
+    let tree = p.tree().await;
+    let just_removed: HashSet<Id> = [removed_id].into();
+    let ticket = || async {
+        p.c.post::<_, RotationTicket>(
+            "/api/sharing/rotation/start",
+            &json!({"request": {"node_id": b64::encode(labs.id())}}),
+        )
+        .await
+        .unwrap()
+    };
+    let plan = |ticket: &RotationTicket, now: i64| {
+        let owner = RotationOwner {
+            entry: &me,
+            removed: &just_removed,
+            now,
+        };
+        plan_rotation(&tree, &owner, labs.id(), ticket)
+    };
+    let refused = |result: Result<Vec<shared::api::sharing::RotationPart>, String>, why: &str| {
+        let message = result.expect_err("the rotation must be refused");
+        assert!(message.contains("cannot be trusted"), "{message}");
+        assert!(message.contains(why), "{message}");
+        assert!(message.contains("No keys were replaced"), "{message}");
+    };
+
+    // The honest answer: only the kept grant, re-wrapped to the key the
+    // patient signed into it, which the remaining doctor opens.
+    let honest = ticket().await;
+    assert_eq!(honest.grants.len(), 1);
+    let parts = plan(&honest, s.now()).unwrap();
+    let rekeyed: Vec<_> = parts.iter().flat_map(|p| &p.grants).collect();
+    assert_eq!(rekeyed.len(), 1);
+    assert_eq!(rekeyed[0].grant_id, kept_id);
+    hpke::unwrap_node_key(
+        stays.keyring.encryption(),
+        &stays.id,
+        labs.id(),
+        &rekeyed[0].wrapped_key,
+    )
+    .unwrap();
+
+    // 1. The store brings the removed grant back to life (a genuine patient
+    // signature): the browser that removed it refuses.
+    edit_grant(&s, &removed_id, |g| {
+        g.revoked_at = None;
+        g.wrapped_key = removed.wrapped_key.clone();
+    })
+    .await;
+    let replayed = ticket().await;
+    assert!(replayed
+        .grants
+        .iter()
+        .any(|g| g.grant.value.grant_id == removed_id));
+    refused(plan(&replayed, s.now()), "a share that you removed");
+    edit_grant(&s, &removed_id, |g| {
+        g.revoked_at = Some(s.now());
+        g.wrapped_key = Vec::new();
+    })
+    .await;
+
+    // 2. A grant to the attacker's account signed by the attacker.
+    let forged = Grant {
+        grant_id: [0xA1; 16],
+        patient_id: me.user_id,
+        doctor_id: mallory.id,
+        doctor_key: mallory_entry.encryption_key,
+        node_id: *labs.id(),
+        permission: Permission::Read,
+        created_at: s.now(),
+        expires_at: None,
+    };
+    let mut row = server::backend::records::sharing::StoredGrant {
+        grant: sign::sign(mallory.keyring.identity(), forged.clone()),
+        wrapped_key: kept.wrapped_key.clone(),
+        revoked_at: None,
+        request_id: None,
+        emergency: None,
+        expiry_logged: false,
+    };
+    inject_grant(&s, &row).await;
+    refused(
+        plan(&ticket().await, s.now()),
+        "a share that you did not sign",
+    );
+
+    // 3. The kept grant's genuine signature on a copy that names the
+    // attacker and their key: not what the patient signed.
+    let mut copied = kept.grant.clone();
+    copied.value.doctor_id = mallory.id;
+    copied.value.doctor_key = mallory_entry.encryption_key;
+    copied.value.grant_id = forged.grant_id;
+    row.grant = copied;
+    inject_grant(&s, &row).await;
+    refused(
+        plan(&ticket().await, s.now()),
+        "a share that you did not sign",
+    );
+    remove_grant_rows(&s, &forged).await;
+
+    // 4. A grant whose signed end date has passed by this browser's clock,
+    // which the server still lists as active.
+    refused(plan(&ticket().await, s.now() + 7200), "end date has passed");
+
+    // 5. Lies in the list itself: a grant shown as ended, one of a folder
+    // outside the rotated one, one listed twice.
+    let mut ended = honest.clone();
+    ended.grants[0].status = GrantStatus::Revoked;
+    refused(plan(&ended, s.now()), "a share that has ended");
+    let mut outside = honest.clone();
+    outside.grants.push(elsewhere.clone());
+    refused(plan(&outside, s.now()), "a folder outside this one");
+    let mut twice = honest.clone();
+    twice.grants.push(twice.grants[0].clone());
+    refused(plan(&twice, s.now()), "the same share twice");
+
+    // With the store honest again the rotation goes through, and only the
+    // remaining doctor can open the folder's new key.
+    rotate(&s, &p, labs.id(), |parts| {
+        let ids: Vec<Id> = parts
+            .iter()
+            .flat_map(|p| &p.grants)
+            .map(|g| g.grant_id)
+            .collect();
+        assert_eq!(ids, vec![kept_id]);
+    })
+    .await
+    .unwrap();
+    assert!(grants(&mallory.c).await.is_empty());
+}
+
 #[tokio::test]
 async fn a_large_folder_is_re_keyed_in_several_parts() {
     let s = Server::new();
@@ -1048,7 +1259,7 @@ async fn a_large_folder_is_re_keyed_in_several_parts() {
     }
     share(&s, &p, "dr.many", &labs, None, None).await.unwrap();
     let mut count = 0;
-    rotate(&p, labs.id(), |parts| count = parts.len())
+    rotate(&s, &p, labs.id(), |parts| count = parts.len())
         .await
         .unwrap();
     assert!(count > 1, "{count} part(s)");
@@ -1632,7 +1843,7 @@ async fn every_sharing_step_appends_exactly_one_event_of_its_kind() {
         .await
         .unwrap();
     assert_eq!(fresh(&p, &mut seen).await, [GrantRevoked]);
-    rotate(&p, labs.id(), |_| {}).await.unwrap();
+    rotate(&s, &p, labs.id(), |_| {}).await.unwrap();
     assert_eq!(fresh(&p, &mut seen).await, [KeysRotated]);
 
     let named = name_contact(&s, &p, "dr.vale", &root, Permission::Read, 3600)

@@ -74,6 +74,7 @@ pub fn make_grant(
         grant_id,
         patient_id: patient.user_id,
         doctor_id: choice.doctor.user_id,
+        doctor_key: choice.doctor.encryption_key,
         node_id: choice.node_id,
         permission: choice.permission,
         created_at: now,
@@ -113,7 +114,10 @@ pub fn open_grant(
     doctor_secret: &EncryptionSecretKey,
 ) -> Result<OpenGrant, CryptoError> {
     let grant = view.grant.verify(&patient.identity_key)?;
-    if grant.patient_id != patient.user_id || grant.doctor_id != *doctor_id {
+    if grant.patient_id != patient.user_id
+        || grant.doctor_id != *doctor_id
+        || grant.doctor_key != doctor_secret.public_key().to_bytes()
+    {
         return Err(CryptoError::BadSignature);
     }
     let node_key =
@@ -179,6 +183,71 @@ pub fn check_version<'a>(
     Ok(manifest)
 }
 
+/// Who the patient's browser is, and what it knows, when it plans a rotation.
+pub struct RotationOwner<'a> {
+    /// The patient's own key entry (its identity key checks every grant).
+    pub entry: &'a KeyEntry,
+    /// Grants this browser knows were removed: the one removed just now and
+    /// any it removed before. None of them may receive a new key.
+    pub removed: &'a std::collections::HashSet<Id>,
+    /// The browser's clock, Unix seconds.
+    pub now: i64,
+}
+
+/// The grants of a rotation ticket that may receive the new keys, each with
+/// the doctor's key it names, checked against nothing the server can forge.
+///
+/// The server lists the grants that keep access, and a lying server (or one
+/// row written into its store) would otherwise receive the new keys. Every
+/// listed grant must verify under the patient's own identity key and name
+/// the patient; must not be a grant this browser removed, nor one the list
+/// itself shows as ended, nor past its signed end date; must cover a node of
+/// the rotated subtree (`subtree`); and names the doctor's encryption key in
+/// its signed value, so the key it is wrapped to is the one the patient
+/// checked when sharing, never a fresh directory answer. One bad grant stops
+/// the whole rotation: the answer is an error sentence for the patient.
+pub fn trusted_rotation_grants<'t>(
+    owner: &RotationOwner<'_>,
+    subtree: &std::collections::HashSet<Id>,
+    grants: &'t [crate::api::sharing::GrantView],
+) -> Result<Vec<(&'t Grant, EncryptionPublicKey)>, String> {
+    let refuse = |what: &str| {
+        format!(
+            "The server's list of people who keep access to this folder cannot be trusted: {what}. No keys were replaced and nothing was shared with anyone. Your record stays protected by its old keys; contact your administrator and report this."
+        )
+    };
+    let mut seen = std::collections::HashSet::with_capacity(grants.len());
+    let mut out = Vec::with_capacity(grants.len());
+    for view in grants {
+        let grant = view
+            .grant
+            .verify(&owner.entry.identity_key)
+            .map_err(|_| refuse("it includes a share that you did not sign"))?;
+        if grant.patient_id != owner.entry.user_id {
+            return Err(refuse("it includes a share of someone else's record"));
+        }
+        if owner.removed.contains(&grant.grant_id) {
+            return Err(refuse("it includes a share that you removed"));
+        }
+        if !view.status.is_live() || view.revoked_at.is_some() {
+            return Err(refuse("it includes a share that has ended"));
+        }
+        if !is_current(grant, owner.now) {
+            return Err(refuse("it includes a share whose end date has passed"));
+        }
+        if !subtree.contains(&grant.node_id) {
+            return Err(refuse("it includes a share of a folder outside this one"));
+        }
+        if !seen.insert(grant.grant_id) {
+            return Err(refuse("it names the same share twice"));
+        }
+        let key = EncryptionPublicKey::from_bytes(grant.doctor_key)
+            .map_err(|_| refuse("it includes a share with an unusable key"))?;
+        out.push((grant, key));
+    }
+    Ok(out)
+}
+
 /// The new keys of a rotation, in parts ready to send.
 ///
 /// Every node under `scope` (the ticket's list, which must be exactly the
@@ -187,14 +256,14 @@ pub fn check_version<'a>(
 /// with HPKE for the root), each other under its parent's new key; metadata
 /// is sealed again under the new key; every version's content key is
 /// re-wrapped (content is not re-encrypted); each remaining grant gets the new
-/// key of its folder wrapped to its doctor. `doctors` holds the verified
-/// directory entries of those doctors.
+/// key of its folder wrapped to the doctor's key named in the grant. The
+/// grants are checked first ([`trusted_rotation_grants`]): if any fails, no
+/// key is made and nothing is returned to send.
 pub fn plan_rotation(
     tree: &crate::records::OpenTree,
-    owner_public: &EncryptionPublicKey,
+    owner: &RotationOwner<'_>,
     scope: &Id,
     ticket: &crate::api::sharing::RotationTicket,
-    doctors: &std::collections::HashMap<Id, KeyEntry>,
 ) -> Result<Vec<crate::api::sharing::RotationPart>, String> {
     use crate::api::sharing::{
         ContentKey, RekeyedGrant, RekeyedNode, RotationPart, MAX_ROTATION_PART, ROTATION_PART_BYTES,
@@ -223,6 +292,11 @@ pub fn plan_rotation(
     if listed != expected {
         return Err(mismatch());
     }
+    let grants = trusted_rotation_grants(owner, &listed, &ticket.grants)?;
+    let owner_public =
+        EncryptionPublicKey::from_bytes(owner.entry.encryption_key).map_err(|_| {
+            "Your own keys could not be read. Sign out, sign in again and retry.".to_owned()
+        })?;
     let mut new_keys: HashMap<Id, Key256> = HashMap::with_capacity(listed.len());
     for id in &ticket.nodes {
         new_keys.insert(*id, Key256::generate().map_err(failed)?);
@@ -233,7 +307,7 @@ pub fn plan_rotation(
         let key = &new_keys[id];
         let wrapped_key = match node.view.parent_id {
             None if id == scope => {
-                crate::records::wrap_root_key(owner_public, &tree.owner_id, id, key)
+                crate::records::wrap_root_key(&owner_public, &tree.owner_id, id, key)
                     .map_err(failed)?
             }
             None => return Err(mismatch()),
@@ -268,25 +342,17 @@ pub fn plan_rotation(
                 .map_err(failed)?,
         });
     }
-    let mut grants = Vec::with_capacity(ticket.grants.len());
-    for g in &ticket.grants {
-        let grant = &g.grant.value;
-        let key = new_keys.get(&grant.node_id).ok_or_else(mismatch)?;
-        let doctor = doctors.get(&grant.doctor_id).ok_or_else(|| {
-            "The keys of a doctor who keeps access could not be checked. Reload the page and try again.".to_owned()
-        })?;
-        let public = EncryptionPublicKey::from_bytes(doctor.encryption_key).map_err(|_| {
-            format!(
-                "{}'s keys are not usable. Ask them to contact an administrator.",
-                doctor.username
-            )
-        })?;
-        grants.push(RekeyedGrant {
-            grant_id: grant.grant_id,
-            wrapped_key: hpke::wrap_node_key(&public, &grant.doctor_id, &grant.node_id, key)
-                .map_err(failed)?,
-        });
-    }
+    let grants = grants
+        .into_iter()
+        .map(|(grant, public)| {
+            let key = new_keys.get(&grant.node_id).ok_or_else(mismatch)?;
+            Ok(RekeyedGrant {
+                grant_id: grant.grant_id,
+                wrapped_key: hpke::wrap_node_key(&public, &grant.doctor_id, &grant.node_id, key)
+                    .map_err(failed)?,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
 
     // Parts in order: at most MAX_ROTATION_PART items and about
     // ROTATION_PART_BYTES of JSON each, so a part fits a server's body limit.

@@ -206,6 +206,7 @@ fn a_patient_shares_a_lab_result_with_a_doctor() {
             grant_id: rng::id().unwrap(),
             patient_id: patient.user_id,
             doctor_id: doctor.user_id,
+            doctor_key: doctor_entry.encryption_key,
             node_id: folder_id,
             permission: Permission::Read,
             created_at: 1_790_000_200,

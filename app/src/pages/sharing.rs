@@ -11,7 +11,7 @@
 //! browser checks the patient's signature and opens the key itself, so a
 //! server that swaps a grant or a key shows an error, never someone else's data.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
@@ -32,7 +32,7 @@ use shared::{
         Id,
     },
     records::{OpenNode, OpenTree},
-    sharing::{make_grant, open_grant, plan_rotation, GrantChoice},
+    sharing::{make_grant, open_grant, plan_rotation, GrantChoice, RotationOwner},
 };
 
 use crate::{
@@ -312,31 +312,36 @@ pub(crate) async fn share_with(
 
 /// Replaces the keys under `scope` after a doctor's access to it was removed
 /// (DESIGN: revocation), reporting `(parts sent, parts in all)` as it goes.
+///
+/// The new keys go only to grants the patient signed that are still live and
+/// were not removed in this browser (`removed` is the grant just removed), to
+/// the doctor's key named in each signed grant: the server's list is checked
+/// before a single key is made ([`trusted_rotation_grants`]).
 async fn rotate_keys(
     session: Session,
     unlocked: &Unlocked,
     scope: Id,
+    removed: Id,
     progress: impl Fn(u32, u32),
 ) -> Result<(), String> {
+    let me = &unlocked.key_entry.value;
+    let me_b64 = b64::encode(&me.user_id);
+    crate::browser::remember_removed_grant(&me_b64, &b64::encode(&removed));
     let tree = open_record(session, unlocked).await?;
     let ticket = sharing::begin_rotation(StartRotation { node_id: scope })
         .await
         .map_err(|e| session.explain(&e))?;
-    let mut doctors = HashMap::new();
-    for g in &ticket.grants {
-        let id = g.grant.value.doctor_id;
-        if doctors.contains_key(&id) {
-            continue;
-        }
-        // Doctors and emergency contacts who keep access get the new keys.
-        let entry = verified_entry(session, &g.doctor_name).await?;
-        if entry.entry.user_id != id {
-            return Err("The directory's answer for a doctor who keeps access does not match, so no keys were replaced. Contact your administrator.".to_owned());
-        }
-        doctors.insert(id, entry.entry);
-    }
-    let owner = unlocked.keyring.encryption().public_key();
-    let parts = plan_rotation(&tree, &owner, &scope, &ticket, &doctors)?;
+    let mut known: HashSet<Id> = crate::browser::removed_grants(&me_b64)
+        .iter()
+        .filter_map(|g| b64::decode(g).and_then(|b| Id::try_from(b.as_slice()).ok()))
+        .collect();
+    known.insert(removed);
+    let owner = RotationOwner {
+        entry: me,
+        removed: &known,
+        now: now_unix(),
+    };
+    let parts = plan_rotation(&tree, &owner, &scope, &ticket)?;
     let total = parts.len() as u32 + 1;
     progress(0, total);
     let count = parts.len() as u32;
@@ -785,7 +790,7 @@ fn GrantRow(
         leptos::task::spawn_local(async move {
             rekey.set(Some((0, 1)));
             let u = unlocked.get_value();
-            let result = rotate_keys(session, &u, scope, move |done, total| {
+            let result = rotate_keys(session, &u, scope, grant_id, move |done, total| {
                 rekey.set(Some((done, total)))
             })
             .await;

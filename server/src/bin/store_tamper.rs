@@ -12,6 +12,12 @@
 //! - `manifest-copy <from-node> <from-version> <to-node> <to-version>`: stores a
 //!   copy of one complete version's signed manifest (a genuine signature, for
 //!   another file or version) in place of another's. Node ids in base64url.
+//! - `grant-inject <patient> <user>`: adds a grant of the patient's record to
+//!   `user` (usernames as stored): a copy of the patient's newest live grant
+//!   with a fresh id, naming `user` and their encryption key, under the
+//!   patient's genuine signature of the original (so it no longer verifies),
+//!   and listed under both. The server now names `user` among the people who
+//!   keep access, as a lying server would.
 //!
 //! Prints what it did; exits non-zero with a message on any failure. Never run
 //! it against a store you care about.
@@ -22,17 +28,22 @@ use std::path::PathBuf;
 use server::{
     backend::{
         audit::{event_key, head_key},
-        records::layout::manifest_key,
+        records::{
+            layout::manifest_key,
+            sharing::{doctor_grant_key, grant_key, patient_grant_key, StoredGrant},
+        },
+        users::{user_key, username_key, UserRecord},
     },
-    store::{Batch, SledStore, Space, Store},
+    store::{codec, Batch, SledStore, Space, Store},
 };
-use shared::crypto::b64;
+use shared::crypto::{b64, rng};
 
 type Failure = Box<dyn std::error::Error>;
 
 fn usage() -> Failure {
     "usage: store_tamper <data-dir> (audit-edit <seq> | audit-drop-tail <n> | \
-     manifest-copy <from-node> <from-version> <to-node> <to-version>)"
+     manifest-copy <from-node> <from-version> <to-node> <to-version> | \
+     grant-inject <patient> <user>)"
         .into()
 }
 
@@ -145,6 +156,68 @@ async fn manifest_copy(
     Ok(())
 }
 
+async fn user_named(store: &SledStore, name: &str) -> Result<UserRecord, Failure> {
+    let id = store
+        .get(Space::Users, &username_key(name))
+        .await?
+        .ok_or(format!("no user {name}"))?;
+    let id: [u8; 16] = id.try_into().map_err(|_| "a user id is 16 bytes")?;
+    let raw = store
+        .get(Space::Users, &user_key(&id))
+        .await?
+        .ok_or(format!("no record for {name}"))?;
+    Ok(codec::decode(&raw)?)
+}
+
+async fn grant_inject(store: &SledStore, patient: &str, user: &str) -> Result<(), Failure> {
+    let patient = user_named(store, patient).await?;
+    let user = user_named(store, user).await?;
+    let prefix = patient_grant_key(&patient.id, &[0; 16]);
+    let prefix = &prefix[..prefix.len() - 16];
+    let mut newest: Option<StoredGrant> = None;
+    for (key, _) in store
+        .scan_prefix(Space::Grants, prefix, None, usize::MAX)
+        .await?
+    {
+        let id: [u8; 16] = key
+            .last_chunk::<16>()
+            .copied()
+            .ok_or("a grant index key ends in the grant id")?;
+        let Some(raw) = store.get(Space::Grants, &grant_key(&id)).await? else {
+            continue;
+        };
+        let grant: StoredGrant = codec::decode(&raw)?;
+        let later = newest
+            .as_ref()
+            .is_none_or(|n| grant.grant.value.created_at >= n.grant.value.created_at);
+        if grant.revoked_at.is_none() && later {
+            newest = Some(grant);
+        }
+    }
+    let mut grant = newest.ok_or("the patient has no live grant to copy")?;
+    grant.grant.value.grant_id = rng::id().map_err(|_| "no randomness")?;
+    grant.grant.value.doctor_id = user.id;
+    grant.grant.value.doctor_key = user.key_entry.value.encryption_key;
+    let id = grant.grant.value.grant_id;
+    let mut batch = Batch::new();
+    batch
+        .put(Space::Grants, grant_key(&id), codec::encode(&grant)?)
+        .put(
+            Space::Grants,
+            patient_grant_key(&patient.id, &id),
+            Vec::new(),
+        )
+        .put(Space::Grants, doctor_grant_key(&user.id, &id), Vec::new());
+    store.apply(batch).await?;
+    println!(
+        "added grant {} of {}'s record to {}",
+        b64::encode(&id),
+        patient.username,
+        user.username
+    );
+    Ok(())
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Failure> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -161,6 +234,10 @@ async fn main() -> Result<(), Failure> {
             let text = |i: usize| -> Result<&str, Failure> { Ok(rest.get(i).ok_or_else(usage)?) };
             let version = |i: usize| -> Result<u32, Failure> { Ok(u32::try_from(number(i)?)?) };
             manifest_copy(&store, (text(0)?, version(1)?), (text(2)?, version(3)?)).await?
+        }
+        "grant-inject" => {
+            let text = |i: usize| -> Result<&str, Failure> { Ok(rest.get(i).ok_or_else(usage)?) };
+            grant_inject(&store, text(0)?, text(1)?).await?
         }
         _ => return Err(usage()),
     }

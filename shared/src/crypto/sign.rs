@@ -277,6 +277,11 @@ pub struct Grant {
     /// The doctor who receives access.
     #[serde(with = "b64::array")]
     pub doctor_id: Id,
+    /// The doctor's X25519 encryption key that the patient checked when sharing.
+    /// Signed, so that a later re-wrap (a key rotation) goes to this key and
+    /// never to one the server names afterwards.
+    #[serde(with = "b64::array")]
+    pub doctor_key: [u8; 32],
     /// The shared node (the root or a folder).
     #[serde(with = "b64::array")]
     pub node_id: Id,
@@ -294,6 +299,7 @@ impl Signable for Grant {
         out.bytes(&self.grant_id)
             .bytes(&self.patient_id)
             .bytes(&self.doctor_id)
+            .bytes(&self.doctor_key)
             .bytes(&self.node_id)
             .u8(self.permission.code())
             .i64(self.created_at);
@@ -370,6 +376,7 @@ mod tests {
             grant_id: [1; 16],
             patient_id: [2; 16],
             doctor_id: [3; 16],
+            doctor_key: [5; 32],
             node_id: [4; 16],
             permission: Permission::Read,
             created_at: 10,
@@ -471,6 +478,7 @@ mod tests {
             |g| g.expires_at = None,
             |g| g.expires_at = Some(21),
             |g| g.doctor_id[0] ^= 1,
+            |g| g.doctor_key[31] ^= 1,
             |g| g.node_id[0] ^= 1,
             |g| g.patient_id[0] ^= 1,
             |g| g.grant_id[0] ^= 1,

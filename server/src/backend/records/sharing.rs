@@ -51,15 +51,18 @@ use crate::{
 /// Most requests one doctor may have made (pending or answered).
 const MAX_REQUESTS: usize = 1000;
 
-pub(super) fn grant_key(grant: &Id) -> Vec<u8> {
+/// Key of a stored grant in the Grants keyspace.
+pub fn grant_key(grant: &Id) -> Vec<u8> {
     Key::new().u8(1).fixed(grant).finish()
 }
 
-fn patient_grant_key(patient: &Id, grant: &Id) -> Vec<u8> {
+/// Key of the (empty) entry that lists a grant under its patient.
+pub fn patient_grant_key(patient: &Id, grant: &Id) -> Vec<u8> {
     Key::new().u8(2).fixed(patient).fixed(grant).finish()
 }
 
-fn doctor_grant_key(doctor: &Id, grant: &Id) -> Vec<u8> {
+/// Key of the (empty) entry that lists a grant under its doctor.
+pub fn doctor_grant_key(doctor: &Id, grant: &Id) -> Vec<u8> {
     Key::new().u8(3).fixed(doctor).fixed(grant).finish()
 }
 
@@ -581,6 +584,12 @@ impl ServerBackend {
                     "An emergency contact gets read access, named by you rather than asked for.",
                 ));
             }
+        }
+        if grant.doctor_key != doctor.key_entry.value.encryption_key {
+            return Err(ApiError::bad_request(format!(
+                "The grant names other keys than {}'s. Reload the page and share again.",
+                doctor.username
+            )));
         }
         if doctor.disabled {
             return Err(conflict(format!(

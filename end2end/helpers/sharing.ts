@@ -1,0 +1,48 @@
+// Steps the sharing journeys share: a verified doctor in a browser context of
+// their own, and opening the patient's and the doctor's sharing pages.
+import { expect, type Browser, type Page } from '@playwright/test';
+import { signUp, strongPassword, uniqueName } from './accounts';
+
+/**
+ * An admin (signed up with `adminInvite`) invites a doctor, the doctor signs
+ * up in a context of their own, and the admin verifies the licence. The
+ * contexts talk to `baseURL`.
+ */
+export async function verifiedDoctor(browser: Browser, baseURL: string, adminInvite: string) {
+  const adminContext = await browser.newContext({ baseURL });
+  const admin = await adminContext.newPage();
+  await signUp(admin, uniqueName('admin'), strongPassword('admin'), adminInvite);
+  await admin.getByRole('link', { name: 'Admin' }).click();
+  await admin.getByLabel('Role').selectOption('doctor');
+  await admin.getByRole('button', { name: 'Create invite link' }).click();
+  const link = (await admin.locator('.invite-link__url code').innerText()).trim();
+
+  const context = await browser.newContext({ baseURL });
+  const page = await context.newPage();
+  const name = uniqueName('dr');
+  await signUp(page, name, strongPassword('doctor'), link);
+
+  await admin.getByRole('link', { name: 'Home' }).click();
+  await admin.getByRole('link', { name: 'Admin' }).click();
+  await admin.getByRole('button', { name: `Verify ${name}` }).click();
+  await admin.getByLabel('Licence id').fill('GMC-1234567');
+  await admin.getByRole('button', { name: 'Show safety number' }).click();
+  await admin.getByRole('button', { name: 'Sign certificate' }).click();
+  await expect(admin.getByRole('row', { name: new RegExp(name.replace('.', '\\.')) }).getByText('Verified')).toBeVisible();
+  await adminContext.close();
+  return { context, page, name };
+}
+
+/** Opens the patient's Sharing page through the header; from Home, so that it loads afresh. */
+export async function openSharing(page: Page) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sharing' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Sharing' })).toBeVisible();
+}
+
+/** Opens the doctor's Patients page the same way. */
+export async function openPatients(page: Page) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Patients' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Patients' })).toBeVisible();
+}
