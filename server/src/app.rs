@@ -61,6 +61,7 @@ pub struct AppState {
     pub public_origin: Option<Arc<str>>,
     /// The audit log, for the head signer (and tests).
     pub audit: AuditLog,
+    server: Arc<ServerBackend>,
 }
 
 impl AppState {
@@ -71,16 +72,26 @@ impl AppState {
 
     /// Wires the backend to the store with these account settings.
     pub fn with_accounts(store: Arc<dyn Store>, site: Site, accounts: AccountConfig) -> AppState {
-        let server = ServerBackend::with_config(store.clone(), accounts);
+        let server = Arc::new(ServerBackend::with_config(store.clone(), accounts));
         let audit = server.audit_log();
-        let backend: Arc<dyn Backend> = Arc::new(server);
+        let backend: Arc<dyn Backend> = server.clone();
         AppState {
             store,
             backend,
             site: Arc::new(site),
             public_origin: None,
             audit,
+            server,
         }
+    }
+
+    /// Records sign-ins, recoveries and password changes that were started and
+    /// never finished, every `every`, for as long as the server runs.
+    pub fn spawn_abandoned_logger(
+        &self,
+        every: std::time::Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        self.server.clone().spawn_abandoned_logger(every)
     }
 
     /// Sets the public origin (scheme, host and port, no path), for a server

@@ -93,6 +93,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         },
     )
     .with_public_origin(config.public_origin.clone());
+    // Records the sign-ins that were started and never finished.
+    let _abandoned = state.spawn_abandoned_logger(std::time::Duration::from_secs(60));
     // Signs the audit chain's head once a minute while events arrive.
     let _signer = state
         .audit
