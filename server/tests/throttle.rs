@@ -1,6 +1,7 @@
 //! Online guessing and unauthenticated limits: every started sign-in, recovery
 //! and password change counts until its proof arrives; pending states are
-//! shared fairly between client addresses.
+//! shared fairly between client addresses; behind trusted proxies the client
+//! address comes from `X-Forwarded-For`.
 
 mod common;
 
@@ -9,7 +10,9 @@ use common::{Client, Server, PASSWORD};
 use serde_json::json;
 use shared::{
     api::{
-        account::{LoginOutcome, PasswordChangeStarted, RecoveryStarted, SignupStarted},
+        account::{
+            LoginOutcome, PasswordChangeStarted, RecoveryStarted, SessionInfo, SignupStarted,
+        },
         audit::EventsPage,
         ErrorCode,
     },
@@ -307,4 +310,66 @@ async fn fail_one_address_filling_its_share_does_not_stop_another_from_signing_i
     // Once its entries expire, the flooding address has room again.
     s.advance(10 * 60 + 1);
     signup_start(&flood, "new21").await.unwrap();
+}
+
+// ------------------------------------------------------------------ trusted proxies
+
+const PROXY: &str = "10.0.0.5";
+
+/// Fills the sign-up share of the client behind `xff` at `peer`; returns
+/// whether the 21st start was refused.
+async fn fill_signup_share(s: &Server, peer: &str, xff: impl Fn(usize) -> String) -> bool {
+    for i in 0..20 {
+        let c = s.client_at(peer, Some(&xff(i)));
+        signup_start(&c, &format!("fill{i}")).await.unwrap();
+    }
+    let c = s.client_at(peer, Some(&xff(20)));
+    match signup_start(&c, "fill20").await {
+        Ok(_) => false,
+        Err((status, _)) => {
+            assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+            true
+        }
+    }
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_address() {
+    let s = Server::with_trusted_proxies(&[PROXY, "10.1.0.0/16"]);
+    // One client behind the proxy (a chain of two trusted proxies, with a
+    // made-up first hop it wrote itself) uses up its share...
+    assert!(fill_signup_share(&s, PROXY, |i| format!("192.0.2.{i}, 203.0.113.7, 10.1.2.3")).await);
+    // ...while another client behind the same proxy is not affected.
+    let other = s.client_at(PROXY, Some("198.51.100.20"));
+    other.signup("quentin", None, s.now()).await.unwrap();
+}
+
+#[tokio::test]
+async fn fail_without_the_flag_forwarded_for_is_ignored() {
+    let s = Server::new();
+    // Every client behind the proxy is the proxy: the header is not read...
+    assert!(fill_signup_share(&s, PROXY, |i| format!("203.0.113.{i}")).await);
+    let (status, _) = signup_start(&s.client_at(PROXY, Some("198.51.100.20")), "rhea")
+        .await
+        .unwrap_err();
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // ...and a direct client elsewhere is not affected.
+    s.client_at("198.51.100.21", None)
+        .signup("rhea", None, s.now())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn fail_a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored() {
+    let s = Server::with_trusted_proxies(&[PROXY]);
+    // A direct client that makes up a new address in every request is still
+    // counted under its own.
+    assert!(fill_signup_share(&s, "198.51.100.30", |i| format!("203.0.113.{i}")).await);
+    let _: SessionInfo = s
+        .client_at("198.51.100.31", None)
+        .signup("sven", None, s.now())
+        .await
+        .unwrap()
+        .0;
 }

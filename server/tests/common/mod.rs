@@ -71,6 +71,25 @@ impl Server {
         records: RecordsConfig,
         wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
     ) -> Server {
+        Server::build(settings, records, wrap, Vec::new())
+    }
+
+    /// A server behind these trusted reverse proxies (`--trusted-proxy`).
+    pub fn with_trusted_proxies(proxies: &[&str]) -> Server {
+        Server::build(
+            AccountSettings::default(),
+            RecordsConfig::default(),
+            |store| store,
+            proxies.iter().map(|p| p.parse().unwrap()).collect(),
+        )
+    }
+
+    fn build(
+        settings: AccountSettings,
+        records: RecordsConfig,
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+        proxies: Vec<server::proxy::IpNet>,
+    ) -> Server {
         let site = tempfile::tempdir().unwrap();
         std::fs::write(
             site.path().join("index.html"),
@@ -91,7 +110,8 @@ impl Server {
                 clock: Arc::new(move || c.load(Ordering::SeqCst)),
                 invite_key: Some(invite_key.clone()),
             },
-        );
+        )
+        .with_trusted_proxies(proxies);
         let audit = state.audit.clone();
         Server {
             audit,
