@@ -28,6 +28,7 @@ use zeroize::Zeroizing;
 use crate::{
     backend::{audit::AuditLog, AccountConfig, ServerBackend},
     error::{api_error_response, api_not_found, limit_body, normalize_api_errors},
+    proxy::{client_addr, IpNet},
     store::Store,
     web::{security_headers, static_app, Site},
 };
@@ -61,6 +62,10 @@ pub struct AppState {
     pub public_origin: Option<Arc<str>>,
     /// The audit log, for the head signer (and tests).
     pub audit: AuditLog,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`);
+    /// empty means the header is ignored.
+    pub trusted_proxies: Arc<[IpNet]>,
+    server: Arc<ServerBackend>,
 }
 
 impl AppState {
@@ -71,16 +76,34 @@ impl AppState {
 
     /// Wires the backend to the store with these account settings.
     pub fn with_accounts(store: Arc<dyn Store>, site: Site, accounts: AccountConfig) -> AppState {
-        let server = ServerBackend::with_config(store.clone(), accounts);
+        let server = Arc::new(ServerBackend::with_config(store.clone(), accounts));
         let audit = server.audit_log();
-        let backend: Arc<dyn Backend> = Arc::new(server);
+        let backend: Arc<dyn Backend> = server.clone();
         AppState {
             store,
             backend,
             site: Arc::new(site),
             public_origin: None,
             audit,
+            trusted_proxies: Arc::from(Vec::new()),
+            server,
         }
+    }
+
+    /// Trusts these reverse proxies to name the client in `X-Forwarded-For`
+    /// (see [`crate::proxy`]).
+    pub fn with_trusted_proxies(mut self, proxies: Vec<IpNet>) -> AppState {
+        self.trusted_proxies = Arc::from(proxies);
+        self
+    }
+
+    /// Records sign-ins, recoveries and password changes that were started and
+    /// never finished, every `every`, for as long as the server runs.
+    pub fn spawn_abandoned_logger(
+        &self,
+        every: std::time::Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        self.server.clone().spawn_abandoned_logger(every)
     }
 
     /// Sets the public origin (scheme, host and port, no path), for a server
@@ -168,7 +191,7 @@ async fn call_server_fn(State(state): State<AppState>, mut req: Request) -> Resp
     // only speaks JSON, so never let a client's Accept header pick that path.
     req.headers_mut()
         .insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-    let caller = caller_of(&req);
+    let caller = caller_of(&state, &req);
     let backend = state.backend.clone();
     let context_caller = caller.clone();
     let res = leptos_axum::handle_server_fns_with_context(
@@ -247,7 +270,7 @@ async fn put_chunk(State(state): State<AppState>, req: Request) -> Response {
             "A chunk must be sent as application/octet-stream.",
         ));
     }
-    let caller = caller_of(&req);
+    let caller = caller_of(&state, &req);
     // The limit layer has already read the body, so this cannot be too large.
     let Ok(body) = to_bytes(req.into_body(), CHUNK_BODY_LIMIT).await else {
         return api_error_response(&ApiError::bad_request("The chunk could not be read."));
@@ -269,7 +292,7 @@ async fn get_chunk(State(state): State<AppState>, req: Request) -> Response {
     let Some((node, version, index)) = chunk_address(req.uri().path()) else {
         return api_error_response(&ApiError::not_found());
     };
-    let caller = caller_of(&req);
+    let caller = caller_of(&state, &req);
     let res = match state.backend.get_chunk(&caller, node, version, index).await {
         Ok(bytes) => (
             [
@@ -322,9 +345,10 @@ pub fn describe_user_agent(agent: &str) -> String {
 }
 
 /// Who is calling: the session cookie (unchecked), the client address (from
-/// the connection; oneshot tests have none and count as 127.0.0.1) and a
-/// readable name for the browser.
-fn caller_of(req: &Request) -> Caller {
+/// the connection, or behind trusted proxies from `X-Forwarded-For`; oneshot
+/// tests have no connection and count as 127.0.0.1) and a readable name for
+/// the browser.
+fn caller_of(state: &AppState, req: &Request) -> Caller {
     let token = req
         .headers()
         .get_all(header::COOKIE)
@@ -334,11 +358,12 @@ fn caller_of(req: &Request) -> Caller {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, _)| *name == SESSION_COOKIE)
         .map(|(_, value)| Zeroizing::new(value.trim().to_owned()));
-    let addr = req
+    let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
         .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let addr = client_addr(peer, req.headers(), &state.trusted_proxies);
     let agent = describe_user_agent(
         req.headers()
             .get(header::USER_AGENT)

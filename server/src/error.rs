@@ -60,7 +60,7 @@ pub fn api_error_response(e: &ApiError) -> Response {
     let body = serde_json::to_vec(e).unwrap_or_else(|_| {
         br#"{"code":"internal","message":"The server ran into a problem."}"#.to_vec()
     });
-    (
+    let mut res = (
         status,
         [(
             header::CONTENT_TYPE,
@@ -68,7 +68,12 @@ pub fn api_error_response(e: &ApiError) -> Response {
         )],
         body,
     )
-        .into_response()
+        .into_response();
+    if let Some(secs) = e.retry_after {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    res
 }
 
 /// Fallback for any `/api` path that names no call.
@@ -113,6 +118,10 @@ pub async fn normalize_api_errors(req: Request, next: Next) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    parts.headers.remove(header::RETRY_AFTER);
+    if let Some(v) = fixed_parts.headers.get(header::RETRY_AFTER) {
+        parts.headers.insert(header::RETRY_AFTER, v.clone());
+    }
     Response::from_parts(parts, Body::new(fixed_body))
 }
 

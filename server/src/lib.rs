@@ -8,6 +8,7 @@
 pub mod app;
 pub mod backend;
 pub mod error;
+pub mod proxy;
 pub mod serve;
 pub mod store;
 pub mod web;

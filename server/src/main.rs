@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use server::{
     app::Limits,
     backend::{invites::create_admin_invite, AccountSettings, RecordsConfig},
+    proxy::IpNet,
     serve::{serve, ServeConfig},
 };
 
@@ -87,6 +88,18 @@ struct ServeArgs {
     /// https origin makes the session cookie Secure.
     #[arg(long, env = "MEDVAULT_PUBLIC_ORIGIN", value_parser = parse_origin)]
     public_origin: Option<String>,
+    /// A reverse proxy (an IP address or a CIDR network, e.g. 10.0.0.0/8) whose
+    /// X-Forwarded-For header names the client; repeat for several. Sign-in
+    /// limits per client address then use the right-most address in that header
+    /// that is not a trusted proxy. Without this flag the header is ignored and
+    /// the connection's address is used, so behind a proxy give its address here.
+    #[arg(
+        long = "trusted-proxy",
+        value_name = "IP_OR_CIDR",
+        env = "MEDVAULT_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<IpNet>,
     /// For end-to-end tests only: a file holding seconds to add to the clock,
     /// re-read continuously, so expiry can be tested without waiting.
     #[arg(long, env = "MEDVAULT_TEST_CLOCK_FILE", hide = true)]
@@ -162,6 +175,7 @@ fn main() -> ExitCode {
                 max_file_bytes: args.max_file_bytes,
             },
             public_origin: args.public_origin,
+            trusted_proxies: args.trusted_proxies,
             test_clock_file: args.test_clock_file,
         })),
         Command::CreateAdminInvite(args) => print_admin_invite(&args),

@@ -36,6 +36,9 @@ pub struct ServeConfig {
     pub records: RecordsConfig,
     /// The origin browsers use when a reverse proxy is in front (`--public-origin`).
     pub public_origin: Option<String>,
+    /// Reverse proxies trusted to name the client in `X-Forwarded-For`
+    /// (`--trusted-proxy`, repeatable); empty ignores the header.
+    pub trusted_proxies: Vec<crate::proxy::IpNet>,
     /// End-to-end tests only: a file whose number of seconds is added to the
     /// clock (see [`crate::backend::offset_clock`]).
     pub test_clock_file: Option<PathBuf>,
@@ -92,7 +95,18 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
             invite_key: Some(invite_key),
         },
     )
-    .with_public_origin(config.public_origin.clone());
+    .with_public_origin(config.public_origin.clone())
+    .with_trusted_proxies(config.trusted_proxies.clone());
+    if !config.trusted_proxies.is_empty() {
+        let list: Vec<String> = config
+            .trusted_proxies
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        tracing::info!(proxies = %list.join(", "), "client addresses taken from X-Forwarded-For behind these proxies");
+    }
+    // Records the sign-ins that were started and never finished.
+    let _abandoned = state.spawn_abandoned_logger(std::time::Duration::from_secs(60));
     // Signs the audit chain's head once a minute while events arrive.
     let _signer = state
         .audit

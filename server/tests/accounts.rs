@@ -5,7 +5,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{Server, PASSWORD, T0};
+use common::{LoginFailed, Server, PASSWORD, T0};
 use serde_json::json;
 use shared::{
     api::{
@@ -70,9 +70,25 @@ async fn wrong_password_and_unknown_user_get_the_same_answer() {
     let c = s.client();
     c.signup("bob", None, s.now()).await.unwrap();
     let c = s.client();
-    let (status, wrong) = c.login("bob", "not the password at all").await.unwrap_err();
+    // The honest client stops after KE2 in both cases.
+    assert!(matches!(
+        c.login("bob", "not the password at all").await,
+        Err(LoginFailed::InClient)
+    ));
+    assert!(matches!(
+        c.login("nobody-here", PASSWORD).await,
+        Err(LoginFailed::InClient)
+    ));
+    // A client that sends a KE3 anyway gets one answer for both.
+    let (status, wrong) = c
+        .login_sending_ke3("bob", "not the password at all")
+        .await
+        .unwrap_err();
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status2, unknown) = c.login("nobody-here", PASSWORD).await.unwrap_err();
+    let (status2, unknown) = c
+        .login_sending_ke3("nobody-here", PASSWORD)
+        .await
+        .unwrap_err();
     assert_eq!(status2, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong, unknown);
     assert_eq!(wrong.message, "The username or password is not right.");
@@ -526,11 +542,10 @@ async fn fail_expired_forged_and_reused_invites() {
     )
     .await;
     assert!(e.message.contains("already used"));
-    expect_err(
+    assert!(matches!(
         s.client().login("liam", PASSWORD).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
+        Err(LoginFailed::InClient)
+    ));
 
     // Expired after 24 hours.
     let late = s.cli_invite(Role::Admin);
@@ -637,19 +652,17 @@ async fn throttling_answers_429_with_when_and_success_resets() {
     s.client().signup("olga", None, s.now()).await.unwrap();
     let c = s.client();
     for _ in 0..5 {
-        expect_err(
+        assert!(matches!(
             c.login("olga", "wrong password number x").await,
-            StatusCode::UNAUTHORIZED,
-        )
-        .await;
+            Err(LoginFailed::InClient)
+        ));
     }
-    expect_err(
+    assert!(matches!(
         c.login("olga", "wrong password number x").await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
+        Err(LoginFailed::InClient)
+    ));
     let e = expect_err(
-        c.login("olga", PASSWORD).await,
+        c.login("olga", PASSWORD).await.map_err(LoginFailed::server),
         StatusCode::TOO_MANY_REQUESTS,
     )
     .await;
@@ -658,13 +671,12 @@ async fn throttling_answers_429_with_when_and_success_resets() {
         "Too many failed sign-ins. Try again in 1 second."
     );
     s.advance(1);
-    expect_err(
+    assert!(matches!(
         c.login("olga", "wrong password number x").await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
+        Err(LoginFailed::InClient)
+    ));
     let e = expect_err(
-        c.login("olga", PASSWORD).await,
+        c.login("olga", PASSWORD).await.map_err(LoginFailed::server),
         StatusCode::TOO_MANY_REQUESTS,
     )
     .await;
@@ -674,14 +686,15 @@ async fn throttling_answers_429_with_when_and_success_resets() {
     );
     // Unknown names are throttled the same way, so the throttle reveals nothing.
     for _ in 0..6 {
-        expect_err(
+        assert!(matches!(
             c.login("nobody-at-all", PASSWORD).await,
-            StatusCode::UNAUTHORIZED,
-        )
-        .await;
+            Err(LoginFailed::InClient)
+        ));
     }
     let e = expect_err(
-        c.login("nobody-at-all", PASSWORD).await,
+        c.login("nobody-at-all", PASSWORD)
+            .await
+            .map_err(LoginFailed::server),
         StatusCode::TOO_MANY_REQUESTS,
     )
     .await;
@@ -689,11 +702,10 @@ async fn throttling_answers_429_with_when_and_success_resets() {
     s.advance(2);
     c.sign_in("olga", PASSWORD).await;
     // After a success the next failure is free again.
-    expect_err(
+    assert!(matches!(
         s.client().login("olga", "wrong password number x").await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
+        Err(LoginFailed::InClient)
+    ));
     s.client().sign_in("olga", PASSWORD).await;
 }
 
@@ -902,11 +914,10 @@ async fn password_change_then_old_password_fails_and_other_sessions_end() {
     )
     .await;
 
-    expect_err(
+    assert!(matches!(
         s.client().login("quinn", PASSWORD).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
+        Err(LoginFailed::InClient)
+    ));
     let (_, reopened) = s.client().sign_in("quinn", new_password).await;
     assert_eq!(
         reopened.public_keys().identity,
@@ -988,11 +999,10 @@ async fn recovery_keeps_the_keys_ends_every_session_and_lifts_totp() {
         reopened.public_keys().identity,
         account.keyring.public_keys().identity
     );
-    expect_err(
+    assert!(matches!(
         s.client().login("rita", PASSWORD).await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
+        Err(LoginFailed::InClient)
+    ));
 }
 
 #[tokio::test]
@@ -1201,7 +1211,10 @@ async fn a_disabled_account_gets_nothing_and_its_sessions_end_at_once() {
     assert!(summary.disabled);
     assert_eq!(v.session().await, None);
     let e = expect_err(
-        s.client().login("tom", PASSWORD).await,
+        s.client()
+            .login("tom", PASSWORD)
+            .await
+            .map_err(LoginFailed::server),
         StatusCode::FORBIDDEN,
     )
     .await;
@@ -1210,11 +1223,10 @@ async fn a_disabled_account_gets_nothing_and_its_sessions_end_at_once() {
         "This account has been disabled. Contact your administrator."
     );
     // A wrong password still reads as a wrong password.
-    expect_err(
+    assert!(matches!(
         s.client().login("tom", "not his password at all").await,
-        StatusCode::UNAUTHORIZED,
-    )
-    .await;
+        Err(LoginFailed::InClient)
+    ));
     let entry: DirectoryEntry = a
         .post("/api/directory/lookup", &json!({"username": "tom"}))
         .await

@@ -115,10 +115,14 @@ async fn every_account_and_admin_action_appends_one_event_of_its_kind() {
     // Failures: a known account (named) and an unknown one (nobody).
     assert!(s
         .client()
-        .login("pat", "not the password at all")
+        .login_sending_ke3("pat", "not the password at all")
         .await
         .is_err());
-    assert!(s.client().login("nobody.here", PASSWORD).await.is_err());
+    assert!(s
+        .client()
+        .login_sending_ke3("nobody.here", PASSWORD)
+        .await
+        .is_err());
     let failed = new_events(&au, &mut seen).await;
     assert_eq!(failed.len(), 2);
     assert_eq!(
@@ -534,7 +538,7 @@ async fn who_may_read_what_and_bad_page_requests() {
     q.signup("quin", None, s.now()).await.unwrap();
     assert!(s
         .client()
-        .login("pat", "wrong password here")
+        .login_sending_ke3("pat", "wrong password here")
         .await
         .is_err());
 

@@ -4,6 +4,13 @@
 //! out once, so a replayed or reordered OPAQUE message gets a 4xx. A wrong
 //! password and an unknown username get the same answer and the same kind of
 //! work (a fake KE2 for unknown users), and both count against the throttle.
+//!
+//! The throttle admits (and counts) each attempt when it starts, since an
+//! OPAQUE client knows after KE2 whether its guess was right; a valid KE3 or
+//! recovery proof takes its own attempt back. The steps that finish an
+//! admitted attempt are therefore not refused by the throttle's delay. A start
+//! that is never finished is recorded in the audit log when its pending state
+//! expires or is evicted ([`ServerBackend::log_abandoned`]).
 
 use shared::{
     account::Username,
@@ -125,6 +132,53 @@ fn finish_login(state: &[u8], ke3: &[u8]) -> Result<Result<(), CryptoError>, Api
 }
 
 impl ServerBackend {
+    /// Records a failure event for every sign-in, recovery and password change of
+    /// an existing account that was started and then expired or was evicted
+    /// unfinished. Runs before each of those calls and once a minute
+    /// ([`ServerBackend::spawn_abandoned_logger`]); a store failure loses those
+    /// events (logged) rather than failing the caller's request.
+    pub(crate) async fn log_abandoned(&self) {
+        let now = self.now();
+        let mut drafts = Vec::new();
+        for login in self.pending.logins.drain_abandoned(now) {
+            if let Some(id) = login.user_id {
+                drafts.push(Draft::own(EventKind::SignInFailed, &id));
+            }
+        }
+        for recovery in self.pending.recoveries.drain_abandoned(now) {
+            if let Some(id) = recovery.user_id {
+                drafts.push(Draft::own(EventKind::RecoveryFailed, &id));
+            }
+        }
+        for change in self.pending.password_changes.drain_abandoned(now) {
+            drafts.push(
+                Draft::own(EventKind::PasswordChangeFailed, &change.user_id)
+                    .session(&change.session_hash),
+            );
+        }
+        for draft in drafts {
+            if let Err(e) = self.record(draft).await {
+                tracing::warn!(code = ?e.code, "could not record an unfinished attempt");
+            }
+        }
+    }
+
+    /// Runs [`ServerBackend::log_abandoned`] every `every`, so that the last
+    /// unfinished attempts are recorded even when no one signs in after them.
+    pub fn spawn_abandoned_logger(
+        self: std::sync::Arc<Self>,
+        every: std::time::Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                self.log_abandoned().await;
+            }
+        })
+    }
+
     /// Writes the ops and a new session for `user`, sets the cookie, and returns
     /// the session info.
     async fn sign_in(
@@ -173,7 +227,7 @@ impl AccountBackend for ServerBackend {
 
     async fn signup_start(
         &self,
-        _caller: &Caller,
+        caller: &Caller,
         req: SignupStartRequest,
     ) -> Result<SignupStarted, ApiError> {
         let username = parse_username(&req.username)?;
@@ -202,6 +256,7 @@ impl AccountBackend for ServerBackend {
         let user_id = rng::id().map_err(crypto_internal)?;
         let (registration_id, _) = self.pending.signups.insert(
             self.now(),
+            caller.client_addr,
             PendingSignup {
                 username: username.as_str().to_owned(),
                 user_id,
@@ -320,9 +375,11 @@ impl AccountBackend for ServerBackend {
         req: LoginStartRequest,
     ) -> Result<LoginStarted, ApiError> {
         let username = parse_username(&req.username)?;
+        self.log_abandoned().await;
         let now = self.now();
-        self.throttle
-            .check(username.as_str(), caller.client_addr, now)?;
+        let attempt = self
+            .throttle
+            .admit(username.as_str(), caller.client_addr, now)?;
         let user = self.user_by_name(username.as_str()).await?;
         let secrets = self.secrets().await?;
         let (state, ke2) = opaque::server_login_start(
@@ -337,8 +394,11 @@ impl AccountBackend for ServerBackend {
         })?;
         let (login_id, _) = self.pending.logins.insert(
             now,
+            caller.client_addr,
             PendingLogin {
                 username: username.as_str().to_owned(),
+                addr: caller.client_addr,
+                attempt,
                 user_id: user.map(|u| u.id),
                 state: state.to_bytes(),
             },
@@ -351,6 +411,11 @@ impl AccountBackend for ServerBackend {
         caller: &Caller,
         req: LoginFinishRequest,
     ) -> Result<LoginOutcome, ApiError> {
+        // A KE3 of the wrong length changes nothing: the sign-in can still finish.
+        if req.ke3.len() != opaque::CREDENTIAL_FINALIZATION_LEN {
+            return Err(malformed("KE3 message"));
+        }
+        self.log_abandoned().await;
         let now = self.now();
         let (pending, _) = self
             .pending
@@ -359,17 +424,26 @@ impl AccountBackend for ServerBackend {
             .ok_or_else(|| {
                 ApiError::bad_request("This sign-in has expired or was already used. Start again.")
             })?;
-        self.throttle
-            .check(&pending.username, caller.client_addr, now)?;
+        // The attempt was admitted and counted at its start; only a valid KE3
+        // takes it back, and no delay refuses it now.
         let verified = finish_login(pending.state.as_bytes(), &req.ke3)?;
         let user = match (verified, pending.user_id) {
-            (Ok(_), Some(id)) => self.user_by_id(&id).await?,
-            (Err(CryptoError::Malformed), _) => return Err(malformed("KE3 message")),
+            (Ok(_), Some(id)) => {
+                self.throttle
+                    .proven(&pending.username, pending.addr, pending.attempt);
+                self.user_by_id(&id).await?
+            }
+            (Err(CryptoError::Malformed), _) => {
+                self.record(Draft::own_if_known(
+                    EventKind::SignInFailed,
+                    pending.user_id.as_ref(),
+                ))
+                .await?;
+                return Err(malformed("KE3 message"));
+            }
             _ => None,
         };
         let Some(user) = user else {
-            self.throttle
-                .fail(&pending.username, caller.client_addr, now);
             self.record(Draft::own_if_known(
                 EventKind::SignInFailed,
                 pending.user_id.as_ref(),
@@ -383,6 +457,7 @@ impl AccountBackend for ServerBackend {
         if user.totp_secret.is_some() {
             let (pending_id, _) = self.pending.second_factors.insert(
                 now,
+                caller.client_addr,
                 PendingSecondFactor {
                     username: user.username.clone(),
                     user_id: user.id,
@@ -411,8 +486,8 @@ impl AccountBackend for ServerBackend {
                     "This sign-in has expired or was already used. Sign in again.",
                 )
             })?;
-        self.throttle
-            .check(&pending.username, caller.client_addr, now)?;
+        // No throttle check here: the sign-in was admitted at its start, and it
+        // allows only SECOND_FACTOR_TRIES codes, each counted when wrong.
         let user = self
             .user_by_id(&pending.user_id)
             .await?
@@ -435,9 +510,13 @@ impl AccountBackend for ServerBackend {
                 }
                 let user_id = pending.user_id;
                 if pending.tries_left > 0 {
-                    self.pending
-                        .second_factors
-                        .put_back(req.pending_id, expires, now, pending)?;
+                    self.pending.second_factors.put_back(
+                        req.pending_id,
+                        expires,
+                        now,
+                        caller.client_addr,
+                        pending,
+                    )?;
                 }
                 if failed {
                     self.record(Draft::own(EventKind::SignInFailed, &user_id))
@@ -539,9 +618,11 @@ impl AccountBackend for ServerBackend {
         req: PasswordChangeStartRequest,
     ) -> Result<PasswordChangeStarted, ApiError> {
         let s = self.require_session(caller).await?;
+        self.log_abandoned().await;
         let now = self.now();
-        self.throttle
-            .check(&s.user.username, caller.client_addr, now)?;
+        let attempt = self
+            .throttle
+            .admit(&s.user.username, caller.client_addr, now)?;
         let secrets = self.secrets().await?;
         let name = s.user.username.as_bytes();
         let (state, ke2) = opaque::server_login_start(
@@ -556,9 +637,13 @@ impl AccountBackend for ServerBackend {
                 .map_err(|_| malformed("registration request"))?;
         let (change_id, _) = self.pending.password_changes.insert(
             now,
+            caller.client_addr,
             PendingPasswordChange {
                 user_id: s.user.id,
                 session_hash: s.hash,
+                username: s.user.username.clone(),
+                addr: caller.client_addr,
+                attempt,
                 state: state.to_bytes(),
             },
         )?;
@@ -575,6 +660,14 @@ impl AccountBackend for ServerBackend {
         req: PasswordChangeFinishRequest,
     ) -> Result<SessionsEnded, ApiError> {
         let s = self.require_session(caller).await?;
+        // Malformed parts change nothing: the change can still finish.
+        let password_file = opaque::server_registration_finish(&req.registration_upload)
+            .map_err(|_| malformed("registration upload"))?;
+        check_keyring_len(&req.sealed_keyring, "sealed keyring")?;
+        if req.ke3.len() != opaque::CREDENTIAL_FINALIZATION_LEN {
+            return Err(malformed("KE3 message"));
+        }
+        self.log_abandoned().await;
         let now = self.now();
         let (pending, _) = self
             .pending
@@ -586,14 +679,7 @@ impl AccountBackend for ServerBackend {
                     "This password change has expired or was already used. Start again.",
                 )
             })?;
-        self.throttle
-            .check(&s.user.username, caller.client_addr, now)?;
-        let password_file = opaque::server_registration_finish(&req.registration_upload)
-            .map_err(|_| malformed("registration upload"))?;
-        check_keyring_len(&req.sealed_keyring, "sealed keyring")?;
         if finish_login(pending.state.as_bytes(), &req.ke3)?.is_err() {
-            self.throttle
-                .fail(&s.user.username, caller.client_addr, now);
             self.record(Draft::own(EventKind::PasswordChangeFailed, &s.user.id).session(&s.hash))
                 .await?;
             return Err(ApiError::new(
@@ -601,6 +687,8 @@ impl AccountBackend for ServerBackend {
                 "The current password is not right.",
             ));
         }
+        self.throttle
+            .proven(&pending.username, pending.addr, pending.attempt);
         let (ops, ended) = self.end_sessions_ops(&s.user.id, Some(&s.hash)).await?;
         let sealed = req.sealed_keyring;
         let event = Draft::own(EventKind::PasswordChanged, &s.user.id).session(&s.hash);
@@ -623,9 +711,11 @@ impl AccountBackend for ServerBackend {
         req: RecoveryStartRequest,
     ) -> Result<RecoveryStarted, ApiError> {
         let username = parse_username(&req.username)?;
+        self.log_abandoned().await;
         let now = self.now();
-        self.throttle
-            .check(username.as_str(), caller.client_addr, now)?;
+        let attempt = self
+            .throttle
+            .admit(username.as_str(), caller.client_addr, now)?;
         let secrets = self.secrets().await?;
         let registration_response = opaque::server_registration_start(
             &secrets.opaque,
@@ -652,8 +742,11 @@ impl AccountBackend for ServerBackend {
         let challenge = rng::bytes::<32>().map_err(crypto_internal)?;
         let (recovery_id, _) = self.pending.recoveries.insert(
             now,
+            caller.client_addr,
             PendingRecovery {
                 username: username.as_str().to_owned(),
+                addr: caller.client_addr,
+                attempt,
                 user_id: user.map(|u| u.id),
                 challenge,
             },
@@ -672,6 +765,11 @@ impl AccountBackend for ServerBackend {
         caller: &Caller,
         req: RecoveryFinishRequest,
     ) -> Result<Recovered, ApiError> {
+        // Malformed parts change nothing: the recovery can still finish.
+        let password_file = opaque::server_registration_finish(&req.registration_upload)
+            .map_err(|_| malformed("registration upload"))?;
+        check_keyring_len(&req.sealed_keyring, "sealed keyring")?;
+        self.log_abandoned().await;
         let now = self.now();
         let (pending, _) = self
             .pending
@@ -680,11 +778,6 @@ impl AccountBackend for ServerBackend {
             .ok_or_else(|| {
                 ApiError::bad_request("This recovery has expired or was already used. Start again.")
             })?;
-        self.throttle
-            .check(&pending.username, caller.client_addr, now)?;
-        let password_file = opaque::server_registration_finish(&req.registration_upload)
-            .map_err(|_| malformed("registration upload"))?;
-        check_keyring_len(&req.sealed_keyring, "sealed keyring")?;
         let user = match pending.user_id {
             Some(id) => self.user_by_id(&id).await?,
             None => None,
@@ -694,8 +787,6 @@ impl AccountBackend for ServerBackend {
                 .is_ok()
         });
         let Some(user) = user.filter(|_| proven) else {
-            self.throttle
-                .fail(&pending.username, caller.client_addr, now);
             self.record(Draft::own_if_known(
                 EventKind::RecoveryFailed,
                 pending.user_id.as_ref(),
@@ -706,6 +797,8 @@ impl AccountBackend for ServerBackend {
                 "The username or recovery code is not right.",
             ));
         };
+        self.throttle
+            .proven(&pending.username, pending.addr, pending.attempt);
         if user.disabled {
             return Err(disabled());
         }

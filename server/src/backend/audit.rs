@@ -649,6 +649,8 @@ impl AuditBackend for ServerBackend {
     ) -> Result<EventsPage, ApiError> {
         let s = self.require_session(caller).await?;
         let limit = check_limit(limit)?;
+        // Unfinished sign-ins that have expired belong in the history now.
+        self.log_abandoned().await;
         self.audit
             .history(&s.user.id, after, limit)
             .await
@@ -663,6 +665,7 @@ impl AuditBackend for ServerBackend {
     ) -> Result<EventsPage, ApiError> {
         self.require_role(caller, Role::Admin).await?;
         let limit = check_limit(limit)?;
+        self.log_abandoned().await;
         self.audit.system(after, limit).await.map_err(store_error)
     }
 }

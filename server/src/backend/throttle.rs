@@ -1,4 +1,11 @@
-//! Failed sign-ins, counted per account and per client address.
+//! Sign-in attempts, counted per account and per client address.
+//!
+//! An attempt is counted as a failure the moment it starts (`login/start`,
+//! `recovery/start`, `password/start`), because in OPAQUE the client learns
+//! from KE2 alone whether its guess was right and need never send KE3. Only a
+//! valid proof for that very attempt (a right KE3 or recovery proof) takes it
+//! back, so a successful sign-in occupies no place in any count, while a guess
+//! that is never finished stays counted.
 //!
 //! Per account (by normalised username, whether it exists or not, so the
 //! throttle reveals nothing): the first [`FREE_FAILURES`] failures cost nothing,
@@ -19,11 +26,14 @@
 use std::{
     collections::{HashMap, VecDeque},
     hash::Hash,
-    net::IpAddr,
-    sync::Mutex,
+    net::{IpAddr, Ipv6Addr},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Mutex, MutexGuard,
+    },
 };
 
-use shared::api::{ApiError, ErrorCode};
+use shared::api::ApiError;
 
 /// Failures that cost no delay.
 pub const FREE_FAILURES: u32 = 5;
@@ -37,10 +47,28 @@ const HOUR: i64 = 3600;
 /// How many names or addresses are tracked before old quiet ones are dropped.
 const MAX_TRACKED: usize = 100_000;
 
+/// The address a client is counted under: an IPv4 address as it is (an
+/// IPv4-mapped IPv6 address as its IPv4 form), an IPv6 address by its /64
+/// prefix, since one subscriber usually holds a whole /64.
+pub fn address_key(addr: IpAddr) -> IpAddr {
+    match addr.to_canonical() {
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(Ipv6Addr::from(bits))
+        }
+        v4 => v4,
+    }
+}
+
+/// A started attempt, counted as a failure until [`Throttle::proven`] takes
+/// it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt(u64);
+
 #[derive(Default)]
 struct Record {
-    /// Times of the failures within the last hour, oldest first.
-    failures: VecDeque<i64>,
+    /// Times and attempt ids of the failures within the last hour, oldest first.
+    failures: VecDeque<(i64, u64)>,
     /// Failures since the last success.
     consecutive: u32,
     /// No attempt is accepted before this time.
@@ -49,7 +77,7 @@ struct Record {
 
 impl Record {
     fn prune(&mut self, now: i64) {
-        while self.failures.front().is_some_and(|&t| t <= now - HOUR) {
+        while self.failures.front().is_some_and(|&(t, _)| t <= now - HOUR) {
             self.failures.pop_front();
         }
     }
@@ -59,7 +87,7 @@ impl Record {
         self.prune(now);
         let mut wait = 0;
         if self.failures.len() >= cap {
-            if let Some(&oldest) = self.failures.front() {
+            if let Some(&(oldest, _)) = self.failures.front() {
                 wait = oldest + HOUR - now;
             }
         }
@@ -85,22 +113,20 @@ impl<K: Eq + Hash> Counter<K> {
         }
     }
 
-    fn wait(&self, key: &K, now: i64) -> i64 {
-        let Ok(mut map) = self.records.lock() else {
-            return 0;
-        };
+    fn lock(&self) -> Option<MutexGuard<'_, HashMap<K, Record>>> {
+        self.records.lock().ok()
+    }
+
+    fn wait(&self, map: &mut HashMap<K, Record>, key: &K, now: i64) -> i64 {
         map.get_mut(key)
             .map(|r| r.wait(now, self.cap, self.delays))
             .unwrap_or(0)
     }
 
-    fn fail(&self, key: K, now: i64) {
-        let Ok(mut map) = self.records.lock() else {
-            return;
-        };
+    fn fail(&self, map: &mut HashMap<K, Record>, key: K, now: i64, id: u64) {
         if map.len() >= MAX_TRACKED {
             map.retain(|_, r| {
-                r.next_allowed > now || r.failures.back().is_some_and(|&t| t > now - HOUR)
+                r.next_allowed > now || r.failures.back().is_some_and(|&(t, _)| t > now - HOUR)
             });
             if map.len() >= MAX_TRACKED {
                 // Still full of live records: forget the ones nearest to free.
@@ -112,7 +138,7 @@ impl<K: Eq + Hash> Counter<K> {
         if r.failures.len() >= self.cap {
             r.failures.pop_front();
         }
-        r.failures.push_back(now);
+        r.failures.push_back((now, id));
         r.consecutive = r.consecutive.saturating_add(1);
         if self.delays && r.consecutive > FREE_FAILURES {
             let doublings = (r.consecutive - FREE_FAILURES - 1).min(6);
@@ -121,20 +147,29 @@ impl<K: Eq + Hash> Counter<K> {
         }
     }
 
-    fn succeed(&self, key: &K) {
-        if let Ok(mut map) = self.records.lock() {
-            if let Some(r) = map.get_mut(key) {
-                r.consecutive = 0;
-                r.next_allowed = 0;
+    /// Takes back the failure counted for attempt `id`, if it is still there.
+    fn take_back(&self, map: &mut HashMap<K, Record>, key: &K, id: u64) {
+        if let Some(r) = map.get_mut(key) {
+            if let Some(i) = r.failures.iter().rposition(|&(_, f)| f == id) {
+                r.failures.remove(i);
+                r.consecutive = r.consecutive.saturating_sub(1);
             }
+        }
+    }
+
+    fn succeed(&self, map: &mut HashMap<K, Record>, key: &K) {
+        if let Some(r) = map.get_mut(key) {
+            r.consecutive = 0;
+            r.next_allowed = 0;
         }
     }
 }
 
-/// The failed sign-in counts of this server process.
+/// The sign-in attempt counts of this server process.
 pub struct Throttle {
     accounts: Counter<String>,
     addresses: Counter<IpAddr>,
+    next_id: AtomicU64,
 }
 
 impl Default for Throttle {
@@ -142,36 +177,94 @@ impl Default for Throttle {
         Throttle {
             accounts: Counter::new(ACCOUNT_FAILURES_PER_HOUR, true),
             addresses: Counter::new(ADDRESS_FAILURES_PER_HOUR, false),
+            next_id: AtomicU64::new(0),
         }
     }
+}
+
+fn too_many(wait: i64) -> ApiError {
+    let unit = if wait == 1 { "second" } else { "seconds" };
+    ApiError::too_many(
+        format!("Too many failed sign-ins. Try again in {wait} {unit}."),
+        u64::try_from(wait).unwrap_or(1),
+    )
 }
 
 impl Throttle {
     /// Refuses an attempt with 429 and how long to wait, if either count says so.
     pub fn check(&self, username: &str, addr: IpAddr, now: i64) -> Result<(), ApiError> {
+        let (Some(mut accounts), Some(mut addresses)) =
+            (self.accounts.lock(), self.addresses.lock())
+        else {
+            return Ok(());
+        };
+        let addr = address_key(addr);
         let wait = self
             .accounts
-            .wait(&username.to_owned(), now)
-            .max(self.addresses.wait(&addr, now));
+            .wait(&mut accounts, &username.to_owned(), now)
+            .max(self.addresses.wait(&mut addresses, &addr, now));
         if wait > 0 {
-            let unit = if wait == 1 { "second" } else { "seconds" };
-            return Err(ApiError::new(
-                ErrorCode::TooManyRequests,
-                format!("Too many failed sign-ins. Try again in {wait} {unit}."),
-            ));
+            return Err(too_many(wait));
         }
         Ok(())
     }
 
-    /// Counts a failed attempt (wrong password, code or recovery proof).
+    /// Starts an attempt: refuses it like [`Throttle::check`], or counts it as a
+    /// failure right away (in both counts, under one lock, so parallel starts
+    /// cannot slip past) until [`Throttle::proven`] takes it back.
+    pub fn admit(&self, username: &str, addr: IpAddr, now: i64) -> Result<Attempt, ApiError> {
+        let (Some(mut accounts), Some(mut addresses)) =
+            (self.accounts.lock(), self.addresses.lock())
+        else {
+            return Err(crate::backend::internal("throttle lock poisoned"));
+        };
+        let addr = address_key(addr);
+        let name = username.to_owned();
+        let wait = self
+            .accounts
+            .wait(&mut accounts, &name, now)
+            .max(self.addresses.wait(&mut addresses, &addr, now));
+        if wait > 0 {
+            return Err(too_many(wait));
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.accounts.fail(&mut accounts, name, now, id);
+        self.addresses.fail(&mut addresses, addr, now, id);
+        Ok(Attempt(id))
+    }
+
+    /// The attempt's secret was right: it no longer counts anywhere.
+    pub fn proven(&self, username: &str, addr: IpAddr, attempt: Attempt) {
+        let (Some(mut accounts), Some(mut addresses)) =
+            (self.accounts.lock(), self.addresses.lock())
+        else {
+            return;
+        };
+        self.accounts
+            .take_back(&mut accounts, &username.to_owned(), attempt.0);
+        self.addresses
+            .take_back(&mut addresses, &address_key(addr), attempt.0);
+    }
+
+    /// Counts a failure that is not an attempt of its own (a wrong second-factor code).
     pub fn fail(&self, username: &str, addr: IpAddr, now: i64) {
-        self.accounts.fail(username.to_owned(), now);
-        self.addresses.fail(addr, now);
+        let (Some(mut accounts), Some(mut addresses)) =
+            (self.accounts.lock(), self.addresses.lock())
+        else {
+            return;
+        };
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.accounts
+            .fail(&mut accounts, username.to_owned(), now, id);
+        self.addresses
+            .fail(&mut addresses, address_key(addr), now, id);
     }
 
     /// A successful sign-in: the account's delay starts over.
     pub fn succeed(&self, username: &str) {
-        self.accounts.succeed(&username.to_owned());
+        if let Some(mut accounts) = self.accounts.lock() {
+            self.accounts.succeed(&mut accounts, &username.to_owned());
+        }
     }
 }
 
@@ -179,6 +272,7 @@ impl Throttle {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+    use shared::api::ErrorCode;
 
     const ADDR: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
@@ -230,5 +324,77 @@ mod tests {
         }
         assert!(t.check("fresh", other, 5000).is_err());
         t.check("fresh", ADDR, 5000).unwrap();
+    }
+
+    #[test]
+    fn fail_starts_that_are_never_proven_are_throttled_like_wrong_passwords() {
+        let t = Throttle::default();
+        let now = 1000;
+        for _ in 0..=FREE_FAILURES {
+            t.admit("eve", ADDR, now).unwrap();
+        }
+        let e = t.admit("eve", ADDR, now).unwrap_err();
+        assert_eq!(e.code, ErrorCode::TooManyRequests);
+        assert_eq!(e.retry_after, Some(1));
+        // Refused starts are not counted again: after the wait, one more is free
+        // of any extra penalty beyond the doubling.
+        t.admit("eve", ADDR, now + 1).unwrap();
+        assert_eq!(
+            t.admit("eve", ADDR, now + 1).unwrap_err().retry_after,
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn fail_no_more_than_the_hourly_cap_of_starts_whatever_the_pace() {
+        let t = Throttle::default();
+        let mut now = 10_000;
+        let start = now;
+        let mut admitted = 0;
+        while now < start + HOUR {
+            match t.admit("eve", ADDR, now) {
+                Ok(_) => admitted += 1,
+                Err(e) => now += e.retry_after.unwrap() as i64 - 1,
+            }
+            now += 1;
+        }
+        assert!(admitted <= ACCOUNT_FAILURES_PER_HOUR, "{admitted}");
+        assert!(admitted > FREE_FAILURES as usize);
+    }
+
+    #[test]
+    fn proven_attempts_leave_no_trace_in_any_count() {
+        let t = Throttle::default();
+        for i in 0..(ADDRESS_FAILURES_PER_HOUR as i64 * 2) {
+            let a = t.admit("busy", ADDR, i).unwrap();
+            t.proven("busy", ADDR, a);
+            t.succeed("busy");
+        }
+        // Neither the account nor the address holds anything from them.
+        for _ in 0..FREE_FAILURES {
+            t.admit("busy", ADDR, 2000).unwrap();
+        }
+        t.admit("busy", ADDR, 2000).unwrap();
+        assert!(t.admit("busy", ADDR, 2000).is_err());
+        // Taking back an attempt that was counted keeps the others.
+        let t = Throttle::default();
+        let a = t.admit("ann", ADDR, 0).unwrap();
+        for _ in 1..FREE_FAILURES {
+            t.admit("ann", ADDR, 0).unwrap();
+        }
+        t.proven("ann", ADDR, a);
+        // Four failures remain: two more starts are admitted, then the delay.
+        t.admit("ann", ADDR, 0).unwrap();
+        t.admit("ann", ADDR, 0).unwrap();
+        assert!(t.admit("ann", ADDR, 0).is_err());
+    }
+
+    #[test]
+    fn addresses_are_counted_by_ipv4_or_ipv6_slash_64() {
+        let key = |s: &str| address_key(s.parse().unwrap());
+        assert_eq!(key("192.0.2.7"), key("::ffff:192.0.2.7"));
+        assert_ne!(key("192.0.2.7"), key("192.0.2.8"));
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
     }
 }

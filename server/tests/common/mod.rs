@@ -71,6 +71,25 @@ impl Server {
         records: RecordsConfig,
         wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
     ) -> Server {
+        Server::build(settings, records, wrap, Vec::new())
+    }
+
+    /// A server behind these trusted reverse proxies (`--trusted-proxy`).
+    pub fn with_trusted_proxies(proxies: &[&str]) -> Server {
+        Server::build(
+            AccountSettings::default(),
+            RecordsConfig::default(),
+            |store| store,
+            proxies.iter().map(|p| p.parse().unwrap()).collect(),
+        )
+    }
+
+    fn build(
+        settings: AccountSettings,
+        records: RecordsConfig,
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+        proxies: Vec<server::proxy::IpNet>,
+    ) -> Server {
         let site = tempfile::tempdir().unwrap();
         std::fs::write(
             site.path().join("index.html"),
@@ -91,7 +110,8 @@ impl Server {
                 clock: Arc::new(move || c.load(Ordering::SeqCst)),
                 invite_key: Some(invite_key.clone()),
             },
-        );
+        )
+        .with_trusted_proxies(proxies);
         let audit = state.audit.clone();
         Server {
             audit,
@@ -117,6 +137,19 @@ impl Server {
             app: self.app.clone(),
             cookie: Arc::new(Mutex::new(None)),
             set_cookies: Arc::new(Mutex::new(Vec::new())),
+            peer: None,
+            forwarded_for: None,
+            retry_after: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// A client whose connection comes from `peer` (the TCP address the server
+    /// sees), sending `X-Forwarded-For: forwarded_for` when given.
+    pub fn client_at(&self, peer: &str, forwarded_for: Option<&str>) -> Client {
+        Client {
+            peer: Some(std::net::SocketAddr::new(peer.parse().unwrap(), 40000)),
+            forwarded_for: forwarded_for.map(str::to_owned),
+            ..self.client()
         }
     }
 
@@ -134,18 +167,56 @@ pub struct Client {
     pub cookie: Arc<Mutex<Option<String>>>,
     /// Every Set-Cookie header seen, newest last.
     pub set_cookies: Arc<Mutex<Vec<String>>>,
+    peer: Option<std::net::SocketAddr>,
+    forwarded_for: Option<String>,
+    /// The `Retry-After` header of the last response, if it had one.
+    pub retry_after: Arc<Mutex<Option<String>>>,
 }
 
 pub type Failure = (StatusCode, ApiError);
+
+/// How a sign-in ended without a session or a second-factor step.
+#[derive(Debug)]
+pub enum LoginFailed {
+    /// KE2 did not open with this password (wrong password or unknown user):
+    /// the client stops there and sends no KE3, as the app does.
+    InClient,
+    /// The server refused a message.
+    Server(Failure),
+}
+
+impl LoginFailed {
+    /// The server's refusal; panics when the client stopped on its own.
+    pub fn server(self) -> Failure {
+        match self {
+            LoginFailed::Server(f) => f,
+            LoginFailed::InClient => panic!("the client stopped after KE2; no server error"),
+        }
+    }
+}
+
+impl From<Failure> for LoginFailed {
+    fn from(f: Failure) -> Self {
+        LoginFailed::Server(f)
+    }
+}
 
 impl Client {
     pub fn token(&self) -> Option<String> {
         self.cookie.lock().unwrap().clone()
     }
 
-    async fn send(&self, req: Request<Body>) -> (StatusCode, Vec<u8>) {
+    async fn send(&self, mut req: Request<Body>) -> (StatusCode, Vec<u8>) {
+        if let Some(peer) = self.peer {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+        }
         let res = self.app.clone().oneshot(req).await.unwrap();
         let status = res.status();
+        *self.retry_after.lock().unwrap() = res
+            .headers()
+            .get(header::RETRY_AFTER)
+            .map(|v| v.to_str().unwrap().to_owned());
         for v in res.headers().get_all(header::SET_COOKIE) {
             let v = v.to_str().unwrap().to_owned();
             let value = v
@@ -169,6 +240,9 @@ impl Client {
     fn with_cookie(&self, mut b: axum::http::request::Builder) -> axum::http::request::Builder {
         if let Some(c) = self.token() {
             b = b.header(header::COOKIE, format!("other=1; {SESSION_COOKIE}={c}"));
+        }
+        if let Some(hops) = &self.forwarded_for {
+            b = b.header("x-forwarded-for", hops);
         }
         b.header(header::USER_AGENT, "TestBrowser/1.0")
     }
@@ -273,9 +347,10 @@ impl Client {
         Ok((info, account))
     }
 
-    /// Both OPAQUE messages; `Err` for a wrong password is the server's answer
-    /// to a KE3 the client would not send, so the client sends garbage then.
-    pub async fn login(&self, username: &str, password: &str) -> Result<LoginOutcome, Failure> {
+    /// A sign-in as the app makes it: `login/start`, then, only when KE2 opens
+    /// with the password, `login/finish`. A wrong password or an unknown user
+    /// ends in the client ([`LoginFailed::InClient`]) with nothing more sent.
+    pub async fn login(&self, username: &str, password: &str) -> Result<LoginOutcome, LoginFailed> {
         let (login, start) = Login::start(username, password).unwrap();
         let started: shared::api::account::LoginStarted = self
             .post(
@@ -283,13 +358,46 @@ impl Client {
                 &serde_json::json!({ "request": start }),
             )
             .await?;
+        let Ok((finish, _)) = login.finish(&started) else {
+            return Err(LoginFailed::InClient);
+        };
+        Ok(self
+            .post(
+                "/api/account/login/finish",
+                &serde_json::json!({ "request": finish }),
+            )
+            .await?)
+    }
+
+    /// `login/start` only; the answer or the server's refusal.
+    pub async fn login_start(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<(Login, shared::api::account::LoginStarted), Failure> {
+        let (login, start) = Login::start(username, password).unwrap();
+        let started = self
+            .post(
+                "/api/account/login/start",
+                &serde_json::json!({ "request": start }),
+            )
+            .await?;
+        Ok((login, started))
+    }
+
+    /// A sign-in by a hostile client that sends a KE3 even when KE2 did not
+    /// open (a made-up one then), so the server's verdict on it shows.
+    pub async fn login_sending_ke3(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<LoginOutcome, Failure> {
+        let (login, started) = self.login_start(username, password).await?;
         let finish = match login.finish(&started) {
             Ok((finish, _)) => finish,
-            // The client knows the password was wrong; a hostile one sends a
-            // KE3 anyway, which is what the server must judge.
             Err(_) => shared::api::account::LoginFinishRequest {
                 login_id: started.login_id,
-                ke3: vec![7u8; 64],
+                ke3: vec![7u8; shared::crypto::opaque::CREDENTIAL_FINALIZATION_LEN],
             },
         };
         self.post(

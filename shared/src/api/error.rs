@@ -106,6 +106,10 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// Human-readable explanation.
     pub message: String,
+    /// For `too_many_requests`: seconds to wait before trying again (also sent
+    /// as the `Retry-After` header). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -114,6 +118,15 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// `too_many_requests` with a message and how many seconds to wait (at least 1).
+    pub fn too_many(message: impl Into<String>, wait_secs: u64) -> Self {
+        ApiError {
+            retry_after: Some(wait_secs.max(1)),
+            ..ApiError::new(ErrorCode::TooManyRequests, message)
         }
     }
 
@@ -193,6 +206,19 @@ mod tests {
             json,
             serde_json::json!({"code": "bad_request", "message": "no"})
         );
+    }
+
+    #[test]
+    fn too_many_carries_the_wait_and_others_do_not() {
+        let e = ApiError::too_many("later", 0);
+        assert_eq!(e.http_status(), 429);
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({"code": "too_many_requests", "message": "later", "retry_after": 1})
+        );
+        let back: ApiError =
+            serde_json::from_str(r#"{"code":"bad_request","message":"no"}"#).unwrap();
+        assert_eq!(back.retry_after, None);
     }
 
     #[test]
