@@ -1648,3 +1648,264 @@ async fn every_sharing_step_appends_exactly_one_event_of_its_kind() {
         .unwrap();
     assert_eq!(fresh(&p, &mut seen).await, [EmergencyRefused]);
 }
+
+async fn decline(c: &Client, grant: &Id) -> Result<GrantView, common::Failure> {
+    c.post(
+        "/api/sharing/grant/decline",
+        &json!({ "request": { "grant_id": b64::encode(grant) } }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_doctor_declines_a_share_and_it_serves_nothing_more() {
+    let s = Server::new();
+    let p = patient(&s, "nora").await;
+    let d = doctor(&s, "dr.nye").await;
+    let other = doctor(&s, "dr.oak").await;
+    p.create_record(s.now()).await;
+    let tree = p.tree().await;
+    let notes = find(&tree, "Notes").clone();
+    p.upload_new(&notes, "n.txt", b"a note", s.now()).await;
+    let to_decline = share(&s, &p, "dr.nye", &notes, None, None).await.unwrap();
+    let kept = share(&s, &p, "dr.oak", &notes, None, None).await.unwrap();
+    let id = to_decline.grant.value.grant_id;
+    let shared = open_scope(&d, "nora", &id).await;
+    let file = find(&shared, "n.txt").clone();
+    let version = file.view.current.clone().unwrap();
+    assert_eq!(read_all(&d.c, &version).await.len(), 1);
+
+    // Only the grant's own doctor may decline it: the patient, another
+    // doctor and an unknown id all get not_found, and nothing changes.
+    expect_err(decline(&p.c, &id).await, StatusCode::NOT_FOUND);
+    expect_err(decline(&other.c, &id).await, StatusCode::NOT_FOUND);
+    expect_err(decline(&d.c, &[7; 16]).await, StatusCode::NOT_FOUND);
+    assert_eq!(mine(&grants(&p.c).await, &id).status, GrantStatus::Active);
+    let bad =
+        d.c.post_raw(
+            "/api/sharing/grant/decline",
+            r#"{"request":{"grant_id":"x"}}"#,
+        )
+        .await;
+    assert!(bad.0.is_client_error(), "{bad:?}");
+
+    let declined = decline(&d.c, &id).await.unwrap();
+    assert_eq!(declined.status, GrantStatus::Declined);
+    assert!(declined.wrapped_key.is_empty());
+    let again = expect_err(decline(&d.c, &id).await, StatusCode::CONFLICT);
+    assert!(
+        again.message.contains("already declined"),
+        "{}",
+        again.message
+    );
+
+    // The declined grant serves no key and opens nothing, even to a doctor
+    // who kept the old key; it leaves the doctor's list.
+    expect_err(scope(&d, &id).await, StatusCode::NOT_FOUND);
+    assert_not_found(chunk_status(&d.c, file.id(), version.version, 0).await);
+    expect_err(versions(&d.c, file.id()).await, StatusCode::NOT_FOUND);
+    assert!(grants(&d.c).await.is_empty());
+    // The other doctor keeps access.
+    assert_eq!(read_all(&other.c, &version).await.len(), 1);
+
+    // The patient sees it declined, with no key stored, and an event naming
+    // the doctor; it cannot be removed any more, and a key rotation leaves it out.
+    let listed = grants(&p.c).await;
+    let seen = mine(&listed, &id);
+    assert_eq!(seen.status, GrantStatus::Declined);
+    assert!(seen.wrapped_key.is_empty());
+    let (_, raw) = s
+        .store
+        .scan_prefix(
+            server::store::Space::Grants,
+            &server::store::keys::Key::new().u8(1).fixed(&id).finish(),
+            None,
+            1,
+        )
+        .await
+        .unwrap()
+        .remove(0);
+    let stored: server::backend::records::sharing::StoredGrant =
+        server::store::codec::decode(&raw).unwrap();
+    assert!(stored.wrapped_key.is_empty());
+    assert!(stored.declined_at.is_some());
+    let page: shared::api::audit::EventsPage =
+        p.c.get("/api/audit/mine?after=0&limit=1000").await.unwrap();
+    let event = page
+        .events
+        .iter()
+        .find(|e| e.kind == EventKind::GrantDeclined)
+        .expect("a grant_declined event");
+    assert_eq!(event.actor, Some(d.id));
+    assert_eq!(event.subject, Some(p.id));
+    assert_eq!(event.item, Some(*notes.id()));
+    assert_eq!(EventKind::GrantDeclined.label(), "Declined a share");
+    let e = expect_err(
+        p.c.post::<_, GrantView>(
+            "/api/sharing/grant/revoke",
+            &json!({ "request": { "grant_id": b64::encode(&id) } }),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    );
+    assert!(e.message.contains("declined"), "{}", e.message);
+    let ticket: shared::api::sharing::RotationTicket =
+        p.c.post(
+            "/api/sharing/rotation/start",
+            &json!({ "request": { "node_id": b64::encode(notes.id()) } }),
+        )
+        .await
+        .unwrap();
+    let rewrapped: Vec<Id> = ticket
+        .grants
+        .iter()
+        .map(|g| g.grant.value.grant_id)
+        .collect();
+    assert_eq!(rewrapped, [kept.grant.value.grant_id]);
+
+    // The patient may share with that doctor again.
+    let fresh = share(&s, &p, "dr.nye", &notes, None, None).await.unwrap();
+    assert_eq!(fresh.status, GrantStatus::Active);
+}
+
+#[tokio::test]
+async fn a_grant_id_that_exists_is_refused_even_in_a_race() {
+    let s = Server::new();
+    let p = patient(&s, "ida").await;
+    let q = patient(&s, "jon").await;
+    let _d = doctor(&s, "dr.lee").await;
+    p.create_record(s.now()).await;
+    q.create_record(s.now()).await;
+    let p_notes = find(&p.tree().await, "Notes").clone();
+    let q_notes = find(&q.tree().await, "Notes").clone();
+    let first = share(&s, &p, "dr.lee", &p_notes, None, None).await.unwrap();
+    let taken = first.grant.value.grant_id;
+
+    // The same id again, from its patient or from anyone else: 409 with a
+    // JSON body, and nothing stored.
+    let again = grant_body(&s, &q, &q_notes, taken).await;
+    let e = expect_err(
+        q.c.post::<_, GrantView>("/api/sharing/grant/create", &again)
+            .await,
+        StatusCode::CONFLICT,
+    );
+    assert_eq!(e.code, ErrorCode::Conflict);
+    assert!(e.message.contains("already exists"), "{}", e.message);
+    assert!(grants(&q.c).await.is_empty());
+    assert_eq!(grants(&p.c).await.len(), 1);
+
+    // Two patients racing for one new id: exactly one wins.
+    let id = [0x42; 16];
+    let (a, b) = (
+        grant_body(&s, &p, &find(&p.tree().await, "Lab results").clone(), id).await,
+        grant_body(&s, &q, &q_notes, id).await,
+    );
+    let (ra, rb) = tokio::join!(
+        p.c.post::<_, GrantView>("/api/sharing/grant/create", &a),
+        q.c.post::<_, GrantView>("/api/sharing/grant/create", &b),
+    );
+    let wins = [&ra, &rb].iter().filter(|r| r.is_ok()).count();
+    assert_eq!(wins, 1, "{ra:?} {rb:?}");
+    let lost = if ra.is_ok() { rb } else { ra };
+    expect_err(lost, StatusCode::CONFLICT);
+}
+
+/// A grant of `node` to dr.lee signed by `who`, with the id `id` chosen by
+/// the client (as any client may).
+async fn grant_body(s: &Server, who: &Patient, node: &OpenNode, id: Id) -> serde_json::Value {
+    let doctor_entry = entry(&who.c, "dr.lee").await;
+    let me = entry(&who.c, &who.name).await;
+    let (grant, wrapped) = make_grant(
+        &me,
+        who.keyring.identity(),
+        &choice(&doctor_entry, node, None),
+        s.now(),
+    )
+    .unwrap();
+    let mut value = grant.value.clone();
+    value.grant_id = id;
+    let signed = sign::sign(who.keyring.identity(), value);
+    json!({ "request": { "grant": signed, "wrapped_key": b64::encode(&wrapped),
+        "request_id": null } })
+}
+
+#[tokio::test]
+async fn spam_grants_do_not_push_a_doctors_real_grant_out_of_view() {
+    use server::{
+        backend::records::sharing::StoredGrant,
+        store::{codec, keys::Key, Batch, Space},
+    };
+    let s = Server::new();
+    let p = patient(&s, "real").await;
+    let d = doctor(&s, "dr.busy").await;
+    p.create_record(s.now()).await;
+    let notes = find(&p.tree().await, "Notes").clone();
+    p.upload_new(&notes, "r.txt", b"real content", s.now())
+        .await;
+    let real = share(&s, &p, "dr.busy", &notes, None, None).await.unwrap();
+
+    // Two open-signup accounts hold more grants to the doctor than the old
+    // window of 1001, with ids that sort before any real one. Written straight
+    // to the store (signed by their patients, as the API would store them) to
+    // keep the test fast.
+    let doctor_entry = entry(&p.c, "dr.busy").await;
+    let mut batch = Batch::new();
+    let mut n: u32 = 0;
+    for name in ["spam.one", "spam.two"] {
+        let spammer = patient(&s, name).await;
+        spammer.create_record(s.now()).await;
+        let folder = find(&spammer.tree().await, "Notes").clone();
+        let me = entry(&spammer.c, name).await;
+        let (grant, wrapped) = make_grant(
+            &me,
+            spammer.keyring.identity(),
+            &choice(&doctor_entry, &folder, None),
+            s.now(),
+        )
+        .unwrap();
+        for _ in 0..600 {
+            n += 1;
+            let mut id = [0u8; 16];
+            id[12..].copy_from_slice(&n.to_be_bytes());
+            let mut value = grant.value.clone();
+            value.grant_id = id;
+            let stored = StoredGrant {
+                grant: sign::sign(spammer.keyring.identity(), value),
+                wrapped_key: wrapped.clone(),
+                revoked_at: Some(s.now()),
+                request_id: None,
+                emergency: None,
+                expiry_logged: false,
+                declined_at: None,
+            };
+            batch
+                .put(
+                    Space::Grants,
+                    Key::new().u8(1).fixed(&id).finish(),
+                    codec::encode(&stored).unwrap(),
+                )
+                .put(
+                    Space::Grants,
+                    Key::new().u8(2).fixed(&spammer.id).fixed(&id).finish(),
+                    Vec::new(),
+                )
+                .put(
+                    Space::Grants,
+                    Key::new().u8(3).fixed(&d.id).fixed(&id).finish(),
+                    Vec::new(),
+                );
+        }
+    }
+    s.store.apply(batch).await.unwrap();
+
+    // The doctor's list holds every grant, the real one among them, and the
+    // real grant still opens the record.
+    let listed = grants(&d.c).await;
+    assert_eq!(listed.len(), 1201);
+    let id = real.grant.value.grant_id;
+    assert_eq!(mine(&listed, &id).status, GrantStatus::Active);
+    let shared = open_scope(&d, "real", &id).await;
+    let file = find(&shared, "r.txt").clone();
+    let version = file.view.current.clone().unwrap();
+    assert_eq!(read_all(&d.c, &version).await.len(), 1);
+}

@@ -106,6 +106,7 @@ pub(crate) fn status_badge(status: GrantStatus) -> impl IntoView {
         GrantStatus::Revoked => ("badge badge--muted", "Removed"),
         GrantStatus::Standby => ("badge badge--muted", "Not in use"),
         GrantStatus::Waiting => ("badge badge--warn", "Emergency request waiting"),
+        GrantStatus::Declined => ("badge badge--muted", "Declined by the doctor"),
     };
     view! { <span class=class>{text}</span> }
 }
