@@ -1909,3 +1909,186 @@ async fn spam_grants_do_not_push_a_doctors_real_grant_out_of_view() {
     let version = file.view.current.clone().unwrap();
     assert_eq!(read_all(&d.c, &version).await.len(), 1);
 }
+
+/// Starts an upload of a new file with the id `id` (chosen by the client, as
+/// any client may) under `parent`.
+async fn start_new_with_id(
+    w: &Patient,
+    parent: &OpenNode,
+    id: Id,
+    bytes: &[u8],
+    now: i64,
+) -> Result<common::patient::Started, common::Failure> {
+    use common::files::{ciphertext_len, metadata, seal_file};
+    let (mut node, node_key) = shared::records::new_child(
+        parent,
+        NodeKind::File,
+        &metadata("same-id.txt", now, Some(bytes.len() as u64)),
+    )
+    .unwrap();
+    node.node_id = id;
+    let ticket: shared::api::records::UploadTicket =
+        w.c.post(
+            "/api/records/upload/start",
+            &json!({"request": {
+                "node_id": b64::encode(&id),
+                "new_node": node,
+                "chunk_size": CHUNK,
+                "ciphertext_len": ciphertext_len(bytes.len(), CHUNK),
+            }}),
+        )
+        .await?;
+    let file = seal_file(&id, 1, CHUNK, bytes);
+    Ok(common::patient::Started {
+        ticket,
+        node_id: id,
+        parent_id: parent.view.node_id,
+        node_key,
+        file,
+        bytes: bytes.to_vec(),
+    })
+}
+
+/// A doctor with read-and-write grants in two records (one a sock puppet's),
+/// both shared folders open.
+async fn doctor_in_two_records(s: &Server) -> (Patient, Patient, Patient, OpenNode, OpenNode) {
+    let p = patient(s, "ann").await;
+    let sock = patient(s, "sock").await;
+    let w = writer(s, "dr.two").await;
+    let mut tops = Vec::new();
+    for owner in [&p, &sock] {
+        owner.create_record(s.now()).await;
+        let notes = find(&owner.tree().await, "Notes").clone();
+        let g = share_as(
+            s,
+            owner,
+            "dr.two",
+            &notes,
+            Permission::ReadWrite,
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+        let seen = open_scope_as(
+            &w.c,
+            &w.id,
+            &w.keyring,
+            &owner.name,
+            &g.grant.value.grant_id,
+        )
+        .await;
+        tops.push(seen.root().unwrap().clone());
+    }
+    let sock_top = tops.pop().unwrap();
+    let p_top = tops.pop().unwrap();
+    (p, sock, w, p_top, sock_top)
+}
+
+#[tokio::test]
+async fn one_new_file_id_cannot_be_started_in_two_records() {
+    let s = Server::new();
+    let (p, _sock, w, p_top, sock_top) = doctor_in_two_records(&s).await;
+    let bytes = content("the patient's letter", 3 * CHUNK as usize);
+    let up = w
+        .start_new(&p_top, "letter.txt", &bytes, s.now())
+        .await
+        .unwrap();
+    let id = up.node_id;
+
+    // The same id in the sock puppet's record is taken from the start on.
+    let e = expect_err(
+        start_new_with_id(&w, &sock_top, id, b"attack", s.now())
+            .await
+            .map(|_| ()),
+        StatusCode::CONFLICT,
+    );
+    assert_eq!(e.code, ErrorCode::Conflict);
+    // And by a patient's own new folder or file, too.
+    let e = expect_err(
+        start_new_with_id(
+            &p,
+            &p.tree().await.root().unwrap().clone(),
+            id,
+            b"x",
+            s.now(),
+        )
+        .await
+        .map(|_| ()),
+        StatusCode::CONFLICT,
+    );
+    assert_eq!(e.code, ErrorCode::Conflict);
+
+    w.put_all(&up).await;
+    w.finish(&up, s.now()).await.unwrap();
+
+    // Nothing routes the doctor's later calls for that id to another record:
+    // the complete version's chunks cannot be overwritten or deleted.
+    let r = w.put(&id, 1, 0, up.file.chunks[1].clone()).await;
+    assert!(r.is_err(), "{r:?}");
+    assert!(w.cancel(&id, 1).await.is_err());
+    let letter = find(&p.tree().await, "file").clone();
+    assert_eq!(letter.view.node_id, id);
+    let version = letter.view.current.clone().unwrap();
+    let chunks = p.chunks_of(&version).await;
+    let author = w.keyring.identity().verifying_key();
+    assert_eq!(open_file(&version, &author, &letter.key, &chunks), bytes);
+}
+
+#[tokio::test]
+async fn a_cancelled_new_file_gives_its_id_back() {
+    let s = Server::new();
+    let (_p, _sock, w, p_top, sock_top) = doctor_in_two_records(&s).await;
+    let up = w
+        .start_new(&p_top, "a.txt", b"first try", s.now())
+        .await
+        .unwrap();
+    w.cancel(&up.node_id, 1).await.unwrap();
+    // The id is free again once nothing of the upload is left.
+    let again = start_new_with_id(&w, &sock_top, up.node_id, b"second", s.now())
+        .await
+        .unwrap();
+    w.put_all(&again).await;
+    w.finish(&again, s.now()).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_upload_from_before_reservations_cannot_touch_a_complete_version() {
+    use server::store::{keys::Key, Space};
+    let s = Server::new();
+    let (p, _sock, w, _, sock_top) = doctor_in_two_records(&s).await;
+    // Uploads started before ids were reserved at the start: the patient's
+    // own and the doctor's in the sock puppet's record have the same new id,
+    // and no reservation names it.
+    let forget = |id: Id| {
+        let store = s.store.clone();
+        async move {
+            store
+                .delete(Space::Records, Key::new().u8(2).fixed(&id).finish())
+                .await
+                .unwrap()
+        }
+    };
+    let bytes = content("kept intact", 2 * CHUNK as usize);
+    let notes = find(&p.tree().await, "Notes").clone();
+    let up = p.start_new(&notes, "a.txt", &bytes, s.now()).await.unwrap();
+    forget(up.node_id).await;
+    let other = start_new_with_id(&w, &sock_top, up.node_id, &bytes, s.now())
+        .await
+        .unwrap();
+    forget(up.node_id).await;
+    p.put_all(&up).await;
+    p.finish(&up, s.now()).await.unwrap();
+
+    // The doctor's next chunk goes to the other record's upload: refused,
+    // as that node and version are complete; its cancel deletes nothing of them.
+    let e = expect_err(
+        w.put(&up.node_id, 1, 0, other.file.chunks[0].clone()).await,
+        StatusCode::CONFLICT,
+    );
+    assert!(e.message.contains("already complete"), "{}", e.message);
+    let _ = w.cancel(&up.node_id, 1).await;
+    let letter = find(&p.tree().await, "file").clone();
+    let version = letter.view.current.clone().unwrap();
+    assert_eq!(p.download(&letter, &version).await, bytes);
+}
