@@ -2092,3 +2092,136 @@ async fn an_upload_from_before_reservations_cannot_touch_a_complete_version() {
     let version = letter.view.current.clone().unwrap();
     assert_eq!(p.download(&letter, &version).await, bytes);
 }
+
+async fn start_rotation(p: &Patient, scope: &Id) -> shared::api::sharing::RotationTicket {
+    p.c.post(
+        "/api/sharing/rotation/start",
+        &json!({"request": {"node_id": b64::encode(scope)}}),
+    )
+    .await
+    .unwrap()
+}
+
+async fn send_part(p: &Patient, body: serde_json::Value) -> Result<(), common::Failure> {
+    p.c.post("/api/sharing/rotation/part", &body).await
+}
+
+#[tokio::test]
+async fn rotation_parts_and_the_commit_count_against_the_quota() {
+    use server::{
+        backend::{
+            records::{layout::RecordHead, rotation::StoredRotation},
+            AccountSettings, RecordsConfig,
+        },
+        store::{codec, keys::Key, Space},
+    };
+    let records = RecordsConfig {
+        quota_bytes: 1_000_000,
+        ..RecordsConfig::default()
+    };
+    let s = Server::with_records(AccountSettings::default(), records);
+    let p = patient(&s, "quinn").await;
+    p.create_record(s.now()).await;
+    let root = *p.tree().await.root().unwrap().id();
+    let used0 = p.usage().await.used_bytes;
+    // A part of the right shape: 16,000 bytes of "metadata" per node.
+    let part = |rotation: &Id, index: u32, nodes: &[Id]| {
+        let nodes: Vec<_> = nodes
+            .iter()
+            .map(|n| {
+                let key_len = if *n == root { 81 } else { 61 };
+                json!({"node_id": b64::encode(n), "wrapped_key": b64::encode(&vec![1u8; key_len]),
+                    "metadata": b64::encode(&vec![2u8; 16_000])})
+            })
+            .collect();
+        json!({"request": {"rotation_id": b64::encode(rotation), "index": index,
+            "nodes": nodes, "versions": [], "grants": []}})
+    };
+    // Stored parts are counted while the rotation is open; one that would
+    // pass the quota is refused and changes nothing.
+    let ticket = start_rotation(&p, &root).await;
+    let junk: Vec<Id> = (0..20u8).map(|i| [i; 16]).collect();
+    send_part(&p, part(&ticket.rotation_id, 0, &junk))
+        .await
+        .unwrap();
+    let used1 = p.usage().await.used_bytes;
+    assert!(used1 > used0 + 20 * 16_000, "{used0} -> {used1}");
+    send_part(&p, part(&ticket.rotation_id, 1, &junk))
+        .await
+        .unwrap();
+    let used2 = p.usage().await.used_bytes;
+    assert_eq!(used2 - used1, used1 - used0);
+    // Sending an index again replaces its count.
+    send_part(&p, part(&ticket.rotation_id, 1, &junk))
+        .await
+        .unwrap();
+    assert_eq!(p.usage().await.used_bytes, used2);
+    let e = expect_err(
+        send_part(&p, part(&ticket.rotation_id, 2, &junk)).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+    );
+    assert_eq!(e.code, ErrorCode::PayloadTooLarge);
+    assert!(e.message.contains("not enough space"), "{}", e.message);
+    assert_eq!(p.usage().await.used_bytes, used2);
+
+    // A new start drops the old parts and gives their space back; a real
+    // rotation's commit gives back its parts' space too.
+    let ticket = start_rotation(&p, &root).await;
+    assert_eq!(p.usage().await.used_bytes, used0);
+    let _ = ticket;
+    rotate(&p, &root, |_| {}).await.unwrap();
+    let used3 = p.usage().await.used_bytes;
+    assert!(used3.abs_diff(used0) < 1000, "{used0} -> {used3}");
+
+    // The commit checks the growth of the metadata too: here for parts stored
+    // by an earlier server, which counted none, in a record near its quota.
+    let ticket = start_rotation(&p, &root).await;
+    send_part(&p, part(&ticket.rotation_id, 0, &ticket.nodes))
+        .await
+        .unwrap();
+    let head_key = Key::new().u8(3).fixed(&p.id).finish();
+    let rotation_key = Key::new().u8(8).fixed(&p.id).finish();
+    let mut head: RecordHead = codec::decode(
+        &s.store
+            .get(Space::Records, &head_key)
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    let mut rotation: StoredRotation = codec::decode(
+        &s.store
+            .get(Space::Records, &rotation_key)
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    head.reserved_bytes -= rotation.reserved;
+    head.stored_bytes = 1_000_000 - 1000 - head.reserved_bytes;
+    rotation.reserved = 0;
+    s.store
+        .put(Space::Records, head_key, codec::encode(&head).unwrap())
+        .await
+        .unwrap();
+    s.store
+        .put(
+            Space::Records,
+            rotation_key,
+            codec::encode(&rotation).unwrap(),
+        )
+        .await
+        .unwrap();
+    let before = p.raw_tree().await;
+    let e = expect_err(
+        p.c.post::<_, ()>(
+            "/api/sharing/rotation/commit",
+            &json!({"request": {"rotation_id": b64::encode(&ticket.rotation_id), "parts": 1}}),
+        )
+        .await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+    );
+    assert_eq!(e.code, ErrorCode::PayloadTooLarge);
+    assert_eq!(p.raw_tree().await.nodes, before.nodes);
+    p.tree().await;
+}
