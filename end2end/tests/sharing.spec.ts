@@ -5,7 +5,9 @@
 // request is denied; the patient shares another folder directly after checking
 // the doctor's badge and safety number; removing access ends it at once, even
 // for a chunk URL the doctor saw before. The patient's Access history shows the
-// doctor's reads, and the server's data directory holds no plaintext.
+// doctor's reads, and the server's data directory holds no plaintext. A doctor
+// can decline a share (after confirming): it leaves their list and serves
+// nothing, and the patient sees it declined, in Sharing and in Access history.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -432,5 +434,63 @@ test('emergency access: a refused request opens nothing; after the waiting perio
     writeFileSync(clock, '0');
   }
   await kinContext.close();
+  expect(problems.csp).toEqual([]);
+});
+
+test('a doctor declines a share: it leaves their list, serves nothing, and the patient sees it declined', async ({
+  page,
+  browser,
+  baseURL,
+  problems,
+}) => {
+  test.setTimeout(180_000);
+  const doctor = await verifiedDoctor(browser, baseURL!);
+  const dr = doctor.page;
+  const patient = uniqueName('pat');
+  await signUp(page, patient, strongPassword('patient'));
+  await openSharing(page);
+  const share = page.getByRole('region', { name: 'Share with a doctor' });
+  await share.getByLabel("Doctor's username").fill(doctor.name);
+  await share.getByRole('button', { name: 'Look up' }).click();
+  await expect(share.getByText('Verified doctor')).toBeVisible();
+  await share.getByLabel('Share', { exact: true }).selectOption({ label: 'Imaging' });
+  await share.getByRole('button', { name: 'Share', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: `${doctor.name} can now read: Imaging.` })).toBeVisible();
+  const row = page.getByRole('region', { name: 'Doctors with access' }).getByRole('listitem').filter({ hasText: 'Imaging' });
+  await expect(row).toContainText('Active');
+
+  await openPatients(dr);
+  const shared = dr.getByRole('region', { name: 'Shared with you' });
+  const item = shared.getByRole('listitem').filter({ hasText: patient });
+  const grantPath = (await item.getByRole('link', { name: patient }).getAttribute('href'))!;
+  const grantId = grantPath.split('/').pop();
+
+  // Declining asks first; keeping the share changes nothing.
+  await item.getByRole('button', { name: `Decline ${patient}'s share` }).click();
+  const confirm = item.getByRole('group', { name: 'Confirm declining' });
+  await expect(confirm).toContainText('You will no longer be able to open it');
+  await confirm.getByRole('button', { name: 'Keep the share' }).click();
+  await expect(confirm).toHaveCount(0);
+  await expect(item.getByRole('link', { name: patient })).toBeVisible();
+
+  await item.getByRole('button', { name: `Decline ${patient}'s share` }).click();
+  await confirm.getByRole('button', { name: 'Yes, decline' }).click();
+  await expect(dr.getByRole('status').filter({ hasText: `You declined ${patient}'s share.` })).toBeVisible();
+  await expect(shared.getByRole('listitem')).toHaveCount(0);
+  await expect(shared).toContainText('No patient has shared their record with you yet.');
+  expect((await dr.request.get(`/api/sharing/shared?grant_id=${grantId}`)).status()).toBe(404);
+
+  // The patient sees it declined, with nothing left to remove, and the
+  // Access history names the doctor.
+  await openSharing(page);
+  await expect(row).toContainText('Declined by the doctor');
+  await expect(row.getByRole('button', { name: /Remove/ })).toHaveCount(0);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Access history' }).click();
+  const history = page.getByRole('table');
+  await expect(history.getByRole('row').filter({ hasText: 'Declined a share' })).toHaveCount(1);
+  await expect(history.getByRole('row').filter({ hasText: 'Declined a share' })).toContainText(doctor.name);
+  await expect(history.getByRole('row').filter({ hasText: 'Declined a share' })).toContainText('Imaging');
+
+  await doctor.context.close();
   expect(problems.csp).toEqual([]);
 });

@@ -1859,3 +1859,580 @@ async fn every_sharing_step_appends_exactly_one_event_of_its_kind() {
         .unwrap();
     assert_eq!(fresh(&p, &mut seen).await, [EmergencyRefused]);
 }
+
+async fn decline(c: &Client, grant: &Id) -> Result<GrantView, common::Failure> {
+    c.post(
+        "/api/sharing/grant/decline",
+        &json!({ "request": { "grant_id": b64::encode(grant) } }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_doctor_declines_a_share_and_it_serves_nothing_more() {
+    let s = Server::new();
+    let p = patient(&s, "nora").await;
+    let d = doctor(&s, "dr.nye").await;
+    let other = doctor(&s, "dr.oak").await;
+    p.create_record(s.now()).await;
+    let tree = p.tree().await;
+    let notes = find(&tree, "Notes").clone();
+    p.upload_new(&notes, "n.txt", b"a note", s.now()).await;
+    let to_decline = share(&s, &p, "dr.nye", &notes, None, None).await.unwrap();
+    let kept = share(&s, &p, "dr.oak", &notes, None, None).await.unwrap();
+    let id = to_decline.grant.value.grant_id;
+    let shared = open_scope(&d, "nora", &id).await;
+    let file = find(&shared, "n.txt").clone();
+    let version = file.view.current.clone().unwrap();
+    assert_eq!(read_all(&d.c, &version).await.len(), 1);
+
+    // Only the grant's own doctor may decline it: the patient, another
+    // doctor and an unknown id all get not_found, and nothing changes.
+    expect_err(decline(&p.c, &id).await, StatusCode::NOT_FOUND);
+    expect_err(decline(&other.c, &id).await, StatusCode::NOT_FOUND);
+    expect_err(decline(&d.c, &[7; 16]).await, StatusCode::NOT_FOUND);
+    assert_eq!(mine(&grants(&p.c).await, &id).status, GrantStatus::Active);
+    let bad =
+        d.c.post_raw(
+            "/api/sharing/grant/decline",
+            r#"{"request":{"grant_id":"x"}}"#,
+        )
+        .await;
+    assert!(bad.0.is_client_error(), "{bad:?}");
+
+    let declined = decline(&d.c, &id).await.unwrap();
+    assert_eq!(declined.status, GrantStatus::Declined);
+    assert!(declined.wrapped_key.is_empty());
+    let again = expect_err(decline(&d.c, &id).await, StatusCode::CONFLICT);
+    assert!(
+        again.message.contains("already declined"),
+        "{}",
+        again.message
+    );
+
+    // The declined grant serves no key and opens nothing, even to a doctor
+    // who kept the old key; it leaves the doctor's list.
+    expect_err(scope(&d, &id).await, StatusCode::NOT_FOUND);
+    assert_not_found(chunk_status(&d.c, file.id(), version.version, 0).await);
+    expect_err(versions(&d.c, file.id()).await, StatusCode::NOT_FOUND);
+    assert!(grants(&d.c).await.is_empty());
+    // The other doctor keeps access.
+    assert_eq!(read_all(&other.c, &version).await.len(), 1);
+
+    // The patient sees it declined, with no key stored, and an event naming
+    // the doctor; it cannot be removed any more, and a key rotation leaves it out.
+    let listed = grants(&p.c).await;
+    let seen = mine(&listed, &id);
+    assert_eq!(seen.status, GrantStatus::Declined);
+    assert!(seen.wrapped_key.is_empty());
+    let (_, raw) = s
+        .store
+        .scan_prefix(
+            server::store::Space::Grants,
+            &server::store::keys::Key::new().u8(1).fixed(&id).finish(),
+            None,
+            1,
+        )
+        .await
+        .unwrap()
+        .remove(0);
+    let stored: server::backend::records::sharing::StoredGrant =
+        server::store::codec::decode(&raw).unwrap();
+    assert!(stored.wrapped_key.is_empty());
+    assert!(stored.declined_at.is_some());
+    let page: shared::api::audit::EventsPage =
+        p.c.get("/api/audit/mine?after=0&limit=1000").await.unwrap();
+    let event = page
+        .events
+        .iter()
+        .find(|e| e.kind == EventKind::GrantDeclined)
+        .expect("a grant_declined event");
+    assert_eq!(event.actor, Some(d.id));
+    assert_eq!(event.subject, Some(p.id));
+    assert_eq!(event.item, Some(*notes.id()));
+    assert_eq!(EventKind::GrantDeclined.label(), "Declined a share");
+    let e = expect_err(
+        p.c.post::<_, GrantView>(
+            "/api/sharing/grant/revoke",
+            &json!({ "request": { "grant_id": b64::encode(&id) } }),
+        )
+        .await,
+        StatusCode::CONFLICT,
+    );
+    assert!(e.message.contains("declined"), "{}", e.message);
+    let ticket: shared::api::sharing::RotationTicket =
+        p.c.post(
+            "/api/sharing/rotation/start",
+            &json!({ "request": { "node_id": b64::encode(notes.id()) } }),
+        )
+        .await
+        .unwrap();
+    let rewrapped: Vec<Id> = ticket
+        .grants
+        .iter()
+        .map(|g| g.grant.value.grant_id)
+        .collect();
+    assert_eq!(rewrapped, [kept.grant.value.grant_id]);
+
+    // The patient may share with that doctor again.
+    let fresh = share(&s, &p, "dr.nye", &notes, None, None).await.unwrap();
+    assert_eq!(fresh.status, GrantStatus::Active);
+}
+
+#[tokio::test]
+async fn a_grant_id_that_exists_is_refused_even_in_a_race() {
+    let s = Server::new();
+    let p = patient(&s, "ida").await;
+    let q = patient(&s, "jon").await;
+    let _d = doctor(&s, "dr.lee").await;
+    p.create_record(s.now()).await;
+    q.create_record(s.now()).await;
+    let p_notes = find(&p.tree().await, "Notes").clone();
+    let q_notes = find(&q.tree().await, "Notes").clone();
+    let first = share(&s, &p, "dr.lee", &p_notes, None, None).await.unwrap();
+    let taken = first.grant.value.grant_id;
+
+    // The same id again, from its patient or from anyone else: 409 with a
+    // JSON body, and nothing stored.
+    let again = grant_body(&s, &q, &q_notes, taken).await;
+    let e = expect_err(
+        q.c.post::<_, GrantView>("/api/sharing/grant/create", &again)
+            .await,
+        StatusCode::CONFLICT,
+    );
+    assert_eq!(e.code, ErrorCode::Conflict);
+    assert!(e.message.contains("already exists"), "{}", e.message);
+    assert!(grants(&q.c).await.is_empty());
+    assert_eq!(grants(&p.c).await.len(), 1);
+
+    // Two patients racing for one new id: exactly one wins.
+    let id = [0x42; 16];
+    let (a, b) = (
+        grant_body(&s, &p, &find(&p.tree().await, "Lab results").clone(), id).await,
+        grant_body(&s, &q, &q_notes, id).await,
+    );
+    let (ra, rb) = tokio::join!(
+        p.c.post::<_, GrantView>("/api/sharing/grant/create", &a),
+        q.c.post::<_, GrantView>("/api/sharing/grant/create", &b),
+    );
+    let wins = [&ra, &rb].iter().filter(|r| r.is_ok()).count();
+    assert_eq!(wins, 1, "{ra:?} {rb:?}");
+    let lost = if ra.is_ok() { rb } else { ra };
+    expect_err(lost, StatusCode::CONFLICT);
+}
+
+/// A grant of `node` to dr.lee signed by `who`, with the id `id` chosen by
+/// the client (as any client may).
+async fn grant_body(s: &Server, who: &Patient, node: &OpenNode, id: Id) -> serde_json::Value {
+    let doctor_entry = entry(&who.c, "dr.lee").await;
+    let me = entry(&who.c, &who.name).await;
+    let (grant, wrapped) = make_grant(
+        &me,
+        who.keyring.identity(),
+        &choice(&doctor_entry, node, None),
+        s.now(),
+    )
+    .unwrap();
+    let mut value = grant.value.clone();
+    value.grant_id = id;
+    let signed = sign::sign(who.keyring.identity(), value);
+    json!({ "request": { "grant": signed, "wrapped_key": b64::encode(&wrapped),
+        "request_id": null } })
+}
+
+#[tokio::test]
+async fn spam_grants_do_not_push_a_doctors_real_grant_out_of_view() {
+    use server::{
+        backend::records::sharing::StoredGrant,
+        store::{codec, keys::Key, Batch, Space},
+    };
+    let s = Server::new();
+    let p = patient(&s, "real").await;
+    let d = doctor(&s, "dr.busy").await;
+    p.create_record(s.now()).await;
+    let notes = find(&p.tree().await, "Notes").clone();
+    p.upload_new(&notes, "r.txt", b"real content", s.now())
+        .await;
+    let real = share(&s, &p, "dr.busy", &notes, None, None).await.unwrap();
+
+    // Two open-signup accounts hold more grants to the doctor than the old
+    // window of 1001, with ids that sort before any real one. Written straight
+    // to the store (signed by their patients, as the API would store them) to
+    // keep the test fast.
+    let doctor_entry = entry(&p.c, "dr.busy").await;
+    let mut batch = Batch::new();
+    let mut n: u32 = 0;
+    for name in ["spam.one", "spam.two"] {
+        let spammer = patient(&s, name).await;
+        spammer.create_record(s.now()).await;
+        let folder = find(&spammer.tree().await, "Notes").clone();
+        let me = entry(&spammer.c, name).await;
+        let (grant, wrapped) = make_grant(
+            &me,
+            spammer.keyring.identity(),
+            &choice(&doctor_entry, &folder, None),
+            s.now(),
+        )
+        .unwrap();
+        for _ in 0..600 {
+            n += 1;
+            let mut id = [0u8; 16];
+            id[12..].copy_from_slice(&n.to_be_bytes());
+            let mut value = grant.value.clone();
+            value.grant_id = id;
+            let stored = StoredGrant {
+                grant: sign::sign(spammer.keyring.identity(), value),
+                wrapped_key: wrapped.clone(),
+                revoked_at: Some(s.now()),
+                request_id: None,
+                emergency: None,
+                expiry_logged: false,
+                declined_at: None,
+            };
+            batch
+                .put(
+                    Space::Grants,
+                    Key::new().u8(1).fixed(&id).finish(),
+                    codec::encode(&stored).unwrap(),
+                )
+                .put(
+                    Space::Grants,
+                    Key::new().u8(2).fixed(&spammer.id).fixed(&id).finish(),
+                    Vec::new(),
+                )
+                .put(
+                    Space::Grants,
+                    Key::new().u8(3).fixed(&d.id).fixed(&id).finish(),
+                    Vec::new(),
+                );
+        }
+    }
+    s.store.apply(batch).await.unwrap();
+
+    // The doctor's list holds every grant, the real one among them, and the
+    // real grant still opens the record.
+    let listed = grants(&d.c).await;
+    assert_eq!(listed.len(), 1201);
+    let id = real.grant.value.grant_id;
+    assert_eq!(mine(&listed, &id).status, GrantStatus::Active);
+    let shared = open_scope(&d, "real", &id).await;
+    let file = find(&shared, "r.txt").clone();
+    let version = file.view.current.clone().unwrap();
+    assert_eq!(read_all(&d.c, &version).await.len(), 1);
+}
+
+/// Starts an upload of a new file with the id `id` (chosen by the client, as
+/// any client may) under `parent`.
+async fn start_new_with_id(
+    w: &Patient,
+    parent: &OpenNode,
+    id: Id,
+    bytes: &[u8],
+    now: i64,
+) -> Result<common::patient::Started, common::Failure> {
+    use common::files::{ciphertext_len, metadata, seal_file};
+    let (mut node, node_key) = shared::records::new_child(
+        parent,
+        NodeKind::File,
+        &metadata("same-id.txt", now, Some(bytes.len() as u64)),
+    )
+    .unwrap();
+    node.node_id = id;
+    let ticket: shared::api::records::UploadTicket =
+        w.c.post(
+            "/api/records/upload/start",
+            &json!({"request": {
+                "node_id": b64::encode(&id),
+                "new_node": node,
+                "chunk_size": CHUNK,
+                "ciphertext_len": ciphertext_len(bytes.len(), CHUNK),
+            }}),
+        )
+        .await?;
+    let file = seal_file(&id, 1, CHUNK, bytes);
+    Ok(common::patient::Started {
+        ticket,
+        node_id: id,
+        parent_id: parent.view.node_id,
+        node_key,
+        file,
+        bytes: bytes.to_vec(),
+    })
+}
+
+/// A doctor with read-and-write grants in two records (one a sock puppet's),
+/// both shared folders open.
+async fn doctor_in_two_records(s: &Server) -> (Patient, Patient, Patient, OpenNode, OpenNode) {
+    let p = patient(s, "ann").await;
+    let sock = patient(s, "sock").await;
+    let w = writer(s, "dr.two").await;
+    let mut tops = Vec::new();
+    for owner in [&p, &sock] {
+        owner.create_record(s.now()).await;
+        let notes = find(&owner.tree().await, "Notes").clone();
+        let g = share_as(
+            s,
+            owner,
+            "dr.two",
+            &notes,
+            Permission::ReadWrite,
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+        let seen = open_scope_as(
+            &w.c,
+            &w.id,
+            &w.keyring,
+            &owner.name,
+            &g.grant.value.grant_id,
+        )
+        .await;
+        tops.push(seen.root().unwrap().clone());
+    }
+    let sock_top = tops.pop().unwrap();
+    let p_top = tops.pop().unwrap();
+    (p, sock, w, p_top, sock_top)
+}
+
+#[tokio::test]
+async fn one_new_file_id_cannot_be_started_in_two_records() {
+    let s = Server::new();
+    let (p, _sock, w, p_top, sock_top) = doctor_in_two_records(&s).await;
+    let bytes = content("the patient's letter", 3 * CHUNK as usize);
+    let up = w
+        .start_new(&p_top, "letter.txt", &bytes, s.now())
+        .await
+        .unwrap();
+    let id = up.node_id;
+
+    // The same id in the sock puppet's record is taken from the start on.
+    let e = expect_err(
+        start_new_with_id(&w, &sock_top, id, b"attack", s.now())
+            .await
+            .map(|_| ()),
+        StatusCode::CONFLICT,
+    );
+    assert_eq!(e.code, ErrorCode::Conflict);
+    // And by a patient's own new folder or file, too.
+    let e = expect_err(
+        start_new_with_id(
+            &p,
+            &p.tree().await.root().unwrap().clone(),
+            id,
+            b"x",
+            s.now(),
+        )
+        .await
+        .map(|_| ()),
+        StatusCode::CONFLICT,
+    );
+    assert_eq!(e.code, ErrorCode::Conflict);
+
+    w.put_all(&up).await;
+    w.finish(&up, s.now()).await.unwrap();
+
+    // Nothing routes the doctor's later calls for that id to another record:
+    // the complete version's chunks cannot be overwritten or deleted.
+    let r = w.put(&id, 1, 0, up.file.chunks[1].clone()).await;
+    assert!(r.is_err(), "{r:?}");
+    assert!(w.cancel(&id, 1).await.is_err());
+    let letter = find(&p.tree().await, "file").clone();
+    assert_eq!(letter.view.node_id, id);
+    let version = letter.view.current.clone().unwrap();
+    let chunks = p.chunks_of(&version).await;
+    let author = w.keyring.identity().verifying_key();
+    assert_eq!(open_file(&version, &author, &letter.key, &chunks), bytes);
+}
+
+#[tokio::test]
+async fn a_cancelled_new_file_gives_its_id_back() {
+    let s = Server::new();
+    let (_p, _sock, w, p_top, sock_top) = doctor_in_two_records(&s).await;
+    let up = w
+        .start_new(&p_top, "a.txt", b"first try", s.now())
+        .await
+        .unwrap();
+    w.cancel(&up.node_id, 1).await.unwrap();
+    // The id is free again once nothing of the upload is left.
+    let again = start_new_with_id(&w, &sock_top, up.node_id, b"second", s.now())
+        .await
+        .unwrap();
+    w.put_all(&again).await;
+    w.finish(&again, s.now()).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_upload_from_before_reservations_cannot_touch_a_complete_version() {
+    use server::store::{keys::Key, Space};
+    let s = Server::new();
+    let (p, _sock, w, _, sock_top) = doctor_in_two_records(&s).await;
+    // Uploads started before ids were reserved at the start: the patient's
+    // own and the doctor's in the sock puppet's record have the same new id,
+    // and no reservation names it.
+    let forget = |id: Id| {
+        let store = s.store.clone();
+        async move {
+            store
+                .delete(Space::Records, Key::new().u8(2).fixed(&id).finish())
+                .await
+                .unwrap()
+        }
+    };
+    let bytes = content("kept intact", 2 * CHUNK as usize);
+    let notes = find(&p.tree().await, "Notes").clone();
+    let up = p.start_new(&notes, "a.txt", &bytes, s.now()).await.unwrap();
+    forget(up.node_id).await;
+    let other = start_new_with_id(&w, &sock_top, up.node_id, &bytes, s.now())
+        .await
+        .unwrap();
+    forget(up.node_id).await;
+    p.put_all(&up).await;
+    p.finish(&up, s.now()).await.unwrap();
+
+    // The doctor's next chunk goes to the other record's upload: refused,
+    // as that node and version are complete; its cancel deletes nothing of them.
+    let e = expect_err(
+        w.put(&up.node_id, 1, 0, other.file.chunks[0].clone()).await,
+        StatusCode::CONFLICT,
+    );
+    assert!(e.message.contains("already complete"), "{}", e.message);
+    let _ = w.cancel(&up.node_id, 1).await;
+    let letter = find(&p.tree().await, "file").clone();
+    let version = letter.view.current.clone().unwrap();
+    assert_eq!(p.download(&letter, &version).await, bytes);
+}
+
+async fn start_rotation(p: &Patient, scope: &Id) -> shared::api::sharing::RotationTicket {
+    p.c.post(
+        "/api/sharing/rotation/start",
+        &json!({"request": {"node_id": b64::encode(scope)}}),
+    )
+    .await
+    .unwrap()
+}
+
+async fn send_part(p: &Patient, body: serde_json::Value) -> Result<(), common::Failure> {
+    p.c.post("/api/sharing/rotation/part", &body).await
+}
+
+#[tokio::test]
+async fn rotation_parts_and_the_commit_count_against_the_quota() {
+    use server::{
+        backend::{
+            records::{layout::RecordHead, rotation::StoredRotation},
+            AccountSettings, RecordsConfig,
+        },
+        store::{codec, keys::Key, Space},
+    };
+    let records = RecordsConfig {
+        quota_bytes: 1_000_000,
+        ..RecordsConfig::default()
+    };
+    let s = Server::with_records(AccountSettings::default(), records);
+    let p = patient(&s, "quinn").await;
+    p.create_record(s.now()).await;
+    let root = *p.tree().await.root().unwrap().id();
+    let used0 = p.usage().await.used_bytes;
+    // A part of the right shape: 16,000 bytes of "metadata" per node.
+    let part = |rotation: &Id, index: u32, nodes: &[Id]| {
+        let nodes: Vec<_> = nodes
+            .iter()
+            .map(|n| {
+                let key_len = if *n == root { 81 } else { 61 };
+                json!({"node_id": b64::encode(n), "wrapped_key": b64::encode(&vec![1u8; key_len]),
+                    "metadata": b64::encode(&vec![2u8; 16_000])})
+            })
+            .collect();
+        json!({"request": {"rotation_id": b64::encode(rotation), "index": index,
+            "nodes": nodes, "versions": [], "grants": []}})
+    };
+    // Stored parts are counted while the rotation is open; one that would
+    // pass the quota is refused and changes nothing.
+    let ticket = start_rotation(&p, &root).await;
+    let junk: Vec<Id> = (0..20u8).map(|i| [i; 16]).collect();
+    send_part(&p, part(&ticket.rotation_id, 0, &junk))
+        .await
+        .unwrap();
+    let used1 = p.usage().await.used_bytes;
+    assert!(used1 > used0 + 20 * 16_000, "{used0} -> {used1}");
+    send_part(&p, part(&ticket.rotation_id, 1, &junk))
+        .await
+        .unwrap();
+    let used2 = p.usage().await.used_bytes;
+    assert_eq!(used2 - used1, used1 - used0);
+    // Sending an index again replaces its count.
+    send_part(&p, part(&ticket.rotation_id, 1, &junk))
+        .await
+        .unwrap();
+    assert_eq!(p.usage().await.used_bytes, used2);
+    let e = expect_err(
+        send_part(&p, part(&ticket.rotation_id, 2, &junk)).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+    );
+    assert_eq!(e.code, ErrorCode::PayloadTooLarge);
+    assert!(e.message.contains("not enough space"), "{}", e.message);
+    assert_eq!(p.usage().await.used_bytes, used2);
+
+    // A new start drops the old parts and gives their space back; a real
+    // rotation's commit gives back its parts' space too.
+    let ticket = start_rotation(&p, &root).await;
+    assert_eq!(p.usage().await.used_bytes, used0);
+    let _ = ticket;
+    rotate(&p, &root, |_| {}).await.unwrap();
+    let used3 = p.usage().await.used_bytes;
+    assert!(used3.abs_diff(used0) < 1000, "{used0} -> {used3}");
+
+    // The commit checks the growth of the metadata too: here for parts stored
+    // by an earlier server, which counted none, in a record near its quota.
+    let ticket = start_rotation(&p, &root).await;
+    send_part(&p, part(&ticket.rotation_id, 0, &ticket.nodes))
+        .await
+        .unwrap();
+    let head_key = Key::new().u8(3).fixed(&p.id).finish();
+    let rotation_key = Key::new().u8(8).fixed(&p.id).finish();
+    let mut head: RecordHead = codec::decode(
+        &s.store
+            .get(Space::Records, &head_key)
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    let mut rotation: StoredRotation = codec::decode(
+        &s.store
+            .get(Space::Records, &rotation_key)
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    head.reserved_bytes -= rotation.reserved;
+    head.stored_bytes = 1_000_000 - 1000 - head.reserved_bytes;
+    rotation.reserved = 0;
+    s.store
+        .put(Space::Records, head_key, codec::encode(&head).unwrap())
+        .await
+        .unwrap();
+    s.store
+        .put(
+            Space::Records,
+            rotation_key,
+            codec::encode(&rotation).unwrap(),
+        )
+        .await
+        .unwrap();
+    let before = p.raw_tree().await;
+    let e = expect_err(
+        p.c.post::<_, ()>(
+            "/api/sharing/rotation/commit",
+            &json!({"request": {"rotation_id": b64::encode(&ticket.rotation_id), "parts": 1}}),
+        )
+        .await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+    );
+    assert_eq!(e.code, ErrorCode::PayloadTooLarge);
+    assert_eq!(p.raw_tree().await.nodes, before.nodes);
+    p.tree().await;
+}

@@ -120,11 +120,15 @@ pub enum EventKind {
     EmergencyRefused,
     /// An emergency contact opened the record after the waiting period.
     EmergencyOpened,
+    /// A doctor (or emergency contact) declined a grant made to them: it
+    /// ended and its wrapped key was deleted (actor: the doctor, subject: the
+    /// patient, item: the shared folder).
+    GrantDeclined,
 }
 
 impl EventKind {
     /// Every kind, for tests and for filters in the app.
-    pub const ALL: [EventKind; 42] = [
+    pub const ALL: [EventKind; 43] = [
         EventKind::SignIn,
         EventKind::SignInFailed,
         EventKind::SignOut,
@@ -167,6 +171,7 @@ impl EventKind {
         EventKind::RecordViewed,
         EventKind::VersionsViewed,
         EventKind::GrantExpired,
+        EventKind::GrantDeclined,
     ];
 
     /// The stable code in the canonical encoding.
@@ -214,6 +219,7 @@ impl EventKind {
             EventKind::RecordViewed => 210,
             EventKind::VersionsViewed => 211,
             EventKind::GrantExpired => 307,
+            EventKind::GrantDeclined => 308,
         }
     }
 
@@ -262,6 +268,7 @@ impl EventKind {
             EventKind::RecordViewed => "Viewed the list of items",
             EventKind::VersionsViewed => "Viewed a file's versions",
             EventKind::GrantExpired => "A share reached its end date",
+            EventKind::GrantDeclined => "Declined a share",
         }
     }
 

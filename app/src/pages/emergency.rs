@@ -450,6 +450,10 @@ fn ContactRow(grant: GrantView, done: Callback<String>) -> impl IntoView {
             <p class="muted">{format!("{patient} removed you as emergency contact.")}</p>
         }
         .into_any(),
+        GrantStatus::Declined => view! {
+            <p class="muted">{format!("You declined to be {patient}'s emergency contact.")}</p>
+        }
+        .into_any(),
     };
     view! {
         <li class="grant">

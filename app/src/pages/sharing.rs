@@ -5,7 +5,8 @@
 //! with a way to remove it.
 //!
 //! `/patients` (doctors): ask a patient for access, the answers, and the
-//! records shared with this doctor; `/patients/:grant` opens one of them.
+//! records shared with this doctor (each can be declined); `/patients/:grant`
+//! opens one of them.
 //!
 //! Every grant is made and signed here and its key wrapped here; a doctor's
 //! browser checks the patient's signature and opens the key itself, so a
@@ -106,6 +107,7 @@ pub(crate) fn status_badge(status: GrantStatus) -> impl IntoView {
         GrantStatus::Revoked => ("badge badge--muted", "Removed"),
         GrantStatus::Standby => ("badge badge--muted", "Not in use"),
         GrantStatus::Waiting => ("badge badge--warn", "Emergency request waiting"),
+        GrantStatus::Declined => ("badge badge--muted", "Declined by the doctor"),
     };
     view! { <span class=class>{text}</span> }
 }
@@ -970,7 +972,7 @@ fn Patients(unlocked: Unlocked) -> impl IntoView {
                 {move || data.get().map(|result| match result {
                     Err(message) => view! { <p class="alert alert--error" role="alert">{message}</p> }.into_any(),
                     Ok(d) => view! {
-                        <SharedWithMe grants=d.grants.clone()/>
+                        <SharedWithMe grants=d.grants.clone() done=done/>
                         <AskForm done=done/>
                         <MyRequests requests=d.requests/>
                     }.into_any(),
@@ -982,7 +984,7 @@ fn Patients(unlocked: Unlocked) -> impl IntoView {
 }
 
 #[component]
-fn SharedWithMe(grants: Vec<GrantView>) -> impl IntoView {
+fn SharedWithMe(grants: Vec<GrantView>, done: Callback<String>) -> impl IntoView {
     // Emergency grants are on the Emergency page.
     let grants: Vec<GrantView> = grants
         .into_iter()
@@ -996,35 +998,102 @@ fn SharedWithMe(grants: Vec<GrantView>) -> impl IntoView {
             } else {
                 view! {
                     <ul class="patient-list">
-                        {grants.into_iter().map(|g| {
-                            let v = g.grant.value.clone();
-                            let href = format!("/patients/{}", id_text(&v.grant_id));
-                            view! {
-                                <li class="patient-list__item">
-                                    <div>
-                                        {if g.status == GrantStatus::Active {
-                                            view! { <A href=href attr:class="item__name">{g.patient_name.clone()}</A> }.into_any()
-                                        } else {
-                                            view! { <span class="item__name">{g.patient_name.clone()}</span> }.into_any()
-                                        }}
-                                        <span class="item__facts">
-                                            <span>{match v.permission { Permission::Read => "Read", Permission::ReadWrite => "Read and write" }}</span>
-                                            <span>{format!("Since {}", format_date(v.created_at))}</span>
-                                            <span>{match (g.status, v.expires_at) {
-                                                (GrantStatus::Revoked, _) => "Access removed by the patient".to_owned(),
-                                                (_, None) => "No end date".to_owned(),
-                                                (_, Some(t)) => format!("Until {}", format_date(t)),
-                                            }}</span>
-                                        </span>
-                                    </div>
-                                    {status_badge(g.status)}
-                                </li>
-                            }
-                        }).collect_view()}
+                        {grants.into_iter().map(|g| view! { <SharedRow grant=g done=done/> }).collect_view()}
                     </ul>
                 }.into_any()
             }}
         </section>
+    }
+}
+
+/// One share in the doctor's list, with a way to decline it (confirmed first).
+#[component]
+fn SharedRow(grant: GrantView, done: Callback<String>) -> impl IntoView {
+    let session = use_session();
+    let confirming = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let v = grant.grant.value.clone();
+    let patient = grant.patient_name.clone();
+    let grant_id = v.grant_id;
+    let href = format!("/patients/{}", id_text(&grant_id));
+    let open = grant.status.is_live();
+    let decline = {
+        let patient = patient.clone();
+        move |_| {
+            if busy.get_untracked() {
+                return;
+            }
+            busy.set(true);
+            error.set(None);
+            let patient = patient.clone();
+            leptos::task::spawn_local(async move {
+                match sharing::decline_grant(GrantRef { grant_id }).await {
+                    Ok(_) => {
+                        done.run(format!(
+                            "You declined {patient}'s share. It is gone from your list, and {patient} sees in their Sharing page and Access history that you declined it."
+                        ));
+                        focus_later("main h1");
+                    }
+                    Err(e) => {
+                        busy.set(false);
+                        error.set(Some(session.explain(&e)));
+                    }
+                }
+            });
+        }
+    };
+    let shown = patient.clone();
+    let name = if grant.status == GrantStatus::Active {
+        view! { <A href=href attr:class="item__name">{shown}</A> }.into_any()
+    } else {
+        view! { <span class="item__name">{shown}</span> }.into_any()
+    };
+    view! {
+        <li class="patient-list__item">
+            <div>
+                {name}
+                <span class="item__facts">
+                    <span>{match v.permission { Permission::Read => "Read", Permission::ReadWrite => "Read and write" }}</span>
+                    <span>{format!("Since {}", format_date(v.created_at))}</span>
+                    <span>{match (grant.status, v.expires_at) {
+                        (GrantStatus::Revoked, _) => "Access removed by the patient".to_owned(),
+                        (_, None) => "No end date".to_owned(),
+                        (_, Some(t)) => format!("Until {}", format_date(t)),
+                    }}</span>
+                </span>
+                {open.then(|| view! {
+                    <Show
+                        when=move || confirming.get()
+                        fallback={
+                            let patient = patient.clone();
+                            move || view! {
+                                <div class="button-row">
+                                    <button type="button" class="button button--secondary button--small"
+                                        aria-label=format!("Decline {}'s share", patient)
+                                        on:click=move |_| confirming.set(true)>"Decline"</button>
+                                </div>
+                            }
+                        }
+                    >
+                        <div class="confirm" role="group" aria-label="Confirm declining">
+                            <p>{format!(
+                                "Decline {}'s share? You will no longer be able to open it, and the server deletes your key to it. {} is told that you declined; only they can share it with you again.",
+                                patient, patient
+                            )}</p>
+                            <div class="button-row">
+                                <button type="button" class="button button--danger button--small" disabled=move || busy.get()
+                                    on:click=decline.clone()>{move || if busy.get() { "Working…" } else { "Yes, decline" }}</button>
+                                <button type="button" class="button button--secondary button--small"
+                                    on:click=move |_| confirming.set(false)>"Keep the share"</button>
+                            </div>
+                        </div>
+                    </Show>
+                })}
+                <ErrorAlert error=error/>
+            </div>
+            {status_badge(grant.status)}
+        </li>
     }
 }
 

@@ -52,13 +52,19 @@ pub enum GrantStatus {
     /// The emergency contact asked; it opens when the waiting period ends,
     /// unless the patient refuses first.
     Waiting,
+    /// The doctor (or emergency contact) declined it: the server deleted its
+    /// wrapped key and serves nothing.
+    Declined,
 }
 
 impl GrantStatus {
     /// Whether the grant still holds a wrapped key that may one day be
     /// served (so a key rotation must re-wrap it): not ended.
     pub fn is_live(self) -> bool {
-        !matches!(self, GrantStatus::Expired | GrantStatus::Revoked)
+        !matches!(
+            self,
+            GrantStatus::Expired | GrantStatus::Revoked | GrantStatus::Declined
+        )
     }
 }
 
@@ -145,7 +151,7 @@ pub struct EmergencyAsk {
     pub reason: String,
 }
 
-/// A grant by id (`sharing/grant/revoke`).
+/// A grant by id (`sharing/grant/revoke`, `sharing/grant/decline`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GrantRef {
     /// The grant.
@@ -353,6 +359,13 @@ pub trait SharingBackend {
         caller: &super::Caller,
         grant_id: Id,
     ) -> Result<GrantView, ApiError>;
+    /// Ends a grant made to the caller (its doctor or emergency contact), who
+    /// no longer wants it.
+    async fn decline_grant(
+        &self,
+        caller: &super::Caller,
+        grant_id: Id,
+    ) -> Result<GrantView, ApiError>;
     /// The caller's grants: given (a patient) or received (a doctor), newest first.
     async fn list_grants(&self, caller: &super::Caller) -> Result<Vec<GrantView>, ApiError>;
     /// What an active grant lets the calling doctor open.
@@ -425,6 +438,15 @@ pub async fn revoke_grant(request: GrantRef) -> Result<GrantView, ApiError> {
     let caller = super::caller()?;
     super::backend()?
         .revoke_grant(&caller, request.grant_id)
+        .await
+}
+
+/// The doctor of a grant declines it.
+#[leptos::server(prefix = "/api", endpoint = "sharing/grant/decline", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn decline_grant(request: GrantRef) -> Result<GrantView, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?
+        .decline_grant(&caller, request.grant_id)
         .await
 }
 

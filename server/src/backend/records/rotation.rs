@@ -25,7 +25,7 @@ use shared::{
 
 use super::{
     check_metadata, conflict, encode, event, head_ops,
-    layout::{node_key, version_key, versions_prefix, StoredNode, StoredVersion},
+    layout::{node_key, version_key, versions_prefix, RecordHead, StoredNode, StoredVersion},
     next_head,
     sharing::StoredGrant,
     Names, CHILD_KEY_LEN, CONTENT_KEY_LEN,
@@ -59,8 +59,14 @@ pub struct StoredRotation {
     /// The folder.
     #[serde(with = "b64::array")]
     pub scope: Id,
-    /// The record head's `seq` when it started: any change since voids it.
+    /// The record head's `seq` when it started, or when its last part was
+    /// stored (which moves the head to count the part): any other change
+    /// since voids it.
     pub head_seq: u64,
+    /// Bytes of its stored parts, counted in the head's `reserved_bytes`
+    /// (against the quota) until the rotation is committed or dropped.
+    #[serde(default)]
+    pub reserved: u64,
 }
 
 /// What a rotation must cover, read from the store.
@@ -151,6 +157,36 @@ impl ServerBackend {
             })
     }
 
+    /// The rotation under way, whatever its id, as stored.
+    async fn rotation_under_way(
+        &self,
+        owner: &Id,
+    ) -> Result<Option<(Vec<u8>, StoredRotation)>, ApiError> {
+        self.load::<StoredRotation>(Space::Records, &rotation_key(owner))
+            .await
+    }
+
+    /// Adds to `batch` the head that gives back what the rotation `held` in
+    /// stored parts (with a precondition on the rotation as read), and
+    /// answers it; `head` itself if it held nothing.
+    fn release(
+        batch: &mut Batch,
+        owner: &Id,
+        head_raw: &[u8],
+        head: &RecordHead,
+        held: Option<(Vec<u8>, StoredRotation)>,
+    ) -> Result<RecordHead, ApiError> {
+        let Some((raw, rotation)) = held.filter(|(_, r)| r.reserved > 0) else {
+            return Ok(head.clone());
+        };
+        let new_head = next_head(head, |h| {
+            h.reserved_bytes = h.reserved_bytes.saturating_sub(rotation.reserved);
+        });
+        head_ops(batch, owner, head_raw, &new_head)?;
+        batch.expect_value(Space::Records, rotation_key(owner), raw);
+        Ok(new_head)
+    }
+
     /// Deletes the parts of an earlier rotation.
     fn drop_parts(batch: &mut Batch, owner: &Id, keys: Vec<Vec<u8>>) {
         for key in keys {
@@ -180,7 +216,7 @@ impl ServerBackend {
         }
         let owner = s.user.id;
         let _guard = self.record_locks.lock(&owner).await;
-        let (_, head) = self.existing_head(&owner).await?;
+        let (head_raw, head) = self.existing_head(&owner).await?;
         let (_, node) = self.owned_node(&owner, &scope).await?;
         if node.kind != NodeKind::Folder {
             return Err(ApiError::bad_request(
@@ -190,15 +226,18 @@ impl ServerBackend {
         let subtree = self.subtree(&owner, &scope).await?;
         let mut rotation_id = [0u8; 16];
         shared::crypto::rng::fill(&mut rotation_id).map_err(|_| ApiError::internal())?;
+        let mut batch = Batch::new();
+        let earlier = self.rotation_under_way(&owner).await?;
+        let head = Self::release(&mut batch, &owner, &head_raw, &head, earlier)?;
+        Self::drop_parts(&mut batch, &owner, self.part_keys(&owner).await?);
         let stored = StoredRotation {
             rotation_id,
             scope,
             head_seq: head.seq,
+            reserved: 0,
         };
-        let mut batch = Batch::new();
-        Self::drop_parts(&mut batch, &owner, self.part_keys(&owner).await?);
         batch.put(Space::Records, rotation_key(&owner), encode(&stored)?);
-        self.store.apply(batch).await.map_err(store_error)?;
+        self.commit(batch, None).await?;
         let mut names = Names::new();
         let mut grants = Vec::with_capacity(subtree.grants.len());
         for (_, g) in subtree.grants {
@@ -265,11 +304,50 @@ impl ServerBackend {
             ));
         }
         let _guard = self.record_locks.lock(&owner).await;
-        let (raw, _) = self.rotation(&owner, &part.rotation_id).await?;
+        let (raw, rotation) = self.rotation(&owner, &part.rotation_id).await?;
+        let (head_raw, head) = self.existing_head(&owner).await?;
+        if head.seq != rotation.head_seq {
+            // The record changed since the start: this rotation can never
+            // commit, so its parts are dropped now rather than kept counted.
+            let mut batch = Batch::new();
+            Self::release(&mut batch, &owner, &head_raw, &head, Some((raw, rotation)))?;
+            Self::drop_parts(&mut batch, &owner, self.part_keys(&owner).await?);
+            self.store.apply(batch).await.map_err(store_error)?;
+            return Err(restart());
+        }
+        // Stored parts count against the quota like any other bytes; a part
+        // sent again replaces the old one's count.
+        let bytes = encode(&part)?;
+        let replaced = self
+            .store
+            .get(Space::Records, &part_key(&owner, part.index))
+            .await
+            .map_err(store_error)?
+            .map_or(0, |old| old.len() as u64);
+        let len = bytes.len() as u64;
+        if len > replaced {
+            self.check_quota(&head, len - replaced)?;
+        }
+        let new_head = next_head(&head, |h| {
+            h.reserved_bytes = h
+                .reserved_bytes
+                .saturating_sub(replaced)
+                .saturating_add(len);
+        });
+        let updated = StoredRotation {
+            head_seq: new_head.seq,
+            reserved: rotation
+                .reserved
+                .saturating_sub(replaced)
+                .saturating_add(len),
+            ..rotation
+        };
         let mut batch = Batch::new();
+        head_ops(&mut batch, &owner, &head_raw, &new_head)?;
         batch
             .expect_value(Space::Records, rotation_key(&owner), raw)
-            .put(Space::Records, part_key(&owner, part.index), encode(&part)?);
+            .put(Space::Records, rotation_key(&owner), encode(&updated)?)
+            .put(Space::Records, part_key(&owner, part.index), bytes);
         self.store.apply(batch).await.map_err(|e| match e {
             StoreError::Conflict => restart(),
             e => store_error(e),
@@ -291,6 +369,13 @@ impl ServerBackend {
         let (head_raw, head) = self.existing_head(&owner).await?;
         if head.seq != rotation.head_seq {
             let mut batch = Batch::new();
+            Self::release(
+                &mut batch,
+                &owner,
+                &head_raw,
+                &head,
+                Some((rotation_raw, rotation)),
+            )?;
             Self::drop_parts(&mut batch, &owner, self.part_keys(&owner).await?);
             self.store.apply(batch).await.map_err(store_error)?;
             return Err(restart());
@@ -405,7 +490,16 @@ impl ServerBackend {
                     encode(&grant)?,
                 );
         }
-        let new_head = next_head(&head, |h| {
+        // The parts' reservation is given back as the new metadata takes
+        // the old one's place; what grows must fit the quota.
+        let released = RecordHead {
+            reserved_bytes: head.reserved_bytes.saturating_sub(rotation.reserved),
+            ..head.clone()
+        };
+        if new_bytes > old_bytes {
+            self.check_quota(&released, new_bytes - old_bytes)?;
+        }
+        let new_head = next_head(&released, |h| {
             h.stored_bytes = h
                 .stored_bytes
                 .saturating_sub(old_bytes)

@@ -50,6 +50,8 @@ use crate::{
 
 /// Most requests one doctor may have made (pending or answered).
 const MAX_REQUESTS: usize = 1000;
+/// Index keys read per store scan when listing grants or requests.
+const INDEX_PAGE: usize = 512;
 
 /// Key of a stored grant in the Grants keyspace.
 pub fn grant_key(grant: &Id) -> Vec<u8> {
@@ -101,6 +103,9 @@ pub struct StoredGrant {
     /// Its end date passed and `grant_expired` was appended (once).
     #[serde(default)]
     pub expiry_logged: bool,
+    /// When its doctor declined it.
+    #[serde(default)]
+    pub declined_at: Option<i64>,
 }
 
 impl StoredGrant {
@@ -108,6 +113,8 @@ impl StoredGrant {
     pub fn status(&self, now: i64) -> GrantStatus {
         if self.revoked_at.is_some() {
             GrantStatus::Revoked
+        } else if self.declined_at.is_some() {
+            GrantStatus::Declined
         } else if self.grant.value.expires_at.is_some_and(|t| t <= now) {
             GrantStatus::Expired
         } else {
@@ -184,6 +191,10 @@ pub(super) fn event_on(session: &Session, owner: &Id, kind: EventKind, item: &Id
         .item(item)
 }
 
+fn grant_id_taken() -> ApiError {
+    conflict("A grant with this id already exists. Share again: a new id is chosen each time.")
+}
+
 fn only_patients() -> ApiError {
     ApiError::new(
         ErrorCode::Forbidden,
@@ -209,20 +220,33 @@ impl ServerBackend {
         self.load(Space::Grants, &grant_key(grant)).await
     }
 
-    /// The ids at the end of the index keys under `prefix`, at most `limit`.
-    async fn ids_under(&self, prefix: &[u8], limit: usize) -> Result<Vec<Id>, ApiError> {
-        let rows = self
-            .store
-            .scan_prefix(Space::Grants, prefix, None, limit)
-            .await
-            .map_err(store_error)?;
-        rows.into_iter()
-            .map(|(key, _)| {
-                key.get(prefix.len()..)
+    /// The ids at the end of every index key under `prefix`, read a page at a
+    /// time. Nothing is cut off: ids are chosen by whoever makes a grant, so a
+    /// window in key order would let anyone push real entries out of view.
+    async fn ids_under(&self, prefix: &[u8]) -> Result<Vec<Id>, ApiError> {
+        let mut out = Vec::new();
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            let rows = self
+                .store
+                .scan_prefix(Space::Grants, prefix, after.as_deref(), INDEX_PAGE)
+                .await
+                .map_err(store_error)?;
+            let full = rows.len() == INDEX_PAGE;
+            for (key, _) in &rows {
+                let id = key
+                    .get(prefix.len()..)
                     .and_then(|tail| <Id>::try_from(tail).ok())
-                    .ok_or_else(|| store_error(StoreError::Corrupt("a sharing index key".into())))
-            })
-            .collect()
+                    .ok_or_else(|| {
+                        store_error(StoreError::Corrupt("a sharing index key".into()))
+                    })?;
+                out.push(id);
+            }
+            match rows.into_iter().last() {
+                Some((key, _)) if full => after = Some(key),
+                _ => return Ok(out),
+            }
+        }
     }
 
     /// The grants under an index prefix (`2 ‖ patient` or `3 ‖ doctor`), with
@@ -232,7 +256,7 @@ impl ServerBackend {
         prefix: &[u8],
     ) -> Result<Vec<(Vec<u8>, StoredGrant)>, ApiError> {
         let mut out = Vec::new();
-        for id in self.ids_under(prefix, MAX_GRANTS.saturating_add(1)).await? {
+        for id in self.ids_under(prefix).await? {
             if let Some(found) = self.stored_grant(&id).await? {
                 out.push(found);
             }
@@ -503,10 +527,7 @@ impl ServerBackend {
 
     async fn requests_under(&self, prefix: Vec<u8>) -> Result<Vec<StoredRequest>, ApiError> {
         let mut out = Vec::new();
-        for id in self
-            .ids_under(&prefix, MAX_REQUESTS.saturating_add(1))
-            .await?
-        {
+        for id in self.ids_under(&prefix).await? {
             if let Some((_, request)) = self.stored_request(&id).await? {
                 out.push(request);
             }
@@ -640,6 +661,11 @@ impl SharingBackend for ServerBackend {
         let grant = request.grant.value.clone();
 
         let _guard = self.record_locks.lock(&me).await;
+        // Also checked in the batch below, so two racing creates cannot both
+        // win; this only gives the clearer answer.
+        if self.stored_grant(&grant.grant_id).await?.is_some() {
+            return Err(grant_id_taken());
+        }
         let mine = self
             .grants_under(Key::new().u8(2).fixed(&me).finish())
             .await?;
@@ -692,6 +718,7 @@ impl SharingBackend for ServerBackend {
             revoked_at: None,
             request_id: request.request_id,
             expiry_logged: false,
+            declined_at: None,
             emergency: request.emergency_wait_secs.map(|wait_secs| Emergency {
                 wait_secs,
                 requested_at: None,
@@ -737,12 +764,62 @@ impl SharingBackend for ServerBackend {
         if stored.revoked_at.is_some() {
             return Err(conflict("This access was already removed."));
         }
+        if stored.declined_at.is_some() {
+            return Err(conflict(
+                "The doctor already declined this share, so they have no access to remove.",
+            ));
+        }
         stored.revoked_at = Some(self.now());
         stored.wrapped_key = Vec::new();
         let draft = Draft::own(EventKind::GrantRevoked, &me)
             .session(&s.hash)
             .item(&stored.grant.value.node_id);
         self.save_grant(raw, stored, draft).await
+    }
+
+    async fn decline_grant(&self, caller: &Caller, grant_id: Id) -> Result<GrantView, ApiError> {
+        let s = self.require_session(caller).await?;
+        let me = s.user.id;
+        let mine = |g: &StoredGrant| g.grant.value.doctor_id == me;
+        let (_, found) = self
+            .stored_grant(&grant_id)
+            .await?
+            .filter(|(_, g)| mine(g))
+            .ok_or_else(ApiError::not_found)?;
+        let patient = found.grant.value.patient_id;
+        // The patient's lock: revocation and rotation rewrite grants under it.
+        let _guard = self.record_locks.lock(&patient).await;
+        let (raw, mut stored) = self
+            .stored_grant(&grant_id)
+            .await?
+            .filter(|(_, g)| mine(g))
+            .ok_or_else(ApiError::not_found)?;
+        match stored.status(self.now()) {
+            GrantStatus::Active | GrantStatus::Standby | GrantStatus::Waiting => {}
+            GrantStatus::Declined => return Err(conflict("You have already declined this share.")),
+            GrantStatus::Expired | GrantStatus::Revoked => {
+                return Err(conflict(
+                    "This share has already ended: the patient removed it, or its end date passed.",
+                ))
+            }
+        }
+        stored.declined_at = Some(self.now());
+        stored.wrapped_key = Vec::new();
+        // Out of the doctor's index too: a declined grant no longer costs them
+        // a read on every request, nor a line in their list.
+        let mut batch = replace_grant(raw, &stored)?;
+        batch.delete(Space::Grants, doctor_grant_key(&me, &grant_id));
+        let draft = event_on(
+            &s,
+            &patient,
+            EventKind::GrantDeclined,
+            &stored.grant.value.node_id,
+        );
+        self.append(batch, draft).await.map_err(|e| match e {
+            StoreError::Conflict => conflict("This share changed meanwhile. Reload and try again."),
+            e => store_error(e),
+        })?;
+        self.grant_view_of(stored, &mut Names::new()).await
     }
 
     async fn list_grants(&self, caller: &Caller) -> Result<Vec<GrantView>, ApiError> {
@@ -1007,7 +1084,9 @@ impl SharingBackend for ServerBackend {
                 ))
             }
             GrantStatus::Active => return Err(conflict("The record is already open to you.")),
-            GrantStatus::Expired | GrantStatus::Revoked => return Err(ApiError::not_found()),
+            GrantStatus::Expired | GrantStatus::Revoked | GrantStatus::Declined => {
+                return Err(ApiError::not_found())
+            }
         }
         if let Some(e) = stored.emergency.as_mut() {
             e.requested_at = Some(now);
@@ -1041,6 +1120,11 @@ impl SharingBackend for ServerBackend {
             GrantStatus::Standby => return Err(conflict("There is no request to refuse.")),
             GrantStatus::Expired | GrantStatus::Revoked => {
                 return Err(conflict("This emergency contact was already removed."))
+            }
+            GrantStatus::Declined => {
+                return Err(conflict(
+                    "This contact already declined to be your emergency contact; there is nothing to refuse.",
+                ))
             }
         }
         if let Some(e) = stored.emergency.as_mut() {

@@ -144,15 +144,6 @@ impl ServerBackend {
                 self.target_folder(&owner, &parent).await?;
                 if self
                     .store
-                    .get(Space::Records, &owner_key(&node_id))
-                    .await
-                    .map_err(store_error)?
-                    .is_some()
-                {
-                    return Err(id_taken());
-                }
-                if self
-                    .store
                     .get(Space::Records, &upload_key(&owner, &node_id, 1))
                     .await
                     .map_err(store_error)?
@@ -160,15 +151,29 @@ impl ServerBackend {
                 {
                     return Err(conflict("An upload of this new file has already started."));
                 }
+                if self
+                    .store
+                    .get(Space::Records, &owner_key(&node_id))
+                    .await
+                    .map_err(store_error)?
+                    .is_some()
+                {
+                    return Err(id_taken());
+                }
                 if head.nodes >= MAX_NODES as u64 {
                     return Err(conflict(format!(
                         "Your record holds the most items it can ({MAX_NODES}). Empty the Trash or remove items first."
                     )));
                 }
                 new_nodes = 1;
+                // The id is the owner's from now on: no other record can start
+                // (or later finish) a file with it, so the version and chunk
+                // keys, which name the node but not the owner, stay this
+                // record's alone.
                 batch
                     .expect_absent(Space::Records, owner_key(&node_id))
-                    .expect_absent(Space::Records, upload_key(&owner, &node_id, 1));
+                    .expect_absent(Space::Records, upload_key(&owner, &node_id, 1))
+                    .put(Space::Records, owner_key(&node_id), owner.to_vec());
                 1
             }
             None => {
@@ -341,10 +346,16 @@ impl ServerBackend {
                     bytes.len()
                 )));
             }
+            // A complete version's chunks never change, whatever upload
+            // names the same node and version.
+            if self.stored_version(&node_id, version).await?.is_some() {
+                return Err(already_complete());
+            }
             let received = index + 1;
             let updated = StoredUpload { received, ..upload };
             let mut batch = Batch::new();
             batch
+                .expect_absent(Space::Records, version_key(&node_id, version))
                 .expect_value(Space::Records, key.clone(), raw)
                 .put(Space::Records, key.clone(), encode(&updated)?)
                 .put(
@@ -417,6 +428,7 @@ impl ServerBackend {
         let now = self.now();
 
         // Where the file is: a new node made now, or the existing one.
+        let mut reservation = None;
         let (old_node, mut node): (Option<Vec<u8>>, StoredNode) = match &upload.new_node {
             Some(n) => {
                 let parent = n.parent_id.unwrap_or(node_id);
@@ -426,13 +438,14 @@ impl ServerBackend {
                         "The folder this file was going into was deleted. Upload it again into another folder.",
                     ));
                 }
-                if self
+                reservation = self
                     .store
                     .get(Space::Records, &owner_key(&node_id))
                     .await
-                    .map_err(store_error)?
-                    .is_some()
-                {
+                    .map_err(store_error)?;
+                // Ours from the start, or absent for an upload started before
+                // ids were reserved; anyone else's is taken.
+                if reservation.as_ref().is_some_and(|o| o[..] != owner[..]) {
                     return Err(id_taken());
                 }
                 let mut node = new_stored_node(n, now);
@@ -561,9 +574,13 @@ impl ServerBackend {
                 batch.expect_value(Space::Records, node_key(&owner, &node_id), raw);
             }
             None => {
-                batch
-                    .expect_absent(Space::Records, owner_key(&node_id))
-                    .put(Space::Records, owner_key(&node_id), owner.to_vec());
+                match reservation {
+                    Some(reserved) => {
+                        batch.expect_value(Space::Records, owner_key(&node_id), reserved)
+                    }
+                    None => batch.expect_absent(Space::Records, owner_key(&node_id)),
+                };
+                batch.put(Space::Records, owner_key(&node_id), owner.to_vec());
             }
         }
         batch.put(Space::Records, node_key(&owner, &node_id), encode(&node)?);
@@ -635,12 +652,33 @@ impl ServerBackend {
         let Some(upload) = marked else {
             return Err(super::changed_meanwhile());
         };
-        self.delete_chunks(node_id, version, upload.received)
-            .await?;
-        self.store
-            .delete(Space::Records, key)
-            .await
-            .map_err(store_error)
+        // Chunks under a complete version's keys are that version's, never
+        // this upload's to delete.
+        if self.stored_version(node_id, version).await?.is_none() {
+            self.delete_chunks(node_id, version, upload.received)
+                .await?;
+        }
+        let mut batch = Batch::new();
+        batch.delete(Space::Records, key);
+        // A new file's id is given back once nothing of it is left, if it is
+        // still this record's reservation (a node of that id is not).
+        if upload.new_node.is_some() && self.stored_node(owner, node_id).await?.is_none() {
+            let reserved = self
+                .store
+                .get(Space::Records, &owner_key(node_id))
+                .await
+                .map_err(store_error)?;
+            if reserved.as_deref() == Some(&owner[..]) {
+                batch
+                    .expect_absent(Space::Records, node_key(owner, node_id))
+                    .expect_value(Space::Records, owner_key(node_id), owner.to_vec())
+                    .delete(Space::Records, owner_key(node_id));
+            }
+        }
+        self.store.apply(batch).await.map_err(|e| match e {
+            StoreError::Conflict => super::changed_meanwhile(),
+            e => store_error(e),
+        })
     }
 
     /// Deletes chunks `0..count` of a version and their hashes, a few hundred
