@@ -1188,6 +1188,7 @@ async fn a_rotation_gives_new_keys_only_to_grants_the_patient_signed_and_kept() 
         request_id: None,
         emergency: None,
         expiry_logged: false,
+        declined_at: None,
     };
     inject_grant(&s, &row).await;
     refused(
@@ -2380,7 +2381,7 @@ async fn rotation_parts_and_the_commit_count_against_the_quota() {
     let ticket = start_rotation(&p, &root).await;
     assert_eq!(p.usage().await.used_bytes, used0);
     let _ = ticket;
-    rotate(&p, &root, |_| {}).await.unwrap();
+    rotate(&s, &p, &root, |_| {}).await.unwrap();
     let used3 = p.usage().await.used_bytes;
     assert!(used3.abs_diff(used0) < 1000, "{used0} -> {used3}");
 
