@@ -120,11 +120,19 @@ pub enum EventKind {
     EmergencyRefused,
     /// An emergency contact opened the record after the waiting period.
     EmergencyOpened,
+    /// The account's recovery code was replaced by a new one (the old one no
+    /// longer works; actor and subject the account).
+    RecoveryCodeReplaced,
+    /// Replacing the recovery code was refused: the password proof was wrong.
+    RecoveryCodeReplaceFailed,
+    /// An admin revoked an open invite (item: the invite's id, as in
+    /// `invite_created`).
+    InviteRevoked,
 }
 
 impl EventKind {
     /// Every kind, for tests and for filters in the app.
-    pub const ALL: [EventKind; 42] = [
+    pub const ALL: [EventKind; 45] = [
         EventKind::SignIn,
         EventKind::SignInFailed,
         EventKind::SignOut,
@@ -167,6 +175,9 @@ impl EventKind {
         EventKind::RecordViewed,
         EventKind::VersionsViewed,
         EventKind::GrantExpired,
+        EventKind::RecoveryCodeReplaced,
+        EventKind::RecoveryCodeReplaceFailed,
+        EventKind::InviteRevoked,
     ];
 
     /// The stable code in the canonical encoding.
@@ -214,6 +225,9 @@ impl EventKind {
             EventKind::RecordViewed => 210,
             EventKind::VersionsViewed => 211,
             EventKind::GrantExpired => 307,
+            EventKind::RecoveryCodeReplaced => 15,
+            EventKind::RecoveryCodeReplaceFailed => 16,
+            EventKind::InviteRevoked => 104,
         }
     }
 
@@ -262,6 +276,9 @@ impl EventKind {
             EventKind::RecordViewed => "Viewed the list of items",
             EventKind::VersionsViewed => "Viewed a file's versions",
             EventKind::GrantExpired => "A share reached its end date",
+            EventKind::RecoveryCodeReplaced => "Made a new recovery code",
+            EventKind::RecoveryCodeReplaceFailed => "New recovery code refused",
+            EventKind::InviteRevoked => "Revoked an invite",
         }
     }
 
