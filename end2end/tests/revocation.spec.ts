@@ -46,9 +46,6 @@ test('an admin revokes an open invite and its link then says so', async ({
   await expect(strangerPage.getByRole('alert')).toHaveText(REVOKED);
   await expect(strangerPage.getByRole('button', { name: 'Create account' })).toHaveCount(0);
   await stranger.close();
-
-  // The revocation is in the system events.
-  await expect(page.getByRole('cell', { name: 'Revoked an invite' })).toBeVisible();
 });
 
 test('a new recovery code from the account page works; the old one is refused', async ({
@@ -90,7 +87,7 @@ test('a new recovery code from the account page works; the old one is refused', 
 
   // The new code works; the recovery offers (checked) yet another code.
   await page.getByLabel('Recovery code').fill(newCode);
-  await expect(page.getByLabel(/Make a new recovery code/)).toBeChecked();
+  await expect(page.getByLabel('Make a fresh code for next time', { exact: false })).toBeChecked();
   await page.getByRole('button', { name: 'Recover account' }).click();
   await expect(page.getByRole('heading', { name: 'Save your new recovery code' })).toBeVisible({
     timeout: 60_000,

@@ -53,17 +53,19 @@ fn Admin(unlocked: Unlocked) -> impl IntoView {
     let session = use_session();
     let users = LocalResource::new(list_users);
     let invites = LocalResource::new(list_invites);
+    let revoked = RwSignal::new(None::<String>);
     let unlocked = StoredValue::new_local(unlocked);
     view! {
         <div class="stack">
             <h1 id="admin-heading" tabindex="-1">"Administration"</h1>
             <InviteForm created=move || invites.refetch()/>
             <section class="card" aria-labelledby="open-invites-heading">
-                <h2 id="open-invites-heading">"Open invites"</h2>
+                <h2 id="open-invites-heading" tabindex="-1">"Open invites"</h2>
                 <p>"Invite links that have not been used yet and have not expired. Revoke one if it was sent to the wrong person or may have leaked."</p>
+                <StatusNote message=revoked.into()/>
                 <Transition fallback=|| view! { <p class="status status--pending" role="status">"Loading invites…"</p> }>
                     {move || invites.get().map(|result| match result {
-                        Ok(list) => view! { <InviteTable list=list reload=move || invites.refetch()/> }.into_any(),
+                        Ok(list) => view! { <InviteTable list=list reload=move || invites.refetch() done=revoked/> }.into_any(),
                         Err(e) => view! { <p class="alert alert--error" role="alert">{session.explain(&e)}</p> }.into_any(),
                     })}
                 </Transition>
@@ -168,13 +170,12 @@ fn InviteForm(created: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
 fn InviteTable(
     list: Vec<OpenInvite>,
     reload: impl Fn() + Copy + Send + Sync + 'static,
+    done: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    let done = RwSignal::new(None::<String>);
     if list.is_empty() {
         return view! { <p class="muted">"No open invites."</p> }.into_any();
     }
     view! {
-        <StatusNote message=done.into()/>
         <div class="table-wrap">
             <table class="table">
                 <caption class="visually-hidden">"Open invites"</caption>

@@ -179,7 +179,7 @@ pub fn RecoverPage() -> impl IntoView {
                 <Field id="confirm" label="Confirm password" value=confirm kind="password" autocomplete="new-password"/>
                 <div class="checkbox">
                     <input id="recover-new-code" type="checkbox" bind:checked=new_code_wanted/>
-                    <label for="recover-new-code">"Make a new recovery code (recommended: the code you typed here stops working)"</label>
+                    <label for="recover-new-code">"Make a fresh code for next time (recommended: the code typed above then stops working)"</label>
                 </div>
                 <SubmitButton label="Recover account" busy=busy.into()/>
                 <StatusNote message=progress.into()/>
