@@ -62,7 +62,7 @@ test('a new recovery code from the account page works; the old one is refused', 
   await expect(section.getByRole('heading', { name: 'Save your new recovery code' })).toBeVisible({
     timeout: 30_000,
   });
-  const newCode = (await section.getByLabel('Your new recovery code').innerText())
+  const newCode = (await section.getByRole('group', { name: 'Your new recovery code' }).innerText())
     .trim()
     .split(/\s+/)
     .join('-');
@@ -92,7 +92,7 @@ test('a new recovery code from the account page works; the old one is refused', 
   await expect(page.getByRole('heading', { name: 'Save your new recovery code' })).toBeVisible({
     timeout: 60_000,
   });
-  const third = (await page.getByLabel('Your new recovery code').innerText()).trim().split(/\s+/).join('-');
+  const third = (await page.getByRole('group', { name: 'Your new recovery code' }).innerText()).trim().split(/\s+/).join('-');
   expect(third).not.toBe(newCode);
   await page.getByLabel('I have saved my new recovery code somewhere safe').check();
   await page.getByRole('button', { name: 'Continue' }).click();
