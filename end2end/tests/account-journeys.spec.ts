@@ -104,6 +104,8 @@ test("recovery refuses another account's code, then keeps the very same keys", a
   await page.getByLabel('Recovery code').fill(othersCode);
   await page.getByLabel('New password').fill(strongPassword('second'));
   await page.getByLabel('Confirm password').fill(strongPassword('second'));
+  // A fresh recovery code is on offer by default (revocation.spec.ts covers it).
+  await page.getByLabel('Make a fresh code for next time', { exact: false }).uncheck();
   await page.getByRole('button', { name: 'Recover account' }).click();
   await expect(page.getByRole('alert')).toBeVisible({ timeout: 30_000 });
 

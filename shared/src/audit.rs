@@ -124,11 +124,19 @@ pub enum EventKind {
     /// ended and its wrapped key was deleted (actor: the doctor, subject: the
     /// patient, item: the shared folder).
     GrantDeclined,
+    /// The account's recovery code was replaced by a new one (the old one no
+    /// longer works; actor and subject the account).
+    RecoveryCodeReplaced,
+    /// Replacing the recovery code was refused: the password proof was wrong.
+    RecoveryCodeReplaceFailed,
+    /// An admin revoked an open invite (item: the invite's id, as in
+    /// `invite_created`).
+    InviteRevoked,
 }
 
 impl EventKind {
     /// Every kind, for tests and for filters in the app.
-    pub const ALL: [EventKind; 43] = [
+    pub const ALL: [EventKind; 46] = [
         EventKind::SignIn,
         EventKind::SignInFailed,
         EventKind::SignOut,
@@ -172,6 +180,9 @@ impl EventKind {
         EventKind::VersionsViewed,
         EventKind::GrantExpired,
         EventKind::GrantDeclined,
+        EventKind::RecoveryCodeReplaced,
+        EventKind::RecoveryCodeReplaceFailed,
+        EventKind::InviteRevoked,
     ];
 
     /// The stable code in the canonical encoding.
@@ -220,6 +231,9 @@ impl EventKind {
             EventKind::VersionsViewed => 211,
             EventKind::GrantExpired => 307,
             EventKind::GrantDeclined => 308,
+            EventKind::RecoveryCodeReplaced => 15,
+            EventKind::RecoveryCodeReplaceFailed => 16,
+            EventKind::InviteRevoked => 104,
         }
     }
 
@@ -269,6 +283,9 @@ impl EventKind {
             EventKind::VersionsViewed => "Viewed a file's versions",
             EventKind::GrantExpired => "A share reached its end date",
             EventKind::GrantDeclined => "Declined a share",
+            EventKind::RecoveryCodeReplaced => "Made a new recovery code",
+            EventKind::RecoveryCodeReplaceFailed => "New recovery code refused",
+            EventKind::InviteRevoked => "Revoked an invite",
         }
     }
 

@@ -11,9 +11,9 @@ use crate::{
     account::normalize_password,
     api::account::{
         LoginFinishRequest, LoginStartRequest, LoginStarted, PasswordChangeFinishRequest,
-        PasswordChangeStartRequest, PasswordChangeStarted, RecoveryFinishRequest,
-        RecoveryStartRequest, RecoveryStarted, SignedIn, SignupFinishRequest, SignupStartRequest,
-        SignupStarted,
+        PasswordChangeStartRequest, PasswordChangeStarted, RecoveryCodeFinishRequest,
+        RecoveryCodeStartRequest, RecoveryCodeStarted, RecoveryFinishRequest, RecoveryStartRequest,
+        RecoveryStarted, SignedIn, SignupFinishRequest, SignupStartRequest, SignupStarted,
     },
     api::directory::DirectoryEntry,
     crypto::{
@@ -298,6 +298,57 @@ impl Recovery {
             },
             keyring,
         ))
+    }
+}
+
+/// A recovery-code replacement between its two messages.
+pub struct RecoveryCodeReplace {
+    password: Zeroizing<String>,
+    login: ClientLogin,
+}
+
+/// What a finished replacement leaves in the browser: the request to send and
+/// the new secret, to show once after the server accepted it.
+pub struct NewRecoveryCode {
+    /// The second replacement message.
+    pub request: RecoveryCodeFinishRequest,
+    /// The new recovery secret; show `to_code()` once, then drop it.
+    pub recovery: RecoverySecret,
+}
+
+impl RecoveryCodeReplace {
+    /// Step 1: a fresh login with the account's password.
+    pub fn start(
+        password: &str,
+    ) -> Result<(RecoveryCodeReplace, RecoveryCodeStartRequest), CryptoError> {
+        let password = normalize_password(password);
+        let (login, ke1) = opaque::client_login_start(password.as_bytes())?;
+        Ok((
+            RecoveryCodeReplace { password, login },
+            RecoveryCodeStartRequest { ke1 },
+        ))
+    }
+
+    /// Step 2: proves the password, draws a new recovery secret and seals
+    /// `keyring` under it. A wrong password is [`CryptoError::Login`]; nothing
+    /// is sent then.
+    pub fn finish(
+        self,
+        started: &RecoveryCodeStarted,
+        keyring: &Keyring,
+        user_id: &Id,
+    ) -> Result<NewRecoveryCode, CryptoError> {
+        let login = self.login.finish(self.password.as_bytes(), &started.ke2)?;
+        let recovery = RecoverySecret::generate()?;
+        Ok(NewRecoveryCode {
+            request: RecoveryCodeFinishRequest {
+                replace_id: started.replace_id,
+                ke3: login.finalization,
+                recovery_keyring: keyring.seal_with_recovery(&recovery, user_id)?,
+                recovery_verifier: recovery.verifier(user_id)?,
+            },
+            recovery,
+        })
     }
 }
 

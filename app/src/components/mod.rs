@@ -4,6 +4,7 @@ pub mod dialog;
 pub mod export_button;
 pub mod form;
 pub mod layout;
+pub mod recovery_code;
 pub mod safety_number;
 pub mod search;
 pub mod server_status;

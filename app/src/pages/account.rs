@@ -1,4 +1,5 @@
-//! `/account`: where you are signed in, your password, and the second factor.
+//! `/account`: where you are signed in, your password, your recovery code and
+//! the second factor.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -18,7 +19,10 @@ use crate::{
         explain, explain_crypto, Flow,
     },
     browser::{format_time, next_paint},
-    components::form::{ErrorAlert, Field, StatusNote, StrengthMeter, SubmitButton},
+    components::{
+        form::{ErrorAlert, Field, StatusNote, StrengthMeter, SubmitButton},
+        recovery_code::{replace_recovery_code, NewRecoveryCode},
+    },
     pages::{signup::check_new_password, with_keys},
     session::{role_label, use_session, Unlocked},
 };
@@ -42,6 +46,7 @@ fn Account(unlocked: Unlocked) -> impl IntoView {
             </dl>
             <Sessions/>
             <ChangePassword unlocked=unlocked.clone()/>
+            <RecoveryCodeSection unlocked=unlocked.clone()/>
             <SecondFactor/>
         </div>
     }
@@ -172,6 +177,9 @@ fn ChangePassword(unlocked: Unlocked) -> impl IntoView {
     let unlocked = StoredValue::new_local(unlocked);
     let username = unlocked.with_value(|u| u.info.username.clone());
     let name_signal = Signal::derive(move || username.clone());
+    let also_new_code = RwSignal::new(false);
+    let new_code = StoredValue::new_local(None::<Zeroizing<String>>);
+    let showing_code = RwSignal::new(false);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -220,9 +228,19 @@ fn ChangePassword(unlocked: Unlocked) -> impl IntoView {
                     .map_err(|e| explain(&e))
             }
             .await;
+            let result = match result {
+                Ok(ended) if also_new_code.get_untracked() => {
+                    // The new password proves itself for the new recovery code.
+                    let password = Zeroizing::new(new.get_untracked());
+                    let made = replace_recovery_code(&password, &keyring, user_id).await;
+                    Ok((ended, Some(made)))
+                }
+                Ok(ended) => Ok((ended, None)),
+                Err(message) => Err(message),
+            };
             busy.set(false);
             match result {
-                Ok(ended) => {
+                Ok((ended, made)) => {
                     current.set(String::new());
                     new.set(String::new());
                     confirm.set(String::new());
@@ -230,6 +248,17 @@ fn ChangePassword(unlocked: Unlocked) -> impl IntoView {
                         "Password changed. {}",
                         ended_text(ended.ended_sessions)
                     )));
+                    match made {
+                        Some(Ok(code)) => {
+                            new_code.set_value(Some(code));
+                            showing_code.set(true);
+                            crate::browser::focus_later("#new-recovery-heading");
+                        }
+                        Some(Err(message)) => error.set(Some(format!(
+                            "Your password was changed, but no new recovery code was made: {message} Your old recovery code still works; make a new one under “Recovery code” below."
+                        ))),
+                        None => {}
+                    }
                 }
                 Err(message) => error.set(Some(message)),
             }
@@ -248,8 +277,92 @@ fn ChangePassword(unlocked: Unlocked) -> impl IntoView {
                     hint="At least 15 characters (12 with a second factor on)."/>
                 <StrengthMeter password=new username=name_signal/>
                 <Field id="confirm-password" label="Confirm password" value=confirm kind="password" autocomplete="new-password"/>
+                <div class="checkbox">
+                    <input id="password-new-code" type="checkbox" bind:checked=also_new_code/>
+                    <label for="password-new-code">"Also make a new recovery code (the old one stops working)"</label>
+                </div>
                 <SubmitButton label="Change password" busy=busy.into()/>
             </form>
+            <Show when=move || showing_code.get()>
+                {move || new_code.with_value(|c| c.clone()).map(|code| view! {
+                    <NewRecoveryCode code=code username=unlocked.with_value(|u| u.info.username.clone())
+                        done=move || { new_code.set_value(None); showing_code.set(false); }/>
+                })}
+            </Show>
+        </section>
+    }
+}
+
+/// Makes a new recovery code at any time; the old one stops working.
+#[component]
+fn RecoveryCodeSection(unlocked: Unlocked) -> impl IntoView {
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let done = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let unlocked = StoredValue::new_local(unlocked);
+    let new_code = StoredValue::new_local(None::<Zeroizing<String>>);
+    let showing_code = RwSignal::new(false);
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        error.set(None);
+        done.set(None);
+        if password.with_untracked(String::is_empty) {
+            error.set(Some(
+                "Type your password to make a new recovery code.".to_owned(),
+            ));
+            return;
+        }
+        let (user_id, keyring) = unlocked.with_value(|u| (u.info.user_id, u.keyring.clone()));
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let typed = Zeroizing::new(password.get_untracked());
+            let result = replace_recovery_code(&typed, &keyring, user_id).await;
+            busy.set(false);
+            match result {
+                Ok(code) => {
+                    password.set(String::new());
+                    new_code.set_value(Some(code));
+                    showing_code.set(true);
+                    crate::browser::focus_later("#new-recovery-heading");
+                }
+                Err(message) => error.set(Some(message)),
+            }
+        });
+    };
+
+    view! {
+        <section class="card" aria-labelledby="recovery-code-heading">
+            <h2 id="recovery-code-heading">"Recovery code"</h2>
+            <p>
+                "Your recovery code lets you choose a new password if you forget yours. "
+                "Make a new one if you lost it or someone else may have seen it: the old one stops working at once."
+            </p>
+            <ErrorAlert error=error/>
+            <StatusNote message=done.into()/>
+            <Show
+                when=move || showing_code.get()
+                fallback=move || view! {
+                    <form class="form" on:submit=submit novalidate>
+                        <Field id="recovery-code-password" label="Your password" value=password kind="password" autocomplete="current-password"
+                            hint="To make sure it is you."/>
+                        <SubmitButton label="Make a new recovery code" busy=busy.into()/>
+                    </form>
+                }
+            >
+                {move || new_code.with_value(|c| c.clone()).map(|code| view! {
+                    <NewRecoveryCode code=code username=unlocked.with_value(|u| u.info.username.clone())
+                        done=move || {
+                            new_code.set_value(None);
+                            showing_code.set(false);
+                            done.set(Some("Your new recovery code is in use. The old one no longer works.".to_owned()));
+                        }/>
+                })}
+            </Show>
         </section>
     }
 }

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use shared::{
     api::{
-        admin::{Invite, UserSummary},
+        admin::{Invite, OpenInvite, UserSummary},
         audit::MAX_PAGE,
         directory::{NamesRequest, MAX_NAMES},
     },
@@ -14,7 +14,9 @@ use shared::{
 
 use crate::{
     api::{
-        admin::{create_invite, list_users, set_disabled, verify_doctor},
+        admin::{
+            create_invite, list_invites, list_users, revoke_invite, set_disabled, verify_doctor,
+        },
         audit::{audit_key, system_events},
         directory::{lookup_user, user_names},
         explain, explain_crypto, Flow,
@@ -50,11 +52,24 @@ pub fn AdminPage() -> impl IntoView {
 fn Admin(unlocked: Unlocked) -> impl IntoView {
     let session = use_session();
     let users = LocalResource::new(list_users);
+    let invites = LocalResource::new(list_invites);
+    let revoked = RwSignal::new(None::<String>);
     let unlocked = StoredValue::new_local(unlocked);
     view! {
         <div class="stack">
             <h1 id="admin-heading" tabindex="-1">"Administration"</h1>
-            <InviteForm/>
+            <InviteForm created=move || invites.refetch()/>
+            <section class="card" aria-labelledby="open-invites-heading">
+                <h2 id="open-invites-heading" tabindex="-1">"Open invites"</h2>
+                <p>"Invite links that have not been used yet and have not expired. Revoke one if it was sent to the wrong person or may have leaked."</p>
+                <StatusNote message=revoked.into()/>
+                <Transition fallback=|| view! { <p class="status status--pending" role="status">"Loading invites…"</p> }>
+                    {move || invites.get().map(|result| match result {
+                        Ok(list) => view! { <InviteTable list=list reload=move || invites.refetch() done=revoked/> }.into_any(),
+                        Err(e) => view! { <p class="alert alert--error" role="alert">{session.explain(&e)}</p> }.into_any(),
+                    })}
+                </Transition>
+            </section>
             <section class="card" aria-labelledby="users-heading">
                 <h2 id="users-heading">"Accounts"</h2>
                 <Transition fallback=|| view! { <p class="status status--pending" role="status">"Loading accounts…"</p> }>
@@ -70,7 +85,7 @@ fn Admin(unlocked: Unlocked) -> impl IntoView {
 }
 
 #[component]
-fn InviteForm() -> impl IntoView {
+fn InviteForm(created: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let role = RwSignal::new("doctor".to_owned());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -97,6 +112,7 @@ fn InviteForm() -> impl IntoView {
                 Ok(invite) => {
                     let link = format!("{}/signup?invite={}", origin(), invite.code);
                     made.set(Some((invite, link)));
+                    created();
                     focus_later("#invite-link-heading");
                 }
                 Err(e) => error.set(Some(explain(&e))),
@@ -146,6 +162,126 @@ fn InviteForm() -> impl IntoView {
                 </div>
             })}
         </section>
+    }
+}
+
+/// The open invites, each with a "Revoke" button that asks before it acts.
+#[component]
+fn InviteTable(
+    list: Vec<OpenInvite>,
+    reload: impl Fn() + Copy + Send + Sync + 'static,
+    done: RwSignal<Option<String>>,
+) -> impl IntoView {
+    if list.is_empty() {
+        return view! { <p class="muted">"No open invites."</p> }.into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table class="table">
+                <caption class="visually-hidden">"Open invites"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"For"</th>
+                        <th scope="col">"Made by"</th>
+                        <th scope="col">"Made"</th>
+                        <th scope="col">"Works until"</th>
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {list.into_iter().map(|invite| view! { <InviteRow invite=invite reload=reload done=done/> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn InviteRow(
+    invite: OpenInvite,
+    reload: impl Fn() + Copy + Send + Sync + 'static,
+    done: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let asking = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let key = b64::encode(&invite.id);
+    let who = role_with_article(invite.role);
+    let maker = invite
+        .created_by_username
+        .clone()
+        .unwrap_or_else(|| "A removed account".to_owned());
+    let ask_id = format!("revoke-{key}");
+    let ask_focus = format!("[id='{ask_id}']");
+    let confirm_id = format!("confirm-revoke-{key}");
+    let confirm_focus = format!("[id='{confirm_id}']");
+    let revoke = {
+        let key = key.clone();
+        let who = who.clone();
+        move |_| {
+            if busy.get_untracked() {
+                return;
+            }
+            busy.set(true);
+            error.set(None);
+            let key = key.clone();
+            let who = who.clone();
+            leptos::task::spawn_local(async move {
+                let result = revoke_invite(key).await;
+                busy.set(false);
+                match result {
+                    Ok(()) => {
+                        done.set(Some(format!(
+                            "The invite for {who} was revoked. Its link no longer works."
+                        )));
+                        reload();
+                        focus_later("#open-invites-heading");
+                    }
+                    Err(e) => {
+                        asking.set(false);
+                        error.set(Some(explain(&e)));
+                    }
+                }
+            });
+        }
+    };
+    view! {
+        <tr>
+            <th scope="row">{role_label(invite.role)}</th>
+            <td>{maker}</td>
+            <td>{format_time(invite.created_at)}</td>
+            <td>{format_time(invite.expires_at)}</td>
+            <td class="table__actions">
+                <div role="group" aria-label=format!("Invite for {who}")>
+                    <Show when=move || asking.get() fallback={
+                        let who = who.clone();
+                        let ask_id = ask_id.clone();
+                        let confirm_focus = confirm_focus.clone();
+                        move || view! {
+                            <button type="button" id=ask_id.clone() class="button button--secondary button--small"
+                                aria-label=format!("Revoke the invite for {who}")
+                                on:click={
+                                    let confirm_focus = confirm_focus.clone();
+                                    move |_| { asking.set(true); focus_later(&confirm_focus); }
+                                }>"Revoke"</button>
+                        }
+                    }>
+                        <span class="confirm-text">"Revoke this invite? Its link will stop working."</span>
+                        <button type="button" id=confirm_id.clone() class="button button--danger button--small"
+                            disabled=move || busy.get() on:click=revoke.clone()>
+                            {move || if busy.get() { "Working…" } else { "Yes, revoke" }}
+                        </button>
+                        <button type="button" class="button button--secondary button--small"
+                            on:click={
+                                let ask_focus = ask_focus.clone();
+                                move |_| { asking.set(false); focus_later(&ask_focus); }
+                            }>"Keep"</button>
+                    </Show>
+                    <ErrorAlert error=error/>
+                </div>
+            </td>
+        </tr>
     }
 }
 

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_navigate};
 use shared::client::Recovery;
+use zeroize::Zeroizing;
 
 use crate::{
     api::{
@@ -12,7 +13,10 @@ use crate::{
         explain, explain_crypto, Flow,
     },
     browser::next_paint,
-    components::form::{ErrorAlert, Field, StatusNote, StrengthMeter, SubmitButton},
+    components::{
+        form::{ErrorAlert, Field, StatusNote, StrengthMeter, SubmitButton},
+        recovery_code::{replace_recovery_code, NewRecoveryCode},
+    },
     pages::signup::check_new_password,
     session::use_session,
 };
@@ -29,6 +33,10 @@ pub fn RecoverPage() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let progress = RwSignal::new(None::<String>);
+    // On by default: the old code was just typed in, perhaps somewhere unsafe.
+    let new_code_wanted = RwSignal::new(true);
+    let new_code = StoredValue::new_local(None::<(Zeroizing<String>, String)>);
+    let showing_code = RwSignal::new(false);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -94,27 +102,67 @@ pub fn RecoverPage() -> impl IntoView {
                 if recovered.totp_removed {
                     note.push_str(" Your second factor (authenticator app) was switched off; you can turn it on again under Account.");
                 }
+                let user_id = recovered.session.user_id;
+                let username = recovered.session.username.clone();
+                let made = if new_code_wanted.get_untracked() {
+                    progress.set(Some("Making your new recovery code…".to_owned()));
+                    let typed = Zeroizing::new(password.get_untracked());
+                    match replace_recovery_code(&typed, &keyring, user_id).await {
+                        Ok(made) => Some(made),
+                        Err(message) => {
+                            note.push_str(&format!(
+                                " No new recovery code was made ({message}) Your old code still works; make a new one under Account."
+                            ));
+                            None
+                        }
+                    }
+                } else {
+                    None
+                };
                 session.unlock(recovered.session, keyring, served.entry);
                 session.notice.set(Some(note));
-                Ok(())
+                Ok(made.map(|c| (c, username)))
             }
             .await;
             busy.set(false);
             progress.set(None);
             match result {
-                Ok(()) => {
+                Ok(made) => {
                     code.set(String::new());
                     password.set(String::new());
                     confirm.set(String::new());
-                    navigate("/", Default::default());
+                    match made {
+                        Some(made) => {
+                            new_code.set_value(Some(made));
+                            showing_code.set(true);
+                            crate::browser::focus_later("#new-recovery-heading");
+                        }
+                        None => navigate("/", Default::default()),
+                    }
                 }
                 Err(message) => error.set(Some(message)),
             }
         });
     };
 
+    let go_home = use_navigate();
     view! {
-        <section class="card narrow form-card" aria-labelledby="recover-heading">
+        <Show when=move || showing_code.get()>
+            <section class="card narrow form-card" aria-labelledby="new-recovery-heading">
+                <p class="alert alert--info" role="status">"Your account is recovered and you are signed in with your new password."</p>
+                {
+                    let go_home = go_home.clone();
+                    move || new_code.with_value(|c| c.clone()).map(|(code, username)| {
+                        let go_home = go_home.clone();
+                        view! {
+                            <NewRecoveryCode code=code username=username done_label="Continue"
+                                done=move || { new_code.set_value(None); go_home("/", Default::default()); }/>
+                        }
+                    })
+                }
+            </section>
+        </Show>
+        <section class="card narrow form-card" aria-labelledby="recover-heading" hidden=move || showing_code.get()>
             <h1 id="recover-heading" tabindex="-1">"Recover your account"</h1>
             <p>
                 "Use the recovery code you saved when you created your account to choose a new password. "
@@ -129,6 +177,10 @@ pub fn RecoverPage() -> impl IntoView {
                     hint="At least 15 characters."/>
                 <StrengthMeter password=password username=Signal::derive(move || username.get())/>
                 <Field id="confirm" label="Confirm password" value=confirm kind="password" autocomplete="new-password"/>
+                <div class="checkbox">
+                    <input id="recover-new-code" type="checkbox" bind:checked=new_code_wanted/>
+                    <label for="recover-new-code">"Make a fresh code for next time (recommended: the code typed above then stops working)"</label>
+                </div>
                 <SubmitButton label="Recover account" busy=busy.into()/>
                 <StatusNote message=progress.into()/>
             </form>

@@ -18,9 +18,10 @@ use shared::{
         account::{
             AccountBackend, InviteDetails, LoginFinishRequest, LoginOutcome, LoginStartRequest,
             LoginStarted, PasswordChangeFinishRequest, PasswordChangeStartRequest,
-            PasswordChangeStarted, Recovered, RecoveryFinishRequest, RecoveryStartRequest,
-            RecoveryStarted, SecondFactorRequest, SessionInfo, SessionSummary, SessionsEnded,
-            SignedIn, SignupFinishRequest, SignupSettings, SignupStartRequest, SignupStarted,
+            PasswordChangeStarted, Recovered, RecoveryCodeFinishRequest, RecoveryCodeStartRequest,
+            RecoveryCodeStarted, RecoveryFinishRequest, RecoveryStartRequest, RecoveryStarted,
+            SecondFactorRequest, SessionInfo, SessionSummary, SessionsEnded, SignedIn,
+            SignupFinishRequest, SignupSettings, SignupStartRequest, SignupStarted,
             TotpEnableRequest,
         },
         ApiError, Caller, ErrorCode,
@@ -81,7 +82,7 @@ fn malformed_code() -> ApiError {
     ApiError::bad_request("Type the six digits from your authenticator app.")
 }
 
-fn malformed(what: &str) -> ApiError {
+pub(crate) fn malformed(what: &str) -> ApiError {
     ApiError::bad_request(format!("The {what} is malformed."))
 }
 
@@ -89,7 +90,7 @@ pub(crate) fn parse_username(text: &str) -> Result<Username, ApiError> {
     Username::parse(text).map_err(|e| ApiError::bad_request(format!("{e}.")))
 }
 
-fn check_keyring_len(bytes: &[u8], what: &str) -> Result<(), ApiError> {
+pub(crate) fn check_keyring_len(bytes: &[u8], what: &str) -> Result<(), ApiError> {
     if bytes.len() == keyring::SEALED_LEN {
         Ok(())
     } else {
@@ -122,7 +123,7 @@ fn verify_totp(
 /// The server's last OPAQUE login step on a pending state: KE3 of the wrong length
 /// is a malformed request, a state that does not decode is our fault, and the
 /// inner result says whether the client proved the password.
-fn finish_login(state: &[u8], ke3: &[u8]) -> Result<Result<(), CryptoError>, ApiError> {
+pub(crate) fn finish_login(state: &[u8], ke3: &[u8]) -> Result<Result<(), CryptoError>, ApiError> {
     if ke3.len() != opaque::CREDENTIAL_FINALIZATION_LEN {
         return Err(malformed("KE3 message"));
     }
@@ -153,6 +154,12 @@ impl ServerBackend {
         for change in self.pending.password_changes.drain_abandoned(now) {
             drafts.push(
                 Draft::own(EventKind::PasswordChangeFailed, &change.user_id)
+                    .session(&change.session_hash),
+            );
+        }
+        for change in self.pending.recovery_codes.drain_abandoned(now) {
+            drafts.push(
+                Draft::own(EventKind::RecoveryCodeReplaceFailed, &change.user_id)
                     .session(&change.session_hash),
             );
         }
@@ -915,5 +922,21 @@ impl AccountBackend for ServerBackend {
             })
             .await?;
         Ok(self.session_info(&updated, s.record.created_at))
+    }
+
+    async fn recovery_code_start(
+        &self,
+        caller: &Caller,
+        req: RecoveryCodeStartRequest,
+    ) -> Result<RecoveryCodeStarted, ApiError> {
+        self.start_recovery_code(caller, req).await
+    }
+
+    async fn recovery_code_finish(
+        &self,
+        caller: &Caller,
+        req: RecoveryCodeFinishRequest,
+    ) -> Result<(), ApiError> {
+        self.finish_recovery_code(caller, req).await
     }
 }

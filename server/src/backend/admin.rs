@@ -3,7 +3,7 @@
 
 use shared::{
     api::{
-        admin::{AdminBackend, Invite, UserSummary},
+        admin::{AdminBackend, Invite, OpenInvite, UserSummary},
         ApiError, Caller,
     },
     crypto::{
@@ -39,6 +39,42 @@ impl AdminBackend for ServerBackend {
             role,
             expires_at,
         })
+    }
+
+    async fn list_invites(&self, caller: &Caller) -> Result<Vec<OpenInvite>, ApiError> {
+        self.require_admin(caller).await?;
+        let open = self.open_invites().await?;
+        let mut names = std::collections::HashMap::new();
+        let mut out = Vec::with_capacity(open.len());
+        for (id, invite) in open {
+            let created_by_username = match names.get(&invite.created_by) {
+                Some(name) => Option::clone(name),
+                None => {
+                    let name = self
+                        .user_by_id(&invite.created_by)
+                        .await?
+                        .map(|u| u.username);
+                    names.insert(invite.created_by, name.clone());
+                    name
+                }
+            };
+            out.push(OpenInvite {
+                id,
+                role: invite.role,
+                created_at: invite.created_at,
+                expires_at: invite.expires_at,
+                created_by: invite.created_by,
+                created_by_username,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn revoke_invite(&self, caller: &Caller, id: Id) -> Result<(), ApiError> {
+        let admin = self.require_admin(caller).await?;
+        self.revoke_stored_invite(&admin, id).await?;
+        tracing::info!("invite revoked");
+        Ok(())
     }
 
     async fn list_users(&self, caller: &Caller) -> Result<Vec<UserSummary>, ApiError> {

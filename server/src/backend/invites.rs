@@ -14,6 +14,13 @@
 //!
 //! Either kind works once: redeeming records its id in the store with an
 //! "absent" precondition, in the same batch that creates the account.
+//!
+//! An admin can list the stored invites that are still open and revoke one.
+//! Revoking marks the stored invite revoked and records its id as used, with
+//! the same "absent" precondition, so a revocation and a sign-up racing for one
+//! invite cannot both win. Command-line invites are not stored, so they are not
+//! listed and cannot be revoked one by one; they last 24 hours, and replacing
+//! `DIR/invite.key` (with the server stopped) voids every outstanding one.
 
 use std::{io::Write as _, path::Path, sync::Arc};
 
@@ -174,6 +181,9 @@ pub struct StoredInvite {
     pub created_by: Id,
     /// When it was made.
     pub created_at: i64,
+    /// When an admin revoked it; absent while it is not revoked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<i64>,
 }
 
 /// A valid, unused, unexpired invite.
@@ -190,8 +200,31 @@ fn stored_key(hash: &[u8; 32]) -> Vec<u8> {
     Key::new().u8(4).fixed(hash).finish()
 }
 
+/// The prefix under which every stored invite lives.
+fn stored_prefix() -> Vec<u8> {
+    Key::new().u8(4).finish()
+}
+
+/// An invite's id: the first 16 bytes of its code's hash.
+fn invite_id(hash: &[u8; 32]) -> Id {
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&hash[..16]);
+    id
+}
+
+/// How many stored invites one store scan reads while listing.
+const LIST_PAGE: usize = 1000;
+
 fn redeemed_key(id: &Id) -> Vec<u8> {
     Key::new().u8(3).fixed(id).finish()
+}
+
+/// The answer for a revoked or expired invite (one sentence for both: to the
+/// person holding the link the remedy is the same).
+pub fn revoked_or_expired() -> ApiError {
+    ApiError::bad_request(
+        "This invite was revoked or has expired. Ask an administrator for a new one.",
+    )
 }
 
 fn invalid() -> ApiError {
@@ -232,9 +265,10 @@ impl ServerBackend {
                     .map_err(store_error)?
                     .ok_or_else(invalid)?;
                 let stored: StoredInvite = codec::decode(&stored).map_err(store_error)?;
-                let mut id = [0u8; 16];
-                id.copy_from_slice(&hash[..16]);
-                (id, stored.role, stored.expires_at)
+                if stored.revoked_at.is_some() {
+                    return Err(revoked_or_expired());
+                }
+                (invite_id(&hash), stored.role, stored.expires_at)
             }
             SIGNED_LEN => self
                 .config
@@ -245,9 +279,7 @@ impl ServerBackend {
             _ => return Err(invalid()),
         };
         if now >= expires_at {
-            return Err(ApiError::bad_request(
-                "This invite has expired. Ask an administrator for a new one.",
-            ));
+            return Err(revoked_or_expired());
         }
         if self
             .store
@@ -280,9 +312,9 @@ impl ServerBackend {
             expires_at,
             created_by: admin.user.id,
             created_at: now,
+            revoked_at: None,
         };
-        let mut invite_id = [0u8; 16];
-        invite_id.copy_from_slice(&hash[..16]);
+        let invite_id = invite_id(&hash);
         let mut batch = crate::store::Batch::new();
         batch.put(
             Space::Users,
@@ -296,6 +328,114 @@ impl ServerBackend {
         self.append(batch, event).await.map_err(store_error)?;
         Ok((b64::encode(&raw[..]), expires_at))
     }
+}
+
+impl ServerBackend {
+    /// Whether the invite with this id was used (or revoked).
+    async fn is_redeemed(&self, id: &Id) -> Result<bool, ApiError> {
+        Ok(self
+            .store
+            .get(Space::Users, &redeemed_key(id))
+            .await
+            .map_err(store_error)?
+            .is_some())
+    }
+
+    /// Every stored invite that can still be used: not revoked, not used, not
+    /// expired; with its id and record, newest first.
+    pub(crate) async fn open_invites(&self) -> Result<Vec<(Id, StoredInvite)>, ApiError> {
+        let now = self.now();
+        let prefix = stored_prefix();
+        let mut out = Vec::new();
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            let page = self
+                .store
+                .scan_prefix(Space::Users, &prefix, after.as_deref(), LIST_PAGE)
+                .await
+                .map_err(store_error)?;
+            let full = page.len() == LIST_PAGE;
+            after = page.last().map(|(k, _)| k.clone());
+            for (key, bytes) in page {
+                let Some(hash) = key.get(1..).and_then(|h| <[u8; 32]>::try_from(h).ok()) else {
+                    continue;
+                };
+                let invite: StoredInvite = codec::decode(&bytes).map_err(store_error)?;
+                let id = invite_id(&hash);
+                if invite.revoked_at.is_some()
+                    || now >= invite.expires_at
+                    || self.is_redeemed(&id).await?
+                {
+                    continue;
+                }
+                out.push((id, invite));
+            }
+            if !full {
+                break;
+            }
+        }
+        out.sort_by_key(|(_, invite)| std::cmp::Reverse(invite.created_at));
+        Ok(out)
+    }
+
+    /// Revokes the stored invite with this id, by `admin`: marks it revoked and
+    /// records it as used, in one batch with the audit event. `not_found` if
+    /// there is no stored invite with this id; `conflict` if it was used.
+    pub(crate) async fn revoke_stored_invite(
+        &self,
+        admin: &super::sessions::Session,
+        id: Id,
+    ) -> Result<(), ApiError> {
+        let now = self.now();
+        let mut prefix = stored_prefix();
+        prefix.extend_from_slice(&id);
+        let found = self
+            .store
+            .scan_prefix(Space::Users, &prefix, None, 2)
+            .await
+            .map_err(store_error)?;
+        // Two codes sharing 128 bits of hash do not happen; refuse rather than guess.
+        let [(key, old)] = <[_; 1]>::try_from(found).map_err(|_| ApiError::not_found())?;
+        let mut invite: StoredInvite = codec::decode(&old).map_err(store_error)?;
+        if invite.revoked_at.is_some() {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                "This invite was already revoked.",
+            ));
+        }
+        if self.is_redeemed(&id).await? {
+            return Err(used_by_someone());
+        }
+        invite.revoked_at = Some(now);
+        let mut batch = crate::store::Batch::new();
+        batch
+            .expect_value(Space::Users, key.clone(), old)
+            .put(
+                Space::Users,
+                key,
+                codec::encode(&invite).map_err(store_error)?,
+            )
+            .expect_absent(Space::Users, redeemed_key(&id))
+            .put(Space::Users, redeemed_key(&id), now.to_be_bytes().to_vec());
+        let event = super::audit::Draft::new(shared::audit::EventKind::InviteRevoked)
+            .actor(&admin.user.id)
+            .session(&admin.hash)
+            .item(&id);
+        match self.append(batch, event).await {
+            Ok(_) => Ok(()),
+            // Used (or revoked) between the checks and the write.
+            Err(crate::store::StoreError::Conflict) => Err(used_by_someone()),
+            Err(e) => Err(store_error(e)),
+        }
+    }
+}
+
+/// The admin's answer when revoking an invite that was used meanwhile.
+fn used_by_someone() -> ApiError {
+    ApiError::new(
+        ErrorCode::Conflict,
+        "This invite was already used to create an account, so it can no longer be revoked. Disable that account instead if needed.",
+    )
 }
 
 /// The answer for an invite that was already used.

@@ -13,6 +13,7 @@ pub mod directory;
 pub mod invites;
 pub mod pending;
 pub mod records;
+pub mod recovery_code;
 pub mod sessions;
 pub mod system;
 pub mod throttle;

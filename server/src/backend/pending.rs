@@ -268,6 +268,22 @@ pub struct PendingPasswordChange {
     pub state: SecretBytes,
 }
 
+/// A recovery-code replacement between its two messages.
+pub struct PendingRecoveryCode {
+    /// The account.
+    pub user_id: Id,
+    /// The session that started it; only that session may finish it.
+    pub session_hash: [u8; 32],
+    /// The account's normalised username (for the throttle).
+    pub username: String,
+    /// The client address the replacement started from.
+    pub addr: IpAddr,
+    /// The attempt the start was counted as, taken back by a valid KE3.
+    pub attempt: Attempt,
+    /// The OPAQUE login state for the password; secret.
+    pub state: SecretBytes,
+}
+
 /// A recovery between its two messages.
 pub struct PendingRecovery {
     /// The normalised username.
@@ -304,6 +320,8 @@ pub struct PendingStates {
     pub recoveries: PendingMap<PendingRecovery>,
     /// Second factors: 5 minutes.
     pub second_factors: PendingMap<PendingSecondFactor>,
+    /// Recovery-code replacements: 5 minutes.
+    pub recovery_codes: PendingMap<PendingRecoveryCode>,
 }
 
 impl Default for PendingStates {
@@ -315,6 +333,8 @@ impl Default for PendingStates {
                 .logging_abandoned(),
             recoveries: PendingMap::new(10 * 60, 10_000, 20, "recoveries").logging_abandoned(),
             second_factors: PendingMap::new(5 * 60, 10_000, 20, "sign-ins"),
+            recovery_codes: PendingMap::new(5 * 60, 10_000, 20, "recovery code changes")
+                .logging_abandoned(),
         }
     }
 }

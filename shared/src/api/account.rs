@@ -305,6 +305,45 @@ pub struct TotpEnableRequest {
     pub code: String,
 }
 
+/// First message of a recovery-code replacement: a fresh proof of the password
+/// (an OPAQUE login), as for a password change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryCodeStartRequest {
+    /// OPAQUE `KE1` made with the account's password.
+    #[serde(with = "b64::vec")]
+    pub ke1: Vec<u8>,
+}
+
+/// The server's answer to [`RecoveryCodeStartRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryCodeStarted {
+    /// Names this replacement; single use, valid for 5 minutes, only for the
+    /// session that started it.
+    #[serde(with = "b64::array")]
+    pub replace_id: Id,
+    /// OPAQUE `KE2` for the password.
+    #[serde(with = "b64::vec")]
+    pub ke2: Vec<u8>,
+}
+
+/// Second message of a recovery-code replacement: the password proof and what
+/// the browser made from the new recovery secret. Both replace the old ones
+/// together, so the old code stops working.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecoveryCodeFinishRequest {
+    /// From [`RecoveryCodeStarted`].
+    #[serde(with = "b64::array")]
+    pub replace_id: Id,
+    /// OPAQUE `KE3`: proves the password.
+    #[serde(with = "b64::vec")]
+    pub ke3: Vec<u8>,
+    /// The keyring sealed under the new recovery secret (`keyring::SEALED_LEN`).
+    #[serde(with = "b64::vec")]
+    pub recovery_keyring: Vec<u8>,
+    /// The new recovery verifier (`recovery::RecoverySecret::verifier`).
+    pub recovery_verifier: VerifyingKey,
+}
+
 /// The server side of the account calls. `caller` carries the session cookie,
 /// the client address and the cookie to set.
 #[cfg(feature = "ssr")]
@@ -397,6 +436,18 @@ pub trait AccountBackend {
         caller: &super::Caller,
         code: String,
     ) -> Result<SessionInfo, ApiError>;
+    /// First step of replacing the recovery code.
+    async fn recovery_code_start(
+        &self,
+        caller: &super::Caller,
+        req: RecoveryCodeStartRequest,
+    ) -> Result<RecoveryCodeStarted, ApiError>;
+    /// Second step: the new recovery verifier and keyring replace the old ones.
+    async fn recovery_code_finish(
+        &self,
+        caller: &super::Caller,
+        req: RecoveryCodeFinishRequest,
+    ) -> Result<(), ApiError>;
 }
 
 /// Whether patients may sign up without an invite.
@@ -532,4 +583,24 @@ pub async fn totp_enable(request: TotpEnableRequest) -> Result<SessionInfo, ApiE
 pub async fn totp_disable(code: String) -> Result<SessionInfo, ApiError> {
     let caller = super::caller()?;
     super::backend()?.totp_disable(&caller, code).await
+}
+
+/// Replacing the recovery code, step 1 (needs a session).
+#[leptos::server(prefix = "/api", endpoint = "account/recovery-code/start", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn recovery_code_start(
+    request: RecoveryCodeStartRequest,
+) -> Result<RecoveryCodeStarted, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?
+        .recovery_code_start(&caller, request)
+        .await
+}
+
+/// Replacing the recovery code, step 2: the old code stops working.
+#[leptos::server(prefix = "/api", endpoint = "account/recovery-code/finish", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn recovery_code_finish(request: RecoveryCodeFinishRequest) -> Result<(), ApiError> {
+    let caller = super::caller()?;
+    super::backend()?
+        .recovery_code_finish(&caller, request)
+        .await
 }

@@ -23,6 +23,28 @@ pub struct Invite {
     pub expires_at: i64,
 }
 
+/// An invite an admin made that can still be used: not used, not revoked, not
+/// expired. Its code is not here (the server keeps only the code's hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenInvite {
+    /// The handle to revoke it by: the first 16 bytes of SHA-256 of the code
+    /// (the `item` of its `invite_created` event). Not the code, and the code
+    /// cannot be computed from it.
+    #[serde(with = "b64::array")]
+    pub id: Id,
+    /// The role it creates.
+    pub role: Role,
+    /// When it was made, Unix seconds.
+    pub created_at: i64,
+    /// When it stops working, Unix seconds.
+    pub expires_at: i64,
+    /// The admin who made it.
+    #[serde(with = "b64::array")]
+    pub created_by: Id,
+    /// That admin's username, if the account still exists.
+    pub created_by_username: Option<String>,
+}
+
 /// One account as the admin sees it: no keys, no record data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserSummary {
@@ -51,6 +73,10 @@ pub struct UserSummary {
 pub trait AdminBackend {
     /// Makes an invite for `role`, valid for 7 days.
     async fn create_invite(&self, caller: &super::Caller, role: Role) -> Result<Invite, ApiError>;
+    /// The invites made in the app that can still be used, newest first.
+    async fn list_invites(&self, caller: &super::Caller) -> Result<Vec<OpenInvite>, ApiError>;
+    /// Revokes an open invite by its id: it can no longer be used to sign up.
+    async fn revoke_invite(&self, caller: &super::Caller, id: Id) -> Result<(), ApiError>;
     /// Every account.
     async fn list_users(&self, caller: &super::Caller) -> Result<Vec<UserSummary>, ApiError>;
     /// Stores a doctor certificate signed in the admin's browser.
@@ -73,6 +99,22 @@ pub trait AdminBackend {
 pub async fn create_invite(role: Role) -> Result<Invite, ApiError> {
     let caller = super::caller()?;
     super::backend()?.create_invite(&caller, role).await
+}
+
+/// Lists the open invites made in the app (command-line invites are not stored
+/// and so not listed).
+#[leptos::server(prefix = "/api", endpoint = "admin/invites/list", input = server_fn::codec::GetUrl, output = server_fn::codec::Json)]
+pub async fn list_invites() -> Result<Vec<OpenInvite>, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?.list_invites(&caller).await
+}
+
+/// Revokes an open invite by its id (from [`list_invites`]).
+#[leptos::server(prefix = "/api", endpoint = "admin/invites/revoke", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn revoke_invite(id: String) -> Result<(), ApiError> {
+    let caller = super::caller()?;
+    let id = super::parse_id(&id)?;
+    super::backend()?.revoke_invite(&caller, id).await
 }
 
 /// Lists every account.

@@ -1,0 +1,105 @@
+//! A new recovery code: made in this browser, swapped in on the server, then
+//! shown once with the same "write it down" presentation as at sign-up.
+
+use leptos::prelude::*;
+use shared::{
+    client::RecoveryCodeReplace,
+    crypto::{keyring::Keyring, Id},
+};
+use zeroize::Zeroizing;
+
+use crate::{
+    api::{
+        account::{recovery_code_finish, recovery_code_start},
+        explain, explain_crypto, Flow,
+    },
+    browser::{download_text, next_paint},
+    components::form::ErrorAlert,
+};
+
+/// Replaces the account's recovery code: proves `password`, seals `keyring`
+/// under a fresh recovery secret and sends both. Returns the new code to show
+/// once, or a sentence saying what to do.
+pub async fn replace_recovery_code(
+    password: &str,
+    keyring: &Keyring,
+    user_id: Id,
+) -> Result<Zeroizing<String>, String> {
+    let (replace, request) = RecoveryCodeReplace::start(password)
+        .map_err(|e| explain_crypto(e, Flow::PasswordChange))?;
+    let started = recovery_code_start(request)
+        .await
+        .map_err(|e| explain(&e))?;
+    next_paint().await;
+    // Argon2 runs here, in the browser.
+    let new = replace
+        .finish(&started, keyring, &user_id)
+        .map_err(|e| explain_crypto(e, Flow::PasswordChange))?;
+    recovery_code_finish(new.request)
+        .await
+        .map_err(|e| explain(&e))?;
+    // The secret itself is zeroised when `new.recovery` drops; only the code
+    // to show is kept, as at sign-up.
+    Ok(new.recovery.to_code())
+}
+
+/// Shows a freshly made recovery code once, with a download button and an
+/// "I have saved it" check before `done` can be pressed.
+#[component]
+pub fn NewRecoveryCode(
+    /// The code to show (zeroised when this view goes).
+    code: Zeroizing<String>,
+    /// Whose code it is, for the downloaded file.
+    username: String,
+    /// What the final button says.
+    #[prop(default = "Done")]
+    done_label: &'static str,
+    /// Called when the user confirmed they saved it.
+    done: impl Fn() + Clone + 'static,
+) -> impl IntoView {
+    let code = StoredValue::new_local(code);
+    let saved = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let download = move |_| {
+        code.with_value(|c| {
+            let text = Zeroizing::new(format!(
+                "medvault recovery code for {username}\n\n{}\n\nKeep this somewhere safe and private. With it you can set a new password if you forget yours. Anyone who has it and your username can open your account. Earlier recovery codes no longer work.\n",
+                c.as_str()
+            ));
+            if download_text("medvault-recovery-code.txt", &text).is_err() {
+                error.set(Some(
+                    "The download did not start. Write the code down instead.".to_owned(),
+                ));
+            }
+        });
+    };
+    let finish = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if saved.get_untracked() {
+            done();
+        }
+    };
+    view! {
+        <form class="form recovery" on:submit=finish novalidate>
+            <h3 id="new-recovery-heading" tabindex="-1">"Save your new recovery code"</h3>
+            <p>
+                "Your old recovery code no longer works. This new code is the only way back into your account if you forget your password. "
+                "It is shown only this once. Download it or write it down, and keep it somewhere safe and private."
+            </p>
+            <ErrorAlert error=error/>
+            <div class="recovery-code" role="group" aria-label="Your new recovery code">
+                {code.with_value(|c| c.split('-').map(|g| view! { <span class="recovery-code__group">{g.to_owned()}</span> }).collect_view())}
+            </div>
+            <p>
+                <button type="button" class="button button--secondary" on:click=download>
+                    "Download recovery code"
+                </button>
+            </p>
+            <div class="checkbox">
+                <input id="new-code-saved" type="checkbox" bind:checked=saved/>
+                <label for="new-code-saved">"I have saved my new recovery code somewhere safe"</label>
+            </div>
+            <button type="submit" class="button" disabled=move || !saved.get()>{done_label}</button>
+        </form>
+    }
+}
