@@ -296,6 +296,32 @@ async fn fail_invalid_and_taken_usernames_with_unicode_normalisation() {
 }
 
 #[tokio::test]
+async fn fail_signup_with_a_name_that_mixes_scripts() {
+    let s = Server::new();
+    s.client().signup("dr.jones", None, s.now()).await.unwrap();
+    // A Cyrillic о (U+043E) and a Greek ο (U+03BF) in place of the Latin o.
+    for look_alike in ["dr.j\u{043E}nes", "dr.j\u{03BF}nes"] {
+        let e = expect_err(
+            s.client().signup(look_alike, None, s.now()).await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert!(
+            e.message.contains("mixes letters from different alphabets"),
+            "{}",
+            e.message
+        );
+    }
+    // One script is fine, whichever it is.
+    for name in ["иван.петров", "ελένη"] {
+        s.client().signup(name, None, s.now()).await.unwrap();
+    }
+    let (admin, _, _) = admin(&s).await;
+    let users: Vec<UserSummary> = admin.get("/api/admin/users").await.unwrap();
+    assert_eq!(users.len(), 4, "no look-alike account was made");
+}
+
+#[tokio::test]
 async fn fail_signup_finish_with_bad_pieces_and_change_nothing() {
     let s = Server::new();
     let c = s.client();

@@ -176,7 +176,8 @@ impl AccountBackend for ServerBackend {
         _caller: &Caller,
         req: SignupStartRequest,
     ) -> Result<SignupStarted, ApiError> {
-        let username = parse_username(&req.username)?;
+        let username = Username::parse_new(&req.username)
+            .map_err(|e| ApiError::bad_request(format!("{e}.")))?;
         let role = match &req.invite {
             Some(code) => self.check_invite(code).await?.role,
             None if self.config.settings.open_signup => Role::Patient,
