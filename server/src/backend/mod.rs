@@ -11,6 +11,7 @@ pub mod admin;
 pub mod audit;
 pub mod directory;
 pub mod invites;
+pub mod key_file;
 pub mod pending;
 pub mod records;
 pub mod sessions;
