@@ -105,6 +105,16 @@ pub struct PendingPasswordChange {
     pub state: SecretBytes,
 }
 
+/// A second-factor enrolment between the password proof's KE2 and KE3.
+pub struct PendingTotpEnable {
+    /// The account.
+    pub user_id: Id,
+    /// The session that started it; only that session may finish it.
+    pub session_hash: [u8; 32],
+    /// The OPAQUE login state for the current password; secret.
+    pub state: SecretBytes,
+}
+
 /// A recovery between its two messages.
 pub struct PendingRecovery {
     /// The normalised username.
@@ -137,6 +147,8 @@ pub struct PendingStates {
     pub recoveries: PendingMap<PendingRecovery>,
     /// Second factors: 5 minutes.
     pub second_factors: PendingMap<PendingSecondFactor>,
+    /// Second-factor enrolments: 5 minutes.
+    pub totp_enables: PendingMap<PendingTotpEnable>,
 }
 
 impl Default for PendingStates {
@@ -147,6 +159,7 @@ impl Default for PendingStates {
             password_changes: PendingMap::new(5 * 60, 10_000),
             recoveries: PendingMap::new(10 * 60, 10_000),
             second_factors: PendingMap::new(5 * 60, 10_000),
+            totp_enables: PendingMap::new(5 * 60, 10_000),
         }
     }
 }
