@@ -35,6 +35,9 @@ pub fn explain_crypto(error: CryptoError, context: Flow) -> String {
         (CryptoError::Login, Flow::PasswordChange) => {
             "The current password is not right. Type it again.".to_owned()
         }
+        (CryptoError::Login, Flow::SecondFactor) => {
+            "The password is not right. Type the password you sign in with.".to_owned()
+        }
         (CryptoError::Login, _) => WRONG_LOGIN.to_owned(),
         (CryptoError::RecoveryCode, _) => {
             "The recovery code is not valid. Check it for typos: it has 56 letters and digits in groups of 4.".to_owned()
@@ -61,6 +64,8 @@ pub enum Flow {
     Login,
     /// Password change.
     PasswordChange,
+    /// Turning the second factor on (it proves the password).
+    SecondFactor,
     /// Account recovery.
     Recovery,
     /// Looking keys up or signing them.

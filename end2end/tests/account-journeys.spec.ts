@@ -123,18 +123,49 @@ test("recovery refuses another account's code, then keeps the very same keys", a
   await expect(page.getByRole('heading', { level: 1, name: `Welcome, ${username}` })).toBeVisible();
 });
 
-test('a wrong code does not turn the second factor on', async ({ page, problems }) => {
+test('a wrong code or a wrong password does not turn the second factor on', async ({ page, problems }) => {
   await signUp(page, uniqueName('totp'), strongPassword('factor'));
   await page.getByRole('link', { name: 'Account' }).click();
   await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
   const secret = (await page.locator('.secret-key').innerText()).replace(/\s+/g, '');
+  // Without the password nothing is sent; with a wrong one the browser says so.
+  await page.getByLabel('Authentication code').fill(totpCode(secret));
+  await page.getByRole('button', { name: 'Turn on second factor' }).click();
+  await expect(page.getByRole('alert')).toContainText('Type your password');
+  await page.getByLabel('Your password').fill(strongPassword('not mine'));
+  await page.getByRole('button', { name: 'Turn on second factor' }).click();
+  await expect(page.getByRole('alert')).toContainText('The password is not right');
   // The code from half an hour ago is outside the window.
+  await page.getByLabel('Your password').fill(strongPassword('factor'));
   await page.getByLabel('Authentication code').fill(totpCode(secret, Date.now() - 1_800_000));
   await page.getByRole('button', { name: 'Turn on second factor' }).click();
-  await expect(page.getByRole('alert')).toContainText('not right');
+  await expect(page.getByRole('alert')).toContainText('authentication code is not right');
   const session = await (await page.request.get('/api/account/session')).json();
   expect(session.totp_enabled).toBe(false);
   expect(problems.http4xx.length).toBeGreaterThan(0);
+
+  // The right password and code turn it on; the server keeps the secret sealed.
+  await page.getByLabel('Your password').fill(strongPassword('factor'));
+  await page.getByLabel('Authentication code').fill(totpCode(secret));
+  await page.getByRole('button', { name: 'Turn on second factor' }).click();
+  await expect(page.getByText('Second factor is on.', { exact: false })).toBeVisible();
+  for (const file of dataFiles()) {
+    for (const needle of [secret, secret.toLowerCase()]) {
+      expect(file.bytes.includes(Buffer.from(needle)), `the TOTP secret found in ${file.path}`).toBe(false);
+    }
+  }
+});
+
+test('a username that mixes alphabets is refused before anything is sent', async ({ page, problems }) => {
+  await page.goto('/signup');
+  await appReady(page);
+  // A Cyrillic о (U+043E) in a Latin name looks like "dr.jones".
+  await page.getByLabel('Username', { exact: true }).fill('dr.j\u043enes');
+  await page.getByLabel('Password', { exact: true }).fill(strongPassword('mixed'));
+  await page.getByLabel('Confirm password', { exact: true }).fill(strongPassword('mixed'));
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByRole('alert')).toContainText('mixes letters from different alphabets');
+  expect(problems.http4xx).toEqual([]);
 });
 
 test('an admin invite from the command line works once', async ({ page, browser, baseURL, problems }) => {

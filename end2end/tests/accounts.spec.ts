@@ -118,6 +118,8 @@ test('a patient: wrong password, second factor, password change, recovery, reloa
   await expect(page.getByRole('img', { name: 'QR code to add medvault to an authenticator app' })).toBeVisible();
   const secret = await page.locator('.secret-key').innerText();
   await page.getByLabel('Authentication code').fill(totp(secret));
+  // Turning it on proves the password afresh: the open session is not enough.
+  await page.getByLabel('Your password').fill('quiet orange pebble lighthouse');
   await page.getByRole('button', { name: 'Turn on second factor' }).click();
   await expect(page.getByText('Second factor is on.', { exact: false })).toBeVisible();
 

@@ -100,6 +100,12 @@ struct ServeArgs {
         value_delimiter = ','
     )]
     trusted_proxies: Vec<IpNet>,
+    /// The file with the key that seals TOTP secrets at rest (32 bytes, made with
+    /// mode 0600 on first start). Keep it out of the data directory's backups, and
+    /// back it up separately: without it no second factor can be checked.
+    /// Default: `<data-dir>.totp-key`, beside the data directory.
+    #[arg(long, env = "MEDVAULT_TOTP_KEY_FILE")]
+    totp_key_file: Option<PathBuf>,
     /// For end-to-end tests only: a file holding seconds to add to the clock,
     /// re-read continuously, so expiry can be tested without waiting.
     #[arg(long, env = "MEDVAULT_TEST_CLOCK_FILE", hide = true)]
@@ -176,6 +182,7 @@ fn main() -> ExitCode {
             },
             public_origin: args.public_origin,
             trusted_proxies: args.trusted_proxies,
+            totp_key_file: args.totp_key_file,
             test_clock_file: args.test_clock_file,
         })),
         Command::CreateAdminInvite(args) => print_admin_invite(&args),

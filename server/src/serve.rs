@@ -11,7 +11,8 @@ use std::{
 use crate::{
     app::{router, AppState, Limits},
     backend::{
-        offset_clock, system_clock, AccountConfig, AccountSettings, InviteKey, RecordsConfig,
+        offset_clock, system_clock, totp_key::seal_plaintext_secrets, AccountConfig,
+        AccountSettings, InviteKey, RecordsConfig, TotpKey,
     },
     store::{SledStore, Store},
     web::Site,
@@ -39,6 +40,9 @@ pub struct ServeConfig {
     /// Reverse proxies trusted to name the client in `X-Forwarded-For`
     /// (`--trusted-proxy`, repeatable); empty ignores the header.
     pub trusted_proxies: Vec<crate::proxy::IpNet>,
+    /// The file holding the key that seals TOTP secrets (`--totp-key-file`);
+    /// `None` means `<data-dir>.totp-key`, beside the data directory.
+    pub totp_key_file: Option<PathBuf>,
     /// End-to-end tests only: a file whose number of seconds is added to the
     /// clock (see [`crate::backend::offset_clock`]).
     pub test_clock_file: Option<PathBuf>,
@@ -79,6 +83,20 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         );
     let site = Site::load(&config.site_dir, config.tls.is_some())?;
     let invite_key = InviteKey::load_or_create(&config.data_dir)?;
+    let totp_key_file = match &config.totp_key_file {
+        Some(file) => file.clone(),
+        None => TotpKey::default_path(&config.data_dir)?,
+    };
+    let totp_key = TotpKey::load_or_create(&totp_key_file)?;
+    let sealed = seal_plaintext_secrets(store.as_ref(), &totp_key)
+        .await
+        .map_err(|e| ServeError::Store {
+            path: config.data_dir.clone(),
+            reason: format!("sealing the stored TOTP secrets failed: {e}"),
+        })?;
+    if sealed > 0 {
+        tracing::info!(sealed, "stored TOTP secrets sealed under the TOTP key");
+    }
     let state = AppState::with_accounts(
         store.clone(),
         site,
@@ -93,6 +111,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
                 None => system_clock(),
             },
             invite_key: Some(invite_key),
+            totp_key: Some(totp_key),
         },
     )
     .with_public_origin(config.public_origin.clone())

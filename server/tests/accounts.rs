@@ -162,9 +162,10 @@ async fn fail_calls_that_need_a_session_without_one() {
         ("/api/account/logout-everywhere", json!({})),
         ("/api/account/sessions/revoke", json!({"id": "x"})),
         ("/api/account/totp/disable", json!({"code": "123456"})),
+        ("/api/account/totp/start", json!({"request": {"ke1": ""}})),
         (
             "/api/account/totp/enable",
-            json!({"request": {"secret": "x", "code": "123456"}}),
+            json!({"request": {"enable_id": "AAAAAAAAAAAAAAAAAAAAAA", "ke3": "", "secret": "x", "code": "123456"}}),
         ),
         (
             "/api/account/password/start",
@@ -309,6 +310,32 @@ async fn fail_invalid_and_taken_usernames_with_unicode_normalisation() {
         .await;
         assert!(e.message.contains(says), "{bad:?}: {}", e.message);
     }
+}
+
+#[tokio::test]
+async fn fail_signup_with_a_name_that_mixes_scripts() {
+    let s = Server::new();
+    s.client().signup("dr.jones", None, s.now()).await.unwrap();
+    // A Cyrillic о (U+043E) and a Greek ο (U+03BF) in place of the Latin o.
+    for look_alike in ["dr.j\u{043E}nes", "dr.j\u{03BF}nes"] {
+        let e = expect_err(
+            s.client().signup(look_alike, None, s.now()).await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert!(
+            e.message.contains("mixes letters from different alphabets"),
+            "{}",
+            e.message
+        );
+    }
+    // One script is fine, whichever it is.
+    for name in ["иван.петров", "ελένη"] {
+        s.client().signup(name, None, s.now()).await.unwrap();
+    }
+    let (admin, _, _) = admin(&s).await;
+    let users: Vec<UserSummary> = admin.get("/api/admin/users").await.unwrap();
+    assert_eq!(users.len(), 4, "no look-alike account was made");
 }
 
 #[tokio::test]
@@ -719,38 +746,23 @@ async fn second_factor_enrol_sign_in_and_refusals() {
     // A wrong or malformed confirming code turns nothing on.
     let wrong = code_at(&secret, s.now() + 600);
     expect_err(
-        c.post::<_, SessionInfo>(
-            "/api/account/totp/enable",
-            &json!({"request": {"secret": b32, "code": wrong}}),
-        )
-        .await,
+        c.enable_totp(PASSWORD, &b32, &wrong).await,
         StatusCode::UNAUTHORIZED,
     )
     .await;
     expect_err(
-        c.post::<_, SessionInfo>(
-            "/api/account/totp/enable",
-            &json!({"request": {"secret": b32, "code": "12ab56"}}),
-        )
-        .await,
+        c.enable_totp(PASSWORD, &b32, "12ab56").await,
         StatusCode::BAD_REQUEST,
     )
     .await;
     expect_err(
-        c.post::<_, SessionInfo>(
-            "/api/account/totp/enable",
-            &json!({"request": {"secret": "short", "code": "123456"}}),
-        )
-        .await,
+        c.enable_totp(PASSWORD, "short", "123456").await,
         StatusCode::BAD_REQUEST,
     )
     .await;
     assert!(!c.session().await.unwrap().totp_enabled);
-    let info: SessionInfo = c
-        .post(
-            "/api/account/totp/enable",
-            &json!({"request": {"secret": b32, "code": format!(" {} ", code_at(&secret, s.now()))}}),
-        )
+    let info = c
+        .enable_totp(PASSWORD, &b32, &format!(" {} ", code_at(&secret, s.now())))
         .await
         .unwrap();
     assert!(info.totp_enabled);
@@ -933,11 +945,7 @@ async fn recovery_keeps_the_keys_ends_every_session_and_lifts_totp() {
     let (info, account) = a.signup("rita", None, s.now()).await.unwrap();
     let code = account.recovery.to_code().to_string();
     let secret = TotpSecret::generate().unwrap();
-    let _: SessionInfo = a
-        .post(
-            "/api/account/totp/enable",
-            &json!({"request": {"secret": secret.to_base32().to_string(), "code": code_at(&secret, s.now())}}),
-        )
+    a.enable_totp(PASSWORD, &secret.to_base32(), &code_at(&secret, s.now()))
         .await
         .unwrap();
     let new_password = "recovered passphrase for rita";

@@ -155,19 +155,23 @@ async fn every_account_and_admin_action_appends_one_event_of_its_kind() {
     let secret = TotpSecret::generate().unwrap();
     let wrong = code_at(&secret, s.now() + 7200);
     let (status, _) = p
-        .post_raw(
-            "/api/account/totp/enable",
-            json!({"request": {"secret": secret.to_base32().to_string(), "code": wrong}})
-                .to_string(),
-        )
-        .await;
+        .enable_totp(PASSWORD, &secret.to_base32(), &wrong)
+        .await
+        .unwrap_err();
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     expect_kinds(&au, &mut seen, &[SecondFactorChangeFailed]).await;
-    let _: SessionInfo = p
-        .post(
-            "/api/account/totp/enable",
-            &json!({"request": {"secret": secret.to_base32().to_string(), "code": code_at(&secret, s.now())}}),
+    // A wrong password in the proof is refused and logged the same way.
+    let (status, _) = p
+        .enable_totp(
+            "not the password at all",
+            &secret.to_base32(),
+            &code_at(&secret, s.now()),
         )
+        .await
+        .unwrap_err();
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    expect_kinds(&au, &mut seen, &[SecondFactorChangeFailed]).await;
+    p.enable_totp(PASSWORD, &secret.to_base32(), &code_at(&secret, s.now()))
         .await
         .unwrap();
     expect_kinds(&au, &mut seen, &[SecondFactorOn]).await;

@@ -24,10 +24,17 @@
 //! 4. It starts and ends with a letter or digit, and two separators never stand next to
 //!    each other (`a.b-c` is fine, `a..b`, `a._b`, `.ab`, `ab-` are not): such names are
 //!    nearly always typos and are easy to confuse with each other.
-//!
-//! Confusable characters across scripts (a Cyrillic `а` in a Latin name) are not
-//! detected here; the key directory's fingerprints are what protect a user from a
-//! look-alike account.
+//! 5. For a new account ([`Username::parse_new`], used at sign-up) its letters come
+//!    from one script (UTS #39 "highly restrictive"): the intersection of the
+//!    Unicode `Script_Extensions` of its characters, ignoring
+//!    `Common` and `Inherited` ones (ASCII digits, the separators, combining marks),
+//!    must not be empty. Pure Latin, Cyrillic, Greek, Arabic, ... names are fine;
+//!    `dr.jоnes` with a Cyrillic `о`, or Latin mixed with Greek, is refused. The
+//!    combinations that UTS #39 allows for East Asian writing also pass: Latin with
+//!    Han, Hiragana and Katakana; Latin with Han and Bopomofo; Latin with Han and
+//!    Hangul. This stops look-alike names made by swapping in a letter from another
+//!    script; a look-alike within one script (`rn` for `m`) is not detected, and the
+//!    key directory's fingerprints remain what finally protects a user.
 //!
 //! # Passwords (NIST SP 800-63B)
 //!
@@ -55,6 +62,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
+use unicode_script::{Script, ScriptExtension, UnicodeScript};
 use zeroize::Zeroizing;
 
 /// Fewest characters in a normalised username.
@@ -124,6 +132,9 @@ pub enum UsernameError {
     /// Two separators next to each other.
     #[error("Put a letter or a digit between '.', '_' and '-'")]
     ConsecutiveSeparators,
+    /// Letters from more than one script, such as a Cyrillic `а` in a Latin name.
+    #[error("The username mixes letters from different alphabets (for example Latin and Cyrillic letters that look alike): use letters from one alphabet")]
+    MixedScripts,
 }
 
 impl Username {
@@ -169,6 +180,17 @@ impl Username {
             previous_was_separator = separator;
         }
         Ok(Self(name))
+    }
+
+    /// [`Username::parse`] plus the rule for a new account's name: letters from one
+    /// script (module docs, rule 5). Sign-up uses this; sign-in, recovery and look-ups
+    /// use `parse`, so an account named before the rule existed still works.
+    pub fn parse_new(input: &str) -> Result<Self, UsernameError> {
+        let name = Self::parse(input)?;
+        if !single_script(name.as_str()) {
+            return Err(UsernameError::MixedScripts);
+        }
+        Ok(name)
     }
 
     /// The normalised name, as stored and compared.
@@ -221,6 +243,41 @@ impl From<Username> for String {
 
 fn is_separator(c: char) -> bool {
     USERNAME_SEPARATORS.contains(&c)
+}
+
+/// The script combinations UTS #39 "highly restrictive" allows besides a single
+/// script: how Japanese, Chinese (with Bopomofo) and Korean are written, with Latin.
+const ALLOWED_SCRIPT_MIXES: [&[Script]; 3] = [
+    &[
+        Script::Latin,
+        Script::Han,
+        Script::Hiragana,
+        Script::Katakana,
+    ],
+    &[Script::Latin, Script::Han, Script::Bopomofo],
+    &[Script::Latin, Script::Han, Script::Hangul],
+];
+
+/// Whether the letters of `name` all come from one script, or from one of the
+/// [`ALLOWED_SCRIPT_MIXES`] (module docs, rule 5).
+fn single_script(name: &str) -> bool {
+    let letters: Vec<ScriptExtension> = name
+        .chars()
+        .map(|c| c.script_extension())
+        .filter(|ext| !ext.is_common() && !ext.is_inherited())
+        .collect();
+    let mut resolved = ScriptExtension::from(Script::Common);
+    for ext in &letters {
+        resolved.intersect_with(*ext);
+    }
+    if !resolved.is_empty() {
+        return true;
+    }
+    ALLOWED_SCRIPT_MIXES.iter().any(|mix| {
+        letters
+            .iter()
+            .all(|ext| mix.iter().any(|script| ext.contains_script(*script)))
+    })
 }
 
 /// NFKC, lowercase, NFKC: the username's one form (why in the module docs). Also used
@@ -734,6 +791,53 @@ mod tests {
             name("abq\u{0301}"),
             Err(UsernameError::InvalidCharacter('\u{0301}'))
         );
+    }
+
+    #[test]
+    fn usernames_of_one_script_accepted() {
+        for input in [
+            "dr.jones",
+            "иван.петров",
+            "ελένη-2",
+            "μαρία_7",
+            "мария",
+            "محمد",
+            "山田太郎",
+            // Japanese (Han with kana) and Korean with Latin are the mixes UTS #39 allows.
+            "やまだ太郎",
+            "dr.山田",
+            "김민준.kim",
+        ] {
+            assert!(Username::parse_new(input).is_ok(), "{input}");
+        }
+    }
+
+    #[test]
+    fn fail_username_mixing_scripts() {
+        for input in [
+            // A Cyrillic о (U+043E) in a Latin name.
+            "dr.j\u{043E}nes",
+            // A Cyrillic а (U+0430) among Latin letters.
+            "\u{0430}lice",
+            // A Greek ο (U+03BF) and a Greek α (U+03B1) in Latin names.
+            "dr.j\u{03BF}nes",
+            "m\u{03B1}ria",
+            // Cyrillic with a Latin letter, and Greek with Cyrillic.
+            "ивaн",
+            "ελενα\u{0430}",
+            // Separators do not make two scripts one.
+            "alice.иван",
+            // Hangul with kana is not one of the allowed mixes.
+            "김やまだ",
+        ] {
+            assert_eq!(
+                Username::parse_new(input),
+                Err(UsernameError::MixedScripts),
+                "{input}"
+            );
+            // Existing accounts keep signing in: the lookup form does not apply it.
+            assert!(name(input).is_ok(), "{input}");
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::{
         PasswordChangeStartRequest, PasswordChangeStarted, RecoveryCodeFinishRequest,
         RecoveryCodeStartRequest, RecoveryCodeStarted, RecoveryFinishRequest, RecoveryStartRequest,
         RecoveryStarted, SignedIn, SignupFinishRequest, SignupStartRequest, SignupStarted,
+        TotpEnableRequest, TotpEnableStartRequest, TotpEnableStarted,
     },
     api::directory::DirectoryEntry,
     crypto::{
@@ -22,6 +23,7 @@ use crate::{
         opaque::{self, ClientLogin, ClientRegistration},
         recovery::RecoverySecret,
         sign::{self, DoctorCertificate, KeyEntry, Role, Signed},
+        totp::TotpSecret,
         CryptoError, Id,
     },
 };
@@ -244,6 +246,43 @@ impl PasswordChange {
             registration_upload: registration.upload,
             sealed_keyring: keyring
                 .seal_with_password(registration.export_key.as_bytes(), user_id)?,
+        })
+    }
+}
+
+/// Turning the second factor on between its two messages: a fresh proof of the
+/// current password, then the new secret and a code from the user's app.
+pub struct TotpEnrolment {
+    password: Zeroizing<String>,
+    login: ClientLogin,
+}
+
+impl TotpEnrolment {
+    /// Step 1: a fresh login with the current password.
+    pub fn start(password: &str) -> Result<(TotpEnrolment, TotpEnableStartRequest), CryptoError> {
+        let password = normalize_password(password);
+        let (login, ke1) = opaque::client_login_start(password.as_bytes())?;
+        Ok((
+            TotpEnrolment { password, login },
+            TotpEnableStartRequest { ke1 },
+        ))
+    }
+
+    /// Step 2: proves the password and hands over `secret` with a `code` the app
+    /// showed for it. A wrong password is [`CryptoError::Login`]; nothing is sent
+    /// then.
+    pub fn finish(
+        self,
+        started: &TotpEnableStarted,
+        secret: &TotpSecret,
+        code: &str,
+    ) -> Result<TotpEnableRequest, CryptoError> {
+        let login = self.login.finish(self.password.as_bytes(), &started.ke2)?;
+        Ok(TotpEnableRequest {
+            enable_id: started.enable_id,
+            ke3: login.finalization,
+            secret: secret.to_base32(),
+            code: code.to_owned(),
         })
     }
 }

@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use shared::{
-    api::account::{SessionSummary, TotpEnableRequest},
-    client::PasswordChange,
+    api::account::SessionSummary,
+    client::{PasswordChange, TotpEnrolment},
     crypto::totp::{self, TotpSecret},
 };
 use zeroize::Zeroizing;
@@ -14,7 +14,7 @@ use crate::{
     api::{
         account::{
             logout_everywhere, password_change_finish, password_change_start, revoke_session,
-            sessions, totp_disable, totp_enable,
+            sessions, totp_disable, totp_enable, totp_enable_start,
         },
         explain, explain_crypto, Flow,
     },
@@ -380,6 +380,7 @@ fn SecondFactor() -> impl IntoView {
     let done = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let code = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
     // The secret lives only while the enrolment form is open.
     let secret = StoredValue::new_local(None::<TotpSecret>);
     let enrolling = RwSignal::new(false);
@@ -416,6 +417,7 @@ fn SecondFactor() -> impl IntoView {
         qr.set(String::new());
         manual.set(String::new());
         code.set(String::new());
+        password.set(String::new());
         enrolling.set(false);
     };
 
@@ -441,22 +443,40 @@ fn SecondFactor() -> impl IntoView {
             Ok(t) => t,
             Err(m) => return error.set(Some(m)),
         };
-        let Some(base32) = secret.with_value(|s| s.as_ref().map(|s| s.to_base32())) else {
+        if password.with_untracked(String::is_empty) {
+            return error.set(Some(
+                "Type your password: turning on a second factor needs it.".to_owned(),
+            ));
+        }
+        let Some(new_secret) =
+            secret.with_value(|s| s.as_ref().map(|s| TotpSecret::from_bytes(*s.as_bytes())))
+        else {
             return;
         };
         busy.set(true);
         leptos::task::spawn_local(async move {
-            match totp_enable(TotpEnableRequest {
-                secret: base32.to_string(),
-                code: typed,
-            })
-            .await
-            {
+            // A fresh proof of the password, so an open session alone cannot do this.
+            let result = async {
+                let (enrolment, request) = {
+                    let typed_password = Zeroizing::new(password.get_untracked());
+                    TotpEnrolment::start(&typed_password)
+                        .map_err(|e| explain_crypto(e, Flow::SecondFactor))?
+                };
+                let started = totp_enable_start(request).await.map_err(|e| explain(&e))?;
+                next_paint().await;
+                let request = enrolment
+                    .finish(&started, &new_secret, &typed)
+                    .map_err(|e| explain_crypto(e, Flow::SecondFactor))?;
+                totp_enable(request).await.map_err(|e| explain(&e))
+            }
+            .await;
+            match result {
                 Ok(info) => {
                     secret.set_value(None);
                     qr.set(String::new());
                     manual.set(String::new());
                     code.set(String::new());
+                    password.set(String::new());
                     enrolling.set(false);
                     session.update_info(info);
                     done.set(Some(
@@ -464,7 +484,7 @@ fn SecondFactor() -> impl IntoView {
                             .to_owned(),
                     ));
                 }
-                Err(e) => error.set(Some(explain(&e))),
+                Err(message) => error.set(Some(message)),
             }
             busy.set(false);
         });
@@ -526,6 +546,8 @@ fn SecondFactor() -> impl IntoView {
                             <form class="form" on:submit=confirm novalidate>
                                 <Field id="totp-code" label="Authentication code" value=code autocomplete="one-time-code" inputmode="numeric"
                                     hint="Type the six digits the app now shows for medvault."/>
+                                <Field id="totp-password" label="Your password" value=password kind="password" autocomplete="current-password"
+                                    hint="To confirm it is you, type the password you sign in with."/>
                                 <div class="actions">
                                     <SubmitButton label="Turn on second factor" busy=busy.into()/>
                                     <button type="button" class="button button--secondary" on:click=cancel>"Cancel"</button>

@@ -30,7 +30,7 @@ pub fn check_new_account(
     password: &str,
     confirm: &str,
 ) -> Result<Username, String> {
-    let name = Username::parse(username).map_err(|e| format!("{e}."))?;
+    let name = Username::parse_new(username).map_err(|e| format!("{e}."))?;
     check_new_password(password, confirm, name.as_str(), false)?;
     Ok(name)
 }

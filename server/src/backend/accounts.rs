@@ -22,7 +22,7 @@ use shared::{
             RecoveryCodeStarted, RecoveryFinishRequest, RecoveryStartRequest, RecoveryStarted,
             SecondFactorRequest, SessionInfo, SessionSummary, SessionsEnded, SignedIn,
             SignupFinishRequest, SignupSettings, SignupStartRequest, SignupStarted,
-            TotpEnableRequest,
+            TotpEnableRequest, TotpEnableStartRequest, TotpEnableStarted,
         },
         ApiError, Caller, ErrorCode,
     },
@@ -33,15 +33,16 @@ use shared::{
         CryptoError,
     },
 };
-use zeroize::Zeroizing;
 
 use super::{
     crypto_internal, invites,
     pending::{
         PendingLogin, PendingPasswordChange, PendingRecovery, PendingSecondFactor, PendingSignup,
+        PendingTotpEnable,
     },
     sessions::{end_session_ops, public_id},
     store_error,
+    totp_key::TotpKey,
     users::{user_key, username_key, UserRecord},
     ServerBackend,
 };
@@ -78,6 +79,13 @@ fn wrong_code() -> ApiError {
     )
 }
 
+fn totp_already_on() -> ApiError {
+    ApiError::new(
+        ErrorCode::Conflict,
+        "A second factor is already on. Turn it off first to set up a new one.",
+    )
+}
+
 fn malformed_code() -> ApiError {
     ApiError::bad_request("Type the six digits from your authenticator app.")
 }
@@ -105,16 +113,14 @@ fn now_u64(now: i64) -> u64 {
     u64::try_from(now).unwrap_or(0)
 }
 
-/// Checks a TOTP code against `secret` (base32), after `last_step`.
+/// Checks a TOTP code against `secret`, after `last_step`.
 fn verify_totp(
-    secret: &str,
+    secret: &TotpSecret,
     code: &str,
     now: i64,
     last_step: Option<u64>,
 ) -> Result<u64, ApiError> {
-    let secret = TotpSecret::from_base32(secret)
-        .map_err(|_| crate::backend::internal("stored TOTP secret is corrupt"))?;
-    totp::verify(&secret, code.trim(), now_u64(now), last_step).map_err(|e| match e {
+    totp::verify(secret, code.trim(), now_u64(now), last_step).map_err(|e| match e {
         CryptoError::Malformed => malformed_code(),
         _ => wrong_code(),
     })
@@ -157,6 +163,12 @@ impl ServerBackend {
                     .session(&change.session_hash),
             );
         }
+        for enable in self.pending.totp_enables.drain_abandoned(now) {
+            drafts.push(
+                Draft::own(EventKind::SecondFactorChangeFailed, &enable.user_id)
+                    .session(&enable.session_hash),
+            );
+        }
         for change in self.pending.recovery_codes.drain_abandoned(now) {
             drafts.push(
                 Draft::own(EventKind::RecoveryCodeReplaceFailed, &change.user_id)
@@ -184,6 +196,31 @@ impl ServerBackend {
                 self.log_abandoned().await;
             }
         })
+    }
+
+    /// The key that seals TOTP secrets; a server without one cannot use them.
+    fn totp_key(&self) -> Result<&TotpKey, ApiError> {
+        self.config
+            .totp_key
+            .as_ref()
+            .ok_or_else(|| crate::backend::internal("no TOTP key is configured"))
+    }
+
+    /// The account's TOTP secret, or `None` when no second factor is on. Fails
+    /// closed, with a log line saying why, when the secret does not open (the key
+    /// file is missing or another installation's) or is still in plaintext.
+    fn totp_secret_of(&self, user: &UserRecord) -> Result<Option<TotpSecret>, ApiError> {
+        match (&user.totp_sealed, &user.totp_secret) {
+            (Some(sealed), _) => self.totp_key()?.open(&user.id, sealed).map(Some).map_err(|_| {
+                crate::backend::internal(
+                    "a stored TOTP secret does not open with this server's TOTP key: the key file is missing or from another installation; restore it to check second factors",
+                )
+            }),
+            (None, Some(_)) => Err(crate::backend::internal(
+                "a TOTP secret is stored in plaintext; restart the server to seal it",
+            )),
+            (None, None) => Ok(None),
+        }
     }
 
     /// Writes the ops and a new session for `user`, sets the cookie, and returns
@@ -237,7 +274,8 @@ impl AccountBackend for ServerBackend {
         caller: &Caller,
         req: SignupStartRequest,
     ) -> Result<SignupStarted, ApiError> {
-        let username = parse_username(&req.username)?;
+        let username = Username::parse_new(&req.username)
+            .map_err(|e| ApiError::bad_request(format!("{e}.")))?;
         let role = match &req.invite {
             Some(code) => self.check_invite(code).await?.role,
             None if self.config.settings.open_signup => Role::Patient,
@@ -331,6 +369,7 @@ impl AccountBackend for ServerBackend {
             key_entry: req.key_entry,
             certificate: None,
             disabled: false,
+            totp_sealed: None,
             totp_secret: None,
             totp_last_step: None,
             created_at: now,
@@ -461,7 +500,7 @@ impl AccountBackend for ServerBackend {
         if user.disabled {
             return Err(disabled());
         }
-        if user.totp_secret.is_some() {
+        if user.totp_enabled() {
             let (pending_id, _) = self.pending.second_factors.insert(
                 now,
                 caller.client_addr,
@@ -502,7 +541,7 @@ impl AccountBackend for ServerBackend {
         if user.disabled {
             return Err(disabled());
         }
-        let Some(secret) = user.totp_secret.clone() else {
+        let Some(secret) = self.totp_secret_of(&user)? else {
             // Turned off meanwhile (a recovery): the password was enough.
             return self.sign_in(caller, &user, now).await;
         };
@@ -822,7 +861,8 @@ impl AccountBackend for ServerBackend {
                 }
                 rec.password_file = password_file.clone();
                 rec.sealed_keyring = sealed.clone();
-                totp_removed = rec.totp_secret.is_some();
+                totp_removed = rec.totp_enabled();
+                rec.totp_sealed = None;
                 rec.totp_secret = None;
                 rec.totp_last_step = None;
                 rec.last_sign_in = Some(now);
@@ -839,22 +879,87 @@ impl AccountBackend for ServerBackend {
         })
     }
 
+    async fn totp_enable_start(
+        &self,
+        caller: &Caller,
+        req: TotpEnableStartRequest,
+    ) -> Result<TotpEnableStarted, ApiError> {
+        let s = self.require_session(caller).await?;
+        if s.user.totp_enabled() {
+            return Err(totp_already_on());
+        }
+        self.log_abandoned().await;
+        let now = self.now();
+        // Counted now, like every password check; only a valid KE3 takes it back.
+        let attempt = self
+            .throttle
+            .admit(&s.user.username, caller.client_addr, now)?;
+        let secrets = self.secrets().await?;
+        let (state, ke2) = opaque::server_login_start(
+            &secrets.opaque,
+            s.user.username.as_bytes(),
+            Some(&s.user.password_file),
+            &req.ke1,
+        )
+        .map_err(|_| malformed("KE1 message"))?;
+        let (enable_id, _) = self.pending.totp_enables.insert(
+            now,
+            caller.client_addr,
+            PendingTotpEnable {
+                user_id: s.user.id,
+                session_hash: s.hash,
+                username: s.user.username.clone(),
+                addr: caller.client_addr,
+                attempt,
+                state: state.to_bytes(),
+            },
+        )?;
+        Ok(TotpEnableStarted { enable_id, ke2 })
+    }
+
     async fn totp_enable(
         &self,
         caller: &Caller,
         req: TotpEnableRequest,
     ) -> Result<SessionInfo, ApiError> {
         let s = self.require_session(caller).await?;
-        if s.user.totp_secret.is_some() {
+        // A KE3 of the wrong length changes nothing: the proof can still finish.
+        if req.ke3.len() != opaque::CREDENTIAL_FINALIZATION_LEN {
+            return Err(malformed("KE3 message"));
+        }
+        self.log_abandoned().await;
+        let now = self.now();
+        // Only the session that started the proof may use it, and only once.
+        let (pending, _) = self
+            .pending
+            .totp_enables
+            .take(now, &req.enable_id)
+            .filter(|(p, _)| p.user_id == s.user.id && p.session_hash == s.hash)
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "This set-up has expired or was already used. Type your password and the code again.",
+                )
+            })?;
+        if finish_login(pending.state.as_bytes(), &req.ke3)?.is_err() {
+            self.record(
+                Draft::own(EventKind::SecondFactorChangeFailed, &s.user.id).session(&s.hash),
+            )
+            .await?;
             return Err(ApiError::new(
-                ErrorCode::Conflict,
-                "A second factor is already on. Turn it off first to set up a new one.",
+                ErrorCode::Unauthorized,
+                "The password is not right. Type your current password again.",
             ));
         }
+        self.throttle
+            .proven(&pending.username, pending.addr, pending.attempt);
+        self.throttle.succeed(&s.user.username);
+        if s.user.totp_enabled() {
+            return Err(totp_already_on());
+        }
+        let key = self.totp_key()?;
         let secret = TotpSecret::from_base32(req.secret.trim()).map_err(|_| {
             ApiError::bad_request("The secret is not valid (32 base32 characters).")
         })?;
-        let now = self.now();
         let step = match totp::verify(&secret, req.code.trim(), now_u64(now), None) {
             Ok(step) => step,
             Err(CryptoError::Malformed) => return Err(malformed_code()),
@@ -866,17 +971,14 @@ impl AccountBackend for ServerBackend {
                 return Err(wrong_code());
             }
         };
-        let stored = Zeroizing::new(secret.to_base32().to_string());
+        let sealed = key.seal(&s.user.id, &secret).map_err(crypto_internal)?;
         let event = Draft::own(EventKind::SecondFactorOn, &s.user.id).session(&s.hash);
         let updated = self
             .update_user(&s.user.id, event, |rec| {
-                if rec.totp_secret.is_some() {
-                    return Err(ApiError::new(
-                        ErrorCode::Conflict,
-                        "A second factor is already on.",
-                    ));
+                if rec.totp_enabled() {
+                    return Err(totp_already_on());
                 }
-                rec.totp_secret = Some(stored.to_string());
+                rec.totp_sealed = Some(sealed);
                 rec.totp_last_step = Some(step);
                 Ok(Vec::new())
             })
@@ -886,7 +988,7 @@ impl AccountBackend for ServerBackend {
 
     async fn totp_disable(&self, caller: &Caller, code: String) -> Result<SessionInfo, ApiError> {
         let s = self.require_session(caller).await?;
-        let Some(secret) = s.user.totp_secret.clone() else {
+        let Some(secret) = self.totp_secret_of(&s.user)? else {
             return Err(ApiError::new(
                 ErrorCode::Conflict,
                 "No second factor is on.",
@@ -916,6 +1018,7 @@ impl AccountBackend for ServerBackend {
                 if rec.totp_last_step.is_some_and(|last| last >= step) {
                     return Err(wrong_code());
                 }
+                rec.totp_sealed = None;
                 rec.totp_secret = None;
                 rec.totp_last_step = None;
                 Ok(Vec::new())

@@ -22,7 +22,7 @@
 //! listed and cannot be revoked one by one; they last 24 hours, and replacing
 //! `DIR/invite.key` (with the server stopped) voids every outstanding one.
 
-use std::{io::Write as _, path::Path, sync::Arc};
+use std::{path::Path, sync::Arc};
 
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
@@ -64,42 +64,11 @@ impl InviteKey {
     /// there yet. Safe against the server and the command starting together:
     /// only one creation wins, and the other reads what it wrote.
     pub fn load_or_create(data_dir: &Path) -> std::io::Result<InviteKey> {
-        let path = data_dir.join(KEY_FILE);
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            options.mode(0o600);
-        }
-        match options.open(&path) {
-            Ok(mut file) => {
-                let key = Zeroizing::new(rng::bytes::<32>().map_err(|_| {
-                    std::io::Error::other("the operating system gave no randomness")
-                })?);
-                file.write_all(&key[..])?;
-                file.sync_all()?;
-                Ok(InviteKey(Arc::new(key)))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                // The other process may be between creating and writing it.
-                for _ in 0..50 {
-                    let bytes = Zeroizing::new(std::fs::read(&path)?);
-                    if let Ok(key) = <[u8; 32]>::try_from(bytes.as_slice()) {
-                        return Ok(InviteKey::from_bytes(key));
-                    }
-                    if bytes.len() > 32 {
-                        break;
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-                Err(std::io::Error::other(format!(
-                    "{} is not a 32-byte key; remove it to make a new one (outstanding command-line invites stop working)",
-                    path.display()
-                )))
-            }
-            Err(e) => Err(e),
-        }
+        let key = super::key_file::load_or_create(
+            &data_dir.join(KEY_FILE),
+            "remove it to make a new one (outstanding command-line invites stop working)",
+        )?;
+        Ok(InviteKey(Arc::new(key)))
     }
 
     fn mac(&self, body: &[u8]) -> Result<Hmac<Sha256>, CryptoError> {

@@ -11,12 +11,14 @@ pub mod admin;
 pub mod audit;
 pub mod directory;
 pub mod invites;
+pub mod key_file;
 pub mod pending;
 pub mod records;
 pub mod recovery_code;
 pub mod sessions;
 pub mod system;
 pub mod throttle;
+pub mod totp_key;
 pub mod users;
 
 use std::sync::Arc;
@@ -34,6 +36,7 @@ use crate::{
 };
 
 pub use invites::InviteKey;
+pub use totp_key::TotpKey;
 
 /// Unix seconds now. Injected so tests can move time (expire a session, an
 /// invite, a throttle delay) without sleeping.
@@ -130,6 +133,9 @@ pub struct AccountConfig {
     /// The key of command-line invites (`DIR/invite.key`); without one, such
     /// invites are refused.
     pub invite_key: Option<InviteKey>,
+    /// The key that seals TOTP secrets at rest (`<data-dir>.totp-key`); without
+    /// one, no second factor can be turned on or checked.
+    pub totp_key: Option<TotpKey>,
 }
 
 impl Default for AccountConfig {
@@ -139,6 +145,7 @@ impl Default for AccountConfig {
             records: RecordsConfig::default(),
             clock: system_clock(),
             invite_key: None,
+            totp_key: None,
         }
     }
 }

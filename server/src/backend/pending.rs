@@ -284,6 +284,22 @@ pub struct PendingRecoveryCode {
     pub state: SecretBytes,
 }
 
+/// A second-factor enrolment between the password proof's KE2 and KE3.
+pub struct PendingTotpEnable {
+    /// The account.
+    pub user_id: Id,
+    /// The session that started it; only that session may finish it.
+    pub session_hash: [u8; 32],
+    /// The account's normalised username (for the throttle).
+    pub username: String,
+    /// The client address the enrolment started from.
+    pub addr: IpAddr,
+    /// The attempt the start was counted as, taken back by a valid KE3.
+    pub attempt: Attempt,
+    /// The OPAQUE login state for the password; secret.
+    pub state: SecretBytes,
+}
+
 /// A recovery between its two messages.
 pub struct PendingRecovery {
     /// The normalised username.
@@ -322,6 +338,8 @@ pub struct PendingStates {
     pub second_factors: PendingMap<PendingSecondFactor>,
     /// Recovery-code replacements: 5 minutes.
     pub recovery_codes: PendingMap<PendingRecoveryCode>,
+    /// Second-factor enrolments: 5 minutes.
+    pub totp_enables: PendingMap<PendingTotpEnable>,
 }
 
 impl Default for PendingStates {
@@ -334,6 +352,8 @@ impl Default for PendingStates {
             recoveries: PendingMap::new(10 * 60, 10_000, 20, "recoveries").logging_abandoned(),
             second_factors: PendingMap::new(5 * 60, 10_000, 20, "sign-ins"),
             recovery_codes: PendingMap::new(5 * 60, 10_000, 20, "recovery code changes")
+                .logging_abandoned(),
+            totp_enables: PendingMap::new(5 * 60, 10_000, 20, "second-factor enrolments")
                 .logging_abandoned(),
         }
     }

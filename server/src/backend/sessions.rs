@@ -126,7 +126,7 @@ impl ServerBackend {
             user_id: user.id,
             username: user.username.clone(),
             role: user.role,
-            totp_enabled: user.totp_secret.is_some(),
+            totp_enabled: user.totp_enabled(),
             expires_at: created_at
                 .saturating_add(i64::try_from(s.absolute_lifetime_secs).unwrap_or(i64::MAX)),
             idle_timeout_secs: s.idle_timeout_secs,

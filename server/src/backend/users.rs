@@ -9,7 +9,8 @@
 //!
 //! The record holds only what the server may know: the OPAQUE password file,
 //! the keyring sealed under keys it never sees, public keys and signatures. The
-//! TOTP secret is the exception a second factor needs.
+//! TOTP secret is the exception a second factor needs; it is sealed under a key
+//! kept outside the store ([`super::totp_key`]).
 
 use serde::{Deserialize, Serialize};
 use shared::{
@@ -21,7 +22,7 @@ use shared::{
     },
 };
 
-use super::{store_error, ServerBackend};
+use super::{store_error, totp_key::SealedTotp, ServerBackend};
 use crate::store::{codec, keys::Key, Batch, Op, Space, StoreError};
 
 /// One account as stored.
@@ -52,7 +53,17 @@ pub struct UserRecord {
     pub certificate: Option<Signed<DoctorCertificate>>,
     /// Disabled by an admin: no sign-in, no session.
     pub disabled: bool,
-    /// The TOTP secret in base32, when a second factor is on.
+    /// The TOTP secret when a second factor is on, sealed under the server's TOTP
+    /// key for this account ([`super::totp_key`]).
+    #[serde(
+        default,
+        with = "b64::option_array",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub totp_sealed: Option<SealedTotp>,
+    /// Only in records from before TOTP secrets were sealed: the secret in
+    /// plaintext base32. The server seals it into `totp_sealed` when it starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub totp_secret: Option<String>,
     /// The last TOTP time step accepted, so a code works once.
     pub totp_last_step: Option<u64>,
@@ -63,6 +74,11 @@ pub struct UserRecord {
 }
 
 impl UserRecord {
+    /// Whether a second factor is on.
+    pub fn totp_enabled(&self) -> bool {
+        self.totp_sealed.is_some() || self.totp_secret.is_some()
+    }
+
     /// What the admin's user list shows.
     pub fn summary(&self) -> UserSummary {
         UserSummary {
@@ -71,7 +87,7 @@ impl UserRecord {
             role: self.role,
             disabled: self.disabled,
             verified: self.certificate.is_some(),
-            totp_enabled: self.totp_secret.is_some(),
+            totp_enabled: self.totp_enabled(),
             created_at: self.created_at,
             last_sign_in: self.last_sign_in,
         }

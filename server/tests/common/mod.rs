@@ -21,17 +21,17 @@ use http_body_util::BodyExt as _;
 use serde::{de::DeserializeOwned, Serialize};
 use server::{
     app::{router, AppState, Limits},
-    backend::{AccountConfig, AccountSettings, InviteKey, RecordsConfig},
+    backend::{AccountConfig, AccountSettings, InviteKey, RecordsConfig, TotpKey},
     store::{SledStore, Store},
     web::Site,
 };
 use shared::{
     api::{
-        account::{LoginOutcome, SessionInfo, SignedIn, SignupStarted},
+        account::{LoginOutcome, SessionInfo, SignedIn, SignupStarted, TotpEnableStarted},
         ApiError, CSRF_HEADER, SESSION_COOKIE,
     },
-    client::{self, Login, NewAccount, Signup},
-    crypto::keyring::Keyring,
+    client::{self, Login, NewAccount, Signup, TotpEnrolment},
+    crypto::{keyring::Keyring, totp::TotpSecret},
 };
 use tower::ServiceExt as _;
 
@@ -109,6 +109,7 @@ impl Server {
                 records,
                 clock: Arc::new(move || c.load(Ordering::SeqCst)),
                 invite_key: Some(invite_key.clone()),
+                totp_key: Some(TotpKey::from_bytes([0x5a; 32])),
             },
         )
         .with_trusted_proxies(proxies);
@@ -124,6 +125,26 @@ impl Server {
         }
     }
 
+    /// The server started again over the same store with `totp_key`: every
+    /// in-memory state (pending steps, throttle, cached secrets) is gone. Clients
+    /// made before keep their cookies but talk to the old instance.
+    pub fn restart(&mut self, totp_key: Option<TotpKey>) {
+        let c = self.clock.clone();
+        let state = AppState::with_accounts(
+            self.store.clone(),
+            Site::load(self._site.path(), false).unwrap(),
+            AccountConfig {
+                settings: AccountSettings::default(),
+                records: RecordsConfig::default(),
+                clock: Arc::new(move || c.load(Ordering::SeqCst)),
+                invite_key: Some(self.invite_key.clone()),
+                totp_key,
+            },
+        );
+        self.audit = state.audit.clone();
+        self.app = router(state, Limits::default());
+    }
+
     pub fn now(&self) -> i64 {
         self.clock.load(Ordering::SeqCst)
     }
@@ -133,14 +154,7 @@ impl Server {
     }
 
     pub fn client(&self) -> Client {
-        Client {
-            app: self.app.clone(),
-            cookie: Arc::new(Mutex::new(None)),
-            set_cookies: Arc::new(Mutex::new(Vec::new())),
-            peer: None,
-            forwarded_for: None,
-            retry_after: Arc::new(Mutex::new(None)),
-        }
+        Client::new(self.app.clone())
     }
 
     /// A client whose connection comes from `peer` (the TCP address the server
@@ -202,6 +216,18 @@ impl From<Failure> for LoginFailed {
 }
 
 impl Client {
+    /// A client with an empty cookie jar for `app`.
+    pub fn new(app: Router) -> Client {
+        Client {
+            app,
+            cookie: Arc::new(Mutex::new(None)),
+            set_cookies: Arc::new(Mutex::new(Vec::new())),
+            peer: None,
+            forwarded_for: None,
+            retry_after: Arc::new(Mutex::new(None)),
+        }
+    }
+
     pub fn token(&self) -> Option<String> {
         self.cookie.lock().unwrap().clone()
     }
@@ -403,6 +429,39 @@ impl Client {
         self.post(
             "/api/account/login/finish",
             &serde_json::json!({ "request": finish }),
+        )
+        .await
+    }
+
+    /// Turns the second factor on as the app does: a fresh proof of `password`,
+    /// then the secret (base32 text, sent as given) and a code. For a wrong
+    /// password the client would stop; a hostile one sends a made-up KE3, which
+    /// is what the server must judge.
+    pub async fn enable_totp(
+        &self,
+        password: &str,
+        secret: &str,
+        code: &str,
+    ) -> Result<SessionInfo, Failure> {
+        let (enrolment, start) = TotpEnrolment::start(password).unwrap();
+        let started: TotpEnableStarted = self
+            .post(
+                "/api/account/totp/start",
+                &serde_json::json!({ "request": start }),
+            )
+            .await?;
+        let mut request = match enrolment.finish(&started, &TotpSecret::from_bytes([0; 20]), code) {
+            Ok(request) => serde_json::to_value(&request).unwrap(),
+            Err(_) => serde_json::json!({
+                "enable_id": shared::crypto::b64::encode(&started.enable_id),
+                "ke3": shared::crypto::b64::encode(&[7u8; 64]),
+                "code": code,
+            }),
+        };
+        request["secret"] = serde_json::json!(secret);
+        self.post(
+            "/api/account/totp/enable",
+            &serde_json::json!({ "request": request }),
         )
         .await
     }

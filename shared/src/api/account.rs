@@ -7,6 +7,7 @@
 //! with a foreign `Origin`.
 
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 use super::ApiError;
 use crate::crypto::{
@@ -295,12 +296,42 @@ pub struct Recovered {
     pub totp_removed: bool,
 }
 
-/// Turns the TOTP second factor on. The browser made the secret and drew its QR
-/// code; the code proves the user's app has it.
+/// First message of turning the TOTP second factor on: a fresh OPAQUE login with
+/// the current password, so that a session alone (an unattended browser) cannot
+/// enrol a second factor the owner does not have.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpEnableStartRequest {
+    /// OPAQUE `KE1` made with the current password.
+    #[serde(with = "b64::vec")]
+    pub ke1: Vec<u8>,
+}
+
+/// The server's answer to [`TotpEnableStartRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpEnableStarted {
+    /// Names this enrolment in [`TotpEnableRequest`]; single use, valid for 5
+    /// minutes, and only for the session that started it.
+    #[serde(with = "b64::array")]
+    pub enable_id: Id,
+    /// OPAQUE `KE2` for the current password.
+    #[serde(with = "b64::vec")]
+    pub ke2: Vec<u8>,
+}
+
+/// Turns the TOTP second factor on. The browser made the secret and drew its QR
+/// code; KE3 proves the current password and the code proves the user's app has
+/// the secret. Its `Debug` leaves the secret, the code and KE3 out.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct TotpEnableRequest {
+    /// From [`TotpEnableStarted`].
+    #[serde(with = "b64::array")]
+    pub enable_id: Id,
+    /// OPAQUE `KE3`: proves the current password.
+    #[serde(with = "b64::vec")]
+    pub ke3: Vec<u8>,
     /// The secret in base32 (RFC 4648, no padding), as in the otpauth URI.
-    pub secret: String,
+    #[serde(with = "secret_text")]
+    pub secret: Zeroizing<String>,
     /// A current six-digit code from the user's app.
     pub code: String,
 }
@@ -342,6 +373,28 @@ pub struct RecoveryCodeFinishRequest {
     pub recovery_keyring: Vec<u8>,
     /// The new recovery verifier (`recovery::RecoverySecret::verifier`).
     pub recovery_verifier: VerifyingKey,
+}
+
+impl std::fmt::Debug for TotpEnableRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpEnableRequest")
+            .field("enable_id", &b64::encode(&self.enable_id))
+            .finish_non_exhaustive()
+    }
+}
+
+/// A secret carried as text on the wire and held in a [`Zeroizing`] string.
+mod secret_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use zeroize::Zeroizing;
+
+    pub fn serialize<S: Serializer>(text: &Zeroizing<String>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(text)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Zeroizing<String>, D::Error> {
+        String::deserialize(d).map(Zeroizing::new)
+    }
 }
 
 /// The server side of the account calls. `caller` carries the session cookie,
@@ -424,7 +477,13 @@ pub trait AccountBackend {
         caller: &super::Caller,
         req: RecoveryFinishRequest,
     ) -> Result<Recovered, ApiError>;
-    /// Turns TOTP on.
+    /// First step of turning TOTP on: the password proof's KE2.
+    async fn totp_enable_start(
+        &self,
+        caller: &super::Caller,
+        req: TotpEnableStartRequest,
+    ) -> Result<TotpEnableStarted, ApiError>;
+    /// Turns TOTP on; needs the password proof from [`AccountBackend::totp_enable_start`].
     async fn totp_enable(
         &self,
         caller: &super::Caller,
@@ -571,7 +630,16 @@ pub async fn recovery_finish(request: RecoveryFinishRequest) -> Result<Recovered
     super::backend()?.recovery_finish(&caller, request).await
 }
 
-/// Turns the TOTP second factor on.
+/// Turning the TOTP second factor on, step 1: proving the current password.
+#[leptos::server(prefix = "/api", endpoint = "account/totp/start", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn totp_enable_start(
+    request: TotpEnableStartRequest,
+) -> Result<TotpEnableStarted, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?.totp_enable_start(&caller, request).await
+}
+
+/// Turning the TOTP second factor on, step 2.
 #[leptos::server(prefix = "/api", endpoint = "account/totp/enable", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn totp_enable(request: TotpEnableRequest) -> Result<SessionInfo, ApiError> {
     let caller = super::caller()?;
