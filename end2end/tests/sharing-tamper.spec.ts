@@ -67,6 +67,12 @@ test('removing a doctor refuses a grant the store injected and sends no key', as
   await openSharing(page);
   const grants = page.getByRole('region', { name: 'Doctors with access' });
   const labRow = grants.getByRole('listitem').filter({ hasText: doctor.name });
+  // The patient's own list already tells the injected entry apart.
+  const fake = grants.getByRole('listitem').filter({ hasText: mallory });
+  await expect(fake).toContainText('Not made by you');
+  await expect(fake.getByRole('note')).toContainText(`You did not sign this share with ${mallory}`);
+  await expect(labRow).toContainText('Active');
+  await expect(labRow).not.toContainText('Not made by you');
   await labRow.getByRole('button', { name: `Remove ${doctor.name}'s access` }).click();
   await labRow.getByRole('button', { name: 'Yes, remove access' }).click();
   const alert = labRow.getByRole('alert');
@@ -81,5 +87,21 @@ test('removing a doctor refuses a grant the store injected and sends no key', as
   await expect(again).toBeVisible();
   await expect(alert).toContainText('it includes a share that you did not sign');
   expect(rotationCalls).toEqual([]);
+  // The remove controls went with the removal; only the retry stays.
+  await expect(labRow.getByRole('button', { name: `Remove ${doctor.name}'s access` })).toHaveCount(0);
+  await expect(labRow).toContainText('Removed');
+
+  // The way out: the patient removes the entry they never made. Its rotation
+  // finds no one left to give keys to, replaces the folder's keys, and no
+  // part names a grant.
+  const parts: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/api/sharing/rotation/part')) parts.push(r.postData() ?? '');
+  });
+  await fake.getByRole('button', { name: `Remove ${mallory}'s access` }).click();
+  await fake.getByRole('button', { name: 'Yes, remove access' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `${mallory} no longer has access to: Lab results.` })).toBeVisible();
+  expect(parts.length).toBeGreaterThan(0);
+  for (const body of parts) expect(JSON.parse(body).request.grants).toEqual([]);
   expect(problems.page).toEqual([]);
 });

@@ -777,10 +777,20 @@ fn GrantRow(
 ) -> impl IntoView {
     let session = use_session();
     let confirming = RwSignal::new(false);
+    // Set once the server ended the grant: its remove controls go away even
+    // if replacing the keys then fails (the retry stays).
+    let removed = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let g = grant.grant.value.clone();
     let doctor = grant.doctor_name.clone();
+    // The server lists the grants; only those that verify under the patient's
+    // own key were made by the patient. Any other is shown as such (it never
+    // receives a key: rotations refuse it) and can be removed like any grant.
+    let forged = unlocked.with_value(|u| {
+        let me = &u.key_entry.value;
+        grant.grant.verify(&me.identity_key).is_err() || g.patient_id != me.user_id
+    });
     // Anything not ended can be removed, an emergency contact's too.
     let active = grant.status.is_live();
     let grant_id = g.grant_id;
@@ -825,7 +835,10 @@ fn GrantRow(
             let (doctor, label) = (doctor.clone(), label.clone());
             leptos::task::spawn_local(async move {
                 match sharing::revoke_grant(GrantRef { grant_id }).await {
-                    Ok(_) => rotate(doctor, label),
+                    Ok(_) => {
+                        removed.set(true);
+                        rotate(doctor, label)
+                    }
                     Err(e) => {
                         busy.set(false);
                         error.set(Some(session.explain(&e)));
@@ -874,9 +887,23 @@ fn GrantRow(
                     </span>
                     {emergency}
                 </div>
-                {status_badge(grant.status)}
+                {if forged {
+                    view! { <span class="badge badge--danger">"Not made by you"</span> }.into_any()
+                } else {
+                    let status = grant.status;
+                    (move || {
+                        status_badge(if removed.get() { GrantStatus::Revoked } else { status })
+                    })
+                    .into_any()
+                }}
             </div>
+            {forged.then(|| view! {
+                <p class="alert alert--warning" role="note">
+                    {format!("You did not sign this share with {doctor}: the server's list holds an entry that did not come from you. Nothing of yours is wrapped to it. Remove it, and tell your administrator.")}
+                </p>
+            })}
             {active.then(|| view! {
+                <div hidden=move || removed.get()>
                 <Show
                     when=move || confirming.get()
                     fallback={
@@ -900,6 +927,7 @@ fn GrantRow(
                         </div>
                     </div>
                 </Show>
+                </div>
             })}
             <Show when=move || rekey.with(Option::is_some)>
                 <div class="progress-line">
