@@ -128,15 +128,16 @@ test('a wrong code or a wrong password does not turn the second factor on', asyn
   await page.getByRole('link', { name: 'Account' }).click();
   await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
   const secret = (await page.locator('.secret-key').innerText()).replace(/\s+/g, '');
+  const factor = page.getByRole('region', { name: 'Second factor' });
   // Without the password nothing is sent; with a wrong one the browser says so.
   await page.getByLabel('Authentication code').fill(totpCode(secret));
   await page.getByRole('button', { name: 'Turn on second factor' }).click();
   await expect(page.getByRole('alert')).toContainText('Type your password');
-  await page.getByLabel('Your password').fill(strongPassword('not mine'));
+  await factor.getByLabel('Your password').fill(strongPassword('not mine'));
   await page.getByRole('button', { name: 'Turn on second factor' }).click();
   await expect(page.getByRole('alert')).toContainText('The password is not right');
   // The code from half an hour ago is outside the window.
-  await page.getByLabel('Your password').fill(strongPassword('factor'));
+  await factor.getByLabel('Your password').fill(strongPassword('factor'));
   await page.getByLabel('Authentication code').fill(totpCode(secret, Date.now() - 1_800_000));
   await page.getByRole('button', { name: 'Turn on second factor' }).click();
   await expect(page.getByRole('alert')).toContainText('authentication code is not right');
@@ -145,7 +146,7 @@ test('a wrong code or a wrong password does not turn the second factor on', asyn
   expect(problems.http4xx.length).toBeGreaterThan(0);
 
   // The right password and code turn it on; the server keeps the secret sealed.
-  await page.getByLabel('Your password').fill(strongPassword('factor'));
+  await factor.getByLabel('Your password').fill(strongPassword('factor'));
   await page.getByLabel('Authentication code').fill(totpCode(secret));
   await page.getByRole('button', { name: 'Turn on second factor' }).click();
   await expect(page.getByText('Second factor is on.', { exact: false })).toBeVisible();

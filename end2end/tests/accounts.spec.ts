@@ -119,7 +119,7 @@ test('a patient: wrong password, second factor, password change, recovery, reloa
   const secret = await page.locator('.secret-key').innerText();
   await page.getByLabel('Authentication code').fill(totp(secret));
   // Turning it on proves the password afresh: the open session is not enough.
-  await page.getByLabel('Your password').fill('quiet orange pebble lighthouse');
+  await page.getByRole('region', { name: 'Second factor' }).getByLabel('Your password').fill('quiet orange pebble lighthouse');
   await page.getByRole('button', { name: 'Turn on second factor' }).click();
   await expect(page.getByText('Second factor is on.', { exact: false })).toBeVisible();
 
