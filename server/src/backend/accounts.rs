@@ -43,7 +43,7 @@ use shared::audit::EventKind;
 use super::audit::Draft;
 
 /// How far a key entry's `created_at` may be from the server's clock.
-const CLOCK_SKEW_SECS: i64 = 15 * 60;
+const CLOCK_SKEW_SECS: u64 = 15 * 60;
 /// Wrong TOTP codes allowed in one sign-in before it must start again.
 const SECOND_FACTOR_TRIES: u8 = 3;
 const FAKE_USER_ID: &str = "medvault/v1/server/fake-user-id";
@@ -249,7 +249,9 @@ impl AccountBackend for ServerBackend {
                 "The key entry does not name this account (user id, username and role must be the ones the server gave).",
             ));
         }
-        if (entry.created_at - now).abs() > CLOCK_SKEW_SECS {
+        // `abs_diff`: the time is the client's, and `created_at - now` overflows
+        // for values near i64::MIN or i64::MAX.
+        if entry.created_at.abs_diff(now) > CLOCK_SKEW_SECS {
             return Err(ApiError::bad_request(
                 "The key entry's time is too far from the server's. Check your device's clock.",
             ));
