@@ -133,7 +133,7 @@ impl ServerBackend {
         user: &UserRecord,
         now: i64,
     ) -> Result<SignedIn, ApiError> {
-        let new = self.new_session(caller, &user.id, now)?;
+        let new = self.new_session(caller, &user.id, now).await?;
         let ops = new.ops;
         let event = Draft::own(EventKind::SignIn, &user.id).session(&new.hash);
         let updated = self
@@ -276,7 +276,7 @@ impl AccountBackend for ServerBackend {
             created_at: now,
             last_sign_in: Some(now),
         };
-        let session = self.new_session(caller, &record.id, now)?;
+        let session = self.new_session(caller, &record.id, now).await?;
         let mut batch = Batch::new();
         batch
             .expect_absent(Space::Users, username_key(&record.username))
@@ -448,7 +448,7 @@ impl AccountBackend for ServerBackend {
                 return Err(e);
             }
         };
-        let new = self.new_session(caller, &user.id, now)?;
+        let new = self.new_session(caller, &user.id, now).await?;
         let ops = new.ops;
         let event = Draft::own(EventKind::SignIn, &user.id).session(&new.hash);
         let updated = self
@@ -712,7 +712,7 @@ impl AccountBackend for ServerBackend {
             return Err(disabled());
         }
         let (mut ops, ended) = self.end_sessions_ops(&user.id, None).await?;
-        let new = self.new_session(caller, &user.id, now)?;
+        let new = self.new_session(caller, &user.id, now).await?;
         ops.extend(new.ops);
         let sealed = req.sealed_keyring;
         let mut totp_removed = false;
