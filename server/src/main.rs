@@ -88,7 +88,9 @@ struct ServeArgs {
     #[arg(long, env = "MEDVAULT_PUBLIC_ORIGIN", value_parser = parse_origin)]
     public_origin: Option<String>,
     /// For end-to-end tests only: a file holding seconds to add to the clock,
-    /// re-read continuously, so expiry can be tested without waiting.
+    /// re-read continuously, so expiry can be tested without waiting. Exists
+    /// only in builds with the `test-clock` feature.
+    #[cfg(feature = "test-clock")]
     #[arg(long, env = "MEDVAULT_TEST_CLOCK_FILE", hide = true)]
     test_clock_file: Option<PathBuf>,
 }
@@ -162,6 +164,7 @@ fn main() -> ExitCode {
                 max_file_bytes: args.max_file_bytes,
             },
             public_origin: args.public_origin,
+            #[cfg(feature = "test-clock")]
             test_clock_file: args.test_clock_file,
         })),
         Command::CreateAdminInvite(args) => print_admin_invite(&args),

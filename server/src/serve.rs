@@ -10,9 +10,7 @@ use std::{
 
 use crate::{
     app::{router, AppState, Limits},
-    backend::{
-        offset_clock, system_clock, AccountConfig, AccountSettings, InviteKey, RecordsConfig,
-    },
+    backend::{system_clock, AccountConfig, AccountSettings, InviteKey, RecordsConfig},
     store::{SledStore, Store},
     web::Site,
 };
@@ -37,7 +35,9 @@ pub struct ServeConfig {
     /// The origin browsers use when a reverse proxy is in front (`--public-origin`).
     pub public_origin: Option<String>,
     /// End-to-end tests only: a file whose number of seconds is added to the
-    /// clock (see [`crate::backend::offset_clock`]).
+    /// clock (see `backend::offset_clock`); absent without the `test-clock`
+    /// feature.
+    #[cfg(feature = "test-clock")]
     pub test_clock_file: Option<PathBuf>,
 }
 
@@ -82,13 +82,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         AccountConfig {
             settings: config.accounts,
             records: config.records,
-            clock: match config.test_clock_file.clone() {
-                Some(file) => {
-                    tracing::warn!("test clock in use: the server's time follows a file");
-                    offset_clock(file)
-                }
-                None => system_clock(),
-            },
+            clock: clock(&config),
             invite_key: Some(invite_key),
         },
     )
@@ -148,6 +142,24 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         Err(e) => tracing::error!(error = %e, "store flush at shutdown failed"),
     }
     Ok(())
+}
+
+/// The wall clock, or in test builds the one `--test-clock-file` moves.
+#[cfg(feature = "test-clock")]
+fn clock(config: &ServeConfig) -> crate::backend::Clock {
+    match config.test_clock_file.clone() {
+        Some(file) => {
+            tracing::warn!("test clock in use: the server's time follows a file");
+            crate::backend::offset_clock(file)
+        }
+        None => system_clock(),
+    }
+}
+
+/// The wall clock: production builds have no other.
+#[cfg(not(feature = "test-clock"))]
+fn clock(_: &ServeConfig) -> crate::backend::Clock {
+    system_clock()
 }
 
 async fn shutdown_on_signal(handle: axum_server::Handle) {

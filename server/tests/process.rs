@@ -134,6 +134,44 @@ fn refuses_to_start_without_a_built_app() {
     );
 }
 
+/// The test clock is compiled only with the `test-clock` feature: the binary
+/// `cargo build` and `cargo test` make has no `--test-clock-file`, so clap
+/// refuses it (exit code 2) before anything starts.
+#[cfg(not(feature = "test-clock"))]
+#[test]
+fn fail_test_clock_flag_on_a_build_without_the_feature() {
+    let site = site();
+    let data = tempfile::tempdir().unwrap();
+    let clock = data.path().join("clock");
+    std::fs::write(&clock, "86400").unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(data.path())
+        .arg("--site")
+        .arg(site.path())
+        .arg("--test-clock-file")
+        .arg(&clock)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A binary that accepts the flag starts serving instead: it is killed
+    // and the test fails here rather than hanging.
+    let status = wait_exit(&mut child, Duration::from_secs(20));
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(status.code(), Some(2), "clap's usage error: {err}");
+    assert!(
+        err.contains("unexpected argument '--test-clock-file'"),
+        "{err}"
+    );
+}
+
 #[test]
 fn help_explains_every_flag() {
     let out = Command::new(BIN)
