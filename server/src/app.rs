@@ -19,7 +19,8 @@ use leptos::prelude::provide_context;
 use shared::{
     api::{
         records::{CHUNK_ROUTE, MAX_CHUNK_SIZE},
-        ApiError, Backend, Caller, CookieChange, ErrorCode, CSRF_HEADER, SESSION_COOKIE,
+        ApiError, Backend, Caller, CookieChange, ErrorCode, CSRF_HEADER, SECURE_SESSION_COOKIE,
+        SESSION_COOKIE,
     },
     crypto::{b64, stream::TAG_LEN, Id},
 };
@@ -91,8 +92,21 @@ impl AppState {
         self
     }
 
-    /// Whether browsers reach us over HTTPS (our own TLS or the proxy's).
-    fn https(&self) -> bool {
+    /// The session cookie's name: `__Host-` prefixed over HTTPS, where browsers
+    /// hold it to `Secure`, `Path=/` and no `Domain`. Only this name is read
+    /// back, so a cookie planted under the other name is ignored.
+    pub(crate) fn session_cookie(&self) -> &'static str {
+        if self.https() {
+            SECURE_SESSION_COOKIE
+        } else {
+            SESSION_COOKIE
+        }
+    }
+
+    /// Whether browsers reach us over HTTPS (our own TLS or the proxy's): the
+    /// session cookie is then `Secure` with the `__Host-` prefix, and every
+    /// response carries HSTS.
+    pub(crate) fn https(&self) -> bool {
         self.site.tls()
             || self
                 .public_origin
@@ -168,7 +182,7 @@ async fn call_server_fn(State(state): State<AppState>, mut req: Request) -> Resp
     // only speaks JSON, so never let a client's Accept header pick that path.
     req.headers_mut()
         .insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-    let caller = caller_of(&req);
+    let caller = caller_of(&state, &req);
     let backend = state.backend.clone();
     let context_caller = caller.clone();
     let res = leptos_axum::handle_server_fns_with_context(
@@ -186,14 +200,15 @@ async fn call_server_fn(State(state): State<AppState>, mut req: Request) -> Resp
 /// Turns what the backend asked of the session cookie into `Set-Cookie`.
 fn with_cookie_change(state: &AppState, caller: &Caller, mut res: Response) -> Response {
     let secure = if state.https() { "; Secure" } else { "" };
+    let name = state.session_cookie();
     let cookie = match caller.cookie_change() {
         CookieChange::Keep => None,
         CookieChange::Set(token) => Some(Zeroizing::new(format!(
-            "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/{secure}",
+            "{name}={}; HttpOnly; SameSite=Strict; Path=/{secure}",
             token.as_str()
         ))),
         CookieChange::Clear => Some(Zeroizing::new(format!(
-            "{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{secure}"
+            "{name}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{secure}"
         ))),
     };
     if let Some(cookie) = cookie {
@@ -247,7 +262,7 @@ async fn put_chunk(State(state): State<AppState>, req: Request) -> Response {
             "A chunk must be sent as application/octet-stream.",
         ));
     }
-    let caller = caller_of(&req);
+    let caller = caller_of(&state, &req);
     // The limit layer has already read the body, so this cannot be too large.
     let Ok(body) = to_bytes(req.into_body(), CHUNK_BODY_LIMIT).await else {
         return api_error_response(&ApiError::bad_request("The chunk could not be read."));
@@ -269,7 +284,7 @@ async fn get_chunk(State(state): State<AppState>, req: Request) -> Response {
     let Some((node, version, index)) = chunk_address(req.uri().path()) else {
         return api_error_response(&ApiError::not_found());
     };
-    let caller = caller_of(&req);
+    let caller = caller_of(&state, &req);
     let res = match state.backend.get_chunk(&caller, node, version, index).await {
         Ok(bytes) => (
             [
@@ -321,10 +336,11 @@ pub fn describe_user_agent(agent: &str) -> String {
     }
 }
 
-/// Who is calling: the session cookie (unchecked), the client address (from
-/// the connection; oneshot tests have none and count as 127.0.0.1) and a
-/// readable name for the browser.
-fn caller_of(req: &Request) -> Caller {
+/// Who is calling: the session cookie (unchecked, under the name this server
+/// sets), the client address (from the connection; oneshot tests have none and
+/// count as 127.0.0.1) and a readable name for the browser.
+fn caller_of(state: &AppState, req: &Request) -> Caller {
+    let cookie_name = state.session_cookie();
     let token = req
         .headers()
         .get_all(header::COOKIE)
@@ -332,7 +348,7 @@ fn caller_of(req: &Request) -> Caller {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(name, _)| *name == cookie_name)
         .map(|(_, value)| Zeroizing::new(value.trim().to_owned()));
     let addr = req
         .extensions()

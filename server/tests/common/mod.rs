@@ -28,7 +28,7 @@ use server::{
 use shared::{
     api::{
         account::{LoginOutcome, SessionInfo, SignedIn, SignupStarted},
-        ApiError, CSRF_HEADER, SESSION_COOKIE,
+        ApiError, CSRF_HEADER, SECURE_SESSION_COOKIE, SESSION_COOKIE,
     },
     client::{self, Login, NewAccount, Signup},
     crypto::keyring::Keyring,
@@ -43,6 +43,10 @@ pub const PASSWORD: &str = "correct horse battery staple 42";
 
 pub struct Server {
     pub app: Router,
+    /// The origin the clients send (`http://localhost`, or the public origin).
+    pub origin: String,
+    /// The session cookie's name this server uses.
+    pub cookie_name: &'static str,
     pub clock: Arc<AtomicI64>,
     pub store: Arc<dyn Store>,
     pub invite_key: InviteKey,
@@ -71,6 +75,33 @@ impl Server {
         records: RecordsConfig,
         wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
     ) -> Server {
+        Server::build(settings, records, wrap, None, false)
+    }
+
+    /// A server reached over HTTPS: its own TLS, or a reverse proxy at an
+    /// `https` public origin (the router itself always sees plain requests).
+    pub fn https(public_origin: Option<&str>, tls: bool) -> Server {
+        Server::build(
+            AccountSettings::default(),
+            RecordsConfig::default(),
+            |store| store,
+            public_origin,
+            tls,
+        )
+    }
+
+    /// A server behind a proxy at `public_origin`, of either scheme.
+    pub fn behind_proxy(public_origin: &str) -> Server {
+        Server::https(Some(public_origin), false)
+    }
+
+    fn build(
+        settings: AccountSettings,
+        records: RecordsConfig,
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+        public_origin: Option<&str>,
+        tls: bool,
+    ) -> Server {
         let site = tempfile::tempdir().unwrap();
         std::fs::write(
             site.path().join("index.html"),
@@ -84,17 +115,30 @@ impl Server {
         let invite_key = InviteKey::load_or_create(data.path()).unwrap();
         let state = AppState::with_accounts(
             store.clone(),
-            Site::load(site.path(), false).unwrap(),
+            Site::load(site.path(), tls).unwrap(),
             AccountConfig {
                 settings,
                 records,
                 clock: Arc::new(move || c.load(Ordering::SeqCst)),
                 invite_key: Some(invite_key.clone()),
             },
-        );
+        )
+        .with_public_origin(public_origin.map(str::to_owned));
         let audit = state.audit.clone();
+        let https = tls || public_origin.is_some_and(|o| o.starts_with("https://"));
+        let origin = match public_origin {
+            Some(o) => o.trim_end_matches('/').to_owned(),
+            None if tls => "https://localhost".to_owned(),
+            None => "http://localhost".to_owned(),
+        };
         Server {
             audit,
+            origin,
+            cookie_name: if https {
+                SECURE_SESSION_COOKIE
+            } else {
+                SESSION_COOKIE
+            },
             app: router(state, Limits::default()),
             clock,
             store,
@@ -115,6 +159,8 @@ impl Server {
     pub fn client(&self) -> Client {
         Client {
             app: self.app.clone(),
+            origin: self.origin.clone(),
+            cookie_name: self.cookie_name,
             cookie: Arc::new(Mutex::new(None)),
             set_cookies: Arc::new(Mutex::new(Vec::new())),
         }
@@ -131,6 +177,10 @@ impl Server {
 #[derive(Clone)]
 pub struct Client {
     app: Router,
+    /// The `Origin` sent with state-changing requests.
+    pub origin: String,
+    /// The session cookie's name, sent and read back.
+    pub cookie_name: &'static str,
     pub cookie: Arc<Mutex<Option<String>>>,
     /// Every Set-Cookie header seen, newest last.
     pub set_cookies: Arc<Mutex<Vec<String>>>,
@@ -152,7 +202,7 @@ impl Client {
                 .split(';')
                 .next()
                 .unwrap()
-                .strip_prefix(&format!("{SESSION_COOKIE}="))
+                .strip_prefix(&format!("{}=", self.cookie_name))
                 .unwrap()
                 .to_owned();
             *self.cookie.lock().unwrap() = if v.contains("Max-Age=0") {
@@ -168,7 +218,7 @@ impl Client {
 
     fn with_cookie(&self, mut b: axum::http::request::Builder) -> axum::http::request::Builder {
         if let Some(c) = self.token() {
-            b = b.header(header::COOKIE, format!("other=1; {SESSION_COOKIE}={c}"));
+            b = b.header(header::COOKIE, format!("other=1; {}={c}", self.cookie_name));
         }
         b.header(header::USER_AGENT, "TestBrowser/1.0")
     }
@@ -179,7 +229,7 @@ impl Client {
             .with_cookie(Request::post(path))
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::HOST, "localhost")
-            .header(header::ORIGIN, "http://localhost")
+            .header(header::ORIGIN, self.origin.as_str())
             .header(CSRF_HEADER, "1")
             .body(body.into())
             .unwrap();
@@ -197,7 +247,7 @@ impl Client {
             .with_cookie(Request::put(path))
             .header(header::CONTENT_TYPE, content_type)
             .header(header::HOST, "localhost")
-            .header(header::ORIGIN, "http://localhost")
+            .header(header::ORIGIN, self.origin.as_str())
             .header(CSRF_HEADER, "1")
             .body(Body::from(body))
             .unwrap();

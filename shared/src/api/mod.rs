@@ -22,8 +22,14 @@ pub const API_PREFIX: &str = "/api";
 /// cross-site request forgery even where SameSite cookies are not enforced.
 pub const CSRF_HEADER: &str = "x-medvault-request";
 
-/// Name of the session cookie (HttpOnly, SameSite=Strict, Path=/, Secure under TLS).
+/// Name of the session cookie over plain HTTP (HttpOnly, SameSite=Strict, Path=/).
 pub const SESSION_COOKIE: &str = "medvault_session";
+
+/// Name of the session cookie when browsers reach the server over HTTPS (its
+/// own TLS or an `https` public origin): the `__Host-` prefix makes browsers
+/// accept it only with `Secure`, `Path=/` and no `Domain`, so a sibling
+/// subdomain cannot set or overwrite it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-medvault_session";
 
 /// Reads a base64url id (16 bytes) from a request field.
 pub fn parse_id(text: &str) -> Result<crate::crypto::Id, ApiError> {
