@@ -501,9 +501,9 @@ async fn try_once(
         let _ = headers.set("content-type", "application/octet-stream");
         init.set_body(body);
     }
-    if method != "GET" {
-        let _ = headers.set(CSRF_HEADER, "1");
-    }
+    // Reads too: the server refuses any API request without it (a chunk
+    // read is logged).
+    let _ = headers.set(CSRF_HEADER, "1");
     init.set_headers(&headers);
     if let Some(signal) = cancel.signal() {
         init.set_signal(Some(&signal));

@@ -364,21 +364,29 @@ fn caller_of(state: &AppState, req: &Request) -> Caller {
     Caller::new(token, addr, agent)
 }
 
-/// Refuses a state-changing `/api` request (any method but GET, HEAD and
-/// OPTIONS) unless it carries [`CSRF_HEADER`]: `1` and an `Origin` equal to this
-/// server's own (`scheme://Host`), before any handler runs. The CSP report is
-/// exempt: browsers post it themselves, without our header, and it changes
-/// nothing.
+/// Refuses an `/api` request that a page of another site could make with
+/// the user's cookie, before any handler runs:
+///
+/// - every request but `OPTIONS` needs [`CSRF_HEADER`]: `1`, reads included,
+///   because several reads append audit events, sweep uploads or end expired
+///   sessions (a cross-site page cannot add the header without a CORS
+///   preflight, which is never granted);
+/// - a request that is not a read (GET, HEAD) also needs an `Origin` equal to
+///   this server's own (`scheme://Host`, or the public origin).
+///
+/// Exempt: `GET /api/health`, for monitors, which reads no session and
+/// changes nothing; and the CSP report, which browsers post themselves.
 async fn require_same_origin(
     State(state): State<AppState>,
     req: Request,
     next: middleware::Next,
 ) -> Response {
     let method = req.method();
-    if method == Method::GET
-        || method == Method::HEAD
-        || method == Method::OPTIONS
-        || req.uri().path() == "/api/csp-report"
+    let path = req.uri().path();
+    let read = method == Method::GET || method == Method::HEAD;
+    if method == Method::OPTIONS
+        || (read && path == "/api/health")
+        || (method == Method::POST && path == "/api/csp-report")
     {
         return next.run(req).await;
     }
@@ -386,6 +394,17 @@ async fn require_same_origin(
     let marked = headers
         .get(CSRF_HEADER)
         .is_some_and(|v| v.as_bytes() == b"1");
+    if read {
+        // Browsers send no Origin on same-origin GETs; the header is enough.
+        return if marked {
+            next.run(req).await
+        } else {
+            api_error_response(&ApiError::new(
+                ErrorCode::Forbidden,
+                "This request lacks the header the medvault app sends. Reload the app and try again.",
+            ))
+        };
+    }
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let same_origin = match (&state.public_origin, origin) {
         (Some(public), Some(origin)) => origin.eq_ignore_ascii_case(public),

@@ -1,5 +1,6 @@
 //! Transport hardening in-process: the session cookie's name and flags and
-//! HSTS over plain HTTP, behind an https proxy and under our own TLS.
+//! HSTS over plain HTTP, behind an https proxy and under our own TLS; the
+//! request-forgery header on reads that use the session.
 
 mod common;
 
@@ -7,9 +8,14 @@ use axum::{
     body::Body,
     http::{header, HeaderMap, Request, StatusCode},
 };
-use common::{Client, Server, PASSWORD};
+use common::{
+    patient::{find, patient},
+    Client, Server, PASSWORD,
+};
 use http_body_util::BodyExt as _;
-use shared::api::{SECURE_SESSION_COOKIE, SESSION_COOKIE};
+use shared::api::{
+    records::chunk_path, ApiError, ErrorCode, CSRF_HEADER, SECURE_SESSION_COOKIE, SESSION_COOKIE,
+};
 use tower::ServiceExt as _;
 
 /// The last Set-Cookie the client saw.
@@ -142,4 +148,93 @@ async fn an_http_public_origin_keeps_the_plain_cookie() {
     assert!(!cookie.contains("Secure"), "{cookie}");
     let h = headers_of(&s, "/").await;
     assert!(h.get(header::STRICT_TRANSPORT_SECURITY).is_none());
+}
+
+/// A read sent with the session cookie but not the request-forgery header, as
+/// a page of another (same-site) origin could make it.
+async fn unmarked(s: &Server, c: &Client, method: &str, uri: &str) -> (StatusCode, Vec<u8>) {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::HOST, "localhost")
+        .header(
+            header::COOKIE,
+            format!("{}={}", c.cookie_name, c.token().unwrap()),
+        )
+        .body(Body::empty())
+        .unwrap();
+    let res = s.app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    (status, body)
+}
+
+#[tokio::test]
+async fn fail_reads_that_use_the_session_without_the_header_and_log_nothing() {
+    let s = Server::new();
+    let p = patient(&s, "no.forged.reads").await;
+    p.create_record(s.now()).await;
+    let labs = find(&p.tree().await, "Lab results").clone();
+    let file = p.upload_new(&labs, "one.txt", b"a result", s.now()).await;
+    let version = p.versions(&file).await.unwrap()[0].version;
+    let before = p.history().await;
+
+    let reads = [
+        "/api/records/tree".to_owned(),
+        format!(
+            "/api/records/versions?node_id={}",
+            shared::crypto::b64::encode(&file)
+        ),
+        chunk_path(&file, version, 0),
+        "/api/sharing/grants".to_owned(),
+        "/api/sharing/requests".to_owned(),
+        "/api/account/session".to_owned(),
+        "/api/account/sessions".to_owned(),
+        "/api/audit/mine?after=0&limit=10".to_owned(),
+    ];
+    for uri in &reads {
+        for method in ["GET", "HEAD"] {
+            let (status, body) = unmarked(&s, &p.c, method, uri).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{method} {uri}");
+            if method == "GET" {
+                let e: ApiError = serde_json::from_slice(&body).unwrap_or_else(|_| {
+                    panic!("{uri}: not JSON: {}", String::from_utf8_lossy(&body))
+                });
+                assert_eq!(e.code, ErrorCode::Forbidden, "{uri}");
+            }
+        }
+    }
+    // Nothing was appended (no record_viewed, no file_read), and the session
+    // was not touched.
+    assert_eq!(p.history().await, before);
+    assert!(p.c.session().await.is_some());
+
+    // With the header, as the app sends it, the same reads work and are logged.
+    for uri in &reads {
+        let (status, _, _) = p.c.get_bytes(uri).await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+    }
+    let after = p.history().await;
+    assert!(after.len() > before.len());
+    assert!(after.contains(&shared::audit::EventKind::RecordViewed));
+
+    // Health stays open to monitors.
+    let req = Request::get("/api/health").body(Body::empty()).unwrap();
+    assert_eq!(
+        s.app.clone().oneshot(req).await.unwrap().status(),
+        StatusCode::OK
+    );
+    // A wrong header value is no header.
+    let req = Request::get("/api/records/tree")
+        .header(CSRF_HEADER, "0")
+        .header(
+            header::COOKIE,
+            format!("{SESSION_COOKIE}={}", p.c.token().unwrap()),
+        )
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        s.app.clone().oneshot(req).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
 }

@@ -254,10 +254,12 @@ impl Client {
         self.send(req).await
     }
 
-    /// GETs raw bytes with the response's headers.
+    /// GETs raw bytes with the response's headers, with the request-forgery
+    /// header as the app sends it on every call.
     pub async fn get_bytes(&self, path: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
         let req = self
             .with_cookie(Request::get(path))
+            .header(CSRF_HEADER, "1")
             .body(Body::empty())
             .unwrap();
         let res = self.app.clone().oneshot(req).await.unwrap();
@@ -289,6 +291,7 @@ impl Client {
     pub async fn get<R: DeserializeOwned>(&self, path: &str) -> Result<R, Failure> {
         let req = self
             .with_cookie(Request::get(path))
+            .header(CSRF_HEADER, "1")
             .body(Body::empty())
             .unwrap();
         let (status, bytes) = self.send(req).await;

@@ -76,7 +76,7 @@ pub async fn create_invite(role: Role) -> Result<Invite, ApiError> {
 }
 
 /// Lists every account.
-#[leptos::server(prefix = "/api", endpoint = "admin/users", input = server_fn::codec::GetUrl, output = server_fn::codec::Json)]
+#[leptos::server(prefix = "/api", endpoint = "admin/users", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn list_users() -> Result<Vec<UserSummary>, ApiError> {
     let caller = super::caller()?;
     super::backend()?.list_users(&caller).await
