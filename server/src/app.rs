@@ -4,6 +4,7 @@
 use std::{
     net::{IpAddr, Ipv4Addr, SocketAddr},
     sync::Arc,
+    time::Duration,
 };
 
 use axum::{
@@ -38,13 +39,34 @@ use crate::{
 pub struct Limits {
     /// Largest request body a JSON API call accepts, in bytes.
     pub max_json_body: usize,
+    /// Longest a request may take from its headers to the response, reading
+    /// the body included; a slower one gets `request_timeout` (408). The
+    /// listener also closes a connection whose headers take longer than this
+    /// (at most [`MAX_HEADER_READ_TIMEOUT`]).
+    pub request_timeout: Duration,
 }
+
+/// The default request time limit: enough for a full 4 MiB chunk at about
+/// 70 KB/s.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The longest a client may take to send a request's headers; headers are
+/// small, so a slower client is stalling on purpose.
+pub const MAX_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(20);
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_json_body: 1024 * 1024,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
+    }
+}
+
+impl Limits {
+    /// How long the listener waits for a request's headers.
+    pub fn header_read_timeout(&self) -> Duration {
+        self.request_timeout.min(MAX_HEADER_READ_TIMEOUT)
     }
 }
 
@@ -123,16 +145,15 @@ pub fn router(state: AppState, limits: Limits) -> Router {
             api = api.route(path, on(filter, call_server_fn));
         }
     }
-    // The chunk routes take raw bytes with their own size limit, behind the
-    // same request-forgery check and error format as the rest of the API.
+    // The chunk routes take raw bytes, behind the same request-forgery check
+    // and error format as the rest of the API. No body limit layer: `put_chunk`
+    // checks the session before it reads a byte of the body, then reads at most
+    // `CHUNK_BODY_LIMIT`.
     let chunks = Router::new()
         .route(
             &format!("{CHUNK_ROUTE}/{{node}}/{{version}}/{{index}}"),
             get(get_chunk).put(put_chunk),
         )
-        .layer(middleware::from_fn(|req, next| {
-            limit_body(CHUNK_BODY_LIMIT, req, next)
-        }))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             require_same_origin,
@@ -156,6 +177,9 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .merge(chunks)
         .merge(api)
         .fallback(static_app)
+        .layer(middleware::from_fn(move |req, next| {
+            time_limit(limits.request_timeout, req, next)
+        }))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             security_headers,
@@ -262,10 +286,31 @@ async fn put_chunk(State(state): State<AppState>, req: Request) -> Response {
             "A chunk must be sent as application/octet-stream.",
         ));
     }
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > CHUNK_BODY_LIMIT as u64) {
+        return chunk_too_large();
+    }
     let caller = caller_of(&state, &req);
-    // The limit layer has already read the body, so this cannot be too large.
+    // The session first: without one, the body is never read (nor buffered),
+    // and the connection is closed after the answer.
+    match state.backend.current_session(&caller).await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            let res = api_error_response(&ApiError::new(
+                ErrorCode::Unauthorized,
+                "You are not signed in, or your session has ended. Sign in again.",
+            ));
+            return with_cookie_change(&state, &caller, res);
+        }
+        Err(e) => return api_error_response(&e),
+    }
+    // At most the limit (a body without a length included); more is 413.
     let Ok(body) = to_bytes(req.into_body(), CHUNK_BODY_LIMIT).await else {
-        return api_error_response(&ApiError::bad_request("The chunk could not be read."));
+        return chunk_too_large();
     };
     let res = match state
         .backend
@@ -276,6 +321,35 @@ async fn put_chunk(State(state): State<AppState>, req: Request) -> Response {
         Err(e) => api_error_response(&e),
     };
     with_cookie_change(&state, &caller, res)
+}
+
+fn chunk_too_large() -> Response {
+    api_error_response(&ApiError::new(
+        ErrorCode::PayloadTooLarge,
+        format!("A chunk is at most {CHUNK_BODY_LIMIT} bytes."),
+    ))
+}
+
+/// Answers `request_timeout` (408) when a request has not been answered within
+/// `limit` of its headers arriving, reading a slow body included; the handler
+/// is dropped and the connection closed, so a slow client holds nothing for
+/// longer.
+async fn time_limit(limit: Duration, req: Request, next: middleware::Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            let mut res = api_error_response(&ApiError::new(
+                ErrorCode::RequestTimeout,
+                format!(
+                    "The request took longer than the {} seconds this server allows. Check your connection and try again.",
+                    limit.as_secs()
+                ),
+            ));
+            res.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            res
+        }
+    }
 }
 
 /// `GET /api/records/chunk/{node}/{version}/{index}`: one chunk of a complete

@@ -63,6 +63,11 @@ struct ServeArgs {
     /// Largest JSON request body accepted, in bytes; larger ones get 413.
     #[arg(long, env = "MEDVAULT_MAX_BODY_BYTES", default_value_t = Limits::default().max_json_body)]
     max_body_bytes: usize,
+    /// Seconds a request may take from its headers to the answer, the body
+    /// included (60 lets a 4 MiB chunk through at about 70 KB/s); slower
+    /// requests get 408. Headers must arrive within this too (at most 20 s).
+    #[arg(long, env = "MEDVAULT_REQUEST_TIMEOUT_SECS", default_value_t = Limits::default().request_timeout.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+    request_timeout_secs: u64,
     /// Only invited people may create accounts (patients too).
     #[arg(long, conflicts_with = "open_signup")]
     no_open_signup: bool,
@@ -153,6 +158,7 @@ fn main() -> ExitCode {
             tls: args.tls_cert.zip(args.tls_key),
             limits: Limits {
                 max_json_body: args.max_body_bytes,
+                request_timeout: std::time::Duration::from_secs(args.request_timeout_secs),
             },
             accounts: AccountSettings {
                 open_signup: !args.no_open_signup && args.open_signup.unwrap_or(true),

@@ -110,22 +110,32 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     println!("medvault is running at {scheme}://{local}/  (Ctrl+C to stop)");
 
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    // A client that sends its headers too slowly is cut off by the listener;
+    // the router's time limit covers the body and the answer.
+    let header_timeout = config.limits.header_read_timeout();
     match &config.tls {
         Some((cert, key)) => {
             let _ = rustls::crypto::ring::default_provider().install_default();
             let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
                 .await
                 .map_err(|e| ServeError::Tls(e.to_string()))?;
-            axum_server::from_tcp_rustls(listener, tls)
-                .handle(handle)
-                .serve(service)
-                .await?;
+            let mut server = axum_server::from_tcp_rustls(listener, tls);
+            server
+                .http_builder()
+                .http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            server.handle(handle).serve(service).await?;
         }
         None => {
-            axum_server::from_tcp(listener)
-                .handle(handle)
-                .serve(service)
-                .await?;
+            let mut server =
+                axum_server::from_tcp(listener).acceptor(FirstByteWithin(header_timeout));
+            server
+                .http_builder()
+                .http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            server.handle(handle).serve(service).await?;
         }
     }
 
@@ -142,6 +152,36 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         Err(e) => tracing::error!(error = %e, "store flush at shutdown failed"),
     }
     Ok(())
+}
+
+/// Drops a plain-HTTP connection that sends nothing within the limit. Hyper's
+/// header-read timeout starts only with the first byte of a request, so a
+/// connection that stays silent from the start would otherwise be held open
+/// for ever. (Under TLS the handshake timeout does this.)
+#[derive(Clone, Copy)]
+struct FirstByteWithin(Duration);
+
+impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> for FirstByteWithin {
+    type Stream = tokio::net::TcpStream;
+    type Service = S;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = std::io::Result<(Self::Stream, S)>> + Send>,
+    >;
+
+    fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
+        let limit = self.0;
+        Box::pin(async move {
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(limit, stream.peek(&mut first)).await {
+                Ok(Ok(n)) if n > 0 => Ok((stream, service)),
+                Ok(Err(e)) => Err(e),
+                _ => Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the client sent nothing",
+                )),
+            }
+        })
+    }
 }
 
 /// The wall clock, or in test builds the one `--test-clock-file` moves.

@@ -271,6 +271,7 @@ async fn body_over_the_limit_is_413_json_with_or_without_a_length() {
     let h = harness_with(
         Limits {
             max_json_body: 1000,
+            ..Limits::default()
         },
         false,
     );
