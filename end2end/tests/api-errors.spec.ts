@@ -88,7 +88,7 @@ test('a read that uses the session needs the app header too; the app sends it on
     }
   });
   const name = uniqueName('reads');
-  await signUp(page, name, strongPassword(name));
+  await signUp(page, name, strongPassword('reads'));
   // The records page reads the session, the tree (logged) and the sharing state.
   await openRecords(page);
   expect(unmarked, 'API requests without x-medvault-request').toEqual([]);
