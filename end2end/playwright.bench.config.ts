@@ -1,11 +1,14 @@
 // Timing scripts (not tests): the same server and browser setup as the suite, but
 // run only by `scripts/bench.sh signin`. They print numbers and assert nothing
 // about speed.
-import base from './playwright.config';
+import base, { webServer } from './playwright.config';
 import { defineConfig } from '@playwright/test';
 
 export default defineConfig({
   ...base,
+  // The release server has no test clock (it is a test-build feature), and no
+  // timing script moves time.
+  webServer: webServer(false),
   testDir: './bench',
   testMatch: '**/*.bench.ts',
   timeout: 300_000,

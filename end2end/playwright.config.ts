@@ -19,6 +19,25 @@ const serverBin = process.env.MEDVAULT_SERVER_BIN ?? join(root, 'target', 'debug
 const site = process.env.MEDVAULT_SITE ?? join(root, 'dist');
 const baseURL = `http://127.0.0.1:${port}`;
 
+/**
+ * The suite's server. `--test-clock-file` exists only in a server built with the
+ * `test-clock` cargo feature (scripts/test.sh builds it so); the timing scripts run
+ * the release server, which has no such flag, with `testClock` false.
+ */
+export function webServer(testClock: boolean) {
+  const clock = testClock ? ` --test-clock-file "${process.env.MEDVAULT_E2E_CLOCK}"` : '';
+  return {
+    command: `"${serverBin}" serve --addr 127.0.0.1:${port} --data "${process.env.MEDVAULT_E2E_DATA}" --site "${site}" --max-body-bytes 65536${clock}`,
+    url: `${baseURL}/api/health`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe' as const,
+    stderr: 'pipe' as const,
+    gracefulShutdown: { signal: 'SIGTERM' as const, timeout: 10_000 },
+    env: { MEDVAULT_LOG: process.env.MEDVAULT_LOG ?? 'warn' },
+  };
+}
+
 export default defineConfig({
   testDir: './tests',
   timeout: 60_000,
@@ -46,14 +65,5 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: `"${serverBin}" serve --addr 127.0.0.1:${port} --data "${process.env.MEDVAULT_E2E_DATA}" --site "${site}" --max-body-bytes 65536 --test-clock-file "${process.env.MEDVAULT_E2E_CLOCK}"`,
-    url: `${baseURL}/api/health`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    gracefulShutdown: { signal: 'SIGTERM', timeout: 10_000 },
-    env: { MEDVAULT_LOG: process.env.MEDVAULT_LOG ?? 'warn' },
-  },
+  webServer: webServer(true),
 });

@@ -52,7 +52,7 @@ if [[ $which == all || $which == signin ]]; then
   echo "==> browser: click on Sign in to the signed-in page (release app, Chromium)"
   export PATH="$PWD/tools/node_modules/.bin:$PATH"
   trunk build --release
-  cargo build --locked -p server --bin medvault-server
+  cargo build --locked --release -p server --bin medvault-server
   (cd end2end && MEDVAULT_SERVER_BIN="$PWD/../target/release/medvault-server" \
     npx playwright test --config playwright.bench.config.ts signin)
 fi

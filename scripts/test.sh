@@ -40,7 +40,9 @@ step "Rust tests (native)" cargo test --locked
 step "browser tests of WASM code (wasm-bindgen-test in Chromium)" \
   cargo test -p app -p shared --target wasm32-unknown-unknown --locked
 step "app release build (trunk)" trunk build --release
-step "server build for end-to-end tests" cargo build --locked -p server --bins
+# The end-to-end suite moves the server's clock (--test-clock-file), which only
+# the test-clock feature compiles in; release and plain builds lack the flag.
+step "server build for end-to-end tests" cargo build --locked -p server --bins --features test-clock
 step "Playwright end-to-end (headless Chromium)" bash -c 'cd end2end && npx playwright test'
 step "WASM size report" scripts/wasm-size.sh
 

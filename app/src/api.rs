@@ -23,6 +23,10 @@ pub fn explain(error: &ApiError) -> String {
             "The server ran into a problem. Try again in a minute; if it keeps happening, contact your administrator."
                 .to_owned()
         }
+        ErrorCode::RequestTimeout => {
+            "The connection was too slow and the server stopped waiting. Check your internet connection, then try again."
+                .to_owned()
+        }
         ErrorCode::TooManyRequests => error.message.clone(),
         _ => error.message.clone(),
     }

@@ -501,9 +501,9 @@ async fn try_once(
         let _ = headers.set("content-type", "application/octet-stream");
         init.set_body(body);
     }
-    if method != "GET" {
-        let _ = headers.set(CSRF_HEADER, "1");
-    }
+    // Reads too: the server refuses any API request without it (a chunk
+    // read is logged).
+    let _ = headers.set(CSRF_HEADER, "1");
     init.set_headers(&headers);
     if let Some(signal) = cancel.signal() {
         init.set_signal(Some(&signal));
@@ -521,6 +521,9 @@ async fn try_once(
         let body: ArrayBuffer = body.unchecked_into();
         match status {
             200..=299 => Ok(body),
+            // The server stopped waiting for a slow chunk: the link, not the
+            // request, was at fault, so it is worth another try.
+            408 => Err(Failure::Retry),
             400..=499 => {
                 let text = String::from_utf8_lossy(&Uint8Array::new(&body).to_vec()).into_owned();
                 let error = serde_json::from_str::<ApiError>(&text)
@@ -572,7 +575,12 @@ where
         cancel.check()?;
         match f().await {
             Ok(value) => return Ok(value),
-            Err(e) if matches!(e.code, ErrorCode::Unavailable | ErrorCode::Internal) => {
+            Err(e)
+                if matches!(
+                    e.code,
+                    ErrorCode::Unavailable | ErrorCode::Internal | ErrorCode::RequestTimeout
+                ) =>
+            {
                 match delays.next() {
                     Some(&ms) => sleep_ms(ms).await,
                     None => return Err(TransferError::Unreachable),

@@ -43,7 +43,7 @@ test('encrypted transfer against plain transfer', async ({ page }, info) => {
         return a;
       };
       const json = { 'content-type': 'application/json', 'x-medvault-request': '1' };
-      const tree = await (await fetch('/api/records/tree')).json();
+      const tree = await (await fetch('/api/records/tree', { headers: { 'x-medvault-request': '1' } })).json();
       const size = 1 << 20;
       const node = b64(random(16));
       const start = await fetch('/api/records/upload/start', {
@@ -97,7 +97,7 @@ test('encrypted transfer against plain transfer', async ({ page }, info) => {
 
   const plainDown =
     (await page.evaluate(async () => {
-      const tree = await (await fetch('/api/records/tree')).json();
+      const tree = await (await fetch('/api/records/tree', { headers: { 'x-medvault-request': '1' } })).json();
       type V = { node_id: string; version: number; chunk_size: number; ciphertext_len: number };
       const versions: V[] = tree.nodes.map((n: { current: V | null }) => n.current).filter(Boolean);
       const v = versions.sort((a, b) => b.ciphertext_len - a.ciphertext_len)[0];
@@ -108,7 +108,7 @@ test('encrypted transfer against plain transfer', async ({ page }, info) => {
       const worker = async () => {
         while (next < chunks) {
           const i = next++;
-          const r = await fetch(`/api/records/chunk/${v.node_id}/${v.version}/${i}`);
+          const r = await fetch(`/api/records/chunk/${v.node_id}/${v.version}/${i}`, { headers: { 'x-medvault-request': '1' } });
           if (!r.ok) throw new Error(`chunk ${i}: ${r.status} ${await r.text()}`);
           // Read first: `bytes += await …` would add to a stale value.
           const n = (await r.arrayBuffer()).byteLength;

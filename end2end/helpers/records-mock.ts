@@ -17,7 +17,7 @@ type NodeView = {
 };
 
 export async function mockRecords(page: Page) {
-  const session = await (await page.request.get('/api/account/session')).json();
+  const session = await (await page.request.get('/api/account/session', { headers: { 'x-medvault-request': '1' } })).json();
   const ownerId: string = session.user_id;
   let tree: { owner_id: string; root_id: string; nodes: NodeView[]; usage: object } | null = null;
   const view = (n: Omit<NodeView, 'revision' | 'trashed_at' | 'current' | 'version_count'>): NodeView => ({

@@ -74,7 +74,7 @@ test('a password change signs out the other browser; only the new password works
     timeout: 30_000,
   });
   // The other browser's session is gone on the server.
-  const gone = await otherPage.request.get('/api/account/session');
+  const gone = await otherPage.request.get('/api/account/session', { headers: { 'x-medvault-request': '1' } });
   expect(await gone.json()).toBeNull();
   await other.close();
 
@@ -141,7 +141,7 @@ test('a wrong code or a wrong password does not turn the second factor on', asyn
   await page.getByLabel('Authentication code').fill(totpCode(secret, Date.now() - 1_800_000));
   await page.getByRole('button', { name: 'Turn on second factor' }).click();
   await expect(page.getByRole('alert')).toContainText('authentication code is not right');
-  const session = await (await page.request.get('/api/account/session')).json();
+  const session = await (await page.request.get('/api/account/session', { headers: { 'x-medvault-request': '1' } })).json();
   expect(session.totp_enabled).toBe(false);
   expect(problems.http4xx.length).toBeGreaterThan(0);
 

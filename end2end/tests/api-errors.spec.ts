@@ -1,8 +1,11 @@
 // Bad input at the HTTP level gets a JSON error with the right status, and the
 // server keeps serving.
 import { test, expect } from '@playwright/test';
+import { signUp, strongPassword, uniqueName } from '../helpers/accounts';
+import { openRecords } from '../helpers/records';
 
-// What the app sends with every state-changing call (docs/PROTOCOL.md 15.1).
+// What the app sends with every call; reads need only the header, the rest also
+// the Origin (docs/PROTOCOL.md 15.1).
 const app = (baseURL: string | undefined) => ({ 'x-medvault-request': '1', origin: baseURL! });
 
 test('an unknown API call is a 404 JSON error', async ({ request, baseURL }) => {
@@ -70,4 +73,33 @@ test('a state-changing call without the app header or from another origin is ref
   const res = await request.post('/api/account/login/start', { data: body, headers: app(baseURL) });
   expect(res.status()).toBe(400);
   expect((await res.json()).code).toBe('bad_request');
+});
+
+test('a read that uses the session needs the app header too; the app sends it on every call', async ({
+  page,
+  baseURL,
+}) => {
+  // Every API request the app makes, reads (GET) included, carries the header.
+  const unmarked: string[] = [];
+  page.on('request', (r) => {
+    const url = new URL(r.url());
+    if (url.pathname.startsWith('/api/') && url.pathname !== '/api/health' && r.headers()['x-medvault-request'] !== '1') {
+      unmarked.push(`${r.method()} ${url.pathname}`);
+    }
+  });
+  const name = uniqueName('reads');
+  await signUp(page, name, strongPassword('reads'));
+  // The records page reads the session, the tree (logged) and the sharing state.
+  await openRecords(page);
+  expect(unmarked, 'API requests without x-medvault-request').toEqual([]);
+
+  // The same signed-in browser, without the header: refused before anything runs.
+  for (const path of ['/api/account/session', '/api/records/tree', '/api/sharing/grants']) {
+    const bare = await page.request.get(path);
+    expect(bare.status(), path).toBe(403);
+    expect((await bare.json()).code, path).toBe('forbidden');
+  }
+  const marked = await page.request.get('/api/account/session', { headers: app(baseURL) });
+  expect(marked.status()).toBe(200);
+  expect((await marked.json()).username).toBe(name);
 });

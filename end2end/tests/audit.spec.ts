@@ -136,7 +136,7 @@ test('the admin and the auditor get nothing when they try to open a patient’s 
     const answers = await who.evaluate(
       async ({ nodeId, version }) => {
         const get = async (url: string) => {
-          const r = await fetch(url);
+          const r = await fetch(url, { headers: { 'x-medvault-request': '1' } });
           return { status: r.status, body: await r.text() };
         };
         const post = async (url: string, body: unknown) => {

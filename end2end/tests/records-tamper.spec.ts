@@ -116,7 +116,7 @@ async function uploadAndFetch(page: Page, path: string, name: string): Promise<S
     async ({ nodeId, version, count }) => {
       const out: number[][] = [];
       for (let i = 0; i < count; i++) {
-        const r = await fetch(`/api/records/chunk/${nodeId}/${version}/${i}`);
+        const r = await fetch(`/api/records/chunk/${nodeId}/${version}/${i}`, { headers: { 'x-medvault-request': '1' } });
         out.push(Array.from(new Uint8Array(await r.arrayBuffer())));
       }
       return out;

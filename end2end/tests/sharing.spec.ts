@@ -103,7 +103,7 @@ test('request, approve, read, deny, share directly, remove: patient and doctor s
   expect(sha256File((await saved.path())!)).toBe(sha256(readFileSync(labPath)));
   expect(chunkUrls.length).toBeGreaterThan(0);
   const chunkPath = new URL(chunkUrls[0]).pathname;
-  expect((await dr.request.get(chunkPath)).status()).toBe(200);
+  expect((await dr.request.get(chunkPath, { headers: { 'x-medvault-request': '1' } })).status()).toBe(200);
 
   // A second request, denied; the doctor sees the answer.
   await openPatients(dr);
@@ -159,7 +159,7 @@ test('request, approve, read, deny, share directly, remove: patient and doctor s
   // The doctor gets nothing from that share any more, not even a chunk URL seen before.
   await fileActions.getByRole('button', { name: 'Download' }).click();
   await expect(dr.getByRole('alert').filter({ hasText: 'Your access to this record has ended' })).toBeVisible();
-  expect((await dr.request.get(chunkPath)).status()).toBe(404);
+  expect((await dr.request.get(chunkPath, { headers: { 'x-medvault-request': '1' } })).status()).toBe(404);
   // The patient still reads the file, under its new keys.
   await openRecords(page);
   await openFolder(page, 'Lab results');
@@ -221,7 +221,7 @@ test('at its end date a share stops: the doctor sees it expired and gets nothing
     // Three days later by the server's clock: every session has ended too.
     writeFileSync(clock, String(3 * 24 * 3600));
     await expect
-      .poll(async () => (await dr.request.get(`/api/sharing/shared?grant_id=${grantPath.split('/').pop()}`)).status(), {
+      .poll(async () => (await dr.request.get(`/api/sharing/shared?grant_id=${grantPath.split('/').pop()}`, { headers: { 'x-medvault-request': '1' } })).status(), {
         timeout: 10_000,
       })
       .toBe(401);
@@ -229,7 +229,7 @@ test('at its end date a share stops: the doctor sees it expired and gets nothing
     await openPatients(dr);
     await expect(item).toContainText('Expired');
     await expect(item.getByRole('link')).toHaveCount(0);
-    expect((await dr.request.get(`/api/sharing/shared?grant_id=${grantPath.split('/').pop()}`)).status()).toBe(404);
+    expect((await dr.request.get(`/api/sharing/shared?grant_id=${grantPath.split('/').pop()}`, { headers: { 'x-medvault-request': '1' } })).status()).toBe(404);
     await signIn(page, patient, password);
     await openSharing(page);
     await expect(row).toContainText('Expired');
@@ -409,7 +409,7 @@ test('emergency access: a refused request opens nothing; after the waiting perio
   try {
     writeFileSync(clock, String(2 * 3600));
     await expect
-      .poll(async () => (await kin.request.get('/api/sharing/grants')).status(), { timeout: 10_000 })
+      .poll(async () => (await kin.request.get('/api/sharing/grants', { headers: { 'x-medvault-request': '1' } })).status(), { timeout: 10_000 })
       .toBe(401);
     await signIn(kin, kinName, kinPassword);
     await kin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Emergency' }).click();
@@ -478,7 +478,7 @@ test('a doctor declines a share: it leaves their list, serves nothing, and the p
   await expect(dr.getByRole('status').filter({ hasText: `You declined ${patient}'s share.` })).toBeVisible();
   await expect(shared.getByRole('listitem')).toHaveCount(0);
   await expect(shared).toContainText('No patient has shared their record with you yet.');
-  expect((await dr.request.get(`/api/sharing/shared?grant_id=${grantId}`)).status()).toBe(404);
+  expect((await dr.request.get(`/api/sharing/shared?grant_id=${grantId}`, { headers: { 'x-medvault-request': '1' } })).status()).toBe(404);
 
   // The patient sees it declined, with nothing left to remove, and the
   // Access history names the doctor.

@@ -4,6 +4,7 @@
 use std::{
     net::{IpAddr, Ipv4Addr, SocketAddr},
     sync::Arc,
+    time::Duration,
 };
 
 use axum::{
@@ -19,7 +20,8 @@ use leptos::prelude::provide_context;
 use shared::{
     api::{
         records::{CHUNK_ROUTE, MAX_CHUNK_SIZE},
-        ApiError, Backend, Caller, CookieChange, ErrorCode, CSRF_HEADER, SESSION_COOKIE,
+        ApiError, Backend, Caller, CookieChange, ErrorCode, CSRF_HEADER, SECURE_SESSION_COOKIE,
+        SESSION_COOKIE,
     },
     crypto::{b64, stream::TAG_LEN, Id},
 };
@@ -38,13 +40,34 @@ use crate::{
 pub struct Limits {
     /// Largest request body a JSON API call accepts, in bytes.
     pub max_json_body: usize,
+    /// Longest a request may take from its headers to the response, reading
+    /// the body included; a slower one gets `request_timeout` (408). The
+    /// listener also closes a connection whose headers take longer than this
+    /// (at most [`MAX_HEADER_READ_TIMEOUT`]).
+    pub request_timeout: Duration,
 }
+
+/// The default request time limit: enough for a full 4 MiB chunk at about
+/// 70 KB/s.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The longest a client may take to send a request's headers; headers are
+/// small, so a slower client is stalling on purpose.
+pub const MAX_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(20);
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_json_body: 1024 * 1024,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
+    }
+}
+
+impl Limits {
+    /// How long the listener waits for a request's headers.
+    pub fn header_read_timeout(&self) -> Duration {
+        self.request_timeout.min(MAX_HEADER_READ_TIMEOUT)
     }
 }
 
@@ -114,8 +137,21 @@ impl AppState {
         self
     }
 
-    /// Whether browsers reach us over HTTPS (our own TLS or the proxy's).
-    fn https(&self) -> bool {
+    /// The session cookie's name: `__Host-` prefixed over HTTPS, where browsers
+    /// hold it to `Secure`, `Path=/` and no `Domain`. Only this name is read
+    /// back, so a cookie planted under the other name is ignored.
+    pub(crate) fn session_cookie(&self) -> &'static str {
+        if self.https() {
+            SECURE_SESSION_COOKIE
+        } else {
+            SESSION_COOKIE
+        }
+    }
+
+    /// Whether browsers reach us over HTTPS (our own TLS or the proxy's): the
+    /// session cookie is then `Secure` with the `__Host-` prefix, and every
+    /// response carries HSTS.
+    pub(crate) fn https(&self) -> bool {
         self.site.tls()
             || self
                 .public_origin
@@ -132,16 +168,15 @@ pub fn router(state: AppState, limits: Limits) -> Router {
             api = api.route(path, on(filter, call_server_fn));
         }
     }
-    // The chunk routes take raw bytes with their own size limit, behind the
-    // same request-forgery check and error format as the rest of the API.
+    // The chunk routes take raw bytes, behind the same request-forgery check
+    // and error format as the rest of the API. No body limit layer: `put_chunk`
+    // checks the session before it reads a byte of the body, then reads at most
+    // `CHUNK_BODY_LIMIT`.
     let chunks = Router::new()
         .route(
             &format!("{CHUNK_ROUTE}/{{node}}/{{version}}/{{index}}"),
             get(get_chunk).put(put_chunk),
         )
-        .layer(middleware::from_fn(|req, next| {
-            limit_body(CHUNK_BODY_LIMIT, req, next)
-        }))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             require_same_origin,
@@ -165,6 +200,9 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .merge(chunks)
         .merge(api)
         .fallback(static_app)
+        .layer(middleware::from_fn(move |req, next| {
+            time_limit(limits.request_timeout, req, next)
+        }))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             security_headers,
@@ -209,14 +247,15 @@ async fn call_server_fn(State(state): State<AppState>, mut req: Request) -> Resp
 /// Turns what the backend asked of the session cookie into `Set-Cookie`.
 fn with_cookie_change(state: &AppState, caller: &Caller, mut res: Response) -> Response {
     let secure = if state.https() { "; Secure" } else { "" };
+    let name = state.session_cookie();
     let cookie = match caller.cookie_change() {
         CookieChange::Keep => None,
         CookieChange::Set(token) => Some(Zeroizing::new(format!(
-            "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/{secure}",
+            "{name}={}; HttpOnly; SameSite=Strict; Path=/{secure}",
             token.as_str()
         ))),
         CookieChange::Clear => Some(Zeroizing::new(format!(
-            "{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{secure}"
+            "{name}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{secure}"
         ))),
     };
     if let Some(cookie) = cookie {
@@ -270,10 +309,31 @@ async fn put_chunk(State(state): State<AppState>, req: Request) -> Response {
             "A chunk must be sent as application/octet-stream.",
         ));
     }
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > CHUNK_BODY_LIMIT as u64) {
+        return chunk_too_large();
+    }
     let caller = caller_of(&state, &req);
-    // The limit layer has already read the body, so this cannot be too large.
+    // The session first: without one, the body is never read (nor buffered),
+    // and the connection is closed after the answer.
+    match state.backend.current_session(&caller).await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            let res = api_error_response(&ApiError::new(
+                ErrorCode::Unauthorized,
+                "You are not signed in, or your session has ended. Sign in again.",
+            ));
+            return with_cookie_change(&state, &caller, res);
+        }
+        Err(e) => return api_error_response(&e),
+    }
+    // At most the limit (a body without a length included); more is 413.
     let Ok(body) = to_bytes(req.into_body(), CHUNK_BODY_LIMIT).await else {
-        return api_error_response(&ApiError::bad_request("The chunk could not be read."));
+        return chunk_too_large();
     };
     let res = match state
         .backend
@@ -284,6 +344,35 @@ async fn put_chunk(State(state): State<AppState>, req: Request) -> Response {
         Err(e) => api_error_response(&e),
     };
     with_cookie_change(&state, &caller, res)
+}
+
+fn chunk_too_large() -> Response {
+    api_error_response(&ApiError::new(
+        ErrorCode::PayloadTooLarge,
+        format!("A chunk is at most {CHUNK_BODY_LIMIT} bytes."),
+    ))
+}
+
+/// Answers `request_timeout` (408) when a request has not been answered within
+/// `limit` of its headers arriving, reading a slow body included; the handler
+/// is dropped and the connection closed, so a slow client holds nothing for
+/// longer.
+async fn time_limit(limit: Duration, req: Request, next: middleware::Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            let mut res = api_error_response(&ApiError::new(
+                ErrorCode::RequestTimeout,
+                format!(
+                    "The request took longer than the {} seconds this server allows. Check your connection and try again.",
+                    limit.as_secs()
+                ),
+            ));
+            res.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            res
+        }
+    }
 }
 
 /// `GET /api/records/chunk/{node}/{version}/{index}`: one chunk of a complete
@@ -344,11 +433,12 @@ pub fn describe_user_agent(agent: &str) -> String {
     }
 }
 
-/// Who is calling: the session cookie (unchecked), the client address (from
-/// the connection, or behind trusted proxies from `X-Forwarded-For`; oneshot
-/// tests have no connection and count as 127.0.0.1) and a readable name for
-/// the browser.
+/// Who is calling: the session cookie (unchecked, under the name this server
+/// sets), the client address (from the connection, or behind trusted proxies
+/// from `X-Forwarded-For`; oneshot tests have no connection and count as
+/// 127.0.0.1) and a readable name for the browser.
 fn caller_of(state: &AppState, req: &Request) -> Caller {
+    let cookie_name = state.session_cookie();
     let token = req
         .headers()
         .get_all(header::COOKIE)
@@ -356,7 +446,7 @@ fn caller_of(state: &AppState, req: &Request) -> Caller {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(name, _)| *name == cookie_name)
         .map(|(_, value)| Zeroizing::new(value.trim().to_owned()));
     let peer = req
         .extensions()
@@ -373,21 +463,29 @@ fn caller_of(state: &AppState, req: &Request) -> Caller {
     Caller::new(token, addr, agent)
 }
 
-/// Refuses a state-changing `/api` request (any method but GET, HEAD and
-/// OPTIONS) unless it carries [`CSRF_HEADER`]: `1` and an `Origin` equal to this
-/// server's own (`scheme://Host`), before any handler runs. The CSP report is
-/// exempt: browsers post it themselves, without our header, and it changes
-/// nothing.
+/// Refuses an `/api` request that a page of another site could make with
+/// the user's cookie, before any handler runs:
+///
+/// - every request but `OPTIONS` needs [`CSRF_HEADER`]: `1`, reads included,
+///   because several reads append audit events, sweep uploads or end expired
+///   sessions (a cross-site page cannot add the header without a CORS
+///   preflight, which is never granted);
+/// - a request that is not a read (GET, HEAD) also needs an `Origin` equal to
+///   this server's own (`scheme://Host`, or the public origin).
+///
+/// Exempt: `GET /api/health`, for monitors, which reads no session and
+/// changes nothing; and the CSP report, which browsers post themselves.
 async fn require_same_origin(
     State(state): State<AppState>,
     req: Request,
     next: middleware::Next,
 ) -> Response {
     let method = req.method();
-    if method == Method::GET
-        || method == Method::HEAD
-        || method == Method::OPTIONS
-        || req.uri().path() == "/api/csp-report"
+    let path = req.uri().path();
+    let read = method == Method::GET || method == Method::HEAD;
+    if method == Method::OPTIONS
+        || (read && path == "/api/health")
+        || (method == Method::POST && path == "/api/csp-report")
     {
         return next.run(req).await;
     }
@@ -395,6 +493,17 @@ async fn require_same_origin(
     let marked = headers
         .get(CSRF_HEADER)
         .is_some_and(|v| v.as_bytes() == b"1");
+    if read {
+        // Browsers send no Origin on same-origin GETs; the header is enough.
+        return if marked {
+            next.run(req).await
+        } else {
+            api_error_response(&ApiError::new(
+                ErrorCode::Forbidden,
+                "This request lacks the header the medvault app sends. Reload the app and try again.",
+            ))
+        };
+    }
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let same_origin = match (&state.public_origin, origin) {
         (Some(public), Some(origin)) => origin.eq_ignore_ascii_case(public),

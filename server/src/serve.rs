@@ -11,8 +11,8 @@ use std::{
 use crate::{
     app::{router, AppState, Limits},
     backend::{
-        offset_clock, system_clock, totp_key::seal_plaintext_secrets, AccountConfig,
-        AccountSettings, InviteKey, RecordsConfig, TotpKey,
+        system_clock, totp_key::seal_plaintext_secrets, AccountConfig, AccountSettings, InviteKey,
+        RecordsConfig, TotpKey,
     },
     store::{SledStore, Store},
     web::Site,
@@ -44,7 +44,9 @@ pub struct ServeConfig {
     /// `None` means `<data-dir>.totp-key`, beside the data directory.
     pub totp_key_file: Option<PathBuf>,
     /// End-to-end tests only: a file whose number of seconds is added to the
-    /// clock (see [`crate::backend::offset_clock`]).
+    /// clock (see `backend::offset_clock`); absent without the `test-clock`
+    /// feature.
+    #[cfg(feature = "test-clock")]
     pub test_clock_file: Option<PathBuf>,
 }
 
@@ -103,13 +105,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         AccountConfig {
             settings: config.accounts,
             records: config.records,
-            clock: match config.test_clock_file.clone() {
-                Some(file) => {
-                    tracing::warn!("test clock in use: the server's time follows a file");
-                    offset_clock(file)
-                }
-                None => system_clock(),
-            },
+            clock: clock(&config),
             invite_key: Some(invite_key),
             totp_key: Some(totp_key),
         },
@@ -149,22 +145,32 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     println!("medvault is running at {scheme}://{local}/  (Ctrl+C to stop)");
 
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    // A client that sends its headers too slowly is cut off by the listener;
+    // the router's time limit covers the body and the answer.
+    let header_timeout = config.limits.header_read_timeout();
     match &config.tls {
         Some((cert, key)) => {
             let _ = rustls::crypto::ring::default_provider().install_default();
             let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
                 .await
                 .map_err(|e| ServeError::Tls(e.to_string()))?;
-            axum_server::from_tcp_rustls(listener, tls)
-                .handle(handle)
-                .serve(service)
-                .await?;
+            let mut server = axum_server::from_tcp_rustls(listener, tls);
+            server
+                .http_builder()
+                .http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            server.handle(handle).serve(service).await?;
         }
         None => {
-            axum_server::from_tcp(listener)
-                .handle(handle)
-                .serve(service)
-                .await?;
+            let mut server =
+                axum_server::from_tcp(listener).acceptor(FirstByteWithin(header_timeout));
+            server
+                .http_builder()
+                .http1()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            server.handle(handle).serve(service).await?;
         }
     }
 
@@ -181,6 +187,54 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         Err(e) => tracing::error!(error = %e, "store flush at shutdown failed"),
     }
     Ok(())
+}
+
+/// Drops a plain-HTTP connection that sends nothing within the limit. Hyper's
+/// header-read timeout starts only with the first byte of a request, so a
+/// connection that stays silent from the start would otherwise be held open
+/// for ever. (Under TLS the handshake timeout does this.)
+#[derive(Clone, Copy)]
+struct FirstByteWithin(Duration);
+
+impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> for FirstByteWithin {
+    type Stream = tokio::net::TcpStream;
+    type Service = S;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = std::io::Result<(Self::Stream, S)>> + Send>,
+    >;
+
+    fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
+        let limit = self.0;
+        Box::pin(async move {
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(limit, stream.peek(&mut first)).await {
+                Ok(Ok(n)) if n > 0 => Ok((stream, service)),
+                Ok(Err(e)) => Err(e),
+                _ => Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the client sent nothing",
+                )),
+            }
+        })
+    }
+}
+
+/// The wall clock, or in test builds the one `--test-clock-file` moves.
+#[cfg(feature = "test-clock")]
+fn clock(config: &ServeConfig) -> crate::backend::Clock {
+    match config.test_clock_file.clone() {
+        Some(file) => {
+            tracing::warn!("test clock in use: the server's time follows a file");
+            crate::backend::offset_clock(file)
+        }
+        None => system_clock(),
+    }
+}
+
+/// The wall clock: production builds have no other.
+#[cfg(not(feature = "test-clock"))]
+fn clock(_: &ServeConfig) -> crate::backend::Clock {
+    system_clock()
 }
 
 async fn shutdown_on_signal(handle: axum_server::Handle) {

@@ -154,7 +154,8 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
         HeaderName::from_static("permissions-policy"),
         HeaderValue::from_static(PERMISSIONS_POLICY),
     );
-    if state.site.hsts {
+    // Our own TLS or an https public origin (the proxy terminates TLS).
+    if state.https() {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=63072000; includeSubDomains"),

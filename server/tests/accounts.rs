@@ -312,6 +312,35 @@ async fn fail_invalid_and_taken_usernames_with_unicode_normalisation() {
     }
 }
 
+/// The key entry's time is the client's: values at the ends of `i64` are
+/// refused as a wrong clock, not an arithmetic overflow (a panic in debug
+/// builds, a passed check in release).
+#[tokio::test]
+async fn fail_signup_finish_with_a_time_at_the_ends_of_i64() {
+    let s = Server::new();
+    let c = s.client();
+    for at in [i64::MIN, i64::MIN + s.now(), i64::MIN + 1, i64::MAX, -1, 0] {
+        let (signup, start) = Signup::start("gina", PASSWORD, None).unwrap();
+        let started: SignupStarted = c
+            .post("/api/account/signup/start", &json!({ "request": start }))
+            .await
+            .unwrap();
+        let account = signup.finish(&started, at).unwrap();
+        let e = expect_err(
+            c.post::<_, SessionInfo>(
+                "/api/account/signup/finish",
+                &json!({ "request": account.request }),
+            )
+            .await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert!(e.message.contains("clock"), "{at}: {}", e.message);
+    }
+    assert_eq!(c.token(), None);
+    c.signup("gina", None, s.now()).await.unwrap();
+}
+
 #[tokio::test]
 async fn fail_signup_with_a_name_that_mixes_scripts() {
     let s = Server::new();

@@ -65,8 +65,12 @@ fn api_error(body: &[u8]) -> ApiError {
         .unwrap_or_else(|_| panic!("not an ApiError: {}", String::from_utf8_lossy(body)))
 }
 
+/// A GET as the app sends it (with the request-forgery header).
 fn get(uri: &str) -> Request<Body> {
-    Request::get(uri).body(Body::empty()).unwrap()
+    Request::get(uri)
+        .header(shared::api::CSRF_HEADER, "1")
+        .body(Body::empty())
+        .unwrap()
 }
 
 /// A POST as the app sends it: JSON, the CSRF header and our own Origin.
@@ -267,6 +271,7 @@ async fn body_over_the_limit_is_413_json_with_or_without_a_length() {
     let h = harness_with(
         Limits {
             max_json_body: 1000,
+            ..Limits::default()
         },
         false,
     );

@@ -134,6 +134,44 @@ fn refuses_to_start_without_a_built_app() {
     );
 }
 
+/// The test clock is compiled only with the `test-clock` feature: the binary
+/// `cargo build` and `cargo test` make has no `--test-clock-file`, so clap
+/// refuses it (exit code 2) before anything starts.
+#[cfg(not(feature = "test-clock"))]
+#[test]
+fn fail_test_clock_flag_on_a_build_without_the_feature() {
+    let site = site();
+    let data = tempfile::tempdir().unwrap();
+    let clock = data.path().join("clock");
+    std::fs::write(&clock, "86400").unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(data.path())
+        .arg("--site")
+        .arg(site.path())
+        .arg("--test-clock-file")
+        .arg(&clock)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A binary that accepts the flag starts serving instead: it is killed
+    // and the test fails here rather than hanging.
+    let status = wait_exit(&mut child, Duration::from_secs(20));
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(status.code(), Some(2), "clap's usage error: {err}");
+    assert!(
+        err.contains("unexpected argument '--test-clock-file'"),
+        "{err}"
+    );
+}
+
 #[test]
 fn help_explains_every_flag() {
     let out = Command::new(BIN)
@@ -149,6 +187,7 @@ fn help_explains_every_flag() {
         "--tls-cert",
         "--tls-key",
         "--max-body-bytes",
+        "--request-timeout-secs",
         "--quota-bytes",
         "--max-file-bytes",
     ] {
@@ -255,4 +294,127 @@ fn create_admin_invite_works_while_the_server_runs() {
 
     child.kill().unwrap();
     let _ = child.wait();
+}
+
+/// The server process, killed when the test ends, failed assertions included
+/// (a leaked server would keep the test runner's output open).
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Reads what the server sends until it closes the connection or `within`
+/// passes; returns the text and whether the server closed it.
+fn read_until_closed(s: &mut TcpStream, within: Duration) -> (String, bool) {
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let deadline = Instant::now() + within;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while Instant::now() < deadline {
+        match s.read(&mut buf) {
+            Ok(0) => return (String::from_utf8_lossy(&got).into_owned(), true),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut => {}
+            // A reset is a close too.
+            Err(_) => return (String::from_utf8_lossy(&got).into_owned(), true),
+        }
+    }
+    (String::from_utf8_lossy(&got).into_owned(), false)
+}
+
+/// A chunk PUT without a session is answered 401 while the client is still
+/// sending: the server reads no body before it knows who is calling.
+#[test]
+fn fail_chunk_put_without_a_session_before_its_body_is_read() {
+    let site = site();
+    let data = tempfile::tempdir().unwrap();
+    let (child, addr) = start(site.path(), data.path());
+    let _server = Running(child);
+    let mut s = TcpStream::connect(&addr).unwrap();
+    let full = 4 * 1024 * 1024 + 16;
+    write!(
+        s,
+        "PUT /api/records/chunk/AAAAAAAAAAAAAAAAAAAAAA/1/0 HTTP/1.1\r\nHost: {addr}\r\n\
+         Origin: http://{addr}\r\nx-medvault-request: 1\r\n\
+         Content-Type: application/octet-stream\r\nContent-Length: {full}\r\n\r\n"
+    )
+    .unwrap();
+    // A first slice of the body; the rest is never sent.
+    s.write_all(&[7u8; 1024]).unwrap();
+    let (text, _) = read_until_closed(&mut s, Duration::from_secs(10));
+    assert!(text.starts_with("HTTP/1.1 401"), "{text:?}");
+    assert!(text.contains(r#""code":"unauthorized""#), "{text:?}");
+}
+
+/// With `--request-timeout-secs 2`: headers that never finish get the
+/// connection closed, and a body that stalls gets 408 `request_timeout`.
+#[test]
+fn fail_slow_clients_are_cut_off_by_the_timeouts() {
+    let site = site();
+    let data = tempfile::tempdir().unwrap();
+    let (child, url) = start_with(
+        site.path(),
+        data.path(),
+        &[OsStr::new("--request-timeout-secs"), OsStr::new("2")],
+    );
+    let _server = Running(child);
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+
+    // Headers that stop half way.
+    let mut slow = TcpStream::connect(&addr).unwrap();
+    let started = Instant::now();
+    write!(slow, "GET /api/health HTTP/1.1\r\nHost: {addr}\r\n").unwrap();
+    let (text, closed) = read_until_closed(&mut slow, Duration::from_secs(15));
+    assert!(closed, "the server kept waiting for the headers");
+    assert!(
+        started.elapsed() >= Duration::from_millis(1500),
+        "closed too early"
+    );
+    assert!(!text.starts_with("HTTP/1.1 2"), "{text:?}");
+
+    // A connection that never sends a byte.
+    let mut silent = TcpStream::connect(&addr).unwrap();
+    let started = Instant::now();
+    let (text, closed) = read_until_closed(&mut silent, Duration::from_secs(15));
+    assert!(
+        closed && text.is_empty(),
+        "a silent connection was kept open"
+    );
+    assert!(started.elapsed() >= Duration::from_millis(1500));
+
+    // A kept-alive connection that goes quiet after its answer.
+    let mut idle = TcpStream::connect(&addr).unwrap();
+    write!(idle, "GET /api/health HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let (text, closed) = read_until_closed(&mut idle, Duration::from_secs(15));
+    assert!(text.starts_with("HTTP/1.1 200"), "{text:?}");
+    assert!(closed, "an idle kept-alive connection was kept open");
+
+    // A body that stops half way.
+    let mut stalled = TcpStream::connect(&addr).unwrap();
+    let started = Instant::now();
+    write!(
+        stalled,
+        "POST /api/account/login/start HTTP/1.1\r\nHost: {addr}\r\n\
+         Origin: http://{addr}\r\nx-medvault-request: 1\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"request\":"
+    )
+    .unwrap();
+    let (text, _) = read_until_closed(&mut stalled, Duration::from_secs(15));
+    assert!(text.starts_with("HTTP/1.1 408"), "{text:?}");
+    assert!(text.contains(r#""code":"request_timeout""#), "{text:?}");
+    assert!(started.elapsed() >= Duration::from_millis(1500));
+
+    // The server still serves everyone else.
+    let (status, _) = http_get(&addr, "/api/health");
+    assert!(status.contains("200"), "{status}");
 }

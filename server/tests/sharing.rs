@@ -461,6 +461,21 @@ async fn bad_grants_are_refused_and_change_nothing() {
         StatusCode::BAD_REQUEST,
     );
     assert!(e.message.contains("passed"), "{}", e.message);
+    // A creation time far from the server's, up to the ends of i64 (where
+    // `created_at - now` used to overflow).
+    for at in [s.now() - 2 * 86_400, i64::MIN, i64::MIN + s.now(), i64::MAX] {
+        let mut skewed = grant.value.clone();
+        skewed.created_at = at;
+        let e = expect_err(
+            p.c.post::<_, GrantView>(
+                "/api/sharing/grant/create",
+                &post(&sign::sign(p.keyring.identity(), skewed), &wrapped),
+            )
+            .await,
+            StatusCode::BAD_REQUEST,
+        );
+        assert!(e.message.contains("clock"), "{at}: {}", e.message);
+    }
     // A folder of another patient's record: not_found.
     let theirs = find(&q.tree().await, "Lab results").clone();
     let mut foreign = grant.value.clone();

@@ -52,7 +52,7 @@ use shared::audit::EventKind;
 use super::audit::Draft;
 
 /// How far a key entry's `created_at` may be from the server's clock.
-const CLOCK_SKEW_SECS: i64 = 15 * 60;
+const CLOCK_SKEW_SECS: u64 = 15 * 60;
 /// Wrong TOTP codes allowed in one sign-in before it must start again.
 const SECOND_FACTOR_TRIES: u8 = 3;
 const FAKE_USER_ID: &str = "medvault/v1/server/fake-user-id";
@@ -231,7 +231,7 @@ impl ServerBackend {
         user: &UserRecord,
         now: i64,
     ) -> Result<SignedIn, ApiError> {
-        let new = self.new_session(caller, &user.id, now)?;
+        let new = self.new_session(caller, &user.id, now).await?;
         let ops = new.ops;
         let event = Draft::own(EventKind::SignIn, &user.id).session(&new.hash);
         let updated = self
@@ -349,7 +349,9 @@ impl AccountBackend for ServerBackend {
                 "The key entry does not name this account (user id, username and role must be the ones the server gave).",
             ));
         }
-        if (entry.created_at - now).abs() > CLOCK_SKEW_SECS {
+        // `abs_diff`: the time is the client's, and `created_at - now` overflows
+        // for values near i64::MIN or i64::MAX.
+        if entry.created_at.abs_diff(now) > CLOCK_SKEW_SECS {
             return Err(ApiError::bad_request(
                 "The key entry's time is too far from the server's. Check your device's clock.",
             ));
@@ -375,7 +377,7 @@ impl AccountBackend for ServerBackend {
             created_at: now,
             last_sign_in: Some(now),
         };
-        let session = self.new_session(caller, &record.id, now)?;
+        let session = self.new_session(caller, &record.id, now).await?;
         let mut batch = Batch::new();
         batch
             .expect_absent(Space::Users, username_key(&record.username))
@@ -571,7 +573,7 @@ impl AccountBackend for ServerBackend {
                 return Err(e);
             }
         };
-        let new = self.new_session(caller, &user.id, now)?;
+        let new = self.new_session(caller, &user.id, now).await?;
         let ops = new.ops;
         let event = Draft::own(EventKind::SignIn, &user.id).session(&new.hash);
         let updated = self
@@ -849,7 +851,7 @@ impl AccountBackend for ServerBackend {
             return Err(disabled());
         }
         let (mut ops, ended) = self.end_sessions_ops(&user.id, None).await?;
-        let new = self.new_session(caller, &user.id, now)?;
+        let new = self.new_session(caller, &user.id, now).await?;
         ops.extend(new.ops);
         let sealed = req.sealed_keyring;
         let mut totp_removed = false;

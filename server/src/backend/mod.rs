@@ -56,6 +56,9 @@ pub fn system_clock() -> Clock {
 /// end-to-end tests of expiry (grants, sessions) without waiting. The file
 /// holds a decimal number (negative allowed); missing or unreadable means 0.
 /// A background thread re-reads it every 100 ms, so `now()` stays a load.
+/// Only in builds with the `test-clock` feature (and this crate's own unit
+/// tests), never in production.
+#[cfg(any(test, feature = "test-clock"))]
 pub fn offset_clock(file: std::path::PathBuf) -> Clock {
     use std::sync::atomic::{AtomicI64, Ordering};
     let offset = Arc::new(AtomicI64::new(0));

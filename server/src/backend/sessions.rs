@@ -8,9 +8,12 @@
 //! | `2 ‖ user id ‖ SHA-256(token)`       | empty: the account's sessions, for "sign out everywhere" |
 //!
 //! A session ends after the idle timeout without a request, or at the absolute
-//! lifetime, whichever comes first; an expired one is deleted when next seen.
-//! `last_seen` is written at most once a minute, so reading pages does not
-//! turn into a disk write per request.
+//! lifetime, whichever comes first; an expired one is deleted when next seen,
+//! or at the account's next sign-in, whichever comes first, so rows of
+//! sessions nobody uses again do not pile up. Ending sessions ("sign out
+//! everywhere", password change, recovery, disabling) walks the account's
+//! whole index, however long. `last_seen` is written at most once a minute, so
+//! reading pages does not turn into a disk write per request.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -29,8 +32,10 @@ use crate::store::{codec, keys::Key, Batch, Op, Space, StoreError};
 
 /// How often `last_seen` is written, at most.
 const TOUCH_EVERY_SECS: i64 = 60;
-/// Most sessions one account may list or end in one go.
-const MAX_SESSIONS_PER_USER: usize = 1000;
+/// Index entries read per page when walking an account's sessions; the walk
+/// goes on until the prefix is exhausted, so this bounds memory per read, not
+/// how many sessions are ended.
+const SESSION_PAGE: usize = 1000;
 
 /// One session as stored (under the hash of its token).
 #[derive(Clone, Serialize, Deserialize)]
@@ -106,6 +111,17 @@ pub fn end_session_ops(user_id: &Id, hash: &[u8; 32]) -> Vec<Op> {
     ]
 }
 
+/// What an entry of an account's session index points at.
+enum Indexed {
+    /// A session of the account that has not expired.
+    Live(SessionRecord),
+    /// Nothing any more, or an expired session: clean-up only.
+    Ended,
+    /// A session row of another account (never written so; kept apart so
+    /// that clean-up never ends someone else's session).
+    Foreign,
+}
+
 /// A new session, not yet written.
 pub struct NewSession {
     /// The token for the cookie.
@@ -133,9 +149,10 @@ impl ServerBackend {
         }
     }
 
-    /// Makes a new session for `user_id`: the ops store it, and also end the
-    /// session the caller held before (a sign-in replaces it).
-    pub(crate) fn new_session(
+    /// Makes a new session for `user_id`: the ops store it, end the session
+    /// the caller held before (a sign-in replaces it, index entry included),
+    /// and delete the account's expired sessions and stale index entries.
+    pub(crate) async fn new_session(
         &self,
         caller: &Caller,
         user_id: &Id,
@@ -152,12 +169,34 @@ impl ServerBackend {
         };
         let mut ops = Vec::new();
         if let Some(old) = caller.session_token.as_deref().and_then(|t| token_hash(t)) {
-            // The old session's owner is unknown here; its index entry is cleaned
-            // up when that account lists or ends its sessions.
             ops.push(Op::Delete {
                 space: Space::Sessions,
                 key: session_key(&old),
             });
+            // Its owner (maybe another account) is in the record; without this
+            // the owner's index would keep an entry for every replaced session.
+            if let Some(bytes) = self
+                .store
+                .get(Space::Sessions, &session_key(&old))
+                .await
+                .map_err(store_error)?
+            {
+                let record: SessionRecord = codec::decode(&bytes).map_err(store_error)?;
+                ops.push(Op::Delete {
+                    space: Space::Sessions,
+                    key: user_session_key(&record.user_id, &old),
+                });
+            }
+        }
+        for (hash, state) in self.indexed_sessions(user_id, now).await? {
+            match state {
+                Indexed::Live(_) => {}
+                Indexed::Ended => ops.extend(end_session_ops(user_id, &hash)),
+                Indexed::Foreign => ops.push(Op::Delete {
+                    space: Space::Sessions,
+                    key: user_session_key(user_id, &hash),
+                }),
+            }
         }
         ops.push(Op::Put {
             space: Space::Sessions,
@@ -237,7 +276,7 @@ impl ServerBackend {
                 return Ok(None);
             }
         };
-        if now - record.last_seen >= TOUCH_EVERY_SECS {
+        if now.saturating_sub(record.last_seen) >= TOUCH_EVERY_SECS {
             record.last_seen = now;
             let value = codec::encode(&record).map_err(store_error)?;
             let mut batch = Batch::new();
@@ -263,67 +302,105 @@ impl ServerBackend {
         })
     }
 
-    /// Hashes of the account's sessions (live or not yet cleaned up).
+    /// Hashes of the account's sessions (live or not yet cleaned up), read in
+    /// pages until the account's whole index has been seen.
     pub(crate) async fn session_hashes(&self, user_id: &Id) -> Result<Vec<[u8; 32]>, ApiError> {
         let prefix = user_sessions_prefix(user_id);
-        let entries = self
-            .store
-            .scan_prefix(Space::Sessions, &prefix, None, MAX_SESSIONS_PER_USER)
-            .await
-            .map_err(store_error)?;
-        Ok(entries
-            .into_iter()
-            .filter_map(|(k, _)| k.get(prefix.len()..).and_then(|h| h.try_into().ok()))
-            .collect())
+        let mut out = Vec::new();
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            let page = self
+                .store
+                .scan_prefix(Space::Sessions, &prefix, after.as_deref(), SESSION_PAGE)
+                .await
+                .map_err(store_error)?;
+            let more = page.len() == SESSION_PAGE;
+            out.extend(page.iter().filter_map(|(k, _)| {
+                k.get(prefix.len()..)
+                    .and_then(|h| <[u8; 32]>::try_from(h).ok())
+            }));
+            match page.into_iter().last() {
+                Some((key, _)) if more => after = Some(key),
+                _ => return Ok(out),
+            }
+        }
     }
 
-    /// The account's live sessions with their records; stale index entries and
-    /// expired sessions are left out (and cleaned up by `end_sessions`).
-    pub(crate) async fn live_sessions(
+    /// Every entry of the account's index with what its session row says now.
+    async fn indexed_sessions(
         &self,
         user_id: &Id,
-    ) -> Result<Vec<([u8; 32], SessionRecord)>, ApiError> {
-        let now = self.now();
+        now: i64,
+    ) -> Result<Vec<([u8; 32], Indexed)>, ApiError> {
         let mut out = Vec::new();
         for hash in self.session_hashes(user_id).await? {
-            if let Some(bytes) = self
+            let state = match self
                 .store
                 .get(Space::Sessions, &session_key(&hash))
                 .await
                 .map_err(store_error)?
             {
-                let record: SessionRecord = codec::decode(&bytes).map_err(store_error)?;
-                if record.user_id == *user_id && !self.expired(&record, now) {
-                    out.push((hash, record));
+                None => Indexed::Ended,
+                Some(bytes) => {
+                    let record: SessionRecord = codec::decode(&bytes).map_err(store_error)?;
+                    if record.user_id != *user_id {
+                        Indexed::Foreign
+                    } else if self.expired(&record, now) {
+                        Indexed::Ended
+                    } else {
+                        Indexed::Live(record)
+                    }
                 }
-            }
+            };
+            out.push((hash, state));
         }
         Ok(out)
     }
 
+    /// The account's live sessions with their records; stale index entries and
+    /// expired sessions are left out (and cleaned up by `end_sessions_ops` or
+    /// the next sign-in).
+    pub(crate) async fn live_sessions(
+        &self,
+        user_id: &Id,
+    ) -> Result<Vec<([u8; 32], SessionRecord)>, ApiError> {
+        Ok(self
+            .indexed_sessions(user_id, self.now())
+            .await?
+            .into_iter()
+            .filter_map(|(hash, state)| match state {
+                Indexed::Live(record) => Some((hash, record)),
+                Indexed::Ended | Indexed::Foreign => None,
+            })
+            .collect())
+    }
+
     /// Ops that end every session of the account except `keep`, and how many
-    /// live sessions that ends.
+    /// live sessions that ends. Every index entry goes, however many there are,
+    /// with the session row it names (expired ones and stale entries too).
     pub(crate) async fn end_sessions_ops(
         &self,
         user_id: &Id,
         keep: Option<&[u8; 32]>,
     ) -> Result<(Vec<Op>, u32), ApiError> {
-        let live: Vec<[u8; 32]> = self
-            .live_sessions(user_id)
-            .await?
-            .into_iter()
-            .map(|(h, _)| h)
-            .collect();
         let mut ops = Vec::new();
         let mut ended = 0u32;
-        for hash in self.session_hashes(user_id).await? {
+        for (hash, state) in self.indexed_sessions(user_id, self.now()).await? {
             if Some(&hash) == keep {
                 continue;
             }
-            if live.contains(&hash) {
-                ended = ended.saturating_add(1);
+            match state {
+                Indexed::Live(_) => {
+                    ended = ended.saturating_add(1);
+                    ops.extend(end_session_ops(user_id, &hash));
+                }
+                Indexed::Ended => ops.extend(end_session_ops(user_id, &hash)),
+                // Not this account's row: drop only our entry for it.
+                Indexed::Foreign => ops.push(Op::Delete {
+                    space: Space::Sessions,
+                    key: user_session_key(user_id, &hash),
+                }),
             }
-            ops.extend(end_session_ops(user_id, &hash));
         }
         Ok((ops, ended))
     }

@@ -28,7 +28,7 @@ use server::{
 use shared::{
     api::{
         account::{LoginOutcome, SessionInfo, SignedIn, SignupStarted, TotpEnableStarted},
-        ApiError, CSRF_HEADER, SESSION_COOKIE,
+        ApiError, CSRF_HEADER, SECURE_SESSION_COOKIE, SESSION_COOKIE,
     },
     client::{self, Login, NewAccount, Signup, TotpEnrolment},
     crypto::{keyring::Keyring, totp::TotpSecret},
@@ -43,6 +43,10 @@ pub const PASSWORD: &str = "correct horse battery staple 42";
 
 pub struct Server {
     pub app: Router,
+    /// The origin the clients send (`http://localhost`, or the public origin).
+    pub origin: String,
+    /// The session cookie's name this server uses.
+    pub cookie_name: &'static str,
     pub clock: Arc<AtomicI64>,
     pub store: Arc<dyn Store>,
     pub invite_key: InviteKey,
@@ -71,7 +75,7 @@ impl Server {
         records: RecordsConfig,
         wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
     ) -> Server {
-        Server::build(settings, records, wrap, Vec::new())
+        Server::build(settings, records, wrap, Vec::new(), None, false)
     }
 
     /// A server behind these trusted reverse proxies (`--trusted-proxy`).
@@ -81,7 +85,27 @@ impl Server {
             RecordsConfig::default(),
             |store| store,
             proxies.iter().map(|p| p.parse().unwrap()).collect(),
+            None,
+            false,
         )
+    }
+
+    /// A server reached over HTTPS: its own TLS, or a reverse proxy at an
+    /// `https` public origin (the router itself always sees plain requests).
+    pub fn https(public_origin: Option<&str>, tls: bool) -> Server {
+        Server::build(
+            AccountSettings::default(),
+            RecordsConfig::default(),
+            |store| store,
+            Vec::new(),
+            public_origin,
+            tls,
+        )
+    }
+
+    /// A server behind a proxy at `public_origin`, of either scheme.
+    pub fn behind_proxy(public_origin: &str) -> Server {
+        Server::https(Some(public_origin), false)
     }
 
     fn build(
@@ -89,6 +113,8 @@ impl Server {
         records: RecordsConfig,
         wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
         proxies: Vec<server::proxy::IpNet>,
+        public_origin: Option<&str>,
+        tls: bool,
     ) -> Server {
         let site = tempfile::tempdir().unwrap();
         std::fs::write(
@@ -103,7 +129,7 @@ impl Server {
         let invite_key = InviteKey::load_or_create(data.path()).unwrap();
         let state = AppState::with_accounts(
             store.clone(),
-            Site::load(site.path(), false).unwrap(),
+            Site::load(site.path(), tls).unwrap(),
             AccountConfig {
                 settings,
                 records,
@@ -112,10 +138,23 @@ impl Server {
                 totp_key: Some(TotpKey::from_bytes([0x5a; 32])),
             },
         )
+        .with_public_origin(public_origin.map(str::to_owned))
         .with_trusted_proxies(proxies);
         let audit = state.audit.clone();
+        let https = tls || public_origin.is_some_and(|o| o.starts_with("https://"));
+        let origin = match public_origin {
+            Some(o) => o.trim_end_matches('/').to_owned(),
+            None if tls => "https://localhost".to_owned(),
+            None => "http://localhost".to_owned(),
+        };
         Server {
             audit,
+            origin,
+            cookie_name: if https {
+                SECURE_SESSION_COOKIE
+            } else {
+                SESSION_COOKIE
+            },
             app: router(state, Limits::default()),
             clock,
             store,
@@ -154,7 +193,11 @@ impl Server {
     }
 
     pub fn client(&self) -> Client {
-        Client::new(self.app.clone())
+        Client {
+            origin: self.origin.clone(),
+            cookie_name: self.cookie_name,
+            ..Client::new(self.app.clone())
+        }
     }
 
     /// A client whose connection comes from `peer` (the TCP address the server
@@ -178,6 +221,10 @@ impl Server {
 #[derive(Clone)]
 pub struct Client {
     app: Router,
+    /// The `Origin` sent with state-changing requests.
+    pub origin: String,
+    /// The session cookie's name, sent and read back.
+    pub cookie_name: &'static str,
     pub cookie: Arc<Mutex<Option<String>>>,
     /// Every Set-Cookie header seen, newest last.
     pub set_cookies: Arc<Mutex<Vec<String>>>,
@@ -216,10 +263,12 @@ impl From<Failure> for LoginFailed {
 }
 
 impl Client {
-    /// A client with an empty cookie jar for `app`.
+    /// A client with an empty cookie jar for `app`, reached over plain HTTP.
     pub fn new(app: Router) -> Client {
         Client {
             app,
+            origin: "http://localhost".to_owned(),
+            cookie_name: SESSION_COOKIE,
             cookie: Arc::new(Mutex::new(None)),
             set_cookies: Arc::new(Mutex::new(Vec::new())),
             peer: None,
@@ -249,7 +298,7 @@ impl Client {
                 .split(';')
                 .next()
                 .unwrap()
-                .strip_prefix(&format!("{SESSION_COOKIE}="))
+                .strip_prefix(&format!("{}=", self.cookie_name))
                 .unwrap()
                 .to_owned();
             *self.cookie.lock().unwrap() = if v.contains("Max-Age=0") {
@@ -265,7 +314,7 @@ impl Client {
 
     fn with_cookie(&self, mut b: axum::http::request::Builder) -> axum::http::request::Builder {
         if let Some(c) = self.token() {
-            b = b.header(header::COOKIE, format!("other=1; {SESSION_COOKIE}={c}"));
+            b = b.header(header::COOKIE, format!("other=1; {}={c}", self.cookie_name));
         }
         if let Some(hops) = &self.forwarded_for {
             b = b.header("x-forwarded-for", hops);
@@ -279,7 +328,7 @@ impl Client {
             .with_cookie(Request::post(path))
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::HOST, "localhost")
-            .header(header::ORIGIN, "http://localhost")
+            .header(header::ORIGIN, self.origin.as_str())
             .header(CSRF_HEADER, "1")
             .body(body.into())
             .unwrap();
@@ -297,17 +346,19 @@ impl Client {
             .with_cookie(Request::put(path))
             .header(header::CONTENT_TYPE, content_type)
             .header(header::HOST, "localhost")
-            .header(header::ORIGIN, "http://localhost")
+            .header(header::ORIGIN, self.origin.as_str())
             .header(CSRF_HEADER, "1")
             .body(Body::from(body))
             .unwrap();
         self.send(req).await
     }
 
-    /// GETs raw bytes with the response's headers.
+    /// GETs raw bytes with the response's headers, with the request-forgery
+    /// header as the app sends it on every call.
     pub async fn get_bytes(&self, path: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
         let req = self
             .with_cookie(Request::get(path))
+            .header(CSRF_HEADER, "1")
             .body(Body::empty())
             .unwrap();
         let res = self.app.clone().oneshot(req).await.unwrap();
@@ -339,6 +390,7 @@ impl Client {
     pub async fn get<R: DeserializeOwned>(&self, path: &str) -> Result<R, Failure> {
         let req = self
             .with_cookie(Request::get(path))
+            .header(CSRF_HEADER, "1")
             .body(Body::empty())
             .unwrap();
         let (status, bytes) = self.send(req).await;

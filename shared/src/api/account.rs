@@ -510,7 +510,7 @@ pub trait AccountBackend {
 }
 
 /// Whether patients may sign up without an invite.
-#[leptos::server(prefix = "/api", endpoint = "account/signup-policy", input = server_fn::codec::GetUrl, output = server_fn::codec::Json)]
+#[leptos::server(prefix = "/api", endpoint = "account/signup-policy", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn signup_policy() -> Result<SignupSettings, ApiError> {
     super::backend()?.signup_policy().await
 }
@@ -560,7 +560,7 @@ pub async fn login_second_factor(request: SecondFactorRequest) -> Result<SignedI
 }
 
 /// The current session, or `None`. A GET: it changes nothing but the idle clock.
-#[leptos::server(prefix = "/api", endpoint = "account/session", input = server_fn::codec::GetUrl, output = server_fn::codec::Json)]
+#[leptos::server(prefix = "/api", endpoint = "account/session", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn current_session() -> Result<Option<SessionInfo>, ApiError> {
     let caller = super::caller()?;
     super::backend()?.current_session(&caller).await
@@ -581,7 +581,7 @@ pub async fn logout_everywhere() -> Result<SessionsEnded, ApiError> {
 }
 
 /// The account's active sessions.
-#[leptos::server(prefix = "/api", endpoint = "account/sessions", input = server_fn::codec::GetUrl, output = server_fn::codec::Json)]
+#[leptos::server(prefix = "/api", endpoint = "account/sessions", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn sessions() -> Result<Vec<SessionSummary>, ApiError> {
     let caller = super::caller()?;
     super::backend()?.sessions(&caller).await

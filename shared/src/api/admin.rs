@@ -103,7 +103,7 @@ pub async fn create_invite(role: Role) -> Result<Invite, ApiError> {
 
 /// Lists the open invites made in the app (command-line invites are not stored
 /// and so not listed).
-#[leptos::server(prefix = "/api", endpoint = "admin/invites/list", input = server_fn::codec::GetUrl, output = server_fn::codec::Json)]
+#[leptos::server(prefix = "/api", endpoint = "admin/invites/list", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn list_invites() -> Result<Vec<OpenInvite>, ApiError> {
     let caller = super::caller()?;
     super::backend()?.list_invites(&caller).await
@@ -118,7 +118,7 @@ pub async fn revoke_invite(id: String) -> Result<(), ApiError> {
 }
 
 /// Lists every account.
-#[leptos::server(prefix = "/api", endpoint = "admin/users", input = server_fn::codec::GetUrl, output = server_fn::codec::Json)]
+#[leptos::server(prefix = "/api", endpoint = "admin/users", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn list_users() -> Result<Vec<UserSummary>, ApiError> {
     let caller = super::caller()?;
     super::backend()?.list_users(&caller).await

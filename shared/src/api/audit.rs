@@ -85,34 +85,34 @@ pub trait AuditBackend {
 }
 
 /// The server's audit public key, to check signed heads with.
-#[leptos::server(prefix = "/api", endpoint = "audit/key", input = server_fn::codec::GetUrl, output = server_fn::codec::Json)]
+#[leptos::server(prefix = "/api", endpoint = "audit/key", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn audit_key() -> Result<AuditPublicKey, ApiError> {
     super::backend()?.audit_key().await
 }
 
 /// A page of the raw log (auditor only).
-#[leptos::server(prefix = "/api", endpoint = "audit/log", input = server_fn::codec::GetUrl, output = server_fn::codec::Json)]
+#[leptos::server(prefix = "/api", endpoint = "audit/log", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn audit_log(from: u64, limit: u32) -> Result<LogPage, ApiError> {
     let caller = super::caller()?;
     super::backend()?.audit_log(&caller, from, limit).await
 }
 
 /// A page of signed chain heads (auditor only).
-#[leptos::server(prefix = "/api", endpoint = "audit/heads", input = server_fn::codec::GetUrl, output = server_fn::codec::Json)]
+#[leptos::server(prefix = "/api", endpoint = "audit/heads", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn audit_heads(after: u64, limit: u32) -> Result<HeadsPage, ApiError> {
     let caller = super::caller()?;
     super::backend()?.audit_heads(&caller, after, limit).await
 }
 
 /// The caller's own access history.
-#[leptos::server(prefix = "/api", endpoint = "audit/mine", input = server_fn::codec::GetUrl, output = server_fn::codec::Json)]
+#[leptos::server(prefix = "/api", endpoint = "audit/mine", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn my_history(after: u64, limit: u32) -> Result<EventsPage, ApiError> {
     let caller = super::caller()?;
     super::backend()?.my_history(&caller, after, limit).await
 }
 
 /// System events: sign-ins, failures, admin actions (admin only).
-#[leptos::server(prefix = "/api", endpoint = "audit/system", input = server_fn::codec::GetUrl, output = server_fn::codec::Json)]
+#[leptos::server(prefix = "/api", endpoint = "audit/system", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn system_events(after: u64, limit: u32) -> Result<EventsPage, ApiError> {
     let caller = super::caller()?;
     super::backend()?.system_events(&caller, after, limit).await

@@ -28,6 +28,9 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// The request body is not in a format this route accepts.
     UnsupportedMediaType,
+    /// The request (headers and body) did not arrive within the server's time
+    /// limit: a slow or stalled connection. Trying again may work.
+    RequestTimeout,
     /// Too many attempts; the message says when to try again.
     TooManyRequests,
     /// The server failed; the details are in its log, never in the response.
@@ -48,6 +51,7 @@ impl ErrorCode {
             ErrorCode::Conflict => 409,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::RequestTimeout => 408,
             ErrorCode::TooManyRequests => 429,
             ErrorCode::Internal => 500,
             ErrorCode::Unavailable => 503,
@@ -66,6 +70,7 @@ impl ErrorCode {
             409 => ErrorCode::Conflict,
             413 => ErrorCode::PayloadTooLarge,
             415 => ErrorCode::UnsupportedMediaType,
+            408 => ErrorCode::RequestTimeout,
             429 => ErrorCode::TooManyRequests,
             502..=504 => ErrorCode::Unavailable,
             s if (400..500).contains(&s) => ErrorCode::BadRequest,
@@ -87,6 +92,9 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "The request is larger than the server accepts.",
             ErrorCode::UnsupportedMediaType => {
                 "The request body is not in a format this address accepts."
+            }
+            ErrorCode::RequestTimeout => {
+                "The request took too long to arrive. Check your connection and try again."
             }
             ErrorCode::TooManyRequests => "Too many attempts. Wait a moment and try again.",
             ErrorCode::Internal => "The server ran into a problem. Try again in a moment.",
@@ -233,6 +241,7 @@ mod tests {
             Conflict,
             PayloadTooLarge,
             UnsupportedMediaType,
+            RequestTimeout,
             TooManyRequests,
             Internal,
             Unavailable,

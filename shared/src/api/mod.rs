@@ -16,14 +16,22 @@ pub use error::{ApiError, ErrorCode};
 /// Path prefix of every API route, server functions and plain routes alike.
 pub const API_PREFIX: &str = "/api";
 
-/// The header every state-changing request must carry (value `1`), together with
-/// an `Origin` equal to the server's own. A cross-site page cannot add a custom
+/// The header every API request must carry (value `1`), reads included (some
+/// reads append audit events); a request that is not a read also needs an
+/// `Origin` equal to the server's own. A cross-site page cannot add a custom
 /// header without a CORS preflight, which the server never grants, so this stops
 /// cross-site request forgery even where SameSite cookies are not enforced.
+/// Only `GET /api/health` and the browser's own CSP reports go without it.
 pub const CSRF_HEADER: &str = "x-medvault-request";
 
-/// Name of the session cookie (HttpOnly, SameSite=Strict, Path=/, Secure under TLS).
+/// Name of the session cookie over plain HTTP (HttpOnly, SameSite=Strict, Path=/).
 pub const SESSION_COOKIE: &str = "medvault_session";
+
+/// Name of the session cookie when browsers reach the server over HTTPS (its
+/// own TLS or an `https` public origin): the `__Host-` prefix makes browsers
+/// accept it only with `Secure`, `Path=/` and no `Domain`, so a sibling
+/// subdomain cannot set or overwrite it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-medvault_session";
 
 /// Reads a base64url id (16 bytes) from a request field.
 pub fn parse_id(text: &str) -> Result<crate::crypto::Id, ApiError> {
@@ -32,8 +40,8 @@ pub fn parse_id(text: &str) -> Result<crate::crypto::Id, ApiError> {
         .ok_or_else(|| ApiError::bad_request("The id is not valid (16 bytes, base64url)."))
 }
 
-/// The fetch client of every POST server function: the browser's `fetch` with
-/// [`CSRF_HEADER`] added. (Native builds compile it too but never send with it.)
+/// The fetch client of every server function (GET and POST alike): the
+/// browser's `fetch` with [`CSRF_HEADER`] added. (Native builds compile it too but never send with it.)
 pub struct ApiClient;
 
 impl<E, I, O> server_fn::client::Client<E, I, O> for ApiClient

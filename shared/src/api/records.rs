@@ -391,7 +391,7 @@ pub trait RecordsBackend {
 }
 
 /// The caller's record (`null` before it is created).
-#[leptos::server(prefix = "/api", endpoint = "records/tree", input = server_fn::codec::GetUrl, output = server_fn::codec::Json)]
+#[leptos::server(prefix = "/api", endpoint = "records/tree", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn get_record() -> Result<Option<RecordTree>, ApiError> {
     let caller = super::caller()?;
     super::backend()?.record_tree(&caller).await
@@ -463,7 +463,7 @@ pub async fn empty_trash() -> Result<Usage, ApiError> {
 }
 
 /// A file's versions, newest first (`?node_id=<base64url>`).
-#[leptos::server(prefix = "/api", endpoint = "records/versions", input = server_fn::codec::GetUrl, output = server_fn::codec::Json)]
+#[leptos::server(prefix = "/api", endpoint = "records/versions", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn list_versions(node_id: String) -> Result<Vec<VersionView>, ApiError> {
     let caller = super::caller()?;
     let node_id = super::parse_id(&node_id)?;

@@ -451,14 +451,14 @@ pub async fn decline_grant(request: GrantRef) -> Result<GrantView, ApiError> {
 }
 
 /// The caller's grants.
-#[leptos::server(prefix = "/api", endpoint = "sharing/grants", input = server_fn::codec::GetUrl, output = server_fn::codec::Json)]
+#[leptos::server(prefix = "/api", endpoint = "sharing/grants", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn list_grants() -> Result<Vec<GrantView>, ApiError> {
     let caller = super::caller()?;
     super::backend()?.list_grants(&caller).await
 }
 
 /// The nodes one active grant covers (`?grant_id=<base64url>`; doctors).
-#[leptos::server(prefix = "/api", endpoint = "sharing/shared", input = server_fn::codec::GetUrl, output = server_fn::codec::Json)]
+#[leptos::server(prefix = "/api", endpoint = "sharing/shared", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn shared_record(grant_id: String) -> Result<SharedScope, ApiError> {
     let caller = super::caller()?;
     let grant_id = super::parse_id(&grant_id)?;
@@ -482,7 +482,7 @@ pub async fn deny_request(request: RequestRef) -> Result<AccessRequestView, ApiE
 }
 
 /// The caller's access requests.
-#[leptos::server(prefix = "/api", endpoint = "sharing/requests", input = server_fn::codec::GetUrl, output = server_fn::codec::Json)]
+#[leptos::server(prefix = "/api", endpoint = "sharing/requests", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn list_requests() -> Result<Vec<AccessRequestView>, ApiError> {
     let caller = super::caller()?;
     super::backend()?.list_requests(&caller).await

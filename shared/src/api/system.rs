@@ -25,7 +25,7 @@ pub trait SystemBackend {
 
 /// Reports the server's version and whether its store is open. A GET so that load
 /// balancers and `curl` can probe it.
-#[leptos::server(prefix = "/api", endpoint = "health", input = server_fn::codec::GetUrl, output = server_fn::codec::Json)]
+#[leptos::server(prefix = "/api", endpoint = "health", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn health() -> Result<HealthReport, ApiError> {
     super::backend()?.health().await
 }

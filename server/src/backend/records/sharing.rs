@@ -568,7 +568,9 @@ impl ServerBackend {
                 "The end date has already passed. Choose a later date, or none.",
             ));
         }
-        if (grant.created_at - now).abs() > GRANT_CLOCK_SKEW_SECS {
+        // `abs_diff`: the time is the client's, and `created_at - now` overflows
+        // for values near i64::MIN or i64::MAX.
+        if grant.created_at.abs_diff(now) > GRANT_CLOCK_SKEW_SECS.unsigned_abs() {
             return Err(ApiError::bad_request(
                 "The grant's date is far from the server's clock. Check your computer's date and time.",
             ));
