@@ -36,10 +36,8 @@ use shared::{
 
 use super::{
     crypto_internal, invites,
-    pending::{
-        PendingLogin, PendingPasswordChange, PendingRecovery, PendingSecondFactor, PendingSignup,
-        PendingTotpEnable,
-    },
+    password_proof::ProofWords,
+    pending::{PendingLogin, PendingRecovery, PendingSecondFactor, PendingSignup},
     sessions::{end_session_ops, public_id},
     store_error,
     totp_key::TotpKey,
@@ -157,23 +155,23 @@ impl ServerBackend {
                 drafts.push(Draft::own(EventKind::RecoveryFailed, &id));
             }
         }
-        for change in self.pending.password_changes.drain_abandoned(now) {
-            drafts.push(
-                Draft::own(EventKind::PasswordChangeFailed, &change.user_id)
-                    .session(&change.session_hash),
-            );
-        }
-        for enable in self.pending.totp_enables.drain_abandoned(now) {
-            drafts.push(
-                Draft::own(EventKind::SecondFactorChangeFailed, &enable.user_id)
-                    .session(&enable.session_hash),
-            );
-        }
-        for change in self.pending.recovery_codes.drain_abandoned(now) {
-            drafts.push(
-                Draft::own(EventKind::RecoveryCodeReplaceFailed, &change.user_id)
-                    .session(&change.session_hash),
-            );
+        for (proofs, kind) in [
+            (
+                &self.pending.password_changes,
+                EventKind::PasswordChangeFailed,
+            ),
+            (
+                &self.pending.totp_enables,
+                EventKind::SecondFactorChangeFailed,
+            ),
+            (
+                &self.pending.recovery_codes,
+                EventKind::RecoveryCodeReplaceFailed,
+            ),
+        ] {
+            for proof in proofs.drain_abandoned(now) {
+                drafts.push(Draft::own(kind, &proof.user_id).session(&proof.session_hash));
+            }
         }
         for draft in drafts {
             if let Err(e) = self.record(draft).await {
@@ -666,35 +664,16 @@ impl AccountBackend for ServerBackend {
         req: PasswordChangeStartRequest,
     ) -> Result<PasswordChangeStarted, ApiError> {
         let s = self.require_session(caller).await?;
-        self.log_abandoned().await;
-        let now = self.now();
-        let attempt = self
-            .throttle
-            .admit(&s.user.username, caller.client_addr, now)?;
         let secrets = self.secrets().await?;
-        let name = s.user.username.as_bytes();
-        let (state, ke2) = opaque::server_login_start(
+        let registration_response = opaque::server_registration_start(
             &secrets.opaque,
-            name,
-            Some(&s.user.password_file),
-            &req.ke1,
+            s.user.username.as_bytes(),
+            &req.registration_request,
         )
-        .map_err(|_| malformed("KE1 message"))?;
-        let registration_response =
-            opaque::server_registration_start(&secrets.opaque, name, &req.registration_request)
-                .map_err(|_| malformed("registration request"))?;
-        let (change_id, _) = self.pending.password_changes.insert(
-            now,
-            caller.client_addr,
-            PendingPasswordChange {
-                user_id: s.user.id,
-                session_hash: s.hash,
-                username: s.user.username.clone(),
-                addr: caller.client_addr,
-                attempt,
-                state: state.to_bytes(),
-            },
-        )?;
+        .map_err(|_| malformed("registration request"))?;
+        let (change_id, ke2) = self
+            .start_password_proof(&s, caller, &req.ke1, &self.pending.password_changes)
+            .await?;
         Ok(PasswordChangeStarted {
             change_id,
             ke2,
@@ -712,31 +691,18 @@ impl AccountBackend for ServerBackend {
         let password_file = opaque::server_registration_finish(&req.registration_upload)
             .map_err(|_| malformed("registration upload"))?;
         check_keyring_len(&req.sealed_keyring, "sealed keyring")?;
-        if req.ke3.len() != opaque::CREDENTIAL_FINALIZATION_LEN {
-            return Err(malformed("KE3 message"));
-        }
-        self.log_abandoned().await;
-        let now = self.now();
-        let (pending, _) = self
-            .pending
-            .password_changes
-            .take(now, &req.change_id)
-            .filter(|(p, _)| p.user_id == s.user.id && p.session_hash == s.hash)
-            .ok_or_else(|| {
-                ApiError::bad_request(
-                    "This password change has expired or was already used. Start again.",
-                )
-            })?;
-        if finish_login(pending.state.as_bytes(), &req.ke3)?.is_err() {
-            self.record(Draft::own(EventKind::PasswordChangeFailed, &s.user.id).session(&s.hash))
-                .await?;
-            return Err(ApiError::new(
-                ErrorCode::Unauthorized,
-                "The current password is not right.",
-            ));
-        }
-        self.throttle
-            .proven(&pending.username, pending.addr, pending.attempt);
+        self.finish_password_proof(
+            &s,
+            &self.pending.password_changes,
+            &req.change_id,
+            &req.ke3,
+            ProofWords {
+                expired: "This password change has expired or was already used. Start again.",
+                failed: EventKind::PasswordChangeFailed,
+                wrong: "The current password is not right.",
+            },
+        )
+        .await?;
         let (ops, ended) = self.end_sessions_ops(&s.user.id, Some(&s.hash)).await?;
         let sealed = req.sealed_keyring;
         let event = Draft::own(EventKind::PasswordChanged, &s.user.id).session(&s.hash);
@@ -890,32 +856,9 @@ impl AccountBackend for ServerBackend {
         if s.user.totp_enabled() {
             return Err(totp_already_on());
         }
-        self.log_abandoned().await;
-        let now = self.now();
-        // Counted now, like every password check; only a valid KE3 takes it back.
-        let attempt = self
-            .throttle
-            .admit(&s.user.username, caller.client_addr, now)?;
-        let secrets = self.secrets().await?;
-        let (state, ke2) = opaque::server_login_start(
-            &secrets.opaque,
-            s.user.username.as_bytes(),
-            Some(&s.user.password_file),
-            &req.ke1,
-        )
-        .map_err(|_| malformed("KE1 message"))?;
-        let (enable_id, _) = self.pending.totp_enables.insert(
-            now,
-            caller.client_addr,
-            PendingTotpEnable {
-                user_id: s.user.id,
-                session_hash: s.hash,
-                username: s.user.username.clone(),
-                addr: caller.client_addr,
-                attempt,
-                state: state.to_bytes(),
-            },
-        )?;
+        let (enable_id, ke2) = self
+            .start_password_proof(&s, caller, &req.ke1, &self.pending.totp_enables)
+            .await?;
         Ok(TotpEnableStarted { enable_id, ke2 })
     }
 
@@ -925,35 +868,20 @@ impl AccountBackend for ServerBackend {
         req: TotpEnableRequest,
     ) -> Result<SessionInfo, ApiError> {
         let s = self.require_session(caller).await?;
-        // A KE3 of the wrong length changes nothing: the proof can still finish.
-        if req.ke3.len() != opaque::CREDENTIAL_FINALIZATION_LEN {
-            return Err(malformed("KE3 message"));
-        }
-        self.log_abandoned().await;
-        let now = self.now();
         // Only the session that started the proof may use it, and only once.
-        let (pending, _) = self
-            .pending
-            .totp_enables
-            .take(now, &req.enable_id)
-            .filter(|(p, _)| p.user_id == s.user.id && p.session_hash == s.hash)
-            .ok_or_else(|| {
-                ApiError::bad_request(
-                    "This set-up has expired or was already used. Type your password and the code again.",
-                )
-            })?;
-        if finish_login(pending.state.as_bytes(), &req.ke3)?.is_err() {
-            self.record(
-                Draft::own(EventKind::SecondFactorChangeFailed, &s.user.id).session(&s.hash),
-            )
-            .await?;
-            return Err(ApiError::new(
-                ErrorCode::Unauthorized,
-                "The password is not right. Type your current password again.",
-            ));
-        }
-        self.throttle
-            .proven(&pending.username, pending.addr, pending.attempt);
+        self.finish_password_proof(
+            &s,
+            &self.pending.totp_enables,
+            &req.enable_id,
+            &req.ke3,
+            ProofWords {
+                expired: "This set-up has expired or was already used. Type your password and the code again.",
+                failed: EventKind::SecondFactorChangeFailed,
+                wrong: "The password is not right. Type your current password again.",
+            },
+        )
+        .await?;
+        let now = self.now();
         self.throttle.succeed(&s.user.username);
         if s.user.totp_enabled() {
             return Err(totp_already_on());

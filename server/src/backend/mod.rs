@@ -12,6 +12,7 @@ pub mod audit;
 pub mod directory;
 pub mod invites;
 pub mod key_file;
+pub mod password_proof;
 pub mod pending;
 pub mod records;
 pub mod recovery_code;

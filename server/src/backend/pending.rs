@@ -252,47 +252,17 @@ pub struct PendingLogin {
     pub state: SecretBytes,
 }
 
-/// A password change between its two messages.
-pub struct PendingPasswordChange {
+/// A fresh proof of the session user's password (an OPAQUE login inside a
+/// session) between KE2 and KE3: what a password change, a recovery-code
+/// replacement and a second-factor enrolment each wait on.
+pub struct PasswordProof {
     /// The account.
     pub user_id: Id,
     /// The session that started it; only that session may finish it.
     pub session_hash: [u8; 32],
     /// The account's normalised username (for the throttle).
     pub username: String,
-    /// The client address the change started from.
-    pub addr: IpAddr,
-    /// The attempt the start was counted as, taken back by a valid KE3.
-    pub attempt: Attempt,
-    /// The OPAQUE login state for the current password; secret.
-    pub state: SecretBytes,
-}
-
-/// A recovery-code replacement between its two messages.
-pub struct PendingRecoveryCode {
-    /// The account.
-    pub user_id: Id,
-    /// The session that started it; only that session may finish it.
-    pub session_hash: [u8; 32],
-    /// The account's normalised username (for the throttle).
-    pub username: String,
-    /// The client address the replacement started from.
-    pub addr: IpAddr,
-    /// The attempt the start was counted as, taken back by a valid KE3.
-    pub attempt: Attempt,
-    /// The OPAQUE login state for the password; secret.
-    pub state: SecretBytes,
-}
-
-/// A second-factor enrolment between the password proof's KE2 and KE3.
-pub struct PendingTotpEnable {
-    /// The account.
-    pub user_id: Id,
-    /// The session that started it; only that session may finish it.
-    pub session_hash: [u8; 32],
-    /// The account's normalised username (for the throttle).
-    pub username: String,
-    /// The client address the enrolment started from.
+    /// The client address the proof started from.
     pub addr: IpAddr,
     /// The attempt the start was counted as, taken back by a valid KE3.
     pub attempt: Attempt,
@@ -331,15 +301,15 @@ pub struct PendingStates {
     /// Logins: 2 minutes.
     pub logins: PendingMap<PendingLogin>,
     /// Password changes: 5 minutes.
-    pub password_changes: PendingMap<PendingPasswordChange>,
+    pub password_changes: PendingMap<PasswordProof>,
     /// Recoveries: 10 minutes.
     pub recoveries: PendingMap<PendingRecovery>,
     /// Second factors: 5 minutes.
     pub second_factors: PendingMap<PendingSecondFactor>,
     /// Recovery-code replacements: 5 minutes.
-    pub recovery_codes: PendingMap<PendingRecoveryCode>,
+    pub recovery_codes: PendingMap<PasswordProof>,
     /// Second-factor enrolments: 5 minutes.
-    pub totp_enables: PendingMap<PendingTotpEnable>,
+    pub totp_enables: PendingMap<PasswordProof>,
 }
 
 impl Default for PendingStates {

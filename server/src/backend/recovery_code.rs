@@ -9,18 +9,12 @@
 use shared::{
     api::{
         account::{RecoveryCodeFinishRequest, RecoveryCodeStartRequest, RecoveryCodeStarted},
-        ApiError, Caller, ErrorCode,
+        ApiError, Caller,
     },
     audit::EventKind,
-    crypto::opaque,
 };
 
-use super::{
-    accounts::{check_keyring_len, finish_login, malformed},
-    audit::Draft,
-    pending::PendingRecoveryCode,
-    ServerBackend,
-};
+use super::{accounts::check_keyring_len, audit::Draft, password_proof::ProofWords, ServerBackend};
 
 impl ServerBackend {
     /// Step 1: the server's half of a fresh OPAQUE login for the session's account.
@@ -30,33 +24,9 @@ impl ServerBackend {
         req: RecoveryCodeStartRequest,
     ) -> Result<RecoveryCodeStarted, ApiError> {
         let s = self.require_session(caller).await?;
-        self.log_abandoned().await;
-        let now = self.now();
-        // Counted now, like every password check: a client knows after KE2
-        // whether its guess was right, so only a valid KE3 takes it back.
-        let attempt = self
-            .throttle
-            .admit(&s.user.username, caller.client_addr, now)?;
-        let secrets = self.secrets().await?;
-        let (state, ke2) = opaque::server_login_start(
-            &secrets.opaque,
-            s.user.username.as_bytes(),
-            Some(&s.user.password_file),
-            &req.ke1,
-        )
-        .map_err(|_| malformed("KE1 message"))?;
-        let (replace_id, _) = self.pending.recovery_codes.insert(
-            now,
-            caller.client_addr,
-            PendingRecoveryCode {
-                user_id: s.user.id,
-                session_hash: s.hash,
-                username: s.user.username.clone(),
-                addr: caller.client_addr,
-                attempt,
-                state: state.to_bytes(),
-            },
-        )?;
+        let (replace_id, ke2) = self
+            .start_password_proof(&s, caller, &req.ke1, &self.pending.recovery_codes)
+            .await?;
         Ok(RecoveryCodeStarted { replace_id, ke2 })
     }
 
@@ -70,33 +40,19 @@ impl ServerBackend {
         let s = self.require_session(caller).await?;
         // Malformed parts change nothing: the replacement can still finish.
         check_keyring_len(&req.recovery_keyring, "recovery keyring")?;
-        if req.ke3.len() != opaque::CREDENTIAL_FINALIZATION_LEN {
-            return Err(malformed("KE3 message"));
-        }
-        self.log_abandoned().await;
-        let now = self.now();
-        let (pending, _) = self
-            .pending
-            .recovery_codes
-            .take(now, &req.replace_id)
-            .filter(|(p, _)| p.user_id == s.user.id && p.session_hash == s.hash)
-            .ok_or_else(|| {
-                ApiError::bad_request(
+        self.finish_password_proof(
+            &s,
+            &self.pending.recovery_codes,
+            &req.replace_id,
+            &req.ke3,
+            ProofWords {
+                expired:
                     "Making a new recovery code took too long or was already done. Start again.",
-                )
-            })?;
-        if finish_login(pending.state.as_bytes(), &req.ke3)?.is_err() {
-            self.record(
-                Draft::own(EventKind::RecoveryCodeReplaceFailed, &s.user.id).session(&s.hash),
-            )
-            .await?;
-            return Err(ApiError::new(
-                ErrorCode::Unauthorized,
-                "The password is not right.",
-            ));
-        }
-        self.throttle
-            .proven(&pending.username, pending.addr, pending.attempt);
+                failed: EventKind::RecoveryCodeReplaceFailed,
+                wrong: "The password is not right.",
+            },
+        )
+        .await?;
         let keyring = req.recovery_keyring;
         let verifier = req.recovery_verifier;
         let event = Draft::own(EventKind::RecoveryCodeReplaced, &s.user.id).session(&s.hash);
