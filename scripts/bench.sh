@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks of the crypto core: native (criterion, release) and in headless
 # Chromium (wasm-bindgen-test timing runs, release). Prints numbers; never fails on
-# a slow machine. The README's "Measurements" section quotes a run of this script.
+# a slow machine. docs/BENCHMARKS.md quotes runs of this script, each with its date.
 #
 #   scripts/bench.sh            everything (about 15 minutes on 2 cores)
 #   scripts/bench.sh native     criterion only

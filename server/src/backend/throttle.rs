@@ -192,11 +192,12 @@ fn too_many(wait: i64) -> ApiError {
 
 impl Throttle {
     /// Refuses an attempt with 429 and how long to wait, if either count says so.
+    /// Fails closed: without its counts (a poisoned lock) nothing is let through.
     pub fn check(&self, username: &str, addr: IpAddr, now: i64) -> Result<(), ApiError> {
         let (Some(mut accounts), Some(mut addresses)) =
             (self.accounts.lock(), self.addresses.lock())
         else {
-            return Ok(());
+            return Err(crate::backend::internal("throttle lock poisoned"));
         };
         let addr = address_key(addr);
         let wait = self
@@ -275,6 +276,20 @@ mod tests {
     use shared::api::ErrorCode;
 
     const ADDR: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+    #[test]
+    fn fail_a_poisoned_throttle_lets_nothing_through() {
+        let t = std::sync::Arc::new(Throttle::default());
+        let holder = t.clone();
+        // A panic while the account counts are locked poisons the lock.
+        let _ = std::thread::spawn(move || {
+            let _held = holder.accounts.records.lock();
+            panic!("poison the throttle's lock");
+        })
+        .join();
+        assert!(t.check("ann", ADDR, 1000).is_err());
+        assert!(t.admit("ann", ADDR, 1000).is_err());
+    }
 
     #[test]
     fn five_free_then_doubling_up_to_a_minute() {
