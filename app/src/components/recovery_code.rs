@@ -43,6 +43,29 @@ pub async fn replace_recovery_code(
     Ok(new.recovery.to_code())
 }
 
+/// A recovery code in its groups of four, for the labelled `recovery-code` box.
+pub fn code_groups(code: &str) -> impl IntoView {
+    code.split('-')
+        .map(|g| view! { <span class="recovery-code__group">{g.to_owned()}</span> })
+        .collect_view()
+}
+
+/// Offers `username`'s recovery code as a text file; `replaced` adds that
+/// earlier codes no longer work. The error is the sentence to show when the
+/// download did not start.
+pub fn download_code(username: &str, code: &str, replaced: bool) -> Result<(), String> {
+    let earlier = if replaced {
+        " Earlier recovery codes no longer work."
+    } else {
+        ""
+    };
+    let text = Zeroizing::new(format!(
+        "medvault recovery code for {username}\n\n{code}\n\nKeep this somewhere safe and private. With it you can set a new password if you forget yours. Anyone who has it and your username can open your account.{earlier}\n"
+    ));
+    download_text("medvault-recovery-code.txt", &text)
+        .map_err(|_| "The download did not start. Write the code down instead.".to_owned())
+}
+
 /// Shows a freshly made recovery code once, with a download button and an
 /// "I have saved it" check before `done` can be pressed.
 #[component]
@@ -61,17 +84,9 @@ pub fn NewRecoveryCode(
     let saved = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let download = move |_| {
-        code.with_value(|c| {
-            let text = Zeroizing::new(format!(
-                "medvault recovery code for {username}\n\n{}\n\nKeep this somewhere safe and private. With it you can set a new password if you forget yours. Anyone who has it and your username can open your account. Earlier recovery codes no longer work.\n",
-                c.as_str()
-            ));
-            if download_text("medvault-recovery-code.txt", &text).is_err() {
-                error.set(Some(
-                    "The download did not start. Write the code down instead.".to_owned(),
-                ));
-            }
-        });
+        if let Err(e) = code.with_value(|c| download_code(&username, c, true)) {
+            error.set(Some(e));
+        }
     };
     let finish = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -88,7 +103,7 @@ pub fn NewRecoveryCode(
             </p>
             <ErrorAlert error=error/>
             <div class="recovery-code" role="group" aria-label="Your new recovery code">
-                {code.with_value(|c| c.split('-').map(|g| view! { <span class="recovery-code__group">{g.to_owned()}</span> }).collect_view())}
+                {code.with_value(|c| code_groups(c))}
             </div>
             <p>
                 <button type="button" class="button button--secondary" on:click=download>

@@ -18,8 +18,11 @@ use crate::{
         account::{invite_info, signup_finish, signup_policy, signup_start},
         explain, explain_crypto, Flow,
     },
-    browser::{download_text, focus_later, format_time, next_paint},
-    components::form::{ErrorAlert, Field, StatusNote, StrengthMeter, SubmitButton},
+    browser::{focus_later, format_time, next_paint},
+    components::{
+        form::{ErrorAlert, Field, StatusNote, StrengthMeter, SubmitButton},
+        recovery_code::{code_groups, download_code},
+    },
     session::{now_unix, role_with_article, use_session},
 };
 
@@ -177,17 +180,13 @@ fn SignUpForm(invite: Option<String>) -> impl IntoView {
 
     let download = move |_| {
         let name = username.get_untracked();
-        code.with_value(|c| {
-            if let Some(c) = c {
-                let text = Zeroizing::new(format!(
-                    "medvault recovery code for {name}\n\n{}\n\nKeep this somewhere safe and private. With it you can set a new password if you forget yours. Anyone who has it and your username can open your account.\n",
-                    c.as_str()
-                ));
-                if download_text("medvault-recovery-code.txt", &text).is_err() {
-                    error.set(Some("The download did not start. Write the code down instead.".to_owned()));
-                }
-            }
+        let failed = code.with_value(|c| {
+            c.as_ref()
+                .and_then(|c| download_code(&name, c, false).err())
         });
+        if let Some(e) = failed {
+            error.set(Some(e));
+        }
     };
 
     let finish = move |ev: leptos::ev::SubmitEvent| {
@@ -257,7 +256,7 @@ fn SignUpForm(invite: Option<String>) -> impl IntoView {
                     "It is shown only this once. Download it or write it down, and keep it somewhere safe and private."
                 </p>
                 <div class="recovery-code" role="group" aria-label="Your recovery code">
-                    {code.with_value(|c| c.as_ref().map(|c| c.split('-').map(|g| view! { <span class="recovery-code__group">{g.to_owned()}</span> }).collect_view()))}
+                    {code.with_value(|c| c.as_ref().map(|c| code_groups(c)))}
                 </div>
                 <p>
                     <button type="button" class="button button--secondary" on:click=download>
