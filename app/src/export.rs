@@ -476,7 +476,7 @@ pub async fn export_record(
 
     let top = format!(
         "medvault-record-{}",
-        crate::clock::LocalTime::of(now).date_iso()
+        crate::platform::clock::LocalTime::of(now).date_iso()
     );
     let mut zip = ZipBuilder::new(BlobSink::new());
     // Folder paths by step index; index 0 is the top folder.

@@ -3,13 +3,12 @@
 
 pub mod api;
 pub mod authors;
-pub mod browser;
-pub mod clock;
 pub mod components;
 pub mod export;
 pub mod pages;
-pub mod record;
+pub mod platform;
 pub mod session;
+pub mod tasks;
 pub mod transfer;
 
 use leptos::prelude::*;
@@ -45,6 +44,8 @@ use session::{AuthState, Session};
 pub fn App() -> impl IntoView {
     let session = Session::new();
     provide_context(session);
+    // The decrypted record, shared by every page for the whole session.
+    tasks::record::RecordStore::provide(session);
     // Ask once whether the server still has a session for this browser. Keys are
     // never stored, so a live session after a reload is "locked" until sign-in.
     leptos::task::spawn_local(async move {
@@ -98,7 +99,7 @@ fn FocusOnNavigate() -> impl IntoView {
         // Reading the path (not only tracking it) is what subscribes the effect.
         let _path = location.pathname.get();
         if first.is_some() {
-            browser::focus_later("main h1");
+            platform::browser::focus_later("main h1");
         }
     });
 }

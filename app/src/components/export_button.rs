@@ -7,8 +7,8 @@ use wasm_bindgen::JsCast;
 use crate::{
     components::form::{ErrorAlert, StatusNote},
     export::{export_record, ExportError, ExportProgress},
-    record::open_record,
     session::{now_unix, use_session},
+    tasks::record::use_record_store,
     transfer::Cancel,
 };
 
@@ -52,6 +52,7 @@ fn progress_text(p: &ExportProgress) -> String {
 #[component]
 pub fn ExportButton() -> impl IntoView {
     let session = use_session();
+    let store = use_record_store();
     let running = RwSignal::new(false);
     let cancel = RwSignal::new(false);
     // The running export's handle: Cancel aborts its requests in flight.
@@ -76,7 +77,8 @@ pub fn ExportButton() -> impl IntoView {
         stopper.set_value(Some(handle.clone()));
         leptos::task::spawn_local(async move {
             let result = async {
-                let tree = open_record(session, &unlocked)
+                let tree = store
+                    .open(session, &unlocked)
                     .await
                     .map_err(ExportError::Failed)?;
                 let owner = unlocked.key_entry.value.clone();

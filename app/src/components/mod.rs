@@ -1,9 +1,11 @@
 //! Reusable pieces, each named for what the user sees.
 
+pub mod action;
 pub mod dialog;
 pub mod export_button;
 pub mod form;
 pub mod layout;
+pub mod page;
 pub mod recovery_code;
 pub mod safety_number;
 pub mod search;

@@ -13,8 +13,8 @@ use crate::{
         account::{recovery_code_finish, recovery_code_start},
         explain, explain_crypto, Flow,
     },
-    browser::{download_text, next_paint},
     components::form::ErrorAlert,
+    platform::browser::{download_text, next_paint},
 };
 
 /// Replaces the account's recovery code: proves `password`, seals `keyring`

@@ -9,7 +9,7 @@ use shared::{
     records::{OpenNode, OpenTree, RecordType},
 };
 
-use crate::clock::{iso_date_label, LocalTime};
+use crate::platform::clock::{iso_date_label, LocalTime};
 
 /// One search result as the list shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,8 +9,8 @@ use shared::{
 };
 
 use crate::{
-    clock::{parse_input_value, LocalTime},
     components::form::{ErrorAlert, StatusNote, SubmitButton},
+    platform::clock::{parse_input_value, LocalTime},
     session::now_unix,
 };
 

@@ -9,7 +9,7 @@ use shared::{
     vitals::{format_number, format_reading},
 };
 
-use crate::clock::{local_unix, reading_time, LocalTime};
+use crate::platform::clock::{local_unix, reading_time, LocalTime};
 
 const LEFT: f64 = 52.0;
 const RIGHT: f64 = 30.0;

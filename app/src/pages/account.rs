@@ -18,12 +18,12 @@ use crate::{
         },
         explain, explain_crypto, Flow,
     },
-    browser::{format_time, next_paint},
     components::{
         form::{ErrorAlert, Field, StatusNote, StrengthMeter, SubmitButton},
         recovery_code::{replace_recovery_code, NewRecoveryCode},
     },
     pages::{signup::check_new_password, with_keys},
+    platform::browser::{format_time, next_paint},
     session::{role_label, use_session, Unlocked},
 };
 
@@ -252,7 +252,7 @@ fn ChangePassword(unlocked: Unlocked) -> impl IntoView {
                         Some(Ok(code)) => {
                             new_code.set_value(Some(code));
                             showing_code.set(true);
-                            crate::browser::focus_later("#new-recovery-heading");
+                            crate::platform::browser::focus_later("#new-recovery-heading");
                         }
                         Some(Err(message)) => error.set(Some(format!(
                             "Your password was changed, but no new recovery code was made: {message} Your old recovery code still works; make a new one under “Recovery code” below."
@@ -328,7 +328,7 @@ fn RecoveryCodeSection(unlocked: Unlocked) -> impl IntoView {
                     password.set(String::new());
                     new_code.set_value(Some(code));
                     showing_code.set(true);
-                    crate::browser::focus_later("#new-recovery-heading");
+                    crate::platform::browser::focus_later("#new-recovery-heading");
                 }
                 Err(message) => error.set(Some(message)),
             }
@@ -407,7 +407,7 @@ fn SecondFactor() -> impl IntoView {
                 qr.set(svg);
                 secret.set_value(Some(s));
                 enrolling.set(true);
-                crate::browser::focus_later("#totp-steps");
+                crate::platform::browser::focus_later("#totp-steps");
             }
             Err(message) => error.set(Some(message)),
         }

@@ -21,12 +21,12 @@ use crate::{
         directory::{lookup_user, user_names},
         explain, explain_crypto, Flow,
     },
-    browser::{copy_text, focus_later, format_time, origin},
     components::{
         form::{ErrorAlert, Field, StatusNote, SubmitButton},
         safety_number::SafetyNumberView,
     },
     pages::with_keys,
+    platform::browser::{copy_text, focus_later, format_time, origin},
     session::{now_unix, role_label, role_with_article, use_session, Unlocked},
 };
 

@@ -11,8 +11,8 @@ use shared::{
 
 use crate::{
     api::audit::{audit_heads, audit_key, audit_log},
-    browser::{format_time, next_paint},
     pages::with_keys,
+    platform::browser::{format_time, next_paint},
     session::use_session,
 };
 

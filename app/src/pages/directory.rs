@@ -11,12 +11,12 @@ use shared::{
 
 use crate::{
     api::{directory::lookup_user, explain_crypto, Flow},
-    browser::{remember_keys, seen_keys},
     components::{
         form::{ErrorAlert, Field, SubmitButton},
         safety_number::SafetyNumberView,
     },
     pages::with_keys,
+    platform::browser::{remember_keys, seen_keys},
     session::{role_label, use_session},
 };
 

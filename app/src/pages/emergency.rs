@@ -24,7 +24,6 @@ use shared::{
 };
 
 use crate::{
-    browser::{focus_later, format_date, format_time},
     components::{
         form::{ErrorAlert, Field, StatusNote, SubmitButton},
         safety_number::SafetyNumberView,
@@ -33,6 +32,7 @@ use crate::{
         sharing::{id_text, share_with, status_badge, verified_entry},
         with_keys,
     },
+    platform::browser::{focus_later, format_date, format_time},
     session::{use_session, Session, Unlocked},
 };
 

@@ -14,8 +14,8 @@ use shared::{
 
 use crate::{
     api::{audit::my_history, directory, records},
-    browser::{download_text_as, format_time, iso_time, parse_date_input},
     pages::with_keys,
+    platform::browser::{download_text_as, format_time, iso_time, parse_date_input},
     session::{role_label, use_session, Unlocked},
 };
 

@@ -2,7 +2,7 @@
 //! deleted, until the trash is emptied.
 //!
 //! Everything shown here was decrypted in this tab: the tree comes from
-//! [`crate::record::open_record`], file content goes through
+//! [`crate::tasks::record::RecordStore`], file content goes through
 //! [`crate::transfer`]. The current folder is in the address (`?folder=`), so
 //! the browser's back button and the breadcrumb work as links do.
 
@@ -26,15 +26,15 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::{
     authors,
-    browser::{focus_later, format_date, format_time},
     components::{
         dialog::Modal,
         export_button::ExportButton,
         form::{ErrorAlert, StatusNote},
     },
     pages::with_keys,
-    record::open_record,
+    platform::browser::{focus_later, format_date, format_time},
     session::{now_unix, use_session, Session, Unlocked},
+    tasks::record::{use_record_store, RecordStore},
     transfer::{
         self, format_bytes, preview_kind, text_file, Cancel, DownloadJob, PreviewKind, Progress,
         TransferError, UploadJob, UploadTarget, MAX_TEXT_PREVIEW,
@@ -106,6 +106,8 @@ enum RowState {
 #[derive(Clone, Copy)]
 struct Ctx {
     session: Session,
+    /// The session's record: opened once, reloaded after each change here.
+    store: RecordStore,
     unlocked: StoredValue<Unlocked, LocalStorage>,
     tree: RwSignal<Option<OpenTree>>,
     load_error: RwSignal<Option<String>>,
@@ -137,6 +139,7 @@ impl Ctx {
     fn new(unlocked: Unlocked) -> Self {
         let ctx = Ctx {
             session: use_session(),
+            store: use_record_store(),
             unlocked: StoredValue::new_local(unlocked),
             tree: RwSignal::new(None),
             load_error: RwSignal::new(None),
@@ -154,16 +157,26 @@ impl Ctx {
             announce: RwSignal::new(String::new()),
             owner: StoredValue::new_local(Owner::current()),
         };
-        leptos::task::spawn_local(async move { ctx.reload().await });
+        leptos::task::spawn_local(async move { ctx.load(false).await });
         ctx
     }
 
     /// Fetches and decrypts the record again (after every change).
     async fn reload(self) {
+        self.load(true).await
+    }
+
+    /// Shows the session's record; `fresh` fetches it again first.
+    async fn load(self, fresh: bool) {
         let Some(unlocked) = self.unlocked.try_get_value() else {
             return;
         };
-        match open_record(self.session, &unlocked).await {
+        let opened = if fresh {
+            self.store.reload(self.session, &unlocked).await
+        } else {
+            self.store.open(self.session, &unlocked).await
+        };
+        match opened {
             Ok(tree) => {
                 self.load_error.try_set(None);
                 self.tree.try_set(Some(tree));

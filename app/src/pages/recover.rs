@@ -12,12 +12,12 @@ use crate::{
         directory::lookup_user,
         explain, explain_crypto, Flow,
     },
-    browser::next_paint,
     components::{
         form::{ErrorAlert, Field, StatusNote, StrengthMeter, SubmitButton},
         recovery_code::{replace_recovery_code, NewRecoveryCode},
     },
     pages::signup::check_new_password,
+    platform::browser::next_paint,
     session::use_session,
 };
 
@@ -135,7 +135,7 @@ pub fn RecoverPage() -> impl IntoView {
                         Some(made) => {
                             new_code.set_value(Some(made));
                             showing_code.set(true);
-                            crate::browser::focus_later("#new-recovery-heading");
+                            crate::platform::browser::focus_later("#new-recovery-heading");
                         }
                         None => navigate("/", Default::default()),
                     }

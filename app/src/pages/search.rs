@@ -7,8 +7,8 @@ use shared::records::OpenTree;
 use crate::{
     components::{form::ErrorAlert, search::RecordSearch},
     pages::with_keys,
-    record::open_record,
     session::{use_session, Unlocked},
+    tasks::record::use_record_store,
 };
 
 /// The search page (needs the keys).
@@ -20,10 +20,11 @@ pub fn SearchPage() -> impl IntoView {
 #[component]
 fn Search(unlocked: Unlocked) -> impl IntoView {
     let session = use_session();
+    let store = use_record_store();
     let tree = RwSignal::new(None::<OpenTree>);
     let error = RwSignal::new(None::<String>);
     leptos::task::spawn_local(async move {
-        match open_record(session, &unlocked).await {
+        match store.open(session, &unlocked).await {
             Ok(t) => tree.set(Some(t)),
             Err(e) => error.set(Some(e)),
         }

@@ -39,10 +39,10 @@ use shared::{
 use crate::{
     api::{directory::lookup_user, explain_crypto, Flow},
     authors,
-    browser::{focus_later, format_date, parse_date_input, remember_keys, seen_keys},
     components::{
         dialog::Modal,
         form::{ErrorAlert, Field, StatusNote, SubmitButton},
+        page::Loaded,
         safety_number::SafetyNumberView,
     },
     pages::{
@@ -50,8 +50,9 @@ use crate::{
         records::{files_of, preview_of, type_for, Preview, PreviewView, ProgressLine},
         with_keys,
     },
-    record::open_record,
+    platform::browser::{focus_later, format_date, parse_date_input, remember_keys, seen_keys},
     session::{now_unix, use_session, Session, Unlocked},
+    tasks::record::{use_record_store, RecordStore},
     transfer::{
         self, format_bytes, preview_kind, Cancel, DownloadJob, PreviewKind, Progress, UploadJob,
         UploadTarget, MAX_TEXT_PREVIEW,
@@ -255,8 +256,12 @@ struct PatientData {
     requests: Vec<AccessRequestView>,
 }
 
-async fn load_patient(session: Session, unlocked: Unlocked) -> Result<PatientData, String> {
-    let tree = open_record(session, &unlocked).await?;
+async fn load_patient(
+    session: Session,
+    store: RecordStore,
+    unlocked: Unlocked,
+) -> Result<PatientData, String> {
+    let tree = store.open(session, &unlocked).await?;
     let me = unlocked.key_entry.value.user_id;
     let mut grants = sharing::list_grants()
         .await
@@ -321,6 +326,22 @@ pub(crate) async fn share_with(
 /// before a single key is made ([`trusted_rotation_grants`]).
 async fn rotate_keys(
     session: Session,
+    store: RecordStore,
+    unlocked: &Unlocked,
+    scope: Id,
+    removed: Id,
+    progress: impl Fn(u32, u32),
+) -> Result<(), String> {
+    let result = rotate_keys_in(session, store, unlocked, scope, removed, progress).await;
+    // The keys under `scope` changed (or may have, partly): no page may keep
+    // using the tree from before, whose keys the removed doctor holds.
+    store.forget();
+    result
+}
+
+async fn rotate_keys_in(
+    session: Session,
+    store: RecordStore,
     unlocked: &Unlocked,
     scope: Id,
     removed: Id,
@@ -328,12 +349,12 @@ async fn rotate_keys(
 ) -> Result<(), String> {
     let me = &unlocked.key_entry.value;
     let me_b64 = b64::encode(&me.user_id);
-    crate::browser::remember_removed_grant(&me_b64, &b64::encode(&removed));
-    let tree = open_record(session, unlocked).await?;
+    crate::platform::browser::remember_removed_grant(&me_b64, &b64::encode(&removed));
+    let tree = store.reload(session, unlocked).await?;
     let ticket = sharing::begin_rotation(StartRotation { node_id: scope })
         .await
         .map_err(|e| session.explain(&e))?;
-    let mut known: HashSet<Id> = crate::browser::removed_grants(&me_b64)
+    let mut known: HashSet<Id> = crate::platform::browser::removed_grants(&me_b64)
         .iter()
         .filter_map(|g| b64::decode(g).and_then(|b| Id::try_from(b.as_slice()).ok()))
         .collect();
@@ -372,11 +393,11 @@ pub fn SharingPage() -> impl IntoView {
 #[component]
 fn PatientSharing(unlocked: Unlocked) -> impl IntoView {
     let session = use_session();
+    let store = use_record_store();
     let unlocked = StoredValue::new_local(unlocked);
-    let data =
-        LocalResource::new(
-            move || async move { load_patient(session, unlocked.get_value()).await },
-        );
+    let data = LocalResource::new(move || async move {
+        load_patient(session, store, unlocked.get_value()).await
+    });
     let notice = RwSignal::new(None::<String>);
     let done = Callback::new(move |message: String| {
         notice.set(Some(message));
@@ -391,18 +412,13 @@ fn PatientSharing(unlocked: Unlocked) -> impl IntoView {
                 "for the doctor you choose: the server cannot read it, and it stops serving it the moment you remove access."
             </p>
             <StatusNote message=notice.into()/>
-            <Suspense fallback=|| view! { <p class="status status--pending" role="status">"Loading your sharing…"</p> }>
-                {move || data.get().map(|result| match result {
-                    Err(message) => view! { <p class="alert alert--error" role="alert">{message}</p> }.into_any(),
-                    Ok(d) => view! {
-                        <EmergencyAlert grants=d.grants.clone() done=done/>
-                        <Requests data=d.clone() unlocked=unlocked done=done/>
-                        <ShareForm tree=d.tree.clone() unlocked=unlocked done=done/>
-                        <GrantList data=d.clone() unlocked=unlocked done=done/>
-                        <NameContact tree=d.tree.clone() unlocked=unlocked done=done/>
-                    }.into_any(),
-                })}
-            </Suspense>
+            <Loaded data=data waiting="Loading your sharing…" render=move |d: PatientData| view! {
+                <EmergencyAlert grants=d.grants.clone() done=done/>
+                <Requests data=d.clone() unlocked=unlocked done=done/>
+                <ShareForm tree=d.tree.clone() unlocked=unlocked done=done/>
+                <GrantList data=d.clone() unlocked=unlocked done=done/>
+                <NameContact tree=d.tree.clone() unlocked=unlocked done=done/>
+            }/>
         </div>
     }
 }
@@ -776,6 +792,7 @@ fn GrantRow(
     done: Callback<String>,
 ) -> impl IntoView {
     let session = use_session();
+    let store = use_record_store();
     let confirming = RwSignal::new(false);
     // Set once the server ended the grant: its remove controls go away even
     // if replacing the keys then fails (the retry stays).
@@ -802,7 +819,7 @@ fn GrantRow(
         leptos::task::spawn_local(async move {
             rekey.set(Some((0, 1)));
             let u = unlocked.get_value();
-            let result = rotate_keys(session, &u, scope, grant_id, move |done, total| {
+            let result = rotate_keys(session, store, &u, scope, grant_id, move |done, total| {
                 rekey.set(Some((done, total)))
             })
             .await;

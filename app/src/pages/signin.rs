@@ -14,8 +14,8 @@ use crate::{
         account::{login_finish, login_second_factor, login_start},
         explain, explain_crypto, Flow,
     },
-    browser::next_paint,
     components::form::{ErrorAlert, Field, StatusNote, SubmitButton},
+    platform::browser::next_paint,
     session::{use_session, AuthState, Session},
 };
 
@@ -112,7 +112,7 @@ pub fn SignInPage() -> impl IntoView {
                             }));
                             password.set(String::new());
                             needs_code.set(true);
-                            crate::browser::focus_later("#code");
+                            crate::platform::browser::focus_later("#code");
                             Ok(())
                         }
                     }

@@ -18,11 +18,11 @@ use crate::{
         account::{invite_info, signup_finish, signup_policy, signup_start},
         explain, explain_crypto, Flow,
     },
-    browser::{focus_later, format_time, next_paint},
     components::{
         form::{ErrorAlert, Field, StatusNote, StrengthMeter, SubmitButton},
         recovery_code::{code_groups, download_code},
     },
+    platform::browser::{focus_later, format_time, next_paint},
     session::{now_unix, role_with_article, use_session},
 };
 

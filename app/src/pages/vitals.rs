@@ -16,7 +16,6 @@ use shared::{
 
 use crate::{
     api::records::{create_node, trash_node},
-    clock::{reading_time, LocalTime},
     components::{
         export_button::ExportButton,
         form::{ErrorAlert, StatusNote},
@@ -24,8 +23,9 @@ use crate::{
         vitals_chart::{is_compact, VitalChart},
     },
     pages::with_keys,
-    record::open_record,
+    platform::clock::{reading_time, LocalTime},
     session::{now_unix, use_session, Session, Unlocked},
+    tasks::record::use_record_store,
 };
 
 /// The vital signs page (needs the keys).
@@ -131,9 +131,16 @@ fn Vitals(unlocked: Unlocked) -> impl IntoView {
     let resize = window_event_listener(leptos::ev::resize, move |_| compact.set(is_compact()));
     on_cleanup(move || resize.remove());
 
-    let refresh = move || async move {
+    let store = use_record_store();
+    // `fresh`: fetch again after this page changed the record.
+    let refresh = move |fresh: bool| async move {
         let u = unlocked.get_value();
-        match open_record(session, &u).await {
+        let opened = if fresh {
+            store.reload(session, &u).await
+        } else {
+            store.open(session, &u).await
+        };
+        match opened {
             Ok(t) => {
                 load_error.set(None);
                 tree.set(Some(t));
@@ -141,7 +148,7 @@ fn Vitals(unlocked: Unlocked) -> impl IntoView {
             Err(e) => load_error.set(Some(e)),
         }
     };
-    leptos::task::spawn_local(refresh());
+    leptos::task::spawn_local(refresh(false));
 
     let save = Action::new_local(move |reading: &VitalReading| {
         let reading = reading.clone();
@@ -152,7 +159,7 @@ fn Vitals(unlocked: Unlocked) -> impl IntoView {
             let result = save_reading(session, &snapshot, &reading).await;
             if result.is_ok() {
                 chart_choice.set(Some(reading.kind));
-                refresh().await;
+                refresh(true).await;
             }
             result
         }
@@ -201,7 +208,7 @@ fn Vitals(unlocked: Unlocked) -> impl IntoView {
             .await;
             match result {
                 Ok(_) => {
-                    refresh().await;
+                    refresh(true).await;
                     list_done.set(Some(format!(
                         "Moved “{}” to the trash. You can restore it from the trash until it is emptied.",
                         row.name
@@ -209,7 +216,7 @@ fn Vitals(unlocked: Unlocked) -> impl IntoView {
                 }
                 Err(e) => {
                     list_error.set(Some(session.explain(&e)));
-                    refresh().await;
+                    refresh(true).await;
                 }
             }
             deleting.set(None);

@@ -1,0 +1,57 @@
+//! The one shell for a page part that loads data: a polite "Loading…" while
+//! it comes, the data drawn once it is there, and an alert with the reason
+//! (which already says what to do next) when it could not be loaded.
+
+use leptos::prelude::*;
+
+/// A load that failed, with the sentence for the person; what
+/// [`ErrorBoundary`] catches.
+#[derive(Clone, Debug)]
+pub struct LoadError(pub String);
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Draws `data` with `render` once loaded. `data.refetch()` after a change
+/// loads it again; what was shown stays until the new data is in.
+#[component]
+pub fn Loaded<T, V, F>(
+    /// The data; its error is the sentence shown in the alert.
+    data: LocalResource<Result<T, String>>,
+    /// What the wait says, e.g. "Loading your sharing…".
+    waiting: &'static str,
+    /// Draws the data.
+    render: F,
+) -> impl IntoView
+where
+    T: Clone + 'static,
+    V: IntoView + 'static,
+    F: Fn(T) -> V + Clone + Send + Sync + 'static,
+{
+    view! {
+        <Transition fallback=move || view! { <p class="status status--pending" role="status">{waiting}</p> }>
+            <ErrorBoundary fallback=|errors| view! {
+                <p class="alert alert--error" role="alert">
+                    {move || {
+                        errors
+                            .get()
+                            .into_iter()
+                            .map(|(_, e)| e.to_string())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    }}
+                </p>
+            }>
+                {
+                    let render = render.clone();
+                    move || data.get().map(|result| result.map(&render).map_err(LoadError))
+                }
+            </ErrorBoundary>
+        </Transition>
+    }
+}
