@@ -157,7 +157,8 @@ impl Ctx {
             announce: RwSignal::new(String::new()),
             owner: StoredValue::new_local(Owner::current()),
         };
-        leptos::task::spawn_local(async move { ctx.load(false).await });
+        // Fresh on arrival: a doctor may have added to the record meanwhile.
+        leptos::task::spawn_local(async move { ctx.load(true).await });
         ctx
     }
 
