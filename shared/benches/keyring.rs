@@ -5,8 +5,9 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use shared::crypto::{
     keyring::Keyring,
     recovery::RecoverySecret,
-    sign::{self, FileManifest, SigningKey},
+    sign::{self, SigningKey},
 };
+use shared::model::FileManifest;
 
 fn keyring(c: &mut Criterion) {
     let user = [1u8; 16];

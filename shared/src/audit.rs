@@ -17,8 +17,8 @@ use crate::crypto::{
     b64,
     context::{self, Encoder},
     sign::{Signed, VerifyingKey},
-    Id,
 };
+use crate::model::Id;
 
 /// Length of a session's public id in an event (the first 16 bytes of the
 /// session token's SHA-256, as the session list shows it).

@@ -23,8 +23,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::{
     aead::{self, Key256},
-    context, hpke, CryptoError, Id,
+    context, hpke, CryptoError,
 };
+use crate::model::{FileManifest, Id};
 
 /// Longest name of a file or folder, in characters.
 pub const MAX_NAME_CHARS: usize = 255;
@@ -891,7 +892,7 @@ pub fn new_record(
 pub fn verify_version<'a>(
     version: &'a crate::api::records::VersionView,
     author_key: &crate::crypto::sign::VerifyingKey,
-) -> Result<&'a crate::crypto::sign::FileManifest, CryptoError> {
+) -> Result<&'a FileManifest, CryptoError> {
     let manifest = version.manifest.verify(author_key)?;
     let chunks = crate::crypto::stream::chunk_count(manifest.size, version.chunk_size)?;
     let expected_len = crate::crypto::stream::ciphertext_len(manifest.size, version.chunk_size)?;

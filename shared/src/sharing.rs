@@ -12,9 +12,10 @@ use crate::{
         aead::Key256,
         hpke::{self, EncryptionPublicKey, EncryptionSecretKey},
         rng,
-        sign::{self, FileManifest, Grant, KeyEntry, Permission, Role, Signed, SigningKey},
-        CryptoError, Id,
+        sign::{self, Signed, SigningKey},
+        CryptoError,
     },
+    model::{FileManifest, Grant, Id, KeyEntry, Permission, Role},
     records::verify_version,
 };
 

@@ -11,9 +11,10 @@ use shared::crypto::{
     keyring::Keyring,
     recovery::{self, RecoverySecret},
     rng,
-    sign::{self, Grant, Permission, SigningKey},
+    sign::{self, SigningKey},
     CryptoError,
 };
+use shared::model::{Grant, Permission};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);

@@ -15,10 +15,11 @@ use shared::crypto::{
     opaque::{self, ServerSetup},
     recovery::{self, RecoverySecret},
     rng,
-    sign::{self, FileManifest, Grant, KeyEntry, Permission, Role, Signed},
+    sign::{self, Signed},
     stream::{self, ready, AesGcmBackend, Decryptor, Encryptor, StreamCipher},
-    CryptoError, Id,
+    CryptoError,
 };
+use shared::model::{FileManifest, Grant, Id, KeyEntry, Permission, Role};
 
 /// What the server keeps for one account: nothing it can open.
 struct Account {

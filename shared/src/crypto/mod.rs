@@ -24,5 +24,7 @@ pub mod totp;
 
 pub use error::CryptoError;
 
-/// A 16-byte identifier (user, node, file, grant). Random, never secret.
+/// The 16-byte identifiers (of users and nodes) that labels, associated data
+/// and key derivations bind. The same type as `shared::model::Id`, where the
+/// domain names it; the primitives only need its bytes.
 pub type Id = [u8; 16];
