@@ -6,12 +6,12 @@
 //! ```sh
 //! CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 //! CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=600 \
-//! cargo test -p shared --release --target wasm32-unknown-unknown \
+//! cargo test -p medvault-crypto --release --target wasm32-unknown-unknown \
 //!   --test browser_opaque_bench -- --nocapture --include-ignored
 //! ```
 #![cfg(target_arch = "wasm32")]
 
-use shared::crypto::opaque::{
+use medvault_crypto::opaque::{
     client_login_start, client_registration_start, server_login_start, server_registration_finish,
     server_registration_start, ServerSetup,
 };

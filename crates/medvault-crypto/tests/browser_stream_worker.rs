@@ -4,7 +4,7 @@
 //! `--test browser_stream_worker`.)
 #![cfg(target_arch = "wasm32")]
 
-use shared::crypto::{
+use medvault_crypto::{
     aead::Key256,
     stream::{ready, AesGcmBackend, StreamCipher, WebCryptoBackend},
     CryptoError,

@@ -4,7 +4,16 @@
 //! standard construction (OPAQUE, HPKE, HKDF, AES-256-GCM, Ed25519) with the
 //! labels from [`context`] so that no two uses of a key can be confused. The
 //! byte formats are specified in `docs/PROTOCOL.md`; the tests check them against
-//! the published vectors in `shared/tests/vectors/`.
+//! the published vectors in `tests/vectors/`.
+//!
+//! A crate of its own, with no Leptos and no knowledge of the API, so that the
+//! crypto core can be audited, fuzzed and reused alone (as lldap does with its
+//! `auth` crate and age with `age-core`). The `shared` crate re-exports it as
+//! `shared::crypto`.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod aead;
 pub mod audit_chain;

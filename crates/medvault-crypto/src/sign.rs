@@ -1,13 +1,14 @@
 //! Ed25519 signatures over canonical binary encodings.
 //!
 //! Every signed object implements [`Signable`]: a label from `context` and a
-//! fixed field order written with [`context::Encoder`]. The signed types
-//! themselves (key entries, grants, manifests) are domain data and live in
-//! `shared::model`; this module only knows how to sign and verify them. The signature covers those
+//! fixed field order written with [`context::Encoder`]. The signature covers those
 //! bytes, never a JSON rendering, so any client that reproduces the encoding in
 //! `docs/PROTOCOL.md` verifies the same bytes. Verification is `verify_strict`
 //! (RFC 8032 with the malleability and small-order checks) and public keys that
 //! are weak (small order) are refused when parsed.
+//!
+//! The signed types themselves (key entries, grants, manifests) are domain data
+//! and live in `shared::model`; this module only signs and verifies them.
 
 use ed25519_dalek::{Signer, SigningKey as DalekSigningKey, VerifyingKey as DalekVerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -165,14 +166,10 @@ pub fn part_hash(ciphertext: &[u8]) -> [u8; 32] {
     Sha256::digest(ciphertext).into()
 }
 
-// Compatibility re-exports for the app and server until their imports move to
-// shared::model (issue 18). The lead removes them with one sed pass.
-pub use crate::model::{DoctorCertificate, FileManifest, Grant, KeyEntry, Permission, Role};
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::context;
+    use crate::context;
 
     /// A stand-in signed type: the real ones are in `shared::model`.
     #[derive(Clone)]

@@ -7,7 +7,7 @@ mod native {
     use std::time::{Duration, Instant};
 
     use criterion::{criterion_group, BatchSize, Criterion};
-    use shared::crypto::opaque::{
+    use medvault_crypto::opaque::{
         client_login_start, client_registration_start, server_login_start,
         server_registration_finish, server_registration_start, ServerLoginState, ServerSetup,
     };

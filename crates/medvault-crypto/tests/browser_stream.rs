@@ -3,11 +3,11 @@
 //! tampering like the reference does.
 //!
 //! `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
-//! CHROMEDRIVER=/usr/bin/chromedriver cargo test -p shared
+//! CHROMEDRIVER=/usr/bin/chromedriver cargo test -p medvault-crypto
 //! --target wasm32-unknown-unknown --test browser_stream`
 #![cfg(target_arch = "wasm32")]
 
-use shared::crypto::{
+use medvault_crypto::{
     aead::Key256,
     stream::{
         ready, AesGcmBackend, Decryptor, Encryptor, StreamCipher, WebCryptoBackend, CHUNK_SIZE,

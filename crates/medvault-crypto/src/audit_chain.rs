@@ -87,7 +87,7 @@ impl Signable for ChainHead {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::sign::{sign, SigningKey};
+    use crate::sign::{sign, SigningKey};
 
     fn chain(events: &[&'static [u8]]) -> Vec<Link<'static>> {
         let mut prev = GENESIS;

@@ -1,7 +1,7 @@
 //! Cost of giving a node key to a user (wrap) and of opening it (unwrap).
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use shared::crypto::{
+use medvault_crypto::{
     aead::Key256,
     hpke::{unwrap_node_key, wrap_node_key, EncryptionPublicKey, EncryptionSecretKey},
 };

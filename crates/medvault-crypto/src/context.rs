@@ -173,7 +173,7 @@ mod tests {
 
     #[test]
     fn fail_key_moved_to_another_place_in_the_tree() {
-        use crate::crypto::aead::{unwrap_key, wrap_key, Key256};
+        use crate::aead::{unwrap_key, wrap_key, Key256};
         let parent = Key256::from_bytes([1; 32]);
         let child = Key256::from_bytes([2; 32]);
         let wrapped = wrap_key(&parent, &node_key_aad(&[3; 16], &[4; 16]), &child).unwrap();

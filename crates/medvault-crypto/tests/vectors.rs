@@ -35,7 +35,7 @@ fn h64(v: &Value, key: &str) -> [u8; 64] {
 
 mod hkdf_rfc5869 {
     use super::*;
-    use shared::crypto::kdf::hkdf_sha256;
+    use medvault_crypto::kdf::hkdf_sha256;
 
     #[test]
     fn rfc5869_sha256_cases() {
@@ -71,7 +71,7 @@ mod hkdf_rfc5869 {
 
 mod aes_gcm {
     use super::*;
-    use shared::crypto::{
+    use medvault_crypto::{
         aead::{decrypt_raw, encrypt_raw, Key256},
         CryptoError,
     };
@@ -160,7 +160,7 @@ mod aes_gcm {
 
 mod x25519_rfc7748 {
     use super::*;
-    use shared::crypto::hpke::{EncryptionPublicKey, EncryptionSecretKey};
+    use medvault_crypto::hpke::{EncryptionPublicKey, EncryptionSecretKey};
     use x25519_dalek::{x25519, PublicKey, StaticSecret};
 
     #[test]
@@ -286,7 +286,7 @@ mod hpke_rfc9180 {
         aead::AesGcm256, kdf::HkdfSha256, kem::X25519HkdfSha256, Deserializable, Kem, OpModeR,
         OpModeS, Serializable,
     };
-    use shared::crypto::{
+    use medvault_crypto::{
         aead::{decrypt_raw, Key256},
         context,
         hpke::{unwrap_node_key, EncryptionSecretKey, AEAD_ID, KDF_ID, KEM_ID},

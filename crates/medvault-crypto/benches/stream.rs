@@ -3,14 +3,14 @@
 //! (1 MiB chunks, `aes-gcm` backend), encrypting and decrypting. The stream
 //! should reach at least 80% of the raw throughput.
 //!
-//! `cargo bench -p shared --bench stream`
+//! `cargo bench -p medvault-crypto --bench stream`
 
 use aes_gcm::{
     aead::{AeadInPlace, KeyInit},
     Aes256Gcm, Nonce,
 };
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use shared::crypto::{
+use medvault_crypto::{
     aead::Key256,
     stream::{ready, AesGcmBackend, Decryptor, Encryptor, StreamCipher, CHUNK_SIZE},
 };

@@ -16,7 +16,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AesGcmParams, CryptoKey, SubtleCrypto};
 
 use super::{ChunkAead, TAG_LEN};
-use crate::crypto::{aead::Key256, aead::NONCE_LEN, CryptoError};
+use crate::{aead::Key256, aead::NONCE_LEN, CryptoError};
 
 const ALGORITHM: &str = "AES-GCM";
 

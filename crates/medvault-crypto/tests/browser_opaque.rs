@@ -3,11 +3,11 @@
 //! randomness and its allocation of Argon2's 19 MiB all work).
 #![cfg(target_arch = "wasm32")]
 
-use shared::crypto::opaque::{
+use medvault_crypto::opaque::{
     client_login_start, client_registration_start, server_login_start, server_registration_finish,
     server_registration_start, ServerSetup,
 };
-use shared::crypto::CryptoError;
+use medvault_crypto::CryptoError;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);

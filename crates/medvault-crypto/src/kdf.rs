@@ -38,7 +38,7 @@ pub fn derive_key(ikm: &[u8], info: &[u8]) -> Result<Key256, CryptoError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::context;
+    use crate::context;
 
     #[test]
     fn labels_separate_keys() {

@@ -5,12 +5,12 @@
 //!
 //! `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 //! CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=300 cargo test -p
-//! shared --release --target wasm32-unknown-unknown --test browser_stream_bench
+//! medvault-crypto --release --target wasm32-unknown-unknown --test browser_stream_bench
 //! -- --include-ignored --nocapture`
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Function, Reflect, Uint8Array};
-use shared::crypto::{
+use medvault_crypto::{
     aead::Key256,
     stream::{
         ready, AesGcmBackend, Decryptor, Encryptor, StreamCipher, WebCryptoBackend, CHUNK_SIZE,

@@ -7,9 +7,9 @@
 mod common;
 
 use hmac::{Hmac, Mac};
+use medvault_crypto::totp::{self, TotpSecret};
 use serde_json::Value;
 use sha1::Sha1;
-use shared::crypto::totp::{self, TotpSecret};
 
 use common::load_vectors as load;
 

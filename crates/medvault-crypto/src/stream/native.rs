@@ -13,7 +13,7 @@ use aes_gcm::{
 use zeroize::Zeroize;
 
 use super::{ChunkAead, TAG_LEN};
-use crate::crypto::{aead::Key256, aead::NONCE_LEN, CryptoError};
+use crate::{aead::Key256, aead::NONCE_LEN, CryptoError};
 
 /// AES-256-GCM from the `aes-gcm` crate, sealing and opening in place in the
 /// output buffer (one copy of the input, no temporary allocation).

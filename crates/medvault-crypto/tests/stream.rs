@@ -3,8 +3,7 @@
 //! and a `fail_*` test for every way a stream can be tampered with.
 #![cfg(not(target_arch = "wasm32"))]
 
-use proptest::prelude::*;
-use shared::crypto::{
+use medvault_crypto::{
     aead::{self, Key256},
     context,
     stream::{
@@ -13,6 +12,7 @@ use shared::crypto::{
     },
     CryptoError, Id,
 };
+use proptest::prelude::*;
 use zeroize::Zeroizing;
 
 const FILE: Id = [0xa5; 16];

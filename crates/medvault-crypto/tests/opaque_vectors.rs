@@ -15,6 +15,7 @@ mod common;
 
 use std::collections::VecDeque;
 
+use medvault_crypto::opaque as ours;
 use opaque_ke::keypair::{PrivateKey, PublicKey};
 use opaque_ke::{
     ClientLogin, ClientLoginFinishParameters, ClientRegistration,
@@ -23,7 +24,6 @@ use opaque_ke::{
     ServerLogin, ServerLoginParameters, ServerRegistration, ServerSetup,
 };
 use serde_json::Value;
-use shared::crypto::opaque as ours;
 use voprf::Group;
 
 /// RFC 9807's ristretto255-SHA512 configuration: our suite with the Identity KSF.

@@ -3,9 +3,7 @@
 //! Native only (it reads files and uses proptest); `browser_opaque.rs` covers wasm32.
 #![cfg(not(target_arch = "wasm32"))]
 
-use opaque_ke::ksf::Ksf;
-use proptest::prelude::*;
-use shared::crypto::opaque::{
+use medvault_crypto::opaque::{
     client_login_start, client_registration_start, server_login_start, server_registration_finish,
     server_registration_start, Argon2Ksf, ClientLoginFinish, ExportKey, ServerLoginState,
     ServerSetup, SessionKey, ARGON2_M_COST_KIB, ARGON2_P_COST, ARGON2_SALT, ARGON2_T_COST,
@@ -13,7 +11,9 @@ use shared::crypto::opaque::{
     PASSWORD_FILE_LEN, REGISTRATION_REQUEST_LEN, REGISTRATION_RESPONSE_LEN,
     REGISTRATION_UPLOAD_LEN, SERVER_LOGIN_STATE_LEN, SERVER_SETUP_LEN,
 };
-use shared::crypto::CryptoError;
+use medvault_crypto::CryptoError;
+use opaque_ke::ksf::Ksf;
+use proptest::prelude::*;
 
 const USER: &[u8] = b"alice";
 const PASSWORD: &[u8] = b"correct horse battery staple";
