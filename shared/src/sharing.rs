@@ -5,6 +5,14 @@
 //! checks the patient's signature, that the grant names this doctor and the
 //! scope it claims, and opens the wrapped key only as the key of that node for
 //! this doctor (HPKE `info` binds both), so a swapped or replayed key fails.
+//!
+//! Whether a grant allows something (open, not ended, covering the node,
+//! allowing the permission) is [`grant_allows`], in `access.rs`: the one rule
+//! that the server and the app are meant to call too.
+
+mod access;
+
+pub use access::*;
 
 use crate::{
     api::{records::VersionView, sharing::GrantView},
@@ -129,15 +137,6 @@ pub fn open_grant(
     })
 }
 
-/// Whether the end date, if any, is still ahead at `now`.
-pub fn is_current(grant: &Grant, now: i64) -> bool {
-    grant.expires_at.is_none_or(|t| t > now)
-}
-
-/// How far apart two browsers' clocks may be when a doctor's manifest time is
-/// compared with the patient's grant times.
-pub const WRITE_CLOCK_SKEW_SECS: i64 = 600;
-
 /// Checks a version before any of its content is used, and that its author
 /// was allowed to write it: the record's owner, or a doctor whose
 /// read-and-write grant, signed by the owner, covered the version's folder
@@ -166,6 +165,8 @@ pub fn check_version<'a>(
         .as_ref()
         .ok_or(CryptoError::BadSignature)?
         .verify(&owner.identity_key)?;
+    // A read-only grant is refused here already, before any work on the
+    // manifest (grant_allows below says the same).
     if grant.patient_id != owner.user_id
         || grant.doctor_id != author.user_id
         || grant.permission != Permission::ReadWrite
@@ -173,14 +174,14 @@ pub fn check_version<'a>(
         return Err(CryptoError::BadSignature);
     }
     let manifest = verify_version(version, &author.identity_key)?;
-    let written = manifest.created_at;
-    let in_time = written >= grant.created_at.saturating_sub(WRITE_CLOCK_SKEW_SECS)
-        && grant
-            .expires_at
-            .is_none_or(|end| written < end.saturating_add(WRITE_CLOCK_SKEW_SECS));
-    if !in_time || !covers(&grant.node_id, &manifest.parent_id) {
-        return Err(CryptoError::BadSignature);
-    }
+    grant_allows(
+        grant,
+        None,
+        Permission::ReadWrite,
+        GrantTime::Signed(manifest.created_at),
+        |folder| covers(folder, &manifest.parent_id),
+    )
+    .map_err(|_| CryptoError::BadSignature)?;
     Ok(manifest)
 }
 
@@ -230,15 +231,26 @@ pub fn trusted_rotation_grants<'t>(
         if owner.removed.contains(&grant.grant_id) {
             return Err(refuse("it includes a share that you removed"));
         }
+        // Every live grant keeps its key, emergency ones on standby too, so
+        // the status is judged here and not by grant_allows (which asks for
+        // an open grant).
         if !view.status.is_live() || view.revoked_at.is_some() {
             return Err(refuse("it includes a share that has ended"));
         }
-        if !is_current(grant, owner.now) {
-            return Err(refuse("it includes a share whose end date has passed"));
-        }
-        if !subtree.contains(&grant.node_id) {
-            return Err(refuse("it includes a share of a folder outside this one"));
-        }
+        grant_allows(
+            grant,
+            None,
+            Permission::Read,
+            GrantTime::Now(owner.now),
+            |folder| subtree.contains(folder),
+        )
+        .map_err(|refusal| match refusal {
+            GrantRefusal::OutsideScope => {
+                refuse("it includes a share of a folder outside this one")
+            }
+            // With no status and a read asked, only the end date is left.
+            _ => refuse("it includes a share whose end date has passed"),
+        })?;
         if !seen.insert(grant.grant_id) {
             return Err(refuse("it names the same share twice"));
         }
