@@ -1,5 +1,8 @@
 //! Keyring sealing, recovery and signing: the small operations done at sign-in,
 //! at registration and on every upload or grant.
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use shared::crypto::{

@@ -2,6 +2,9 @@
 //! in headless Chromium so that the wasm32 build (randomness through
 //! `crypto.getRandomValues`, no threads) is proven to work where users run it.
 #![cfg(target_arch = "wasm32")]
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use shared::crypto::{
     aead::{self, Key256},

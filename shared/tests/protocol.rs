@@ -5,6 +5,9 @@
 //! file with nothing but their own password. Each step also shows what an
 //! attacker with the server's storage cannot do.
 #![cfg(not(target_arch = "wasm32"))]
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use shared::crypto::{
     aead::{self, Key256},

@@ -1,4 +1,7 @@
 //! Cost of giving a node key to a user (wrap) and of opening it (unwrap).
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use medvault_crypto::{

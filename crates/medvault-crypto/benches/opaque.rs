@@ -1,5 +1,8 @@
 //! OPAQUE steps with the real suite (Argon2id m = 19 MiB, t = 2, p = 1).
 //! Client registration finish and client login finish include the Argon2 run.
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {

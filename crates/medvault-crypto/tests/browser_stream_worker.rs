@@ -3,6 +3,9 @@
 //! can run off the main thread. (Same command as `browser_stream`, with
 //! `--test browser_stream_worker`.)
 #![cfg(target_arch = "wasm32")]
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use medvault_crypto::{
     aead::Key256,

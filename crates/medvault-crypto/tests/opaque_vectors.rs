@@ -10,6 +10,9 @@
 //! Identity) and the context string; `tests/opaque.rs` covers it by round trips.
 //! Native only (it reads files and uses proptest); `browser_opaque.rs` covers wasm32.
 #![cfg(not(target_arch = "wasm32"))]
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

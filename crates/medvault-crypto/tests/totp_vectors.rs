@@ -3,6 +3,9 @@
 //!
 //! Native only: the browser cannot read the data files.
 #![cfg(not(target_arch = "wasm32"))]
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

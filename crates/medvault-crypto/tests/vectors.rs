@@ -5,6 +5,9 @@
 //! one exists (`crypto::kdf`, `crypto::aead`, `crypto::hpke`) and through the
 //! pinned crate otherwise. Native only: the browser cannot read the data files.
 #![cfg(not(target_arch = "wasm32"))]
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
