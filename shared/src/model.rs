@@ -5,7 +5,7 @@
 //! apart from the crypto primitives: a page that needs a role imports the model,
 //! not crypto. Each signed type implements [`Signable`] here, with the label and
 //! field order of `docs/PROTOCOL.md`; changing an encoding changes every
-//! signature, and the vectors in `shared/tests` would catch it.
+//! signature, and `model/tests.rs` pins the signed bytes of each type.
 
 use serde::{Deserialize, Serialize};
 

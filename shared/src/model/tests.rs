@@ -197,3 +197,42 @@ fn fail_malformed_json() {
     json["signature"] = serde_json::Value::String("AAAA".into());
     assert!(serde_json::from_value::<Signed<KeyEntry>>(json).is_err());
 }
+
+/// The SHA-256 of each type's signed bytes, pinned: moving these types out of
+/// `crypto` (issue 18) or any later change must not change what is signed.
+/// (The grant and manifest values were also computed independently from the
+/// encoding in `docs/PROTOCOL.md`.)
+#[test]
+fn signed_bytes_are_pinned() {
+    use crate::crypto::b64;
+    let key = SigningKey::from_seed(&[3; 32]);
+    let mut open_ended = grant();
+    open_ended.expires_at = None;
+    let cert = DoctorCertificate {
+        doctor_id: [5; 16],
+        doctor_username: "dr.who".into(),
+        doctor_identity_key: key.verifying_key(),
+        doctor_encryption_key: [6; 32],
+        licence_id: "GMC 1234567".into(),
+        admin_id: [7; 16],
+        issued_at: 1,
+    };
+    let digests = [
+        entry(&key).signed_bytes(),
+        grant().signed_bytes(),
+        open_ended.signed_bytes(),
+        manifest().signed_bytes(),
+        cert.signed_bytes(),
+    ]
+    .map(|bytes| b64::encode(&part_hash(&bytes)));
+    assert_eq!(
+        digests,
+        [
+            "n-Dq1Iz5nNiZaL2SXr-U1h8i2oDs9HnfWwxgpAmSMp8",
+            "fWbEb59iH9wzskYIuhne9PxRsm1AQa2oFzPXlZ5m0Io",
+            "JVw6Qv7nj4M5GrKXhGNgGukjv-ZxISrV9z8ownxwpbA",
+            "7LOkW9FCVA3u3aUvClbe7fxs8gs3dlu_a_PJLNPVjDU",
+            "SWf7Z4MtMn5KX9LCsGmS0hpLDNy_1J61OOi67AKcPZg",
+        ]
+    );
+}
