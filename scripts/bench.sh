@@ -24,7 +24,8 @@ which="${1:-all}"
 
 if [[ $which == all || $which == native ]]; then
   echo "==> native (criterion, release)"
-  cargo bench --locked -p shared --bench keyring --bench hpke --bench opaque --bench stream
+  cargo bench --locked -p medvault-crypto --bench hpke --bench opaque --bench stream
+  cargo bench --locked -p shared --bench keyring
 fi
 
 if [[ $which == all || $which == browser ]]; then
@@ -32,9 +33,11 @@ if [[ $which == all || $which == browser ]]; then
   export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
   export CHROMEDRIVER=/usr/bin/chromedriver
   export WASM_BINDGEN_TEST_TIMEOUT=900
-  cargo test --locked -p shared --release --target wasm32-unknown-unknown \
-    --test browser_opaque_bench --test browser_stream_bench --test browser_audit_bench \
+  cargo test --locked -p medvault-crypto --release --target wasm32-unknown-unknown \
+    --test browser_opaque_bench --test browser_stream_bench \
     -- --include-ignored --nocapture
+  cargo test --locked -p shared --release --target wasm32-unknown-unknown \
+    --test browser_audit_bench -- --include-ignored --nocapture
 fi
 
 if [[ $which == all || $which == chunks ]]; then

@@ -33,12 +33,12 @@ step() {
 }
 
 step "cargo fmt --check" cargo fmt --all -- --check
-step "clippy (native: shared, server)" cargo clippy --all-targets --locked -- -D warnings
-step "clippy (wasm32: app, shared)" \
-  cargo clippy -p app -p shared --lib --bins --tests --target wasm32-unknown-unknown --locked -- -D warnings
+step "clippy (native: medvault-crypto, shared, server)" cargo clippy --all-targets --locked -- -D warnings
+step "clippy (wasm32: app, shared, medvault-crypto)" \
+  cargo clippy -p app -p shared -p medvault-crypto --lib --bins --tests --target wasm32-unknown-unknown --locked -- -D warnings
 step "Rust tests (native)" cargo test --locked
 step "browser tests of WASM code (wasm-bindgen-test in Chromium)" \
-  cargo test -p app -p shared --target wasm32-unknown-unknown --locked
+  cargo test -p app -p shared -p medvault-crypto --target wasm32-unknown-unknown --locked
 step "app release build (trunk)" trunk build --release
 # The end-to-end suite moves the server's clock (--test-clock-file), which only
 # the test-clock feature compiles in; release and plain builds lack the flag.

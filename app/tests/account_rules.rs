@@ -1,6 +1,9 @@
 //! The sign-up rules as the form applies them before anything is sent: each
 //! refusal reads as a sentence that says what to change.
 #![cfg(target_arch = "wasm32")]
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use app::pages::signup::check_new_account;
 use wasm_bindgen_test::*;

@@ -1,6 +1,9 @@
 //! The app mounted in real Chromium (wasm-bindgen-test): its layout landmarks,
 //! and that a failing server is reported to the user instead of breaking the page.
 #![cfg(target_arch = "wasm32")]
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;

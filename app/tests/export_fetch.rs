@@ -3,6 +3,9 @@
 //! signed manifest) comes back byte for byte, and a flipped byte, swapped chunks,
 //! a missing chunk or another signer each refuse the whole file.
 #![cfg(target_arch = "wasm32")]
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::{cell::RefCell, collections::HashMap, rc::Rc};
 

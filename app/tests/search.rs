@@ -3,6 +3,9 @@
 //! filter narrows, the live count reads as a sentence, and each result links to
 //! the folder it is in.
 #![cfg(target_arch = "wasm32")]
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use app::components::search::{count_text, search_hits, RecordSearch};
 use leptos::prelude::*;

@@ -1,6 +1,9 @@
 //! The sign-in page mounted in real Chromium: labels bound to their inputs, the
 //! heading, and a form sent empty answers with an alert that takes the focus.
 #![cfg(target_arch = "wasm32")]
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;

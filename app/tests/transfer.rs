@@ -2,6 +2,9 @@
 //! read them, the smoothed speed, the checks before an upload, preview kinds,
 //! where a version's end lies, and WebCrypto's SHA-256 against the manifest's.
 #![cfg(target_arch = "wasm32")]
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use app::transfer::{
     check_fits, first_marker_chunk, format_bytes, format_speed, mime_for, percent, preview_kind,

@@ -2,6 +2,9 @@
 //! focused alert and saves nothing, converts units before saving, and the chart
 //! draws one point per value with a summary for screen readers.
 #![cfg(target_arch = "wasm32")]
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Mutex;
 

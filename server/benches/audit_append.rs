@@ -5,6 +5,9 @@
 //! asserts nothing about speed.
 //!
 //! Run: `cargo bench -p server --bench audit_append`.
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::{sync::Arc, time::Instant};
 

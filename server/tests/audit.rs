@@ -2,6 +2,9 @@
 //! appends exactly one event of its kind in the same batch as its change; the
 //! chain and the signed heads verify with the shared verifier; tampering with
 //! the store is found and named; who may read what.
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -7,6 +7,9 @@
 //! here and checks everything acknowledged so far. `MEDVAULT_CRASH_CYCLES` sets
 //! the number of cycles (default 20); `MEDVAULT_CRASH_SEED` replays a run.
 //! On failure the data directory is kept and its path printed.
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read};

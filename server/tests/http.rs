@@ -1,5 +1,8 @@
 //! The router end to end in-process (`tower::ServiceExt::oneshot`): every route,
 //! every kind of bad input, and the headers on every response.
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
 

@@ -2,6 +2,9 @@
 //! a wrong password, a password change, recovery, sign-out) runs with every
 //! log line of every level captured, and none of them contains the password, the
 //! session token, the export key, a private key or the recovery code.
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -2,6 +2,9 @@
 //! name, a marker from its content, a node key or a content key, after a real
 //! upload and download. (Its own test binary: a thread-local log subscriber
 //! misses events while other tests of the same binary run.)
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

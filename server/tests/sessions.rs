@@ -5,6 +5,9 @@
 //! Thousands of OPAQUE sign-ins would take minutes, so the extra sessions are
 //! written straight into the store in the server's own layout; ending them goes
 //! through the real API calls.
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

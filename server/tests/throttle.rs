@@ -2,6 +2,9 @@
 //! and password change counts until its proof arrives; pending states are
 //! shared fairly between client addresses; behind trusted proxies the client
 //! address comes from `X-Forwarded-For`.
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

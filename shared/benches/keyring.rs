@@ -1,12 +1,16 @@
 //! Keyring sealing, recovery and signing: the small operations done at sign-in,
 //! at registration and on every upload or grant.
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use shared::crypto::{
     keyring::Keyring,
     recovery::RecoverySecret,
-    sign::{self, FileManifest, SigningKey},
+    sign::{self, SigningKey},
 };
+use shared::model::FileManifest;
 
 fn keyring(c: &mut Criterion) {
     let user = [1u8; 16];

@@ -22,10 +22,11 @@ use crate::{
         keyring::Keyring,
         opaque::{self, ClientLogin, ClientRegistration},
         recovery::RecoverySecret,
-        sign::{self, DoctorCertificate, KeyEntry, Role, Signed},
+        sign::{self, Signed},
         totp::TotpSecret,
-        CryptoError, Id,
+        CryptoError,
     },
+    model::{DoctorCertificate, Id, KeyEntry, Role},
 };
 
 /// A sign-up between its two messages.

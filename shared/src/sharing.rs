@@ -5,6 +5,14 @@
 //! checks the patient's signature, that the grant names this doctor and the
 //! scope it claims, and opens the wrapped key only as the key of that node for
 //! this doctor (HPKE `info` binds both), so a swapped or replayed key fails.
+//!
+//! Whether a grant allows something (open, not ended, covering the node,
+//! allowing the permission) is [`grant_allows`], in `access.rs`: the one rule
+//! that the server and the app are meant to call too.
+
+mod access;
+
+pub use access::*;
 
 use crate::{
     api::{records::VersionView, sharing::GrantView},
@@ -12,9 +20,10 @@ use crate::{
         aead::Key256,
         hpke::{self, EncryptionPublicKey, EncryptionSecretKey},
         rng,
-        sign::{self, FileManifest, Grant, KeyEntry, Permission, Role, Signed, SigningKey},
-        CryptoError, Id,
+        sign::{self, Signed, SigningKey},
+        CryptoError,
     },
+    model::{FileManifest, Grant, Id, KeyEntry, Permission, Role},
     records::verify_version,
 };
 
@@ -128,15 +137,6 @@ pub fn open_grant(
     })
 }
 
-/// Whether the end date, if any, is still ahead at `now`.
-pub fn is_current(grant: &Grant, now: i64) -> bool {
-    grant.expires_at.is_none_or(|t| t > now)
-}
-
-/// How far apart two browsers' clocks may be when a doctor's manifest time is
-/// compared with the patient's grant times.
-pub const WRITE_CLOCK_SKEW_SECS: i64 = 600;
-
 /// Checks a version before any of its content is used, and that its author
 /// was allowed to write it: the record's owner, or a doctor whose
 /// read-and-write grant, signed by the owner, covered the version's folder
@@ -165,6 +165,8 @@ pub fn check_version<'a>(
         .as_ref()
         .ok_or(CryptoError::BadSignature)?
         .verify(&owner.identity_key)?;
+    // A read-only grant is refused here already, before any work on the
+    // manifest (grant_allows below says the same).
     if grant.patient_id != owner.user_id
         || grant.doctor_id != author.user_id
         || grant.permission != Permission::ReadWrite
@@ -172,14 +174,14 @@ pub fn check_version<'a>(
         return Err(CryptoError::BadSignature);
     }
     let manifest = verify_version(version, &author.identity_key)?;
-    let written = manifest.created_at;
-    let in_time = written >= grant.created_at.saturating_sub(WRITE_CLOCK_SKEW_SECS)
-        && grant
-            .expires_at
-            .is_none_or(|end| written < end.saturating_add(WRITE_CLOCK_SKEW_SECS));
-    if !in_time || !covers(&grant.node_id, &manifest.parent_id) {
-        return Err(CryptoError::BadSignature);
-    }
+    grant_allows(
+        grant,
+        None,
+        Permission::ReadWrite,
+        GrantTime::Signed(manifest.created_at),
+        |folder| covers(folder, &manifest.parent_id),
+    )
+    .map_err(|_| CryptoError::BadSignature)?;
     Ok(manifest)
 }
 
@@ -229,15 +231,26 @@ pub fn trusted_rotation_grants<'t>(
         if owner.removed.contains(&grant.grant_id) {
             return Err(refuse("it includes a share that you removed"));
         }
+        // Every live grant keeps its key, emergency ones on standby too, so
+        // the status is judged here and not by grant_allows (which asks for
+        // an open grant).
         if !view.status.is_live() || view.revoked_at.is_some() {
             return Err(refuse("it includes a share that has ended"));
         }
-        if !is_current(grant, owner.now) {
-            return Err(refuse("it includes a share whose end date has passed"));
-        }
-        if !subtree.contains(&grant.node_id) {
-            return Err(refuse("it includes a share of a folder outside this one"));
-        }
+        grant_allows(
+            grant,
+            None,
+            Permission::Read,
+            GrantTime::Now(owner.now),
+            |folder| subtree.contains(folder),
+        )
+        .map_err(|refusal| match refusal {
+            GrantRefusal::OutsideScope => {
+                refuse("it includes a share of a folder outside this one")
+            }
+            // With no status and a read asked, only the end date is left.
+            _ => refuse("it includes a share whose end date has passed"),
+        })?;
         if !seen.insert(grant.grant_id) {
             return Err(refuse("it names the same share twice"));
         }
@@ -406,266 +419,4 @@ pub fn plan_rotation(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::api::sharing::GrantStatus;
-
-    fn entry(role: Role, key: &SigningKey, enc: &EncryptionSecretKey, id: u8) -> KeyEntry {
-        KeyEntry {
-            user_id: [id; 16],
-            username: format!("user{id}"),
-            role,
-            identity_key: key.verifying_key(),
-            encryption_key: enc.public_key().to_bytes(),
-            created_at: 1,
-        }
-    }
-
-    struct Party {
-        sign: SigningKey,
-        enc: EncryptionSecretKey,
-        entry: KeyEntry,
-    }
-
-    fn party(role: Role, id: u8) -> Party {
-        let sign = SigningKey::generate().unwrap();
-        let enc = EncryptionSecretKey::generate().unwrap();
-        let entry = entry(role, &sign, &enc, id);
-        Party { sign, enc, entry }
-    }
-
-    fn view(signed: Signed<Grant>, wrapped: Vec<u8>) -> GrantView {
-        GrantView {
-            grant: signed,
-            wrapped_key: wrapped,
-            patient_name: "p".into(),
-            doctor_name: "d".into(),
-            status: GrantStatus::Active,
-            revoked_at: None,
-            emergency: None,
-        }
-    }
-
-    fn choice(doctor: &KeyEntry, node_key: &Key256) -> GrantChoice {
-        GrantChoice {
-            doctor: doctor.clone(),
-            node_id: [9; 16],
-            node_key: node_key.clone(),
-            permission: Permission::Read,
-            expires_at: Some(2000),
-            emergency: false,
-        }
-    }
-
-    #[test]
-    fn a_grant_opens_for_its_doctor_only() {
-        let patient = party(Role::Patient, 1);
-        let doctor = party(Role::Doctor, 2);
-        let other = party(Role::Doctor, 3);
-        let key = Key256::generate().unwrap();
-        let (signed, wrapped) = make_grant(
-            &patient.entry,
-            &patient.sign,
-            &choice(&doctor.entry, &key),
-            1000,
-        )
-        .unwrap();
-        let v = view(signed.clone(), wrapped.clone());
-        let opened = open_grant(&v, &patient.entry, &doctor.entry.user_id, &doctor.enc).unwrap();
-        assert_eq!(opened.node_key.as_bytes(), key.as_bytes());
-        assert_eq!(opened.grant.node_id, [9; 16]);
-        assert!(is_current(&opened.grant, 1999));
-        assert!(!is_current(&opened.grant, 2000));
-
-        // Another doctor, even served the same bytes, gets nothing.
-        assert!(open_grant(&v, &patient.entry, &other.entry.user_id, &other.enc).is_err());
-        // Not signed by this patient.
-        let stranger = party(Role::Patient, 4);
-        let forged = sign::sign(&stranger.sign, signed.value.clone());
-        assert_eq!(
-            open_grant(
-                &view(forged, wrapped.clone()),
-                &patient.entry,
-                &doctor.entry.user_id,
-                &doctor.enc
-            )
-            .err(),
-            Some(CryptoError::BadSignature)
-        );
-    }
-
-    #[test]
-    fn a_swapped_wrapped_key_is_refused() {
-        let patient = party(Role::Patient, 1);
-        let doctor = party(Role::Doctor, 2);
-        let key = Key256::generate().unwrap();
-        let (signed, _) = make_grant(
-            &patient.entry,
-            &patient.sign,
-            &choice(&doctor.entry, &key),
-            1000,
-        )
-        .unwrap();
-        // A key wrapped to the same doctor for another node, as a lying server
-        // might hand over to widen the scope.
-        let other_node = hpke::wrap_node_key(
-            &doctor.enc.public_key(),
-            &doctor.entry.user_id,
-            &[8; 16],
-            &Key256::generate().unwrap(),
-        )
-        .unwrap();
-        assert!(open_grant(
-            &view(signed, other_node),
-            &patient.entry,
-            &doctor.entry.user_id,
-            &doctor.enc
-        )
-        .is_err());
-    }
-
-    #[test]
-    fn bad_choices_are_refused_with_words() {
-        let patient = party(Role::Patient, 1);
-        let doctor = party(Role::Doctor, 2);
-        let nurse = party(Role::Patient, 5);
-        let key = Key256::generate().unwrap();
-        let mine = choice(&patient.entry, &key);
-        assert!(make_grant(&patient.entry, &patient.sign, &mine, 1000)
-            .unwrap_err()
-            .contains("yourself"));
-        let not_doctor = choice(&nurse.entry, &key);
-        assert!(make_grant(&patient.entry, &patient.sign, &not_doctor, 1000)
-            .unwrap_err()
-            .contains("not a doctor"));
-        let mut past = choice(&doctor.entry, &key);
-        past.expires_at = Some(999);
-        assert!(make_grant(&patient.entry, &patient.sign, &past, 1000)
-            .unwrap_err()
-            .contains("passed"));
-        // An emergency contact may be a patient, never an admin or auditor.
-        let mut relative = choice(&nurse.entry, &key);
-        relative.emergency = true;
-        assert!(make_grant(&patient.entry, &patient.sign, &relative, 1000).is_ok());
-        for role in [Role::Admin, Role::Auditor] {
-            let staff = party(role, 6);
-            let mut pick = choice(&staff.entry, &key);
-            pick.emergency = true;
-            assert!(make_grant(&patient.entry, &patient.sign, &pick, 1000)
-                .unwrap_err()
-                .contains("emergency contact"));
-        }
-    }
-
-    /// A version of node [5; 16] in folder [9; 16], signed by `author`.
-    fn version_by(author: &Party, created_at: i64, grant: Option<Signed<Grant>>) -> VersionView {
-        let chunk_size = 4096;
-        let size = 100;
-        let manifest = FileManifest {
-            node_id: [5; 16],
-            parent_id: [9; 16],
-            version: 1,
-            size,
-            part_hashes: vec![[7; 32]],
-            author_id: author.entry.user_id,
-            created_at,
-        };
-        VersionView {
-            node_id: [5; 16],
-            version: 1,
-            chunk_size,
-            ciphertext_len: crate::crypto::stream::ciphertext_len(size, chunk_size).unwrap(),
-            wrapped_content_key: vec![0; 40],
-            manifest: sign::sign(&author.sign, manifest),
-            author_id: author.entry.user_id,
-            author_name: author.entry.username.clone(),
-            stored_at: created_at,
-            write_grant: grant,
-        }
-    }
-
-    fn write_grant(patient: &Party, doctor: &Party, permission: Permission) -> Signed<Grant> {
-        let key = Key256::generate().unwrap();
-        let mut c = choice(&doctor.entry, &key);
-        c.permission = permission;
-        make_grant(&patient.entry, &patient.sign, &c, 1000)
-            .unwrap()
-            .0
-    }
-
-    fn inside_nine(folder: &Id, inner: &Id) -> bool {
-        folder == inner || (*folder == [1; 16] && *inner == [9; 16])
-    }
-
-    #[test]
-    fn a_version_is_trusted_from_the_owner_or_a_doctor_allowed_to_write() {
-        let patient = party(Role::Patient, 1);
-        let doctor = party(Role::Doctor, 2);
-        let other = party(Role::Doctor, 3);
-        let rw = write_grant(&patient, &doctor, Permission::ReadWrite);
-
-        // The owner's own version needs no grant.
-        let own = version_by(&patient, 1500, None);
-        assert!(check_version(&own, &patient.entry, None, inside_nine).is_ok());
-        // A doctor's version under a read-and-write grant covering its folder.
-        let by_doctor = version_by(&doctor, 1500, Some(rw.clone()));
-        assert!(
-            check_version(&by_doctor, &patient.entry, Some(&doctor.entry), inside_nine).is_ok()
-        );
-
-        let refused = |v: &VersionView, author: Option<&KeyEntry>| {
-            check_version(v, &patient.entry, author, inside_nine).is_err()
-        };
-        // No grant, or the author's entry missing or someone else's.
-        assert!(refused(
-            &version_by(&doctor, 1500, None),
-            Some(&doctor.entry)
-        ));
-        assert!(refused(&by_doctor, None));
-        assert!(refused(&by_doctor, Some(&other.entry)));
-        // A read-only grant.
-        let ro = write_grant(&patient, &doctor, Permission::Read);
-        assert!(refused(
-            &version_by(&doctor, 1500, Some(ro)),
-            Some(&doctor.entry)
-        ));
-        // A grant to another doctor, or one the patient did not sign.
-        let to_other = write_grant(&patient, &other, Permission::ReadWrite);
-        assert!(refused(
-            &version_by(&doctor, 1500, Some(to_other)),
-            Some(&doctor.entry)
-        ));
-        let mut forged = rw.clone();
-        forged.value.node_id = [1; 16];
-        assert!(refused(
-            &version_by(&doctor, 1500, Some(forged)),
-            Some(&doctor.entry)
-        ));
-        let self_made = {
-            let mut g = rw.value.clone();
-            g.patient_id = patient.entry.user_id;
-            sign::sign(&doctor.sign, g)
-        };
-        assert!(refused(
-            &version_by(&doctor, 1500, Some(self_made)),
-            Some(&doctor.entry)
-        ));
-        // Written before the grant began or after it ended (end 2000).
-        assert!(refused(
-            &version_by(&doctor, 1000 - WRITE_CLOCK_SKEW_SECS - 1, Some(rw.clone())),
-            Some(&doctor.entry)
-        ));
-        assert!(refused(
-            &version_by(&doctor, 2000 + WRITE_CLOCK_SKEW_SECS, Some(rw.clone())),
-            Some(&doctor.entry)
-        ));
-        // A grant on a folder that does not hold the version's folder.
-        let elsewhere = |_: &Id, _: &Id| false;
-        assert!(check_version(&by_doctor, &patient.entry, Some(&doctor.entry), elsewhere).is_err());
-        // A manifest the doctor did not sign.
-        let mut swapped = by_doctor.clone();
-        swapped.manifest = version_by(&other, 1500, None).manifest;
-        swapped.manifest.value.author_id = doctor.entry.user_id;
-        assert!(refused(&swapped, Some(&doctor.entry)));
-    }
-}
+mod tests;

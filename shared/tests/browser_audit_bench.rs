@@ -12,6 +12,9 @@
 //! feeding the verifier, i.e. all the browser's work except waiting for the
 //! network (100 loopback round trips on top).
 #![cfg(target_arch = "wasm32")]
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use js_sys::{Function, Reflect};
 use shared::{

@@ -2,6 +2,9 @@
 //! in headless Chromium so that the wasm32 build (randomness through
 //! `crypto.getRandomValues`, no threads) is proven to work where users run it.
 #![cfg(target_arch = "wasm32")]
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use shared::crypto::{
     aead::{self, Key256},
@@ -11,9 +14,10 @@ use shared::crypto::{
     keyring::Keyring,
     recovery::{self, RecoverySecret},
     rng,
-    sign::{self, Grant, Permission, SigningKey},
+    sign::{self, SigningKey},
     CryptoError,
 };
+use shared::model::{Grant, Permission};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);

@@ -1,0 +1,140 @@
+//! The hard password rules (NIST SP 800-63B) and the embedded list of common
+//! passwords they refuse.
+
+use std::sync::OnceLock;
+
+use unicode_normalization::UnicodeNormalization;
+use zeroize::Zeroizing;
+
+use super::username::{fold_username, is_separator, USERNAME_MIN_CHARS};
+
+/// Fewest password characters when the account has a second factor (NIST SP 800-63B).
+pub const PASSWORD_MIN_CHARS_WITH_SECOND_FACTOR: usize = 12;
+/// Fewest password characters when the password is the only factor (NIST SP 800-63B).
+pub const PASSWORD_MIN_CHARS_SINGLE_FACTOR: usize = 15;
+/// Most password characters: enough for any passphrase, and bounds the work of the
+/// checks and the meter.
+pub const PASSWORD_MAX_CHARS: usize = 256;
+/// Inputs longer than this are refused before normalising (same reason as for
+/// usernames); 256 characters of 4 bytes, each from a few source characters, fit.
+pub(super) const PASSWORD_MAX_INPUT_BYTES: usize = 16 * 1024;
+
+/// Number of entries in the embedded common-password list.
+pub const COMMON_PASSWORD_COUNT: usize = 10_000;
+
+/// The embedded list: a `#` header line naming the source, then one lowercase password a
+/// line, most common first.
+pub(super) const COMMON_PASSWORDS: &str = include_str!("../../data/common-passwords.txt");
+
+/// Why a password was refused; each message tells the user what to change.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordError {
+    /// Fewer characters than the minimum that applies (`min`).
+    #[error("Use at least {min} characters: a few unrelated words in a row are easy to remember")]
+    TooShort {
+        /// The minimum that applies: 12 with a second factor, 15 without.
+        min: usize,
+    },
+    /// More than [`PASSWORD_MAX_CHARS`] characters.
+    #[error("Use at most 256 characters")]
+    TooLong,
+    /// One of the 10,000 most common passwords, in any case.
+    #[error("This is one of the 10,000 most common passwords: choose another")]
+    Common,
+    /// The password is or contains the username.
+    #[error("Leave your username out of the password")]
+    ContainsUsername,
+}
+
+/// The password as the app uses it: NFKC-normalised. OPAQUE runs on these UTF-8 bytes,
+/// so one password typed on different keyboards or systems gives the same bytes. Case
+/// is kept. The copy is zeroised when dropped, since it is the password.
+pub fn normalize_password(password: &str) -> Zeroizing<String> {
+    Zeroizing::new(password.nfkc().collect())
+}
+
+/// Applies the hard password rules (module docs) to what the user typed, for an account
+/// named `username` (raw input is fine: it is normalised here; a name under 3 characters
+/// is not compared). `has_second_factor` picks the minimum length: 12 or 15.
+pub fn check_password(
+    password: &str,
+    username: &str,
+    has_second_factor: bool,
+) -> Result<(), PasswordError> {
+    if password.len() > PASSWORD_MAX_INPUT_BYTES {
+        return Err(PasswordError::TooLong);
+    }
+    let normalized = normalize_password(password);
+    let count = normalized.chars().count();
+    let min = if has_second_factor {
+        PASSWORD_MIN_CHARS_WITH_SECOND_FACTOR
+    } else {
+        PASSWORD_MIN_CHARS_SINGLE_FACTOR
+    };
+    if count < min {
+        return Err(PasswordError::TooShort { min });
+    }
+    if count > PASSWORD_MAX_CHARS {
+        return Err(PasswordError::TooLong);
+    }
+    let lower = Zeroizing::new(normalized.to_lowercase());
+    if common_rank(&lower).is_some() {
+        return Err(PasswordError::Common);
+    }
+    if contains_username(&lower, username) {
+        return Err(PasswordError::ContainsUsername);
+    }
+    Ok(())
+}
+
+/// Whether `password` (normalised and lowercased here) is one of the 10,000 most common
+/// passwords.
+pub fn is_common_password(password: &str) -> bool {
+    let lower = Zeroizing::new(normalize_password(password).to_lowercase());
+    common_rank(&lower).is_some()
+}
+
+/// Whether the lowercased password contains the username, as typed or without its
+/// separators (`john.smith` → `johnsmith`), once that has at least 3 characters.
+pub(super) fn contains_username(lower_password: &str, username: &str) -> bool {
+    let name = fold_username(username.trim());
+    let joined: String = name.chars().filter(|c| !is_separator(*c)).collect();
+    [name, joined]
+        .iter()
+        .any(|n| n.chars().count() >= USERNAME_MIN_CHARS && lower_password.contains(n.as_str()))
+}
+
+/// The list parsed once: entries sorted for binary search, each with its rank (0 = most
+/// common), and the longest entry's length in characters (bounds the meter's search).
+pub(super) struct CommonList {
+    pub(super) sorted: Vec<(&'static str, u16)>,
+    pub(super) max_chars: usize,
+}
+
+pub(super) fn common_list() -> &'static CommonList {
+    static LIST: OnceLock<CommonList> = OnceLock::new();
+    LIST.get_or_init(|| {
+        let mut sorted: Vec<(&'static str, u16)> = COMMON_PASSWORDS
+            .lines()
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .zip(0u16..)
+            .collect();
+        let max_chars = sorted
+            .iter()
+            .map(|(p, _)| p.chars().count())
+            .max()
+            .unwrap_or(0);
+        sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        CommonList { sorted, max_chars }
+    })
+}
+
+/// The rank (0 = most common) of an already lowercased password, if it is on the list.
+pub(super) fn common_rank(lower: &str) -> Option<u16> {
+    let list = common_list();
+    list.sorted
+        .binary_search_by(|(entry, _)| (*entry).cmp(lower))
+        .ok()
+        .and_then(|i| list.sorted.get(i))
+        .map(|(_, rank)| *rank)
+}

@@ -1,0 +1,152 @@
+//! The record steps: padding, the chunk layout, metadata sealing, the key tree
+//! and its opening, each with its `fail_*` cases.
+
+use super::*;
+use crate::crypto::{
+    aead::{self, Key256},
+    CryptoError,
+};
+
+#[test]
+fn padme_matches_the_paper() {
+    // Values from the definition: 9 -> 10, 100 -> 104, 1000 -> 1024 (and
+    // powers of two stay), overhead never above 12%.
+    assert_eq!(padme(0), 0);
+    assert_eq!(padme(1), 1);
+    assert_eq!(padme(9), 10);
+    assert_eq!(padme(100), 104);
+    assert_eq!(padme(1000), 1024);
+    assert_eq!(padme(1 << 20), 1 << 20);
+    for len in (1..200_000u64).step_by(7).chain([u32::MAX as u64, 1 << 40]) {
+        let p = padme(len);
+        assert!(p >= len);
+        assert!((p - len) as f64 <= len as f64 * 0.12 + 1.0, "{len} -> {p}");
+    }
+}
+
+fn unpad_all(layout: &StreamLayout, file: &[u8], pieces: usize) -> Vec<u8> {
+    let mut stream = Vec::new();
+    for i in 0..layout.chunk_count() {
+        let r = layout.file_range(i);
+        layout.assemble(i, &file[r.start as usize..r.end as usize], &mut stream);
+    }
+    assert_eq!(stream.len() as u64, layout.padded_len);
+    let mut un = Unpadder::new();
+    let mut out = Vec::new();
+    for piece in stream.chunks(pieces.max(1)) {
+        un.update(piece, &mut out);
+    }
+    assert_eq!(un.finish().unwrap(), file.len() as u64);
+    out
+}
+
+#[test]
+fn layout_and_unpadder_round_trip() {
+    for len in [0usize, 1, 15, 16, 17, 100, 127, 128, 129, 1000, 4095] {
+        for fill in [0u8, 0x80, 7] {
+            let file: Vec<u8> = (0..len)
+                .map(|i| if i % 3 == 0 { fill } else { i as u8 })
+                .collect();
+            let layout = StreamLayout::new(len as u64, 16).unwrap();
+            for pieces in [1, 5, 16, 1000] {
+                assert_eq!(unpad_all(&layout, &file, pieces), file, "{len} {fill}");
+            }
+        }
+    }
+}
+
+#[test]
+fn files_ending_in_zeros_or_marker_survive() {
+    let file = vec![0x80, 0, 0, 0x80, 0, 0];
+    let layout = StreamLayout::new(6, 4).unwrap();
+    assert_eq!(unpad_all(&layout, &file, 3), file);
+}
+
+#[test]
+fn missing_marker_is_refused() {
+    let mut un = Unpadder::new();
+    let mut out = Vec::new();
+    un.update(&[1, 2, 3, 0, 0], &mut out);
+    assert_eq!(un.finish(), Err(CryptoError::Stream));
+}
+
+fn metadata() -> NodeMetadata {
+    NodeMetadata {
+        name: "Blood test.pdf".into(),
+        record_type: RecordType::LabResult,
+        description: String::new(),
+        record_date: Some("2026-02-28".into()),
+        created_at: 1,
+        modified_at: 2,
+        mime: Some("application/pdf".into()),
+        size: Some(1234),
+        vital: None,
+    }
+}
+
+#[test]
+fn metadata_round_trips_padded_and_bound_to_its_node() {
+    let key = Key256::from_bytes([3; 32]);
+    let sealed = seal_metadata(&key, &[1; 16], &metadata()).unwrap();
+    assert_eq!((sealed.len() - aead::SEAL_OVERHEAD) % METADATA_BLOCK, 0);
+    assert_eq!(open_metadata(&key, &[1; 16], &sealed).unwrap(), metadata());
+    assert_eq!(
+        open_metadata(&key, &[2; 16], &sealed),
+        Err(CryptoError::Decrypt)
+    );
+}
+
+#[test]
+fn keys_are_bound_to_their_place() {
+    let parent = Key256::from_bytes([1; 32]);
+    let child = Key256::from_bytes([2; 32]);
+    let wrapped = wrap_child_key(&parent, &[5; 16], &[6; 16], &child).unwrap();
+    assert_eq!(
+        unwrap_child_key(&parent, &[5; 16], &[6; 16], &wrapped).unwrap(),
+        child
+    );
+    assert!(unwrap_child_key(&parent, &[5; 16], &[7; 16], &wrapped).is_err());
+    let content = wrap_content_key(&child, &[5; 16], 2, &parent).unwrap();
+    assert_eq!(
+        unwrap_content_key(&child, &[5; 16], 2, &content).unwrap(),
+        parent
+    );
+    assert!(unwrap_content_key(&child, &[5; 16], 3, &content).is_err());
+}
+
+#[test]
+fn validation_messages() {
+    let mut m = metadata();
+    assert!(m.validate().is_ok());
+    m.name = "  ".into();
+    assert_eq!(m.validate(), Err("Enter a name.".into()));
+    m.name = "x".repeat(256);
+    assert!(m.validate().unwrap_err().contains("too long"));
+    m.name = "ok".into();
+    m.record_date = Some("2026-02-30".into());
+    assert!(m.validate().is_err());
+    let reading = |kind, value, second| VitalReading {
+        kind,
+        taken_at: 0,
+        value,
+        second,
+    };
+    assert!(reading(VitalKind::Temperature, 37.2, None)
+        .validate()
+        .is_ok());
+    assert!(reading(VitalKind::Temperature, 73.0, None)
+        .validate()
+        .is_err());
+    assert!(reading(VitalKind::Pulse, f64::NAN, None)
+        .validate()
+        .is_err());
+    assert!(reading(VitalKind::BloodPressure, 120.0, Some(80.0))
+        .validate()
+        .is_ok());
+    assert!(reading(VitalKind::BloodPressure, 80.0, Some(120.0))
+        .validate()
+        .is_err());
+    assert!(reading(VitalKind::BloodPressure, 120.0, None)
+        .validate()
+        .is_err());
+}

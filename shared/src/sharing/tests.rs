@@ -1,0 +1,262 @@
+//! The sharing steps: grants opened by their doctor only, refused choices, and
+//! which versions are trusted (the owner, or a doctor allowed to write there).
+
+use super::*;
+use crate::api::sharing::GrantStatus;
+
+fn entry(role: Role, key: &SigningKey, enc: &EncryptionSecretKey, id: u8) -> KeyEntry {
+    KeyEntry {
+        user_id: [id; 16],
+        username: format!("user{id}"),
+        role,
+        identity_key: key.verifying_key(),
+        encryption_key: enc.public_key().to_bytes(),
+        created_at: 1,
+    }
+}
+
+struct Party {
+    sign: SigningKey,
+    enc: EncryptionSecretKey,
+    entry: KeyEntry,
+}
+
+fn party(role: Role, id: u8) -> Party {
+    let sign = SigningKey::generate().unwrap();
+    let enc = EncryptionSecretKey::generate().unwrap();
+    let entry = entry(role, &sign, &enc, id);
+    Party { sign, enc, entry }
+}
+
+fn view(signed: Signed<Grant>, wrapped: Vec<u8>) -> GrantView {
+    GrantView {
+        grant: signed,
+        wrapped_key: wrapped,
+        patient_name: "p".into(),
+        doctor_name: "d".into(),
+        status: GrantStatus::Active,
+        revoked_at: None,
+        emergency: None,
+    }
+}
+
+fn choice(doctor: &KeyEntry, node_key: &Key256) -> GrantChoice {
+    GrantChoice {
+        doctor: doctor.clone(),
+        node_id: [9; 16],
+        node_key: node_key.clone(),
+        permission: Permission::Read,
+        expires_at: Some(2000),
+        emergency: false,
+    }
+}
+
+#[test]
+fn a_grant_opens_for_its_doctor_only() {
+    let patient = party(Role::Patient, 1);
+    let doctor = party(Role::Doctor, 2);
+    let other = party(Role::Doctor, 3);
+    let key = Key256::generate().unwrap();
+    let (signed, wrapped) = make_grant(
+        &patient.entry,
+        &patient.sign,
+        &choice(&doctor.entry, &key),
+        1000,
+    )
+    .unwrap();
+    let v = view(signed.clone(), wrapped.clone());
+    let opened = open_grant(&v, &patient.entry, &doctor.entry.user_id, &doctor.enc).unwrap();
+    assert_eq!(opened.node_key.as_bytes(), key.as_bytes());
+    assert_eq!(opened.grant.node_id, [9; 16]);
+    assert!(is_current(&opened.grant, 1999));
+    assert!(!is_current(&opened.grant, 2000));
+
+    // Another doctor, even served the same bytes, gets nothing.
+    assert!(open_grant(&v, &patient.entry, &other.entry.user_id, &other.enc).is_err());
+    // Not signed by this patient.
+    let stranger = party(Role::Patient, 4);
+    let forged = sign::sign(&stranger.sign, signed.value.clone());
+    assert_eq!(
+        open_grant(
+            &view(forged, wrapped.clone()),
+            &patient.entry,
+            &doctor.entry.user_id,
+            &doctor.enc
+        )
+        .err(),
+        Some(CryptoError::BadSignature)
+    );
+}
+
+#[test]
+fn a_swapped_wrapped_key_is_refused() {
+    let patient = party(Role::Patient, 1);
+    let doctor = party(Role::Doctor, 2);
+    let key = Key256::generate().unwrap();
+    let (signed, _) = make_grant(
+        &patient.entry,
+        &patient.sign,
+        &choice(&doctor.entry, &key),
+        1000,
+    )
+    .unwrap();
+    // A key wrapped to the same doctor for another node, as a lying server
+    // might hand over to widen the scope.
+    let other_node = hpke::wrap_node_key(
+        &doctor.enc.public_key(),
+        &doctor.entry.user_id,
+        &[8; 16],
+        &Key256::generate().unwrap(),
+    )
+    .unwrap();
+    assert!(open_grant(
+        &view(signed, other_node),
+        &patient.entry,
+        &doctor.entry.user_id,
+        &doctor.enc
+    )
+    .is_err());
+}
+
+#[test]
+fn bad_choices_are_refused_with_words() {
+    let patient = party(Role::Patient, 1);
+    let doctor = party(Role::Doctor, 2);
+    let nurse = party(Role::Patient, 5);
+    let key = Key256::generate().unwrap();
+    let mine = choice(&patient.entry, &key);
+    assert!(make_grant(&patient.entry, &patient.sign, &mine, 1000)
+        .unwrap_err()
+        .contains("yourself"));
+    let not_doctor = choice(&nurse.entry, &key);
+    assert!(make_grant(&patient.entry, &patient.sign, &not_doctor, 1000)
+        .unwrap_err()
+        .contains("not a doctor"));
+    let mut past = choice(&doctor.entry, &key);
+    past.expires_at = Some(999);
+    assert!(make_grant(&patient.entry, &patient.sign, &past, 1000)
+        .unwrap_err()
+        .contains("passed"));
+    // An emergency contact may be a patient, never an admin or auditor.
+    let mut relative = choice(&nurse.entry, &key);
+    relative.emergency = true;
+    assert!(make_grant(&patient.entry, &patient.sign, &relative, 1000).is_ok());
+    for role in [Role::Admin, Role::Auditor] {
+        let staff = party(role, 6);
+        let mut pick = choice(&staff.entry, &key);
+        pick.emergency = true;
+        assert!(make_grant(&patient.entry, &patient.sign, &pick, 1000)
+            .unwrap_err()
+            .contains("emergency contact"));
+    }
+}
+
+/// A version of node [5; 16] in folder [9; 16], signed by `author`.
+fn version_by(author: &Party, created_at: i64, grant: Option<Signed<Grant>>) -> VersionView {
+    let chunk_size = 4096;
+    let size = 100;
+    let manifest = FileManifest {
+        node_id: [5; 16],
+        parent_id: [9; 16],
+        version: 1,
+        size,
+        part_hashes: vec![[7; 32]],
+        author_id: author.entry.user_id,
+        created_at,
+    };
+    VersionView {
+        node_id: [5; 16],
+        version: 1,
+        chunk_size,
+        ciphertext_len: crate::crypto::stream::ciphertext_len(size, chunk_size).unwrap(),
+        wrapped_content_key: vec![0; 40],
+        manifest: sign::sign(&author.sign, manifest),
+        author_id: author.entry.user_id,
+        author_name: author.entry.username.clone(),
+        stored_at: created_at,
+        write_grant: grant,
+    }
+}
+
+fn write_grant(patient: &Party, doctor: &Party, permission: Permission) -> Signed<Grant> {
+    let key = Key256::generate().unwrap();
+    let mut c = choice(&doctor.entry, &key);
+    c.permission = permission;
+    make_grant(&patient.entry, &patient.sign, &c, 1000)
+        .unwrap()
+        .0
+}
+
+fn inside_nine(folder: &Id, inner: &Id) -> bool {
+    folder == inner || (*folder == [1; 16] && *inner == [9; 16])
+}
+
+#[test]
+fn a_version_is_trusted_from_the_owner_or_a_doctor_allowed_to_write() {
+    let patient = party(Role::Patient, 1);
+    let doctor = party(Role::Doctor, 2);
+    let other = party(Role::Doctor, 3);
+    let rw = write_grant(&patient, &doctor, Permission::ReadWrite);
+
+    // The owner's own version needs no grant.
+    let own = version_by(&patient, 1500, None);
+    assert!(check_version(&own, &patient.entry, None, inside_nine).is_ok());
+    // A doctor's version under a read-and-write grant covering its folder.
+    let by_doctor = version_by(&doctor, 1500, Some(rw.clone()));
+    assert!(check_version(&by_doctor, &patient.entry, Some(&doctor.entry), inside_nine).is_ok());
+
+    let refused = |v: &VersionView, author: Option<&KeyEntry>| {
+        check_version(v, &patient.entry, author, inside_nine).is_err()
+    };
+    // No grant, or the author's entry missing or someone else's.
+    assert!(refused(
+        &version_by(&doctor, 1500, None),
+        Some(&doctor.entry)
+    ));
+    assert!(refused(&by_doctor, None));
+    assert!(refused(&by_doctor, Some(&other.entry)));
+    // A read-only grant.
+    let ro = write_grant(&patient, &doctor, Permission::Read);
+    assert!(refused(
+        &version_by(&doctor, 1500, Some(ro)),
+        Some(&doctor.entry)
+    ));
+    // A grant to another doctor, or one the patient did not sign.
+    let to_other = write_grant(&patient, &other, Permission::ReadWrite);
+    assert!(refused(
+        &version_by(&doctor, 1500, Some(to_other)),
+        Some(&doctor.entry)
+    ));
+    let mut forged = rw.clone();
+    forged.value.node_id = [1; 16];
+    assert!(refused(
+        &version_by(&doctor, 1500, Some(forged)),
+        Some(&doctor.entry)
+    ));
+    let self_made = {
+        let mut g = rw.value.clone();
+        g.patient_id = patient.entry.user_id;
+        sign::sign(&doctor.sign, g)
+    };
+    assert!(refused(
+        &version_by(&doctor, 1500, Some(self_made)),
+        Some(&doctor.entry)
+    ));
+    // Written before the grant began or after it ended (end 2000).
+    assert!(refused(
+        &version_by(&doctor, 1000 - WRITE_CLOCK_SKEW_SECS - 1, Some(rw.clone())),
+        Some(&doctor.entry)
+    ));
+    assert!(refused(
+        &version_by(&doctor, 2000 + WRITE_CLOCK_SKEW_SECS, Some(rw.clone())),
+        Some(&doctor.entry)
+    ));
+    // A grant on a folder that does not hold the version's folder.
+    let elsewhere = |_: &Id, _: &Id| false;
+    assert!(check_version(&by_doctor, &patient.entry, Some(&doctor.entry), elsewhere).is_err());
+    // A manifest the doctor did not sign.
+    let mut swapped = by_doctor.clone();
+    swapped.manifest = version_by(&other, 1500, None).manifest;
+    swapped.manifest.value.author_id = doctor.entry.user_id;
+    assert!(refused(&swapped, Some(&doctor.entry)));
+}
