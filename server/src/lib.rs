@@ -10,5 +10,6 @@ pub mod backend;
 pub mod error;
 pub mod proxy;
 pub mod serve;
+pub mod state;
 pub mod store;
 pub mod web;
