@@ -8,6 +8,7 @@
 pub mod app;
 pub mod backend;
 pub mod error;
+pub mod extract;
 pub mod proxy;
 pub mod serve;
 pub mod state;
