@@ -20,6 +20,8 @@ use shared::{
     },
     crypto::stream::TAG_LEN,
 };
+use tower_http::trace::TraceLayer;
+use tracing::Span;
 use zeroize::Zeroizing;
 
 pub use crate::state::AppState;
@@ -112,7 +114,15 @@ pub fn router(state: AppState, limits: Limits) -> Router {
             state.clone(),
             security_headers,
         ))
-        .layer(middleware::from_fn(log_request))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(log_response)
+                .on_body_chunk(())
+                .on_eos(())
+                .on_failure(()),
+        )
         .with_state(state)
 }
 
@@ -356,19 +366,19 @@ async fn require_same_origin(
     }
 }
 
-/// One line per request: method, path (never the query, which may carry
-/// arguments), status and time. No headers, bodies or cookies.
-async fn log_request(req: Request, next: middleware::Next) -> Response {
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let started = std::time::Instant::now();
-    let res = next.run(req).await;
+/// The span every request's events run in: method and path, never the query
+/// (which may carry arguments), headers, bodies or cookies.
+fn request_span(req: &Request) -> Span {
+    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+}
+
+/// One line per request, in its span (method and path): status and time.
+/// Failures are not logged again here: a server fault is logged once, with its
+/// detail, where it happened (`AppError::to_api`).
+fn log_response(res: &Response, latency: Duration, _: &Span) {
     tracing::info!(
-        %method,
-        path = %path,
         status = res.status().as_u16(),
-        ms = started.elapsed().as_millis() as u64,
-        "request"
+        ms = latency.as_millis() as u64,
+        "answered"
     );
-    res
 }

@@ -128,6 +128,12 @@ pub async fn normalize_api_errors(req: Request, next: Next) -> Response {
 /// Refuses a request body over `limit` bytes with 413, before the handler runs.
 /// Checks the declared length first, then reads at most `limit + 1` bytes, so a
 /// body without a length (chunked) cannot slip past.
+///
+/// Not tower-http's `RequestBodyLimitLayer`: that layer only cuts the body off
+/// while the handler reads it, and a server function reads a cut-off body as
+/// malformed JSON (400 `bad_request`), so a streamed body over the limit would
+/// not get its 413. Reading the body here, before the handler, keeps the 413
+/// (and this message) with or without a length.
 pub async fn limit_body(limit: usize, req: Request, next: Next) -> Response {
     let declared = req
         .headers()
