@@ -11,7 +11,7 @@ use axum::{
 };
 use shared::api::{ApiError, ErrorCode};
 
-use crate::store::StoreError;
+use crate::{backend::error::fault, store::StoreError};
 
 /// Everything a handler can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -34,10 +34,7 @@ impl AppError {
         match self {
             AppError::Api(e) => e.clone(),
             AppError::Store(StoreError::Conflict) => ApiError::from_code(ErrorCode::Conflict),
-            AppError::Store(_) | AppError::Internal(_) => {
-                tracing::error!(error = %self, "request failed");
-                ApiError::from_code(ErrorCode::Internal)
-            }
+            AppError::Store(_) | AppError::Internal(_) => fault(self),
         }
     }
 }
