@@ -14,7 +14,8 @@ use shared::{
     audit::EventKind,
 };
 
-use super::{accounts::check_keyring_len, audit::Draft, password_proof::ProofWords, ServerBackend};
+use super::{checks::check_keyring_len, password_proof::ProofWords};
+use crate::backend::{audit::Draft, ServerBackend};
 
 impl ServerBackend {
     /// Step 1: the server's half of a fresh OPAQUE login for the session's account.
