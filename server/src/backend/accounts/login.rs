@@ -3,8 +3,8 @@
 use shared::{
     api::{
         account::{
-            LoginFinishRequest, LoginOutcome, LoginStartRequest, LoginStarted, SecondFactorRequest,
-            SignedIn,
+            LoginBackend, LoginFinishRequest, LoginOutcome, LoginStartRequest, LoginStarted,
+            SecondFactorRequest, SignedIn,
         },
         ApiError, Caller, ErrorCode,
     },
@@ -27,10 +27,11 @@ use crate::backend::{
 /// Wrong TOTP codes allowed in one sign-in before it must start again.
 const SECOND_FACTOR_TRIES: u8 = 3;
 
-impl ServerBackend {
+#[async_trait::async_trait]
+impl LoginBackend for ServerBackend {
     /// Step 1 of a sign-in: admits and counts the attempt, and answers KE2 (a fake one
     /// for an unknown name).
-    pub(super) async fn start_sign_in(
+    async fn login_start(
         &self,
         caller: &Caller,
         req: LoginStartRequest,
@@ -68,7 +69,7 @@ impl ServerBackend {
     }
 
     /// Step 2 of a sign-in: checks KE3; then signs in, or asks for the second factor.
-    pub(super) async fn finish_sign_in(
+    async fn login_finish(
         &self,
         caller: &Caller,
         req: LoginFinishRequest,
@@ -134,7 +135,7 @@ impl ServerBackend {
     }
 
     /// Step 3 of a sign-in with a second factor: checks the code, a few tries at most.
-    pub(super) async fn finish_second_factor(
+    async fn login_second_factor(
         &self,
         caller: &Caller,
         req: SecondFactorRequest,
@@ -209,7 +210,9 @@ impl ServerBackend {
             sealed_keyring: updated.sealed_keyring.clone(),
         })
     }
+}
 
+impl ServerBackend {
     /// Writes the ops and a new session for `user`, sets the cookie, and returns
     /// the session info.
     async fn sign_in(

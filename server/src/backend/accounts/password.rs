@@ -4,8 +4,8 @@
 use shared::{
     api::{
         account::{
-            PasswordChangeFinishRequest, PasswordChangeStartRequest, PasswordChangeStarted,
-            SessionsEnded,
+            PasswordBackend, PasswordChangeFinishRequest, PasswordChangeStartRequest,
+            PasswordChangeStarted, SessionsEnded,
         },
         ApiError, Caller,
     },
@@ -19,9 +19,10 @@ use super::{
 };
 use crate::backend::{audit::Draft, ServerBackend};
 
-impl ServerBackend {
+#[async_trait::async_trait]
+impl PasswordBackend for ServerBackend {
     /// Step 1 of a password change: a fresh password proof and the new registration.
-    pub(super) async fn start_password_change(
+    async fn password_change_start(
         &self,
         caller: &Caller,
         req: PasswordChangeStartRequest,
@@ -46,7 +47,7 @@ impl ServerBackend {
 
     /// Step 2 of a password change: checks the proof, swaps the password file and
     /// keyring, and ends every other session.
-    pub(super) async fn finish_password_change(
+    async fn password_change_finish(
         &self,
         caller: &Caller,
         req: PasswordChangeFinishRequest,

@@ -3,7 +3,10 @@
 
 use shared::{
     api::{
-        account::{Recovered, RecoveryFinishRequest, RecoveryStartRequest, RecoveryStarted},
+        account::{
+            Recovered, RecoveryBackend, RecoveryFinishRequest, RecoveryStartRequest,
+            RecoveryStarted,
+        },
         ApiError, Caller, ErrorCode,
     },
     audit::EventKind,
@@ -16,10 +19,11 @@ use crate::backend::{audit::Draft, crypto_internal, pending::PendingRecovery, Se
 const FAKE_USER_ID: &str = "medvault/v1/server/fake-user-id";
 const FAKE_RECOVERY_KEYRING: &str = "medvault/v1/server/fake-recovery-keyring";
 
-impl ServerBackend {
+#[async_trait::async_trait]
+impl RecoveryBackend for ServerBackend {
     /// Step 1 of a recovery: admits and counts the attempt, and answers a challenge and
     /// the recovery keyring (fake ones for an unknown name).
-    pub(super) async fn start_recovery(
+    async fn recovery_start(
         &self,
         caller: &Caller,
         req: RecoveryStartRequest,
@@ -76,7 +80,7 @@ impl ServerBackend {
 
     /// Step 2 of a recovery: checks the proof, sets the new password, ends every
     /// session, turns the second factor off and signs in.
-    pub(super) async fn finish_recovery(
+    async fn recovery_finish(
         &self,
         caller: &Caller,
         req: RecoveryFinishRequest,

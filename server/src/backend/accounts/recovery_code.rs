@@ -8,7 +8,10 @@
 
 use shared::{
     api::{
-        account::{RecoveryCodeFinishRequest, RecoveryCodeStartRequest, RecoveryCodeStarted},
+        account::{
+            RecoveryCodeBackend, RecoveryCodeFinishRequest, RecoveryCodeStartRequest,
+            RecoveryCodeStarted,
+        },
         ApiError, Caller,
     },
     audit::EventKind,
@@ -17,9 +20,10 @@ use shared::{
 use super::{checks::check_keyring_len, password_proof::ProofWords};
 use crate::backend::{audit::Draft, ServerBackend};
 
-impl ServerBackend {
+#[async_trait::async_trait]
+impl RecoveryCodeBackend for ServerBackend {
     /// Step 1: the server's half of a fresh OPAQUE login for the session's account.
-    pub(crate) async fn start_recovery_code(
+    async fn recovery_code_start(
         &self,
         caller: &Caller,
         req: RecoveryCodeStartRequest,
@@ -33,7 +37,7 @@ impl ServerBackend {
 
     /// Step 2: checks the password proof, then replaces the recovery verifier
     /// and the recovery copy of the keyring together, with the audit event.
-    pub(crate) async fn finish_recovery_code(
+    async fn recovery_code_finish(
         &self,
         caller: &Caller,
         req: RecoveryCodeFinishRequest,

@@ -3,7 +3,10 @@
 
 use shared::{
     api::{
-        account::{SessionInfo, TotpEnableRequest, TotpEnableStartRequest, TotpEnableStarted},
+        account::{
+            SecondFactorBackend, SessionInfo, TotpEnableRequest, TotpEnableStartRequest,
+            TotpEnableStarted,
+        },
         ApiError, Caller, ErrorCode,
     },
     audit::EventKind,
@@ -74,9 +77,12 @@ impl ServerBackend {
             (None, None) => Ok(None),
         }
     }
+}
 
+#[async_trait::async_trait]
+impl SecondFactorBackend for ServerBackend {
     /// Step 1 of turning the second factor on: a fresh password proof.
-    pub(super) async fn start_totp_enable(
+    async fn totp_enable_start(
         &self,
         caller: &Caller,
         req: TotpEnableStartRequest,
@@ -93,7 +99,7 @@ impl ServerBackend {
 
     /// Step 2 of turning the second factor on: checks the proof and a code from the new
     /// secret, then stores the secret sealed.
-    pub(super) async fn finish_totp_enable(
+    async fn totp_enable(
         &self,
         caller: &Caller,
         req: TotpEnableRequest,
@@ -148,11 +154,7 @@ impl ServerBackend {
     }
 
     /// Turns the second factor off, with a current code.
-    pub(super) async fn disable_totp(
-        &self,
-        caller: &Caller,
-        code: String,
-    ) -> Result<SessionInfo, ApiError> {
+    async fn totp_disable(&self, caller: &Caller, code: String) -> Result<SessionInfo, ApiError> {
         let s = self.require_session(caller).await?;
         let Some(secret) = self.totp_secret_of(&s.user)? else {
             return Err(ApiError::new(

@@ -5,8 +5,8 @@ use shared::{
     account::Username,
     api::{
         account::{
-            InviteDetails, SessionInfo, SignupFinishRequest, SignupSettings, SignupStartRequest,
-            SignupStarted,
+            InviteDetails, SessionInfo, SignupBackend, SignupFinishRequest, SignupSettings,
+            SignupStartRequest, SignupStarted,
         },
         ApiError, Caller, ErrorCode,
     },
@@ -30,16 +30,17 @@ use crate::{
 /// How far a key entry's `created_at` may be from the server's clock.
 const CLOCK_SKEW_SECS: u64 = 15 * 60;
 
-impl ServerBackend {
+#[async_trait::async_trait]
+impl SignupBackend for ServerBackend {
     /// Whether patients may sign up without an invite.
-    pub(super) async fn signup_settings(&self) -> Result<SignupSettings, ApiError> {
+    async fn signup_policy(&self) -> Result<SignupSettings, ApiError> {
         Ok(SignupSettings {
             open_signup: self.config.settings.open_signup,
         })
     }
 
     /// What an invite code grants, for the sign-up page, before anything is made.
-    pub(super) async fn invite_details(&self, code: String) -> Result<InviteDetails, ApiError> {
+    async fn invite_info(&self, _caller: &Caller, code: String) -> Result<InviteDetails, ApiError> {
         let invite = self.check_invite(&code).await?;
         Ok(InviteDetails {
             role: invite.role,
@@ -49,7 +50,7 @@ impl ServerBackend {
 
     /// Step 1 of a sign-up: checks the name and the invite, and answers the server's
     /// OPAQUE registration half.
-    pub(super) async fn start_signup(
+    async fn signup_start(
         &self,
         caller: &Caller,
         req: SignupStartRequest,
@@ -100,7 +101,7 @@ impl ServerBackend {
 
     /// Step 2 of a sign-up: checks the uploaded record and key entry, then writes the
     /// account, the invite's redemption and the first session in one batch.
-    pub(super) async fn finish_signup(
+    async fn signup_finish(
         &self,
         caller: &Caller,
         req: SignupFinishRequest,

@@ -105,3 +105,28 @@ pub async fn login_second_factor(request: SecondFactorRequest) -> Result<SignedI
         .login_second_factor(&caller, request)
         .await
 }
+
+/// The server side of sign-in. `caller` carries the session cookie, the client
+/// address and the cookie to set.
+#[cfg(feature = "ssr")]
+#[async_trait::async_trait]
+pub trait LoginBackend {
+    /// First sign-in step.
+    async fn login_start(
+        &self,
+        caller: &crate::api::Caller,
+        req: LoginStartRequest,
+    ) -> Result<LoginStarted, ApiError>;
+    /// Second sign-in step.
+    async fn login_finish(
+        &self,
+        caller: &crate::api::Caller,
+        req: LoginFinishRequest,
+    ) -> Result<LoginOutcome, ApiError>;
+    /// The TOTP step of a sign-in.
+    async fn login_second_factor(
+        &self,
+        caller: &crate::api::Caller,
+        req: SecondFactorRequest,
+    ) -> Result<SignedIn, ApiError>;
+}

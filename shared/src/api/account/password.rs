@@ -73,3 +73,22 @@ pub async fn password_change_finish(
         .password_change_finish(&caller, request)
         .await
 }
+
+/// The server side of the password change. `caller` carries the session cookie, the client
+/// address and the cookie to set.
+#[cfg(feature = "ssr")]
+#[async_trait::async_trait]
+pub trait PasswordBackend {
+    /// First password-change step.
+    async fn password_change_start(
+        &self,
+        caller: &crate::api::Caller,
+        req: PasswordChangeStartRequest,
+    ) -> Result<PasswordChangeStarted, ApiError>;
+    /// Second password-change step.
+    async fn password_change_finish(
+        &self,
+        caller: &crate::api::Caller,
+        req: PasswordChangeFinishRequest,
+    ) -> Result<SessionsEnded, ApiError>;
+}

@@ -95,3 +95,28 @@ pub async fn totp_disable(code: String) -> Result<SessionInfo, ApiError> {
     let caller = crate::api::caller()?;
     crate::api::backend()?.totp_disable(&caller, code).await
 }
+
+/// The server side of the second factor. `caller` carries the session cookie, the client
+/// address and the cookie to set.
+#[cfg(feature = "ssr")]
+#[async_trait::async_trait]
+pub trait SecondFactorBackend {
+    /// First step of turning TOTP on: the password proof's KE2.
+    async fn totp_enable_start(
+        &self,
+        caller: &crate::api::Caller,
+        req: TotpEnableStartRequest,
+    ) -> Result<TotpEnableStarted, ApiError>;
+    /// Turns TOTP on; needs the password proof from [`SecondFactorBackend::totp_enable_start`].
+    async fn totp_enable(
+        &self,
+        caller: &crate::api::Caller,
+        req: TotpEnableRequest,
+    ) -> Result<SessionInfo, ApiError>;
+    /// Turns TOTP off; needs a current code.
+    async fn totp_disable(
+        &self,
+        caller: &crate::api::Caller,
+        code: String,
+    ) -> Result<SessionInfo, ApiError>;
+}

@@ -82,3 +82,27 @@ pub async fn revoke_session(id: String) -> Result<(), ApiError> {
     let caller = crate::api::caller()?;
     crate::api::backend()?.revoke_session(&caller, id).await
 }
+
+/// The server side of the session list and signing out. `caller` carries the session cookie, the client
+/// address and the cookie to set.
+#[cfg(feature = "ssr")]
+#[async_trait::async_trait]
+pub trait SessionBackend {
+    /// The caller's session, or `None` when signed out.
+    async fn current_session(
+        &self,
+        caller: &crate::api::Caller,
+    ) -> Result<Option<SessionInfo>, ApiError>;
+    /// Ends the caller's session.
+    async fn logout(&self, caller: &crate::api::Caller) -> Result<(), ApiError>;
+    /// Ends every session of the caller's account, this one included.
+    async fn logout_everywhere(
+        &self,
+        caller: &crate::api::Caller,
+    ) -> Result<SessionsEnded, ApiError>;
+    /// The account's active sessions.
+    async fn sessions(&self, caller: &crate::api::Caller) -> Result<Vec<SessionSummary>, ApiError>;
+    /// Ends one of the account's sessions by its public id.
+    async fn revoke_session(&self, caller: &crate::api::Caller, id: String)
+        -> Result<(), ApiError>;
+}

@@ -108,3 +108,30 @@ pub async fn signup_finish(request: SignupFinishRequest) -> Result<SessionInfo, 
     let caller = crate::api::caller()?;
     crate::api::backend()?.signup_finish(&caller, request).await
 }
+
+/// The server side of sign-up. `caller` carries the session cookie, the client
+/// address and the cookie to set.
+#[cfg(feature = "ssr")]
+#[async_trait::async_trait]
+pub trait SignupBackend {
+    /// Whether open sign-up is on.
+    async fn signup_policy(&self) -> Result<SignupSettings, ApiError>;
+    /// Looks an invite up without using it.
+    async fn invite_info(
+        &self,
+        caller: &crate::api::Caller,
+        code: String,
+    ) -> Result<InviteDetails, ApiError>;
+    /// First sign-up step.
+    async fn signup_start(
+        &self,
+        caller: &crate::api::Caller,
+        req: SignupStartRequest,
+    ) -> Result<SignupStarted, ApiError>;
+    /// Second sign-up step: creates the account and signs it in.
+    async fn signup_finish(
+        &self,
+        caller: &crate::api::Caller,
+        req: SignupFinishRequest,
+    ) -> Result<SessionInfo, ApiError>;
+}

@@ -2,7 +2,7 @@
 
 use shared::{
     api::{
-        account::{SessionInfo, SessionSummary, SessionsEnded},
+        account::{SessionBackend, SessionInfo, SessionSummary, SessionsEnded},
         ApiError, Caller,
     },
     audit::EventKind,
@@ -17,12 +17,10 @@ use crate::{
     store::Batch,
 };
 
-impl ServerBackend {
+#[async_trait::async_trait]
+impl SessionBackend for ServerBackend {
     /// The caller's session, if it is valid.
-    pub(super) async fn session_now(
-        &self,
-        caller: &Caller,
-    ) -> Result<Option<SessionInfo>, ApiError> {
+    async fn current_session(&self, caller: &Caller) -> Result<Option<SessionInfo>, ApiError> {
         Ok(self
             .session(caller)
             .await?
@@ -30,7 +28,7 @@ impl ServerBackend {
     }
 
     /// Ends the caller's session, if any, and clears the cookie.
-    pub(super) async fn sign_out(&self, caller: &Caller) -> Result<(), ApiError> {
+    async fn logout(&self, caller: &Caller) -> Result<(), ApiError> {
         if let Some(s) = self.session(caller).await? {
             let mut batch = Batch::new();
             for op in end_session_ops(&s.user.id, &s.hash) {
@@ -44,10 +42,7 @@ impl ServerBackend {
     }
 
     /// Ends every session of the caller's account, this one included.
-    pub(super) async fn sign_out_everywhere(
-        &self,
-        caller: &Caller,
-    ) -> Result<SessionsEnded, ApiError> {
+    async fn logout_everywhere(&self, caller: &Caller) -> Result<SessionsEnded, ApiError> {
         let s = self.require_session(caller).await?;
         let (mut ops, ended) = self.end_sessions_ops(&s.user.id, Some(&s.hash)).await?;
         ops.extend(end_session_ops(&s.user.id, &s.hash));
@@ -64,16 +59,13 @@ impl ServerBackend {
     }
 
     /// The caller's sessions, for the session list.
-    pub(super) async fn list_sessions(
-        &self,
-        caller: &Caller,
-    ) -> Result<Vec<SessionSummary>, ApiError> {
+    async fn sessions(&self, caller: &Caller) -> Result<Vec<SessionSummary>, ApiError> {
         let s = self.require_session(caller).await?;
         self.session_summaries(&s).await
     }
 
     /// Ends one of the caller's sessions, named by its public id.
-    pub(super) async fn end_session(&self, caller: &Caller, id: String) -> Result<(), ApiError> {
+    async fn revoke_session(&self, caller: &Caller, id: String) -> Result<(), ApiError> {
         let s = self.require_session(caller).await?;
         let target = self
             .session_hashes(&s.user.id)
