@@ -81,6 +81,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ChunkAddress {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<ChunkAddress, AppError> {
+        // Path decodes `%XX`, but an id and a number never need it: an encoded
+        // address is not one the app makes, and it stays `not_found`.
+        if parts.uri.path().contains('%') {
+            return Err(ApiError::not_found().into());
+        }
         let Path((B64Id(node), Decimal(version), Decimal(index))) =
             Path::<(B64Id, Decimal, Decimal)>::from_request_parts(parts, state)
                 .await
@@ -193,6 +198,45 @@ mod tests {
             "1e3",
         ] {
             assert_eq!(decimal(bad), None, "{bad:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn chunk_addresses_are_read_from_the_path_and_bad_ones_are_not_found() {
+        use axum::{body::Body, http::Request, routing::get, Router};
+        use tower::ServiceExt as _;
+
+        async fn echo(address: super::ChunkAddress) -> String {
+            format!("{}/{}", address.version, address.index)
+        }
+        let app = Router::new().route("/c/{node}/{version}/{index}", get(echo));
+        let id = shared::crypto::b64::encode(&[7u8; 16]);
+        let call = |path: String| {
+            let app = app.clone();
+            async move {
+                let res = app
+                    .oneshot(Request::get(path).body(Body::empty()).unwrap())
+                    .await
+                    .unwrap();
+                let status = res.status().as_u16();
+                let body = axum::body::to_bytes(res.into_body(), 1024).await.unwrap();
+                (status, String::from_utf8_lossy(&body).into_owned())
+            }
+        };
+        assert_eq!(
+            call(format!("/c/{id}/3/12")).await,
+            (200, "3/12".to_owned())
+        );
+        for bad in [
+            format!("/c/{id}/%33/12"),
+            format!("/c/%41{}/3/12", &id[1..]),
+            format!("/c/{id}/+3/12"),
+            format!("/c/{id}=/3/12"),
+        ] {
+            let (status, body) = call(bad.clone()).await;
+            assert_eq!(status, 404, "{bad}");
+            let e: shared::api::ApiError = serde_json::from_str(&body).unwrap();
+            assert_eq!(e, shared::api::ApiError::not_found(), "{bad}");
         }
     }
 
