@@ -1,15 +1,11 @@
 //! The router, on one screen: server functions, plain API routes, the built app,
 //! and the layers every response passes through.
 
-use std::{
-    net::{IpAddr, Ipv4Addr, SocketAddr},
-    sync::Arc,
-    time::Duration,
-};
+use std::time::Duration;
 
 use axum::{
     body::to_bytes,
-    extract::{ConnectInfo, Request, State},
+    extract::{Request, State},
     http::{header, HeaderValue, Method},
     middleware,
     response::{IntoResponse, Response},
@@ -20,19 +16,19 @@ use leptos::prelude::provide_context;
 use shared::{
     api::{
         records::{CHUNK_ROUTE, MAX_CHUNK_SIZE},
-        ApiError, Backend, Caller, CookieChange, ErrorCode, CSRF_HEADER, SECURE_SESSION_COOKIE,
-        SESSION_COOKIE,
+        ApiError, Caller, CookieChange, ErrorCode, CSRF_HEADER,
     },
-    crypto::{b64, stream::TAG_LEN, Id},
+    crypto::stream::TAG_LEN,
 };
+use tower_http::trace::TraceLayer;
+use tracing::Span;
 use zeroize::Zeroizing;
 
+pub use crate::state::AppState;
 use crate::{
-    backend::{audit::AuditLog, AccountConfig, ServerBackend},
     error::{api_error_response, api_not_found, limit_body, normalize_api_errors},
-    proxy::{client_addr, IpNet},
-    store::Store,
-    web::{security_headers, static_app, Site},
+    extract::{ChunkAddress, RequestCaller},
+    web::{csp_report, security_headers, static_app},
 };
 
 /// Limits the operator can tune.
@@ -71,95 +67,6 @@ impl Limits {
     }
 }
 
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    /// The record store.
-    pub store: Arc<dyn Store>,
-    /// The implementation of the server functions, handed to them as context.
-    pub backend: Arc<dyn Backend>,
-    /// The built app and its CSP.
-    pub site: Arc<Site>,
-    /// The origin browsers see (`https://medvault.example.org`) when a reverse
-    /// proxy stands in front; `None` derives it from `Host` and our own TLS.
-    pub public_origin: Option<Arc<str>>,
-    /// The audit log, for the head signer (and tests).
-    pub audit: AuditLog,
-    /// Reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`);
-    /// empty means the header is ignored.
-    pub trusted_proxies: Arc<[IpNet]>,
-    server: Arc<ServerBackend>,
-}
-
-impl AppState {
-    /// Wires the backend to the store, with default account settings.
-    pub fn new(store: Arc<dyn Store>, site: Site) -> AppState {
-        AppState::with_accounts(store, site, AccountConfig::default())
-    }
-
-    /// Wires the backend to the store with these account settings.
-    pub fn with_accounts(store: Arc<dyn Store>, site: Site, accounts: AccountConfig) -> AppState {
-        let server = Arc::new(ServerBackend::with_config(store.clone(), accounts));
-        let audit = server.audit_log();
-        let backend: Arc<dyn Backend> = server.clone();
-        AppState {
-            store,
-            backend,
-            site: Arc::new(site),
-            public_origin: None,
-            audit,
-            trusted_proxies: Arc::from(Vec::new()),
-            server,
-        }
-    }
-
-    /// Trusts these reverse proxies to name the client in `X-Forwarded-For`
-    /// (see [`crate::proxy`]).
-    pub fn with_trusted_proxies(mut self, proxies: Vec<IpNet>) -> AppState {
-        self.trusted_proxies = Arc::from(proxies);
-        self
-    }
-
-    /// Records sign-ins, recoveries and password changes that were started and
-    /// never finished, every `every`, for as long as the server runs.
-    pub fn spawn_abandoned_logger(
-        &self,
-        every: std::time::Duration,
-    ) -> tokio::task::JoinHandle<()> {
-        self.server.clone().spawn_abandoned_logger(every)
-    }
-
-    /// Sets the public origin (scheme, host and port, no path), for a server
-    /// behind a reverse proxy: request-forgery checks compare `Origin` with it,
-    /// and an `https` origin makes the session cookie `Secure`.
-    pub fn with_public_origin(mut self, origin: Option<String>) -> AppState {
-        self.public_origin = origin.map(|o| Arc::from(o.trim_end_matches('/')));
-        self
-    }
-
-    /// The session cookie's name: `__Host-` prefixed over HTTPS, where browsers
-    /// hold it to `Secure`, `Path=/` and no `Domain`. Only this name is read
-    /// back, so a cookie planted under the other name is ignored.
-    pub(crate) fn session_cookie(&self) -> &'static str {
-        if self.https() {
-            SECURE_SESSION_COOKIE
-        } else {
-            SESSION_COOKIE
-        }
-    }
-
-    /// Whether browsers reach us over HTTPS (our own TLS or the proxy's): the
-    /// session cookie is then `Secure` with the `__Host-` prefix, and every
-    /// response carries HSTS.
-    pub(crate) fn https(&self) -> bool {
-        self.site.tls()
-            || self
-                .public_origin
-                .as_deref()
-                .is_some_and(|o| o.starts_with("https://"))
-    }
-}
-
 /// The whole HTTP surface of the server.
 pub fn router(state: AppState, limits: Limits) -> Router {
     let mut api = Router::new();
@@ -183,7 +90,7 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         ))
         .layer(middleware::from_fn(normalize_api_errors));
     let api = api
-        .route("/api/csp-report", post(crate::backend::system::csp_report))
+        .route("/api/csp-report", post(csp_report))
         .route("/api", any(api_not_found))
         .route("/api/", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
@@ -207,7 +114,15 @@ pub fn router(state: AppState, limits: Limits) -> Router {
             state.clone(),
             security_headers,
         ))
-        .layer(middleware::from_fn(log_request))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(log_response)
+                .on_body_chunk(())
+                .on_eos(())
+                .on_failure(()),
+        )
         .with_state(state)
 }
 
@@ -224,12 +139,15 @@ fn method_filter(method: &Method) -> Option<MethodFilter> {
 
 /// Runs a server function with the backend and the [`Caller`] in its context,
 /// then turns what the backend asked of the session cookie into `Set-Cookie`.
-async fn call_server_fn(State(state): State<AppState>, mut req: Request) -> Response {
+async fn call_server_fn(
+    State(state): State<AppState>,
+    RequestCaller(caller): RequestCaller,
+    mut req: Request,
+) -> Response {
     // Leptos turns the answer to a plain HTML form post into a redirect; the API
     // only speaks JSON, so never let a client's Accept header pick that path.
     req.headers_mut()
         .insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-    let caller = caller_of(&state, &req);
     let backend = state.backend.clone();
     let context_caller = caller.clone();
     let res = leptos_axum::handle_server_fns_with_context(
@@ -272,31 +190,18 @@ fn with_cookie_change(state: &AppState, caller: &Caller, mut res: Response) -> R
 /// The largest chunk `PUT` body: a full chunk of the largest size and its tag.
 pub const CHUNK_BODY_LIMIT: usize = MAX_CHUNK_SIZE as usize + TAG_LEN;
 
-/// Node id, version and index from a chunk path; `None` for anything else,
-/// which answers `not_found` like an id that does not exist.
-fn chunk_address(path: &str) -> Option<(Id, u32, u32)> {
-    let rest = path.strip_prefix(CHUNK_ROUTE)?.strip_prefix('/')?;
-    let mut parts = rest.split('/');
-    let (node, version, index) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() {
-        return None;
-    }
-    let number = |text: &str| {
-        if text.is_empty() || text.len() > 10 || !text.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        text.parse::<u32>().ok()
-    };
-    let node = Id::try_from(b64::decode(node)?.as_slice()).ok()?;
-    Some((node, number(version)?, number(index)?))
-}
-
 /// `PUT /api/records/chunk/{node}/{version}/{index}`: one chunk of an upload,
 /// `application/octet-stream`; answers a `ChunkReceipt`.
-async fn put_chunk(State(state): State<AppState>, req: Request) -> Response {
-    let Some((node, version, index)) = chunk_address(req.uri().path()) else {
-        return api_error_response(&ApiError::not_found());
-    };
+async fn put_chunk(
+    State(state): State<AppState>,
+    ChunkAddress {
+        node,
+        version,
+        index,
+    }: ChunkAddress,
+    RequestCaller(caller): RequestCaller,
+    req: Request,
+) -> Response {
     let octets = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -317,7 +222,6 @@ async fn put_chunk(State(state): State<AppState>, req: Request) -> Response {
     if declared.is_some_and(|n| n > CHUNK_BODY_LIMIT as u64) {
         return chunk_too_large();
     }
-    let caller = caller_of(&state, &req);
     // The session first: without one, the body is never read (nor buffered),
     // and the connection is closed after the answer.
     match state.backend.current_session(&caller).await {
@@ -377,11 +281,15 @@ async fn time_limit(limit: Duration, req: Request, next: middleware::Next) -> Re
 
 /// `GET /api/records/chunk/{node}/{version}/{index}`: one chunk of a complete
 /// version, `application/octet-stream`, never cached.
-async fn get_chunk(State(state): State<AppState>, req: Request) -> Response {
-    let Some((node, version, index)) = chunk_address(req.uri().path()) else {
-        return api_error_response(&ApiError::not_found());
-    };
-    let caller = caller_of(&state, &req);
+async fn get_chunk(
+    State(state): State<AppState>,
+    ChunkAddress {
+        node,
+        version,
+        index,
+    }: ChunkAddress,
+    RequestCaller(caller): RequestCaller,
+) -> Response {
     let res = match state.backend.get_chunk(&caller, node, version, index).await {
         Ok(bytes) => (
             [
@@ -394,73 +302,6 @@ async fn get_chunk(State(state): State<AppState>, req: Request) -> Response {
         Err(e) => api_error_response(&e),
     };
     with_cookie_change(&state, &caller, res)
-}
-
-/// A short, readable name for the browser behind a User-Agent ("Firefox on
-/// Windows"), for the session list: people recognise that, not the raw header.
-/// Unknown agents get their first 40 printable characters.
-pub fn describe_user_agent(agent: &str) -> String {
-    // Order matters: Edge and Opera also say "Chrome", Chrome also says "Safari".
-    let browser = [
-        ("Edg/", "Edge"),
-        ("OPR/", "Opera"),
-        ("Firefox/", "Firefox"),
-        ("Chrome/", "Chrome"),
-        ("Chromium/", "Chromium"),
-        ("Safari/", "Safari"),
-    ]
-    .iter()
-    .find(|(marker, _)| agent.contains(marker))
-    .map(|(_, name)| *name);
-    let system = [
-        ("Android", "Android"),
-        ("iPhone", "iOS"),
-        ("iPad", "iPadOS"),
-        ("Windows", "Windows"),
-        ("Mac OS X", "macOS"),
-        ("CrOS", "ChromeOS"),
-        ("Linux", "Linux"),
-    ]
-    .iter()
-    .find(|(marker, _)| agent.contains(marker))
-    .map(|(_, name)| *name);
-    match (browser, system) {
-        (Some(b), Some(s)) => format!("{b} on {s}"),
-        (Some(b), None) => b.to_owned(),
-        (None, Some(s)) => format!("A browser on {s}"),
-        (None, None) if agent.trim().is_empty() => "Unknown client".to_owned(),
-        (None, None) => agent.chars().filter(|c| !c.is_control()).take(40).collect(),
-    }
-}
-
-/// Who is calling: the session cookie (unchecked, under the name this server
-/// sets), the client address (from the connection, or behind trusted proxies
-/// from `X-Forwarded-For`; oneshot tests have no connection and count as
-/// 127.0.0.1) and a readable name for the browser.
-fn caller_of(state: &AppState, req: &Request) -> Caller {
-    let cookie_name = state.session_cookie();
-    let token = req
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == cookie_name)
-        .map(|(_, value)| Zeroizing::new(value.trim().to_owned()));
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
-    let addr = client_addr(peer, req.headers(), &state.trusted_proxies);
-    let agent = describe_user_agent(
-        req.headers()
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or(""),
-    );
-    Caller::new(token, addr, agent)
 }
 
 /// Refuses an `/api` request that a page of another site could make with
@@ -525,50 +366,19 @@ async fn require_same_origin(
     }
 }
 
-/// One line per request: method, path (never the query, which may carry
-/// arguments), status and time. No headers, bodies or cookies.
-async fn log_request(req: Request, next: middleware::Next) -> Response {
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let started = std::time::Instant::now();
-    let res = next.run(req).await;
-    tracing::info!(
-        %method,
-        path = %path,
-        status = res.status().as_u16(),
-        ms = started.elapsed().as_millis() as u64,
-        "request"
-    );
-    res
+/// The span every request's events run in: method and path, never the query
+/// (which may carry arguments), headers, bodies or cookies.
+fn request_span(req: &Request) -> Span {
+    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::describe_user_agent;
-
-    #[test]
-    fn user_agents_read_as_browser_on_system() {
-        for (agent, expect) in [
-            (
-                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/142.0.0.0 Safari/537.36",
-                "Chrome on Linux",
-            ),
-            (
-                "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
-                "Firefox on Windows",
-            ),
-            (
-                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
-                "Edge on Windows",
-            ),
-            (
-                "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
-                "Safari on iOS",
-            ),
-            ("TestBrowser/1.0", "TestBrowser/1.0"),
-            ("", "Unknown client"),
-        ] {
-            assert_eq!(describe_user_agent(agent), expect, "{agent}");
-        }
-    }
+/// One line per request, in its span (method and path): status and time.
+/// Failures are not logged again here: a server fault is logged once, with its
+/// detail, where it happened (`AppError::to_api`).
+fn log_response(res: &Response, latency: Duration, _: &Span) {
+    tracing::info!(
+        status = res.status().as_u16(),
+        ms = latency.as_millis() as u64,
+        "answered"
+    );
 }

@@ -11,7 +11,7 @@ use axum::{
 };
 use shared::api::{ApiError, ErrorCode};
 
-use crate::store::StoreError;
+use crate::{backend::error::fault, store::StoreError};
 
 /// Everything a handler can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -34,10 +34,7 @@ impl AppError {
         match self {
             AppError::Api(e) => e.clone(),
             AppError::Store(StoreError::Conflict) => ApiError::from_code(ErrorCode::Conflict),
-            AppError::Store(_) | AppError::Internal(_) => {
-                tracing::error!(error = %self, "request failed");
-                ApiError::from_code(ErrorCode::Internal)
-            }
+            AppError::Store(_) | AppError::Internal(_) => fault(self),
         }
     }
 }
@@ -128,6 +125,12 @@ pub async fn normalize_api_errors(req: Request, next: Next) -> Response {
 /// Refuses a request body over `limit` bytes with 413, before the handler runs.
 /// Checks the declared length first, then reads at most `limit + 1` bytes, so a
 /// body without a length (chunked) cannot slip past.
+///
+/// Not tower-http's `RequestBodyLimitLayer`: that layer only cuts the body off
+/// while the handler reads it, and a server function reads a cut-off body as
+/// malformed JSON (400 `bad_request`), so a streamed body over the limit would
+/// not get its 413. Reading the body here, before the handler, keeps the 413
+/// (and this message) with or without a length.
 pub async fn limit_body(limit: usize, req: Request, next: Next) -> Response {
     let declared = req
         .headers()

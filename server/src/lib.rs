@@ -4,7 +4,9 @@
 pub mod app;
 pub mod backend;
 pub mod error;
+pub mod extract;
 pub mod proxy;
 pub mod serve;
+pub mod state;
 pub mod store;
 pub mod web;

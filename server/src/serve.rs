@@ -9,11 +9,12 @@ use std::{
 };
 
 use crate::{
-    app::{router, AppState, Limits},
+    app::{router, Limits},
     backend::{
         system_clock, totp_key::seal_plaintext_secrets, AccountConfig, AccountSettings, InviteKey,
         RecordsConfig, TotpKey,
     },
+    state::AppState,
     store::{SledStore, Store},
     web::Site,
 };

@@ -1,5 +1,6 @@
-//! The built app (static files with SPA fallback), the Content-Security-Policy and
-//! the security headers every response carries.
+//! The built app (static files with SPA fallback), the Content-Security-Policy,
+//! the browser's reports of its violations, and the security headers every
+//! response carries.
 
 use std::{
     path::{Path, PathBuf},
@@ -7,18 +8,30 @@ use std::{
 };
 
 use axum::{
-    body::Body,
+    body::{Body, Bytes},
     extract::{Request, State},
-    http::{header, HeaderName, HeaderValue, Method, StatusCode},
+    http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use base64::Engine as _;
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use shared::api::{ApiError, ErrorCode};
 use tower::ServiceExt as _;
 use tower_http::services::ServeDir;
 
-use crate::app::AppState;
+use crate::error::AppError;
+
+/// What the web layer reads of the server's state (made from `AppState` by
+/// `FromRef`, so this module does not depend on the router's state).
+#[derive(Clone)]
+pub struct WebState {
+    /// The built app and its CSP.
+    pub site: Arc<Site>,
+    /// Whether browsers reach us over HTTPS: every response then carries HSTS.
+    pub https: bool,
+}
 
 /// The built app as loaded at start: its directory and its `index.html`, with the
 /// CSP that allows exactly the inline scripts this `index.html` holds.
@@ -128,7 +141,7 @@ const PERMISSIONS_POLICY: &str = "accelerometer=(), autoplay=(), camera=(), disp
     usb=(), xr-spatial-tracking=()";
 
 /// Adds the security headers to every response, whatever produced it.
-pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn security_headers(State(state): State<WebState>, req: Request, next: Next) -> Response {
     let is_api = req.uri().path().starts_with(shared::api::API_PREFIX);
     let mut res = next.run(req).await;
     let h = res.headers_mut();
@@ -155,7 +168,7 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
         HeaderValue::from_static(PERMISSIONS_POLICY),
     );
     // Our own TLS or an https public origin (the proxy terminates TLS).
-    if state.https() {
+    if state.https {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=63072000; includeSubDomains"),
@@ -169,7 +182,7 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
 
 /// Serves the built app: files that exist, `index.html` for app routes (paths
 /// without a file extension), and a plain 404 for missing files.
-pub async fn static_app(State(state): State<AppState>, req: Request) -> Response {
+pub async fn static_app(State(state): State<WebState>, req: Request) -> Response {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
@@ -219,6 +232,49 @@ fn index(site: &Arc<Site>) -> Response {
         site.index_html.clone(),
     )
         .into_response()
+}
+
+/// The part of a CSP report we look at. Other fields (the page and the blocked
+/// address) may carry private data, so they are neither parsed nor logged.
+#[derive(Debug, Deserialize)]
+struct CspReport {
+    #[serde(rename = "csp-report")]
+    report: CspReportBody,
+}
+
+#[derive(Debug, Deserialize)]
+struct CspReportBody {
+    #[serde(rename = "effective-directive", default)]
+    effective_directive: String,
+}
+
+/// `POST /api/csp-report`: the browser tells us it blocked something. A violation
+/// in our own app is a bug or an attack, so it is logged as a warning.
+pub async fn csp_report(headers: HeaderMap, body: Bytes) -> Result<StatusCode, AppError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !(content_type.starts_with("application/csp-report")
+        || content_type.starts_with("application/json"))
+    {
+        return Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "Send the report as application/csp-report or application/json.",
+        )
+        .into());
+    }
+    let report: CspReport = serde_json::from_slice(&body)
+        .map_err(|_| ApiError::bad_request("The body is not a valid CSP report (JSON)."))?;
+    let directive: String = report
+        .report
+        .effective_directive
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(40)
+        .collect();
+    tracing::warn!(directive = %directive, "content security policy violation reported");
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]

@@ -10,12 +10,11 @@ pub mod accounts;
 pub mod admin;
 pub mod audit;
 pub mod directory;
+pub mod error;
 pub mod invites;
 pub mod key_file;
-pub mod password_proof;
 pub mod pending;
 pub mod records;
-pub mod recovery_code;
 pub mod sessions;
 pub mod system;
 pub mod throttle;
@@ -27,15 +26,13 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use shared::{
     api::ApiError,
-    crypto::{b64, kdf, opaque::ServerSetup, rng, CryptoError},
+    crypto::{b64, kdf, opaque::ServerSetup, rng},
 };
 use zeroize::Zeroizing;
 
-use crate::{
-    error::AppError,
-    store::{keys::Key, Batch, Space, Store, StoreError},
-};
+use crate::store::{keys::Key, Batch, Space, Store, StoreError};
 
+pub(crate) use error::{crypto_internal, internal, store_error};
 pub use invites::InviteKey;
 pub use totp_key::TotpKey;
 
@@ -284,21 +281,6 @@ impl ServerBackend {
         info.extend_from_slice(name.as_bytes());
         kdf::hkdf_sha256(None, &secrets.fake_seed[..], &info, out).map_err(crypto_internal)
     }
-}
-
-/// A store failure as the client sees it (logged once with its detail).
-pub(crate) fn store_error(e: StoreError) -> ApiError {
-    AppError::from(e).to_api()
-}
-
-/// A server fault; `what` goes to the log only.
-pub(crate) fn internal(what: &str) -> ApiError {
-    AppError::Internal(what.to_owned()).to_api()
-}
-
-/// A crypto failure that is ours (randomness, a KDF), not the client's.
-pub(crate) fn crypto_internal(_: CryptoError) -> ApiError {
-    internal("a cryptographic operation failed unexpectedly")
 }
 
 #[cfg(test)]

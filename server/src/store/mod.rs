@@ -2,10 +2,10 @@
 //! backend (PostgreSQL plus object storage) can be dropped in later.
 //!
 //! The trait is deliberately low level: named keyspaces of byte keys and byte
-//! values, ordered prefix scans, and one atomic batch with preconditions. Domain
-//! helpers (`put_blob`, `grants_for`, ...) are built on these primitives with the
-//! key layout from [`keys`] and the value format from [`codec`], so every backend
-//! gets them for free and only has to pass `conformance.rs` (test builds only).
+//! values, ordered prefix scans, and one atomic batch with preconditions. The
+//! backend's areas build their domain keys on these primitives with [`keys`] and
+//! encode values with [`codec`], so every store gets them for free and only has
+//! to pass the `conformance` suite (test builds only).
 //!
 //! Durability contract: a write that returns `Ok` is on disk. The API acknowledges
 //! an upload only after that, so an acknowledged write survives `kill -9`

@@ -8,17 +8,22 @@
 
 use shared::{
     api::{
-        account::{RecoveryCodeFinishRequest, RecoveryCodeStartRequest, RecoveryCodeStarted},
+        account::{
+            RecoveryCodeBackend, RecoveryCodeFinishRequest, RecoveryCodeStartRequest,
+            RecoveryCodeStarted,
+        },
         ApiError, Caller,
     },
     audit::EventKind,
 };
 
-use super::{accounts::check_keyring_len, audit::Draft, password_proof::ProofWords, ServerBackend};
+use super::{checks::check_keyring_len, password_proof::ProofWords};
+use crate::backend::{audit::Draft, ServerBackend};
 
-impl ServerBackend {
+#[async_trait::async_trait]
+impl RecoveryCodeBackend for ServerBackend {
     /// Step 1: the server's half of a fresh OPAQUE login for the session's account.
-    pub(crate) async fn start_recovery_code(
+    async fn recovery_code_start(
         &self,
         caller: &Caller,
         req: RecoveryCodeStartRequest,
@@ -32,7 +37,7 @@ impl ServerBackend {
 
     /// Step 2: checks the password proof, then replaces the recovery verifier
     /// and the recovery copy of the keyring together, with the audit event.
-    pub(crate) async fn finish_recovery_code(
+    async fn recovery_code_finish(
         &self,
         caller: &Caller,
         req: RecoveryCodeFinishRequest,

@@ -14,8 +14,8 @@ use shared::{
     crypto::{opaque, Id},
 };
 
-use super::{
-    accounts::{finish_login, malformed},
+use super::checks::{finish_login, malformed};
+use crate::backend::{
     audit::Draft,
     pending::{PasswordProof, PendingMap},
     sessions::Session,
