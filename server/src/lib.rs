@@ -6,6 +6,7 @@
 )]
 
 pub mod app;
+pub mod authz;
 pub mod backend;
 pub mod error;
 pub mod proxy;

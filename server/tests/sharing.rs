@@ -962,12 +962,12 @@ async fn a_rotation_that_is_incomplete_or_stale_changes_nothing() {
 async fn edit_grant(
     s: &Server,
     grant_id: &Id,
-    edit: impl FnOnce(&mut server::backend::records::sharing::StoredGrant),
+    edit: impl FnOnce(&mut server::backend::sharing::layout::StoredGrant),
 ) {
     use server::store::{codec, keys::Key, Space};
     let key = Key::new().u8(1).fixed(grant_id).finish();
     let raw = s.store.get(Space::Grants, &key).await.unwrap().unwrap();
-    let mut grant: server::backend::records::sharing::StoredGrant = codec::decode(&raw).unwrap();
+    let mut grant: server::backend::sharing::layout::StoredGrant = codec::decode(&raw).unwrap();
     edit(&mut grant);
     s.store
         .put(Space::Grants, key, codec::encode(&grant).unwrap())
@@ -1055,8 +1055,8 @@ async fn a_lying_server_is_caught_by_the_doctors_browser() {
 
 /// Writes a grant row and its two index entries behind the server's back, as
 /// a lying server (or one row written into its store) would.
-async fn inject_grant(s: &Server, stored: &server::backend::records::sharing::StoredGrant) {
-    use server::backend::records::sharing::{doctor_grant_key, grant_key, patient_grant_key};
+async fn inject_grant(s: &Server, stored: &server::backend::sharing::layout::StoredGrant) {
+    use server::backend::sharing::layout::{doctor_grant_key, grant_key, patient_grant_key};
     use server::store::{codec, Batch, Space};
     let g = &stored.grant.value;
     let mut batch = Batch::new();
@@ -1081,7 +1081,7 @@ async fn inject_grant(s: &Server, stored: &server::backend::records::sharing::St
 
 /// Deletes what [`inject_grant`] wrote.
 async fn remove_grant_rows(s: &Server, g: &shared::crypto::sign::Grant) {
-    use server::backend::records::sharing::{doctor_grant_key, grant_key, patient_grant_key};
+    use server::backend::sharing::layout::{doctor_grant_key, grant_key, patient_grant_key};
     use server::store::{Batch, Space};
     let mut batch = Batch::new();
     batch
@@ -1196,7 +1196,7 @@ async fn a_rotation_gives_new_keys_only_to_grants_the_patient_signed_and_kept() 
         created_at: s.now(),
         expires_at: None,
     };
-    let mut row = server::backend::records::sharing::StoredGrant {
+    let mut row = server::backend::sharing::layout::StoredGrant {
         grant: sign::sign(mallory.keyring.identity(), forged.clone()),
         wrapped_key: kept.wrapped_key.clone(),
         revoked_at: None,
@@ -1952,7 +1952,7 @@ async fn a_doctor_declines_a_share_and_it_serves_nothing_more() {
         .await
         .unwrap()
         .remove(0);
-    let stored: server::backend::records::sharing::StoredGrant =
+    let stored: server::backend::sharing::layout::StoredGrant =
         server::store::codec::decode(&raw).unwrap();
     assert!(stored.wrapped_key.is_empty());
     assert!(stored.declined_at.is_some());
@@ -2059,7 +2059,7 @@ async fn grant_body(s: &Server, who: &Patient, node: &OpenNode, id: Id) -> serde
 #[tokio::test]
 async fn spam_grants_do_not_push_a_doctors_real_grant_out_of_view() {
     use server::{
-        backend::records::sharing::StoredGrant,
+        backend::sharing::layout::StoredGrant,
         store::{codec, keys::Key, Batch, Space},
     };
     let s = Server::new();

@@ -17,6 +17,7 @@ pub mod pending;
 pub mod records;
 pub mod recovery_code;
 pub mod sessions;
+pub mod sharing;
 pub mod system;
 pub mod throttle;
 pub mod totp_key;

@@ -4,7 +4,7 @@
 //! Authorization is by key: every lookup starts from the caller's own user id
 //! (see [`layout`]), so another user's id, an unknown id and a malformed one
 //! all miss in the same way and answer the same `not_found`. Only patients
-//! create records; a doctor reads through an active grant (see [`sharing`]).
+//! create records; a doctor reads through an active grant (see [`crate::authz`]).
 //!
 //! Every change to a record's structure happens under the owner's lock (one
 //! process) and with a precondition on the record's head (any process), in one
@@ -13,7 +13,6 @@
 
 pub mod layout;
 pub mod rotation;
-pub mod sharing;
 mod trash;
 mod upload;
 
@@ -67,14 +66,14 @@ impl Default for RecordLocks {
 }
 
 impl RecordLocks {
-    async fn lock(&self, owner: &Id) -> MutexGuard<'_, ()> {
+    pub(crate) async fn lock(&self, owner: &Id) -> MutexGuard<'_, ()> {
         // The modulo keeps the index in range.
         let shard = (usize::from(owner[0]) << 8 | usize::from(owner[1])) % LOCK_SHARDS;
         self.0[shard].lock().await
     }
 }
 
-fn conflict(message: impl Into<String>) -> ApiError {
+pub(crate) fn conflict(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::Conflict, message)
 }
 
@@ -155,9 +154,18 @@ fn check_root_key(wrapped: &[u8]) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// An event about `owner`'s record done by the session's user.
+pub(crate) fn event_on(session: &Session, owner: &Id, kind: EventKind, item: &Id) -> Draft {
+    Draft::new(kind)
+        .actor(&session.user.id)
+        .session(&session.hash)
+        .subject(owner)
+        .item(item)
+}
+
 /// The event of a change the caller makes to their own record.
 fn event(session: &Session, kind: EventKind, item: &Id) -> Draft {
-    sharing::event_on(session, &session.user.id, kind, item)
+    event_on(session, &session.user.id, kind, item)
 }
 
 /// Adds the head's precondition and its new value to `batch`.
@@ -172,12 +180,12 @@ fn head_ops(batch: &mut Batch, owner: &Id, old: &[u8], new: &RecordHead) -> Resu
     Ok(())
 }
 
-fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
+pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ApiError> {
     codec::encode(value).map_err(store_error)
 }
 
 /// Usernames of version authors, looked up once per answer.
-type Names = HashMap<Id, String>;
+pub(crate) type Names = HashMap<Id, String>;
 
 /// What the stored bytes of a node count against the quota.
 fn node_bytes(node: &StoredNode) -> u64 {
@@ -202,7 +210,7 @@ fn new_stored_node(node: &NewNode, now: i64) -> StoredNode {
 }
 
 impl ServerBackend {
-    async fn load<T: DeserializeOwned>(
+    pub(crate) async fn load<T: DeserializeOwned>(
         &self,
         space: Space,
         key: &[u8],
@@ -216,19 +224,32 @@ impl ServerBackend {
         }
     }
 
+    /// Who owns a node, from the owner index.
+    pub(crate) async fn node_owner(&self, node: &Id) -> Result<Option<Id>, ApiError> {
+        let raw = self
+            .store
+            .get(Space::Records, &owner_key(node))
+            .await
+            .map_err(store_error)?;
+        Ok(raw.and_then(|r| <Id>::try_from(r.as_slice()).ok()))
+    }
+
     /// The record's head as stored, if the record exists.
     async fn record_head(&self, owner: &Id) -> Result<Option<(Vec<u8>, RecordHead)>, ApiError> {
         self.load(Space::Records, &head_key(owner)).await
     }
 
     /// The head, or `not_found` for someone without a record.
-    async fn existing_head(&self, owner: &Id) -> Result<(Vec<u8>, RecordHead), ApiError> {
+    pub(crate) async fn existing_head(
+        &self,
+        owner: &Id,
+    ) -> Result<(Vec<u8>, RecordHead), ApiError> {
         self.record_head(owner)
             .await?
             .ok_or_else(ApiError::not_found)
     }
 
-    async fn stored_node(
+    pub(crate) async fn stored_node(
         &self,
         owner: &Id,
         node: &Id,
@@ -237,7 +258,11 @@ impl ServerBackend {
     }
 
     /// The caller's node, or `not_found` (whether missing or someone else's).
-    async fn owned_node(&self, owner: &Id, node: &Id) -> Result<(Vec<u8>, StoredNode), ApiError> {
+    pub(crate) async fn owned_node(
+        &self,
+        owner: &Id,
+        node: &Id,
+    ) -> Result<(Vec<u8>, StoredNode), ApiError> {
         self.stored_node(owner, node)
             .await?
             .ok_or_else(ApiError::not_found)
@@ -271,7 +296,7 @@ impl ServerBackend {
     }
 
     /// Every node of a record, in key order.
-    async fn all_nodes(&self, owner: &Id) -> Result<Vec<StoredNode>, ApiError> {
+    pub(crate) async fn all_nodes(&self, owner: &Id) -> Result<Vec<StoredNode>, ApiError> {
         Ok(self
             .all_node_rows(owner)
             .await?
@@ -300,7 +325,7 @@ impl ServerBackend {
             .collect()
     }
 
-    fn usage(&self, head: &RecordHead) -> Usage {
+    pub(crate) fn usage(&self, head: &RecordHead) -> Usage {
         Usage {
             used_bytes: head.used(),
             quota_bytes: self.config.records.quota_bytes,
@@ -324,7 +349,7 @@ impl ServerBackend {
         )))
     }
 
-    async fn author_name(&self, id: &Id, names: &mut Names) -> Result<String, ApiError> {
+    pub(crate) async fn author_name(&self, id: &Id, names: &mut Names) -> Result<String, ApiError> {
         if let Some(name) = names.get(id) {
             return Ok(name.clone());
         }
@@ -372,7 +397,11 @@ impl ServerBackend {
         })
     }
 
-    async fn node_view(&self, node: StoredNode, names: &mut Names) -> Result<NodeView, ApiError> {
+    pub(crate) async fn node_view(
+        &self,
+        node: StoredNode,
+        names: &mut Names,
+    ) -> Result<NodeView, ApiError> {
         let current = match (node.kind, node.current) {
             (NodeKind::File, Some(v)) => {
                 let version = self
@@ -401,7 +430,11 @@ impl ServerBackend {
     }
 
     /// The folders from `start`'s parent up to the root, nearest first.
-    async fn ancestors(&self, owner: &Id, start: &StoredNode) -> Result<Vec<StoredNode>, ApiError> {
+    pub(crate) async fn ancestors(
+        &self,
+        owner: &Id,
+        start: &StoredNode,
+    ) -> Result<Vec<StoredNode>, ApiError> {
         let mut out = Vec::new();
         let mut next = start.parent_id;
         while let Some(id) = next {
@@ -511,7 +544,7 @@ impl ServerBackend {
                 node_key(&owner, &node.node_id),
                 encode(&node)?,
             );
-        let draft = sharing::event_on(session, &owner, kind, &node.node_id);
+        let draft = event_on(session, &owner, kind, &node.node_id);
         self.commit(batch, Some(draft)).await?;
         self.node_view(node, &mut Names::new()).await
     }
@@ -885,13 +918,8 @@ impl RecordsBackend for ServerBackend {
         if node.kind != NodeKind::File {
             return Ok(Vec::new());
         }
-        self.record(sharing::event_on(
-            &s,
-            &owner,
-            EventKind::VersionsViewed,
-            &node_id,
-        ))
-        .await?;
+        self.record(event_on(&s, &owner, EventKind::VersionsViewed, &node_id))
+            .await?;
         let rows = self
             .store
             .scan_prefix(

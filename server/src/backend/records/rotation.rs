@@ -3,12 +3,7 @@
 //! grants, and the server applies it all in one atomic write, only if it
 //! covers that subtree exactly and the record did not change meanwhile.
 //!
-//! Records keyspace, in addition to [`super::layout`]:
-//!
-//! | key                          | value |
-//! |------------------------------|-------|
-//! | `8 ‖ owner`                  | [`StoredRotation`]: the rotation under way (one per record) |
-//! | `9 ‖ owner ‖ u32 index`      | a [`RotationPart`] as sent |
+//! Its keys (Records tags 8 and 9) are in [`super::layout`].
 
 use std::collections::{HashMap, HashSet};
 
@@ -25,30 +20,23 @@ use shared::{
 
 use super::{
     check_metadata, conflict, encode, event, head_ops,
-    layout::{node_key, version_key, versions_prefix, RecordHead, StoredNode, StoredVersion},
-    next_head,
-    sharing::StoredGrant,
-    Names, CHILD_KEY_LEN, CONTENT_KEY_LEN,
+    layout::{
+        node_key, rotation_key, rotation_part_key, rotation_parts_prefix, version_key,
+        versions_prefix, RecordHead, StoredNode, StoredVersion,
+    },
+    next_head, Names, CHILD_KEY_LEN, CONTENT_KEY_LEN,
 };
 use crate::{
-    backend::{sessions::Session, store_error, ServerBackend},
-    store::{codec, keys::Key, Batch, Space, StoreError},
+    backend::{
+        sessions::Session,
+        sharing::layout::{grant_key, StoredGrant},
+        store_error, ServerBackend,
+    },
+    store::{codec, Batch, Space, StoreError},
 };
 
 /// Most parts one rotation may have.
 const MAX_PARTS: u32 = 1000;
-
-fn rotation_key(owner: &Id) -> Vec<u8> {
-    Key::new().u8(8).fixed(owner).finish()
-}
-
-fn part_key(owner: &Id, index: u32) -> Vec<u8> {
-    Key::new().u8(9).fixed(owner).u32(index).finish()
-}
-
-fn parts_prefix(owner: &Id) -> Vec<u8> {
-    Key::new().u8(9).fixed(owner).finish()
-}
 
 /// A rotation under way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,7 +186,12 @@ impl ServerBackend {
     async fn part_keys(&self, owner: &Id) -> Result<Vec<Vec<u8>>, ApiError> {
         Ok(self
             .store
-            .scan_prefix(Space::Records, &parts_prefix(owner), None, usize::MAX)
+            .scan_prefix(
+                Space::Records,
+                &rotation_parts_prefix(owner),
+                None,
+                usize::MAX,
+            )
             .await
             .map_err(store_error)?
             .into_iter()
@@ -206,7 +199,7 @@ impl ServerBackend {
             .collect())
     }
 
-    pub(super) async fn start_rotation_of(
+    pub(crate) async fn start_rotation_of(
         &self,
         s: &Session,
         scope: Id,
@@ -241,7 +234,7 @@ impl ServerBackend {
         let mut names = Names::new();
         let mut grants = Vec::with_capacity(subtree.grants.len());
         for (_, g) in subtree.grants {
-            grants.push(self.grant_view_of(g, &mut names).await?);
+            grants.push(self.grant_view(g, &mut names).await?);
         }
         Ok(RotationTicket {
             rotation_id,
@@ -259,7 +252,7 @@ impl ServerBackend {
         })
     }
 
-    pub(super) async fn store_rotation_part(
+    pub(crate) async fn store_rotation_part(
         &self,
         s: &Session,
         part: RotationPart,
@@ -320,7 +313,7 @@ impl ServerBackend {
         let bytes = encode(&part)?;
         let replaced = self
             .store
-            .get(Space::Records, &part_key(&owner, part.index))
+            .get(Space::Records, &rotation_part_key(&owner, part.index))
             .await
             .map_err(store_error)?
             .map_or(0, |old| old.len() as u64);
@@ -347,14 +340,14 @@ impl ServerBackend {
         batch
             .expect_value(Space::Records, rotation_key(&owner), raw)
             .put(Space::Records, rotation_key(&owner), encode(&updated)?)
-            .put(Space::Records, part_key(&owner, part.index), bytes);
+            .put(Space::Records, rotation_part_key(&owner, part.index), bytes);
         self.store.apply(batch).await.map_err(|e| match e {
             StoreError::Conflict => restart(),
             e => store_error(e),
         })
     }
 
-    pub(super) async fn commit_rotation_of(
+    pub(crate) async fn commit_rotation_of(
         &self,
         s: &Session,
         rotation_id: Id,
@@ -386,7 +379,7 @@ impl ServerBackend {
         let duplicate = || ApiError::bad_request("An item appears twice in the new keys.");
         for index in 0..parts.min(MAX_PARTS) {
             let (_, part) = self
-                .load::<RotationPart>(Space::Records, &part_key(&owner, index))
+                .load::<RotationPart>(Space::Records, &rotation_part_key(&owner, index))
                 .await?
                 .ok_or_else(|| {
                     ApiError::bad_request(format!("Part {index} of the new keys is missing."))
@@ -482,13 +475,11 @@ impl ServerBackend {
                 .remove(&id)
                 .ok_or_else(|| incomplete("doctors' keys"))?;
             grant.wrapped_key = new.wrapped_key;
-            batch
-                .expect_value(Space::Grants, super::sharing::grant_key(&id), raw)
-                .put(
-                    Space::Grants,
-                    super::sharing::grant_key(&id),
-                    encode(&grant)?,
-                );
+            batch.expect_value(Space::Grants, grant_key(&id), raw).put(
+                Space::Grants,
+                grant_key(&id),
+                encode(&grant)?,
+            );
         }
         // The parts' reservation is given back as the new metadata takes
         // the old one's place; what grows must fit the quota.

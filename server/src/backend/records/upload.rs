@@ -584,7 +584,7 @@ impl ServerBackend {
             }
         }
         batch.put(Space::Records, node_key(&owner, &node_id), encode(&node)?);
-        let draft = super::sharing::event_on(s, &owner, EventKind::FileWritten, &node_id);
+        let draft = super::event_on(s, &owner, EventKind::FileWritten, &node_id);
         self.commit(batch, Some(draft)).await?;
         self.node_view(node, &mut Names::new()).await
     }
@@ -774,7 +774,7 @@ impl ServerBackend {
             .ok_or_else(ApiError::not_found)?;
         if index == 0 {
             // Logged before any content leaves: a download starts here.
-            let draft = super::sharing::event_on(s, &owner, EventKind::FileRead, &node_id);
+            let draft = super::event_on(s, &owner, EventKind::FileRead, &node_id);
             self.append(Batch::new(), draft)
                 .await
                 .map_err(store_error)?;
