@@ -10,7 +10,7 @@
 //! but not change it, as they know it exists.
 
 use shared::{
-    api::{records::NodeKind, ApiError, ErrorCode},
+    api::{records::NodeKind, ApiError, Caller, ErrorCode},
     crypto::{
         sign::{Permission, Role},
         Id,
@@ -18,8 +18,36 @@ use shared::{
 };
 
 use crate::backend::{
-    records::layout::StoredNode, sessions::Session, sharing::layout::StoredGrant, ServerBackend,
+    records::layout::StoredNode,
+    sessions::Session,
+    sharing::layout::{StoredGrant, StoredRequest},
+    ServerBackend,
 };
+
+/// `forbidden` with `refusal` unless the caller holds `role`: for calls whose
+/// existence is no secret, such as a doctor creating a record.
+pub(crate) fn require_role(s: &Session, role: Role, refusal: &str) -> Result<(), ApiError> {
+    if s.user.role == role {
+        Ok(())
+    } else {
+        Err(ApiError::new(ErrorCode::Forbidden, refusal))
+    }
+}
+
+/// Whether the caller is the patient who made the grant.
+pub(crate) fn gave(s: &Session, grant: &StoredGrant) -> bool {
+    grant.grant.value.patient_id == s.user.id
+}
+
+/// Whether the grant names the caller, as doctor or as emergency contact.
+pub(crate) fn received(s: &Session, grant: &StoredGrant) -> bool {
+    grant.grant.value.doctor_id == s.user.id
+}
+
+/// Whether the request was made to the caller (its patient).
+pub(crate) fn asked(s: &Session, request: &StoredRequest) -> bool {
+    request.patient_id == s.user.id
+}
 
 /// Whose record a change goes to, and the write grant it is made under.
 pub(crate) struct WriteAccess {
@@ -38,6 +66,30 @@ pub(crate) struct DoctorAccess {
 }
 
 impl ServerBackend {
+    /// The caller's session, or 401.
+    pub(crate) async fn require_session(&self, caller: &Caller) -> Result<Session, ApiError> {
+        self.session(caller).await?.ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Unauthorized,
+                "You are not signed in, or your session has ended. Sign in again.",
+            )
+        })
+    }
+
+    /// The caller's session if they hold `role`; anyone else, signed in or
+    /// not, gets `not_found`, as if the call did not exist (the audit and
+    /// system logs).
+    pub(crate) async fn require_hidden_role(
+        &self,
+        caller: &Caller,
+        role: Role,
+    ) -> Result<Session, ApiError> {
+        match self.session(caller).await? {
+            Some(s) if s.user.role == role => Ok(s),
+            _ => Err(ApiError::not_found()),
+        }
+    }
+
     /// The calling doctor's active grants from `node_id`'s owner whose folder
     /// is the node or one above it, with nothing on the way in the trash.
     /// None at all is `not_found`.
@@ -83,7 +135,7 @@ impl ServerBackend {
 
     /// The patients whose records the calling doctor may write in now: those
     /// with an active read-and-write grant to them.
-    pub(crate) async fn write_patients(&self, s: &Session) -> Result<Vec<Id>, ApiError> {
+    async fn write_patients(&self, s: &Session) -> Result<Vec<Id>, ApiError> {
         let mut out: Vec<Id> = Vec::new();
         for g in self.active_received(s).await? {
             let value = &g.grant.value;
@@ -170,5 +222,27 @@ impl ServerBackend {
         }
         let access = self.doctor_access(s, node_id).await?;
         Ok((access.owner, access.node))
+    }
+
+    /// Whose record an upload of the caller's is in: the caller's own, or
+    /// (for a doctor) a patient's that this doctor started and still holds
+    /// an active read-and-write grant from.
+    pub(crate) async fn upload_owner(
+        &self,
+        s: &Session,
+        node_id: &Id,
+        version: u32,
+    ) -> Result<Id, ApiError> {
+        if s.user.role != Role::Doctor || self.has_upload(&s.user.id, node_id, version).await? {
+            return Ok(s.user.id);
+        }
+        for patient in self.write_patients(s).await? {
+            if let Some(upload) = self.stored_upload(&patient, node_id, version).await? {
+                if upload.uploader == Some(s.user.id) {
+                    return Ok(patient);
+                }
+            }
+        }
+        Ok(s.user.id)
     }
 }

@@ -598,13 +598,6 @@ impl ServerBackend {
             .map(drop)
             .map_err(store_error)
     }
-
-    async fn require_role(&self, caller: &Caller, role: Role) -> Result<(), ApiError> {
-        match self.session(caller).await? {
-            Some(s) if s.user.role == role => Ok(()),
-            _ => Err(ApiError::not_found()),
-        }
-    }
 }
 
 #[async_trait::async_trait]
@@ -617,7 +610,7 @@ impl AuditBackend for ServerBackend {
     }
 
     async fn audit_log(&self, caller: &Caller, from: u64, limit: u32) -> Result<LogPage, ApiError> {
-        self.require_role(caller, Role::Auditor).await?;
+        self.require_hidden_role(caller, Role::Auditor).await?;
         let limit = check_limit(limit)?;
         let (entries, head_seq) = self.audit.page(from, limit).await.map_err(store_error)?;
         if from == 0 || from > head_seq.saturating_add(1) {
@@ -635,7 +628,7 @@ impl AuditBackend for ServerBackend {
         after: u64,
         limit: u32,
     ) -> Result<HeadsPage, ApiError> {
-        self.require_role(caller, Role::Auditor).await?;
+        self.require_hidden_role(caller, Role::Auditor).await?;
         let limit = check_limit(limit)?;
         let heads = self.audit.heads(after, limit).await.map_err(store_error)?;
         Ok(HeadsPage { heads })
@@ -663,7 +656,7 @@ impl AuditBackend for ServerBackend {
         after: u64,
         limit: u32,
     ) -> Result<EventsPage, ApiError> {
-        self.require_role(caller, Role::Admin).await?;
+        self.require_hidden_role(caller, Role::Admin).await?;
         let limit = check_limit(limit)?;
         self.log_abandoned().await;
         self.audit.system(after, limit).await.map_err(store_error)

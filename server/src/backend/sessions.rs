@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use shared::{
     api::{
         account::{SessionInfo, SessionSummary},
-        ApiError, Caller, ErrorCode,
+        ApiError, Caller,
     },
     audit::EventKind,
     crypto::{b64, rng, Id},
@@ -290,16 +290,6 @@ impl ServerBackend {
             }
         }
         Ok(Some(Session { hash, record, user }))
-    }
-
-    /// The caller's session, or 401.
-    pub(crate) async fn require_session(&self, caller: &Caller) -> Result<Session, ApiError> {
-        self.session(caller).await?.ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Unauthorized,
-                "You are not signed in, or your session has ended. Sign in again.",
-            )
-        })
     }
 
     /// Hashes of the account's sessions (live or not yet cleaned up), read in

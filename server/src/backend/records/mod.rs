@@ -42,6 +42,7 @@ use self::layout::{
     RecordHead, StoredNode, StoredVersion,
 };
 use super::{audit::Draft, sessions::Session, store_error, ServerBackend};
+use crate::authz;
 use crate::store::{codec, Batch, Space, StoreError};
 
 /// Length of a node key wrapped under its parent's (a sealed 32-byte key).
@@ -587,12 +588,11 @@ impl RecordsBackend for ServerBackend {
     ) -> Result<RecordTree, ApiError> {
         let s = self.require_session(caller).await?;
         let owner = s.user.id;
-        if s.user.role != Role::Patient {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
-                "Only patients have a record of their own.",
-            ));
-        }
+        authz::require_role(
+            &s,
+            Role::Patient,
+            "Only patients have a record of their own.",
+        )?;
         if root.parent_id.is_some() || root.kind != NodeKind::Folder {
             return Err(ApiError::bad_request(
                 "The root of a record is a folder without a parent.",

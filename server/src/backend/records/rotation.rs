@@ -27,6 +27,7 @@ use super::{
     next_head, Names, CHILD_KEY_LEN, CONTENT_KEY_LEN,
 };
 use crate::{
+    authz,
     backend::{
         sessions::Session,
         sharing::layout::{grant_key, StoredGrant},
@@ -64,12 +65,8 @@ struct Subtree {
     grants: Vec<(Vec<u8>, StoredGrant)>,
 }
 
-fn not_patient() -> ApiError {
-    ApiError::new(
-        ErrorCode::Forbidden,
-        "Only the patient who owns a record replaces its keys.",
-    )
-}
+/// The refusal for anyone but a patient.
+const ONLY_THE_PATIENT: &str = "Only the patient who owns a record replaces its keys.";
 
 fn restart() -> ApiError {
     conflict("Your record changed while its keys were being replaced. Start again.")
@@ -204,9 +201,7 @@ impl ServerBackend {
         s: &Session,
         scope: Id,
     ) -> Result<RotationTicket, ApiError> {
-        if s.user.role != Role::Patient {
-            return Err(not_patient());
-        }
+        authz::require_role(s, Role::Patient, ONLY_THE_PATIENT)?;
         let owner = s.user.id;
         let _guard = self.record_locks.lock(&owner).await;
         let (head_raw, head) = self.existing_head(&owner).await?;
@@ -257,9 +252,7 @@ impl ServerBackend {
         s: &Session,
         part: RotationPart,
     ) -> Result<(), ApiError> {
-        if s.user.role != Role::Patient {
-            return Err(not_patient());
-        }
+        authz::require_role(s, Role::Patient, ONLY_THE_PATIENT)?;
         let owner = s.user.id;
         let items = part.nodes.len() + part.versions.len() + part.grants.len();
         if items > MAX_ROTATION_PART {
@@ -353,9 +346,7 @@ impl ServerBackend {
         rotation_id: Id,
         parts: u32,
     ) -> Result<(), ApiError> {
-        if s.user.role != Role::Patient {
-            return Err(not_patient());
-        }
+        authz::require_role(s, Role::Patient, ONLY_THE_PATIENT)?;
         let owner = s.user.id;
         let _guard = self.record_locks.lock(&owner).await;
         let (rotation_raw, rotation) = self.rotation(&owner, &rotation_id).await?;

@@ -20,7 +20,7 @@ use shared::{
     },
     audit::EventKind,
     crypto::{
-        sign::{part_hash, FileManifest, Role, Signed},
+        sign::{part_hash, FileManifest, Signed},
         stream, Id,
     },
     records::{padded_len, MAX_SEALED_METADATA},
@@ -250,30 +250,33 @@ impl ServerBackend {
         }
     }
 
-    /// Whose record an upload of the caller's is in, and the upload's key:
-    /// the caller's own, or (for a doctor) a patient's that this doctor
-    /// started and still holds an active read-and-write grant from.
-    async fn upload_owner(&self, s: &Session, node_id: &Id, version: u32) -> Result<Id, ApiError> {
-        let own = upload_key(&s.user.id, node_id, version);
-        if s.user.role != Role::Doctor
-            || self
-                .store
-                .get(Space::Records, &own)
-                .await
-                .map_err(store_error)?
-                .is_some()
-        {
-            return Ok(s.user.id);
-        }
-        for patient in self.write_patients(s).await? {
-            let key = upload_key(&patient, node_id, version);
-            if let Some((_, upload)) = self.load::<StoredUpload>(Space::Records, &key).await? {
-                if upload.uploader == Some(s.user.id) {
-                    return Ok(patient);
-                }
-            }
-        }
-        Ok(s.user.id)
+    /// Whether an upload record is stored under this key, whatever it holds.
+    pub(crate) async fn has_upload(
+        &self,
+        owner: &Id,
+        node_id: &Id,
+        version: u32,
+    ) -> Result<bool, ApiError> {
+        Ok(self
+            .store
+            .get(Space::Records, &upload_key(owner, node_id, version))
+            .await
+            .map_err(store_error)?
+            .is_some())
+    }
+
+    /// An upload as stored in `owner`'s record.
+    pub(crate) async fn stored_upload(
+        &self,
+        owner: &Id,
+        node_id: &Id,
+        version: u32,
+    ) -> Result<Option<StoredUpload>, ApiError> {
+        let key = upload_key(owner, node_id, version);
+        Ok(self
+            .load::<StoredUpload>(Space::Records, &key)
+            .await?
+            .map(|(_, upload)| upload))
     }
 
     /// Loads an upload for the caller: `None` if it is not there or another

@@ -11,6 +11,7 @@ use shared::{
     crypto::Id,
 };
 
+use crate::authz;
 use crate::backend::{
     audit::Draft,
     records::{conflict, event_on},
@@ -30,7 +31,7 @@ pub(super) async fn ask(
     let found = b
         .stored_grant(&ask.grant_id)
         .await?
-        .filter(|(_, g)| g.grant.value.doctor_id == s.user.id && g.emergency.is_some());
+        .filter(|(_, g)| authz::received(s, g) && g.emergency.is_some());
     let Some((_, found)) = found else {
         return Err(ApiError::not_found());
     };
@@ -77,7 +78,7 @@ pub(super) async fn refuse(
     let (raw, mut stored) = b
         .stored_grant(&grant_id)
         .await?
-        .filter(|(_, g)| g.grant.value.patient_id == me && g.emergency.is_some())
+        .filter(|(_, g)| authz::gave(s, g) && g.emergency.is_some())
         .ok_or_else(ApiError::not_found)?;
     match stored.status(b.now()) {
         GrantStatus::Waiting => {}

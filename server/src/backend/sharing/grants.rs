@@ -13,7 +13,7 @@ use shared::{
             validate_wait, CreateGrantRequest, Emergency, GrantStatus, GrantView, RequestStatus,
             GRANT_CLOCK_SKEW_SECS, MAX_GRANTS,
         },
-        ApiError, ErrorCode,
+        ApiError,
     },
     audit::EventKind,
     crypto::{
@@ -28,6 +28,7 @@ use super::layout::{
     pending_key, request_key, StoredGrant,
 };
 use crate::{
+    authz,
     backend::{
         audit::Draft,
         records::{conflict, encode, event_on, Names},
@@ -52,12 +53,8 @@ fn grant_id_taken() -> ApiError {
     conflict("A grant with this id already exists. Share again: a new id is chosen each time.")
 }
 
-fn only_patients() -> ApiError {
-    ApiError::new(
-        ErrorCode::Forbidden,
-        "Only patients share their record with doctors.",
-    )
-}
+/// The refusal for anyone but a patient.
+const ONLY_PATIENTS: &str = "Only patients share their record with doctors.";
 
 impl ServerBackend {
     /// Writes a changed grant (only if it is still as read) with its event,
@@ -250,9 +247,7 @@ pub(super) async fn create(
     s: &Session,
     request: CreateGrantRequest,
 ) -> Result<GrantView, ApiError> {
-    if s.user.role != Role::Patient {
-        return Err(only_patients());
-    }
+    authz::require_role(s, Role::Patient, ONLY_PATIENTS)?;
     let me = s.user.id;
     b.check_new_grant(s, &request).await?;
     let grant = request.grant.value.clone();
@@ -287,7 +282,7 @@ pub(super) async fn create(
             let (raw, mut pending) = b
                 .stored_request(&request_id)
                 .await?
-                .filter(|(_, r)| r.patient_id == me)
+                .filter(|(_, r)| authz::asked(s, r))
                 .ok_or_else(ApiError::not_found)?;
             if pending.doctor_id != grant.doctor_id {
                 return Err(ApiError::bad_request(
@@ -356,7 +351,7 @@ pub(super) async fn revoke(
     let (raw, mut stored) = b
         .stored_grant(&grant_id)
         .await?
-        .filter(|(_, g)| g.grant.value.patient_id == me)
+        .filter(|(_, g)| authz::gave(s, g))
         .ok_or_else(ApiError::not_found)?;
     if stored.revoked_at.is_some() {
         return Err(conflict("This access was already removed."));
@@ -381,11 +376,10 @@ pub(super) async fn decline(
     grant_id: Id,
 ) -> Result<GrantView, ApiError> {
     let me = s.user.id;
-    let mine = |g: &StoredGrant| g.grant.value.doctor_id == me;
     let (_, found) = b
         .stored_grant(&grant_id)
         .await?
-        .filter(|(_, g)| mine(g))
+        .filter(|(_, g)| authz::received(s, g))
         .ok_or_else(ApiError::not_found)?;
     let patient = found.grant.value.patient_id;
     // The patient's lock: revocation and rotation rewrite grants under it.
@@ -393,7 +387,7 @@ pub(super) async fn decline(
     let (raw, mut stored) = b
         .stored_grant(&grant_id)
         .await?
-        .filter(|(_, g)| mine(g))
+        .filter(|(_, g)| authz::received(s, g))
         .ok_or_else(ApiError::not_found)?;
     match stored.status(b.now()) {
         GrantStatus::Active | GrantStatus::Standby | GrantStatus::Waiting => {}

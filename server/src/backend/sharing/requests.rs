@@ -17,6 +17,7 @@ use super::layout::{
     pending_key, request_key, StoredRequest,
 };
 use crate::{
+    authz,
     backend::{
         audit::Draft,
         records::{conflict, encode, Names},
@@ -57,12 +58,7 @@ pub(super) async fn ask(
     s: &Session,
     request: NewAccessRequest,
 ) -> Result<AccessRequestView, ApiError> {
-    if s.user.role != Role::Doctor {
-        return Err(ApiError::new(
-            ErrorCode::Forbidden,
-            "Only doctors ask patients for access.",
-        ));
-    }
+    authz::require_role(s, Role::Doctor, "Only doctors ask patients for access.")?;
     let reason = validate_reason(&request.reason)
         .map_err(ApiError::bad_request)?
         .to_owned();
@@ -150,7 +146,7 @@ pub(super) async fn deny(
     let (raw, mut stored) = b
         .stored_request(&request_id)
         .await?
-        .filter(|(_, r)| r.patient_id == me)
+        .filter(|(_, r)| authz::asked(s, r))
         .ok_or_else(ApiError::not_found)?;
     if stored.status != RequestStatus::Pending {
         return Err(conflict("You have already answered this request."));

@@ -12,6 +12,7 @@ use shared::{
     crypto::Id,
 };
 
+use crate::authz;
 use crate::backend::{
     records::{event_on, layout::StoredNode, Names},
     sessions::Session,
@@ -28,7 +29,7 @@ pub(super) async fn open(
     let (_, stored) = b
         .stored_grant(&grant_id)
         .await?
-        .filter(|(_, g)| g.grant.value.doctor_id == s.user.id)
+        .filter(|(_, g)| authz::received(s, g))
         .ok_or_else(ApiError::not_found)?;
     if stored.status(b.now()) != GrantStatus::Active {
         return Err(ApiError::not_found());
