@@ -357,14 +357,14 @@ pub trait SharingBackend {
     async fn revoke_grant(
         &self,
         caller: &super::Caller,
-        grant_id: Id,
+        request: GrantRef,
     ) -> Result<GrantView, ApiError>;
     /// Ends a grant made to the caller (its doctor or emergency contact), who
     /// no longer wants it.
     async fn decline_grant(
         &self,
         caller: &super::Caller,
-        grant_id: Id,
+        request: GrantRef,
     ) -> Result<GrantView, ApiError>;
     /// The caller's grants: given (a patient) or received (a doctor), newest first.
     async fn list_grants(&self, caller: &super::Caller) -> Result<Vec<GrantView>, ApiError>;
@@ -384,7 +384,7 @@ pub trait SharingBackend {
     async fn deny_request(
         &self,
         caller: &super::Caller,
-        request_id: Id,
+        request: RequestRef,
     ) -> Result<AccessRequestView, ApiError>;
     /// The caller's requests: received (a patient) or made (a doctor), newest first.
     async fn list_requests(
@@ -401,13 +401,13 @@ pub trait SharingBackend {
     async fn refuse_emergency(
         &self,
         caller: &super::Caller,
-        grant_id: Id,
+        request: GrantRef,
     ) -> Result<GrantView, ApiError>;
     /// Begins replacing the keys of a folder's subtree (after a revocation).
     async fn start_rotation(
         &self,
         caller: &super::Caller,
-        node_id: Id,
+        request: StartRotation,
     ) -> Result<RotationTicket, ApiError>;
     /// Stores one part of the new keys.
     async fn rotation_part(
@@ -420,8 +420,7 @@ pub trait SharingBackend {
     async fn commit_rotation(
         &self,
         caller: &super::Caller,
-        rotation_id: Id,
-        parts: u32,
+        request: CommitRotation,
     ) -> Result<(), ApiError>;
 }
 
@@ -436,18 +435,14 @@ pub async fn create_grant(request: CreateGrantRequest) -> Result<GrantView, ApiE
 #[leptos::server(prefix = "/api", endpoint = "sharing/grant/revoke", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn revoke_grant(request: GrantRef) -> Result<GrantView, ApiError> {
     let caller = super::caller()?;
-    super::backend()?
-        .revoke_grant(&caller, request.grant_id)
-        .await
+    super::backend()?.revoke_grant(&caller, request).await
 }
 
 /// The doctor of a grant declines it.
 #[leptos::server(prefix = "/api", endpoint = "sharing/grant/decline", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn decline_grant(request: GrantRef) -> Result<GrantView, ApiError> {
     let caller = super::caller()?;
-    super::backend()?
-        .decline_grant(&caller, request.grant_id)
-        .await
+    super::backend()?.decline_grant(&caller, request).await
 }
 
 /// The caller's grants.
@@ -476,9 +471,7 @@ pub async fn request_access(request: NewAccessRequest) -> Result<AccessRequestVi
 #[leptos::server(prefix = "/api", endpoint = "sharing/request/deny", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn deny_request(request: RequestRef) -> Result<AccessRequestView, ApiError> {
     let caller = super::caller()?;
-    super::backend()?
-        .deny_request(&caller, request.request_id)
-        .await
+    super::backend()?.deny_request(&caller, request).await
 }
 
 /// The caller's access requests.
@@ -499,18 +492,14 @@ pub async fn ask_emergency(request: EmergencyAsk) -> Result<GrantView, ApiError>
 #[leptos::server(prefix = "/api", endpoint = "sharing/emergency/refuse", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn refuse_emergency(request: GrantRef) -> Result<GrantView, ApiError> {
     let caller = super::caller()?;
-    super::backend()?
-        .refuse_emergency(&caller, request.grant_id)
-        .await
+    super::backend()?.refuse_emergency(&caller, request).await
 }
 
 /// Begins replacing the keys under a folder.
 #[leptos::server(prefix = "/api", endpoint = "sharing/rotation/start", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn begin_rotation(request: StartRotation) -> Result<RotationTicket, ApiError> {
     let caller = super::caller()?;
-    super::backend()?
-        .start_rotation(&caller, request.node_id)
-        .await
+    super::backend()?.start_rotation(&caller, request).await
 }
 
 /// Sends one part of the new keys.
@@ -524,9 +513,7 @@ pub async fn send_rotation_part(request: RotationPart) -> Result<(), ApiError> {
 #[leptos::server(prefix = "/api", endpoint = "sharing/rotation/commit", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn finish_rotation(request: CommitRotation) -> Result<(), ApiError> {
     let caller = super::caller()?;
-    super::backend()?
-        .commit_rotation(&caller, request.rotation_id, request.parts)
-        .await
+    super::backend()?.commit_rotation(&caller, request).await
 }
 
 #[cfg(test)]

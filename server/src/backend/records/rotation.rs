@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 use shared::{
     api::{
         records::NodeKind,
-        sharing::{ContentKey, RotationPart, RotationTicket, MAX_ROTATION_PART},
+        sharing::{
+            CommitRotation, ContentKey, RotationPart, RotationTicket, StartRotation,
+            MAX_ROTATION_PART,
+        },
         ApiError, ErrorCode,
     },
     audit::EventKind,
@@ -195,312 +198,311 @@ impl ServerBackend {
             .map(|(k, _)| k)
             .collect())
     }
+}
 
-    pub(crate) async fn start_rotation_of(
-        &self,
-        s: &Session,
-        scope: Id,
-    ) -> Result<RotationTicket, ApiError> {
-        authz::require_role(s, Role::Patient, ONLY_THE_PATIENT)?;
-        let owner = s.user.id;
-        let _guard = self.record_locks.lock(&owner).await;
-        let (head_raw, head) = self.existing_head(&owner).await?;
-        let (_, node) = self.owned_node(&owner, &scope).await?;
-        if node.kind != NodeKind::Folder {
-            return Err(ApiError::bad_request(
-                "Only the keys of a folder or of the whole record are replaced.",
-            ));
-        }
-        let subtree = self.subtree(&owner, &scope).await?;
-        let mut rotation_id = [0u8; 16];
-        shared::crypto::rng::fill(&mut rotation_id).map_err(|_| ApiError::internal())?;
-        let mut batch = Batch::new();
-        let earlier = self.rotation_under_way(&owner).await?;
-        let head = Self::release(&mut batch, &owner, &head_raw, &head, earlier)?;
-        Self::drop_parts(&mut batch, &owner, self.part_keys(&owner).await?);
-        let stored = StoredRotation {
-            rotation_id,
-            scope,
-            head_seq: head.seq,
-            reserved: 0,
-        };
-        batch.put(Space::Records, rotation_key(&owner), encode(&stored)?);
-        self.commit(batch, None).await?;
-        let mut names = Names::new();
-        let mut grants = Vec::with_capacity(subtree.grants.len());
-        for (_, g) in subtree.grants {
-            grants.push(self.grant_view(g, &mut names).await?);
-        }
-        Ok(RotationTicket {
-            rotation_id,
-            nodes: subtree.nodes.iter().map(|(_, n)| n.node_id).collect(),
-            versions: subtree
-                .versions
-                .into_iter()
-                .map(|(_, node_id, v)| ContentKey {
-                    node_id,
-                    version: v.version,
-                    wrapped_content_key: v.wrapped_content_key,
-                })
-                .collect(),
-            grants,
-        })
+pub(crate) async fn start(
+    b: &ServerBackend,
+    s: &Session,
+    StartRotation { node_id: scope }: StartRotation,
+) -> Result<RotationTicket, ApiError> {
+    authz::require_role(s, Role::Patient, ONLY_THE_PATIENT)?;
+    let owner = s.user.id;
+    let _guard = b.record_locks.lock(&owner).await;
+    let (head_raw, head) = b.existing_head(&owner).await?;
+    let (_, node) = b.owned_node(&owner, &scope).await?;
+    if node.kind != NodeKind::Folder {
+        return Err(ApiError::bad_request(
+            "Only the keys of a folder or of the whole record are replaced.",
+        ));
     }
-
-    pub(crate) async fn store_rotation_part(
-        &self,
-        s: &Session,
-        part: RotationPart,
-    ) -> Result<(), ApiError> {
-        authz::require_role(s, Role::Patient, ONLY_THE_PATIENT)?;
-        let owner = s.user.id;
-        let items = part.nodes.len() + part.versions.len() + part.grants.len();
-        if items > MAX_ROTATION_PART {
-            return Err(ApiError::bad_request(format!(
-                "A part holds at most {MAX_ROTATION_PART} items."
-            )));
-        }
-        if part.index >= MAX_PARTS {
-            return Err(ApiError::bad_request(format!(
-                "A key replacement has at most {MAX_PARTS} parts."
-            )));
-        }
-        for n in &part.nodes {
-            check_metadata(&n.metadata)?;
-            if n.wrapped_key.len() != CHILD_KEY_LEN && n.wrapped_key.len() != hpke::WRAPPED_LEN {
-                return Err(ApiError::bad_request("A new node key has the wrong size."));
-            }
-        }
-        if part
+    let subtree = b.subtree(&owner, &scope).await?;
+    let mut rotation_id = [0u8; 16];
+    shared::crypto::rng::fill(&mut rotation_id).map_err(|_| ApiError::internal())?;
+    let mut batch = Batch::new();
+    let earlier = b.rotation_under_way(&owner).await?;
+    let head = ServerBackend::release(&mut batch, &owner, &head_raw, &head, earlier)?;
+    ServerBackend::drop_parts(&mut batch, &owner, b.part_keys(&owner).await?);
+    let stored = StoredRotation {
+        rotation_id,
+        scope,
+        head_seq: head.seq,
+        reserved: 0,
+    };
+    batch.put(Space::Records, rotation_key(&owner), encode(&stored)?);
+    b.commit(batch, None).await?;
+    let mut names = Names::new();
+    let mut grants = Vec::with_capacity(subtree.grants.len());
+    for (_, g) in subtree.grants {
+        grants.push(b.grant_view(g, &mut names).await?);
+    }
+    Ok(RotationTicket {
+        rotation_id,
+        nodes: subtree.nodes.iter().map(|(_, n)| n.node_id).collect(),
+        versions: subtree
             .versions
-            .iter()
-            .any(|v| v.wrapped_content_key.len() != CONTENT_KEY_LEN)
-        {
-            return Err(ApiError::bad_request(
-                "A re-wrapped content key has the wrong size.",
-            ));
-        }
-        if part
-            .grants
-            .iter()
-            .any(|g| g.wrapped_key.len() != hpke::WRAPPED_LEN)
-        {
-            return Err(ApiError::bad_request(
-                "A grant's new wrapped key has the wrong size.",
-            ));
-        }
-        let _guard = self.record_locks.lock(&owner).await;
-        let (raw, rotation) = self.rotation(&owner, &part.rotation_id).await?;
-        let (head_raw, head) = self.existing_head(&owner).await?;
-        if head.seq != rotation.head_seq {
-            // The record changed since the start: this rotation can never
-            // commit, so its parts are dropped now rather than kept counted.
-            let mut batch = Batch::new();
-            Self::release(&mut batch, &owner, &head_raw, &head, Some((raw, rotation)))?;
-            Self::drop_parts(&mut batch, &owner, self.part_keys(&owner).await?);
-            self.store.apply(batch).await.map_err(store_error)?;
-            return Err(restart());
-        }
-        // Stored parts count against the quota like any other bytes; a part
-        // sent again replaces the old one's count.
-        let bytes = encode(&part)?;
-        let replaced = self
-            .store
-            .get(Space::Records, &rotation_part_key(&owner, part.index))
-            .await
-            .map_err(store_error)?
-            .map_or(0, |old| old.len() as u64);
-        let len = bytes.len() as u64;
-        if len > replaced {
-            self.check_quota(&head, len - replaced)?;
-        }
-        let new_head = next_head(&head, |h| {
-            h.reserved_bytes = h
-                .reserved_bytes
-                .saturating_sub(replaced)
-                .saturating_add(len);
-        });
-        let updated = StoredRotation {
-            head_seq: new_head.seq,
-            reserved: rotation
-                .reserved
-                .saturating_sub(replaced)
-                .saturating_add(len),
-            ..rotation
-        };
-        let mut batch = Batch::new();
-        head_ops(&mut batch, &owner, &head_raw, &new_head)?;
-        batch
-            .expect_value(Space::Records, rotation_key(&owner), raw)
-            .put(Space::Records, rotation_key(&owner), encode(&updated)?)
-            .put(Space::Records, rotation_part_key(&owner, part.index), bytes);
-        self.store.apply(batch).await.map_err(|e| match e {
-            StoreError::Conflict => restart(),
-            e => store_error(e),
-        })
+            .into_iter()
+            .map(|(_, node_id, v)| ContentKey {
+                node_id,
+                version: v.version,
+                wrapped_content_key: v.wrapped_content_key,
+            })
+            .collect(),
+        grants,
+    })
+}
+
+pub(crate) async fn store_part(
+    b: &ServerBackend,
+    s: &Session,
+    part: RotationPart,
+) -> Result<(), ApiError> {
+    authz::require_role(s, Role::Patient, ONLY_THE_PATIENT)?;
+    let owner = s.user.id;
+    let items = part.nodes.len() + part.versions.len() + part.grants.len();
+    if items > MAX_ROTATION_PART {
+        return Err(ApiError::bad_request(format!(
+            "A part holds at most {MAX_ROTATION_PART} items."
+        )));
     }
-
-    pub(crate) async fn commit_rotation_of(
-        &self,
-        s: &Session,
-        rotation_id: Id,
-        parts: u32,
-    ) -> Result<(), ApiError> {
-        authz::require_role(s, Role::Patient, ONLY_THE_PATIENT)?;
-        let owner = s.user.id;
-        let _guard = self.record_locks.lock(&owner).await;
-        let (rotation_raw, rotation) = self.rotation(&owner, &rotation_id).await?;
-        let (head_raw, head) = self.existing_head(&owner).await?;
-        if head.seq != rotation.head_seq {
-            let mut batch = Batch::new();
-            Self::release(
-                &mut batch,
-                &owner,
-                &head_raw,
-                &head,
-                Some((rotation_raw, rotation)),
-            )?;
-            Self::drop_parts(&mut batch, &owner, self.part_keys(&owner).await?);
-            self.store.apply(batch).await.map_err(store_error)?;
-            return Err(restart());
+    if part.index >= MAX_PARTS {
+        return Err(ApiError::bad_request(format!(
+            "A key replacement has at most {MAX_PARTS} parts."
+        )));
+    }
+    for n in &part.nodes {
+        check_metadata(&n.metadata)?;
+        if n.wrapped_key.len() != CHILD_KEY_LEN && n.wrapped_key.len() != hpke::WRAPPED_LEN {
+            return Err(ApiError::bad_request("A new node key has the wrong size."));
         }
-        let mut new_nodes = HashMap::new();
-        let mut new_versions = HashMap::new();
-        let mut new_grants = HashMap::new();
-        let duplicate = || ApiError::bad_request("An item appears twice in the new keys.");
-        for index in 0..parts.min(MAX_PARTS) {
-            let (_, part) = self
-                .load::<RotationPart>(Space::Records, &rotation_part_key(&owner, index))
-                .await?
-                .ok_or_else(|| {
-                    ApiError::bad_request(format!("Part {index} of the new keys is missing."))
-                })?;
-            for n in part.nodes {
-                if new_nodes.insert(n.node_id, n).is_some() {
-                    return Err(duplicate());
-                }
-            }
-            for v in part.versions {
-                if new_versions.insert((v.node_id, v.version), v).is_some() {
-                    return Err(duplicate());
-                }
-            }
-            for g in part.grants {
-                if new_grants.insert(g.grant_id, g).is_some() {
-                    return Err(duplicate());
-                }
-            }
-        }
-        let subtree = self.subtree(&owner, &rotation.scope).await?;
-        let incomplete = |what: &str| {
-            ApiError::bad_request(format!(
-                "The new keys do not cover the folder exactly ({what}). Start again."
-            ))
-        };
-        if new_nodes.len() != subtree.nodes.len() {
-            return Err(incomplete("items"));
-        }
-        if new_versions.len() != subtree.versions.len() {
-            return Err(incomplete("file versions"));
-        }
-        if new_grants.len() != subtree.grants.len() {
-            return Err(incomplete("doctors' keys"));
-        }
-        let ids: HashSet<Id> = subtree.nodes.iter().map(|(_, n)| n.node_id).collect();
-        if self.open_uploads(&owner).await?.iter().any(|(_, u)| {
-            !u.dropping
-                && (ids.contains(&u.node_id)
-                    || u.new_node
-                        .as_ref()
-                        .is_some_and(|n| n.parent_id.is_some_and(|p| ids.contains(&p))))
-        }) {
-            return Err(conflict(
-                "An upload into this folder is still running. Let it finish, then try again.",
-            ));
-        }
-
+    }
+    if part
+        .versions
+        .iter()
+        .any(|v| v.wrapped_content_key.len() != CONTENT_KEY_LEN)
+    {
+        return Err(ApiError::bad_request(
+            "A re-wrapped content key has the wrong size.",
+        ));
+    }
+    if part
+        .grants
+        .iter()
+        .any(|g| g.wrapped_key.len() != hpke::WRAPPED_LEN)
+    {
+        return Err(ApiError::bad_request(
+            "A grant's new wrapped key has the wrong size.",
+        ));
+    }
+    let _guard = b.record_locks.lock(&owner).await;
+    let (raw, rotation) = b.rotation(&owner, &part.rotation_id).await?;
+    let (head_raw, head) = b.existing_head(&owner).await?;
+    if head.seq != rotation.head_seq {
+        // The record changed since the start: this rotation can never
+        // commit, so its parts are dropped now rather than kept counted.
         let mut batch = Batch::new();
-        let mut old_bytes = 0u64;
-        let mut new_bytes = 0u64;
-        for (raw, mut node) in subtree.nodes {
-            let new = new_nodes
-                .remove(&node.node_id)
-                .ok_or_else(|| incomplete("items"))?;
-            let want = if node.parent_id.is_none() {
-                hpke::WRAPPED_LEN
-            } else {
-                CHILD_KEY_LEN
-            };
-            if new.wrapped_key.len() != want {
-                return Err(ApiError::bad_request("A new node key has the wrong size."));
-            }
-            old_bytes += node.metadata.len() as u64;
-            new_bytes += new.metadata.len() as u64;
-            node.wrapped_key = new.wrapped_key;
-            node.metadata = new.metadata;
-            node.revision += 1;
-            batch
-                .expect_value(Space::Records, node_key(&owner, &node.node_id), raw)
-                .put(
-                    Space::Records,
-                    node_key(&owner, &node.node_id),
-                    encode(&node)?,
-                );
-        }
-        for (raw, node_id, mut version) in subtree.versions {
-            let new = new_versions
-                .remove(&(node_id, version.version))
-                .ok_or_else(|| incomplete("file versions"))?;
-            version.wrapped_content_key = new.wrapped_content_key;
-            batch
-                .expect_value(Space::Records, version_key(&node_id, version.version), raw)
-                .put(
-                    Space::Records,
-                    version_key(&node_id, version.version),
-                    encode(&version)?,
-                );
-        }
-        for (raw, mut grant) in subtree.grants {
-            let id = grant.grant.value.grant_id;
-            let new = new_grants
-                .remove(&id)
-                .ok_or_else(|| incomplete("doctors' keys"))?;
-            grant.wrapped_key = new.wrapped_key;
-            batch.expect_value(Space::Grants, grant_key(&id), raw).put(
-                Space::Grants,
-                grant_key(&id),
-                encode(&grant)?,
-            );
-        }
-        // The parts' reservation is given back as the new metadata takes
-        // the old one's place; what grows must fit the quota.
-        let released = RecordHead {
-            reserved_bytes: head.reserved_bytes.saturating_sub(rotation.reserved),
-            ..head.clone()
-        };
-        if new_bytes > old_bytes {
-            self.check_quota(&released, new_bytes - old_bytes)?;
-        }
-        let new_head = next_head(&released, |h| {
-            h.stored_bytes = h
-                .stored_bytes
-                .saturating_sub(old_bytes)
-                .saturating_add(new_bytes);
-        });
-        head_ops(&mut batch, &owner, &head_raw, &new_head)?;
-        batch.expect_value(Space::Records, rotation_key(&owner), rotation_raw);
-        Self::drop_parts(&mut batch, &owner, self.part_keys(&owner).await?);
-        self.commit(
-            batch,
-            Some(event(s, EventKind::KeysRotated, &rotation.scope)),
-        )
+        ServerBackend::release(&mut batch, &owner, &head_raw, &head, Some((raw, rotation)))?;
+        ServerBackend::drop_parts(&mut batch, &owner, b.part_keys(&owner).await?);
+        b.store.apply(batch).await.map_err(store_error)?;
+        return Err(restart());
+    }
+    // Stored parts count against the quota like any other bytes; a part
+    // sent again replaces the old one's count.
+    let bytes = encode(&part)?;
+    let replaced = b
+        .store
+        .get(Space::Records, &rotation_part_key(&owner, part.index))
         .await
-        .map_err(|e| {
-            if e.code == ErrorCode::Conflict {
-                restart()
-            } else {
-                e
-            }
-        })
+        .map_err(store_error)?
+        .map_or(0, |old| old.len() as u64);
+    let len = bytes.len() as u64;
+    if len > replaced {
+        b.check_quota(&head, len - replaced)?;
     }
+    let new_head = next_head(&head, |h| {
+        h.reserved_bytes = h
+            .reserved_bytes
+            .saturating_sub(replaced)
+            .saturating_add(len);
+    });
+    let updated = StoredRotation {
+        head_seq: new_head.seq,
+        reserved: rotation
+            .reserved
+            .saturating_sub(replaced)
+            .saturating_add(len),
+        ..rotation
+    };
+    let mut batch = Batch::new();
+    head_ops(&mut batch, &owner, &head_raw, &new_head)?;
+    batch
+        .expect_value(Space::Records, rotation_key(&owner), raw)
+        .put(Space::Records, rotation_key(&owner), encode(&updated)?)
+        .put(Space::Records, rotation_part_key(&owner, part.index), bytes);
+    b.store.apply(batch).await.map_err(|e| match e {
+        StoreError::Conflict => restart(),
+        e => store_error(e),
+    })
+}
+
+pub(crate) async fn commit(
+    b: &ServerBackend,
+    s: &Session,
+    CommitRotation { rotation_id, parts }: CommitRotation,
+) -> Result<(), ApiError> {
+    authz::require_role(s, Role::Patient, ONLY_THE_PATIENT)?;
+    let owner = s.user.id;
+    let _guard = b.record_locks.lock(&owner).await;
+    let (rotation_raw, rotation) = b.rotation(&owner, &rotation_id).await?;
+    let (head_raw, head) = b.existing_head(&owner).await?;
+    if head.seq != rotation.head_seq {
+        let mut batch = Batch::new();
+        ServerBackend::release(
+            &mut batch,
+            &owner,
+            &head_raw,
+            &head,
+            Some((rotation_raw, rotation)),
+        )?;
+        ServerBackend::drop_parts(&mut batch, &owner, b.part_keys(&owner).await?);
+        b.store.apply(batch).await.map_err(store_error)?;
+        return Err(restart());
+    }
+    let mut new_nodes = HashMap::new();
+    let mut new_versions = HashMap::new();
+    let mut new_grants = HashMap::new();
+    let duplicate = || ApiError::bad_request("An item appears twice in the new keys.");
+    for index in 0..parts.min(MAX_PARTS) {
+        let (_, part) = b
+            .load::<RotationPart>(Space::Records, &rotation_part_key(&owner, index))
+            .await?
+            .ok_or_else(|| {
+                ApiError::bad_request(format!("Part {index} of the new keys is missing."))
+            })?;
+        for n in part.nodes {
+            if new_nodes.insert(n.node_id, n).is_some() {
+                return Err(duplicate());
+            }
+        }
+        for v in part.versions {
+            if new_versions.insert((v.node_id, v.version), v).is_some() {
+                return Err(duplicate());
+            }
+        }
+        for g in part.grants {
+            if new_grants.insert(g.grant_id, g).is_some() {
+                return Err(duplicate());
+            }
+        }
+    }
+    let subtree = b.subtree(&owner, &rotation.scope).await?;
+    let incomplete = |what: &str| {
+        ApiError::bad_request(format!(
+            "The new keys do not cover the folder exactly ({what}). Start again."
+        ))
+    };
+    if new_nodes.len() != subtree.nodes.len() {
+        return Err(incomplete("items"));
+    }
+    if new_versions.len() != subtree.versions.len() {
+        return Err(incomplete("file versions"));
+    }
+    if new_grants.len() != subtree.grants.len() {
+        return Err(incomplete("doctors' keys"));
+    }
+    let ids: HashSet<Id> = subtree.nodes.iter().map(|(_, n)| n.node_id).collect();
+    if b.open_uploads(&owner).await?.iter().any(|(_, u)| {
+        !u.dropping
+            && (ids.contains(&u.node_id)
+                || u.new_node
+                    .as_ref()
+                    .is_some_and(|n| n.parent_id.is_some_and(|p| ids.contains(&p))))
+    }) {
+        return Err(conflict(
+            "An upload into this folder is still running. Let it finish, then try again.",
+        ));
+    }
+
+    let mut batch = Batch::new();
+    let mut old_bytes = 0u64;
+    let mut new_bytes = 0u64;
+    for (raw, mut node) in subtree.nodes {
+        let new = new_nodes
+            .remove(&node.node_id)
+            .ok_or_else(|| incomplete("items"))?;
+        let want = if node.parent_id.is_none() {
+            hpke::WRAPPED_LEN
+        } else {
+            CHILD_KEY_LEN
+        };
+        if new.wrapped_key.len() != want {
+            return Err(ApiError::bad_request("A new node key has the wrong size."));
+        }
+        old_bytes += node.metadata.len() as u64;
+        new_bytes += new.metadata.len() as u64;
+        node.wrapped_key = new.wrapped_key;
+        node.metadata = new.metadata;
+        node.revision += 1;
+        batch
+            .expect_value(Space::Records, node_key(&owner, &node.node_id), raw)
+            .put(
+                Space::Records,
+                node_key(&owner, &node.node_id),
+                encode(&node)?,
+            );
+    }
+    for (raw, node_id, mut version) in subtree.versions {
+        let new = new_versions
+            .remove(&(node_id, version.version))
+            .ok_or_else(|| incomplete("file versions"))?;
+        version.wrapped_content_key = new.wrapped_content_key;
+        batch
+            .expect_value(Space::Records, version_key(&node_id, version.version), raw)
+            .put(
+                Space::Records,
+                version_key(&node_id, version.version),
+                encode(&version)?,
+            );
+    }
+    for (raw, mut grant) in subtree.grants {
+        let id = grant.grant.value.grant_id;
+        let new = new_grants
+            .remove(&id)
+            .ok_or_else(|| incomplete("doctors' keys"))?;
+        grant.wrapped_key = new.wrapped_key;
+        batch.expect_value(Space::Grants, grant_key(&id), raw).put(
+            Space::Grants,
+            grant_key(&id),
+            encode(&grant)?,
+        );
+    }
+    // The parts' reservation is given back as the new metadata takes
+    // the old one's place; what grows must fit the quota.
+    let released = RecordHead {
+        reserved_bytes: head.reserved_bytes.saturating_sub(rotation.reserved),
+        ..head.clone()
+    };
+    if new_bytes > old_bytes {
+        b.check_quota(&released, new_bytes - old_bytes)?;
+    }
+    let new_head = next_head(&released, |h| {
+        h.stored_bytes = h
+            .stored_bytes
+            .saturating_sub(old_bytes)
+            .saturating_add(new_bytes);
+    });
+    head_ops(&mut batch, &owner, &head_raw, &new_head)?;
+    batch.expect_value(Space::Records, rotation_key(&owner), rotation_raw);
+    ServerBackend::drop_parts(&mut batch, &owner, b.part_keys(&owner).await?);
+    b.commit(
+        batch,
+        Some(event(s, EventKind::KeysRotated, &rotation.scope)),
+    )
+    .await
+    .map_err(|e| {
+        if e.code == ErrorCode::Conflict {
+            restart()
+        } else {
+            e
+        }
+    })
 }

@@ -4,11 +4,10 @@
 
 use shared::{
     api::{
-        sharing::{validate_reason, EmergencyAsk, GrantStatus, GrantView},
+        sharing::{validate_reason, EmergencyAsk, GrantRef, GrantStatus, GrantView},
         ApiError,
     },
     audit::EventKind,
-    crypto::Id,
 };
 
 use crate::authz;
@@ -71,7 +70,7 @@ pub(super) async fn ask(
 pub(super) async fn refuse(
     b: &ServerBackend,
     s: &Session,
-    grant_id: Id,
+    GrantRef { grant_id }: GrantRef,
 ) -> Result<GrantView, ApiError> {
     let me = s.user.id;
     let _guard = b.record_locks.lock(&me).await;

@@ -10,8 +10,8 @@ use shared::{
     api::{
         records::NodeKind,
         sharing::{
-            validate_wait, CreateGrantRequest, Emergency, GrantStatus, GrantView, RequestStatus,
-            GRANT_CLOCK_SKEW_SECS, MAX_GRANTS,
+            validate_wait, CreateGrantRequest, Emergency, GrantRef, GrantStatus, GrantView,
+            RequestStatus, GRANT_CLOCK_SKEW_SECS, MAX_GRANTS,
         },
         ApiError,
     },
@@ -19,7 +19,6 @@ use shared::{
     crypto::{
         hpke,
         sign::{Permission, Role},
-        Id,
     },
 };
 
@@ -344,7 +343,7 @@ pub(super) async fn create(
 pub(super) async fn revoke(
     b: &ServerBackend,
     s: &Session,
-    grant_id: Id,
+    GrantRef { grant_id }: GrantRef,
 ) -> Result<GrantView, ApiError> {
     let me = s.user.id;
     let _guard = b.record_locks.lock(&me).await;
@@ -373,7 +372,7 @@ pub(super) async fn revoke(
 pub(super) async fn decline(
     b: &ServerBackend,
     s: &Session,
-    grant_id: Id,
+    GrantRef { grant_id }: GrantRef,
 ) -> Result<GrantView, ApiError> {
     let me = s.user.id;
     let (_, found) = b

@@ -18,15 +18,16 @@ mod scope;
 use shared::{
     api::{
         sharing::{
-            AccessRequestView, CreateGrantRequest, EmergencyAsk, GrantView, NewAccessRequest,
-            RotationPart, RotationTicket, SharedScope, SharingBackend,
+            AccessRequestView, CommitRotation, CreateGrantRequest, EmergencyAsk, GrantRef,
+            GrantView, NewAccessRequest, RequestRef, RotationPart, RotationTicket, SharedScope,
+            SharingBackend, StartRotation,
         },
         ApiError, Caller,
     },
     crypto::Id,
 };
 
-use super::ServerBackend;
+use super::{records::rotation, ServerBackend};
 
 #[async_trait::async_trait]
 impl SharingBackend for ServerBackend {
@@ -39,14 +40,22 @@ impl SharingBackend for ServerBackend {
         grants::create(self, &s, request).await
     }
 
-    async fn revoke_grant(&self, caller: &Caller, grant_id: Id) -> Result<GrantView, ApiError> {
+    async fn revoke_grant(
+        &self,
+        caller: &Caller,
+        request: GrantRef,
+    ) -> Result<GrantView, ApiError> {
         let s = self.require_session(caller).await?;
-        grants::revoke(self, &s, grant_id).await
+        grants::revoke(self, &s, request).await
     }
 
-    async fn decline_grant(&self, caller: &Caller, grant_id: Id) -> Result<GrantView, ApiError> {
+    async fn decline_grant(
+        &self,
+        caller: &Caller,
+        request: GrantRef,
+    ) -> Result<GrantView, ApiError> {
         let s = self.require_session(caller).await?;
-        grants::decline(self, &s, grant_id).await
+        grants::decline(self, &s, request).await
     }
 
     async fn list_grants(&self, caller: &Caller) -> Result<Vec<GrantView>, ApiError> {
@@ -71,10 +80,10 @@ impl SharingBackend for ServerBackend {
     async fn deny_request(
         &self,
         caller: &Caller,
-        request_id: Id,
+        request: RequestRef,
     ) -> Result<AccessRequestView, ApiError> {
         let s = self.require_session(caller).await?;
-        requests::deny(self, &s, request_id).await
+        requests::deny(self, &s, request).await
     }
 
     async fn list_requests(&self, caller: &Caller) -> Result<Vec<AccessRequestView>, ApiError> {
@@ -85,38 +94,41 @@ impl SharingBackend for ServerBackend {
     async fn ask_emergency(
         &self,
         caller: &Caller,
-        ask: EmergencyAsk,
+        request: EmergencyAsk,
     ) -> Result<GrantView, ApiError> {
         let s = self.require_session(caller).await?;
-        emergency::ask(self, &s, ask).await
+        emergency::ask(self, &s, request).await
     }
 
-    async fn refuse_emergency(&self, caller: &Caller, grant_id: Id) -> Result<GrantView, ApiError> {
+    async fn refuse_emergency(
+        &self,
+        caller: &Caller,
+        request: GrantRef,
+    ) -> Result<GrantView, ApiError> {
         let s = self.require_session(caller).await?;
-        emergency::refuse(self, &s, grant_id).await
+        emergency::refuse(self, &s, request).await
     }
 
     async fn start_rotation(
         &self,
         caller: &Caller,
-        node_id: Id,
+        request: StartRotation,
     ) -> Result<RotationTicket, ApiError> {
         let s = self.require_session(caller).await?;
-        self.start_rotation_of(&s, node_id).await
+        rotation::start(self, &s, request).await
     }
 
-    async fn rotation_part(&self, caller: &Caller, part: RotationPart) -> Result<(), ApiError> {
+    async fn rotation_part(&self, caller: &Caller, request: RotationPart) -> Result<(), ApiError> {
         let s = self.require_session(caller).await?;
-        self.store_rotation_part(&s, part).await
+        rotation::store_part(self, &s, request).await
     }
 
     async fn commit_rotation(
         &self,
         caller: &Caller,
-        rotation_id: Id,
-        parts: u32,
+        request: CommitRotation,
     ) -> Result<(), ApiError> {
         let s = self.require_session(caller).await?;
-        self.commit_rotation_of(&s, rotation_id, parts).await
+        rotation::commit(self, &s, request).await
     }
 }

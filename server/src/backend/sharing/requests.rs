@@ -5,11 +5,13 @@
 use shared::{
     account::Username,
     api::{
-        sharing::{validate_reason, AccessRequestView, NewAccessRequest, RequestStatus},
+        sharing::{
+            validate_reason, AccessRequestView, NewAccessRequest, RequestRef, RequestStatus,
+        },
         ApiError, ErrorCode,
     },
     audit::EventKind,
-    crypto::{sign::Role, Id},
+    crypto::sign::Role,
 };
 
 use super::layout::{
@@ -139,7 +141,7 @@ pub(super) async fn ask(
 pub(super) async fn deny(
     b: &ServerBackend,
     s: &Session,
-    request_id: Id,
+    RequestRef { request_id }: RequestRef,
 ) -> Result<AccessRequestView, ApiError> {
     let me = s.user.id;
     let _guard = b.record_locks.lock(&me).await;
