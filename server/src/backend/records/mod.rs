@@ -10,10 +10,18 @@
 //! process) and with a precondition on the record's head (any process), in one
 //! store batch together with its audit event. Chunks of an upload are written
 //! without the lock: each carries a precondition on its upload's state only.
+//!
+//! The `RecordsBackend` impl below checks the session and hands each typed
+//! request to the file that does the work: [`nodes`] (the tree and changes to
+//! one node), [`versions`] (list, restore, read a chunk), [`upload`] (start,
+//! chunks, cancel), [`finish`], [`sweep`] (dropping uploads), [`trash`]
+//! (emptying it) and [`rotation`]; [`reads`] and [`views`] are the shared
+//! reads and answers.
 
 mod finish;
 pub mod layout;
 mod nodes;
+mod reads;
 pub mod rotation;
 mod sweep;
 mod trash;
@@ -23,30 +31,22 @@ mod views;
 
 use std::collections::HashMap;
 
-use serde::de::DeserializeOwned;
 use shared::{
     api::{
         records::{
-            ChunkReceipt, FinishUploadRequest, MoveNodeRequest, NewNode, NodeKind, NodeRef,
-            NodeRevision, NodeView, RecordTree, RecordsBackend, StartUploadRequest,
-            UpdateNodeRequest, UploadTicket, Usage, VersionRef, VersionView, MAX_NODES,
+            ChunkReceipt, FinishUploadRequest, MoveNodeRequest, NewNode, NodeRef, NodeRevision,
+            NodeView, RecordTree, RecordsBackend, StartUploadRequest, UpdateNodeRequest,
+            UploadTicket, Usage, VersionRef, VersionView,
         },
         ApiError, Caller, ErrorCode,
     },
     audit::EventKind,
-    crypto::{
-        aead, hpke,
-        sign::{FileManifest, Signed},
-        Id,
-    },
+    crypto::{aead, hpke, Id},
     records::MAX_SEALED_METADATA,
 };
 use tokio::sync::{Mutex, MutexGuard};
 
-use self::layout::{
-    head_key, manifest_key, node_key, nodes_prefix, owner_key, version_key, RecordHead, StoredNode,
-    StoredVersion,
-};
+use self::layout::{head_key, node_key, RecordHead, StoredNode};
 use super::{audit::Draft, sessions::Session, store_error, ServerBackend};
 use crate::store::{codec, Batch, Space, StoreError};
 
@@ -216,196 +216,6 @@ fn new_stored_node(node: &NewNode, now: i64) -> StoredNode {
 }
 
 impl ServerBackend {
-    pub(crate) async fn load<T: DeserializeOwned>(
-        &self,
-        space: Space,
-        key: &[u8],
-    ) -> Result<Option<(Vec<u8>, T)>, ApiError> {
-        match self.store.get(space, key).await.map_err(store_error)? {
-            Some(raw) => {
-                let value = codec::decode(&raw).map_err(store_error)?;
-                Ok(Some((raw, value)))
-            }
-            None => Ok(None),
-        }
-    }
-
-    /// Who owns a node, from the owner index.
-    pub(crate) async fn node_owner(&self, node: &Id) -> Result<Option<Id>, ApiError> {
-        let raw = self
-            .store
-            .get(Space::Records, &owner_key(node))
-            .await
-            .map_err(store_error)?;
-        Ok(raw.and_then(|r| <Id>::try_from(r.as_slice()).ok()))
-    }
-
-    /// The record's head as stored, if the record exists.
-    async fn record_head(&self, owner: &Id) -> Result<Option<(Vec<u8>, RecordHead)>, ApiError> {
-        self.load(Space::Records, &head_key(owner)).await
-    }
-
-    /// The head, or `not_found` for someone without a record.
-    pub(crate) async fn existing_head(
-        &self,
-        owner: &Id,
-    ) -> Result<(Vec<u8>, RecordHead), ApiError> {
-        self.record_head(owner)
-            .await?
-            .ok_or_else(ApiError::not_found)
-    }
-
-    pub(crate) async fn stored_node(
-        &self,
-        owner: &Id,
-        node: &Id,
-    ) -> Result<Option<(Vec<u8>, StoredNode)>, ApiError> {
-        self.load(Space::Records, &node_key(owner, node)).await
-    }
-
-    /// The caller's node, or `not_found` (whether missing or someone else's).
-    pub(crate) async fn owned_node(
-        &self,
-        owner: &Id,
-        node: &Id,
-    ) -> Result<(Vec<u8>, StoredNode), ApiError> {
-        self.stored_node(owner, node)
-            .await?
-            .ok_or_else(ApiError::not_found)
-    }
-
-    async fn stored_version(
-        &self,
-        node: &Id,
-        version: u32,
-    ) -> Result<Option<StoredVersion>, ApiError> {
-        Ok(self
-            .load(Space::Records, &version_key(node, version))
-            .await?
-            .map(|(_, v)| v))
-    }
-
-    /// A complete version's manifest.
-    async fn stored_manifest(
-        &self,
-        node: &Id,
-        version: u32,
-    ) -> Result<Signed<FileManifest>, ApiError> {
-        self.load(Space::Records, &manifest_key(node, version))
-            .await?
-            .map(|(_, m)| m)
-            .ok_or_else(|| {
-                store_error(StoreError::Corrupt(
-                    "a version's manifest is missing".into(),
-                ))
-            })
-    }
-
-    /// Every node of a record, in key order.
-    pub(crate) async fn all_nodes(&self, owner: &Id) -> Result<Vec<StoredNode>, ApiError> {
-        Ok(self
-            .all_node_rows(owner)
-            .await?
-            .into_iter()
-            .map(|(_, node)| node)
-            .collect())
-    }
-
-    /// Every node of a record with its stored bytes (for preconditions).
-    async fn all_node_rows(&self, owner: &Id) -> Result<Vec<(Vec<u8>, StoredNode)>, ApiError> {
-        let rows = self
-            .store
-            .scan_prefix(
-                Space::Records,
-                &nodes_prefix(owner),
-                None,
-                MAX_NODES.saturating_add(1000),
-            )
-            .await
-            .map_err(store_error)?;
-        rows.into_iter()
-            .map(|(_, raw)| {
-                let node = codec::decode(&raw).map_err(store_error)?;
-                Ok((raw, node))
-            })
-            .collect()
-    }
-
-    pub(crate) fn usage(&self, head: &RecordHead) -> Usage {
-        Usage {
-            used_bytes: head.used(),
-            quota_bytes: self.config.records.quota_bytes,
-            max_file_bytes: self.config.records.max_file_bytes,
-        }
-    }
-
-    /// `413` unless `more` bytes fit in the quota on top of what `head` uses.
-    fn check_quota(&self, head: &RecordHead, more: u64) -> Result<(), ApiError> {
-        let quota = self.config.records.quota_bytes;
-        let used = head.used();
-        if used.saturating_add(more) <= quota {
-            return Ok(());
-        }
-        let left = quota.saturating_sub(used);
-        Err(too_large(format!(
-            "There is not enough space left in your record: {} of your {} are free, and this needs {}. Empty the Trash or delete old versions to make room.",
-            human_size(left),
-            human_size(quota),
-            human_size(more)
-        )))
-    }
-
-    /// The folders from `start`'s parent up to the root, nearest first.
-    pub(crate) async fn ancestors(
-        &self,
-        owner: &Id,
-        start: &StoredNode,
-    ) -> Result<Vec<StoredNode>, ApiError> {
-        let mut out = Vec::new();
-        let mut next = start.parent_id;
-        while let Some(id) = next {
-            if out.len() > MAX_NODES {
-                return Err(store_error(StoreError::Corrupt(
-                    "a record's folders form a cycle".into(),
-                )));
-            }
-            let (_, node) = self.stored_node(owner, &id).await?.ok_or_else(|| {
-                store_error(StoreError::Corrupt("a node's parent is missing".into()))
-            })?;
-            next = node.parent_id;
-            out.push(node);
-        }
-        Ok(out)
-    }
-
-    /// The folder something new goes into: the caller's (`not_found`), a
-    /// folder (`bad_request`), and neither it nor a folder above it in the
-    /// trash (`conflict`).
-    async fn target_folder(&self, owner: &Id, folder: &Id) -> Result<StoredNode, ApiError> {
-        let (_, node) = self.owned_node(owner, folder).await?;
-        if node.kind != NodeKind::Folder {
-            return Err(ApiError::bad_request(
-                "Items can only go into a folder, not into a file or an entry.",
-            ));
-        }
-        if node.trashed_at.is_some() || node.purging {
-            return Err(conflict(
-                "That folder is in the Trash. Restore it first, or choose another folder.",
-            ));
-        }
-        if self
-            .ancestors(owner, &node)
-            .await?
-            .iter()
-            .any(|a| a.trashed_at.is_some())
-        {
-            return Err(conflict(
-                "That folder is inside a folder in the Trash. Restore it first, or choose another folder.",
-            ));
-        }
-        Ok(node)
-    }
-
     /// Applies a change (with its event, if any); a failed precondition means
     /// the record changed meanwhile.
     async fn commit(&self, batch: Batch, draft: Option<Draft>) -> Result<(), ApiError> {
