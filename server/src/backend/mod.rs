@@ -194,7 +194,7 @@ pub struct ServerBackend {
     pending: pending::PendingStates,
     throttle: throttle::Throttle,
     audit: audit::AuditLog,
-    record_locks: records::RecordLocks,
+    record_locks: records::locks::RecordLocks,
 }
 
 impl ServerBackend {
@@ -212,7 +212,7 @@ impl ServerBackend {
             secrets: tokio::sync::OnceCell::new(),
             pending: pending::PendingStates::default(),
             throttle: throttle::Throttle::default(),
-            record_locks: records::RecordLocks::default(),
+            record_locks: records::locks::RecordLocks::default(),
         }
     }
 

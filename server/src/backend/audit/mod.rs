@@ -51,6 +51,15 @@ use writer::{Inner, Job};
 /// Most appends written together in one batch.
 pub const MAX_GROUP: usize = 1000;
 
+/// A session's id outside the session store: the first bytes of its token's hash.
+/// The session list (as base64url) and audit events both name a session by it,
+/// so a user can match the two.
+pub fn session_id(hash: &[u8; 32]) -> [u8; shared::audit::SESSION_ID_LEN] {
+    let mut id = [0u8; shared::audit::SESSION_ID_LEN];
+    id.copy_from_slice(&hash[..shared::audit::SESSION_ID_LEN]);
+    id
+}
+
 /// An event before it has a place in the chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Draft {
@@ -100,7 +109,7 @@ impl Draft {
 
     /// Sets the session from its token hash.
     pub fn session(mut self, hash: &[u8; 32]) -> Draft {
-        self.session = Some(super::sessions::session_id(hash));
+        self.session = Some(session_id(hash));
         self
     }
 

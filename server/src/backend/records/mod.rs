@@ -20,6 +20,7 @@
 
 mod finish;
 pub mod layout;
+pub mod locks;
 mod nodes;
 mod reads;
 pub mod rotation;
@@ -44,7 +45,7 @@ use shared::{
     crypto::{aead, hpke, Id},
     records::MAX_SEALED_METADATA,
 };
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::MutexGuard;
 
 use self::layout::{head_key, node_key, RecordHead, StoredNode};
 use super::{audit::Draft, sessions::Session, store_error, ServerBackend};
@@ -56,28 +57,6 @@ pub const CHILD_KEY_LEN: usize = aead::SEAL_OVERHEAD + 32;
 pub const CONTENT_KEY_LEN: usize = aead::SEAL_OVERHEAD + 32;
 /// Most versions `records/versions` lists.
 const MAX_VERSIONS_LISTED: usize = 100_000;
-/// Lock shards: owners whose ids fall in the same shard wait for each other.
-const LOCK_SHARDS: usize = 64;
-
-/// In-process locks that serialise the changes to one record, so concurrent
-/// requests of one patient queue instead of failing each other's
-/// preconditions. Correctness does not rest on them: the head's precondition
-/// still guards every change.
-pub struct RecordLocks([Mutex<()>; LOCK_SHARDS]);
-
-impl Default for RecordLocks {
-    fn default() -> Self {
-        RecordLocks(std::array::from_fn(|_| Mutex::new(())))
-    }
-}
-
-impl RecordLocks {
-    pub(crate) async fn lock(&self, owner: &Id) -> MutexGuard<'_, ()> {
-        // The modulo keeps the index in range.
-        let shard = (usize::from(owner[0]) << 8 | usize::from(owner[1])) % LOCK_SHARDS;
-        self.0[shard].lock().await
-    }
-}
 
 pub(crate) fn conflict(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::Conflict, message)
