@@ -79,12 +79,32 @@ pub fn event_key(seq: u64) -> Vec<u8> {
     Key::new().u8(1).u64(seq).finish()
 }
 
+/// Prefix of every event.
+pub(super) fn events_prefix() -> Vec<u8> {
+    Key::new().u8(1).finish()
+}
+
+/// Prefix of every signed chain head.
+pub(super) fn signed_heads_prefix() -> Vec<u8> {
+    Key::new().u8(2).finish()
+}
+
 pub(super) fn signed_head_key(seq: u64) -> Vec<u8> {
     Key::new().u8(2).u64(seq).finish()
 }
 
 pub(super) fn subject_key(subject: &Id, seq: u64) -> Vec<u8> {
     Key::new().u8(3).fixed(subject).u64(seq).finish()
+}
+
+/// Prefix of the index of a user's own history.
+pub(super) fn subject_prefix(subject: &Id) -> Vec<u8> {
+    Key::new().u8(3).fixed(subject).finish()
+}
+
+/// Prefix of the index of system events.
+pub(super) fn system_prefix() -> Vec<u8> {
+    Key::new().u8(4).finish()
 }
 
 pub(super) fn system_key(seq: u64) -> Vec<u8> {

@@ -39,12 +39,13 @@ use tokio::sync::{oneshot, Mutex};
 use zeroize::Zeroizing;
 
 use super::{store_error, Clock, ServerBackend};
-use crate::store::{codec, keys::Key, Batch, Space, Store, StoreError};
+use crate::store::{codec, Batch, Space, Store, StoreError};
 
 pub use layout::{event_key, head_key};
 
 use layout::{
-    seq_at_end, signed_head_key, signing_key_key, subject_key, system_key, StoredEvent, StoredKey,
+    events_prefix, seq_at_end, signed_head_key, signed_heads_prefix, signing_key_key, subject_key,
+    subject_prefix, system_key, system_prefix, StoredEvent, StoredKey,
 };
 use writer::{Inner, Job};
 
@@ -270,7 +271,7 @@ impl AuditLog {
         let rows = self
             .inner
             .store
-            .scan_prefix(Space::Audit, &[1], Some(&after), limit)
+            .scan_prefix(Space::Audit, &events_prefix(), Some(&after), limit)
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for (key, value) in rows {
@@ -294,7 +295,12 @@ impl AuditLog {
         let rows = self
             .inner
             .store
-            .scan_prefix(Space::Audit, &[2], Some(&signed_head_key(after)), limit)
+            .scan_prefix(
+                Space::Audit,
+                &signed_heads_prefix(),
+                Some(&signed_head_key(after)),
+                limit,
+            )
             .await?;
         rows.iter().map(|(_, v)| codec::decode(v)).collect()
     }
@@ -341,14 +347,14 @@ impl AuditLog {
         after: u64,
         limit: usize,
     ) -> Result<EventsPage, StoreError> {
-        let prefix = Key::new().u8(3).fixed(subject).finish();
-        self.indexed(prefix, subject_key(subject, after), limit)
+        self.indexed(subject_prefix(subject), subject_key(subject, after), limit)
             .await
     }
 
     /// System events after `after`.
     pub async fn system(&self, after: u64, limit: usize) -> Result<EventsPage, StoreError> {
-        self.indexed(vec![4], system_key(after), limit).await
+        self.indexed(system_prefix(), system_key(after), limit)
+            .await
     }
 }
 
