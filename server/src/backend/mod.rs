@@ -1,5 +1,10 @@
-//! The server's implementation of the API: one file per area. Each method
-//! authorizes, calls the store and (from accounts on) appends to the audit log.
+//! The server's implementation of the API: one file or folder per area. Each
+//! method authorizes (through [`crate::authz`]), calls the store and (from
+//! accounts on) appends to the audit log.
+//!
+//! [`records`] and [`sharing`] are folders: a thin trait impl in `mod.rs`, the
+//! keyspace in `layout.rs`, and one file per group of calls. [`audit`] holds
+//! the hash-chained log, its keys in `audit/layout.rs`.
 //!
 //! Accounts are split by concern: [`users`] (the stored account record),
 //! [`sessions`], [`pending`] (half-finished protocol runs, in memory),

@@ -1,8 +1,8 @@
 //! The audit log: every audited change is written in the same store batch as
 //! its event, so neither exists without the other.
 //!
-//! Its keys are laid out in [`layout`]; the group-commit writer is in
-//! [`writer`].
+//! Its keys are laid out in `layout`; the group-commit writer is in
+//! `writer`.
 //!
 //! **Concurrency: group commit.** An append queues its batch and spawns a
 //! writer step; writer steps take one lock in turn, and the one holding it

@@ -12,10 +12,10 @@
 //! without the lock: each carries a precondition on its upload's state only.
 //!
 //! The `RecordsBackend` impl below checks the session and hands each typed
-//! request to the file that does the work: [`nodes`] (the tree and changes to
-//! one node), [`versions`] (list, restore, read a chunk), [`upload`] (start,
-//! chunks, cancel), [`finish`], [`sweep`] (dropping uploads), [`trash`]
-//! (emptying it) and [`rotation`]; [`reads`] and [`views`] are the shared
+//! request to the file that does the work: `nodes` (the tree and changes to
+//! one node), `versions` (list, restore, read a chunk), `upload` (start,
+//! chunks, cancel), `finish`, `sweep` (dropping uploads), `trash`
+//! (emptying it) and [`rotation`]; `reads` and `views` are the shared
 //! reads and answers.
 
 mod finish;

@@ -2,8 +2,8 @@
 //! `shared::api::sharing`.
 //!
 //! Each call checks the session and hands the typed request to the module
-//! that does the work: [`grants`], [`scope`] (what a grant opens),
-//! [`requests`], [`emergency`], and key rotation, which rewrites the record
+//! that does the work: `grants`, `scope` (what a grant opens),
+//! `requests`, `emergency`, and key rotation, which rewrites the record
 //! and so lives in [`super::records::rotation`]. The Grants keyspace is laid
 //! out in [`layout`]; who may read or write what is decided in
 //! [`crate::authz`].

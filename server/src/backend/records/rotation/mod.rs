@@ -5,7 +5,7 @@
 //!
 //! Its keys (Records tags 8 and 9) are in [`super::layout`]; the commit,
 //! which checks the parts against the subtree and applies them, is in
-//! [`commit`].
+//! `commit`.
 
 mod commit;
 
