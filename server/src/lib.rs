@@ -2,6 +2,7 @@
 //! ciphertext, wrapped keys, signatures and grants, and serves the built app.
 
 pub mod app;
+pub mod authz;
 pub mod backend;
 pub mod error;
 pub mod extract;

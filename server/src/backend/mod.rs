@@ -1,5 +1,10 @@
-//! The server's implementation of the API: one file per area. Each method
-//! authorizes, calls the store and (from accounts on) appends to the audit log.
+//! The server's implementation of the API: one file or folder per area. Each
+//! method authorizes (through [`crate::authz`]), calls the store and (from
+//! accounts on) appends to the audit log.
+//!
+//! [`records`] and [`sharing`] are folders: a thin trait impl in `mod.rs`, the
+//! keyspace in `layout.rs`, and one file per group of calls. [`audit`] holds
+//! the hash-chained log, its keys in `audit/layout.rs`.
 //!
 //! Accounts are split by concern: [`users`] (the stored account record),
 //! [`sessions`], [`pending`] (half-finished protocol runs, in memory),
@@ -16,6 +21,7 @@ pub mod key_file;
 pub mod pending;
 pub mod records;
 pub mod sessions;
+pub mod sharing;
 pub mod system;
 pub mod throttle;
 pub mod totp_key;
@@ -190,7 +196,7 @@ pub struct ServerBackend {
     pending: pending::PendingStates,
     throttle: throttle::Throttle,
     audit: audit::AuditLog,
-    record_locks: records::RecordLocks,
+    record_locks: records::locks::RecordLocks,
 }
 
 impl ServerBackend {
@@ -208,7 +214,7 @@ impl ServerBackend {
             secrets: tokio::sync::OnceCell::new(),
             pending: pending::PendingStates::default(),
             throttle: throttle::Throttle::default(),
-            record_locks: records::RecordLocks::default(),
+            record_locks: records::locks::RecordLocks::default(),
         }
     }
 

@@ -20,14 +20,19 @@ use sha2::{Digest, Sha256};
 use shared::{
     api::{
         account::{SessionInfo, SessionSummary},
-        ApiError, Caller, ErrorCode,
+        ApiError, Caller,
     },
     audit::EventKind,
     crypto::{b64, rng, Id},
 };
 use zeroize::Zeroizing;
 
-use super::{audit::Draft, crypto_internal, store_error, users::UserRecord, ServerBackend};
+use super::{
+    audit::{session_id, Draft},
+    crypto_internal, store_error,
+    users::UserRecord,
+    ServerBackend,
+};
 use crate::store::{codec, keys::Key, Batch, Op, Space, StoreError};
 
 /// How often `last_seen` is written, at most.
@@ -86,15 +91,6 @@ pub fn token_hash(cookie: &str) -> Option<[u8; 32]> {
 /// The public handle of a session: base64url of the first 16 bytes of its hash.
 pub fn public_id(hash: &[u8; 32]) -> String {
     b64::encode(&session_id(hash))
-}
-
-/// A session's id outside the session store: the first bytes of its token's hash.
-/// The session list (as base64url) and audit events both name a session by it,
-/// so a user can match the two.
-pub fn session_id(hash: &[u8; 32]) -> [u8; shared::audit::SESSION_ID_LEN] {
-    let mut id = [0u8; shared::audit::SESSION_ID_LEN];
-    id.copy_from_slice(&hash[..shared::audit::SESSION_ID_LEN]);
-    id
 }
 
 /// The ops that delete one session.
@@ -290,16 +286,6 @@ impl ServerBackend {
             }
         }
         Ok(Some(Session { hash, record, user }))
-    }
-
-    /// The caller's session, or 401.
-    pub(crate) async fn require_session(&self, caller: &Caller) -> Result<Session, ApiError> {
-        self.session(caller).await?.ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Unauthorized,
-                "You are not signed in, or your session has ended. Sign in again.",
-            )
-        })
     }
 
     /// Hashes of the account's sessions (live or not yet cleaned up), read in

@@ -28,13 +28,9 @@ use shared::crypto::{
     CryptoError, Id,
 };
 
-use super::users::{users_prefix, UserRecord};
+use super::users::{users_prefix, SealedTotp, UserRecord};
 use crate::store::{codec, Batch, Space, Store, StoreError};
 
-/// Length of a sealed TOTP secret.
-pub const SEALED_LEN: usize = aead::SEAL_OVERHEAD + SECRET_LEN;
-/// A sealed TOTP secret as stored.
-pub type SealedTotp = [u8; SEALED_LEN];
 /// What the default key file's name adds to the data directory's.
 pub const DEFAULT_SUFFIX: &str = ".totp-key";
 /// Domain separation of the sealed secret (server-internal, not a wire format).

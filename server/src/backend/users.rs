@@ -16,14 +16,21 @@ use serde::{Deserialize, Serialize};
 use shared::{
     api::{admin::UserSummary, ApiError, ErrorCode},
     crypto::{
-        b64,
+        aead, b64,
         sign::{DoctorCertificate, KeyEntry, Role, Signed, VerifyingKey},
+        totp::SECRET_LEN,
         Id,
     },
 };
 
-use super::{store_error, totp_key::SealedTotp, ServerBackend};
+use super::{store_error, ServerBackend};
 use crate::store::{codec, keys::Key, Batch, Op, Space, StoreError};
+
+/// Length of a sealed TOTP secret.
+pub const SEALED_LEN: usize = aead::SEAL_OVERHEAD + SECRET_LEN;
+/// A TOTP secret sealed under the installation's key
+/// ([`super::totp_key::TotpKey`]), as an account record stores it.
+pub type SealedTotp = [u8; SEALED_LEN];
 
 /// One account as stored.
 #[derive(Clone, Serialize, Deserialize)]

@@ -28,9 +28,9 @@ use std::path::PathBuf;
 use server::{
     backend::{
         audit::{event_key, head_key},
-        records::{
-            layout::manifest_key,
-            sharing::{doctor_grant_key, grant_key, patient_grant_key, StoredGrant},
+        records::layout::manifest_key,
+        sharing::layout::{
+            doctor_grant_key, grant_key, patient_grant_key, patient_grants_prefix, StoredGrant,
         },
         users::{user_key, username_key, UserRecord},
     },
@@ -172,11 +172,10 @@ async fn user_named(store: &SledStore, name: &str) -> Result<UserRecord, Failure
 async fn grant_inject(store: &SledStore, patient: &str, user: &str) -> Result<(), Failure> {
     let patient = user_named(store, patient).await?;
     let user = user_named(store, user).await?;
-    let prefix = patient_grant_key(&patient.id, &[0; 16]);
-    let prefix = &prefix[..prefix.len() - 16];
+    let prefix = patient_grants_prefix(&patient.id);
     let mut newest: Option<StoredGrant> = None;
     for (key, _) in store
-        .scan_prefix(Space::Grants, prefix, None, usize::MAX)
+        .scan_prefix(Space::Grants, &prefix, None, usize::MAX)
         .await?
     {
         let id: [u8; 16] = key

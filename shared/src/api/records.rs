@@ -306,29 +306,26 @@ pub trait RecordsBackend {
     async fn update_node(
         &self,
         caller: &super::Caller,
-        node_id: Id,
-        revision: u64,
-        metadata: Vec<u8>,
+        request: UpdateNodeRequest,
     ) -> Result<NodeView, ApiError>;
     /// Moves a node under another folder, with its key re-wrapped there.
     async fn move_node(
         &self,
         caller: &super::Caller,
-        node_id: Id,
-        revision: u64,
-        new_parent_id: Id,
-        wrapped_key: Vec<u8>,
+        request: MoveNodeRequest,
     ) -> Result<NodeView, ApiError>;
     /// Moves a node (and so its subtree) to the trash.
     async fn trash_node(
         &self,
         caller: &super::Caller,
-        node_id: Id,
-        revision: u64,
+        request: NodeRevision,
     ) -> Result<NodeView, ApiError>;
     /// Takes a node out of the trash (its parent must not be in the trash).
-    async fn restore_node(&self, caller: &super::Caller, node_id: Id)
-        -> Result<NodeView, ApiError>;
+    async fn restore_node(
+        &self,
+        caller: &super::Caller,
+        request: NodeRef,
+    ) -> Result<NodeView, ApiError>;
     /// Deletes every trashed node and its subtree for good, content included.
     async fn empty_trash(&self, caller: &super::Caller) -> Result<Usage, ApiError>;
     /// Every complete version of a file, newest first.
@@ -341,17 +338,13 @@ pub trait RecordsBackend {
     async fn restore_version(
         &self,
         caller: &super::Caller,
-        node_id: Id,
-        version: u32,
+        request: VersionRef,
     ) -> Result<NodeView, ApiError>;
     /// Starts an upload: a new file (`new_node`) or a new version of `node_id`.
     async fn start_upload(
         &self,
         caller: &super::Caller,
-        node_id: Id,
-        new_node: Option<NewNode>,
-        chunk_size: u32,
-        ciphertext_len: u64,
+        request: StartUploadRequest,
     ) -> Result<UploadTicket, ApiError>;
     /// Stores one chunk of an unfinished upload (raw route).
     async fn put_chunk(
@@ -367,18 +360,13 @@ pub trait RecordsBackend {
     async fn finish_upload(
         &self,
         caller: &super::Caller,
-        node_id: Id,
-        version: u32,
-        wrapped_content_key: Vec<u8>,
-        manifest: Signed<FileManifest>,
-        metadata: Vec<u8>,
+        request: FinishUploadRequest,
     ) -> Result<NodeView, ApiError>;
     /// Drops an unfinished upload.
     async fn cancel_upload(
         &self,
         caller: &super::Caller,
-        node_id: Id,
-        version: u32,
+        request: VersionRef,
     ) -> Result<(), ApiError>;
     /// One chunk of a complete version (raw route).
     async fn get_chunk(
@@ -417,42 +405,28 @@ pub async fn create_node(node: NewNode) -> Result<NodeView, ApiError> {
 #[leptos::server(prefix = "/api", endpoint = "records/node/update", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn update_node(request: UpdateNodeRequest) -> Result<NodeView, ApiError> {
     let caller = super::caller()?;
-    super::backend()?
-        .update_node(&caller, request.node_id, request.revision, request.metadata)
-        .await
+    super::backend()?.update_node(&caller, request).await
 }
 
 /// Moves a node under another folder.
 #[leptos::server(prefix = "/api", endpoint = "records/node/move", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn move_node(request: MoveNodeRequest) -> Result<NodeView, ApiError> {
     let caller = super::caller()?;
-    super::backend()?
-        .move_node(
-            &caller,
-            request.node_id,
-            request.revision,
-            request.new_parent_id,
-            request.wrapped_key,
-        )
-        .await
+    super::backend()?.move_node(&caller, request).await
 }
 
 /// Moves a node to the trash.
 #[leptos::server(prefix = "/api", endpoint = "records/node/trash", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn trash_node(request: NodeRevision) -> Result<NodeView, ApiError> {
     let caller = super::caller()?;
-    super::backend()?
-        .trash_node(&caller, request.node_id, request.revision)
-        .await
+    super::backend()?.trash_node(&caller, request).await
 }
 
 /// Takes a node out of the trash.
 #[leptos::server(prefix = "/api", endpoint = "records/node/restore", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn restore_node(request: NodeRef) -> Result<NodeView, ApiError> {
     let caller = super::caller()?;
-    super::backend()?
-        .restore_node(&caller, request.node_id)
-        .await
+    super::backend()?.restore_node(&caller, request).await
 }
 
 /// Deletes the trash for good.
@@ -474,47 +448,26 @@ pub async fn list_versions(node_id: String) -> Result<Vec<VersionView>, ApiError
 #[leptos::server(prefix = "/api", endpoint = "records/version/restore", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn restore_version(request: VersionRef) -> Result<NodeView, ApiError> {
     let caller = super::caller()?;
-    super::backend()?
-        .restore_version(&caller, request.node_id, request.version)
-        .await
+    super::backend()?.restore_version(&caller, request).await
 }
 
 /// Starts an upload (a new file when `new_node` is given, else a new version).
 #[leptos::server(prefix = "/api", endpoint = "records/upload/start", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn start_upload(request: StartUploadRequest) -> Result<UploadTicket, ApiError> {
     let caller = super::caller()?;
-    super::backend()?
-        .start_upload(
-            &caller,
-            request.node_id,
-            request.new_node,
-            request.chunk_size,
-            request.ciphertext_len,
-        )
-        .await
+    super::backend()?.start_upload(&caller, request).await
 }
 
 /// Completes an upload with its signed manifest.
 #[leptos::server(prefix = "/api", endpoint = "records/upload/finish", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn finish_upload(request: FinishUploadRequest) -> Result<NodeView, ApiError> {
     let caller = super::caller()?;
-    super::backend()?
-        .finish_upload(
-            &caller,
-            request.node_id,
-            request.version,
-            request.wrapped_content_key,
-            request.manifest,
-            request.metadata,
-        )
-        .await
+    super::backend()?.finish_upload(&caller, request).await
 }
 
 /// Drops an unfinished upload.
 #[leptos::server(prefix = "/api", endpoint = "records/upload/cancel", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn cancel_upload(request: VersionRef) -> Result<(), ApiError> {
     let caller = super::caller()?;
-    super::backend()?
-        .cancel_upload(&caller, request.node_id, request.version)
-        .await
+    super::backend()?.cancel_upload(&caller, request).await
 }

@@ -11,6 +11,8 @@
 //! | `5 ‖ node id ‖ u32 version ‖ u32 index`      | SHA-256 of a chunk of an unfinished upload (32 bytes) |
 //! | `6 ‖ node id ‖ u32 version`                  | [`StoredVersion`]: a complete version |
 //! | `7 ‖ node id ‖ u32 version`                  | its signed manifest (apart, so that serving a chunk reads a few bytes, not every part hash) |
+//! | `8 ‖ owner id`                               | [`StoredRotation`](super::rotation::StoredRotation): the key rotation under way (one per record) |
+//! | `9 ‖ owner id ‖ u32 index`                   | a [`RotationPart`](shared::api::sharing::RotationPart) of it, as sent |
 //!
 //! Blobs keyspace: `1 ‖ node id ‖ u32 version ‖ u32 index` → the sealed chunk,
 //! raw (no codec: it is the bulk of the data and already ciphertext).
@@ -96,6 +98,21 @@ pub fn versions_prefix(node: &Id) -> Vec<u8> {
 /// Key of a complete version's signed manifest.
 pub fn manifest_key(node: &Id, version: u32) -> Vec<u8> {
     Key::new().u8(7).fixed(node).u32(version).finish()
+}
+
+/// Key of the key rotation under way in a record.
+pub fn rotation_key(owner: &Id) -> Vec<u8> {
+    Key::new().u8(8).fixed(owner).finish()
+}
+
+/// Key of one stored part of the rotation under way.
+pub fn rotation_part_key(owner: &Id, index: u32) -> Vec<u8> {
+    Key::new().u8(9).fixed(owner).u32(index).finish()
+}
+
+/// Prefix of every stored part of the rotation under way.
+pub fn rotation_parts_prefix(owner: &Id) -> Vec<u8> {
+    Key::new().u8(9).fixed(owner).finish()
 }
 
 /// Key of a chunk in the Blobs keyspace.

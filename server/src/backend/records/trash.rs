@@ -73,82 +73,80 @@ fn under_trashed(node: &StoredNode, by_id: &HashMap<Id, StoredNode>) -> bool {
     false
 }
 
-impl ServerBackend {
-    pub(super) async fn empty_trash_of(&self, s: &Session) -> Result<Usage, ApiError> {
-        let owner = s.user.id;
-        let _guard = self.record_locks.lock(&owner).await;
-        self.existing_head(&owner).await?;
-        self.sweep_uploads(&owner).await?;
-        let nodes = self.all_nodes(&owner).await?;
-        let mut children: HashMap<Id, Vec<Id>> = HashMap::new();
-        for node in &nodes {
-            if let Some(parent) = node.parent_id {
-                children.entry(parent).or_default().push(node.node_id);
-            }
+pub(super) async fn empty(b: &ServerBackend, s: &Session) -> Result<Usage, ApiError> {
+    let owner = s.user.id;
+    let _guard = b.record_locks.lock(&owner).await;
+    b.existing_head(&owner).await?;
+    b.sweep_uploads(&owner).await?;
+    let nodes = b.all_nodes(&owner).await?;
+    let mut children: HashMap<Id, Vec<Id>> = HashMap::new();
+    for node in &nodes {
+        if let Some(parent) = node.parent_id {
+            children.entry(parent).or_default().push(node.node_id);
         }
-        let by_id: HashMap<Id, StoredNode> = nodes.into_iter().map(|n| (n.node_id, n)).collect();
-        let tops: Vec<Id> = by_id
-            .values()
-            .filter(|n| n.trashed_at.is_some() && !under_trashed(n, &by_id))
-            .map(|n| n.node_id)
-            .collect();
-        let uploads = self.open_uploads(&owner).await?;
-
-        for top in tops {
-            if let Some((raw, mut node)) = self.stored_node(&owner, &top).await? {
-                if !node.purging {
-                    node.purging = true;
-                    let mut batch = Batch::new();
-                    batch
-                        .expect_value(Space::Records, node_key(&owner, &top), raw)
-                        .put(Space::Records, node_key(&owner, &top), encode(&node)?);
-                    self.commit(batch, None).await?;
-                }
-            }
-            for group in post_order(&top, &children).chunks(NODES_PER_BATCH) {
-                let mut batch = Batch::new();
-                let mut freed = 0u64;
-                for id in group {
-                    let Some(node) = by_id.get(id) else {
-                        continue;
-                    };
-                    for (_, upload) in uploads.iter().filter(|(_, u)| u.node_id == *id) {
-                        self.drop_upload(&owner, id, upload.version).await?;
-                    }
-                    let rows = self
-                        .store
-                        .scan_prefix(Space::Records, &versions_prefix(id), None, usize::MAX)
-                        .await
-                        .map_err(store_error)?;
-                    for (_, value) in rows {
-                        let version: StoredVersion = codec::decode(&value).map_err(store_error)?;
-                        self.delete_chunks(id, version.version, version.chunk_count)
-                            .await?;
-                        freed = freed.saturating_add(version.ciphertext_len);
-                        batch
-                            .delete(Space::Records, version_key(id, version.version))
-                            .delete(Space::Records, manifest_key(id, version.version));
-                    }
-                    freed = freed.saturating_add(node_bytes(node));
-                    batch
-                        .delete(Space::Records, node_key(&owner, id))
-                        .delete(Space::Records, owner_key(id));
-                }
-                let (head_raw, head) = self.existing_head(&owner).await?;
-                let new_head = next_head(&head, |h| {
-                    h.stored_bytes = h.stored_bytes.saturating_sub(freed);
-                    h.nodes = h.nodes.saturating_sub(group.len() as u64);
-                });
-                head_ops(&mut batch, &owner, &head_raw, &new_head)?;
-                let draft = group
-                    .contains(&top)
-                    .then(|| event(s, EventKind::TrashEmptied, &top));
-                self.commit(batch, draft).await?;
-            }
-        }
-        let (_, head) = self.existing_head(&owner).await?;
-        Ok(self.usage(&head))
     }
+    let by_id: HashMap<Id, StoredNode> = nodes.into_iter().map(|n| (n.node_id, n)).collect();
+    let tops: Vec<Id> = by_id
+        .values()
+        .filter(|n| n.trashed_at.is_some() && !under_trashed(n, &by_id))
+        .map(|n| n.node_id)
+        .collect();
+    let uploads = b.open_uploads(&owner).await?;
+
+    for top in tops {
+        if let Some((raw, mut node)) = b.stored_node(&owner, &top).await? {
+            if !node.purging {
+                node.purging = true;
+                let mut batch = Batch::new();
+                batch
+                    .expect_value(Space::Records, node_key(&owner, &top), raw)
+                    .put(Space::Records, node_key(&owner, &top), encode(&node)?);
+                b.commit(batch, None).await?;
+            }
+        }
+        for group in post_order(&top, &children).chunks(NODES_PER_BATCH) {
+            let mut batch = Batch::new();
+            let mut freed = 0u64;
+            for id in group {
+                let Some(node) = by_id.get(id) else {
+                    continue;
+                };
+                for (_, upload) in uploads.iter().filter(|(_, u)| u.node_id == *id) {
+                    b.drop_upload(&owner, id, upload.version).await?;
+                }
+                let rows = b
+                    .store
+                    .scan_prefix(Space::Records, &versions_prefix(id), None, usize::MAX)
+                    .await
+                    .map_err(store_error)?;
+                for (_, value) in rows {
+                    let version: StoredVersion = codec::decode(&value).map_err(store_error)?;
+                    b.delete_chunks(id, version.version, version.chunk_count)
+                        .await?;
+                    freed = freed.saturating_add(version.ciphertext_len);
+                    batch
+                        .delete(Space::Records, version_key(id, version.version))
+                        .delete(Space::Records, manifest_key(id, version.version));
+                }
+                freed = freed.saturating_add(node_bytes(node));
+                batch
+                    .delete(Space::Records, node_key(&owner, id))
+                    .delete(Space::Records, owner_key(id));
+            }
+            let (head_raw, head) = b.existing_head(&owner).await?;
+            let new_head = next_head(&head, |h| {
+                h.stored_bytes = h.stored_bytes.saturating_sub(freed);
+                h.nodes = h.nodes.saturating_sub(group.len() as u64);
+            });
+            head_ops(&mut batch, &owner, &head_raw, &new_head)?;
+            let draft = group
+                .contains(&top)
+                .then(|| event(s, EventKind::TrashEmptied, &top));
+            b.commit(batch, draft).await?;
+        }
+    }
+    let (_, head) = b.existing_head(&owner).await?;
+    Ok(b.usage(&head))
 }
 
 #[cfg(test)]

@@ -1,18 +1,8 @@
 //! The audit log: every audited change is written in the same store batch as
 //! its event, so neither exists without the other.
 //!
-//! Audit keyspace:
-//!
-//! | key                          | value |
-//! |------------------------------|-------|
-//! | `1 ‖ u64 seq`                | the event's canonical bytes and chain hash |
-//! | `2 ‖ u64 seq`                | a signed chain head at `seq` |
-//! | `3 ‖ subject id ‖ u64 seq`   | empty: index of a user's own history |
-//! | `4 ‖ u64 seq`                | empty: index of system events (the admin's list) |
-//!
-//! Meta keeps the chain head (`u64be seq ‖ hash`, 40 bytes) and the audit
-//! signing key. Every append carries a precondition on the head it extends and
-//! writes the new head, in the caller's batch.
+//! Its keys are laid out in `layout`; the group-commit writer is in
+//! `writer`.
 //!
 //! **Concurrency: group commit.** An append queues its batch and spawns a
 //! writer step; writer steps take one lock in turn, and the one holding it
@@ -25,12 +15,14 @@
 //! in its own task: a caller that goes away mid-write cannot leave the cached
 //! head behind the store.
 
+mod layout;
+mod writer;
+
 use std::{
     sync::{Arc, Mutex as StdMutex},
     time::Duration,
 };
 
-use serde::{Deserialize, Serialize};
 use shared::{
     api::{
         audit::{AuditBackend, AuditPublicKey, EventsPage, HeadsPage, LogPage, MAX_PAGE},
@@ -38,8 +30,7 @@ use shared::{
     },
     audit::{AuditEvent, EventKind, LogEntry, SESSION_ID_LEN},
     crypto::{
-        audit_chain::{self, ChainHead, GENESIS},
-        b64,
+        audit_chain::ChainHead,
         sign::{sign, Role, Signed, SigningKey},
         Id,
     },
@@ -48,10 +39,27 @@ use tokio::sync::{oneshot, Mutex};
 use zeroize::Zeroizing;
 
 use super::{store_error, Clock, ServerBackend};
-use crate::store::{codec, keys::Key, Batch, Op, Space, Store, StoreError};
+use crate::store::{codec, Batch, Space, Store, StoreError};
+
+pub use layout::{event_key, head_key};
+
+use layout::{
+    events_prefix, seq_at_end, signed_head_key, signed_heads_prefix, signing_key_key, subject_key,
+    subject_prefix, system_key, system_prefix, StoredEvent, StoredKey,
+};
+use writer::{Inner, Job};
 
 /// Most appends written together in one batch.
 pub const MAX_GROUP: usize = 1000;
+
+/// A session's id outside the session store: the first bytes of its token's hash.
+/// The session list (as base64url) and audit events both name a session by it,
+/// so a user can match the two.
+pub fn session_id(hash: &[u8; 32]) -> [u8; shared::audit::SESSION_ID_LEN] {
+    let mut id = [0u8; shared::audit::SESSION_ID_LEN];
+    id.copy_from_slice(&hash[..shared::audit::SESSION_ID_LEN]);
+    id
+}
 
 /// An event before it has a place in the chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,7 +110,7 @@ impl Draft {
 
     /// Sets the session from its token hash.
     pub fn session(mut self, hash: &[u8; 32]) -> Draft {
-        self.session = Some(super::sessions::session_id(hash));
+        self.session = Some(session_id(hash));
         self
     }
 
@@ -117,96 +125,6 @@ impl Draft {
         self.item = Some(*id);
         self
     }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct Head {
-    seq: u64,
-    hash: [u8; 32],
-}
-
-impl Head {
-    fn encode(&self) -> Vec<u8> {
-        let mut out = self.seq.to_be_bytes().to_vec();
-        out.extend_from_slice(&self.hash);
-        out
-    }
-
-    fn decode(bytes: &[u8]) -> Result<Head, StoreError> {
-        let corrupt = || StoreError::Corrupt("audit chain head".into());
-        let (seq, hash) = bytes.split_first_chunk::<8>().ok_or_else(corrupt)?;
-        Ok(Head {
-            seq: u64::from_be_bytes(*seq),
-            hash: hash.try_into().map_err(|_| corrupt())?,
-        })
-    }
-}
-
-/// One event as stored.
-#[derive(Serialize, Deserialize)]
-struct StoredEvent {
-    #[serde(with = "b64::vec")]
-    event: Vec<u8>,
-    #[serde(with = "b64::array")]
-    hash: [u8; 32],
-}
-
-#[derive(Serialize, Deserialize)]
-struct StoredKey {
-    #[serde(with = "b64::array")]
-    seed: [u8; 32],
-}
-
-impl Drop for StoredKey {
-    fn drop(&mut self) {
-        use zeroize::Zeroize;
-        self.seed.zeroize();
-    }
-}
-
-/// The key of the chain head in the Meta keyspace (`u64be(seq) || hash`); the
-/// tamper tool rewinds it the way an attacker with disk access would.
-pub fn head_key() -> Vec<u8> {
-    Key::new().str("audit-head").finish()
-}
-
-fn signing_key_key() -> Vec<u8> {
-    Key::new().str("audit-key").finish()
-}
-
-/// The key of event `seq` in the Audit keyspace (tests edit stored events).
-pub fn event_key(seq: u64) -> Vec<u8> {
-    Key::new().u8(1).u64(seq).finish()
-}
-
-fn signed_head_key(seq: u64) -> Vec<u8> {
-    Key::new().u8(2).u64(seq).finish()
-}
-
-fn subject_key(subject: &Id, seq: u64) -> Vec<u8> {
-    Key::new().u8(3).fixed(subject).u64(seq).finish()
-}
-
-fn system_key(seq: u64) -> Vec<u8> {
-    Key::new().u8(4).u64(seq).finish()
-}
-
-struct Job {
-    batch: Batch,
-    draft: Draft,
-    at: i64,
-    reply: oneshot::Sender<Result<u64, StoreError>>,
-}
-
-struct Inner {
-    store: Arc<dyn Store>,
-    clock: Clock,
-    queue: StdMutex<Vec<Job>>,
-    /// The writer's lock, holding the head as last written (`None`: read it
-    /// from the store first).
-    writer: Arc<Mutex<Option<Head>>>,
-    max_group: usize,
-    key: tokio::sync::OnceCell<Arc<SigningKey>>,
 }
 
 /// The append-only, hash-chained audit log over a store.
@@ -353,7 +271,7 @@ impl AuditLog {
         let rows = self
             .inner
             .store
-            .scan_prefix(Space::Audit, &[1], Some(&after), limit)
+            .scan_prefix(Space::Audit, &events_prefix(), Some(&after), limit)
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for (key, value) in rows {
@@ -377,7 +295,12 @@ impl AuditLog {
         let rows = self
             .inner
             .store
-            .scan_prefix(Space::Audit, &[2], Some(&signed_head_key(after)), limit)
+            .scan_prefix(
+                Space::Audit,
+                &signed_heads_prefix(),
+                Some(&signed_head_key(after)),
+                limit,
+            )
             .await?;
         rows.iter().map(|(_, v)| codec::decode(v)).collect()
     }
@@ -424,154 +347,14 @@ impl AuditLog {
         after: u64,
         limit: usize,
     ) -> Result<EventsPage, StoreError> {
-        let prefix = Key::new().u8(3).fixed(subject).finish();
-        self.indexed(prefix, subject_key(subject, after), limit)
+        self.indexed(subject_prefix(subject), subject_key(subject, after), limit)
             .await
     }
 
     /// System events after `after`.
     pub async fn system(&self, after: u64, limit: usize) -> Result<EventsPage, StoreError> {
-        self.indexed(vec![4], system_key(after), limit).await
-    }
-}
-
-fn seq_at_end(key: &[u8]) -> Result<u64, StoreError> {
-    key.last_chunk::<8>()
-        .map(|b| u64::from_be_bytes(*b))
-        .ok_or_else(|| StoreError::Corrupt("audit key".into()))
-}
-
-/// The ops that append `event` (already numbered) after `prev`.
-fn event_ops(batch: &mut Batch, prev: &Head, event: &AuditEvent) -> Result<Head, StoreError> {
-    let bytes = event.encode();
-    let hash = audit_chain::link(&prev.hash, event.seq, &bytes);
-    let stored = codec::encode(&StoredEvent { event: bytes, hash })?;
-    batch.put(Space::Audit, event_key(event.seq), stored);
-    if let Some(subject) = &event.subject {
-        batch.put(Space::Audit, subject_key(subject, event.seq), Vec::new());
-    }
-    if event.kind.is_system() {
-        batch.put(Space::Audit, system_key(event.seq), Vec::new());
-    }
-    Ok(Head {
-        seq: event.seq,
-        hash,
-    })
-}
-
-fn numbered(job: &Job, seq: u64) -> AuditEvent {
-    AuditEvent {
-        seq,
-        at: job.at,
-        actor: job.draft.actor,
-        session: job.draft.session,
-        kind: job.draft.kind,
-        subject: job.draft.subject,
-        item: job.draft.item,
-    }
-}
-
-impl Inner {
-    async fn read_head(&self) -> Result<Head, StoreError> {
-        match self.store.get(Space::Meta, &head_key()).await? {
-            Some(bytes) => Head::decode(&bytes),
-            None => Ok(Head {
-                seq: 0,
-                hash: GENESIS,
-            }),
-        }
-    }
-
-    /// Takes the writer's lock and writes whatever is queued.
-    async fn write_step(self: Arc<Self>) {
-        let mut cached = self.writer.clone().lock_owned().await;
-        loop {
-            let jobs: Vec<Job> = match self.queue.lock() {
-                Ok(mut q) => {
-                    let n = q.len().min(self.max_group);
-                    q.drain(..n).collect()
-                }
-                Err(_) => return,
-            };
-            if jobs.is_empty() {
-                return;
-            }
-            self.write_group(&mut cached, jobs).await;
-        }
-    }
-
-    async fn write_group(&self, cached: &mut Option<Head>, jobs: Vec<Job>) {
-        let head = match *cached {
-            Some(h) => h,
-            None => match self.read_head().await {
-                Ok(h) => h,
-                Err(e) => {
-                    for job in jobs {
-                        let _ = job.reply.send(Err(e.clone()));
-                    }
-                    return;
-                }
-            },
-        };
-        match self.apply_jobs(head, &jobs).await {
-            Ok(new) => {
-                *cached = Some(new);
-                for (i, job) in jobs.into_iter().enumerate() {
-                    let _ = job.reply.send(Ok(head.seq + 1 + i as u64));
-                }
-            }
-            Err(StoreError::Conflict) if jobs.len() > 1 => {
-                // Someone's precondition failed: write each on its own.
-                let mut head = head;
-                for job in jobs {
-                    match self.apply_jobs(head, std::slice::from_ref(&job)).await {
-                        Ok(new) => {
-                            head = new;
-                            let _ = job.reply.send(Ok(new.seq));
-                        }
-                        Err(e) => {
-                            let _ = job.reply.send(Err(e));
-                        }
-                    }
-                }
-                *cached = Some(head);
-            }
-            Err(e) => {
-                // Read the head again next time, whatever happened.
-                *cached = None;
-                for job in jobs {
-                    let _ = job.reply.send(Err(e.clone()));
-                }
-            }
-        }
-    }
-
-    /// One batch: the head precondition, each job's ops and event, the new head.
-    async fn apply_jobs(&self, head: Head, jobs: &[Job]) -> Result<Head, StoreError> {
-        let mut batch = Batch::new();
-        if head.seq == 0 {
-            batch.expect_absent(Space::Meta, head_key());
-        } else {
-            batch.expect_value(Space::Meta, head_key(), head.encode());
-        }
-        let mut new = head;
-        for job in jobs {
-            for op in job.batch.ops() {
-                batch.push(op.clone());
-            }
-            let seq = new
-                .seq
-                .checked_add(1)
-                .ok_or_else(|| StoreError::Backend("audit sequence exhausted".into()))?;
-            new = event_ops(&mut batch, &new, &numbered(job, seq))?;
-        }
-        batch.push(Op::Put {
-            space: Space::Meta,
-            key: head_key(),
-            value: new.encode(),
-        });
-        self.store.apply(batch).await?;
-        Ok(new)
+        self.indexed(system_prefix(), system_key(after), limit)
+            .await
     }
 }
 
@@ -598,13 +381,6 @@ impl ServerBackend {
             .map(drop)
             .map_err(store_error)
     }
-
-    async fn require_role(&self, caller: &Caller, role: Role) -> Result<(), ApiError> {
-        match self.session(caller).await? {
-            Some(s) if s.user.role == role => Ok(()),
-            _ => Err(ApiError::not_found()),
-        }
-    }
 }
 
 #[async_trait::async_trait]
@@ -617,7 +393,7 @@ impl AuditBackend for ServerBackend {
     }
 
     async fn audit_log(&self, caller: &Caller, from: u64, limit: u32) -> Result<LogPage, ApiError> {
-        self.require_role(caller, Role::Auditor).await?;
+        self.require_hidden_role(caller, Role::Auditor).await?;
         let limit = check_limit(limit)?;
         let (entries, head_seq) = self.audit.page(from, limit).await.map_err(store_error)?;
         if from == 0 || from > head_seq.saturating_add(1) {
@@ -635,7 +411,7 @@ impl AuditBackend for ServerBackend {
         after: u64,
         limit: u32,
     ) -> Result<HeadsPage, ApiError> {
-        self.require_role(caller, Role::Auditor).await?;
+        self.require_hidden_role(caller, Role::Auditor).await?;
         let limit = check_limit(limit)?;
         let heads = self.audit.heads(after, limit).await.map_err(store_error)?;
         Ok(HeadsPage { heads })
@@ -663,7 +439,7 @@ impl AuditBackend for ServerBackend {
         after: u64,
         limit: u32,
     ) -> Result<EventsPage, ApiError> {
-        self.require_role(caller, Role::Admin).await?;
+        self.require_hidden_role(caller, Role::Admin).await?;
         let limit = check_limit(limit)?;
         self.log_abandoned().await;
         self.audit.system(after, limit).await.map_err(store_error)

@@ -13,6 +13,10 @@
 //! answers for a doctor whose active grant covers the node. Anything outside an
 //! active grant is `not_found`, exactly as for an id that does not exist.
 
+mod rotation;
+
+pub use rotation::*;
+
 use serde::{Deserialize, Serialize};
 
 use super::{records::NodeView, records::Usage, ApiError};
@@ -247,102 +251,6 @@ pub fn validate_reason(reason: &str) -> Result<&str, String> {
     Ok(reason)
 }
 
-/// Most nodes, versions and grants together in one `sharing/rotation/part`.
-pub const MAX_ROTATION_PART: usize = 400;
-/// About how much JSON the app puts in one part: under the smallest body
-/// limit an operator is expected to set (64 KiB; the default is 1 MiB).
-pub const ROTATION_PART_BYTES: usize = 48 * 1024;
-
-/// `sharing/rotation/start`: the folder whose keys are replaced.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StartRotation {
-    /// The folder (the root for the whole record).
-    #[serde(with = "b64::array")]
-    pub node_id: Id,
-}
-
-/// A version's wrapped content key, as stored or as re-wrapped.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ContentKey {
-    /// The file.
-    #[serde(with = "b64::array")]
-    pub node_id: Id,
-    /// The version.
-    pub version: u32,
-    /// Its content key wrapped under the file's node key.
-    #[serde(with = "b64::vec")]
-    pub wrapped_content_key: Vec<u8>,
-}
-
-/// The answer to `sharing/rotation/start`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RotationTicket {
-    /// Names the parts and the commit.
-    #[serde(with = "b64::array")]
-    pub rotation_id: Id,
-    /// Every node under the folder, the folder included, trashed ones too.
-    #[serde(with = "b64::id_list")]
-    pub nodes: Vec<Id>,
-    /// Every complete version of the files among them.
-    pub versions: Vec<ContentKey>,
-    /// Every grant still active on the folder or a folder under it: each needs
-    /// the new key wrapped to its doctor.
-    pub grants: Vec<GrantView>,
-}
-
-/// A node with its new key and its metadata sealed under that key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RekeyedNode {
-    /// The node.
-    #[serde(with = "b64::array")]
-    pub node_id: Id,
-    /// Its new key wrapped under its parent's (new, or unchanged above the
-    /// folder); HPKE to the patient for the root.
-    #[serde(with = "b64::vec")]
-    pub wrapped_key: Vec<u8>,
-    /// Its metadata sealed under the new key.
-    #[serde(with = "b64::vec")]
-    pub metadata: Vec<u8>,
-}
-
-/// A grant's new wrapped key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RekeyedGrant {
-    /// The grant.
-    #[serde(with = "b64::array")]
-    pub grant_id: Id,
-    /// The node's new key wrapped to the grant's doctor (HPKE).
-    #[serde(with = "b64::vec")]
-    pub wrapped_key: Vec<u8>,
-}
-
-/// `sharing/rotation/part`: some of the new keys (at most [`MAX_ROTATION_PART`]
-/// items in all).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RotationPart {
-    /// From the ticket.
-    #[serde(with = "b64::array")]
-    pub rotation_id: Id,
-    /// Numbered from 0; sending a number again replaces that part.
-    pub index: u32,
-    /// Re-keyed nodes.
-    pub nodes: Vec<RekeyedNode>,
-    /// Re-wrapped content keys.
-    pub versions: Vec<ContentKey>,
-    /// Re-wrapped grants.
-    pub grants: Vec<RekeyedGrant>,
-}
-
-/// `sharing/rotation/commit`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CommitRotation {
-    /// From the ticket.
-    #[serde(with = "b64::array")]
-    pub rotation_id: Id,
-    /// How many parts were sent (indexes `0..parts`).
-    pub parts: u32,
-}
-
 /// The server side of the sharing calls.
 #[cfg(feature = "ssr")]
 #[async_trait::async_trait]
@@ -357,14 +265,14 @@ pub trait SharingBackend {
     async fn revoke_grant(
         &self,
         caller: &super::Caller,
-        grant_id: Id,
+        request: GrantRef,
     ) -> Result<GrantView, ApiError>;
     /// Ends a grant made to the caller (its doctor or emergency contact), who
     /// no longer wants it.
     async fn decline_grant(
         &self,
         caller: &super::Caller,
-        grant_id: Id,
+        request: GrantRef,
     ) -> Result<GrantView, ApiError>;
     /// The caller's grants: given (a patient) or received (a doctor), newest first.
     async fn list_grants(&self, caller: &super::Caller) -> Result<Vec<GrantView>, ApiError>;
@@ -384,7 +292,7 @@ pub trait SharingBackend {
     async fn deny_request(
         &self,
         caller: &super::Caller,
-        request_id: Id,
+        request: RequestRef,
     ) -> Result<AccessRequestView, ApiError>;
     /// The caller's requests: received (a patient) or made (a doctor), newest first.
     async fn list_requests(
@@ -401,13 +309,13 @@ pub trait SharingBackend {
     async fn refuse_emergency(
         &self,
         caller: &super::Caller,
-        grant_id: Id,
+        request: GrantRef,
     ) -> Result<GrantView, ApiError>;
     /// Begins replacing the keys of a folder's subtree (after a revocation).
     async fn start_rotation(
         &self,
         caller: &super::Caller,
-        node_id: Id,
+        request: StartRotation,
     ) -> Result<RotationTicket, ApiError>;
     /// Stores one part of the new keys.
     async fn rotation_part(
@@ -420,8 +328,7 @@ pub trait SharingBackend {
     async fn commit_rotation(
         &self,
         caller: &super::Caller,
-        rotation_id: Id,
-        parts: u32,
+        request: CommitRotation,
     ) -> Result<(), ApiError>;
 }
 
@@ -436,18 +343,14 @@ pub async fn create_grant(request: CreateGrantRequest) -> Result<GrantView, ApiE
 #[leptos::server(prefix = "/api", endpoint = "sharing/grant/revoke", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn revoke_grant(request: GrantRef) -> Result<GrantView, ApiError> {
     let caller = super::caller()?;
-    super::backend()?
-        .revoke_grant(&caller, request.grant_id)
-        .await
+    super::backend()?.revoke_grant(&caller, request).await
 }
 
 /// The doctor of a grant declines it.
 #[leptos::server(prefix = "/api", endpoint = "sharing/grant/decline", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn decline_grant(request: GrantRef) -> Result<GrantView, ApiError> {
     let caller = super::caller()?;
-    super::backend()?
-        .decline_grant(&caller, request.grant_id)
-        .await
+    super::backend()?.decline_grant(&caller, request).await
 }
 
 /// The caller's grants.
@@ -476,9 +379,7 @@ pub async fn request_access(request: NewAccessRequest) -> Result<AccessRequestVi
 #[leptos::server(prefix = "/api", endpoint = "sharing/request/deny", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn deny_request(request: RequestRef) -> Result<AccessRequestView, ApiError> {
     let caller = super::caller()?;
-    super::backend()?
-        .deny_request(&caller, request.request_id)
-        .await
+    super::backend()?.deny_request(&caller, request).await
 }
 
 /// The caller's access requests.
@@ -499,18 +400,14 @@ pub async fn ask_emergency(request: EmergencyAsk) -> Result<GrantView, ApiError>
 #[leptos::server(prefix = "/api", endpoint = "sharing/emergency/refuse", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn refuse_emergency(request: GrantRef) -> Result<GrantView, ApiError> {
     let caller = super::caller()?;
-    super::backend()?
-        .refuse_emergency(&caller, request.grant_id)
-        .await
+    super::backend()?.refuse_emergency(&caller, request).await
 }
 
 /// Begins replacing the keys under a folder.
 #[leptos::server(prefix = "/api", endpoint = "sharing/rotation/start", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn begin_rotation(request: StartRotation) -> Result<RotationTicket, ApiError> {
     let caller = super::caller()?;
-    super::backend()?
-        .start_rotation(&caller, request.node_id)
-        .await
+    super::backend()?.start_rotation(&caller, request).await
 }
 
 /// Sends one part of the new keys.
@@ -524,9 +421,7 @@ pub async fn send_rotation_part(request: RotationPart) -> Result<(), ApiError> {
 #[leptos::server(prefix = "/api", endpoint = "sharing/rotation/commit", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn finish_rotation(request: CommitRotation) -> Result<(), ApiError> {
     let caller = super::caller()?;
-    super::backend()?
-        .commit_rotation(&caller, request.rotation_id, request.parts)
-        .await
+    super::backend()?.commit_rotation(&caller, request).await
 }
 
 #[cfg(test)]

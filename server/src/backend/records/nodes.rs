@@ -1,0 +1,346 @@
+//! The record's tree: reading it whole, creating it, and the changes to one
+//! node (create, rename or edit, move, trash, restore). Each change runs
+//! under the owner's lock with a precondition on the record's head (see
+//! [`ServerBackend::change_node`] and [`ServerBackend::save_node`]).
+
+use std::collections::HashSet;
+
+use shared::{
+    api::{
+        records::{
+            MoveNodeRequest, NewNode, NodeKind, NodeRef, NodeRevision, NodeView, RecordTree,
+            UpdateNodeRequest, MAX_NODES,
+        },
+        ApiError, ErrorCode,
+    },
+    audit::EventKind,
+    crypto::sign::Role,
+};
+
+use super::{
+    check_child_key, check_metadata, check_root_key, conflict, encode, event, head_ops, id_taken,
+    layout::{head_key, node_key, owner_key, RecordHead},
+    new_stored_node, next_head, stale, Names,
+};
+use crate::{
+    authz,
+    backend::{sessions::Session, store_error, ServerBackend},
+    store::{Batch, Space},
+};
+
+/// The caller's record, or `None` before they made one; logged as a view.
+pub(super) async fn tree(b: &ServerBackend, s: &Session) -> Result<Option<RecordTree>, ApiError> {
+    let owner = s.user.id;
+    if b.record_head(&owner).await?.is_none() {
+        return Ok(None);
+    }
+    // Under the lock, so the answer is one consistent state of the record.
+    let _guard = b.record_locks.lock(&owner).await;
+    if b.uploads_need_sweep(&owner).await? {
+        b.sweep_uploads(&owner).await?;
+    }
+    let (_, head) = b.existing_head(&owner).await?;
+    let tree = b.build_tree(&owner, &head).await?;
+    // Logged before the answer leaves: seeing the list of items is access.
+    b.record(event(s, EventKind::RecordViewed, &tree.root_id))
+        .await?;
+    Ok(Some(tree))
+}
+
+pub(super) async fn create_record(
+    b: &ServerBackend,
+    s: &Session,
+    root: NewNode,
+    children: Vec<NewNode>,
+) -> Result<RecordTree, ApiError> {
+    let owner = s.user.id;
+    authz::require_role(
+        s,
+        Role::Patient,
+        "Only patients have a record of their own.",
+    )?;
+    if root.parent_id.is_some() || root.kind != NodeKind::Folder {
+        return Err(ApiError::bad_request(
+            "The root of a record is a folder without a parent.",
+        ));
+    }
+    check_root_key(&root.wrapped_key)?;
+    check_metadata(&root.metadata)?;
+    if children.len() >= MAX_NODES {
+        return Err(ApiError::bad_request(format!(
+            "A record holds at most {MAX_NODES} items."
+        )));
+    }
+    let mut folders = HashSet::from([root.node_id]);
+    let mut ids = HashSet::from([root.node_id]);
+    let mut bytes = root.metadata.len() as u64;
+    for child in &children {
+        if !ids.insert(child.node_id) {
+            return Err(ApiError::bad_request("Two new items have the same id."));
+        }
+        match child.parent_id {
+            Some(parent) if folders.contains(&parent) => {}
+            _ => {
+                return Err(ApiError::bad_request(
+                    "Each new item must go under the new root or a new folder listed before it.",
+                ))
+            }
+        }
+        match child.kind {
+            NodeKind::Folder => {
+                folders.insert(child.node_id);
+            }
+            NodeKind::Entry => {}
+            NodeKind::File => {
+                return Err(ApiError::bad_request(
+                    "A file is created by uploading it, not with the record.",
+                ))
+            }
+        }
+        check_child_key(&child.wrapped_key)?;
+        check_metadata(&child.metadata)?;
+        bytes += child.metadata.len() as u64;
+    }
+    let now = b.now();
+    let head = RecordHead {
+        root_id: root.node_id,
+        seq: 1,
+        stored_bytes: bytes,
+        reserved_bytes: 0,
+        nodes: 1 + children.len() as u64,
+    };
+    let empty = RecordHead {
+        stored_bytes: 0,
+        ..head.clone()
+    };
+    b.check_quota(&empty, bytes)?;
+
+    let _guard = b.record_locks.lock(&owner).await;
+    if b.record_head(&owner).await?.is_some() {
+        return Err(conflict("You already have a record."));
+    }
+    let mut batch = Batch::new();
+    batch.expect_absent(Space::Records, head_key(&owner)).put(
+        Space::Records,
+        head_key(&owner),
+        encode(&head)?,
+    );
+    for node in std::iter::once(&root).chain(&children) {
+        let value = new_stored_node(node, now);
+        batch
+            .expect_absent(Space::Records, owner_key(&node.node_id))
+            .put(Space::Records, owner_key(&node.node_id), owner.to_vec())
+            .put(
+                Space::Records,
+                node_key(&owner, &node.node_id),
+                encode(&value)?,
+            );
+    }
+    match b
+        .commit(
+            batch,
+            Some(event(s, EventKind::RecordCreated, &root.node_id)),
+        )
+        .await
+    {
+        Ok(()) => {}
+        Err(e) if e.code == ErrorCode::Conflict => {
+            return Err(if b.record_head(&owner).await?.is_some() {
+                conflict("You already have a record.")
+            } else {
+                id_taken()
+            })
+        }
+        Err(e) => return Err(e),
+    }
+    b.build_tree(&owner, &head).await
+}
+
+pub(super) async fn create(
+    b: &ServerBackend,
+    s: &Session,
+    node: NewNode,
+) -> Result<NodeView, ApiError> {
+    let owner = s.user.id;
+    let Some(parent_id) = node.parent_id else {
+        return Err(ApiError::bad_request(
+            "A new item needs the folder it goes into.",
+        ));
+    };
+    if node.kind == NodeKind::File {
+        return Err(ApiError::bad_request(
+            "A file is created by uploading it (records/upload/start).",
+        ));
+    }
+    check_child_key(&node.wrapped_key)?;
+    check_metadata(&node.metadata)?;
+
+    let _guard = b.record_locks.lock(&owner).await;
+    let (head_raw, head) = b.existing_head(&owner).await?;
+    b.target_folder(&owner, &parent_id).await?;
+    if head.nodes >= MAX_NODES as u64 {
+        return Err(conflict(format!(
+            "Your record holds the most items it can ({MAX_NODES}). Empty the Trash or remove items first."
+        )));
+    }
+    let bytes = node.metadata.len() as u64;
+    b.check_quota(&head, bytes)?;
+    if b.store
+        .get(Space::Records, &owner_key(&node.node_id))
+        .await
+        .map_err(store_error)?
+        .is_some()
+    {
+        return Err(id_taken());
+    }
+    let value = new_stored_node(&node, b.now());
+    let new_head = next_head(&head, |h| {
+        h.stored_bytes = h.stored_bytes.saturating_add(bytes);
+        h.nodes += 1;
+    });
+    let mut batch = Batch::new();
+    head_ops(&mut batch, &owner, &head_raw, &new_head)?;
+    batch
+        .expect_absent(Space::Records, owner_key(&node.node_id))
+        .put(Space::Records, owner_key(&node.node_id), owner.to_vec())
+        .put(
+            Space::Records,
+            node_key(&owner, &node.node_id),
+            encode(&value)?,
+        );
+    b.commit(batch, Some(event(s, EventKind::NodeCreated, &node.node_id)))
+        .await?;
+    b.node_view(value, &mut Names::new()).await
+}
+
+pub(super) async fn update(
+    b: &ServerBackend,
+    s: &Session,
+    UpdateNodeRequest {
+        node_id,
+        revision,
+        metadata,
+    }: UpdateNodeRequest,
+) -> Result<NodeView, ApiError> {
+    let owner = s.user.id;
+    let mut change = b.change_node(owner, &node_id).await?;
+    let node = &mut change.node;
+    if node.revision != revision {
+        return Err(stale());
+    }
+    if node.purging {
+        return Err(conflict("This item is being deleted for good."));
+    }
+    check_metadata(&metadata)?;
+    let old = node.metadata.len() as u64;
+    let new = metadata.len() as u64;
+    if new > old {
+        b.check_quota(&change.head, new - old)?;
+    }
+    node.metadata = metadata;
+    node.revision += 1;
+    b.save_node(s, EventKind::NodeUpdated, change, |h| {
+        h.stored_bytes = h.stored_bytes.saturating_sub(old).saturating_add(new);
+    })
+    .await
+}
+
+pub(super) async fn move_to(
+    b: &ServerBackend,
+    s: &Session,
+    MoveNodeRequest {
+        node_id,
+        revision,
+        new_parent_id,
+        wrapped_key,
+    }: MoveNodeRequest,
+) -> Result<NodeView, ApiError> {
+    let owner = s.user.id;
+    let mut change = b.change_node(owner, &node_id).await?;
+    let node = &mut change.node;
+    if node.parent_id.is_none() {
+        return Err(ApiError::bad_request(
+            "The top folder of your record cannot be moved.",
+        ));
+    }
+    if node.revision != revision {
+        return Err(stale());
+    }
+    if node.trashed_at.is_some() || node.purging {
+        return Err(conflict(
+            "This item is in the Trash. Restore it before moving it.",
+        ));
+    }
+    check_child_key(&wrapped_key)?;
+    let target = b.target_folder(&owner, &new_parent_id).await?;
+    if target.node_id == node_id
+        || b.ancestors(&owner, &target)
+            .await?
+            .iter()
+            .any(|a| a.node_id == node_id)
+    {
+        return Err(conflict(
+            "A folder cannot be moved into itself or into one of its own folders.",
+        ));
+    }
+    node.parent_id = Some(new_parent_id);
+    node.wrapped_key = wrapped_key;
+    node.revision += 1;
+    b.save_node(s, EventKind::NodeMoved, change, |_| {}).await
+}
+
+pub(super) async fn trash(
+    b: &ServerBackend,
+    s: &Session,
+    NodeRevision { node_id, revision }: NodeRevision,
+) -> Result<NodeView, ApiError> {
+    // The owner, or a doctor with write access to a folder above it.
+    let owner = b.write_access(s, &node_id, true).await?.owner;
+    let mut change = b.change_node(owner, &node_id).await?;
+    let node = &mut change.node;
+    if node.parent_id.is_none() {
+        return Err(ApiError::bad_request(
+            "The top folder of your record cannot be put in the Trash.",
+        ));
+    }
+    if node.revision != revision {
+        return Err(stale());
+    }
+    if node.trashed_at.is_some() {
+        return Err(conflict("This item is already in the Trash."));
+    }
+    node.trashed_at = Some(b.now());
+    node.revision += 1;
+    b.save_node(s, EventKind::NodeTrashed, change, |_| {}).await
+}
+
+pub(super) async fn restore(
+    b: &ServerBackend,
+    s: &Session,
+    NodeRef { node_id }: NodeRef,
+) -> Result<NodeView, ApiError> {
+    let owner = s.user.id;
+    let mut change = b.change_node(owner, &node_id).await?;
+    let node = &mut change.node;
+    if node.trashed_at.is_none() {
+        return Err(conflict("This item is not in the Trash."));
+    }
+    if node.purging {
+        return Err(conflict(
+            "This item is being deleted for good and cannot be restored.",
+        ));
+    }
+    if b.ancestors(&owner, node)
+        .await?
+        .iter()
+        .any(|a| a.trashed_at.is_some())
+    {
+        return Err(conflict(
+            "The folder this item was in is in the Trash too. Restore that folder first.",
+        ));
+    }
+    node.trashed_at = None;
+    node.revision += 1;
+    b.save_node(s, EventKind::NodeRestored, change, |_| {})
+        .await
+}

@@ -1,0 +1,110 @@
+//! A file's complete versions: the list, making an older one current again,
+//! and reading one chunk of a version (a download), for the owner or a doctor
+//! whose active grant covers the file.
+
+use shared::{
+    api::{
+        records::{NodeKind, NodeView, VersionRef, VersionView},
+        ApiError,
+    },
+    audit::EventKind,
+    crypto::Id,
+};
+
+use super::{
+    conflict, event_on,
+    layout::{chunk_key, versions_prefix, StoredVersion},
+    Names, MAX_VERSIONS_LISTED,
+};
+use crate::{
+    backend::{sessions::Session, store_error, ServerBackend},
+    store::{codec, Batch, Space},
+};
+
+/// Every complete version of a file, newest first; logged as a view.
+pub(super) async fn list(
+    b: &ServerBackend,
+    s: &Session,
+    node_id: Id,
+) -> Result<Vec<VersionView>, ApiError> {
+    let (owner, node) = b.readable_node(s, &node_id).await?;
+    if node.kind != NodeKind::File {
+        return Ok(Vec::new());
+    }
+    b.record(event_on(s, &owner, EventKind::VersionsViewed, &node_id))
+        .await?;
+    let rows = b
+        .store
+        .scan_prefix(
+            Space::Records,
+            &versions_prefix(&node_id),
+            None,
+            MAX_VERSIONS_LISTED,
+        )
+        .await
+        .map_err(store_error)?;
+    let mut names = Names::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for (_, value) in rows.iter().rev() {
+        let version: StoredVersion = codec::decode(value).map_err(store_error)?;
+        out.push(b.version_view(&node_id, version, &mut names).await?);
+    }
+    Ok(out)
+}
+
+pub(super) async fn restore(
+    b: &ServerBackend,
+    s: &Session,
+    VersionRef { node_id, version }: VersionRef,
+) -> Result<NodeView, ApiError> {
+    let owner = s.user.id;
+    let mut change = b.change_node(owner, &node_id).await?;
+    let node = &mut change.node;
+    if node.kind != NodeKind::File {
+        return Err(ApiError::bad_request("Only files have versions."));
+    }
+    if b.stored_version(&node_id, version).await?.is_none() {
+        return Err(ApiError::not_found());
+    }
+    if node.purging {
+        return Err(conflict("This item is being deleted for good."));
+    }
+    if node.current == Some(version) {
+        // Already current: a repeated request (say, after a lost answer).
+        return b.node_view(change.node, &mut Names::new()).await;
+    }
+    node.current = Some(version);
+    node.revision += 1;
+    b.save_node(s, EventKind::VersionRestored, change, |_| {})
+        .await
+}
+
+/// One chunk of a complete version; logged as a read at chunk 0.
+pub(super) async fn read_chunk(
+    b: &ServerBackend,
+    s: &Session,
+    node_id: Id,
+    version: u32,
+    index: u32,
+) -> Result<server_fn::Bytes, ApiError> {
+    let (owner, _) = b.readable_node(s, &node_id).await?;
+    let stored = b
+        .stored_version(&node_id, version)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    if index >= stored.chunk_count {
+        return Err(ApiError::not_found());
+    }
+    let bytes = b
+        .store
+        .get(Space::Blobs, &chunk_key(&node_id, version, index))
+        .await
+        .map_err(store_error)?
+        .ok_or_else(ApiError::not_found)?;
+    if index == 0 {
+        // Logged before any content leaves: a download starts here.
+        let draft = super::event_on(s, &owner, EventKind::FileRead, &node_id);
+        b.append(Batch::new(), draft).await.map_err(store_error)?;
+    }
+    Ok(server_fn::Bytes::from(bytes))
+}

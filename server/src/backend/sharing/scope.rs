@@ -1,0 +1,88 @@
+//! What an active grant opens to its doctor (`sharing/shared`): the shared
+//! folder and everything under it that is not in the patient's trash, read
+//! as one consistent state and logged as a view before it leaves.
+
+use shared::{
+    api::{
+        records::{NodeKind, NodeView},
+        sharing::{GrantStatus, SharedScope},
+        ApiError, ErrorCode,
+    },
+    audit::EventKind,
+    crypto::Id,
+};
+
+use crate::authz;
+use crate::backend::{
+    records::{event_on, layout::StoredNode, Names},
+    sessions::Session,
+    ServerBackend,
+};
+
+/// What an active grant lets the calling doctor open: one consistent state
+/// of the shared folder, logged as a view.
+pub(super) async fn open(
+    b: &ServerBackend,
+    s: &Session,
+    grant_id: Id,
+) -> Result<SharedScope, ApiError> {
+    let (_, stored) = b
+        .stored_grant(&grant_id)
+        .await?
+        .filter(|(_, g)| authz::received(s, g))
+        .ok_or_else(ApiError::not_found)?;
+    if stored.status(b.now()) != GrantStatus::Active {
+        return Err(ApiError::not_found());
+    }
+    let owner = stored.grant.value.patient_id;
+    let top = stored.grant.value.node_id;
+    // One consistent state of the record, as for its owner.
+    let _guard = b.record_locks.lock(&owner).await;
+    let (_, head) = b.existing_head(&owner).await?;
+    let (_, top_node) = b.owned_node(&owner, &top).await?;
+    if top_node.trashed_at.is_some()
+        || b.ancestors(&owner, &top_node)
+            .await?
+            .iter()
+            .any(|a| a.trashed_at.is_some())
+    {
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            "The patient has moved this shared folder to the Trash.",
+        ));
+    }
+    let mut children: std::collections::HashMap<Id, Vec<StoredNode>> = Default::default();
+    for node in b.all_nodes(&owner).await? {
+        if let Some(parent) = node.parent_id {
+            children.entry(parent).or_default().push(node);
+        }
+    }
+    let mut names = Names::new();
+    let mut nodes: Vec<NodeView> = Vec::new();
+    let mut queue = vec![top];
+    nodes.push(b.node_view(top_node, &mut names).await?);
+    while let Some(parent) = queue.pop() {
+        for node in children.remove(&parent).unwrap_or_default() {
+            if node.trashed_at.is_some()
+                || node.purging
+                || (node.kind == NodeKind::File && node.current.is_none())
+            {
+                continue;
+            }
+            queue.push(node.node_id);
+            nodes.push(b.node_view(node, &mut names).await?);
+        }
+    }
+    let kind = if stored.emergency.is_some() {
+        EventKind::EmergencyOpened
+    } else {
+        EventKind::SharedViewed
+    };
+    let draft = event_on(s, &owner, kind, &top);
+    b.record(draft).await?;
+    Ok(SharedScope {
+        usage: b.usage(&head),
+        grant: b.grant_view(stored, &mut names).await?,
+        nodes,
+    })
+}
