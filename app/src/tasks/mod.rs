@@ -4,3 +4,4 @@
 //! only render and collect input; wasm-bindgen tests drive them in Chromium.
 
 pub mod record;
+pub mod sharing;
