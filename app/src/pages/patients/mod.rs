@@ -1,36 +1,31 @@
 //! `/patients`, the doctor's side of sharing: ask a patient for access, the
 //! answers, and the records shared with this doctor (each can be declined);
-//! `/patients/:grant` opens one of them ([`shared_record`]).
+//! `/patients/:grant` opens one of them ([`shared_record`]). The protocol
+//! steps are `tasks::sharing`'s.
 
 pub mod shared_record;
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::{
-    account::Username,
-    api::sharing::{
-        self, validate_reason, AccessRequestView, GrantRef, GrantStatus, GrantView,
-        NewAccessRequest,
-    },
-    crypto::sign::{Permission, Role},
+    api::sharing::{AccessRequestView, GrantStatus, GrantView},
+    crypto::sign::Role,
 };
 
 use crate::{
     components::{
+        action::use_action,
         badges::{request_badge, status_badge},
         form::{ErrorAlert, Field, StatusNote, SubmitButton},
+        page::Loaded,
     },
     pages::with_keys,
     platform::browser::{focus_later, format_date},
     session::{use_session, Unlocked},
-    tasks::sharing::id_text,
+    tasks::sharing::{
+        access_request, ask_for_access, decline, id_text, load_doctor, permission_text, DoctorData,
+    },
 };
-
-#[derive(Clone)]
-struct DoctorData {
-    grants: Vec<GrantView>,
-    requests: Vec<AccessRequestView>,
-}
 
 /// The doctor's patients page (needs the keys).
 #[component]
@@ -38,19 +33,13 @@ pub fn PatientsPage() -> impl IntoView {
     with_keys(|u| view! { <Patients unlocked=u/> })
 }
 
+/// The shares, the request form and the requests, loaded; each change
+/// reloads them and says what it did. Other roles are sent to their page.
 #[component]
 fn Patients(unlocked: Unlocked) -> impl IntoView {
     let session = use_session();
     let is_doctor = unlocked.info.role == Role::Doctor;
-    let data = LocalResource::new(move || async move {
-        let grants = sharing::list_grants()
-            .await
-            .map_err(|e| session.explain(&e))?;
-        let requests = sharing::list_requests()
-            .await
-            .map_err(|e| session.explain(&e))?;
-        Ok::<_, String>(DoctorData { grants, requests })
-    });
+    let data = LocalResource::new(move || load_doctor(session));
     let notice = RwSignal::new(None::<String>);
     let done = Callback::new(move |message: String| {
         notice.set(Some(message));
@@ -70,24 +59,19 @@ fn Patients(unlocked: Unlocked) -> impl IntoView {
             <h1 id="patients-heading" tabindex="-1">"Patients"</h1>
             <p class="lead">"Records your patients shared with you, and your requests for access. What you open is decrypted in this browser only."</p>
             <StatusNote message=notice.into()/>
-            <Suspense fallback=|| view! { <p class="status status--pending" role="status">"Loading…"</p> }>
-                {move || data.get().map(|result| match result {
-                    Err(message) => view! { <p class="alert alert--error" role="alert">{message}</p> }.into_any(),
-                    Ok(d) => view! {
-                        <SharedWithMe grants=d.grants.clone() done=done/>
-                        <AskForm done=done/>
-                        <MyRequests requests=d.requests/>
-                    }.into_any(),
-                })}
-            </Suspense>
+            <Loaded data=data waiting="Loading…" render=move |d: DoctorData| view! {
+                <SharedWithMe grants=d.grants.clone() done=done/>
+                <AskForm done=done/>
+                <MyRequests requests=d.requests/>
+            }/>
         </div>
     }
     .into_any()
 }
 
+/// The shares naming this doctor (emergency grants are on the Emergency page).
 #[component]
 fn SharedWithMe(grants: Vec<GrantView>, done: Callback<String>) -> impl IntoView {
-    // Emergency grants are on the Emergency page.
     let grants: Vec<GrantView> = grants
         .into_iter()
         .filter(|g| g.emergency.is_none())
@@ -111,139 +95,123 @@ fn SharedWithMe(grants: Vec<GrantView>, done: Callback<String>) -> impl IntoView
 /// One share in the doctor's list, with a way to decline it (confirmed first).
 #[component]
 fn SharedRow(grant: GrantView, done: Callback<String>) -> impl IntoView {
-    let session = use_session();
-    let confirming = RwSignal::new(false);
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
     let v = grant.grant.value.clone();
     let patient = grant.patient_name.clone();
-    let grant_id = v.grant_id;
-    let href = format!("/patients/{}", id_text(&grant_id));
+    let href = format!("/patients/{}", id_text(&v.grant_id));
     let open = grant.status.is_live();
-    let decline = {
-        let patient = patient.clone();
-        move |_| {
-            if busy.get_untracked() {
-                return;
-            }
-            busy.set(true);
-            error.set(None);
-            let patient = patient.clone();
-            leptos::task::spawn_local(async move {
-                match sharing::decline_grant(GrantRef { grant_id }).await {
-                    Ok(_) => {
-                        done.run(format!(
-                            "You declined {patient}'s share. It is gone from your list, and {patient} sees in their Sharing page and Access history that you declined it."
-                        ));
-                        focus_later("main h1");
-                    }
-                    Err(e) => {
-                        busy.set(false);
-                        error.set(Some(session.explain(&e)));
-                    }
-                }
-            });
-        }
-    };
     let shown = patient.clone();
     let name = if grant.status == GrantStatus::Active {
         view! { <A href=href attr:class="item__name">{shown}</A> }.into_any()
     } else {
         view! { <span class="item__name">{shown}</span> }.into_any()
     };
+    let end = match (grant.status, v.expires_at) {
+        (GrantStatus::Revoked, _) => "Access removed by the patient".to_owned(),
+        (_, None) => "No end date".to_owned(),
+        (_, Some(t)) => format!("Until {}", format_date(t)),
+    };
     view! {
         <li class="patient-list__item">
             <div>
                 {name}
                 <span class="item__facts">
-                    <span>{match v.permission { Permission::Read => "Read", Permission::ReadWrite => "Read and write" }}</span>
+                    <span>{permission_text(v.permission)}</span>
                     <span>{format!("Since {}", format_date(v.created_at))}</span>
-                    <span>{match (grant.status, v.expires_at) {
-                        (GrantStatus::Revoked, _) => "Access removed by the patient".to_owned(),
-                        (_, None) => "No end date".to_owned(),
-                        (_, Some(t)) => format!("Until {}", format_date(t)),
-                    }}</span>
+                    <span>{end}</span>
                 </span>
-                {open.then(|| view! {
-                    <Show
-                        when=move || confirming.get()
-                        fallback={
-                            let patient = patient.clone();
-                            move || view! {
-                                <div class="button-row">
-                                    <button type="button" class="button button--secondary button--small"
-                                        aria-label=format!("Decline {}'s share", patient)
-                                        on:click=move |_| confirming.set(true)>"Decline"</button>
-                                </div>
-                            }
-                        }
-                    >
-                        <div class="confirm" role="group" aria-label="Confirm declining">
-                            <p>{format!(
-                                "Decline {}'s share? You will no longer be able to open it, and the server deletes your key to it. {} is told that you declined; only they can share it with you again.",
-                                patient, patient
-                            )}</p>
-                            <div class="button-row">
-                                <button type="button" class="button button--danger button--small" disabled=move || busy.get()
-                                    on:click=decline.clone()>{move || if busy.get() { "Working…" } else { "Yes, decline" }}</button>
-                                <button type="button" class="button button--secondary button--small"
-                                    on:click=move |_| confirming.set(false)>"Keep the share"</button>
-                            </div>
-                        </div>
-                    </Show>
-                })}
-                <ErrorAlert error=error/>
+                <DeclineShare grant=grant.clone() open=open done=done/>
             </div>
             {status_badge(grant.status)}
         </li>
     }
 }
 
+/// "Decline", its question and answer (for a share still live), and the
+/// alert if declining failed.
+#[component]
+fn DeclineShare(grant: GrantView, open: bool, done: Callback<String>) -> impl IntoView {
+    let session = use_session();
+    let confirming = RwSignal::new(false);
+    let patient = grant.patient_name.clone();
+    let grant_id = grant.grant.value.grant_id;
+    let declining = use_action({
+        let patient = patient.clone();
+        move |()| {
+            let patient = patient.clone();
+            async move {
+                decline(session, grant_id).await?;
+                done.run(format!(
+                    "You declined {patient}'s share. It is gone from your list, and {patient} sees in their Sharing page and Access history that you declined it."
+                ));
+                focus_later("main h1");
+                Ok(None)
+            }
+        }
+    });
+    let question = format!(
+        "Decline {}'s share? You will no longer be able to open it, and the server deletes your key to it. {} is told that you declined; only they can share it with you again.",
+        patient, patient
+    );
+    view! {
+        {open.then(|| view! {
+            <Show
+                when=move || confirming.get()
+                fallback={
+                    let patient = patient.clone();
+                    move || view! {
+                        <div class="button-row">
+                            <button type="button" class="button button--secondary button--small"
+                                aria-label=format!("Decline {}'s share", patient)
+                                on:click=move |_| confirming.set(true)>"Decline"</button>
+                        </div>
+                    }
+                }
+            >
+                <div class="confirm" role="group" aria-label="Confirm declining">
+                    <p>{question.clone()}</p>
+                    <div class="button-row">
+                        <button type="button" class="button button--danger button--small" disabled=move || declining.busy()
+                            on:click=move |_| declining.run(())>{move || if declining.busy() { "Working…" } else { "Yes, decline" }}</button>
+                        <button type="button" class="button button--secondary button--small"
+                            on:click=move |_| confirming.set(false)>"Keep the share"</button>
+                    </div>
+                </div>
+            </Show>
+        })}
+        <ErrorAlert error=declining.error/>
+    }
+}
+
+/// The doctor asks a patient for access, with a reason.
 #[component]
 fn AskForm(done: Callback<String>) -> impl IntoView {
     let session = use_session();
     let username = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
+    let asking = use_action(move |request| async move {
+        let name = ask_for_access(session, request).await?;
+        username.set(String::new());
+        reason.set(String::new());
+        done.run(format!(
+            "Your request was sent to {name}. You will see their answer here."
+        ));
+        Ok(None)
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
+        if asking.busy() {
             return;
         }
-        error.set(None);
-        let name = match Username::parse(username.get_untracked().trim()) {
-            Ok(n) => n.to_string(),
-            Err(e) => return error.set(Some(format!("{e}."))),
-        };
-        let why = match validate_reason(&reason.get_untracked()) {
-            Ok(r) => r.to_owned(),
-            Err(m) => return error.set(Some(m)),
-        };
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let result = sharing::request_access(NewAccessRequest {
-                patient_username: name.clone(),
-                reason: why,
-            })
-            .await;
-            busy.set(false);
-            match result {
-                Ok(_) => {
-                    username.set(String::new());
-                    reason.set(String::new());
-                    done.run(format!(
-                        "Your request was sent to {name}. You will see their answer here."
-                    ));
-                }
-                Err(e) => error.set(Some(session.explain(&e))),
-            }
-        });
+        asking.error.set(None);
+        match access_request(&username.get_untracked(), &reason.get_untracked()) {
+            Ok(request) => asking.run(request),
+            Err(m) => asking.error.set(Some(m)),
+        }
     };
     view! {
         <section class="card narrow" aria-labelledby="ask-heading">
             <h2 id="ask-heading">"Ask a patient for access"</h2>
-            <ErrorAlert error=error/>
+            <ErrorAlert error=asking.error/>
             <form class="form" on:submit=submit novalidate>
                 <Field id="ask-username" label="Patient's username" value=username/>
                 <div class="field">
@@ -252,12 +220,13 @@ fn AskForm(done: Callback<String>) -> impl IntoView {
                         bind:value=reason></textarea>
                     <p class="field__hint" id="ask-reason-hint">"The patient reads this when deciding. Up to 500 characters."</p>
                 </div>
-                <SubmitButton label="Send request" busy=busy.into()/>
+                <SubmitButton label="Send request" busy=asking.busy_signal()/>
             </form>
         </section>
     }
 }
 
+/// The doctor's requests and their answers.
 #[component]
 fn MyRequests(requests: Vec<AccessRequestView>) -> impl IntoView {
     view! {

@@ -1,12 +1,13 @@
-//! Sharing's protocol steps, without views: opening what a patient shared
-//! with this doctor (checking the patient's signature and opening the key
-//! here), and the words for a share's dates.
+//! The doctor's side of sharing: the Patients page's lists, a request for
+//! access, declining a share, and opening one (checked here).
 
 use shared::{
-    api::{sharing, ErrorCode},
+    api::{
+        sharing::{self, AccessRequestView, GrantRef, GrantView, NewAccessRequest},
+        ErrorCode,
+    },
     client::verify_directory_entry,
     crypto::{
-        b64,
         sign::{KeyEntry, Permission},
         Id,
     },
@@ -16,37 +17,65 @@ use shared::{
 
 use crate::{
     api::directory::lookup_user,
-    platform::browser::format_date,
     session::{Session, Unlocked},
 };
 
 /// What a doctor reads when a share ends while they look at it.
 pub const ENDED: &str = "Your access to this record has ended: the patient removed it, or its end date passed. Nothing more can be opened from it.";
 
-/// An id as the text used in element ids, links and the server's paths.
-pub fn id_text(id: &Id) -> String {
-    b64::encode(id)
+/// Everything the doctor's Patients page shows.
+#[derive(Clone)]
+pub struct DoctorData {
+    /// Shares naming this doctor.
+    pub grants: Vec<GrantView>,
+    /// This doctor's requests.
+    pub requests: Vec<AccessRequestView>,
 }
 
-/// When a share ends, in words.
-pub fn until_text(expires_at: Option<i64>) -> String {
-    match expires_at {
-        None => "Until you remove it".to_owned(),
-        Some(t) => format!("Until {}", format_date(t)),
-    }
+/// Loads the doctor's Patients page.
+pub async fn load_doctor(session: Session) -> Result<DoctorData, String> {
+    let grants = sharing::list_grants()
+        .await
+        .map_err(|e| session.explain(&e))?;
+    let requests = sharing::list_requests()
+        .await
+        .map_err(|e| session.explain(&e))?;
+    Ok(DoctorData { grants, requests })
+}
+
+/// Sends a doctor's request for access; returns the patient's name.
+pub async fn ask_for_access(session: Session, request: NewAccessRequest) -> Result<String, String> {
+    let name = request.patient_username.clone();
+    sharing::request_access(request)
+        .await
+        .map_err(|e| session.explain(&e))?;
+    Ok(name)
+}
+
+/// Declines a share made to this doctor: the server deletes its key.
+pub async fn decline(session: Session, grant_id: Id) -> Result<(), String> {
+    sharing::decline_grant(GrantRef { grant_id })
+        .await
+        .map(|_| ())
+        .map_err(|e| session.explain(&e))
 }
 
 /// What a doctor opened of one grant.
 #[derive(Clone)]
 pub struct Opened {
+    /// The shared part of the record, decrypted.
     pub tree: OpenTree,
     /// The patient's checked directory entry.
     pub patient: KeyEntry,
+    /// When the share ends, if it does.
     pub expires_at: Option<i64>,
+    /// The grant opened.
     pub grant_id: Id,
+    /// What the doctor may do.
     pub permission: Permission,
     /// The doctor (who signs what they write).
     pub me: Id,
+    /// The doctor's keys, to sign and encrypt what they add.
     pub keyring: std::sync::Arc<shared::crypto::keyring::Keyring>,
 }
 
