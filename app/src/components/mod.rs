@@ -8,6 +8,7 @@ pub mod form;
 pub mod layout;
 pub mod page;
 pub mod recovery_code;
+pub mod reloaded;
 pub mod safety_number;
 pub mod search;
 pub mod server_status;

@@ -23,7 +23,7 @@ use crate::{
         action::{use_action, UseAction},
         badges::status_badge,
         form::{ErrorAlert, StatusNote, SubmitButton},
-        page::Loaded,
+        reloaded::Reloaded,
     },
     pages::with_keys,
     platform::browser::format_date,
@@ -73,7 +73,7 @@ fn ContactView(unlocked: Unlocked) -> impl IntoView {
                 "they are told at once and can refuse; if they do not, their record opens to you, to read only, when the waiting period ends."
             </p>
             <StatusNote message=notice.into()/>
-            <Loaded data=data waiting="Loading…" render=render/>
+            <Reloaded data=data waiting="Loading…" render=render/>
         </div>
     }
 }

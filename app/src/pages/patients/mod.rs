@@ -17,7 +17,7 @@ use crate::{
         action::use_action,
         badges::{request_badge, status_badge},
         form::{ErrorAlert, Field, StatusNote, SubmitButton},
-        page::Loaded,
+        reloaded::Reloaded,
     },
     pages::with_keys,
     platform::browser::{focus_later, format_date},
@@ -59,7 +59,7 @@ fn Patients(unlocked: Unlocked) -> impl IntoView {
             <h1 id="patients-heading" tabindex="-1">"Patients"</h1>
             <p class="lead">"Records your patients shared with you, and your requests for access. What you open is decrypted in this browser only."</p>
             <StatusNote message=notice.into()/>
-            <Loaded data=data waiting="Loading…" render=move |d: DoctorData| view! {
+            <Reloaded data=data waiting="Loading…" render=move |d: DoctorData| view! {
                 <SharedWithMe grants=d.grants.clone() done=done/>
                 <AskForm done=done/>
                 <MyRequests requests=d.requests/>

@@ -13,7 +13,7 @@ mod share_form;
 use leptos::prelude::*;
 
 use crate::{
-    components::{form::StatusNote, page::Loaded},
+    components::{form::StatusNote, reloaded::Reloaded},
     pages::{
         emergency::{EmergencyAlert, NameContact},
         with_keys,
@@ -59,7 +59,7 @@ fn PatientSharing(unlocked: Unlocked) -> impl IntoView {
                 "for the doctor you choose: the server cannot read it, and it stops serving it the moment you remove access."
             </p>
             <StatusNote message=notice.into()/>
-            <Loaded data=data waiting="Loading your sharing…" render=move |d: PatientData| view! {
+            <Reloaded data=data waiting="Loading your sharing…" render=move |d: PatientData| view! {
                 <EmergencyAlert grants=d.grants.clone() done=done/>
                 <Requests data=d.clone() unlocked=unlocked done=done/>
                 <ShareForm tree=d.tree.clone() unlocked=unlocked done=done/>
