@@ -2,21 +2,28 @@
 //! (with their failure cases), and its flows against a stand-in server that
 //! lies: a forged directory entry, an answer naming another account, and a
 //! share not signed by the patient are each refused before anything is
-//! shared or opened; an honest answer gets a grant the doctor can open.
+//! shared or opened; an honest answer gets a grant the doctor can open. A key
+//! rotation reports its progress, and refuses a list of grants that holds one
+//! the patient did not sign or just removed, before a single key is sent.
 #![cfg(target_arch = "wasm32")]
+
+use std::{cell::RefCell, rc::Rc};
+
+use leptos::prelude::GetUntracked;
 
 use app::{
     session::Session,
+    tasks::record::RecordStore,
     tasks::sharing::{
         access_request, approve, can_now, choice, compare_keys, doctor_allowed, end_of_day,
         end_text, id_text, made_by, open_shared, permission_of, permission_text, rekey_percent,
-        scope_label, shareable, split_requests, verified_doctor, verified_entry,
+        rotate_keys, scope_label, shareable, split_requests, verified_doctor, verified_entry,
     },
 };
 use shared::{
     api::{
-        records::{NodeKind, Usage},
-        sharing::{AccessRequestView, GrantStatus, RequestStatus, SharedScope},
+        records::{NodeKind, RecordTree, Usage},
+        sharing::{AccessRequestView, GrantStatus, RequestStatus, RotationTicket, SharedScope},
     },
     crypto::{
         b64,
@@ -426,4 +433,136 @@ async fn a_share_not_signed_by_the_patient_opens_nothing() {
         .err()
         .unwrap();
     assert!(ended.starts_with("This record is not shared with you, or no longer"));
+}
+
+/// Maria (id 7) owning a fresh record, the record as the server stores it,
+/// and the record opened.
+fn owner_with_record() -> (Person, RecordTree, OpenTree) {
+    let TestRecord {
+        keyring,
+        owner,
+        root,
+        views,
+    } = TestRecord::new();
+    let stored = RecordTree {
+        owner_id: owner,
+        root_id: root,
+        nodes: views,
+        usage: Usage {
+            used_bytes: 0,
+            quota_bytes: 1 << 30,
+            max_file_bytes: 1 << 30,
+        },
+    };
+    let tree = OpenTree::open(stored.clone(), keyring.encryption()).unwrap();
+    let maria = Person::with_keys(7, "maria", Role::Patient, keyring);
+    (maria, stored, tree)
+}
+
+#[wasm_bindgen_test]
+async fn rotation_replaces_the_keys_and_reports_progress() {
+    let server = StandIn::install();
+    let (maria, stored, tree) = owner_with_record();
+    let labs = folder_id(&tree, "Lab results");
+    server.answer("records/tree", serde_json::to_string(&stored).unwrap());
+    let ticket = RotationTicket {
+        rotation_id: [8; 16],
+        nodes: vec![labs],
+        versions: vec![],
+        grants: vec![],
+    };
+    server.answer(
+        "sharing/rotation/start",
+        serde_json::to_string(&ticket).unwrap(),
+    );
+    server.answer("sharing/rotation/part", "null".into());
+    server.answer("sharing/rotation/commit", "null".into());
+    let store = RecordStore::new();
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let progress = {
+        let seen = seen.clone();
+        move |done, total| seen.borrow_mut().push((done, total))
+    };
+    rotate_keys(
+        Session::new(),
+        store,
+        &maria.unlocked(),
+        labs,
+        [3; 16],
+        progress,
+    )
+    .await
+    .unwrap();
+    let parts = server.count("sharing/rotation/part") as u32;
+    assert!(parts >= 1);
+    let seen = seen.borrow().clone();
+    assert_eq!(seen.first(), Some(&(0, parts + 1)));
+    assert_eq!(seen.last(), Some(&(parts + 1, parts + 1)));
+    let commit = server.last_body("sharing/rotation/commit");
+    assert_eq!(commit["request"]["parts"], parts);
+    // The tree from before, whose keys the removed doctor holds, is gone.
+    assert!(store.tree().get_untracked().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn rotation_refuses_grants_the_server_should_not_list() {
+    let server = StandIn::install();
+    let (maria, stored, tree) = owner_with_record();
+    let doctor = Person::new(2, "drwho", Role::Doctor);
+    let mallory = Person::new(6, "mallory", Role::Patient);
+    let labs = folder_id(&tree, "Lab results");
+    server.answer("records/tree", serde_json::to_string(&stored).unwrap());
+    server.answer("sharing/rotation/part", "null".into());
+    server.answer("sharing/rotation/commit", "null".into());
+    let honest = {
+        let choice = GrantChoice {
+            doctor: doctor.entry.value.clone(),
+            node_id: labs,
+            node_key: tree.node(&labs).unwrap().key.clone(),
+            permission: Permission::Read,
+            expires_at: None,
+            emergency: false,
+        };
+        let now = app::session::now_unix();
+        let (grant, key) =
+            make_grant(&maria.entry.value, maria.keyring.identity(), &choice, now).unwrap();
+        let mut view = listed(grant, GrantStatus::Active);
+        view.wrapped_key = key;
+        view
+    };
+    let mut forged = honest.clone();
+    forged.grant = sign(mallory.keyring.identity(), honest.grant.value.clone());
+    let removed = honest.grant.value.grant_id;
+    for (grants, why) in [
+        (vec![forged], "a share that you did not sign"),
+        // The grant just removed, listed as if it kept access.
+        (vec![honest.clone()], "a share that you removed"),
+    ] {
+        let ticket = RotationTicket {
+            rotation_id: [8; 16],
+            nodes: vec![labs],
+            versions: vec![],
+            grants,
+        };
+        server.answer(
+            "sharing/rotation/start",
+            serde_json::to_string(&ticket).unwrap(),
+        );
+        let store = RecordStore::new();
+        let refused = rotate_keys(
+            Session::new(),
+            store,
+            &maria.unlocked(),
+            labs,
+            removed,
+            |_, _| {},
+        )
+        .await
+        .unwrap_err();
+        assert!(refused.contains(why), "{refused}");
+        assert!(refused.contains("No keys were replaced"), "{refused}");
+        assert!(store.tree().get_untracked().is_none());
+    }
+    assert_eq!(server.count("sharing/rotation/part"), 0);
+    assert_eq!(server.count("sharing/rotation/commit"), 0);
 }

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use shared::api::sharing::{GrantStatus, RequestStatus};
 
+/// Where a grant stands, in the words and colour both sides' lists use.
 pub fn status_badge(status: GrantStatus) -> impl IntoView {
     let (class, text) = match status {
         GrantStatus::Active => ("badge badge--ok", "Active"),
@@ -15,6 +16,7 @@ pub fn status_badge(status: GrantStatus) -> impl IntoView {
     view! { <span class=class>{text}</span> }
 }
 
+/// Where a doctor's request stands, for the patient's and the doctor's lists.
 pub fn request_badge(status: RequestStatus) -> impl IntoView {
     let (class, text) = match status {
         RequestStatus::Pending => ("badge badge--warn", "Waiting for an answer"),

@@ -135,6 +135,15 @@ impl Person {
         Person { keyring, entry }
     }
 
+    /// A person with the given keys (a record's owner, say).
+    pub fn with_keys(id: u8, username: &str, role: Role, keyring: Keyring) -> Person {
+        let entry = key_entry(&keyring, [id; 16], username, role, 1_795_000_000);
+        Person {
+            keyring: Arc::new(keyring),
+            entry,
+        }
+    }
+
     /// Their id.
     pub fn id(&self) -> Id {
         self.entry.value.user_id

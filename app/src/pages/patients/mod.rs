@@ -3,6 +3,7 @@
 //! `/patients/:grant` opens one of them ([`shared_record`]). The protocol
 //! steps are `tasks::sharing`'s.
 
+/// `/patients/:grant`.
 pub mod shared_record;
 
 use leptos::prelude::*;
