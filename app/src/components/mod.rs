@@ -1,12 +1,14 @@
 //! Reusable pieces, each named for what the user sees.
 
 pub mod action;
+pub mod badges;
 pub mod dialog;
 pub mod export_button;
 pub mod form;
 pub mod layout;
 pub mod page;
 pub mod recovery_code;
+pub mod reloaded;
 pub mod safety_number;
 pub mod search;
 pub mod server_status;

@@ -1,0 +1,135 @@
+//! The doctor's side of sharing: the Patients page's lists, a request for
+//! access, declining a share, and opening one (checked here).
+
+use shared::{
+    api::{
+        sharing::{self, AccessRequestView, GrantRef, GrantView, NewAccessRequest},
+        ErrorCode,
+    },
+    client::verify_directory_entry,
+    crypto::{
+        sign::{KeyEntry, Permission},
+        Id,
+    },
+    records::OpenTree,
+    sharing::open_grant,
+};
+
+use crate::{
+    api::directory::lookup_user,
+    session::{Session, Unlocked},
+};
+
+/// What a doctor reads when a share ends while they look at it.
+pub const ENDED: &str = "Your access to this record has ended: the patient removed it, or its end date passed. Nothing more can be opened from it.";
+
+/// Everything the doctor's Patients page shows.
+#[derive(Clone)]
+pub struct DoctorData {
+    /// Shares naming this doctor.
+    pub grants: Vec<GrantView>,
+    /// This doctor's requests.
+    pub requests: Vec<AccessRequestView>,
+}
+
+/// Loads the doctor's Patients page.
+pub async fn load_doctor(session: Session) -> Result<DoctorData, String> {
+    let grants = sharing::list_grants()
+        .await
+        .map_err(|e| session.explain(&e))?;
+    let requests = sharing::list_requests()
+        .await
+        .map_err(|e| session.explain(&e))?;
+    Ok(DoctorData { grants, requests })
+}
+
+/// Sends a doctor's request for access; returns the patient's name.
+pub async fn ask_for_access(session: Session, request: NewAccessRequest) -> Result<String, String> {
+    let name = request.patient_username.clone();
+    sharing::request_access(request)
+        .await
+        .map_err(|e| session.explain(&e))?;
+    Ok(name)
+}
+
+/// Declines a share made to this doctor: the server deletes its key.
+pub async fn decline(session: Session, grant_id: Id) -> Result<(), String> {
+    sharing::decline_grant(GrantRef { grant_id })
+        .await
+        .map(|_| ())
+        .map_err(|e| session.explain(&e))
+}
+
+/// What a doctor opened of one grant.
+#[derive(Clone)]
+pub struct Opened {
+    /// The shared part of the record, decrypted.
+    pub tree: OpenTree,
+    /// The patient's checked directory entry.
+    pub patient: KeyEntry,
+    /// When the share ends, if it does.
+    pub expires_at: Option<i64>,
+    /// The grant opened.
+    pub grant_id: Id,
+    /// What the doctor may do.
+    pub permission: Permission,
+    /// The doctor (who signs what they write).
+    pub me: Id,
+    /// The doctor's keys, to sign and encrypt what they add.
+    pub keyring: std::sync::Arc<shared::crypto::keyring::Keyring>,
+}
+
+impl Opened {
+    /// Whether the doctor may add to the shared folder.
+    pub fn can_write(&self) -> bool {
+        self.permission == Permission::ReadWrite
+    }
+}
+
+/// Opens the grant `grant_id` for this doctor: the grant must carry the
+/// patient's signature (checked against the patient's directory entry,
+/// verified here) and its key must open, or nothing is shown.
+pub async fn open_shared(
+    session: Session,
+    unlocked: Unlocked,
+    grant_id: String,
+) -> Result<Opened, String> {
+    let shared = sharing::shared_record(grant_id).await.map_err(|e| {
+        if e.code == ErrorCode::NotFound {
+            "This record is not shared with you, or no longer: the patient may have removed your access, or its end date has passed.".to_owned()
+        } else {
+            session.explain(&e)
+        }
+    })?;
+    let lying = "The server's answer about this share is not signed by the patient, so nothing was opened. Contact your administrator.";
+    let served = lookup_user(shared.grant.patient_name.clone())
+        .await
+        .map_err(|e| session.explain(&e))?;
+    let patient = verify_directory_entry(&shared.grant.patient_name, &served)
+        .map_err(|_| lying.to_owned())?;
+    let me = unlocked.key_entry.value.user_id;
+    let opened = open_grant(
+        &shared.grant,
+        &patient.entry,
+        &me,
+        unlocked.keyring.encryption(),
+    )
+    .map_err(|_| lying.to_owned())?;
+    let tree = OpenTree::open_from(
+        patient.entry.user_id,
+        opened.grant.node_id,
+        opened.node_key,
+        shared.nodes,
+        shared.usage,
+    )
+    .map_err(|_| lying.to_owned())?;
+    Ok(Opened {
+        tree,
+        patient: patient.entry,
+        expires_at: opened.grant.expires_at,
+        grant_id: opened.grant.grant_id,
+        permission: opened.grant.permission,
+        me,
+        keyring: unlocked.keyring.clone(),
+    })
+}

@@ -1,0 +1,276 @@
+//! Sharing's protocol steps and decisions, without views.
+//!
+//! Every grant is made and signed here and its key wrapped here; a doctor's
+//! browser checks the patient's signature and opens the key itself, so a
+//! server that swaps a grant or a key shows an error, never someone else's
+//! data. The pages in `pages/sharing` and `pages/patients` only collect the
+//! choices and show what these functions return; errors are the sentence the
+//! person reads (what happened and what to do next).
+//!
+//! `decide` holds the pure decisions and `doctor` the doctor's side; both
+//! are re-exported here, so callers name everything `tasks::sharing::…`.
+
+mod decide;
+mod doctor;
+
+pub use decide::{
+    access_request, can_now, choice, doctor_allowed, end_of_day, end_text, id_text, made_by,
+    permission_of, permission_text, rekey_percent, scope_label, shareable, split_requests,
+    until_text,
+};
+pub use doctor::{ask_for_access, decline, load_doctor, open_shared, DoctorData, Opened, ENDED};
+
+use std::collections::HashSet;
+
+use shared::{
+    account::Username,
+    api::{
+        sharing::{
+            self, AccessRequestView, CommitRotation, CreateGrantRequest, GrantRef, GrantView,
+            RequestRef, StartRotation,
+        },
+        ErrorCode,
+    },
+    client::{verify_directory_entry, VerifiedEntry},
+    crypto::{b64, sign::Permission, Id},
+    records::OpenTree,
+    sharing::{make_grant, plan_rotation, GrantChoice, RotationOwner},
+};
+
+use crate::{
+    api::{directory::lookup_user, explain_crypto, Flow},
+    platform::browser::{remember_keys, remember_removed_grant, removed_grants, seen_keys},
+    session::{now_unix, Session, Unlocked},
+    tasks::record::RecordStore,
+};
+
+// ---------------------------------------------------------------------------
+// Looking people up.
+
+/// Looks a user up and checks their keys in this browser: a server that
+/// serves a forged or mismatched entry gets an error, never a share.
+pub async fn verified_entry(session: Session, username: &str) -> Result<VerifiedEntry, String> {
+    let name = Username::parse(username.trim()).map_err(|e| format!("{e}."))?;
+    let served = lookup_user(name.to_string()).await.map_err(|e| {
+        if e.code == ErrorCode::NotFound {
+            format!("There is no user named {name}. Check the spelling with them.")
+        } else {
+            session.explain(&e)
+        }
+    })?;
+    verify_directory_entry(name.as_str(), &served).map_err(|e| explain_crypto(e, Flow::Directory))
+}
+
+/// Looks a doctor up and checks their keys in this browser.
+pub async fn verified_doctor(session: Session, username: &str) -> Result<VerifiedEntry, String> {
+    let entry = verified_entry(session, username).await?;
+    doctor_allowed(&entry)?;
+    Ok(entry)
+}
+
+/// Remembers a doctor's keys the first time this browser sees them;
+/// `Some(true)` if they are the ones seen before, `Some(false)` if they
+/// changed (the patient is warned to compare the safety number).
+pub fn compare_keys(entry: &VerifiedEntry) -> Option<bool> {
+    let name = entry.entry.username.clone();
+    let id = id_text(&entry.entry.user_id);
+    let number = entry.safety_number.to_string().replace('\n', " ");
+    let same =
+        seen_keys(&name).map(|(seen_id, seen_number)| seen_id == id && seen_number == number);
+    if same.is_none() {
+        remember_keys(&name, &id, &number);
+    }
+    same
+}
+
+// ---------------------------------------------------------------------------
+// The patient's side.
+
+/// Everything the patient's Sharing page shows.
+#[derive(Clone)]
+pub struct PatientData {
+    /// The patient's record, for the folders to share and their names.
+    pub tree: OpenTree,
+    /// The grants this patient made (or that the server says they made).
+    pub grants: Vec<GrantView>,
+    /// Doctors' requests to this patient.
+    pub requests: Vec<AccessRequestView>,
+}
+
+/// Loads the patient's Sharing page: the record from the session's store,
+/// the grants and the requests.
+pub async fn load_patient(
+    session: Session,
+    store: RecordStore,
+    unlocked: Unlocked,
+) -> Result<PatientData, String> {
+    let tree = store.open(session, &unlocked).await?;
+    let me = unlocked.key_entry.value.user_id;
+    let mut grants = sharing::list_grants()
+        .await
+        .map_err(|e| session.explain(&e))?;
+    // Those naming this patient as someone's emergency contact are on the
+    // Emergency page.
+    grants.retain(|g| g.grant.value.patient_id == me);
+    let requests = sharing::list_requests()
+        .await
+        .map_err(|e| session.explain(&e))?;
+    Ok(PatientData {
+        tree,
+        grants,
+        requests,
+    })
+}
+
+/// Makes, signs and stores a grant of `node` to `doctor`.
+pub async fn share_with(
+    session: Session,
+    unlocked: &Unlocked,
+    tree: &OpenTree,
+    doctor: &VerifiedEntry,
+    (node, permission, expires_at): (Id, Permission, Option<i64>),
+    request_id: Option<Id>,
+    emergency_wait_secs: Option<i64>,
+) -> Result<GrantView, String> {
+    let node_key = tree
+        .node(&node)
+        .map(|n| n.key.clone())
+        .ok_or_else(|| "That folder is no longer in your record. Reload the page.".to_owned())?;
+    let choice = GrantChoice {
+        doctor: doctor.entry.clone(),
+        node_id: node,
+        node_key,
+        permission,
+        expires_at,
+        emergency: emergency_wait_secs.is_some(),
+    };
+    let (grant, wrapped_key) = make_grant(
+        &unlocked.key_entry.value,
+        unlocked.keyring.identity(),
+        &choice,
+        now_unix(),
+    )?;
+    sharing::create_grant(CreateGrantRequest {
+        grant,
+        wrapped_key,
+        request_id,
+        emergency_wait_secs,
+    })
+    .await
+    .map_err(|e| session.explain(&e))
+}
+
+/// Approves a doctor's request: looks the doctor up again, checks that the
+/// directory names the same account as the request, and shares the chosen
+/// folder. Returns the folder's [`scope_label`].
+pub async fn approve(
+    session: Session,
+    unlocked: &Unlocked,
+    tree: &OpenTree,
+    request: &AccessRequestView,
+    chosen: (Id, Permission, Option<i64>),
+) -> Result<String, String> {
+    let doctor = verified_doctor(session, &request.doctor_name).await?;
+    if doctor.entry.user_id != request.doctor_id {
+        return Err("The directory's answer for this doctor does not match the request, so nothing was shared. Contact your administrator.".to_owned());
+    }
+    let label = scope_label(tree, &chosen.0);
+    share_with(
+        session,
+        unlocked,
+        tree,
+        &doctor,
+        chosen,
+        Some(request.request_id),
+        None,
+    )
+    .await?;
+    Ok(label)
+}
+
+/// Says no to a doctor's request; nothing is shared.
+pub async fn deny(session: Session, request_id: Id) -> Result<(), String> {
+    sharing::deny_request(RequestRef { request_id })
+        .await
+        .map(|_| ())
+        .map_err(|e| session.explain(&e))
+}
+
+/// Ends a grant on the server (the first half of removing access; then
+/// [`rotate_keys`]).
+pub async fn revoke(session: Session, grant_id: Id) -> Result<(), String> {
+    sharing::revoke_grant(GrantRef { grant_id })
+        .await
+        .map(|_| ())
+        .map_err(|e| session.explain(&e))
+}
+
+/// Replaces the keys under `scope` after a doctor's access to it was removed
+/// (DESIGN: revocation), reporting `(parts sent, parts in all)` as it goes.
+///
+/// The new keys go only to grants the patient signed that are still live and
+/// were not removed in this browser (`removed` is the grant just removed), to
+/// the doctor's key named in each signed grant: the server's list is checked
+/// before a single key is made (`plan_rotation`).
+pub async fn rotate_keys(
+    session: Session,
+    store: RecordStore,
+    unlocked: &Unlocked,
+    scope: Id,
+    removed: Id,
+    progress: impl Fn(u32, u32),
+) -> Result<(), String> {
+    let result = rotate_keys_in(session, store, unlocked, scope, removed, progress).await;
+    // The keys under `scope` changed (or may have, partly): no page may keep
+    // using the tree from before, whose keys the removed doctor holds.
+    store.forget();
+    result
+}
+
+async fn rotate_keys_in(
+    session: Session,
+    store: RecordStore,
+    unlocked: &Unlocked,
+    scope: Id,
+    removed: Id,
+    progress: impl Fn(u32, u32),
+) -> Result<(), String> {
+    let me = &unlocked.key_entry.value;
+    let me_b64 = b64::encode(&me.user_id);
+    remember_removed_grant(&me_b64, &b64::encode(&removed));
+    let tree = store.reload(session, unlocked).await?;
+    let ticket = sharing::begin_rotation(StartRotation { node_id: scope })
+        .await
+        .map_err(|e| session.explain(&e))?;
+    let mut known: HashSet<Id> = removed_grants(&me_b64)
+        .iter()
+        .filter_map(|g| b64::decode(g).and_then(|b| Id::try_from(b.as_slice()).ok()))
+        .collect();
+    known.insert(removed);
+    let owner = RotationOwner {
+        entry: me,
+        removed: &known,
+        now: now_unix(),
+    };
+    let parts = plan_rotation(&tree, &owner, &scope, &ticket)?;
+    let total = parts.len() as u32 + 1;
+    progress(0, total);
+    let count = parts.len() as u32;
+    for (i, part) in parts.into_iter().enumerate() {
+        sharing::send_rotation_part(part)
+            .await
+            .map_err(|e| session.explain(&e))?;
+        progress(i as u32 + 1, total);
+    }
+    sharing::finish_rotation(CommitRotation {
+        rotation_id: ticket.rotation_id,
+        parts: count,
+    })
+    .await
+    .map_err(|e| session.explain(&e))?;
+    progress(total, total);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// The doctor's side.
