@@ -453,6 +453,7 @@ fn owner_with_record() -> (Person, RecordTree, OpenTree) {
             quota_bytes: 1 << 30,
             max_file_bytes: 1 << 30,
         },
+        seq: 1,
     };
     let tree = OpenTree::open(stored.clone(), keyring.encryption()).unwrap();
     let maria = Person::with_keys(7, "maria", Role::Patient, keyring);

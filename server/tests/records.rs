@@ -239,6 +239,44 @@ async fn events_name_the_actor_the_owner_and_the_item() {
     );
 }
 
+/// The change counter the browser asks on each page instead of fetching the
+/// tree: it matches the tree's, moves on with every change (refused changes
+/// leave it), and asking it is logged as a view of the list, as the tree is.
+#[tokio::test]
+async fn the_change_counter_moves_with_every_change_and_asking_it_is_a_view() {
+    let s = Server::new();
+    let p = patient(&s, "counter").await;
+    let seq = || async { p.c.get::<Option<u64>>("/api/records/seq").await.unwrap() };
+    assert_eq!(seq().await, None);
+    p.create_record(s.now()).await;
+    let first = p.raw_tree().await.seq;
+    assert_eq!(seq().await, Some(first));
+    let page: EventsPage = p.c.get("/api/audit/mine?after=0&limit=1000").await.unwrap();
+    assert_eq!(page.events.last().unwrap().kind, EventKind::RecordViewed);
+
+    let tree = p.tree().await;
+    let folder = p.create_folder(tree.root().unwrap(), "f").await.unwrap();
+    let after_create = seq().await.unwrap();
+    assert!(after_create > first);
+    expect_err(
+        p.trash(&folder.node_id, folder.revision + 5).await,
+        StatusCode::CONFLICT,
+    );
+    assert_eq!(seq().await, Some(after_create));
+    p.trash(&folder.node_id, folder.revision).await.unwrap();
+    let after_trash = seq().await.unwrap();
+    assert!(after_trash > after_create);
+    assert_eq!(p.raw_tree().await.seq, after_trash);
+
+    // Without a session there is nothing to count.
+    let anonymous = s.client();
+    let refused = anonymous.get::<Option<u64>>("/api/records/seq").await;
+    assert_eq!(
+        expect_err(refused, StatusCode::UNAUTHORIZED).code,
+        ErrorCode::Unauthorized
+    );
+}
+
 #[tokio::test]
 async fn a_chunk_sent_again_with_the_same_bytes_succeeds_other_bytes_do_not() {
     let s = Server::new();

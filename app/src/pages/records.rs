@@ -157,8 +157,8 @@ impl Ctx {
             announce: RwSignal::new(String::new()),
             owner: StoredValue::new_local(Owner::current()),
         };
-        // Fresh on arrival: a doctor may have added to the record meanwhile.
-        leptos::task::spawn_local(async move { ctx.load(true).await });
+        // From memory unless the record changed meanwhile (a doctor added to it).
+        leptos::task::spawn_local(async move { ctx.load(false).await });
         ctx
     }
 

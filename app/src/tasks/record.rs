@@ -3,9 +3,14 @@
 //!
 //! [`RecordStore`] is the only way the pages reach the record: it keeps the
 //! decrypted tree for the session, so moving between Records, Vital signs,
-//! Search, Sharing and the export neither fetches nor decrypts it again. A page
-//! that changed the record asks for a [`RecordStore::reload`]; every page that
-//! shows the tree sees the new one.
+//! Search and Sharing neither fetches nor decrypts it again. Each arrival asks
+//! the server only for the record's change counter (`records/seq`): when a
+//! doctor or another tab changed the record meanwhile, the tree is fetched
+//! anew. A page that changed the record itself asks for a
+//! [`RecordStore::reload`]; every page that shows the tree sees the new one.
+//!
+//! A server that lies about the counter can only make the browser show the
+//! tree it already holds, which it could do anyway by serving an old tree.
 
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use leptos::prelude::*;
@@ -18,7 +23,7 @@ use shared::{
 use crate::session::{now_unix, AuthState, Session, Unlocked};
 
 /// A load of the tree that several callers can wait on together.
-type Loading = Shared<LocalBoxFuture<'static, Result<OpenTree, OpenError>>>;
+type Loading = Shared<LocalBoxFuture<'static, Result<(OpenTree, u64), OpenError>>>;
 
 /// The session's decrypted record, provided as a context by [`crate::App`].
 #[derive(Clone, Copy)]
@@ -28,6 +33,8 @@ pub struct RecordStore {
     /// Whose tree `tree` is, so that a different sign-in in this tab never
     /// sees the previous user's record.
     owner: StoredValue<Option<Id>, LocalStorage>,
+    /// The record's change counter when `tree` was read.
+    seq: StoredValue<u64, LocalStorage>,
     /// The load in flight, if any: callers that arrive meanwhile wait for it
     /// instead of fetching the tree a second time.
     loading: StoredValue<Option<(u64, Loading)>, LocalStorage>,
@@ -41,6 +48,7 @@ impl RecordStore {
         RecordStore {
             tree: RwSignal::new_local(None),
             owner: StoredValue::new_local(None),
+            seq: StoredValue::new_local(0),
             loading: StoredValue::new_local(None),
             generation: StoredValue::new_local(0),
         }
@@ -66,17 +74,32 @@ impl RecordStore {
         self.tree.read_only()
     }
 
-    /// The record, from memory when this session has opened it before;
-    /// otherwise fetched (and created on first use) and decrypted.
+    /// The record, from memory when this session has opened it before and
+    /// the server's change counter has not moved since; otherwise fetched
+    /// (and created on first use) and decrypted.
     pub async fn open(&self, session: Session, unlocked: &Unlocked) -> Result<OpenTree, OpenError> {
         let me = unlocked.key_entry.value.user_id;
-        if self.owner.get_value() == Some(me) {
+        if self.owner.get_value() == Some(me) && self.loading.with_value(Option::is_none) {
             if let Some(tree) = self.tree.get_untracked() {
-                return Ok(tree);
+                let held = self.seq.get_value();
+                match records::record_seq().await {
+                    // Nothing changed, and no newer load started meanwhile.
+                    Ok(Some(seq))
+                        if seq == held
+                            && self.owner.get_value() == Some(me)
+                            && self.loading.with_value(Option::is_none) =>
+                    {
+                        return Ok(tree);
+                    }
+                    Ok(_) => {}
+                    Err(e) => return Err(session.explain(&e)),
+                }
             }
         }
         match self.loading.get_value() {
-            Some((_, loading)) if self.owner.get_value() == Some(me) => loading.await,
+            Some((_, loading)) if self.owner.get_value() == Some(me) => {
+                loading.await.map(|(tree, _)| tree)
+            }
             _ => self.reload(session, unlocked).await,
         }
     }
@@ -104,11 +127,12 @@ impl RecordStore {
         // A newer load, or a sign-out, decides the tree from here on.
         if self.generation.get_value() == generation {
             self.loading.set_value(None);
-            if let Ok(tree) = &result {
+            if let Ok((tree, seq)) = &result {
+                self.seq.set_value(*seq);
                 self.tree.set(Some(tree.clone()));
             }
         }
-        result
+        result.map(|(tree, _)| tree)
     }
 
     /// Drops the decrypted tree (the keys were closed).
@@ -136,7 +160,8 @@ pub type OpenError = String;
 
 /// Fetches and decrypts the caller's record, creating it first if this patient
 /// has none yet. Only patients own a record. [`RecordStore`] is its only caller.
-async fn open_record(session: Session, unlocked: &Unlocked) -> Result<OpenTree, OpenError> {
+/// Also gives the record's change counter as read with the tree.
+async fn open_record(session: Session, unlocked: &Unlocked) -> Result<(OpenTree, u64), OpenError> {
     if unlocked.info.role != Role::Patient {
         return Err("Only patients keep a record in medvault.".to_owned());
     }
@@ -159,8 +184,10 @@ async fn open_record(session: Session, unlocked: &Unlocked) -> Result<OpenTree, 
         }
         Err(e) => return Err(session.explain(&e)),
     };
-    OpenTree::open(tree, unlocked.keyring.encryption()).map_err(|_| {
+    let seq = tree.seq;
+    let tree = OpenTree::open(tree, unlocked.keyring.encryption()).map_err(|_| {
         "Your record could not be unlocked with your keys. If this keeps happening, contact your administrator."
             .to_owned()
-    })
+    })?;
+    Ok((tree, seq))
 }

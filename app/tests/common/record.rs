@@ -76,6 +76,7 @@ impl TestRecord {
                     quota_bytes: 1 << 30,
                     max_file_bytes: 1 << 30,
                 },
+                seq: 1,
             },
             self.keyring.encryption(),
         )

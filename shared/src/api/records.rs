@@ -167,6 +167,10 @@ pub struct RecordTree {
     pub nodes: Vec<NodeView>,
     /// Quota.
     pub usage: Usage,
+    /// The record's change counter when this tree was read: every change to
+    /// the record moves it on, so a browser holding this tree asks
+    /// `records/seq` instead of fetching the tree again to know it is current.
+    pub seq: u64,
 }
 
 /// The answer to `records/upload/start`.
@@ -289,6 +293,8 @@ pub struct FinishUploadRequest {
 pub trait RecordsBackend {
     /// The caller's record, or `None` if they have not made one yet.
     async fn record_tree(&self, caller: &super::Caller) -> Result<Option<RecordTree>, ApiError>;
+    /// The change counter of the caller's record (`None`: no record yet).
+    async fn record_seq(&self, caller: &super::Caller) -> Result<Option<u64>, ApiError>;
     /// Creates the caller's record: the root (HPKE-wrapped) and starter folders.
     async fn create_record(
         &self,
@@ -383,6 +389,15 @@ pub trait RecordsBackend {
 pub async fn get_record() -> Result<Option<RecordTree>, ApiError> {
     let caller = super::caller()?;
     super::backend()?.record_tree(&caller).await
+}
+
+/// The change counter of the caller's record, as in [`RecordTree::seq`]: the
+/// browser keeps the decrypted tree for the session and fetches it again only
+/// when this has moved on.
+#[leptos::server(prefix = "/api", endpoint = "records/seq", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn record_seq() -> Result<Option<u64>, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?.record_seq(&caller).await
 }
 
 /// Creates the caller's record with its starter folders.

@@ -285,6 +285,11 @@ impl RecordsBackend for ServerBackend {
         nodes::tree(self, &s).await
     }
 
+    async fn record_seq(&self, caller: &Caller) -> Result<Option<u64>, ApiError> {
+        let s = self.require_session(caller).await?;
+        nodes::seq(self, &s).await
+    }
+
     async fn create_record(
         &self,
         caller: &Caller,

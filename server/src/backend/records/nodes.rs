@@ -47,6 +47,25 @@ pub(super) async fn tree(b: &ServerBackend, s: &Session) -> Result<Option<Record
     Ok(Some(tree))
 }
 
+/// The change counter of the caller's record. Logged as a view of the list
+/// of items, like [`tree`]: the browser shows the list it holds once this
+/// says that list is current. Expired uploads are dropped first, as `tree`
+/// does, so the counter covers that change too.
+pub(super) async fn seq(b: &ServerBackend, s: &Session) -> Result<Option<u64>, ApiError> {
+    let owner = s.user.id;
+    if b.record_head(&owner).await?.is_none() {
+        return Ok(None);
+    }
+    let _guard = b.record_locks.lock(&owner).await;
+    if b.uploads_need_sweep(&owner).await? {
+        b.sweep_uploads(&owner).await?;
+    }
+    let (_, head) = b.existing_head(&owner).await?;
+    b.record(event(s, EventKind::RecordViewed, &head.root_id))
+        .await?;
+    Ok(Some(head.seq))
+}
+
 pub(super) async fn create_record(
     b: &ServerBackend,
     s: &Session,

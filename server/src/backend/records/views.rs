@@ -118,6 +118,7 @@ impl ServerBackend {
             root_id: head.root_id,
             nodes,
             usage: self.usage(head),
+            seq: head.seq,
         })
     }
 }
