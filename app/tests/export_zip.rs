@@ -3,7 +3,7 @@
 //! are made safe and unique, and the Blob sink keeps every byte.
 #![cfg(target_arch = "wasm32")]
 
-use app::export::{add_blob, safe_name, BlobSink, ExportError, ZipBuilder, PART_BYTES};
+use app::tasks::export::{add_blob, safe_name, BlobSink, ExportError, ZipBuilder, PART_BYTES};
 use js_sys::Uint8Array;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;

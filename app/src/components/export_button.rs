@@ -6,8 +6,8 @@ use wasm_bindgen::JsCast;
 
 use crate::{
     components::form::{ErrorAlert, StatusNote},
-    export::{export_record, ExportError, ExportProgress},
     session::{now_unix, use_session},
+    tasks::export::{export_record, ExportError, ExportProgress},
     tasks::record::use_record_store,
     transfer::Cancel,
 };

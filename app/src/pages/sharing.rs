@@ -38,7 +38,6 @@ use shared::{
 
 use crate::{
     api::{directory::lookup_user, explain_crypto, Flow},
-    authors,
     components::{
         dialog::Modal,
         form::{ErrorAlert, Field, StatusNote, SubmitButton},
@@ -52,6 +51,7 @@ use crate::{
     },
     platform::browser::{focus_later, format_date, parse_date_input, remember_keys, seen_keys},
     session::{now_unix, use_session, Session, Unlocked},
+    tasks::authors,
     tasks::record::{use_record_store, RecordStore},
     transfer::{
         self, format_bytes, preview_kind, Cancel, DownloadJob, PreviewKind, Progress, UploadJob,

@@ -3,4 +3,6 @@
 //! that take progress callbacks and return typed errors. Pages call these and
 //! only render and collect input; wasm-bindgen tests drive them in Chromium.
 
+pub mod authors;
+pub mod export;
 pub mod record;
