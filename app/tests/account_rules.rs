@@ -2,7 +2,7 @@
 //! refusal reads as a sentence that says what to change.
 #![cfg(target_arch = "wasm32")]
 
-use app::pages::signup::check_new_account;
+use app::tasks::account::check_new_account;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);

@@ -3,6 +3,7 @@
 //! that take progress callbacks and return typed errors. Pages call these and
 //! only render and collect input; wasm-bindgen tests drive them in Chromium.
 
+pub mod account;
 pub mod authors;
 pub mod export;
 pub mod record;
