@@ -3,30 +3,17 @@
 //! since this browser last saw them.
 
 use leptos::prelude::*;
-use shared::{
-    account::Username,
-    client::{verify_directory_entry, VerifiedEntry},
-    crypto::b64,
-};
+use shared::{account::Username, crypto::sign::Role};
 
 use crate::{
-    api::{directory::lookup_user, explain_crypto, Flow},
     components::{
         form::{ErrorAlert, Field, SubmitButton},
         safety_number::SafetyNumberView,
     },
     pages::with_keys,
-    platform::browser::{remember_keys, seen_keys},
     session::{role_label, use_session},
+    tasks::directory::{compare_with_seen, look_up, remember_new_keys, Found},
 };
-
-/// What a lookup found, with how it compares to what was seen before.
-#[derive(Clone)]
-struct Found {
-    entry: VerifiedEntry,
-    /// `Some(true)`: the same keys as before; `Some(false)`: different; `None`: first look.
-    same_as_before: Option<bool>,
-}
 
 /// The directory page (needs the keys).
 #[component]
@@ -55,30 +42,16 @@ fn Directory() -> impl IntoView {
         };
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let result = async {
-                let served = lookup_user(name.to_string()).await.map_err(|e| {
-                    if e.code == shared::api::ErrorCode::NotFound {
-                        format!("There is no user named {name}. Check the spelling with them.")
-                    } else {
-                        session.explain(&e)
-                    }
-                })?;
-                let entry = verify_directory_entry(name.as_str(), &served)
-                    .map_err(|e| explain_crypto(e, Flow::Directory))?;
-                let id = b64::encode(&entry.entry.user_id);
-                let number = entry.safety_number.to_string().replace('\n', " ");
-                let same_as_before = seen_keys(name.as_str())
-                    .map(|(seen_id, seen_number)| seen_id == id && seen_number == number);
-                // Remember the first keys seen; a change is shown, never silently adopted.
-                if same_as_before.is_none() {
-                    remember_keys(name.as_str(), &id, &number);
+            let explain = |e: &shared::api::ApiError| {
+                if e.code == shared::api::ErrorCode::NotFound {
+                    format!("There is no user named {name}. Check the spelling with them.")
+                } else {
+                    session.explain(e)
                 }
-                Ok(Found {
-                    entry,
-                    same_as_before,
-                })
-            }
-            .await;
+            };
+            let result = look_up(name.as_str(), explain)
+                .await
+                .map(|entry| compare_with_seen(name.as_str(), entry));
             busy.set(false);
             match result {
                 Ok(f) => found.set(Some(f)),
@@ -112,11 +85,9 @@ fn EntryCard(found: Found) -> impl IntoView {
     let name = e.entry.username.clone();
     let accept = RwSignal::new(false);
     let accept_new = {
-        let name = name.clone();
-        let id = b64::encode(&e.entry.user_id);
-        let number = e.safety_number.to_string().replace('\n', " ");
+        let e = e.clone();
         move |_| {
-            remember_keys(&name, &id, &number);
+            remember_new_keys(&e);
             accept.set(true);
         }
     };
@@ -149,7 +120,7 @@ fn EntryCard(found: Found) -> impl IntoView {
                         </dd>
                     </div>
                 })}
-                {(e.entry.role == shared::crypto::sign::Role::Doctor && e.verified_doctor.is_none()).then(|| view! {
+                {(e.entry.role == Role::Doctor && e.verified_doctor.is_none()).then(|| view! {
                     <div class="facts__wide">
                         <dt>"Verification"</dt>
                         <dd><span class="badge badge--warn">"Not verified"</span> " No administrator has checked this doctor's licence yet."</dd>

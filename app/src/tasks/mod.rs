@@ -4,6 +4,8 @@
 //! only render and collect input; wasm-bindgen tests drive them in Chromium.
 
 pub mod account;
+pub mod admin;
 pub mod authors;
+pub mod directory;
 pub mod export;
 pub mod record;
