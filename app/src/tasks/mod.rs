@@ -5,7 +5,10 @@
 
 pub mod account;
 pub mod admin;
+pub mod audit;
 pub mod authors;
 pub mod directory;
 pub mod export;
+pub mod history;
 pub mod record;
+pub mod vitals;
