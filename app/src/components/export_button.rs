@@ -59,7 +59,8 @@ fn progress_text(p: &ExportProgress) -> String {
 
 /// Builds the signed-in patient's whole record as a zip (folders and files as
 /// in the record, plus `vital-signs.csv` and `vital-signs.json`) and saves it.
-/// Opens the record afresh, so it can sit on any page.
+/// Fetches the record afresh (and refreshes the session's copy), so the zip
+/// holds the server's newest record and the button can sit on any page.
 #[component]
 pub fn ExportButton() -> impl IntoView {
     let session = use_session();
@@ -89,7 +90,7 @@ pub fn ExportButton() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let result = async {
                 let tree = store
-                    .open(session, &unlocked)
+                    .reload(session, &unlocked)
                     .await
                     .map_err(ExportError::Failed)?;
                 let owner = unlocked.key_entry.value.clone();

@@ -10,10 +10,7 @@ use crate::{
     pages::with_keys,
     platform::browser::{download_text_as, format_time, parse_date_input},
     session::{use_session, Unlocked},
-    tasks::{
-        history::{filter_rows, history_csv, load, Filter, History as Data, HistoryRow as Row},
-        record::use_record_store,
-    },
+    tasks::history::{filter_rows, history_csv, load, Filter, History as Data, HistoryRow as Row},
 };
 
 /// The access history page (needs the keys).
@@ -47,10 +44,9 @@ impl Filters {
 #[component]
 fn History(unlocked: Unlocked) -> impl IntoView {
     let session = use_session();
-    let store = use_record_store();
     let unlocked = StoredValue::new_local(unlocked);
     let loaded =
-        LocalResource::new(move || async move { load(session, unlocked.get_value(), store).await });
+        LocalResource::new(move || async move { load(session, unlocked.get_value()).await });
     let filters = Filters {
         person: RwSignal::new(String::new()),
         from: RwSignal::new(String::new()),

@@ -4,8 +4,6 @@
 
 use std::collections::HashMap;
 
-use leptos::prelude::GetUntracked;
-
 use shared::{
     api::{audit::MAX_PAGE, directory::MAX_NAMES, ErrorCode},
     audit::{AuditEvent, EventKind},
@@ -17,7 +15,6 @@ use crate::{
     api::{audit::my_history, directory, records},
     platform::browser::iso_time,
     session::{role_label, Session, Unlocked},
-    tasks::record::RecordStore,
 };
 
 /// One event with everything resolved for display.
@@ -132,15 +129,16 @@ pub fn rows_of(
     History { rows, people }
 }
 
-/// Fetches every page of the history (newest first on screen), the names of
-/// the people in it and, for a patient, the record to name the items: the
-/// session's open record if it has one, else the stored one (viewing the
-/// history does not create a record).
-pub async fn load(
-    session: Session,
-    unlocked: Unlocked,
-    store: RecordStore,
-) -> Result<History, String> {
+/// Fetches, for a patient, the record to name the items, then every page of
+/// the history (newest first on screen) and the names of the people in it.
+pub async fn load(session: Session, unlocked: Unlocked) -> Result<History, String> {
+    // The newest record, fetched first, so that items made on another device
+    // are named too and this look at the list of items is in the history it
+    // shows (viewing the history does not create a record).
+    let tree: Option<OpenTree> = match records::get_record().await {
+        Ok(Some(tree)) => OpenTree::open(tree, unlocked.keyring.encryption()).ok(),
+        _ => None,
+    };
     let mut events: Vec<AuditEvent> = Vec::new();
     let mut after = 0;
     loop {
@@ -170,13 +168,6 @@ pub async fn load(
         }
     }
 
-    let tree = match store.tree().get_untracked() {
-        Some(tree) => Some(tree),
-        None => match records::get_record().await {
-            Ok(Some(tree)) => OpenTree::open(tree, unlocked.keyring.encryption()).ok(),
-            _ => None,
-        },
-    };
     let me = unlocked.key_entry.value.user_id;
     Ok(rows_of(events, me, &names, tree.as_ref()))
 }
