@@ -7,6 +7,7 @@ use shared::{account::Username, crypto::sign::Role};
 
 use crate::{
     components::{
+        action::use_action,
         form::{ErrorAlert, Field, SubmitButton},
         safety_number::SafetyNumberView,
     },
@@ -25,39 +26,30 @@ pub fn DirectoryPage() -> impl IntoView {
 fn Directory() -> impl IntoView {
     let session = use_session();
     let username = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
     let found = RwSignal::new(None::<Found>);
+    let action = use_action(move |name: Username| async move {
+        let explain = |e: &shared::api::ApiError| {
+            if e.code == shared::api::ErrorCode::NotFound {
+                format!("There is no user named {name}. Check the spelling with them.")
+            } else {
+                session.explain(e)
+            }
+        };
+        let entry = look_up(name.as_str(), explain).await?;
+        found.set(Some(compare_with_seen(name.as_str(), entry)));
+        Ok(None)
+    });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
+        if action.busy_signal().get_untracked() {
             return;
         }
-        error.set(None);
         found.set(None);
-        let name = match Username::parse(username.get_untracked().trim()) {
-            Ok(n) => n,
-            Err(e) => return error.set(Some(format!("{e}."))),
-        };
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let explain = |e: &shared::api::ApiError| {
-                if e.code == shared::api::ErrorCode::NotFound {
-                    format!("There is no user named {name}. Check the spelling with them.")
-                } else {
-                    session.explain(e)
-                }
-            };
-            let result = look_up(name.as_str(), explain)
-                .await
-                .map(|entry| compare_with_seen(name.as_str(), entry));
-            busy.set(false);
-            match result {
-                Ok(f) => found.set(Some(f)),
-                Err(m) => error.set(Some(m)),
-            }
-        });
+        match Username::parse(username.get_untracked().trim()) {
+            Ok(name) => action.run(name),
+            Err(e) => action.error.set(Some(format!("{e}."))),
+        }
     };
 
     view! {
@@ -68,10 +60,10 @@ fn Directory() -> impl IntoView {
             </p>
             <section class="card narrow" aria-labelledby="lookup-heading">
                 <h2 id="lookup-heading">"Look up a user"</h2>
-                <ErrorAlert error=error/>
+                <ErrorAlert error=action.error/>
                 <form class="form" on:submit=submit novalidate>
                     <Field id="lookup-username" label="Username" value=username/>
-                    <SubmitButton label="Look up" busy=busy.into()/>
+                    <SubmitButton label="Look up" busy=action.busy_signal()/>
                 </form>
             </section>
             {move || found.get().map(|f| view! { <EntryCard found=f/> })}

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use shared::{
     api::admin::{Invite, OpenInvite},
-    crypto::b64,
+    crypto::{b64, sign::Role},
 };
 
 use crate::{
@@ -11,7 +11,10 @@ use crate::{
         admin::{create_invite, revoke_invite},
         explain,
     },
-    components::form::{ErrorAlert, StatusNote, SubmitButton},
+    components::{
+        action::use_action,
+        form::{ErrorAlert, StatusNote, SubmitButton},
+    },
     platform::browser::{copy_text, focus_later, format_time, origin},
     session::{role_label, role_with_article},
     tasks::admin::{invite_link, invite_role},
@@ -20,38 +23,30 @@ use crate::{
 #[component]
 pub(super) fn InviteForm(created: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let role = RwSignal::new("doctor".to_owned());
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
     let made = RwSignal::new(None::<(Invite, String)>);
+    let action = use_action(move |chosen: Role| async move {
+        let invite = create_invite(chosen).await.map_err(|e| explain(&e))?;
+        let link = invite_link(&origin(), &invite.code);
+        made.set(Some((invite, link)));
+        created();
+        focus_later("#invite-link-heading");
+        Ok(None)
+    });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
+        if action.busy_signal().get_untracked() {
             return;
         }
-        error.set(None);
         made.set(None);
-        let chosen = invite_role(&role.get_untracked());
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match create_invite(chosen).await {
-                Ok(invite) => {
-                    let link = invite_link(&origin(), &invite.code);
-                    made.set(Some((invite, link)));
-                    created();
-                    focus_later("#invite-link-heading");
-                }
-                Err(e) => error.set(Some(explain(&e))),
-            }
-            busy.set(false);
-        });
+        action.run(invite_role(&role.get_untracked()));
     };
 
     view! {
         <section class="card" aria-labelledby="invite-heading">
             <h2 id="invite-heading">"Invite someone"</h2>
             <p>"The invite link works once, for 7 days. Send it privately: whoever opens it can create an account with that role."</p>
-            <ErrorAlert error=error/>
+            <ErrorAlert error=action.error/>
             <form class="form form--inline" on:submit=submit novalidate>
                 <div class="field">
                     <label for="invite-role">"Role"</label>
@@ -62,7 +57,7 @@ pub(super) fn InviteForm(created: impl Fn() + Copy + Send + Sync + 'static) -> i
                         <option value="admin">"Administrator"</option>
                     </select>
                 </div>
-                <SubmitButton label="Create invite link" busy=busy.into()/>
+                <SubmitButton label="Create invite link" busy=action.busy_signal()/>
             </form>
             {move || made.get().map(|(invite, link)| view! { <InviteLink invite=invite link=link/> })}
         </section>

@@ -9,6 +9,7 @@ use shared::{
 use crate::{
     api::{admin::set_disabled, explain},
     components::{
+        action::use_action,
         form::{ErrorAlert, Field, SubmitButton},
         safety_number::SafetyNumberView,
     },
@@ -26,27 +27,18 @@ pub(super) fn UserTable(
     unlocked: StoredValue<Unlocked, LocalStorage>,
     reload: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
     let verifying = RwSignal::new(None::<String>);
-
-    let toggle = move |user: UserSummary| {
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            match set_disabled(b64::encode(&user.user_id), !user.disabled).await {
-                Ok(_) => reload(),
-                Err(e) => error.set(Some(explain(&e))),
-            }
-            busy.set(false);
-        });
-    };
+    let action = use_action(move |user: UserSummary| async move {
+        set_disabled(b64::encode(&user.user_id), !user.disabled)
+            .await
+            .map_err(|e| explain(&e))?;
+        reload();
+        Ok(None)
+    });
+    let toggle = move |user: UserSummary| action.run(user);
 
     view! {
-        <ErrorAlert error=error/>
+        <ErrorAlert error=action.error/>
         <div class="table-wrap">
             <table class="table">
                 <caption class="visually-hidden">"Every account"</caption>
@@ -63,7 +55,7 @@ pub(super) fn UserTable(
                 <tbody>
                     {list.into_iter().map(|u| {
                         let is_self = unlocked.with_value(|me| me.info.user_id == u.user_id);
-                        view! { <UserRow user=u is_self=is_self busy=busy.into() toggle=toggle verifying=verifying/> }
+                        view! { <UserRow user=u is_self=is_self busy=action.busy_signal() toggle=toggle verifying=verifying/> }
                     }).collect_view()}
                 </tbody>
             </table>
