@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use shared::{
     api::admin::{Invite, OpenInvite},
-    crypto::{b64, sign::Role},
+    crypto::b64,
 };
 
 use crate::{
@@ -24,8 +24,10 @@ use crate::{
 pub(super) fn InviteForm(created: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let role = RwSignal::new("doctor".to_owned());
     let made = RwSignal::new(None::<(Invite, String)>);
-    let action = use_action(move |chosen: Role| async move {
-        let invite = create_invite(chosen).await.map_err(|e| explain(&e))?;
+    let action = use_action(move |choice: String| async move {
+        let invite = create_invite(invite_role(&choice))
+            .await
+            .map_err(|e| explain(&e))?;
         let link = invite_link(&origin(), &invite.code);
         made.set(Some((invite, link)));
         created();
@@ -39,7 +41,7 @@ pub(super) fn InviteForm(created: impl Fn() + Copy + Send + Sync + 'static) -> i
             return;
         }
         made.set(None);
-        action.run(invite_role(&role.get_untracked()));
+        action.run(role.get_untracked());
     };
 
     view! {
