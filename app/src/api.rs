@@ -1,11 +1,12 @@
-//! The app's one way to the server: the server functions from `shared`, and the
+//! The app's one way to the server: the server functions of every area from
+//! `shared` (pages and tasks import them from here, not from `shared::api`), and the
 //! sentences the user reads when a call or a browser-side step fails.
 
 use shared::api::{ApiError, ErrorCode};
 use shared::crypto::CryptoError;
 
 pub use shared::api::system::{health, HealthReport};
-pub use shared::api::{account, admin, audit, directory, records};
+pub use shared::api::{account, admin, audit, directory, records, sharing};
 
 /// The sentence for a wrong username or password. The browser finds a wrong
 /// password itself (OPAQUE fails before anything is sent); it says exactly what the

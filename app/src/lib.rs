@@ -2,9 +2,7 @@
 //! cryptographic step itself; the server only ever sees ciphertext.
 
 pub mod api;
-pub mod authors;
 pub mod components;
-pub mod export;
 pub mod pages;
 pub mod platform;
 pub mod session;

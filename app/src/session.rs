@@ -89,17 +89,23 @@ impl Session {
         });
     }
 
-    /// The sentence for a failed call on a signed-in page. When the server no longer
-    /// knows the session (it expired, or was signed out elsewhere), the keys are
-    /// forgotten too and the pages send the user to sign in again.
+    /// The sentence for a failed call on a signed-in page ([`crate::api::explain`]),
+    /// after [`Session::on_error`] has acted on it.
     pub fn explain(&self, error: &ApiError) -> String {
+        self.on_error(error);
+        crate::api::explain(error)
+    }
+
+    /// The side effect of a failed call: when the server no longer knows the
+    /// session (it expired, or was signed out elsewhere), the keys are
+    /// forgotten too and the pages send the user to sign in again.
+    pub fn on_error(&self, error: &ApiError) {
         if error.code == ErrorCode::Unauthorized {
             self.forget();
             self.notice.set(Some(
                 "Your session has ended. Sign in again to continue.".to_owned(),
             ));
         }
-        crate::api::explain(error)
     }
 
     /// Forgets the keys and the session (after sign-out or when the server ended it).

@@ -841,7 +841,7 @@ pub struct DownloadJob {
     /// The version to read.
     pub version: VersionView,
     /// The version's author, already found allowed to write it
-    /// ([`crate::authors::trusted_author`]).
+    /// ([`crate::tasks::authors::trusted_author`]).
     pub author_id: Id,
     /// The author's identity key, which must have signed the manifest.
     pub author_key: VerifyingKey,

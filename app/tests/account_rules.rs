@@ -5,7 +5,7 @@
 // and binary code only.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use app::pages::signup::check_new_account;
+use app::tasks::account::check_new_account;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);

@@ -10,7 +10,7 @@
 use std::{cell::RefCell, collections::HashMap, rc::Rc};
 
 use app::{
-    export::{fetch_file, untrusted, ExportError},
+    tasks::export::{fetch_file, untrusted, ExportError},
     transfer::Cancel,
 };
 use js_sys::{Promise, Uint8Array};

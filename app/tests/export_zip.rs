@@ -6,7 +6,7 @@
 // and binary code only.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use app::export::{add_blob, safe_name, BlobSink, ExportError, ZipBuilder, PART_BYTES};
+use app::tasks::export::{add_blob, safe_name, BlobSink, ExportError, ZipBuilder, PART_BYTES};
 use js_sys::Uint8Array;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;

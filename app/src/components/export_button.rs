@@ -6,8 +6,8 @@ use wasm_bindgen::JsCast;
 
 use crate::{
     components::form::{ErrorAlert, StatusNote},
-    export::{export_record, ExportError, ExportProgress},
     session::{now_unix, use_session},
+    tasks::export::{export_record, ExportError, ExportProgress},
     tasks::record::use_record_store,
     transfer::Cancel,
 };
@@ -34,6 +34,17 @@ fn save_blob(blob: &web_sys::Blob, filename: &str) -> Result<(), wasm_bindgen::J
     Ok(())
 }
 
+/// The sentence once the zip `name` with `files` files was saved.
+fn saved_text(name: &str, files: usize) -> String {
+    format!(
+        "Saved {name} ({}). The zip is not encrypted: keep it somewhere only you can open.",
+        match files {
+            1 => "1 file and your vital signs".to_owned(),
+            n => format!("{n} files and your vital signs"),
+        }
+    )
+}
+
 fn progress_text(p: &ExportProgress) -> String {
     match p.files_total {
         0 => format!("Exporting… {}%", p.percent()),
@@ -48,7 +59,8 @@ fn progress_text(p: &ExportProgress) -> String {
 
 /// Builds the signed-in patient's whole record as a zip (folders and files as
 /// in the record, plus `vital-signs.csv` and `vital-signs.json`) and saves it.
-/// Opens the record afresh, so it can sit on any page.
+/// Fetches the record afresh (and refreshes the session's copy), so the zip
+/// holds the server's newest record and the button can sit on any page.
 #[component]
 pub fn ExportButton() -> impl IntoView {
     let session = use_session();
@@ -99,13 +111,7 @@ pub fn ExportButton() -> impl IntoView {
             .await;
             running.set(false);
             match result {
-                Ok((name, files)) => done.set(Some(format!(
-                    "Saved {name} ({}). The zip is not encrypted: keep it somewhere only you can open.",
-                    match files {
-                        1 => "1 file and your vital signs".to_owned(),
-                        n => format!("{n} files and your vital signs"),
-                    }
-                ))),
+                Ok((name, files)) => done.set(Some(saved_text(&name, files))),
                 Err(ExportError::Cancelled) => {
                     done.set(Some("Export cancelled. Nothing was saved.".to_owned()))
                 }
@@ -126,32 +132,45 @@ pub fn ExportButton() -> impl IntoView {
                     </button>
                 }
             >
-                <div class="export__running">
-                    <p class="export__label">{move || progress_text(&progress.get())}</p>
-                    <progress
-                        class="progress"
-                        aria-label="Export progress"
-                        max="100"
-                        value=move || progress.get().percent().to_string()
-                        aria-valuetext=move || progress_text(&progress.get())
-                    ></progress>
-                    <button
-                        type="button"
-                        class="button button--secondary button--small"
-                        disabled=move || cancel.get()
-                        on:click=move |_| {
-                            cancel.set(true);
-                            stopper.with_value(|h| {
-                                if let Some(h) = h {
-                                    h.cancel();
-                                }
-                            });
-                        }
-                    >
-                        {move || if cancel.get() { "Stopping…" } else { "Cancel export" }}
-                    </button>
-                </div>
+                <ExportRunning progress=progress cancel=cancel stopper=stopper/>
             </Show>
+        </div>
+    }
+}
+
+/// The running export: its progress bar and the Cancel button, which aborts
+/// the requests in flight.
+#[component]
+fn ExportRunning(
+    progress: RwSignal<ExportProgress>,
+    cancel: RwSignal<bool>,
+    stopper: StoredValue<Option<Cancel>, LocalStorage>,
+) -> impl IntoView {
+    view! {
+        <div class="export__running">
+            <p class="export__label">{move || progress_text(&progress.get())}</p>
+            <progress
+                class="progress"
+                aria-label="Export progress"
+                max="100"
+                value=move || progress.get().percent().to_string()
+                aria-valuetext=move || progress_text(&progress.get())
+            ></progress>
+            <button
+                type="button"
+                class="button button--secondary button--small"
+                disabled=move || cancel.get()
+                on:click=move |_| {
+                    cancel.set(true);
+                    stopper.with_value(|h| {
+                        if let Some(h) = h {
+                            h.cancel();
+                        }
+                    });
+                }
+            >
+                {move || if cancel.get() { "Stopping…" } else { "Cancel export" }}
+            </button>
         </div>
     }
 }

@@ -1,47 +1,10 @@
-//! A new recovery code: made in this browser, swapped in on the server, then
-//! shown once with the same "write it down" presentation as at sign-up.
+//! A recovery code shown once, with the same "write it down" presentation at
+//! sign-up and for a new code (made by `tasks::account::replace_recovery_code`).
 
 use leptos::prelude::*;
-use shared::{
-    client::RecoveryCodeReplace,
-    crypto::{keyring::Keyring, Id},
-};
 use zeroize::Zeroizing;
 
-use crate::{
-    api::{
-        account::{recovery_code_finish, recovery_code_start},
-        explain, explain_crypto, Flow,
-    },
-    components::form::ErrorAlert,
-    platform::browser::{download_text, next_paint},
-};
-
-/// Replaces the account's recovery code: proves `password`, seals `keyring`
-/// under a fresh recovery secret and sends both. Returns the new code to show
-/// once, or a sentence saying what to do.
-pub async fn replace_recovery_code(
-    password: &str,
-    keyring: &Keyring,
-    user_id: Id,
-) -> Result<Zeroizing<String>, String> {
-    let (replace, request) = RecoveryCodeReplace::start(password)
-        .map_err(|e| explain_crypto(e, Flow::PasswordChange))?;
-    let started = recovery_code_start(request)
-        .await
-        .map_err(|e| explain(&e))?;
-    next_paint().await;
-    // Argon2 runs here, in the browser.
-    let new = replace
-        .finish(&started, keyring, &user_id)
-        .map_err(|e| explain_crypto(e, Flow::PasswordChange))?;
-    recovery_code_finish(new.request)
-        .await
-        .map_err(|e| explain(&e))?;
-    // The secret itself is zeroised when `new.recovery` drops; only the code
-    // to show is kept, as at sign-up.
-    Ok(new.recovery.to_code())
-}
+use crate::{components::form::ErrorAlert, platform::browser::download_text};
 
 /// A recovery code in its groups of four, for the labelled `recovery-code` box.
 pub fn code_groups(code: &str) -> impl IntoView {

@@ -160,6 +160,32 @@ pub fn VitalForm(
             Err(message) => error.set(Some(message)),
         }
     };
+    view! {
+        <div class="vital-form">
+            <ErrorAlert error=error/>
+            <StatusNote message=done.into()/>
+            <form class="form" on:submit=submit novalidate>
+                <KindSelect kind=kind unit=unit value=value second=second error=error/>
+                <ValueRow kind=kind unit=unit value=value second=second/>
+                <div class="field field--when">
+                    <label for="vital-when">"Date and time"</label>
+                    <input id="vital-when" type="datetime-local" required bind:value=when/>
+                </div>
+                <SubmitButton label="Save reading" busy=busy.into()/>
+            </form>
+        </div>
+    }
+}
+
+/// The choice of measurement; choosing one resets the unit and the values.
+#[component]
+fn KindSelect(
+    kind: RwSignal<VitalKind>,
+    unit: RwSignal<VitalUnit>,
+    value: RwSignal<String>,
+    second: RwSignal<String>,
+    error: RwSignal<Option<String>>,
+) -> impl IntoView {
     let choose_kind = move |ev: leptos::ev::Event| {
         let chosen = event_target_value(&ev)
             .parse::<usize>()
@@ -174,52 +200,54 @@ pub fn VitalForm(
     };
 
     view! {
-        <div class="vital-form">
-            <ErrorAlert error=error/>
-            <StatusNote message=done.into()/>
-            <form class="form" on:submit=submit novalidate>
-                <div class="field">
-                    <label for="vital-kind">"Measurement"</label>
-                    <select id="vital-kind" on:change=choose_kind>
-                        {VitalKind::ALL.iter().enumerate().map(|(i, k)| view! {
-                            <option value=i.to_string() selected=*k == VitalKind::Temperature>{k.label()}</option>
-                        }).collect_view()}
-                    </select>
-                </div>
-                {move || {
-                    let k = kind.get();
-                    let choices = units(k);
-                    let single = (choices.len() == 1).then(|| choices[0].symbol());
-                    view! {
-                        <div class="field-row">
-                            <ValueField id="vital-value" label=value_label(k) value=value unit=single/>
-                            {(k == VitalKind::BloodPressure).then(|| view! {
-                                <ValueField id="vital-second" label="Diastolic (lower number)" value=second unit=single/>
-                            })}
-                            {(choices.len() > 1).then(|| view! {
-                                <div class="field field--unit">
-                                    <label for="vital-unit">"Unit"</label>
-                                    <select id="vital-unit" on:change=move |ev| {
-                                        if let Some(u) = VitalUnit::from_code(&event_target_value(&ev)) {
-                                            unit.set(u);
-                                        }
-                                    }>
-                                        {choices.iter().map(|u| view! {
-                                            <option value=u.code() selected=*u == unit.get_untracked()>{u.symbol()}</option>
-                                        }).collect_view()}
-                                    </select>
-                                </div>
-                            })}
-                        </div>
-                    }
-                }}
-                <div class="field field--when">
-                    <label for="vital-when">"Date and time"</label>
-                    <input id="vital-when" type="datetime-local" required bind:value=when/>
-                </div>
-                <SubmitButton label="Save reading" busy=busy.into()/>
-            </form>
+        <div class="field">
+            <label for="vital-kind">"Measurement"</label>
+            <select id="vital-kind" on:change=choose_kind>
+                {VitalKind::ALL.iter().enumerate().map(|(i, k)| view! {
+                    <option value=i.to_string() selected=*k == VitalKind::Temperature>{k.label()}</option>
+                }).collect_view()}
+            </select>
         </div>
+    }
+}
+
+/// The value fields of the chosen kind, with their unit (a choice when the
+/// kind has several).
+#[component]
+fn ValueRow(
+    kind: RwSignal<VitalKind>,
+    unit: RwSignal<VitalUnit>,
+    value: RwSignal<String>,
+    second: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        {move || {
+            let k = kind.get();
+            let choices = units(k);
+            let single = (choices.len() == 1).then(|| choices[0].symbol());
+            view! {
+                <div class="field-row">
+                    <ValueField id="vital-value" label=value_label(k) value=value unit=single/>
+                    {(k == VitalKind::BloodPressure).then(|| view! {
+                        <ValueField id="vital-second" label="Diastolic (lower number)" value=second unit=single/>
+                    })}
+                    {(choices.len() > 1).then(|| view! {
+                        <div class="field field--unit">
+                            <label for="vital-unit">"Unit"</label>
+                            <select id="vital-unit" on:change=move |ev| {
+                                if let Some(u) = VitalUnit::from_code(&event_target_value(&ev)) {
+                                    unit.set(u);
+                                }
+                            }>
+                                {choices.iter().map(|u| view! {
+                                    <option value=u.code() selected=*u == unit.get_untracked()>{u.symbol()}</option>
+                                }).collect_view()}
+                            </select>
+                        </div>
+                    })}
+                </div>
+            }
+        }}
     }
 }
 

@@ -212,32 +212,36 @@ pub fn chart_summary(kind: VitalKind, readings: &[VitalReading]) -> String {
     )
 }
 
-/// The readings of `kind` drawn over time, or a friendly sentence when there
-/// are none. `readings` may hold other kinds; they are left out.
-#[component]
-pub fn VitalChart(
-    /// Which vital sign to draw.
-    kind: VitalKind,
-    /// Readings, any order.
-    readings: Vec<VitalReading>,
-    /// Draw for a phone-narrow window (default: the window now).
-    #[prop(default = is_compact())]
-    compact: bool,
-) -> impl IntoView {
-    let mut readings: Vec<VitalReading> = readings.into_iter().filter(|r| r.kind == kind).collect();
-    readings.sort_by_key(|r| r.taken_at);
-    if readings.is_empty() {
-        return view! {
-            <p class="chart-empty">
-                {format!(
-                    "No {} readings yet. Add one with the form and it will be drawn here.",
-                    kind.label().to_lowercase()
-                )}
-            </p>
-        }
-        .into_any();
-    }
+/// A point to draw: where, and its tooltip.
+type Point = (f64, f64, String);
 
+/// Everything the chart draws, in SVG coordinates.
+struct Plot {
+    width: f64,
+    height: f64,
+    /// The x axis's height.
+    bottom: f64,
+    /// Grid lines: height and label.
+    y_ticks: Vec<(f64, String)>,
+    /// Time ticks: position, label and the context below it.
+    x_ticks: Vec<(f64, String, Option<String>)>,
+    /// The value (systolic for blood pressure).
+    main: Vec<Point>,
+    /// The diastolic value, for blood pressure.
+    second: Vec<Point>,
+}
+
+/// `points` as an SVG polyline.
+fn polyline(points: &[Point]) -> String {
+    points
+        .iter()
+        .map(|(x, y, _)| format!("{x:.1},{y:.1}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Lays `readings` (of `kind`, sorted by time, at least one) out on the canvas.
+fn plot(kind: VitalKind, readings: &[VitalReading], compact: bool) -> Plot {
     let first = readings[0].taken_at;
     let last = readings[readings.len() - 1].taken_at;
     // A lone reading sits in the middle of an hour-wide axis.
@@ -264,93 +268,101 @@ pub fn VitalChart(
 
     let blood_pressure = kind == VitalKind::BloodPressure;
     let unit = kind.unit();
-    let series =
-        |pick: fn(&VitalReading) -> Option<f64>, name: &'static str| -> Vec<(f64, f64, String)> {
-            readings
-                .iter()
-                .filter_map(|r| {
-                    pick(r).map(|v| {
-                        let what = if name.is_empty() {
-                            format!("{} {unit}", format_number(kind, v))
-                        } else {
-                            format!("{name} {} {unit}", format_number(kind, v))
-                        };
-                        (
-                            sx(r.taken_at),
-                            sy(v),
-                            format!("{what}, {}", reading_time(r.taken_at)),
-                        )
-                    })
-                })
-                .collect()
-        };
-    let main = series(
-        |r| Some(r.value),
-        if blood_pressure { "Systolic" } else { "" },
-    );
-    let second = if blood_pressure {
-        series(|r| r.second, "Diastolic")
-    } else {
-        Vec::new()
-    };
-    let polyline = |points: &[(f64, f64, String)]| {
-        points
+    let series = |pick: fn(&VitalReading) -> Option<f64>, name: &'static str| -> Vec<Point> {
+        readings
             .iter()
-            .map(|(x, y, _)| format!("{x:.1},{y:.1}"))
-            .collect::<Vec<_>>()
-            .join(" ")
+            .filter_map(|r| {
+                pick(r).map(|v| {
+                    let what = if name.is_empty() {
+                        format!("{} {unit}", format_number(kind, v))
+                    } else {
+                        format!("{name} {} {unit}", format_number(kind, v))
+                    };
+                    (
+                        sx(r.taken_at),
+                        sy(v),
+                        format!("{what}, {}", reading_time(r.taken_at)),
+                    )
+                })
+            })
+            .collect()
     };
-    let main_line = polyline(&main);
-    let second_line = polyline(&second);
-    let summary = chart_summary(kind, &readings);
-    let bottom = TOP + plot_h;
+    Plot {
+        width,
+        height,
+        bottom: TOP + plot_h,
+        y_ticks: ticks_y
+            .iter()
+            .map(|v| (sy(*v), format!("{v:.decimals$}")))
+            .collect(),
+        x_ticks: ticks_x
+            .iter()
+            .map(|t| (sx(t.at), t.label.clone(), t.context.clone()))
+            .collect(),
+        main: series(
+            |r| Some(r.value),
+            if blood_pressure { "Systolic" } else { "" },
+        ),
+        second: if blood_pressure {
+            series(|r| r.second, "Diastolic")
+        } else {
+            Vec::new()
+        },
+    }
+}
 
+/// The readings of `kind` drawn over time, or a friendly sentence when there
+/// are none. `readings` may hold other kinds; they are left out.
+#[component]
+pub fn VitalChart(
+    /// Which vital sign to draw.
+    kind: VitalKind,
+    /// Readings, any order.
+    readings: Vec<VitalReading>,
+    /// Draw for a phone-narrow window (default: the window now).
+    #[prop(default = is_compact())]
+    compact: bool,
+) -> impl IntoView {
+    let mut readings: Vec<VitalReading> = readings.into_iter().filter(|r| r.kind == kind).collect();
+    readings.sort_by_key(|r| r.taken_at);
+    if readings.is_empty() {
+        return view! {
+            <p class="chart-empty">
+                {format!(
+                    "No {} readings yet. Add one with the form and it will be drawn here.",
+                    kind.label().to_lowercase()
+                )}
+            </p>
+        }
+        .into_any();
+    }
+    let Plot {
+        width,
+        height,
+        bottom,
+        y_ticks,
+        x_ticks,
+        main,
+        second,
+    } = plot(kind, &readings, compact);
+    let blood_pressure = kind == VitalKind::BloodPressure;
+    let (main_line, second_line) = (polyline(&main), polyline(&second));
     view! {
         <svg
             class="chart"
             role="img"
-            aria-label=summary
+            aria-label=chart_summary(kind, &readings)
             viewBox=format!("0 0 {width} {height}")
             preserveAspectRatio="xMidYMid meet"
             focusable="false"
         >
-            <text class="chart__unit" x="8" y="18">{unit}</text>
-            {ticks_y.iter().map(|v| {
-                let y = sy(*v);
-                view! {
-                    <line class="chart__grid" x1=LEFT x2=width - RIGHT y1=y y2=y/>
-                    <text class="chart__tick" x=LEFT - 8.0 y=y + 4.0 text-anchor="end">
-                        {format!("{v:.decimals$}")}
-                    </text>
-                }
-            }).collect_view()}
-            <line class="chart__axis" x1=LEFT x2=LEFT y1=TOP y2=bottom/>
-            <line class="chart__axis" x1=LEFT x2=width - RIGHT y1=bottom y2=bottom/>
-            {ticks_x.iter().map(|t| {
-                let x = sx(t.at);
-                view! {
-                    <line class="chart__axis" x1=x x2=x y1=bottom y2=bottom + 5.0/>
-                    <text class="chart__tick" x=x y=bottom + 20.0 text-anchor="middle">{t.label.clone()}</text>
-                    {t.context.clone().map(|c| view! {
-                        <text class="chart__tick chart__tick--context" x=x y=bottom + 36.0 text-anchor="middle">{c}</text>
-                    })}
-                }
-            }).collect_view()}
+            <text class="chart__unit" x="8" y="18">{kind.unit()}</text>
+            <ChartAxes width=width bottom=bottom y_ticks=y_ticks x_ticks=x_ticks/>
             <polyline class="chart__line" points=main_line/>
             {blood_pressure.then(|| view! {
                 <polyline class="chart__line chart__line--second" points=second_line/>
             })}
-            {main.into_iter().map(|(x, y, title)| view! {
-                <circle class="chart__point" data-point="" cx=format!("{x:.1}") cy=format!("{y:.1}") r="4.5">
-                    <title>{title}</title>
-                </circle>
-            }).collect_view()}
-            {second.into_iter().map(|(x, y, title)| view! {
-                <rect class="chart__point chart__point--second" data-point=""
-                    x=format!("{:.1}", x - 4.0) y=format!("{:.1}", y - 4.0) width="8" height="8">
-                    <title>{title}</title>
-                </rect>
-            }).collect_view()}
+            <ChartPoints main=main second=second/>
             {blood_pressure.then(|| view! {
                 <g class="chart__legend" transform=format!("translate({} 14)", width - RIGHT - 220.0)>
                     <line class="chart__line" x1="0" x2="22" y1="0" y2="0"/>
@@ -364,4 +376,47 @@ pub fn VitalChart(
         </svg>
     }
     .into_any()
+}
+
+/// The value grid with its labels, the two axes and the time ticks.
+#[component]
+fn ChartAxes(
+    width: f64,
+    bottom: f64,
+    y_ticks: Vec<(f64, String)>,
+    x_ticks: Vec<(f64, String, Option<String>)>,
+) -> impl IntoView {
+    view! {
+        {y_ticks.into_iter().map(|(y, label)| view! {
+            <line class="chart__grid" x1=LEFT x2=width - RIGHT y1=y y2=y/>
+            <text class="chart__tick" x=LEFT - 8.0 y=y + 4.0 text-anchor="end">{label}</text>
+        }).collect_view()}
+        <line class="chart__axis" x1=LEFT x2=LEFT y1=TOP y2=bottom/>
+        <line class="chart__axis" x1=LEFT x2=width - RIGHT y1=bottom y2=bottom/>
+        {x_ticks.into_iter().map(|(x, label, context)| view! {
+            <line class="chart__axis" x1=x x2=x y1=bottom y2=bottom + 5.0/>
+            <text class="chart__tick" x=x y=bottom + 20.0 text-anchor="middle">{label}</text>
+            {context.map(|c| view! {
+                <text class="chart__tick chart__tick--context" x=x y=bottom + 36.0 text-anchor="middle">{c}</text>
+            })}
+        }).collect_view()}
+    }
+}
+
+/// One circle per value (a square per diastolic value), each with its tooltip.
+#[component]
+fn ChartPoints(main: Vec<Point>, second: Vec<Point>) -> impl IntoView {
+    view! {
+        {main.into_iter().map(|(x, y, title)| view! {
+            <circle class="chart__point" data-point="" cx=format!("{x:.1}") cy=format!("{y:.1}") r="4.5">
+                <title>{title}</title>
+            </circle>
+        }).collect_view()}
+        {second.into_iter().map(|(x, y, title)| view! {
+            <rect class="chart__point chart__point--second" data-point=""
+                x=format!("{:.1}", x - 4.0) y=format!("{:.1}", y - 4.0) width="8" height="8">
+                <title>{title}</title>
+            </rect>
+        }).collect_view()}
+    }
 }

@@ -4,16 +4,16 @@
 
 use leptos::prelude::*;
 use shared::{
-    api::audit::MAX_PAGE,
-    audit::{BreakReason, ChainBreak, ChainVerifier, Verified},
+    audit::{ChainBreak, Verified},
     crypto::{b64, sign::Role},
 };
 
 use crate::{
-    api::audit::{audit_heads, audit_key, audit_log},
+    api::audit::audit_key,
     pages::with_keys,
-    platform::browser::{format_time, next_paint},
+    platform::browser::format_time,
     session::use_session,
+    tasks::audit::{describe_break, percent, verify_whole_log},
 };
 
 /// The auditor's page (needs the keys and the auditor role).
@@ -44,23 +44,6 @@ enum Run {
     Failed(String),
 }
 
-/// The sentence for a broken chain: where, and what it means.
-pub fn describe_break(b: &ChainBreak) -> String {
-    let what = match b.reason {
-        BreakReason::Gap => "an event is missing or out of order",
-        BreakReason::Malformed => "the stored event is not a valid event for its position",
-        BreakReason::HashMismatch => "the event or one before it was changed after it was written",
-        BreakReason::BadHeadSignature => {
-            "a signed head does not carry the server's audit signature"
-        }
-        BreakReason::HeadMismatch => {
-            "the events up to here differ from what the server signed earlier"
-        }
-        BreakReason::Truncated => "events the server signed earlier are missing from the end",
-    };
-    format!("The chain breaks at event {}: {what}.", b.seq)
-}
-
 #[component]
 fn Auditor() -> impl IntoView {
     let session = use_session();
@@ -73,7 +56,8 @@ fn Auditor() -> impl IntoView {
         }
         run.set(Run::Running { done: 0, total: 0 });
         leptos::task::spawn_local(async move {
-            let outcome = verify_whole_log(run).await;
+            let progress = |done, total| run.set(Run::Running { done, total });
+            let outcome = verify_whole_log(session, progress).await;
             run.set(match outcome {
                 Ok(Ok((verified, newest))) => Run::Verified(verified, newest),
                 Ok(Err(b)) => Run::Broken(b),
@@ -122,11 +106,7 @@ fn RunView(run: RwSignal<Run>) -> impl IntoView {
         match run.get() {
         Run::Idle => ().into_any(),
         Run::Running { done, total } => {
-            let percent = done
-                .saturating_mul(100)
-                .checked_div(total)
-                .unwrap_or(0)
-                .min(100);
+            let percent = percent(done, total);
             view! {
                 <div class="progress-block">
                     <progress
@@ -170,54 +150,4 @@ fn RunView(run: RwSignal<Run>) -> impl IntoView {
         .into_any(),
     }
     }
-}
-
-/// Fetches the key, every signed head and every event, feeding the verifier
-/// page by page and reporting progress into `run`. The outer error is a failed
-/// call; the inner one a broken chain.
-async fn verify_whole_log(
-    run: RwSignal<Run>,
-) -> Result<Result<(Verified, Option<(u64, i64)>), ChainBreak>, String> {
-    let session = use_session();
-    let explain = |e: shared::api::ApiError| session.explain(&e);
-    let key = audit_key().await.map_err(explain)?.key;
-    let mut heads = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = audit_heads(after, MAX_PAGE).await.map_err(explain)?;
-        let n = page.heads.len();
-        if let Some(last) = page.heads.last() {
-            after = last.value.seq;
-        }
-        heads.extend(page.heads);
-        if n < MAX_PAGE as usize {
-            break;
-        }
-    }
-    let newest = heads.last().map(|h| (h.value.seq, h.value.signed_at));
-    let mut verifier = match ChainVerifier::new(&key, &heads) {
-        Ok(v) => v,
-        Err(b) => return Ok(Err(b)),
-    };
-    let mut from = 1;
-    loop {
-        let page = audit_log(from, MAX_PAGE).await.map_err(explain)?;
-        if page.entries.is_empty() {
-            break;
-        }
-        if let Err(b) = verifier.feed(&page.entries) {
-            return Ok(Err(b));
-        }
-        from = verifier.verified() + 1;
-        run.set(Run::Running {
-            done: verifier.verified(),
-            total: page.head_seq,
-        });
-        // Let the progress bar paint between pages.
-        next_paint().await;
-        if from > page.head_seq {
-            break;
-        }
-    }
-    Ok(verifier.finish().map(|v| (v, newest)))
 }

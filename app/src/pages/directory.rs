@@ -3,30 +3,18 @@
 //! since this browser last saw them.
 
 use leptos::prelude::*;
-use shared::{
-    account::Username,
-    client::{verify_directory_entry, VerifiedEntry},
-    crypto::b64,
-};
+use shared::{account::Username, crypto::sign::Role};
 
 use crate::{
-    api::{directory::lookup_user, explain_crypto, Flow},
     components::{
+        action::use_action,
         form::{ErrorAlert, Field, SubmitButton},
         safety_number::SafetyNumberView,
     },
     pages::with_keys,
-    platform::browser::{remember_keys, seen_keys},
     session::{role_label, use_session},
+    tasks::directory::{compare_with_seen, look_up, remember_new_keys, Found},
 };
-
-/// What a lookup found, with how it compares to what was seen before.
-#[derive(Clone)]
-struct Found {
-    entry: VerifiedEntry,
-    /// `Some(true)`: the same keys as before; `Some(false)`: different; `None`: first look.
-    same_as_before: Option<bool>,
-}
 
 /// The directory page (needs the keys).
 #[component]
@@ -38,53 +26,30 @@ pub fn DirectoryPage() -> impl IntoView {
 fn Directory() -> impl IntoView {
     let session = use_session();
     let username = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
     let found = RwSignal::new(None::<Found>);
+    let action = use_action(move |name: Username| async move {
+        let explain = |e: &shared::api::ApiError| {
+            if e.code == shared::api::ErrorCode::NotFound {
+                format!("There is no user named {name}. Check the spelling with them.")
+            } else {
+                session.explain(e)
+            }
+        };
+        let entry = look_up(name.as_str(), explain).await?;
+        found.set(Some(compare_with_seen(name.as_str(), entry)));
+        Ok(None)
+    });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
+        if action.busy_signal().get_untracked() {
             return;
         }
-        error.set(None);
         found.set(None);
-        let name = match Username::parse(username.get_untracked().trim()) {
-            Ok(n) => n,
-            Err(e) => return error.set(Some(format!("{e}."))),
-        };
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let result = async {
-                let served = lookup_user(name.to_string()).await.map_err(|e| {
-                    if e.code == shared::api::ErrorCode::NotFound {
-                        format!("There is no user named {name}. Check the spelling with them.")
-                    } else {
-                        session.explain(&e)
-                    }
-                })?;
-                let entry = verify_directory_entry(name.as_str(), &served)
-                    .map_err(|e| explain_crypto(e, Flow::Directory))?;
-                let id = b64::encode(&entry.entry.user_id);
-                let number = entry.safety_number.to_string().replace('\n', " ");
-                let same_as_before = seen_keys(name.as_str())
-                    .map(|(seen_id, seen_number)| seen_id == id && seen_number == number);
-                // Remember the first keys seen; a change is shown, never silently adopted.
-                if same_as_before.is_none() {
-                    remember_keys(name.as_str(), &id, &number);
-                }
-                Ok(Found {
-                    entry,
-                    same_as_before,
-                })
-            }
-            .await;
-            busy.set(false);
-            match result {
-                Ok(f) => found.set(Some(f)),
-                Err(m) => error.set(Some(m)),
-            }
-        });
+        match Username::parse(username.get_untracked().trim()) {
+            Ok(name) => action.run(name),
+            Err(e) => action.error.set(Some(format!("{e}."))),
+        }
     };
 
     view! {
@@ -95,10 +60,10 @@ fn Directory() -> impl IntoView {
             </p>
             <section class="card narrow" aria-labelledby="lookup-heading">
                 <h2 id="lookup-heading">"Look up a user"</h2>
-                <ErrorAlert error=error/>
+                <ErrorAlert error=action.error/>
                 <form class="form" on:submit=submit novalidate>
                     <Field id="lookup-username" label="Username" value=username/>
-                    <SubmitButton label="Look up" busy=busy.into()/>
+                    <SubmitButton label="Look up" busy=action.busy_signal()/>
                 </form>
             </section>
             {move || found.get().map(|f| view! { <EntryCard found=f/> })}
@@ -112,11 +77,9 @@ fn EntryCard(found: Found) -> impl IntoView {
     let name = e.entry.username.clone();
     let accept = RwSignal::new(false);
     let accept_new = {
-        let name = name.clone();
-        let id = b64::encode(&e.entry.user_id);
-        let number = e.safety_number.to_string().replace('\n', " ");
+        let e = e.clone();
         move |_| {
-            remember_keys(&name, &id, &number);
+            remember_new_keys(&e);
             accept.set(true);
         }
     };
@@ -149,7 +112,7 @@ fn EntryCard(found: Found) -> impl IntoView {
                         </dd>
                     </div>
                 })}
-                {(e.entry.role == shared::crypto::sign::Role::Doctor && e.verified_doctor.is_none()).then(|| view! {
+                {(e.entry.role == Role::Doctor && e.verified_doctor.is_none()).then(|| view! {
                     <div class="facts__wide">
                         <dt>"Verification"</dt>
                         <dd><span class="badge badge--warn">"Not verified"</span> " No administrator has checked this doctor's licence yet."</dd>

@@ -3,12 +3,13 @@
 
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
-use shared::crypto::{fingerprint::SafetyNumber, sign::Role};
+use shared::crypto::sign::Role;
 
 use crate::{
     components::{form::StatusNote, safety_number::SafetyNumberView, server_status::ServerStatus},
     pages::emergency::EmergencyNotice,
     session::{role_label, use_session, AuthState, Unlocked},
+    tasks::directory::safety_number_of,
 };
 
 /// `/`: landing or home, depending on the session.
@@ -74,11 +75,7 @@ fn SignedInHome(unlocked: Unlocked) -> impl IntoView {
     session.notice.set(None);
     let info = unlocked.info.clone();
     let entry = &unlocked.key_entry.value;
-    let number = SafetyNumber::new(
-        &entry.user_id,
-        &entry.identity_key.to_bytes(),
-        &entry.encryption_key,
-    );
+    let number = safety_number_of(entry);
     let steps: Vec<(&'static str, &'static str, &'static str)> = {
         let mut steps = Vec::new();
         if !info.totp_enabled {

@@ -25,7 +25,6 @@ use shared::{
 use wasm_bindgen_futures::JsFuture;
 
 use crate::{
-    authors,
     components::{
         dialog::Modal,
         export_button::ExportButton,
@@ -34,6 +33,7 @@ use crate::{
     pages::with_keys,
     platform::browser::{focus_later, format_date, format_time},
     session::{now_unix, use_session, Session, Unlocked},
+    tasks::authors,
     tasks::record::{use_record_store, RecordStore},
     transfer::{
         self, format_bytes, preview_kind, text_file, Cancel, DownloadJob, PreviewKind, Progress,

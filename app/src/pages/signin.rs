@@ -3,41 +3,47 @@
 
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_navigate};
-use shared::{
-    api::account::{LoginOutcome, SecondFactorRequest, SignedIn},
-    client::{open_keyring, Login},
-    crypto::{opaque::ExportKey, Id},
-};
 
 use crate::{
-    api::{
-        account::{login_finish, login_second_factor, login_start},
-        explain, explain_crypto, Flow,
-    },
     components::form::{ErrorAlert, Field, StatusNote, SubmitButton},
-    platform::browser::next_paint,
-    session::{use_session, AuthState, Session},
+    platform::browser::focus_later,
+    session::{use_session, AuthState},
+    tasks::account::{parse_code, send_code, sign_in, LoginStep, PendingKeys},
 };
 
 /// What the sign-in needs between the password and the authentication code.
 struct Pending {
-    id: Id,
-    export_key: ExportKey,
+    id: shared::crypto::Id,
+    keys: PendingKeys,
+}
+
+/// The sign-in form's state, shared by its two steps.
+#[derive(Clone, Copy)]
+struct SignInState {
+    username: RwSignal<String>,
+    password: RwSignal<String>,
+    code: RwSignal<String>,
+    error: RwSignal<Option<String>>,
+    busy: RwSignal<bool>,
+    progress: RwSignal<Option<String>>,
+    pending: StoredValue<Option<Pending>, LocalStorage>,
+    needs_code: RwSignal<bool>,
 }
 
 /// The sign-in page.
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let session = use_session();
-    let navigate = use_navigate();
-    let username = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
-    let code = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
-    let progress = RwSignal::new(None::<String>);
-    let pending = StoredValue::new_local(None::<Pending>);
-    let needs_code = RwSignal::new(false);
+    let state = SignInState {
+        username: RwSignal::new(String::new()),
+        password: RwSignal::new(String::new()),
+        code: RwSignal::new(String::new()),
+        error: RwSignal::new(None),
+        busy: RwSignal::new(false),
+        progress: RwSignal::new(None),
+        pending: StoredValue::new_local(None),
+        needs_code: RwSignal::new(false),
+    };
 
     // A one-time note from the page before ("You have signed out.").
     let notice = RwSignal::new(session.notice.get_untracked());
@@ -46,8 +52,8 @@ pub fn SignInPage() -> impl IntoView {
     let locked = Memo::new(move |_| matches!(session.state.get(), AuthState::Locked(_)));
     Effect::new(move |_| {
         if let AuthState::Locked(info) = session.state.get() {
-            if username.get_untracked().is_empty() {
-                username.set(info.username);
+            if state.username.get_untracked().is_empty() {
+                state.username.set(info.username);
             }
         }
     });
@@ -57,121 +63,8 @@ pub fn SignInPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let _ = crate::api::account::logout().await;
             session.forget();
-            username.set(String::new());
+            state.username.set(String::new());
             notice.set(Some("You have signed out.".to_owned()));
-        });
-    };
-
-    let finish = {
-        let navigate = navigate.clone();
-        move |session: Session, signed_in: SignedIn, export_key: &ExportKey| -> Result<(), String> {
-            let keyring =
-                open_keyring(&signed_in, export_key).map_err(|e| explain_crypto(e, Flow::Login))?;
-            session.unlock(signed_in.session, keyring, signed_in.key_entry);
-            navigate("/", Default::default());
-            Ok(())
-        }
-    };
-
-    let submit_password = {
-        let finish = finish.clone();
-        move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            if busy.get_untracked() {
-                return;
-            }
-            error.set(None);
-            let name = username.get_untracked().trim().to_owned();
-            if name.is_empty() || password.with_untracked(String::is_empty) {
-                error.set(Some("Type your username and password.".to_owned()));
-                return;
-            }
-            busy.set(true);
-            progress.set(Some("Checking your password…".to_owned()));
-            let finish = finish.clone();
-            leptos::task::spawn_local(async move {
-                let result = async {
-                    let (login, request) = password
-                        .with_untracked(|p| Login::start(&name, p))
-                        .map_err(|e| explain_crypto(e, Flow::Login))?;
-                    let started = login_start(request).await.map_err(|e| explain(&e))?;
-                    next_paint().await;
-                    // Argon2 runs here; a wrong password fails now, before anything is sent.
-                    let (request, export_key) = login
-                        .finish(&started)
-                        .map_err(|e| explain_crypto(e, Flow::Login))?;
-                    match login_finish(request).await.map_err(|e| explain(&e))? {
-                        LoginOutcome::SignedIn(signed_in) => {
-                            password.set(String::new());
-                            finish(session, *signed_in, &export_key)
-                        }
-                        LoginOutcome::SecondFactor { pending_id } => {
-                            pending.set_value(Some(Pending {
-                                id: pending_id,
-                                export_key,
-                            }));
-                            password.set(String::new());
-                            needs_code.set(true);
-                            crate::platform::browser::focus_later("#code");
-                            Ok(())
-                        }
-                    }
-                }
-                .await;
-                busy.set(false);
-                progress.set(None);
-                if let Err(message) = result {
-                    error.set(Some(message));
-                }
-            });
-        }
-    };
-
-    let submit_code = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
-        error.set(None);
-        let typed: String = code
-            .get_untracked()
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        if typed.len() != 6 || !typed.chars().all(|c| c.is_ascii_digit()) {
-            error.set(Some(
-                "Type the six digits your authenticator app shows.".to_owned(),
-            ));
-            return;
-        }
-        let Some(pending_id) = pending.with_value(|p| p.as_ref().map(|p| p.id)) else {
-            error.set(Some(
-                "Start again with your username and password.".to_owned(),
-            ));
-            needs_code.set(false);
-            return;
-        };
-        busy.set(true);
-        let finish = finish.clone();
-        leptos::task::spawn_local(async move {
-            let result = async {
-                let signed_in = login_second_factor(SecondFactorRequest {
-                    pending_id,
-                    code: typed,
-                })
-                .await
-                .map_err(|e| explain(&e))?;
-                let taken = pending.try_update_value(Option::take).flatten();
-                let Some(p) = taken else {
-                    return Err("Start again with your username and password.".to_owned());
-                };
-                finish(session, signed_in, &p.export_key)
-            }
-            .await;
-            busy.set(false);
-            if let Err(message) = result {
-                error.set(Some(message));
-            }
         });
     };
 
@@ -191,31 +84,130 @@ pub fn SignInPage() -> impl IntoView {
                     </p>
                 </div>
             </Show>
-            <ErrorAlert error=error/>
+            <ErrorAlert error=state.error/>
             <Show
-                when=move || needs_code.get()
-                fallback=move || {
-                    view! {
-                        <form class="form" on:submit=submit_password.clone() novalidate>
-                            <Field id="username" label="Username" value=username autocomplete="username"/>
-                            <Field id="password" label="Password" value=password kind="password" autocomplete="current-password"/>
-                            <SubmitButton label="Sign in" busy=busy.into()/>
-                            <StatusNote message=progress.into()/>
-                        </form>
-                        <p class="form-links">
-                            <A href="/recover">"Forgot your password? Use your recovery code"</A>
-                            <br/>
-                            <A href="/signup">"New to medvault? Create an account"</A>
-                        </p>
-                    }
-                }
+                when=move || state.needs_code.get()
+                fallback=move || view! { <PasswordStep state=state/> }
             >
-                <form class="form" on:submit=submit_code.clone() novalidate>
-                    <p>"Your password is right. Now open your authenticator app and type the code it shows for medvault."</p>
-                    <Field id="code" label="Authentication code" value=code autocomplete="one-time-code" inputmode="numeric" hint="Six digits; a new code appears every 30 seconds."/>
-                    <SubmitButton label="Verify code" busy=busy.into()/>
-                </form>
+                <CodeStep state=state/>
             </Show>
         </section>
+    }
+}
+
+/// Step 1: username and password, checked here with OPAQUE.
+#[component]
+fn PasswordStep(state: SignInState) -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if state.busy.get_untracked() {
+            return;
+        }
+        state.error.set(None);
+        let name = state.username.get_untracked().trim().to_owned();
+        if name.is_empty() || state.password.with_untracked(String::is_empty) {
+            return state
+                .error
+                .set(Some("Type your username and password.".to_owned()));
+        }
+        state.busy.set(true);
+        state
+            .progress
+            .set(Some("Checking your password…".to_owned()));
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let typed = zeroize::Zeroizing::new(state.password.get_untracked());
+            let result = match sign_in(&name, &typed).await {
+                Ok(LoginStep::SignedIn(signed_in, keys)) => {
+                    state.password.set(String::new());
+                    keys.open(*signed_in).map(|opened| {
+                        session.unlock(opened.info, opened.keyring, opened.key_entry);
+                        navigate("/", Default::default());
+                    })
+                }
+                Ok(LoginStep::SecondFactor { pending_id, keys }) => {
+                    state.pending.set_value(Some(Pending {
+                        id: pending_id,
+                        keys,
+                    }));
+                    state.password.set(String::new());
+                    state.needs_code.set(true);
+                    focus_later("#code");
+                    Ok(())
+                }
+                Err(message) => Err(message),
+            };
+            state.busy.set(false);
+            state.progress.set(None);
+            if let Err(message) = result {
+                state.error.set(Some(message));
+            }
+        });
+    };
+    view! {
+        <form class="form" on:submit=submit novalidate>
+            <Field id="username" label="Username" value=state.username autocomplete="username"/>
+            <Field id="password" label="Password" value=state.password kind="password" autocomplete="current-password"/>
+            <SubmitButton label="Sign in" busy=state.busy.into()/>
+            <StatusNote message=state.progress.into()/>
+        </form>
+        <p class="form-links">
+            <A href="/recover">"Forgot your password? Use your recovery code"</A>
+            <br/>
+            <A href="/signup">"New to medvault? Create an account"</A>
+        </p>
+    }
+}
+
+/// Step 2, when the account has a second factor: the authenticator code.
+#[component]
+fn CodeStep(state: SignInState) -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if state.busy.get_untracked() {
+            return;
+        }
+        state.error.set(None);
+        let typed = match parse_code(&state.code.get_untracked()) {
+            Ok(t) => t,
+            Err(m) => return state.error.set(Some(m)),
+        };
+        let Some(pending_id) = state.pending.with_value(|p| p.as_ref().map(|p| p.id)) else {
+            state.error.set(Some(
+                "Start again with your username and password.".to_owned(),
+            ));
+            return state.needs_code.set(false);
+        };
+        state.busy.set(true);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let result = async {
+                let signed_in = send_code(pending_id, typed).await?;
+                let taken = state.pending.try_update_value(Option::take).flatten();
+                let Some(p) = taken else {
+                    return Err("Start again with your username and password.".to_owned());
+                };
+                let opened = p.keys.open(signed_in)?;
+                session.unlock(opened.info, opened.keyring, opened.key_entry);
+                navigate("/", Default::default());
+                Ok(())
+            }
+            .await;
+            state.busy.set(false);
+            if let Err(message) = result {
+                state.error.set(Some(message));
+            }
+        });
+    };
+    view! {
+        <form class="form" on:submit=submit novalidate>
+            <p>"Your password is right. Now open your authenticator app and type the code it shows for medvault."</p>
+            <Field id="code" label="Authentication code" value=state.code autocomplete="one-time-code" inputmode="numeric" hint="Six digits; a new code appears every 30 seconds."/>
+            <SubmitButton label="Verify code" busy=state.busy.into()/>
+        </form>
     }
 }

@@ -8,14 +8,12 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::{
-    api::records::{NodeKind, NodeRevision},
     crypto::Id,
-    records::{new_child, NodeMetadata, OpenNode, OpenTree, RecordType, VitalKind, VitalReading},
+    records::{OpenTree, VitalKind, VitalReading},
     vitals::format_reading,
 };
 
 use crate::{
-    api::records::{create_node, trash_node},
     components::{
         export_button::ExportButton,
         form::{ErrorAlert, StatusNote},
@@ -23,9 +21,12 @@ use crate::{
         vitals_chart::{is_compact, VitalChart},
     },
     pages::with_keys,
-    platform::clock::{reading_time, LocalTime},
-    session::{now_unix, use_session, Session, Unlocked},
-    tasks::record::use_record_store,
+    platform::clock::LocalTime,
+    session::{use_session, Unlocked},
+    tasks::{
+        record::use_record_store,
+        vitals::{chart_kind, delete_reading, kind_option, rows_of, save_reading, VitalRow as Row},
+    },
 };
 
 /// The vital signs page (needs the keys).
@@ -34,102 +35,14 @@ pub fn VitalsPage() -> impl IntoView {
     with_keys(|u| view! { <Vitals unlocked=u/> })
 }
 
-/// One reading in the table.
-#[derive(Debug, Clone, PartialEq)]
-struct Row {
-    id: Id,
-    revision: u64,
-    name: String,
-    reading: VitalReading,
-}
-
-const FOLDER_NAME: &str = "Vital signs";
-
-fn could_not_encrypt() -> String {
-    "Your browser could not encrypt the reading. Reload the page and try again.".to_owned()
-}
-
-/// The record's vital-signs folder: the root's child folder of type vital
-/// signs, made now if the person deleted it for good.
-async fn vitals_folder(session: Session, tree: &OpenTree, now: i64) -> Result<OpenNode, String> {
-    if let Some(folder) = tree
-        .children(&tree.root_id)
-        .into_iter()
-        .find(|n| n.is_folder() && n.metadata.record_type == RecordType::VitalSigns)
-    {
-        return Ok(folder.clone());
-    }
-    let root = tree
-        .root()
-        .ok_or_else(|| "Your record could not be opened. Reload the page.".to_owned())?;
-    let metadata = NodeMetadata {
-        name: FOLDER_NAME.to_owned(),
-        record_type: RecordType::VitalSigns,
-        description: String::new(),
-        record_date: None,
-        created_at: now,
-        modified_at: now,
-        mime: None,
-        size: None,
-        vital: None,
-    };
-    let (node, key) =
-        new_child(root, NodeKind::Folder, &metadata).map_err(|_| could_not_encrypt())?;
-    let view = create_node(node).await.map_err(|e| session.explain(&e))?;
-    Ok(OpenNode {
-        view,
-        key,
-        metadata,
-    })
-}
-
-/// Encrypts and stores one reading as an entry; answers the sentence to show.
-async fn save_reading(
-    session: Session,
-    tree: &OpenTree,
-    reading: &VitalReading,
-) -> Result<String, String> {
-    let now = now_unix();
-    let folder = vitals_folder(session, tree, now).await?;
-    let when = LocalTime::of(reading.taken_at);
-    let metadata = NodeMetadata {
-        name: format!("{} {}", reading.kind.label(), when.stamp()),
-        record_type: RecordType::VitalSigns,
-        description: format_reading(reading),
-        record_date: Some(when.date_iso()),
-        created_at: now,
-        modified_at: now,
-        mime: None,
-        size: None,
-        vital: Some(reading.clone()),
-    };
-    metadata.validate()?;
-    let (node, _) =
-        new_child(&folder, NodeKind::Entry, &metadata).map_err(|_| could_not_encrypt())?;
-    create_node(node).await.map_err(|e| session.explain(&e))?;
-    Ok(format!(
-        "Saved: {} {}, {}.",
-        reading.kind.label(),
-        format_reading(reading),
-        reading_time(reading.taken_at)
-    ))
-}
-
 #[component]
 fn Vitals(unlocked: Unlocked) -> impl IntoView {
     let session = use_session();
     let unlocked = StoredValue::new_local(unlocked);
     let tree = RwSignal::new(None::<OpenTree>);
     let load_error = RwSignal::new(None::<String>);
-    let list_error = RwSignal::new(None::<String>);
-    let list_done = RwSignal::new(None::<String>);
-    let deleting = RwSignal::new(None::<Id>);
     // The chart shows this kind; `None` follows the latest reading.
     let chart_choice = RwSignal::new(None::<VitalKind>);
-    // The chart redraws for a phone's width (and back) when the window resizes.
-    let compact = RwSignal::new(is_compact());
-    let resize = window_event_listener(leptos::ev::resize, move |_| compact.set(is_compact()));
-    on_cleanup(move || resize.remove());
 
     let store = use_record_store();
     // `fresh`: fetch again after this page changed the record.
@@ -165,76 +78,11 @@ fn Vitals(unlocked: Unlocked) -> impl IntoView {
         }
     });
 
-    let rows = Memo::new(move |_| {
-        tree.with(|t| {
-            t.as_ref().map(|t| {
-                let mut rows: Vec<Row> = t
-                    .vitals()
-                    .into_iter()
-                    .map(|(node, reading)| Row {
-                        id: *node.id(),
-                        revision: node.view.revision,
-                        name: node.metadata.name.clone(),
-                        reading: reading.clone(),
-                    })
-                    .collect();
-                rows.reverse();
-                rows
-            })
-        })
-    });
-    let chart_kind = Memo::new(move |_| {
-        chart_choice.get().unwrap_or_else(|| {
-            rows.with(|r| {
-                r.as_ref()
-                    .and_then(|r| r.first())
-                    .map_or(VitalKind::Temperature, |row| row.reading.kind)
-            })
-        })
-    });
-
-    let delete = move |row: Row| {
-        if deleting.get_untracked().is_some() {
-            return;
-        }
-        deleting.set(Some(row.id));
-        list_error.set(None);
-        list_done.set(None);
-        leptos::task::spawn_local(async move {
-            let result = trash_node(NodeRevision {
-                node_id: row.id,
-                revision: row.revision,
-            })
-            .await;
-            match result {
-                Ok(_) => {
-                    refresh(true).await;
-                    list_done.set(Some(format!(
-                        "Moved “{}” to the trash. You can restore it from the trash until it is emptied.",
-                        row.name
-                    )));
-                }
-                Err(e) => {
-                    list_error.set(Some(session.explain(&e)));
-                    refresh(true).await;
-                }
-            }
-            deleting.set(None);
-        });
-    };
+    let rows = Memo::new(move |_| tree.with(|t| t.as_ref().map(rows_of)));
 
     view! {
         <div class="stack vitals">
-            <div class="page-intro">
-                <h1 id="vitals-heading" tabindex="-1">"Vital signs"</h1>
-                <p class="lead">
-                    "Keep track of your temperature, blood pressure, pulse, weight and blood glucose. "
-                    "Each reading is encrypted in this browser before it is stored."
-                </p>
-                <p class="page-intro__links">
-                    <A href="/records/search">"Search your record"</A>
-                </p>
-            </div>
+            <VitalsIntro/>
             <ErrorAlert error=load_error/>
             // A record that never opened (not a patient, no connection) leaves
             // only the alert: a form that cannot save would only mislead.
@@ -244,87 +92,173 @@ fn Vitals(unlocked: Unlocked) -> impl IntoView {
                     <h2 id="add-heading">"Add a reading"</h2>
                     <VitalForm save=save/>
                 </section>
-                <section class="card vitals__chart" aria-labelledby="chart-heading">
-                    <div class="card__head">
-                        <h2 id="chart-heading">"Over time"</h2>
-                        <div class="field field--inline">
-                            <label for="chart-kind">"Show"</label>
-                            <select
-                                id="chart-kind"
-                                prop:value=move || {
-                                    VitalKind::ALL
-                                        .iter()
-                                        .position(|k| *k == chart_kind.get())
-                                        .unwrap_or(0)
-                                        .to_string()
-                                }
-                                on:change=move |ev| {
-                                    if let Some(k) = event_target_value(&ev)
-                                        .parse::<usize>()
-                                        .ok()
-                                        .and_then(|i| VitalKind::ALL.get(i).copied())
-                                    {
-                                        chart_choice.set(Some(k));
-                                    }
-                                }
-                            >
-                                {VitalKind::ALL.iter().enumerate().map(|(i, k)| {
-                                    let k = *k;
-                                    let count = move || rows.with(|r| {
-                                        r.as_ref().map_or(0, |r| r.iter().filter(|row| row.reading.kind == k).count())
-                                    });
-                                    view! {
-                                        <option value=i.to_string()>
-                                            {move || match count() {
-                                                0 => k.label().to_owned(),
-                                                n => format!("{} ({n})", k.label()),
-                                            }}
-                                        </option>
-                                    }
-                                }).collect_view()}
-                            </select>
-                        </div>
-                    </div>
-                    <div class="chart-wrap">
-                        {move || {
-                            let readings: Vec<VitalReading> = rows.with(|r| {
-                                r.as_ref()
-                                    .map(|r| r.iter().map(|row| row.reading.clone()).collect())
-                                    .unwrap_or_default()
-                            });
-                            view! { <VitalChart kind=chart_kind.get() readings=readings compact=compact.get()/> }
-                        }}
-                    </div>
-                </section>
+                <ChartCard rows=rows chart_choice=chart_choice/>
             </div>
-            <section class="card" aria-labelledby="readings-heading">
-                <h2 id="readings-heading">"Your readings"</h2>
-                <ErrorAlert error=list_error/>
-                <StatusNote message=list_done.into()/>
-                {move || match rows.get() {
-                    None => view! {
-                        <p class="status status--pending" role="status">"Opening your record…"</p>
-                    }.into_any(),
-                    Some(rows) if rows.is_empty() => view! {
-                        <p class="empty-state">
-                            "No readings yet. Add your first one with the form — this morning's temperature "
-                            "or blood pressure is a good start — and it will be listed here and drawn over time."
-                        </p>
-                    }.into_any(),
-                    Some(rows) => view! { <ReadingsTable rows=rows delete=delete deleting=deleting.into()/> }.into_any(),
-                }}
-            </section>
-            <section class="card" aria-labelledby="export-heading">
-                <h2 id="export-heading">"Export"</h2>
-                <p>
-                    "Download your whole record as a zip file: every file in its folder, "
-                    "and your vital signs as a spreadsheet (CSV) and as JSON. "
-                    "It is made and decrypted in this browser."
-                </p>
-                <ExportButton/>
-            </section>
+            <ReadingsCard rows=rows refresh=refresh/>
+            <ExportCard/>
             </Show>
         </div>
+    }
+}
+
+/// The page's heading, lead and link.
+#[component]
+fn VitalsIntro() -> impl IntoView {
+    view! {
+        <div class="page-intro">
+            <h1 id="vitals-heading" tabindex="-1">"Vital signs"</h1>
+            <p class="lead">
+                "Keep track of your temperature, blood pressure, pulse, weight and blood glucose. "
+                "Each reading is encrypted in this browser before it is stored."
+            </p>
+            <p class="page-intro__links">
+                <A href="/records/search">"Search your record"</A>
+            </p>
+        </div>
+    }
+}
+
+/// The readings, each with a Delete button; `refresh` reopens the record
+/// after a change.
+#[component]
+fn ReadingsCard<F, Fut>(rows: Memo<Option<Vec<Row>>>, refresh: F) -> impl IntoView
+where
+    F: Fn(bool) -> Fut + Copy + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + 'static,
+{
+    let session = use_session();
+    let list_error = RwSignal::new(None::<String>);
+    let list_done = RwSignal::new(None::<String>);
+    let deleting = RwSignal::new(None::<Id>);
+    let delete = move |row: Row| {
+        if deleting.get_untracked().is_some() {
+            return;
+        }
+        deleting.set(Some(row.id));
+        list_error.set(None);
+        list_done.set(None);
+        leptos::task::spawn_local(async move {
+            match delete_reading(session, &row).await {
+                Ok(done) => {
+                    refresh(true).await;
+                    list_done.set(Some(done));
+                }
+                Err(message) => {
+                    list_error.set(Some(message));
+                    refresh(true).await;
+                }
+            }
+            deleting.set(None);
+        });
+    };
+
+    view! {
+        <section class="card" aria-labelledby="readings-heading">
+            <h2 id="readings-heading">"Your readings"</h2>
+            <ErrorAlert error=list_error/>
+            <StatusNote message=list_done.into()/>
+            <Readings rows=rows delete=delete deleting=deleting.into()/>
+        </section>
+    }
+}
+
+/// The chart of one kind over time, with the choice of kind.
+#[component]
+fn ChartCard(
+    rows: Memo<Option<Vec<Row>>>,
+    chart_choice: RwSignal<Option<VitalKind>>,
+) -> impl IntoView {
+    // The chart redraws for a phone's width (and back) when the window resizes.
+    let compact = RwSignal::new(is_compact());
+    let resize = window_event_listener(leptos::ev::resize, move |_| compact.set(is_compact()));
+    on_cleanup(move || resize.remove());
+    let kind = Memo::new(move |_| rows.with(|r| chart_kind(chart_choice.get(), r.as_deref())));
+    view! {
+        <section class="card vitals__chart" aria-labelledby="chart-heading">
+            <div class="card__head">
+                <h2 id="chart-heading">"Over time"</h2>
+                <div class="field field--inline">
+                    <label for="chart-kind">"Show"</label>
+                    <select
+                        id="chart-kind"
+                        prop:value=move || {
+                            VitalKind::ALL
+                                .iter()
+                                .position(|k| *k == kind.get())
+                                .unwrap_or(0)
+                                .to_string()
+                        }
+                        on:change=move |ev| {
+                            if let Some(k) = event_target_value(&ev)
+                                .parse::<usize>()
+                                .ok()
+                                .and_then(|i| VitalKind::ALL.get(i).copied())
+                            {
+                                chart_choice.set(Some(k));
+                            }
+                        }
+                    >
+                        {VitalKind::ALL.iter().enumerate().map(|(i, k)| {
+                            let k = *k;
+                            view! {
+                                <option value=i.to_string()>
+                                    {move || rows.with(|r| kind_option(k, r.as_deref()))}
+                                </option>
+                            }
+                        }).collect_view()}
+                    </select>
+                </div>
+            </div>
+            <div class="chart-wrap">
+                {move || {
+                    let readings: Vec<VitalReading> = rows.with(|r| {
+                        r.as_ref()
+                            .map(|r| r.iter().map(|row| row.reading.clone()).collect())
+                            .unwrap_or_default()
+                    });
+                    view! { <VitalChart kind=kind.get() readings=readings compact=compact.get()/> }
+                }}
+            </div>
+        </section>
+    }
+}
+
+/// The readings list: waiting, empty, or the table.
+#[component]
+fn Readings(
+    rows: Memo<Option<Vec<Row>>>,
+    delete: impl Fn(Row) + Copy + Send + Sync + 'static,
+    deleting: Signal<Option<Id>>,
+) -> impl IntoView {
+    move || {
+        match rows.get() {
+        None => view! {
+            <p class="status status--pending" role="status">"Opening your record…"</p>
+        }.into_any(),
+        Some(rows) if rows.is_empty() => view! {
+            <p class="empty-state">
+                "No readings yet. Add your first one with the form — this morning's temperature "
+                "or blood pressure is a good start — and it will be listed here and drawn over time."
+            </p>
+        }.into_any(),
+        Some(rows) => view! { <ReadingsTable rows=rows delete=delete deleting=deleting/> }.into_any(),
+    }
+    }
+}
+
+/// The export of the whole record.
+#[component]
+fn ExportCard() -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="export-heading">
+            <h2 id="export-heading">"Export"</h2>
+            <p>
+                "Download your whole record as a zip file: every file in its folder, "
+                "and your vital signs as a spreadsheet (CSV) and as JSON. "
+                "It is made and decrypted in this browser."
+            </p>
+            <ExportButton/>
+        </section>
     }
 }
 

@@ -3,6 +3,14 @@
 //! that take progress callbacks and return typed errors. Pages call these and
 //! only render and collect input; wasm-bindgen tests drive them in Chromium.
 
+pub mod account;
+pub mod admin;
+pub mod audit;
+pub mod authors;
+pub mod directory;
 pub mod emergency;
+pub mod export;
+pub mod history;
 pub mod record;
 pub mod sharing;
+pub mod vitals;

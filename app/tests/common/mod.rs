@@ -28,3 +28,4 @@ pub async fn wait_for(selector: &str) -> web_sys::Element {
 }
 
 pub mod record;
+pub mod server;

@@ -15,7 +15,6 @@ use shared::{
 };
 
 use crate::{
-    authors,
     components::{
         dialog::Modal,
         form::{ErrorAlert, StatusNote},
@@ -26,6 +25,7 @@ use crate::{
     },
     platform::browser::{focus_later, format_date},
     session::{use_session, Unlocked},
+    tasks::authors,
     tasks::sharing::{id_text, open_shared, until_text, Opened, ENDED},
     transfer::{
         self, format_bytes, preview_kind, Cancel, DownloadJob, PreviewKind, Progress, UploadJob,

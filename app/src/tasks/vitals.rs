@@ -1,0 +1,158 @@
+//! Vital signs in the record, without views: each reading is an entry node
+//! (metadata only, sealed like every other node) in the "Vital signs" starter
+//! folder, so the server sees a small ciphertext and nothing about what was
+//! measured. The page lists, draws and deletes them through these.
+
+use shared::{
+    api::records::{NodeKind, NodeRevision},
+    crypto::Id,
+    records::{new_child, NodeMetadata, OpenNode, OpenTree, RecordType, VitalKind, VitalReading},
+    vitals::format_reading,
+};
+
+use crate::{
+    api::records::{create_node, trash_node},
+    platform::clock::{reading_time, LocalTime},
+    session::{now_unix, Session},
+};
+
+/// The starter folder's name, used again if it has to be made anew.
+pub const FOLDER_NAME: &str = "Vital signs";
+
+/// One reading in the table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VitalRow {
+    /// The entry's node.
+    pub id: Id,
+    /// Its revision, for the trash request.
+    pub revision: u64,
+    /// Its name ("Temperature 2026-02-28 08:15").
+    pub name: String,
+    /// What was measured.
+    pub reading: VitalReading,
+}
+
+fn could_not_encrypt() -> String {
+    "Your browser could not encrypt the reading. Reload the page and try again.".to_owned()
+}
+
+/// Every reading in `tree`, newest first.
+pub fn rows_of(tree: &OpenTree) -> Vec<VitalRow> {
+    let mut rows: Vec<VitalRow> = tree
+        .vitals()
+        .into_iter()
+        .map(|(node, reading)| VitalRow {
+            id: *node.id(),
+            revision: node.view.revision,
+            name: node.metadata.name.clone(),
+            reading: reading.clone(),
+        })
+        .collect();
+    rows.reverse();
+    rows
+}
+
+/// The kind the chart shows: the person's choice, else the latest reading's,
+/// else temperature.
+pub fn chart_kind(choice: Option<VitalKind>, rows: Option<&[VitalRow]>) -> VitalKind {
+    choice.unwrap_or_else(|| {
+        rows.and_then(|r| r.first())
+            .map_or(VitalKind::Temperature, |row| row.reading.kind)
+    })
+}
+
+/// A chart choice's label with how many readings of that kind there are.
+pub fn kind_option(kind: VitalKind, rows: Option<&[VitalRow]>) -> String {
+    match rows.map_or(0, |r| {
+        r.iter().filter(|row| row.reading.kind == kind).count()
+    }) {
+        0 => kind.label().to_owned(),
+        n => format!("{} ({n})", kind.label()),
+    }
+}
+
+/// The record's vital-signs folder: the root's child folder of type vital
+/// signs, made now if the person deleted it for good.
+async fn vitals_folder(session: Session, tree: &OpenTree, now: i64) -> Result<OpenNode, String> {
+    if let Some(folder) = tree
+        .children(&tree.root_id)
+        .into_iter()
+        .find(|n| n.is_folder() && n.metadata.record_type == RecordType::VitalSigns)
+    {
+        return Ok(folder.clone());
+    }
+    let root = tree
+        .root()
+        .ok_or_else(|| "Your record could not be opened. Reload the page.".to_owned())?;
+    let metadata = NodeMetadata {
+        name: FOLDER_NAME.to_owned(),
+        record_type: RecordType::VitalSigns,
+        description: String::new(),
+        record_date: None,
+        created_at: now,
+        modified_at: now,
+        mime: None,
+        size: None,
+        vital: None,
+    };
+    let (node, key) =
+        new_child(root, NodeKind::Folder, &metadata).map_err(|_| could_not_encrypt())?;
+    let view = create_node(node).await.map_err(|e| session.explain(&e))?;
+    Ok(OpenNode {
+        view,
+        key,
+        metadata,
+    })
+}
+
+/// The sealed metadata of a reading's entry, checked as the server will.
+pub fn reading_metadata(reading: &VitalReading, now: i64) -> Result<NodeMetadata, String> {
+    let when = LocalTime::of(reading.taken_at);
+    let metadata = NodeMetadata {
+        name: format!("{} {}", reading.kind.label(), when.stamp()),
+        record_type: RecordType::VitalSigns,
+        description: format_reading(reading),
+        record_date: Some(when.date_iso()),
+        created_at: now,
+        modified_at: now,
+        mime: None,
+        size: None,
+        vital: Some(reading.clone()),
+    };
+    metadata.validate()?;
+    Ok(metadata)
+}
+
+/// Encrypts and stores one reading as an entry; answers the sentence to show.
+pub async fn save_reading(
+    session: Session,
+    tree: &OpenTree,
+    reading: &VitalReading,
+) -> Result<String, String> {
+    let now = now_unix();
+    let folder = vitals_folder(session, tree, now).await?;
+    let metadata = reading_metadata(reading, now)?;
+    let (node, _) =
+        new_child(&folder, NodeKind::Entry, &metadata).map_err(|_| could_not_encrypt())?;
+    create_node(node).await.map_err(|e| session.explain(&e))?;
+    Ok(format!(
+        "Saved: {} {}, {}.",
+        reading.kind.label(),
+        format_reading(reading),
+        reading_time(reading.taken_at)
+    ))
+}
+
+/// Moves a reading to the trash; answers the sentence to show.
+pub async fn delete_reading(session: Session, row: &VitalRow) -> Result<String, String> {
+    trash_node(NodeRevision {
+        node_id: row.id,
+        revision: row.revision,
+    })
+    .await
+    .map_err(|e| session.explain(&e))?;
+    Ok(format!(
+        "Moved “{}” to the trash. You can restore it from the trash until it is emptied.",
+        row.name
+    ))
+}
