@@ -1,9 +1,9 @@
 //! Ed25519 signatures over canonical binary encodings.
 //!
 //! Every signed object implements [`Signable`]: a label from `context` and a
-//! fixed field order written with [`context::Encoder`]. The signature covers those
-//! bytes, never a JSON rendering, so any client that reproduces the encoding in
-//! `docs/PROTOCOL.md` verifies the same bytes. Verification is `verify_strict`
+//! fixed field order written with [`crate::context::Encoder`]. The signature
+//! covers those bytes, never a JSON rendering, so any client that reproduces
+//! the encoding in `docs/PROTOCOL.md` verifies the same bytes. Verification is `verify_strict`
 //! (RFC 8032 with the malleability and small-order checks) and public keys that
 //! are weak (small order) are refused when parsed.
 //!
