@@ -3,6 +3,7 @@
 pub mod action;
 pub mod dialog;
 pub mod export_button;
+pub mod file_browser;
 pub mod form;
 pub mod layout;
 pub mod page;

@@ -3,7 +3,7 @@
 //!
 //! Everything shown here was decrypted in this tab: the tree comes from
 //! [`crate::tasks::record::RecordStore`], file content goes through
-//! [`crate::transfer`]. The current folder is in the address (`?folder=`), so
+//! [`crate::tasks::upload`] and [`crate::tasks::download`]. The current folder is in the address (`?folder=`), so
 //! the browser's back button and the breadcrumb work as links do.
 
 use std::collections::VecDeque;
@@ -26,6 +26,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::{
     authors,
+    components::file_browser::preview::{preview_kind, PreviewKind, MAX_TEXT_PREVIEW},
     components::{
         dialog::Modal,
         export_button::ExportButton,
@@ -33,11 +34,14 @@ use crate::{
     },
     pages::with_keys,
     platform::browser::{focus_later, format_date, format_time},
+    platform::{blob::save_blob, clock::now_ms},
     session::{now_unix, use_session, Session, Unlocked},
     tasks::record::{use_record_store, RecordStore},
-    transfer::{
-        self, format_bytes, preview_kind, text_file, Cancel, DownloadJob, PreviewKind, Progress,
-        TransferError, UploadJob, UploadTarget, MAX_TEXT_PREVIEW,
+    tasks::{
+        download::{self, exact_size, DownloadJob},
+        progress::{format_bytes, Progress},
+        transfer::{Cancel, TransferError},
+        upload::{self, check_fits, text_file, UploadJob, UploadTarget},
     },
 };
 
@@ -280,7 +284,7 @@ impl Ctx {
         self.download_cancel.set_value(Some(cancel.clone()));
         let id = *node.id();
         let ctx = self;
-        let result = transfer::download(
+        let result = download::download(
             &job,
             move |p| {
                 ctx.download.try_set(Some((id, p)));
@@ -318,8 +322,7 @@ impl Ctx {
             };
             // Too large or over quota: refused here, before anything is sent.
             if let Some(usage) = usage {
-                if let Err(message) = transfer::check_fits(&file.name(), file.size() as u64, &usage)
-                {
+                if let Err(message) = check_fits(&file.name(), file.size() as u64, &usage) {
                     row.state.set(RowState::Failed(message));
                     self.uploads.update(|rows| rows.push(row));
                     continue;
@@ -340,7 +343,7 @@ impl Ctx {
         // The tree is fetched again when the queue runs empty, or every few
         // seconds while it runs: a reload after every file made a thousand small
         // files cost a thousand whole-tree fetches, decryptions and re-renders.
-        let mut last_reload = transfer::now_ms();
+        let mut last_reload = now_ms();
         let mut stale = false;
         loop {
             let Some(Some((key, file, target))) = self.queue.try_update_value(|q| q.pop_front())
@@ -348,7 +351,7 @@ impl Ctx {
                 if stale {
                     // Then look at the queue again: files may have come meanwhile.
                     self.reload().await;
-                    last_reload = transfer::now_ms();
+                    last_reload = now_ms();
                     stale = false;
                     continue;
                 }
@@ -379,7 +382,7 @@ impl Ctx {
                 usage,
             };
             let progress = row.progress;
-            let result = transfer::upload(
+            let result = upload::upload(
                 &file,
                 job,
                 move |p| {
@@ -410,9 +413,9 @@ impl Ctx {
                 }
             }
             let idle = self.queue.try_with_value(|q| q.is_empty()).unwrap_or(true);
-            if stale && (idle || transfer::now_ms() - last_reload > RELOAD_EVERY_MS) {
+            if stale && (idle || now_ms() - last_reload > RELOAD_EVERY_MS) {
                 self.reload().await;
-                last_reload = transfer::now_ms();
+                last_reload = now_ms();
                 stale = false;
             }
         }
@@ -809,7 +812,7 @@ fn ItemRow(ctx: Ctx, node: OpenNode, count: usize) -> impl IntoView {
         let name = node.metadata.name.clone();
         ctx.run(action_id("download"), async move {
             let blob = ctx.fetch_blob(&node, None).await?;
-            transfer::save_blob(&blob, &name).map_err(|e| ctx.transfer_error(&e))?;
+            save_blob(&blob, &name)?;
             ctx.announce
                 .try_set(format!("“{name}” downloaded and verified."));
             Ok(Some(format!(
@@ -1305,7 +1308,7 @@ fn NoteForm(
                     .tree
                     .with_untracked(|t| t.as_ref().map(|t| t.usage))
                     .ok_or(TransferError::Unreachable)?;
-                transfer::upload(
+                upload::upload(
                     &file,
                     UploadJob {
                         target,
@@ -1524,7 +1527,7 @@ fn VersionsList(ctx: Ctx, node: Id) -> impl IntoView {
                 // Verify the old version (and learn its exact size) before it
                 // becomes current.
                 let job = ctx.download_job(&this, Some(version)).await?;
-                let exact = transfer::exact_size(&job, &Cancel::new())
+                let exact = exact_size(&job, &Cancel::new())
                     .await
                     .map_err(|e| ctx.transfer_error(&e))?;
                 let view = restore_version(VersionRef {

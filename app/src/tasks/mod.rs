@@ -3,4 +3,8 @@
 //! that take progress callbacks and return typed errors. Pages call these and
 //! only render and collect input; wasm-bindgen tests drive them in Chromium.
 
+pub mod download;
+pub mod progress;
 pub mod record;
+pub mod transfer;
+pub mod upload;
