@@ -5,7 +5,10 @@
 //! [`crate::platform`] directly; this file goes once nothing uses it.
 
 pub use crate::{
-    components::file_browser::preview::{preview_kind, PreviewKind, MAX_TEXT_PREVIEW},
+    components::{
+        file_browser::preview::{preview_kind, PreviewKind, MAX_TEXT_PREVIEW},
+        format::{format_bytes, format_speed},
+    },
     platform::clock::now_ms,
     tasks::{download::*, progress::*, transfer::*, upload::*},
 };

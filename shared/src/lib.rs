@@ -15,6 +15,7 @@ pub mod audit;
 pub mod client;
 pub mod crypto;
 pub mod csv;
+pub mod format;
 pub mod records;
 pub mod sharing;
 pub mod vitals;

@@ -5,6 +5,7 @@ pub mod dialog;
 pub mod export_button;
 pub mod file_browser;
 pub mod form;
+pub mod format;
 pub mod layout;
 pub mod page;
 pub mod recovery_code;

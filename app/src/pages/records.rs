@@ -31,6 +31,7 @@ use crate::{
         dialog::Modal,
         export_button::ExportButton,
         form::{ErrorAlert, StatusNote},
+        format::format_bytes,
     },
     pages::with_keys,
     platform::browser::{focus_later, format_date, format_time},
@@ -39,7 +40,7 @@ use crate::{
     tasks::record::{use_record_store, RecordStore},
     tasks::{
         download::{self, exact_size, DownloadJob},
-        progress::{format_bytes, Progress},
+        progress::Progress,
         transfer::{Cancel, TransferError},
         upload::{self, check_fits, text_file, UploadJob, UploadTarget},
     },

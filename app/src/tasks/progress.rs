@@ -1,48 +1,8 @@
 //! How far a transfer is, in numbers and in words: percent done, a smoothed
-//! speed, and "4 MB of 100 MB, 12.3 MB/s".
+//! speed, and "4 MB of 100 MB, 12.3 MB/s" (in the byte style of
+//! [`shared::format`]).
 
-/// A byte count as people read it: "0 bytes", "1 byte", "930 bytes", "1.5 KB",
-/// "12.3 MB", "2 GB". Units are powers of 1024 (as most file managers show them).
-pub fn format_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["KB", "MB", "GB", "TB", "PB"];
-    if bytes == 1 {
-        return "1 byte".to_owned();
-    }
-    if bytes < 1024 {
-        return format!("{bytes} bytes");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    let text = if value >= 100.0 || value.fract() < 0.05 || value.fract() > 0.95 && value >= 99.5 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.1}")
-    };
-    // 1023.96 KB rounds to "1024.0": say "1 MB" instead.
-    if text == "1024" && unit + 1 < UNITS.len() {
-        return format!("1 {}", UNITS[unit + 1]);
-    }
-    format!("{text} {}", UNITS[unit])
-}
-
-/// A transfer speed: "12.3 MB/s" (bytes per second in, 1024-based units out).
-pub fn format_speed(bytes_per_second: f64) -> String {
-    if !bytes_per_second.is_finite() || bytes_per_second <= 0.0 {
-        return "0 MB/s".to_owned();
-    }
-    let mb = bytes_per_second / (1024.0 * 1024.0);
-    if mb >= 100.0 {
-        format!("{mb:.0} MB/s")
-    } else if mb >= 0.1 {
-        format!("{mb:.1} MB/s")
-    } else {
-        format!("{:.0} KB/s", (bytes_per_second / 1024.0).max(1.0))
-    }
-}
+use shared::format::{format_bytes, format_speed};
 
 /// Whole percent of `done` out of `total`, rounded down so that 100 means
 /// finished (an empty transfer is 100 at once).

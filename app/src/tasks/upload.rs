@@ -27,6 +27,7 @@ use shared::{
         stream::{StreamCipher, WebCryptoBackend, CHUNK_SIZE},
         CryptoError, Id,
     },
+    format::format_bytes,
     records::{
         new_child, seal_metadata, wrap_content_key, NodeMetadata, OpenNode, RecordType,
         StreamLayout,
@@ -37,7 +38,7 @@ use wasm_bindgen_futures::JsFuture;
 use zeroize::Zeroizing;
 
 use super::{
-    progress::{format_bytes, Progress, SpeedMeter},
+    progress::{Progress, SpeedMeter},
     transfer::{browser_error, sha256, Cancel, TransferError},
 };
 use crate::platform::{
