@@ -4,6 +4,7 @@
 //! only render and collect input; wasm-bindgen tests drive them in Chromium.
 
 pub mod download;
+pub mod nodes;
 pub mod progress;
 pub mod record;
 pub mod transfer;
