@@ -1,6 +1,7 @@
 //! Reusable pieces, each named for what the user sees.
 
 pub mod action;
+pub mod badges;
 pub mod dialog;
 pub mod export_button;
 pub mod file_browser;

@@ -25,15 +25,17 @@ use shared::{
 
 use crate::{
     components::{
+        badges::status_badge,
         form::{ErrorAlert, Field, StatusNote, SubmitButton},
         safety_number::SafetyNumberView,
     },
     pages::{
-        sharing::{id_text, share_with, status_badge, verified_entry},
+        sharing::{share_with, verified_entry},
         with_keys,
     },
     platform::browser::{focus_later, format_date, format_time},
     session::{use_session, Session, Unlocked},
+    tasks::sharing::id_text,
 };
 
 /// The waiting periods offered, in seconds, with their words.

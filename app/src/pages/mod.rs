@@ -8,6 +8,7 @@ pub mod emergency;
 pub mod history;
 pub mod home;
 pub mod not_found;
+pub mod patients;
 pub mod records;
 pub mod recover;
 pub mod search;

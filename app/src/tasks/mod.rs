@@ -7,5 +7,6 @@ pub mod download;
 pub mod nodes;
 pub mod progress;
 pub mod record;
+pub mod sharing;
 pub mod transfer;
 pub mod upload;
