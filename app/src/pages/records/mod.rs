@@ -26,13 +26,6 @@ use folder_view::FolderView;
 use state::Ctx;
 
 pub use trash::TrashPage;
-// Where the doctor's shared-record page found these before they moved to the
-// file browser; goes once that page imports them from there.
-pub use crate::components::file_browser::{
-    items::{files_of, type_for},
-    preview::{preview_of, Preview, PreviewView},
-    progress_line::ProgressLine,
-};
 
 /// `/records` (needs the keys).
 #[component]
