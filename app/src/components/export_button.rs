@@ -77,8 +77,10 @@ pub fn ExportButton() -> impl IntoView {
         stopper.set_value(Some(handle.clone()));
         leptos::task::spawn_local(async move {
             let result = async {
+                // The export is the patient's full copy: it takes the server's
+                // newest tree, not the one this tab opened earlier.
                 let tree = store
-                    .open(session, &unlocked)
+                    .reload(session, &unlocked)
                     .await
                     .map_err(ExportError::Failed)?;
                 let owner = unlocked.key_entry.value.clone();

@@ -86,9 +86,7 @@ impl Ctx {
             session,
             author,
             usage: Rc::new(move || tree.with_untracked(|t| t.as_ref().map(|t| t.usage))),
-            reload: Rc::new(move || {
-                load(session, store, unlocked, tree, load_error, true).boxed_local()
-            }),
+            reload: Rc::new(move || load(session, store, unlocked, tree, load_error).boxed_local()),
             announce,
         });
         let ctx = Ctx {
@@ -112,24 +110,20 @@ impl Ctx {
             uploads,
             announce,
         };
-        leptos::task::spawn_local(async move { ctx.load(false).await });
+        // Fresh on arrival: a doctor may have added to the record meanwhile.
+        leptos::task::spawn_local(async move { ctx.reload().await });
         ctx
     }
 
-    /// Fetches and decrypts the record again (after every change).
+    /// Fetches and decrypts the record again (on arrival and after every
+    /// change).
     pub async fn reload(self) {
-        self.load(true).await
-    }
-
-    /// Shows the session's record; `fresh` fetches it again first.
-    async fn load(self, fresh: bool) {
         load(
             self.session,
             self.store,
             self.unlocked,
             self.tree,
             self.load_error,
-            fresh,
         )
         .await
     }
@@ -258,25 +252,20 @@ impl Ctx {
     }
 }
 
-/// Shows the session's record in `tree` (or why it could not be opened in
-/// `load_error`); `fresh` fetches it again first.
+/// Fetches the session's record again and shows it in `tree` (or why it
+/// could not be opened in `load_error`); every page that shows the tree sees
+/// the new one.
 async fn load(
     session: Session,
     store: RecordStore,
     unlocked: StoredValue<Unlocked, LocalStorage>,
     tree: RwSignal<Option<OpenTree>>,
     load_error: RwSignal<Option<String>>,
-    fresh: bool,
 ) {
     let Some(unlocked) = unlocked.try_get_value() else {
         return;
     };
-    let opened = if fresh {
-        store.reload(session, &unlocked).await
-    } else {
-        store.open(session, &unlocked).await
-    };
-    match opened {
+    match store.reload(session, &unlocked).await {
         Ok(opened) => {
             load_error.try_set(None);
             tree.try_set(Some(opened));
