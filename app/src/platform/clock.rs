@@ -118,3 +118,9 @@ pub fn iso_date_label(date: &str) -> Option<String> {
     let name = MONTHS.get(month.checked_sub(1)? as usize)?;
     Some(format!("{day} {name} {year}"))
 }
+
+/// Milliseconds on the page's clock (for transfer speeds and how often the
+/// folder view catches up).
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}

@@ -1,6 +1,8 @@
 //! What the app needs from the browser itself, with no view code and no
-//! protocol: storage, focus, dates, the clock, and (moving here) the raw HTTP
-//! transport and blobs. Tasks and pages build on it; it imports neither.
+//! protocol: storage, focus, dates, the clock, the raw HTTP transport with its
+//! retries, and blobs. Tasks and pages build on it; it imports neither.
 
+pub mod blob;
 pub mod browser;
 pub mod clock;
+pub mod http;

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_params_map};
 use shared::{
     api::{
-        records::{self, NodeKind, NodeRevision},
+        records::NodeKind,
         sharing::{self},
         ErrorCode,
     },
@@ -16,20 +16,33 @@ use shared::{
 
 use crate::{
     components::{
+        action::{use_action, UseAction},
         dialog::Modal,
+        file_browser::{
+            file_row::Capabilities,
+            items::type_for,
+            preview::{
+                preview_kind, preview_of, Preview, PreviewKind, PreviewView, MAX_TEXT_PREVIEW,
+            },
+            progress_line::ProgressLine,
+            upload::UploadButton,
+        },
         form::{ErrorAlert, StatusNote},
+        format::format_bytes,
     },
-    pages::{
-        records::{files_of, preview_of, type_for, Preview, PreviewView, ProgressLine},
-        with_keys,
+    pages::with_keys,
+    platform::{
+        blob::save_blob,
+        browser::{focus_later, format_date},
     },
-    platform::browser::{focus_later, format_date},
     session::{use_session, Unlocked},
-    tasks::authors,
-    tasks::sharing::{id_text, open_shared, until_text, Opened, ENDED},
-    transfer::{
-        self, format_bytes, preview_kind, Cancel, DownloadJob, PreviewKind, Progress, UploadJob,
-        UploadTarget, MAX_TEXT_PREVIEW,
+    tasks::{
+        download::{download, verified_job},
+        nodes,
+        progress::Progress,
+        sharing::{id_text, open_shared, until_text, Opened, ENDED},
+        transfer::Cancel,
+        upload::{upload, UploadJob, UploadTarget},
     },
 };
 
@@ -58,8 +71,8 @@ fn SharedRecordView(unlocked: Unlocked) -> impl IntoView {
         opened.refetch();
     });
     let close = Callback::new(move |_| {
-        if let Some(Preview { url: Some(url), .. }) = preview.get_untracked() {
-            let _ = web_sys::Url::revoke_object_url(&url);
+        if let Some(shown) = preview.get_untracked() {
+            shown.close();
         }
         preview.set(None);
     });
@@ -101,6 +114,9 @@ struct SharedCtx {
     return_to: RwSignal<Option<String>>,
     /// Told what a change did; reloads the record.
     changed: Callback<String>,
+    /// What the grant lets the doctor do besides reading: add files and new
+    /// versions, and move items to the patient's trash.
+    caps: Capabilities,
 }
 
 #[component]
@@ -133,11 +149,17 @@ fn SharedTree(
     };
     let opened = StoredValue::new_local(opened);
     let root = opened.with_value(|o| o.tree.root_id);
+    let write = opened.with_value(Opened::can_write);
     let ctx = SharedCtx {
         opened,
         preview,
         return_to,
         changed,
+        caps: Capabilities {
+            write,
+            delete: write,
+            ..Capabilities::default()
+        },
     };
     view! {
         <h1 id="shared-record-heading" tabindex="-1">{heading}</h1>
@@ -153,7 +175,7 @@ fn SharedTree(
 
 #[component]
 fn SharedFolder(ctx: SharedCtx, folder: Id) -> impl IntoView {
-    let (children, node, can_write) = ctx.opened.with_value(|o| {
+    let (children, node) = ctx.opened.with_value(|o| {
         let children: Vec<OpenNode> = o
             .tree
             .children(&folder)
@@ -161,9 +183,9 @@ fn SharedFolder(ctx: SharedCtx, folder: Id) -> impl IntoView {
             .filter(|n| n.view.kind != NodeKind::Entry)
             .cloned()
             .collect();
-        (children, o.tree.node(&folder).cloned(), o.can_write())
+        (children, o.tree.node(&folder).cloned())
     });
-    let add = node.filter(|_| can_write).map(|parent| {
+    let add = node.filter(|_| ctx.caps.write).map(|parent| {
         let name = parent.metadata.name.clone();
         let record_type = ctx.opened.with_value(|o| type_for(&o.tree, &parent));
         view! {
@@ -189,7 +211,7 @@ fn SharedFolder(ctx: SharedCtx, folder: Id) -> impl IntoView {
                                     <summary class="item__name">{node.metadata.name.clone()}</summary>
                                     <SharedFolder ctx=ctx folder=id/>
                                 </details>
-                                {can_write.then(|| view! {
+                                {ctx.caps.delete.then(|| view! {
                                     <div class="item__write"><SharedDelete ctx=ctx node=node.clone()/></div>
                                 })}
                             </li>
@@ -216,64 +238,55 @@ fn SharedUpload(
     describe: String,
 ) -> impl IntoView {
     let session = use_session();
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
     let progress = RwSignal::new(None::<Progress>);
     let many = matches!(target, UploadTarget::NewFile { .. });
     let target = StoredValue::new_local(target);
-    let on_pick = move |ev: leptos::ev::Event| {
-        let el: web_sys::HtmlInputElement = event_target(&ev);
-        let files = el.files().map(|l| files_of(&l)).unwrap_or_default();
-        el.set_value("");
-        if files.is_empty() || busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            let mut added: Vec<String> = Vec::new();
-            for file in files {
-                let job = ctx.opened.with_value(|o| UploadJob {
-                    target: target.get_value(),
-                    author_id: o.me,
-                    keyring: o.keyring.clone(),
-                    usage: o.tree.usage,
-                });
-                let result =
-                    transfer::upload(&file, job, move |p| progress.set(Some(p)), &Cancel::new())
-                        .await;
-                match result {
-                    Ok(_) => added.push(format!("“{}”", file.name())),
-                    Err(e) => {
-                        error.set(Some(e.message(&session)));
-                        break;
-                    }
+    let send = use_action(move |files: Vec<web_sys::File>| async move {
+        let mut added: Vec<String> = Vec::new();
+        let mut failed = None;
+        for file in files {
+            let job = ctx.opened.with_value(|o| UploadJob {
+                target: target.get_value(),
+                author_id: o.me,
+                keyring: o.keyring.clone(),
+                usage: o.tree.usage,
+            });
+            let shown = move |p| {
+                progress.try_set(Some(p));
+            };
+            match upload(&file, job, shown, &Cancel::new()).await {
+                Ok(_) => added.push(format!("“{}”", file.name())),
+                Err(e) => {
+                    failed = Some(e.message(&session));
+                    break;
                 }
             }
-            progress.set(None);
-            busy.set(false);
-            if !added.is_empty() {
-                let patient = ctx.opened.with_value(|o| o.patient.username.clone());
-                ctx.changed.run(format!(
-                    "Saved {} in {patient}'s record, signed by you.",
-                    added.join(", ")
-                ));
-            }
-        });
-    };
+        }
+        progress.try_set(None);
+        if !added.is_empty() {
+            let patient = ctx.opened.with_value(|o| o.patient.username.clone());
+            ctx.changed.run(format!(
+                "Saved {} in {patient}'s record, signed by you.",
+                added.join(", ")
+            ));
+        }
+        failed.map_or(Ok(None), Err)
+    });
+    let on_files = Callback::new(move |files: Vec<web_sys::File>| {
+        if !files.is_empty() {
+            send.run(files);
+        }
+    });
     let bar_label = format!("Uploading: {describe}");
     view! {
         <div class="shared-upload">
-            <span class="file-button">
-                <input id=id.clone() class="file-button__input" type="file" multiple=many
-                    aria-label=describe disabled=move || busy.get() on:change=on_pick/>
-                <label for=id class="button button--secondary button--small">{label}</label>
-            </span>
+            <UploadButton id=id label=label class="button button--secondary button--small"
+                multiple=many aria_label=describe disabled=send.busy_signal() on_files=on_files/>
             <Show when=move || progress.with(Option::is_some)>
                 <ProgressLine label=bar_label.clone()
                     progress=Signal::derive(move || progress.get().unwrap_or_default())/>
             </Show>
-            <ErrorAlert error=error/>
+            <ErrorAlert error=send.error/>
         </div>
     }
 }
@@ -284,35 +297,21 @@ fn SharedUpload(
 fn SharedDelete(ctx: SharedCtx, node: OpenNode) -> impl IntoView {
     let session = use_session();
     let asking = RwSignal::new(false);
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
     let name = node.metadata.name.clone();
     let key = id_text(node.id());
-    let (node_id, revision) = (*node.id(), node.view.revision);
-    let confirm = {
-        let name = name.clone();
-        move |_| {
-            busy.set(true);
-            error.set(None);
-            let name = name.clone();
-            leptos::task::spawn_local(async move {
-                let result = records::trash_node(NodeRevision { node_id, revision }).await;
-                busy.set(false);
-                match result {
-                    Ok(_) => {
-                        let patient = ctx.opened.with_value(|o| o.patient.username.clone());
-                        ctx.changed.run(format!(
-                            "“{name}” is in {patient}'s Trash. The patient can restore it."
-                        ));
-                    }
-                    Err(e) => {
-                        asking.set(false);
-                        error.set(Some(session.explain(&e)));
-                    }
-                }
-            });
+    let stored = StoredValue::new_local(node);
+    let remove = use_action(move |name: String| async move {
+        let node = stored.get_value();
+        if let Err(message) = nodes::trash(session, &node).await {
+            asking.try_set(false);
+            return Err(message);
         }
-    };
+        let patient = ctx.opened.with_value(|o| o.patient.username.clone());
+        ctx.changed.run(format!(
+            "“{name}” is in {patient}'s Trash. The patient can restore it."
+        ));
+        Ok(None)
+    });
     let group_label = format!("Delete {name}");
     let question = format!("Move “{name}” to the patient's Trash?");
     let ask_id = format!("delete-{key}");
@@ -330,28 +329,31 @@ fn SharedDelete(ctx: SharedCtx, node: OpenNode) -> impl IntoView {
             }>
                 <span class="confirm-text">{question.clone()}</span>
                 <button type="button" id=confirm_id.clone() class="button button--danger button--small"
-                    disabled=move || busy.get() on:click=confirm.clone()>"Move to Trash"</button>
+                    disabled=move || remove.busy() on:click={
+                        let name = name.clone();
+                        move |_| remove.run(name.clone())
+                    }>"Move to Trash"</button>
                 <button type="button" class="button button--secondary button--small"
                     on:click={
                         let ask_focus = ask_focus.clone();
                         move |_| { asking.set(false); focus_later(&ask_focus); }
                     }>"Keep"</button>
             </Show>
-            <ErrorAlert error=error/>
+            <ErrorAlert error=remove.error/>
         </div>
     }
 }
 
+/// What a file's button asks for.
+#[derive(Clone, Copy, PartialEq)]
+enum FileWork {
+    Download,
+    Preview(PreviewKind),
+}
+
 #[component]
 fn SharedFile(ctx: SharedCtx, node: OpenNode) -> impl IntoView {
-    let SharedCtx {
-        opened,
-        preview,
-        return_to,
-        ..
-    } = ctx;
-    let session = use_session();
-    let can_write = opened.with_value(Opened::can_write);
+    let opened = ctx.opened;
     let written_by = node.view.current.as_ref().and_then(|v| {
         opened
             .with_value(|o| v.author_id != o.patient.user_id)
@@ -365,101 +367,25 @@ fn SharedFile(ctx: SharedCtx, node: OpenNode) -> impl IntoView {
     let size = format_bytes(node.metadata.size.unwrap_or(0));
     let date = format_date(node.metadata.modified_at);
     let record_type = node.metadata.record_type.label();
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
     let progress = RwSignal::new(None::<Progress>);
     let node = StoredValue::new_local(node);
 
-    let fetch = move || async move {
-        let n = node.get_value();
-        let version = n
-            .view
-            .current
-            .clone()
-            .ok_or_else(|| "This file has no content yet.".to_owned())?;
-        let patient = opened.with_value(|o| o.patient.clone());
-        let covers =
-            move |folder: &Id, inner: &Id| opened.with_value(|o| o.tree.covers(folder, inner));
-        let (author_id, author_key) =
-            authors::trusted_author(session, &version, &patient, covers).await?;
-        let job = DownloadJob {
-            node: n.clone(),
-            version,
-            author_id,
-            author_key,
-        };
-        let cancel = Cancel::new();
-        let result = transfer::download(&job, move |p| progress.set(Some(p)), &cancel).await;
-        progress.set(None);
-        match result {
-            Ok(blob) => Ok(blob),
-            Err(e) => {
-                // A file that stops arriving may mean the access ended meanwhile:
-                // say so rather than suspect the file.
-                let grant = opened.with_value(|o| id_text(&o.grant_id));
-                match sharing::shared_record(grant).await {
-                    Err(a) if a.code == ErrorCode::NotFound => Err(ENDED.to_owned()),
-                    _ => Err(e.message(&session)),
-                }
-            }
-        }
-    };
-    let download = {
-        let name = name.clone();
-        move |_| {
-            if busy.get_untracked() {
-                return;
-            }
-            busy.set(true);
-            error.set(None);
-            let name = name.clone();
-            leptos::task::spawn_local(async move {
-                let result = async {
-                    let blob = fetch().await?;
-                    transfer::save_blob(&blob, &name).map_err(|e| e.message(&session))
-                }
-                .await;
-                busy.set(false);
-                if let Err(m) = result {
-                    error.set(Some(m));
-                }
-            });
-        }
-    };
+    let work = file_work(ctx, node, progress, name.clone(), key.clone());
     let show = {
         let name = name.clone();
-        let key = key.clone();
         move |_| {
             let Some(kind) = kind else { return };
-            if busy.get_untracked() {
+            if work.busy_signal().get_untracked() {
                 return;
             }
             if kind == PreviewKind::Text
                 && node.with_value(|n| n.metadata.size.unwrap_or(0)) > MAX_TEXT_PREVIEW
             {
-                return error.set(Some(format!(
+                return work.error.set(Some(format!(
                     "“{name}” is too long to preview here. Download it instead."
                 )));
             }
-            busy.set(true);
-            error.set(None);
-            let (name, key) = (name.clone(), key.clone());
-            leptos::task::spawn_local(async move {
-                let result = async {
-                    let blob = fetch().await?;
-                    let shown = preview_of(&blob, name, kind).await?;
-                    Ok::<_, String>(shown)
-                }
-                .await;
-                busy.set(false);
-                match result {
-                    Ok(p) => {
-                        return_to.set(Some(format!("preview-{key}")));
-                        preview.set(Some(p));
-                    }
-                    Err(m) => error.set(Some(m)),
-                }
-            });
+            work.run(FileWork::Preview(kind));
         }
     };
     let bar_label = format!("Downloading {name}");
@@ -478,17 +404,17 @@ fn SharedFile(ctx: SharedCtx, node: OpenNode) -> impl IntoView {
                     <ProgressLine label=bar_label.clone()
                         progress=Signal::derive(move || progress.get().unwrap_or_default())/>
                 </Show>
-                <ErrorAlert error=error/>
+                <ErrorAlert error=work.error/>
             </div>
             <div class="item__actions" role="group" aria-label=format!("Actions for {name}")>
                 <button type="button" id=format!("download-{key}") class="button button--secondary button--small"
-                    disabled=move || busy.get() on:click=download>"Download"</button>
+                    disabled=move || work.busy() on:click=move |_| work.run(FileWork::Download)>"Download"</button>
                 {kind.map(|_| view! {
                     <button type="button" id=format!("preview-{key}") class="button button--secondary button--small"
-                        disabled=move || busy.get() on:click=show.clone()>"Preview"</button>
+                        disabled=move || work.busy() on:click=show.clone()>"Preview"</button>
                 })}
             </div>
-            {can_write.then(|| view! {
+            {ctx.caps.write.then(|| view! {
                 <div class="item__write">
                     <SharedUpload ctx=ctx target=version_target
                         id=format!("version-{key}") label="Upload new version".to_owned()
@@ -497,5 +423,69 @@ fn SharedFile(ctx: SharedCtx, node: OpenNode) -> impl IntoView {
                 </div>
             })}
         </li>
+    }
+}
+
+/// The download and the preview of one file: the author verified, the file
+/// downloaded and verified, then saved or shown.
+fn file_work(
+    ctx: SharedCtx,
+    node: StoredValue<OpenNode, LocalStorage>,
+    progress: RwSignal<Option<Progress>>,
+    name: String,
+    key: String,
+) -> UseAction<FileWork> {
+    let SharedCtx {
+        opened,
+        preview,
+        return_to,
+        ..
+    } = ctx;
+    let session = use_session();
+    // Verifies the author, then downloads and verifies the file.
+    let fetch = move || async move {
+        let n = node.get_value();
+        let patient = opened.with_value(|o| o.patient.clone());
+        let covers =
+            move |folder: &Id, inner: &Id| opened.with_value(|o| o.tree.covers(folder, inner));
+        let job = verified_job(session, &n, None, &patient, covers).await?;
+        let result = download(
+            &job,
+            move |p| {
+                progress.try_set(Some(p));
+            },
+            &Cancel::new(),
+        )
+        .await;
+        progress.try_set(None);
+        match result {
+            Ok(blob) => Ok(blob),
+            Err(e) => {
+                // A file that stops arriving may mean the access ended meanwhile:
+                // say so rather than suspect the file.
+                let grant = opened.with_value(|o| id_text(&o.grant_id));
+                match sharing::shared_record(grant).await {
+                    Err(a) if a.code == ErrorCode::NotFound => Err(ENDED.to_owned()),
+                    _ => Err(e.message(&session)),
+                }
+            }
+        }
+    };
+    {
+        use_action(move |work: FileWork| {
+            let (name, key) = (name.clone(), key.clone());
+            async move {
+                let blob = fetch().await?;
+                match work {
+                    FileWork::Download => save_blob(&blob, &name)?,
+                    FileWork::Preview(kind) => {
+                        let shown = preview_of(&blob, name, kind).await?;
+                        return_to.set(Some(format!("preview-{key}")));
+                        preview.set(Some(shown));
+                    }
+                }
+                Ok(None)
+            }
+        })
     }
 }

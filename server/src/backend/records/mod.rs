@@ -82,26 +82,10 @@ fn too_large(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::PayloadTooLarge, message)
 }
 
-/// A byte count for people: "12 bytes", "300 KiB", "1.5 GiB".
+/// A byte count for people, in the app's style ("930 bytes", "1.5 KB", "2 GB"),
+/// so a quota message reads like the app's own size checks.
 pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if bytes < 1024 {
-        return format!("{bytes} bytes");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = UNITS[0];
-    for next in &UNITS[1..] {
-        if value < 1024.0 {
-            break;
-        }
-        value /= 1024.0;
-        unit = next;
-    }
-    if value < 10.0 && value.fract() >= 0.05 {
-        format!("{value:.1} {unit}")
-    } else {
-        format!("{value:.0} {unit}")
-    }
+    shared::format::format_bytes(bytes)
 }
 
 /// Sealed metadata must be present and at most [`MAX_SEALED_METADATA`].
@@ -415,10 +399,10 @@ mod tests {
     fn sizes_read_well() {
         assert_eq!(human_size(0), "0 bytes");
         assert_eq!(human_size(1023), "1023 bytes");
-        assert_eq!(human_size(1024), "1 KiB");
-        assert_eq!(human_size(1536), "1.5 KiB");
-        assert_eq!(human_size(10 << 30), "10 GiB");
-        assert_eq!(human_size(2 << 30), "2 GiB");
-        assert_eq!(human_size(300 << 20), "300 MiB");
+        assert_eq!(human_size(1024), "1 KB");
+        assert_eq!(human_size(1536), "1.5 KB");
+        assert_eq!(human_size(10 << 30), "10 GB");
+        assert_eq!(human_size(2 << 30), "2 GB");
+        assert_eq!(human_size(300 << 20), "300 MB");
     }
 }

@@ -1,0 +1,253 @@
+//! One folder of the record: where it is, how full the record is, what can be
+//! added, the uploads, and its items.
+
+use leptos::{html, prelude::*};
+use leptos_router::components::A;
+use shared::{api::records::NodeKind, crypto::Id, records::OpenNode};
+
+use super::state::{Ctx, Dialog};
+use crate::{
+    components::{
+        file_browser::{
+            file_row::{Capabilities, RowAction},
+            folder::{FolderList, RowContext},
+            items::{display_name, folder_href, type_for, ROOT_NAME},
+            preview::{preview_kind, preview_of, PreviewKind, MAX_TEXT_PREVIEW},
+            upload::{DropZone, UploadButton, UploadList},
+        },
+        form::{ErrorAlert, StatusNote},
+        format::format_bytes,
+    },
+    platform::{
+        blob::{blob_text, save_blob},
+        browser::focus_later,
+    },
+    tasks::{nodes, upload::UploadTarget},
+};
+
+/// What a folder shows, read from the tree.
+#[derive(Clone)]
+struct FolderData {
+    path: Vec<(Id, String)>,
+    items: Vec<(OpenNode, usize)>,
+    used: u64,
+    quota: u64,
+    trash: usize,
+    unreadable: usize,
+}
+
+#[component]
+pub fn FolderView(ctx: Ctx, folder: Id) -> impl IntoView {
+    let data = move || {
+        ctx.tree.with(|t| {
+            t.as_ref().map(|tree| FolderData {
+                path: tree
+                    .path(&folder)
+                    .into_iter()
+                    .map(|n| (*n.id(), display_name(tree, n)))
+                    .collect(),
+                items: tree
+                    .children(&folder)
+                    .into_iter()
+                    .filter(|n| n.view.kind != NodeKind::Entry)
+                    .map(|n| (n.clone(), tree.children(n.id()).len()))
+                    .collect(),
+                used: tree.usage.used_bytes,
+                quota: tree.usage.quota_bytes,
+                trash: tree.trash().len(),
+                unreadable: tree.unreadable.len(),
+            })
+        })
+    };
+    let owner_id = ctx.unlocked.with_value(|u| u.key_entry.value.user_id);
+    let rows = RowContext {
+        caps: Capabilities::OWNER,
+        owner_id,
+        busy: ctx.busy(),
+        download: ctx.download.into(),
+        on_action: Callback::new(move |(action, node)| row_action(ctx, action, node)),
+    };
+    view! {
+        <FolderHead data=Signal::derive(data)/>
+        {move || {
+            let n = data().map(|d| d.unreadable).unwrap_or(0);
+            (n > 0).then(|| view! {
+                <p class="alert alert--warning" role="status">
+                    {format!(
+                        "{n} item{} could not be opened with your keys and {} not shown. \
+                         If this keeps happening, contact your administrator.",
+                        if n == 1 { "" } else { "s" },
+                        if n == 1 { "is" } else { "are" },
+                    )}
+                </p>
+            })
+        }}
+        <ErrorAlert error=ctx.error()/>
+        <StatusNote message=ctx.status().into()/>
+        <Toolbar ctx=ctx folder=folder/>
+        <UploadList queue=ctx.uploads/>
+        {move || data().map(|d| view! { <FolderList items=d.items rows=rows/> })}
+    }
+}
+
+/// The breadcrumb, the folder's name as the heading, and how full the record is.
+#[component]
+fn FolderHead(data: Signal<Option<FolderData>>) -> impl IntoView {
+    let title = move || {
+        data.with(|d| {
+            d.as_ref()
+                .and_then(|d| d.path.last().map(|(_, name)| name.clone()))
+        })
+        .map(|name| {
+            if name == ROOT_NAME {
+                "Records".to_owned()
+            } else {
+                name
+            }
+        })
+        .unwrap_or_default()
+    };
+    view! {
+        <div class="records__head">
+            <nav aria-label="Folder path" class="breadcrumb">
+                <ol>
+                    {move || {
+                        let path = data.with(|d| d.as_ref().map(|d| d.path.clone())).unwrap_or_default();
+                        let last = path.len().saturating_sub(1);
+                        path.into_iter()
+                            .enumerate()
+                            .map(|(i, (id, name))| {
+                                if i == last {
+                                    view! { <li><span aria-current="page">{name}</span></li> }.into_any()
+                                } else {
+                                    let href = folder_href(&id, i == 0);
+                                    view! { <li><A href=href>{name}</A></li> }.into_any()
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </ol>
+            </nav>
+            <h1 tabindex="-1">{title}</h1>
+            <p class="records__meta muted">
+                {move || data.with(|d| d.as_ref().map(|d| format!(
+                    "{} of {} used. ",
+                    format_bytes(d.used),
+                    format_bytes(d.quota)
+                )))}
+                <A href="/records/search">"Search your record"</A>
+                " · "
+                <A href="/records/trash">
+                    {move || match data.with(|d| d.as_ref().map(|d| d.trash)).unwrap_or(0) {
+                        0 => "Trash".to_owned(),
+                        n => format!("Trash ({n})"),
+                    }}
+                </A>
+            </p>
+        </div>
+    }
+}
+
+#[component]
+fn Toolbar(ctx: Ctx, folder: Id) -> impl IntoView {
+    let input = NodeRef::<html::Input>::new();
+    let target = move || {
+        ctx.tree.with_untracked(|t| {
+            let tree = t.as_ref()?;
+            let parent = tree.node(&folder)?.clone();
+            Some(UploadTarget::NewFile {
+                record_type: type_for(tree, &parent),
+                parent,
+            })
+        })
+    };
+    let add = Callback::new(move |files: Vec<web_sys::File>| {
+        if files.is_empty() {
+            return;
+        }
+        if let Some(target) = target() {
+            ctx.error().set(None);
+            ctx.status().set(None);
+            ctx.uploads.enqueue(files, target);
+        }
+    });
+    view! {
+        <section class="toolbar" aria-label="Add to this folder">
+            <div class="toolbar__buttons">
+                <UploadButton id="upload-files" label="Upload files"
+                    class="button" multiple=true node_ref=input on_files=add/>
+                <button
+                    type="button"
+                    id="new-folder"
+                    class="button button--secondary"
+                    on:click=move |_| ctx.open(Dialog::NewFolder, "new-folder".into())
+                >
+                    "New folder"
+                </button>
+                <button
+                    type="button"
+                    id="new-note"
+                    class="button button--secondary"
+                    on:click=move |_| ctx.open(Dialog::NewNote, "new-note".into())
+                >
+                    "New note"
+                </button>
+            </div>
+            <DropZone input=input on_files=add/>
+        </section>
+    }
+}
+
+/// What a row's button does: a download, a preview or the note editor after
+/// verifying the file, the trash, or a dialog.
+fn row_action(ctx: Ctx, action: RowAction, node: OpenNode) {
+    let id = *node.id();
+    let key = action.id_for(&id);
+    let name = node.metadata.name.clone();
+    match action {
+        RowAction::Download => ctx.run(key, async move {
+            let blob = ctx.fetch_blob(&node).await?;
+            save_blob(&blob, &name)?;
+            ctx.announce
+                .try_set(format!("“{name}” downloaded and verified."));
+            Ok(Some(format!(
+                "“{name}” was verified and saved to your downloads."
+            )))
+        }),
+        RowAction::Preview => {
+            let Some(kind) = node.metadata.mime.as_deref().and_then(preview_kind) else {
+                return;
+            };
+            ctx.run(key.clone(), async move {
+                if kind == PreviewKind::Text && node.metadata.size.unwrap_or(0) > MAX_TEXT_PREVIEW {
+                    return Err(format!(
+                        "“{name}” is too long to preview here. Download it instead."
+                    ));
+                }
+                let blob = ctx.fetch_blob(&node).await?;
+                let preview = preview_of(&blob, name, kind).await?;
+                ctx.open(Dialog::Preview(preview), key);
+                Ok(None)
+            })
+        }
+        RowAction::Edit => ctx.run(key.clone(), async move {
+            let blob = ctx.fetch_blob(&node).await?;
+            let text = blob_text(&blob)
+                .await
+                .ok_or_else(|| "This browser could not open the note. Try again.".to_owned())?;
+            ctx.open(Dialog::EditNote(id, text), key);
+            Ok(None)
+        }),
+        RowAction::Delete => ctx.run(key, async move {
+            nodes::trash(ctx.session, &node).await?;
+            ctx.reload().await;
+            focus_later("main h1");
+            Ok(Some(format!(
+                "“{name}” was moved to the trash. You can restore it from the Trash until it is emptied."
+            )))
+        }),
+        RowAction::Versions => ctx.open(Dialog::Versions(id), key),
+        RowAction::Rename => ctx.open(Dialog::Rename(id), key),
+        RowAction::Move => ctx.open(Dialog::Move(id), key),
+    }
+}

@@ -1,0 +1,47 @@
+//! Decrypted content handed to the browser: saving a `Blob` as a download,
+//! object URLs for a preview, and a blob's text. Only ever given content that
+//! was verified first.
+
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// What the person reads when the browser could not save a file.
+pub const NOT_SAVED: &str = "This browser could not save the file. Try again.";
+
+/// Offers `blob` as a download named `name` (an object URL revoked at once);
+/// the error is the sentence for the person.
+pub fn save_blob(blob: &web_sys::Blob, name: &str) -> Result<(), String> {
+    let fail = |_| NOT_SAVED.to_owned();
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| fail(JsValue::NULL))?;
+    let url = web_sys::Url::create_object_url_with_blob(blob).map_err(fail)?;
+    let anchor = document
+        .create_element("a")
+        .map_err(fail)?
+        .unchecked_into::<web_sys::HtmlAnchorElement>();
+    anchor.set_href(&url);
+    anchor.set_download(name);
+    anchor.click();
+    web_sys::Url::revoke_object_url(&url).map_err(fail)?;
+    Ok(())
+}
+
+/// An object URL for `blob` (a preview's image or PDF); the caller revokes it
+/// with [`revoke_url`] when it is no longer shown.
+pub fn object_url(blob: &web_sys::Blob) -> Option<String> {
+    web_sys::Url::create_object_url_with_blob(blob).ok()
+}
+
+/// Frees an object URL made by [`object_url`].
+pub fn revoke_url(url: &str) {
+    let _ = web_sys::Url::revoke_object_url(url);
+}
+
+/// The text of `blob` (UTF-8), or `None` if the browser could not read it.
+pub async fn blob_text(blob: &web_sys::Blob) -> Option<String> {
+    JsFuture::from(blob.text())
+        .await
+        .ok()
+        .and_then(|t| t.as_string())
+}

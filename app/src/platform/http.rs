@@ -1,0 +1,167 @@
+//! The raw transport of a transfer: one `fetch` of a chunk path, and the
+//! retries around it and around server functions. It knows nothing of files
+//! or keys: a transfer gives it bytes and something that can abort them.
+//!
+//! A request that fails on the network or with a 5xx (or a 408) is sent again
+//! after each of [`RETRY_DELAYS_MS`]; a 4xx or a cancel stops at once.
+
+use js_sys::{ArrayBuffer, Uint8Array};
+use shared::api::{ApiError, ErrorCode, CSRF_HEADER};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// Waits before each new try of a chunk that failed on the network or with a
+/// 5xx: four more tries over about eight seconds, then the transfer stops.
+pub const RETRY_DELAYS_MS: [u32; 4] = [500, 1000, 2000, 4000];
+
+/// What can stop a request: a transfer's cancel handle. A trait, so that this
+/// transport does not depend on the tasks built on it.
+pub trait Abort {
+    /// Whether the transfer was cancelled (checked before every try).
+    fn is_cancelled(&self) -> bool;
+    /// The signal every request of the transfer carries, so that one cancel
+    /// aborts all requests in flight.
+    fn signal(&self) -> Option<web_sys::AbortSignal>;
+}
+
+/// Why a request (with its retries) gave up.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HttpError {
+    /// Aborted through [`Abort`].
+    Cancelled,
+    /// The server refused it (a 4xx); its message says why.
+    Refused(ApiError),
+    /// The network or the server failed on every try.
+    Unreachable,
+}
+
+/// One try of an HTTP request failed.
+#[derive(Debug)]
+pub enum Failure {
+    /// The network or the server (5xx): try again.
+    Retry,
+    /// The server refused it (4xx): stop.
+    Stop(ApiError),
+    /// Aborted through [`Abort`].
+    Cancelled,
+}
+
+/// Lets `ms` milliseconds pass without blocking the page.
+pub async fn sleep_ms(ms: u32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// One try: sends the request and reads the whole answer.
+pub async fn try_once(
+    method: &str,
+    path: &str,
+    body: Option<&Uint8Array>,
+    abort: &dyn Abort,
+) -> Result<ArrayBuffer, Failure> {
+    let window = web_sys::window().ok_or(Failure::Retry)?;
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    init.set_credentials(web_sys::RequestCredentials::SameOrigin);
+    let headers = web_sys::Headers::new().map_err(|_| Failure::Retry)?;
+    if let Some(body) = body {
+        let _ = headers.set("content-type", "application/octet-stream");
+        init.set_body(body);
+    }
+    // Reads too: the server refuses any API request without it (a chunk
+    // read is logged).
+    let _ = headers.set(CSRF_HEADER, "1");
+    init.set_headers(&headers);
+    if let Some(signal) = abort.signal() {
+        init.set_signal(Some(&signal));
+    }
+    let outcome = async {
+        let response: web_sys::Response =
+            JsFuture::from(window.fetch_with_str_and_init(path, &init))
+                .await
+                .map_err(|_| Failure::Retry)?
+                .unchecked_into();
+        let status = response.status();
+        let body = JsFuture::from(response.array_buffer().map_err(|_| Failure::Retry)?)
+            .await
+            .map_err(|_| Failure::Retry)?;
+        let body: ArrayBuffer = body.unchecked_into();
+        match status {
+            200..=299 => Ok(body),
+            // The server stopped waiting for a slow chunk: the link, not the
+            // request, was at fault, so it is worth another try.
+            408 => Err(Failure::Retry),
+            400..=499 => {
+                let text = String::from_utf8_lossy(&Uint8Array::new(&body).to_vec()).into_owned();
+                let error = serde_json::from_str::<ApiError>(&text)
+                    .unwrap_or_else(|_| ApiError::from_code(ErrorCode::from_http_status(status)));
+                Err(Failure::Stop(error))
+            }
+            _ => Err(Failure::Retry),
+        }
+    }
+    .await;
+    match outcome {
+        Err(_) if abort.is_cancelled() => Err(Failure::Cancelled),
+        other => other,
+    }
+}
+
+/// Sends a request, trying again after each of [`RETRY_DELAYS_MS`] when the
+/// network or the server fails; a 4xx or a cancel stops at once.
+pub async fn request(
+    method: &str,
+    path: &str,
+    body: Option<&Uint8Array>,
+    abort: &dyn Abort,
+) -> Result<ArrayBuffer, HttpError> {
+    let mut delays = RETRY_DELAYS_MS.iter();
+    loop {
+        if abort.is_cancelled() {
+            return Err(HttpError::Cancelled);
+        }
+        match try_once(method, path, body, abort).await {
+            Ok(bytes) => return Ok(bytes),
+            Err(Failure::Cancelled) => return Err(HttpError::Cancelled),
+            Err(Failure::Stop(e)) => return Err(HttpError::Refused(e)),
+            Err(Failure::Retry) => match delays.next() {
+                Some(&ms) => sleep_ms(ms).await,
+                None => return Err(HttpError::Unreachable),
+            },
+        }
+    }
+}
+
+/// Calls a server function, trying again like [`request`] when the server
+/// cannot be reached or fails.
+pub async fn call<T, F, Fut>(abort: &dyn Abort, mut f: F) -> Result<T, HttpError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
+    let mut delays = RETRY_DELAYS_MS.iter();
+    loop {
+        if abort.is_cancelled() {
+            return Err(HttpError::Cancelled);
+        }
+        match f().await {
+            Ok(value) => return Ok(value),
+            Err(e)
+                if matches!(
+                    e.code,
+                    ErrorCode::Unavailable | ErrorCode::Internal | ErrorCode::RequestTimeout
+                ) =>
+            {
+                match delays.next() {
+                    Some(&ms) => sleep_ms(ms).await,
+                    None => return Err(HttpError::Unreachable),
+                }
+            }
+            Err(e) => return Err(HttpError::Refused(e)),
+        }
+    }
+}

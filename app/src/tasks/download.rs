@@ -1,0 +1,282 @@
+//! Downloading, verifying and decrypting a version chunk by chunk.
+//!
+//! Nothing is shown before everything is checked: the manifest's signature
+//! (the author's identity key), the content key, every chunk's SHA-256
+//! against the manifest, every chunk's tag, the padding, and the exact size from
+//! the metadata. Decrypted pieces are copied straight into JavaScript
+//! `Uint8Array`s that make up the final `Blob`, so WASM memory holds at most a
+//! few chunks at a time. Any failure discards every piece: the person reads
+//! [`super::transfer::TAMPERED`] instead.
+
+use futures::{future::join, StreamExt};
+use js_sys::{ArrayBuffer, Uint8Array};
+use shared::{
+    api::{
+        records::{chunk_path, VersionView},
+        ErrorCode,
+    },
+    crypto::{
+        sign::{KeyEntry, VerifyingKey},
+        stream::{StreamCipher, WebCryptoBackend},
+        CryptoError, Id,
+    },
+    records::{padded_len, unwrap_content_key, verify_version, OpenNode, Unpadder},
+};
+use zeroize::{Zeroize, Zeroizing};
+
+use super::{
+    progress::{Progress, SpeedMeter},
+    transfer::{browser_error, sha256, Cancel, TransferError},
+};
+use crate::{
+    platform::{
+        clock::now_ms,
+        http::{request, HttpError},
+    },
+    session::Session,
+};
+
+/// How many chunk downloads are in flight at once.
+pub const PREFETCH: usize = 3;
+
+/// The first chunk that can hold the padding marker of a stream whose padded
+/// length is `padded`: the smallest file length with that padded length, over
+/// the chunk size. Decrypting from there finds a version's exact size without
+/// reading the whole file.
+pub fn first_marker_chunk(padded: u64, chunk_size: u32) -> u64 {
+    if padded == 0 {
+        return 0;
+    }
+    // padded_len is monotone: find the smallest len with padded_len(len) >= padded.
+    let (mut low, mut high) = (0u64, padded.saturating_sub(1));
+    while low < high {
+        let mid = low + (high - low) / 2;
+        if padded_len(mid) >= padded {
+            high = mid;
+        } else {
+            low = mid + 1;
+        }
+    }
+    low / u64::from(chunk_size.max(1))
+}
+
+/// What a download needs: the file, the version, and whose signature counts.
+pub struct DownloadJob {
+    /// The file, with its key and metadata.
+    pub node: OpenNode,
+    /// The version to read.
+    pub version: VersionView,
+    /// The version's author, already found allowed to write it
+    /// ([`verified_job`]).
+    pub author_id: Id,
+    /// The author's identity key, which must have signed the manifest.
+    pub author_key: VerifyingKey,
+}
+
+impl DownloadJob {
+    /// Whether the version is the file's current one (whose exact size the
+    /// metadata states).
+    fn is_current(&self) -> bool {
+        self.node
+            .view
+            .current
+            .as_ref()
+            .is_some_and(|c| c.version == self.version.version)
+    }
+}
+
+/// What reading a version gave.
+struct Read {
+    parts: js_sys::Array,
+    exact: u64,
+}
+
+/// Checks one sealed chunk against its part hash and decrypts it; the digest
+/// and the decryption run at the same time, and the plaintext is returned
+/// only if both succeed.
+async fn open_chunk(
+    cipher: &StreamCipher<WebCryptoBackend>,
+    expected: &[u8; 32],
+    index: u64,
+    is_last: bool,
+    buffer: ArrayBuffer,
+) -> Result<Zeroizing<Vec<u8>>, TransferError> {
+    let view = Uint8Array::new(&buffer);
+    let sealed = view.to_vec();
+    let mut plain = Zeroizing::new(Vec::with_capacity(sealed.len()));
+    let index = u32::try_from(index).map_err(|_| TransferError::Tampered)?;
+    let (hash, opened) = join(
+        sha256(&view),
+        cipher.decrypt_chunk_into(index, is_last, &sealed, &mut plain),
+    )
+    .await;
+    if hash? != *expected {
+        return Err(TransferError::Tampered);
+    }
+    opened.map_err(|e| match e {
+        CryptoError::Unavailable => browser_error(e),
+        _ => TransferError::Tampered,
+    })?;
+    Ok(plain)
+}
+
+/// Reads, checks and decrypts chunks `from..` of a version. Collects the file
+/// bytes into JavaScript parts when `collect`; returns the exact file size.
+async fn read_version(
+    job: &DownloadJob,
+    from: u64,
+    collect: bool,
+    progress: &dyn Fn(Progress),
+    cancel: &Cancel,
+) -> Result<Read, TransferError> {
+    let tampered = |_| TransferError::Tampered;
+    let manifest = verify_version(&job.version, &job.author_key).map_err(tampered)?;
+    if manifest.author_id != job.author_id || manifest.node_id != *job.node.id() {
+        return Err(TransferError::Tampered);
+    }
+    let node_id = *job.node.id();
+    let number = job.version.version;
+    let chunk_size = job.version.chunk_size;
+    let content_key = unwrap_content_key(
+        &job.node.key,
+        &node_id,
+        number,
+        &job.version.wrapped_content_key,
+    )
+    .map_err(tampered)?;
+    let backend = WebCryptoBackend::import(&content_key)
+        .await
+        .map_err(browser_error)?;
+    drop(content_key);
+    let cipher = StreamCipher::new(backend, &node_id, number, chunk_size).map_err(tampered)?;
+    let count = manifest.part_hashes.len() as u64;
+    let total = if collect {
+        job.node.metadata.size.unwrap_or(manifest.size)
+    } else {
+        manifest.size
+    };
+
+    let fetch = |index: u64| {
+        let path = chunk_path(&node_id, number, index as u32);
+        async move {
+            request("GET", &path, None, cancel)
+                .await
+                .map_err(|e| match e {
+                    // A chunk the server cannot produce for a version it lists as
+                    // complete is as untrustworthy as a wrong one.
+                    HttpError::Refused(ref api) if api.code != ErrorCode::Unauthorized => {
+                        TransferError::Tampered
+                    }
+                    other => other.into(),
+                })
+        }
+    };
+
+    let parts = js_sys::Array::new();
+    let mut unpadder = Unpadder::new();
+    let mut plain_total = from * u64::from(chunk_size);
+    let mut meter = SpeedMeter::new();
+    meter.sample(now_ms(), 0);
+    // Up to PREFETCH requests in flight, and the stream is polled while a
+    // chunk is checked and decrypted, so the network and WebCrypto work at
+    // the same time; memory stays a few chunks.
+    let mut fetched = futures::stream::iter(from..count)
+        .map(fetch)
+        .buffered(PREFETCH);
+    let mut arrived = fetched.next().await;
+    for index in from..count {
+        cancel.check()?;
+        let buffer = arrived.take().ok_or(TransferError::Tampered)??;
+        let expected = manifest
+            .part_hashes
+            .get(index as usize)
+            .ok_or(TransferError::Tampered)?;
+        let is_last = index + 1 == count;
+        let opening = open_chunk(&cipher, expected, index, is_last, buffer);
+        let plain = if is_last {
+            opening.await?
+        } else {
+            let (plain, next) = join(opening, fetched.next()).await;
+            arrived = next;
+            plain?
+        };
+        let mut out = Zeroizing::new(Vec::with_capacity(plain.len()));
+        unpadder.update(&plain, &mut out);
+        if collect && !out.is_empty() {
+            parts.push(&Uint8Array::from(&out[..]));
+        }
+        out.zeroize();
+        plain_total += plain.len() as u64;
+        let done = plain_total.min(total);
+        progress(Progress {
+            done,
+            total,
+            bytes_per_second: meter.sample(now_ms(), done),
+        });
+    }
+    let released = unpadder.finish().map_err(tampered)?;
+    let exact = from * u64::from(chunk_size) + released;
+    if plain_total != manifest.size || padded_len(exact) != manifest.size {
+        return Err(TransferError::Tampered);
+    }
+    Ok(Read { parts, exact })
+}
+
+/// Downloads, verifies and decrypts a version into a `Blob` of the file's MIME
+/// type. The blob exists only if every check passed.
+pub async fn download(
+    job: &DownloadJob,
+    progress: impl Fn(Progress),
+    cancel: &Cancel,
+) -> Result<web_sys::Blob, TransferError> {
+    let read = read_version(job, 0, true, &progress, cancel).await?;
+    if job.is_current() && job.node.metadata.size != Some(read.exact) {
+        return Err(TransferError::Tampered);
+    }
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(
+        job.node
+            .metadata
+            .mime
+            .as_deref()
+            .unwrap_or("application/octet-stream"),
+    );
+    web_sys::Blob::new_with_u8_array_sequence_and_options(&read.parts, &options).map_err(|_| {
+        TransferError::Browser(
+            "This browser could not hold the file. Close other tabs and try again.".to_owned(),
+        )
+    })
+}
+
+/// The exact size of a version, found by verifying and decrypting only the
+/// chunks that can hold the end of the file (used when an older version
+/// becomes current again, so the metadata states its size).
+pub async fn exact_size(job: &DownloadJob, cancel: &Cancel) -> Result<u64, TransferError> {
+    let manifest_size = job.version.manifest.value.size;
+    let from = first_marker_chunk(manifest_size, job.version.chunk_size);
+    let read = read_version(job, from, false, &|_| {}, cancel).await?;
+    Ok(read.exact)
+}
+
+/// The download job of a file's version (its current one unless `version` is
+/// given), once the version's author is found allowed to write it: the record
+/// owner `owner`, or a doctor whose grant `covers` the file.
+pub async fn verified_job(
+    session: Session,
+    node: &OpenNode,
+    version: Option<VersionView>,
+    owner: &KeyEntry,
+    covers: impl Fn(&Id, &Id) -> bool,
+) -> Result<DownloadJob, String> {
+    let version = version
+        .or_else(|| node.view.current.clone())
+        .ok_or_else(|| "This file has no content yet.".to_owned())?;
+    let (author_id, author_key) =
+        crate::tasks::authors::trusted_author(session, &version, owner, covers).await?;
+    Ok(DownloadJob {
+        node: node.clone(),
+        version,
+        author_id,
+        author_key,
+    })
+}

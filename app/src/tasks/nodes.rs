@@ -1,0 +1,231 @@
+//! Changes to the patient's record other than file content: new folders,
+//! names, moves, the trash, restoring an older version, and saving a note.
+//! Every key and every name is sealed or wrapped here, in the browser; the
+//! server only stores what it is given. Each function returns the sentence
+//! for the person (what was done, or what went wrong and what to do).
+
+use shared::{
+    api::records::{
+        self, create_node, list_versions, restore_version, trash_node, update_node,
+        MoveNodeRequest, NodeKind, NodeRef, NodeRevision, UpdateNodeRequest, VersionRef,
+        VersionView,
+    },
+    crypto::{b64, sign::KeyEntry, Id},
+    records::{
+        new_child, open_metadata, seal_metadata, validate_name, wrap_child_key, NodeMetadata,
+        OpenNode, OpenTree, RecordType,
+    },
+};
+
+use super::{
+    download::{exact_size, verified_job},
+    transfer::{Cancel, TransferError},
+    upload::{text_file, upload, UploadJob, UploadTarget},
+};
+use crate::session::{now_unix, Session};
+
+/// Creates the folder `name` in `parent`, of `record_type`.
+pub async fn create_folder(
+    session: Session,
+    parent: &OpenNode,
+    record_type: RecordType,
+    name: &str,
+) -> Result<String, String> {
+    validate_name(name)?;
+    let now = now_unix();
+    let metadata = NodeMetadata {
+        name: name.to_owned(),
+        record_type,
+        description: String::new(),
+        record_date: None,
+        created_at: now,
+        modified_at: now,
+        mime: None,
+        size: None,
+        vital: None,
+    };
+    metadata.validate()?;
+    let (node, _) = new_child(parent, NodeKind::Folder, &metadata)
+        .map_err(|_| "This browser could not make the folder's key. Try again.".to_owned())?;
+    create_node(node).await.map_err(|e| session.explain(&e))?;
+    Ok(format!("Folder “{name}” created."))
+}
+
+/// Gives `node` the name `name` (its metadata sealed again under its key).
+pub async fn rename(session: Session, node: &OpenNode, name: &str) -> Result<String, String> {
+    validate_name(name)?;
+    let old = node.metadata.name.clone();
+    let mut metadata = node.metadata.clone();
+    metadata.name = name.to_owned();
+    metadata.modified_at = now_unix();
+    metadata.validate()?;
+    let sealed = seal_metadata(&node.key, node.id(), &metadata)
+        .map_err(|_| "This browser could not encrypt the name. Try again.".to_owned())?;
+    update_node(UpdateNodeRequest {
+        node_id: *node.id(),
+        revision: node.view.revision,
+        metadata: sealed,
+    })
+    .await
+    .map_err(|e| session.explain(&e))?;
+    Ok(format!("“{old}” is now called “{name}”."))
+}
+
+/// Moves `node` into the folder `target`: its key is wrapped again under the
+/// new parent's key.
+pub async fn move_node(session: Session, node: &OpenNode, target: &OpenNode) -> Result<(), String> {
+    let wrapped = wrap_child_key(&target.key, node.id(), target.id(), &node.key)
+        .map_err(|_| "This browser could not re-encrypt the key. Try again.".to_owned())?;
+    records::move_node(MoveNodeRequest {
+        node_id: *node.id(),
+        revision: node.view.revision,
+        new_parent_id: *target.id(),
+        wrapped_key: wrapped,
+    })
+    .await
+    .map_err(|e| session.explain(&e))?;
+    Ok(())
+}
+
+/// The folders `node` may move to, each with its path from the top ("My
+/// record / Lab results"), sorted by path: every folder outside the trash
+/// that is not the node itself, below it, or its current parent.
+pub fn move_choices(tree: &OpenTree, node: &Id, root_name: &str) -> Vec<(Id, String)> {
+    let Some(this) = tree.node(node) else {
+        return Vec::new();
+    };
+    let name_of = |n: &OpenNode| {
+        if *n.id() == tree.root_id {
+            root_name.to_owned()
+        } else {
+            n.metadata.name.clone()
+        }
+    };
+    let mut out: Vec<(Id, String)> = tree
+        .nodes()
+        .filter(|n| n.is_folder())
+        .filter(|n| !tree.in_trash(n.id()))
+        .filter(|n| !tree.is_within(n.id(), node))
+        .filter(|n| Some(*n.id()) != this.view.parent_id)
+        .map(|n| {
+            let path: Vec<String> = tree.path(n.id()).into_iter().map(name_of).collect();
+            (*n.id(), path.join(" / "))
+        })
+        .collect();
+    out.sort_by_cached_key(|(_, path)| path.to_lowercase());
+    out
+}
+
+/// Moves `node` to the trash (the patient can restore it until it is emptied).
+pub async fn trash(session: Session, node: &OpenNode) -> Result<(), String> {
+    trash_node(NodeRevision {
+        node_id: *node.id(),
+        revision: node.view.revision,
+    })
+    .await
+    .map_err(|e| session.explain(&e))?;
+    Ok(())
+}
+
+/// Brings `node_id` back from the trash.
+pub async fn restore(session: Session, node_id: Id) -> Result<(), String> {
+    records::restore_node(NodeRef { node_id })
+        .await
+        .map_err(|e| session.explain(&e))?;
+    Ok(())
+}
+
+/// Deletes everything in the trash for good.
+pub async fn empty_trash(session: Session) -> Result<(), String> {
+    records::empty_trash()
+        .await
+        .map_err(|e| session.explain(&e))?;
+    Ok(())
+}
+
+/// The versions of a file, newest first.
+pub async fn versions(session: Session, node_id: Id) -> Result<Vec<VersionView>, String> {
+    list_versions(b64::encode(&node_id))
+        .await
+        .map_err(|e| session.explain(&e))
+}
+
+/// Makes an older `version` of `node` current again, after verifying it and
+/// learning its exact size from its last chunks, so the metadata states the
+/// size of what is now current. `owner` and `covers` decide whose signature
+/// counts, as for a download.
+pub async fn restore_version_with_size(
+    session: Session,
+    node: &OpenNode,
+    version: VersionView,
+    owner: &KeyEntry,
+    covers: impl Fn(&Id, &Id) -> bool,
+) -> Result<String, String> {
+    let number = version.version;
+    let node_id = *node.id();
+    // Verify the old version (and learn its exact size) before it becomes current.
+    let job = verified_job(session, node, Some(version), owner, covers).await?;
+    let exact = exact_size(&job, &Cancel::new())
+        .await
+        .map_err(|e| e.message(&session))?;
+    let view = restore_version(VersionRef {
+        node_id,
+        version: number,
+    })
+    .await
+    .map_err(|e| session.explain(&e))?;
+    let mut metadata = open_metadata(&node.key, &node_id, &view.metadata)
+        .unwrap_or_else(|_| node.metadata.clone());
+    if metadata.size != Some(exact) {
+        metadata.size = Some(exact);
+        metadata.modified_at = now_unix();
+        let sealed = seal_metadata(&node.key, &node_id, &metadata)
+            .map_err(|_| "This browser could not encrypt the details. Try again.".to_owned())?;
+        update_node(UpdateNodeRequest {
+            node_id,
+            revision: view.revision,
+            metadata: sealed,
+        })
+        .await
+        .map_err(|e| session.explain(&e))?;
+    }
+    Ok(format!("Version {number} is the current version again."))
+}
+
+/// Where a note goes and its file name: a new version of `editing`, or a new
+/// text file called `title` (".txt" added when it has no extension) in
+/// `folder`.
+pub fn note_target(
+    editing: Option<OpenNode>,
+    folder: Option<OpenNode>,
+    title: &str,
+) -> Result<(String, UploadTarget), String> {
+    if let Some(node) = editing {
+        return Ok((
+            node.metadata.name.clone(),
+            UploadTarget::NewVersion { node },
+        ));
+    }
+    let mut name = title.trim().to_owned();
+    validate_name(&name)?;
+    if !name.contains('.') {
+        name.push_str(".txt");
+    }
+    validate_name(&name)?;
+    let parent = folder.ok_or_else(|| "Reload the page and try again.".to_owned())?;
+    Ok((
+        name,
+        UploadTarget::NewFile {
+            parent,
+            record_type: RecordType::Note,
+        },
+    ))
+}
+
+/// Saves a note's text as an encrypted text file, through the same upload as
+/// any file (a new version keeps the earlier one).
+pub async fn save_note(name: &str, text: &str, job: UploadJob) -> Result<(), TransferError> {
+    let file = text_file(name, text)?;
+    upload(&file, job, |_| {}, &Cancel::new()).await?;
+    Ok(())
+}

@@ -1,0 +1,373 @@
+//! Encrypting and uploading a file chunk by chunk.
+//!
+//! The file is read one [`CHUNK_SIZE`] slice at a time (`File.slice().arrayBuffer()`),
+//! padded by [`StreamLayout`], sealed by WebCrypto under a fresh content key, and
+//! sent with `PUT` to [`chunk_path`]. While one chunk is on the wire the next is
+//! read and sealed, so the network and the cipher overlap, yet chunks still arrive
+//! in order. A chunk that fails on the network or with a 5xx is sent again after
+//! [`crate::platform::http::RETRY_DELAYS_MS`]; a 4xx stops. The upload is complete
+//! only once the signed manifest is accepted (`records/upload/finish`); a failed
+//! or cancelled upload is dropped on the server (`records/upload/cancel`) so it
+//! frees its quota.
+
+use futures::future::join;
+use js_sys::Uint8Array;
+use shared::{
+    api::{
+        records::{
+            cancel_upload, chunk_path, finish_upload, start_upload, ChunkReceipt,
+            FinishUploadRequest, NodeKind, NodeView, StartUploadRequest, Usage, VersionRef,
+        },
+        ApiError, ErrorCode,
+    },
+    crypto::{
+        aead::Key256,
+        keyring::Keyring,
+        sign::{sign, FileManifest},
+        stream::{StreamCipher, WebCryptoBackend, CHUNK_SIZE},
+        CryptoError, Id,
+    },
+    format::format_bytes,
+    records::{
+        new_child, seal_metadata, wrap_content_key, NodeMetadata, OpenNode, RecordType,
+        StreamLayout,
+    },
+};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+use zeroize::Zeroizing;
+
+use super::{
+    progress::{Progress, SpeedMeter},
+    transfer::{browser_error, sha256, Cancel, TransferError},
+};
+use crate::platform::{
+    clock::now_ms,
+    http::{call, request},
+};
+
+/// Checks, before anything is sent, that a `file_len`-byte file may be uploaded:
+/// no larger than the server's limit and small enough for the space left.
+pub fn check_fits(name: &str, file_len: u64, usage: &Usage) -> Result<(), String> {
+    if file_len > usage.max_file_bytes {
+        return Err(format!(
+            "“{name}” is {}, larger than the {} limit for one file. Nothing was sent. \
+             Split it into smaller files, or ask your administrator about the limit.",
+            format_bytes(file_len),
+            format_bytes(usage.max_file_bytes)
+        ));
+    }
+    // The server reserves the ciphertext plus room for the sealed metadata.
+    let stored = StreamLayout::new(file_len, CHUNK_SIZE)
+        .map(|l| {
+            l.ciphertext_len()
+                .saturating_add(shared::records::MAX_SEALED_METADATA as u64)
+        })
+        .unwrap_or(u64::MAX);
+    let left = usage.quota_bytes.saturating_sub(usage.used_bytes);
+    if stored > left {
+        return Err(format!(
+            "“{name}” ({}) does not fit in the space left in your record ({} of {}). \
+             Nothing was sent. Empty the trash or delete files you no longer need, \
+             or ask your administrator for more space.",
+            format_bytes(file_len),
+            format_bytes(left),
+            format_bytes(usage.quota_bytes)
+        ));
+    }
+    Ok(())
+}
+
+/// The MIME type to record for a file: what the browser says, or a guess from
+/// the name's extension when the browser does not know.
+pub fn mime_for(name: &str, browser_type: &str) -> String {
+    let browser_type = browser_type.trim();
+    if !browser_type.is_empty() {
+        return browser_type.to_ascii_lowercase();
+    }
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "pdf" => "application/pdf",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "txt" | "text" | "log" => "text/plain",
+        "md" => "text/markdown",
+        "csv" => "text/csv",
+        "json" => "application/json",
+        _ => "application/octet-stream",
+    }
+    .to_owned()
+}
+
+/// Reads bytes `range` of `file` into WASM memory (wiped when dropped).
+async fn read_slice(
+    file: &web_sys::File,
+    range: std::ops::Range<u64>,
+) -> Result<Zeroizing<Vec<u8>>, TransferError> {
+    let unreadable = || {
+        TransferError::Browser(
+            "The file could not be read. It may have been moved, changed or deleted \
+             while it was uploading. Choose it again and retry."
+                .to_owned(),
+        )
+    };
+    let blob = file
+        .slice_with_f64_and_f64(range.start as f64, range.end as f64)
+        .map_err(|_| unreadable())?;
+    let buffer = JsFuture::from(blob.array_buffer())
+        .await
+        .map_err(|_| unreadable())?;
+    let view = Uint8Array::new(&buffer);
+    if u64::from(view.length()) != range.end - range.start {
+        return Err(unreadable());
+    }
+    let mut out = Zeroizing::new(vec![0u8; view.length() as usize]);
+    view.copy_to(&mut out);
+    // The browser's copy holds plaintext too; overwrite it.
+    view.fill(0, 0, view.length());
+    Ok(out)
+}
+
+/// Where an upload goes.
+#[derive(Clone)]
+pub enum UploadTarget {
+    /// A new file in this folder, of this record type.
+    NewFile {
+        /// The folder.
+        parent: OpenNode,
+        /// The record type of the new file.
+        record_type: RecordType,
+    },
+    /// A new version of this file.
+    NewVersion {
+        /// The file.
+        node: OpenNode,
+    },
+}
+
+/// Everything an upload needs besides the file.
+pub struct UploadJob {
+    /// Where it goes.
+    pub target: UploadTarget,
+    /// The signed-in patient (the manifest's author).
+    pub author_id: Id,
+    /// Their keys (the identity key signs the manifest).
+    pub keyring: std::sync::Arc<Keyring>,
+    /// The record's usage, for the size checks before sending.
+    pub usage: Usage,
+}
+
+/// A chunk read, padded, sealed and hashed, ready to send.
+struct Prepared {
+    body: Uint8Array,
+    hash: [u8; 32],
+}
+
+async fn prepare(
+    file: &web_sys::File,
+    layout: &StreamLayout,
+    cipher: &StreamCipher<WebCryptoBackend>,
+    index: u64,
+) -> Result<Prepared, TransferError> {
+    let range = layout.file_range(index);
+    let part = if range.is_empty() {
+        Zeroizing::new(Vec::new())
+    } else {
+        read_slice(file, range).await?
+    };
+    let mut plain = Zeroizing::new(Vec::with_capacity(layout.chunk_size as usize));
+    layout.assemble(index, &part, &mut plain);
+    drop(part);
+    let mut sealed = Vec::with_capacity(plain.len() + shared::crypto::stream::TAG_LEN);
+    let index32 = u32::try_from(index).map_err(|_| browser_error(CryptoError::Stream))?;
+    cipher
+        .encrypt_chunk_into(index32, layout.is_last(index), &plain, &mut sealed)
+        .await
+        .map_err(browser_error)?;
+    drop(plain);
+    // Hand the sealed bytes to JavaScript: the request body and its retries use
+    // this copy, and WASM memory is free for the next chunk.
+    let body = Uint8Array::from(&sealed[..]);
+    drop(sealed);
+    let hash = sha256(&body).await?;
+    Ok(Prepared { body, hash })
+}
+
+/// Uploads `file` as a new file or a new version, reporting progress; returns
+/// the node as the server stores it once the signed manifest is accepted.
+pub async fn upload(
+    file: &web_sys::File,
+    job: UploadJob,
+    progress: impl Fn(Progress),
+    cancel: &Cancel,
+) -> Result<NodeView, TransferError> {
+    let name = file.name();
+    let file_len = file.size() as u64;
+    check_fits(&name, file_len, &job.usage).map_err(TransferError::Refused)?;
+    let layout = StreamLayout::new(file_len, CHUNK_SIZE)
+        .map_err(|_| TransferError::Refused(format!("“{name}” is too large to upload.")))?;
+    let chunks = layout.chunk_count();
+    let now = crate::session::now_unix();
+    let mime = mime_for(&name, &file.type_());
+
+    // The node, its key and its metadata for this version.
+    let (node_id, parent_id, node_key, new_node, mut metadata) = match &job.target {
+        UploadTarget::NewFile {
+            parent,
+            record_type,
+        } => {
+            let metadata = NodeMetadata {
+                name: name.clone(),
+                record_type: *record_type,
+                description: String::new(),
+                record_date: None,
+                created_at: now,
+                modified_at: now,
+                mime: Some(mime.clone()),
+                size: Some(file_len),
+                vital: None,
+            };
+            metadata.validate().map_err(TransferError::Refused)?;
+            let (node, key) =
+                new_child(parent, NodeKind::File, &metadata).map_err(browser_error)?;
+            (node.node_id, *parent.id(), key, Some(node), metadata)
+        }
+        UploadTarget::NewVersion { node } => {
+            let parent_id = node
+                .view
+                .parent_id
+                .ok_or_else(|| TransferError::Refused("The top folder is not a file.".into()))?;
+            (
+                *node.id(),
+                parent_id,
+                node.key.clone(),
+                None,
+                node.metadata.clone(),
+            )
+        }
+    };
+    metadata.mime = Some(mime);
+    metadata.size = Some(file_len);
+    metadata.modified_at = now;
+
+    let total = Progress {
+        done: 0,
+        total: file_len,
+        bytes_per_second: None,
+    };
+    progress(total);
+    let ticket = call(cancel, || {
+        start_upload(StartUploadRequest {
+            node_id,
+            new_node: new_node.clone(),
+            chunk_size: CHUNK_SIZE,
+            ciphertext_len: layout.ciphertext_len(),
+        })
+    })
+    .await?;
+    let version = ticket.version;
+
+    let result: Result<NodeView, TransferError> = async {
+        if u64::from(ticket.chunk_count) != chunks {
+            return Err(TransferError::Browser(
+                "The server expects a different number of pieces for this file. Reload the page to get the current app, then try again."
+                    .to_owned(),
+            ));
+        }
+        let content_key = Key256::generate().map_err(browser_error)?;
+        let backend = WebCryptoBackend::import(&content_key)
+            .await
+            .map_err(browser_error)?;
+        let cipher =
+            StreamCipher::new(backend, &node_id, version, CHUNK_SIZE).map_err(browser_error)?;
+
+        let mut meter = SpeedMeter::new();
+        meter.sample(now_ms(), 0);
+        let mut hashes = Vec::with_capacity(chunks as usize);
+        let mut next = Some(prepare(file, &layout, &cipher, 0).await?);
+        for index in 0..chunks {
+            cancel.check()?;
+            let Some(current) = next.take() else {
+                return Err(browser_error(CryptoError::Stream));
+            };
+            hashes.push(current.hash);
+            let path = chunk_path(&node_id, version, index as u32);
+            let sent = if index + 1 < chunks {
+                let (sent, prepared) = join(
+                    request("PUT", &path, Some(&current.body), cancel),
+                    prepare(file, &layout, &cipher, index + 1),
+                )
+                .await;
+                next = Some(prepared?);
+                sent
+            } else {
+                request("PUT", &path, Some(&current.body), cancel).await
+            }
+            .map_err(TransferError::from)?;
+            let receipt: ChunkReceipt =
+                serde_json::from_slice(&Uint8Array::new(&sent).to_vec()).map_err(|_| {
+                    TransferError::Api(ApiError::new(
+                        ErrorCode::Internal,
+                        "The server's answer could not be read. Reload the page to get the current app.",
+                    ))
+                })?;
+            if u64::from(receipt.index) != index {
+                return Err(TransferError::Unreachable);
+            }
+            let done = layout.file_range(index).end;
+            let speed = meter.sample(now_ms(), done);
+            progress(Progress {
+                done,
+                total: file_len,
+                bytes_per_second: speed,
+            });
+        }
+
+        let manifest = FileManifest {
+            node_id,
+            parent_id,
+            version,
+            size: layout.padded_len,
+            part_hashes: hashes,
+            author_id: job.author_id,
+            created_at: crate::session::now_unix(),
+        };
+        let manifest = sign(job.keyring.identity(), manifest);
+        let wrapped_content_key =
+            wrap_content_key(&node_key, &node_id, version, &content_key).map_err(browser_error)?;
+        let sealed = seal_metadata(&node_key, &node_id, &metadata).map_err(browser_error)?;
+        cancel.check()?;
+        let stored = call(cancel, || {
+            finish_upload(FinishUploadRequest {
+                node_id,
+                version,
+                wrapped_content_key: wrapped_content_key.clone(),
+                manifest: manifest.clone(),
+                metadata: sealed.clone(),
+            })
+        })
+        .await?;
+        Ok(stored)
+    }
+    .await;
+    if result.is_err() {
+        // Free the reserved space; if this fails too the server drops it later.
+        let _ = cancel_upload(VersionRef { node_id, version }).await;
+    }
+    result
+}
+
+/// A text note as a file, so notes go through the same encrypted upload.
+pub fn text_file(name: &str, text: &str) -> Result<web_sys::File, TransferError> {
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let options = web_sys::FilePropertyBag::new();
+    options.set_type("text/plain");
+    web_sys::File::new_with_str_sequence_and_options(&parts, name, &options).map_err(|_| {
+        TransferError::Browser("This browser could not prepare the note. Try again.".to_owned())
+    })
+}
