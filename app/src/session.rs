@@ -7,10 +7,8 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use shared::{
     api::{account::SessionInfo, ApiError, ErrorCode},
-    crypto::{
-        keyring::Keyring,
-        sign::{KeyEntry, Role, Signed},
-    },
+    crypto::{keyring::Keyring, sign::Signed},
+    model::{KeyEntry, Role},
 };
 
 /// A session whose keys are open in this tab.

@@ -3,16 +3,19 @@
 //! cases, and the directory lookup against a stand-in server that serves
 //! someone else's keys.
 #![cfg(target_arch = "wasm32")]
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::HashMap;
 
 use app::tasks::{account, admin, audit, directory, history, vitals};
 use shared::{
-    api::directory::DirectoryEntry,
-    api::records::NodeKind,
+    api::{directory::DirectoryEntry, records::NodeKind},
     audit::{AuditEvent, BreakReason, ChainBreak, EventKind},
     client::key_entry,
-    crypto::{keyring::Keyring, sign::Role},
+    crypto::keyring::Keyring,
+    model::Role,
     records::{RecordType, VitalKind, VitalReading},
 };
 use wasm_bindgen_test::*;

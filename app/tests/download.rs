@@ -4,6 +4,9 @@
 //! missing chunk, another signer or a wrong size each refuse the whole file;
 //! an ended session and a cancel say so instead.
 #![cfg(target_arch = "wasm32")]
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::{cell::RefCell, collections::HashMap, rc::Rc};
 
@@ -23,9 +26,10 @@ use shared::{
     crypto::{
         aead::Key256,
         keyring::Keyring,
-        sign::{part_hash, sign, FileManifest, KeyEntry, Role},
+        sign::{part_hash, sign},
         stream::{ready, AesGcmBackend, StreamCipher},
     },
+    model::{FileManifest, KeyEntry, Role},
     records::{padded_len, wrap_content_key, OpenNode, RecordType, StreamLayout},
 };
 use wasm_bindgen_futures::JsFuture;

@@ -4,6 +4,9 @@
 //! sends a read grant of the whole record that the contact can open, asking
 //! is checked before it is sent, and a refusal the server rejects says why.
 #![cfg(target_arch = "wasm32")]
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use app::{
     session::Session,
@@ -14,7 +17,7 @@ use app::{
 };
 use shared::{
     api::sharing::{CreateGrantRequest, Emergency, GrantStatus},
-    crypto::sign::{Permission, Role},
+    model::{Permission, Role},
     sharing::{make_grant, open_grant, GrantChoice},
 };
 use wasm_bindgen_test::*;

@@ -19,9 +19,10 @@ use shared::{
     crypto::{
         aead::Key256,
         keyring::Keyring,
-        sign::{part_hash, sign, FileManifest, VerifyingKey},
+        sign::{part_hash, sign, VerifyingKey},
         stream::{ready, AesGcmBackend, StreamCipher},
     },
+    model::FileManifest,
     records::{wrap_content_key, OpenNode, RecordType, StreamLayout},
 };
 use wasm_bindgen::{closure::Closure, JsValue};

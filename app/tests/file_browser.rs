@@ -2,6 +2,9 @@
 //! kind of an item, which files are notes, where a folder's link goes, and
 //! the record type of a new item.
 #![cfg(target_arch = "wasm32")]
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use app::components::file_browser::{
     items::{display_name, folder_href, is_note, kind_label, type_for, ROOT_NAME},

@@ -3,6 +3,9 @@
 //! wrapped under the right key (the stand-in opens it), a bad name sends
 //! nothing, and a refusal comes back as a sentence.
 #![cfg(target_arch = "wasm32")]
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use app::{
     session::Session,
@@ -24,7 +27,7 @@ mod standin;
 use common::record::{meta, stored, TestRecord};
 use standin::{error, ok_json, serve};
 
-fn path_names(tree: &OpenTree, choices: &[(shared::crypto::Id, String)]) -> Vec<String> {
+fn path_names(tree: &OpenTree, choices: &[(shared::model::Id, String)]) -> Vec<String> {
     assert!(choices.iter().all(|(id, _)| tree.node(id).is_some()));
     choices.iter().map(|(_, path)| path.clone()).collect()
 }

@@ -1,6 +1,9 @@
 //! `tasks::progress` and the byte style on screen: percent done, the words of
 //! a transfer's progress, and the smoothed speed.
 #![cfg(target_arch = "wasm32")]
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use app::{
     components::format::{format_bytes, format_speed},

@@ -4,6 +4,9 @@
 //! forgetting empties it, opens that overlap share one fetch, and only a
 //! patient's keys ask for a record at all.
 #![cfg(target_arch = "wasm32")]
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
 
@@ -18,7 +21,7 @@ use shared::{
         records::{RecordTree, Usage},
     },
     client::key_entry,
-    crypto::sign::Role,
+    model::Role,
 };
 use wasm_bindgen_test::*;
 

@@ -6,6 +6,9 @@
 //! rotation reports its progress, and refuses a list of grants that holds one
 //! the patient did not sign or just removed, before a single key is sent.
 #![cfg(target_arch = "wasm32")]
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::{cell::RefCell, rc::Rc};
 
@@ -13,11 +16,13 @@ use leptos::prelude::GetUntracked;
 
 use app::{
     session::Session,
-    tasks::record::RecordStore,
-    tasks::sharing::{
-        access_request, approve, can_now, choice, compare_keys, doctor_allowed, end_of_day,
-        end_text, id_text, made_by, open_shared, permission_of, permission_text, rekey_percent,
-        rotate_keys, scope_label, shareable, split_requests, verified_doctor, verified_entry,
+    tasks::{
+        record::RecordStore,
+        sharing::{
+            access_request, approve, can_now, choice, compare_keys, doctor_allowed, end_of_day,
+            end_text, id_text, made_by, open_shared, permission_of, permission_text, rekey_percent,
+            rotate_keys, scope_label, shareable, split_requests, verified_doctor, verified_entry,
+        },
     },
 };
 use shared::{
@@ -25,10 +30,8 @@ use shared::{
         records::{NodeKind, RecordTree, Usage},
         sharing::{AccessRequestView, GrantStatus, RequestStatus, RotationTicket, SharedScope},
     },
-    crypto::{
-        b64,
-        sign::{sign, Grant, Permission, Role},
-    },
+    crypto::{b64, sign::sign},
+    model::{Grant, Permission, Role},
     records::{OpenTree, RecordType},
     sharing::{make_grant, open_grant, GrantChoice},
 };
@@ -64,7 +67,7 @@ fn record() -> (TestRecord, OpenTree) {
     (record, tree)
 }
 
-fn folder_id(tree: &OpenTree, label: &str) -> shared::crypto::Id {
+fn folder_id(tree: &OpenTree, label: &str) -> shared::model::Id {
     shareable(tree)
         .into_iter()
         .find(|(_, l)| l == label)

@@ -3,6 +3,9 @@
 //! sealed and signed so that the download reads back the very bytes, and a
 //! refused or cancelled upload sends nothing.
 #![cfg(target_arch = "wasm32")]
+// Test code may unwrap, expect and panic: [workspace.lints] denies that in library
+// and binary code only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::{cell::RefCell, collections::HashMap, rc::Rc, sync::Arc};
 

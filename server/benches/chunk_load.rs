@@ -37,10 +37,10 @@ use shared::{
     crypto::{
         aead::Key256,
         rng,
-        sign::{part_hash, sign, FileManifest},
+        sign::{part_hash, sign},
         stream::{ciphertext_len, TAG_LEN},
-        Id,
     },
+    model::{FileManifest, Id},
     records::{
         new_record, seal_metadata, unwrap_root_key, wrap_child_key, wrap_content_key, NodeMetadata,
         RecordType,

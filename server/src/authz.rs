@@ -11,10 +11,7 @@
 
 use shared::{
     api::{records::NodeKind, ApiError, Caller, ErrorCode},
-    crypto::{
-        sign::{Permission, Role},
-        Id,
-    },
+    model::{Id, Permission, Role},
 };
 
 use crate::backend::{

@@ -11,7 +11,8 @@ use axum::{
 use serde::{Deserialize, Deserializer};
 use shared::{
     api::{ApiError, Caller},
-    crypto::{b64, Id},
+    crypto::b64,
+    model::Id,
 };
 use zeroize::Zeroizing;
 

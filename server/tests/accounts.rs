@@ -16,7 +16,8 @@ use shared::{
         directory::{UserName, MAX_NAMES},
         ErrorCode,
     },
-    crypto::{b64, sign::Role},
+    crypto::b64,
+    model::Role,
 };
 
 #[tokio::test]
@@ -257,8 +258,12 @@ use shared::{
         directory::DirectoryEntry,
         ApiError,
     },
-    client::{self, Login, PasswordChange, Recovery, Signup},
-    crypto::totp::{self, TotpSecret},
+    client::{
+        Login, PasswordChange, Recovery, Signup, {self},
+    },
+    crypto::totp::{
+        TotpSecret, {self},
+    },
 };
 
 fn code_at(secret: &TotpSecret, now: i64) -> String {
@@ -1416,7 +1421,7 @@ async fn the_data_directory_holds_no_password_key_secret_or_token() {
     }
 }
 
-async fn ls_user(c: &common::Client) -> shared::crypto::Id {
+async fn ls_user(c: &common::Client) -> shared::model::Id {
     c.session().await.unwrap().user_id
 }
 

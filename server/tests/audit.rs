@@ -25,12 +25,15 @@ use shared::{
     audit::{verify_log, AuditEvent, BreakReason, EventKind, LogEntry},
     client::{PasswordChange, Recovery},
     crypto::{
-        audit_chain::{self, GENESIS},
+        audit_chain::{
+            GENESIS, {self},
+        },
         b64,
-        sign::Role,
-        totp::{self, TotpSecret},
-        Id,
+        totp::{
+            TotpSecret, {self},
+        },
     },
+    model::{Id, Role},
 };
 
 /// The whole log as the auditor fetches it, in small pages.
@@ -662,7 +665,10 @@ impl server::store::Store for FailingStore {
 #[tokio::test]
 async fn a_write_the_store_fails_leaves_neither_the_change_nor_its_event() {
     use common::patient::{find, patient};
-    use std::sync::{atomic::AtomicBool, atomic::Ordering, Arc};
+    use std::sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    };
     let failing = Arc::new(AtomicBool::new(false));
     let switch = failing.clone();
     let s = Server::with_store(Default::default(), Default::default(), move |inner| {

@@ -26,12 +26,8 @@ use shared::{
         ApiError, ErrorCode,
     },
     audit::EventKind,
-    crypto::{
-        b64,
-        keyring::Keyring,
-        sign::{FileManifest, Role},
-        Id,
-    },
+    crypto::{b64, keyring::Keyring},
+    model::{FileManifest, Id, Role},
     records::{new_child, new_record, MAX_SEALED_METADATA},
 };
 

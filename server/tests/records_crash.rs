@@ -35,7 +35,8 @@ use shared::{
         CSRF_HEADER, SESSION_COOKIE,
     },
     client::Signup,
-    crypto::{aead::Key256, b64, sign::SigningKey, Id},
+    crypto::{aead::Key256, b64, sign::SigningKey},
+    model::Id,
     records::{new_child, new_record, seal_metadata, OpenNode, OpenTree, StreamLayout},
 };
 

@@ -23,7 +23,8 @@ use shared::{
     },
     audit::EventKind,
     client::{Recovery, RecoveryCodeReplace, Signup},
-    crypto::{b64, keyring::Keyring, opaque, recovery::RecoverySecret, sign::Role, Id},
+    crypto::{b64, keyring::Keyring, opaque, recovery::RecoverySecret},
+    model::{Id, Role},
 };
 
 fn expect_err<T>(r: Result<T, common::Failure>, status: StatusCode) -> ApiError {

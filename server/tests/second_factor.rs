@@ -35,9 +35,11 @@ use shared::{
     client::TotpEnrolment,
     crypto::{
         b64,
-        totp::{self, TotpSecret},
-        Id,
+        totp::{
+            TotpSecret, {self},
+        },
     },
+    model::Id,
 };
 
 fn code_at(secret: &TotpSecret, now: i64) -> String {

@@ -22,7 +22,8 @@ use shared::{
         PasswordChangeStarted, Recovered, RecoveryStarted, SessionSummary, SessionsEnded,
     },
     client::{PasswordChange, Recovery},
-    crypto::{b64, rng, Id},
+    crypto::{b64, rng},
+    model::Id,
 };
 
 /// More than the 1000 index entries the server used to look at.

@@ -5,12 +5,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use shared::crypto::{
-    keyring::Keyring,
-    recovery::RecoverySecret,
-    sign::{self, SigningKey},
+use shared::{
+    crypto::{
+        keyring::Keyring,
+        recovery::RecoverySecret,
+        sign::{
+            SigningKey, {self},
+        },
+    },
+    model::FileManifest,
 };
-use shared::model::FileManifest;
 
 fn keyring(c: &mut Criterion) {
     let user = [1u8; 16];

@@ -9,20 +9,27 @@ use zeroize::Zeroizing;
 
 use crate::{
     account::normalize_password,
-    api::account::{
-        LoginFinishRequest, LoginStartRequest, LoginStarted, PasswordChangeFinishRequest,
-        PasswordChangeStartRequest, PasswordChangeStarted, RecoveryCodeFinishRequest,
-        RecoveryCodeStartRequest, RecoveryCodeStarted, RecoveryFinishRequest, RecoveryStartRequest,
-        RecoveryStarted, SignedIn, SignupFinishRequest, SignupStartRequest, SignupStarted,
-        TotpEnableRequest, TotpEnableStartRequest, TotpEnableStarted,
+    api::{
+        account::{
+            LoginFinishRequest, LoginStartRequest, LoginStarted, PasswordChangeFinishRequest,
+            PasswordChangeStartRequest, PasswordChangeStarted, RecoveryCodeFinishRequest,
+            RecoveryCodeStartRequest, RecoveryCodeStarted, RecoveryFinishRequest,
+            RecoveryStartRequest, RecoveryStarted, SignedIn, SignupFinishRequest,
+            SignupStartRequest, SignupStarted, TotpEnableRequest, TotpEnableStartRequest,
+            TotpEnableStarted,
+        },
+        directory::DirectoryEntry,
     },
-    api::directory::DirectoryEntry,
     crypto::{
         fingerprint::SafetyNumber,
         keyring::Keyring,
-        opaque::{self, ClientLogin, ClientRegistration},
+        opaque::{
+            ClientLogin, ClientRegistration, {self},
+        },
         recovery::RecoverySecret,
-        sign::{self, Signed},
+        sign::{
+            Signed, {self},
+        },
         totp::TotpSecret,
         CryptoError,
     },

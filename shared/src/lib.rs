@@ -17,22 +17,9 @@ pub mod sharing;
 pub mod vitals;
 
 /// The crypto core (the `medvault-crypto` crate), under the path the app, the
-/// server and the API have always used.
-pub mod crypto {
-    pub use medvault_crypto::*;
-
-    // Compatibility re-exports for the app and server until their imports move
-    // to shared::model (issue 18). The lead removes them with one sed pass.
-    /// Compatibility: the primitives of `medvault_crypto::sign` plus the signed
-    /// domain types, which now live in `shared::model`.
-    pub mod sign {
-        pub use crate::model::{
-            DoctorCertificate, FileManifest, Grant, KeyEntry, Permission, Role,
-        };
-        pub use medvault_crypto::sign::*;
-    }
-    pub use crate::model::Id;
-}
+/// server and the API have always used. Its signed domain types (roles,
+/// grants, key entries, manifests) live in [`model`].
+pub use medvault_crypto as crypto;
 
 /// The version of this build, reported by the health endpoint and shown in the app.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::{
     b64,
-    context::{self, Encoder},
+    context::{
+        Encoder, {self},
+    },
     sign::{SelfSigned, Signable, VerifyingKey},
 };
 

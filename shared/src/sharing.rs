@@ -18,9 +18,13 @@ use crate::{
     api::{records::VersionView, sharing::GrantView},
     crypto::{
         aead::Key256,
-        hpke::{self, EncryptionPublicKey, EncryptionSecretKey},
+        hpke::{
+            EncryptionPublicKey, EncryptionSecretKey, {self},
+        },
         rng,
-        sign::{self, Signed, SigningKey},
+        sign::{
+            Signed, SigningKey, {self},
+        },
         CryptoError,
     },
     model::{FileManifest, Grant, Id, KeyEntry, Permission, Role},
@@ -278,10 +282,13 @@ pub fn plan_rotation(
     scope: &Id,
     ticket: &crate::api::sharing::RotationTicket,
 ) -> Result<Vec<crate::api::sharing::RotationPart>, String> {
-    use crate::api::sharing::{
-        ContentKey, RekeyedGrant, RekeyedNode, RotationPart, MAX_ROTATION_PART, ROTATION_PART_BYTES,
+    use crate::{
+        api::sharing::{
+            ContentKey, RekeyedGrant, RekeyedNode, RotationPart, MAX_ROTATION_PART,
+            ROTATION_PART_BYTES,
+        },
+        records::{seal_metadata, unwrap_content_key, wrap_child_key, wrap_content_key},
     };
-    use crate::records::{seal_metadata, unwrap_content_key, wrap_child_key, wrap_content_key};
     use std::collections::{HashMap, HashSet};
 
     let unreadable = || {

@@ -6,18 +6,26 @@
 // and binary code only.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use shared::crypto::{
-    aead::{self, Key256},
-    audit_chain, context,
-    fingerprint::SafetyNumber,
-    hpke,
-    keyring::Keyring,
-    recovery::{self, RecoverySecret},
-    rng,
-    sign::{self, SigningKey},
-    CryptoError,
+use shared::{
+    crypto::{
+        aead::{
+            Key256, {self},
+        },
+        audit_chain, context,
+        fingerprint::SafetyNumber,
+        hpke,
+        keyring::Keyring,
+        recovery::{
+            RecoverySecret, {self},
+        },
+        rng,
+        sign::{
+            SigningKey, {self},
+        },
+        CryptoError,
+    },
+    model::{Grant, Permission},
 };
-use shared::model::{Grant, Permission};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);

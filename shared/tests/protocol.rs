@@ -9,20 +9,32 @@
 // and binary code only.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use shared::crypto::{
-    aead::{self, Key256},
-    context,
-    fingerprint::SafetyNumber,
-    hpke,
-    keyring::Keyring,
-    opaque::{self, ServerSetup},
-    recovery::{self, RecoverySecret},
-    rng,
-    sign::{self, Signed},
-    stream::{self, ready, AesGcmBackend, Decryptor, Encryptor, StreamCipher},
-    CryptoError,
+use shared::{
+    crypto::{
+        aead::{
+            Key256, {self},
+        },
+        context,
+        fingerprint::SafetyNumber,
+        hpke,
+        keyring::Keyring,
+        opaque::{
+            ServerSetup, {self},
+        },
+        recovery::{
+            RecoverySecret, {self},
+        },
+        rng,
+        sign::{
+            Signed, {self},
+        },
+        stream::{
+            ready, AesGcmBackend, Decryptor, Encryptor, StreamCipher, {self},
+        },
+        CryptoError,
+    },
+    model::{FileManifest, Grant, Id, KeyEntry, Permission, Role},
 };
-use shared::model::{FileManifest, Grant, Id, KeyEntry, Permission, Role};
 
 /// What the server keeps for one account: nothing it can open.
 struct Account {

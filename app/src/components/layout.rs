@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_navigate};
-use shared::crypto::sign::Role;
+use shared::model::Role;
 use wasm_bindgen::JsCast;
 
 use crate::{api::account::logout, session::use_session};

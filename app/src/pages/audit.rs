@@ -5,7 +5,8 @@
 use leptos::prelude::*;
 use shared::{
     audit::{ChainBreak, Verified},
-    crypto::{b64, sign::Role},
+    crypto::b64,
+    model::Role,
 };
 
 use crate::{

@@ -3,7 +3,7 @@
 //! since this browser last saw them.
 
 use leptos::prelude::*;
-use shared::{account::Username, crypto::sign::Role};
+use shared::{account::Username, model::Role};
 
 use crate::{
     components::{

@@ -79,7 +79,7 @@ fn History(unlocked: Unlocked) -> impl IntoView {
 /// through.
 #[component]
 fn HistoryFilters(
-    people: Vec<(shared::crypto::Id, String)>,
+    people: Vec<(shared::model::Id, String)>,
     filters: Filters,
     filtered: Signal<Vec<Row>>,
 ) -> impl IntoView {

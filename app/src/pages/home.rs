@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
-use shared::crypto::sign::Role;
+use shared::model::Role;
 
 use crate::{
     components::{form::StatusNote, safety_number::SafetyNumberView, server_status::ServerStatus},

@@ -13,7 +13,7 @@ use crate::{
 
 /// What the sign-in needs between the password and the authentication code.
 struct Pending {
-    id: shared::crypto::Id,
+    id: shared::model::Id,
     keys: PendingKeys,
 }
 

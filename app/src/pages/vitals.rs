@@ -8,7 +8,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::{
-    crypto::Id,
+    model::Id,
     records::{OpenTree, VitalKind, VitalReading},
     vitals::format_reading,
 };

@@ -13,10 +13,13 @@ use shared::{
     crypto::{
         keyring::Keyring,
         opaque::ExportKey,
-        sign::{KeyEntry, Signed},
-        totp::{self, TotpSecret},
-        CryptoError, Id,
+        sign::Signed,
+        totp::{
+            TotpSecret, {self},
+        },
+        CryptoError,
     },
+    model::{Id, KeyEntry},
 };
 use zeroize::Zeroizing;
 

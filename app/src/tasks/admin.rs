@@ -13,7 +13,8 @@ use shared::{
     },
     audit::AuditEvent,
     client::certify_doctor,
-    crypto::{b64, sign::Role, Id},
+    crypto::b64,
+    model::{Id, Role},
 };
 
 use crate::{

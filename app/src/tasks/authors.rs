@@ -10,10 +10,8 @@ use std::collections::HashMap;
 use shared::{
     api::records::VersionView,
     client::verify_directory_entry,
-    crypto::{
-        sign::{KeyEntry, VerifyingKey},
-        Id,
-    },
+    crypto::sign::VerifyingKey,
+    model::{Id, KeyEntry},
     sharing::check_version,
 };
 

@@ -3,11 +3,7 @@
 //! since this browser last saw them. The server's word on someone's keys
 //! counts for nothing until these pass.
 
-use shared::{
-    api::ApiError,
-    client::verify_directory_entry,
-    crypto::{b64, sign::KeyEntry},
-};
+use shared::{api::ApiError, client::verify_directory_entry, crypto::b64, model::KeyEntry};
 
 /// A directory entry that passed every check, with its safety number.
 pub use shared::client::VerifiedEntry;

@@ -16,10 +16,11 @@ use shared::{
         ErrorCode,
     },
     crypto::{
-        sign::{KeyEntry, VerifyingKey},
+        sign::VerifyingKey,
         stream::{StreamCipher, WebCryptoBackend},
-        CryptoError, Id,
+        CryptoError,
     },
+    model::{Id, KeyEntry},
     records::{padded_len, unwrap_content_key, verify_version, OpenNode, Unpadder},
 };
 use zeroize::{Zeroize, Zeroizing};

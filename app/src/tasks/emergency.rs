@@ -8,13 +8,12 @@
 //! refusing ([`refuse`]).
 
 use shared::{
-    api::sharing::{self, validate_reason, validate_wait, Emergency, EmergencyAsk, GrantRef},
-    api::sharing::{GrantStatus, GrantView},
-    client::VerifiedEntry,
-    crypto::{
-        sign::{Permission, Role},
-        Id,
+    api::sharing::{
+        validate_reason, validate_wait, Emergency, EmergencyAsk, GrantRef, GrantStatus, GrantView,
+        {self},
     },
+    client::VerifiedEntry,
+    model::{Id, Permission, Role},
     records::OpenTree,
 };
 

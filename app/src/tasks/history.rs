@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use shared::{
     api::{audit::MAX_PAGE, directory::MAX_NAMES, ErrorCode},
     audit::{AuditEvent, EventKind},
-    crypto::{b64, sign::Role, Id},
+    crypto::b64,
+    model::{Id, Role},
     records::OpenTree,
 };
 

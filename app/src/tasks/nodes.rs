@@ -6,11 +6,11 @@
 
 use shared::{
     api::records::{
-        self, create_node, list_versions, restore_version, trash_node, update_node,
-        MoveNodeRequest, NodeKind, NodeRef, NodeRevision, UpdateNodeRequest, VersionRef,
-        VersionView,
+        create_node, list_versions, restore_version, trash_node, update_node, MoveNodeRequest,
+        NodeKind, NodeRef, NodeRevision, UpdateNodeRequest, VersionRef, VersionView, {self},
     },
-    crypto::{b64, sign::KeyEntry, Id},
+    crypto::b64,
+    model::{Id, KeyEntry},
     records::{
         new_child, open_metadata, seal_metadata, validate_name, wrap_child_key, NodeMetadata,
         OpenNode, OpenTree, RecordType,

@@ -16,7 +16,7 @@ use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use leptos::prelude::*;
 use shared::{
     api::{records, ErrorCode},
-    crypto::{sign::Role, Id},
+    model::{Id, Role},
     records::{new_record, OpenTree},
 };
 

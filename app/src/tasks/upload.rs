@@ -23,11 +23,12 @@ use shared::{
     crypto::{
         aead::Key256,
         keyring::Keyring,
-        sign::{sign, FileManifest},
+        sign::sign,
         stream::{StreamCipher, WebCryptoBackend, CHUNK_SIZE},
-        CryptoError, Id,
+        CryptoError,
     },
     format::format_bytes,
+    model::{FileManifest, Id},
     records::{
         new_child, seal_metadata, wrap_content_key, NodeMetadata, OpenNode, RecordType,
         StreamLayout,

@@ -5,7 +5,7 @@
 
 use shared::{
     api::records::{NodeKind, NodeRevision},
-    crypto::Id,
+    model::Id,
     records::{new_child, NodeMetadata, OpenNode, OpenTree, RecordType, VitalKind, VitalReading},
     vitals::format_reading,
 };

@@ -3,7 +3,8 @@
 
 use shared::{
     api::records::{NewNode, NodeKind, NodeView, RecordTree, Usage, VersionView},
-    crypto::{keyring::Keyring, Id},
+    crypto::keyring::Keyring,
+    model::Id,
     records::{new_child, new_record, NodeMetadata, OpenNode, OpenTree, RecordType},
 };
 

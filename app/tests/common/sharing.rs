@@ -8,14 +8,14 @@ use std::{cell::RefCell, collections::HashMap, rc::Rc, sync::Arc};
 
 use js_sys::Promise;
 use shared::{
-    api::sharing::GrantView,
-    api::{account::SessionInfo, directory::DirectoryEntry, sharing::GrantStatus},
-    client::{key_entry, verify_directory_entry, VerifiedEntry},
-    crypto::{
-        keyring::Keyring,
-        sign::{KeyEntry, Role, Signed},
-        Id,
+    api::{
+        account::SessionInfo,
+        directory::DirectoryEntry,
+        sharing::{GrantStatus, GrantView},
     },
+    client::{key_entry, verify_directory_entry, VerifiedEntry},
+    crypto::{keyring::Keyring, sign::Signed},
+    model::{Id, KeyEntry, Role},
 };
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
@@ -182,7 +182,7 @@ impl Person {
 }
 
 /// A grant as the server lists it.
-pub fn listed(grant: Signed<shared::crypto::sign::Grant>, status: GrantStatus) -> GrantView {
+pub fn listed(grant: Signed<shared::model::Grant>, status: GrantStatus) -> GrantView {
     GrantView {
         grant,
         wrapped_key: vec![0; 16],

@@ -6,10 +6,8 @@ use shared::{
         admin::{AdminBackend, Invite, OpenInvite, UserSummary},
         ApiError, Caller,
     },
-    crypto::{
-        sign::{DoctorCertificate, Role, Signed},
-        Id,
-    },
+    crypto::sign::Signed,
+    model::{DoctorCertificate, Id, Role},
 };
 
 use shared::audit::EventKind;

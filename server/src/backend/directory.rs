@@ -7,7 +7,7 @@ use shared::{
         directory::{DirectoryBackend, DirectoryEntry, UserName, MAX_NAMES},
         ApiError, Caller,
     },
-    crypto::Id,
+    model::Id,
 };
 
 use super::ServerBackend;

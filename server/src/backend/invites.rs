@@ -29,7 +29,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shared::{
     api::{ApiError, ErrorCode},
-    crypto::{b64, rng, sign::Role, CryptoError, Id},
+    crypto::{b64, rng, CryptoError},
+    model::{Id, Role},
 };
 use zeroize::Zeroizing;
 

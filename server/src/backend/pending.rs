@@ -23,7 +23,8 @@ use std::{
 
 use shared::{
     api::ApiError,
-    crypto::{opaque::SecretBytes, rng, sign::Role, Id},
+    crypto::{opaque::SecretBytes, rng},
+    model::{Id, Role},
 };
 
 use super::{

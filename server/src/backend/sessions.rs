@@ -23,7 +23,8 @@ use shared::{
         ApiError, Caller,
     },
     audit::EventKind,
-    crypto::{b64, rng, Id},
+    crypto::{b64, rng},
+    model::Id,
 };
 use zeroize::Zeroizing;
 

@@ -22,10 +22,15 @@ use std::{
     sync::Arc,
 };
 
-use shared::crypto::{
-    aead::{self, Key256},
-    totp::{TotpSecret, SECRET_LEN},
-    CryptoError, Id,
+use shared::{
+    crypto::{
+        aead::{
+            Key256, {self},
+        },
+        totp::{TotpSecret, SECRET_LEN},
+        CryptoError,
+    },
+    model::Id,
 };
 
 use super::users::{users_prefix, SealedTotp, UserRecord};

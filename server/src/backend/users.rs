@@ -17,10 +17,10 @@ use shared::{
     api::{admin::UserSummary, ApiError, ErrorCode},
     crypto::{
         aead, b64,
-        sign::{DoctorCertificate, KeyEntry, Role, Signed, VerifyingKey},
+        sign::{Signed, VerifyingKey},
         totp::SECRET_LEN,
-        Id,
     },
+    model::{DoctorCertificate, Id, KeyEntry, Role},
 };
 
 use super::{store_error, ServerBackend};

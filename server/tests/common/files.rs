@@ -5,10 +5,10 @@ use shared::{
     api::records::{NodeKind, VersionView},
     crypto::{
         aead::Key256,
-        sign::{sign, FileManifest, Signed, SigningKey, VerifyingKey},
+        sign::{sign, Signed, SigningKey, VerifyingKey},
         stream::{ready, AesGcmBackend, StreamCipher},
-        Id,
     },
+    model::{FileManifest, Id},
     records::{
         unwrap_content_key, verify_version, wrap_content_key, NodeMetadata, OpenNode, RecordType,
         StreamLayout, Unpadder,

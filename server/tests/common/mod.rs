@@ -30,7 +30,9 @@ use shared::{
         account::{LoginOutcome, SessionInfo, SignedIn, SignupStarted, TotpEnableStarted},
         ApiError, CSRF_HEADER, SECURE_SESSION_COOKIE, SESSION_COOKIE,
     },
-    client::{self, Login, NewAccount, Signup, TotpEnrolment},
+    client::{
+        Login, NewAccount, Signup, TotpEnrolment, {self},
+    },
     crypto::{keyring::Keyring, totp::TotpSecret},
 };
 use tower::ServiceExt as _;
@@ -211,7 +213,7 @@ impl Server {
     }
 
     /// An invite made the way the command line makes it.
-    pub fn cli_invite(&self, role: shared::crypto::sign::Role) -> String {
+    pub fn cli_invite(&self, role: shared::model::Role) -> String {
         self.invite_key
             .make_code(role, self.now() + 24 * 3600)
             .unwrap()

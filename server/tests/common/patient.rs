@@ -13,12 +13,15 @@ use shared::{
         ApiError,
     },
     audit::EventKind,
-    crypto::{aead::Key256, b64, keyring::Keyring, Id},
+    crypto::{aead::Key256, b64, keyring::Keyring},
+    model::Id,
     records::{new_child, new_record, seal_metadata, wrap_child_key, OpenNode, OpenTree},
 };
 
 use super::{
-    files::{self, ciphertext_len, manifest, metadata, open_file, seal_file, SealedFile},
+    files::{
+        ciphertext_len, manifest, metadata, open_file, seal_file, SealedFile, {self},
+    },
     Client, Failure, Server,
 };
 
@@ -218,7 +221,7 @@ impl Patient {
     pub fn finish_with(
         &self,
         up: &Started,
-        signed: shared::crypto::sign::Signed<shared::crypto::sign::FileManifest>,
+        signed: shared::crypto::sign::Signed<shared::model::FileManifest>,
         now: i64,
     ) -> serde_json::Value {
         let meta = seal_metadata(

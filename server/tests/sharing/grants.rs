@@ -16,7 +16,7 @@ async fn bad_grants_are_refused_and_change_nothing() {
     let labs = find(&tree, "Lab results").clone();
     let me = entry(&p.c, "eve").await;
     let doc = entry(&p.c, "dr.ash").await;
-    let post = |grant: &sign::Signed<sign::Grant>, wrapped: &[u8]| json!({"request": {"grant": grant, "wrapped_key": b64::encode(wrapped), "request_id": null}});
+    let post = |grant: &sign::Signed<shared::model::Grant>, wrapped: &[u8]| json!({"request": {"grant": grant, "wrapped_key": b64::encode(wrapped), "request_id": null}});
     let good = || {
         make_grant(
             &me,

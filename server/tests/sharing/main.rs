@@ -37,9 +37,9 @@ use shared::{
     crypto::{
         b64,
         keyring::Keyring,
-        sign::{self, KeyEntry, Permission, Role},
-        Id,
+        sign::{self},
     },
+    model::{Id, KeyEntry, Permission, Role},
     records::{OpenNode, OpenTree},
     sharing::{check_version, make_grant, open_grant, GrantChoice, RotationOwner},
 };
@@ -251,8 +251,10 @@ async fn edit_grant(
 /// Writes a grant row and its two index entries behind the server's back, as
 /// a lying server (or one row written into its store) would.
 async fn inject_grant(s: &Server, stored: &server::backend::sharing::layout::StoredGrant) {
-    use server::backend::sharing::layout::{doctor_grant_key, grant_key, patient_grant_key};
-    use server::store::{codec, Batch, Space};
+    use server::{
+        backend::sharing::layout::{doctor_grant_key, grant_key, patient_grant_key},
+        store::{codec, Batch, Space},
+    };
     let g = &stored.grant.value;
     let mut batch = Batch::new();
     batch
@@ -275,9 +277,11 @@ async fn inject_grant(s: &Server, stored: &server::backend::sharing::layout::Sto
 }
 
 /// Deletes what [`inject_grant`] wrote.
-async fn remove_grant_rows(s: &Server, g: &shared::crypto::sign::Grant) {
-    use server::backend::sharing::layout::{doctor_grant_key, grant_key, patient_grant_key};
-    use server::store::{Batch, Space};
+async fn remove_grant_rows(s: &Server, g: &shared::model::Grant) {
+    use server::{
+        backend::sharing::layout::{doctor_grant_key, grant_key, patient_grant_key},
+        store::{Batch, Space},
+    };
     let mut batch = Batch::new();
     batch
         .delete(Space::Grants, grant_key(&g.grant_id))

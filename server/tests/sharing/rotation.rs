@@ -178,9 +178,9 @@ async fn a_rotation_that_is_incomplete_or_stale_changes_nothing() {
 
 #[tokio::test]
 async fn a_rotation_gives_new_keys_only_to_grants_the_patient_signed_and_kept() {
-    use shared::api::sharing::RotationTicket;
-    use shared::crypto::{hpke, sign::Grant};
-    use shared::sharing::plan_rotation;
+    use shared::{
+        api::sharing::RotationTicket, crypto::hpke, model::Grant, sharing::plan_rotation,
+    };
     use std::collections::HashSet;
 
     let s = Server::new();

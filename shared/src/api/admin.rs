@@ -5,10 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::ApiError;
-use crate::crypto::{
-    b64,
-    sign::{DoctorCertificate, Role, Signed},
-    Id,
+use crate::{
+    crypto::{b64, sign::Signed},
+    model::{DoctorCertificate, Id, Role},
 };
 
 /// A new invite. The code is shown once; the server keeps only its hash.

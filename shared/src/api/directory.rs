@@ -5,10 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::ApiError;
-use crate::crypto::{
-    b64,
-    sign::{DoctorCertificate, KeyEntry, Role, Signed},
-    Id,
+use crate::{
+    crypto::{b64, sign::Signed},
+    model::{DoctorCertificate, Id, KeyEntry, Role},
 };
 
 /// Most ids one `directory/names` call resolves.

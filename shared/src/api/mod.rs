@@ -34,9 +34,9 @@ pub const SESSION_COOKIE: &str = "medvault_session";
 pub const SECURE_SESSION_COOKIE: &str = "__Host-medvault_session";
 
 /// Reads a base64url id (16 bytes) from a request field.
-pub fn parse_id(text: &str) -> Result<crate::crypto::Id, ApiError> {
+pub fn parse_id(text: &str) -> Result<crate::model::Id, ApiError> {
     crate::crypto::b64::decode(text)
-        .and_then(|bytes| <crate::crypto::Id>::try_from(bytes.as_slice()).ok())
+        .and_then(|bytes| <crate::model::Id>::try_from(bytes.as_slice()).ok())
         .ok_or_else(|| ApiError::bad_request("The id is not valid (16 bytes, base64url)."))
 }
 

@@ -27,10 +27,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::ApiError;
-use crate::crypto::{
-    b64,
-    sign::{FileManifest, Signed},
-    Id,
+use crate::{
+    crypto::{b64, sign::Signed},
+    model::{FileManifest, Id},
 };
 
 /// The path prefix of the raw chunk routes.
@@ -111,7 +110,7 @@ pub struct VersionView {
     /// written under, so that a reader can check the doctor was allowed to.
     /// `None` for the owner's own versions.
     #[serde(default)]
-    pub write_grant: Option<Signed<crate::crypto::sign::Grant>>,
+    pub write_grant: Option<Signed<crate::model::Grant>>,
 }
 
 /// One node as stored.

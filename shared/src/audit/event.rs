@@ -3,11 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::{
-    b64,
-    context::{self, Encoder},
+use crate::{
+    crypto::{
+        b64,
+        context::{
+            Encoder, {self},
+        },
+    },
+    model::Id,
 };
-use crate::model::Id;
 
 /// Length of a session's public id in an event (the first 16 bytes of the
 /// session token's SHA-256, as the session list shows it).

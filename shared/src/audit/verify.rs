@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::{
-    audit_chain::{self, ChainHead, GENESIS},
+    audit_chain::{
+        ChainHead, GENESIS, {self},
+    },
     b64,
     sign::{Signed, VerifyingKey},
 };

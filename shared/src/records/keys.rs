@@ -2,11 +2,15 @@
 //! the parent's, content keys under the node's, the root key to its owner;
 //! new nodes and records built from them, and the check on a stored version.
 
-use crate::crypto::{
-    aead::{self, Key256},
-    context, hpke, CryptoError,
+use crate::{
+    crypto::{
+        aead::{
+            Key256, {self},
+        },
+        context, hpke, CryptoError,
+    },
+    model::{FileManifest, Id},
 };
-use crate::model::{FileManifest, Id};
 
 use super::{pad_metadata, unpad_metadata, NodeMetadata, OpenNode, RecordType, STARTER_FOLDERS};
 

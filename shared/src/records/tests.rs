@@ -3,7 +3,9 @@
 
 use super::*;
 use crate::crypto::{
-    aead::{self, Key256},
+    aead::{
+        Key256, {self},
+    },
     CryptoError,
 };
 

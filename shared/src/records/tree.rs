@@ -1,8 +1,10 @@
 //! A record as the browser holds it once opened: every node whose key chain
 //! reaches the root, decrypted, with parent and child links.
 
-use crate::crypto::{aead::Key256, hpke, CryptoError};
-use crate::model::Id;
+use crate::{
+    crypto::{aead::Key256, hpke, CryptoError},
+    model::Id,
+};
 
 use super::{
     open_metadata, unwrap_child_key, unwrap_root_key, NodeMetadata, RecordType, VitalReading,

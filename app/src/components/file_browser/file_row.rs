@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use shared::{crypto::Id, records::OpenNode};
+use shared::{model::Id, records::OpenNode};
 
 use super::{
     items::{folder_href, id_text, is_note, kind_label},

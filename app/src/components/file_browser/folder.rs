@@ -1,7 +1,7 @@
 //! The items of one folder, as rows, or a word that it is empty.
 
 use leptos::prelude::*;
-use shared::{crypto::Id, records::OpenNode};
+use shared::{model::Id, records::OpenNode};
 
 use super::file_row::{Capabilities, FileRow, RowAction, RowBusy};
 use crate::tasks::progress::Progress;

@@ -4,7 +4,8 @@
 
 use shared::{
     api::records::NodeKind,
-    crypto::{b64, Id},
+    crypto::b64,
+    model::Id,
     records::{OpenNode, OpenTree, RecordType},
 };
 

@@ -10,10 +10,7 @@ use std::{collections::VecDeque, rc::Rc, sync::Arc};
 
 use futures::future::LocalBoxFuture;
 use leptos::{html, prelude::*};
-use shared::{
-    api::records::Usage,
-    crypto::{keyring::Keyring, Id},
-};
+use shared::{api::records::Usage, crypto::keyring::Keyring, model::Id};
 
 use super::{items::files_of, progress_line::ProgressLine};
 use crate::{

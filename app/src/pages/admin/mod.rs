@@ -8,7 +8,7 @@ mod users;
 use leptos::prelude::*;
 use shared::{
     api::admin::{OpenInvite, UserSummary},
-    crypto::sign::Role,
+    model::Role,
 };
 
 use crate::{

@@ -1,10 +1,7 @@
 //! The admin page's accounts: enable or disable one, and verify a doctor.
 
 use leptos::prelude::*;
-use shared::{
-    api::admin::UserSummary,
-    crypto::{b64, sign::Role},
-};
+use shared::{api::admin::UserSummary, crypto::b64, model::Role};
 
 use crate::{
     api::{admin::set_disabled, explain},

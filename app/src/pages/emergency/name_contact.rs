@@ -7,7 +7,7 @@ use leptos_router::components::A;
 use shared::{
     api::sharing::{Emergency, GrantStatus, GrantView},
     client::VerifiedEntry,
-    crypto::{sign::Role, Id},
+    model::{Id, Role},
     records::OpenTree,
 };
 

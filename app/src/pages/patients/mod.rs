@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::{
     api::sharing::{AccessRequestView, GrantStatus, GrantView},
-    crypto::sign::Role,
+    model::Role,
 };
 
 use crate::{

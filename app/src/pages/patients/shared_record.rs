@@ -10,7 +10,7 @@ use shared::{
         sharing::{self},
         ErrorCode,
     },
-    crypto::Id,
+    model::Id,
     records::OpenNode,
 };
 

@@ -3,7 +3,7 @@
 
 use leptos::{html, prelude::*};
 use leptos_router::components::A;
-use shared::{api::records::NodeKind, crypto::Id, records::OpenNode};
+use shared::{api::records::NodeKind, model::Id, records::OpenNode};
 
 use super::state::{Ctx, Dialog};
 use crate::{

@@ -15,7 +15,7 @@ mod trash;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use shared::crypto::{b64, Id};
+use shared::{crypto::b64, model::Id};
 
 use crate::{
     components::export_button::ExportButton, pages::with_keys, platform::browser::focus_later,

@@ -8,7 +8,7 @@ use futures::{future::LocalBoxFuture, FutureExt};
 use leptos::prelude::*;
 use shared::{
     api::records::VersionView,
-    crypto::Id,
+    model::Id,
     records::{OpenNode, OpenTree},
 };
 

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use shared::{
     api::sharing::AccessRequestView,
-    crypto::{sign::Permission, Id},
+    model::{Id, Permission},
     records::OpenTree,
 };
 

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use shared::{
     client::VerifiedEntry,
-    crypto::{sign::Permission, Id},
+    model::{Id, Permission},
     records::OpenTree,
 };
 

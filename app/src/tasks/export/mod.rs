@@ -18,10 +18,8 @@ mod zip;
 
 use shared::{
     api::ErrorCode,
-    crypto::{
-        sign::{KeyEntry, VerifyingKey},
-        Id,
-    },
+    crypto::sign::VerifyingKey,
+    model::{Id, KeyEntry},
     records::{OpenNode, OpenTree},
     vitals::{readings_csv, readings_json},
 };

@@ -7,11 +7,8 @@ use shared::{
         validate_reason, AccessRequestView, GrantStatus, GrantView, NewAccessRequest, RequestStatus,
     },
     client::VerifiedEntry,
-    crypto::{
-        b64,
-        sign::{KeyEntry, Permission, Role},
-        Id,
-    },
+    crypto::b64,
+    model::{Id, KeyEntry, Permission, Role},
     records::OpenTree,
 };
 

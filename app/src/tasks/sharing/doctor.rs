@@ -3,14 +3,13 @@
 
 use shared::{
     api::{
-        sharing::{self, AccessRequestView, GrantRef, GrantView, NewAccessRequest},
+        sharing::{
+            AccessRequestView, GrantRef, GrantView, NewAccessRequest, {self},
+        },
         ErrorCode,
     },
     client::verify_directory_entry,
-    crypto::{
-        sign::{KeyEntry, Permission},
-        Id,
-    },
+    model::{Id, KeyEntry, Permission},
     records::OpenTree,
     sharing::open_grant,
 };

@@ -26,13 +26,14 @@ use shared::{
     account::Username,
     api::{
         sharing::{
-            self, AccessRequestView, CommitRotation, CreateGrantRequest, GrantRef, GrantView,
-            RequestRef, StartRotation,
+            AccessRequestView, CommitRotation, CreateGrantRequest, GrantRef, GrantView, RequestRef,
+            StartRotation, {self},
         },
         ErrorCode,
     },
     client::{verify_directory_entry, VerifiedEntry},
-    crypto::{b64, sign::Permission, Id},
+    crypto::b64,
+    model::{Id, Permission},
     records::OpenTree,
     sharing::{make_grant, plan_rotation, GrantChoice, RotationOwner},
 };

@@ -11,7 +11,8 @@
 use shared::{
     api::{ApiError, Caller, ErrorCode},
     audit::EventKind,
-    crypto::{opaque, Id},
+    crypto::opaque,
+    model::Id,
 };
 
 use super::checks::{finish_login, malformed};

@@ -11,7 +11,9 @@ use shared::{
     },
     audit::EventKind,
     crypto::{
-        totp::{self, TotpSecret},
+        totp::{
+            TotpSecret, {self},
+        },
         CryptoError,
     },
 };

@@ -11,7 +11,8 @@ use shared::{
         ApiError, Caller, ErrorCode,
     },
     audit::EventKind,
-    crypto::{opaque, rng, sign::Role},
+    crypto::{opaque, rng},
+    model::Role,
 };
 
 use super::checks::{check_keyring_len, malformed};

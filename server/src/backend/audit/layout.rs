@@ -14,7 +14,7 @@
 //! writes the new head, in the caller's batch.
 
 use serde::{Deserialize, Serialize};
-use shared::crypto::{b64, Id};
+use shared::{crypto::b64, model::Id};
 
 use crate::store::{keys::Key, StoreError};
 

@@ -31,9 +31,9 @@ use shared::{
     audit::{AuditEvent, EventKind, LogEntry, SESSION_ID_LEN},
     crypto::{
         audit_chain::ChainHead,
-        sign::{sign, Role, Signed, SigningKey},
-        Id,
+        sign::{sign, Signed, SigningKey},
     },
+    model::{Id, Role},
 };
 use tokio::sync::{oneshot, Mutex};
 use zeroize::Zeroizing;

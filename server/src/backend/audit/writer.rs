@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex as StdMutex};
 use shared::{
     audit::AuditEvent,
     crypto::{
-        audit_chain::{self, GENESIS},
+        audit_chain::{
+            GENESIS, {self},
+        },
         sign::SigningKey,
     },
 };

@@ -30,7 +30,8 @@
 use serde::{Deserialize, Serialize};
 use shared::{
     api::records::{NewNode, NodeKind},
-    crypto::{b64, Id},
+    crypto::b64,
+    model::Id,
 };
 
 use crate::store::keys::Key;

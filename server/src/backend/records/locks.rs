@@ -1,7 +1,7 @@
 //! The in-process locks of records, a leaf module so that the backend's
 //! state can hold them without depending on the record engine.
 
-use shared::crypto::Id;
+use shared::model::Id;
 use tokio::sync::{Mutex, MutexGuard};
 
 /// Lock shards: owners whose ids fall in the same shard wait for each other.

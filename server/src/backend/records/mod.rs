@@ -42,7 +42,8 @@ use shared::{
         ApiError, Caller, ErrorCode,
     },
     audit::EventKind,
-    crypto::{aead, hpke, Id},
+    crypto::{aead, hpke},
+    model::Id,
     records::MAX_SEALED_METADATA,
 };
 use tokio::sync::MutexGuard;

@@ -8,10 +8,8 @@ use shared::{
         records::{NodeKind, Usage, MAX_NODES},
         ApiError,
     },
-    crypto::{
-        sign::{FileManifest, Signed},
-        Id,
-    },
+    crypto::sign::Signed,
+    model::{FileManifest, Id},
 };
 
 use super::{

@@ -3,7 +3,7 @@
 //! chunks, then its record. A crash in between leaves a `dropping` record
 //! that the next sweep finishes.
 
-use shared::{api::ApiError, crypto::Id};
+use shared::{api::ApiError, model::Id};
 
 use super::{
     changed_meanwhile, encode, head_ops,

@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use shared::{
     api::{records::Usage, ApiError},
     audit::EventKind,
-    crypto::Id,
+    model::Id,
 };
 
 use super::{

@@ -15,7 +15,8 @@ use shared::{
         },
         ApiError,
     },
-    crypto::{sign::part_hash, stream, Id},
+    crypto::{sign::part_hash, stream},
+    model::Id,
     records::{padded_len, MAX_SEALED_METADATA},
 };
 

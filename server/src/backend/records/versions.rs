@@ -8,7 +8,7 @@ use shared::{
         ApiError,
     },
     audit::EventKind,
-    crypto::Id,
+    model::Id,
 };
 
 use super::{

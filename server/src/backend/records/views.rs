@@ -6,7 +6,7 @@ use shared::{
         records::{NodeKind, NodeView, RecordTree, VersionView},
         ApiError,
     },
-    crypto::Id,
+    model::Id,
 };
 
 use super::{

@@ -16,10 +16,8 @@ use shared::{
         ApiError,
     },
     audit::EventKind,
-    crypto::{
-        hpke,
-        sign::{Permission, Role},
-    },
+    crypto::hpke,
+    model::{Permission, Role},
 };
 
 use super::layout::{

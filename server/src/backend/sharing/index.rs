@@ -3,7 +3,7 @@
 
 use shared::{
     api::{sharing::GrantStatus, ApiError},
-    crypto::Id,
+    model::Id,
 };
 
 use super::layout::{

@@ -19,11 +19,8 @@
 use serde::{Deserialize, Serialize};
 use shared::{
     api::sharing::{Emergency, GrantStatus, RequestStatus},
-    crypto::{
-        b64,
-        sign::{Grant, Signed},
-        Id,
-    },
+    crypto::{b64, sign::Signed},
+    model::{Grant, Id},
 };
 
 use crate::store::keys::Key;

@@ -24,7 +24,7 @@ use shared::{
         },
         ApiError, Caller,
     },
-    crypto::Id,
+    model::Id,
 };
 
 use super::{records::rotation, ServerBackend};

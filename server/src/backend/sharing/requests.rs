@@ -11,7 +11,7 @@ use shared::{
         ApiError, ErrorCode,
     },
     audit::EventKind,
-    crypto::sign::Role,
+    model::Role,
 };
 
 use super::layout::{

@@ -9,14 +9,16 @@ use shared::{
         ApiError, ErrorCode,
     },
     audit::EventKind,
-    crypto::Id,
+    model::Id,
 };
 
-use crate::authz;
-use crate::backend::{
-    records::{event_on, layout::StoredNode, Names},
-    sessions::Session,
-    ServerBackend,
+use crate::{
+    authz,
+    backend::{
+        records::{event_on, layout::StoredNode, Names},
+        sessions::Session,
+        ServerBackend,
+    },
 };
 
 /// What an active grant lets the calling doctor open: one consistent state

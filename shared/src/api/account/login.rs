@@ -6,11 +6,8 @@ use serde::{Deserialize, Serialize};
 use super::session::SessionInfo;
 use crate::{
     api::ApiError,
-    crypto::{
-        b64,
-        sign::{KeyEntry, Signed},
-        Id,
-    },
+    crypto::{b64, sign::Signed},
+    model::{Id, KeyEntry},
 };
 
 /// First sign-in message.

@@ -4,10 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::session::SessionsEnded;
-use crate::{
-    api::ApiError,
-    crypto::{b64, Id},
-};
+use crate::{api::ApiError, crypto::b64, model::Id};
 
 /// First message of a password change: prove the current password (a fresh
 /// OPAQUE login) and register the new one, in one round trip.

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use super::session::SessionInfo;
 use crate::{
     api::ApiError,
-    crypto::{b64, sign::Signature, Id},
+    crypto::{b64, sign::Signature},
+    model::Id,
 };
 
 /// First recovery message: who, and the OPAQUE registration of the new password.

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     api::ApiError,
-    crypto::{b64, sign::VerifyingKey, Id},
+    crypto::{b64, sign::VerifyingKey},
+    model::Id,
 };
 
 /// First message of a recovery-code replacement: a fresh proof of the password

@@ -4,10 +4,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::session::SessionInfo;
-use crate::{
-    api::ApiError,
-    crypto::{b64, Id},
-};
+use crate::{api::ApiError, crypto::b64, model::Id};
 
 /// First message of turning the TOTP second factor on: a fresh OPAQUE login with
 /// the current password, so that a session alone (an unattended browser) cannot

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     api::ApiError,
-    crypto::{b64, sign::Role, Id},
+    crypto::b64,
+    model::{Id, Role},
 };
 
 /// What the signed-in user is, as the server sees it.

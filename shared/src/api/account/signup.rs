@@ -8,9 +8,9 @@ use crate::{
     api::ApiError,
     crypto::{
         b64,
-        sign::{KeyEntry, Role, Signed, VerifyingKey},
-        Id,
+        sign::{Signed, VerifyingKey},
     },
+    model::{Id, KeyEntry, Role},
 };
 
 /// What the sign-up page needs to know before it asks anything.

@@ -19,11 +19,13 @@ pub use rotation::*;
 
 use serde::{Deserialize, Serialize};
 
-use super::{records::NodeView, records::Usage, ApiError};
-use crate::crypto::{
-    b64,
-    sign::{Grant, Signed},
-    Id,
+use super::{
+    records::{NodeView, Usage},
+    ApiError,
+};
+use crate::{
+    crypto::{b64, sign::Signed},
+    model::{Grant, Id},
 };
 
 /// Longest reason a doctor may give for a request, in characters.

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::GrantView;
-use crate::crypto::{b64, Id};
+use crate::{crypto::b64, model::Id};
 
 /// Most nodes, versions and grants together in one `sharing/rotation/part`.
 pub const MAX_ROTATION_PART: usize = 400;

@@ -9,7 +9,7 @@ mod note;
 mod versions;
 
 use leptos::prelude::*;
-use shared::crypto::Id;
+use shared::model::Id;
 
 use super::state::{Ctx, Dialog};
 use crate::components::{dialog::Modal, file_browser::preview::PreviewView};

@@ -1,7 +1,7 @@
 //! Moving an item to another folder.
 
 use leptos::{html, prelude::*};
-use shared::crypto::{b64, Id};
+use shared::{crypto::b64, model::Id};
 
 use super::super::state::Ctx;
 use crate::{

@@ -1,7 +1,7 @@
 //! Naming a new folder, or renaming an item.
 
 use leptos::{html, prelude::*};
-use shared::crypto::Id;
+use shared::model::Id;
 
 use super::super::state::Ctx;
 use crate::{

@@ -1,7 +1,7 @@
 //! Writing a new note, or a new version of one: saved encrypted as a text file.
 
 use leptos::{html, prelude::*};
-use shared::crypto::Id;
+use shared::model::Id;
 
 use super::super::state::Ctx;
 use crate::{

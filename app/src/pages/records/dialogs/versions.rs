@@ -1,7 +1,7 @@
 //! A file's versions, newest first: restore an older one, or upload a new one.
 
 use leptos::prelude::*;
-use shared::{api::records::VersionView, crypto::Id};
+use shared::{api::records::VersionView, model::Id};
 
 use super::super::state::Ctx;
 use crate::{

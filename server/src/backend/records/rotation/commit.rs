@@ -11,7 +11,8 @@ use shared::{
         ApiError, ErrorCode,
     },
     audit::EventKind,
-    crypto::{hpke, sign::Role, Id},
+    crypto::hpke,
+    model::{Id, Role},
 };
 
 use super::{restart, MAX_PARTS, ONLY_THE_PATIENT};

@@ -20,7 +20,8 @@ use shared::{
         sharing::{ContentKey, RotationPart, RotationTicket, StartRotation, MAX_ROTATION_PART},
         ApiError, ErrorCode,
     },
-    crypto::{b64, hpke, sign::Role, Id},
+    crypto::{b64, hpke},
+    model::{Id, Role},
 };
 
 use super::{
