@@ -32,9 +32,9 @@ step() {
   fi
 }
 
-# Quick layout rules of issue 18 (file and component sizes, no crypto in pages).
-# Enabled by the lead after the merge: it fails until every branch has landed.
-# step "layout (scripts/check-layout.sh)" scripts/check-layout.sh
+# Quick layout rules (docs/ARCHITECTURE.md): file and component sizes, no
+# crypto or protocol step in the app's pages.
+step "layout (scripts/check-layout.sh)" scripts/check-layout.sh
 step "cargo fmt --check" cargo fmt --all -- --check
 step "clippy (native: medvault-crypto, shared, server)" cargo clippy --all-targets --locked -- -D warnings
 step "clippy (wasm32: app, shared, medvault-crypto)" \

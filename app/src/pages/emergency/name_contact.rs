@@ -6,7 +6,6 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::{
     api::sharing::{Emergency, GrantStatus, GrantView},
-    client::VerifiedEntry,
     model::{Id, Role},
     records::OpenTree,
 };
@@ -19,6 +18,7 @@ use crate::{
     },
     platform::browser::focus_later,
     session::{use_session, Unlocked},
+    tasks::sharing::VerifiedEntry,
     tasks::{
         emergency::{
             name_contact, opens_text, refuse, state_text, verified_contact, wait_of, wait_text,

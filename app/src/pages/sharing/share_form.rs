@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 use shared::{
-    client::VerifiedEntry,
     model::{Id, Permission},
     records::OpenTree,
 };
@@ -16,6 +15,7 @@ use crate::{
     },
     platform::browser::focus_later,
     session::{use_session, Unlocked},
+    tasks::sharing::VerifiedEntry,
     tasks::sharing::{
         can_now, choice, compare_keys, id_text, permission_of, scope_label, share_with, shareable,
         verified_doctor,

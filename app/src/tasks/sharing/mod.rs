@@ -31,7 +31,7 @@ use shared::{
         },
         ErrorCode,
     },
-    client::{verify_directory_entry, VerifiedEntry},
+    client::verify_directory_entry,
     crypto::b64,
     model::{Id, Permission},
     records::OpenTree,
@@ -47,6 +47,9 @@ use crate::{
 
 // ---------------------------------------------------------------------------
 // Looking people up.
+
+/// A directory entry whose keys this browser checked; pages show it.
+pub use shared::client::VerifiedEntry;
 
 /// Looks a user up and checks their keys in this browser: a server that
 /// serves a forged or mismatched entry gets an error, never a share.
