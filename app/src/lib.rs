@@ -7,7 +7,6 @@ pub mod pages;
 pub mod platform;
 pub mod session;
 pub mod tasks;
-pub mod transfer;
 
 use leptos::prelude::*;
 use leptos_router::{

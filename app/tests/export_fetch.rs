@@ -11,7 +11,7 @@ use std::{cell::RefCell, collections::HashMap, rc::Rc};
 
 use app::{
     tasks::export::{fetch_file, untrusted, ExportError},
-    transfer::Cancel,
+    tasks::transfer::Cancel,
 };
 use js_sys::{Promise, Uint8Array};
 use shared::{

@@ -2,37 +2,15 @@
 //! browser, with progress and a way to stop, and saves it.
 
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::{
     components::form::{ErrorAlert, StatusNote},
+    platform::blob::save_blob,
     session::{now_unix, use_session},
     tasks::export::{export_record, ExportError, ExportProgress},
     tasks::record::use_record_store,
-    transfer::Cancel,
+    tasks::transfer::Cancel,
 };
-
-/// Offers `blob` as a download named `filename`. The object URL is revoked a
-/// minute later, once the browser has surely started reading it.
-fn save_blob(blob: &web_sys::Blob, filename: &str) -> Result<(), wasm_bindgen::JsValue> {
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or(wasm_bindgen::JsValue::NULL)?;
-    let url = web_sys::Url::create_object_url_with_blob(blob)?;
-    let anchor = document
-        .create_element("a")?
-        .dyn_into::<web_sys::HtmlAnchorElement>()?;
-    anchor.set_href(&url);
-    anchor.set_download(filename);
-    anchor.click();
-    set_timeout(
-        move || {
-            let _ = web_sys::Url::revoke_object_url(&url);
-        },
-        std::time::Duration::from_secs(60),
-    );
-    Ok(())
-}
 
 /// The sentence once the zip `name` with `files` files was saved.
 fn saved_text(name: &str, files: usize) -> String {

@@ -10,7 +10,6 @@ pub mod format;
 pub mod layout;
 pub mod page;
 pub mod recovery_code;
-pub mod reloaded;
 pub mod safety_number;
 pub mod search;
 pub mod server_status;

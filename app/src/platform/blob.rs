@@ -8,7 +8,7 @@ use wasm_bindgen_futures::JsFuture;
 /// What the person reads when the browser could not save a file.
 pub const NOT_SAVED: &str = "This browser could not save the file. Try again.";
 
-/// Offers `blob` as a download named `name` (an object URL revoked at once);
+/// Offers `blob` as a download named `name` (its object URL revoked a minute later);
 /// the error is the sentence for the person.
 pub fn save_blob(blob: &web_sys::Blob, name: &str) -> Result<(), String> {
     let fail = |_| NOT_SAVED.to_owned();
@@ -23,7 +23,14 @@ pub fn save_blob(blob: &web_sys::Blob, name: &str) -> Result<(), String> {
     anchor.set_href(&url);
     anchor.set_download(name);
     anchor.click();
-    web_sys::Url::revoke_object_url(&url).map_err(fail)?;
+    // Revoked a minute later, once the browser has surely started reading a
+    // large blob (an export of many gigabytes); revoking at once can cut it.
+    leptos::prelude::set_timeout(
+        move || {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        },
+        std::time::Duration::from_secs(60),
+    );
     Ok(())
 }
 

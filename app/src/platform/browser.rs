@@ -177,3 +177,9 @@ pub fn format_date(unix_seconds: i64) -> String {
     let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
     String::from(date.to_locale_date_string("en-GB", &options))
 }
+
+/// An id as the text used in addresses, element ids, links and the server's
+/// paths (base64url, as on the wire).
+pub fn id_text(id: &shared::model::Id) -> String {
+    shared::crypto::b64::encode(id)
+}

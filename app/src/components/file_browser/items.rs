@@ -4,7 +4,6 @@
 
 use shared::{
     api::records::NodeKind,
-    crypto::b64,
     model::Id,
     records::{OpenNode, OpenTree, RecordType},
 };
@@ -14,10 +13,7 @@ use super::preview::{preview_kind, PreviewKind, MAX_TEXT_PREVIEW};
 /// What the top of the patient's record is called on screen.
 pub const ROOT_NAME: &str = "My record";
 
-/// An id as it appears in addresses and element ids.
-pub fn id_text(id: &Id) -> String {
-    b64::encode(id)
-}
+pub use crate::platform::browser::id_text;
 
 /// "Lab results" for a folder, the root as "My record".
 pub fn display_name(tree: &OpenTree, node: &OpenNode) -> String {

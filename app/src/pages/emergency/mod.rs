@@ -23,7 +23,7 @@ use crate::{
         action::{use_action, UseAction},
         badges::status_badge,
         form::{ErrorAlert, StatusNote, SubmitButton},
-        reloaded::Reloaded,
+        page::Reloaded,
     },
     pages::with_keys,
     platform::browser::format_date,

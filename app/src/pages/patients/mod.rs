@@ -18,7 +18,7 @@ use crate::{
         action::use_action,
         badges::{request_badge, status_badge},
         form::{ErrorAlert, Field, StatusNote, SubmitButton},
-        reloaded::Reloaded,
+        page::Reloaded,
     },
     pages::with_keys,
     platform::browser::{focus_later, format_date},

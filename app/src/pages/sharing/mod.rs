@@ -13,7 +13,7 @@ mod share_form;
 use leptos::prelude::*;
 
 use crate::{
-    components::{form::StatusNote, reloaded::Reloaded},
+    components::{form::StatusNote, page::Reloaded},
     pages::{
         emergency::{EmergencyAlert, NameContact},
         with_keys,

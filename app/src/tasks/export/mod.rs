@@ -30,7 +30,11 @@ pub use zip::{add_blob, safe_name, BlobSink, ZipBuilder, PART_BYTES};
 use crate::{
     session::Session,
     tasks::authors::Authors,
-    transfer::{download, Cancel, DownloadJob, Progress, TransferError},
+    tasks::{
+        download::{download, DownloadJob},
+        progress::Progress,
+        transfer::{Cancel, TransferError},
+    },
 };
 use error::js_failed;
 
@@ -69,7 +73,7 @@ pub fn untrusted(name: &str) -> String {
 // Downloading one file version: the records page's transfer engine.
 
 /// Downloads, verifies and decrypts the current version of the file `node`
-/// into a `Blob`, through [`crate::transfer::download`] (the same checks and
+/// into a `Blob`, through [`crate::tasks::download::download`] (the same checks and
 /// the same chunk pipeline as the Download button). `author_key` is the key of
 /// the version's author, already found allowed to write it (the owner's, or a
 /// doctor's checked by [`Authors::trusted`]). `progress` is told of

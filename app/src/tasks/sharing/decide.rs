@@ -17,10 +17,7 @@ use crate::{
     session::now_unix,
 };
 
-/// An id as the text used in element ids, links and the server's paths.
-pub fn id_text(id: &Id) -> String {
-    b64::encode(id)
-}
+pub use crate::platform::browser::id_text;
 
 /// "Whole record", or the folder's path below the top ("Lab results / 2024").
 pub fn scope_label(tree: &OpenTree, id: &Id) -> String {
