@@ -12,6 +12,7 @@
 use shared::{
     api::{records::NodeKind, ApiError, Caller, ErrorCode},
     model::{Id, Permission, Role},
+    sharing::{grant_allows, GrantTime},
 };
 
 use crate::backend::{
@@ -120,9 +121,11 @@ impl ServerBackend {
             return Err(ApiError::not_found());
         }
         let path: Vec<Id> = chain.iter().map(|n| n.node_id).collect();
+        let now = self.now();
+        // Their status was judged by active_received.
         let covering: Vec<StoredGrant> = grants
             .into_iter()
-            .filter(|g| path.contains(&g.grant.value.node_id))
+            .filter(|g| allows(g, Permission::Read, now, |f| path.contains(f)))
             .collect();
         if covering.is_empty() {
             return Err(ApiError::not_found());
@@ -134,10 +137,11 @@ impl ServerBackend {
     /// with an active read-and-write grant to them.
     async fn write_patients(&self, s: &Session) -> Result<Vec<Id>, ApiError> {
         let mut out: Vec<Id> = Vec::new();
+        let now = self.now();
         for g in self.active_received(s).await? {
-            let value = &g.grant.value;
-            if value.permission == Permission::ReadWrite && !out.contains(&value.patient_id) {
-                out.push(value.patient_id);
+            let patient = g.grant.value.patient_id;
+            if allows(&g, Permission::ReadWrite, now, |_| true) && !out.contains(&patient) {
+                out.push(patient);
             }
         }
         Ok(out)
@@ -181,10 +185,10 @@ impl ServerBackend {
         } else {
             &path[..]
         };
-        let writable = covering.iter().find(|g| {
-            g.grant.value.permission == Permission::ReadWrite
-                && inside.contains(&g.grant.value.node_id)
-        });
+        let now = self.now();
+        let writable = covering
+            .iter()
+            .find(|g| allows(g, Permission::ReadWrite, now, |f| inside.contains(f)));
         match writable {
             Some(g) => Ok(WriteAccess {
                 owner: access.owner,
@@ -193,7 +197,7 @@ impl ServerBackend {
             None if strictly_inside
                 && covering
                     .iter()
-                    .any(|g| g.grant.value.permission == Permission::ReadWrite) =>
+                    .any(|g| allows(g, Permission::ReadWrite, now, |_| true)) =>
             {
                 Err(ApiError::new(
                     ErrorCode::Forbidden,
@@ -242,4 +246,11 @@ impl ServerBackend {
         }
         Ok(s.user.id)
     }
+}
+
+/// The one grant rule ([`grant_allows`], which the browser applies too) for
+/// a stored grant whose status the caller has already judged
+/// ([`ServerBackend::active_received`]).
+fn allows(g: &StoredGrant, asked: Permission, now: i64, in_scope: impl Fn(&Id) -> bool) -> bool {
+    grant_allows(&g.grant.value, None, asked, GrantTime::Now(now), in_scope).is_ok()
 }

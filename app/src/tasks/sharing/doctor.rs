@@ -3,20 +3,18 @@
 
 use shared::{
     api::{
-        sharing::{
-            AccessRequestView, GrantRef, GrantView, NewAccessRequest, {self},
-        },
+        sharing::{self, AccessRequestView, GrantRef, GrantStatus, GrantView, NewAccessRequest},
         ErrorCode,
     },
     client::verify_directory_entry,
-    model::{Id, KeyEntry, Permission},
+    model::{Grant, Id, KeyEntry, Permission},
     records::OpenTree,
-    sharing::open_grant,
+    sharing::{grant_allows, open_grant, GrantTime},
 };
 
 use crate::{
     api::directory::lookup_user,
-    session::{Session, Unlocked},
+    session::{now_unix, Session, Unlocked},
 };
 
 /// What a doctor reads when a share ends while they look at it.
@@ -72,6 +70,11 @@ pub struct Opened {
     pub grant_id: Id,
     /// What the doctor may do.
     pub permission: Permission,
+    /// The grant as the patient signed it (checked), and its status as the
+    /// server gave it: what [`Opened::can_write`] judges.
+    pub grant: Grant,
+    /// See `grant`.
+    pub status: GrantStatus,
     /// The doctor (who signs what they write).
     pub me: Id,
     /// The doctor's keys, to sign and encrypt what they add.
@@ -79,9 +82,17 @@ pub struct Opened {
 }
 
 impl Opened {
-    /// Whether the doctor may add to the shared folder.
+    /// Whether the doctor may add to the shared folder now, by the one grant
+    /// rule the server also applies ([`shared::sharing::grant_allows`]).
     pub fn can_write(&self) -> bool {
-        self.permission == Permission::ReadWrite
+        grant_allows(
+            &self.grant,
+            Some(self.status),
+            Permission::ReadWrite,
+            GrantTime::Now(now_unix()),
+            |_| true,
+        )
+        .is_ok()
     }
 }
 
@@ -128,6 +139,8 @@ pub async fn open_shared(
         expires_at: opened.grant.expires_at,
         grant_id: opened.grant.grant_id,
         permission: opened.grant.permission,
+        status: shared.grant.status,
+        grant: opened.grant.clone(),
         me,
         keyring: unlocked.keyring.clone(),
     })

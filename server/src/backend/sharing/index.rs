@@ -2,8 +2,9 @@
 //! index prefix of [`super::layout`].
 
 use shared::{
-    api::{sharing::GrantStatus, ApiError},
-    model::Id,
+    api::ApiError,
+    model::{Id, Permission},
+    sharing::{grant_allows, GrantTime},
 };
 
 use super::layout::{
@@ -96,7 +97,16 @@ impl ServerBackend {
             .grants_under(doctor_grants_prefix(&s.user.id))
             .await?
             .into_iter()
-            .filter(|g| g.status(now) == GrantStatus::Active)
+            .filter(|g| {
+                grant_allows(
+                    &g.grant.value,
+                    Some(g.status(now)),
+                    Permission::Read,
+                    GrantTime::Now(now),
+                    |_| true,
+                )
+                .is_ok()
+            })
             .collect())
     }
 
