@@ -1,4 +1,5 @@
-//! One file per page.
+//! The pages, one module per route or area (a folder when it has several
+//! parts). Pages render and collect input; the work is in `crate::tasks`.
 
 pub mod account;
 pub mod admin;

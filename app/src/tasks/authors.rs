@@ -1,7 +1,7 @@
 //! Who wrote a file version, checked in this browser before its content is
 //! used: the record's owner, or a doctor whose read-and-write grant, signed by
-//! the owner, covered the file's folder when the version was made (DESIGN:
-//! manifests). A doctor's keys come from the directory and are checked here
+//! the owner, covered the file's folder when the version was made
+//! (`shared::sharing::check_version`). A doctor's keys come from the directory and are checked here
 //! like any other entry; the server's word on who wrote what counts for
 //! nothing.
 

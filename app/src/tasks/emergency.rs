@@ -1,4 +1,4 @@
-//! Emergency access (DESIGN: emergency access), without views.
+//! Emergency access (docs/ARCHITECTURE.md, "Sharing"), without views.
 //!
 //! The patient names a contact (a doctor, or a relative or friend with a
 //! medvault account) and a waiting period: this browser signs a read grant of

@@ -22,7 +22,7 @@ mod writing;
 use axum::http::StatusCode;
 use common::{
     files::{content, open_file},
-    patient::{expect_err, find, patient, raw_err, Patient, CHUNK},
+    patient::{expect_err, find, patient, raw_err, snapshot, Patient, CHUNK},
     Client, Server,
 };
 use serde_json::json;

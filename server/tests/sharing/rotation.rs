@@ -108,7 +108,7 @@ async fn a_rotation_that_is_incomplete_or_stale_changes_nothing() {
     let tree = p.tree().await;
     let labs = find(&tree, "Lab results").clone();
     p.upload_new(&labs, "a.txt", b"aaa", s.now()).await;
-    let before = p.raw_tree().await;
+    let before = snapshot(&p).await;
 
     // A part without one node's new key.
     let e = expect_err(
@@ -128,7 +128,7 @@ async fn a_rotation_that_is_incomplete_or_stale_changes_nothing() {
         StatusCode::BAD_REQUEST,
     );
     assert!(e.message.contains("wrong size"), "{}", e.message);
-    assert_eq!(p.raw_tree().await, before);
+    assert_eq!(snapshot(&p).await, before);
 
     // The record changes between the start and the commit: start again.
     let ticket: shared::api::sharing::RotationTicket =

@@ -1,5 +1,5 @@
 //! A patient's record in plaintext, and the steps that encrypt it: node metadata,
-//! vital signs, size padding and the key tree (DESIGN.md, "Records as a key tree").
+//! vital signs, size padding and the key tree (docs/PROTOCOL.md, section 4.3).
 //!
 //! The server holds only what these functions output. Everything here is pure, so
 //! the browser app, the server's tests and the benchmarks run the same code.

@@ -1,4 +1,4 @@
-//! Emergency access (DESIGN: emergency access), both sides.
+//! Emergency access (docs/ARCHITECTURE.md, "Sharing"), both sides.
 //!
 //! The patient names a contact (a doctor, or a relative or friend with a
 //! medvault account) and a waiting period ([`NameContact`], on the Sharing

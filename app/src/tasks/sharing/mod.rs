@@ -210,7 +210,7 @@ pub async fn revoke(session: Session, grant_id: Id) -> Result<(), String> {
 }
 
 /// Replaces the keys under `scope` after a doctor's access to it was removed
-/// (DESIGN: revocation), reporting `(parts sent, parts in all)` as it goes.
+/// (docs/ARCHITECTURE.md, "A key rotation"), reporting `(parts sent, parts in all)` as it goes.
 ///
 /// The new keys go only to grants the patient signed that are still live and
 /// were not removed in this browser (`removed` is the grant just removed), to

@@ -36,8 +36,8 @@ pub const MAX_GRANTS: usize = 1000;
 /// (browsers' clocks drift; a grant from last week is a replay).
 pub const GRANT_CLOCK_SKEW_SECS: i64 = 24 * 60 * 60;
 
-/// Shortest waiting period of an emergency contact, in seconds (DESIGN:
-/// 1 hour to 30 days).
+/// Shortest waiting period of an emergency contact, in seconds (the range
+/// is 1 hour to 30 days).
 pub const MIN_EMERGENCY_WAIT_SECS: i64 = 60 * 60;
 /// Longest waiting period of an emergency contact, in seconds.
 pub const MAX_EMERGENCY_WAIT_SECS: i64 = 30 * 24 * 60 * 60;
@@ -74,7 +74,7 @@ impl GrantStatus {
     }
 }
 
-/// The emergency part of a grant (DESIGN: emergency access).
+/// The emergency part of a grant (PROTOCOL.md section 17).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Emergency {
     /// How long after a request the grant opens, in seconds.
