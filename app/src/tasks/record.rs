@@ -37,7 +37,7 @@ pub struct RecordStore {
     seq: StoredValue<u64, LocalStorage>,
     /// The load in flight, if any: callers that arrive meanwhile wait for it
     /// instead of fetching the tree a second time.
-    loading: StoredValue<Option<(u64, Loading)>, LocalStorage>,
+    loading: StoredValue<Option<Loading>, LocalStorage>,
     /// Numbers the loads, so an older load never overwrites a newer one.
     generation: StoredValue<u64, LocalStorage>,
 }
@@ -97,7 +97,7 @@ impl RecordStore {
             }
         }
         match self.loading.get_value() {
-            Some((_, loading)) if self.owner.get_value() == Some(me) => {
+            Some(loading) if self.owner.get_value() == Some(me) => {
                 loading.await.map(|(tree, _)| tree)
             }
             _ => self.reload(session, unlocked).await,
@@ -122,7 +122,7 @@ impl RecordStore {
         let loading: Loading = async move { open_record(session, &unlocked).await }
             .boxed_local()
             .shared();
-        self.loading.set_value(Some((generation, loading.clone())));
+        self.loading.set_value(Some(loading.clone()));
         let result = loading.await;
         // A newer load, or a sign-out, decides the tree from here on.
         if self.generation.get_value() == generation {

@@ -141,7 +141,8 @@ fn SharedTree(
             .unwrap_or_default()
     };
     let heading = format!("{}: {}", opened.patient.username, top);
-    let until = until_text(opened.expires_at).replace("you remove it", "the patient removes it");
+    let until =
+        until_text(opened.grant.expires_at).replace("you remove it", "the patient removes it");
     let lead = if opened.can_write() {
         format!("Shared with you to read and to add to. What you add or change is signed by you, and the patient sees it. {until}.")
     } else {
@@ -463,7 +464,7 @@ fn file_work(
             Err(e) => {
                 // A file that stops arriving may mean the access ended meanwhile:
                 // say so rather than suspect the file.
-                let grant = opened.with_value(|o| id_text(&o.grant_id));
+                let grant = opened.with_value(|o| id_text(&o.grant.grant_id));
                 match sharing::shared_record(grant).await {
                     Err(a) if a.code == ErrorCode::NotFound => Err(ENDED.to_owned()),
                     _ => Err(e.message(&session)),

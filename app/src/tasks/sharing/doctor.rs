@@ -64,16 +64,11 @@ pub struct Opened {
     pub tree: OpenTree,
     /// The patient's checked directory entry.
     pub patient: KeyEntry,
-    /// When the share ends, if it does.
-    pub expires_at: Option<i64>,
-    /// The grant opened.
-    pub grant_id: Id,
-    /// What the doctor may do.
-    pub permission: Permission,
-    /// The grant as the patient signed it (checked), and its status as the
-    /// server gave it: what [`Opened::can_write`] judges.
+    /// The grant opened, as the patient signed it (checked): its id, end
+    /// date and permission.
     pub grant: Grant,
-    /// See `grant`.
+    /// The grant's status as the server gave it; with `grant`, what
+    /// [`Opened::can_write`] judges.
     pub status: GrantStatus,
     /// The doctor (who signs what they write).
     pub me: Id,
@@ -136,11 +131,8 @@ pub async fn open_shared(
     Ok(Opened {
         tree,
         patient: patient.entry,
-        expires_at: opened.grant.expires_at,
-        grant_id: opened.grant.grant_id,
-        permission: opened.grant.permission,
         status: shared.grant.status,
-        grant: opened.grant.clone(),
+        grant: opened.grant,
         me,
         keyring: unlocked.keyring.clone(),
     })

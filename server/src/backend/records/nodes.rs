@@ -14,8 +14,9 @@ use shared::{
         ApiError, ErrorCode,
     },
     audit::EventKind,
-    model::Role,
+    model::{Id, Role},
 };
+use tokio::sync::MutexGuard;
 
 use super::{
     check_child_key, check_metadata, check_root_key, conflict, encode, event, head_ops, id_taken,
@@ -28,18 +29,31 @@ use crate::{
     store::{Batch, Space},
 };
 
+/// The head of `owner`'s record with its expired uploads dropped, held under
+/// the record's lock so that what the caller reads next is one consistent
+/// state; `None` before the record exists. What `tree` and `seq` both start
+/// from.
+async fn swept_head<'a>(
+    b: &'a ServerBackend,
+    owner: &Id,
+) -> Result<Option<(MutexGuard<'a, ()>, RecordHead)>, ApiError> {
+    if b.record_head(owner).await?.is_none() {
+        return Ok(None);
+    }
+    let guard = b.record_locks.lock(owner).await;
+    if b.uploads_need_sweep(owner).await? {
+        b.sweep_uploads(owner).await?;
+    }
+    let (_, head) = b.existing_head(owner).await?;
+    Ok(Some((guard, head)))
+}
+
 /// The caller's record, or `None` before they made one; logged as a view.
 pub(super) async fn tree(b: &ServerBackend, s: &Session) -> Result<Option<RecordTree>, ApiError> {
     let owner = s.user.id;
-    if b.record_head(&owner).await?.is_none() {
+    let Some((_guard, head)) = swept_head(b, &owner).await? else {
         return Ok(None);
-    }
-    // Under the lock, so the answer is one consistent state of the record.
-    let _guard = b.record_locks.lock(&owner).await;
-    if b.uploads_need_sweep(&owner).await? {
-        b.sweep_uploads(&owner).await?;
-    }
-    let (_, head) = b.existing_head(&owner).await?;
+    };
     let tree = b.build_tree(&owner, &head).await?;
     // Logged before the answer leaves: seeing the list of items is access.
     b.record(event(s, EventKind::RecordViewed, &tree.root_id))
@@ -52,15 +66,9 @@ pub(super) async fn tree(b: &ServerBackend, s: &Session) -> Result<Option<Record
 /// says that list is current. Expired uploads are dropped first, as `tree`
 /// does, so the counter covers that change too.
 pub(super) async fn seq(b: &ServerBackend, s: &Session) -> Result<Option<u64>, ApiError> {
-    let owner = s.user.id;
-    if b.record_head(&owner).await?.is_none() {
+    let Some((_guard, head)) = swept_head(b, &s.user.id).await? else {
         return Ok(None);
-    }
-    let _guard = b.record_locks.lock(&owner).await;
-    if b.uploads_need_sweep(&owner).await? {
-        b.sweep_uploads(&owner).await?;
-    }
-    let (_, head) = b.existing_head(&owner).await?;
+    };
     b.record(event(s, EventKind::RecordViewed, &head.root_id))
         .await?;
     Ok(Some(head.seq))
