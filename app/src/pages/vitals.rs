@@ -48,12 +48,7 @@ fn Vitals(unlocked: Unlocked) -> impl IntoView {
     // `fresh`: fetch again after this page changed the record.
     let refresh = move |fresh: bool| async move {
         let u = unlocked.get_value();
-        let opened = if fresh {
-            store.reload(session, &u).await
-        } else {
-            store.open(session, &u).await
-        };
-        match opened {
+        match store.get(session, &u, fresh).await {
             Ok(t) => {
                 load_error.set(None);
                 tree.set(Some(t));

@@ -135,6 +135,21 @@ impl RecordStore {
         result.map(|(tree, _)| tree)
     }
 
+    /// [`Self::reload`] when `fresh` (the page just changed the record),
+    /// otherwise [`Self::open`].
+    pub async fn get(
+        &self,
+        session: Session,
+        unlocked: &Unlocked,
+        fresh: bool,
+    ) -> Result<OpenTree, OpenError> {
+        if fresh {
+            self.reload(session, unlocked).await
+        } else {
+            self.open(session, unlocked).await
+        }
+    }
+
     /// Drops the decrypted tree (the keys were closed).
     pub fn forget(&self) {
         self.generation.update_value(|g| *g += 1);

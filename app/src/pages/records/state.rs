@@ -279,12 +279,7 @@ async fn load(
     let Some(unlocked) = unlocked.try_get_value() else {
         return;
     };
-    let opened = if fresh {
-        store.reload(session, &unlocked).await
-    } else {
-        store.open(session, &unlocked).await
-    };
-    match opened {
+    match store.get(session, &unlocked, fresh).await {
         Ok(opened) => {
             load_error.try_set(None);
             tree.try_set(Some(opened));
