@@ -429,6 +429,28 @@ async fn a_share_not_signed_by_the_patient_opens_nothing() {
         refused,
         "The server's answer about this share is not signed by the patient, so nothing was opened. Contact your administrator."
     );
+    // The patient's genuine grant served with a key the server chose,
+    // wrapped to the doctor's real key for the right folder.
+    let mut swapped = grant_of(&maria, &doctor, &tree);
+    swapped.wrapped_key = shared::crypto::hpke::wrap_node_key(
+        &doctor.keyring.encryption().public_key(),
+        &doctor.id(),
+        &tree.root_id,
+        &shared::crypto::aead::Key256::generate().unwrap(),
+    )
+    .unwrap();
+    server.answer(
+        "sharing/shared",
+        serde_json::to_string(&scope(swapped)).unwrap(),
+    );
+    let refused = open_shared(Session::new(), doctor.unlocked(), grant.clone())
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        refused.starts_with("The key for this shared folder was not the one the patient gave you"),
+        "{refused}"
+    );
     // An ended share is a plain "no longer shared".
     server.fail("sharing/shared", 404, "not_found", "Not found.");
     let ended = open_shared(Session::new(), doctor.unlocked(), grant)

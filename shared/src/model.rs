@@ -160,6 +160,12 @@ pub struct Grant {
     /// never to one the server names afterwards.
     #[serde(with = "b64::array")]
     pub doctor_key: [u8; 32],
+    /// SHA-256 of the exact wrapped-key bytes this grant delivers (the
+    /// shared node's key, HPKE-wrapped to `doctor_key`). Signed, so that the
+    /// server cannot hand the doctor a key of its own choosing under a
+    /// genuine grant; a key rotation re-signs the grant with the new hash.
+    #[serde(with = "b64::array")]
+    pub key_hash: [u8; 32],
     /// The shared node (the root or a folder).
     #[serde(with = "b64::array")]
     pub node_id: Id,
@@ -178,6 +184,7 @@ impl Signable for Grant {
             .bytes(&self.patient_id)
             .bytes(&self.doctor_id)
             .bytes(&self.doctor_key)
+            .bytes(&self.key_hash)
             .bytes(&self.node_id)
             .u8(self.permission.code())
             .i64(self.created_at);

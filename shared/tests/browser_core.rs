@@ -83,6 +83,7 @@ fn signatures_and_numbers_in_the_browser() {
         patient_id: [2; 16],
         doctor_id: [3; 16],
         doctor_key: [5; 32],
+        key_hash: [6; 32],
         node_id: [4; 16],
         permission: Permission::Read,
         created_at: 1,

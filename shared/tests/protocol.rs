@@ -223,6 +223,7 @@ fn a_patient_shares_a_lab_result_with_a_doctor() {
             patient_id: patient.user_id,
             doctor_id: doctor.user_id,
             doctor_key: doctor_entry.encryption_key,
+            key_hash: shared::sharing::wrapped_key_hash(&grant_wrapped),
             node_id: folder_id,
             permission: Permission::Read,
             created_at: 1_790_000_200,

@@ -313,7 +313,11 @@ async fn a_lying_server_is_caught_by_the_doctors_browser() {
     // 1. The two grants' wrapped keys swapped in the store: neither opens.
     edit_grant(&s, &a_id, |g| g.wrapped_key = b.wrapped_key.clone()).await;
     edit_grant(&s, &b_id, |g| g.wrapped_key = a.wrapped_key.clone()).await;
-    assert!(opens(&served(a_id).await).is_err());
+    // Each grant signs the hash of its own key: refused before unwrapping.
+    assert_eq!(
+        opens(&served(a_id).await).err(),
+        Some(shared::sharing::GrantOpenError::KeyNotGiven)
+    );
     assert!(opens(&served(b_id).await).is_err());
     edit_grant(&s, &a_id, |g| g.wrapped_key = a.wrapped_key.clone()).await;
 
@@ -324,7 +328,7 @@ async fn a_lying_server_is_caught_by_the_doctors_browser() {
     edit_grant(&s, &a_id, |g| g.grant.value.node_id = root).await;
     assert_eq!(
         opens(&served(a_id).await).err(),
-        Some(shared::crypto::CryptoError::BadSignature)
+        Some(shared::sharing::GrantOpenError::NotSigned)
     );
     edit_grant(&s, &a_id, |g| g.grant = a.grant.clone()).await;
     edit_grant(&s, &b_id, |g| g.grant.value.expires_at = None).await;
@@ -336,7 +340,7 @@ async fn a_lying_server_is_caught_by_the_doctors_browser() {
     .await;
     assert_eq!(
         opens(&served(b_id).await).err(),
-        Some(shared::crypto::CryptoError::BadSignature)
+        Some(shared::sharing::GrantOpenError::NotSigned)
     );
 
     // 3. A manifest signed by someone who may not write here (the doctor, who

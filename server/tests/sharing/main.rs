@@ -14,6 +14,7 @@ mod access;
 mod common;
 mod emergency;
 mod events;
+mod grant_key;
 mod grants;
 mod requests;
 mod rotation;
@@ -213,6 +214,7 @@ async fn rotate(
         entry: &me,
         removed: &removed,
         now: s.now(),
+        signing_key: p.keyring.identity(),
     };
     let tree = p.tree().await;
     let mut parts = shared::sharing::plan_rotation(&tree, &owner, scope, &ticket).unwrap();

@@ -225,6 +225,7 @@ async fn a_rotation_gives_new_keys_only_to_grants_the_patient_signed_and_kept() 
             entry: &me,
             removed: &just_removed,
             now,
+            signing_key: p.keyring.identity(),
         };
         plan_rotation(&tree, &owner, labs.id(), ticket)
     };
@@ -276,6 +277,7 @@ async fn a_rotation_gives_new_keys_only_to_grants_the_patient_signed_and_kept() 
         patient_id: me.user_id,
         doctor_id: mallory.id,
         doctor_key: mallory_entry.encryption_key,
+        key_hash: shared::sharing::wrapped_key_hash(&kept.wrapped_key),
         node_id: *labs.id(),
         permission: Permission::Read,
         created_at: s.now(),

@@ -24,6 +24,7 @@ fn grant() -> Grant {
         patient_id: [2; 16],
         doctor_id: [3; 16],
         doctor_key: [5; 32],
+        key_hash: [6; 32],
         node_id: [4; 16],
         permission: Permission::Read,
         created_at: 10,
@@ -126,6 +127,7 @@ fn fail_grant_changes() {
         |g| g.expires_at = Some(21),
         |g| g.doctor_id[0] ^= 1,
         |g| g.doctor_key[31] ^= 1,
+        |g| g.key_hash[0] ^= 1,
         |g| g.node_id[0] ^= 1,
         |g| g.patient_id[0] ^= 1,
         |g| g.grant_id[0] ^= 1,
@@ -229,8 +231,8 @@ fn signed_bytes_are_pinned() {
         digests,
         [
             "n-Dq1Iz5nNiZaL2SXr-U1h8i2oDs9HnfWwxgpAmSMp8",
-            "fWbEb59iH9wzskYIuhne9PxRsm1AQa2oFzPXlZ5m0Io",
-            "JVw6Qv7nj4M5GrKXhGNgGukjv-ZxISrV9z8ownxwpbA",
+            "Ho_HEaqk0iJ8f0D7lZY8bd90wt0vUfVioUt6XR2CR6k",
+            "zupUQ7vv8CLhmamaJ9cgOGFMCARchvXKp7O84Aa25sk",
             "7LOkW9FCVA3u3aUvClbe7fxs8gs3dlu_a_PJLNPVjDU",
             "SWf7Z4MtMn5KX9LCsGmS0hpLDNy_1J61OOi67AKcPZg",
         ]

@@ -84,7 +84,7 @@ fn a_grant_opens_for_its_doctor_only() {
             &doctor.enc
         )
         .err(),
-        Some(CryptoError::BadSignature)
+        Some(GrantOpenError::NotSigned)
     );
 }
 
@@ -116,6 +116,67 @@ fn a_swapped_wrapped_key_is_refused() {
         &doctor.enc
     )
     .is_err());
+}
+
+#[test]
+fn a_key_the_patient_did_not_give_is_refused_before_unwrapping() {
+    let patient = party(Role::Patient, 1);
+    let doctor = party(Role::Doctor, 2);
+    let key = Key256::generate().unwrap();
+    let (signed, wrapped) = make_grant(
+        &patient.entry,
+        &patient.sign,
+        &choice(&doctor.entry, &key),
+        1000,
+    )
+    .unwrap();
+    assert_eq!(signed.value.key_hash, wrapped_key_hash(&wrapped));
+    // The server's own key, freshly wrapped to the doctor's real key for the
+    // right node: it would open, but the patient never signed it.
+    let chosen = Key256::generate().unwrap();
+    let fresh = hpke::wrap_node_key(
+        &doctor.enc.public_key(),
+        &doctor.entry.user_id,
+        &[9; 16],
+        &chosen,
+    )
+    .unwrap();
+    let refused = open_grant(
+        &view(signed.clone(), fresh),
+        &patient.entry,
+        &doctor.entry.user_id,
+        &doctor.enc,
+    )
+    .err()
+    .unwrap();
+    assert_eq!(refused, GrantOpenError::KeyNotGiven);
+    assert!(refused
+        .sentence()
+        .starts_with("The key for this shared folder was not the one the patient gave you"));
+    // A hash changed to match the new key breaks the patient's signature.
+    let mut relabelled = signed.clone();
+    relabelled.value.key_hash = [0; 32];
+    assert_eq!(
+        open_grant(
+            &view(relabelled, wrapped.clone()),
+            &patient.entry,
+            &doctor.entry.user_id,
+            &doctor.enc
+        )
+        .err(),
+        Some(GrantOpenError::NotSigned)
+    );
+    // No key at all (an empty answer) is not the patient's key either.
+    assert_eq!(
+        open_grant(
+            &view(signed, Vec::new()),
+            &patient.entry,
+            &doctor.entry.user_id,
+            &doctor.enc
+        )
+        .err(),
+        Some(GrantOpenError::KeyNotGiven)
+    );
 }
 
 #[test]

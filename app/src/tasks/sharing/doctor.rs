@@ -119,7 +119,7 @@ pub async fn open_shared(
         &me,
         unlocked.keyring.encryption(),
     )
-    .map_err(|_| lying.to_owned())?;
+    .map_err(|refusal| refusal.sentence().to_owned())?;
     let tree = OpenTree::open_from(
         patient.entry.user_id,
         opened.grant.node_id,

@@ -255,6 +255,7 @@ async fn rotate_keys_in(
         entry: me,
         removed: &known,
         now: now_unix(),
+        signing_key: unlocked.keyring.identity(),
     };
     let parts = plan_rotation(&tree, &owner, &scope, &ticket)?;
     let total = parts.len() as u32 + 1;

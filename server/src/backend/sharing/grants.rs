@@ -152,6 +152,11 @@ impl ServerBackend {
                 hpke::WRAPPED_LEN
             )));
         }
+        if shared::sharing::wrapped_key_hash(&request.wrapped_key) != grant.key_hash {
+            return Err(ApiError::bad_request(
+                "The grant's key hash is not the hash of the key sent with it. Reload the page and share again.",
+            ));
+        }
         let now = self.now();
         if grant.expires_at.is_some_and(|t| t <= now) {
             return Err(ApiError::bad_request(

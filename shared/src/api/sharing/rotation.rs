@@ -5,7 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::GrantView;
-use crate::{crypto::b64, model::Id};
+use crate::{
+    crypto::{b64, sign::Signed},
+    model::{Grant, Id},
+};
 
 /// Most nodes, versions and grants together in one `sharing/rotation/part`.
 pub const MAX_ROTATION_PART: usize = 400;
@@ -65,12 +68,16 @@ pub struct RekeyedNode {
     pub metadata: Vec<u8>,
 }
 
-/// A grant's new wrapped key.
+/// A grant's new wrapped key, with the grant signed again over it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RekeyedGrant {
     /// The grant.
     #[serde(with = "b64::array")]
     pub grant_id: Id,
+    /// The same grant signed again by the patient: every field as stored
+    /// except `key_hash`, which is SHA-256 of `wrapped_key`. The server
+    /// stores it in place of the old one at commit.
+    pub grant: Signed<Grant>,
     /// The node's new key wrapped to the grant's doctor (HPKE).
     #[serde(with = "b64::vec")]
     pub wrapped_key: Vec<u8>,

@@ -14,6 +14,7 @@ fn grant(permission: Permission) -> Grant {
         patient_id: [7; 16],
         doctor_id: [8; 16],
         doctor_key: [5; 32],
+        key_hash: [6; 32],
         node_id: FOLDER,
         permission,
         created_at: 1_000,

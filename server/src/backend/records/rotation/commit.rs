@@ -155,6 +155,18 @@ pub(crate) async fn commit(
         let new = new_grants
             .remove(&id)
             .ok_or_else(|| incomplete("doctors' keys"))?;
+        // The same grant signed again over the new key (signature and hash
+        // checked when the part was stored): nothing else may change.
+        let kept = shared::model::Grant {
+            key_hash: new.grant.value.key_hash,
+            ..grant.grant.value.clone()
+        };
+        if new.grant.value != kept {
+            return Err(ApiError::bad_request(
+                "A re-signed grant changes more than its key hash. Start again.",
+            ));
+        }
+        grant.grant = new.grant;
         grant.wrapped_key = new.wrapped_key;
         batch.expect_value(Space::Grants, grant_key(&id), raw).put(
             Space::Grants,

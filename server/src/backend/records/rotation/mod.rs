@@ -17,7 +17,10 @@ use serde::{Deserialize, Serialize};
 use shared::{
     api::{
         records::NodeKind,
-        sharing::{ContentKey, RotationPart, RotationTicket, StartRotation, MAX_ROTATION_PART},
+        sharing::{
+            ContentKey, RekeyedGrant, RotationPart, RotationTicket, StartRotation,
+            MAX_ROTATION_PART,
+        },
         ApiError, ErrorCode,
     },
     crypto::{b64, hpke},
@@ -199,6 +202,31 @@ impl ServerBackend {
     }
 }
 
+/// A kept grant as the patient's browser signed it again over its new
+/// wrapped key: for this grant id, signed by the caller, its `key_hash` the
+/// SHA-256 of the new key. That it changes nothing else is checked at commit,
+/// against the grant stored then.
+fn check_resigned_grant(s: &Session, g: &RekeyedGrant) -> Result<(), ApiError> {
+    if g.grant.value.grant_id != g.grant_id {
+        return Err(ApiError::bad_request(
+            "A re-signed grant names another grant than the one it re-keys.",
+        ));
+    }
+    g.grant
+        .verify(&s.user.key_entry.value.identity_key)
+        .map_err(|_| {
+            ApiError::bad_request(
+                "A re-signed grant is not signed with your key. Sign out, sign in again and retry.",
+            )
+        })?;
+    if shared::sharing::wrapped_key_hash(&g.wrapped_key) != g.grant.value.key_hash {
+        return Err(ApiError::bad_request(
+            "A re-signed grant's key hash is not the hash of its new key.",
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) async fn start(
     b: &ServerBackend,
     s: &Session,
@@ -291,6 +319,9 @@ pub(crate) async fn store_part(
         return Err(ApiError::bad_request(
             "A grant's new wrapped key has the wrong size.",
         ));
+    }
+    for g in &part.grants {
+        check_resigned_grant(s, g)?;
     }
     let _guard = b.record_locks.lock(&owner).await;
     let (raw, rotation) = b.rotation(&owner, &part.rotation_id).await?;
