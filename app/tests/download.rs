@@ -30,7 +30,9 @@ use shared::{
         stream::{ready, AesGcmBackend, StreamCipher},
     },
     model::{FileManifest, KeyEntry, Role},
-    records::{padded_len, wrap_content_key, OpenNode, RecordType, StreamLayout},
+    records::{
+        legacy_padded_len, padded_len, wrap_content_key, OpenNode, RecordType, StreamLayout,
+    },
 };
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
@@ -82,13 +84,23 @@ fn serve_chunks(served: Served, missing_status: u16) {
 /// A record with one file of `content` in chunks of the smallest size, as
 /// the upload makes it; returns the file and its chunks.
 fn a_version(record: &mut TestRecord, content: &[u8]) -> (OpenNode, Vec<Vec<u8>>) {
+    let layout = StreamLayout::new(content.len() as u64, MIN_CHUNK_SIZE).unwrap();
+    a_version_laid_out(record, content, layout)
+}
+
+/// [`a_version`] with the stream padded as `layout` says (a version written
+/// before the 4 KiB floor, say).
+fn a_version_laid_out(
+    record: &mut TestRecord,
+    content: &[u8],
+    layout: StreamLayout,
+) -> (OpenNode, Vec<Vec<u8>>) {
     let labs = record.folder("Lab results");
     let mut metadata = meta("scan.bin", RecordType::Imaging, "");
     metadata.size = Some(content.len() as u64);
     metadata.mime = Some("application/octet-stream".into());
     let (file_id, file_key) = record.add(&labs, NodeKind::File, &metadata);
     let content_key = Key256::generate().unwrap();
-    let layout = StreamLayout::new(content.len() as u64, MIN_CHUNK_SIZE).unwrap();
     let cipher = StreamCipher::new(
         AesGcmBackend::new(&content_key),
         &file_id,
@@ -150,6 +162,43 @@ fn owner_entry(record: &TestRecord) -> KeyEntry {
 async fn bytes_of(blob: &web_sys::Blob) -> Vec<u8> {
     let buffer = JsFuture::from(blob.array_buffer()).await.unwrap();
     Uint8Array::new(&buffer).to_vec()
+}
+
+#[wasm_bindgen_test]
+async fn small_files_pad_to_4_kib_and_versions_from_before_the_floor_still_open() {
+    let content = b"ferritin 40 ug/L".to_vec();
+    let owner_of = |record: &TestRecord| owner_entry(record);
+    for legacy in [false, true] {
+        let mut record = TestRecord::new();
+        let mut layout = StreamLayout::new(content.len() as u64, MIN_CHUNK_SIZE).unwrap();
+        assert_eq!(layout.padded_len, 4096);
+        if legacy {
+            // Written before the floor: Padmé of the file and its marker only.
+            layout.padded_len = legacy_padded_len(content.len() as u64);
+            assert_eq!(layout.padded_len, 18);
+        }
+        let (node, chunks) = a_version_laid_out(&mut record, &content, layout);
+        let job = verified_job(Session::new(), &node, None, &owner_of(&record), |_, _| {
+            false
+        })
+        .await
+        .unwrap();
+        let served: Served = Rc::new(RefCell::new(
+            chunks
+                .iter()
+                .cloned()
+                .enumerate()
+                .map(|(i, c)| (i as u32, c))
+                .collect(),
+        ));
+        serve_chunks(served, 404);
+        let blob = download(&job, |_| {}, &Cancel::new()).await.unwrap();
+        assert_eq!(bytes_of(&blob).await, content, "legacy {legacy}");
+        assert_eq!(
+            exact_size(&job, &Cancel::new()).await,
+            Ok(content.len() as u64)
+        );
+    }
 }
 
 #[wasm_bindgen_test]

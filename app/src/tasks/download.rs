@@ -21,7 +21,7 @@ use shared::{
         CryptoError,
     },
     model::{Id, KeyEntry},
-    records::{padded_len, unwrap_content_key, verify_version, OpenNode, Unpadder},
+    records::{padded_len, padding_fits, unwrap_content_key, verify_version, OpenNode, Unpadder},
 };
 use zeroize::{Zeroize, Zeroizing};
 
@@ -49,6 +49,8 @@ pub fn first_marker_chunk(padded: u64, chunk_size: u32) -> u64 {
         return 0;
     }
     // padded_len is monotone: find the smallest len with padded_len(len) >= padded.
+    // (A version written before the 4 KiB floor, under 4,096 bytes, gives
+    // 0: it is read from its first and only chunk.)
     let (mut low, mut high) = (0u64, padded.saturating_sub(1));
     while low < high {
         let mid = low + (high - low) / 2;
@@ -217,7 +219,8 @@ async fn read_version(
     }
     let released = unpadder.finish().map_err(tampered)?;
     let exact = from * u64::from(chunk_size) + released;
-    if plain_total != manifest.size || padded_len(exact) != manifest.size {
+    // Versions written before the 4 KiB floor have their Padmé length only.
+    if plain_total != manifest.size || !padding_fits(exact, manifest.size) {
         return Err(TransferError::Tampered);
     }
     Ok(Read { parts, exact })

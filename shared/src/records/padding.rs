@@ -1,6 +1,6 @@
-//! Size padding, so the server learns only coarse sizes: Padmé lengths for
-//! file streams (with the chunk layout they imply and a streaming unpadder) and
-//! fixed blocks for metadata.
+//! Size padding, so the server learns only coarse sizes: Padmé lengths, with a
+//! floor of [`MIN_PADDED_LEN`], for file streams (with the chunk layout they
+//! imply and a streaming unpadder) and fixed blocks for metadata.
 
 use crate::crypto::CryptoError;
 
@@ -22,10 +22,30 @@ pub fn padme(len: u64) -> u64 {
     (len + mask) & !mask
 }
 
+/// The smallest stream plaintext: every file under 4 KiB (with its marker)
+/// is padded to exactly this, so the server cannot tell a one-line note
+/// from a short lab result by its size.
+pub const MIN_PADDED_LEN: u64 = 4096;
+
 /// The stream plaintext length for a file of `file_len` bytes: the Padmé
-/// length of the file plus its one-byte `0x80` marker.
+/// length of the file plus its one-byte `0x80` marker, and at least
+/// [`MIN_PADDED_LEN`].
 pub fn padded_len(file_len: u64) -> u64 {
+    legacy_padded_len(file_len).max(MIN_PADDED_LEN)
+}
+
+/// The stream plaintext length versions written before the 4 KiB floor
+/// have: the Padmé length of the file plus its marker, with no floor.
+/// Equal to [`padded_len`] from 4,095 bytes up.
+pub fn legacy_padded_len(file_len: u64) -> u64 {
     padme(file_len.saturating_add(1))
+}
+
+/// Whether a stream of `padded` plaintext bytes is a valid padding of a
+/// `file_len`-byte file: as written now ([`padded_len`]) or before the floor
+/// ([`legacy_padded_len`]), so that existing versions keep opening.
+pub fn padding_fits(file_len: u64, padded: u64) -> bool {
+    padded == padded_len(file_len) || padded == legacy_padded_len(file_len)
 }
 
 /// Where a file's bytes and its padding fall in the chunks of its stream.

@@ -26,6 +26,41 @@ fn padme_matches_the_paper() {
     }
 }
 
+#[test]
+fn small_files_pad_to_a_4_kib_floor_and_larger_ones_to_padme() {
+    // Everything up to 4,095 bytes (with the marker, 4,096) looks the same.
+    for len in [0u64, 1, 9, 100, 1000, 4094, 4095] {
+        assert_eq!(padded_len(len), MIN_PADDED_LEN, "{len}");
+    }
+    // From there on, Padmé of the file and its marker, as before the floor.
+    assert_eq!(padded_len(4096), padme(4097));
+    assert!(padded_len(4096) > MIN_PADDED_LEN);
+    for len in (0..300_000u64).step_by(97).chain([1 << 20, 5_000_000]) {
+        assert_eq!(padded_len(len), padme(len + 1).max(4096), "{len}");
+        assert!(padding_fits(len, padded_len(len)));
+        // Versions written before the floor keep their Padmé length.
+        assert!(padding_fits(len, legacy_padded_len(len)));
+        assert!(!padding_fits(len, padded_len(len) + 1));
+    }
+    assert_eq!(legacy_padded_len(100), 104);
+    assert!(!padding_fits(100, 105));
+    assert!(!padding_fits(100, 4097));
+}
+
+#[test]
+fn a_version_padded_before_the_floor_still_unpads() {
+    let file: Vec<u8> = (0..100u8).collect();
+    let layout = StreamLayout {
+        file_len: 100,
+        padded_len: legacy_padded_len(100),
+        chunk_size: 16,
+    };
+    assert_eq!(layout.padded_len, 104);
+    for pieces in [1, 7, 16, 200] {
+        assert_eq!(unpad_all(&layout, &file, pieces), file);
+    }
+}
+
 fn unpad_all(layout: &StreamLayout, file: &[u8], pieces: usize) -> Vec<u8> {
     let mut stream = Vec::new();
     for i in 0..layout.chunk_count() {
