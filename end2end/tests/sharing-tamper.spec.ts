@@ -13,7 +13,7 @@ import { test, expect } from '../fixtures/app';
 import { signUp, strongPassword, uniqueName } from '../helpers/accounts';
 import { openFolder, openRecords, upload, writeMarkedFile } from '../helpers/records';
 import { OwnServer } from '../helpers/server';
-import { openSharing, verifiedDoctor } from '../helpers/sharing';
+import { openPatients, openSharing, verifiedDoctor } from '../helpers/sharing';
 
 const server = new OwnServer();
 test.use({ baseURL: server.baseURL });
@@ -103,5 +103,58 @@ test('removing a doctor refuses a grant the store injected and sends no key', as
   await expect(page.getByRole('status').filter({ hasText: `${mallory} no longer has access to: Lab results.` })).toBeVisible();
   expect(parts.length).toBeGreaterThan(0);
   for (const body of parts) expect(JSON.parse(body).request.grants).toEqual([]);
+  expect(problems.page).toEqual([]);
+});
+
+// A key the patient did not give. The patient shares Lab results with a
+// doctor, who opens it. While the server is down the grant's wrapped key is
+// replaced (store_tamper grant-key-swap) with a genuine HPKE wrap, to the
+// doctor's real key, of a key the attacker chose: it would open, and the
+// doctor would then write under a key the server knows. The grant the
+// patient signed names the hash of the key they gave, so the doctor's
+// browser refuses before unwrapping and says so.
+test('a doctor opening a share refuses a wrapped key the patient did not give', async ({
+  page,
+  browser,
+  problems,
+}) => {
+  test.setTimeout(240_000);
+  const doctor = await verifiedDoctor(browser, server.baseURL, server.adminInvite());
+  const dr = doctor.page;
+  const patient = uniqueName('pat');
+  await signUp(page, patient, strongPassword('patient'));
+  const dir = mkdtempSync(join(tmpdir(), 'medvault-keyswap-'));
+  const labPath = join(dir, 'ferritin.txt');
+  writeMarkedFile(labPath, 3_000, `MARKER-keyswap-${Date.now()}`);
+  await openRecords(page);
+  await openFolder(page, 'Lab results');
+  await upload(page, [labPath], ['ferritin.txt']);
+
+  await openSharing(page);
+  const share = page.getByRole('region', { name: 'Share with a doctor' });
+  await share.getByLabel("Doctor's username").fill(doctor.name);
+  await share.getByRole('button', { name: 'Look up' }).click();
+  await expect(share.getByText('Verified doctor')).toBeVisible();
+  await share.getByLabel('Share', { exact: true }).selectOption({ label: 'Lab results' });
+  await share.getByRole('button', { name: 'Share', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: `${doctor.name} can now read: Lab results.` })).toBeVisible();
+
+  // The honest share opens.
+  await openPatients(dr);
+  await dr.getByRole('region', { name: 'Shared with you' }).getByRole('link', { name: patient }).click();
+  await expect(dr.getByRole('heading', { level: 1, name: `${patient}: Lab results` })).toBeVisible();
+  await expect(dr.getByText('ferritin.txt')).toBeVisible();
+
+  await server.stop();
+  expect(server.tamper('grant-key-swap', patient, doctor.name)).toContain(`to ${doctor.name} for one the attacker chose`);
+  await server.start();
+
+  await openPatients(dr);
+  await dr.getByRole('region', { name: 'Shared with you' }).getByRole('link', { name: patient }).click();
+  const alert = dr.getByRole('alert');
+  await expect(alert).toContainText('The key for this shared folder was not the one the patient gave you');
+  await expect(alert).toContainText('tell the patient and your administrator');
+  await expect(dr.getByText('ferritin.txt')).toHaveCount(0);
+  await doctor.context.close();
   expect(problems.page).toEqual([]);
 });

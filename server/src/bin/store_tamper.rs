@@ -18,6 +18,11 @@
 //!   patient's genuine signature of the original (so it no longer verifies),
 //!   and listed under both. The server now names `user` among the people who
 //!   keep access, as a lying server would.
+//! - `grant-key-swap <patient> <doctor>`: replaces the wrapped key of the
+//!   patient's newest live grant to `doctor` with a genuine HPKE wrap, to the
+//!   doctor's real encryption key and for the grant's folder, of a fresh key
+//!   the attacker chose (and then forgets). The grant's signature is left as
+//!   the patient made it, so it no longer matches the key it delivers.
 //!
 //! Prints what it did; exits non-zero with a message on any failure. Never run
 //! it against a store you care about.
@@ -36,14 +41,14 @@ use server::{
     },
     store::{codec, Batch, SledStore, Space, Store},
 };
-use shared::crypto::{b64, rng};
+use shared::crypto::{aead::Key256, b64, hpke, rng};
 
 type Failure = Box<dyn std::error::Error>;
 
 fn usage() -> Failure {
     "usage: store_tamper <data-dir> (audit-edit <seq> | audit-drop-tail <n> | \
      manifest-copy <from-node> <from-version> <to-node> <to-version> | \
-     grant-inject <patient> <user>)"
+     grant-inject <patient> <user> | grant-key-swap <patient> <doctor>)"
         .into()
 }
 
@@ -217,6 +222,54 @@ async fn grant_inject(store: &SledStore, patient: &str, user: &str) -> Result<()
     Ok(())
 }
 
+async fn grant_key_swap(store: &SledStore, patient: &str, doctor: &str) -> Result<(), Failure> {
+    let patient = user_named(store, patient).await?;
+    let doctor = user_named(store, doctor).await?;
+    let mut newest: Option<StoredGrant> = None;
+    for (key, _) in store
+        .scan_prefix(
+            Space::Grants,
+            &patient_grants_prefix(&patient.id),
+            None,
+            usize::MAX,
+        )
+        .await?
+    {
+        let id: [u8; 16] = key
+            .last_chunk::<16>()
+            .copied()
+            .ok_or("a grant index key ends in the grant id")?;
+        let Some(raw) = store.get(Space::Grants, &grant_key(&id)).await? else {
+            continue;
+        };
+        let grant: StoredGrant = codec::decode(&raw)?;
+        let later = newest
+            .as_ref()
+            .is_none_or(|n| grant.grant.value.created_at >= n.grant.value.created_at);
+        if grant.grant.value.doctor_id == doctor.id && grant.revoked_at.is_none() && later {
+            newest = Some(grant);
+        }
+    }
+    let mut grant = newest.ok_or("the patient has no live grant to that doctor")?;
+    let recipient = hpke::EncryptionPublicKey::from_bytes(doctor.key_entry.value.encryption_key)
+        .map_err(|_| "the doctor's encryption key is not usable")?;
+    let chosen = Key256::generate().map_err(|_| "no randomness")?;
+    let node = grant.grant.value.node_id;
+    grant.wrapped_key = hpke::wrap_node_key(&recipient, &doctor.id, &node, &chosen)
+        .map_err(|_| "the key could not be wrapped")?;
+    let id = grant.grant.value.grant_id;
+    store
+        .put(Space::Grants, grant_key(&id), codec::encode(&grant)?)
+        .await?;
+    println!(
+        "swapped the key of grant {} of {}'s record to {} for one the attacker chose",
+        b64::encode(&id),
+        patient.username,
+        doctor.username
+    );
+    Ok(())
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Failure> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -237,6 +290,10 @@ async fn main() -> Result<(), Failure> {
         "grant-inject" => {
             let text = |i: usize| -> Result<&str, Failure> { Ok(rest.get(i).ok_or_else(usage)?) };
             grant_inject(&store, text(0)?, text(1)?).await?
+        }
+        "grant-key-swap" => {
+            let text = |i: usize| -> Result<&str, Failure> { Ok(rest.get(i).ok_or_else(usage)?) };
+            grant_key_swap(&store, text(0)?, text(1)?).await?
         }
         _ => return Err(usage()),
     }
