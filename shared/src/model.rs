@@ -164,7 +164,10 @@ pub struct Grant {
     /// shared node's key, HPKE-wrapped to `doctor_key`). Signed, so that the
     /// server cannot hand the doctor a key of its own choosing under a
     /// genuine grant; a key rotation re-signs the grant with the new hash.
-    #[serde(with = "b64::array")]
+    /// A grant stored before this field existed reads as all zeros (so a
+    /// store keeps loading), and its signature then no longer verifies: it
+    /// is refused like any grant the patient did not sign.
+    #[serde(with = "b64::array", default)]
     pub key_hash: [u8; 32],
     /// The shared node (the root or a folder).
     #[serde(with = "b64::array")]

@@ -277,3 +277,33 @@ async fn a_re_signed_grant_that_changes_more_than_its_key_is_refused() {
     commit(&p, &rotation_id, parts.len()).await.unwrap();
     assert!(open_as_doctor(&d, "gia", &id).await.is_ok());
 }
+
+#[tokio::test]
+async fn a_grant_stored_before_key_hash_still_lists_and_is_refused_to_open() {
+    use server::store::{keys::Key, Space};
+    let s = Server::new();
+    let (p, d, _, grant) = shared_labs(&s).await;
+    let id = grant.grant.value.grant_id;
+    // The stored row as a server before this change wrote it: no key_hash.
+    let key = Key::new().u8(1).fixed(&id).finish();
+    let raw = s.store.get(Space::Grants, &key).await.unwrap().unwrap();
+    let mut row: serde_json::Value = serde_json::from_slice(&raw[1..]).unwrap();
+    row["grant"]["value"]
+        .as_object_mut()
+        .unwrap()
+        .remove("key_hash")
+        .unwrap();
+    let mut old = vec![raw[0]];
+    old.extend(serde_json::to_vec(&row).unwrap());
+    s.store.put(Space::Grants, key, old).await.unwrap();
+    // Both sides still list it (the store loads) ...
+    let listed = grants(&p.c).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].grant.value.key_hash, [0; 32]);
+    assert_eq!(grants(&d.c).await.len(), 1);
+    // ... and the doctor's browser refuses it: not what the patient signed.
+    assert_eq!(
+        open_as_doctor(&d, "gia", &id).await.unwrap_err(),
+        GrantOpenError::NotSigned
+    );
+}
