@@ -3,12 +3,16 @@
 //!
 //! Nothing the server says about a grant is taken on trust: the doctor's side
 //! checks the patient's signature, that the grant names this doctor and the
-//! scope it claims, and opens the wrapped key only as the key of that node for
-//! this doctor (HPKE `info` binds both), so a swapped or replayed key fails.
+//! scope it claims, that the wrapped key is the one the patient signed (its
+//! SHA-256 is the grant's `key_hash`), and opens it only as the key of that
+//! node for this doctor (HPKE `info` binds both), so a swapped, replayed or
+//! server-made key fails.
 //!
 //! Whether a grant allows something (open, not ended, covering the node,
 //! allowing the permission) is [`grant_allows`], in `access.rs`: the one rule
-//! that the server and the app are meant to call too.
+//! that the server and the app are meant to call too. A key rotation's plan
+//! (which grants keep access, the new keys, each kept grant signed again over
+//! its new key) is in `rotation.rs`.
 
 mod access;
 mod rotation;
