@@ -114,7 +114,7 @@ fn EntryCard(found: Found, unlocked: StoredValue<Unlocked, LocalStorage>) -> imp
             </dl>
             <h3>"Safety number"</h3>
             {(found.same_as_before == Some(true)).then(|| view! {
-                <p class="status status--up"><span class="status__dot" aria-hidden="true"></span>"The same keys this browser saw before."</p>
+                <p class="status status--up"><span class="status__dot" aria-hidden="true"></span>"The same keys you saved before."</p>
             })}
             <SafetyNumberView number=e.safety_number label=format!("Safety number of {name}")/>
         </section>

@@ -83,7 +83,7 @@ impl Purpose {
             Purpose::Share => "nothing was shared",
             Purpose::Open => "nothing was opened",
             Purpose::Version => "the version was not opened",
-            Purpose::Look => "nothing was changed",
+            Purpose::Look => "the keys could not be checked",
         }
     }
 }

@@ -18,6 +18,9 @@
 //!   patient's genuine signature of the original (so it no longer verifies),
 //!   and listed under both. The server now names `user` among the people who
 //!   keep access, as a lying server would.
+//! - `pins-drop <user>`: deletes the user's key pin object (docs/PROTOCOL.md
+//!   15.10), as a server hiding it would; a browser that verified a copy
+//!   before refuses to go on without it.
 //!
 //! Prints what it did; exits non-zero with a message on any failure. Never run
 //! it against a store you care about.
@@ -27,6 +30,7 @@ use std::path::PathBuf;
 
 use server::{
     backend::{
+        accounts::pins::pins_key,
         audit::{event_key, head_key},
         records::layout::manifest_key,
         sharing::layout::{
@@ -43,7 +47,7 @@ type Failure = Box<dyn std::error::Error>;
 fn usage() -> Failure {
     "usage: store_tamper <data-dir> (audit-edit <seq> | audit-drop-tail <n> | \
      manifest-copy <from-node> <from-version> <to-node> <to-version> | \
-     grant-inject <patient> <user>)"
+     grant-inject <patient> <user> | pins-drop <user>)"
         .into()
 }
 
@@ -217,6 +221,18 @@ async fn grant_inject(store: &SledStore, patient: &str, user: &str) -> Result<()
     Ok(())
 }
 
+async fn pins_drop(store: &SledStore, name: &str) -> Result<(), Failure> {
+    let user = user_named(store, name).await?;
+    let key = pins_key(&user.id);
+    store
+        .get(Space::Users, &key)
+        .await?
+        .ok_or(format!("{name} has no pin object"))?;
+    store.delete(Space::Users, key).await?;
+    println!("deleted {}'s key pin object", user.username);
+    Ok(())
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Failure> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -238,6 +254,7 @@ async fn main() -> Result<(), Failure> {
             let text = |i: usize| -> Result<&str, Failure> { Ok(rest.get(i).ok_or_else(usage)?) };
             grant_inject(&store, text(0)?, text(1)?).await?
         }
+        "pins-drop" => pins_drop(&store, rest.first().ok_or_else(usage)?).await?,
         _ => return Err(usage()),
     }
     store.flush().await?;

@@ -24,7 +24,7 @@ mod checks;
 mod login;
 mod password;
 mod password_proof;
-mod pins;
+pub mod pins;
 mod recovery;
 mod recovery_code;
 mod second_factor;
