@@ -287,6 +287,40 @@ async fn keys_this_browser_saw_before_are_migrated() {
     assert!(!same.first_contact);
 }
 
+#[wasm_bindgen_test]
+async fn a_save_that_loses_to_another_tab_is_merged_and_retried() {
+    let server = StandIn::install();
+    let maria = Person::new(7, "maria", Role::Patient);
+    let doctor = Person::new(2, "drwho", Role::Doctor);
+    let nurse = Person::new(3, "nurse.jo", Role::Doctor);
+    // Another tab pins the nurse (copy 1) just before this tab saves.
+    let mut theirs = PinList::default();
+    theirs.pin(&nurse.verified(), 5);
+    let other = seal_pins(&maria.keyring, &maria.id(), 1, &theirs).unwrap();
+    *server.other_tab.borrow_mut() = Some(serde_json::to_string(&other).unwrap());
+
+    serve_entry(&server, &doctor);
+    let first = checked_keys(
+        session(),
+        &maria.unlocked(),
+        "drwho",
+        Purpose::Share,
+        explain,
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(first.first_contact);
+    // The retry read copy 1 and saved copy 2 on top: both pins are kept.
+    let stored = server.stored_pins().unwrap();
+    assert_eq!(stored.value.counter, 2);
+    let list = open_pins(&maria.keyring, &maria.entry.value, &stored, Some(2)).unwrap();
+    assert!(list.get("drwho").is_some());
+    assert!(list.get("nurse.jo").is_some());
+    let sent = server.last_body(PINS);
+    assert_eq!(sent["request"]["expected_counter"], 1);
+}
+
 fn session() -> Session {
     Session::new()
 }

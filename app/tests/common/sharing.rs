@@ -32,6 +32,9 @@ pub struct StandIn {
     answers: Rc<RefCell<HashMap<String, Answer>>>,
     /// The pin object stored by the last `PUT account/pins` (JSON).
     pub pins: Rc<RefCell<Option<String>>>,
+    /// Another tab's save (JSON envelope) that lands just before this
+    /// browser's next `PUT account/pins`, which then gets `conflict`.
+    pub other_tab: Rc<RefCell<Option<String>>>,
     /// Every call, as (endpoint, request body).
     pub calls: Rc<RefCell<Vec<(String, String)>>>,
 }
@@ -103,6 +106,14 @@ impl StandIn {
     /// checks are what the tests look at).
     fn keep_pins(&self, method: &str, body: &str) -> Answer {
         if method == "PUT" {
+            if let Some(first) = self.other_tab.borrow_mut().take() {
+                *self.pins.borrow_mut() = Some(first);
+                let conflict = serde_json::json!({
+                    "code": "conflict",
+                    "message": "Your saved keys were changed in another tab or on another device. Load them again and retry."
+                });
+                return (409, conflict.to_string());
+            }
             let sent: serde_json::Value = serde_json::from_str(body).unwrap();
             *self.pins.borrow_mut() = Some(sent["request"]["envelope"].to_string());
             return (200, "null".to_owned());
