@@ -226,3 +226,32 @@ fn an_oversized_list_is_refused_before_sending() {
         Err(PinsError::TooLarge)
     );
 }
+
+#[test]
+fn the_envelope_signs_the_documented_bytes() {
+    // docs/PROTOCOL.md section 9: bind("medvault/v1/sign/pins",
+    // [user_id (16), u64be counter, sealed]).
+    let envelope = PinEnvelope {
+        user_id: [5; 16],
+        counter: 258,
+        sealed: vec![1, 2, 3],
+    };
+    let mut expected = Vec::new();
+    for field in [
+        b"medvault/v1/sign/pins".as_slice(),
+        &[5; 16],
+        &258u64.to_be_bytes(),
+        &[1, 2, 3],
+    ] {
+        expected.extend_from_slice(&(field.len() as u32).to_be_bytes());
+        expected.extend_from_slice(field);
+    }
+    assert_eq!(envelope.signed_bytes(), expected);
+    // And the JSON field names of section 15.10.
+    let json = serde_json::to_value(&envelope).unwrap();
+    assert_eq!(json["user_id"], b64::encode(&[5; 16]));
+    assert_eq!(json["counter"], 258);
+    assert_eq!(json["sealed"], "AQID");
+    let list = serde_json::to_value(PinList::default()).unwrap();
+    assert_eq!(list, serde_json::json!({"version": 1, "pins": []}));
+}
