@@ -9,7 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use app::{
-    session::Session,
+    session::{AuthState, Session},
     tasks::authors::{trusted_author, Authors, UNTRUSTED},
 };
 use shared::{
@@ -27,6 +27,14 @@ mod support;
 use support::{Person, StandIn};
 
 const LOOKUP: &str = "directory/lookup";
+
+/// A session with `reader`'s keys open (the pins are theirs).
+fn signed_in(reader: &Person) -> Session {
+    use leptos::prelude::Set;
+    let session = Session::new();
+    session.state.set(AuthState::Unlocked(reader.unlocked()));
+    session
+}
 
 /// A version of a file in `patient`'s record, signed by `author`.
 fn version_by(author: &Person, version: u32) -> VersionView {
@@ -58,7 +66,7 @@ async fn the_owners_version_needs_no_lookup() {
     let server = StandIn::install();
     let patient = Person::new(1, "pat", Role::Patient);
     let (id, key) = trusted_author(
-        Session::new(),
+        signed_in(&patient),
         &version_by(&patient, 1),
         &patient.entry.value,
         |_, _| true,
@@ -77,7 +85,7 @@ async fn a_doctor_without_a_write_grant_is_refused() {
     let doctor = Person::new(2, "drwho", Role::Doctor);
     server.answer(LOOKUP, serde_json::to_string(&doctor.served()).unwrap());
     let refused = trusted_author(
-        Session::new(),
+        signed_in(&patient),
         &version_by(&doctor, 1),
         &patient.entry.value,
         |_, _| true,
@@ -96,7 +104,7 @@ async fn an_entry_that_is_not_the_authors_is_refused() {
     let mallory = Person::new(3, "mallory", Role::Doctor);
     server.answer(LOOKUP, serde_json::to_string(&mallory.served()).unwrap());
     let refused = trusted_author(
-        Session::new(),
+        signed_in(&patient),
         &version_by(&doctor, 1),
         &patient.entry.value,
         |_, _| true,
@@ -115,7 +123,7 @@ async fn each_author_is_looked_up_once_and_every_version_checked() {
     for version in 1..=3 {
         let result = authors
             .trusted(
-                Session::new(),
+                signed_in(&patient),
                 &version_by(&doctor, version),
                 &patient.entry.value,
                 |_, _| true,
@@ -125,4 +133,40 @@ async fn each_author_is_looked_up_once_and_every_version_checked() {
         assert_eq!(result, Err(UNTRUSTED.to_owned()));
     }
     assert_eq!(server.count(LOOKUP), 1, "the entry is remembered");
+}
+
+#[wasm_bindgen_test]
+async fn an_author_whose_keys_changed_since_pinned_is_refused() {
+    let server = StandIn::install();
+    let patient = Person::new(1, "pat", Role::Patient);
+    let doctor = Person::new(2, "drwho", Role::Doctor);
+    server.answer(LOOKUP, serde_json::to_string(&doctor.served()).unwrap());
+    // The first look pins the doctor's keys (the version itself is refused
+    // here for want of a write grant).
+    let _ = trusted_author(
+        signed_in(&patient),
+        &version_by(&doctor, 1),
+        &patient.entry.value,
+        |_, _| true,
+    )
+    .await;
+    assert!(server.stored_pins().is_some());
+    // Then the server serves other, validly self-signed keys for the doctor,
+    // and a version signed with them.
+    let impostor = Person::new(2, "drwho", Role::Doctor);
+    server.answer(LOOKUP, serde_json::to_string(&impostor.served()).unwrap());
+    let refused = trusted_author(
+        signed_in(&patient),
+        &version_by(&impostor, 2),
+        &patient.entry.value,
+        |_, _| true,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        refused.starts_with(
+            "drwho's keys have changed since you first saw them, so the version was not opened."
+        ),
+        "{refused}"
+    );
 }

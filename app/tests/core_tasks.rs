@@ -162,55 +162,7 @@ mod directory_checks {
         );
     }
 
-    #[wasm_bindgen_test]
-    async fn keys_are_remembered_at_first_sight_and_a_change_is_shown() {
-        let server = serve(0);
-        let path = "/api/directory/lookup";
-        let explain = |e: &shared::api::ApiError| e.message.clone();
-        let name = format!("dr.seen{}", js_sys::Date::now() as u64);
-        let first_keys = Keyring::generate().unwrap();
-        answer(
-            &server,
-            path,
-            200,
-            serde_json::to_string(&served(&name, &first_keys)).unwrap(),
-        );
-        let entry = directory::look_up(&name, explain).await.unwrap();
-        assert_eq!(
-            directory::compare_with_seen(&name, entry.clone()).same_as_before,
-            None
-        );
-        assert_eq!(
-            directory::compare_with_seen(&name, entry).same_as_before,
-            Some(true)
-        );
-
-        let new_keys = Keyring::generate().unwrap();
-        answer(
-            &server,
-            path,
-            200,
-            serde_json::to_string(&served(&name, &new_keys)).unwrap(),
-        );
-        let changed = directory::look_up(&name, explain).await.unwrap();
-        // A change is shown every time until the person accepts it.
-        assert_eq!(
-            directory::compare_with_seen(&name, changed.clone()).same_as_before,
-            Some(false)
-        );
-        assert_eq!(
-            directory::compare_with_seen(&name, changed.clone()).same_as_before,
-            Some(false)
-        );
-        directory::remember_new_keys(&changed);
-        assert_eq!(
-            directory::compare_with_seen(&name, changed.clone()).same_as_before,
-            Some(true)
-        );
-        let (id, number) = directory::key_memo(&changed);
-        assert_eq!(id.len(), 22);
-        assert!(!number.contains('\n'));
-    }
+    // Pins (first sight, a change shown until trusted): tests/key_pins.rs.
 }
 
 mod history_rows {

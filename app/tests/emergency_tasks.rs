@@ -135,7 +135,7 @@ async fn a_forged_contact_is_refused_and_an_honest_one_gets_a_read_grant() {
         "directory/lookup",
         serde_json::to_string(&mallory.served()).unwrap(),
     );
-    let refused = verified_contact(session, "jon", &maria.id())
+    let refused = verified_contact(session, &maria.unlocked(), "jon")
         .await
         .unwrap_err();
     assert!(refused.starts_with("The server's answer did not match your keys"));
@@ -144,7 +144,7 @@ async fn a_forged_contact_is_refused_and_an_honest_one_gets_a_read_grant() {
         "directory/lookup",
         serde_json::to_string(&maria.served()).unwrap(),
     );
-    let refused = verified_contact(session, "maria", &maria.id())
+    let refused = verified_contact(session, &maria.unlocked(), "maria")
         .await
         .unwrap_err();
     assert_eq!(refused, "You cannot be your own emergency contact.");
@@ -154,7 +154,28 @@ async fn a_forged_contact_is_refused_and_an_honest_one_gets_a_read_grant() {
         "directory/lookup",
         serde_json::to_string(&jon.served()).unwrap(),
     );
-    let contact = verified_contact(session, "jon", &maria.id()).await.unwrap();
+    let checked = verified_contact(session, &maria.unlocked(), "jon")
+        .await
+        .unwrap();
+    assert!(checked.first_contact);
+    let contact = checked.entry;
+
+    // Later, the server swaps in other keys for jon: refused, nothing shared.
+    let impostor = Person::new(3, "jon", Role::Patient);
+    server.answer(
+        "directory/lookup",
+        serde_json::to_string(&impostor.served()).unwrap(),
+    );
+    let refused = verified_contact(session, &maria.unlocked(), "jon")
+        .await
+        .unwrap_err();
+    assert!(
+        refused.starts_with(
+            "jon's keys have changed since you first saw them, so nothing was shared."
+        ),
+        "{refused}"
+    );
+    assert_eq!(server.count("sharing/grant/create"), 0);
     // Whatever the server stores, it answers with a grant view.
     let choice = GrantChoice {
         doctor: jon.entry.value.clone(),

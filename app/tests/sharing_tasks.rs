@@ -19,8 +19,8 @@ use app::{
     tasks::{
         record::RecordStore,
         sharing::{
-            access_request, approve, can_now, choice, compare_keys, doctor_allowed, end_of_day,
-            end_text, id_text, made_by, open_shared, permission_of, permission_text, rekey_percent,
+            access_request, approve, can_now, choice, doctor_allowed, end_of_day, end_text,
+            id_text, made_by, open_shared, permission_of, permission_text, rekey_percent,
             rotate_keys, scope_label, shareable, split_requests, verified_doctor, verified_entry,
         },
     },
@@ -217,21 +217,6 @@ fn only_an_enabled_doctor_may_receive_a_share() {
         .contains("disabled by an administrator"));
 }
 
-#[wasm_bindgen_test]
-fn compare_keys_remembers_the_first_keys_and_notices_a_change() {
-    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
-    storage.remove_item("medvault.seen.drkeys").unwrap();
-    let first = Person::new(4, "drkeys", Role::Doctor).verified();
-    assert_eq!(compare_keys(&first), None);
-    assert_eq!(compare_keys(&first), Some(true));
-    // The same name with other keys (a server swapping them).
-    let swapped = Person::new(4, "drkeys", Role::Doctor).verified();
-    assert_eq!(compare_keys(&swapped), Some(false));
-    // A change is not remembered: the first keys stay the reference.
-    assert_eq!(compare_keys(&swapped), Some(false));
-    assert_eq!(compare_keys(&first), Some(true));
-}
-
 /// A grant of `tree`'s root from `patient` to `doctor`, as the patient's
 /// browser makes it.
 fn grant_of(patient: &Person, doctor: &Person, tree: &OpenTree) -> shared::api::sharing::GrantView {
@@ -307,7 +292,9 @@ async fn a_forged_directory_entry_is_refused_and_nothing_is_shared() {
     served.entry.value.encryption_key = mallory.entry.value.encryption_key;
     server.answer("directory/lookup", serde_json::to_string(&served).unwrap());
     let session = Session::new();
-    let refused = verified_doctor(session, "drwho").await.unwrap_err();
+    let refused = verified_doctor(session, &maria.unlocked(), "drwho")
+        .await
+        .unwrap_err();
     assert!(refused.starts_with("The server's answer did not match your keys"));
 
     let request = AccessRequestView {
@@ -353,10 +340,17 @@ async fn a_forged_directory_entry_is_refused_and_nothing_is_shared() {
     );
     let labs = folder_id(&tree, "Lab results");
     let chosen = (labs, Permission::ReadWrite, None);
-    let label = approve(session, &maria.unlocked(), &tree, &request, chosen)
+    let (label, note) = approve(session, &maria.unlocked(), &tree, &request, chosen)
         .await
         .unwrap();
     assert_eq!(label, "Lab results");
+    // The doctor's keys were seen for the first time: pinned, and the
+    // safety number is shown to compare.
+    let number = doctor.verified().safety_number.groups().join(" ");
+    assert_eq!(
+        note.unwrap(),
+        format!("First time you share with drwho. Safety number: {number}; compare it with them in person or on the phone.")
+    );
     let sent = server.last_body("sharing/grant/create");
     let sent: shared::api::sharing::CreateGrantRequest =
         serde_json::from_value(sent["request"].clone()).unwrap();
@@ -381,14 +375,19 @@ async fn a_forged_directory_entry_is_refused_and_nothing_is_shared() {
 async fn looking_up_a_name_nobody_has_says_so() {
     let server = StandIn::install();
     server.fail("directory/lookup", 404, "not_found", "No such user.");
-    let refused = verified_entry(Session::new(), "nobody").await.unwrap_err();
+    let maria = Person::new(7, "maria", Role::Patient);
+    let refused = verified_entry(Session::new(), &maria.unlocked(), "nobody")
+        .await
+        .unwrap_err();
     assert_eq!(
         refused,
         "There is no user named nobody. Check the spelling with them."
     );
     // A name that cannot be one is refused before anything is sent.
     let calls = server.count("directory/lookup");
-    assert!(verified_entry(Session::new(), "no body").await.is_err());
+    assert!(verified_entry(Session::new(), &maria.unlocked(), "no body")
+        .await
+        .is_err());
     assert_eq!(server.count("directory/lookup"), calls);
 }
 

@@ -15,6 +15,7 @@ import {
   totpCode,
   uniqueName,
 } from '../helpers/accounts';
+import { swapKeysOf } from '../helpers/keys';
 
 const WRONG = 'The username or password is not right.';
 
@@ -185,36 +186,28 @@ test('an admin invite from the command line works once', async ({ page, browser,
   expect(problems.csp).toEqual([]);
 });
 
-test('a key that changed since it was last seen is flagged plainly', async ({ page }) => {
+test('a key that changed since it was saved is flagged plainly', async ({ page }) => {
   const other = uniqueName('known');
   const otherCtx = await page.context().browser()!.newContext();
   await signUp(await otherCtx.newPage(), other, strongPassword('known'));
   await otherCtx.close();
 
   await signUp(page, uniqueName('looker'), strongPassword('looker'));
-  const number = await safetyNumberOf(page, other);
-  await expect(page.getByText('The same keys this browser saw before.')).toHaveCount(0);
+  await safetyNumberOf(page, other);
+  await expect(page.getByRole('status').filter({ hasText: `First time you see ${other}'s keys` })).toBeVisible();
+  await expect(page.getByText('The same keys you saved before.')).toHaveCount(0);
   await page.getByRole('button', { name: 'Look up' }).click();
-  await expect(page.getByText('The same keys this browser saw before.')).toBeVisible();
+  await expect(page.getByText('The same keys you saved before.')).toBeVisible();
 
-  // Stand in for a server that swaps the keys: this browser now remembers other keys
-  // for the name than the directory serves. (A user's keys never change in this
-  // build: password change and recovery keep them.)
-  await page.evaluate(
-    ([name, n]) => {
-      const key = `medvault.seen.${name}`;
-      const [id] = (localStorage.getItem(key) ?? 'x').split(' ');
-      localStorage.setItem(key, `${id} ${n.replace(/\d/g, '0')}`);
-    },
-    [other, number],
-  );
+  // A server that swaps the keys (a user's keys never change in this build:
+  // password change and recovery keep them).
+  await swapKeysOf(page, other);
   await page.getByRole('button', { name: 'Look up' }).click();
-  await expect(page.getByRole('alert')).toContainText(
-    `These keys are different from the ones this browser saw before for ${other}.`,
-  );
-  await page.getByRole('button', { name: 'I have checked: remember the new keys' }).click();
+  await expect(page.getByRole('alert')).toContainText(`These keys are different from the ones you saved for ${other}.`);
+  await page.getByRole('button', { name: 'Trust the new keys' }).click();
+  await expect(page.getByText('The new keys are now saved with your keys.')).toBeVisible();
   await page.getByRole('button', { name: 'Look up' }).click();
-  await expect(page.getByText('The same keys this browser saw before.')).toBeVisible();
+  await expect(page.getByText('The same keys you saved before.')).toBeVisible();
 });
 
 test('the server keeps no password and no recovery code on disk', async ({ page }) => {

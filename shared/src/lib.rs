@@ -12,6 +12,7 @@ pub mod client;
 pub mod csv;
 pub mod format;
 pub mod model;
+pub mod pins;
 pub mod records;
 pub mod sharing;
 pub mod vitals;

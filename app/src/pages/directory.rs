@@ -1,6 +1,7 @@
 //! `/directory`: look a user up and check their keys here in the browser: the
-//! self-signature, a doctor's admin certificate, and whether the keys changed
-//! since this browser last saw them.
+//! self-signature, a doctor's admin certificate, and whether the keys differ
+//! from the user's pins (the first keys seen are pinned; a change can be
+//! trusted here once the user compared the safety number).
 
 use leptos::prelude::*;
 use shared::{account::Username, model::Role};
@@ -12,32 +13,38 @@ use crate::{
         safety_number::SafetyNumberView,
     },
     pages::with_keys,
-    session::{role_label, use_session},
-    tasks::directory::{compare_with_seen, look_up, remember_new_keys, Found},
+    session::{role_label, use_session, Unlocked},
+    tasks::directory::VerifiedEntry,
+    tasks::directory::{look_up_pinned, trust_new_keys, Found},
 };
 
 /// The directory page (needs the keys).
 #[component]
 pub fn DirectoryPage() -> impl IntoView {
-    with_keys(|_| view! { <Directory/> })
+    with_keys(|u| view! { <Directory unlocked=u/> })
 }
 
 #[component]
-fn Directory() -> impl IntoView {
+fn Directory(unlocked: Unlocked) -> impl IntoView {
     let session = use_session();
+    let unlocked = StoredValue::new_local(unlocked);
     let username = RwSignal::new(String::new());
     let found = RwSignal::new(None::<Found>);
-    let action = use_action(move |name: Username| async move {
-        let explain = |e: &shared::api::ApiError| {
-            if e.code == shared::api::ErrorCode::NotFound {
-                format!("There is no user named {name}. Check the spelling with them.")
-            } else {
-                session.explain(e)
-            }
-        };
-        let entry = look_up(name.as_str(), explain).await?;
-        found.set(Some(compare_with_seen(name.as_str(), entry)));
-        Ok(None)
+    let action = use_action(move |name: Username| {
+        let u = unlocked.get_value();
+        async move {
+            let explain = |e: &shared::api::ApiError| {
+                if e.code == shared::api::ErrorCode::NotFound {
+                    format!("There is no user named {name}. Check the spelling with them.")
+                } else {
+                    session.explain(e)
+                }
+            };
+            found.set(Some(
+                look_up_pinned(session, &u, name.as_str(), explain).await?,
+            ));
+            Ok(None)
+        }
     });
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -66,39 +73,25 @@ fn Directory() -> impl IntoView {
                     <SubmitButton label="Look up" busy=action.busy_signal()/>
                 </form>
             </section>
-            {move || found.get().map(|f| view! { <EntryCard found=f/> })}
+            {move || found.get().map(|f| view! { <EntryCard found=f unlocked=unlocked/> })}
         </div>
     }
 }
 
 #[component]
-fn EntryCard(found: Found) -> impl IntoView {
+fn EntryCard(found: Found, unlocked: StoredValue<Unlocked, LocalStorage>) -> impl IntoView {
     let e = found.entry;
     let name = e.entry.username.clone();
-    let accept = RwSignal::new(false);
-    let accept_new = {
-        let e = e.clone();
-        move |_| {
-            remember_new_keys(&e);
-            accept.set(true);
-        }
-    };
     view! {
         <section class="card" aria-labelledby="entry-heading">
             <h2 id="entry-heading">{name.clone()}</h2>
             {(found.same_as_before == Some(false)).then(|| view! {
-                <div class="alert alert--warning" role="alert">
-                    <p><strong>"These keys are different from the ones this browser saw before for " {name.clone()} "."</strong></p>
-                    <p>
-                        "They may have recovered their account or set it up again, or someone may be pretending to be them. "
-                        "Do not share records until you have compared the safety number below with them directly."
-                    </p>
-                    <Show when=move || !accept.get() fallback=|| view! { <p>"The new keys are now remembered."</p> }>
-                        <button type="button" class="button button--secondary" on:click=accept_new.clone()>
-                            "I have checked: remember the new keys"
-                        </button>
-                    </Show>
-                </div>
+                <ChangedKeys entry=e.clone() unlocked=unlocked/>
+            })}
+            {found.same_as_before.is_none().then(|| view! {
+                <p class="status" role="status">
+                    "First time you see " {name.clone()} "'s keys. They are now saved with your keys, so any change will be flagged. Compare the safety number below with them in person or on the phone."
+                </p>
             })}
             <dl class="facts">
                 <div><dt>"Role"</dt><dd>{role_label(e.entry.role)}</dd></div>
@@ -121,9 +114,47 @@ fn EntryCard(found: Found) -> impl IntoView {
             </dl>
             <h3>"Safety number"</h3>
             {(found.same_as_before == Some(true)).then(|| view! {
-                <p class="status status--up"><span class="status__dot" aria-hidden="true"></span>"The same keys this browser saw before."</p>
+                <p class="status status--up"><span class="status__dot" aria-hidden="true"></span>"The same keys you saved before."</p>
             })}
             <SafetyNumberView number=e.safety_number label=format!("Safety number of {name}")/>
         </section>
+    }
+}
+
+/// Keys that differ from the pinned ones: the warning, and "Trust the new
+/// keys" once the user compared the safety number.
+#[component]
+fn ChangedKeys(
+    entry: VerifiedEntry,
+    unlocked: StoredValue<Unlocked, LocalStorage>,
+) -> impl IntoView {
+    let session = use_session();
+    let name = entry.entry.username.clone();
+    let entry = StoredValue::new(entry);
+    let trusted = RwSignal::new(false);
+    let trust = use_action(move |_: ()| {
+        let (u, e) = (unlocked.get_value(), entry.get_value());
+        async move {
+            trust_new_keys(session, &u, &e).await?;
+            trusted.set(true);
+            Ok(None)
+        }
+    });
+    view! {
+        <div class="alert alert--warning" role="alert">
+            <p><strong>"These keys are different from the ones you saved for " {name.clone()} "."</strong></p>
+            <p>
+                "They may have recovered their account or set it up again, or someone may be pretending to be them. "
+                "Until you trust the new keys, nothing can be shared with them and nothing they sign is opened. "
+                "Compare the safety number below with them in person or on the phone first."
+            </p>
+            <ErrorAlert error=trust.error/>
+            <Show when=move || !trusted.get() fallback=|| view! { <p>"The new keys are now saved with your keys."</p> }>
+                <button type="button" class="button button--secondary" disabled=move || trust.busy()
+                    on:click=move |_| trust.run(())>
+                    {move || if trust.busy() { "Saving…" } else { "Trust the new keys" }}
+                </button>
+            </Show>
+        </div>
     }
 }

@@ -1,5 +1,5 @@
-//! Small pieces of the browser the pages need: waiting a frame, the public list of
-//! keys seen before, downloading a text file, the clipboard, moving focus.
+//! Small pieces of the browser the pages need: waiting a frame, the highest key
+//! pin object seen (and the keys seen before pins moved to the server), downloading a text file, the clipboard, moving focus.
 
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -20,23 +20,48 @@ fn local_storage() -> Option<web_sys::Storage> {
 
 const SEEN_PREFIX: &str = "medvault.seen.";
 
-/// Keys seen before for `username`: (user id in base64url, safety number). This is
-/// public directory data, so localStorage is fine for it.
-pub fn seen_keys(username: &str) -> Option<(String, String)> {
-    let value = local_storage()?
-        .get_item(&format!("{SEEN_PREFIX}{username}"))
-        .ok()
-        .flatten()?;
-    let (id, number) = value.split_once(' ')?;
-    Some((id.to_owned(), number.to_owned()))
+/// The keys this browser remembered before pins moved into the user's own
+/// object on the server: (username, user id in base64url, safety number), to
+/// migrate once (`tasks::directory`).
+pub fn local_seen_keys() -> Vec<(String, String, String)> {
+    let Some(storage) = local_storage() else {
+        return Vec::new();
+    };
+    let count = storage.length().unwrap_or(0);
+    (0..count)
+        .filter_map(|i| storage.key(i).ok().flatten())
+        .filter_map(|key| {
+            let username = key.strip_prefix(SEEN_PREFIX)?.to_owned();
+            let value = storage.get_item(&key).ok().flatten()?;
+            let (id, number) = value.split_once(' ')?;
+            Some((username, id.to_owned(), number.to_owned()))
+        })
+        .collect()
 }
 
-/// Remembers the keys now seen for `username`.
-pub fn remember_keys(username: &str, user_id: &str, safety_number: &str) {
+const PINS_COUNTER_PREFIX: &str = "medvault.pins-counter.";
+
+/// The highest counter of `user_id`'s (base64url) pin object this browser
+/// verified: an older one served later is a rollback. Not secret.
+pub fn pins_counter(user_id: &str) -> Option<u64> {
+    local_storage()?
+        .get_item(&format!("{PINS_COUNTER_PREFIX}{user_id}"))
+        .ok()
+        .flatten()?
+        .parse()
+        .ok()
+}
+
+/// Remembers that this browser verified `user_id`'s pin object `counter`;
+/// never lowers what it remembered.
+pub fn remember_pins_counter(user_id: &str, counter: u64) {
+    if pins_counter(user_id).is_some_and(|seen| seen >= counter) {
+        return;
+    }
     if let Some(storage) = local_storage() {
         let _ = storage.set_item(
-            &format!("{SEEN_PREFIX}{username}"),
-            &format!("{user_id} {safety_number}"),
+            &format!("{PINS_COUNTER_PREFIX}{user_id}"),
+            &counter.to_string(),
         );
     }
 }

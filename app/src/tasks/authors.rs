@@ -2,20 +2,23 @@
 //! used: the record's owner, or a doctor whose read-and-write grant, signed by
 //! the owner, covered the file's folder when the version was made
 //! (`shared::sharing::check_version`). A doctor's keys come from the directory and are checked here
-//! like any other entry; the server's word on who wrote what counts for
-//! nothing.
+//! like any other entry, and against the reader's key pins
+//! (`tasks::directory::checked_keys`); the server's word on who wrote what
+//! counts for nothing.
 
 use std::collections::HashMap;
 
 use shared::{
     api::records::VersionView,
-    client::verify_directory_entry,
     crypto::sign::VerifyingKey,
     model::{Id, KeyEntry},
     sharing::check_version,
 };
 
-use crate::{api::directory::lookup_user, session::Session};
+use crate::{
+    session::Session,
+    tasks::directory::{checked_keys, unlocked_now, Purpose},
+};
 
 /// What the reader is told when a version's author cannot be trusted.
 pub const UNTRUSTED: &str = "This version is not signed by the patient or by a doctor the patient allowed to write here, so it was not opened. Contact your administrator.";
@@ -44,12 +47,18 @@ impl Authors {
             return Ok((owner.user_id, owner.identity_key));
         }
         if !self.0.contains_key(&version.author_id) {
-            let served = lookup_user(version.author_name.clone())
-                .await
-                .map_err(|e| session.explain(&e))?;
-            let author = verify_directory_entry(&version.author_name, &served)
-                .map_err(|_| UNTRUSTED.to_owned())?;
-            self.0.insert(author.entry.user_id, author.entry);
+            let unlocked = unlocked_now(session)?;
+            let author = checked_keys(
+                session,
+                &unlocked,
+                &version.author_name,
+                Purpose::Version,
+                |e| session.explain(e),
+                Some(UNTRUSTED),
+            )
+            .await?;
+            self.0
+                .insert(author.entry.entry.user_id, author.entry.entry);
         }
         let author = self.0.get(&version.author_id);
         check_version(version, owner, author, covers).map_err(|_| UNTRUSTED.to_owned())?;

@@ -20,7 +20,7 @@ use shared::{
 use crate::{
     platform::browser::format_time,
     session::{Session, Unlocked},
-    tasks::sharing::{share_with, verified_entry},
+    tasks::sharing::{share_with, verified_entry, Checked},
 };
 
 /// The waiting periods offered, in seconds, with their words.
@@ -99,15 +99,16 @@ pub fn contact_allowed(entry: &VerifiedEntry, me: &Id) -> Result<(), String> {
     Ok(())
 }
 
-/// Looks a contact up and checks their entry here ([`contact_allowed`]).
+/// Looks a contact up and checks their entry here and against the user's
+/// pins ([`verified_entry`]), then [`contact_allowed`].
 pub async fn verified_contact(
     session: Session,
+    unlocked: &Unlocked,
     username: &str,
-    me: &Id,
-) -> Result<VerifiedEntry, String> {
-    let entry = verified_entry(session, username).await?;
-    contact_allowed(&entry, me)?;
-    Ok(entry)
+) -> Result<Checked, String> {
+    let checked = verified_entry(session, unlocked, username).await?;
+    contact_allowed(&checked.entry, &unlocked.key_entry.value.user_id)?;
+    Ok(checked)
 }
 
 /// Names `contact` as the patient's emergency contact with a waiting period

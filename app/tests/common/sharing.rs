@@ -24,10 +24,17 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 type Answer = (u16, String);
 
 /// A stand-in for the server: answers by endpoint ("directory/lookup",
-/// "sharing/grants"...), 404 for anything it was not told.
+/// "sharing/grants"...), 404 for anything it was not told. The key pins
+/// ("account/pins") are kept like the server does unless told otherwise:
+/// `PUT` stores the envelope, `GET` serves the last one stored.
 #[derive(Clone, Default)]
 pub struct StandIn {
     answers: Rc<RefCell<HashMap<String, Answer>>>,
+    /// The pin object stored by the last `PUT account/pins` (JSON).
+    pub pins: Rc<RefCell<Option<String>>>,
+    /// Another tab's save (JSON envelope) that lands just before this
+    /// browser's next `PUT account/pins`, which then gets `conflict`.
+    pub other_tab: Rc<RefCell<Option<String>>>,
     /// Every call, as (endpoint, request body).
     pub calls: Rc<RefCell<Vec<(String, String)>>>,
 }
@@ -36,6 +43,11 @@ impl StandIn {
     /// Replaces `window.fetch` with this stand-in. The closure is leaked: it
     /// must outlive the test.
     pub fn install() -> StandIn {
+        // A fresh server: what an earlier test's browser remembered (the
+        // highest pin object seen) belongs to that test.
+        if let Some(storage) = web_sys::window().unwrap().local_storage().unwrap() {
+            storage.clear().unwrap();
+        }
         let stand_in = StandIn::default();
         let inner = stand_in.clone();
         let answer = Closure::<dyn FnMut(JsValue) -> Promise>::new(move |input: JsValue| {
@@ -49,7 +61,7 @@ impl StandIn {
     }
 
     async fn respond(&self, input: JsValue) -> JsValue {
-        let (url, body) = match input.dyn_into::<web_sys::Request>() {
+        let (method, url, body) = match input.dyn_into::<web_sys::Request>() {
             Ok(request) => {
                 let body = match request.text() {
                     Ok(p) => JsFuture::from(p)
@@ -59,16 +71,27 @@ impl StandIn {
                         .unwrap_or_default(),
                     Err(_) => String::new(),
                 };
-                (request.url(), body)
+                (request.method(), request.url(), body)
             }
-            Err(other) => (other.as_string().unwrap_or_default(), String::new()),
+            Err(other) => (
+                "GET".to_owned(),
+                other.as_string().unwrap_or_default(),
+                String::new(),
+            ),
         };
         let endpoint = endpoint_of(&url);
-        self.calls.borrow_mut().push((endpoint.clone(), body));
-        let (status, text) = self.answers.borrow().get(&endpoint).cloned().unwrap_or((
-            404,
-            r#"{"code":"not_found","message":"Not found."}"#.to_owned(),
-        ));
+        self.calls
+            .borrow_mut()
+            .push((endpoint.clone(), body.clone()));
+        let told = self.answers.borrow().get(&endpoint).cloned();
+        let (status, text) = match told {
+            Some(answer) => answer,
+            None if endpoint == "account/pins" => self.keep_pins(&method, &body),
+            None => (
+                404,
+                r#"{"code":"not_found","message":"Not found."}"#.to_owned(),
+            ),
+        };
         let init = web_sys::ResponseInit::new();
         init.set_status(status);
         let response = web_sys::Response::new_with_opt_str_and_init(Some(&text), &init).unwrap();
@@ -77,6 +100,34 @@ impl StandIn {
             .set("content-type", "application/json")
             .unwrap();
         response.into()
+    }
+
+    /// The pin store as the server keeps it (no checks: the browser's own
+    /// checks are what the tests look at).
+    fn keep_pins(&self, method: &str, body: &str) -> Answer {
+        if method == "PUT" {
+            if let Some(first) = self.other_tab.borrow_mut().take() {
+                *self.pins.borrow_mut() = Some(first);
+                let conflict = serde_json::json!({
+                    "code": "conflict",
+                    "message": "Your saved keys were changed in another tab or on another device. Load them again and retry."
+                });
+                return (409, conflict.to_string());
+            }
+            let sent: serde_json::Value = serde_json::from_str(body).unwrap();
+            *self.pins.borrow_mut() = Some(sent["request"]["envelope"].to_string());
+            return (200, "null".to_owned());
+        }
+        let stored = self.pins.borrow().clone();
+        (200, stored.unwrap_or_else(|| "null".to_owned()))
+    }
+
+    /// The pin object last stored, as sent.
+    pub fn stored_pins(&self) -> Option<Signed<shared::pins::PinEnvelope>> {
+        self.pins
+            .borrow()
+            .as_ref()
+            .map(|j| serde_json::from_str(j).unwrap())
     }
 
     /// Answers `endpoint` with 200 and `json` (`serde_json::to_string` of

@@ -45,6 +45,12 @@ pub const AUDIT_LINK: &str = "medvault/v1/audit/link";
 pub const AUDIT_EVENT: &str = "medvault/v1/audit/event";
 /// Hashed: a user's key fingerprint (safety number).
 pub const FINGERPRINT: &str = "medvault/v1/fingerprint";
+/// HKDF info for the key that seals a user's key pins, derived from their keyring.
+pub const PINS_KEY: &str = "medvault/v1/pins/key";
+/// Associated data of a user's sealed key pins.
+pub const PINS_SEAL: &str = "medvault/v1/pins/seal";
+/// Signed: the envelope of a user's sealed key pins.
+pub const SIGN_PINS: &str = "medvault/v1/sign/pins";
 
 /// Every label, for the test that proves they are distinct and well-formed.
 pub const ALL: &[&str] = &[
@@ -68,6 +74,9 @@ pub const ALL: &[&str] = &[
     AUDIT_LINK,
     AUDIT_EVENT,
     FINGERPRINT,
+    PINS_KEY,
+    PINS_SEAL,
+    SIGN_PINS,
 ];
 
 /// The canonical binary encoding of a labelled tuple of fields.

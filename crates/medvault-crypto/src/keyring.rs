@@ -180,6 +180,17 @@ impl Keyring {
             sealed,
         )
     }
+
+    /// The key that seals `user_id`'s key pins (the keys of other people
+    /// they have checked): `HKDF(plain keyring encoding, info =
+    /// bind(PINS_KEY, [user_id]))`. The keyring stays the same across password
+    /// changes and recovery, so the pins open on every device and after both.
+    pub fn pins_key(&self, user_id: &Id) -> Result<Key256, CryptoError> {
+        kdf::derive_key(
+            &self.to_plain(),
+            &context::bind(context::PINS_KEY, &[user_id]),
+        )
+    }
 }
 
 fn password_key(export_key: &[u8], user_id: &Id) -> Result<Key256, CryptoError> {
@@ -198,6 +209,26 @@ mod tests {
     use super::*;
 
     const USER: Id = [3; 16];
+
+    #[test]
+    fn pins_key_is_the_keyrings_own_and_the_users_own() {
+        let keyring = Keyring::generate().unwrap();
+        let again = keyring.pins_key(&USER).unwrap();
+        assert_eq!(
+            keyring.pins_key(&USER).unwrap().as_bytes(),
+            again.as_bytes()
+        );
+        assert_ne!(
+            keyring.pins_key(&[4; 16]).unwrap().as_bytes(),
+            again.as_bytes()
+        );
+        let other = Keyring::generate().unwrap();
+        assert_ne!(other.pins_key(&USER).unwrap().as_bytes(), again.as_bytes());
+        // Survives sealing and opening, as on another device.
+        let sealed = keyring.seal_with_password(&[9; 64], &USER).unwrap();
+        let opened = Keyring::open_with_password(&[9; 64], &USER, &sealed).unwrap();
+        assert_eq!(opened.pins_key(&USER).unwrap().as_bytes(), again.as_bytes());
+    }
 
     #[test]
     fn password_round_trip_keeps_keys() {

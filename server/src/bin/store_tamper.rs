@@ -23,6 +23,9 @@
 //!   doctor's real encryption key and for the grant's folder, of a fresh key
 //!   the attacker chose (and then forgets). The grant's signature is left as
 //!   the patient made it, so it no longer matches the key it delivers.
+//! - `pins-drop <user>`: deletes the user's key pin object (docs/PROTOCOL.md
+//!   15.10), as a server hiding it would; a browser that verified a copy
+//!   before refuses to go on without it.
 //!
 //! Prints what it did; exits non-zero with a message on any failure. Never run
 //! it against a store you care about.
@@ -32,6 +35,7 @@ use std::path::PathBuf;
 
 use server::{
     backend::{
+        accounts::pins::pins_key,
         audit::{event_key, head_key},
         records::layout::manifest_key,
         sharing::layout::{
@@ -48,7 +52,7 @@ type Failure = Box<dyn std::error::Error>;
 fn usage() -> Failure {
     "usage: store_tamper <data-dir> (audit-edit <seq> | audit-drop-tail <n> | \
      manifest-copy <from-node> <from-version> <to-node> <to-version> | \
-     grant-inject <patient> <user> | grant-key-swap <patient> <doctor>)"
+     grant-inject <patient> <user> | grant-key-swap <patient> <doctor> | pins-drop <user>)"
         .into()
 }
 
@@ -270,6 +274,18 @@ async fn grant_key_swap(store: &SledStore, patient: &str, doctor: &str) -> Resul
     Ok(())
 }
 
+async fn pins_drop(store: &SledStore, name: &str) -> Result<(), Failure> {
+    let user = user_named(store, name).await?;
+    let key = pins_key(&user.id);
+    store
+        .get(Space::Users, &key)
+        .await?
+        .ok_or(format!("{name} has no pin object"))?;
+    store.delete(Space::Users, key).await?;
+    println!("deleted {}'s key pin object", user.username);
+    Ok(())
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Failure> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -295,6 +311,7 @@ async fn main() -> Result<(), Failure> {
             let text = |i: usize| -> Result<&str, Failure> { Ok(rest.get(i).ok_or_else(usage)?) };
             grant_key_swap(&store, text(0)?, text(1)?).await?
         }
+        "pins-drop" => pins_drop(&store, rest.first().ok_or_else(usage)?).await?,
         _ => return Err(usage()),
     }
     store.flush().await?;

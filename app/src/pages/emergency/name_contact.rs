@@ -18,7 +18,7 @@ use crate::{
     },
     platform::browser::focus_later,
     session::{use_session, Unlocked},
-    tasks::sharing::VerifiedEntry,
+    tasks::sharing::{Purpose, VerifiedEntry},
     tasks::{
         emergency::{
             name_contact, opens_text, refuse, state_text, verified_contact, wait_of, wait_text,
@@ -135,13 +135,15 @@ pub fn NameContact(
     let wait = RwSignal::new(DEFAULT_WAIT.to_string());
     let contact = RwSignal::new(None::<VerifiedEntry>);
     let tree = StoredValue::new(tree);
-    let me = unlocked.with_value(|u| u.key_entry.value.user_id);
+    let note = RwSignal::new(None::<String>);
     let step = use_action(move |s: Step| {
         let (u, t) = (unlocked.get_value(), tree.get_value());
         async move {
             match s {
                 Step::LookUp(name) => {
-                    contact.set(Some(verified_contact(session, &name, &me).await?));
+                    let checked = verified_contact(session, &u, &name).await?;
+                    note.set(checked.first_contact_note(Purpose::Share));
+                    contact.set(Some(checked.entry));
                     focus_later("#emergency-wait");
                 }
                 Step::Name(entry, secs) => {
@@ -181,7 +183,7 @@ pub fn NameContact(
                 <SubmitButton label="Look up contact" busy=step.busy_signal() class="button--secondary"/>
             </form>
             {move || contact.get().map(|entry| view! {
-                <ContactCard entry=entry/>
+                <ContactCard entry=entry note=note.get_untracked()/>
                 <WaitForm contact=contact wait=wait step=step/>
             })}
         </section>
@@ -190,7 +192,7 @@ pub fn NameContact(
 
 /// The person looked up, with the safety number to compare.
 #[component]
-fn ContactCard(entry: VerifiedEntry) -> impl IntoView {
+fn ContactCard(entry: VerifiedEntry, note: Option<String>) -> impl IntoView {
     let name = entry.entry.username.clone();
     let role = if entry.entry.role == Role::Doctor {
         "Doctor"
@@ -204,6 +206,7 @@ fn ContactCard(entry: VerifiedEntry) -> impl IntoView {
                 Some((licence, _)) => format!("Verified doctor, licence {licence}."),
                 None => format!("{role} account."),
             }}</p>
+            {note.map(|n| view! { <p class="status" role="status">{n}</p> })}
             <p class="field__hint">"Compare this safety number with them in person or on the phone:"</p>
             <SafetyNumberView number=entry.safety_number label=format!("Safety number of {name}")/>
         </div>

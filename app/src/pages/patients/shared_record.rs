@@ -89,6 +89,7 @@ fn SharedRecordView(unlocked: Unlocked) -> impl IntoView {
                         <p><A href="/patients">"Back to your patients"</A></p>
                     }.into_any(),
                     Ok(o) => view! {
+                        {o.first_contact.clone().map(|n| view! { <p class="status" role="status">{n}</p> })}
                         <SharedTree opened=o preview=preview return_to=return_to status=status changed=changed/>
                     }.into_any(),
                 })}

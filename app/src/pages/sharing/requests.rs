@@ -106,8 +106,12 @@ fn PendingRequest(
                 }
                 Answer::Approve(node, permission, expires_at) => {
                     let chosen = (node, permission, expires_at);
-                    let label = approve(session, &u, &t, &r, chosen).await?;
-                    format!("{} {}: {label}.", r.doctor_name, can_now(permission))
+                    let (label, note) = approve(session, &u, &t, &r, chosen).await?;
+                    let done = format!("{} {}: {label}.", r.doctor_name, can_now(permission));
+                    match note {
+                        Some(note) => format!("{done} {note}"),
+                        None => done,
+                    }
                 }
             };
             done.run(message);

@@ -15,10 +15,9 @@ use crate::{
     },
     platform::browser::focus_later,
     session::{use_session, Unlocked},
-    tasks::sharing::VerifiedEntry,
     tasks::sharing::{
-        can_now, choice, compare_keys, id_text, permission_of, scope_label, share_with, shareable,
-        verified_doctor,
+        can_now, choice, id_text, permission_of, scope_label, share_with, shareable,
+        verified_doctor, Purpose, VerifiedEntry,
     },
 };
 
@@ -44,8 +43,9 @@ pub(super) fn PermissionField(id: String, value: RwSignal<String>) -> impl IntoV
     }
 }
 
-/// A doctor found, with what this browser knows of their keys.
-type Found = (VerifiedEntry, Option<bool>);
+/// A doctor found (keys checked against the pins), with the first-contact
+/// note if their keys were seen for the first time.
+type Found = (VerifiedEntry, Option<String>);
 
 /// The two steps of the form.
 #[derive(Clone)]
@@ -89,9 +89,9 @@ pub(super) fn ShareForm(
         async move {
             match s {
                 Step::LookUp(name) => {
-                    let entry = verified_doctor(session, &name).await?;
-                    let same = compare_keys(&entry);
-                    state.doctor.set(Some((entry, same)));
+                    let checked = verified_doctor(session, &u, &name).await?;
+                    let note = checked.first_contact_note(Purpose::Share);
+                    state.doctor.set(Some((checked.entry, note)));
                     focus_later("#share-scope");
                 }
                 Step::Share(entry, chosen) => {
@@ -125,18 +125,19 @@ pub(super) fn ShareForm(
                     hint="Ask your doctor for their medvault username."/>
                 <SubmitButton label="Look up" busy=step.busy_signal() class="button--secondary"/>
             </form>
-            {move || state.doctor.get().map(|(entry, same)| view! {
-                <DoctorCard entry=entry same=same/>
+            {move || state.doctor.get().map(|(entry, note)| view! {
+                <DoctorCard entry=entry note=note/>
                 <ShareChoice state=state choices=choices step=step/>
             })}
         </section>
     }
 }
 
-/// The doctor looked up: name, licence, a warning if their keys changed, and
-/// the safety number to compare.
+/// The doctor looked up: name, licence, at a first contact a note, and the
+/// safety number to compare. (Keys that differ from the pinned ones never
+/// get here: the look-up refuses them.)
 #[component]
-fn DoctorCard(entry: VerifiedEntry, same: Option<bool>) -> impl IntoView {
+fn DoctorCard(entry: VerifiedEntry, note: Option<String>) -> impl IntoView {
     let name = entry.entry.username.clone();
     view! {
         <div class="doctor-card">
@@ -151,12 +152,7 @@ fn DoctorCard(entry: VerifiedEntry, same: Option<bool>) -> impl IntoView {
                         " No administrator has checked this doctor's licence yet. Share only if you know them."</p>
                 }.into_any(),
             }}
-            {(same == Some(false)).then(|| view! {
-                <div class="alert alert--warning" role="alert">
-                    "These keys are different from the ones this browser saw before for this doctor. "
-                    "Compare the safety number with them directly before you share."
-                </div>
-            })}
+            {note.map(|n| view! { <p class="status" role="status">{n}</p> })}
             <p class="field__hint">"Compare this safety number with your doctor in person or on the phone:"</p>
             <SafetyNumberView number=entry.safety_number label=format!("Safety number of {name}")/>
         </div>

@@ -6,15 +6,14 @@ use shared::{
         sharing::{self, AccessRequestView, GrantRef, GrantStatus, GrantView, NewAccessRequest},
         ErrorCode,
     },
-    client::verify_directory_entry,
     model::{Grant, Id, KeyEntry, Permission},
     records::OpenTree,
     sharing::{grant_allows, open_grant, GrantTime},
 };
 
 use crate::{
-    api::directory::lookup_user,
     session::{now_unix, Session, Unlocked},
+    tasks::directory::{checked_keys, Purpose},
 };
 
 /// What a doctor reads when a share ends while they look at it.
@@ -74,6 +73,9 @@ pub struct Opened {
     pub me: Id,
     /// The doctor's keys, to sign and encrypt what they add.
     pub keyring: std::sync::Arc<shared::crypto::keyring::Keyring>,
+    /// At the first look at this patient's keys (pinned now), the note with
+    /// their safety number to compare.
+    pub first_contact: Option<String>,
 }
 
 impl Opened {
@@ -93,7 +95,8 @@ impl Opened {
 
 /// Opens the grant `grant_id` for this doctor: the grant must carry the
 /// patient's signature (checked against the patient's directory entry,
-/// verified here) and its key must open, or nothing is shown.
+/// verified here and matching the doctor's pins) and its key must open, or
+/// nothing is shown.
 pub async fn open_shared(
     session: Session,
     unlocked: Unlocked,
@@ -107,11 +110,19 @@ pub async fn open_shared(
         }
     })?;
     let lying = "The server's answer about this share is not signed by the patient, so nothing was opened. Contact your administrator.";
-    let served = lookup_user(shared.grant.patient_name.clone())
-        .await
-        .map_err(|e| session.explain(&e))?;
-    let patient = verify_directory_entry(&shared.grant.patient_name, &served)
-        .map_err(|_| lying.to_owned())?;
+    // The patient's keys, checked and compared with this doctor's pins: a
+    // key the server swapped in after the first look stops here.
+    let patient = checked_keys(
+        session,
+        &unlocked,
+        &shared.grant.patient_name,
+        Purpose::Open,
+        |e| session.explain(e),
+        Some(lying),
+    )
+    .await?;
+    let first_contact = patient.first_contact_note(Purpose::Open);
+    let patient = patient.entry;
     let me = unlocked.key_entry.value.user_id;
     let opened = open_grant(
         &shared.grant,
@@ -135,5 +146,6 @@ pub async fn open_shared(
         grant: opened.grant,
         me,
         keyring: unlocked.keyring.clone(),
+        first_contact,
     })
 }

@@ -31,7 +31,6 @@ use shared::{
         },
         ErrorCode,
     },
-    client::verify_directory_entry,
     crypto::b64,
     model::{Id, Permission},
     records::OpenTree,
@@ -39,10 +38,9 @@ use shared::{
 };
 
 use crate::{
-    api::{directory::lookup_user, explain_crypto, Flow},
-    platform::browser::{remember_keys, remember_removed_grant, removed_grants, seen_keys},
+    platform::browser::{remember_removed_grant, removed_grants},
     session::{now_unix, Session, Unlocked},
-    tasks::record::RecordStore,
+    tasks::{directory::checked_keys, record::RecordStore},
 };
 
 // ---------------------------------------------------------------------------
@@ -51,40 +49,46 @@ use crate::{
 /// A directory entry whose keys this browser checked; pages show it.
 pub use shared::client::VerifiedEntry;
 
-/// Looks a user up and checks their keys in this browser: a server that
-/// serves a forged or mismatched entry gets an error, never a share.
-pub async fn verified_entry(session: Session, username: &str) -> Result<VerifiedEntry, String> {
+/// Someone's keys, checked and matching the user's pins ([`checked_keys`]).
+pub use crate::tasks::directory::{Checked, Purpose};
+
+/// Looks a user up, checks their keys in this browser and against the
+/// user's pins ([`checked_keys`]): a server that serves a forged or
+/// mismatched entry, or keys other than the pinned ones, gets an error, never
+/// a share.
+pub async fn verified_entry(
+    session: Session,
+    unlocked: &Unlocked,
+    username: &str,
+) -> Result<Checked, String> {
     let name = Username::parse(username.trim()).map_err(|e| format!("{e}."))?;
-    let served = lookup_user(name.to_string()).await.map_err(|e| {
-        if e.code == ErrorCode::NotFound {
-            format!("There is no user named {name}. Check the spelling with them.")
-        } else {
-            session.explain(&e)
-        }
-    })?;
-    verify_directory_entry(name.as_str(), &served).map_err(|e| explain_crypto(e, Flow::Directory))
+    checked_keys(
+        session,
+        unlocked,
+        name.as_str(),
+        Purpose::Share,
+        |e| {
+            if e.code == ErrorCode::NotFound {
+                format!("There is no user named {name}. Check the spelling with them.")
+            } else {
+                session.explain(e)
+            }
+        },
+        None,
+    )
+    .await
 }
 
-/// Looks a doctor up and checks their keys in this browser.
-pub async fn verified_doctor(session: Session, username: &str) -> Result<VerifiedEntry, String> {
-    let entry = verified_entry(session, username).await?;
-    doctor_allowed(&entry)?;
-    Ok(entry)
-}
-
-/// Remembers a doctor's keys the first time this browser sees them;
-/// `Some(true)` if they are the ones seen before, `Some(false)` if they
-/// changed (the patient is warned to compare the safety number).
-pub fn compare_keys(entry: &VerifiedEntry) -> Option<bool> {
-    let name = entry.entry.username.clone();
-    let id = id_text(&entry.entry.user_id);
-    let number = entry.safety_number.to_string().replace('\n', " ");
-    let same =
-        seen_keys(&name).map(|(seen_id, seen_number)| seen_id == id && seen_number == number);
-    if same.is_none() {
-        remember_keys(&name, &id, &number);
-    }
-    same
+/// Looks a doctor up and checks their keys in this browser and against the
+/// pins.
+pub async fn verified_doctor(
+    session: Session,
+    unlocked: &Unlocked,
+    username: &str,
+) -> Result<Checked, String> {
+    let checked = verified_entry(session, unlocked, username).await?;
+    doctor_allowed(&checked.entry)?;
+    Ok(checked)
 }
 
 // ---------------------------------------------------------------------------
@@ -164,17 +168,21 @@ pub async fn share_with(
     .map_err(|e| session.explain(&e))
 }
 
-/// Approves a doctor's request: looks the doctor up again, checks that the
-/// directory names the same account as the request, and shares the chosen
-/// folder. Returns the folder's [`scope_label`].
+/// Approves a doctor's request: looks the doctor up again (checked against
+/// the pins), checks that the directory names the same account as the
+/// request, and shares the chosen folder. Returns the folder's
+/// [`scope_label`] and, at a first contact, the note with the doctor's
+/// safety number ([`Checked::first_contact_note`]).
 pub async fn approve(
     session: Session,
     unlocked: &Unlocked,
     tree: &OpenTree,
     request: &AccessRequestView,
     chosen: (Id, Permission, Option<i64>),
-) -> Result<String, String> {
-    let doctor = verified_doctor(session, &request.doctor_name).await?;
+) -> Result<(String, Option<String>), String> {
+    let checked = verified_doctor(session, unlocked, &request.doctor_name).await?;
+    let note = checked.first_contact_note(Purpose::Share);
+    let doctor = checked.entry;
     if doctor.entry.user_id != request.doctor_id {
         return Err("The directory's answer for this doctor does not match the request, so nothing was shared. Contact your administrator.".to_owned());
     }
@@ -189,7 +197,7 @@ pub async fn approve(
         None,
     )
     .await?;
-    Ok(label)
+    Ok((label, note))
 }
 
 /// Says no to a doctor's request; nothing is shared.

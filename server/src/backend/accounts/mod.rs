@@ -24,6 +24,7 @@ mod checks;
 mod login;
 mod password;
 mod password_proof;
+pub mod pins;
 mod recovery;
 mod recovery_code;
 mod second_factor;

@@ -13,6 +13,7 @@
 
 mod login;
 mod password;
+mod pins;
 mod recovery;
 mod recovery_code;
 mod second_factor;
@@ -21,6 +22,7 @@ mod signup;
 
 pub use login::*;
 pub use password::*;
+pub use pins::*;
 pub use recovery::*;
 pub use recovery_code::*;
 pub use second_factor::*;
@@ -39,6 +41,7 @@ pub trait AccountBackend:
     + RecoveryBackend
     + RecoveryCodeBackend
     + SecondFactorBackend
+    + PinsBackend
 {
 }
 
@@ -51,5 +54,6 @@ impl<T> AccountBackend for T where
         + RecoveryBackend
         + RecoveryCodeBackend
         + SecondFactorBackend
+        + PinsBackend
 {
 }
