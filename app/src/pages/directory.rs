@@ -13,6 +13,7 @@ use crate::{
     },
     pages::with_keys,
     session::{role_label, use_session},
+    tasks::anchor::unverified_doctor_text,
     tasks::directory::{compare_with_seen, look_up, remember_new_keys, Found},
 };
 
@@ -115,7 +116,7 @@ fn EntryCard(found: Found) -> impl IntoView {
                 {(e.entry.role == Role::Doctor && e.verified_doctor.is_none()).then(|| view! {
                     <div class="facts__wide">
                         <dt>"Verification"</dt>
-                        <dd><span class="badge badge--warn">"Not verified"</span> " No administrator has checked this doctor's licence yet."</dd>
+                        <dd><span class="badge badge--warn">"Not verified"</span> " " {unverified_doctor_text()}</dd>
                     </div>
                 })}
             </dl>

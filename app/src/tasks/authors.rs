@@ -15,7 +15,7 @@ use shared::{
     sharing::check_version,
 };
 
-use crate::{api::directory::lookup_user, session::Session};
+use crate::{api::directory::lookup_user, platform::org, session::Session};
 
 /// What the reader is told when a version's author cannot be trusted.
 pub const UNTRUSTED: &str = "This version is not signed by the patient or by a doctor the patient allowed to write here, so it was not opened. Contact your administrator.";
@@ -47,8 +47,9 @@ impl Authors {
             let served = lookup_user(version.author_name.clone())
                 .await
                 .map_err(|e| session.explain(&e))?;
-            let author = verify_directory_entry(&version.author_name, &served)
-                .map_err(|_| UNTRUSTED.to_owned())?;
+            let author =
+                verify_directory_entry(&version.author_name, &served, org::fingerprint().as_ref())
+                    .map_err(|_| UNTRUSTED.to_owned())?;
             self.0.insert(author.entry.user_id, author.entry);
         }
         let author = self.0.get(&version.author_id);

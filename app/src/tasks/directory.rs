@@ -3,7 +3,7 @@
 //! since this browser last saw them. The server's word on someone's keys
 //! counts for nothing until these pass.
 
-use shared::{api::ApiError, client::verify_directory_entry, crypto::b64, model::KeyEntry};
+use shared::{api::ApiError, crypto::b64, model::KeyEntry};
 
 /// A directory entry that passed every check, with its safety number.
 pub use shared::client::VerifiedEntry;
@@ -11,8 +11,9 @@ pub use shared::client::VerifiedEntry;
 pub use shared::crypto::fingerprint::SafetyNumber;
 
 use crate::{
-    api::{directory::lookup_user, explain_crypto, Flow},
+    api::directory::lookup_user,
     platform::browser::{remember_keys, seen_keys},
+    tasks::anchor,
 };
 
 /// Fetches `name`'s entry and checks it; `explain` words a failed call (the
@@ -24,7 +25,7 @@ pub async fn look_up(
     let served = lookup_user(name.to_owned())
         .await
         .map_err(|e| explain(&e))?;
-    verify_directory_entry(name, &served).map_err(|e| explain_crypto(e, Flow::Directory))
+    anchor::check(name, &served).map_err(|e| anchor::explain(e, anchor::Use::LookUp))
 }
 
 /// What a lookup found, with how it compares to what was seen before.

@@ -33,6 +33,8 @@ pub const STREAM_CHUNK: &str = "medvault/v1/stream/chunk";
 pub const SIGN_KEY_ENTRY: &str = "medvault/v1/sign/key-entry";
 /// Signed: an admin's certificate for a doctor's keys.
 pub const SIGN_DOCTOR_CERT: &str = "medvault/v1/sign/doctor-certificate";
+/// Signed: the installation's (org key's) certificate for an admin's keys.
+pub const SIGN_ADMIN_CERT: &str = "medvault/v1/sign/admin-certificate";
 /// Signed: a patient's grant of a node to a doctor.
 pub const SIGN_GRANT: &str = "medvault/v1/sign/grant";
 /// Signed: a file version's manifest.
@@ -45,6 +47,8 @@ pub const AUDIT_LINK: &str = "medvault/v1/audit/link";
 pub const AUDIT_EVENT: &str = "medvault/v1/audit/event";
 /// Hashed: a user's key fingerprint (safety number).
 pub const FINGERPRINT: &str = "medvault/v1/fingerprint";
+/// Hashed: the fingerprint of an installation's org key (the directory's anchor).
+pub const ORG_FINGERPRINT: &str = "medvault/v1/org-fingerprint";
 
 /// Every label, for the test that proves they are distinct and well-formed.
 pub const ALL: &[&str] = &[
@@ -62,12 +66,14 @@ pub const ALL: &[&str] = &[
     STREAM_CHUNK,
     SIGN_KEY_ENTRY,
     SIGN_DOCTOR_CERT,
+    SIGN_ADMIN_CERT,
     SIGN_GRANT,
     SIGN_MANIFEST,
     SIGN_AUDIT_HEAD,
     AUDIT_LINK,
     AUDIT_EVENT,
     FINGERPRINT,
+    ORG_FINGERPRINT,
 ];
 
 /// The canonical binary encoding of a labelled tuple of fields.

@@ -15,6 +15,7 @@ use crate::{
     },
     platform::browser::focus_later,
     session::{use_session, Unlocked},
+    tasks::anchor::unverified_doctor_text,
     tasks::sharing::VerifiedEntry,
     tasks::sharing::{
         can_now, choice, compare_keys, id_text, permission_of, scope_label, share_with, shareable,
@@ -148,7 +149,7 @@ fn DoctorCard(entry: VerifiedEntry, same: Option<bool>) -> impl IntoView {
                 }.into_any(),
                 None => view! {
                     <p><span class="badge badge--warn">"Not verified"</span>
-                        " No administrator has checked this doctor's licence yet. Share only if you know them."</p>
+                        " " {unverified_doctor_text()} " Share only if you know them."</p>
                 }.into_any(),
             }}
             {(same == Some(false)).then(|| view! {

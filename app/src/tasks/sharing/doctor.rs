@@ -14,6 +14,7 @@ use shared::{
 
 use crate::{
     api::directory::lookup_user,
+    platform::org,
     session::{now_unix, Session, Unlocked},
 };
 
@@ -110,8 +111,12 @@ pub async fn open_shared(
     let served = lookup_user(shared.grant.patient_name.clone())
         .await
         .map_err(|e| session.explain(&e))?;
-    let patient = verify_directory_entry(&shared.grant.patient_name, &served)
-        .map_err(|_| lying.to_owned())?;
+    let patient = verify_directory_entry(
+        &shared.grant.patient_name,
+        &served,
+        org::fingerprint().as_ref(),
+    )
+    .map_err(|_| lying.to_owned())?;
     let me = unlocked.key_entry.value.user_id;
     let opened = open_grant(
         &shared.grant,

@@ -31,7 +31,6 @@ use shared::{
         },
         ErrorCode,
     },
-    client::verify_directory_entry,
     crypto::b64,
     model::{Id, Permission},
     records::OpenTree,
@@ -39,10 +38,10 @@ use shared::{
 };
 
 use crate::{
-    api::{directory::lookup_user, explain_crypto, Flow},
+    api::directory::lookup_user,
     platform::browser::{remember_keys, remember_removed_grant, removed_grants, seen_keys},
     session::{now_unix, Session, Unlocked},
-    tasks::record::RecordStore,
+    tasks::{anchor, record::RecordStore},
 };
 
 // ---------------------------------------------------------------------------
@@ -62,7 +61,7 @@ pub async fn verified_entry(session: Session, username: &str) -> Result<Verified
             session.explain(&e)
         }
     })?;
-    verify_directory_entry(name.as_str(), &served).map_err(|e| explain_crypto(e, Flow::Directory))
+    anchor::check(name.as_str(), &served).map_err(|e| anchor::explain(e, anchor::Use::Share))
 }
 
 /// Looks a doctor up and checks their keys in this browser.
