@@ -6,10 +6,20 @@
 // patient's browser, built with the org key's fingerprint, refuses the doctor
 // on the share form and when approving the doctor's request, says why, and
 // nothing is shared.
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Page, Route } from '@playwright/test';
 import { test, expect } from '../fixtures/app';
-import { createAdminInvite, signUp, strongPassword, uniqueName } from '../helpers/accounts';
+import {
+  certifyAdmin,
+  createAdminInvite,
+  signUp,
+  strongPassword,
+  uniqueName,
+} from '../helpers/accounts';
 import { openPatients, openSharing, verifiedDoctor } from '../helpers/sharing';
 
 const REFUSED = "This doctor's certificate was not made by your installation. Nothing was shared.";
@@ -169,5 +179,64 @@ test('a doctor whose keys were substituted at first contact is refused; nothing 
   await openPatients(doctor.page);
   await expect(doctor.page.getByText('No patient has shared their record with you yet.')).toBeVisible();
   await doctor.context.close();
+  expect(problems.page).toEqual([]);
+});
+
+test('an admin the operator has not certified cannot verify doctors; a certificate from another key is refused', async ({
+  page,
+  browser,
+  baseURL,
+  problems,
+}) => {
+  test.setTimeout(120_000);
+  await signUp(page, uniqueName('admin'), strongPassword('admin'), createAdminInvite(baseURL!));
+  await page.getByRole('link', { name: 'Admin' }).click();
+  const card = page.getByRole('region', { name: 'Installation certificate' });
+  await expect(card.getByText('Not certified yet: you cannot verify doctors until the operator certifies you.')).toBeVisible();
+
+  // A doctor to verify.
+  await page.getByLabel('Role').selectOption('doctor');
+  await page.getByRole('button', { name: 'Create invite link' }).click();
+  const link = (await page.locator('.invite-link__url code').innerText()).trim();
+  const context = await browser.newContext({ baseURL });
+  const name = uniqueName('dr');
+  await signUp(await context.newPage(), name, strongPassword('doctor'), link);
+  await context.close();
+  await page.getByRole('link', { name: 'Home' }).click();
+  await page.getByRole('link', { name: 'Admin' }).click();
+  await page.getByRole('button', { name: `Verify ${name}` }).click();
+  await page.getByLabel('Licence id').fill('GMC-7654321');
+  await page.getByRole('button', { name: 'Show safety number' }).click();
+  await page.getByRole('button', { name: 'Sign certificate' }).click();
+  const verify = page.getByRole('region', { name: `Verify doctor ${name}` });
+  await expect(verify.getByRole('alert')).toContainText('You cannot verify doctors until the operator certifies you');
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByRole('row', { name: new RegExp(name.replace('.', '\\.')) }).getByText('Not yet')).toBeVisible();
+
+  // A certificate made with another org key, and text that is no certificate.
+  const request = (await card.getByLabel('Your certificate request').inputValue()).trim();
+  const bin = process.env.MEDVAULT_SERVER_BIN ?? join(resolve(__dirname, '..', '..'), 'target', 'debug', 'medvault-server');
+  const otherKey = join(mkdtempSync(join(tmpdir(), 'medvault-other-org-')), 'org.key');
+  execFileSync(bin, ['org-key', 'init', '--out', otherKey], { stdio: 'ignore' });
+  const foreign = execFileSync(bin, ['org-key', 'certify-admin', '--key', otherKey, '--request', request], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  }).trim();
+  const paste = card.getByLabel('Certificate code from the operator');
+  await paste.fill(foreign);
+  await card.getByRole('button', { name: 'Store certificate' }).click();
+  await expect(card.getByRole('alert')).toContainText("This certificate was not made by this installation's key for your keys. Nothing was stored.");
+  await paste.fill('not a certificate');
+  await card.getByRole('button', { name: 'Store certificate' }).click();
+  await expect(card.getByRole('alert')).toContainText('This is not a certificate code');
+  await expect(card.getByText('Not certified yet')).toBeVisible();
+
+  // Certified with the installation's key, the admin can verify the doctor.
+  await certifyAdmin(page);
+  await page.getByRole('button', { name: `Verify ${name}` }).click();
+  await page.getByLabel('Licence id').fill('GMC-7654321');
+  await page.getByRole('button', { name: 'Show safety number' }).click();
+  await page.getByRole('button', { name: 'Sign certificate' }).click();
+  await expect(page.getByRole('row', { name: new RegExp(name.replace('.', '\\.')) }).getByText('Verified')).toBeVisible();
   expect(problems.page).toEqual([]);
 });
