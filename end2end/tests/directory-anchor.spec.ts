@@ -166,7 +166,13 @@ test('a doctor whose keys were substituted at first contact is refused; nothing 
   await requests.getByLabel('Share').selectOption({ label: 'Lab results' });
   await requests.getByRole('button', { name: 'Approve and share' }).click();
   await expect(requests.getByRole('alert')).toContainText(REFUSED);
-  expect(forged()).toBeGreaterThanOrEqual(2);
+  // The directory page says so too.
+  await page.getByRole('link', { name: 'Directory' }).click();
+  await page.getByLabel('Username', { exact: true }).fill(doctor.name);
+  await page.getByRole('button', { name: 'Look up' }).click();
+  await expect(page.getByRole('alert')).toContainText("This doctor's certificate was not made by your installation");
+  await expect(page.getByText('Verified doctor')).toHaveCount(0);
+  expect(forged()).toBeGreaterThanOrEqual(3);
 
   // Nothing was shared: the patient's list is empty, the request still waits,
   // and the doctor's side (the server's own word) has no patient.
