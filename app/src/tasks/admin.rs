@@ -76,6 +76,13 @@ pub fn anchor_text(anchor: &Anchor) -> String {
     }
 }
 
+/// The fingerprint of the installation key this app was built for, as shown
+/// (sixteen groups of four hex digits), for the admin to compare with the
+/// operator's.
+pub fn built_in_fingerprint() -> Option<String> {
+    org::fingerprint().map(|fp| fp.to_string())
+}
+
 /// The code this admin gives the operator: their own signed key entry.
 pub fn request_code(me: &Unlocked) -> String {
     admin_request_code(&me.key_entry)

@@ -12,7 +12,9 @@ use crate::{
     },
     platform::browser::copy_text,
     session::Unlocked,
-    tasks::admin::{anchor_text, load_anchor, request_code, store_certificate, Anchor},
+    tasks::admin::{
+        anchor_text, built_in_fingerprint, load_anchor, request_code, store_certificate, Anchor,
+    },
 };
 
 /// The card (the admin's keys are needed for the request and the checks).
@@ -33,6 +35,9 @@ pub(super) fn InstallationCertificate(
             <p>"The operator keeps this installation's key off the server. To be able to verify doctors, copy your request code and send it to the operator. They run "
                 <code>"medvault-server org-key certify-admin"</code>
                 " with it, compare your safety number with you, and send back a certificate code. Paste that code below."</p>
+            {built_in_fingerprint().map(|fp| view! {
+                <p>"This app was built for the installation key with fingerprint " <code>{fp}</code> ". The operator's key must show the same."</p>
+            })}
             <RequestCode code=code/>
             <PasteCertificate unlocked=unlocked stored=move || state.refetch()/>
         </section>
