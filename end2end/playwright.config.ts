@@ -15,6 +15,10 @@ process.env.MEDVAULT_E2E_CLOCK ??= join(mkdtempSync(join(tmpdir(), 'medvault-clo
 
 const port = process.env.MEDVAULT_E2E_PORT;
 const root = resolve(__dirname, '..');
+// The installation's org key whose fingerprint dist/ was built with
+// (scripts/test.sh makes it); helpers/accounts.ts certifyAdmin signs with it.
+// The server never reads it.
+process.env.MEDVAULT_ORG_KEY_FILE ??= join(root, '.medvault', 'org.key');
 const serverBin = process.env.MEDVAULT_SERVER_BIN ?? join(root, 'target', 'debug', 'medvault-server');
 const site = process.env.MEDVAULT_SITE ?? join(root, 'dist');
 const baseURL = `http://127.0.0.1:${port}`;

@@ -42,10 +42,19 @@ step "clippy (wasm32: app, shared, medvault-crypto)" \
 step "Rust tests (native)" cargo test --locked
 step "browser tests of WASM code (wasm-bindgen-test in Chromium)" \
   cargo test -p app -p shared -p medvault-crypto --target wasm32-unknown-unknown --locked
-step "app release build (trunk)" trunk build --release
 # The end-to-end suite moves the server's clock (--test-clock-file), which only
 # the test-clock feature compiles in; release and plain builds lack the flag.
 step "server build for end-to-end tests" cargo build --locked -p server --bins --features test-clock
+# The app is built with the fingerprint of a development org key (made in
+# .medvault/org.key if missing); Playwright certifies its admins with that key.
+org_key() {
+  MEDVAULT_ORG_KEY_FILE=${MEDVAULT_ORG_KEY_FILE:-$PWD/.medvault/org.key}
+  export MEDVAULT_ORG_KEY_FILE
+  MEDVAULT_ORG_FINGERPRINT=$(scripts/dev-org-key.sh target/debug/medvault-server "$MEDVAULT_ORG_KEY_FILE") &&
+    export MEDVAULT_ORG_FINGERPRINT
+}
+step "development org key (.medvault/org.key)" org_key
+step "app release build (trunk)" trunk build --release
 step "Playwright end-to-end (headless Chromium)" bash -c 'cd end2end && npx playwright test'
 step "WASM size report" scripts/wasm-size.sh
 

@@ -124,8 +124,57 @@ mod directory_checks {
             entry: key_entry(keyring, [3u8; 16], name, Role::Doctor, 1),
             certificate: None,
             certifier: None,
+            certifier_certificate: None,
             disabled: false,
         }
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_chained_doctor_is_not_verified_by_an_app_built_without_a_fingerprint() {
+        use app::tasks::anchor;
+        use shared::{
+            client::{certify_admin, certify_doctor},
+            crypto::sign::SigningKey,
+        };
+        let org = SigningKey::generate().unwrap();
+        let admin_keys = Keyring::generate().unwrap();
+        let admin = key_entry(&admin_keys, [4u8; 16], "root.admin", Role::Admin, 1);
+        let doctor_keys = Keyring::generate().unwrap();
+        let mut entry = served("dr.who", &doctor_keys);
+        entry.certificate = Some(certify_doctor(
+            &admin_keys,
+            [4u8; 16],
+            &entry.entry.value,
+            "GMC 1",
+            2,
+        ));
+        entry.certifier = Some(admin.clone());
+        entry.certifier_certificate = Some(certify_admin(&org, &admin.value, 3));
+        if app::platform::org::fingerprint().is_none() {
+            // Built without MEDVAULT_ORG_FINGERPRINT (as scripts/test.sh runs
+            // these): nobody is verified, and the pages say why.
+            let checked = anchor::check("dr.who", &entry).unwrap();
+            assert_eq!(checked.verified_doctor, None);
+            assert_eq!(anchor::unverified_doctor_text(), anchor::NOT_SET_UP);
+        } else {
+            // Built with one: this test's org key is not it.
+            assert_eq!(
+                anchor::check("dr.who", &entry),
+                Err(shared::client::DirectoryError::NotThisInstallation)
+            );
+            assert_eq!(anchor::unverified_doctor_text(), anchor::NOT_VERIFIED_YET);
+        }
+        // A broken doctor certificate is still a lying server.
+        entry.certificate.as_mut().unwrap().value.licence_id = "OTHER".into();
+        assert!(anchor::check("dr.who", &entry).is_err());
+        // The refusal of a chain to another installation says what happened.
+        let said = anchor::explain(
+            shared::client::DirectoryError::NotThisInstallation,
+            anchor::Use::Share,
+        );
+        assert!(said.starts_with(
+            "This doctor's certificate was not made by your installation. Nothing was shared."
+        ));
     }
 
     #[wasm_bindgen_test]

@@ -96,6 +96,37 @@ export function createAdminInvite(baseURL: string): string {
   return link[0];
 }
 
+/** The installation's org key for this run (scripts/test.sh makes a development
+ * one in .medvault/org.key and builds the app with its fingerprint). */
+export function orgKeyFile(): string {
+  return process.env.MEDVAULT_ORG_KEY_FILE ?? join(root, '.medvault', 'org.key');
+}
+
+/**
+ * Certifies the signed-in admin on `page` as the operator would: reads the
+ * request code on the Admin page's Installation certificate card, runs
+ * `medvault-server org-key certify-admin` with the org key, and pastes the
+ * certificate back. Leaves the page on the Admin page.
+ */
+export async function certifyAdmin(page: Page) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
+  const request = page.getByLabel('Your certificate request');
+  await expect(request).not.toHaveValue('');
+  const code = (await request.inputValue()).trim();
+  const bin =
+    process.env.MEDVAULT_SERVER_BIN ?? join(root, 'target', 'debug', 'medvault-server');
+  const certificate = execFileSync(
+    bin,
+    ['org-key', 'certify-admin', '--key', orgKeyFile(), '--request', code],
+    { encoding: 'utf8', env: { ...process.env, MEDVAULT_LOG: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  ).trim();
+  await page.getByLabel('Certificate code from the operator').fill(certificate);
+  await page.getByRole('button', { name: 'Store certificate' }).click();
+  await expect(
+    page.getByRole('status').filter({ hasText: "Certified by this installation's key" }).first(),
+  ).toBeVisible();
+}
+
 /** Every file under the server's data directory, as raw bytes. */
 export function dataFiles(): { path: string; bytes: Buffer }[] {
   const out: { path: string; bytes: Buffer }[] = [];

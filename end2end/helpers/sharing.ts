@@ -1,10 +1,11 @@
 // Steps the sharing journeys share: a verified doctor in a browser context of
 // their own, and opening the patient's and the doctor's sharing pages.
 import { expect, type Browser, type Page } from '@playwright/test';
-import { signUp, strongPassword, uniqueName } from './accounts';
+import { certifyAdmin, signUp, strongPassword, uniqueName } from './accounts';
 
 /**
- * An admin (signed up with `adminInvite`) invites a doctor, the doctor signs
+ * An admin (signed up with `adminInvite`, then certified with the org key)
+ * invites a doctor, the doctor signs
  * up in a context of their own, and the admin verifies the licence. The
  * contexts talk to `baseURL`.
  */
@@ -12,7 +13,7 @@ export async function verifiedDoctor(browser: Browser, baseURL: string, adminInv
   const adminContext = await browser.newContext({ baseURL });
   const admin = await adminContext.newPage();
   await signUp(admin, uniqueName('admin'), strongPassword('admin'), adminInvite);
-  await admin.getByRole('link', { name: 'Admin' }).click();
+  await certifyAdmin(admin);
   await admin.getByLabel('Role').selectOption('doctor');
   await admin.getByRole('button', { name: 'Create invite link' }).click();
   const link = (await admin.locator('.invite-link__url code').innerText()).trim();

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { test, expect, appReady } from '../fixtures/app';
 import type { Page } from '@playwright/test';
-import { signIn, signOut, totpCode } from '../helpers/accounts';
+import { certifyAdmin, signIn, signOut, totpCode } from '../helpers/accounts';
 
 const root = resolve(__dirname, '..', '..');
 const serverBin = process.env.MEDVAULT_SERVER_BIN ?? join(root, 'target', 'debug', 'medvault-server');
@@ -50,9 +50,10 @@ test('admin invites and verifies a doctor; a patient sees the verified badge', a
   await appReady(page);
   await expect(page.getByText('This invitation creates an administrator account', { exact: false })).toBeVisible();
   await signUp(page, 'admin.e2e', 'plum tractor violin harbour');
+  // The operator certifies the admin with the installation's org key.
+  await certifyAdmin(page);
 
   // Invite a doctor; the link is shown once.
-  await page.getByRole('link', { name: 'Admin' }).click();
   await page.getByLabel('Role').selectOption('doctor');
   await page.getByRole('button', { name: 'Create invite link' }).click();
   const doctorLink = (await page.locator('.invite-link__url code').innerText()).trim();

@@ -2,9 +2,12 @@
 //! hands over to the library; nothing else lives here.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod org_key;
+
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
+use org_key::OrgKeyCommand;
 use server::{
     app::Limits,
     backend::{invites::create_admin_invite, AccountSettings, RecordsConfig},
@@ -28,6 +31,10 @@ enum Command {
     /// Print a one-time invite link for a new admin account (valid 24 hours).
     /// Works while the server is running on the same data directory.
     CreateAdminInvite(InviteArgs),
+    /// The installation's org key, kept off the server: make it, show its
+    /// fingerprint, certify admins. `serve` never reads it.
+    #[command(subcommand)]
+    OrgKey(OrgKeyCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -134,12 +141,17 @@ fn parse_origin(text: &str) -> Result<String, String> {
     Ok(trimmed.to_ascii_lowercase())
 }
 
-/// Makes the invite and prints its link once.
-fn print_admin_invite(args: &InviteArgs) -> Result<(), server::serve::ServeError> {
-    let now = std::time::SystemTime::now()
+/// The wall clock, Unix seconds.
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// Makes the invite and prints its link once.
+fn print_admin_invite(args: &InviteArgs) -> Result<(), server::serve::ServeError> {
+    let now = now_unix();
     let invite = create_admin_invite(&args.data_dir, &args.base_url, now).map_err(|e| {
         server::serve::ServeError::Store {
             path: args.data_dir.clone(),
@@ -162,6 +174,16 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if let Command::OrgKey(command) = cli.command {
+        // Offline work: no runtime, no store.
+        return match org_key::run(command, now_unix()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -195,6 +217,7 @@ fn main() -> ExitCode {
             test_clock_file: args.test_clock_file,
         })),
         Command::CreateAdminInvite(args) => print_admin_invite(&args),
+        Command::OrgKey(_) => Ok(()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

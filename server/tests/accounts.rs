@@ -1101,8 +1101,11 @@ async fn admin_invites_a_doctor_verifies_them_and_a_patient_sees_it() {
         .post("/api/directory/lookup", &json!({"username": "Dr.Who"}))
         .await
         .unwrap();
-    let checked = client::verify_directory_entry("dr.who", &served).unwrap();
+    let checked = client::verify_directory_entry("dr.who", &served, None).unwrap();
     assert!(checked.verified_doctor.is_none());
+    // The operator certifies the admin with the installation's org key.
+    let org = common::anchor::org_key();
+    common::anchor::certify_admin(&a, &admin_account, &org, s.now()).await;
 
     let cert = client::certify_doctor(
         &admin_account.keyring,
@@ -1169,7 +1172,9 @@ async fn admin_invites_a_doctor_verifies_them_and_a_patient_sees_it() {
         .post("/api/directory/lookup", &json!({"username": "dr.who"}))
         .await
         .unwrap();
-    let checked = client::verify_directory_entry("dr.who", &seen).unwrap();
+    let checked =
+        client::verify_directory_entry("dr.who", &seen, Some(&common::anchor::fingerprint(&org)))
+            .unwrap();
     assert_eq!(
         checked.verified_doctor,
         Some(("GMC-1234567".to_owned(), "root.admin".to_owned()))

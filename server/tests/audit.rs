@@ -300,7 +300,22 @@ async fn every_account_and_admin_action_appends_one_event_of_its_kind() {
         .post("/api/directory/lookup", &json!({"username": "dr.who"}))
         .await
         .unwrap();
-    let checked = shared::client::verify_directory_entry("dr.who", &served).unwrap();
+    let checked = shared::client::verify_directory_entry("dr.who", &served, None).unwrap();
+    // The admin stores the installation's certificate first.
+    let org = common::anchor::org_key();
+    common::anchor::certify_admin(&a, &admin_account, &org, s.now()).await;
+    let certified = new_events(&au, &mut seen).await;
+    assert_eq!(
+        certified
+            .iter()
+            .map(|e| (e.kind, e.actor, e.subject))
+            .collect::<Vec<_>>(),
+        [(
+            AdminCertified,
+            Some(admin_info.user_id),
+            Some(admin_info.user_id)
+        )]
+    );
     let cert = shared::client::certify_doctor(
         &admin_account.keyring,
         admin_info.user_id,

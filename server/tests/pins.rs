@@ -76,10 +76,11 @@ fn object(u: &User, counter: u64, doctor: &str) -> Signed<PinEnvelope> {
         entry: key_entry(&keys, [7; 16], doctor, Role::Doctor, 0),
         certificate: None,
         certifier: None,
+        certifier_certificate: None,
         disabled: false,
     };
     let mut list = PinList::default();
-    list.pin(&verify_directory_entry(doctor, &served).unwrap(), 1);
+    list.pin(&verify_directory_entry(doctor, &served, None).unwrap(), 1);
     seal_pins(&u.keyring, &u.info.user_id, counter, &list).unwrap()
 }
 

@@ -7,21 +7,24 @@
 
 use zeroize::Zeroizing;
 
+mod directory;
+
+pub use directory::{
+    admin_certificate_code, admin_request_code, certify_admin, check_admin_certificate,
+    parse_admin_certificate, parse_admin_request, verify_directory_entry, DirectoryError,
+    VerifiedEntry,
+};
+
 use crate::{
     account::normalize_password,
-    api::{
-        account::{
-            LoginFinishRequest, LoginStartRequest, LoginStarted, PasswordChangeFinishRequest,
-            PasswordChangeStartRequest, PasswordChangeStarted, RecoveryCodeFinishRequest,
-            RecoveryCodeStartRequest, RecoveryCodeStarted, RecoveryFinishRequest,
-            RecoveryStartRequest, RecoveryStarted, SignedIn, SignupFinishRequest,
-            SignupStartRequest, SignupStarted, TotpEnableRequest, TotpEnableStartRequest,
-            TotpEnableStarted,
-        },
-        directory::DirectoryEntry,
+    api::account::{
+        LoginFinishRequest, LoginStartRequest, LoginStarted, PasswordChangeFinishRequest,
+        PasswordChangeStartRequest, PasswordChangeStarted, RecoveryCodeFinishRequest,
+        RecoveryCodeStartRequest, RecoveryCodeStarted, RecoveryFinishRequest, RecoveryStartRequest,
+        RecoveryStarted, SignedIn, SignupFinishRequest, SignupStartRequest, SignupStarted,
+        TotpEnableRequest, TotpEnableStartRequest, TotpEnableStarted,
     },
     crypto::{
-        fingerprint::SafetyNumber,
         keyring::Keyring,
         opaque::{
             ClientLogin, ClientRegistration, {self},
@@ -397,66 +400,6 @@ impl RecoveryCodeReplace {
             recovery,
         })
     }
-}
-
-/// A directory entry after the browser checked it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifiedEntry {
-    /// The self-signed entry.
-    pub entry: KeyEntry,
-    /// The safety number of its keys.
-    pub safety_number: SafetyNumber,
-    /// For a doctor with a valid admin certificate: the licence id and the
-    /// certifying admin's username.
-    pub verified_doctor: Option<(String, String)>,
-    /// Whether an admin disabled the account.
-    pub disabled: bool,
-}
-
-/// Checks a directory entry: the self-signature, that it is the user asked for,
-/// and for a doctor the admin certificate (signed by a self-signed admin entry,
-/// over exactly these keys). An invalid certificate is an error, not "unverified":
-/// a server that serves a bad one is lying.
-pub fn verify_directory_entry(
-    asked_username: &str,
-    served: &DirectoryEntry,
-) -> Result<VerifiedEntry, CryptoError> {
-    let entry = served.entry.verify_self()?.clone();
-    let asked =
-        crate::account::Username::parse(asked_username).map_err(|_| CryptoError::Malformed)?;
-    if entry.username != asked.as_str() {
-        return Err(CryptoError::BadSignature);
-    }
-    let verified_doctor = match (&served.certificate, &served.certifier) {
-        (None, _) => None,
-        (Some(cert), Some(certifier)) => {
-            let admin = certifier.verify_self()?;
-            if admin.role != Role::Admin || entry.role != Role::Doctor {
-                return Err(CryptoError::BadSignature);
-            }
-            let c = cert.verify(&admin.identity_key)?;
-            if c.admin_id != admin.user_id
-                || c.doctor_id != entry.user_id
-                || c.doctor_username != entry.username
-                || c.doctor_identity_key != entry.identity_key
-                || c.doctor_encryption_key != entry.encryption_key
-            {
-                return Err(CryptoError::BadSignature);
-            }
-            Some((c.licence_id.clone(), admin.username.clone()))
-        }
-        (Some(_), None) => return Err(CryptoError::BadSignature),
-    };
-    Ok(VerifiedEntry {
-        safety_number: SafetyNumber::new(
-            &entry.user_id,
-            &entry.identity_key.to_bytes(),
-            &entry.encryption_key,
-        ),
-        entry,
-        verified_doctor,
-        disabled: served.disabled,
-    })
 }
 
 /// An admin's certificate for a doctor's checked entry, signed in the admin's

@@ -1,5 +1,6 @@
 //! The domain's data: ids, roles, permissions and the signed statements that
-//! carry them (key entries, doctor certificates, grants, file manifests).
+//! carry them (key entries, admin and doctor certificates, grants, file
+//! manifests).
 //!
 //! These are what the app, the server and the protocol talk about, so they live
 //! apart from the crypto primitives: a page that needs a role imports the model,
@@ -120,6 +121,49 @@ impl Signable for DoctorCertificate {
             .str(&self.licence_id)
             .bytes(&self.admin_id)
             .i64(self.issued_at);
+    }
+}
+
+/// The installation's statement, signed offline with its org key, that these
+/// keys belong to an admin. The anchor of the directory: a doctor's
+/// certificate counts only if its admin holds one of these over exactly the
+/// admin's current keys, by an org key whose fingerprint the app was built with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminCertificate {
+    /// The admin's user id.
+    #[serde(with = "b64::array")]
+    pub admin_id: Id,
+    /// The admin's login name.
+    pub admin_username: String,
+    /// The admin's identity key being certified.
+    pub admin_identity_key: VerifyingKey,
+    /// The admin's encryption key being certified.
+    #[serde(with = "b64::array")]
+    pub admin_encryption_key: [u8; 32],
+    /// The org key that signs (its fingerprint is what browsers check).
+    pub org_key: VerifyingKey,
+    /// When it was issued, Unix seconds.
+    pub issued_at: i64,
+}
+
+impl Signable for AdminCertificate {
+    const LABEL: &'static str = context::SIGN_ADMIN_CERT;
+    fn encode_fields(&self, out: &mut Encoder) {
+        out.bytes(&self.admin_id)
+            .str(&self.admin_username)
+            .bytes(&self.admin_identity_key.to_bytes())
+            .bytes(&self.admin_encryption_key)
+            .bytes(&self.org_key.to_bytes())
+            .i64(self.issued_at);
+    }
+}
+
+/// An admin certificate is signed by the org key it names
+/// (`Signed::verify_self`); whether that key is the installation's is the
+/// fingerprint check's business.
+impl SelfSigned for AdminCertificate {
+    fn own_key(&self) -> &VerifyingKey {
+        &self.org_key
     }
 }
 

@@ -14,6 +14,7 @@ use crate::{
     },
     pages::with_keys,
     session::{role_label, use_session, Unlocked},
+    tasks::anchor::unverified_doctor_text,
     tasks::directory::VerifiedEntry,
     tasks::directory::{look_up_pinned, trust_new_keys, Found},
 };
@@ -108,7 +109,7 @@ fn EntryCard(found: Found, unlocked: StoredValue<Unlocked, LocalStorage>) -> imp
                 {(e.entry.role == Role::Doctor && e.verified_doctor.is_none()).then(|| view! {
                     <div class="facts__wide">
                         <dt>"Verification"</dt>
-                        <dd><span class="badge badge--warn">"Not verified"</span> " No administrator has checked this doctor's licence yet."</dd>
+                        <dd><span class="badge badge--warn">"Not verified"</span> " " {unverified_doctor_text()}</dd>
                     </div>
                 })}
             </dl>

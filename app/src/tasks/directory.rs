@@ -20,7 +20,7 @@ use shared::{
         account::{get_pins, put_pins, SavePins},
         ApiError, ErrorCode,
     },
-    client::verify_directory_entry,
+    client::DirectoryError,
     crypto::b64,
     model::KeyEntry,
     pins::{check_absent, open_pins, seal_pins, PinCheck, PinList, PinsError},
@@ -32,9 +32,10 @@ pub use shared::client::VerifiedEntry;
 pub use shared::crypto::fingerprint::SafetyNumber;
 
 use crate::{
-    api::{directory::lookup_user, explain_crypto, Flow},
+    api::directory::lookup_user,
     platform::browser::{local_seen_keys, pins_counter, remember_pins_counter},
     session::{now_unix, AuthState, Session, Unlocked},
+    tasks::anchor,
 };
 
 /// Fetches `name`'s entry and checks it; `explain` words a failed call (the
@@ -44,22 +45,26 @@ pub async fn look_up(
     name: &str,
     explain: impl Fn(&ApiError) -> String,
 ) -> Result<VerifiedEntry, String> {
-    look_up_or(name, explain, None).await
+    look_up_or(name, explain, None, anchor::Use::LookUp).await
 }
 
 /// [`look_up`], with `forged` (if given) as the sentence for an entry that
 /// fails its checks.
+/// A certificate that does not chain to the installation's org key is
+/// always named as such ([`anchor::explain`]), whatever `forged` says.
 async fn look_up_or(
     name: &str,
     explain: impl Fn(&ApiError) -> String,
     forged: Option<&str>,
+    usage: anchor::Use,
 ) -> Result<VerifiedEntry, String> {
     let served = lookup_user(name.to_owned())
         .await
         .map_err(|e| explain(&e))?;
-    verify_directory_entry(name, &served).map_err(|e| match forged {
-        Some(sentence) => sentence.to_owned(),
-        None => explain_crypto(e, Flow::Directory),
+    anchor::check(name, &served).map_err(|e| match (forged, e) {
+        (_, e @ DirectoryError::NotThisInstallation) => anchor::explain(e, usage),
+        (Some(sentence), _) => sentence.to_owned(),
+        (None, e) => anchor::explain(e, usage),
     })
 }
 
@@ -262,7 +267,12 @@ pub async fn checked_keys(
     explain: impl Fn(&ApiError) -> String,
     forged: Option<&str>,
 ) -> Result<Checked, String> {
-    let entry = look_up_or(name, explain, forged).await?;
+    let usage = if purpose == Purpose::Share {
+        anchor::Use::Share
+    } else {
+        anchor::Use::LookUp
+    };
+    let entry = look_up_or(name, explain, forged, usage).await?;
     match compare_with_pins(session, unlocked, &entry, purpose).await? {
         PinCheck::Changed(_) => Err(changed_keys(&entry.entry.username, purpose)),
         check => Ok(Checked {

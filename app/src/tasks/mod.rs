@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod anchor;
 pub mod audit;
 pub mod authors;
 pub mod directory;

@@ -206,13 +206,14 @@ impl Person {
             entry: self.entry.clone(),
             certificate: None,
             certifier: None,
+            certifier_certificate: None,
             disabled: false,
         }
     }
 
     /// Their entry as the browser checks it.
     pub fn verified(&self) -> VerifiedEntry {
-        verify_directory_entry(&self.entry.value.username, &self.served()).unwrap()
+        verify_directory_entry(&self.entry.value.username, &self.served(), None).unwrap()
     }
 
     /// Their keys open in a session, as after sign-in.

@@ -33,6 +33,8 @@ pub const STREAM_CHUNK: &str = "medvault/v1/stream/chunk";
 pub const SIGN_KEY_ENTRY: &str = "medvault/v1/sign/key-entry";
 /// Signed: an admin's certificate for a doctor's keys.
 pub const SIGN_DOCTOR_CERT: &str = "medvault/v1/sign/doctor-certificate";
+/// Signed: the installation's (org key's) certificate for an admin's keys.
+pub const SIGN_ADMIN_CERT: &str = "medvault/v1/sign/admin-certificate";
 /// Signed: a patient's grant of a node to a doctor.
 pub const SIGN_GRANT: &str = "medvault/v1/sign/grant";
 /// Signed: a file version's manifest.
@@ -51,6 +53,8 @@ pub const PINS_KEY: &str = "medvault/v1/pins/key";
 pub const PINS_SEAL: &str = "medvault/v1/pins/seal";
 /// Signed: the envelope of a user's sealed key pins.
 pub const SIGN_PINS: &str = "medvault/v1/sign/pins";
+/// Hashed: the fingerprint of an installation's org key (the directory's anchor).
+pub const ORG_FINGERPRINT: &str = "medvault/v1/org-fingerprint";
 
 /// Every label, for the test that proves they are distinct and well-formed.
 pub const ALL: &[&str] = &[
@@ -68,6 +72,7 @@ pub const ALL: &[&str] = &[
     STREAM_CHUNK,
     SIGN_KEY_ENTRY,
     SIGN_DOCTOR_CERT,
+    SIGN_ADMIN_CERT,
     SIGN_GRANT,
     SIGN_MANIFEST,
     SIGN_AUDIT_HEAD,
@@ -77,6 +82,7 @@ pub const ALL: &[&str] = &[
     PINS_KEY,
     PINS_SEAL,
     SIGN_PINS,
+    ORG_FINGERPRINT,
 ];
 
 /// The canonical binary encoding of a labelled tuple of fields.

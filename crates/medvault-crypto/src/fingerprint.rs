@@ -7,8 +7,13 @@
 //! `digest = SHA-512(bind(FINGERPRINT, [user_id, identity_key, encryption_key]))`;
 //! the first 60 bytes are read as twelve 5-byte big-endian integers, each taken
 //! modulo 100 000 and written as five digits (≈ 199 bits in all).
+//!
+//! The installation's org key has a fingerprint of its own ([`OrgFingerprint`]):
+//! `SHA-256(bind(ORG_FINGERPRINT, [public_key]))`, written as 64 lowercase hex
+//! digits in 16 groups of 4. The app is built with it and trusts a doctor's
+//! certificate only through an admin certified by exactly that key.
 
-use sha2::{Digest, Sha512};
+use sha2::{Digest, Sha256, Sha512};
 
 use super::{context, Id};
 
@@ -54,9 +59,111 @@ impl std::fmt::Display for SafetyNumber {
     }
 }
 
+/// Hex digits in each group of an [`OrgFingerprint`] as shown.
+pub const ORG_GROUP_LEN: usize = 4;
+
+/// The fingerprint of an installation's org key (the anchor of the directory).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct OrgFingerprint([u8; 32]);
+
+impl OrgFingerprint {
+    /// The fingerprint of the Ed25519 org public key `public_key`.
+    pub fn of(public_key: &[u8; 32]) -> Self {
+        let digest = Sha256::digest(context::bind(context::ORG_FINGERPRINT, &[public_key]));
+        OrgFingerprint(digest.into())
+    }
+
+    /// Reads a fingerprint as 64 hex digits, in either case, ignoring spaces,
+    /// colons and dashes between them (so the grouped form reads back).
+    pub fn parse(text: &str) -> Result<Self, super::CryptoError> {
+        let digits: Vec<u8> = text
+            .bytes()
+            .filter(|b| !matches!(b, b' ' | b':' | b'-' | b'\t' | b'\n' | b'\r'))
+            .collect();
+        // `from_str_radix` alone would take a leading `+`.
+        if digits.len() != 64 || !digits.iter().all(u8::is_ascii_hexdigit) {
+            return Err(super::CryptoError::Malformed);
+        }
+        let mut out = [0u8; 32];
+        for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+            let text = std::str::from_utf8(pair).map_err(|_| super::CryptoError::Malformed)?;
+            *byte = u8::from_str_radix(text, 16).map_err(|_| super::CryptoError::Malformed)?;
+        }
+        Ok(OrgFingerprint(out))
+    }
+
+    /// The 32 bytes.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.0
+    }
+
+    /// 64 lowercase hex digits with no separators (what build scripts pass on).
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl std::fmt::Display for OrgFingerprint {
+    /// Sixteen groups of four hex digits, separated by spaces.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hex = self.to_hex();
+        for (i, group) in hex.as_bytes().chunks(ORG_GROUP_LEN).enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(std::str::from_utf8(group).map_err(|_| std::fmt::Error)?)?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn org_fingerprint_shape_round_trip_and_binding() {
+        let key = [7u8; 32];
+        let fp = OrgFingerprint::of(&key);
+        // Exactly SHA-256 of the labelled key.
+        let expected: [u8; 32] =
+            Sha256::digest(context::bind(context::ORG_FINGERPRINT, &[&key])).into();
+        assert_eq!(fp.to_bytes(), expected);
+        let shown = fp.to_string();
+        assert_eq!(shown.split(' ').count(), 16);
+        assert!(shown.split(' ').all(|g| g.len() == 4
+            && g.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))));
+        assert_eq!(OrgFingerprint::parse(&shown), Ok(fp));
+        assert_eq!(OrgFingerprint::parse(&fp.to_hex()), Ok(fp));
+        assert_eq!(OrgFingerprint::parse(&fp.to_hex().to_uppercase()), Ok(fp));
+        let mut other = key;
+        other[31] ^= 1;
+        assert_ne!(OrgFingerprint::of(&other), fp);
+        // Not the user safety-number hash of the same bytes.
+        assert_ne!(
+            fp.to_bytes()[..],
+            Sha256::digest(context::bind(context::FINGERPRINT, &[&key]))[..]
+        );
+    }
+
+    #[test]
+    fn fail_org_fingerprint_parse_of_bad_text() {
+        let hex = OrgFingerprint::of(&[1; 32]).to_hex();
+        for bad in [
+            String::new(),
+            hex[..62].to_owned(),
+            format!("{hex}00"),
+            format!("{}zz", &hex[..62]),
+            format!("{}+1", &hex[..62]),
+        ] {
+            assert_eq!(
+                OrgFingerprint::parse(&bad),
+                Err(crate::CryptoError::Malformed),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn shape_and_stability() {

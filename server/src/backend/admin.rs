@@ -7,7 +7,7 @@ use shared::{
         ApiError, Caller,
     },
     crypto::sign::Signed,
-    model::{DoctorCertificate, Id, Role},
+    model::{AdminCertificate, DoctorCertificate, Id, Role},
 };
 
 use shared::audit::EventKind;
@@ -150,6 +150,51 @@ impl AdminBackend for ServerBackend {
             .await?;
         tracing::info!("doctor verified");
         Ok(updated.summary())
+    }
+
+    async fn store_org_certificate(
+        &self,
+        caller: &Caller,
+        certificate: Signed<AdminCertificate>,
+    ) -> Result<(), ApiError> {
+        let admin = self.require_admin(caller).await?;
+        // The server has no anchor of its own: it checks only that the
+        // certificate is signed by the key it names and covers the caller's
+        // keys. Browsers check that key's fingerprint.
+        certificate.verify_self().map_err(|_| {
+            ApiError::bad_request(
+                "The certificate's signature is not valid. Paste the whole code the operator gave you.",
+            )
+        })?;
+        let event = Draft::new(EventKind::AdminCertified)
+            .actor(&admin.user.id)
+            .session(&admin.hash)
+            .subject(&admin.user.id);
+        let cert = &certificate.value;
+        self.update_user(&admin.user.id, event, |me| {
+            let entry = &me.key_entry.value;
+            if cert.admin_id != me.id
+                || cert.admin_username != entry.username
+                || cert.admin_identity_key != entry.identity_key
+                || cert.admin_encryption_key != entry.encryption_key
+            {
+                return Err(ApiError::bad_request(
+                    "This certificate is for other keys than yours. Give the operator your current request code and ask for a new certificate.",
+                ));
+            }
+            me.org_certificate = Some(certificate.clone());
+            Ok(Vec::new())
+        })
+        .await?;
+        tracing::info!("admin certificate stored");
+        Ok(())
+    }
+
+    async fn my_org_certificate(
+        &self,
+        caller: &Caller,
+    ) -> Result<Option<Signed<AdminCertificate>>, ApiError> {
+        Ok(self.require_admin(caller).await?.user.org_certificate)
     }
 
     async fn set_disabled(

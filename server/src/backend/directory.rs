@@ -1,5 +1,5 @@
-//! The public key directory: stored key entries and doctor certificates,
-//! served to anyone signed in. The browser verifies every signature.
+//! The public key directory: stored key entries and doctor certificates (with
+//! the certifying admin's entry and org certificate), served to anyone signed in. The browser verifies every signature.
 
 use shared::{
     account::Username,
@@ -26,17 +26,19 @@ impl DirectoryBackend for ServerBackend {
             .user_by_name(name.as_str())
             .await?
             .ok_or_else(ApiError::not_found)?;
-        let certifier = match &user.certificate {
-            Some(cert) => self
-                .user_by_id(&cert.value.admin_id)
-                .await?
-                .map(|admin| admin.key_entry),
+        let admin = match &user.certificate {
+            Some(cert) => self.user_by_id(&cert.value.admin_id).await?,
             None => None,
+        };
+        let (certifier, certifier_certificate) = match admin {
+            Some(admin) => (Some(admin.key_entry), admin.org_certificate),
+            None => (None, None),
         };
         Ok(DirectoryEntry {
             entry: user.key_entry,
             certificate: user.certificate,
             certifier,
+            certifier_certificate,
             disabled: user.disabled,
         })
     }

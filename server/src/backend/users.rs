@@ -20,7 +20,7 @@ use shared::{
         sign::{Signed, VerifyingKey},
         totp::SECRET_LEN,
     },
-    model::{DoctorCertificate, Id, KeyEntry, Role},
+    model::{AdminCertificate, DoctorCertificate, Id, KeyEntry, Role},
 };
 
 use super::{store_error, ServerBackend};
@@ -58,6 +58,11 @@ pub struct UserRecord {
     /// For a verified doctor: the admin's certificate (its `admin_id` names the
     /// certifier).
     pub certificate: Option<Signed<DoctorCertificate>>,
+    /// For an admin the operator certified: the installation's org key's
+    /// certificate over the admin's keys (checked against nothing but itself
+    /// here; browsers check its key's fingerprint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_certificate: Option<Signed<AdminCertificate>>,
     /// Disabled by an admin: no sign-in, no session.
     pub disabled: bool,
     /// The TOTP secret when a second factor is on, sealed under the server's TOTP

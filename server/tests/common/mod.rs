@@ -4,6 +4,7 @@
 //! protocol steps of `shared::client`.
 #![allow(dead_code)]
 
+pub mod anchor;
 pub mod files;
 pub mod patient;
 

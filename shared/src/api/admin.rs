@@ -1,5 +1,5 @@
-//! The admin's calls: invites, the user list, doctor certificates and disabling
-//! accounts. Every call needs an admin's session; the server answers anyone
+//! The admin's calls: invites, the user list, the admin's own certificate from
+//! the installation's org key, doctor certificates and disabling accounts. Every call needs an admin's session; the server answers anyone
 //! else with `not_found`, as if the call did not exist.
 
 use serde::{Deserialize, Serialize};
@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::ApiError;
 use crate::{
     crypto::{b64, sign::Signed},
-    model::{DoctorCertificate, Id, Role},
+    model::{AdminCertificate, DoctorCertificate, Id, Role},
 };
 
 /// A new invite. The code is shown once; the server keeps only its hash.
@@ -84,6 +84,19 @@ pub trait AdminBackend {
         caller: &super::Caller,
         certificate: Signed<DoctorCertificate>,
     ) -> Result<UserSummary, ApiError>;
+    /// Stores the caller's certificate from the installation's org key, after
+    /// checking that it names the caller's current keys and verifies under the
+    /// org key it carries.
+    async fn store_org_certificate(
+        &self,
+        caller: &super::Caller,
+        certificate: Signed<AdminCertificate>,
+    ) -> Result<(), ApiError>;
+    /// The caller's stored org certificate, if any.
+    async fn my_org_certificate(
+        &self,
+        caller: &super::Caller,
+    ) -> Result<Option<Signed<AdminCertificate>>, ApiError>;
     /// Disables (or enables again) an account; disabling ends its sessions at once.
     async fn set_disabled(
         &self,
@@ -130,6 +143,24 @@ pub async fn verify_doctor(
 ) -> Result<UserSummary, ApiError> {
     let caller = super::caller()?;
     super::backend()?.verify_doctor(&caller, certificate).await
+}
+
+/// Stores the calling admin's certificate from the installation's org key
+/// (made offline with `medvault-server org-key certify-admin`).
+#[leptos::server(prefix = "/api", endpoint = "admin/org-certificate", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn store_org_certificate(certificate: Signed<AdminCertificate>) -> Result<(), ApiError> {
+    let caller = super::caller()?;
+    super::backend()?
+        .store_org_certificate(&caller, certificate)
+        .await
+}
+
+/// The calling admin's stored org certificate (`null` before the operator
+/// certified them).
+#[leptos::server(prefix = "/api", endpoint = "admin/org-certificate/mine", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn my_org_certificate() -> Result<Option<Signed<AdminCertificate>>, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?.my_org_certificate(&caller).await
 }
 
 /// Disables or re-enables an account.

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::ApiError;
 use crate::{
     crypto::{b64, sign::Signed},
-    model::{DoctorCertificate, Id, KeyEntry, Role},
+    model::{AdminCertificate, DoctorCertificate, Id, KeyEntry, Role},
 };
 
 /// Most ids one `directory/names` call resolves.
@@ -42,6 +42,11 @@ pub struct DirectoryEntry {
     pub certificate: Option<Signed<DoctorCertificate>>,
     /// The key entry of the admin who signed `certificate`, to verify it with.
     pub certifier: Option<Signed<KeyEntry>>,
+    /// That admin's certificate from the installation's org key, if the
+    /// operator certified them: the anchor the browser checks against the
+    /// fingerprint it was built with. Absent in answers of older servers.
+    #[serde(default)]
+    pub certifier_certificate: Option<Signed<AdminCertificate>>,
     /// Whether an admin has disabled the account.
     pub disabled: bool,
 }

@@ -125,11 +125,13 @@ pub enum EventKind {
     /// An admin revoked an open invite (item: the invite's id, as in
     /// `invite_created`).
     InviteRevoked,
+    /// An admin stored their certificate from the installation's org key.
+    AdminCertified,
 }
 
 impl EventKind {
     /// Every kind, for tests and for filters in the app.
-    pub const ALL: [EventKind; 46] = [
+    pub const ALL: [EventKind; 47] = [
         EventKind::SignIn,
         EventKind::SignInFailed,
         EventKind::SignOut,
@@ -176,6 +178,7 @@ impl EventKind {
         EventKind::RecoveryCodeReplaced,
         EventKind::RecoveryCodeReplaceFailed,
         EventKind::InviteRevoked,
+        EventKind::AdminCertified,
     ];
 
     /// The stable code in the canonical encoding.
@@ -227,6 +230,7 @@ impl EventKind {
             EventKind::RecoveryCodeReplaced => 15,
             EventKind::RecoveryCodeReplaceFailed => 16,
             EventKind::InviteRevoked => 104,
+            EventKind::AdminCertified => 105,
         }
     }
 
@@ -279,6 +283,7 @@ impl EventKind {
             EventKind::RecoveryCodeReplaced => "Made a new recovery code",
             EventKind::RecoveryCodeReplaceFailed => "New recovery code refused",
             EventKind::InviteRevoked => "Revoked an invite",
+            EventKind::AdminCertified => "Stored the installation's certificate",
         }
     }
 

@@ -20,9 +20,10 @@ fn verified(entry: &Signed<KeyEntry>) -> VerifiedEntry {
         entry: entry.clone(),
         certificate: None,
         certifier: None,
+        certifier_certificate: None,
         disabled: false,
     };
-    verify_directory_entry(&entry.value.username, &served).unwrap()
+    verify_directory_entry(&entry.value.username, &served, None).unwrap()
 }
 
 #[test]

@@ -1,6 +1,8 @@
-//! `/admin`: invites, the list of accounts, verifying doctors (the certificate is
-//! signed here with the admin's key) and disabling accounts.
+//! `/admin`: the admin's installation certificate, invites, the list of
+//! accounts, verifying doctors (the certificate is signed here with the admin's
+//! key) and disabling accounts.
 
+mod anchor;
 mod events;
 mod invites;
 mod users;
@@ -17,6 +19,7 @@ use crate::{
     pages::with_keys,
     session::{use_session, Unlocked},
 };
+use anchor::InstallationCertificate;
 use events::SystemEvents;
 use invites::{InviteForm, InviteTable};
 use users::UserTable;
@@ -55,6 +58,7 @@ fn Admin(unlocked: Unlocked) -> impl IntoView {
     view! {
         <div class="stack">
             <h1 id="admin-heading" tabindex="-1">"Administration"</h1>
+            <InstallationCertificate unlocked=unlocked/>
             <InviteForm created=move || invites.refetch()/>
             <section class="card" aria-labelledby="open-invites-heading">
                 <h2 id="open-invites-heading" tabindex="-1">"Open invites"</h2>

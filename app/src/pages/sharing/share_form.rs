@@ -15,6 +15,7 @@ use crate::{
     },
     platform::browser::focus_later,
     session::{use_session, Unlocked},
+    tasks::anchor::unverified_doctor_text,
     tasks::sharing::{
         can_now, choice, id_text, permission_of, scope_label, share_with, shareable,
         verified_doctor, Purpose, VerifiedEntry,
@@ -149,7 +150,7 @@ fn DoctorCard(entry: VerifiedEntry, note: Option<String>) -> impl IntoView {
                 }.into_any(),
                 None => view! {
                     <p><span class="badge badge--warn">"Not verified"</span>
-                        " No administrator has checked this doctor's licence yet. Share only if you know them."</p>
+                        " " {unverified_doctor_text()} " Share only if you know them."</p>
                 }.into_any(),
             }}
             {note.map(|n| view! { <p class="status" role="status">{n}</p> })}

@@ -154,6 +154,7 @@ impl SignupBackend for ServerBackend {
             recovery_verifier: req.recovery_verifier,
             key_entry: req.key_entry,
             certificate: None,
+            org_certificate: None,
             disabled: false,
             totp_sealed: None,
             totp_secret: None,
