@@ -45,6 +45,9 @@ pub const AUDIT_LINK: &str = "medvault/v1/audit/link";
 pub const AUDIT_EVENT: &str = "medvault/v1/audit/event";
 /// Hashed: a user's key fingerprint (safety number).
 pub const FINGERPRINT: &str = "medvault/v1/fingerprint";
+/// Hashed: the fingerprint of the server's audit key (printed by the CLI,
+/// shown to auditors).
+pub const AUDIT_KEY_FINGERPRINT: &str = "medvault/v1/audit/key-fingerprint";
 
 /// Every label, for the test that proves they are distinct and well-formed.
 pub const ALL: &[&str] = &[
@@ -68,6 +71,7 @@ pub const ALL: &[&str] = &[
     AUDIT_LINK,
     AUDIT_EVENT,
     FINGERPRINT,
+    AUDIT_KEY_FINGERPRINT,
 ];
 
 /// The canonical binary encoding of a labelled tuple of fields.
