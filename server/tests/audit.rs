@@ -15,7 +15,7 @@ use server::{
     backend::audit::{
         event_key,
         key::{init_file, load_or_migrate, AuditKeyError, KeySource},
-        legacy_seed_key, Draft, LegacyStoredKey,
+        legacy_seed_key, signed_head_key, Draft, LegacyStoredKey,
     },
     store::{Batch, Space, StoreError},
 };
@@ -26,7 +26,7 @@ use shared::{
         audit::{AuditPublicKey, EventsPage, HeadsPage, LogPage},
         ErrorCode,
     },
-    audit::{verify_log, AuditEvent, BreakReason, EventKind, LogEntry},
+    audit::{verify_log, AuditEvent, AuditMemory, BreakReason, ChainVerifier, EventKind, LogEntry},
     client::{PasswordChange, Recovery},
     crypto::{
         audit_chain::{
@@ -839,4 +839,79 @@ async fn a_new_installation_makes_the_key_file_and_never_stores_a_seed() {
     assert!(init_file(&file).is_err());
     let (again, source) = load_or_migrate(s.store.as_ref(), &file).await.unwrap();
     assert_eq!((source, again.verifying_key()), (KeySource::File, public));
+}
+
+/// The whole check as the auditor's browser runs it, against its memory.
+fn check_remembering(
+    key: &shared::crypto::sign::VerifyingKey,
+    heads: &[shared::crypto::sign::Signed<shared::crypto::audit_chain::ChainHead>],
+    entries: &[LogEntry],
+    memory: &AuditMemory,
+) -> Result<shared::audit::Verified, shared::audit::ChainBreak> {
+    let mut v = ChainVerifier::with_memory(key, heads, Some(memory))?;
+    v.feed(entries)?;
+    v.finish()
+}
+
+#[tokio::test]
+async fn fail_an_auditor_who_remembers_refuses_truncation_a_fork_and_another_key() {
+    let mut s = Server::new();
+    let seed = [0x31; 32];
+    assert!(s.audit.use_key(SigningKey::from_seed(&seed)));
+    let au = auditor(&s).await;
+    for name in ["ann", "bob", "cat", "dan"] {
+        s.client().signup(name, None, s.now()).await.unwrap();
+    }
+    s.audit.sign_head().await.unwrap().unwrap();
+    let key: AuditPublicKey = au.get("/api/audit/key").await.unwrap();
+    let all = fetch_all(&au).await;
+    let verified = verify_log(&key.key, &heads(&au).await.heads, &all).unwrap();
+    let memory = AuditMemory::after(None, key.key, &verified);
+    assert_eq!(memory.seq, 5);
+
+    // The tail and every head over it deleted (store_tamper audit-truncate):
+    // the shorter log verifies alone, not against the memory.
+    let hs: Vec<_> = heads(&au).await.heads;
+    let mut batch = Batch::new();
+    for seq in 4..=5 {
+        batch.delete(Space::Audit, event_key(seq));
+    }
+    for h in &hs {
+        batch.delete(Space::Audit, signed_head_key(h.value.seq));
+    }
+    batch.put(
+        Space::Meta,
+        server::backend::audit::head_key(),
+        [3u64.to_be_bytes().as_slice(), &all[2].hash].concat(),
+    );
+    s.store.apply(batch).await.unwrap();
+    let short = fetch_all(&au).await;
+    assert_eq!(short.len(), 3);
+    verify_log(&key.key, &[], &short).unwrap();
+    let err = check_remembering(&key.key, &[], &short, &memory).unwrap_err();
+    assert_eq!((err.seq, err.reason), (5, BreakReason::RolledBack));
+
+    // The server starts again on the edited store (the writer's cached head
+    // is gone), and new events fill the gap: now the chain no longer passes
+    // through the remembered hash. (`au` still reads the same store.)
+    s.restart(Some(server::backend::TotpKey::from_bytes([0x5a; 32])));
+    assert!(s.audit.use_key(SigningKey::from_seed(&seed)));
+    for name in ["eve", "fay"] {
+        s.client().signup(name, None, s.now()).await.unwrap();
+    }
+    s.audit.sign_head().await.unwrap().unwrap();
+    let regrown = fetch_all(&au).await;
+    let hs = heads(&au).await.heads;
+    verify_log(&key.key, &hs, &regrown).unwrap();
+    let err = check_remembering(&key.key, &hs, &regrown, &memory).unwrap_err();
+    assert_eq!((err.seq, err.reason), (5, BreakReason::Forked));
+
+    // The server's answers re-signed under another key.
+    let thief = SigningKey::from_seed(&[0x77; 32]);
+    let resigned: Vec<_> = hs
+        .iter()
+        .map(|h| shared::crypto::sign::sign(&thief, h.value.clone()))
+        .collect();
+    let err = check_remembering(&thief.verifying_key(), &resigned, &regrown, &memory).unwrap_err();
+    assert_eq!(err.reason, BreakReason::KeyChanged);
 }
