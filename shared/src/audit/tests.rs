@@ -268,6 +268,16 @@ fn fail_a_truncated_log_with_its_later_heads_deleted() {
     // An empty log too.
     let err = check(&key.verifying_key(), &[], &[], &memory).unwrap_err();
     assert_eq!(err.reason, BreakReason::RolledBack);
+    // With a signed head left beyond the end, the break is named where it is.
+    let left = [head(&key, &entries, 10)];
+    let err = check(&key.verifying_key(), &left, &entries[..7], &memory).unwrap_err();
+    assert_eq!(
+        err,
+        ChainBreak {
+            seq: 8,
+            reason: BreakReason::Truncated
+        }
+    );
 }
 
 #[test]

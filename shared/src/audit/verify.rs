@@ -191,19 +191,19 @@ impl ChainVerifier {
         Ok(())
     }
 
-    /// Ends the check: fails if a signed head lies beyond the last event.
-    /// Fails too if the log ends before the remembered event.
+    /// Ends the check: fails if a signed head lies beyond the last event,
+    /// then if the log ends before the remembered event.
     pub fn finish(self) -> Result<Verified, ChainBreak> {
-        if let Some((remembered, _)) = self.checkpoint.filter(|(seq, _)| *seq > self.seq) {
-            return Err(ChainBreak {
-                seq: remembered,
-                reason: BreakReason::RolledBack,
-            });
-        }
         if let Some((&beyond, _)) = self.heads.range(self.seq.saturating_add(1)..).next() {
             return Err(ChainBreak {
                 seq: self.seq.saturating_add(1).min(beyond),
                 reason: BreakReason::Truncated,
+            });
+        }
+        if let Some((remembered, _)) = self.checkpoint.filter(|(seq, _)| *seq > self.seq) {
+            return Err(ChainBreak {
+                seq: remembered,
+                reason: BreakReason::RolledBack,
             });
         }
         Ok(Verified {
