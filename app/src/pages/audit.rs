@@ -6,7 +6,10 @@
 //! compares fingerprints and trusts it.
 
 use leptos::prelude::*;
-use shared::model::{Id, Role};
+use shared::{
+    crypto::b64,
+    model::{Id, Role},
+};
 
 use crate::{
     pages::with_keys,
@@ -118,8 +121,9 @@ fn KeyPanel(key: KeyView) -> impl IntoView {
         Some(_) => "This is not the key this browser verified the log under before. Verify to see both fingerprints.",
     };
     view! {
-        <p class="audit-key">
-            "Audit key fingerprint: " <code class="audit-key__fingerprint">{key.fingerprint.clone()}</code>
+        <p class="audit-key">"Audit key: " <code>{b64::encode(&key.served.to_bytes())}</code></p>
+        <p class="audit-fingerprint">
+            "Its fingerprint: " <code class="audit-key__fingerprint">{key.fingerprint.clone()}</code>
         </p>
         <p class="muted">{note}</p>
     }
