@@ -120,7 +120,11 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     )
     .with_public_origin(config.public_origin.clone())
     .with_trusted_proxies(config.trusted_proxies.clone());
-    state.audit.use_key(audit_key);
+    if !state.audit.use_key(audit_key) {
+        return Err(ServeError::Io(std::io::Error::other(
+            "the audit log already had a signing key before the key file's was given",
+        )));
+    }
     if !config.trusted_proxies.is_empty() {
         let list: Vec<String> = config
             .trusted_proxies
