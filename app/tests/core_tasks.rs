@@ -336,6 +336,50 @@ mod audit_words {
     }
 
     #[wasm_bindgen_test]
+    fn refusals_against_memory_say_what_happened() {
+        let rolled = ChainBreak {
+            seq: 30,
+            reason: BreakReason::RolledBack,
+        };
+        assert!(audit::describe_break(&rolled)
+            .starts_with("The log now ends before event 30, which this browser verified earlier"));
+        let forked = ChainBreak {
+            seq: 12,
+            reason: BreakReason::Forked,
+        };
+        assert!(audit::describe_break(&forked).contains("rewritten (a fork)"));
+        let key = ChainBreak {
+            seq: 3,
+            reason: BreakReason::KeyChanged,
+        };
+        assert!(audit::describe_break(&key)
+            .starts_with("The audit log is now signed by a different key"));
+    }
+
+    #[wasm_bindgen_test]
+    fn trusting_a_key_pins_it_for_this_auditor_only() {
+        use shared::crypto::sign::SigningKey;
+        let ann = [0xa1; 16];
+        let bob = [0xb2; 16];
+        let key = SigningKey::generate().unwrap().verifying_key();
+        assert_eq!(audit::key_view(&ann, key).pinned, None);
+        audit::trust_new_key(&ann, key).unwrap();
+        let view = audit::key_view(&ann, key);
+        assert_eq!(view.pinned.as_deref(), Some(view.fingerprint.as_str()));
+        assert_eq!(audit::remembered(&ann).unwrap().seq, 0);
+        assert_eq!(audit::remembered(&bob), None);
+        // Another key is not the pinned one; trusting it retires the first.
+        let next = SigningKey::generate().unwrap().verifying_key();
+        assert_ne!(
+            audit::key_view(&ann, next).pinned.unwrap(),
+            audit::key_view(&ann, next).fingerprint
+        );
+        audit::trust_new_key(&ann, next).unwrap();
+        let memory = audit::remembered(&ann).unwrap();
+        assert_eq!((memory.key, memory.retired), (next, vec![key]));
+    }
+
+    #[wasm_bindgen_test]
     fn percent_is_whole_and_safe() {
         assert_eq!(audit::percent(0, 0), 0);
         assert_eq!(audit::percent(5, 0), 0);

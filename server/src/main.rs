@@ -35,6 +35,21 @@ enum Command {
     /// fingerprint, certify admins. `serve` never reads it.
     #[command(subcommand)]
     OrgKey(OrgKeyCommand),
+    /// Manage the key that signs the audit log (kept outside the data directory).
+    #[command(subcommand)]
+    AuditKey(AuditKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditKeyCommand {
+    /// Make a new audit signing key in FILE (mode 0600; never overwrites) and
+    /// print its public key and fingerprint. Give the file to `serve
+    /// --audit-key-file`, and publish the fingerprint to your auditors.
+    Init {
+        /// Where to write the key.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -118,6 +133,13 @@ struct ServeArgs {
     /// Default: `<data-dir>.totp-key`, beside the data directory.
     #[arg(long, env = "MEDVAULT_TOTP_KEY_FILE")]
     totp_key_file: Option<PathBuf>,
+    /// The file with the key that signs the audit log (made with `audit-key
+    /// init`, or with mode 0600 on first start). Keep it out of the data
+    /// directory and its backups, and back it up separately: auditors refuse
+    /// heads signed by any other key. Default: `<data-dir>.audit-key`, beside
+    /// the data directory.
+    #[arg(long, env = "MEDVAULT_AUDIT_KEY_FILE")]
+    audit_key_file: Option<PathBuf>,
     /// For end-to-end tests only: a file holding seconds to add to the clock,
     /// re-read continuously, so expiry can be tested without waiting. Exists
     /// only in builds with the `test-clock` feature.
@@ -161,6 +183,20 @@ fn print_admin_invite(args: &InviteArgs) -> Result<(), server::serve::ServeError
     println!("{}", invite.link);
     println!(
         "This link creates one admin account. It works once and expires in 24 hours. It is not shown again."
+    );
+    Ok(())
+}
+
+/// Makes the audit key file and prints its public key and fingerprint.
+fn init_audit_key(out: &std::path::Path) -> Result<(), server::serve::ServeError> {
+    use server::backend::audit::key;
+    let made = key::init_file(out)?;
+    let (public, fingerprint) = key::describe(&made);
+    println!("Audit key written to {}", out.display());
+    println!("Public key:  {public}");
+    println!("Fingerprint: {fingerprint}");
+    println!(
+        "Give auditors this fingerprint through a channel other than the server; they compare it with the one on their Audit log page."
     );
     Ok(())
 }
@@ -213,11 +249,13 @@ fn main() -> ExitCode {
             public_origin: args.public_origin,
             trusted_proxies: args.trusted_proxies,
             totp_key_file: args.totp_key_file,
+            audit_key_file: args.audit_key_file,
             #[cfg(feature = "test-clock")]
             test_clock_file: args.test_clock_file,
         })),
         Command::CreateAdminInvite(args) => print_admin_invite(&args),
         Command::OrgKey(_) => Ok(()),
+        Command::AuditKey(AuditKeyCommand::Init { out }) => init_audit_key(&out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -44,6 +44,9 @@ pub struct ServeConfig {
     /// The file holding the key that seals TOTP secrets (`--totp-key-file`);
     /// `None` means `<data-dir>.totp-key`, beside the data directory.
     pub totp_key_file: Option<PathBuf>,
+    /// The file holding the audit signing key (`--audit-key-file`); `None`
+    /// means `<data-dir>.audit-key`, beside the data directory.
+    pub audit_key_file: Option<PathBuf>,
     /// End-to-end tests only: a file whose number of seconds is added to the
     /// clock (see `backend::offset_clock`); absent without the `test-clock`
     /// feature.
@@ -71,6 +74,9 @@ pub enum ServeError {
     /// Binding or serving failed.
     #[error("network: {0}")]
     Io(#[from] std::io::Error),
+    /// The audit key could not be loaded, made or moved out of the store.
+    #[error(transparent)]
+    AuditKey(#[from] crate::backend::audit::key::AuditKeyError),
 }
 
 /// Runs the server until SIGINT or SIGTERM, then drains connections and flushes
@@ -100,6 +106,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     if sealed > 0 {
         tracing::info!(sealed, "stored TOTP secrets sealed under the TOTP key");
     }
+    let audit_key = load_audit_key(&config, store.as_ref()).await?;
     let state = AppState::with_accounts(
         store.clone(),
         site,
@@ -113,6 +120,11 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     )
     .with_public_origin(config.public_origin.clone())
     .with_trusted_proxies(config.trusted_proxies.clone());
+    if !state.audit.use_key(audit_key) {
+        return Err(ServeError::Io(std::io::Error::other(
+            "the audit log already had a signing key before the key file's was given",
+        )));
+    }
     if !config.trusted_proxies.is_empty() {
         let list: Vec<String> = config
             .trusted_proxies
@@ -188,6 +200,33 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         Err(e) => tracing::error!(error = %e, "store flush at shutdown failed"),
     }
     Ok(())
+}
+
+/// The audit key from its file (moving an old store's seed there first).
+async fn load_audit_key(
+    config: &ServeConfig,
+    store: &dyn Store,
+) -> Result<shared::crypto::sign::SigningKey, ServeError> {
+    use crate::backend::audit::key::{self, KeySource};
+    let path = match &config.audit_key_file {
+        Some(file) => file.clone(),
+        None => key::default_path(&config.data_dir)?,
+    };
+    let (audit_key, source) = key::load_or_migrate(store, &path).await?;
+    let (_, fingerprint) = key::describe(&audit_key);
+    let file = path.display().to_string();
+    match source {
+        KeySource::File => tracing::info!(%file, %fingerprint, "audit key loaded"),
+        KeySource::Created => {
+            tracing::info!(%file, %fingerprint, "audit key made; back this file up apart from the data directory")
+        }
+        KeySource::MovedFromStore => tracing::warn!(
+            %file,
+            %fingerprint,
+            "the audit key was moved out of the store into its own file; back this file up apart from the data directory"
+        ),
+    }
+    Ok(audit_key)
 }
 
 /// Drops a plain-HTTP connection that sends nothing within the limit. Hyper's

@@ -12,7 +12,11 @@ use axum::http::StatusCode;
 use common::{Server, PASSWORD};
 use serde_json::json;
 use server::{
-    backend::audit::{event_key, Draft},
+    backend::audit::{
+        event_key,
+        key::{init_file, load_or_migrate, AuditKeyError, KeySource},
+        legacy_seed_key, signed_head_key, Draft, LegacyStoredKey,
+    },
     store::{Batch, Space, StoreError},
 };
 use shared::{
@@ -22,13 +26,14 @@ use shared::{
         audit::{AuditPublicKey, EventsPage, HeadsPage, LogPage},
         ErrorCode,
     },
-    audit::{verify_log, AuditEvent, BreakReason, EventKind, LogEntry},
+    audit::{verify_log, AuditEvent, AuditMemory, BreakReason, ChainVerifier, EventKind, LogEntry},
     client::{PasswordChange, Recovery},
     crypto::{
         audit_chain::{
             GENESIS, {self},
         },
         b64,
+        sign::SigningKey,
         totp::{
             TotpSecret, {self},
         },
@@ -731,4 +736,197 @@ async fn a_write_the_store_fails_leaves_neither_the_change_nor_its_event() {
     let key: AuditPublicKey = s.client().get("/api/audit/key").await.unwrap();
     let v = verify_log(&key.key, &[signed], &all).unwrap();
     assert_eq!(v.events, all.len() as u64);
+}
+
+/// Plants the audit seed where stores written before the key file kept it.
+async fn plant_legacy_seed(s: &Server, seed: [u8; 32]) {
+    let value = server::store::codec::encode(&LegacyStoredKey { seed }).unwrap();
+    s.store
+        .put(Space::Meta, legacy_seed_key(), value)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_old_stores_audit_seed_moves_to_the_key_file_and_its_heads_still_verify() {
+    let s = Server::new();
+    let seed = [0x42; 32];
+    // The old server signed its heads with the seed in Meta.
+    plant_legacy_seed(&s, seed).await;
+    assert!(s.audit.use_key(SigningKey::from_seed(&seed)));
+    let au = auditor(&s).await;
+    s.client().signup("ann", None, s.now()).await.unwrap();
+    s.audit.sign_head().await.unwrap().unwrap();
+    let hs = heads(&au).await.heads;
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("data.audit-key");
+    let (key, source) = load_or_migrate(s.store.as_ref(), &file).await.unwrap();
+    assert_eq!(source, KeySource::MovedFromStore);
+    assert_eq!(std::fs::read(&file).unwrap(), seed);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    assert!(
+        s.store
+            .get(Space::Meta, &legacy_seed_key())
+            .await
+            .unwrap()
+            .is_none(),
+        "the seed is gone from the store"
+    );
+    verify_log(&key.verifying_key(), &hs, &fetch_all(&au).await).unwrap();
+    // The next start just reads the file.
+    let (again, source) = load_or_migrate(s.store.as_ref(), &file).await.unwrap();
+    assert_eq!(source, KeySource::File);
+    assert_eq!(again.verifying_key(), key.verifying_key());
+}
+
+#[tokio::test]
+async fn fail_a_store_seed_that_differs_from_the_key_file_stops_the_start() {
+    let s = Server::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("data.audit-key");
+    std::fs::write(&file, [1u8; 32]).unwrap();
+    plant_legacy_seed(&s, [2; 32]).await;
+    let err = load_or_migrate(s.store.as_ref(), &file).await.unwrap_err();
+    assert!(matches!(err, AuditKeyError::Mismatch(_)), "{err}");
+    assert!(
+        err.to_string().contains("different from the one in"),
+        "{err}"
+    );
+    // Nothing changed on either side.
+    assert_eq!(std::fs::read(&file).unwrap(), [1u8; 32]);
+    assert!(s
+        .store
+        .get(Space::Meta, &legacy_seed_key())
+        .await
+        .unwrap()
+        .is_some());
+
+    // The same seed in both (a move cut short): the store's copy is removed.
+    plant_legacy_seed(&s, [1; 32]).await;
+    let (_, source) = load_or_migrate(s.store.as_ref(), &file).await.unwrap();
+    assert_eq!(source, KeySource::File);
+    assert!(s
+        .store
+        .get(Space::Meta, &legacy_seed_key())
+        .await
+        .unwrap()
+        .is_none());
+
+    // A key file of the wrong size is refused, not replaced.
+    std::fs::write(&file, [1u8; 31]).unwrap();
+    let err = load_or_migrate(s.store.as_ref(), &file).await.unwrap_err();
+    assert!(err.to_string().contains("is not a 32-byte key"), "{err}");
+    assert_eq!(std::fs::read(&file).unwrap(), [1u8; 31]);
+}
+
+#[tokio::test]
+async fn a_new_installation_makes_the_key_file_and_never_stores_a_seed() {
+    let s = Server::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("data.audit-key");
+    let (key, source) = load_or_migrate(s.store.as_ref(), &file).await.unwrap();
+    assert_eq!(source, KeySource::Created);
+    assert_eq!(std::fs::read(&file).unwrap().len(), 32);
+    let public = key.verifying_key();
+    assert!(s.audit.use_key(key));
+    assert!(
+        !s.audit.use_key(SigningKey::from_seed(&[9; 32])),
+        "set once"
+    );
+    let au = auditor(&s).await;
+    s.audit.sign_head().await.unwrap().unwrap();
+    let served: AuditPublicKey = au.get("/api/audit/key").await.unwrap();
+    assert_eq!(served.key, public);
+    verify_log(&served.key, &heads(&au).await.heads, &fetch_all(&au).await).unwrap();
+    assert!(s
+        .store
+        .get(Space::Meta, &legacy_seed_key())
+        .await
+        .unwrap()
+        .is_none());
+    // `audit-key init` never overwrites.
+    assert!(init_file(&file).is_err());
+    let (again, source) = load_or_migrate(s.store.as_ref(), &file).await.unwrap();
+    assert_eq!((source, again.verifying_key()), (KeySource::File, public));
+}
+
+/// The whole check as the auditor's browser runs it, against its memory.
+fn check_remembering(
+    key: &shared::crypto::sign::VerifyingKey,
+    heads: &[shared::crypto::sign::Signed<shared::crypto::audit_chain::ChainHead>],
+    entries: &[LogEntry],
+    memory: &AuditMemory,
+) -> Result<shared::audit::Verified, shared::audit::ChainBreak> {
+    let mut v = ChainVerifier::with_memory(key, heads, Some(memory))?;
+    v.feed(entries)?;
+    v.finish()
+}
+
+#[tokio::test]
+async fn fail_an_auditor_who_remembers_refuses_truncation_a_fork_and_another_key() {
+    let mut s = Server::new();
+    let seed = [0x31; 32];
+    assert!(s.audit.use_key(SigningKey::from_seed(&seed)));
+    let au = auditor(&s).await;
+    for name in ["ann", "bob", "cat", "dan"] {
+        s.client().signup(name, None, s.now()).await.unwrap();
+    }
+    s.audit.sign_head().await.unwrap().unwrap();
+    let key: AuditPublicKey = au.get("/api/audit/key").await.unwrap();
+    let all = fetch_all(&au).await;
+    let verified = verify_log(&key.key, &heads(&au).await.heads, &all).unwrap();
+    let memory = AuditMemory::after(None, key.key, &verified);
+    assert_eq!(memory.seq, 5);
+
+    // The tail and every head over it deleted (store_tamper audit-truncate):
+    // the shorter log verifies alone, not against the memory.
+    let hs: Vec<_> = heads(&au).await.heads;
+    let mut batch = Batch::new();
+    for seq in 4..=5 {
+        batch.delete(Space::Audit, event_key(seq));
+    }
+    for h in &hs {
+        batch.delete(Space::Audit, signed_head_key(h.value.seq));
+    }
+    batch.put(
+        Space::Meta,
+        server::backend::audit::head_key(),
+        [3u64.to_be_bytes().as_slice(), &all[2].hash].concat(),
+    );
+    s.store.apply(batch).await.unwrap();
+    let short = fetch_all(&au).await;
+    assert_eq!(short.len(), 3);
+    verify_log(&key.key, &[], &short).unwrap();
+    let err = check_remembering(&key.key, &[], &short, &memory).unwrap_err();
+    assert_eq!((err.seq, err.reason), (5, BreakReason::RolledBack));
+
+    // The server starts again on the edited store (the writer's cached head
+    // is gone), and new events fill the gap: now the chain no longer passes
+    // through the remembered hash. (`au` still reads the same store.)
+    s.restart(Some(server::backend::TotpKey::from_bytes([0x5a; 32])));
+    assert!(s.audit.use_key(SigningKey::from_seed(&seed)));
+    for name in ["eve", "fay"] {
+        s.client().signup(name, None, s.now()).await.unwrap();
+    }
+    s.audit.sign_head().await.unwrap().unwrap();
+    let regrown = fetch_all(&au).await;
+    let hs = heads(&au).await.heads;
+    verify_log(&key.key, &hs, &regrown).unwrap();
+    let err = check_remembering(&key.key, &hs, &regrown, &memory).unwrap_err();
+    assert_eq!((err.seq, err.reason), (5, BreakReason::Forked));
+
+    // The server's answers re-signed under another key.
+    let thief = SigningKey::from_seed(&[0x77; 32]);
+    let resigned: Vec<_> = hs
+        .iter()
+        .map(|h| shared::crypto::sign::sign(&thief, h.value.clone()))
+        .collect();
+    let err = check_remembering(&thief.verifying_key(), &resigned, &regrown, &memory).unwrap_err();
+    assert_eq!(err.reason, BreakReason::KeyChanged);
 }

@@ -421,3 +421,114 @@ fn fail_slow_clients_are_cut_off_by_the_timeouts() {
     let (status, _) = http_get(&addr, "/api/health");
     assert!(status.contains("200"), "{status}");
 }
+
+/// The public audit key the server at `addr` serves (an API read, with the
+/// header the API asks of every call).
+fn served_audit_key(addr: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET /api/audit/key HTTP/1.1\r\nHost: {addr}\r\nx-medvault-request: 1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned()
+}
+
+/// `audit-key init` writes the key once (0600, never over an existing file)
+/// and prints its public key and fingerprint; `serve --audit-key-file` signs
+/// with it; without the flag the key goes beside the data directory.
+#[test]
+fn audit_key_init_writes_once_and_serve_uses_it() {
+    let keys = tempfile::tempdir().unwrap();
+    let file = keys.path().join("audit.key");
+    let init = || {
+        Command::new(BIN)
+            .args(["audit-key", "init", "--out"])
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+    let out = init();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+            .trim()
+            .to_owned()
+    };
+    let public = field("Public key:");
+    let fingerprint = field("Fingerprint:");
+    assert_eq!(fingerprint.split(' ').count(), 8, "{fingerprint}");
+    let written = std::fs::read(&file).unwrap();
+    assert_eq!(written.len(), 32);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // A second init refuses and leaves the key alone.
+    let again = init();
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("never overwritten"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), written);
+
+    let site = site();
+    let data = tempfile::tempdir().unwrap();
+    let (child, url) = start_with(
+        site.path(),
+        data.path(),
+        &[OsStr::new("--audit-key-file"), file.as_os_str()],
+    );
+    let child = Running(child);
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let body = served_audit_key(addr);
+    assert!(body.contains(&public), "{body} should name {public}");
+    drop(child);
+    let beside = |dir: &Path| {
+        let mut name = dir.file_name().unwrap().to_os_string();
+        name.push(".audit-key");
+        dir.with_file_name(name)
+    };
+    assert!(
+        !beside(data.path()).exists(),
+        "no default key file when one is given"
+    );
+
+    // Without the flag: `<data-dir>.audit-key`, beside the data directory.
+    let data2 = tempfile::tempdir().unwrap();
+    let (child, url) = start_with(site.path(), data2.path(), &[]);
+    let child = Running(child);
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let body = served_audit_key(addr);
+    drop(child);
+    let beside = beside(data2.path());
+    let seed: [u8; 32] = std::fs::read(&beside).unwrap().try_into().unwrap();
+    let made = shared::crypto::sign::SigningKey::from_seed(&seed);
+    assert!(
+        body.contains(&shared::crypto::b64::encode(
+            &made.verifying_key().to_bytes()
+        )),
+        "{body}"
+    );
+    assert!(std::fs::read_dir(data2.path()).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .contains("audit")));
+    std::fs::remove_file(beside).unwrap();
+}

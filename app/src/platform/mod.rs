@@ -2,6 +2,7 @@
 //! protocol: storage, focus, dates, the clock, the raw HTTP transport with its
 //! retries, and blobs. Tasks and pages build on it; it imports neither.
 
+pub mod audit_memory;
 pub mod blob;
 pub mod browser;
 pub mod clock;

@@ -30,6 +30,19 @@ pub fn link(prev: &[u8; 32], seq: u64, event: &[u8]) -> [u8; 32] {
     .into()
 }
 
+/// The audit key's fingerprint as people compare it: `SHA-256(bind(
+/// AUDIT_KEY_FINGERPRINT, [public key (32)]))`, its first 16 bytes in lower-case
+/// hex, in eight groups of four separated by single spaces. The server's
+/// `audit-key init` prints it; the auditor's page shows it.
+pub fn key_fingerprint(public_key: &[u8; 32]) -> String {
+    let digest = Sha256::digest(context::bind(context::AUDIT_KEY_FINGERPRINT, &[public_key]));
+    let hex: Vec<String> = digest[..16]
+        .chunks_exact(2)
+        .map(|pair| format!("{:02x}{:02x}", pair[0], pair[1]))
+        .collect();
+    hex.join(" ")
+}
+
 /// One stored event with the hash the server recorded for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Link<'a> {
@@ -108,6 +121,20 @@ mod tests {
     }
 
     const EVENTS: &[&[u8]] = &[b"login ada", b"upload lab", b"grant dr", b"read lab"];
+
+    #[test]
+    fn key_fingerprint_shape_and_change() {
+        let a = key_fingerprint(&[7; 32]);
+        assert_eq!(a.len(), 8 * 4 + 7);
+        assert_eq!(a.split(' ').count(), 8);
+        assert!(a.split(' ').all(|g| g.len() == 4
+            && g.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())));
+        assert_eq!(a, key_fingerprint(&[7; 32]));
+        let mut other = [7; 32];
+        other[31] ^= 1;
+        assert_ne!(a, key_fingerprint(&other));
+    }
 
     #[test]
     fn run_verifies_whole_and_in_parts() {

@@ -55,6 +55,9 @@ pub const PINS_SEAL: &str = "medvault/v1/pins/seal";
 pub const SIGN_PINS: &str = "medvault/v1/sign/pins";
 /// Hashed: the fingerprint of an installation's org key (the directory's anchor).
 pub const ORG_FINGERPRINT: &str = "medvault/v1/org-fingerprint";
+/// Hashed: the fingerprint of the server's audit key (printed by the CLI,
+/// shown to auditors).
+pub const AUDIT_KEY_FINGERPRINT: &str = "medvault/v1/audit/key-fingerprint";
 
 /// Every label, for the test that proves they are distinct and well-formed.
 pub const ALL: &[&str] = &[
@@ -83,6 +86,7 @@ pub const ALL: &[&str] = &[
     PINS_SEAL,
     SIGN_PINS,
     ORG_FINGERPRINT,
+    AUDIT_KEY_FINGERPRINT,
 ];
 
 /// The canonical binary encoding of a labelled tuple of fields.

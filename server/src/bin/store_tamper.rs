@@ -9,6 +9,15 @@
 //! - `audit-edit <seq>`: flips one bit inside stored audit event `seq`.
 //! - `audit-drop-tail <n>`: deletes the newest `n` events and rewinds the chain
 //!   head to the event before them, so the server goes on appending cleanly.
+//! - `audit-truncate <n>`: the same, and deletes every signed head over the
+//!   dropped events too, so the log left behind verifies on its own: only an
+//!   auditor who remembers a later event notices.
+//! - `audit-rewrite <seq> (new-key|same-key) [key-file]`: flips one bit of event
+//!   `seq`, recomputes every later chain hash and the chain head, and signs
+//!   every signed head again at its place: with a fresh key written over the
+//!   audit key file (`new-key`, an attacker with the disk), or with the key
+//!   file's own key (`same-key`, a thief of the key). The key file defaults to
+//!   `<data-dir>.audit-key`.
 //! - `manifest-copy <from-node> <from-version> <to-node> <to-version>`: stores a
 //!   copy of one complete version's signed manifest (a genuine signature, for
 //!   another file or version) in place of another's. Node ids in base64url.
@@ -31,12 +40,15 @@
 //! it against a store you care about.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
 
 use server::{
     backend::{
         accounts::pins::pins_key,
-        audit::{event_key, head_key},
+        audit::{event_key, head_key, key::default_path, signed_heads_prefix},
         records::layout::manifest_key,
         sharing::layout::{
             doctor_grant_key, grant_key, patient_grant_key, patient_grants_prefix, StoredGrant,
@@ -45,12 +57,18 @@ use server::{
     },
     store::{codec, Batch, SledStore, Space, Store},
 };
-use shared::crypto::{aead::Key256, b64, hpke, rng};
+use shared::crypto::{
+    aead::Key256,
+    audit_chain::{key_fingerprint, link, ChainHead, GENESIS},
+    b64, hpke, rng,
+    sign::{sign, Signed, SigningKey},
+};
 
 type Failure = Box<dyn std::error::Error>;
 
 fn usage() -> Failure {
     "usage: store_tamper <data-dir> (audit-edit <seq> | audit-drop-tail <n> | \
+     audit-truncate <n> | audit-rewrite <seq> (new-key|same-key) [key-file] | \
      manifest-copy <from-node> <from-version> <to-node> <to-version> | \
      grant-inject <patient> <user> | grant-key-swap <patient> <doctor> | pins-drop <user>)"
         .into()
@@ -86,6 +104,11 @@ async fn audit_edit(store: &SledStore, seq: u64) -> Result<(), Failure> {
 }
 
 async fn audit_drop_tail(store: &SledStore, n: u64) -> Result<(), Failure> {
+    drop_tail(store, n, false).await
+}
+
+/// Drops the newest `n` events; with `heads`, every signed head over them too.
+async fn drop_tail(store: &SledStore, n: u64, heads: bool) -> Result<(), Failure> {
     let head = store
         .get(Space::Meta, &head_key())
         .await?
@@ -124,14 +147,137 @@ async fn audit_drop_tail(store: &SledStore, n: u64) -> Result<(), Failure> {
             }
         }
     }
+    let mut dropped_heads = 0;
+    if heads {
+        for (key, _) in store
+            .scan_prefix(Space::Audit, &signed_heads_prefix(), None, usize::MAX)
+            .await?
+        {
+            let seq = key.last_chunk::<8>().map(|b| u64::from_be_bytes(*b));
+            if seq.is_none_or(|s| s > keep) {
+                batch.delete(Space::Audit, key);
+                dropped_heads += 1;
+            }
+        }
+    }
     let mut new_head = keep.to_be_bytes().to_vec();
     new_head.extend_from_slice(&hash);
     batch.put(Space::Meta, head_key(), new_head);
     store.apply(batch).await?;
     store.flush().await?;
     println!(
-        "dropped audit events {} to {last}; the head is now event {keep}",
+        "dropped audit events {} to {last} and {dropped_heads} signed heads; the head is now event {keep}",
         keep + 1
+    );
+    Ok(())
+}
+
+/// The chain hash stored with event `seq` (the genesis hash before event 1).
+async fn stored_hash(store: &SledStore, seq: u64) -> Result<[u8; 32], Failure> {
+    if seq == 0 {
+        return Ok(GENESIS);
+    }
+    let raw = store
+        .get(Space::Audit, &event_key(seq))
+        .await?
+        .ok_or(format!("no event {seq}"))?;
+    let (_, stored) = read_event(&raw)?;
+    let hash = stored["hash"]
+        .as_str()
+        .and_then(b64::decode)
+        .ok_or("stored hash is not base64")?;
+    Ok(hash.try_into().map_err(|_| "a chain hash is 32 bytes")?)
+}
+
+/// The signing key of `audit-rewrite`: a fresh one written over the key file,
+/// or the one in it.
+fn rewrite_key(mode: &str, file: &Path) -> Result<SigningKey, Failure> {
+    match mode {
+        "new-key" => {
+            let key = SigningKey::generate().map_err(|_| "no randomness")?;
+            std::fs::write(file, *key.seed())?;
+            Ok(key)
+        }
+        "same-key" => {
+            let seed: [u8; 32] = std::fs::read(file)?
+                .try_into()
+                .map_err(|_| "the audit key file is not 32 bytes")?;
+            Ok(SigningKey::from_seed(&seed))
+        }
+        _ => Err(usage()),
+    }
+}
+
+async fn audit_rewrite(
+    store: &SledStore,
+    seq: u64,
+    mode: &str,
+    file: &Path,
+) -> Result<(), Failure> {
+    let head = store
+        .get(Space::Meta, &head_key())
+        .await?
+        .ok_or("the log is empty")?;
+    let last = u64::from_be_bytes(head.get(..8).ok_or("bad head")?.try_into()?);
+    if seq == 0 || seq > last {
+        return Err(format!("can rewrite events 1 to {last}").into());
+    }
+    let key = rewrite_key(mode, file)?;
+    let mut hashes = BTreeMap::new();
+    let mut prev = stored_hash(store, seq - 1).await?;
+    let mut batch = Batch::new();
+    for at in seq..=last {
+        let key_at = event_key(at);
+        let raw = store
+            .get(Space::Audit, &key_at)
+            .await?
+            .ok_or(format!("no event {at}"))?;
+        let (version, mut stored) = read_event(&raw)?;
+        let mut event = stored["event"]
+            .as_str()
+            .and_then(b64::decode)
+            .ok_or("stored event is not base64")?;
+        if at == seq {
+            let middle = event.len() / 2;
+            event[middle] ^= 1;
+            stored["event"] = serde_json::Value::String(b64::encode(&event));
+        }
+        prev = link(&prev, at, &event);
+        hashes.insert(at, prev);
+        stored["hash"] = serde_json::Value::String(b64::encode(&prev));
+        let mut bytes = vec![version];
+        bytes.extend(serde_json::to_vec(&stored)?);
+        batch.put(Space::Audit, key_at, bytes);
+    }
+    let mut new_head = last.to_be_bytes().to_vec();
+    new_head.extend_from_slice(&prev);
+    batch.put(Space::Meta, head_key(), new_head);
+    let mut signed = 0;
+    for (key_at, raw) in store
+        .scan_prefix(Space::Audit, &signed_heads_prefix(), None, usize::MAX)
+        .await?
+    {
+        let old: Signed<ChainHead> = codec::decode(&raw)?;
+        let hash = match hashes.get(&old.value.seq) {
+            Some(h) => *h,
+            None => stored_hash(store, old.value.seq).await?,
+        };
+        let new = sign(
+            &key,
+            ChainHead {
+                seq: old.value.seq,
+                hash,
+                signed_at: old.value.signed_at,
+            },
+        );
+        batch.put(Space::Audit, key_at, codec::encode(&new)?);
+        signed += 1;
+    }
+    store.apply(batch).await?;
+    println!(
+        "rewrote audit event {seq}, recomputed the chain to event {last} and signed {signed} heads again with {} key {}",
+        if mode == "new-key" { "a new" } else { "the key file's" },
+        key_fingerprint(&key.verifying_key().to_bytes())
     );
     Ok(())
 }
@@ -298,6 +444,15 @@ async fn main() -> Result<(), Failure> {
     match command.as_str() {
         "audit-edit" => audit_edit(&store, number(0)?).await?,
         "audit-drop-tail" => audit_drop_tail(&store, number(0)?).await?,
+        "audit-truncate" => drop_tail(&store, number(0)?, true).await?,
+        "audit-rewrite" => {
+            let mode = rest.get(1).ok_or_else(usage)?;
+            let file = match rest.get(2) {
+                Some(f) => PathBuf::from(f),
+                None => default_path(Path::new(dir))?,
+            };
+            audit_rewrite(&store, number(0)?, mode, &file).await?
+        }
         "manifest-copy" => {
             let text = |i: usize| -> Result<&str, Failure> { Ok(rest.get(i).ok_or_else(usage)?) };
             let version = |i: usize| -> Result<u32, Failure> { Ok(u32::try_from(number(i)?)?) };

@@ -9,12 +9,15 @@
 //! on the server's tests and in the auditor's browser.
 //!
 //! `event.rs` holds the event and its encoding, `verify.rs` the auditor's
-//! check; both are re-exported here, so `shared::audit::X` is the path to use.
+//! check, `memory.rs` what the auditor's browser remembers between checks;
+//! all are re-exported here, so `shared::audit::X` is the path to use.
 
 mod event;
+mod memory;
 mod verify;
 
 pub use event::*;
+pub use memory::*;
 pub use verify::*;
 
 #[cfg(test)]

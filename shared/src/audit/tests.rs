@@ -5,7 +5,7 @@ use super::*;
 use crate::crypto::{
     audit_chain::{link, ChainHead, GENESIS},
     context,
-    sign::{sign, Signed, SigningKey},
+    sign::{sign, Signed, SigningKey, VerifyingKey},
 };
 
 fn event(seq: u64, kind: EventKind) -> AuditEvent {
@@ -194,4 +194,158 @@ fn fail_gap_foreign_head_and_misplaced_event() {
             .reason,
         BreakReason::Malformed
     );
+}
+
+/// What the browser remembers after verifying `entries` under `key`.
+fn remember(key: &SigningKey, heads: &[Signed<ChainHead>], entries: &[LogEntry]) -> AuditMemory {
+    let v = verify_log(&key.verifying_key(), heads, entries).unwrap();
+    AuditMemory::after(None, key.verifying_key(), &v)
+}
+
+fn check(
+    key: &VerifyingKey,
+    heads: &[Signed<ChainHead>],
+    entries: &[LogEntry],
+    memory: &AuditMemory,
+) -> Result<Verified, ChainBreak> {
+    let mut v = ChainVerifier::with_memory(key, heads, Some(memory))?;
+    v.feed(entries)?;
+    v.finish()
+}
+
+#[test]
+fn a_remembered_log_that_grew_verifies_and_moves_the_memory_on() {
+    let key = SigningKey::generate().unwrap();
+    let entries = log(12);
+    let memory = remember(&key, &[head(&key, &entries, 8)], &entries[..8]);
+    assert_eq!((memory.seq, memory.hash), (8, entries[7].hash));
+    let heads = [head(&key, &entries, 8), head(&key, &entries, 12)];
+    let v = check(&key.verifying_key(), &heads, &entries, &memory).unwrap();
+    let next = AuditMemory::after(Some(&memory), key.verifying_key(), &v);
+    assert_eq!((next.seq, next.hash), (12, entries[11].hash));
+    // The same log again, nothing new: still fine.
+    check(&key.verifying_key(), &heads, &entries, &next).unwrap();
+    // The memory round-trips through its JSON form.
+    let json = serde_json::to_string(&next).unwrap();
+    assert_eq!(serde_json::from_str::<AuditMemory>(&json).unwrap(), next);
+    assert_eq!(next.fingerprint(), fingerprint(&key.verifying_key()));
+}
+
+#[test]
+fn fail_a_different_key_before_anything_else() {
+    let key = SigningKey::generate().unwrap();
+    let other = SigningKey::generate().unwrap();
+    let entries = log(6);
+    let memory = remember(&key, &[head(&key, &entries, 6)], &entries);
+    // Every head signed again by another key, the log itself unchanged.
+    let resigned = [head(&other, &entries, 6)];
+    let err = check(&other.verifying_key(), &resigned, &entries, &memory).unwrap_err();
+    assert_eq!(
+        err,
+        ChainBreak {
+            seq: 6,
+            reason: BreakReason::KeyChanged
+        }
+    );
+}
+
+#[test]
+fn fail_a_truncated_log_with_its_later_heads_deleted() {
+    let key = SigningKey::generate().unwrap();
+    let entries = log(10);
+    let memory = remember(&key, &[head(&key, &entries, 10)], &entries);
+    // Events 8.. and every head over them gone: without memory it verifies.
+    let kept = [head(&key, &entries, 5)];
+    verify_log(&key.verifying_key(), &kept, &entries[..7]).unwrap();
+    let err = check(&key.verifying_key(), &kept, &entries[..7], &memory).unwrap_err();
+    assert_eq!(
+        err,
+        ChainBreak {
+            seq: 10,
+            reason: BreakReason::RolledBack
+        }
+    );
+    // An empty log too.
+    let err = check(&key.verifying_key(), &[], &[], &memory).unwrap_err();
+    assert_eq!(err.reason, BreakReason::RolledBack);
+    // With a signed head left beyond the end, the break is named where it is.
+    let left = [head(&key, &entries, 10)];
+    let err = check(&key.verifying_key(), &left, &entries[..7], &memory).unwrap_err();
+    assert_eq!(
+        err,
+        ChainBreak {
+            seq: 8,
+            reason: BreakReason::Truncated
+        }
+    );
+}
+
+#[test]
+fn fail_a_fork_rewritten_and_resigned_up_to_the_remembered_event() {
+    let key = SigningKey::generate().unwrap();
+    let entries = log(10);
+    let memory = remember(&key, &[head(&key, &entries, 6)], &entries[..6]);
+    // Event 3 rewritten, every later hash recomputed, and the heads signed
+    // again with the real key (a thief of the key file): only memory sees it.
+    let mut forged = entries.clone();
+    forged[2].event = event(3, EventKind::SignOut).encode();
+    let mut prev = forged[1].hash;
+    for e in &mut forged[2..] {
+        e.hash = link(&prev, e.seq, &e.event);
+        prev = e.hash;
+    }
+    let heads = [head(&key, &forged, 6), head(&key, &forged, 10)];
+    verify_log(&key.verifying_key(), &heads, &forged).unwrap();
+    let err = check(&key.verifying_key(), &heads, &forged, &memory).unwrap_err();
+    assert_eq!(
+        err,
+        ChainBreak {
+            seq: 6,
+            reason: BreakReason::Forked
+        }
+    );
+    // Trusting a new key does not forgive the fork.
+    let other = SigningKey::generate().unwrap();
+    let trusted = memory.trust_new_key(other.verifying_key());
+    let heads = [head(&other, &forged, 10)];
+    let err = check(&other.verifying_key(), &heads, &forged, &trusted).unwrap_err();
+    assert_eq!(err.reason, BreakReason::Forked);
+}
+
+#[test]
+fn a_trusted_key_change_keeps_old_heads_only_before_the_new_keys_first() {
+    let old = SigningKey::generate().unwrap();
+    let new = SigningKey::generate().unwrap();
+    let entries = log(12);
+    let memory = remember(&old, &[head(&old, &entries, 4)], &entries[..4]);
+    // The operator changed the key after head 8.
+    let heads = [
+        head(&old, &entries, 4),
+        head(&old, &entries, 8),
+        head(&new, &entries, 10),
+        head(&new, &entries, 12),
+    ];
+    let refused = check(&new.verifying_key(), &heads, &entries, &memory).unwrap_err();
+    assert_eq!(refused.reason, BreakReason::KeyChanged);
+    let trusted = memory.trust_new_key(new.verifying_key());
+    assert_eq!(trusted.retired, vec![old.verifying_key()]);
+    assert_eq!((trusted.seq, trusted.hash), (memory.seq, memory.hash));
+    let v = check(&new.verifying_key(), &heads, &entries, &trusted).unwrap();
+    assert_eq!((v.events, v.heads), (12, 4));
+    // An old-key head after the new key's first one is refused.
+    let mut late = heads.to_vec();
+    late.push(head(&old, &entries, 11));
+    let err = check(&new.verifying_key(), &late, &entries, &trusted).unwrap_err();
+    assert_eq!(
+        err,
+        ChainBreak {
+            seq: 11,
+            reason: BreakReason::BadHeadSignature
+        }
+    );
+    // A key never trusted is no retired key.
+    let stranger = SigningKey::generate().unwrap();
+    let foreign = [head(&stranger, &entries, 2), head(&new, &entries, 12)];
+    let err = check(&new.verifying_key(), &foreign, &entries, &trusted).unwrap_err();
+    assert_eq!(err.reason, BreakReason::BadHeadSignature);
 }

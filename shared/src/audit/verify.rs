@@ -13,7 +13,7 @@ use crate::crypto::{
     sign::{Signed, VerifyingKey},
 };
 
-use super::AuditEvent;
+use super::{AuditEvent, AuditMemory};
 
 /// One stored event as the auditor fetches it: its canonical bytes and the
 /// chain hash the server recorded after it.
@@ -48,6 +48,15 @@ pub enum BreakReason {
     /// A signed head covers events beyond the end of the log: events were
     /// dropped from the end.
     Truncated,
+    /// The server's audit key is not the one this auditor verified with
+    /// before (`seq`: the remembered event). Nothing else was checked.
+    KeyChanged,
+    /// The log ends before the event this auditor verified before (`seq`:
+    /// the remembered event): it was truncated or rolled back.
+    RolledBack,
+    /// The chain hash at the remembered event (`seq`) is not the one this
+    /// auditor verified before: the log up to there was rewritten (a fork).
+    Forked,
 }
 
 /// The first place where the log fails to verify.
@@ -77,6 +86,8 @@ pub struct ChainVerifier {
     prev: [u8; 32],
     seq: u64,
     heads: BTreeMap<u64, [u8; 32]>,
+    /// The remembered event and its hash, which the chain must pass through.
+    checkpoint: Option<(u64, [u8; 32])>,
 }
 
 impl ChainVerifier {
@@ -84,12 +95,45 @@ impl ChainVerifier {
     /// `key` (the server's audit key, fetched from `GET /api/audit/key` and
     /// compared out of band) and heads must not contradict each other.
     pub fn new(key: &VerifyingKey, heads: &[Signed<ChainHead>]) -> Result<Self, ChainBreak> {
+        Self::with_memory(key, heads, None)
+    }
+
+    /// Like [`ChainVerifier::new`], checked against what this auditor verified
+    /// before (see [`AuditMemory`]): `key` must be the pinned one; heads signed
+    /// by a retired key count only before the first head under `key`; the
+    /// chain must reach the remembered event and pass through its hash.
+    pub fn with_memory(
+        key: &VerifyingKey,
+        heads: &[Signed<ChainHead>],
+        memory: Option<&AuditMemory>,
+    ) -> Result<Self, ChainBreak> {
+        if let Some(m) = memory.filter(|m| m.key != *key) {
+            return Err(ChainBreak {
+                seq: m.seq,
+                reason: BreakReason::KeyChanged,
+            });
+        }
+        let retired = memory.map(|m| m.retired.as_slice()).unwrap_or_default();
+        let mut sorted: Vec<&Signed<ChainHead>> = heads.iter().collect();
+        sorted.sort_by_key(|h| h.value.seq);
+        let mut current_seen = false;
         let mut map = BTreeMap::new();
-        for head in heads {
-            let h = head.verify(key).map_err(|_| ChainBreak {
+        for head in sorted {
+            let bad = ChainBreak {
                 seq: head.value.seq,
                 reason: BreakReason::BadHeadSignature,
-            })?;
+            };
+            let h = match head.verify(key) {
+                Ok(h) => {
+                    current_seen = true;
+                    h
+                }
+                Err(_) if !current_seen => retired
+                    .iter()
+                    .find_map(|old| head.verify(old).ok())
+                    .ok_or(bad)?,
+                Err(_) => return Err(bad),
+            };
             if map.insert(h.seq, h.hash).is_some_and(|old| old != h.hash) {
                 return Err(ChainBreak {
                     seq: h.seq,
@@ -101,6 +145,7 @@ impl ChainVerifier {
             prev: GENESIS,
             seq: 0,
             heads: map,
+            checkpoint: memory.filter(|m| m.seq > 0).map(|m| (m.seq, m.hash)),
         })
     }
 
@@ -134,18 +179,31 @@ impl ChainVerifier {
             if self.heads.get(&expected).is_some_and(|h| *h != hash) {
                 return Err(fail(BreakReason::HeadMismatch));
             }
+            if self
+                .checkpoint
+                .is_some_and(|(seq, remembered)| seq == expected && remembered != hash)
+            {
+                return Err(fail(BreakReason::Forked));
+            }
             self.prev = hash;
             self.seq = expected;
         }
         Ok(())
     }
 
-    /// Ends the check: fails if a signed head lies beyond the last event.
+    /// Ends the check: fails if a signed head lies beyond the last event,
+    /// then if the log ends before the remembered event.
     pub fn finish(self) -> Result<Verified, ChainBreak> {
         if let Some((&beyond, _)) = self.heads.range(self.seq.saturating_add(1)..).next() {
             return Err(ChainBreak {
                 seq: self.seq.saturating_add(1).min(beyond),
                 reason: BreakReason::Truncated,
+            });
+        }
+        if let Some((remembered, _)) = self.checkpoint.filter(|(seq, _)| *seq > self.seq) {
+            return Err(ChainBreak {
+                seq: remembered,
+                reason: BreakReason::RolledBack,
             });
         }
         Ok(Verified {

@@ -9,8 +9,9 @@
 //! | `3 ‖ subject id ‖ u64 seq`   | empty: index of a user's own history |
 //! | `4 ‖ u64 seq`                | empty: index of system events (the admin's list) |
 //!
-//! Meta keeps the chain head (`u64be seq ‖ hash`, 40 bytes) and the audit
-//! signing key. Every append carries a precondition on the head it extends and
+//! Meta keeps the chain head (`u64be seq ‖ hash`, 40 bytes). Stores written
+//! before the key file held the audit signing seed in Meta too (`audit-key`);
+//! the server moves it out at start (`key.rs`). Every append carries a precondition on the head it extends and
 //! writes the new head, in the caller's batch.
 
 use serde::{Deserialize, Serialize};
@@ -51,10 +52,13 @@ pub(super) struct StoredEvent {
     pub(super) hash: [u8; 32],
 }
 
+/// The audit seed as old stores kept it in Meta (read only to move it out;
+/// tests write it to make an old store).
 #[derive(Serialize, Deserialize)]
-pub(super) struct StoredKey {
+pub struct StoredKey {
+    /// The Ed25519 seed.
     #[serde(with = "b64::array")]
-    pub(super) seed: [u8; 32],
+    pub seed: [u8; 32],
 }
 
 impl Drop for StoredKey {
@@ -70,7 +74,8 @@ pub fn head_key() -> Vec<u8> {
     Key::new().str("audit-head").finish()
 }
 
-pub(super) fn signing_key_key() -> Vec<u8> {
+/// Where old stores kept the audit seed in Meta.
+pub fn signing_key_key() -> Vec<u8> {
     Key::new().str("audit-key").finish()
 }
 
@@ -85,11 +90,12 @@ pub(super) fn events_prefix() -> Vec<u8> {
 }
 
 /// Prefix of every signed chain head.
-pub(super) fn signed_heads_prefix() -> Vec<u8> {
+pub fn signed_heads_prefix() -> Vec<u8> {
     Key::new().u8(2).finish()
 }
 
-pub(super) fn signed_head_key(seq: u64) -> Vec<u8> {
+/// The key of the signed head at `seq`.
+pub fn signed_head_key(seq: u64) -> Vec<u8> {
     Key::new().u8(2).u64(seq).finish()
 }
 

@@ -2,7 +2,7 @@
 //! its event, so neither exists without the other.
 //!
 //! Its keys are laid out in `layout`; the group-commit writer is in
-//! `writer`.
+//! `writer`; the signing key, kept in a file outside the store, in `key`.
 //!
 //! **Concurrency: group commit.** An append queues its batch and spawns a
 //! writer step; writer steps take one lock in turn, and the one holding it
@@ -15,6 +15,7 @@
 //! in its own task: a caller that goes away mid-write cannot leave the cached
 //! head behind the store.
 
+pub mod key;
 mod layout;
 mod writer;
 
@@ -36,16 +37,17 @@ use shared::{
     model::{Id, Role},
 };
 use tokio::sync::{oneshot, Mutex};
-use zeroize::Zeroizing;
 
 use super::{store_error, Clock, ServerBackend};
 use crate::store::{codec, Batch, Space, Store, StoreError};
 
-pub use layout::{event_key, head_key};
+pub use layout::{
+    event_key, head_key, signed_head_key, signed_heads_prefix, signing_key_key as legacy_seed_key,
+    StoredKey as LegacyStoredKey,
+};
 
 use layout::{
-    events_prefix, seq_at_end, signed_head_key, signed_heads_prefix, signing_key_key, subject_key,
-    subject_prefix, system_key, system_prefix, StoredEvent, StoredKey,
+    events_prefix, seq_at_end, subject_key, subject_prefix, system_key, system_prefix, StoredEvent,
 };
 use writer::{Inner, Job};
 
@@ -209,38 +211,23 @@ impl AuditLog {
         Ok(Some(signed))
     }
 
-    /// The audit signing key, made and stored in Meta on first use.
+    /// Signs with `key` from now on (the key file's, see [`key`]). Only the
+    /// first call counts, and only before anything was signed: `false`
+    /// otherwise.
+    pub fn use_key(&self, key: SigningKey) -> bool {
+        self.inner.key.set(Arc::new(key)).is_ok()
+    }
+
+    /// The audit signing key given by [`AuditLog::use_key`]. A log that was
+    /// given none (tests, benchmarks) makes one that lives in memory only; it
+    /// is never read from or written to the store.
     pub async fn signing_key(&self) -> Result<Arc<SigningKey>, StoreError> {
         self.inner
             .key
             .get_or_try_init(|| async {
-                for _ in 0..3 {
-                    if let Some(bytes) = self
-                        .inner
-                        .store
-                        .get(Space::Meta, &signing_key_key())
-                        .await?
-                    {
-                        let stored: StoredKey = codec::decode(&bytes)?;
-                        return Ok(Arc::new(SigningKey::from_seed(&stored.seed)));
-                    }
-                    let key = SigningKey::generate().map_err(|_| {
-                        StoreError::Backend("no randomness for the audit key".into())
-                    })?;
-                    let stored = StoredKey { seed: *key.seed() };
-                    let value = Zeroizing::new(codec::encode(&stored)?);
-                    let mut batch = Batch::new();
-                    batch.expect_absent(Space::Meta, signing_key_key()).put(
-                        Space::Meta,
-                        signing_key_key(),
-                        value.to_vec(),
-                    );
-                    match self.inner.store.apply(batch).await {
-                        Ok(()) | Err(StoreError::Conflict) => continue,
-                        Err(e) => return Err(e),
-                    }
-                }
-                Err(StoreError::Backend("could not create the audit key".into()))
+                SigningKey::generate()
+                    .map(Arc::new)
+                    .map_err(|_| StoreError::Backend("no randomness for the audit key".into()))
             })
             .await
             .cloned()
