@@ -15,6 +15,7 @@ mod common;
 mod emergency;
 mod events;
 mod grants;
+mod rekey;
 mod requests;
 mod rotation;
 mod writing;
