@@ -262,7 +262,7 @@ fn RemoveAccess(
 
 /// How far replacing the folder's keys has come.
 #[component]
-fn RekeyProgress(rekey: RwSignal<Option<(u32, u32)>>) -> impl IntoView {
+pub(super) fn RekeyProgress(rekey: RwSignal<Option<(u32, u32)>>) -> impl IntoView {
     let percent = move || rekey_percent(rekey.get());
     view! {
         <div class="progress-line">

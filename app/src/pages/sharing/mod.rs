@@ -7,8 +7,11 @@
 //! wrapping grants, and replacing keys, is `tasks::sharing`'s work.
 
 mod grants;
+mod rekey;
 mod requests;
 mod share_form;
+
+use std::collections::HashSet;
 
 use leptos::prelude::*;
 
@@ -26,6 +29,7 @@ use crate::{
 };
 
 use grants::GrantList;
+use rekey::KeysOwedPanel;
 use requests::Requests;
 use share_form::ShareForm;
 
@@ -46,6 +50,8 @@ fn PatientSharing(unlocked: Unlocked) -> impl IntoView {
         load_patient(session, store, unlocked.get_value()).await
     });
     let notice = RwSignal::new(None::<String>);
+    // Folders whose key replacement this page started on its own.
+    let tried = StoredValue::new_local(HashSet::new());
     let done = Callback::new(move |message: String| {
         notice.set(Some(message));
         data.refetch();
@@ -60,6 +66,7 @@ fn PatientSharing(unlocked: Unlocked) -> impl IntoView {
             </p>
             <StatusNote message=notice.into()/>
             <Reloaded data=data waiting="Loading your sharing…" render=move |d: PatientData| view! {
+                <KeysOwedPanel data=d.clone() unlocked=unlocked done=done tried=tried/>
                 <EmergencyAlert grants=d.grants.clone() done=done/>
                 <Requests data=d.clone() unlocked=unlocked done=done/>
                 <ShareForm tree=d.tree.clone() unlocked=unlocked done=done/>
