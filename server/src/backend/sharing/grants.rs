@@ -76,11 +76,7 @@ impl ServerBackend {
     /// first time anyone lists it afterwards, and marks it in the same batch
     /// so that it is logged once; its folder is noted as needing new keys
     /// ([`Self::log_expiry`]).
-    async fn note_expiry(
-        &self,
-        _raw: Vec<u8>,
-        grant: StoredGrant,
-    ) -> Result<StoredGrant, ApiError> {
+    async fn note_expiry(&self, grant: StoredGrant) -> Result<StoredGrant, ApiError> {
         if grant.expiry_logged || grant.status(self.now()) != GrantStatus::Expired {
             return Ok(grant);
         }
@@ -416,8 +412,8 @@ pub(super) async fn list(b: &ServerBackend, s: &Session) -> Result<Vec<GrantView
     };
     let mut grants = Vec::new();
     for prefix in prefixes {
-        for (raw, grant) in b.grant_rows_under(&prefix).await? {
-            grants.push(b.note_expiry(raw, grant).await?);
+        for (_, grant) in b.grant_rows_under(&prefix).await? {
+            grants.push(b.note_expiry(grant).await?);
         }
     }
     grants.sort_by_key(|g| std::cmp::Reverse(g.grant.value.created_at));
