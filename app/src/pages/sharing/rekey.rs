@@ -92,7 +92,8 @@ fn replace_action(
             match result {
                 Ok(()) => {
                     done.run(format!(
-                        "The keys of {} were replaced: keys kept from shares that ended open nothing new.",
+                        "{} Done: the keys of {} were replaced.",
+                        owed_reason(&owed),
                         owed.label
                     ));
                     Ok(None)
