@@ -431,3 +431,36 @@ async fn a_server_that_hides_an_expiry_still_gets_the_keys_replaced_once() {
     let listed_again = load_keys_owed(&unlocked, &tree, &[lapsed]).await;
     assert_eq!(scopes(&listed_again), vec![labs]);
 }
+
+#[wasm_bindgen_test]
+async fn an_upload_that_holds_up_a_replacement_can_be_cancelled() {
+    use app::tasks::sharing::cancel_open_upload;
+    let server = StandIn::install();
+    let upload = OpenUpload {
+        node_id: [4; 16],
+        version: 3,
+        target_id: [5; 16],
+        uploader_id: [2; 16],
+        uploader_name: "dr.who".into(),
+        started_at: 0,
+    };
+    server.answer("records/upload/cancel", "null".into());
+    cancel_open_upload(Session::new(), &upload).await.unwrap();
+    let body = server.last_body("records/upload/cancel");
+    assert_eq!(body["request"]["version"], 3);
+    assert_eq!(
+        body["request"]["node_id"],
+        shared::crypto::b64::encode(&[4u8; 16])
+    );
+    // A refusal comes back as the sentence to show.
+    server.fail(
+        "records/upload/cancel",
+        404,
+        "not_found",
+        "This upload was cancelled or has expired. Start it again.",
+    );
+    let refused = cancel_open_upload(Session::new(), &upload)
+        .await
+        .unwrap_err();
+    assert!(!refused.is_empty());
+}

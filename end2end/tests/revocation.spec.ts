@@ -233,6 +233,11 @@ test('a key replacement cut off half way is offered again after a reload, on ano
   await row.getByRole('button', { name: `Remove ${doctor.name}'s access` }).click();
   await row.getByRole('button', { name: 'Yes, remove access' }).click();
   await expect(row.getByRole('alert')).toContainText("replacing the folder's keys did not finish", { timeout: 60_000 });
+  // The folder is listed as owing new keys, waiting for a click (not started again by itself).
+  const listed = page.getByRole('region', { name: 'Replacing keys' });
+  await expect(listed).toContainText(`You removed ${doctor.name}'s access`);
+  await expect(listed.getByRole('button', { name: 'Replace the keys of Lab results now' })).toBeVisible();
+  await expect(listed.getByRole('progressbar')).toHaveCount(0);
   await page.unroute('**/api/sharing/rotation/commit');
   const cut = await owed(page.request);
   expect(cut.folders.length).toBe(1);

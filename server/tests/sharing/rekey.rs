@@ -291,3 +291,36 @@ async fn an_expired_doctors_upload_never_blocks_the_rotation() {
     rotate(&s, &p, notes.id(), |_| {}).await.unwrap();
     assert!(owed(&p).await.folders.is_empty());
 }
+
+#[tokio::test]
+async fn the_patients_own_unfinished_upload_is_named_when_it_holds_up_a_rotation() {
+    let s = Server::new();
+    let p = patient(&s, "mia").await;
+    p.create_record(s.now()).await;
+    let labs = find(&p.tree().await, "Lab results").clone();
+    let up = p
+        .start_new(
+            &labs,
+            "own.txt",
+            &content("own", 2 * CHUNK as usize),
+            s.now(),
+        )
+        .await
+        .unwrap();
+    let e = expect_err(
+        rotate(&s, &p, labs.id(), |_| {}).await,
+        StatusCode::CONFLICT,
+    );
+    assert!(
+        e.message
+            .starts_with("Your own upload (in another tab or device)"),
+        "{}",
+        e.message
+    );
+    let o = owed(&p).await;
+    assert_eq!(o.uploads.len(), 1);
+    assert_eq!(o.uploads[0].uploader_id, p.id);
+    assert_eq!(o.uploads[0].target_id, *labs.id());
+    p.cancel(&up.node_id, 1).await.unwrap();
+    rotate(&s, &p, labs.id(), |_| {}).await.unwrap();
+}

@@ -11,8 +11,6 @@ mod rekey;
 mod requests;
 mod share_form;
 
-use std::collections::HashSet;
-
 use leptos::prelude::*;
 
 use crate::{
@@ -29,7 +27,7 @@ use crate::{
 };
 
 use grants::GrantList;
-use rekey::KeysOwedPanel;
+use rekey::{KeysOwedPanel, OwedState};
 use requests::Requests;
 use share_form::ShareForm;
 
@@ -50,8 +48,8 @@ fn PatientSharing(unlocked: Unlocked) -> impl IntoView {
         load_patient(session, store, unlocked.get_value()).await
     });
     let notice = RwSignal::new(None::<String>);
-    // Folders whose key replacement this page started on its own.
-    let tried = StoredValue::new_local(HashSet::new());
+    let owed = OwedState::new();
+    provide_context(owed);
     let done = Callback::new(move |message: String| {
         notice.set(Some(message));
         data.refetch();
@@ -66,7 +64,7 @@ fn PatientSharing(unlocked: Unlocked) -> impl IntoView {
             </p>
             <StatusNote message=notice.into()/>
             <Reloaded data=data waiting="Loading your sharing…" render=move |d: PatientData| view! {
-                <KeysOwedPanel data=d.clone() unlocked=unlocked done=done tried=tried/>
+                <KeysOwedPanel data=d.clone() unlocked=unlocked done=done state=owed/>
                 <EmergencyAlert grants=d.grants.clone() done=done/>
                 <Requests data=d.clone() unlocked=unlocked done=done/>
                 <ShareForm tree=d.tree.clone() unlocked=unlocked done=done/>

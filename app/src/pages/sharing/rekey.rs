@@ -28,18 +28,46 @@ use crate::{
     },
 };
 
+/// What the page keeps of the folders owed: `tried` holds the folders it
+/// already started on its own (or whose replacement after a removal failed),
+/// so a failure waits for a click instead of starting again and again;
+/// bumping `tick` loads the list again.
+#[derive(Clone, Copy)]
+pub(super) struct OwedState {
+    pub(super) tick: RwSignal<u32>,
+    pub(super) tried: StoredValue<HashSet<Id>, LocalStorage>,
+}
+
+impl OwedState {
+    pub(super) fn new() -> Self {
+        OwedState {
+            tick: RwSignal::new(0),
+            tried: StoredValue::new_local(HashSet::new()),
+        }
+    }
+
+    /// A replacement of `scope` after a removal failed: list it again (with
+    /// any upload that holds it up), without starting it by itself.
+    pub(super) fn failed(&self, scope: Id) {
+        self.tried.update_value(|t| {
+            t.insert(scope);
+        });
+        self.tick.update(|n| *n = n.wrapping_add(1));
+    }
+}
+
 /// The folders that owe new keys, loaded for this page's grants and record.
-/// `tried` holds the folders this page instance already started on its own,
-/// so a failure waits for a click instead of starting again and again.
 #[component]
 pub(super) fn KeysOwedPanel(
     data: PatientData,
     unlocked: StoredValue<Unlocked, LocalStorage>,
     done: Callback<String>,
-    tried: StoredValue<HashSet<Id>, LocalStorage>,
+    state: OwedState,
 ) -> impl IntoView {
+    let OwedState { tick, tried } = state;
     let (tree, grants) = (data.tree.clone(), data.grants.clone());
     let owed = LocalResource::new(move || {
+        tick.track();
         let (tree, grants) = (tree.clone(), grants.clone());
         async move { load_keys_owed(&unlocked.get_value(), &tree, &grants).await }
     });
