@@ -283,3 +283,72 @@ test('a key replacement cut off half way is offered again after a reload, on ano
   await doctor.context.close();
   expect(problems.csp).toEqual([]);
 });
+
+test('an upload still running holds up the replacement: the page says whose, and the patient cancels it', async ({
+  page,
+  browser,
+  baseURL,
+  problems,
+}) => {
+  test.setTimeout(240_000);
+  const writer = await verifiedDoctor(browser, baseURL!);
+  const leaving = await verifiedDoctor(browser, baseURL!);
+  const patient = uniqueName('pat');
+  await signUp(page, patient, strongPassword('patient'));
+  await openSharing(page);
+  const share = page.getByRole('region', { name: 'Share with a doctor' });
+  for (const [doctor, permission, said] of [
+    [writer.name, 'Read and write', 'can now read and add to'],
+    [leaving.name, 'Read only', 'can now read'],
+  ]) {
+    await share.getByLabel("Doctor's username").fill(doctor);
+    await share.getByRole('button', { name: 'Look up' }).click();
+    await expect(share.getByText('Verified doctor')).toBeVisible();
+    await share.getByLabel('Share', { exact: true }).selectOption({ label: 'Notes' });
+    await share.getByLabel('Permission').selectOption({ label: permission });
+    await share.getByRole('button', { name: 'Share', exact: true }).click();
+    await expect(page.getByRole('status').filter({ hasText: `${doctor} ${said}: Notes.` })).toBeVisible();
+  }
+
+  // The writing doctor starts a new file in Notes and never finishes it (the
+  // server checks only the sizes of what it cannot read).
+  const dr = writer.page;
+  await openPatients(dr);
+  const href = (await dr.getByRole('region', { name: 'Shared with you' }).getByRole('link', { name: patient }).getAttribute('href'))!;
+  const scope = await (await dr.request.get(`/api/sharing/shared?grant_id=${href.split('/').pop()}`, API)).json();
+  const b64 = (bytes: Buffer) => bytes.toString('base64url');
+  const fileId = b64(Buffer.alloc(16, 0x5a));
+  const started = await dr.request.post('/api/records/upload/start', {
+    headers: { 'x-medvault-request': '1', origin: baseURL! },
+    data: {
+      request: {
+        node_id: fileId,
+        new_node: { node_id: fileId, parent_id: scope.nodes[0].node_id, kind: 'file', wrapped_key: b64(Buffer.alloc(61, 1)), metadata: b64(Buffer.alloc(200, 2)) },
+        chunk_size: 4096,
+        ciphertext_len: 4096 + 16,
+      },
+    },
+  });
+  expect(started.status(), await started.text()).toBe(200);
+
+  // Removing the other doctor: the keys cannot be replaced while the upload runs.
+  const row = page.getByRole('region', { name: 'Doctors with access' }).getByRole('listitem').filter({ hasText: leaving.name });
+  await row.getByRole('button', { name: `Remove ${leaving.name}'s access` }).click();
+  await row.getByRole('button', { name: 'Yes, remove access' }).click();
+  await expect(row.getByRole('alert')).toContainText(`${writer.name}'s upload into this folder is still running`, { timeout: 60_000 });
+  const panel = page.getByRole('region', { name: 'Replacing keys' });
+  await expect(panel.getByRole('note')).toContainText('An upload into Notes has not finished');
+  await panel.getByRole('button', { name: `Cancel ${writer.name}'s upload` }).click();
+  await expect(page.getByRole('status').filter({ hasText: `${writer.name}'s unfinished upload was cancelled.` })).toBeVisible();
+
+  // Now it goes through, from the list, with one click.
+  await panel.getByRole('button', { name: 'Replace the keys of Notes now' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Done: the keys of Notes were replaced.' })).toBeVisible({ timeout: 60_000 });
+  await expect(panel).toHaveCount(0);
+  const left = await owed(page.request);
+  expect(left.folders).toEqual([]);
+  expect(left.uploads).toEqual([]);
+  await writer.context.close();
+  await leaving.context.close();
+  expect(problems.csp).toEqual([]);
+});
