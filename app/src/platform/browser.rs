@@ -106,6 +106,46 @@ pub fn remember_removed_grant(user_id: &str, grant_id: &str) {
     );
 }
 
+const REKEYED_PREFIX: &str = "medvault.rekeyed-grants.";
+
+/// Grant ids (base64url) whose end this browser answered for `user_id` with
+/// a committed key replacement of their folder (or one above it): their
+/// folders owe no new keys on their account any more. Not secret either.
+pub fn rekeyed_grants(user_id: &str) -> Vec<String> {
+    local_storage()
+        .and_then(|s| {
+            s.get_item(&format!("{REKEYED_PREFIX}{user_id}"))
+                .ok()
+                .flatten()
+        })
+        .map(|v| {
+            v.split(' ')
+                .filter(|g| !g.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Remembers that the keys were replaced after these grants (base64url) of
+/// `user_id` ended.
+pub fn remember_rekeyed_grants(user_id: &str, grant_ids: &[String]) {
+    let Some(storage) = local_storage() else {
+        return;
+    };
+    let mut list = rekeyed_grants(user_id);
+    for id in grant_ids {
+        if !list.contains(id) {
+            list.push(id.clone());
+        }
+    }
+    let start = list.len().saturating_sub(REMOVED_KEPT);
+    let _ = storage.set_item(
+        &format!("{REKEYED_PREFIX}{user_id}"),
+        &list[start..].join(" "),
+    );
+}
+
 /// Offers `text` as a plain-text download named `filename`.
 pub fn download_text(filename: &str, text: &str) -> Result<(), JsValue> {
     download_text_as(filename, text, "text/plain;charset=utf-8")

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use shared::api::sharing::{GrantStatus, GrantView};
 
+use super::rekey::OwedState;
 use crate::{
     components::{
         action::{use_action, UseAction},
@@ -86,6 +87,7 @@ fn removal_action(
 ) -> UseAction<Removal> {
     let session = use_session();
     let store = use_record_store();
+    let owed = use_context::<OwedState>();
     let (grant_id, scope) = (grant.grant.value.grant_id, grant.grant.value.node_id);
     let doctor = grant.doctor_name.clone();
     let RemovalState {
@@ -114,6 +116,11 @@ fn removal_action(
                 }
                 Err(m) => {
                     retry.set(true);
+                    // The list of folders owed shows this one now, with any
+                    // upload that holds it up and a way to cancel it.
+                    if let Some(owed) = owed {
+                        owed.failed(scope);
+                    }
                     Err(format!(
                         "{doctor}'s access was removed, but replacing the folder's keys did not finish: {m} Use “Replace the keys again” to finish it."
                     ))
@@ -262,7 +269,7 @@ fn RemoveAccess(
 
 /// How far replacing the folder's keys has come.
 #[component]
-fn RekeyProgress(rekey: RwSignal<Option<(u32, u32)>>) -> impl IntoView {
+pub(super) fn RekeyProgress(rekey: RwSignal<Option<(u32, u32)>>) -> impl IntoView {
     let percent = move || rekey_percent(rekey.get());
     view! {
         <div class="progress-line">

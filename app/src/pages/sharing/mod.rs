@@ -7,6 +7,7 @@
 //! wrapping grants, and replacing keys, is `tasks::sharing`'s work.
 
 mod grants;
+mod rekey;
 mod requests;
 mod share_form;
 
@@ -26,6 +27,7 @@ use crate::{
 };
 
 use grants::GrantList;
+use rekey::{KeysOwedPanel, OwedState};
 use requests::Requests;
 use share_form::ShareForm;
 
@@ -46,6 +48,8 @@ fn PatientSharing(unlocked: Unlocked) -> impl IntoView {
         load_patient(session, store, unlocked.get_value()).await
     });
     let notice = RwSignal::new(None::<String>);
+    let owed = OwedState::new();
+    provide_context(owed);
     let done = Callback::new(move |message: String| {
         notice.set(Some(message));
         data.refetch();
@@ -60,6 +64,7 @@ fn PatientSharing(unlocked: Unlocked) -> impl IntoView {
             </p>
             <StatusNote message=notice.into()/>
             <Reloaded data=data waiting="Loading your sharing…" render=move |d: PatientData| view! {
+                <KeysOwedPanel data=d.clone() unlocked=unlocked done=done state=owed/>
                 <EmergencyAlert grants=d.grants.clone() done=done/>
                 <Requests data=d.clone() unlocked=unlocked done=done/>
                 <ShareForm tree=d.tree.clone() unlocked=unlocked done=done/>

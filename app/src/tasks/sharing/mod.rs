@@ -12,6 +12,7 @@
 
 mod decide;
 mod doctor;
+mod rekey;
 
 pub use decide::{
     access_request, can_now, choice, doctor_allowed, end_of_day, end_text, id_text, made_by,
@@ -19,6 +20,10 @@ pub use decide::{
     until_text,
 };
 pub use doctor::{ask_for_access, decline, load_doctor, open_shared, DoctorData, Opened, ENDED};
+pub use rekey::{
+    cancel_open_upload, ending, keys_owed, load_keys_owed, owed_reason, replace_owed_keys,
+    EndedShare, Ending, KeysOwed, Memory,
+};
 
 use std::collections::HashSet;
 
@@ -38,7 +43,7 @@ use shared::{
 };
 
 use crate::{
-    platform::browser::{remember_removed_grant, removed_grants},
+    platform::browser::{remember_rekeyed_grants, remember_removed_grant, removed_grants},
     session::{now_unix, Session, Unlocked},
     tasks::{directory::checked_keys, record::RecordStore},
 };
@@ -232,10 +237,40 @@ pub async fn rotate_keys(
     removed: Id,
     progress: impl Fn(u32, u32),
 ) -> Result<(), String> {
+    rotate_after(
+        session,
+        store,
+        unlocked,
+        scope,
+        &[removed],
+        &[removed],
+        progress,
+    )
+    .await
+}
+
+/// Replaces the keys under `scope` after the grants `removed` ended (each is
+/// remembered as removed first, so no rotation ever gives it a key again);
+/// once it commits, this browser remembers that the end of every grant in
+/// `answered` has been answered with new keys.
+pub(crate) async fn rotate_after(
+    session: Session,
+    store: RecordStore,
+    unlocked: &Unlocked,
+    scope: Id,
+    removed: &[Id],
+    answered: &[Id],
+    progress: impl Fn(u32, u32),
+) -> Result<(), String> {
     let result = rotate_keys_in(session, store, unlocked, scope, removed, progress).await;
     // The keys under `scope` changed (or may have, partly): no page may keep
     // using the tree from before, whose keys the removed doctor holds.
     store.forget();
+    if result.is_ok() {
+        let me = b64::encode(&unlocked.key_entry.value.user_id);
+        let done: Vec<String> = answered.iter().map(|g| b64::encode(g)).collect();
+        remember_rekeyed_grants(&me, &done);
+    }
     result
 }
 
@@ -244,12 +279,14 @@ async fn rotate_keys_in(
     store: RecordStore,
     unlocked: &Unlocked,
     scope: Id,
-    removed: Id,
+    removed: &[Id],
     progress: impl Fn(u32, u32),
 ) -> Result<(), String> {
     let me = &unlocked.key_entry.value;
     let me_b64 = b64::encode(&me.user_id);
-    remember_removed_grant(&me_b64, &b64::encode(&removed));
+    for grant in removed {
+        remember_removed_grant(&me_b64, &b64::encode(grant));
+    }
     let tree = store.reload(session, unlocked).await?;
     let ticket = sharing::begin_rotation(StartRotation { node_id: scope })
         .await
@@ -258,7 +295,7 @@ async fn rotate_keys_in(
         .iter()
         .filter_map(|g| b64::decode(g).and_then(|b| Id::try_from(b.as_slice()).ok()))
         .collect();
-    known.insert(removed);
+    known.extend(removed.iter().copied());
     let owner = RotationOwner {
         entry: me,
         removed: &known,

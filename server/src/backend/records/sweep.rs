@@ -2,11 +2,21 @@
 //! upload `dropping` and frees its quota in one batch, then deletes its
 //! chunks, then its record. A crash in between leaves a `dropping` record
 //! that the next sweep finishes.
+//!
+//! A doctor's upload that can never finish (no active read-and-write grant of
+//! theirs covers where it writes any more: removed, declined, expired) is
+//! dropped as soon as that is noticed, so it never blocks a key rotation.
 
-use shared::{api::ApiError, model::Id};
+use std::collections::{HashMap, HashSet};
+
+use shared::{
+    api::{sharing::GrantStatus, ApiError},
+    model::{Id, Permission},
+    sharing::{grant_allows, GrantTime},
+};
 
 use super::{
-    changed_meanwhile, encode, head_ops,
+    changed_meanwhile, conflict, encode, head_ops,
     layout::{chunk_key, hash_key, node_key, owner_key, upload_key, uploads_prefix, StoredUpload},
     next_head,
     upload::{CHUNK_TRIES, MAX_OPEN_UPLOADS},
@@ -119,7 +129,7 @@ impl ServerBackend {
     }
 
     /// The caller's unfinished uploads as stored.
-    pub(super) async fn open_uploads(
+    pub(crate) async fn open_uploads(
         &self,
         owner: &Id,
     ) -> Result<Vec<(Vec<u8>, StoredUpload)>, ApiError> {
@@ -166,4 +176,109 @@ impl ServerBackend {
         }
         Ok(open)
     }
+
+    /// Drops the unfinished uploads in `owner`'s record that a doctor started
+    /// and can no longer finish: no active read-and-write grant of theirs
+    /// covers the folder (or file) the upload writes into. `only` limits it
+    /// to one doctor's. The owner's lock must be held.
+    pub(crate) async fn drop_orphaned_uploads(
+        &self,
+        owner: &Id,
+        only: Option<&Id>,
+    ) -> Result<(), ApiError> {
+        let doomed: Vec<StoredUpload> = self
+            .open_uploads(owner)
+            .await?
+            .into_iter()
+            .map(|(_, u)| u)
+            .filter(|u| {
+                !u.dropping
+                    && u.uploader
+                        .is_some_and(|d| d != *owner && only.is_none_or(|o| *o == d))
+            })
+            .collect();
+        if doomed.is_empty() {
+            return Ok(());
+        }
+        let now = self.now();
+        let grants = self.grants_of_patient(owner).await?;
+        let parents: HashMap<Id, Option<Id>> = self
+            .all_node_rows(owner)
+            .await?
+            .into_iter()
+            .map(|(_, n)| (n.node_id, n.parent_id))
+            .collect();
+        for upload in doomed {
+            let Some(doctor) = upload.uploader else {
+                continue;
+            };
+            let target = upload
+                .new_node
+                .as_ref()
+                .and_then(|n| n.parent_id)
+                .unwrap_or(upload.node_id);
+            let path = path_of(&parents, target);
+            let covered = grants.iter().any(|(_, g)| {
+                g.grant.value.doctor_id == doctor
+                    && g.status(now) == GrantStatus::Active
+                    && grant_allows(
+                        &g.grant.value,
+                        None,
+                        Permission::ReadWrite,
+                        GrantTime::Now(now),
+                        |folder| path.contains(folder),
+                    )
+                    .is_ok()
+            });
+            if !covered {
+                self.drop_upload(owner, &upload.node_id, upload.version)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The refusal for a rotation commit while an upload into the rotated
+    /// nodes `ids` is unfinished, naming whose it is; `None` if there is none.
+    pub(crate) async fn upload_blocking(
+        &self,
+        owner: &Id,
+        ids: &HashSet<Id>,
+    ) -> Result<Option<ApiError>, ApiError> {
+        let blocking = self.open_uploads(owner).await?.into_iter().find(|(_, u)| {
+            !u.dropping
+                && (ids.contains(&u.node_id)
+                    || u.new_node
+                        .as_ref()
+                        .is_some_and(|n| n.parent_id.is_some_and(|p| ids.contains(&p))))
+        });
+        let Some((_, upload)) = blocking else {
+            return Ok(None);
+        };
+        let whose = match upload.uploader.filter(|d| d != owner) {
+            Some(doctor) => format!(
+                "{}'s upload",
+                self.author_name(&doctor, &mut super::Names::new()).await?
+            ),
+            None => "Your own upload (in another tab or device)".to_owned(),
+        };
+        Ok(Some(conflict(format!(
+            "{whose} into this folder is still running, so its keys cannot be replaced yet. Cancel that upload from the Sharing page, or let it finish, then replace the keys again."
+        ))))
+    }
+}
+
+/// `node` and every folder above it, as far as the record's nodes go (a
+/// loop in corrupt data stops after as many steps as there are nodes).
+fn path_of(parents: &HashMap<Id, Option<Id>>, node: Id) -> Vec<Id> {
+    let mut path = vec![node];
+    let mut at = node;
+    while let Some(Some(parent)) = parents.get(&at) {
+        if path.len() > parents.len() {
+            break;
+        }
+        path.push(*parent);
+        at = *parent;
+    }
+    path
 }

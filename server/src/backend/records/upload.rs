@@ -387,8 +387,12 @@ pub(super) async fn cancel(
     let owner = b.upload_owner(s, &node_id, version).await?;
     let _guard = b.record_locks.lock(&owner).await;
     let key = upload_key(&owner, &node_id, version);
-    if b.load_upload(s, &owner, &key).await?.is_none() {
-        return Err(b.no_upload(&owner, &node_id, version).await);
+    // The owner cancels any upload in their record, a doctor's too (one whose
+    // access ended would otherwise hold up a key rotation for a day); a doctor
+    // cancels only their own.
+    let mine = |u: &StoredUpload| owner == s.user.id || u.uploader == Some(s.user.id);
+    match b.load::<StoredUpload>(Space::Records, &key).await? {
+        Some((_, upload)) if mine(&upload) => b.drop_upload(&owner, &node_id, version).await,
+        _ => Err(b.no_upload(&owner, &node_id, version).await),
     }
-    b.drop_upload(&owner, &node_id, version).await
 }

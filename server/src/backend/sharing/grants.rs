@@ -74,24 +74,13 @@ impl ServerBackend {
 
     /// Appends `grant_expired` for a grant whose end date has passed, the
     /// first time anyone lists it afterwards, and marks it in the same batch
-    /// so that it is logged once.
-    async fn note_expiry(&self, raw: Vec<u8>, grant: StoredGrant) -> Result<StoredGrant, ApiError> {
+    /// so that it is logged once; its folder is noted as needing new keys
+    /// ([`Self::log_expiry`]).
+    async fn note_expiry(&self, grant: StoredGrant) -> Result<StoredGrant, ApiError> {
         if grant.expiry_logged || grant.status(self.now()) != GrantStatus::Expired {
             return Ok(grant);
         }
-        let marked = StoredGrant {
-            expiry_logged: true,
-            ..grant
-        };
-        let batch = replace_grant(raw, &marked)?;
-        let draft = Draft::new(EventKind::GrantExpired)
-            .subject(&marked.grant.value.patient_id)
-            .item(&marked.grant.value.node_id);
-        match self.append(batch, draft).await {
-            // Another request logged it first.
-            Ok(_) | Err(StoreError::Conflict) => Ok(marked),
-            Err(e) => Err(store_error(e)),
-        }
+        self.log_expiry(grant).await
     }
 
     /// A grant as either side sees it; its key only while it is open.
@@ -368,7 +357,8 @@ pub(super) async fn revoke(
     let draft = Draft::own(EventKind::GrantRevoked, &me)
         .session(&s.hash)
         .item(&stored.grant.value.node_id);
-    b.save_grant(raw, stored, draft).await
+    let batch = replace_grant(raw, &stored)?;
+    b.save_ended_grant(batch, stored, draft).await
 }
 
 /// Ends a grant made to the caller, who no longer wants it.
@@ -412,11 +402,7 @@ pub(super) async fn decline(
         EventKind::GrantDeclined,
         &stored.grant.value.node_id,
     );
-    b.append(batch, draft).await.map_err(|e| match e {
-        StoreError::Conflict => conflict("This share changed meanwhile. Reload and try again."),
-        e => store_error(e),
-    })?;
-    b.grant_view(stored, &mut Names::new()).await
+    b.save_ended_grant(batch, stored, draft).await
 }
 
 /// The caller's grants, given and received, newest first.
@@ -431,8 +417,8 @@ pub(super) async fn list(b: &ServerBackend, s: &Session) -> Result<Vec<GrantView
     };
     let mut grants = Vec::new();
     for prefix in prefixes {
-        for (raw, grant) in b.grant_rows_under(&prefix).await? {
-            grants.push(b.note_expiry(raw, grant).await?);
+        for (_, grant) in b.grant_rows_under(&prefix).await? {
+            grants.push(b.note_expiry(grant).await?);
         }
     }
     grants.sort_by_key(|g| std::cmp::Reverse(g.grant.value.created_at));

@@ -12,6 +12,7 @@
 //! | `5 ‖ patient id ‖ request id`    | empty: requests to the patient |
 //! | `6 ‖ doctor id ‖ request id`     | empty: the doctor's requests |
 //! | `7 ‖ patient id ‖ doctor id`     | the pending request's id: one per pair |
+//! | `8 ‖ patient id ‖ node id`       | [`StoredRekeyDue`]: a folder whose keys must be replaced |
 //!
 //! The index entries (2, 3, 5, 6) end with the id they list, so a scan of a
 //! person's prefix reads their ids from the keys alone.
@@ -78,6 +79,29 @@ pub fn doctor_requests_prefix(doctor: &Id) -> Vec<u8> {
 /// Key of the pending request of a doctor to a patient: one per pair.
 pub fn pending_key(patient: &Id, doctor: &Id) -> Vec<u8> {
     Key::new().u8(7).fixed(patient).fixed(doctor).finish()
+}
+
+/// Key of a folder whose keys must be replaced (a grant on it ended).
+pub fn rekey_due_key(patient: &Id, node: &Id) -> Vec<u8> {
+    Key::new().u8(8).fixed(patient).fixed(node).finish()
+}
+
+/// Prefix of every folder of a patient's record whose keys must be replaced.
+pub fn rekey_due_prefix(patient: &Id) -> Vec<u8> {
+    Key::new().u8(8).fixed(patient).finish()
+}
+
+/// A folder whose keys must be replaced: written in the batch that ends a
+/// grant on it (revoke, decline, the expiry first noticed), deleted by a
+/// committed rotation of that folder or of one above it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredRekeyDue {
+    /// The grants on it that ended since (the newest
+    /// [`MAX_DUE_GRANTS`](shared::api::sharing::MAX_DUE_GRANTS)).
+    #[serde(with = "b64::id_list")]
+    pub grant_ids: Vec<Id>,
+    /// When the first of them ended.
+    pub since: i64,
 }
 
 /// A grant as stored.
@@ -162,5 +186,6 @@ mod tests {
         assert!(doctor_grant_key(&a, &b).starts_with(&doctor_grants_prefix(&a)));
         assert!(patient_request_key(&a, &b).starts_with(&patient_requests_prefix(&a)));
         assert!(doctor_request_key(&a, &b).starts_with(&doctor_requests_prefix(&a)));
+        assert!(rekey_due_key(&a, &b).starts_with(&rekey_due_prefix(&a)));
     }
 }

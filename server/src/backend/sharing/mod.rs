@@ -12,6 +12,7 @@ mod emergency;
 mod grants;
 mod index;
 pub mod layout;
+mod rekey;
 mod requests;
 mod scope;
 
@@ -19,8 +20,8 @@ use shared::{
     api::{
         sharing::{
             AccessRequestView, CommitRotation, CreateGrantRequest, EmergencyAsk, GrantRef,
-            GrantView, NewAccessRequest, RequestRef, RotationPart, RotationTicket, SharedScope,
-            SharingBackend, StartRotation,
+            GrantView, NewAccessRequest, OwedRotations, RequestRef, RotationPart, RotationTicket,
+            SharedScope, SharingBackend, StartRotation,
         },
         ApiError, Caller,
     },
@@ -130,5 +131,10 @@ impl SharingBackend for ServerBackend {
     ) -> Result<(), ApiError> {
         let s = self.require_session(caller).await?;
         rotation::commit(self, &s, request).await
+    }
+
+    async fn pending_rotations(&self, caller: &Caller) -> Result<OwedRotations, ApiError> {
+        let s = self.require_session(caller).await?;
+        rekey::pending(self, &s).await
     }
 }

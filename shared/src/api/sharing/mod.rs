@@ -13,8 +13,10 @@
 //! answers for a doctor whose active grant covers the node. Anything outside an
 //! active grant is `not_found`, exactly as for an id that does not exist.
 
+mod pending;
 mod rotation;
 
+pub use pending::*;
 pub use rotation::*;
 
 use serde::{Deserialize, Serialize};
@@ -332,6 +334,8 @@ pub trait SharingBackend {
         caller: &super::Caller,
         request: CommitRotation,
     ) -> Result<(), ApiError>;
+    /// The key replacements still owed in the caller's record (a patient).
+    async fn pending_rotations(&self, caller: &super::Caller) -> Result<OwedRotations, ApiError>;
 }
 
 /// Shares a folder (or the whole record) with a doctor.
@@ -424,6 +428,13 @@ pub async fn send_rotation_part(request: RotationPart) -> Result<(), ApiError> {
 pub async fn finish_rotation(request: CommitRotation) -> Result<(), ApiError> {
     let caller = super::caller()?;
     super::backend()?.commit_rotation(&caller, request).await
+}
+
+/// The key replacements still owed, and what could block them.
+#[leptos::server(prefix = "/api", endpoint = "sharing/rotation/pending", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn pending_rotations() -> Result<OwedRotations, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?.pending_rotations(&caller).await
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use crate::{
     authz,
     backend::{
         records::{
-            conflict, encode, event, head_ops,
+            encode, event, head_ops,
             layout::{node_key, rotation_key, rotation_part_key, version_key, RecordHead},
             next_head, CHILD_KEY_LEN,
         },
@@ -97,16 +97,8 @@ pub(crate) async fn commit(
         return Err(incomplete("doctors' keys"));
     }
     let ids: HashSet<Id> = subtree.nodes.iter().map(|(_, n)| n.node_id).collect();
-    if b.open_uploads(&owner).await?.iter().any(|(_, u)| {
-        !u.dropping
-            && (ids.contains(&u.node_id)
-                || u.new_node
-                    .as_ref()
-                    .is_some_and(|n| n.parent_id.is_some_and(|p| ids.contains(&p))))
-    }) {
-        return Err(conflict(
-            "An upload into this folder is still running. Let it finish, then try again.",
-        ));
+    if let Some(refusal) = b.upload_blocking(&owner, &ids).await? {
+        return Err(refusal);
     }
 
     let mut batch = Batch::new();
@@ -192,6 +184,7 @@ pub(crate) async fn commit(
     head_ops(&mut batch, &owner, &head_raw, &new_head)?;
     batch.expect_value(Space::Records, rotation_key(&owner), rotation_raw);
     ServerBackend::drop_parts(&mut batch, &owner, b.part_keys(&owner).await?);
+    b.clear_rekey_due(&mut batch, &owner, &ids).await?;
     b.commit(
         batch,
         Some(event(s, EventKind::KeysRotated, &rotation.scope)),

@@ -235,6 +235,10 @@ pub(crate) async fn start(
     authz::require_role(s, Role::Patient, ONLY_THE_PATIENT)?;
     let owner = s.user.id;
     let _guard = b.record_locks.lock(&owner).await;
+    // Uploads that can never finish (expired, or a doctor's whose access
+    // ended) would only hold up the commit: they go first.
+    b.sweep_uploads(&owner).await?;
+    b.drop_orphaned_uploads(&owner, None).await?;
     let (head_raw, head) = b.existing_head(&owner).await?;
     let (_, node) = b.owned_node(&owner, &scope).await?;
     if node.kind != NodeKind::Folder {
