@@ -224,15 +224,18 @@ pub struct Grant {
     pub expires_at: Option<i64>,
 }
 
-impl Signable for Grant {
-    const LABEL: &'static str = context::SIGN_GRANT;
-    fn encode_fields(&self, out: &mut Encoder) {
+impl Grant {
+    /// The fields in their signed order; `key_hash` only when `with_hash`
+    /// (the encoding before it existed left it out).
+    fn encode(&self, out: &mut Encoder, with_hash: bool) {
         out.bytes(&self.grant_id)
             .bytes(&self.patient_id)
             .bytes(&self.doctor_id)
-            .bytes(&self.doctor_key)
-            .bytes(&self.key_hash)
-            .bytes(&self.node_id)
+            .bytes(&self.doctor_key);
+        if with_hash {
+            out.bytes(&self.key_hash);
+        }
+        out.bytes(&self.node_id)
             .u8(self.permission.code())
             .i64(self.created_at);
         match self.expires_at {
@@ -241,6 +244,23 @@ impl Signable for Grant {
             None => out.bytes(&[]),
             Some(t) => out.i64(t),
         };
+    }
+
+    /// The bytes a grant made before `key_hash` existed was signed over: the
+    /// same label and fields in the same order, without `key_hash`
+    /// (PROTOCOL.md section 9, "Legacy grants"). Only ever verified, to
+    /// recognise such a grant and sign it again; never signed anew.
+    pub fn legacy_signed_bytes(&self) -> Vec<u8> {
+        let mut out = Encoder::new(context::SIGN_GRANT);
+        self.encode(&mut out, false);
+        out.finish()
+    }
+}
+
+impl Signable for Grant {
+    const LABEL: &'static str = context::SIGN_GRANT;
+    fn encode_fields(&self, out: &mut Encoder) {
+        self.encode(out, true);
     }
 }
 

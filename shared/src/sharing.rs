@@ -12,12 +12,15 @@
 //! allowing the permission) is [`grant_allows`], in `access.rs`: the one rule
 //! that the server and the app are meant to call too. A key rotation's plan
 //! (which grants keep access, the new keys, each kept grant signed again over
-//! its new key) is in `rotation.rs`.
+//! its new key) is in `rotation.rs`; re-signing a grant made before
+//! `key_hash` existed is in `legacy.rs`.
 
 mod access;
+mod legacy;
 mod rotation;
 
 pub use access::*;
+pub use legacy::*;
 pub use rotation::*;
 
 use crate::{

@@ -16,6 +16,7 @@ mod emergency;
 mod events;
 mod grant_key;
 mod grants;
+mod legacy;
 mod rekey;
 mod requests;
 mod rotation;

@@ -127,11 +127,15 @@ pub enum EventKind {
     InviteRevoked,
     /// An admin stored their certificate from the installation's org key.
     AdminCertified,
+    /// A patient signed again a grant made before grants signed their key's
+    /// hash, over a freshly wrapped key (actor: the patient, item: the
+    /// shared folder).
+    GrantRenewed,
 }
 
 impl EventKind {
     /// Every kind, for tests and for filters in the app.
-    pub const ALL: [EventKind; 47] = [
+    pub const ALL: [EventKind; 48] = [
         EventKind::SignIn,
         EventKind::SignInFailed,
         EventKind::SignOut,
@@ -179,6 +183,7 @@ impl EventKind {
         EventKind::RecoveryCodeReplaceFailed,
         EventKind::InviteRevoked,
         EventKind::AdminCertified,
+        EventKind::GrantRenewed,
     ];
 
     /// The stable code in the canonical encoding.
@@ -231,6 +236,7 @@ impl EventKind {
             EventKind::RecoveryCodeReplaceFailed => 16,
             EventKind::InviteRevoked => 104,
             EventKind::AdminCertified => 105,
+            EventKind::GrantRenewed => 309,
         }
     }
 
@@ -284,6 +290,7 @@ impl EventKind {
             EventKind::RecoveryCodeReplaceFailed => "New recovery code refused",
             EventKind::InviteRevoked => "Revoked an invite",
             EventKind::AdminCertified => "Stored the installation's certificate",
+            EventKind::GrantRenewed => "Signed an older share again",
         }
     }
 

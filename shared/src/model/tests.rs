@@ -293,3 +293,26 @@ fn admin_certificate_verifies_under_its_org_key_only() {
     let back: Signed<AdminCertificate> = serde_json::from_str(&json).unwrap();
     back.verify_self().unwrap();
 }
+
+/// The legacy grant encoding (before `key_hash`) is exactly what the
+/// previous release signed: these are the digests `signed_bytes_are_pinned`
+/// pinned for the same grants at commit 4e0378c. `key_hash` is not in it.
+#[test]
+fn legacy_grant_bytes_are_the_old_release_bytes() {
+    use crate::crypto::b64;
+    let mut open_ended = grant();
+    open_ended.expires_at = None;
+    let mut other_hash = grant();
+    other_hash.key_hash = [0; 32];
+    let digests = [grant(), open_ended, other_hash]
+        .map(|g| b64::encode(&part_hash(&g.legacy_signed_bytes())));
+    assert_eq!(
+        digests,
+        [
+            "fWbEb59iH9wzskYIuhne9PxRsm1AQa2oFzPXlZ5m0Io",
+            "JVw6Qv7nj4M5GrKXhGNgGukjv-ZxISrV9z8ownxwpbA",
+            "fWbEb59iH9wzskYIuhne9PxRsm1AQa2oFzPXlZ5m0Io",
+        ]
+    );
+    assert_ne!(grant().legacy_signed_bytes(), grant().signed_bytes());
+}

@@ -2,7 +2,8 @@
 //! `shared::api::sharing`.
 //!
 //! Each call checks the session and hands the typed request to the module
-//! that does the work: `grants`, `scope` (what a grant opens),
+//! that does the work: `grants`, `renew` (signing a pre-`key_hash` grant
+//! again), `scope` (what a grant opens),
 //! `requests`, `emergency`, and key rotation, which rewrites the record
 //! and so lives in [`super::records::rotation`]. The Grants keyspace is laid
 //! out in [`layout`]; who may read or write what is decided in
@@ -13,6 +14,7 @@ mod grants;
 mod index;
 pub mod layout;
 mod rekey;
+mod renew;
 mod requests;
 mod scope;
 
@@ -20,8 +22,8 @@ use shared::{
     api::{
         sharing::{
             AccessRequestView, CommitRotation, CreateGrantRequest, EmergencyAsk, GrantRef,
-            GrantView, NewAccessRequest, OwedRotations, RequestRef, RotationPart, RotationTicket,
-            SharedScope, SharingBackend, StartRotation,
+            GrantView, NewAccessRequest, OwedRotations, RenewGrantRequest, RequestRef,
+            RotationPart, RotationTicket, SharedScope, SharingBackend, StartRotation,
         },
         ApiError, Caller,
     },
@@ -39,6 +41,15 @@ impl SharingBackend for ServerBackend {
     ) -> Result<GrantView, ApiError> {
         let s = self.require_session(caller).await?;
         grants::create(self, &s, request).await
+    }
+
+    async fn renew_grant(
+        &self,
+        caller: &Caller,
+        request: RenewGrantRequest,
+    ) -> Result<GrantView, ApiError> {
+        let s = self.require_session(caller).await?;
+        renew::renew(self, &s, request).await
     }
 
     async fn revoke_grant(

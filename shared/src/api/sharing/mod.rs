@@ -14,9 +14,11 @@
 //! active grant is `not_found`, exactly as for an id that does not exist.
 
 mod pending;
+mod renew;
 mod rotation;
 
 pub use pending::*;
+pub use renew::*;
 pub use rotation::*;
 
 use serde::{Deserialize, Serialize};
@@ -265,6 +267,13 @@ pub trait SharingBackend {
         caller: &super::Caller,
         request: CreateGrantRequest,
     ) -> Result<GrantView, ApiError>;
+    /// Replaces a grant signed before `key_hash` existed with the same grant
+    /// signed again over a freshly wrapped key (its patient).
+    async fn renew_grant(
+        &self,
+        caller: &super::Caller,
+        request: RenewGrantRequest,
+    ) -> Result<GrantView, ApiError>;
     /// Ends a grant at once (the patient who made it).
     async fn revoke_grant(
         &self,
@@ -343,6 +352,13 @@ pub trait SharingBackend {
 pub async fn create_grant(request: CreateGrantRequest) -> Result<GrantView, ApiError> {
     let caller = super::caller()?;
     super::backend()?.create_grant(&caller, request).await
+}
+
+/// Signs again a grant made before `key_hash` existed.
+#[leptos::server(prefix = "/api", endpoint = "sharing/grant/renew", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn renew_grant(request: RenewGrantRequest) -> Result<GrantView, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?.renew_grant(&caller, request).await
 }
 
 /// Removes a doctor's access.

@@ -1,0 +1,22 @@
+//! `sharing/grant/renew`: a grant made before `key_hash` existed, signed
+//! again by its patient over a freshly wrapped key (PROTOCOL.md sections 9
+//! and 17).
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    crypto::{b64, sign::Signed},
+    model::Grant,
+};
+
+/// `sharing/grant/renew`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenewGrantRequest {
+    /// The same grant as stored, every field equal but `key_hash`, signed by
+    /// the caller (its patient) under the current encoding.
+    pub grant: Signed<Grant>,
+    /// The grant's folder key wrapped afresh to its signed `doctor_key`
+    /// ([`crate::crypto::hpke::WRAPPED_LEN`] bytes); `key_hash` is its SHA-256.
+    #[serde(with = "b64::vec")]
+    pub wrapped_key: Vec<u8>,
+}
