@@ -64,6 +64,7 @@ fn PatientSharing(unlocked: Unlocked) -> impl IntoView {
             </p>
             <StatusNote message=notice.into()/>
             <Reloaded data=data waiting="Loading your sharing…" render=move |d: PatientData| view! {
+                {d.renewed.clone().map(|(alert, m)| view! { <p class="alert" class:alert--info=!alert class:alert--error=alert role=if alert { "alert" } else { "status" }>{m}</p> })}
                 <KeysOwedPanel data=d.clone() unlocked=unlocked done=done state=owed/>
                 <EmergencyAlert grants=d.grants.clone() done=done/>
                 <Requests data=d.clone() unlocked=unlocked done=done/>

@@ -10,6 +10,7 @@ use shared::{
     crypto::b64,
     model::{Id, KeyEntry, Permission, Role},
     records::OpenTree,
+    sharing::verify_legacy,
 };
 
 use crate::{
@@ -117,11 +118,14 @@ pub fn permission_text(permission: Permission) -> &'static str {
 }
 
 /// Whether the patient `me` made this grant: the server lists the grants,
-/// and only those that verify under the patient's own key and name them as
-/// the patient are theirs. Any other is shown as such (it never receives a
-/// key: rotations refuse it).
+/// and only those that verify under the patient's own key (under the current
+/// encoding, or the one before grants signed `key_hash`: PROTOCOL.md 17.8)
+/// and name them as the patient are theirs. Any other is shown as such (it
+/// never receives a key: rotations and re-issuing refuse it).
 pub fn made_by(grant: &GrantView, me: &KeyEntry) -> bool {
-    grant.grant.verify(&me.identity_key).is_ok() && grant.grant.value.patient_id == me.user_id
+    let signed = grant.grant.verify(&me.identity_key).is_ok()
+        || verify_legacy(&grant.grant, &me.identity_key).is_ok();
+    signed && grant.grant.value.patient_id == me.user_id
 }
 
 /// How a grant in the patient's list ends: removed, an end date, or none.

@@ -12,6 +12,7 @@
 
 mod decide;
 mod doctor;
+mod legacy;
 mod rekey;
 
 pub use decide::{
@@ -20,6 +21,7 @@ pub use decide::{
     until_text,
 };
 pub use doctor::{ask_for_access, decline, load_doctor, open_shared, DoctorData, Opened, ENDED};
+pub use legacy::{legacy_plan, reissue_legacy_grants, LegacyPlan, Renewed};
 pub use rekey::{
     cancel_open_upload, ending, keys_owed, load_keys_owed, owed_reason, replace_owed_keys,
     EndedShare, Ending, KeysOwed, Memory,
@@ -108,10 +110,14 @@ pub struct PatientData {
     pub grants: Vec<GrantView>,
     /// Doctors' requests to this patient.
     pub requests: Vec<AccessRequestView>,
+    /// What signing again the shares made before grants signed their key's
+    /// hash did ([`reissue_legacy_grants`]), for the page to say.
+    pub renewed: Renewed,
 }
 
 /// Loads the patient's Sharing page: the record from the session's store,
-/// the grants and the requests.
+/// the grants (its own made before grants signed their key's hash signed
+/// again first) and the requests.
 pub async fn load_patient(
     session: Session,
     store: RecordStore,
@@ -125,6 +131,7 @@ pub async fn load_patient(
     // Those naming this patient as someone's emergency contact are on the
     // Emergency page.
     grants.retain(|g| g.grant.value.patient_id == me);
+    let renewed = reissue_legacy_grants(session, &unlocked, &tree, &mut grants).await;
     let requests = sharing::list_requests()
         .await
         .map_err(|e| session.explain(&e))?;
@@ -132,6 +139,7 @@ pub async fn load_patient(
         tree,
         grants,
         requests,
+        renewed,
     })
 }
 
