@@ -284,7 +284,10 @@ async fn a_grant_stored_before_key_hash_still_lists_and_is_refused_to_open() {
     let s = Server::new();
     let (p, d, _, grant) = shared_labs(&s).await;
     let id = grant.grant.value.grant_id;
-    // The stored row as a server before this change wrote it: no key_hash.
+    // The stored row without key_hash, its signature left as it was: it
+    // verifies under neither encoding. (A row as the old release really
+    // stored it, signed over the legacy encoding, is renewed by the
+    // patient's browser: legacy.rs.)
     let key = Key::new().u8(1).fixed(&id).finish();
     let raw = s.store.get(Space::Grants, &key).await.unwrap().unwrap();
     let mut row: serde_json::Value = serde_json::from_slice(&raw[1..]).unwrap();
