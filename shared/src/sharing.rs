@@ -136,6 +136,10 @@ pub enum GrantOpenError {
     /// The patient did not sign it, or it is not for this doctor, this
     /// doctor's key and this patient.
     NotSigned,
+    /// The patient signed it before grants signed their key's hash (the
+    /// legacy encoding, [`verify_legacy`]) and has not signed it again
+    /// since: nothing binds the key served to it.
+    NotRenewed,
     /// The wrapped key served is not the one the patient signed
     /// (`SHA-256(wrapped) != grant.key_hash`): the server swapped it.
     KeyNotGiven,
@@ -150,6 +154,9 @@ impl GrantOpenError {
         match self {
             GrantOpenError::NotSigned => {
                 "The server's answer about this share is not signed by the patient, so nothing was opened. Contact your administrator."
+            }
+            GrantOpenError::NotRenewed => {
+                "This share was made before an update to medvault and the patient has not confirmed it since, so nothing was opened. Ask the patient to open the Sharing page in medvault once; the share then opens for you."
             }
             GrantOpenError::KeyNotGiven => {
                 "The key for this shared folder was not the one the patient gave you, so nothing was opened and nothing you write can go there. Do not use this share; tell the patient and your administrator."
@@ -172,6 +179,8 @@ impl std::fmt::Display for GrantOpenError {
 ///
 /// Errors: [`GrantOpenError::NotSigned`] if the patient did not sign it or it
 /// is not for this doctor, this doctor's key and this patient;
+/// [`GrantOpenError::NotRenewed`] if the patient signed it, for this doctor,
+/// only under the encoding before `key_hash` (it is never opened);
 /// [`GrantOpenError::KeyNotGiven`] if the wrapped key is not the one the
 /// grant signs (`SHA-256(wrapped) == key_hash`, checked before any
 /// unwrapping); [`GrantOpenError::KeyUnusable`] if it does not open as the
@@ -182,10 +191,15 @@ pub fn open_grant(
     doctor_id: &Id,
     doctor_secret: &EncryptionSecretKey,
 ) -> Result<OpenGrant, GrantOpenError> {
-    let grant = view
-        .grant
-        .verify(&patient.identity_key)
-        .map_err(|_| GrantOpenError::NotSigned)?;
+    let grant = view.grant.verify(&patient.identity_key).map_err(|_| {
+        // Which refusal to give only; a legacy grant is never opened.
+        match verify_legacy(&view.grant, &patient.identity_key) {
+            Ok(g) if g.patient_id == patient.user_id && g.doctor_id == *doctor_id => {
+                GrantOpenError::NotRenewed
+            }
+            _ => GrantOpenError::NotSigned,
+        }
+    })?;
     if grant.patient_id != patient.user_id
         || grant.doctor_id != *doctor_id
         || grant.doctor_key != doctor_secret.public_key().to_bytes()

@@ -88,11 +88,13 @@ async fn reissued(p: &Patient, labs: &OpenNode, id: &Id) -> (sign::Signed<Grant>
 async fn a_renewed_legacy_share_opens_for_its_doctor() {
     let s = Server::new();
     let (p, d, labs, id) = legacy_share(&s).await;
-    // Before: the doctor's browser refuses the old signature.
-    assert_eq!(
-        open_as_doctor(&d, &id).await.unwrap_err(),
-        GrantOpenError::NotSigned
-    );
+    // Before: the doctor's browser refuses the old signature, and says the
+    // patient has to confirm it.
+    let refused = open_as_doctor(&d, &id).await.unwrap_err();
+    assert_eq!(refused, GrantOpenError::NotRenewed);
+    assert!(refused
+        .sentence()
+        .contains("Ask the patient to open the Sharing page"));
     let (grant, wrapped) = reissued(&p, &labs, &id).await;
     let view = renew(&p.c, &grant, &wrapped).await.unwrap();
     assert_eq!(view.grant, grant);
@@ -208,7 +210,7 @@ async fn renewals_that_change_anything_else_are_refused_and_change_nothing() {
     assert!(!p.history().await.contains(&EventKind::GrantRenewed));
     assert_eq!(
         open_as_doctor(&d, &id).await.unwrap_err(),
-        GrantOpenError::NotSigned
+        GrantOpenError::NotRenewed
     );
     renew(&p.c, &grant, &wrapped).await.unwrap();
     assert!(open_as_doctor(&d, &id).await.is_ok());

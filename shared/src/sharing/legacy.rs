@@ -122,4 +122,55 @@ mod tests {
         // A grant naming an unusable doctor key is not re-issued.
         assert!(reissue_legacy(&grant([0; 32]), &node_key, &key).is_err());
     }
+
+    #[test]
+    fn the_doctors_browser_never_opens_a_legacy_grant_and_says_why() {
+        use crate::{
+            api::sharing::{GrantStatus, GrantView},
+            model::{KeyEntry, Role},
+            sharing::{open_grant, GrantOpenError},
+        };
+        let key = SigningKey::from_seed(&[1; 32]);
+        let doctor = hpke::EncryptionSecretKey::generate().unwrap();
+        let value = grant(doctor.public_key().to_bytes());
+        let patient = KeyEntry {
+            user_id: value.patient_id,
+            username: "ada".into(),
+            role: Role::Patient,
+            identity_key: key.verifying_key(),
+            encryption_key: [9; 32],
+            created_at: 1,
+        };
+        let node_key = Key256::generate().unwrap();
+        let wrapped = hpke::wrap_node_key(
+            &doctor.public_key(),
+            &value.doctor_id,
+            &value.node_id,
+            &node_key,
+        )
+        .unwrap();
+        let view = |grant: Signed<Grant>| GrantView {
+            grant,
+            wrapped_key: wrapped.clone(),
+            patient_name: "ada".into(),
+            doctor_name: "dr".into(),
+            status: GrantStatus::Active,
+            revoked_at: None,
+            emergency: None,
+        };
+        let old = view(legacy(&key, value.clone()));
+        let refused = open_grant(&old, &patient, &value.doctor_id, &doctor).err();
+        assert_eq!(refused, Some(GrantOpenError::NotRenewed));
+        // Served to another doctor, or signed by someone else: not signed.
+        assert_eq!(
+            open_grant(&old, &patient, &[8; 16], &doctor).err(),
+            Some(GrantOpenError::NotSigned)
+        );
+        let other = SigningKey::from_seed(&[2; 32]);
+        let forged = view(legacy(&other, value.clone()));
+        assert_eq!(
+            open_grant(&forged, &patient, &value.doctor_id, &doctor).err(),
+            Some(GrantOpenError::NotSigned)
+        );
+    }
 }
