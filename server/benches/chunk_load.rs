@@ -62,10 +62,18 @@ impl Patient {
             sign_up(addr, "chunk-load", "quiet loadgen lantern orchard 47 river");
         let user_id = account.request.key_entry.value.user_id;
         let public = account.keyring.public_keys();
-        let (root, children) =
-            new_record(&user_id, &public.encryption, unix_now()).expect("record");
+        let made = new_record(
+            &user_id,
+            &public.encryption,
+            account.keyring.identity(),
+            shared::crypto::rng::id().expect("id"),
+            unix_now(),
+        )
+        .expect("record");
         let mut conn = Conn::open(addr).expect("connect");
-        let body = serde_json::json!({ "root": root, "children": children }).to_string();
+        let body =
+            serde_json::json!({ "root": made.root, "children": made.children, "head": made.head })
+                .to_string();
         let reply = conn
             .post("/api/records/create", &body, Some(&cookie))
             .expect("post");

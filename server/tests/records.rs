@@ -28,7 +28,7 @@ use shared::{
     audit::EventKind,
     crypto::{b64, keyring::Keyring},
     model::{FileManifest, Id, Role},
-    records::{new_child, new_record, MAX_SEALED_METADATA},
+    records::{new_child, new_file_node, new_record, MAX_SEALED_METADATA},
 };
 
 #[tokio::test]
@@ -208,6 +208,7 @@ async fn events_name_the_actor_the_owner_and_the_item() {
         find(&tree, "Vital signs"),
         NodeKind::Entry,
         &metadata("pulse", 0, None),
+        &p.signer(0),
     )
     .unwrap();
     let _: NodeView =
@@ -470,7 +471,7 @@ async fn fail_every_bad_upload_with_its_4xx_and_change_nothing() {
     let start = |node_id: Id, new_node: Option<NewNode>, chunk_size: u32, len: u64| json!({"request": {"node_id": b64::encode(&node_id), "new_node": new_node, "chunk_size": chunk_size, "ciphertext_len": len}});
     let tree = p.tree().await;
     let notes = find(&tree, "Notes");
-    let (fresh, _) = new_child(notes, NodeKind::File, &metadata("x", 0, None)).unwrap();
+    let (fresh, _) = new_file_node(notes, &metadata("x", 0, None)).unwrap();
     for (body, status) in [
         (
             start(fresh.node_id, Some(fresh.clone()), 100, 1000),
@@ -656,6 +657,7 @@ async fn fail_uploads_over_the_quota_or_the_file_limit_with_413() {
         find(&tree, "Notes"),
         NodeKind::Folder,
         &metadata("f", 0, None),
+        &p.signer(0),
     )
     .unwrap();
     node.metadata = vec![1; left as usize + 1];
@@ -817,7 +819,13 @@ async fn fail_bad_node_changes_and_change_nothing() {
     }
     // New nodes: a file, no parent, a file as parent, an unknown parent,
     // a taken id, an oversized metadata.
-    let (mut n, _) = new_child(notes, NodeKind::Folder, &metadata("n", 0, None)).unwrap();
+    let (mut n, _) = new_child(
+        notes,
+        NodeKind::Folder,
+        &metadata("n", 0, None),
+        &p.signer(0),
+    )
+    .unwrap();
     let create = |node: &NewNode| json!({ "node": node });
     for (node, status) in [
         (
@@ -886,9 +894,15 @@ async fn fail_bad_node_changes_and_change_nothing() {
     // A second record.
     let e = expect_err(
         p.c.post::<_, RecordTree>("/api/records/create", &{
-            let (root, children) =
-                new_record(&p.id, &p.keyring.encryption().public_key(), 0).unwrap();
-            json!({"root": root, "children": children})
+            let made = new_record(
+                &p.id,
+                &p.keyring.encryption().public_key(),
+                p.keyring.identity(),
+                shared::crypto::rng::id().unwrap(),
+                0,
+            )
+            .unwrap();
+            json!({"root": made.root, "children": made.children, "head": made.head})
         })
         .await,
         StatusCode::CONFLICT,
@@ -1060,12 +1074,16 @@ async fn only_patients_create_records() {
         .await
         .unwrap();
     let info = doctor.session().await.unwrap();
-    let (root, children) = new_record(
+    let keyring = Keyring::generate().unwrap();
+    let made = new_record(
         &info.user_id,
-        &Keyring::generate().unwrap().encryption().public_key(),
+        &keyring.encryption().public_key(),
+        keyring.identity(),
+        shared::crypto::rng::id().unwrap(),
         s.now(),
     )
     .unwrap();
+    let (root, children) = (made.root, made.children);
     let e = expect_err(
         doctor
             .post::<_, RecordTree>(
@@ -1085,8 +1103,15 @@ async fn only_patients_create_records() {
     );
     // And a malformed record is refused before anything is stored.
     let p = patient(&s, "malformed").await;
-    let (root, children) =
-        new_record(&p.id, &p.keyring.encryption().public_key(), s.now()).unwrap();
+    let made = new_record(
+        &p.id,
+        &p.keyring.encryption().public_key(),
+        p.keyring.identity(),
+        shared::crypto::rng::id().unwrap(),
+        s.now(),
+    )
+    .unwrap();
+    let (root, children) = (made.root, made.children);
     for (root, children) in [
         (
             NewNode {
@@ -1169,12 +1194,18 @@ async fn another_patient_gets_not_found_on_every_route() {
     let ida = |id: &Id| b64::encode(id);
     let meta = b64::encode(&[7u8; 300]);
     let key = b64::encode(&[7u8; 61]);
-    let (new_file, _) = new_child(b_notes, NodeKind::File, &metadata("x", 0, None)).unwrap();
+    let (new_file, _) = new_file_node(b_notes, &metadata("x", 0, None)).unwrap();
     let under_a = NewNode {
         parent_id: Some(folder),
         ..new_file.clone()
     };
-    let (new_folder, _) = new_child(b_notes, NodeKind::Folder, &metadata("x", 0, None)).unwrap();
+    let (new_folder, _) = new_child(
+        b_notes,
+        NodeKind::Folder,
+        &metadata("x", 0, None),
+        &b.signer(0),
+    )
+    .unwrap();
     let calls: Vec<(&str, serde_json::Value)> = vec![
         (
             "/api/records/node/create",

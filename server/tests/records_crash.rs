@@ -37,7 +37,7 @@ use shared::{
     client::Signup,
     crypto::{aead::Key256, b64, sign::SigningKey},
     model::Id,
-    records::{new_child, new_record, seal_metadata, OpenNode, OpenTree, StreamLayout},
+    records::{new_file_node, new_record, seal_metadata, OpenNode, OpenTree, StreamLayout},
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_medvault-server");
@@ -224,12 +224,9 @@ impl Uploader {
         let (node_id, node_key, new_node) = match self.mine.last() {
             Some((id, key)) if n % 3 == 2 => (*id, key.clone(), None),
             _ => {
-                let (node, key) = new_child(
-                    &self.folder,
-                    NodeKind::File,
-                    &metadata("f", now, Some(bytes.len() as u64)),
-                )
-                .unwrap();
+                let (node, key) =
+                    new_file_node(&self.folder, &metadata("f", now, Some(bytes.len() as u64)))
+                        .unwrap();
                 (node.node_id, key, Some(node))
             }
         };
@@ -373,12 +370,18 @@ fn acknowledged_uploads_survive_sigkill_during_concurrent_uploads() {
         )
         .unwrap();
     let keyring = account.keyring;
-    let (root, children) =
-        new_record(&info.user_id, &keyring.encryption().public_key(), now()).unwrap();
+    let made = new_record(
+        &info.user_id,
+        &keyring.encryption().public_key(),
+        keyring.identity(),
+        shared::crypto::rng::id().unwrap(),
+        now(),
+    )
+    .unwrap();
     let tree: RecordTree = http
         .call(
             "/api/records/create",
-            &json!({"root": root, "children": children}),
+            &json!({"root": made.root, "children": made.children, "head": made.head}),
         )
         .unwrap();
     let tree = OpenTree::open(tree, keyring.encryption()).unwrap();

@@ -15,7 +15,9 @@ use shared::{
     audit::EventKind,
     crypto::{aead::Key256, b64, keyring::Keyring},
     model::Id,
-    records::{new_child, new_record, seal_metadata, wrap_child_key, OpenNode, OpenTree},
+    records::{
+        new_child, new_file_node, new_record, seal_metadata, wrap_child_key, OpenNode, OpenTree,
+    },
 };
 
 use super::{
@@ -83,13 +85,29 @@ pub struct Started {
 }
 
 impl Patient {
+    /// Signs node states as this patient, in their own record.
+    pub fn signer(&self, now: i64) -> shared::records::Signer<'_> {
+        shared::records::Signer {
+            owner_id: self.id,
+            author_id: self.id,
+            key: self.keyring.identity(),
+            now,
+        }
+    }
+
     pub async fn create_record(&self, now: i64) -> RecordTree {
-        let (root, children) =
-            new_record(&self.id, &self.keyring.encryption().public_key(), now).unwrap();
+        let made = new_record(
+            &self.id,
+            &self.keyring.encryption().public_key(),
+            self.keyring.identity(),
+            shared::crypto::rng::id().unwrap(),
+            now,
+        )
+        .unwrap();
         self.c
             .post(
                 "/api/records/create",
-                &json!({"root": root, "children": children}),
+                &json!({"root": made.root, "children": made.children, "head": made.head}),
             )
             .await
             .unwrap()
@@ -121,12 +139,8 @@ impl Patient {
         bytes: &[u8],
         now: i64,
     ) -> Result<Started, Failure> {
-        let (node, node_key) = new_child(
-            parent,
-            NodeKind::File,
-            &metadata(name, now, Some(bytes.len() as u64)),
-        )
-        .unwrap();
+        let (node, node_key) =
+            new_file_node(parent, &metadata(name, now, Some(bytes.len() as u64))).unwrap();
         let ticket: UploadTicket = self
             .c
             .post(
@@ -391,7 +405,13 @@ impl Patient {
     }
 
     pub async fn create_folder(&self, parent: &OpenNode, name: &str) -> Result<NodeView, Failure> {
-        let (node, _) = new_child(parent, NodeKind::Folder, &metadata(name, 0, None)).unwrap();
+        let (node, _) = new_child(
+            parent,
+            NodeKind::Folder,
+            &metadata(name, 0, None),
+            &self.signer(0),
+        )
+        .unwrap();
         self.c
             .post("/api/records/node/create", &json!({ "node": node }))
             .await

@@ -416,9 +416,8 @@ async fn start_new_with_id(
     now: i64,
 ) -> Result<common::patient::Started, common::Failure> {
     use common::files::{ciphertext_len, metadata, seal_file};
-    let (mut node, node_key) = shared::records::new_child(
+    let (mut node, node_key) = shared::records::new_file_node(
         parent,
-        NodeKind::File,
         &metadata("same-id.txt", now, Some(bytes.len() as u64)),
     )
     .unwrap();

@@ -30,6 +30,7 @@ use super::ApiError;
 use crate::{
     crypto::{b64, sign::Signed},
     model::{FileManifest, Id},
+    records::{HeadLeaf, NodeState, RecordHead},
 };
 
 /// The path prefix of the raw chunk routes.
@@ -80,6 +81,11 @@ pub struct NewNode {
     /// [`crate::records::MAX_SEALED_METADATA`] bytes.
     #[serde(with = "b64::vec")]
     pub metadata: Vec<u8>,
+    /// The node's state as its author signed it (revision 1). Required by
+    /// `records/create` and `records/node/create`; a new file's node in
+    /// `records/upload/start` has none (its state comes with the finish).
+    #[serde(default)]
+    pub state: Option<Signed<NodeState>>,
 }
 
 /// One complete version of a file.
@@ -139,6 +145,14 @@ pub struct NodeView {
     pub current: Option<VersionView>,
     /// Files: how many complete versions exist.
     pub version_count: u32,
+    /// The node's state as its author signed it; `None` only in a record made
+    /// before signed records, until its owner signs it (`records/adopt`).
+    #[serde(default)]
+    pub state: Option<Signed<NodeState>>,
+    /// When a doctor signed `state`: the patient-signed read-and-write grant
+    /// they wrote under, so a reader can check they were allowed to.
+    #[serde(default)]
+    pub write_grant: Option<Signed<crate::model::Grant>>,
 }
 
 /// Bytes used and allowed.
@@ -170,6 +184,13 @@ pub struct RecordTree {
     /// the record moves it on, so a browser holding this tree asks
     /// `records/seq` instead of fetching the tree again to know it is current.
     pub seq: u64,
+    /// The newest owner-signed head (`None`: a record made before signed
+    /// records, not yet adopted).
+    #[serde(default)]
+    pub head: Option<Signed<RecordHead>>,
+    /// The leaves of every node as of `head` (what its state hash covers).
+    #[serde(default)]
+    pub head_leaves: Vec<HeadLeaf>,
 }
 
 /// The answer to `records/upload/start`.
@@ -206,6 +227,9 @@ pub struct UpdateNodeRequest {
     /// Sealed metadata.
     #[serde(with = "b64::vec")]
     pub metadata: Vec<u8>,
+    /// The node's state after the change, signed by the caller.
+    #[serde(default)]
+    pub state: Option<Signed<NodeState>>,
 }
 
 /// `records/node/move`: a new parent and the node key wrapped under it.
@@ -222,6 +246,9 @@ pub struct MoveNodeRequest {
     /// The node key wrapped under the new parent's key.
     #[serde(with = "b64::vec")]
     pub wrapped_key: Vec<u8>,
+    /// The node's state after the move, signed by the caller.
+    #[serde(default)]
+    pub state: Option<Signed<NodeState>>,
 }
 
 /// A node at a revision (`records/node/trash`).
@@ -232,6 +259,9 @@ pub struct NodeRevision {
     pub node_id: Id,
     /// The revision the change starts from.
     pub revision: u64,
+    /// The node's state after the change (trashed), signed by the caller.
+    #[serde(default)]
+    pub state: Option<Signed<NodeState>>,
 }
 
 /// A node (`records/node/restore`).
@@ -240,6 +270,9 @@ pub struct NodeRef {
     /// The node.
     #[serde(with = "b64::array")]
     pub node_id: Id,
+    /// The node's state after the change (out of the trash), signed by the caller.
+    #[serde(default)]
+    pub state: Option<Signed<NodeState>>,
 }
 
 /// A version of a file (`records/version/restore`, `records/upload/cancel`).
@@ -250,6 +283,10 @@ pub struct VersionRef {
     pub node_id: Id,
     /// The version.
     pub version: u32,
+    /// `records/version/restore`: the node's state with this version current,
+    /// signed by the caller. Unused by `records/upload/cancel`.
+    #[serde(default)]
+    pub state: Option<Signed<NodeState>>,
 }
 
 /// `records/upload/start`.
@@ -284,6 +321,9 @@ pub struct FinishUploadRequest {
     /// The node's metadata for this version (size, type, modified time).
     #[serde(with = "b64::vec")]
     pub metadata: Vec<u8>,
+    /// The node's state with this version current, signed by the caller.
+    #[serde(default)]
+    pub state: Option<Signed<NodeState>>,
 }
 
 /// The server side of the record calls (patients only, their own record only).

@@ -37,6 +37,7 @@ pub(super) async fn finish(
         wrapped_content_key,
         manifest,
         metadata,
+        ..
     }: FinishUploadRequest,
 ) -> Result<NodeView, ApiError> {
     if wrapped_content_key.len() != CONTENT_KEY_LEN {

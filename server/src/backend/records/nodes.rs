@@ -247,6 +247,7 @@ pub(super) async fn update(
         node_id,
         revision,
         metadata,
+        ..
     }: UpdateNodeRequest,
 ) -> Result<NodeView, ApiError> {
     let owner = s.user.id;
@@ -280,6 +281,7 @@ pub(super) async fn move_to(
         revision,
         new_parent_id,
         wrapped_key,
+        ..
     }: MoveNodeRequest,
 ) -> Result<NodeView, ApiError> {
     let owner = s.user.id;
@@ -319,7 +321,9 @@ pub(super) async fn move_to(
 pub(super) async fn trash(
     b: &ServerBackend,
     s: &Session,
-    NodeRevision { node_id, revision }: NodeRevision,
+    NodeRevision {
+        node_id, revision, ..
+    }: NodeRevision,
 ) -> Result<NodeView, ApiError> {
     // The owner, or a doctor with write access to a folder above it.
     let owner = b.write_access(s, &node_id, true).await?.owner;
@@ -344,7 +348,7 @@ pub(super) async fn trash(
 pub(super) async fn restore(
     b: &ServerBackend,
     s: &Session,
-    NodeRef { node_id }: NodeRef,
+    NodeRef { node_id, .. }: NodeRef,
 ) -> Result<NodeView, ApiError> {
     let owner = s.user.id;
     let mut change = b.change_node(owner, &node_id).await?;

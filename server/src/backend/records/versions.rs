@@ -55,7 +55,9 @@ pub(super) async fn list(
 pub(super) async fn restore(
     b: &ServerBackend,
     s: &Session,
-    VersionRef { node_id, version }: VersionRef,
+    VersionRef {
+        node_id, version, ..
+    }: VersionRef,
 ) -> Result<NodeView, ApiError> {
     let owner = s.user.id;
     let mut change = b.change_node(owner, &node_id).await?;

@@ -96,6 +96,8 @@ impl ServerBackend {
             trashed_at: node.trashed_at,
             current,
             version_count: node.version_count,
+            state: None,
+            write_grant: None,
         })
     }
 
@@ -119,6 +121,8 @@ impl ServerBackend {
             nodes,
             usage: self.usage(head),
             seq: head.seq,
+            head: None,
+            head_leaves: Vec::new(),
         })
     }
 }
