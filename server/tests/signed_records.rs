@@ -583,3 +583,62 @@ async fn a_record_stored_before_signed_records_opens_and_is_adopted_once() {
     .await
     .unwrap();
 }
+
+/// Runs the tamper tool on a stopped server's data directory.
+fn tamper(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_store_tamper"))
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn the_tamper_tool_saves_hides_and_puts_back_a_record() {
+    use server::backend::records::layout::{head_key, node_key, RecordHead};
+    use server::store::{codec, SledStore, Space, Store};
+    let mut s = Server::new();
+    let (p, notes) = with_record(&s, "tampered").await;
+    let (id, name) = (p.id, p.name.clone());
+    let data = std::mem::replace(&mut s.data, tempfile::tempdir().unwrap());
+    drop(p);
+    drop(s);
+    let dir = data.path();
+    let file = dir.join("snapshot.json");
+    let file_text = file.to_str().unwrap();
+    let notes_id = b64::encode(&notes.node_id);
+    tamper(dir, &["record-snapshot", &name, file_text]);
+    tamper(dir, &["node-hide", &name, &notes_id]);
+    {
+        let store = SledStore::open(dir).unwrap();
+        assert!(store
+            .get(Space::Records, &node_key(&id, &notes.node_id))
+            .await
+            .unwrap()
+            .is_none());
+    }
+    tamper(dir, &["node-revert", &name, &notes_id, file_text]);
+    tamper(dir, &["record-restore", &name, file_text]);
+    let store = SledStore::open(dir).unwrap();
+    assert!(store
+        .get(Space::Records, &node_key(&id, &notes.node_id))
+        .await
+        .unwrap()
+        .is_some());
+    let head: RecordHead = codec::decode(
+        &store
+            .get(Space::Records, &head_key(&id))
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(head.signed.is_some());
+    assert!(head.seq > 1, "the change counter moved on");
+}
