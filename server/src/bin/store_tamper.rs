@@ -236,6 +236,10 @@ async fn grant_inject(store: &SledStore, patient: &str, user: &str) -> Result<()
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Failure> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "--help" || a == "-h") {
+        println!("{}", records::HELP);
+        return Ok(());
+    }
     let [dir, command, rest @ ..] = args.as_slice() else {
         return Err(usage());
     };

@@ -24,6 +24,31 @@ use shared::crypto::b64;
 
 use super::{node_id, user_named, Failure};
 
+/// `store_tamper --help`: every command, for the record attacks in detail.
+pub const HELP: &str = "\
+store_tamper <data-dir> <command> [args]: edits a STOPPED server's store as an
+attacker with write access to its disk would (test tool; never on real data).
+
+  audit-edit <seq>             flip one bit of stored audit event <seq>
+  audit-drop-tail <n>          delete the newest <n> audit events, rewinding the chain
+  manifest-copy <from-node> <from-version> <to-node> <to-version>
+                               store one version's signed manifest in place of another's
+  grant-inject <patient> <user>
+                               add a copy of the patient's newest live grant naming <user>
+  record-snapshot <user> <file>
+                               save <user>'s record as stored now (head, nodes, versions,
+                               leaves) to <file>
+  record-restore <user> <file> put a saved record back in place of the current one: an
+                               older head after a rename, or the tree from before a key
+                               rotation (the change counter moves on, so browsers reload)
+  node-hide <user> <node>      delete one node (row and leaf), leaving the record's head:
+                               a file or folder hidden by the server
+  node-revert <user> <node> <file>
+                               put one node back as saved in <file> (an older name, place,
+                               trash state or current version), the rest as it is now
+
+Users are usernames as stored; node ids are base64url.";
+
 /// Stored rows: key and value bytes.
 type Rows = Vec<(Vec<u8>, Vec<u8>)>;
 
