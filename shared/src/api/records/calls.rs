@@ -8,7 +8,10 @@ use super::*;
 #[async_trait::async_trait]
 pub trait RecordsBackend {
     /// The caller's record, or `None` if they have not made one yet.
-    async fn record_tree(&self, caller: &crate::api::Caller) -> Result<Option<RecordTree>, ApiError>;
+    async fn record_tree(
+        &self,
+        caller: &crate::api::Caller,
+    ) -> Result<Option<RecordTree>, ApiError>;
     /// The change counter of the caller's record (`None`: no record yet).
     async fn record_seq(&self, caller: &crate::api::Caller) -> Result<Option<u64>, ApiError>;
     /// Creates the caller's record: the root (HPKE-wrapped) and starter
@@ -170,7 +173,9 @@ pub async fn create_node(
     head: Option<Signed<RecordHead>>,
 ) -> Result<NodeView, ApiError> {
     let caller = crate::api::caller()?;
-    crate::api::backend()?.create_node(&caller, node, head).await
+    crate::api::backend()?
+        .create_node(&caller, node, head)
+        .await
 }
 
 /// Replaces a node's metadata.
@@ -244,7 +249,9 @@ pub async fn list_versions(node_id: String) -> Result<Vec<VersionView>, ApiError
 #[leptos::server(prefix = "/api", endpoint = "records/version/restore", input = server_fn::codec::Json, output = server_fn::codec::Json, client = crate::api::ApiClient)]
 pub async fn restore_version(request: VersionRef) -> Result<NodeView, ApiError> {
     let caller = crate::api::caller()?;
-    crate::api::backend()?.restore_version(&caller, request).await
+    crate::api::backend()?
+        .restore_version(&caller, request)
+        .await
 }
 
 /// Starts an upload (a new file when `new_node` is given, else a new version).
