@@ -171,8 +171,9 @@ pub struct GrantRef {
 pub struct SharedScope {
     /// The grant (active).
     pub grant: GrantView,
-    /// The shared folder and every node under it that is not in the patient's
-    /// trash; files whose first upload is unfinished are left out.
+    /// The shared folder and every node under it, trashed ones included
+    /// (`trashed_at` set: the record's head covers them; a browser shows
+    /// them as gone); files whose first upload is unfinished are left out.
     pub nodes: Vec<NodeView>,
     /// The patient's quota (what a doctor with write access may add).
     pub usage: Usage,
