@@ -642,3 +642,71 @@ async fn the_tamper_tool_saves_hides_and_puts_back_a_record() {
     assert!(head.signed.is_some());
     assert!(head.seq > 1, "the change counter moved on");
 }
+
+#[tokio::test]
+async fn a_key_rotation_carries_every_new_state_and_the_owner_s_next_head() {
+    use shared::api::sharing::{RotationPart, RotationTicket};
+    let s = Server::new();
+    let (p, notes) = with_record(&s, "rotor").await;
+    let rotate = |head: bool, unsign: bool| {
+        let p = &p;
+        let s = &s;
+        async move {
+            let ticket: RotationTicket =
+                p.c.post(
+                    "/api/sharing/rotation/start",
+                    &json!({"request": {"node_id": b64::encode(&notes.node_id)}}),
+                )
+                .await
+                .unwrap();
+            let me = common::signing::entry(&p.c, &p.name).await;
+            let removed = std::collections::HashSet::new();
+            let owner = shared::sharing::RotationOwner {
+                entry: &me,
+                removed: &removed,
+                now: s.now(),
+            };
+            let raw = p.raw_tree().await;
+            let tree =
+                shared::records::OpenTree::open(raw.clone(), p.keyring.encryption()).unwrap();
+            let mut parts: Vec<RotationPart> =
+                shared::sharing::plan_rotation(&tree, &owner, &notes.node_id, &ticket).unwrap();
+            let signed = p.sign_rotation(&raw, &mut parts, s.now());
+            if unsign {
+                parts[0].nodes[0].state = None;
+            }
+            for part in &parts {
+                p.c.post::<_, ()>("/api/sharing/rotation/part", &json!({ "request": part }))
+                    .await
+                    .unwrap();
+            }
+            p.c.post::<_, ()>(
+                "/api/sharing/rotation/commit",
+                &json!({"request": {"rotation_id": b64::encode(&ticket.rotation_id), "parts": parts.len(), "head": head.then_some(signed)}}),
+            )
+            .await
+        }
+    };
+    let before = snapshot(&p).await;
+    let e = expect_err(rotate(false, false).await, StatusCode::BAD_REQUEST);
+    assert!(e.message.contains("next head"), "{}", e.message);
+    let e = expect_err(rotate(true, true).await, StatusCode::BAD_REQUEST);
+    assert!(e.message.contains("signed state"), "{}", e.message);
+    let mut after = snapshot(&p).await;
+    after.usage = before.usage;
+    assert_eq!(after.nodes, before.nodes);
+    assert_eq!(after.head, before.head);
+    rotate(true, false).await.unwrap();
+    let tree = p.raw_tree().await;
+    let head = tree.head.clone().unwrap();
+    assert_eq!(head.value.counter, before.head.unwrap().value.counter + 1);
+    assert_eq!(
+        shared::records::state_hash(&tree.head_leaves),
+        head.value.state_hash
+    );
+    assert!(tree.nodes.iter().all(|n| n
+        .state
+        .as_ref()
+        .is_some_and(|st| st.value.matches(&p.id, n))));
+    p.tree().await;
+}
