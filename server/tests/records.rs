@@ -28,7 +28,7 @@ use shared::{
     audit::EventKind,
     crypto::{b64, keyring::Keyring},
     model::{FileManifest, Id, Role},
-    records::{new_child, new_record, MAX_SEALED_METADATA},
+    records::{new_child, new_file_node, new_record, MAX_SEALED_METADATA},
 };
 
 #[tokio::test]
@@ -208,21 +208,29 @@ async fn events_name_the_actor_the_owner_and_the_item() {
         find(&tree, "Vital signs"),
         NodeKind::Entry,
         &metadata("pulse", 0, None),
+        &p.signer(0),
     )
     .unwrap();
+    let head = p.next_head(&[entry.state.clone().unwrap()], &[], 0).await;
     let _: NodeView =
-        p.c.post("/api/records/node/create", &json!({ "node": entry }))
-            .await
-            .unwrap();
+        p.c.post(
+            "/api/records/node/create",
+            &json!({ "node": entry, "head": head }),
+        )
+        .await
+        .unwrap();
     expect_err(
         p.trash(&folder.node_id, folder.revision + 5).await,
         StatusCode::CONFLICT,
     );
     let page: EventsPage = p.c.get("/api/audit/mine?after=0&limit=1000").await.unwrap();
+    // (The test's helpers read the tree before each change, as a browser
+    // does to sign it: those views are left out.)
     let last: Vec<_> = page
         .events
         .iter()
         .rev()
+        .filter(|e| e.kind != EventKind::RecordViewed)
         .take(2)
         .map(|e| (e.kind, e.item))
         .collect();
@@ -382,7 +390,7 @@ async fn fail_every_bad_upload_with_its_4xx_and_change_nothing() {
     let e = expect_err(
         p.c.post::<_, NodeView>(
             "/api/records/upload/finish",
-            &p.finish_with(&up, resigned, s.now()),
+            &p.finish_with(&up, resigned, s.now()).await,
         )
         .await,
         StatusCode::BAD_REQUEST,
@@ -402,7 +410,7 @@ async fn fail_every_bad_upload_with_its_4xx_and_change_nothing() {
     let e = expect_err(
         p.c.post::<_, NodeView>(
             "/api/records/upload/finish",
-            &p.finish_with(&up, by_other, s.now()),
+            &p.finish_with(&up, by_other, s.now()).await,
         )
         .await,
         StatusCode::BAD_REQUEST,
@@ -414,7 +422,7 @@ async fn fail_every_bad_upload_with_its_4xx_and_change_nothing() {
     expect_err(
         p.c.post::<_, NodeView>(
             "/api/records/upload/finish",
-            &p.finish_with(&up, tampered, s.now()),
+            &p.finish_with(&up, tampered, s.now()).await,
         )
         .await,
         StatusCode::BAD_REQUEST,
@@ -437,7 +445,7 @@ async fn fail_every_bad_upload_with_its_4xx_and_change_nothing() {
         let e = expect_err(
             p.c.post::<_, NodeView>(
                 "/api/records/upload/finish",
-                &p.finish_with(&up, signed, s.now()),
+                &p.finish_with(&up, signed, s.now()).await,
             )
             .await,
             StatusCode::BAD_REQUEST,
@@ -445,14 +453,14 @@ async fn fail_every_bad_upload_with_its_4xx_and_change_nothing() {
         assert!(e.message.contains("manifest"), "{}", e.message);
     }
     // A wrapped content key or metadata of the wrong size.
-    let mut req = p.finish_request(&up, s.now());
+    let mut req = p.finish_request(&up, s.now()).await;
     req["request"]["wrapped_content_key"] = json!(b64::encode(&[1u8; 10]));
     expect_err(
         p.c.post::<_, NodeView>("/api/records/upload/finish", &req)
             .await,
         StatusCode::BAD_REQUEST,
     );
-    let mut req = p.finish_request(&up, s.now());
+    let mut req = p.finish_request(&up, s.now()).await;
     req["request"]["metadata"] = json!(b64::encode(&vec![1u8; MAX_SEALED_METADATA + 1]));
     let e = expect_err(
         p.c.post::<_, NodeView>("/api/records/upload/finish", &req)
@@ -470,7 +478,7 @@ async fn fail_every_bad_upload_with_its_4xx_and_change_nothing() {
     let start = |node_id: Id, new_node: Option<NewNode>, chunk_size: u32, len: u64| json!({"request": {"node_id": b64::encode(&node_id), "new_node": new_node, "chunk_size": chunk_size, "ciphertext_len": len}});
     let tree = p.tree().await;
     let notes = find(&tree, "Notes");
-    let (fresh, _) = new_child(notes, NodeKind::File, &metadata("x", 0, None)).unwrap();
+    let (fresh, _) = new_file_node(notes, &metadata("x", 0, None)).unwrap();
     for (body, status) in [
         (
             start(fresh.node_id, Some(fresh.clone()), 100, 1000),
@@ -656,6 +664,7 @@ async fn fail_uploads_over_the_quota_or_the_file_limit_with_413() {
         find(&tree, "Notes"),
         NodeKind::Folder,
         &metadata("f", 0, None),
+        &p.signer(0),
     )
     .unwrap();
     node.metadata = vec![1; left as usize + 1];
@@ -670,10 +679,15 @@ async fn fail_uploads_over_the_quota_or_the_file_limit_with_413() {
         e.message
     );
     node.metadata = vec![1; left as usize];
+    node.state = Some(p.signer(0).new_node(&node));
+    let head = p.next_head(&[node.state.clone().unwrap()], &[], 0).await;
     let _: NodeView =
-        p.c.post("/api/records/node/create", &json!({ "node": node }))
-            .await
-            .unwrap();
+        p.c.post(
+            "/api/records/node/create",
+            &json!({ "node": node, "head": head }),
+        )
+        .await
+        .unwrap();
     assert_eq!(p.usage().await.used_bytes, 2500);
 }
 
@@ -817,7 +831,13 @@ async fn fail_bad_node_changes_and_change_nothing() {
     }
     // New nodes: a file, no parent, a file as parent, an unknown parent,
     // a taken id, an oversized metadata.
-    let (mut n, _) = new_child(notes, NodeKind::Folder, &metadata("n", 0, None)).unwrap();
+    let (mut n, _) = new_child(
+        notes,
+        NodeKind::Folder,
+        &metadata("n", 0, None),
+        &p.signer(0),
+    )
+    .unwrap();
     let create = |node: &NewNode| json!({ "node": node });
     for (node, status) in [
         (
@@ -886,9 +906,15 @@ async fn fail_bad_node_changes_and_change_nothing() {
     // A second record.
     let e = expect_err(
         p.c.post::<_, RecordTree>("/api/records/create", &{
-            let (root, children) =
-                new_record(&p.id, &p.keyring.encryption().public_key(), 0).unwrap();
-            json!({"root": root, "children": children})
+            let made = new_record(
+                &p.id,
+                &p.keyring.encryption().public_key(),
+                p.keyring.identity(),
+                shared::crypto::rng::id().unwrap(),
+                0,
+            )
+            .unwrap();
+            json!({"root": made.root, "children": made.children, "head": made.head})
         })
         .await,
         StatusCode::CONFLICT,
@@ -1060,17 +1086,21 @@ async fn only_patients_create_records() {
         .await
         .unwrap();
     let info = doctor.session().await.unwrap();
-    let (root, children) = new_record(
+    let keyring = Keyring::generate().unwrap();
+    let made = new_record(
         &info.user_id,
-        &Keyring::generate().unwrap().encryption().public_key(),
+        &keyring.encryption().public_key(),
+        keyring.identity(),
+        shared::crypto::rng::id().unwrap(),
         s.now(),
     )
     .unwrap();
+    let (root, children) = (made.root, made.children);
     let e = expect_err(
         doctor
             .post::<_, RecordTree>(
                 "/api/records/create",
-                &json!({"root": root, "children": children}),
+                &json!({"root": root, "children": children, "head": made.head}),
             )
             .await,
         StatusCode::FORBIDDEN,
@@ -1085,8 +1115,15 @@ async fn only_patients_create_records() {
     );
     // And a malformed record is refused before anything is stored.
     let p = patient(&s, "malformed").await;
-    let (root, children) =
-        new_record(&p.id, &p.keyring.encryption().public_key(), s.now()).unwrap();
+    let made = new_record(
+        &p.id,
+        &p.keyring.encryption().public_key(),
+        p.keyring.identity(),
+        shared::crypto::rng::id().unwrap(),
+        s.now(),
+    )
+    .unwrap();
+    let (root, children) = (made.root, made.children);
     for (root, children) in [
         (
             NewNode {
@@ -1169,12 +1206,18 @@ async fn another_patient_gets_not_found_on_every_route() {
     let ida = |id: &Id| b64::encode(id);
     let meta = b64::encode(&[7u8; 300]);
     let key = b64::encode(&[7u8; 61]);
-    let (new_file, _) = new_child(b_notes, NodeKind::File, &metadata("x", 0, None)).unwrap();
+    let (new_file, _) = new_file_node(b_notes, &metadata("x", 0, None)).unwrap();
     let under_a = NewNode {
         parent_id: Some(folder),
         ..new_file.clone()
     };
-    let (new_folder, _) = new_child(b_notes, NodeKind::Folder, &metadata("x", 0, None)).unwrap();
+    let (new_folder, _) = new_child(
+        b_notes,
+        NodeKind::Folder,
+        &metadata("x", 0, None),
+        &b.signer(0),
+    )
+    .unwrap();
     let calls: Vec<(&str, serde_json::Value)> = vec![
         (
             "/api/records/node/create",
@@ -1218,7 +1261,7 @@ async fn another_patient_gets_not_found_on_every_route() {
         ),
         (
             "/api/records/upload/finish",
-            a.finish_request(&open, s.now()),
+            a.finish_request(&open, s.now()).await,
         ),
         (
             "/api/records/upload/cancel",
@@ -1314,6 +1357,8 @@ async fn emptying_a_deep_trash_deletes_every_level() {
         .scan_prefix(server::store::Space::Records, &[], None, usize::MAX)
         .await
         .unwrap();
-    // The head, six nodes and their six index entries: nothing else.
-    assert_eq!(records.len(), 13);
+    // The head, six nodes, their six index entries and six leaves, and the
+    // chain of signed heads: nothing else.
+    let heads = p.raw_tree().await.head.unwrap().value.counter as usize;
+    assert_eq!(records.len(), 19 + heads);
 }

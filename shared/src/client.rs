@@ -105,6 +105,7 @@ impl Signup {
                 sealed_keyring,
                 recovery_keyring,
                 recovery_verifier: recovery.verifier(&started.user_id)?,
+                record: None,
             },
             keyring,
             recovery,

@@ -58,6 +58,18 @@ pub const ORG_FINGERPRINT: &str = "medvault/v1/org-fingerprint";
 /// Hashed: the fingerprint of the server's audit key (printed by the CLI,
 /// shown to auditors).
 pub const AUDIT_KEY_FINGERPRINT: &str = "medvault/v1/audit/key-fingerprint";
+/// Signed: the state of one node of a record, by its author.
+pub const SIGN_NODE_STATE: &str = "medvault/v1/sign/node-state";
+/// Signed: a record's head (counter, previous head, hash of every node state).
+pub const SIGN_RECORD_HEAD: &str = "medvault/v1/sign/record-head";
+/// Hashed: one node's leaf (its signed state) in a record's state hash.
+pub const RECORD_LEAF: &str = "medvault/v1/tree/leaf";
+/// Hashed: the state of a whole record (every leaf, by node id).
+pub const RECORD_STATE: &str = "medvault/v1/tree/state";
+/// Hashed: a record head, as the next head names it.
+pub const RECORD_HEAD_LINK: &str = "medvault/v1/tree/head-link";
+/// Hashed: a file version as a node state names it (manifest, content key, sizes).
+pub const NODE_VERSION: &str = "medvault/v1/tree/version";
 
 /// Every label, for the test that proves they are distinct and well-formed.
 pub const ALL: &[&str] = &[
@@ -87,6 +99,12 @@ pub const ALL: &[&str] = &[
     SIGN_PINS,
     ORG_FINGERPRINT,
     AUDIT_KEY_FINGERPRINT,
+    SIGN_NODE_STATE,
+    SIGN_RECORD_HEAD,
+    RECORD_LEAF,
+    RECORD_STATE,
+    RECORD_HEAD_LINK,
+    NODE_VERSION,
 ];
 
 /// The canonical binary encoding of a labelled tuple of fields.

@@ -17,6 +17,7 @@ pub mod b64;
 pub mod context;
 pub mod error;
 pub mod fingerprint;
+pub mod hash;
 pub mod hpke;
 pub mod kdf;
 pub mod keyring;

@@ -7,6 +7,7 @@
 pub mod anchor;
 pub mod files;
 pub mod patient;
+pub mod signing;
 
 use std::sync::{
     atomic::{AtomicI64, Ordering},

@@ -12,7 +12,10 @@ use crate::{
     model::{FileManifest, Id},
 };
 
-use super::{pad_metadata, unpad_metadata, NodeMetadata, OpenNode, RecordType, STARTER_FOLDERS};
+use super::{
+    pad_metadata, unpad_metadata, HeadLeaf, NodeMetadata, OpenNode, RecordHead, RecordType, Signer,
+    STARTER_FOLDERS,
+};
 
 /// Largest sealed metadata the server accepts (padded JSON plus the box).
 pub const MAX_SEALED_METADATA: usize = 16 * 1024;
@@ -118,9 +121,31 @@ pub fn unwrap_root_key(
     hpke::unwrap_node_key(secret, owner_id, root_id, wrapped)
 }
 
-/// Makes a new child node under `parent`: a fresh key, wrapped under the
-/// parent's, and sealed metadata. Returns what to send and the new key.
+/// Makes a new folder or entry under `parent`: a fresh key, wrapped under the
+/// parent's, sealed metadata, and its first state signed by `signer`.
+/// Returns what to send and the new key.
 pub fn new_child(
+    parent: &OpenNode,
+    kind: crate::api::records::NodeKind,
+    metadata: &NodeMetadata,
+    signer: &Signer<'_>,
+) -> Result<(crate::api::records::NewNode, Key256), CryptoError> {
+    let (mut node, key) = new_node(parent, kind, metadata)?;
+    node.state = Some(signer.new_node(&node));
+    Ok((node, key))
+}
+
+/// Makes a new file's node under `parent` for `records/upload/start`: no
+/// state yet, as it stays invisible until its first version, whose finish
+/// carries the signed state.
+pub fn new_file_node(
+    parent: &OpenNode,
+    metadata: &NodeMetadata,
+) -> Result<(crate::api::records::NewNode, Key256), CryptoError> {
+    new_node(parent, crate::api::records::NodeKind::File, metadata)
+}
+
+fn new_node(
     parent: &OpenNode,
     kind: crate::api::records::NodeKind,
     metadata: &NodeMetadata,
@@ -133,25 +158,41 @@ pub fn new_child(
         kind,
         wrapped_key: wrap_child_key(&parent.key, &node_id, &parent.view.node_id, &key)?,
         metadata: seal_metadata(&key, &node_id, metadata)?,
+        state: None,
     };
     Ok((node, key))
 }
 
-/// A new record for `owner`: the root (wrapped to the owner) and the
-/// [`STARTER_FOLDERS`], as `records/create` takes them.
+/// A new record, as `records/create` takes it: the root (wrapped to the owner),
+/// the [`STARTER_FOLDERS`] in a random order (so the server cannot tell which
+/// folder is which by the order they were made), each node's signed state, and
+/// the first head.
+pub struct NewRecord {
+    /// The root folder.
+    pub root: crate::api::records::NewNode,
+    /// The starter folders.
+    pub children: Vec<crate::api::records::NewNode>,
+    /// The first head, over the root and the starter folders.
+    pub head: crate::crypto::sign::Signed<RecordHead>,
+}
+
+/// Makes a new record for `owner` with root id `root_id` (the id the owner's
+/// keyring names, so a browser never makes a second record), signed with the
+/// owner's identity key.
 pub fn new_record(
     owner_id: &Id,
     owner_key: &hpke::EncryptionPublicKey,
+    identity: &crate::crypto::sign::SigningKey,
+    root_id: Id,
     now: i64,
-) -> Result<
-    (
-        crate::api::records::NewNode,
-        Vec<crate::api::records::NewNode>,
-    ),
-    CryptoError,
-> {
+) -> Result<NewRecord, CryptoError> {
     use crate::api::records::{NewNode, NodeKind};
-    let root_id: Id = crate::crypto::rng::bytes()?;
+    let signer = Signer {
+        owner_id: *owner_id,
+        author_id: *owner_id,
+        key: identity,
+        now,
+    };
     let root_key = Key256::generate()?;
     let folder = |name: &str, record_type| NodeMetadata {
         name: name.into(),
@@ -164,26 +205,60 @@ pub fn new_record(
         size: None,
         vital: None,
     };
-    let root = NewNode {
+    let mut root = NewNode {
         node_id: root_id,
         parent_id: None,
         kind: NodeKind::Folder,
         wrapped_key: wrap_root_key(owner_key, owner_id, &root_id, &root_key)?,
         metadata: seal_metadata(&root_key, &root_id, &folder("My record", RecordType::Other))?,
+        state: None,
     };
+    root.state = Some(signer.new_node(&root));
+    let mut order: Vec<usize> = (0..STARTER_FOLDERS.len()).collect();
+    shuffle(&mut order)?;
     let mut children = Vec::new();
-    for (name, record_type) in STARTER_FOLDERS {
+    for i in order {
+        let (name, record_type) = STARTER_FOLDERS[i];
         let id: Id = crate::crypto::rng::bytes()?;
         let key = Key256::generate()?;
-        children.push(NewNode {
+        let mut child = NewNode {
             node_id: id,
             parent_id: Some(root_id),
             kind: NodeKind::Folder,
             wrapped_key: wrap_child_key(&root_key, &id, &root_id, &key)?,
             metadata: seal_metadata(&key, &id, &folder(name, record_type))?,
-        });
+            state: None,
+        };
+        child.state = Some(signer.new_node(&child));
+        children.push(child);
     }
-    Ok((root, children))
+    let leaves: Vec<HeadLeaf> = std::iter::once(&root)
+        .chain(children.iter())
+        .filter_map(|n| n.state.as_ref().map(HeadLeaf::of))
+        .collect();
+    let head = RecordHead::genesis(*owner_id, root_id, &leaves, now).sign(identity);
+    Ok(NewRecord {
+        root,
+        children,
+        head,
+    })
+}
+
+/// Fisher-Yates with the system's random generator (rejection sampling, so
+/// every order is equally likely).
+fn shuffle<T>(items: &mut [T]) -> Result<(), CryptoError> {
+    for i in (1..items.len()).rev() {
+        let bound = (i + 1) as u32;
+        let zone = u32::MAX - (u32::MAX % bound);
+        let j = loop {
+            let r = u32::from_be_bytes(crate::crypto::rng::bytes()?);
+            if r < zone {
+                break (r % bound) as usize;
+            }
+        };
+        items.swap(i, j);
+    }
+    Ok(())
 }
 
 /// Checks a stored version before any of its content is used: the manifest is

@@ -28,11 +28,13 @@
 pub mod keys;
 pub mod model;
 pub mod padding;
+pub mod state;
 pub mod tree;
 
 pub use keys::*;
 pub use model::*;
 pub use padding::*;
+pub use state::*;
 pub use tree::*;
 
 #[cfg(test)]

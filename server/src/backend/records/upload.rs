@@ -382,7 +382,9 @@ pub(super) async fn store_chunk(
 pub(super) async fn cancel(
     b: &ServerBackend,
     s: &Session,
-    VersionRef { node_id, version }: VersionRef,
+    VersionRef {
+        node_id, version, ..
+    }: VersionRef,
 ) -> Result<(), ApiError> {
     let owner = b.upload_owner(s, &node_id, version).await?;
     let _guard = b.record_locks.lock(&owner).await;

@@ -14,6 +14,7 @@ use shared::{
 use super::{
     conflict, event_on,
     layout::{chunk_key, versions_prefix, StoredVersion},
+    signed::Signing,
     Names, MAX_VERSIONS_LISTED,
 };
 use crate::{
@@ -55,7 +56,12 @@ pub(super) async fn list(
 pub(super) async fn restore(
     b: &ServerBackend,
     s: &Session,
-    VersionRef { node_id, version }: VersionRef,
+    VersionRef {
+        node_id,
+        version,
+        state,
+        head,
+    }: VersionRef,
 ) -> Result<NodeView, ApiError> {
     let owner = s.user.id;
     let mut change = b.change_node(owner, &node_id).await?;
@@ -75,7 +81,12 @@ pub(super) async fn restore(
     }
     node.current = Some(version);
     node.revision += 1;
-    b.save_node(s, EventKind::VersionRestored, change, |_| {})
+    let signing = Signing {
+        state,
+        head,
+        grant: None,
+    };
+    b.save_node(s, EventKind::VersionRestored, change, signing, |_| {})
         .await
 }
 
