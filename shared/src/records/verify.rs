@@ -292,5 +292,5 @@ pub fn next_head(current: &Signed<RecordHead>, leaves: &[HeadLeaf], now: i64) ->
 }
 
 #[cfg(test)]
-#[path = "verify/tests.rs"]
+#[path = "verify/tests/mod.rs"]
 mod tests;
