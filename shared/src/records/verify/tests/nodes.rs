@@ -222,3 +222,23 @@ fn a_node_without_a_state_or_of_another_record_is_refused() {
         Err(RecordAlarm::NotSigned { node: A })
     );
 }
+
+#[test]
+fn a_substituted_wrapped_key_is_refused() {
+    // The server puts a key wrap of its choosing in place of the root's (to
+    // the owner, HPKE) or a folder's: the owner's signed state names the
+    // SHA-256 of the wrapped key as stored.
+    let rec = Rec::new();
+    for id in [ROOT, A] {
+        let mut tree = rec.tree();
+        tree.nodes
+            .iter_mut()
+            .find(|n| n.node_id == id)
+            .unwrap()
+            .wrapped_key = vec![0xEE; 40];
+        assert_eq!(
+            rec.check(&tree, None, &[]),
+            Err(RecordAlarm::NotSigned { node: id })
+        );
+    }
+}
