@@ -17,8 +17,10 @@
 //! 5. every node has a state signed by its author, describing it as served:
 //!    the owner, or a doctor under a live read-and-write grant covering it;
 //! 6. each node's leaf is the head's, or the node is a doctor's pending
-//!    change; and every leaf the head lists (a doctor: under the shared
-//!    folder) has a node.
+//!    change signed after the head was made (within
+//!    [`crate::sharing::WRITE_CLOCK_SKEW_SECS`]: every owner's head covers
+//!    the doctors' changes stored before it); and every leaf the head lists
+//!    (a doctor: under the shared folder) has a node.
 //!
 //! Everything is pure: the app calls it on every load, the server's tests call
 //! it to play attacks. The helpers at the end make the owner's next head.
@@ -147,7 +149,14 @@ pub fn check_record(
     let value = chain::owner_head(head, owner, Some(&tree.root_id))?;
     chain::fresh(head, owner, seen, chain)?;
     chain::leaves_match(value, &tree.head_leaves)?;
-    let judge = judge(&tree.nodes, &tree.head_leaves, owner, authors, grants)?;
+    let judge = judge(
+        &tree.nodes,
+        value,
+        &tree.head_leaves,
+        owner,
+        authors,
+        grants,
+    )?;
     let pending = judge_all(&judge, &tree.nodes)?;
     let hidden = tree
         .head_leaves
@@ -176,7 +185,7 @@ pub fn check_shared(
     let value = chain::owner_head(head, owner, None)?;
     chain::fresh(head, owner, seen, chain)?;
     chain::leaves_match(value, view.head_leaves)?;
-    let judge = judge(view.nodes, view.head_leaves, owner, authors, grants)?;
+    let judge = judge(view.nodes, value, view.head_leaves, owner, authors, grants)?;
     // The folder is in the head and lies under the head's root.
     if !judge.head.contains_key(&view.folder)
         || !nodes::within_by_head(&judge.head, &value.root_id, &view.folder)
@@ -206,6 +215,7 @@ fn unsigned(seen: Option<Seen>) -> Result<CheckedRecord, RecordAlarm> {
 
 fn judge<'a>(
     served: &'a [NodeView],
+    head: &RecordHead,
     head_leaves: &'a [HeadLeaf],
     owner: &'a OwnerKeys,
     authors: &'a dyn Fn(&Id) -> Option<VerifyingKey>,
@@ -223,6 +233,7 @@ fn judge<'a>(
         grants,
         head: head_leaves.iter().map(|l| (l.node_id, l)).collect(),
         served: by_id,
+        head_made_at: head.made_at,
     })
 }
 

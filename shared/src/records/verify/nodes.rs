@@ -9,7 +9,7 @@ use crate::{
     crypto::sign::VerifyingKey,
     model::{Id, Permission},
     records::{HeadLeaf, NodeState},
-    sharing::{grant_allows, GrantTime},
+    sharing::{grant_allows, GrantTime, WRITE_CLOCK_SKEW_SECS},
 };
 
 /// Where a served node stands against the head.
@@ -30,6 +30,8 @@ pub(super) struct Judge<'a> {
     pub head: HashMap<Id, &'a HeadLeaf>,
     /// The served nodes by id.
     pub served: HashMap<Id, &'a NodeView>,
+    /// When the owner signed the head (owner's clock).
+    pub head_made_at: i64,
 }
 
 impl Judge<'_> {
@@ -81,6 +83,14 @@ impl Judge<'_> {
         }
         let author = (self.authors)(&state.author_id).ok_or(not_signed.clone())?;
         signed.verify(&author).map_err(|_| not_signed)?;
+        // Every owner's head covers every node stored when it was made, the
+        // doctors' changes included (the server takes no head that leaves
+        // one out), so a pending change was signed after the head, give or
+        // take the two browsers' clocks. An older one is a doctor's state the
+        // owner already took in and changed since (or deleted), served again.
+        if state.signed_at < self.head_made_at.saturating_sub(WRITE_CLOCK_SKEW_SECS) {
+            return Err(RecordAlarm::Replayed { node: node.node_id });
+        }
         if self.doctor_may_write(node, state, in_head.map(|l| l.parent_id)) {
             Ok(Standing::Pending)
         } else {

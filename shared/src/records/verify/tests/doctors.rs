@@ -246,3 +246,58 @@ fn the_doctors_view_needs_the_shared_folder_in_the_head() {
         Err(RecordAlarm::TreeMismatch)
     );
 }
+
+/// The doctor adds NEW in S at NOW, the owner's browser folds it.
+fn folded_doctor_file() -> Rec {
+    let mut rec = Rec::new();
+    let grant = rec.write_grant();
+    rec.doctor_add(NEW, S, NodeKind::File, grant);
+    let checked = rec.check(&rec.tree(), None, &[]).unwrap();
+    rec.heads
+        .push(next_head(rec.head(), &checked.leaves, NOW).sign(&rec.owner_key));
+    rec.leaves = checked.leaves;
+    rec
+}
+
+#[test]
+fn a_doctors_file_the_owner_renamed_or_deleted_since_is_not_pending_again() {
+    // An hour later the owner renames the doctor's file: the server serves the
+    // doctor's state again, as if it were a change not yet taken in.
+    let mut rec = folded_doctor_file();
+    let doctors = rec.node(NEW).clone();
+    rec.clock = NOW + 3600;
+    rec.owner_edit(NEW, |n| n.metadata = vec![70; 80]);
+    let mut tree = rec.tree();
+    *tree.nodes.iter_mut().find(|n| n.node_id == NEW).unwrap() = doctors.clone();
+    assert_eq!(
+        rec.check(&tree, None, &[]),
+        Err(RecordAlarm::Replayed { node: NEW })
+    );
+    // Or deletes it for good, and the server brings it back.
+    let mut rec = folded_doctor_file();
+    rec.clock = NOW + 3600;
+    rec.owner_delete(NEW);
+    let mut tree = rec.tree();
+    tree.nodes.push(doctors);
+    assert_eq!(
+        rec.check(&tree, None, &[]),
+        Err(RecordAlarm::Replayed { node: NEW })
+    );
+}
+
+#[test]
+fn a_doctors_change_signed_a_little_before_the_owners_head_is_pending() {
+    // The owner made a head at NOW + 300 (another change), the doctor's
+    // finish reached the server just after, signed by a clock 5 minutes
+    // behind: within the allowed skew.
+    let mut rec = Rec::new();
+    rec.clock = NOW + 300;
+    rec.owner_edit(B, |n| n.metadata = vec![71; 80]);
+    rec.clock = NOW;
+    let grant = rec.write_grant();
+    rec.doctor_add(NEW, S, NodeKind::File, grant);
+    assert_eq!(
+        rec.check(&rec.tree(), None, &[]).unwrap().pending,
+        vec![NEW]
+    );
+}

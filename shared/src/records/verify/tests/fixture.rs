@@ -84,6 +84,8 @@ pub struct Rec {
     pub nodes: Vec<NodeView>,
     pub heads: Vec<Signed<RecordHead>>,
     pub leaves: Vec<HeadLeaf>,
+    /// Every browser's clock for the next signature (NOW unless a test moves it).
+    pub clock: i64,
 }
 
 impl Rec {
@@ -115,6 +117,7 @@ impl Rec {
             nodes,
             heads: vec![head],
             leaves,
+            clock: NOW,
         }
     }
 
@@ -153,7 +156,7 @@ impl Rec {
     /// The owner signs a new head over the nodes as they are now.
     pub fn sign_head(&mut self) {
         self.leaves = tree_leaves(&self.nodes);
-        let head = RecordHead::next(self.head(), &self.leaves, NOW).sign(&self.owner_key);
+        let head = RecordHead::next(self.head(), &self.leaves, self.clock).sign(&self.owner_key);
         self.heads.push(head);
     }
 
@@ -165,7 +168,10 @@ impl Rec {
     /// An owner's change of several nodes in one head (a rotation).
     pub fn owner_edits(&mut self, ids: &[Id], change: impl Fn(Id, &mut NodeView)) {
         let owner_key = key(1);
-        let signer = owner_signer(&owner_key);
+        let signer = Signer {
+            now: self.clock,
+            ..owner_signer(&owner_key)
+        };
         for id in ids {
             let n = self.node_mut(*id);
             change(*id, n);
@@ -213,10 +219,11 @@ impl Rec {
         signer: &SigningKey,
         change: impl FnOnce(&mut NodeView),
     ) {
+        let clock = self.clock;
         let n = self.node_mut(id);
         change(n);
         n.revision += 1;
-        doctor_sign(n, grant, signer);
+        doctor_sign(n, grant, signer, clock);
     }
 
     /// A doctor's new file under `parent` (no head).
@@ -226,7 +233,7 @@ impl Rec {
             n.current = Some(version(&n, 1, DOCTOR, &key(2)));
             n.version_count = 1;
         }
-        doctor_sign(&mut n, grant, &key(2));
+        doctor_sign(&mut n, grant, &key(2), self.clock);
         self.nodes.push(n);
         id
     }
@@ -324,12 +331,12 @@ pub fn owner_signer(key: &SigningKey) -> Signer<'_> {
     }
 }
 
-fn doctor_sign(n: &mut NodeView, grant: Signed<Grant>, signer: &SigningKey) {
+fn doctor_sign(n: &mut NodeView, grant: Signed<Grant>, signer: &SigningKey, now: i64) {
     let s = Signer {
         owner_id: OWNER,
         author_id: DOCTOR,
         key: signer,
-        now: NOW,
+        now,
     };
     n.state = Some(s.state(n));
     n.write_grant = Some(grant);
