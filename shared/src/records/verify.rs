@@ -18,8 +18,8 @@
 //!    the owner, or a doctor under a live read-and-write grant covering it;
 //! 6. each node's leaf is the head's, or the node is a doctor's pending
 //!    change signed after the head was made (within
-//!    [`crate::sharing::WRITE_CLOCK_SKEW_SECS`]: every owner's head covers
-//!    the doctors' changes stored before it); and every leaf the head lists
+//!    [`PENDING_CLOCK_SKEW_SECS`]: every owner's head covers the doctors'
+//!    changes stored before it); and every leaf the head lists
 //!    (a doctor: under the shared folder) has a node.
 //!
 //! Everything is pure: the app calls it on every load, the server's tests call
@@ -34,6 +34,7 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 pub use alarm::RecordAlarm;
+pub use nodes::PENDING_CLOCK_SKEW_SECS;
 
 use crate::{
     api::records::{NodeView, RecordTree},

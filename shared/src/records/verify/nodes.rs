@@ -9,8 +9,14 @@ use crate::{
     crypto::sign::VerifyingKey,
     model::{Id, Permission},
     records::{HeadLeaf, NodeState},
-    sharing::{grant_allows, GrantTime, WRITE_CLOCK_SKEW_SECS},
+    sharing::{grant_allows, GrantTime},
 };
+
+/// How much earlier than the owner's newest head a doctor's pending change
+/// may be signed: the two browsers' clocks differ. Generous, because a
+/// refusal here hides the whole record from its owner; a doctor's change
+/// replayed within this window is not detected (docs/SECURITY.md).
+pub const PENDING_CLOCK_SKEW_SECS: i64 = 60 * 60;
 
 /// Where a served node stands against the head.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,7 +94,7 @@ impl Judge<'_> {
         // one out), so a pending change was signed after the head, give or
         // take the two browsers' clocks. An older one is a doctor's state the
         // owner already took in and changed since (or deleted), served again.
-        if state.signed_at < self.head_made_at.saturating_sub(WRITE_CLOCK_SKEW_SECS) {
+        if state.signed_at < self.head_made_at.saturating_sub(PENDING_CLOCK_SKEW_SECS) {
             return Err(RecordAlarm::Replayed { node: node.node_id });
         }
         if self.doctor_may_write(node, state, in_head.map(|l| l.parent_id)) {

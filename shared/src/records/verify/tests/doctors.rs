@@ -265,7 +265,7 @@ fn a_doctors_file_the_owner_renamed_or_deleted_since_is_not_pending_again() {
     // doctor's state again, as if it were a change not yet taken in.
     let mut rec = folded_doctor_file();
     let doctors = rec.node(NEW).clone();
-    rec.clock = NOW + 3600;
+    rec.clock = NOW + PENDING_CLOCK_SKEW_SECS + 1;
     rec.owner_edit(NEW, |n| n.metadata = vec![70; 80]);
     let mut tree = rec.tree();
     *tree.nodes.iter_mut().find(|n| n.node_id == NEW).unwrap() = doctors.clone();
@@ -275,7 +275,7 @@ fn a_doctors_file_the_owner_renamed_or_deleted_since_is_not_pending_again() {
     );
     // Or deletes it for good, and the server brings it back.
     let mut rec = folded_doctor_file();
-    rec.clock = NOW + 3600;
+    rec.clock = NOW + PENDING_CLOCK_SKEW_SECS + 1;
     rec.owner_delete(NEW);
     let mut tree = rec.tree();
     tree.nodes.push(doctors);
@@ -287,11 +287,11 @@ fn a_doctors_file_the_owner_renamed_or_deleted_since_is_not_pending_again() {
 
 #[test]
 fn a_doctors_change_signed_a_little_before_the_owners_head_is_pending() {
-    // The owner made a head at NOW + 300 (another change), the doctor's
-    // finish reached the server just after, signed by a clock 5 minutes
+    // The owner made a head at NOW + 3000 (another change), the doctor's
+    // finish reached the server just after, signed by a clock 50 minutes
     // behind: within the allowed skew.
     let mut rec = Rec::new();
-    rec.clock = NOW + 300;
+    rec.clock = NOW + 3000;
     rec.owner_edit(B, |n| n.metadata = vec![71; 80]);
     rec.clock = NOW;
     let grant = rec.write_grant();
