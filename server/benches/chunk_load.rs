@@ -32,7 +32,7 @@ use loadgen::{
     Conn,
 };
 use shared::{
-    api::records::{chunk_path, NodeView, RecordTree, UploadTicket},
+    api::records::{chunk_path, NodeKind, NodeView, RecordTree, UploadTicket, VersionView},
     client::NewAccount,
     crypto::{
         aead::Key256,
@@ -42,8 +42,8 @@ use shared::{
     },
     model::{FileManifest, Id},
     records::{
-        new_record, seal_metadata, unwrap_root_key, wrap_child_key, wrap_content_key, NodeMetadata,
-        RecordType,
+        new_record, seal_metadata, unwrap_root_key, wrap_child_key, wrap_content_key, HeadLeaf,
+        NodeMetadata, NodeState, RecordHead, RecordType,
     },
 };
 
@@ -104,6 +104,8 @@ impl Patient {
 struct Upload {
     node_id: Id,
     node_key: Key256,
+    /// The node key wrapped under the root's, as sent at the start.
+    wrapped_key: Vec<u8>,
     version: u32,
     chunk_size: u32,
     plaintext_len: u64,
@@ -126,13 +128,13 @@ impl Upload {
             size: Some(plaintext_len),
             vital: None,
         };
+        let wrapped_key =
+            wrap_child_key(&patient.root_key, &node_id, &patient.root_id, &node_key).expect("wrap");
         let new_node = serde_json::json!({
             "node_id": shared::crypto::b64::encode(&node_id),
             "parent_id": shared::crypto::b64::encode(&patient.root_id),
             "kind": "file",
-            "wrapped_key": shared::crypto::b64::encode(
-                &wrap_child_key(&patient.root_key, &node_id, &patient.root_id, &node_key).expect("wrap")
-            ),
+            "wrapped_key": shared::crypto::b64::encode(&wrapped_key),
             "metadata": shared::crypto::b64::encode(&seal_metadata(&node_key, &node_id, &metadata).expect("seal")),
         });
         let body = serde_json::json!({ "request": {
@@ -155,6 +157,7 @@ impl Upload {
         Upload {
             node_id,
             node_key,
+            wrapped_key,
             version: ticket.version,
             chunk_size,
             plaintext_len,
@@ -223,26 +226,77 @@ impl Upload {
             size: Some(self.plaintext_len),
             vital: None,
         };
-        let body = serde_json::json!({ "request": {
-            "node_id": shared::crypto::b64::encode(&self.node_id),
-            "version": self.version,
-            "wrapped_content_key": shared::crypto::b64::encode(
-                &wrap_content_key(&self.node_key, &self.node_id, self.version, &content_key).expect("wrap")
-            ),
-            "manifest": manifest,
-            "metadata": shared::crypto::b64::encode(&seal_metadata(&self.node_key, &self.node_id, &metadata).expect("seal")),
-        }})
-        .to_string();
-        let reply = conn
-            .post("/api/records/upload/finish", &body, Some(&patient.cookie))
-            .expect("post");
-        assert_eq!(
-            reply.status,
-            200,
-            "{}",
-            String::from_utf8_lossy(&reply.body)
-        );
-        json(&reply)
+        let wrapped = wrap_content_key(&self.node_key, &self.node_id, self.version, &content_key)
+            .expect("wrap");
+        let sealed = seal_metadata(&self.node_key, &self.node_id, &metadata).expect("seal");
+        // The node's signed state and the record's next head over the record
+        // as it is now; another finish first (409) means sign again.
+        loop {
+            let reply = conn
+                .get("/api/records/tree", Some(&patient.cookie))
+                .expect("get");
+            let tree: Option<RecordTree> = json(&reply);
+            let tree = tree.expect("a record");
+            let view = NodeView {
+                node_id: self.node_id,
+                parent_id: Some(patient.root_id),
+                kind: NodeKind::File,
+                wrapped_key: self.wrapped_key.clone(),
+                metadata: sealed.clone(),
+                revision: 1,
+                trashed_at: None,
+                current: Some(VersionView {
+                    node_id: self.node_id,
+                    version: self.version,
+                    chunk_size: self.chunk_size,
+                    ciphertext_len: ciphertext_len(self.plaintext_len, self.chunk_size)
+                        .expect("len"),
+                    wrapped_content_key: wrapped.clone(),
+                    manifest: manifest.clone(),
+                    author_id: patient.user_id,
+                    author_name: String::new(),
+                    stored_at: 0,
+                    write_grant: None,
+                }),
+                version_count: 1,
+                state: None,
+                write_grant: None,
+            };
+            let identity = patient.account.keyring.identity();
+            let state = NodeState::describe(patient.user_id, &view, patient.user_id, unix_now())
+                .sign(identity);
+            let mut leaves: Vec<HeadLeaf> = tree
+                .nodes
+                .iter()
+                .filter_map(|n| n.state.as_ref().map(HeadLeaf::of))
+                .collect();
+            leaves.push(HeadLeaf::of(&state));
+            let head = RecordHead::next(tree.head.as_ref().expect("a head"), &leaves, unix_now())
+                .sign(identity);
+            let body = serde_json::json!({ "request": {
+                "node_id": shared::crypto::b64::encode(&self.node_id),
+                "version": self.version,
+                "wrapped_content_key": shared::crypto::b64::encode(&wrapped),
+                "manifest": manifest,
+                "metadata": shared::crypto::b64::encode(&sealed),
+                "state": state,
+                "head": head,
+            }})
+            .to_string();
+            let reply = conn
+                .post("/api/records/upload/finish", &body, Some(&patient.cookie))
+                .expect("post");
+            if reply.status == 409 && String::from_utf8_lossy(&reply.body).contains("meanwhile") {
+                continue;
+            }
+            assert_eq!(
+                reply.status,
+                200,
+                "{}",
+                String::from_utf8_lossy(&reply.body)
+            );
+            return json(&reply);
+        }
     }
 }
 

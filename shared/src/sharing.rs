@@ -347,6 +347,7 @@ pub fn plan_rotation(
             node_id: *id,
             wrapped_key,
             metadata,
+            state: None,
         });
     }
     let mut versions = Vec::with_capacity(ticket.versions.len());
@@ -376,6 +377,7 @@ pub fn plan_rotation(
 
     // Parts in order: at most MAX_ROTATION_PART items and about
     // ROTATION_PART_BYTES of JSON each, so a part fits a server's body limit.
+    #[allow(clippy::large_enum_variant)] // a short-lived list, moved not copied
     enum Item {
         Node(RekeyedNode),
         Version(ContentKey),
@@ -386,7 +388,8 @@ pub fn plan_rotation(
     }
     fn json_len(item: &Item) -> usize {
         match item {
-            Item::Node(n) => 64 + b64_len(n.wrapped_key.len()) + b64_len(n.metadata.len()),
+            // 700: room for the node's signed state, added to the part later.
+            Item::Node(n) => 764 + b64_len(n.wrapped_key.len()) + b64_len(n.metadata.len()),
             Item::Version(v) => 80 + b64_len(v.wrapped_content_key.len()),
             Item::Grant(g) => 64 + b64_len(g.wrapped_key.len()),
         }

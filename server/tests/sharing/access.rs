@@ -131,12 +131,22 @@ async fn new_files_in_a_shared_folder_appear_and_trashed_ones_vanish() {
     let version = later.view.current.clone().unwrap();
     assert_eq!(read_all(&d.c, &version).await.len(), 1);
 
-    // The patient moves it to the trash: the doctor no longer sees or reads it.
+    // The patient moves it to the trash: the doctor no longer sees it among
+    // the folder's items nor reads it; it is served marked as trashed, as the
+    // record's head still covers it (PROTOCOL 4.5).
     let own = p.tree().await;
     let mine = find(&own, "later.txt");
     p.trash(mine.id(), mine.view.revision).await.unwrap();
     let shared = open_scope(&d, "ben", &grant_id).await;
-    assert!(shared.nodes().all(|n| n.metadata.name != "later.txt"));
+    let top = shared.root().unwrap().id();
+    assert!(shared
+        .children(top)
+        .iter()
+        .all(|n| n.metadata.name != "later.txt"));
+    assert!(shared
+        .nodes()
+        .filter(|n| n.metadata.name == "later.txt")
+        .all(|n| n.view.trashed_at.is_some()));
     assert_not_found(chunk_status(&d.c, later.id(), version.version, 0).await);
 }
 

@@ -26,6 +26,10 @@
 
 use serde::{Deserialize, Serialize};
 
+mod calls;
+
+pub use calls::*;
+
 use super::ApiError;
 use crate::{
     crypto::{b64, sign::Signed},
@@ -230,6 +234,11 @@ pub struct UpdateNodeRequest {
     /// The node's state after the change, signed by the caller.
     #[serde(default)]
     pub state: Option<Signed<NodeState>>,
+    /// Owner's changes: the record's next head over the state after this
+    /// change, signed by the owner (docs/PROTOCOL.md, section 4.5). A doctor
+    /// sends none.
+    #[serde(default)]
+    pub head: Option<Signed<RecordHead>>,
 }
 
 /// `records/node/move`: a new parent and the node key wrapped under it.
@@ -249,6 +258,11 @@ pub struct MoveNodeRequest {
     /// The node's state after the move, signed by the caller.
     #[serde(default)]
     pub state: Option<Signed<NodeState>>,
+    /// Owner's changes: the record's next head over the state after this
+    /// change, signed by the owner (docs/PROTOCOL.md, section 4.5). A doctor
+    /// sends none.
+    #[serde(default)]
+    pub head: Option<Signed<RecordHead>>,
 }
 
 /// A node at a revision (`records/node/trash`).
@@ -262,6 +276,11 @@ pub struct NodeRevision {
     /// The node's state after the change (trashed), signed by the caller.
     #[serde(default)]
     pub state: Option<Signed<NodeState>>,
+    /// Owner's changes: the record's next head over the state after this
+    /// change, signed by the owner (docs/PROTOCOL.md, section 4.5). A doctor
+    /// sends none.
+    #[serde(default)]
+    pub head: Option<Signed<RecordHead>>,
 }
 
 /// A node (`records/node/restore`).
@@ -273,6 +292,11 @@ pub struct NodeRef {
     /// The node's state after the change (out of the trash), signed by the caller.
     #[serde(default)]
     pub state: Option<Signed<NodeState>>,
+    /// Owner's changes: the record's next head over the state after this
+    /// change, signed by the owner (docs/PROTOCOL.md, section 4.5). A doctor
+    /// sends none.
+    #[serde(default)]
+    pub head: Option<Signed<RecordHead>>,
 }
 
 /// A version of a file (`records/version/restore`, `records/upload/cancel`).
@@ -287,6 +311,11 @@ pub struct VersionRef {
     /// signed by the caller. Unused by `records/upload/cancel`.
     #[serde(default)]
     pub state: Option<Signed<NodeState>>,
+    /// Owner's changes: the record's next head over the state after this
+    /// change, signed by the owner (docs/PROTOCOL.md, section 4.5). A doctor
+    /// sends none.
+    #[serde(default)]
+    pub head: Option<Signed<RecordHead>>,
 }
 
 /// `records/upload/start`.
@@ -324,204 +353,47 @@ pub struct FinishUploadRequest {
     /// The node's state with this version current, signed by the caller.
     #[serde(default)]
     pub state: Option<Signed<NodeState>>,
+    /// Owner's changes: the record's next head over the state after this
+    /// change, signed by the owner (docs/PROTOCOL.md, section 4.5). A doctor
+    /// sends none.
+    #[serde(default)]
+    pub head: Option<Signed<RecordHead>>,
 }
 
-/// The server side of the record calls (patients only, their own record only).
-#[cfg(feature = "ssr")]
-#[async_trait::async_trait]
-pub trait RecordsBackend {
-    /// The caller's record, or `None` if they have not made one yet.
-    async fn record_tree(&self, caller: &super::Caller) -> Result<Option<RecordTree>, ApiError>;
-    /// The change counter of the caller's record (`None`: no record yet).
-    async fn record_seq(&self, caller: &super::Caller) -> Result<Option<u64>, ApiError>;
-    /// Creates the caller's record: the root (HPKE-wrapped) and starter folders.
-    async fn create_record(
-        &self,
-        caller: &super::Caller,
-        root: NewNode,
-        children: Vec<NewNode>,
-    ) -> Result<RecordTree, ApiError>;
-    /// Adds a folder or an entry.
-    async fn create_node(
-        &self,
-        caller: &super::Caller,
-        node: NewNode,
-    ) -> Result<NodeView, ApiError>;
-    /// Replaces a node's sealed metadata (rename, describe, edit an entry).
-    async fn update_node(
-        &self,
-        caller: &super::Caller,
-        request: UpdateNodeRequest,
-    ) -> Result<NodeView, ApiError>;
-    /// Moves a node under another folder, with its key re-wrapped there.
-    async fn move_node(
-        &self,
-        caller: &super::Caller,
-        request: MoveNodeRequest,
-    ) -> Result<NodeView, ApiError>;
-    /// Moves a node (and so its subtree) to the trash.
-    async fn trash_node(
-        &self,
-        caller: &super::Caller,
-        request: NodeRevision,
-    ) -> Result<NodeView, ApiError>;
-    /// Takes a node out of the trash (its parent must not be in the trash).
-    async fn restore_node(
-        &self,
-        caller: &super::Caller,
-        request: NodeRef,
-    ) -> Result<NodeView, ApiError>;
-    /// Deletes every trashed node and its subtree for good, content included.
-    async fn empty_trash(&self, caller: &super::Caller) -> Result<Usage, ApiError>;
-    /// Every complete version of a file, newest first.
-    async fn list_versions(
-        &self,
-        caller: &super::Caller,
-        node_id: Id,
-    ) -> Result<Vec<VersionView>, ApiError>;
-    /// Makes an older version current again.
-    async fn restore_version(
-        &self,
-        caller: &super::Caller,
-        request: VersionRef,
-    ) -> Result<NodeView, ApiError>;
-    /// Starts an upload: a new file (`new_node`) or a new version of `node_id`.
-    async fn start_upload(
-        &self,
-        caller: &super::Caller,
-        request: StartUploadRequest,
-    ) -> Result<UploadTicket, ApiError>;
-    /// Stores one chunk of an unfinished upload (raw route).
-    async fn put_chunk(
-        &self,
-        caller: &super::Caller,
-        node_id: Id,
-        version: u32,
-        index: u32,
-        bytes: server_fn::Bytes,
-    ) -> Result<ChunkReceipt, ApiError>;
-    /// Completes an upload: checks the manifest against the stored chunks and
-    /// the author's key, then makes the version current, in one batch.
-    async fn finish_upload(
-        &self,
-        caller: &super::Caller,
-        request: FinishUploadRequest,
-    ) -> Result<NodeView, ApiError>;
-    /// Drops an unfinished upload.
-    async fn cancel_upload(
-        &self,
-        caller: &super::Caller,
-        request: VersionRef,
-    ) -> Result<(), ApiError>;
-    /// One chunk of a complete version (raw route).
-    async fn get_chunk(
-        &self,
-        caller: &super::Caller,
-        node_id: Id,
-        version: u32,
-        index: u32,
-    ) -> Result<server_fn::Bytes, ApiError>;
+/// A new record as its owner's browser makes it (`records/create`, and a
+/// patient's `account/signup/finish`): the root, the starter folders, each
+/// with its owner-signed state (revision 1), and the genesis head over exactly
+/// them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewRecordRequest {
+    /// The root folder (its key HPKE-wrapped to the owner).
+    pub root: NewNode,
+    /// The starter folders.
+    pub children: Vec<NewNode>,
+    /// The genesis head (counter 1) over the states of `root` and `children`.
+    pub head: Signed<RecordHead>,
 }
 
-/// The caller's record (`null` before it is created).
-#[leptos::server(prefix = "/api", endpoint = "records/tree", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
-pub async fn get_record() -> Result<Option<RecordTree>, ApiError> {
-    let caller = super::caller()?;
-    super::backend()?.record_tree(&caller).await
+impl From<crate::records::NewRecord> for NewRecordRequest {
+    fn from(made: crate::records::NewRecord) -> Self {
+        NewRecordRequest {
+            root: made.root,
+            children: made.children,
+            head: made.head,
+        }
+    }
 }
 
-/// The change counter of the caller's record, as in [`RecordTree::seq`]: the
-/// browser keeps the decrypted tree for the session and fetches it again only
-/// when this has moved on.
-#[leptos::server(prefix = "/api", endpoint = "records/seq", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
-pub async fn record_seq() -> Result<Option<u64>, ApiError> {
-    let caller = super::caller()?;
-    super::backend()?.record_seq(&caller).await
+/// `records/adopt`: the owner signs a record made before signed records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdoptRequest {
+    /// A state for every visible stored node (unfinished new files excluded),
+    /// describing it exactly as stored (revision unchanged), author = owner.
+    pub states: Vec<Signed<NodeState>>,
+    /// The genesis head (counter 1) over exactly these states.
+    pub head: Signed<RecordHead>,
 }
 
-/// Creates the caller's record with its starter folders.
-#[leptos::server(prefix = "/api", endpoint = "records/create", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
-pub async fn create_record(root: NewNode, children: Vec<NewNode>) -> Result<RecordTree, ApiError> {
-    let caller = super::caller()?;
-    super::backend()?
-        .create_record(&caller, root, children)
-        .await
-}
-
-/// Adds a folder or an entry.
-#[leptos::server(prefix = "/api", endpoint = "records/node/create", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
-pub async fn create_node(node: NewNode) -> Result<NodeView, ApiError> {
-    let caller = super::caller()?;
-    super::backend()?.create_node(&caller, node).await
-}
-
-/// Replaces a node's metadata.
-#[leptos::server(prefix = "/api", endpoint = "records/node/update", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
-pub async fn update_node(request: UpdateNodeRequest) -> Result<NodeView, ApiError> {
-    let caller = super::caller()?;
-    super::backend()?.update_node(&caller, request).await
-}
-
-/// Moves a node under another folder.
-#[leptos::server(prefix = "/api", endpoint = "records/node/move", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
-pub async fn move_node(request: MoveNodeRequest) -> Result<NodeView, ApiError> {
-    let caller = super::caller()?;
-    super::backend()?.move_node(&caller, request).await
-}
-
-/// Moves a node to the trash.
-#[leptos::server(prefix = "/api", endpoint = "records/node/trash", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
-pub async fn trash_node(request: NodeRevision) -> Result<NodeView, ApiError> {
-    let caller = super::caller()?;
-    super::backend()?.trash_node(&caller, request).await
-}
-
-/// Takes a node out of the trash.
-#[leptos::server(prefix = "/api", endpoint = "records/node/restore", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
-pub async fn restore_node(request: NodeRef) -> Result<NodeView, ApiError> {
-    let caller = super::caller()?;
-    super::backend()?.restore_node(&caller, request).await
-}
-
-/// Deletes the trash for good.
-#[leptos::server(prefix = "/api", endpoint = "records/trash/empty", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
-pub async fn empty_trash() -> Result<Usage, ApiError> {
-    let caller = super::caller()?;
-    super::backend()?.empty_trash(&caller).await
-}
-
-/// A file's versions, newest first (`?node_id=<base64url>`).
-#[leptos::server(prefix = "/api", endpoint = "records/versions", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
-pub async fn list_versions(node_id: String) -> Result<Vec<VersionView>, ApiError> {
-    let caller = super::caller()?;
-    let node_id = super::parse_id(&node_id)?;
-    super::backend()?.list_versions(&caller, node_id).await
-}
-
-/// Makes an older version current.
-#[leptos::server(prefix = "/api", endpoint = "records/version/restore", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
-pub async fn restore_version(request: VersionRef) -> Result<NodeView, ApiError> {
-    let caller = super::caller()?;
-    super::backend()?.restore_version(&caller, request).await
-}
-
-/// Starts an upload (a new file when `new_node` is given, else a new version).
-#[leptos::server(prefix = "/api", endpoint = "records/upload/start", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
-pub async fn start_upload(request: StartUploadRequest) -> Result<UploadTicket, ApiError> {
-    let caller = super::caller()?;
-    super::backend()?.start_upload(&caller, request).await
-}
-
-/// Completes an upload with its signed manifest.
-#[leptos::server(prefix = "/api", endpoint = "records/upload/finish", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
-pub async fn finish_upload(request: FinishUploadRequest) -> Result<NodeView, ApiError> {
-    let caller = super::caller()?;
-    super::backend()?.finish_upload(&caller, request).await
-}
-
-/// Drops an unfinished upload.
-#[leptos::server(prefix = "/api", endpoint = "records/upload/cancel", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
-pub async fn cancel_upload(request: VersionRef) -> Result<(), ApiError> {
-    let caller = super::caller()?;
-    super::backend()?.cancel_upload(&caller, request).await
-}
+/// Most heads one `records/heads` or `sharing/heads` answer holds; ask again
+/// with `after` = the last counter for more.
+pub const MAX_HEADS_LISTED: usize = 1000;

@@ -1,6 +1,7 @@
 //! What an active grant opens to its doctor (`sharing/shared`): the shared
-//! folder and everything under it that is not in the patient's trash, read
-//! as one consistent state and logged as a view before it leaves.
+//! folder and everything under it (trashed nodes marked as such; their
+//! content stays unreadable to the doctor), read as one consistent state and
+//! logged as a view before it leaves.
 
 use shared::{
     api::{
@@ -9,7 +10,9 @@ use shared::{
         ApiError, ErrorCode,
     },
     audit::EventKind,
+    crypto::sign::Signed,
     model::Id,
+    records::RecordHead,
 };
 
 use crate::{
@@ -65,10 +68,10 @@ pub(super) async fn open(
     nodes.push(b.node_view(top_node, &mut names).await?);
     while let Some(parent) = queue.pop() {
         for node in children.remove(&parent).unwrap_or_default() {
-            if node.trashed_at.is_some()
-                || node.purging
-                || (node.kind == NodeKind::File && node.current.is_none())
-            {
+            // Trashed nodes are served too (marked `trashed_at`): the
+            // record's head still covers them, and a doctor's browser takes
+            // a head leaf without its node for a node hidden by the server.
+            if node.kind == NodeKind::File && node.current.is_none() {
                 continue;
             }
             queue.push(node.node_id);
@@ -86,5 +89,26 @@ pub(super) async fn open(
         usage: b.usage(&head),
         grant: b.grant_view(stored, &mut names).await?,
         nodes,
+        head_leaves: b.head_leaves(&owner, &head).await?,
+        head: head.signed,
     })
+}
+
+/// The patient's chain of heads after `after`, for the doctor of an active
+/// grant (who checks the patient's chain as the patient's browser does).
+pub(super) async fn heads(
+    b: &ServerBackend,
+    s: &Session,
+    grant_id: Id,
+    after: u64,
+) -> Result<Vec<Signed<RecordHead>>, ApiError> {
+    let (_, stored) = b
+        .stored_grant(&grant_id)
+        .await?
+        .filter(|(_, g)| authz::received(s, g))
+        .ok_or_else(ApiError::not_found)?;
+    if stored.status(b.now()) != GrantStatus::Active {
+        return Err(ApiError::not_found());
+    }
+    b.head_chain(&stored.grant.value.patient_id, after).await
 }
