@@ -197,6 +197,7 @@ impl Rec {
                 patient_id: OWNER,
                 doctor_id: DOCTOR,
                 doctor_key: [7; 32],
+                key_hash: [8; 32],
                 node_id: folder,
                 permission,
                 created_at: NOW - 100,
