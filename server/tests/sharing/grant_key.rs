@@ -123,7 +123,18 @@ async fn the_server_refuses_a_grant_whose_hash_is_not_its_keys() {
 
 /// Revokes `removed` and starts a rotation of `folder`, planned as the
 /// patient's browser does; the parts, not yet sent, and the ticket's id.
-async fn planned(s: &Server, p: &Patient, folder: &Id, removed: &Id) -> (Vec<RotationPart>, Id) {
+/// The rotation's parts (with every re-keyed node's signed state), its id and
+/// the owner's next head over the result.
+async fn planned(
+    s: &Server,
+    p: &Patient,
+    folder: &Id,
+    removed: &Id,
+) -> (
+    Vec<RotationPart>,
+    Id,
+    shared::crypto::sign::Signed<shared::records::RecordHead>,
+) {
     p.c.post::<_, GrantView>(
         "/api/sharing/grant/revoke",
         &json!({"request": {"grant_id": b64::encode(removed)}}),
@@ -145,8 +156,11 @@ async fn planned(s: &Server, p: &Patient, folder: &Id, removed: &Id) -> (Vec<Rot
         now: s.now(),
         signing_key: p.keyring.identity(),
     };
-    let parts = shared::sharing::plan_rotation(&p.tree().await, &owner, folder, &ticket).unwrap();
-    (parts, ticket.rotation_id)
+    let raw = p.raw_tree().await;
+    let tree = shared::records::OpenTree::open(raw.clone(), p.keyring.encryption()).unwrap();
+    let mut parts = shared::sharing::plan_rotation(&tree, &owner, folder, &ticket).unwrap();
+    let head = p.sign_rotation(&raw, &mut parts, s.now());
+    (parts, ticket.rotation_id, head)
 }
 
 async fn send_parts(p: &Patient, parts: &[RotationPart]) -> Result<(), common::Failure> {
@@ -157,10 +171,15 @@ async fn send_parts(p: &Patient, parts: &[RotationPart]) -> Result<(), common::F
     Ok(())
 }
 
-async fn commit(p: &Patient, rotation_id: &Id, parts: usize) -> Result<(), common::Failure> {
+async fn commit(
+    p: &Patient,
+    rotation_id: &Id,
+    parts: usize,
+    head: &shared::crypto::sign::Signed<shared::records::RecordHead>,
+) -> Result<(), common::Failure> {
     p.c.post(
         "/api/sharing/rotation/commit",
-        &json!({"request": {"rotation_id": b64::encode(rotation_id), "parts": parts}}),
+        &json!({"request": {"rotation_id": b64::encode(rotation_id), "parts": parts, "head": head}}),
     )
     .await
 }
@@ -172,7 +191,7 @@ async fn after_a_rotation_the_doctor_opens_the_re_signed_grant() {
     doctor(&s, "dr.gone").await;
     let gone = share(&s, &p, "dr.gone", &labs, None, None).await.unwrap();
     let id = kept.grant.value.grant_id;
-    let (parts, rotation_id) = planned(&s, &p, labs.id(), &gone.grant.value.grant_id).await;
+    let (parts, rotation_id, head) = planned(&s, &p, labs.id(), &gone.grant.value.grant_id).await;
     let rekeyed = parts.iter().flat_map(|p| &p.grants).next().unwrap().clone();
     // The same grant, signed again over the new key; nothing else changed.
     assert_eq!(
@@ -183,7 +202,7 @@ async fn after_a_rotation_the_doctor_opens_the_re_signed_grant() {
     unchanged.key_hash = kept.grant.value.key_hash;
     assert_eq!(unchanged, kept.grant.value);
     send_parts(&p, &parts).await.unwrap();
-    commit(&p, &rotation_id, parts.len()).await.unwrap();
+    commit(&p, &rotation_id, parts.len(), &head).await.unwrap();
 
     let served = scope(&d, &id).await.unwrap().grant;
     assert_eq!(served.grant, rekeyed.grant);
@@ -218,7 +237,7 @@ async fn a_re_signed_grant_that_changes_more_than_its_key_is_refused() {
     doctor(&s, "dr.gone").await;
     let gone = share(&s, &p, "dr.gone", &labs, None, None).await.unwrap();
     let id = kept.grant.value.grant_id;
-    let (parts, rotation_id) = planned(&s, &p, labs.id(), &gone.grant.value.grant_id).await;
+    let (parts, rotation_id, head) = planned(&s, &p, labs.id(), &gone.grant.value.grant_id).await;
     let before = snapshot(&p).await;
     let at = parts.iter().position(|p| !p.grants.is_empty()).unwrap();
 
@@ -259,7 +278,7 @@ async fn a_re_signed_grant_that_changes_more_than_its_key_is_refused() {
         let parts = offer(edit, None);
         send_parts(&p, &parts).await.unwrap();
         let e = expect_err(
-            commit(&p, &rotation_id, parts.len()).await,
+            commit(&p, &rotation_id, parts.len(), &head).await,
             StatusCode::BAD_REQUEST,
         );
         assert!(
@@ -274,7 +293,7 @@ async fn a_re_signed_grant_that_changes_more_than_its_key_is_refused() {
     }
     // The honest parts go through.
     send_parts(&p, &parts).await.unwrap();
-    commit(&p, &rotation_id, parts.len()).await.unwrap();
+    commit(&p, &rotation_id, parts.len(), &head).await.unwrap();
     assert!(open_as_doctor(&d, "gia", &id).await.is_ok());
 }
 
