@@ -16,10 +16,7 @@ use app::{
 };
 use leptos::prelude::*;
 use shared::{
-    api::{
-        account::SessionInfo,
-        records::{RecordTree, Usage},
-    },
+    api::{account::SessionInfo, records::RecordTree},
     client::key_entry,
     model::Role,
 };
@@ -39,15 +36,8 @@ const SEQ: &str = "/api/records/seq";
 /// A patient's open keys for `record`, and the server's copy of the record.
 fn patient(record: TestRecord, role: Role) -> (Unlocked, RecordTree) {
     let tree = RecordTree {
-        owner_id: record.owner,
-        root_id: record.root,
-        nodes: record.views.clone(),
-        usage: Usage {
-            used_bytes: 0,
-            quota_bytes: 1 << 30,
-            max_file_bytes: 1 << 30,
-        },
         seq: 7,
+        ..record.tree()
     };
     let entry = key_entry(&record.keyring, record.owner, "pat", role, 1);
     let unlocked = Unlocked {

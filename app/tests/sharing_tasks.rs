@@ -441,23 +441,9 @@ async fn a_share_not_signed_by_the_patient_opens_nothing() {
 /// Maria (id 7) owning a fresh record, the record as the server stores it,
 /// and the record opened.
 fn owner_with_record() -> (Person, RecordTree, OpenTree) {
-    let TestRecord {
-        keyring,
-        owner,
-        root,
-        views,
-    } = TestRecord::new();
-    let stored = RecordTree {
-        owner_id: owner,
-        root_id: root,
-        nodes: views,
-        usage: Usage {
-            used_bytes: 0,
-            quota_bytes: 1 << 30,
-            max_file_bytes: 1 << 30,
-        },
-        seq: 1,
-    };
+    let record = TestRecord::new();
+    let stored = record.tree();
+    let keyring = record.keyring;
     let tree = OpenTree::open(stored.clone(), keyring.encryption()).unwrap();
     let maria = Person::with_keys(7, "maria", Role::Patient, keyring);
     (maria, stored, tree)

@@ -19,3 +19,4 @@ pub mod sharing;
 pub mod transfer;
 pub mod upload;
 pub mod vitals;
+pub mod writer;

@@ -15,11 +15,13 @@
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use leptos::prelude::*;
 use shared::{
-    api::{records, ErrorCode},
+    api::{records, ApiError, ErrorCode},
+    crypto::sign::Signed,
     model::{Id, Role},
-    records::{new_record, OpenTree},
+    records::{new_record, NodeState, OpenTree, RecordHead},
 };
 
+use super::writer::Changed;
 use crate::session::{now_unix, AuthState, Session, Unlocked};
 
 /// A load of the tree that several callers can wait on together.
@@ -150,6 +152,24 @@ impl RecordStore {
         }
     }
 
+    /// Sends one change of the owner's (see [`crate::tasks::writer::Writer`]):
+    /// `send` gets the record's next head.
+    pub async fn commit<T, F, Fut>(
+        &self,
+        session: Session,
+        _unlocked: &Unlocked,
+        _states: &[Signed<NodeState>],
+        _removed: &[Id],
+        send: F,
+    ) -> Result<T, String>
+    where
+        T: Changed,
+        F: Fn(Option<Signed<RecordHead>>) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        send(None).await.map_err(|e| session.explain(&e))
+    }
+
     /// Drops the decrypted tree (the keys were closed).
     pub fn forget(&self) {
         self.generation.update_value(|g| *g += 1);
@@ -185,9 +205,18 @@ async fn open_record(session: Session, unlocked: &Unlocked) -> Result<(OpenTree,
         Ok(None) => {
             let owner = unlocked.key_entry.value.user_id;
             let public = unlocked.keyring.public_keys();
-            let (root, children) = new_record(&owner, &public.encryption, now_unix())
+            let made = shared::crypto::rng::bytes()
+                .and_then(|root_id| {
+                    new_record(
+                        &owner,
+                        &public.encryption,
+                        unlocked.keyring.identity(),
+                        root_id,
+                        now_unix(),
+                    )
+                })
                 .map_err(|_| "Your browser could not create the keys for your record. Reload the page and try again.".to_owned())?;
-            match records::create_record(root, children).await {
+            match records::create_record(made.root, made.children).await {
                 Ok(tree) => tree,
                 // Another tab made it meanwhile: use that one.
                 Err(e) if e.code == ErrorCode::Conflict => records::get_record()

@@ -15,6 +15,7 @@ use shared::{
 use crate::{
     api::directory::lookup_user,
     session::{now_unix, Session, Unlocked},
+    tasks::writer::Writer,
 };
 
 /// What a doctor reads when a share ends while they look at it.
@@ -77,6 +78,12 @@ pub struct Opened {
 }
 
 impl Opened {
+    /// The doctor writing in the patient's record (states signed by the
+    /// doctor; no head: the patient's browser folds the change in).
+    pub fn writer(&self, session: Session) -> Writer {
+        Writer::doctor(session, self.me, self.keyring.clone(), self.patient.user_id)
+    }
+
     /// Whether the doctor may add to the shared folder now, by the one grant
     /// rule the server also applies ([`shared::sharing::grant_allows`]).
     pub fn can_write(&self) -> bool {
