@@ -31,6 +31,7 @@ pub mod model;
 pub mod padding;
 pub mod state;
 pub mod tree;
+pub mod verify;
 
 pub use keys::*;
 pub use model::*;

@@ -1,0 +1,139 @@
+//! Rules 5 and 6: every served node is signed by someone allowed to write it,
+//! and is either the head's state of that node or a doctor's pending change.
+
+use std::collections::HashMap;
+
+use super::{GrantKnowledge, OwnerKeys, RecordAlarm};
+use crate::{
+    api::records::{NodeKind, NodeView},
+    crypto::sign::VerifyingKey,
+    model::{Id, Permission},
+    records::{HeadLeaf, NodeState},
+    sharing::{grant_allows, GrantTime},
+};
+
+/// Where a served node stands against the head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Standing {
+    /// Its leaf is the head's leaf of that node.
+    Confirmed,
+    /// A doctor's change the owner has not yet taken into a head.
+    Pending,
+}
+
+/// What the checks of one record need, borrowed from the caller.
+pub(super) struct Judge<'a> {
+    pub owner: &'a OwnerKeys,
+    pub authors: &'a dyn Fn(&Id) -> Option<VerifyingKey>,
+    pub grants: &'a GrantKnowledge,
+    /// The head's leaves by node id (owner-signed through the state hash).
+    pub head: HashMap<Id, &'a HeadLeaf>,
+    /// The served nodes by id.
+    pub served: HashMap<Id, &'a NodeView>,
+}
+
+impl Judge<'_> {
+    /// A node's parent: as the head says, else as the node's (checked) state
+    /// says.
+    fn parent_of(&self, id: &Id) -> Option<Id> {
+        match self.head.get(id) {
+            Some(l) => l.parent_id,
+            None => self.served.get(id).and_then(|n| n.parent_id),
+        }
+    }
+
+    /// Whether `folder` is a proper ancestor of a node whose parent is
+    /// `parent`. Bounded, so a cycle of parent links ends.
+    fn strictly_inside(&self, folder: &Id, parent: Option<Id>) -> bool {
+        let mut at = parent;
+        for _ in 0..=(self.head.len() + self.served.len()) {
+            match at {
+                None => return false,
+                Some(id) if id == *folder => return true,
+                Some(id) => at = self.parent_of(&id),
+            }
+        }
+        false
+    }
+
+    /// Rules 5 and 6 for one served node.
+    pub fn node(&self, node: &NodeView) -> Result<Standing, RecordAlarm> {
+        let not_signed = RecordAlarm::NotSigned { node: node.node_id };
+        let signed = node.state.as_ref().ok_or(not_signed.clone())?;
+        let state = &signed.value;
+        if state.owner_id != self.owner.user_id || !state.matches(&self.owner.user_id, node) {
+            return Err(not_signed);
+        }
+        let in_head = self.head.get(&node.node_id);
+        if in_head.is_some_and(|l| l.leaf == crate::records::leaf(signed)) {
+            // The owner's signature on the head covers this leaf, and so this
+            // state and its signature: the owner (or the owner's browser when
+            // it took a doctor's change in) already checked its author.
+            return Ok(Standing::Confirmed);
+        }
+        if state.author_id == self.owner.user_id {
+            // Every change by the owner comes with its head, so an owner's
+            // state that is not the head's is an old one served again.
+            signed
+                .verify(&self.owner.identity_key)
+                .map_err(|_| not_signed.clone())?;
+            return Err(RecordAlarm::Replayed { node: node.node_id });
+        }
+        let author = (self.authors)(&state.author_id).ok_or(not_signed.clone())?;
+        signed.verify(&author).map_err(|_| not_signed)?;
+        if self.doctor_may_write(node, state, in_head.map(|l| l.parent_id)) {
+            Ok(Standing::Pending)
+        } else {
+            Err(RecordAlarm::NotAllowed { node: node.node_id })
+        }
+    }
+
+    /// Rule 5, a doctor's case: a read-and-write grant signed by the owner,
+    /// naming this doctor, not removed, not past its end now, of a folder
+    /// strictly above the node. A doctor adds files only and moves nothing
+    /// (`head_parent`: the node's parent in the head, if the head has it).
+    fn doctor_may_write(
+        &self,
+        node: &NodeView,
+        state: &NodeState,
+        head_parent: Option<Option<Id>>,
+    ) -> bool {
+        match head_parent {
+            Some(parent) if parent != state.parent_id => return false,
+            None if state.kind != NodeKind::File => return false,
+            _ => {}
+        }
+        let Some(grant) = node
+            .write_grant
+            .as_ref()
+            .and_then(|g| g.verify(&self.owner.identity_key).ok())
+        else {
+            return false;
+        };
+        grant.patient_id == self.owner.user_id
+            && grant.doctor_id == state.author_id
+            && !self.grants.removed.contains(&grant.grant_id)
+            && grant_allows(
+                grant,
+                None,
+                Permission::ReadWrite,
+                GrantTime::Now(self.grants.now),
+                |folder| self.strictly_inside(folder, state.parent_id),
+            )
+            .is_ok()
+    }
+}
+
+/// Whether `id` is `folder` or lies under it by the head's parent links.
+/// Bounded, so a cycle ends.
+pub(super) fn within_by_head(head: &HashMap<Id, &HeadLeaf>, folder: &Id, id: &Id) -> bool {
+    let mut at = Some(*id);
+    for _ in 0..=head.len() {
+        match at {
+            None => return false,
+            Some(a) if a == *folder => return true,
+            Some(a) => at = head.get(&a).and_then(|l| l.parent_id),
+        }
+    }
+    false
+}
