@@ -1338,6 +1338,7 @@ async fn the_data_directory_holds_no_password_key_secret_or_token() {
             .seal_with_recovery(&recovery, &started.user_id)
             .unwrap(),
         recovery_verifier: recovery.verifier(&started.user_id).unwrap(),
+        record: None,
     };
     let _: SessionInfo = c
         .post("/api/account/signup/finish", &json!({"request": request}))

@@ -102,6 +102,7 @@ impl Signup {
                 sealed_keyring,
                 recovery_keyring,
                 recovery_verifier: recovery.verifier(&started.user_id)?,
+                record: None,
             },
             keyring,
             recovery,

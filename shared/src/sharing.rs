@@ -347,6 +347,7 @@ pub fn plan_rotation(
             node_id: *id,
             wrapped_key,
             metadata,
+            state: None,
         });
     }
     let mut versions = Vec::with_capacity(ticket.versions.len());
@@ -376,6 +377,7 @@ pub fn plan_rotation(
 
     // Parts in order: at most MAX_ROTATION_PART items and about
     // ROTATION_PART_BYTES of JSON each, so a part fits a server's body limit.
+    #[allow(clippy::large_enum_variant)] // a short-lived list, moved not copied
     enum Item {
         Node(RekeyedNode),
         Version(ContentKey),

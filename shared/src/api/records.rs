@@ -230,6 +230,11 @@ pub struct UpdateNodeRequest {
     /// The node's state after the change, signed by the caller.
     #[serde(default)]
     pub state: Option<Signed<NodeState>>,
+    /// Owner's changes: the record's next head over the state after this
+    /// change, signed by the owner (docs/PROTOCOL.md, section 4.5). A doctor
+    /// sends none.
+    #[serde(default)]
+    pub head: Option<Signed<RecordHead>>,
 }
 
 /// `records/node/move`: a new parent and the node key wrapped under it.
@@ -249,6 +254,11 @@ pub struct MoveNodeRequest {
     /// The node's state after the move, signed by the caller.
     #[serde(default)]
     pub state: Option<Signed<NodeState>>,
+    /// Owner's changes: the record's next head over the state after this
+    /// change, signed by the owner (docs/PROTOCOL.md, section 4.5). A doctor
+    /// sends none.
+    #[serde(default)]
+    pub head: Option<Signed<RecordHead>>,
 }
 
 /// A node at a revision (`records/node/trash`).
@@ -262,6 +272,11 @@ pub struct NodeRevision {
     /// The node's state after the change (trashed), signed by the caller.
     #[serde(default)]
     pub state: Option<Signed<NodeState>>,
+    /// Owner's changes: the record's next head over the state after this
+    /// change, signed by the owner (docs/PROTOCOL.md, section 4.5). A doctor
+    /// sends none.
+    #[serde(default)]
+    pub head: Option<Signed<RecordHead>>,
 }
 
 /// A node (`records/node/restore`).
@@ -273,6 +288,11 @@ pub struct NodeRef {
     /// The node's state after the change (out of the trash), signed by the caller.
     #[serde(default)]
     pub state: Option<Signed<NodeState>>,
+    /// Owner's changes: the record's next head over the state after this
+    /// change, signed by the owner (docs/PROTOCOL.md, section 4.5). A doctor
+    /// sends none.
+    #[serde(default)]
+    pub head: Option<Signed<RecordHead>>,
 }
 
 /// A version of a file (`records/version/restore`, `records/upload/cancel`).
@@ -287,6 +307,11 @@ pub struct VersionRef {
     /// signed by the caller. Unused by `records/upload/cancel`.
     #[serde(default)]
     pub state: Option<Signed<NodeState>>,
+    /// Owner's changes: the record's next head over the state after this
+    /// change, signed by the owner (docs/PROTOCOL.md, section 4.5). A doctor
+    /// sends none.
+    #[serde(default)]
+    pub head: Option<Signed<RecordHead>>,
 }
 
 /// `records/upload/start`.
@@ -324,7 +349,50 @@ pub struct FinishUploadRequest {
     /// The node's state with this version current, signed by the caller.
     #[serde(default)]
     pub state: Option<Signed<NodeState>>,
+    /// Owner's changes: the record's next head over the state after this
+    /// change, signed by the owner (docs/PROTOCOL.md, section 4.5). A doctor
+    /// sends none.
+    #[serde(default)]
+    pub head: Option<Signed<RecordHead>>,
 }
+
+/// A new record as its owner's browser makes it (`records/create`, and a
+/// patient's `account/signup/finish`): the root, the starter folders, each
+/// with its owner-signed state (revision 1), and the genesis head over exactly
+/// them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewRecordRequest {
+    /// The root folder (its key HPKE-wrapped to the owner).
+    pub root: NewNode,
+    /// The starter folders.
+    pub children: Vec<NewNode>,
+    /// The genesis head (counter 1) over the states of `root` and `children`.
+    pub head: Signed<RecordHead>,
+}
+
+impl From<crate::records::NewRecord> for NewRecordRequest {
+    fn from(made: crate::records::NewRecord) -> Self {
+        NewRecordRequest {
+            root: made.root,
+            children: made.children,
+            head: made.head,
+        }
+    }
+}
+
+/// `records/adopt`: the owner signs a record made before signed records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdoptRequest {
+    /// A state for every visible stored node (unfinished new files excluded),
+    /// describing it exactly as stored (revision unchanged), author = owner.
+    pub states: Vec<Signed<NodeState>>,
+    /// The genesis head (counter 1) over exactly these states.
+    pub head: Signed<RecordHead>,
+}
+
+/// Most heads one `records/heads` or `sharing/heads` answer holds; ask again
+/// with `after` = the last counter for more.
+pub const MAX_HEADS_LISTED: usize = 1000;
 
 /// The server side of the record calls (patients only, their own record only).
 #[cfg(feature = "ssr")]
@@ -334,18 +402,19 @@ pub trait RecordsBackend {
     async fn record_tree(&self, caller: &super::Caller) -> Result<Option<RecordTree>, ApiError>;
     /// The change counter of the caller's record (`None`: no record yet).
     async fn record_seq(&self, caller: &super::Caller) -> Result<Option<u64>, ApiError>;
-    /// Creates the caller's record: the root (HPKE-wrapped) and starter folders.
+    /// Creates the caller's record: the root (HPKE-wrapped) and starter
+    /// folders, with their signed states and the genesis head.
     async fn create_record(
         &self,
         caller: &super::Caller,
-        root: NewNode,
-        children: Vec<NewNode>,
+        record: NewRecordRequest,
     ) -> Result<RecordTree, ApiError>;
-    /// Adds a folder or an entry.
+    /// Adds a folder or an entry (`head`: the owner's next head).
     async fn create_node(
         &self,
         caller: &super::Caller,
         node: NewNode,
+        head: Option<Signed<RecordHead>>,
     ) -> Result<NodeView, ApiError>;
     /// Replaces a node's sealed metadata (rename, describe, edit an entry).
     async fn update_node(
@@ -371,8 +440,34 @@ pub trait RecordsBackend {
         caller: &super::Caller,
         request: NodeRef,
     ) -> Result<NodeView, ApiError>;
-    /// Deletes every trashed node and its subtree for good, content included.
-    async fn empty_trash(&self, caller: &super::Caller) -> Result<Usage, ApiError>;
+    /// Deletes every trashed node and its subtree for good, content included
+    /// (`head`: the owner's next head over what is left).
+    async fn empty_trash(
+        &self,
+        caller: &super::Caller,
+        head: Option<Signed<RecordHead>>,
+    ) -> Result<Usage, ApiError>;
+    /// The owner's next head over the record as stored, with no other change
+    /// (folds doctors' pending changes into the chain).
+    async fn fold_head(
+        &self,
+        caller: &super::Caller,
+        head: Signed<RecordHead>,
+    ) -> Result<(), ApiError>;
+    /// The caller's record's heads with a counter above `after`, oldest first,
+    /// at most [`MAX_HEADS_LISTED`].
+    async fn record_heads(
+        &self,
+        caller: &super::Caller,
+        after: u64,
+    ) -> Result<Vec<Signed<RecordHead>>, ApiError>;
+    /// Signs a record made before signed records: a state for every node and
+    /// the genesis head, only while the record has no head.
+    async fn adopt_record(
+        &self,
+        caller: &super::Caller,
+        request: AdoptRequest,
+    ) -> Result<RecordTree, ApiError>;
     /// Every complete version of a file, newest first.
     async fn list_versions(
         &self,
@@ -439,20 +534,34 @@ pub async fn record_seq() -> Result<Option<u64>, ApiError> {
     super::backend()?.record_seq(&caller).await
 }
 
-/// Creates the caller's record with its starter folders.
+/// Creates the caller's record with its starter folders, their signed states
+/// and the genesis head.
 #[leptos::server(prefix = "/api", endpoint = "records/create", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
-pub async fn create_record(root: NewNode, children: Vec<NewNode>) -> Result<RecordTree, ApiError> {
+pub async fn create_record(
+    root: NewNode,
+    children: Vec<NewNode>,
+    head: Option<Signed<RecordHead>>,
+) -> Result<RecordTree, ApiError> {
     let caller = super::caller()?;
-    super::backend()?
-        .create_record(&caller, root, children)
-        .await
+    let head = head.ok_or_else(|| {
+        ApiError::bad_request("A new record needs its first head, signed by you.")
+    })?;
+    let record = NewRecordRequest {
+        root,
+        children,
+        head,
+    };
+    super::backend()?.create_record(&caller, record).await
 }
 
-/// Adds a folder or an entry.
+/// Adds a folder or an entry; the owner sends the record's next head.
 #[leptos::server(prefix = "/api", endpoint = "records/node/create", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
-pub async fn create_node(node: NewNode) -> Result<NodeView, ApiError> {
+pub async fn create_node(
+    node: NewNode,
+    head: Option<Signed<RecordHead>>,
+) -> Result<NodeView, ApiError> {
     let caller = super::caller()?;
-    super::backend()?.create_node(&caller, node).await
+    super::backend()?.create_node(&caller, node, head).await
 }
 
 /// Replaces a node's metadata.
@@ -483,11 +592,35 @@ pub async fn restore_node(request: NodeRef) -> Result<NodeView, ApiError> {
     super::backend()?.restore_node(&caller, request).await
 }
 
-/// Deletes the trash for good.
+/// Deletes the trash for good; the owner sends the record's next head over
+/// what is left.
 #[leptos::server(prefix = "/api", endpoint = "records/trash/empty", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
-pub async fn empty_trash() -> Result<Usage, ApiError> {
+pub async fn empty_trash(head: Option<Signed<RecordHead>>) -> Result<Usage, ApiError> {
     let caller = super::caller()?;
-    super::backend()?.empty_trash(&caller).await
+    super::backend()?.empty_trash(&caller, head).await
+}
+
+/// The owner's next head over the record as stored (no other change): takes
+/// verified pending changes by doctors into the record's history.
+#[leptos::server(prefix = "/api", endpoint = "records/head", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn fold_head(head: Signed<RecordHead>) -> Result<(), ApiError> {
+    let caller = super::caller()?;
+    super::backend()?.fold_head(&caller, head).await
+}
+
+/// The caller's record's heads after counter `after` (`?after=N`), oldest
+/// first, at most [`MAX_HEADS_LISTED`].
+#[leptos::server(prefix = "/api", endpoint = "records/heads", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn record_heads(after: u64) -> Result<Vec<Signed<RecordHead>>, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?.record_heads(&caller, after).await
+}
+
+/// Signs a record made before signed records (only while it has no head).
+#[leptos::server(prefix = "/api", endpoint = "records/adopt", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn adopt_record(request: AdoptRequest) -> Result<RecordTree, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?.adopt_record(&caller, request).await
 }
 
 /// A file's versions, newest first (`?node_id=<base64url>`).

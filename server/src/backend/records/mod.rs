@@ -35,16 +35,16 @@ use std::collections::HashMap;
 use shared::{
     api::{
         records::{
-            ChunkReceipt, FinishUploadRequest, MoveNodeRequest, NewNode, NodeRef, NodeRevision,
-            NodeView, RecordTree, RecordsBackend, StartUploadRequest, UpdateNodeRequest,
-            UploadTicket, Usage, VersionRef, VersionView,
+            AdoptRequest, ChunkReceipt, FinishUploadRequest, MoveNodeRequest, NewNode,
+            NewRecordRequest, NodeRef, NodeRevision, NodeView, RecordTree, RecordsBackend,
+            StartUploadRequest, UpdateNodeRequest, UploadTicket, Usage, VersionRef, VersionView,
         },
         ApiError, Caller, ErrorCode,
     },
     audit::EventKind,
-    crypto::{aead, hpke},
+    crypto::{aead, hpke, sign::Signed},
     model::Id,
-    records::MAX_SEALED_METADATA,
+    records::{RecordHead as SignedHead, MAX_SEALED_METADATA},
 };
 use tokio::sync::MutexGuard;
 
@@ -77,6 +77,14 @@ fn stale() -> ApiError {
 
 fn id_taken() -> ApiError {
     conflict("An item with this id already exists. Try again.")
+}
+
+/// Calls declared before the server implements them.
+pub(crate) fn not_yet() -> ApiError {
+    ApiError::new(
+        ErrorCode::Unavailable,
+        "This server does not support signed records yet.",
+    )
 }
 
 fn too_large(message: impl Into<String>) -> ApiError {
@@ -278,14 +286,18 @@ impl RecordsBackend for ServerBackend {
     async fn create_record(
         &self,
         caller: &Caller,
-        root: NewNode,
-        children: Vec<NewNode>,
+        record: NewRecordRequest,
     ) -> Result<RecordTree, ApiError> {
         let s = self.require_session(caller).await?;
-        nodes::create_record(self, &s, root, children).await
+        nodes::create_record(self, &s, record.root, record.children).await
     }
 
-    async fn create_node(&self, caller: &Caller, node: NewNode) -> Result<NodeView, ApiError> {
+    async fn create_node(
+        &self,
+        caller: &Caller,
+        node: NewNode,
+        _head: Option<Signed<SignedHead>>,
+    ) -> Result<NodeView, ApiError> {
         let s = self.require_session(caller).await?;
         nodes::create(self, &s, node).await
     }
@@ -322,9 +334,36 @@ impl RecordsBackend for ServerBackend {
         nodes::restore(self, &s, request).await
     }
 
-    async fn empty_trash(&self, caller: &Caller) -> Result<Usage, ApiError> {
+    async fn empty_trash(
+        &self,
+        caller: &Caller,
+        _head: Option<Signed<SignedHead>>,
+    ) -> Result<Usage, ApiError> {
         let s = self.require_session(caller).await?;
         trash::empty(self, &s).await
+    }
+
+    async fn fold_head(&self, caller: &Caller, _head: Signed<SignedHead>) -> Result<(), ApiError> {
+        self.require_session(caller).await?;
+        Err(not_yet())
+    }
+
+    async fn record_heads(
+        &self,
+        caller: &Caller,
+        _after: u64,
+    ) -> Result<Vec<Signed<SignedHead>>, ApiError> {
+        self.require_session(caller).await?;
+        Err(not_yet())
+    }
+
+    async fn adopt_record(
+        &self,
+        caller: &Caller,
+        _request: AdoptRequest,
+    ) -> Result<RecordTree, ApiError> {
+        self.require_session(caller).await?;
+        Err(not_yet())
     }
 
     async fn list_versions(

@@ -24,7 +24,9 @@ use shared::{
         },
         ApiError, Caller,
     },
+    crypto::sign::Signed,
     model::Id,
+    records::RecordHead,
 };
 
 use super::{records::rotation, ServerBackend};
@@ -66,6 +68,16 @@ impl SharingBackend for ServerBackend {
     async fn shared_record(&self, caller: &Caller, grant_id: Id) -> Result<SharedScope, ApiError> {
         let s = self.require_session(caller).await?;
         scope::open(self, &s, grant_id).await
+    }
+
+    async fn shared_heads(
+        &self,
+        caller: &Caller,
+        _grant_id: Id,
+        _after: u64,
+    ) -> Result<Vec<Signed<RecordHead>>, ApiError> {
+        self.require_session(caller).await?;
+        Err(super::records::not_yet())
     }
 
     async fn request_access(

@@ -86,5 +86,7 @@ pub(super) async fn open(
         usage: b.usage(&head),
         grant: b.grant_view(stored, &mut names).await?,
         nodes,
+        head: None,
+        head_leaves: Vec::new(),
     })
 }

@@ -80,6 +80,12 @@ pub struct SignupFinishRequest {
     pub recovery_keyring: Vec<u8>,
     /// Verifies recovery proofs (`recovery::RecoverySecret::verifier`).
     pub recovery_verifier: VerifyingKey,
+    /// A patient's new record (root id = the one the keyring names), stored in
+    /// the same batch as the account. `None` from browsers whose keyring names
+    /// no record (they create it on first use with `records/create`); refused
+    /// for a doctor or an administrator.
+    #[serde(default)]
+    pub record: Option<crate::api::records::NewRecordRequest>,
 }
 
 /// Whether patients may sign up without an invite.

@@ -26,6 +26,7 @@ use super::{
 use crate::{
     crypto::{b64, sign::Signed},
     model::{Grant, Id},
+    records::{HeadLeaf, RecordHead},
 };
 
 /// Longest reason a doctor may give for a request, in characters.
@@ -175,6 +176,14 @@ pub struct SharedScope {
     pub nodes: Vec<NodeView>,
     /// The patient's quota (what a doctor with write access may add).
     pub usage: Usage,
+    /// The patient's newest signed head (`None`: a record made before signed
+    /// records that its owner has not signed yet).
+    #[serde(default)]
+    pub head: Option<Signed<RecordHead>>,
+    /// The leaves of every node of the record as of `head` (ids, parents and
+    /// leaf hashes only), so the doctor can check the leaves in its folder.
+    #[serde(default)]
+    pub head_leaves: Vec<HeadLeaf>,
 }
 
 /// Where a request stands.
@@ -284,6 +293,15 @@ pub trait SharingBackend {
         caller: &super::Caller,
         grant_id: Id,
     ) -> Result<SharedScope, ApiError>;
+    /// The patient's record heads after counter `after`, oldest first (at
+    /// most [`super::records::MAX_HEADS_LISTED`]), for a doctor with an
+    /// active grant.
+    async fn shared_heads(
+        &self,
+        caller: &super::Caller,
+        grant_id: Id,
+        after: u64,
+    ) -> Result<Vec<Signed<RecordHead>>, ApiError>;
     /// A doctor asks a patient for access.
     async fn request_access(
         &self,
@@ -368,6 +386,20 @@ pub async fn shared_record(grant_id: String) -> Result<SharedScope, ApiError> {
     let caller = super::caller()?;
     let grant_id = super::parse_id(&grant_id)?;
     super::backend()?.shared_record(&caller, grant_id).await
+}
+
+/// The patient's record heads after counter `after`, for a doctor with an
+/// active grant (`?grant_id=<base64url>&after=N`).
+#[leptos::server(prefix = "/api", endpoint = "sharing/heads", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn shared_heads(
+    grant_id: String,
+    after: u64,
+) -> Result<Vec<Signed<RecordHead>>, ApiError> {
+    let caller = super::caller()?;
+    let grant_id = super::parse_id(&grant_id)?;
+    super::backend()?
+        .shared_heads(&caller, grant_id, after)
+        .await
 }
 
 /// A doctor asks a patient for access.

@@ -5,7 +5,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::GrantView;
-use crate::{crypto::b64, model::Id};
+use crate::{
+    crypto::{b64, sign::Signed},
+    model::Id,
+    records::{NodeState, RecordHead},
+};
 
 /// Most nodes, versions and grants together in one `sharing/rotation/part`.
 pub const MAX_ROTATION_PART: usize = 400;
@@ -63,6 +67,10 @@ pub struct RekeyedNode {
     /// Its metadata sealed under the new key.
     #[serde(with = "b64::vec")]
     pub metadata: Vec<u8>,
+    /// The node's state after the commit (new wrapped key and metadata, its
+    /// files' re-wrapped current version, revision + 1), signed by the owner.
+    #[serde(default)]
+    pub state: Option<Signed<NodeState>>,
 }
 
 /// A grant's new wrapped key.
@@ -101,4 +109,8 @@ pub struct CommitRotation {
     pub rotation_id: Id,
     /// How many parts were sent (indexes `0..parts`).
     pub parts: u32,
+    /// The record's next head over the state after the commit, signed by the
+    /// owner.
+    #[serde(default)]
+    pub head: Option<Signed<RecordHead>>,
 }

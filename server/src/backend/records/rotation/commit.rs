@@ -34,7 +34,9 @@ use crate::{
 pub(crate) async fn commit(
     b: &ServerBackend,
     s: &Session,
-    CommitRotation { rotation_id, parts }: CommitRotation,
+    CommitRotation {
+        rotation_id, parts, ..
+    }: CommitRotation,
 ) -> Result<(), ApiError> {
     authz::require_role(s, Role::Patient, ONLY_THE_PATIENT)?;
     let owner = s.user.id;
