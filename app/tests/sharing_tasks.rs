@@ -412,6 +412,8 @@ async fn a_share_not_signed_by_the_patient_opens_nothing() {
         grant,
         nodes: vec![],
         usage,
+        head: None,
+        head_leaves: vec![],
     };
     // Signed by mallory in maria's name.
     let mut forged = grant_of(&maria, &doctor, &tree);
@@ -441,6 +443,7 @@ async fn a_share_not_signed_by_the_patient_opens_nothing() {
 /// Maria (id 7) owning a fresh record, the record as the server stores it,
 /// and the record opened.
 fn owner_with_record() -> (Person, RecordTree, OpenTree) {
+    common::record::forget_heads();
     let record = TestRecord::new();
     let stored = record.tree();
     let keyring = record.keyring;

@@ -54,7 +54,11 @@ fn Vitals(unlocked: Unlocked) -> impl IntoView {
                 load_error.set(None);
                 tree.set(Some(t));
             }
-            Err(e) => load_error.set(Some(e)),
+            Err(e) => {
+                // A refused record (or none) is not shown.
+                tree.set(None);
+                load_error.set(Some(e));
+            }
         }
     };
     leptos::task::spawn_local(refresh(false));

@@ -6,3 +6,4 @@ pub mod blob;
 pub mod browser;
 pub mod clock;
 pub mod http;
+pub mod seen_heads;

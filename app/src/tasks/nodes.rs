@@ -51,7 +51,7 @@ pub async fn create_folder(
         .map_err(|_| "This browser could not make the folder's key. Try again.".to_owned())?;
     let states: Vec<_> = node.state.iter().cloned().collect();
     writer
-        .commit(&states, &[], |_head| create_node(node.clone()))
+        .commit(&states, &[], |head| create_node(node.clone(), head))
         .await?;
     Ok(format!("Folder “{name}” created."))
 }
@@ -68,12 +68,13 @@ pub async fn rename(writer: &Writer, node: &OpenNode, name: &str) -> Result<Stri
         .map_err(|_| "This browser could not encrypt the name. Try again.".to_owned())?;
     let state = writer.sign(&change::with_metadata(&node.view, &sealed));
     writer
-        .commit(std::slice::from_ref(&state), &[], |_head| {
+        .commit(std::slice::from_ref(&state), &[], |head| {
             update_node(UpdateNodeRequest {
                 node_id: *node.id(),
                 revision: node.view.revision,
                 metadata: sealed.clone(),
                 state: Some(state.clone()),
+                head,
             })
         })
         .await?;
@@ -87,13 +88,14 @@ pub async fn move_node(writer: &Writer, node: &OpenNode, target: &OpenNode) -> R
         .map_err(|_| "This browser could not re-encrypt the key. Try again.".to_owned())?;
     let state = writer.sign(&change::moved(&node.view, *target.id(), &wrapped));
     writer
-        .commit(std::slice::from_ref(&state), &[], |_head| {
+        .commit(std::slice::from_ref(&state), &[], |head| {
             records::move_node(MoveNodeRequest {
                 node_id: *node.id(),
                 revision: node.view.revision,
                 new_parent_id: *target.id(),
                 wrapped_key: wrapped.clone(),
                 state: Some(state.clone()),
+                head,
             })
         })
         .await?;
@@ -139,11 +141,12 @@ pub async fn trash(writer: &Writer, node: &OpenNode) -> Result<(), String> {
 pub async fn trash_view(writer: &Writer, view: &NodeView) -> Result<(), String> {
     let state = writer.sign(&change::trashed(view, now_unix()));
     writer
-        .commit(std::slice::from_ref(&state), &[], |_head| {
+        .commit(std::slice::from_ref(&state), &[], |head| {
             trash_node(NodeRevision {
                 node_id: view.node_id,
                 revision: view.revision,
                 state: Some(state.clone()),
+                head,
             })
         })
         .await?;
@@ -154,10 +157,11 @@ pub async fn trash_view(writer: &Writer, view: &NodeView) -> Result<(), String> 
 pub async fn restore(writer: &Writer, node: &OpenNode) -> Result<(), String> {
     let state = writer.sign(&change::restored(&node.view));
     writer
-        .commit(std::slice::from_ref(&state), &[], |_head| {
+        .commit(std::slice::from_ref(&state), &[], |head| {
             records::restore_node(NodeRef {
                 node_id: *node.id(),
                 state: Some(state.clone()),
+                head,
             })
         })
         .await?;
@@ -168,9 +172,7 @@ pub async fn restore(writer: &Writer, node: &OpenNode) -> Result<(), String> {
 /// everything below them.
 pub async fn empty_trash(writer: &Writer, tree: &OpenTree) -> Result<(), String> {
     let removed = change::purged(tree.nodes().map(|n| &n.view));
-    writer
-        .commit(&[], &removed, |_head| records::empty_trash())
-        .await?;
+    writer.commit(&[], &removed, records::empty_trash).await?;
     Ok(())
 }
 
@@ -202,11 +204,12 @@ pub async fn restore_version_with_size(
         .map_err(|e| e.message(&session))?;
     let state = writer.sign(&change::with_current(&node.view, &version));
     let view = writer
-        .commit(std::slice::from_ref(&state), &[], |_head| {
+        .commit(std::slice::from_ref(&state), &[], |head| {
             restore_version(VersionRef {
                 node_id,
                 version: number,
                 state: Some(state.clone()),
+                head,
             })
         })
         .await?;
@@ -219,12 +222,13 @@ pub async fn restore_version_with_size(
             .map_err(|_| "This browser could not encrypt the details. Try again.".to_owned())?;
         let state = writer.sign(&change::with_metadata(&view, &sealed));
         writer
-            .commit(std::slice::from_ref(&state), &[], |_head| {
+            .commit(std::slice::from_ref(&state), &[], |head| {
                 update_node(UpdateNodeRequest {
                     node_id,
                     revision: view.revision,
                     metadata: sealed.clone(),
                     state: Some(state.clone()),
+                    head,
                 })
             })
             .await?;

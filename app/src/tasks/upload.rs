@@ -369,8 +369,8 @@ pub async fn upload(
                 manifest: manifest.clone(),
                 metadata: sealed.clone(),
                 state: Some(state.clone()),
+                head,
             };
-            let _ = &head;
             async move { call(cancel, || finish_upload(request.clone())).await.map_err(as_api) }
         };
         job.writer
@@ -391,6 +391,7 @@ pub async fn upload(
             node_id,
             version,
             state: None,
+            head: None,
         })
         .await;
     }

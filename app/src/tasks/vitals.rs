@@ -100,7 +100,7 @@ async fn vitals_folder(writer: &Writer, tree: &OpenTree, now: i64) -> Result<Ope
         .map_err(|_| could_not_encrypt())?;
     let states: Vec<_> = node.state.iter().cloned().collect();
     let view = writer
-        .commit(&states, &[], |_head| create_node(node.clone()))
+        .commit(&states, &[], |head| create_node(node.clone(), head))
         .await?;
     Ok(OpenNode {
         view,
@@ -140,7 +140,7 @@ pub async fn save_reading(
         .map_err(|_| could_not_encrypt())?;
     let states: Vec<_> = node.state.iter().cloned().collect();
     writer
-        .commit(&states, &[], |_head| create_node(node.clone()))
+        .commit(&states, &[], |head| create_node(node.clone(), head))
         .await?;
     Ok(format!(
         "Saved: {} {}, {}.",

@@ -92,7 +92,6 @@ impl Writer {
         send: F,
     ) -> Result<T, String>
     where
-        T: Changed,
         F: Fn(Option<Signed<RecordHead>>) -> Fut,
         Fut: Future<Output = Result<T, ApiError>>,
     {
@@ -104,29 +103,5 @@ impl Writer {
             }
             None => send(None).await.map_err(|e| self.session.explain(&e)),
         }
-    }
-}
-
-/// What a change answers: the node as now stored, when it names one.
-pub trait Changed {
-    /// The node the answer describes, if any.
-    fn node(&self) -> Option<&NodeView>;
-}
-
-impl Changed for NodeView {
-    fn node(&self) -> Option<&NodeView> {
-        Some(self)
-    }
-}
-
-impl Changed for shared::api::records::Usage {
-    fn node(&self) -> Option<&NodeView> {
-        None
-    }
-}
-
-impl Changed for () {
-    fn node(&self) -> Option<&NodeView> {
-        None
     }
 }

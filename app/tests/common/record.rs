@@ -83,6 +83,26 @@ impl TestRecord {
         }
     }
 
+    /// A copy of the owner's keys (sealed and opened again).
+    pub fn keyring_copy(&self) -> Keyring {
+        let sealed = self
+            .keyring
+            .seal_with_password(&[1; 64], &self.owner)
+            .unwrap();
+        Keyring::open_with_password(&[1; 64], &self.owner, &sealed).unwrap()
+    }
+
+    /// A copy of the record as it is now (same keys), to change apart.
+    pub fn copy(&self) -> TestRecord {
+        TestRecord {
+            keyring: self.keyring_copy(),
+            owner: self.owner,
+            root: self.root,
+            views: self.views.clone(),
+            head: self.head.clone(),
+        }
+    }
+
     /// The owner's signer.
     pub fn signer(&self) -> Signer<'_> {
         Signer {
@@ -159,5 +179,18 @@ impl TestRecord {
         view.current = Some(version);
         view.version_count = 1;
         self.sign_head();
+    }
+}
+
+/// Forgets the record heads this browser remembered (each test's record is
+/// new, while the test browser's localStorage lives on).
+pub fn forget_heads() {
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let keys: Vec<String> = (0..storage.length().unwrap())
+        .filter_map(|i| storage.key(i).unwrap())
+        .filter(|k| k.starts_with("medvault.record-head."))
+        .collect();
+    for key in keys {
+        storage.remove_item(&key).unwrap();
     }
 }

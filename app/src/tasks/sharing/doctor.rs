@@ -15,7 +15,7 @@ use shared::{
 use crate::{
     api::directory::lookup_user,
     session::{now_unix, Session, Unlocked},
-    tasks::writer::Writer,
+    tasks::{record::check_doctor_view, writer::Writer},
 };
 
 /// What a doctor reads when a share ends while they look at it.
@@ -75,6 +75,10 @@ pub struct Opened {
     pub me: Id,
     /// The doctor's keys, to sign and encrypt what they add.
     pub keyring: std::sync::Arc<shared::crypto::keyring::Keyring>,
+    /// The record has no signed head yet (made before signed records, not yet
+    /// opened by the patient since): shown as before, without the checks a
+    /// head allows.
+    pub unsigned: bool,
 }
 
 impl Opened {
@@ -127,6 +131,10 @@ pub async fn open_shared(
         unlocked.keyring.encryption(),
     )
     .map_err(|_| lying.to_owned())?;
+    // The folder as served against the patient's signed head, the head this
+    // browser remembers of this record, and who may write what.
+    let checked =
+        check_doctor_view(session, &unlocked, &patient.entry, &opened.grant, &shared).await?;
     let tree = OpenTree::open_from(
         patient.entry.user_id,
         opened.grant.node_id,
@@ -142,5 +150,6 @@ pub async fn open_shared(
         grant: opened.grant,
         me,
         keyring: unlocked.keyring.clone(),
+        unsigned: checked.needs_adoption,
     })
 }

@@ -269,6 +269,7 @@ async fn rotate_keys_in(
     sharing::finish_rotation(CommitRotation {
         rotation_id: ticket.rotation_id,
         parts: count,
+        head: None,
     })
     .await
     .map_err(|e| session.explain(&e))?;
