@@ -6,7 +6,7 @@ use shared::{
     crypto::{keyring::Keyring, sign::Signed},
     model::Id,
     records::{
-        change::Leaves, new_child, new_record, NodeMetadata, OpenNode, OpenTree, RecordHead,
+        new_child, new_record, verify::tree_leaves, NodeMetadata, OpenNode, OpenTree, RecordHead,
         RecordType, Signer,
     },
 };
@@ -120,7 +120,7 @@ impl TestRecord {
         for (view, state) in self.views.iter_mut().zip(signed) {
             view.state = Some(state);
         }
-        let leaves = Leaves::of_nodes(&self.views).to_vec();
+        let leaves = tree_leaves(&self.views);
         self.head = RecordHead::next(&self.head, &leaves, 1).sign(self.keyring.identity());
     }
 
@@ -137,7 +137,7 @@ impl TestRecord {
             },
             seq: 1,
             head: Some(self.head.clone()),
-            head_leaves: Leaves::of_nodes(&self.views).to_vec(),
+            head_leaves: tree_leaves(&self.views),
         }
     }
 

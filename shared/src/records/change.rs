@@ -14,7 +14,7 @@ use crate::{
     model::{FileManifest, Id},
 };
 
-use super::{HeadLeaf, NodeState};
+use super::NodeState;
 
 /// `view` one revision on, changed by `edit`.
 fn next(view: &NodeView, edit: impl FnOnce(&mut NodeView)) -> NodeView {
@@ -133,67 +133,58 @@ pub fn purged<'a>(nodes: impl IntoIterator<Item = &'a NodeView>) -> Vec<Id> {
     parents.keys().filter(|id| in_trash(id)).copied().collect()
 }
 
-/// A record's leaves by node id: what the owner's next head covers.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Leaves(BTreeMap<Id, HeadLeaf>);
-
-impl Leaves {
-    /// The leaves of the served nodes that carry a state.
-    pub fn of_nodes(nodes: &[NodeView]) -> Leaves {
-        Leaves(
-            nodes
-                .iter()
-                .filter_map(|n| n.state.as_ref().map(|s| (n.node_id, HeadLeaf::of(s))))
-                .collect(),
-        )
-    }
-
-    /// The leaves as listed (in a head's `head_leaves`).
-    pub fn of_list(leaves: &[HeadLeaf]) -> Leaves {
-        Leaves(leaves.iter().map(|l| (l.node_id, *l)).collect())
-    }
-
-    /// Sets one node's state (a change, or a new node).
-    pub fn set(&mut self, state: &Signed<NodeState>) {
-        self.0.insert(state.value.node_id, HeadLeaf::of(state));
-    }
-
-    /// Drops a node (deleted for good).
-    pub fn remove(&mut self, node_id: &Id) {
-        self.0.remove(node_id);
-    }
-
-    /// The leaves after a change that sets `states` and deletes `removed`.
-    pub fn after(&self, states: &[Signed<NodeState>], removed: &[Id]) -> Leaves {
-        let mut out = self.clone();
-        for state in states {
-            out.set(state);
+/// After a key rotation's commit (`sharing/rotation/*`): the node key wrapped
+/// anew, its metadata sealed under the new key, and a file's current version
+/// with its content key wrapped under the new key.
+pub fn rekeyed(
+    view: &NodeView,
+    wrapped_key: &[u8],
+    metadata: &[u8],
+    current_content_key: Option<&[u8]>,
+) -> NodeView {
+    next(view, |v| {
+        v.wrapped_key = wrapped_key.to_vec();
+        v.metadata = metadata.to_vec();
+        if let (Some(current), Some(key)) = (v.current.as_mut(), current_content_key) {
+            current.wrapped_content_key = key.to_vec();
         }
-        for id in removed {
-            out.remove(id);
-        }
-        out
-    }
+    })
+}
 
-    /// One node's leaf.
-    pub fn get(&self, node_id: &Id) -> Option<&HeadLeaf> {
-        self.0.get(node_id)
+/// Signs, in each rotation part, the state of every node it re-keys as the
+/// commit will leave it (`tree` holds the nodes as they are before); returns
+/// the states, for the owner's next head.
+pub fn sign_rotation(
+    parts: &mut [crate::api::sharing::RotationPart],
+    tree: &super::OpenTree,
+    signer: &super::Signer<'_>,
+) -> Vec<Signed<NodeState>> {
+    let content_keys: BTreeMap<(Id, u32), Vec<u8>> = parts
+        .iter()
+        .flat_map(|p| p.versions.iter())
+        .map(|v| ((v.node_id, v.version), v.wrapped_content_key.clone()))
+        .collect();
+    let mut states = Vec::new();
+    for node in parts.iter_mut().flat_map(|p| p.nodes.iter_mut()) {
+        let Some(open) = tree.node(&node.node_id) else {
+            continue;
+        };
+        let current = open
+            .view
+            .current
+            .as_ref()
+            .and_then(|c| content_keys.get(&(node.node_id, c.version)))
+            .map(Vec::as_slice);
+        let state = signer.state(&rekeyed(
+            &open.view,
+            &node.wrapped_key,
+            &node.metadata,
+            current,
+        ));
+        node.state = Some(state.clone());
+        states.push(state);
     }
-
-    /// Every leaf, by node id.
-    pub fn to_vec(&self) -> Vec<HeadLeaf> {
-        self.0.values().copied().collect()
-    }
-
-    /// How many nodes.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
+    states
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ use shared::{
     client::verify_directory_entry,
     crypto::b64,
     model::{Id, Permission},
-    records::OpenTree,
+    records::{change, OpenTree},
     sharing::{make_grant, plan_rotation, GrantChoice, RotationOwner},
 };
 
@@ -42,7 +42,7 @@ use crate::{
     api::{directory::lookup_user, explain_crypto, Flow},
     platform::browser::{remember_keys, remember_removed_grant, removed_grants, seen_keys},
     session::{now_unix, Session, Unlocked},
-    tasks::record::RecordStore,
+    tasks::{record::RecordStore, writer::Writer},
 };
 
 // ---------------------------------------------------------------------------
@@ -256,7 +256,11 @@ async fn rotate_keys_in(
         removed: &known,
         now: now_unix(),
     };
-    let parts = plan_rotation(&tree, &owner, &scope, &ticket)?;
+    let mut parts = plan_rotation(&tree, &owner, &scope, &ticket)?;
+    // Each re-keyed node's state after the commit, signed; the commit carries
+    // the record's next head over them (docs/PROTOCOL.md, section 4.5).
+    let writer = Writer::owner(session, unlocked, store);
+    let states = change::sign_rotation(&mut parts, &tree, &writer.signer());
     let total = parts.len() as u32 + 1;
     progress(0, total);
     let count = parts.len() as u32;
@@ -266,13 +270,15 @@ async fn rotate_keys_in(
             .map_err(|e| session.explain(&e))?;
         progress(i as u32 + 1, total);
     }
-    sharing::finish_rotation(CommitRotation {
-        rotation_id: ticket.rotation_id,
-        parts: count,
-        head: None,
-    })
-    .await
-    .map_err(|e| session.explain(&e))?;
+    writer
+        .commit(&states, &[], |head| {
+            sharing::finish_rotation(CommitRotation {
+                rotation_id: ticket.rotation_id,
+                parts: count,
+                head,
+            })
+        })
+        .await?;
     progress(total, total);
     Ok(())
 }

@@ -2,7 +2,7 @@ use super::*;
 use crate::{
     api::records::NodeKind,
     crypto::sign::{sign, SigningKey},
-    records::{state_hash, Signer},
+    records::Signer,
 };
 
 fn view(id: u8, parent: Option<u8>) -> NodeView {
@@ -97,26 +97,21 @@ fn a_new_files_first_finish_is_revision_one_with_one_version() {
 }
 
 #[test]
-fn leaves_after_a_change_replace_add_and_remove() {
+fn a_rekeyed_file_names_its_new_key_and_its_current_version_re_wrapped() {
     let key = SigningKey::from_seed(&[1; 32]);
-    let s = signer(&key);
-    let mut a = view(1, None);
-    a.state = Some(s.state(&a));
-    let mut b = view(2, Some(1));
-    b.state = Some(s.state(&b));
-    let unsigned = view(3, Some(1));
-    let leaves = Leaves::of_nodes(&[a.clone(), b.clone(), unsigned]);
-    assert_eq!(leaves.len(), 2, "a node without a state has no leaf");
-
-    let renamed = s.state(&with_metadata(&b, &[0; 80]));
-    let after = leaves.after(std::slice::from_ref(&renamed), &[]);
-    assert_eq!(after.len(), 2);
-    assert_ne!(state_hash(&after.to_vec()), state_hash(&leaves.to_vec()));
-    assert_eq!(after.get(&[2; 16]), Some(&HeadLeaf::of(&renamed)));
-
-    let c = s.state(&view(4, Some(1)));
-    assert_eq!(leaves.after(&[c], &[[2; 16]]).len(), 2);
-    assert_eq!(Leaves::of_list(&leaves.to_vec()), leaves);
+    let version = finished_version(&manifest(&key, 1), &[7; 60], 65536, 4112);
+    let v = finished(&view(1, Some(2)), &version, &[6; 80]);
+    let after = rekeyed(&v, &[9; 40], &[8; 80], Some(&[5; 60]));
+    assert_eq!(after.revision, v.revision + 1);
+    assert_eq!(after.wrapped_key, vec![9; 40]);
+    assert_eq!(after.metadata, vec![8; 80]);
+    let current = after.current.as_ref().unwrap();
+    assert_eq!(current.wrapped_content_key, vec![5; 60]);
+    assert_ne!(
+        crate::records::version_hash(current),
+        crate::records::version_hash(&version)
+    );
+    assert_eq!(after.version_count, v.version_count);
 }
 
 #[test]
