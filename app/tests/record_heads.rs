@@ -23,12 +23,13 @@ use shared::{
     },
     client::key_entry,
     crypto::{keyring::Keyring, sign::Signed},
-    model::Role,
+    model::{Permission, Role},
     records::{
-        head_link, state_hash,
+        change, head_link, state_hash,
         verify::{leaves_after, tree_leaves},
-        RecordHead,
+        RecordHead, RecordType, Signer,
     },
+    sharing::{make_grant, GrantChoice},
 };
 use wasm_bindgen_test::*;
 
@@ -36,7 +37,9 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 mod common;
 mod standin;
-use common::record::{forget_heads, TestRecord};
+#[path = "common/sharing.rs"]
+mod support;
+use common::record::{forget_heads, meta, TestRecord};
 use standin::{error, ok_json, serve, Call};
 
 /// The owner's open keys (a copy of the record's keyring, from its seed).
@@ -307,4 +310,82 @@ async fn a_keyring_that_names_a_record_never_creates_one() {
         .borrow()
         .iter()
         .all(|c| !c.url.contains("records/create")));
+}
+
+#[wasm_bindgen_test]
+async fn a_doctor_s_checked_change_is_taken_into_the_next_head() {
+    let (mut record, unlocked) = setup();
+    let labs = record.folder("Lab results");
+    let (year, _) = record.add(
+        &labs,
+        shared::api::records::NodeKind::Folder,
+        &meta("2024", RecordType::LabResult, ""),
+    );
+    let head_leaves = tree_leaves(&record.views);
+    // A doctor with read and write access to Lab results trashes "2024".
+    let doctor = support::Person::new(2, "drwho", Role::Doctor);
+    let choice = GrantChoice {
+        doctor: doctor.entry.value.clone(),
+        node_id: *labs.id(),
+        node_key: labs.key.clone(),
+        permission: Permission::ReadWrite,
+        expires_at: None,
+        emergency: false,
+    };
+    let (grant, _) = make_grant(
+        &unlocked.key_entry.value,
+        record.keyring.identity(),
+        &choice,
+        app::session::now_unix(),
+    )
+    .unwrap();
+    let signer = Signer {
+        owner_id: record.owner,
+        author_id: doctor.id(),
+        key: doctor.keyring.identity(),
+        now: 2,
+    };
+    let at = record.views.iter().position(|v| v.node_id == year).unwrap();
+    let mut trashed = change::trashed(&record.views[at], 5);
+    trashed.state = Some(signer.state(&trashed));
+    trashed.write_grant = Some(grant);
+    record.views[at] = trashed;
+    let mut tree = record.tree();
+    // The head has not moved: the doctor's change is pending.
+    tree.head_leaves = head_leaves;
+    let names = vec![shared::api::directory::UserName {
+        user_id: doctor.id(),
+        username: "drwho".to_owned(),
+        role: Role::Doctor,
+    }];
+    let served = doctor.served();
+    let served_tree = tree.clone();
+    let calls = serve(move |call| {
+        if call.url.contains("records/tree") {
+            tree_json(&served_tree)
+        } else if call.url.contains("directory/names") {
+            ok_json(serde_json::to_value(&names).unwrap())
+        } else if call.url.contains("directory/lookup") {
+            ok_json(serde_json::to_value(&served).unwrap())
+        } else if call.url.contains("records/head") {
+            ok_json(serde_json::Value::Null)
+        } else {
+            error(404, "not_found", "Not found.")
+        }
+    });
+    let store = RecordStore::new();
+    let opened = store.open(Session::new(), &unlocked).await;
+    assert!(opened.is_ok(), "{:?}", opened.err());
+    let fold = calls
+        .borrow()
+        .iter()
+        .find(|c| c.url.contains("records/head"))
+        .cloned()
+        .expect("the doctor's change is folded");
+    let head: Signed<RecordHead> = serde_json::from_value(fold.json()["head"].clone()).unwrap();
+    head.verify(&record.keyring.public_keys().identity).unwrap();
+    assert_eq!(head.value.counter, record.head.value.counter + 1);
+    assert_eq!(head.value.previous, head_link(&record.head));
+    assert_eq!(head.value.state_hash, state_hash(&tree_leaves(&tree.nodes)));
+    assert_eq!(store.head().unwrap(), head);
 }
