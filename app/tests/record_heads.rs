@@ -389,3 +389,92 @@ async fn a_doctor_s_checked_change_is_taken_into_the_next_head() {
     assert_eq!(head.value.state_hash, state_hash(&tree_leaves(&tree.nodes)));
     assert_eq!(store.head().unwrap(), head);
 }
+
+/// The record as a server from before signed records holds it: no states, no head.
+fn unsigned(record: &TestRecord) -> RecordTree {
+    let mut tree = record.tree();
+    tree.head = None;
+    tree.head_leaves = Vec::new();
+    for node in &mut tree.nodes {
+        node.state = None;
+    }
+    tree
+}
+
+#[wasm_bindgen_test]
+async fn a_record_from_before_signed_records_is_signed_on_first_open() {
+    let (record, unlocked) = setup();
+    let old = unsigned(&record);
+    let adopted = Rc::new(RefCell::new(None::<RecordTree>));
+    let keep = adopted.clone();
+    let calls = serve(move |call| {
+        if call.url.contains("records/adopt") {
+            let request: shared::api::records::AdoptRequest =
+                serde_json::from_value(call.json()["request"].clone()).unwrap();
+            let mut tree = old.clone();
+            for (node, state) in tree.nodes.iter_mut().zip(&request.states) {
+                node.state = Some(state.clone());
+            }
+            tree.head = Some(request.head.clone());
+            tree.head_leaves = tree_leaves(&tree.nodes);
+            *keep.borrow_mut() = Some(tree.clone());
+            ok_json(serde_json::to_value(&tree).unwrap())
+        } else if call.url.contains("records/tree") {
+            tree_json(keep.borrow().as_ref().unwrap_or(&old))
+        } else {
+            error(404, "not_found", "Not found.")
+        }
+    });
+    let store = RecordStore::new();
+    let opened = store.open(Session::new(), &unlocked).await;
+    assert!(opened.is_ok(), "{:?}", opened.err());
+    assert_eq!(
+        calls
+            .borrow()
+            .iter()
+            .filter(|c| c.url.contains("records/adopt"))
+            .count(),
+        1
+    );
+    let tree = adopted.borrow().clone().unwrap();
+    let head = tree.head.clone().unwrap();
+    head.verify(&record.keyring.public_keys().identity).unwrap();
+    assert_eq!(head.value.counter, 1);
+    assert_eq!(head.value.node_count as usize, tree.nodes.len());
+    for node in &tree.nodes {
+        let state = node.state.as_ref().unwrap();
+        assert!(
+            state.value.matches(&record.owner, node),
+            "signed exactly as stored"
+        );
+        assert_eq!(state.value.revision, node.revision, "revision unchanged");
+    }
+    assert_eq!(store.head().unwrap(), head);
+}
+
+#[wasm_bindgen_test]
+async fn a_record_born_signed_served_without_its_head_is_refused() {
+    let (record, _) = setup();
+    let unlocked = owner_of(&record, record.keyring_copy().with_record(record.root));
+    let old = unsigned(&record);
+    let calls = serve(move |call| {
+        if call.url.contains("records/tree") {
+            tree_json(&old)
+        } else {
+            error(404, "not_found", "Not found.")
+        }
+    });
+    let refused = RecordStore::new()
+        .open(Session::new(), &unlocked)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        refused.starts_with("The server sent your record without your signature"),
+        "{refused}"
+    );
+    assert!(calls
+        .borrow()
+        .iter()
+        .all(|c| !c.url.contains("records/adopt")));
+}
