@@ -2,8 +2,8 @@
 //! docs/PROTOCOL.md section 4.5): the head is the owner's, not older than the
 //! one this browser remembers and linked to it, the tree matches it, and every
 //! item is signed by someone allowed to write it. Doctors' keys come from the
-//! directory, checked here; the server's word on who wrote what counts for
-//! nothing. The record is shown only when these pass.
+//! directory's checked look-up (`tasks::directory::look_up`); the server's
+//! word on who wrote what counts for nothing. The record is shown only when these pass.
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,7 +14,6 @@ use shared::{
         sharing::{self, SharedScope},
         ApiError,
     },
-    client::verify_directory_entry,
     crypto::{b64, sign::Signed, sign::VerifyingKey},
     model::{Grant, Id, KeyEntry},
     records::{
@@ -26,12 +25,13 @@ use shared::{
 };
 
 use crate::{
-    api::directory::{lookup_user, user_names},
+    api::directory::user_names,
     platform::{
         browser::removed_grants,
         seen_heads::{remember_head, seen_head},
     },
     session::{now_unix, Session, Unlocked},
+    tasks::directory::look_up,
 };
 
 /// The identity keys of the doctors who signed states among `nodes`, each
@@ -58,13 +58,12 @@ async fn author_keys(
     .await
     .map_err(|e| session.explain(&e))?;
     for name in names {
-        let Ok(served) = lookup_user(name.username.clone()).await else {
+        // The directory's look-up with every check the app makes of an entry.
+        let Ok(checked) = look_up(&name.username, crate::api::explain).await else {
             continue;
         };
-        if let Ok(checked) = verify_directory_entry(&name.username, &served) {
-            if checked.entry.user_id == name.user_id {
-                keys.insert(checked.entry.user_id, checked.entry.identity_key);
-            }
+        if checked.entry.user_id == name.user_id {
+            keys.insert(checked.entry.user_id, checked.entry.identity_key);
         }
     }
     Ok(keys)
