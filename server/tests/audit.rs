@@ -689,14 +689,20 @@ async fn a_write_the_store_fails_leaves_neither_the_change_nor_its_event() {
 
     // The disk fails: a new folder, a trash and a sign-in are all refused
     // with the generic 500 and nothing of them is kept.
+    // (The changes are signed first: reading the tree to sign is logged.)
+    let create = p.create_folder_request(&notes, "never").await;
+    let trash = p.trash_request(notes.id(), notes.view.revision).await;
+    new_events(&au, &mut seen).await;
     failing.store(true, Ordering::SeqCst);
     let e = common::patient::expect_err(
-        p.create_folder(&notes, "never").await,
+        p.c.post::<_, shared::api::records::NodeView>("/api/records/node/create", &create)
+            .await,
         StatusCode::INTERNAL_SERVER_ERROR,
     );
     assert_eq!(e.code, ErrorCode::Internal);
     common::patient::expect_err(
-        p.trash(notes.id(), notes.view.revision).await,
+        p.c.post::<_, shared::api::records::NodeView>("/api/records/node/trash", &trash)
+            .await,
         StatusCode::INTERNAL_SERVER_ERROR,
     );
     assert!(s.client().login("fay", PASSWORD).await.is_err());
@@ -709,7 +715,10 @@ async fn a_write_the_store_fails_leaves_neither_the_change_nor_its_event() {
 
     // The log goes on from where it was: the next change and its event land,
     // and the whole chain verifies.
-    p.create_folder(&notes, "kept").await.unwrap();
+    let kept = p.create_folder_request(&notes, "kept").await;
+    new_events(&au, &mut seen).await;
+    let _: shared::api::records::NodeView =
+        p.c.post("/api/records/node/create", &kept).await.unwrap();
     expect_kinds(&au, &mut seen, &[EventKind::NodeCreated]).await;
     let all = fetch_all(&au).await;
     let signed = s.audit.sign_head().await.unwrap().unwrap();

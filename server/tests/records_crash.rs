@@ -37,7 +37,10 @@ use shared::{
     client::Signup,
     crypto::{aead::Key256, b64, sign::SigningKey},
     model::Id,
-    records::{new_file_node, new_record, seal_metadata, OpenNode, OpenTree, StreamLayout},
+    records::{
+        new_file_node, new_record, seal_metadata, NodeState, OpenNode, OpenTree, RecordHead,
+        StreamLayout,
+    },
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_medvault-server");
@@ -268,21 +271,89 @@ impl Uploader {
             &metadata("f", now, Some(bytes.len() as u64)),
         )
         .unwrap();
+        let wrapped = wrapped_content_key(&node_key, &node_id, version, &file);
+        let len = bytes.len();
         self.log
             .lock()
             .unwrap()
             .sent
             .insert((node_id, version), bytes);
-        let _: NodeView = self.http.call(
-            "/api/records/upload/finish",
-            &json!({"request": {
+        // The node's signed state and the record's next head, over the record
+        // as it is now: another thread's finish may come first (409), and
+        // then this one signs again over the newer record, as a browser does.
+        loop {
+            let a = self
+                .http
+                .send("GET", "/api/records/tree", "application/json", &[])
+                .map_err(|e| e.to_string())?;
+            if a.status != 200 {
+                return Err(format!("tree: {}", a.status));
+            }
+            let tree: Option<RecordTree> =
+                serde_json::from_slice(&a.body).map_err(|e| e.to_string())?;
+            let tree = tree.ok_or("no record")?;
+            let mut view = match &new_node {
+                Some(n) => common::patient::new_file_base(n),
+                None => tree
+                    .nodes
+                    .iter()
+                    .find(|v| v.node_id == node_id)
+                    .cloned()
+                    .ok_or("the file is gone")?,
+            };
+            view.metadata = meta.clone();
+            view.revision += 1;
+            view.version_count += 1;
+            view.current = Some(VersionView {
+                node_id,
+                version,
+                chunk_size: CHUNK,
+                ciphertext_len: StreamLayout::new(len as u64, CHUNK)
+                    .unwrap()
+                    .ciphertext_len(),
+                wrapped_content_key: wrapped.clone(),
+                manifest: signed.clone(),
+                author_id: self.owner,
+                author_name: String::new(),
+                stored_at: now,
+                write_grant: None,
+            });
+            let state =
+                NodeState::describe(self.owner, &view, self.owner, now).sign(&self.identity);
+            let leaves = common::signing::leaves_with(&tree, std::slice::from_ref(&state), &[]);
+            let head = RecordHead::next(tree.head.as_ref().ok_or("no head")?, &leaves, now)
+                .sign(&self.identity);
+            let body = json!({"request": {
                 "node_id": b64::encode(&node_id),
                 "version": version,
-                "wrapped_content_key": b64::encode(&wrapped_content_key(&node_key, &node_id, version, &file)),
+                "wrapped_content_key": b64::encode(&wrapped),
                 "manifest": signed,
                 "metadata": b64::encode(&meta),
-            }}),
-        )?;
+                "state": state,
+                "head": head,
+            }});
+            let a = self
+                .http
+                .send(
+                    "POST",
+                    "/api/records/upload/finish",
+                    "application/json",
+                    &serde_json::to_vec(&body).unwrap(),
+                )
+                .map_err(|e| e.to_string())?;
+            if a.status == 409 && String::from_utf8_lossy(&a.body).contains("changed meanwhile") {
+                continue;
+            }
+            if a.status != 200 {
+                return Err(format!(
+                    "finish: {} {}",
+                    a.status,
+                    String::from_utf8_lossy(&a.body)
+                ));
+            }
+            let _: NodeView = serde_json::from_slice(&a.body).map_err(|e| e.to_string())?;
+            break;
+        }
         self.log.lock().unwrap().acked.insert((node_id, version));
         if version == 1 {
             self.mine.push((node_id, node_key));

@@ -73,14 +73,14 @@ async fn no_name_content_or_key_reaches_the_disk_or_the_log() {
         &metadata(name, s.now(), Some(bytes.len() as u64)),
     )
     .unwrap();
-    let _: NodeView = p
-        .c
-        .post(
-            "/api/records/node/update",
-            &json!({"request": {"node_id": b64::encode(&up.node_id), "revision": view.revision, "metadata": b64::encode(&meta)}}),
-        )
-        .await
-        .unwrap();
+    let mut body = json!({"request": {"node_id": b64::encode(&up.node_id), "revision": view.revision, "metadata": b64::encode(&meta)}});
+    let revision = view.revision;
+    p.sign_request(&mut body, &up.node_id, s.now(), |v| {
+        v.metadata = meta.clone();
+        v.revision = revision + 1;
+    })
+    .await;
+    let _: NodeView = p.c.post("/api/records/node/update", &body).await.unwrap();
     assert_eq!(p.download_current(name).await, bytes);
     s.store.flush().await.unwrap();
 

@@ -388,7 +388,8 @@ pub fn plan_rotation(
     }
     fn json_len(item: &Item) -> usize {
         match item {
-            Item::Node(n) => 64 + b64_len(n.wrapped_key.len()) + b64_len(n.metadata.len()),
+            // 700: room for the node's signed state, added to the part later.
+            Item::Node(n) => 764 + b64_len(n.wrapped_key.len()) + b64_len(n.metadata.len()),
             Item::Version(v) => 80 + b64_len(v.wrapped_content_key.len()),
             Item::Grant(g) => 64 + b64_len(g.wrapped_key.len()),
         }

@@ -18,10 +18,24 @@
 //!   patient's genuine signature of the original (so it no longer verifies),
 //!   and listed under both. The server now names `user` among the people who
 //!   keep access, as a lying server would.
+//! - `record-snapshot <user> <file>`: saves the user's record as stored now
+//!   (its head, nodes, versions, leaves) to `file`.
+//! - `record-restore <user> <file>`: puts a saved record back in place of the
+//!   current one, as a server replaying an older state would: an older head
+//!   after a rename, or the tree from before a key rotation. The change
+//!   counter moves on, so browsers fetch the record again.
+//! - `node-hide <user> <node>`: deletes one node (its row and leaf) and leaves
+//!   the record's head as it is: a file or folder hidden by the server.
+//! - `node-revert <user> <node> <file>`: puts one node back as saved in a
+//!   snapshot (an older name, place, trash state or current version), the
+//!   rest of the record as it is now.
 //!
 //! Prints what it did; exits non-zero with a message on any failure. Never run
 //! it against a store you care about.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "store_tamper/records.rs"]
+mod records;
 
 use std::path::PathBuf;
 
@@ -43,7 +57,9 @@ type Failure = Box<dyn std::error::Error>;
 fn usage() -> Failure {
     "usage: store_tamper <data-dir> (audit-edit <seq> | audit-drop-tail <n> | \
      manifest-copy <from-node> <from-version> <to-node> <to-version> | \
-     grant-inject <patient> <user>)"
+     grant-inject <patient> <user> | record-snapshot <user> <file> | \
+     record-restore <user> <file> | node-hide <user> <node> | \
+     node-revert <user> <node> <file>)"
         .into()
 }
 
@@ -220,6 +236,10 @@ async fn grant_inject(store: &SledStore, patient: &str, user: &str) -> Result<()
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Failure> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "--help" || a == "-h") {
+        println!("{}", records::HELP);
+        return Ok(());
+    }
     let [dir, command, rest @ ..] = args.as_slice() else {
         return Err(usage());
     };
@@ -233,6 +253,19 @@ async fn main() -> Result<(), Failure> {
             let text = |i: usize| -> Result<&str, Failure> { Ok(rest.get(i).ok_or_else(usage)?) };
             let version = |i: usize| -> Result<u32, Failure> { Ok(u32::try_from(number(i)?)?) };
             manifest_copy(&store, (text(0)?, version(1)?), (text(2)?, version(3)?)).await?
+        }
+        "record-snapshot" | "record-restore" | "node-hide" | "node-revert" => {
+            let text = |i: usize| -> Result<&str, Failure> { Ok(rest.get(i).ok_or_else(usage)?) };
+            match command.as_str() {
+                "record-snapshot" => {
+                    records::snapshot(&store, text(0)?, &PathBuf::from(text(1)?)).await?
+                }
+                "record-restore" => {
+                    records::restore(&store, text(0)?, &PathBuf::from(text(1)?)).await?
+                }
+                "node-hide" => records::hide(&store, text(0)?, text(1)?).await?,
+                _ => records::revert(&store, text(0)?, text(1)?, &PathBuf::from(text(2)?)).await?,
+            }
         }
         "grant-inject" => {
             let text = |i: usize| -> Result<&str, Failure> { Ok(rest.get(i).ok_or_else(usage)?) };

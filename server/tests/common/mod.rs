@@ -6,6 +6,7 @@
 
 pub mod files;
 pub mod patient;
+pub mod signing;
 
 use std::sync::{
     atomic::{AtomicI64, Ordering},

@@ -82,6 +82,32 @@ pub struct Started {
     pub node_key: Key256,
     pub file: SealedFile,
     pub bytes: Vec<u8>,
+    /// The node as it was before this upload (a new file: revision 0).
+    pub base: NodeView,
+    /// The record's owner.
+    pub owner: Id,
+}
+
+/// A new file's node as it is before its first finish (revision 0).
+pub fn new_file_base(node: &shared::api::records::NewNode) -> NodeView {
+    NodeView {
+        node_id: node.node_id,
+        parent_id: node.parent_id,
+        kind: NodeKind::File,
+        wrapped_key: node.wrapped_key.clone(),
+        metadata: node.metadata.clone(),
+        revision: 0,
+        trashed_at: None,
+        current: None,
+        version_count: 0,
+        state: None,
+        write_grant: None,
+    }
+}
+
+/// Who owns the record `view` is in (by its signed state), else `me`.
+pub fn owner_of(view: &NodeView, me: &Id) -> Id {
+    view.state.as_ref().map_or(*me, |s| s.value.owner_id)
 }
 
 impl Patient {
@@ -156,6 +182,7 @@ impl Patient {
         assert_eq!(ticket.version, 1);
         let file = seal_file(&node.node_id, 1, CHUNK, bytes);
         assert_eq!(ticket.chunk_count as usize, file.chunks.len());
+        let base = new_file_base(&node);
         Ok(Started {
             ticket,
             node_id: node.node_id,
@@ -163,6 +190,8 @@ impl Patient {
             node_key,
             file,
             bytes: bytes.to_vec(),
+            base,
+            owner: owner_of(&parent.view, &self.id),
         })
     }
 
@@ -188,6 +217,8 @@ impl Patient {
             node_key: node.key.clone(),
             file,
             bytes: bytes.to_vec(),
+            base: node.view.clone(),
+            owner: owner_of(&node.view, &self.id),
         })
     }
 
@@ -219,7 +250,7 @@ impl Patient {
         }
     }
 
-    pub fn finish_request(&self, up: &Started, now: i64) -> serde_json::Value {
+    pub async fn finish_request(&self, up: &Started, now: i64) -> serde_json::Value {
         let signed = manifest(
             self.keyring.identity(),
             &self.id,
@@ -229,10 +260,12 @@ impl Patient {
             &up.file,
             now,
         );
-        self.finish_with(up, signed, now)
+        self.finish_with(up, signed, now).await
     }
 
-    pub fn finish_with(
+    /// The finish request with `signed` as manifest, the node's signed state
+    /// (this version current) and, in the caller's own record, the next head.
+    pub async fn finish_with(
         &self,
         up: &Started,
         signed: shared::crypto::sign::Signed<shared::model::FileManifest>,
@@ -244,19 +277,44 @@ impl Patient {
             &metadata("file", now, Some(up.bytes.len() as u64)),
         )
         .unwrap();
+        let wrapped =
+            files::wrapped_content_key(&up.node_key, &up.node_id, up.ticket.version, &up.file);
+        let mut view = up.base.clone();
+        view.metadata = meta.clone();
+        view.revision += 1;
+        view.version_count += 1;
+        view.current = Some(VersionView {
+            node_id: up.node_id,
+            version: up.ticket.version,
+            chunk_size: CHUNK,
+            ciphertext_len: ciphertext_len(up.bytes.len(), CHUNK),
+            wrapped_content_key: wrapped.clone(),
+            manifest: signed.clone(),
+            author_id: self.id,
+            author_name: String::new(),
+            stored_at: now,
+            write_grant: None,
+        });
+        let state = self.state_in(&up.owner, &view, now);
+        let head = if up.owner == self.id {
+            Some(self.next_head(std::slice::from_ref(&state), &[], now).await)
+        } else {
+            None
+        };
         json!({"request": {
             "node_id": b64::encode(&up.node_id),
             "version": up.ticket.version,
-            "wrapped_content_key": b64::encode(&files::wrapped_content_key(&up.node_key, &up.node_id, up.ticket.version, &up.file)),
+            "wrapped_content_key": b64::encode(&wrapped),
             "manifest": signed,
             "metadata": b64::encode(&meta),
+            "state": state,
+            "head": head,
         }})
     }
 
     pub async fn finish(&self, up: &Started, now: i64) -> Result<NodeView, Failure> {
-        self.c
-            .post("/api/records/upload/finish", &self.finish_request(up, now))
-            .await
+        let body = self.finish_request(up, now).await;
+        self.c.post("/api/records/upload/finish", &body).await
     }
 
     /// Uploads a new file in one go and renames it `name` in its metadata.
@@ -271,12 +329,16 @@ impl Patient {
             &metadata(name, now, Some(bytes.len() as u64)),
         )
         .unwrap();
+        let mut body = json!({"request": {"node_id": b64::encode(&up.node_id), "revision": view.revision, "metadata": b64::encode(&meta)}});
+        let revision = view.revision;
+        self.sign_request(&mut body, &up.node_id, now, |v| {
+            v.metadata = meta.clone();
+            v.revision = revision + 1;
+        })
+        .await;
         let _: NodeView = self
             .c
-            .post(
-                "/api/records/node/update",
-                &json!({"request": {"node_id": b64::encode(&up.node_id), "revision": view.revision, "metadata": b64::encode(&meta)}}),
-            )
+            .post("/api/records/node/update", &body)
             .await
             .unwrap();
         up.node_id
@@ -341,12 +403,13 @@ impl Patient {
     ) -> Result<NodeView, Failure> {
         let meta =
             seal_metadata(&node.key, node.id(), &metadata(name, 0, node.metadata.size)).unwrap();
-        self.c
-            .post(
-                "/api/records/node/update",
-                &json!({"request": {"node_id": b64::encode(node.id()), "revision": revision, "metadata": b64::encode(&meta)}}),
-            )
-            .await
+        let mut body = json!({"request": {"node_id": b64::encode(node.id()), "revision": revision, "metadata": b64::encode(&meta)}});
+        self.sign_request(&mut body, node.id(), 0, |v| {
+            v.metadata = meta.clone();
+            v.revision = revision + 1;
+        })
+        .await;
+        self.c.post("/api/records/node/update", &body).await
     }
 
     pub async fn move_to(
@@ -356,43 +419,89 @@ impl Patient {
         revision: u64,
     ) -> Result<NodeView, Failure> {
         let wrapped = wrap_child_key(&target.key, node.id(), target.id(), &node.key).unwrap();
-        self.c
-            .post(
-                "/api/records/node/move",
-                &json!({"request": {"node_id": b64::encode(node.id()), "revision": revision, "new_parent_id": b64::encode(target.id()), "wrapped_key": b64::encode(&wrapped)}}),
-            )
-            .await
+        let mut body = json!({"request": {"node_id": b64::encode(node.id()), "revision": revision, "new_parent_id": b64::encode(target.id()), "wrapped_key": b64::encode(&wrapped)}});
+        let parent = *target.id();
+        self.sign_request(&mut body, node.id(), 0, |v| {
+            v.parent_id = Some(parent);
+            v.wrapped_key = wrapped.clone();
+            v.revision = revision + 1;
+        })
+        .await;
+        self.c.post("/api/records/node/move", &body).await
     }
 
     pub async fn trash(&self, node: &Id, revision: u64) -> Result<NodeView, Failure> {
-        self.c
-            .post(
-                "/api/records/node/trash",
-                &json!({"request": {"node_id": b64::encode(node), "revision": revision}}),
-            )
-            .await
+        let body = self.trash_request(node, revision).await;
+        self.c.post("/api/records/node/trash", &body).await
+    }
+
+    /// The signed body of `records/node/trash` (made now, sent later).
+    pub async fn trash_request(&self, node: &Id, revision: u64) -> serde_json::Value {
+        let mut body = json!({"request": {"node_id": b64::encode(node), "revision": revision}});
+        self.sign_request(&mut body, node, 0, |v| {
+            v.trashed_at = Some(0);
+            v.revision = revision + 1;
+        })
+        .await;
+        body
     }
 
     pub async fn restore(&self, node: &Id) -> Result<NodeView, Failure> {
-        self.c
-            .post(
-                "/api/records/node/restore",
-                &json!({"request": {"node_id": b64::encode(node)}}),
-            )
-            .await
+        let mut body = json!({"request": {"node_id": b64::encode(node)}});
+        self.sign_request(&mut body, node, 0, |v| {
+            v.trashed_at = None;
+            v.revision += 1;
+        })
+        .await;
+        self.c.post("/api/records/node/restore", &body).await
+    }
+
+    /// The ids of every node in the trash or under a node in it.
+    pub fn trashed_ids(tree: &RecordTree) -> Vec<Id> {
+        let by_id: std::collections::HashMap<Id, &NodeView> =
+            tree.nodes.iter().map(|n| (n.node_id, n)).collect();
+        tree.nodes
+            .iter()
+            .filter(|n| {
+                let mut at = Some(*n);
+                let mut steps = 0;
+                while let Some(node) = at {
+                    if node.trashed_at.is_some() {
+                        return true;
+                    }
+                    steps += 1;
+                    if steps > by_id.len() {
+                        return false;
+                    }
+                    at = node.parent_id.and_then(|p| by_id.get(&p).copied());
+                }
+                false
+            })
+            .map(|n| n.node_id)
+            .collect()
     }
 
     pub async fn empty_trash(&self) -> Result<Usage, Failure> {
-        self.c.post("/api/records/trash/empty", &json!({})).await
+        let body = match self.c.get::<Option<RecordTree>>("/api/records/tree").await {
+            Ok(Some(tree)) if tree.head.is_some() && !Self::trashed_ids(&tree).is_empty() => {
+                let gone = Self::trashed_ids(&tree);
+                json!({ "head": self.next_head_over(&tree, &[], &gone, 0) })
+            }
+            _ => json!({}),
+        };
+        self.c.post("/api/records/trash/empty", &body).await
     }
 
     pub async fn restore_version(&self, node: &Id, version: u32) -> Result<NodeView, Failure> {
-        self.c
-            .post(
-                "/api/records/version/restore",
-                &json!({"request": {"node_id": b64::encode(node), "version": version}}),
-            )
-            .await
+        let mut body = json!({"request": {"node_id": b64::encode(node), "version": version}});
+        if let Some(current) = self.version_view(node, version).await {
+            self.sign_request(&mut body, node, 0, |v| {
+                v.current = Some(current);
+                v.revision += 1;
+            })
+            .await;
+        }
+        self.c.post("/api/records/version/restore", &body).await
     }
 
     pub async fn cancel(&self, node: &Id, version: u32) -> Result<(), Failure> {
@@ -405,6 +514,13 @@ impl Patient {
     }
 
     pub async fn create_folder(&self, parent: &OpenNode, name: &str) -> Result<NodeView, Failure> {
+        let body = self.create_folder_request(parent, name).await;
+        self.c.post("/api/records/node/create", &body).await
+    }
+
+    /// The signed body of `records/node/create` for a folder (made now, sent
+    /// later); the next head only in the caller's own record.
+    pub async fn create_folder_request(&self, parent: &OpenNode, name: &str) -> serde_json::Value {
         let (node, _) = new_child(
             parent,
             NodeKind::Folder,
@@ -412,9 +528,13 @@ impl Patient {
             &self.signer(0),
         )
         .unwrap();
-        self.c
-            .post("/api/records/node/create", &json!({ "node": node }))
-            .await
+        let head = match self.c.get::<Option<RecordTree>>("/api/records/tree").await {
+            Ok(Some(tree)) => {
+                Some(self.next_head_over(&tree, &[node.state.clone().unwrap()], &[], 0))
+            }
+            _ => None,
+        };
+        json!({ "node": node, "head": head })
     }
 
     pub async fn history(&self) -> Vec<EventKind> {

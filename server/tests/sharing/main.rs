@@ -214,8 +214,10 @@ async fn rotate(
         removed: &removed,
         now: s.now(),
     };
-    let tree = p.tree().await;
+    let raw = p.raw_tree().await;
+    let tree = OpenTree::open(raw.clone(), p.keyring.encryption()).unwrap();
     let mut parts = shared::sharing::plan_rotation(&tree, &owner, scope, &ticket).unwrap();
+    let head = p.sign_rotation(&raw, &mut parts, s.now());
     tamper(&mut parts);
     for part in &parts {
         // Every part fits even a small JSON body limit (the e2e server's 64 KiB).
@@ -225,7 +227,7 @@ async fn rotate(
     }
     p.c.post(
         "/api/sharing/rotation/commit",
-        &json!({"request": {"rotation_id": b64::encode(&ticket.rotation_id), "parts": parts.len()}}),
+        &json!({"request": {"rotation_id": b64::encode(&ticket.rotation_id), "parts": parts.len(), "head": head}}),
     )
     .await
 }
@@ -441,6 +443,8 @@ async fn start_new_with_id(
         node_key,
         file,
         bytes: bytes.to_vec(),
+        base: common::patient::new_file_base(&node),
+        owner: common::patient::owner_of(&parent.view, &w.id),
     })
 }
 

@@ -140,6 +140,18 @@ impl SignupBackend for ServerBackend {
                 "The key entry's time is too far from the server's. Check your device's clock.",
             ));
         }
+        // A patient's browser may send the new record with the account.
+        let new_record = match req.record {
+            Some(_) if pending.role != Role::Patient => {
+                return Err(ApiError::bad_request(
+                    "Only a patient's account comes with a record.",
+                ))
+            }
+            Some(record) => {
+                Some(self.prepare_record(&pending.user_id, &entry.identity_key, record)?)
+            }
+            None => None,
+        };
         let invite = match &pending.invite {
             Some(code) => Some(self.check_invite(code).await?),
             None => None,
@@ -183,6 +195,9 @@ impl SignupBackend for ServerBackend {
         }
         for op in session.ops {
             batch.push(op);
+        }
+        if let Some(new_record) = &new_record {
+            new_record.ops(&mut batch)?;
         }
         let event = Draft::own(EventKind::AccountCreated, &record.id).session(&session.hash);
         match self.append(batch, event).await {

@@ -4,7 +4,7 @@
 
 use shared::{
     api::{
-        records::{FinishUploadRequest, NodeView},
+        records::{FinishUploadRequest, NodeView, VersionView},
         ApiError,
     },
     audit::EventKind,
@@ -18,6 +18,7 @@ use super::{
         StoredVersion,
     },
     new_stored_node, next_head,
+    signed::Signing,
     upload::{already_complete, gone},
     Names, CONTENT_KEY_LEN,
 };
@@ -37,7 +38,8 @@ pub(super) async fn finish(
         wrapped_content_key,
         manifest,
         metadata,
-        ..
+        state,
+        head: signed_head,
     }: FinishUploadRequest,
 ) -> Result<NodeView, ApiError> {
     if wrapped_content_key.len() != CONTENT_KEY_LEN {
@@ -176,7 +178,7 @@ pub(super) async fn finish(
     // One batch: the version, the node, the quota and the event.
     let old_bytes = old_node.as_ref().map_or(0, |_| node.metadata.len() as u64);
     let added = upload.ciphertext_len.saturating_add(metadata.len() as u64);
-    let new_head = next_head(&head, |h| {
+    let mut new_head = next_head(&head, |h| {
         h.reserved_bytes = h.reserved_bytes.saturating_sub(upload.reserved);
         h.stored_bytes = h
             .stored_bytes
@@ -198,6 +200,37 @@ pub(super) async fn finish(
         grant_id: access.grant_id,
     };
     let mut batch = Batch::new();
+    // The node's signed state names this version as current.
+    let current = VersionView {
+        node_id,
+        version,
+        chunk_size: stored_version.chunk_size,
+        ciphertext_len: stored_version.ciphertext_len,
+        wrapped_content_key: stored_version.wrapped_content_key.clone(),
+        manifest: manifest.clone(),
+        author_id: s.user.id,
+        author_name: String::new(),
+        stored_at: now,
+        write_grant: None,
+    };
+    let mut signing = Signing {
+        state,
+        head: signed_head,
+        grant: access.grant_id,
+    };
+    let leaf = b
+        .attach_state(s, &owner, &mut node, &mut signing, Some(current))
+        .await?;
+    new_head.signed = b
+        .sign_off(
+            &mut batch,
+            s,
+            &owner,
+            &head,
+            &[(node_id, Some(leaf))],
+            signing.head,
+        )
+        .await?;
     head_ops(&mut batch, &owner, &head_raw, &new_head)?;
     batch
         .expect_value(Space::Records, key.clone(), upload_raw)

@@ -13,6 +13,9 @@
 //! | `7 ‖ node id ‖ u32 version`                  | its signed manifest (apart, so that serving a chunk reads a few bytes, not every part hash) |
 //! | `8 ‖ owner id`                               | [`StoredRotation`](super::rotation::StoredRotation): the key rotation under way (one per record) |
 //! | `9 ‖ owner id ‖ u32 index`                   | a [`RotationPart`](shared::api::sharing::RotationPart) of it, as sent |
+//! | `10 ‖ owner id ‖ node id`                    | [`HeadLeaf`]: the node's parent and the leaf of its stored signed state (nodes with a state only) |
+//! | `11 ‖ owner id ‖ u64 counter`                | every owner-signed record head, by counter (the chain) |
+//! | `12 ‖ owner id ‖ node id`                    | [`HeadOverride`]: a node a doctor changed since the newest head, with its leaf as of that head |
 //!
 //! Blobs keyspace: `1 ‖ node id ‖ u32 version ‖ u32 index` → the sealed chunk,
 //! raw (no codec: it is the bulk of the data and already ciphertext).
@@ -30,8 +33,9 @@
 use serde::{Deserialize, Serialize};
 use shared::{
     api::records::{NewNode, NodeKind},
-    crypto::b64,
+    crypto::{b64, sign::Signed},
     model::Id,
+    records::{HeadLeaf, NodeState, RecordHead as OwnerHead},
 };
 
 use crate::store::keys::Key;
@@ -116,6 +120,36 @@ pub fn rotation_parts_prefix(owner: &Id) -> Vec<u8> {
     Key::new().u8(9).fixed(owner).finish()
 }
 
+/// Key of a node's current leaf.
+pub fn leaf_key(owner: &Id, node: &Id) -> Vec<u8> {
+    Key::new().u8(10).fixed(owner).fixed(node).finish()
+}
+
+/// Prefix of every current leaf of a record.
+pub fn leaves_prefix(owner: &Id) -> Vec<u8> {
+    Key::new().u8(10).fixed(owner).finish()
+}
+
+/// Key of one signed head of a record's chain.
+pub fn chain_key(owner: &Id, counter: u64) -> Vec<u8> {
+    Key::new().u8(11).fixed(owner).u64(counter).finish()
+}
+
+/// Prefix of a record's chain of heads.
+pub fn chain_prefix(owner: &Id) -> Vec<u8> {
+    Key::new().u8(11).fixed(owner).finish()
+}
+
+/// Key of a node's leaf as of the newest head, kept while it differs.
+pub fn override_key(owner: &Id, node: &Id) -> Vec<u8> {
+    Key::new().u8(12).fixed(owner).fixed(node).finish()
+}
+
+/// Prefix of a record's head overrides.
+pub fn overrides_prefix(owner: &Id) -> Vec<u8> {
+    Key::new().u8(12).fixed(owner).finish()
+}
+
 /// Key of a chunk in the Blobs keyspace.
 pub fn chunk_key(node: &Id, version: u32, index: u32) -> Vec<u8> {
     Key::new()
@@ -141,6 +175,18 @@ pub struct RecordHead {
     pub reserved_bytes: u64,
     /// Nodes, plus new files whose first upload is unfinished.
     pub nodes: u64,
+    /// The newest owner-signed head; `None` in a record made before signed
+    /// records, until its owner adopts it (`records/adopt`).
+    #[serde(default)]
+    pub signed: Option<Signed<OwnerHead>>,
+}
+
+/// A node whose leaf differs from the one the newest head covers (a doctor's
+/// pending change): its leaf as of that head, `None` if the head has none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeadOverride {
+    /// The node's leaf when the head was signed.
+    pub at_head: Option<HeadLeaf>,
 }
 
 impl RecordHead {
@@ -183,6 +229,14 @@ pub struct StoredNode {
     /// Emptying the trash has begun deleting it: it can no longer be restored.
     #[serde(default)]
     pub purging: bool,
+    /// The node's state as its author signed it; `None` in a record made
+    /// before signed records (a legacy node) and for a new file whose first
+    /// upload is unfinished.
+    #[serde(default)]
+    pub state: Option<Signed<NodeState>>,
+    /// When a doctor signed `state`: the read-and-write grant they wrote under.
+    #[serde(default, with = "b64::option_array")]
+    pub write_grant: Option<Id>,
 }
 
 /// A complete file version as stored.

@@ -18,12 +18,15 @@
 //! (emptying it) and [`rotation`]; `reads` and `views` are the shared
 //! reads and answers.
 
+mod create;
 mod finish;
+mod heads;
 pub mod layout;
 pub mod locks;
 mod nodes;
 mod reads;
 pub mod rotation;
+mod signed;
 mod sweep;
 mod trash;
 mod upload;
@@ -48,7 +51,10 @@ use shared::{
 };
 use tokio::sync::MutexGuard;
 
-use self::layout::{head_key, node_key, RecordHead, StoredNode};
+use self::{
+    layout::{head_key, node_key, RecordHead, StoredNode},
+    signed::Signing,
+};
 use super::{audit::Draft, sessions::Session, store_error, ServerBackend};
 use crate::store::{codec, Batch, Space, StoreError};
 
@@ -77,14 +83,6 @@ fn stale() -> ApiError {
 
 fn id_taken() -> ApiError {
     conflict("An item with this id already exists. Try again.")
-}
-
-/// Calls declared before the server implements them.
-pub(crate) fn not_yet() -> ApiError {
-    ApiError::new(
-        ErrorCode::Unavailable,
-        "This server does not support signed records yet.",
-    )
 }
 
 fn too_large(message: impl Into<String>) -> ApiError {
@@ -184,6 +182,8 @@ fn new_stored_node(node: &NewNode, now: i64) -> StoredNode {
         last_version: 0,
         created_at: now,
         purging: false,
+        state: None,
+        write_grant: None,
     }
 }
 
@@ -217,15 +217,17 @@ impl ServerBackend {
         })
     }
 
-    /// Writes a changed node (with a precondition on its old bytes) and the
-    /// next head (as `change_head` sets it), with the event, in the owner's
-    /// record (the caller's own, or a patient's for a doctor writing on their
-    /// behalf), and answers the node's new view.
+    /// Writes a changed node (with a precondition on its old bytes), its
+    /// signed state (checked), and the next head (as `change_head` sets it,
+    /// with the owner's next signed head checked), with the event, in the
+    /// owner's record (the caller's own, or a patient's for a doctor writing
+    /// on their behalf), and answers the node's new view.
     async fn save_node(
         &self,
         session: &Session,
         kind: EventKind,
         change: NodeChange<'_>,
+        mut signing: Signing,
         change_head: impl FnOnce(&mut RecordHead),
     ) -> Result<NodeView, ApiError> {
         let NodeChange {
@@ -234,10 +236,23 @@ impl ServerBackend {
             head_raw,
             head,
             node_raw,
-            node,
+            mut node,
         } = change;
-        let new_head = next_head(&head, change_head);
+        let mut new_head = next_head(&head, change_head);
         let mut batch = Batch::new();
+        let leaf = self
+            .attach_state(session, &owner, &mut node, &mut signing, None)
+            .await?;
+        new_head.signed = self
+            .sign_off(
+                &mut batch,
+                session,
+                &owner,
+                &head,
+                &[(node.node_id, Some(leaf))],
+                signing.head,
+            )
+            .await?;
         head_ops(&mut batch, &owner, &head_raw, &new_head)?;
         batch
             .expect_value(Space::Records, node_key(&owner, &node.node_id), node_raw)
@@ -289,17 +304,17 @@ impl RecordsBackend for ServerBackend {
         record: NewRecordRequest,
     ) -> Result<RecordTree, ApiError> {
         let s = self.require_session(caller).await?;
-        nodes::create_record(self, &s, record.root, record.children).await
+        create::create_record(self, &s, record).await
     }
 
     async fn create_node(
         &self,
         caller: &Caller,
         node: NewNode,
-        _head: Option<Signed<SignedHead>>,
+        head: Option<Signed<SignedHead>>,
     ) -> Result<NodeView, ApiError> {
         let s = self.require_session(caller).await?;
-        nodes::create(self, &s, node).await
+        nodes::create(self, &s, node, head).await
     }
 
     async fn update_node(
@@ -337,33 +352,33 @@ impl RecordsBackend for ServerBackend {
     async fn empty_trash(
         &self,
         caller: &Caller,
-        _head: Option<Signed<SignedHead>>,
+        head: Option<Signed<SignedHead>>,
     ) -> Result<Usage, ApiError> {
         let s = self.require_session(caller).await?;
-        trash::empty(self, &s).await
+        trash::empty(self, &s, head).await
     }
 
-    async fn fold_head(&self, caller: &Caller, _head: Signed<SignedHead>) -> Result<(), ApiError> {
-        self.require_session(caller).await?;
-        Err(not_yet())
+    async fn fold_head(&self, caller: &Caller, head: Signed<SignedHead>) -> Result<(), ApiError> {
+        let s = self.require_session(caller).await?;
+        heads::fold(self, &s, head).await
     }
 
     async fn record_heads(
         &self,
         caller: &Caller,
-        _after: u64,
+        after: u64,
     ) -> Result<Vec<Signed<SignedHead>>, ApiError> {
-        self.require_session(caller).await?;
-        Err(not_yet())
+        let s = self.require_session(caller).await?;
+        self.head_chain(&s.user.id, after).await
     }
 
     async fn adopt_record(
         &self,
         caller: &Caller,
-        _request: AdoptRequest,
+        request: AdoptRequest,
     ) -> Result<RecordTree, ApiError> {
-        self.require_session(caller).await?;
-        Err(not_yet())
+        let s = self.require_session(caller).await?;
+        heads::adopt(self, &s, request).await
     }
 
     async fn list_versions(

@@ -3,28 +3,29 @@
 //! under the owner's lock with a precondition on the record's head (see
 //! [`ServerBackend::change_node`] and [`ServerBackend::save_node`]).
 
-use std::collections::HashSet;
-
 use shared::{
     api::{
         records::{
             MoveNodeRequest, NewNode, NodeKind, NodeRef, NodeRevision, NodeView, RecordTree,
             UpdateNodeRequest, MAX_NODES,
         },
-        ApiError, ErrorCode,
+        ApiError,
     },
     audit::EventKind,
-    model::{Id, Role},
+    crypto::sign::Signed,
+    model::Id,
+    records::RecordHead as OwnerHead,
 };
 use tokio::sync::MutexGuard;
 
 use super::{
-    check_child_key, check_metadata, check_root_key, conflict, encode, event, head_ops, id_taken,
-    layout::{head_key, node_key, owner_key, RecordHead},
-    new_stored_node, next_head, stale, Names,
+    check_child_key, check_metadata, conflict, encode, event, head_ops, id_taken,
+    layout::{node_key, owner_key, RecordHead},
+    new_stored_node, next_head,
+    signed::Signing,
+    stale, Names,
 };
 use crate::{
-    authz,
     backend::{sessions::Session, store_error, ServerBackend},
     store::{Batch, Space},
 };
@@ -74,119 +75,11 @@ pub(super) async fn seq(b: &ServerBackend, s: &Session) -> Result<Option<u64>, A
     Ok(Some(head.seq))
 }
 
-pub(super) async fn create_record(
-    b: &ServerBackend,
-    s: &Session,
-    root: NewNode,
-    children: Vec<NewNode>,
-) -> Result<RecordTree, ApiError> {
-    let owner = s.user.id;
-    authz::require_role(
-        s,
-        Role::Patient,
-        "Only patients have a record of their own.",
-    )?;
-    if root.parent_id.is_some() || root.kind != NodeKind::Folder {
-        return Err(ApiError::bad_request(
-            "The root of a record is a folder without a parent.",
-        ));
-    }
-    check_root_key(&root.wrapped_key)?;
-    check_metadata(&root.metadata)?;
-    if children.len() >= MAX_NODES {
-        return Err(ApiError::bad_request(format!(
-            "A record holds at most {MAX_NODES} items."
-        )));
-    }
-    let mut folders = HashSet::from([root.node_id]);
-    let mut ids = HashSet::from([root.node_id]);
-    let mut bytes = root.metadata.len() as u64;
-    for child in &children {
-        if !ids.insert(child.node_id) {
-            return Err(ApiError::bad_request("Two new items have the same id."));
-        }
-        match child.parent_id {
-            Some(parent) if folders.contains(&parent) => {}
-            _ => {
-                return Err(ApiError::bad_request(
-                    "Each new item must go under the new root or a new folder listed before it.",
-                ))
-            }
-        }
-        match child.kind {
-            NodeKind::Folder => {
-                folders.insert(child.node_id);
-            }
-            NodeKind::Entry => {}
-            NodeKind::File => {
-                return Err(ApiError::bad_request(
-                    "A file is created by uploading it, not with the record.",
-                ))
-            }
-        }
-        check_child_key(&child.wrapped_key)?;
-        check_metadata(&child.metadata)?;
-        bytes += child.metadata.len() as u64;
-    }
-    let now = b.now();
-    let head = RecordHead {
-        root_id: root.node_id,
-        seq: 1,
-        stored_bytes: bytes,
-        reserved_bytes: 0,
-        nodes: 1 + children.len() as u64,
-    };
-    let empty = RecordHead {
-        stored_bytes: 0,
-        ..head.clone()
-    };
-    b.check_quota(&empty, bytes)?;
-
-    let _guard = b.record_locks.lock(&owner).await;
-    if b.record_head(&owner).await?.is_some() {
-        return Err(conflict("You already have a record."));
-    }
-    let mut batch = Batch::new();
-    batch.expect_absent(Space::Records, head_key(&owner)).put(
-        Space::Records,
-        head_key(&owner),
-        encode(&head)?,
-    );
-    for node in std::iter::once(&root).chain(&children) {
-        let value = new_stored_node(node, now);
-        batch
-            .expect_absent(Space::Records, owner_key(&node.node_id))
-            .put(Space::Records, owner_key(&node.node_id), owner.to_vec())
-            .put(
-                Space::Records,
-                node_key(&owner, &node.node_id),
-                encode(&value)?,
-            );
-    }
-    match b
-        .commit(
-            batch,
-            Some(event(s, EventKind::RecordCreated, &root.node_id)),
-        )
-        .await
-    {
-        Ok(()) => {}
-        Err(e) if e.code == ErrorCode::Conflict => {
-            return Err(if b.record_head(&owner).await?.is_some() {
-                conflict("You already have a record.")
-            } else {
-                id_taken()
-            })
-        }
-        Err(e) => return Err(e),
-    }
-    b.build_tree(&owner, &head).await
-}
-
 pub(super) async fn create(
     b: &ServerBackend,
     s: &Session,
     node: NewNode,
+    head: Option<Signed<OwnerHead>>,
 ) -> Result<NodeView, ApiError> {
     let owner = s.user.id;
     let Some(parent_id) = node.parent_id else {
@@ -202,6 +95,7 @@ pub(super) async fn create(
     check_child_key(&node.wrapped_key)?;
     check_metadata(&node.metadata)?;
 
+    let signed_head = head;
     let _guard = b.record_locks.lock(&owner).await;
     let (head_raw, head) = b.existing_head(&owner).await?;
     b.target_folder(&owner, &parent_id).await?;
@@ -220,12 +114,30 @@ pub(super) async fn create(
     {
         return Err(id_taken());
     }
-    let value = new_stored_node(&node, b.now());
-    let new_head = next_head(&head, |h| {
+    let mut value = new_stored_node(&node, b.now());
+    let mut new_head = next_head(&head, |h| {
         h.stored_bytes = h.stored_bytes.saturating_add(bytes);
         h.nodes += 1;
     });
     let mut batch = Batch::new();
+    let mut signing = Signing {
+        state: node.state.clone(),
+        head: signed_head,
+        grant: None,
+    };
+    let leaf = b
+        .attach_state(s, &owner, &mut value, &mut signing, None)
+        .await?;
+    new_head.signed = b
+        .sign_off(
+            &mut batch,
+            s,
+            &owner,
+            &head,
+            &[(node.node_id, Some(leaf))],
+            signing.head,
+        )
+        .await?;
     head_ops(&mut batch, &owner, &head_raw, &new_head)?;
     batch
         .expect_absent(Space::Records, owner_key(&node.node_id))
@@ -247,7 +159,8 @@ pub(super) async fn update(
         node_id,
         revision,
         metadata,
-        ..
+        state,
+        head,
     }: UpdateNodeRequest,
 ) -> Result<NodeView, ApiError> {
     let owner = s.user.id;
@@ -267,7 +180,12 @@ pub(super) async fn update(
     }
     node.metadata = metadata;
     node.revision += 1;
-    b.save_node(s, EventKind::NodeUpdated, change, |h| {
+    let signing = Signing {
+        state,
+        head,
+        grant: None,
+    };
+    b.save_node(s, EventKind::NodeUpdated, change, signing, |h| {
         h.stored_bytes = h.stored_bytes.saturating_sub(old).saturating_add(new);
     })
     .await
@@ -281,7 +199,8 @@ pub(super) async fn move_to(
         revision,
         new_parent_id,
         wrapped_key,
-        ..
+        state,
+        head,
     }: MoveNodeRequest,
 ) -> Result<NodeView, ApiError> {
     let owner = s.user.id;
@@ -315,18 +234,28 @@ pub(super) async fn move_to(
     node.parent_id = Some(new_parent_id);
     node.wrapped_key = wrapped_key;
     node.revision += 1;
-    b.save_node(s, EventKind::NodeMoved, change, |_| {}).await
+    let signing = Signing {
+        state,
+        head,
+        grant: None,
+    };
+    b.save_node(s, EventKind::NodeMoved, change, signing, |_| {})
+        .await
 }
 
 pub(super) async fn trash(
     b: &ServerBackend,
     s: &Session,
     NodeRevision {
-        node_id, revision, ..
+        node_id,
+        revision,
+        state,
+        head,
     }: NodeRevision,
 ) -> Result<NodeView, ApiError> {
     // The owner, or a doctor with write access to a folder above it.
-    let owner = b.write_access(s, &node_id, true).await?.owner;
+    let access = b.write_access(s, &node_id, true).await?;
+    let owner = access.owner;
     let mut change = b.change_node(owner, &node_id).await?;
     let node = &mut change.node;
     if node.parent_id.is_none() {
@@ -342,13 +271,23 @@ pub(super) async fn trash(
     }
     node.trashed_at = Some(b.now());
     node.revision += 1;
-    b.save_node(s, EventKind::NodeTrashed, change, |_| {}).await
+    let signing = Signing {
+        state,
+        head,
+        grant: access.grant_id,
+    };
+    b.save_node(s, EventKind::NodeTrashed, change, signing, |_| {})
+        .await
 }
 
 pub(super) async fn restore(
     b: &ServerBackend,
     s: &Session,
-    NodeRef { node_id, .. }: NodeRef,
+    NodeRef {
+        node_id,
+        state,
+        head,
+    }: NodeRef,
 ) -> Result<NodeView, ApiError> {
     let owner = s.user.id;
     let mut change = b.change_node(owner, &node_id).await?;
@@ -372,6 +311,11 @@ pub(super) async fn restore(
     }
     node.trashed_at = None;
     node.revision += 1;
-    b.save_node(s, EventKind::NodeRestored, change, |_| {})
+    let signing = Signing {
+        state,
+        head,
+        grant: None,
+    };
+    b.save_node(s, EventKind::NodeRestored, change, signing, |_| {})
         .await
 }

@@ -14,6 +14,7 @@ use shared::{
 use super::{
     conflict, event_on,
     layout::{chunk_key, versions_prefix, StoredVersion},
+    signed::Signing,
     Names, MAX_VERSIONS_LISTED,
 };
 use crate::{
@@ -56,7 +57,10 @@ pub(super) async fn restore(
     b: &ServerBackend,
     s: &Session,
     VersionRef {
-        node_id, version, ..
+        node_id,
+        version,
+        state,
+        head,
     }: VersionRef,
 ) -> Result<NodeView, ApiError> {
     let owner = s.user.id;
@@ -77,7 +81,12 @@ pub(super) async fn restore(
     }
     node.current = Some(version);
     node.revision += 1;
-    b.save_node(s, EventKind::VersionRestored, change, |_| {})
+    let signing = Signing {
+        state,
+        head,
+        grant: None,
+    };
+    b.save_node(s, EventKind::VersionRestored, change, signing, |_| {})
         .await
 }
 

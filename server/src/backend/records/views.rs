@@ -6,7 +6,8 @@ use shared::{
         records::{NodeKind, NodeView, RecordTree, VersionView},
         ApiError,
     },
-    model::Id,
+    crypto::sign::Signed,
+    model::{Grant, Id},
 };
 
 use super::{
@@ -39,20 +40,7 @@ impl ServerBackend {
     ) -> Result<VersionView, ApiError> {
         let author_name = self.author_name(&version.author_id, names).await?;
         let manifest = self.stored_manifest(node_id, version.version).await?;
-        let write_grant = match version.grant_id {
-            Some(id) => Some(
-                self.stored_grant(&id)
-                    .await?
-                    .ok_or_else(|| {
-                        store_error(StoreError::Corrupt(
-                            "a version's write grant is missing".into(),
-                        ))
-                    })?
-                    .1
-                    .grant,
-            ),
-            None => None,
-        };
+        let write_grant = self.write_grant(version.grant_id).await?;
         Ok(VersionView {
             node_id: *node_id,
             version: version.version,
@@ -65,6 +53,22 @@ impl ServerBackend {
             stored_at: version.stored_at,
             write_grant,
         })
+    }
+
+    /// The signed grant a doctor wrote under, by id.
+    async fn write_grant(&self, id: Option<Id>) -> Result<Option<Signed<Grant>>, ApiError> {
+        match id {
+            Some(id) => Ok(Some(
+                self.stored_grant(&id)
+                    .await?
+                    .ok_or_else(|| {
+                        store_error(StoreError::Corrupt("a write grant is missing".into()))
+                    })?
+                    .1
+                    .grant,
+            )),
+            None => Ok(None),
+        }
     }
 
     pub(crate) async fn node_view(
@@ -96,8 +100,8 @@ impl ServerBackend {
             trashed_at: node.trashed_at,
             current,
             version_count: node.version_count,
-            state: None,
-            write_grant: None,
+            state: node.state,
+            write_grant: self.write_grant(node.write_grant).await?,
         })
     }
 
@@ -121,8 +125,8 @@ impl ServerBackend {
             nodes,
             usage: self.usage(head),
             seq: head.seq,
-            head: None,
-            head_leaves: Vec::new(),
+            head: head.signed.clone(),
+            head_leaves: self.head_leaves(owner, head).await?,
         })
     }
 }

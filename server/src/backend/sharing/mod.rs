@@ -73,11 +73,11 @@ impl SharingBackend for ServerBackend {
     async fn shared_heads(
         &self,
         caller: &Caller,
-        _grant_id: Id,
-        _after: u64,
+        grant_id: Id,
+        after: u64,
     ) -> Result<Vec<Signed<RecordHead>>, ApiError> {
-        self.require_session(caller).await?;
-        Err(super::records::not_yet())
+        let s = self.require_session(caller).await?;
+        scope::heads(self, &s, grant_id, after).await
     }
 
     async fn request_access(

@@ -9,7 +9,9 @@ use shared::{
         ApiError, ErrorCode,
     },
     audit::EventKind,
+    crypto::sign::Signed,
     model::Id,
+    records::RecordHead,
 };
 
 use crate::{
@@ -86,7 +88,26 @@ pub(super) async fn open(
         usage: b.usage(&head),
         grant: b.grant_view(stored, &mut names).await?,
         nodes,
-        head: None,
-        head_leaves: Vec::new(),
+        head_leaves: b.head_leaves(&owner, &head).await?,
+        head: head.signed,
     })
+}
+
+/// The patient's chain of heads after `after`, for the doctor of an active
+/// grant (who checks the patient's chain as the patient's browser does).
+pub(super) async fn heads(
+    b: &ServerBackend,
+    s: &Session,
+    grant_id: Id,
+    after: u64,
+) -> Result<Vec<Signed<RecordHead>>, ApiError> {
+    let (_, stored) = b
+        .stored_grant(&grant_id)
+        .await?
+        .filter(|(_, g)| authz::received(s, g))
+        .ok_or_else(ApiError::not_found)?;
+    if stored.status(b.now()) != GrantStatus::Active {
+        return Err(ApiError::not_found());
+    }
+    b.head_chain(&stored.grant.value.patient_id, after).await
 }

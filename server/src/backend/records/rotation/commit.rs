@@ -13,6 +13,7 @@ use shared::{
     audit::EventKind,
     crypto::hpke,
     model::{Id, Role},
+    records::HeadLeaf,
 };
 
 use super::{restart, MAX_PARTS, ONLY_THE_PATIENT};
@@ -21,8 +22,12 @@ use crate::{
     backend::{
         records::{
             conflict, encode, event, head_ops,
-            layout::{node_key, rotation_key, rotation_part_key, version_key, RecordHead},
-            next_head, CHILD_KEY_LEN,
+            layout::{
+                leaf_key, node_key, rotation_key, rotation_part_key, version_key, RecordHead,
+            },
+            next_head,
+            signed::{check_own_state, state_view},
+            CHILD_KEY_LEN,
         },
         sessions::Session,
         sharing::layout::grant_key,
@@ -35,7 +40,10 @@ pub(crate) async fn commit(
     b: &ServerBackend,
     s: &Session,
     CommitRotation {
-        rotation_id, parts, ..
+        rotation_id,
+        parts,
+        head: signed_head,
+        ..
     }: CommitRotation,
 ) -> Result<(), ApiError> {
     authz::require_role(s, Role::Patient, ONLY_THE_PATIENT)?;
@@ -112,6 +120,8 @@ pub(crate) async fn commit(
     }
 
     let mut batch = Batch::new();
+    let mut leaves = Vec::new();
+    let mut changed = Vec::with_capacity(subtree.nodes.len());
     let mut old_bytes = 0u64;
     let mut new_bytes = 0u64;
     for (raw, mut node) in subtree.nodes {
@@ -131,18 +141,14 @@ pub(crate) async fn commit(
         node.wrapped_key = new.wrapped_key;
         node.metadata = new.metadata;
         node.revision += 1;
-        batch
-            .expect_value(Space::Records, node_key(&owner, &node.node_id), raw)
-            .put(
-                Space::Records,
-                node_key(&owner, &node.node_id),
-                encode(&node)?,
-            );
+        changed.push((raw, node, new.state));
     }
+    let mut new_versions_seen = HashMap::new();
     for (raw, node_id, mut version) in subtree.versions {
         let new = new_versions
             .remove(&(node_id, version.version))
             .ok_or_else(|| incomplete("file versions"))?;
+        new_versions_seen.insert((node_id, version.version), new.wrapped_content_key.clone());
         version.wrapped_content_key = new.wrapped_content_key;
         batch
             .expect_value(Space::Records, version_key(&node_id, version.version), raw)
@@ -173,12 +179,54 @@ pub(crate) async fn commit(
     if new_bytes > old_bytes {
         b.check_quota(&released, new_bytes - old_bytes)?;
     }
-    let new_head = next_head(&released, |h| {
+    let mut new_head = next_head(&released, |h| {
         h.stored_bytes = h
             .stored_bytes
             .saturating_sub(old_bytes)
             .saturating_add(new_bytes);
     });
+    for (raw, mut node, state) in changed {
+        if head.signed.is_some() {
+            // The owner's new state: new key, metadata and current version.
+            let mut current = b.state_current(&node).await?;
+            if let Some(c) = current.as_mut() {
+                if let Some(v) = new_versions_seen.get(&(c.node_id, c.version)) {
+                    c.wrapped_content_key.clone_from(v);
+                }
+            }
+            let view = state_view(&node, current);
+            let state = check_own_state(state, &owner, s, &view)?;
+            leaves.push(HeadLeaf::of(&state));
+            node.state = Some(state);
+            node.write_grant = None;
+        }
+        batch
+            .expect_value(Space::Records, node_key(&owner, &node.node_id), raw)
+            .put(
+                Space::Records,
+                node_key(&owner, &node.node_id),
+                encode(&node)?,
+            );
+    }
+    if head.signed.is_some() {
+        // The owner's next head over the record with the new states.
+        let signed = b
+            .check_after(s, &owner, &head, signed_head, |all| {
+                for leaf in &leaves {
+                    all.insert(leaf.node_id, *leaf);
+                }
+            })
+            .await?;
+        for leaf in &leaves {
+            batch.put(
+                Space::Records,
+                leaf_key(&owner, &leaf.node_id),
+                encode(leaf)?,
+            );
+        }
+        b.store_head(&mut batch, &owner, &signed).await?;
+        new_head.signed = Some(signed);
+    }
     head_ops(&mut batch, &owner, &head_raw, &new_head)?;
     batch.expect_value(Space::Records, rotation_key(&owner), rotation_raw);
     ServerBackend::drop_parts(&mut batch, &owner, b.part_keys(&owner).await?);
