@@ -131,12 +131,18 @@ async fn new_files_in_a_shared_folder_appear_and_trashed_ones_vanish() {
     let version = later.view.current.clone().unwrap();
     assert_eq!(read_all(&d.c, &version).await.len(), 1);
 
-    // The patient moves it to the trash: the doctor no longer sees or reads it.
+    // The patient moves it to the trash: the doctor can no longer read it.
+    // Its node is still served, marked as in the trash, so the doctor's
+    // browser can check the folder against the patient's head (which lists
+    // it); the browser does not show it.
     let own = p.tree().await;
     let mine = find(&own, "later.txt");
     p.trash(mine.id(), mine.view.revision).await.unwrap();
     let shared = open_scope(&d, "ben", &grant_id).await;
-    assert!(shared.nodes().all(|n| n.metadata.name != "later.txt"));
+    assert!(shared
+        .nodes()
+        .filter(|n| n.metadata.name == "later.txt")
+        .all(|n| n.view.trashed_at.is_some()));
     assert_not_found(chunk_status(&d.c, later.id(), version.version, 0).await);
 }
 

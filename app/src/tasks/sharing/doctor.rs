@@ -8,7 +8,7 @@ use shared::{
     },
     client::verify_directory_entry,
     model::{Grant, Id, KeyEntry, Permission},
-    records::OpenTree,
+    records::{change, OpenTree},
     sharing::{grant_allows, open_grant, GrantTime},
 };
 
@@ -135,11 +135,18 @@ pub async fn open_shared(
     // browser remembers of this record, and who may write what.
     let checked =
         check_doctor_view(session, &unlocked, &patient.entry, &opened.grant, &shared).await?;
+    // Items in the patient's trash are checked, not shown.
+    let trashed = change::purged(&shared.nodes);
+    let nodes = shared
+        .nodes
+        .into_iter()
+        .filter(|n| !trashed.contains(&n.node_id))
+        .collect();
     let tree = OpenTree::open_from(
         patient.entry.user_id,
         opened.grant.node_id,
         opened.node_key,
-        shared.nodes,
+        nodes,
         shared.usage,
     )
     .map_err(|_| lying.to_owned())?;

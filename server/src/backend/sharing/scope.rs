@@ -1,6 +1,7 @@
 //! What an active grant opens to its doctor (`sharing/shared`): the shared
-//! folder and everything under it that is not in the patient's trash, read
-//! as one consistent state and logged as a view before it leaves.
+//! folder and everything under it (items in the patient's trash too, which the
+//! doctor's browser checks against the head and does not show), read as one
+//! consistent state and logged as a view before it leaves.
 
 use shared::{
     api::{
@@ -67,10 +68,10 @@ pub(super) async fn open(
     nodes.push(b.node_view(top_node, &mut names).await?);
     while let Some(parent) = queue.pop() {
         for node in children.remove(&parent).unwrap_or_default() {
-            if node.trashed_at.is_some()
-                || node.purging
-                || (node.kind == NodeKind::File && node.current.is_none())
-            {
+            // Trashed nodes too: the patient's head lists them, and the
+            // doctor's browser checks that none is left out (it shows only
+            // what is outside the trash).
+            if node.purging || (node.kind == NodeKind::File && node.current.is_none()) {
                 continue;
             }
             queue.push(node.node_id);
