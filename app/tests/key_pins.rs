@@ -350,6 +350,8 @@ async fn the_doctor_view_refuses_a_changed_patient_key() {
             quota_bytes: 1 << 30,
             max_file_bytes: 1 << 30,
         },
+        head: None,
+        head_leaves: Vec::new(),
     };
     server.answer("sharing/shared", serde_json::to_string(&scope).unwrap());
     serve_entry(&server, &maria);

@@ -12,12 +12,15 @@ use app::{
     tasks::{
         nodes::{create_folder, empty_trash, move_choices, move_node, note_target, rename, trash},
         upload::UploadTarget,
+        writer::Writer,
     },
 };
+use shared::crypto::keyring::Keyring;
 use shared::{
     api::records::{MoveNodeRequest, NewNode, NodeKind, NodeView, UpdateNodeRequest},
     records::{open_metadata, unwrap_child_key, OpenTree, RecordType},
 };
+use std::sync::Arc;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -119,11 +122,17 @@ async fn a_new_folder_is_made_under_its_parent_s_key() {
         let node: NewNode = serde_json::from_value(call.json()["node"].clone()).unwrap();
         ok_json(serde_json::to_value(stored(node)).unwrap())
     });
-    let done = create_folder(Session::new(), &labs, RecordType::LabResult, "2025").await;
+    let done = create_folder(&writer(), &labs, RecordType::LabResult, "2025").await;
     assert_eq!(done.as_deref(), Ok("Folder “2025” created."));
     let sent: NewNode = serde_json::from_value(calls.borrow()[0].json()["node"].clone()).unwrap();
     assert!(calls.borrow()[0].url.ends_with("records/node/create"));
     assert_eq!(sent.kind, NodeKind::Folder);
+    let state = sent
+        .state
+        .clone()
+        .expect("a new folder carries its signed state");
+    assert!(state.value.matches(&[7; 16], &stored(sent.clone())));
+    assert_eq!(state.value.revision, 1);
     // The record's owner opens it like any other folder.
     let id = sent.node_id;
     record.views.push(stored(sent));
@@ -134,13 +143,11 @@ async fn a_new_folder_is_made_under_its_parent_s_key() {
 
     // A bad name sends nothing.
     let before = calls.borrow().len();
+    assert!(create_folder(&writer(), &labs, RecordType::LabResult, " ")
+        .await
+        .is_err());
     assert!(
-        create_folder(Session::new(), &labs, RecordType::LabResult, " ")
-            .await
-            .is_err()
-    );
-    assert!(
-        create_folder(Session::new(), &labs, RecordType::LabResult, "a/b")
+        create_folder(&writer(), &labs, RecordType::LabResult, "a/b")
             .await
             .is_err()
     );
@@ -159,7 +166,7 @@ async fn a_new_name_is_sealed_under_the_item_s_key() {
         view.revision = request.revision + 1;
         ok_json(serde_json::to_value(view).unwrap())
     });
-    let done = rename(Session::new(), &labs, "Labs").await;
+    let done = rename(&writer(), &labs, "Labs").await;
     assert_eq!(done.as_deref(), Ok("“Lab results” is now called “Labs”."));
     let request: UpdateNodeRequest =
         serde_json::from_value(calls.borrow()[0].json()["request"].clone()).unwrap();
@@ -168,14 +175,33 @@ async fn a_new_name_is_sealed_under_the_item_s_key() {
     let opened = open_metadata(&labs.key, labs.id(), &request.metadata).unwrap();
     assert_eq!(opened.name, "Labs");
     assert_eq!(opened.record_type, RecordType::LabResult);
+    // The state of the renamed folder as it will be stored: one revision on,
+    // the new sealed name.
+    let state = request.state.expect("a rename carries the signed state");
+    let mut after = labs.view.clone();
+    after.revision += 1;
+    after.metadata = request.metadata.clone();
+    assert!(state.value.matches(&[7; 16], &after));
+    assert_eq!(state.value.author_id, [7; 16]);
 
     // The server refuses (someone changed it meanwhile): a sentence, no panic.
     serve(|_| error(409, "conflict", "Changed meanwhile."));
-    assert!(rename(Session::new(), &labs, "Labs").await.is_err());
+    assert!(rename(&writer(), &labs, "Labs").await.is_err());
     // A bad name sends nothing.
     let calls = serve(|_| (500, Vec::new()));
-    assert!(rename(Session::new(), &labs, "").await.is_err());
+    assert!(rename(&writer(), &labs, "").await.is_err());
     assert!(calls.borrow().is_empty());
+}
+
+/// The owner signing, without a record store (the heads are tested in
+/// record_store.rs).
+fn writer() -> Writer {
+    Writer::doctor(
+        Session::new(),
+        [7; 16],
+        Arc::new(Keyring::generate().unwrap()),
+        [7; 16],
+    )
 }
 
 /// A node view for the stand-in's answers (the tasks only need it to parse).
@@ -197,12 +223,18 @@ async fn a_moved_item_s_key_is_wrapped_under_its_new_parent() {
     let node = tree.node(&id).unwrap().clone();
     let imaging = record.folder("Imaging");
     let calls = serve(|_| ok_json(serde_json::to_value(some_view()).unwrap()));
-    move_node(Session::new(), &node, &imaging).await.unwrap();
+    move_node(&writer(), &node, &imaging).await.unwrap();
     let request: MoveNodeRequest =
         serde_json::from_value(calls.borrow()[0].json()["request"].clone()).unwrap();
     assert!(calls.borrow()[0].url.ends_with("records/node/move"));
     assert_eq!(request.node_id, id);
     assert_eq!(request.new_parent_id, *imaging.id());
+    let state = request
+        .state
+        .clone()
+        .expect("a move carries the signed state");
+    assert_eq!(state.value.parent_id, Some(*imaging.id()));
+    assert_eq!(state.value.revision, node.view.revision + 1);
     let unwrapped =
         unwrap_child_key(&imaging.key, &id, imaging.id(), &request.wrapped_key).unwrap();
     assert_eq!(unwrapped.as_bytes(), key.as_bytes());
@@ -221,8 +253,8 @@ async fn the_trash_says_why_it_could_not_do_it() {
             ok_json(serde_json::json!({ "used_bytes": 0, "quota_bytes": 1, "max_file_bytes": 1 }))
         }
     });
-    assert!(trash(Session::new(), &labs).await.is_err());
-    assert_eq!(empty_trash(Session::new()).await, Ok(()));
+    assert!(trash(&writer(), &labs).await.is_err());
+    assert_eq!(empty_trash(&writer(), &record.open()).await, Ok(()));
     let calls = calls.borrow();
     assert_eq!(calls.len(), 2);
     assert!(calls[1].url.ends_with("records/trash/empty"));

@@ -16,10 +16,7 @@ use app::{
 };
 use leptos::prelude::*;
 use shared::{
-    api::{
-        account::SessionInfo,
-        records::{RecordTree, Usage},
-    },
+    api::{account::SessionInfo, records::RecordTree},
     client::key_entry,
     model::Role,
 };
@@ -29,7 +26,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 mod common;
 use common::{
-    record::TestRecord,
+    record::{forget_heads, TestRecord},
     server::{answer, asked, serve, Server},
 };
 
@@ -38,16 +35,11 @@ const SEQ: &str = "/api/records/seq";
 
 /// A patient's open keys for `record`, and the server's copy of the record.
 fn patient(record: TestRecord, role: Role) -> (Unlocked, RecordTree) {
+    // Each test's record is new: forget the heads earlier tests remembered.
+    forget_heads();
     let tree = RecordTree {
-        owner_id: record.owner,
-        root_id: record.root,
-        nodes: record.views.clone(),
-        usage: Usage {
-            used_bytes: 0,
-            quota_bytes: 1 << 30,
-            max_file_bytes: 1 << 30,
-        },
         seq: 7,
+        ..record.tree()
     };
     let entry = key_entry(&record.keyring, record.owner, "pat", role, 1);
     let unlocked = Unlocked {
@@ -220,9 +212,10 @@ async fn a_tree_for_other_keys_is_refused() {
     let _server = serving(&foreign, 0);
     let store = RecordStore::new();
     let refused = store.open(Session::new(), &unlocked).await;
+    // Its head is not signed by this patient: refused before any key is tried.
     assert!(refused
         .err()
         .unwrap()
-        .starts_with("Your record could not be unlocked with your keys."));
+        .starts_with("The server sent a summary of this record that its owner did not sign."));
     assert!(store.tree().get_untracked().is_none());
 }

@@ -63,6 +63,8 @@ fn maria() -> (Person, RecordTree, OpenTree) {
             max_file_bytes: 1 << 30,
         },
         seq: 1,
+        head: None,
+        head_leaves: Vec::new(),
     };
     let TestRecord { keyring, .. } = record;
     (

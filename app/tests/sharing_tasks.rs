@@ -28,11 +28,17 @@ use app::{
 use shared::{
     api::{
         records::{NodeKind, RecordTree, Usage},
-        sharing::{AccessRequestView, GrantStatus, RequestStatus, RotationTicket, SharedScope},
+        sharing::{
+            AccessRequestView, GrantStatus, RequestStatus, RotationPart, RotationTicket,
+            SharedScope,
+        },
     },
-    crypto::{b64, sign::sign},
+    crypto::{
+        b64,
+        sign::{sign, Signed},
+    },
     model::{Grant, Permission, Role},
-    records::{OpenTree, RecordType},
+    records::{OpenTree, RecordHead, RecordType},
     sharing::{make_grant, open_grant, GrantChoice},
 };
 use wasm_bindgen_test::*;
@@ -411,6 +417,8 @@ async fn a_share_not_signed_by_the_patient_opens_nothing() {
         grant,
         nodes: vec![],
         usage,
+        head: None,
+        head_leaves: vec![],
     };
     // Signed by mallory in maria's name.
     let mut forged = grant_of(&maria, &doctor, &tree);
@@ -462,23 +470,10 @@ async fn a_share_not_signed_by_the_patient_opens_nothing() {
 /// Maria (id 7) owning a fresh record, the record as the server stores it,
 /// and the record opened.
 fn owner_with_record() -> (Person, RecordTree, OpenTree) {
-    let TestRecord {
-        keyring,
-        owner,
-        root,
-        views,
-    } = TestRecord::new();
-    let stored = RecordTree {
-        owner_id: owner,
-        root_id: root,
-        nodes: views,
-        usage: Usage {
-            used_bytes: 0,
-            quota_bytes: 1 << 30,
-            max_file_bytes: 1 << 30,
-        },
-        seq: 1,
-    };
+    common::record::forget_heads();
+    let record = TestRecord::new();
+    let stored = record.tree();
+    let keyring = record.keyring;
     let tree = OpenTree::open(stored.clone(), keyring.encryption()).unwrap();
     let maria = Person::with_keys(7, "maria", Role::Patient, keyring);
     (maria, stored, tree)
@@ -525,6 +520,26 @@ async fn rotation_replaces_the_keys_and_reports_progress() {
     assert_eq!(seen.last(), Some(&(parts + 1, parts + 1)));
     let commit = server.last_body("sharing/rotation/commit");
     assert_eq!(commit["request"]["parts"], parts);
+    // The re-keyed folder's new state, signed by the patient, and the
+    // record's next head over it with the commit.
+    let part: RotationPart =
+        serde_json::from_value(server.last_body("sharing/rotation/part")["request"].clone())
+            .unwrap();
+    let state = part.nodes[0]
+        .state
+        .clone()
+        .expect("the re-keyed node's state");
+    let identity = maria.keyring.public_keys().identity;
+    let state = state.verify(&identity).unwrap();
+    assert_eq!(state.node_id, labs);
+    assert_eq!(state.revision, 2);
+    let head: Signed<RecordHead> =
+        serde_json::from_value(commit["request"]["head"].clone()).unwrap();
+    head.verify(&identity).unwrap();
+    assert_eq!(
+        head.value.counter,
+        stored.head.as_ref().unwrap().value.counter + 1
+    );
     // The tree from before, whose keys the removed doctor holds, is gone.
     assert!(store.tree().get_untracked().is_none());
 }

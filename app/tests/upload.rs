@@ -13,6 +13,7 @@ use app::tasks::{
     download::{download, DownloadJob},
     transfer::{Cancel, TransferError},
     upload::{check_fits, mime_for, text_file, upload, UploadJob, UploadTarget},
+    writer::Writer,
 };
 use js_sys::Uint8Array;
 use shared::{
@@ -85,8 +86,14 @@ fn job(record: &TestRecord, keyring: Arc<Keyring>, max_file_bytes: u64) -> Uploa
             parent: record.folder("Lab results"),
             record_type: RecordType::LabResult,
         },
-        author_id: record.owner,
-        keyring,
+        // Signing only, no head: the record store's part is tested in
+        // record_store.rs.
+        writer: Writer::doctor(
+            app::session::Session::new(),
+            record.owner,
+            keyring,
+            record.owner,
+        ),
         usage: Usage {
             max_file_bytes,
             ..tree.usage
@@ -205,6 +212,27 @@ async fn an_uploaded_file_reads_back_byte_for_byte() {
         .unwrap();
     assert_eq!(manifest.part_hashes[0], part_hash(&chunks[&0]));
     assert!(!chunks[&0].windows(64).any(|w| w == &content[..64]));
+    // The finish carries the new node's first state, signed by the uploader:
+    // revision 1, this version current, one version.
+    let state = finish
+        .state
+        .clone()
+        .expect("the finish carries the node's signed state");
+    let state = state.verify(&signer.identity().verifying_key()).unwrap();
+    assert_eq!(
+        (
+            state.node_id,
+            state.revision,
+            state.current_version,
+            state.version_count
+        ),
+        (start.node_id, 1, 1, 1)
+    );
+    assert_eq!(state.author_id, record.owner);
+    assert!(
+        start.new_node.as_ref().unwrap().state.is_none(),
+        "the start signs nothing"
+    );
 
     // The download reads it back, every check passing.
     record.views.push(stored(start.new_node.clone().unwrap()));

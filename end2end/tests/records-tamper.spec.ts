@@ -176,14 +176,6 @@ test('a changed byte, swapped chunks or a replaced manifest: the app refuses the
   for (const { path, at, chunk } of [...at0, ...at1]) {
     edit(path, (b) => (chunk === 0 ? c1 : c0).copy(b, at));
   }
-  // A manifest replaced by another genuine one: the owner's signature, over
-  // another file of the same size.
-  const said = execFileSync(
-    tamperBin,
-    [data, 'manifest-copy', intact.nodeId, String(intact.version), replaced.nodeId, String(replaced.version)],
-    { encoding: 'utf8' },
-  );
-  expect(said).toContain('now holds that of');
   await startServer();
 
   await page.goto('/signin');
@@ -192,9 +184,27 @@ test('a changed byte, swapped chunks or a replaced manifest: the app refuses the
   await openRecords(page);
   await expectRefused(page, 'flipped.bin');
   await expectRefused(page, 'swapped.bin');
-  // The file whose manifest was lent to another still downloads intact.
   expect(await downloadHash(page, 'intact.bin')).toBe(sha256File(files['intact.bin']));
 
-  await expectRefused(page, 'replaced.bin');
+  // A manifest replaced by another genuine one: the owner's signature, over
+  // another file of the same size. The file's signed state names the hash of
+  // its current version, manifest included, so the whole record is refused
+  // as soon as it is opened (signed records, issue 17).
+  await stopServer();
+  const said = execFileSync(
+    tamperBin,
+    [data, 'manifest-copy', intact.nodeId, String(intact.version), replaced.nodeId, String(replaced.version)],
+    { encoding: 'utf8' },
+  );
+  expect(said).toContain('now holds that of');
+  await startServer();
+  await page.goto('/signin');
+  await signIn(page, username, password);
+  await expect(page.getByRole('heading', { level: 1, name: `Welcome, ${username}` })).toBeVisible();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Records' }).click();
+  await expect(
+    page.getByRole('alert').filter({ hasText: 'The server sent an item in this record that nobody allowed to write it has signed.' }),
+  ).toBeVisible();
+  await expect(page.getByRole('list', { name: 'Folders and files' })).toHaveCount(0);
   expect(problems.console).toEqual([]);
 });

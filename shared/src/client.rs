@@ -85,7 +85,22 @@ impl Signup {
         let finished = self
             .registration
             .finish(self.password.as_bytes(), &started.registration_response)?;
-        let keyring = Keyring::generate()?;
+        // A patient's record is made now, its root id named in the keyring,
+        // so no browser ever makes a second one (docs/PROTOCOL.md, 4.5).
+        let (keyring, record) = if started.role == Role::Patient {
+            let root_id: Id = crate::crypto::rng::bytes()?;
+            let keyring = Keyring::generate()?.with_record(root_id);
+            let record = crate::records::new_record(
+                &started.user_id,
+                &keyring.public_keys().encryption,
+                keyring.identity(),
+                root_id,
+                now,
+            )?;
+            (keyring, Some(record.into()))
+        } else {
+            (Keyring::generate()?, None)
+        };
         let recovery = RecoverySecret::generate()?;
         let sealed_keyring =
             keyring.seal_with_password(finished.export_key.as_bytes(), &started.user_id)?;
@@ -105,7 +120,7 @@ impl Signup {
                 sealed_keyring,
                 recovery_keyring,
                 recovery_verifier: recovery.verifier(&started.user_id)?,
-                record: None,
+                record,
             },
             keyring,
             recovery,

@@ -26,6 +26,7 @@ use crate::{
     tasks::{
         record::use_record_store,
         vitals::{chart_kind, delete_reading, kind_option, rows_of, save_reading, VitalRow as Row},
+        writer::Writer,
     },
 };
 
@@ -53,7 +54,11 @@ fn Vitals(unlocked: Unlocked) -> impl IntoView {
                 load_error.set(None);
                 tree.set(Some(t));
             }
-            Err(e) => load_error.set(Some(e)),
+            Err(e) => {
+                // A refused record (or none) is not shown.
+                tree.set(None);
+                load_error.set(Some(e));
+            }
         }
     };
     leptos::task::spawn_local(refresh(false));
@@ -64,7 +69,10 @@ fn Vitals(unlocked: Unlocked) -> impl IntoView {
             let Some(snapshot) = tree.get_untracked() else {
                 return Err("Your record is still opening. Try again in a moment.".to_owned());
             };
-            let result = save_reading(session, &snapshot, &reading).await;
+            let result = match Writer::for_owner(session, store) {
+                Ok(writer) => save_reading(&writer, &snapshot, &reading).await,
+                Err(message) => Err(message),
+            };
             if result.is_ok() {
                 chart_choice.set(Some(reading.kind));
                 refresh(true).await;
@@ -122,6 +130,7 @@ where
     Fut: std::future::Future<Output = ()> + 'static,
 {
     let session = use_session();
+    let store = use_record_store();
     let list_error = RwSignal::new(None::<String>);
     let list_done = RwSignal::new(None::<String>);
     let deleting = RwSignal::new(None::<Id>);
@@ -133,7 +142,11 @@ where
         list_error.set(None);
         list_done.set(None);
         leptos::task::spawn_local(async move {
-            match delete_reading(session, &row).await {
+            let deleted = match Writer::for_owner(session, store) {
+                Ok(writer) => delete_reading(&writer, &row).await,
+                Err(message) => Err(message),
+            };
+            match deleted {
                 Ok(done) => {
                     refresh(true).await;
                     list_done.set(Some(done));

@@ -8,3 +8,4 @@ pub mod browser;
 pub mod clock;
 pub mod http;
 pub mod org;
+pub mod seen_heads;

@@ -20,3 +20,4 @@ pub mod sharing;
 pub mod transfer;
 pub mod upload;
 pub mod vitals;
+pub mod writer;

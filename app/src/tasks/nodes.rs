@@ -7,13 +7,14 @@
 use shared::{
     api::records::{
         create_node, list_versions, restore_version, trash_node, update_node, MoveNodeRequest,
-        NodeKind, NodeRef, NodeRevision, UpdateNodeRequest, VersionRef, VersionView, {self},
+        NodeKind, NodeRef, NodeRevision, NodeView, UpdateNodeRequest, VersionRef, VersionView,
+        {self},
     },
     crypto::b64,
     model::{Id, KeyEntry},
     records::{
-        new_child, open_metadata, seal_metadata, validate_name, wrap_child_key, NodeMetadata,
-        OpenNode, OpenTree, RecordType,
+        change, new_child, open_metadata, seal_metadata, validate_name, wrap_child_key,
+        NodeMetadata, OpenNode, OpenTree, RecordType,
     },
 };
 
@@ -21,12 +22,13 @@ use super::{
     download::{exact_size, verified_job},
     transfer::{Cancel, TransferError},
     upload::{text_file, upload, UploadJob, UploadTarget},
+    writer::Writer,
 };
 use crate::session::{now_unix, Session};
 
 /// Creates the folder `name` in `parent`, of `record_type`.
 pub async fn create_folder(
-    session: Session,
+    writer: &Writer,
     parent: &OpenNode,
     record_type: RecordType,
     name: &str,
@@ -45,14 +47,17 @@ pub async fn create_folder(
         vital: None,
     };
     metadata.validate()?;
-    let (node, _) = new_child(parent, NodeKind::Folder, &metadata)
+    let (node, _) = new_child(parent, NodeKind::Folder, &metadata, &writer.signer())
         .map_err(|_| "This browser could not make the folder's key. Try again.".to_owned())?;
-    create_node(node).await.map_err(|e| session.explain(&e))?;
+    let states: Vec<_> = node.state.iter().cloned().collect();
+    writer
+        .commit(&states, &[], |head| create_node(node.clone(), head))
+        .await?;
     Ok(format!("Folder “{name}” created."))
 }
 
 /// Gives `node` the name `name` (its metadata sealed again under its key).
-pub async fn rename(session: Session, node: &OpenNode, name: &str) -> Result<String, String> {
+pub async fn rename(writer: &Writer, node: &OpenNode, name: &str) -> Result<String, String> {
     validate_name(name)?;
     let old = node.metadata.name.clone();
     let mut metadata = node.metadata.clone();
@@ -61,29 +66,39 @@ pub async fn rename(session: Session, node: &OpenNode, name: &str) -> Result<Str
     metadata.validate()?;
     let sealed = seal_metadata(&node.key, node.id(), &metadata)
         .map_err(|_| "This browser could not encrypt the name. Try again.".to_owned())?;
-    update_node(UpdateNodeRequest {
-        node_id: *node.id(),
-        revision: node.view.revision,
-        metadata: sealed,
-    })
-    .await
-    .map_err(|e| session.explain(&e))?;
+    let state = writer.sign(&change::with_metadata(&node.view, &sealed));
+    writer
+        .commit(std::slice::from_ref(&state), &[], |head| {
+            update_node(UpdateNodeRequest {
+                node_id: *node.id(),
+                revision: node.view.revision,
+                metadata: sealed.clone(),
+                state: Some(state.clone()),
+                head,
+            })
+        })
+        .await?;
     Ok(format!("“{old}” is now called “{name}”."))
 }
 
 /// Moves `node` into the folder `target`: its key is wrapped again under the
 /// new parent's key.
-pub async fn move_node(session: Session, node: &OpenNode, target: &OpenNode) -> Result<(), String> {
+pub async fn move_node(writer: &Writer, node: &OpenNode, target: &OpenNode) -> Result<(), String> {
     let wrapped = wrap_child_key(&target.key, node.id(), target.id(), &node.key)
         .map_err(|_| "This browser could not re-encrypt the key. Try again.".to_owned())?;
-    records::move_node(MoveNodeRequest {
-        node_id: *node.id(),
-        revision: node.view.revision,
-        new_parent_id: *target.id(),
-        wrapped_key: wrapped,
-    })
-    .await
-    .map_err(|e| session.explain(&e))?;
+    let state = writer.sign(&change::moved(&node.view, *target.id(), &wrapped));
+    writer
+        .commit(std::slice::from_ref(&state), &[], |head| {
+            records::move_node(MoveNodeRequest {
+                node_id: *node.id(),
+                revision: node.view.revision,
+                new_parent_id: *target.id(),
+                wrapped_key: wrapped.clone(),
+                state: Some(state.clone()),
+                head,
+            })
+        })
+        .await?;
     Ok(())
 }
 
@@ -117,29 +132,47 @@ pub fn move_choices(tree: &OpenTree, node: &Id, root_name: &str) -> Vec<(Id, Str
 }
 
 /// Moves `node` to the trash (the patient can restore it until it is emptied).
-pub async fn trash(session: Session, node: &OpenNode) -> Result<(), String> {
-    trash_node(NodeRevision {
-        node_id: *node.id(),
-        revision: node.view.revision,
-    })
-    .await
-    .map_err(|e| session.explain(&e))?;
+/// By the owner or a doctor with a read-and-write grant.
+pub async fn trash(writer: &Writer, node: &OpenNode) -> Result<(), String> {
+    trash_view(writer, &node.view).await
+}
+
+/// [`trash`] of a node as served (a vital-signs reading).
+pub async fn trash_view(writer: &Writer, view: &NodeView) -> Result<(), String> {
+    let state = writer.sign(&change::trashed(view, now_unix()));
+    writer
+        .commit(std::slice::from_ref(&state), &[], |head| {
+            trash_node(NodeRevision {
+                node_id: view.node_id,
+                revision: view.revision,
+                state: Some(state.clone()),
+                head,
+            })
+        })
+        .await?;
     Ok(())
 }
 
-/// Brings `node_id` back from the trash.
-pub async fn restore(session: Session, node_id: Id) -> Result<(), String> {
-    records::restore_node(NodeRef { node_id })
-        .await
-        .map_err(|e| session.explain(&e))?;
+/// Brings `node` back from the trash.
+pub async fn restore(writer: &Writer, node: &OpenNode) -> Result<(), String> {
+    let state = writer.sign(&change::restored(&node.view));
+    writer
+        .commit(std::slice::from_ref(&state), &[], |head| {
+            records::restore_node(NodeRef {
+                node_id: *node.id(),
+                state: Some(state.clone()),
+                head,
+            })
+        })
+        .await?;
     Ok(())
 }
 
-/// Deletes everything in the trash for good.
-pub async fn empty_trash(session: Session) -> Result<(), String> {
-    records::empty_trash()
-        .await
-        .map_err(|e| session.explain(&e))?;
+/// Deletes everything in the trash for good: the nodes in `tree`'s trash and
+/// everything below them.
+pub async fn empty_trash(writer: &Writer, tree: &OpenTree) -> Result<(), String> {
+    let removed = change::purged(tree.nodes().map(|n| &n.view));
+    writer.commit(&[], &removed, records::empty_trash).await?;
     Ok(())
 }
 
@@ -155,7 +188,7 @@ pub async fn versions(session: Session, node_id: Id) -> Result<Vec<VersionView>,
 /// size of what is now current. `owner` and `covers` decide whose signature
 /// counts, as for a download.
 pub async fn restore_version_with_size(
-    session: Session,
+    writer: &Writer,
     node: &OpenNode,
     version: VersionView,
     owner: &KeyEntry,
@@ -164,16 +197,22 @@ pub async fn restore_version_with_size(
     let number = version.version;
     let node_id = *node.id();
     // Verify the old version (and learn its exact size) before it becomes current.
-    let job = verified_job(session, node, Some(version), owner, covers).await?;
+    let session = writer.session;
+    let job = verified_job(session, node, Some(version.clone()), owner, covers).await?;
     let exact = exact_size(&job, &Cancel::new())
         .await
         .map_err(|e| e.message(&session))?;
-    let view = restore_version(VersionRef {
-        node_id,
-        version: number,
-    })
-    .await
-    .map_err(|e| session.explain(&e))?;
+    let state = writer.sign(&change::with_current(&node.view, &version));
+    let view = writer
+        .commit(std::slice::from_ref(&state), &[], |head| {
+            restore_version(VersionRef {
+                node_id,
+                version: number,
+                state: Some(state.clone()),
+                head,
+            })
+        })
+        .await?;
     let mut metadata = open_metadata(&node.key, &node_id, &view.metadata)
         .unwrap_or_else(|_| node.metadata.clone());
     if metadata.size != Some(exact) {
@@ -181,13 +220,18 @@ pub async fn restore_version_with_size(
         metadata.modified_at = now_unix();
         let sealed = seal_metadata(&node.key, &node_id, &metadata)
             .map_err(|_| "This browser could not encrypt the details. Try again.".to_owned())?;
-        update_node(UpdateNodeRequest {
-            node_id,
-            revision: view.revision,
-            metadata: sealed,
-        })
-        .await
-        .map_err(|e| session.explain(&e))?;
+        let state = writer.sign(&change::with_metadata(&view, &sealed));
+        writer
+            .commit(std::slice::from_ref(&state), &[], |head| {
+                update_node(UpdateNodeRequest {
+                    node_id,
+                    revision: view.revision,
+                    metadata: sealed.clone(),
+                    state: Some(state.clone()),
+                    head,
+                })
+            })
+            .await?;
     }
     Ok(format!("Version {number} is the current version again."))
 }

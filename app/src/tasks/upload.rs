@@ -16,21 +16,20 @@ use shared::{
     api::{
         records::{
             cancel_upload, chunk_path, finish_upload, start_upload, ChunkReceipt,
-            FinishUploadRequest, NodeKind, NodeView, StartUploadRequest, Usage, VersionRef,
+            FinishUploadRequest, NodeView, StartUploadRequest, Usage, VersionRef,
         },
         ApiError, ErrorCode,
     },
     crypto::{
         aead::Key256,
-        keyring::Keyring,
         sign::sign,
         stream::{StreamCipher, WebCryptoBackend, CHUNK_SIZE},
         CryptoError,
     },
     format::format_bytes,
-    model::{FileManifest, Id},
+    model::FileManifest,
     records::{
-        new_child, seal_metadata, wrap_content_key, NodeMetadata, OpenNode, RecordType,
+        change, new_file_node, seal_metadata, wrap_content_key, NodeMetadata, OpenNode, RecordType,
         StreamLayout,
     },
 };
@@ -41,10 +40,11 @@ use zeroize::Zeroizing;
 use super::{
     progress::{Progress, SpeedMeter},
     transfer::{browser_error, sha256, Cancel, TransferError},
+    writer::Writer,
 };
 use crate::platform::{
     clock::now_ms,
-    http::{call, request},
+    http::{call, request, HttpError},
 };
 
 /// Checks, before anything is sent, that a `file_len`-byte file may be uploaded:
@@ -155,10 +155,9 @@ pub enum UploadTarget {
 pub struct UploadJob {
     /// Where it goes.
     pub target: UploadTarget,
-    /// The signed-in patient (the manifest's author).
-    pub author_id: Id,
-    /// Their keys (the identity key signs the manifest).
-    pub keyring: std::sync::Arc<Keyring>,
+    /// Who uploads into whose record: the author signs the manifest and the
+    /// node's state (the owner's finish also carries the record's next head).
+    pub writer: Writer,
     /// The record's usage, for the size checks before sending.
     pub usage: Usage,
 }
@@ -216,8 +215,9 @@ pub async fn upload(
     let now = crate::session::now_unix();
     let mime = mime_for(&name, &file.type_());
 
-    // The node, its key and its metadata for this version.
-    let (node_id, parent_id, node_key, new_node, mut metadata) = match &job.target {
+    // The node, its key, its metadata for this version, and the node as it is
+    // before this version (a new file's: as the start keeps it).
+    let (node_id, parent_id, node_key, new_node, mut metadata, before) = match &job.target {
         UploadTarget::NewFile {
             parent,
             record_type,
@@ -234,9 +234,16 @@ pub async fn upload(
                 vital: None,
             };
             metadata.validate().map_err(TransferError::Refused)?;
-            let (node, key) =
-                new_child(parent, NodeKind::File, &metadata).map_err(browser_error)?;
-            (node.node_id, *parent.id(), key, Some(node), metadata)
+            let (node, key) = new_file_node(parent, &metadata).map_err(browser_error)?;
+            let before = change::unfinished(&node);
+            (
+                node.node_id,
+                *parent.id(),
+                key,
+                Some(node),
+                metadata,
+                before,
+            )
         }
         UploadTarget::NewVersion { node } => {
             let parent_id = node
@@ -249,6 +256,7 @@ pub async fn upload(
                 node.key.clone(),
                 None,
                 node.metadata.clone(),
+                node.view.clone(),
             )
         }
     };
@@ -335,32 +343,74 @@ pub async fn upload(
             version,
             size: layout.padded_len,
             part_hashes: hashes,
-            author_id: job.author_id,
+            author_id: job.writer.author_id,
             created_at: crate::session::now_unix(),
         };
-        let manifest = sign(job.keyring.identity(), manifest);
+        let manifest = sign(job.writer.keyring.identity(), manifest);
         let wrapped_content_key =
             wrap_content_key(&node_key, &node_id, version, &content_key).map_err(browser_error)?;
         let sealed = seal_metadata(&node_key, &node_id, &metadata).map_err(browser_error)?;
+        // The node as the finish leaves it, signed by the author.
+        let stored_version = change::finished_version(
+            &manifest,
+            &wrapped_content_key,
+            CHUNK_SIZE,
+            layout.ciphertext_len(),
+        );
+        let state = job
+            .writer
+            .sign(&change::finished(&before, &stored_version, &sealed));
         cancel.check()?;
-        let stored = call(cancel, || {
-            finish_upload(FinishUploadRequest {
+        let finish = |head| {
+            let request = FinishUploadRequest {
                 node_id,
                 version,
                 wrapped_content_key: wrapped_content_key.clone(),
                 manifest: manifest.clone(),
                 metadata: sealed.clone(),
+                state: Some(state.clone()),
+                head,
+            };
+            async move { call(cancel, || finish_upload(request.clone())).await.map_err(as_api) }
+        };
+        job.writer
+            .commit(std::slice::from_ref(&state), &[], finish)
+            .await
+            .map_err(|message| {
+                if cancel.is_cancelled() {
+                    TransferError::Cancelled
+                } else {
+                    TransferError::Browser(message)
+                }
             })
-        })
-        .await?;
-        Ok(stored)
     }
     .await;
     if result.is_err() {
         // Free the reserved space; if this fails too the server drops it later.
-        let _ = cancel_upload(VersionRef { node_id, version }).await;
+        let _ = cancel_upload(VersionRef {
+            node_id,
+            version,
+            state: None,
+            head: None,
+        })
+        .await;
     }
     result
+}
+
+/// A failed call as the server's error, so the record store can tell a
+/// conflict from the rest.
+fn as_api(error: HttpError) -> ApiError {
+    match error {
+        HttpError::Refused(e) => e,
+        HttpError::Cancelled => {
+            ApiError::new(ErrorCode::BadRequest, "Cancelled. Nothing was kept.")
+        }
+        _ => ApiError::new(
+            ErrorCode::Unavailable,
+            "The medvault server could not be reached.",
+        ),
+    }
 }
 
 /// A text note as a file, so notes go through the same encrypted upload.

@@ -4,16 +4,17 @@
 //! measured. The page lists, draws and deletes them through these.
 
 use shared::{
-    api::records::{NodeKind, NodeRevision},
+    api::records::{NodeKind, NodeView},
     model::Id,
     records::{new_child, NodeMetadata, OpenNode, OpenTree, RecordType, VitalKind, VitalReading},
     vitals::format_reading,
 };
 
+use super::{nodes::trash_view, writer::Writer};
 use crate::{
-    api::records::{create_node, trash_node},
+    api::records::create_node,
     platform::clock::{reading_time, LocalTime},
-    session::{now_unix, Session},
+    session::now_unix,
 };
 
 /// The starter folder's name, used again if it has to be made anew.
@@ -24,8 +25,8 @@ pub const FOLDER_NAME: &str = "Vital signs";
 pub struct VitalRow {
     /// The entry's node.
     pub id: Id,
-    /// Its revision, for the trash request.
-    pub revision: u64,
+    /// The entry as served, for the trash request.
+    pub view: NodeView,
     /// Its name ("Temperature 2026-02-28 08:15").
     pub name: String,
     /// What was measured.
@@ -43,7 +44,7 @@ pub fn rows_of(tree: &OpenTree) -> Vec<VitalRow> {
         .into_iter()
         .map(|(node, reading)| VitalRow {
             id: *node.id(),
-            revision: node.view.revision,
+            view: node.view.clone(),
             name: node.metadata.name.clone(),
             reading: reading.clone(),
         })
@@ -73,7 +74,7 @@ pub fn kind_option(kind: VitalKind, rows: Option<&[VitalRow]>) -> String {
 
 /// The record's vital-signs folder: the root's child folder of type vital
 /// signs, made now if the person deleted it for good.
-async fn vitals_folder(session: Session, tree: &OpenTree, now: i64) -> Result<OpenNode, String> {
+async fn vitals_folder(writer: &Writer, tree: &OpenTree, now: i64) -> Result<OpenNode, String> {
     if let Some(folder) = tree
         .children(&tree.root_id)
         .into_iter()
@@ -95,9 +96,12 @@ async fn vitals_folder(session: Session, tree: &OpenTree, now: i64) -> Result<Op
         size: None,
         vital: None,
     };
-    let (node, key) =
-        new_child(root, NodeKind::Folder, &metadata).map_err(|_| could_not_encrypt())?;
-    let view = create_node(node).await.map_err(|e| session.explain(&e))?;
+    let (node, key) = new_child(root, NodeKind::Folder, &metadata, &writer.signer())
+        .map_err(|_| could_not_encrypt())?;
+    let states: Vec<_> = node.state.iter().cloned().collect();
+    let view = writer
+        .commit(&states, &[], |head| create_node(node.clone(), head))
+        .await?;
     Ok(OpenNode {
         view,
         key,
@@ -125,16 +129,19 @@ pub fn reading_metadata(reading: &VitalReading, now: i64) -> Result<NodeMetadata
 
 /// Encrypts and stores one reading as an entry; answers the sentence to show.
 pub async fn save_reading(
-    session: Session,
+    writer: &Writer,
     tree: &OpenTree,
     reading: &VitalReading,
 ) -> Result<String, String> {
     let now = now_unix();
-    let folder = vitals_folder(session, tree, now).await?;
+    let folder = vitals_folder(writer, tree, now).await?;
     let metadata = reading_metadata(reading, now)?;
-    let (node, _) =
-        new_child(&folder, NodeKind::Entry, &metadata).map_err(|_| could_not_encrypt())?;
-    create_node(node).await.map_err(|e| session.explain(&e))?;
+    let (node, _) = new_child(&folder, NodeKind::Entry, &metadata, &writer.signer())
+        .map_err(|_| could_not_encrypt())?;
+    let states: Vec<_> = node.state.iter().cloned().collect();
+    writer
+        .commit(&states, &[], |head| create_node(node.clone(), head))
+        .await?;
     Ok(format!(
         "Saved: {} {}, {}.",
         reading.kind.label(),
@@ -144,13 +151,8 @@ pub async fn save_reading(
 }
 
 /// Moves a reading to the trash; answers the sentence to show.
-pub async fn delete_reading(session: Session, row: &VitalRow) -> Result<String, String> {
-    trash_node(NodeRevision {
-        node_id: row.id,
-        revision: row.revision,
-    })
-    .await
-    .map_err(|e| session.explain(&e))?;
+pub async fn delete_reading(writer: &Writer, row: &VitalRow) -> Result<String, String> {
+    trash_view(writer, &row.view).await?;
     Ok(format!(
         "Moved “{}” to the trash. You can restore it from the trash until it is emptied.",
         row.name

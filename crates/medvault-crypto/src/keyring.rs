@@ -7,8 +7,11 @@
 //! under a key derived from the recovery secret. Changing the password re-seals;
 //! nothing else changes.
 //!
-//! Plain encoding (65 bytes, never stored unsealed): `0x01 || ed25519 seed (32)
-//! || x25519 secret (32)`. Sealed: `aead::seal(key, aad, plain)`, with
+//! Plain encoding (never stored unsealed), version 2 (81 bytes): `0x02 ||
+//! ed25519 seed (32) || x25519 secret (32) || record id (16)`: a patient's
+//! keyring names the record made at sign-up, so a browser never makes a second
+//! one. Version 1 (65 bytes, the same without the record id) still opens and
+//! names no record; a version-1 keyring is sealed again as version 1. Sealed: `aead::seal(key, aad, plain)`, with
 //! `key = HKDF(export_key or recovery secret, info = bind(label, [user_id]))` and
 //! `aad = bind(KEYRING_SEAL, [user_id, kind])`, kind 1 = password, 2 = recovery.
 
@@ -24,11 +27,16 @@ use super::{
     CryptoError, Id,
 };
 
-/// Version byte of the plain keyring encoding.
-pub const KEYRING_VERSION: u8 = 1;
-const PLAIN_LEN: usize = 1 + 32 + 32;
-/// Length of a sealed keyring.
+/// Version byte of the plain keyring encoding that names a record.
+pub const KEYRING_VERSION: u8 = 2;
+/// Version byte of the first encoding (no record id).
+pub const KEYRING_VERSION_V1: u8 = 1;
+const PLAIN_LEN_V1: usize = 1 + 32 + 32;
+const PLAIN_LEN: usize = PLAIN_LEN_V1 + 16;
+/// Length of a sealed keyring (version 2).
 pub const SEALED_LEN: usize = PLAIN_LEN + aead::SEAL_OVERHEAD;
+/// Length of a sealed version-1 keyring (accounts made before version 2).
+pub const SEALED_LEN_V1: usize = PLAIN_LEN_V1 + aead::SEAL_OVERHEAD;
 
 /// Which secret sealed a keyring copy; bound into its associated data so one
 /// copy can never be presented as the other.
@@ -53,6 +61,7 @@ pub struct PublicKeys {
 pub struct Keyring {
     identity: SigningKey,
     encryption: EncryptionSecretKey,
+    record_id: Option<Id>,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -62,12 +71,27 @@ impl std::fmt::Debug for Keyring {
 }
 
 impl Keyring {
-    /// Fresh keys for a new account.
+    /// Fresh keys for a new account (naming no record: see
+    /// [`Keyring::with_record`]).
     pub fn generate() -> Result<Self, CryptoError> {
         Ok(Keyring {
             identity: SigningKey::generate()?,
             encryption: EncryptionSecretKey::generate()?,
+            record_id: None,
         })
+    }
+
+    /// The same keys, naming `record_id` as the owner's record (a patient's
+    /// sign-up, which makes the record with this root id).
+    pub fn with_record(mut self, record_id: Id) -> Self {
+        self.record_id = Some(record_id);
+        self
+    }
+
+    /// The record this keyring's owner made at sign-up (`None`: a keyring
+    /// from before version 2, or an account with no record).
+    pub fn record_id(&self) -> Option<Id> {
+        self.record_id
     }
 
     /// The identity key, for signing.
@@ -90,21 +114,34 @@ impl Keyring {
 
     fn to_plain(&self) -> Zeroizing<Vec<u8>> {
         let mut out = Zeroizing::new(Vec::with_capacity(PLAIN_LEN));
-        out.push(KEYRING_VERSION);
+        out.push(match self.record_id {
+            Some(_) => KEYRING_VERSION,
+            None => KEYRING_VERSION_V1,
+        });
         out.extend_from_slice(&self.identity.seed()[..]);
         out.extend_from_slice(&self.encryption.to_bytes()[..]);
+        if let Some(id) = &self.record_id {
+            out.extend_from_slice(id);
+        }
         out
     }
 
     fn from_plain(plain: &[u8]) -> Result<Self, CryptoError> {
-        if plain.len() != PLAIN_LEN || plain[0] != KEYRING_VERSION {
-            return Err(CryptoError::Malformed);
-        }
+        let record_id = match (plain.first(), plain.len()) {
+            (Some(&KEYRING_VERSION_V1), PLAIN_LEN_V1) => None,
+            (Some(&KEYRING_VERSION), PLAIN_LEN) => {
+                let mut id: Id = [0; 16];
+                id.copy_from_slice(&plain[PLAIN_LEN_V1..PLAIN_LEN]);
+                Some(id)
+            }
+            _ => return Err(CryptoError::Malformed),
+        };
         let mut seed = Zeroizing::new([0u8; 32]);
         seed.copy_from_slice(&plain[1..33]);
         Ok(Keyring {
             identity: SigningKey::from_seed(&seed),
             encryption: EncryptionSecretKey::from_slice(&plain[33..65])?,
+            record_id,
         })
     }
 
@@ -123,7 +160,7 @@ impl Keyring {
         kind: SealKind,
         sealed: &[u8],
     ) -> Result<Self, CryptoError> {
-        if sealed.len() != SEALED_LEN {
+        if sealed.len() != SEALED_LEN && sealed.len() != SEALED_LEN_V1 {
             return Err(CryptoError::Malformed);
         }
         let plain = aead::open(key, &seal_aad(user_id, kind), sealed)?;
@@ -235,10 +272,42 @@ mod tests {
         let ring = Keyring::generate().unwrap();
         let export = [5u8; 64];
         let sealed = ring.seal_with_password(&export, &USER).unwrap();
-        assert_eq!(sealed.len(), SEALED_LEN);
+        assert_eq!(sealed.len(), SEALED_LEN_V1, "no record named: version 1");
         let back = Keyring::open_with_password(&export, &USER, &sealed).unwrap();
         assert_eq!(back.public_keys(), ring.public_keys());
         assert_eq!(*back.encryption().to_bytes(), *ring.encryption().to_bytes());
+        assert_eq!(back.record_id(), None);
+    }
+
+    #[test]
+    fn version_2_names_the_record_and_keeps_it_through_a_reseal() {
+        let ring = Keyring::generate().unwrap().with_record([8; 16]);
+        let export = [5u8; 64];
+        let sealed = ring.seal_with_password(&export, &USER).unwrap();
+        assert_eq!(sealed.len(), SEALED_LEN);
+        let back = Keyring::open_with_password(&export, &USER, &sealed).unwrap();
+        assert_eq!(back.record_id(), Some([8; 16]));
+        assert_eq!(back.public_keys(), ring.public_keys());
+        let secret = RecoverySecret::generate().unwrap();
+        let copy = back.seal_with_recovery(&secret, &USER).unwrap();
+        let again = Keyring::open_with_recovery(&secret, &USER, &copy).unwrap();
+        assert_eq!(again.record_id(), Some([8; 16]));
+    }
+
+    #[test]
+    fn a_version_1_keyring_still_opens_and_names_no_record() {
+        // The version-1 encoding, sealed as accounts made before version 2 hold it.
+        let ring = Keyring::generate().unwrap();
+        let export = [5u8; 64];
+        let key = password_key(&export, &USER).unwrap();
+        let mut plain = vec![1u8];
+        plain.extend_from_slice(&ring.identity().seed()[..]);
+        plain.extend_from_slice(&ring.encryption().to_bytes()[..]);
+        let sealed = aead::seal(&key, &seal_aad(&USER, SealKind::Password), &plain).unwrap();
+        assert_eq!(sealed.len(), SEALED_LEN_V1);
+        let back = Keyring::open_with_password(&export, &USER, &sealed).unwrap();
+        assert_eq!(back.public_keys(), ring.public_keys());
+        assert_eq!(back.record_id(), None);
     }
 
     #[test]
@@ -314,15 +383,23 @@ mod tests {
             Keyring::open_with_password(&export, &USER, &[]).map(|_| ()),
             Err(CryptoError::Malformed)
         );
-        // A correctly sealed body with a wrong plain version is refused too.
+        // A correctly sealed body with a wrong plain version is refused too:
+        // another version byte, or a version that does not fit the length.
         let key = password_key(&export, &USER).unwrap();
-        let mut plain = ring.to_plain();
-        plain[0] = 2;
-        let bad = aead::seal(&key, &seal_aad(&USER, SealKind::Password), &plain).unwrap();
-        assert_eq!(
-            Keyring::open_with_password(&export, &USER, &bad).map(|_| ()),
-            Err(CryptoError::Malformed)
-        );
+        for (version, named) in [(3u8, false), (2, false), (1, true), (0, true)] {
+            let ring = match named {
+                true => Keyring::generate().unwrap().with_record([8; 16]),
+                false => Keyring::generate().unwrap(),
+            };
+            let mut plain = ring.to_plain();
+            plain[0] = version;
+            let bad = aead::seal(&key, &seal_aad(&USER, SealKind::Password), &plain).unwrap();
+            assert_eq!(
+                Keyring::open_with_password(&export, &USER, &bad).map(|_| ()),
+                Err(CryptoError::Malformed),
+                "version {version}"
+            );
+        }
     }
 
     #[test]

@@ -6,11 +6,11 @@
 //! thousand small files cost a thousand whole-tree fetches, decryptions and
 //! re-renders.
 
-use std::{collections::VecDeque, rc::Rc, sync::Arc};
+use std::{collections::VecDeque, rc::Rc};
 
 use futures::future::LocalBoxFuture;
 use leptos::{html, prelude::*};
-use shared::{api::records::Usage, crypto::keyring::Keyring, model::Id};
+use shared::api::records::Usage;
 
 use super::{items::files_of, progress_line::ProgressLine};
 use crate::{
@@ -20,6 +20,7 @@ use crate::{
         progress::Progress,
         transfer::{Cancel, TransferError},
         upload::{check_fits, upload, UploadJob, UploadTarget},
+        writer::Writer,
     },
 };
 
@@ -30,8 +31,8 @@ const RELOAD_EVERY_MS: f64 = 3000.0;
 pub struct QueueHooks {
     /// For the sentences of failed uploads.
     pub session: Session,
-    /// Who signs the uploads, with their keys.
-    pub author: (Id, Arc<Keyring>),
+    /// Who signs the uploads, into whose record.
+    pub writer: Writer,
     /// The record's usage now (`None` while it is not open).
     pub usage: Rc<dyn Fn() -> Option<Usage>>,
     /// Fetches the tree again, so the folder shows what was uploaded.
@@ -159,17 +160,14 @@ impl UploadQueue {
             }
             row.state.try_set(RowState::Running);
             // The tree may have changed since the file was queued.
-            let Some(Some((usage, (author_id, keyring), session, announce))) =
-                self.hooks.try_with_value(|h| {
-                    (h.usage)().map(|u| (u, h.author.clone(), h.session, h.announce))
-                })
-            else {
+            let Some(Some((usage, writer, session, announce))) = self.hooks.try_with_value(|h| {
+                (h.usage)().map(|u| (u, h.writer.clone(), h.session, h.announce))
+            }) else {
                 break;
             };
             let job = UploadJob {
                 target,
-                author_id,
-                keyring,
+                writer,
                 usage,
             };
             let progress = row.progress;

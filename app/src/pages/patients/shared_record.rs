@@ -249,8 +249,7 @@ fn SharedUpload(
         for file in files {
             let job = ctx.opened.with_value(|o| UploadJob {
                 target: target.get_value(),
-                author_id: o.me,
-                keyring: o.keyring.clone(),
+                writer: o.writer(session),
                 usage: o.tree.usage,
             });
             let shown = move |p| {
@@ -304,7 +303,8 @@ fn SharedDelete(ctx: SharedCtx, node: OpenNode) -> impl IntoView {
     let stored = StoredValue::new_local(node);
     let remove = use_action(move |name: String| async move {
         let node = stored.get_value();
-        if let Err(message) = nodes::trash(session, &node).await {
+        let writer = ctx.opened.with_value(|o| o.writer(session));
+        if let Err(message) = nodes::trash(&writer, &node).await {
             asking.try_set(false);
             return Err(message);
         }

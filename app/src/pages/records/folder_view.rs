@@ -239,7 +239,7 @@ fn row_action(ctx: Ctx, action: RowAction, node: OpenNode) {
             Ok(None)
         }),
         RowAction::Delete => ctx.run(key, async move {
-            nodes::trash(ctx.session, &node).await?;
+            nodes::trash(&ctx.writer(), &node).await?;
             ctx.reload().await;
             focus_later("main h1");
             Ok(Some(format!(

@@ -91,6 +91,8 @@ fn Records(unlocked: Unlocked) -> impl IntoView {
             <RecordDialog ctx=ctx folder=Signal::derive(move || folder.get())/>
             <p class="visually-hidden" aria-live="polite">{move || ctx.announce.get()}</p>
             {move || folder.get().is_some().then(|| view! { <ExportButton/> })}
+            <p class="muted">"This browser checks that your record is the newest one you have seen, signed by you. \
+                On a new device, or after clearing this browser's data, it cannot tell an older copy from the newest."</p>
         </div>
     }
 }

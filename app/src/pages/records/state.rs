@@ -28,6 +28,7 @@ use crate::{
         record::{use_record_store, RecordStore},
         transfer::{Cancel, TransferError},
         upload::UploadJob,
+        writer::Writer,
     },
 };
 
@@ -81,10 +82,10 @@ impl Ctx {
         let unlocked = StoredValue::new_local(unlocked);
         let load_error = RwSignal::new(None);
         let announce = RwSignal::new(String::new());
-        let author = unlocked.with_value(|u| (u.key_entry.value.user_id, u.keyring.clone()));
+        let writer = unlocked.with_value(|u| Writer::owner(session, u, store));
         let uploads = UploadQueue::new(QueueHooks {
             session,
-            author,
+            writer,
             usage: Rc::new(move || tree.with_untracked(|t| t.as_ref().map(|t| t.usage))),
             reload: Rc::new(move || {
                 load(session, store, unlocked, tree, load_error, true).boxed_local()
@@ -203,15 +204,17 @@ impl Ctx {
             .tree
             .with_untracked(|t| t.as_ref().map(|t| t.usage))
             .ok_or(TransferError::Unreachable)?;
-        let (author_id, keyring) = self
-            .unlocked
-            .with_value(|u| (u.key_entry.value.user_id, u.keyring.clone()));
         Ok(UploadJob {
             target,
-            author_id,
-            keyring,
+            writer: self.writer(),
             usage,
         })
+    }
+
+    /// The patient writing in their own record (changes go through the store).
+    pub fn writer(&self) -> Writer {
+        self.unlocked
+            .with_value(|u| Writer::owner(self.session, u, self.store))
     }
 
     /// Whether `inner` lies in `folder` in the tree shown.
@@ -237,7 +240,7 @@ impl Ctx {
     pub async fn restore_version(self, node: &OpenNode, version: VersionView) -> Outcome {
         let owner = self.unlocked.with_value(|u| u.key_entry.value.clone());
         crate::tasks::nodes::restore_version_with_size(
-            self.session,
+            &self.writer(),
             node,
             version,
             &owner,

@@ -96,7 +96,10 @@ fn TrashRow(ctx: Ctx, node: OpenNode, place: String) -> impl IntoView {
         move |_| {
             let name = name.clone();
             ctx.run(key.clone(), async move {
-                nodes::restore(ctx.session, id).await?;
+                let node = ctx
+                    .node(&id)
+                    .ok_or_else(|| "Reload the page and try again.".to_owned())?;
+                nodes::restore(&ctx.writer(), &node).await?;
                 ctx.reload().await;
                 focus_later("main h1");
                 Ok(Some(format!("“{name}” was restored.")))

@@ -7,13 +7,14 @@ use shared::{
         ErrorCode,
     },
     model::{Grant, Id, KeyEntry, Permission},
-    records::OpenTree,
+    records::{change, OpenTree},
     sharing::{grant_allows, open_grant, GrantTime},
 };
 
 use crate::{
     session::{now_unix, Session, Unlocked},
     tasks::directory::{checked_keys, Purpose},
+    tasks::{record::check_doctor_view, writer::Writer},
 };
 
 /// What a doctor reads when a share ends while they look at it.
@@ -76,9 +77,19 @@ pub struct Opened {
     /// At the first look at this patient's keys (pinned now), the note with
     /// their safety number to compare.
     pub first_contact: Option<String>,
+    /// The record has no signed head yet (made before signed records, not yet
+    /// opened by the patient since): shown as before, without the checks a
+    /// head allows.
+    pub unsigned: bool,
 }
 
 impl Opened {
+    /// The doctor writing in the patient's record (states signed by the
+    /// doctor; no head: the patient's browser folds the change in).
+    pub fn writer(&self, session: Session) -> Writer {
+        Writer::doctor(session, self.me, self.keyring.clone(), self.patient.user_id)
+    }
+
     /// Whether the doctor may add to the shared folder now, by the one grant
     /// rule the server also applies ([`shared::sharing::grant_allows`]).
     pub fn can_write(&self) -> bool {
@@ -131,11 +142,22 @@ pub async fn open_shared(
         unlocked.keyring.encryption(),
     )
     .map_err(|refusal| refusal.sentence().to_owned())?;
+    // The folder as served against the patient's signed head, the head this
+    // browser remembers of this record, and who may write what.
+    let checked =
+        check_doctor_view(session, &unlocked, &patient.entry, &opened.grant, &shared).await?;
+    // Items in the patient's trash are checked, not shown.
+    let trashed = change::purged(&shared.nodes);
+    let nodes = shared
+        .nodes
+        .into_iter()
+        .filter(|n| !trashed.contains(&n.node_id))
+        .collect();
     let tree = OpenTree::open_from(
         patient.entry.user_id,
         opened.grant.node_id,
         opened.node_key,
-        shared.nodes,
+        nodes,
         shared.usage,
     )
     .map_err(|_| lying.to_owned())?;
@@ -147,5 +169,6 @@ pub async fn open_shared(
         me,
         keyring: unlocked.keyring.clone(),
         first_contact,
+        unsigned: checked.needs_adoption,
     })
 }

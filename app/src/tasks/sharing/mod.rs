@@ -40,14 +40,14 @@ use shared::{
     },
     crypto::b64,
     model::{Id, Permission},
-    records::OpenTree,
+    records::{change, OpenTree},
     sharing::{make_grant, plan_rotation, GrantChoice, RotationOwner},
 };
 
 use crate::{
     platform::browser::{remember_rekeyed_grants, remember_removed_grant, removed_grants},
     session::{now_unix, Session, Unlocked},
-    tasks::{directory::checked_keys, record::RecordStore},
+    tasks::{directory::checked_keys, record::RecordStore, writer::Writer},
 };
 
 // ---------------------------------------------------------------------------
@@ -310,7 +310,11 @@ async fn rotate_keys_in(
         now: now_unix(),
         signing_key: unlocked.keyring.identity(),
     };
-    let parts = plan_rotation(&tree, &owner, &scope, &ticket)?;
+    let mut parts = plan_rotation(&tree, &owner, &scope, &ticket)?;
+    // Each re-keyed node's state after the commit, signed; the commit carries
+    // the record's next head over them (docs/PROTOCOL.md, section 4.5).
+    let writer = Writer::owner(session, unlocked, store);
+    let states = change::sign_rotation(&mut parts, &tree, &writer.signer());
     let total = parts.len() as u32 + 1;
     progress(0, total);
     let count = parts.len() as u32;
@@ -320,12 +324,15 @@ async fn rotate_keys_in(
             .map_err(|e| session.explain(&e))?;
         progress(i as u32 + 1, total);
     }
-    sharing::finish_rotation(CommitRotation {
-        rotation_id: ticket.rotation_id,
-        parts: count,
-    })
-    .await
-    .map_err(|e| session.explain(&e))?;
+    writer
+        .commit(&states, &[], |head| {
+            sharing::finish_rotation(CommitRotation {
+                rotation_id: ticket.rotation_id,
+                parts: count,
+                head,
+            })
+        })
+        .await?;
     progress(total, total);
     Ok(())
 }

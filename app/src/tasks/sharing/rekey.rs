@@ -287,6 +287,8 @@ pub async fn cancel_open_upload(session: Session, upload: &OpenUpload) -> Result
     cancel_upload(VersionRef {
         node_id: upload.node_id,
         version: upload.version,
+        state: None,
+        head: None,
     })
     .await
     .map_err(|e| session.explain(&e))

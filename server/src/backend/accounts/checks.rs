@@ -34,12 +34,14 @@ pub(super) fn parse_username(text: &str) -> Result<Username, ApiError> {
 }
 
 pub(super) fn check_keyring_len(bytes: &[u8], what: &str) -> Result<(), ApiError> {
-    if bytes.len() == keyring::SEALED_LEN {
+    // Version 2 (names the record) or version 1 (accounts made before it).
+    if bytes.len() == keyring::SEALED_LEN || bytes.len() == keyring::SEALED_LEN_V1 {
         Ok(())
     } else {
         Err(ApiError::bad_request(format!(
-            "The {what} must be {} bytes.",
-            keyring::SEALED_LEN
+            "The {what} must be {} bytes (or {} for a keyring made before version 2).",
+            keyring::SEALED_LEN,
+            keyring::SEALED_LEN_V1
         )))
     }
 }

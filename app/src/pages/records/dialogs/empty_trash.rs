@@ -23,7 +23,11 @@ pub fn EmptyTrashForm(ctx: Ctx) -> impl IntoView {
         }
     });
     let empty = use_action(move |_: ()| async move {
-        nodes::empty_trash(ctx.session).await?;
+        let tree = ctx
+            .tree
+            .get_untracked()
+            .ok_or_else(|| "Reload the page and try again.".to_owned())?;
+        nodes::empty_trash(&ctx.writer(), &tree).await?;
         ctx.reload().await;
         ctx.close();
         ctx.status().try_set(Some(

@@ -42,7 +42,7 @@ pub fn MoveForm(ctx: Ctx, node: Id) -> impl IntoView {
         let parent = ctx
             .node(&target)
             .ok_or_else(|| "That folder is gone. Reload the page.".to_owned())?;
-        move_node(ctx.session, &this, &parent).await?;
+        move_node(&ctx.writer(), &this, &parent).await?;
         let place = labels
             .with_value(|l| {
                 l.iter()

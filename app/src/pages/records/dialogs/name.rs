@@ -44,13 +44,13 @@ pub fn NameForm(ctx: Ctx, folder: Signal<Option<Id>>, mode: NameMode) -> impl In
                         Some((parent, record_type))
                     })
                     .ok_or_else(|| "Reload the page and try again.".to_owned())?;
-                nodes::create_folder(ctx.session, &parent, record_type, &text).await?
+                nodes::create_folder(&ctx.writer(), &parent, record_type, &text).await?
             }
             NameMode::Rename(id) => {
                 let node = ctx
                     .node(&id)
                     .ok_or_else(|| "This item is gone. Reload the page.".to_owned())?;
-                nodes::rename(ctx.session, &node, &text).await?
+                nodes::rename(&ctx.writer(), &node, &text).await?
             }
         };
         ctx.reload().await;

@@ -1,5 +1,6 @@
-//! The signed-in patient's record: fetched, created with its starter folders on
-//! first use, and decrypted with the keys in memory, once per session.
+//! The signed-in patient's record: fetched, checked, created with its starter
+//! folders on first use, and decrypted with the keys in memory, once per
+//! session.
 //!
 //! [`RecordStore`] is the only way the pages reach the record: it keeps the
 //! decrypted tree for the session, so moving between Records, Vital signs,
@@ -9,21 +10,50 @@
 //! anew. A page that changed the record itself asks for a
 //! [`RecordStore::reload`]; every page that shows the tree sees the new one.
 //!
+//! Every fetched tree is checked against the record's signed head before it is
+//! shown ([`check`]): a refusal is the alarm's sentence, and nothing of the
+//! tree is kept. The store also holds the verified head and leaves, and sends
+//! the owner's changes one at a time, each with the next head ([`commit`]).
+//!
 //! A server that lies about the counter can only make the browser show the
 //! tree it already holds, which it could do anyway by serving an old tree.
 
-use futures::future::{FutureExt, LocalBoxFuture, Shared};
+use std::rc::Rc;
+
+use futures::{
+    future::{FutureExt, LocalBoxFuture, Shared},
+    lock::Mutex,
+};
 use leptos::prelude::*;
 use shared::{
-    api::{records, ErrorCode},
-    model::{Id, Role},
-    records::{new_record, OpenTree},
+    api::records,
+    crypto::sign::Signed,
+    model::Id,
+    records::{HeadLeaf, OpenTree, RecordHead},
 };
 
-use crate::session::{now_unix, AuthState, Session, Unlocked};
+use crate::session::{AuthState, Session, Unlocked};
+
+mod check;
+mod commit;
+mod open;
+
+use open::open_record;
+
+pub use check::check_doctor_view;
+
+/// A record as loaded: decrypted, with the change counter read with it and
+/// the verified head and leaves (`None` and empty: a record not yet signed).
+#[derive(Clone)]
+struct Loaded {
+    tree: OpenTree,
+    seq: u64,
+    head: Option<Signed<RecordHead>>,
+    leaves: Vec<HeadLeaf>,
+}
 
 /// A load of the tree that several callers can wait on together.
-type Loading = Shared<LocalBoxFuture<'static, Result<(OpenTree, u64), OpenError>>>;
+type Loading = Shared<LocalBoxFuture<'static, Result<Loaded, OpenError>>>;
 
 /// The session's decrypted record, provided as a context by [`crate::App`].
 #[derive(Clone, Copy)]
@@ -35,6 +65,13 @@ pub struct RecordStore {
     owner: StoredValue<Option<Id>, LocalStorage>,
     /// The record's change counter when `tree` was read.
     seq: StoredValue<u64, LocalStorage>,
+    /// The newest head this store verified or made.
+    head: StoredValue<Option<Signed<RecordHead>>, LocalStorage>,
+    /// The leaves of every node at `head`.
+    leaves: StoredValue<Vec<HeadLeaf>, LocalStorage>,
+    /// Held by each load and each change: changes go one at a time, and a
+    /// load never checks against a head a change is moving on.
+    lock: StoredValue<Rc<Mutex<()>>, LocalStorage>,
     /// The load in flight, if any: callers that arrive meanwhile wait for it
     /// instead of fetching the tree a second time.
     loading: StoredValue<Option<Loading>, LocalStorage>,
@@ -49,6 +86,9 @@ impl RecordStore {
             tree: RwSignal::new_local(None),
             owner: StoredValue::new_local(None),
             seq: StoredValue::new_local(0),
+            head: StoredValue::new_local(None),
+            leaves: StoredValue::new_local(Vec::new()),
+            lock: StoredValue::new_local(Rc::new(Mutex::new(()))),
             loading: StoredValue::new_local(None),
             generation: StoredValue::new_local(0),
         }
@@ -74,9 +114,15 @@ impl RecordStore {
         self.tree.read_only()
     }
 
+    /// The newest head this store verified or made (`None`: not loaded, or
+    /// a record not yet signed).
+    pub fn head(&self) -> Option<Signed<RecordHead>> {
+        self.head.get_value()
+    }
+
     /// The record, from memory when this session has opened it before and
     /// the server's change counter has not moved since; otherwise fetched
-    /// (and created on first use) and decrypted.
+    /// (and created on first use), checked and decrypted.
     pub async fn open(&self, session: Session, unlocked: &Unlocked) -> Result<OpenTree, OpenError> {
         let me = unlocked.key_entry.value.user_id;
         if self.owner.get_value() == Some(me) && self.loading.with_value(Option::is_none) {
@@ -98,41 +144,69 @@ impl RecordStore {
         }
         match self.loading.get_value() {
             Some(loading) if self.owner.get_value() == Some(me) => {
-                loading.await.map(|(tree, _)| tree)
+                loading.await.map(|loaded| loaded.tree)
             }
             _ => self.reload(session, unlocked).await,
         }
     }
 
-    /// Fetches and decrypts the record again: after this tab changed it, or
-    /// when a flow must act on the server's newest tree (a key rotation).
+    /// Fetches, checks and decrypts the record again: after this tab changed
+    /// it, or when a flow must act on the server's newest tree (a key
+    /// rotation).
     pub async fn reload(
         &self,
         session: Session,
         unlocked: &Unlocked,
     ) -> Result<OpenTree, OpenError> {
+        let generation = self.next_generation(unlocked);
+        let unlocked = unlocked.clone();
+        let lock = self.lock.get_value();
+        let loading: Loading = async move {
+            let _turn = lock.lock().await;
+            open_record(session, &unlocked).await
+        }
+        .boxed_local()
+        .shared();
+        self.loading.set_value(Some(loading.clone()));
+        let result = loading.await;
+        self.settle(generation, &result);
+        result.map(|loaded| loaded.tree)
+    }
+
+    /// Starts a load: its number, after forgetting another user's tree.
+    fn next_generation(&self, unlocked: &Unlocked) -> u64 {
         let me = unlocked.key_entry.value.user_id;
         let generation = self.generation.get_value() + 1;
         self.generation.set_value(generation);
         if self.owner.get_value() != Some(me) {
             self.tree.set(None);
+            self.head.set_value(None);
+            self.leaves.set_value(Vec::new());
             self.owner.set_value(Some(me));
         }
-        let unlocked = unlocked.clone();
-        let loading: Loading = async move { open_record(session, &unlocked).await }
-            .boxed_local()
-            .shared();
-        self.loading.set_value(Some(loading.clone()));
-        let result = loading.await;
-        // A newer load, or a sign-out, decides the tree from here on.
-        if self.generation.get_value() == generation {
-            self.loading.set_value(None);
-            if let Ok((tree, seq)) = &result {
-                self.seq.set_value(*seq);
-                self.tree.set(Some(tree.clone()));
+        generation
+    }
+
+    /// Keeps what load `generation` found, unless a newer load or a sign-out
+    /// decides from here on. A refused record keeps nothing.
+    fn settle(&self, generation: u64, result: &Result<Loaded, OpenError>) {
+        if self.generation.get_value() != generation {
+            return;
+        }
+        self.loading.set_value(None);
+        match result {
+            Ok(loaded) => {
+                self.seq.set_value(loaded.seq);
+                self.head.set_value(loaded.head.clone());
+                self.leaves.set_value(loaded.leaves.clone());
+                self.tree.set(Some(loaded.tree.clone()));
+            }
+            Err(_) => {
+                self.head.set_value(None);
+                self.leaves.set_value(Vec::new());
+                self.tree.set(None);
             }
         }
-        result.map(|(tree, _)| tree)
     }
 
     /// [`Self::reload`] when `fresh` (the page just changed the record),
@@ -155,6 +229,8 @@ impl RecordStore {
         self.generation.update_value(|g| *g += 1);
         self.loading.set_value(None);
         self.owner.set_value(None);
+        self.head.set_value(None);
+        self.leaves.set_value(Vec::new());
         self.tree.set(None);
     }
 }
@@ -172,37 +248,3 @@ pub fn use_record_store() -> RecordStore {
 
 /// Why the record could not be opened, in words for the person.
 pub type OpenError = String;
-
-/// Fetches and decrypts the caller's record, creating it first if this patient
-/// has none yet. Only patients own a record. [`RecordStore`] is its only caller.
-/// Also gives the record's change counter as read with the tree.
-async fn open_record(session: Session, unlocked: &Unlocked) -> Result<(OpenTree, u64), OpenError> {
-    if unlocked.info.role != Role::Patient {
-        return Err("Only patients keep a record in medvault.".to_owned());
-    }
-    let tree = match records::get_record().await {
-        Ok(Some(tree)) => tree,
-        Ok(None) => {
-            let owner = unlocked.key_entry.value.user_id;
-            let public = unlocked.keyring.public_keys();
-            let (root, children) = new_record(&owner, &public.encryption, now_unix())
-                .map_err(|_| "Your browser could not create the keys for your record. Reload the page and try again.".to_owned())?;
-            match records::create_record(root, children).await {
-                Ok(tree) => tree,
-                // Another tab made it meanwhile: use that one.
-                Err(e) if e.code == ErrorCode::Conflict => records::get_record()
-                    .await
-                    .map_err(|e| session.explain(&e))?
-                    .ok_or_else(|| "Your record could not be found. Reload the page.".to_owned())?,
-                Err(e) => return Err(session.explain(&e)),
-            }
-        }
-        Err(e) => return Err(session.explain(&e)),
-    };
-    let seq = tree.seq;
-    let tree = OpenTree::open(tree, unlocked.keyring.encryption()).map_err(|_| {
-        "Your record could not be unlocked with your keys. If this keeps happening, contact your administrator."
-            .to_owned()
-    })?;
-    Ok((tree, seq))
-}
