@@ -51,6 +51,8 @@
 //! it against a store you care about.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "store_tamper/grants.rs"]
+mod grants;
 #[path = "store_tamper/records.rs"]
 mod records;
 
@@ -64,17 +66,13 @@ use server::{
         accounts::pins::pins_key,
         audit::{event_key, head_key, key::default_path, signed_heads_prefix},
         records::layout::manifest_key,
-        sharing::layout::{
-            doctor_grant_key, grant_key, patient_grant_key, patient_grants_prefix, StoredGrant,
-        },
         users::{user_key, username_key, UserRecord},
     },
     store::{codec, Batch, SledStore, Space, Store},
 };
 use shared::crypto::{
-    aead::Key256,
     audit_chain::{key_fingerprint, link, ChainHead, GENESIS},
-    b64, hpke, rng,
+    b64,
     sign::{sign, Signed, SigningKey},
 };
 
@@ -340,102 +338,6 @@ async fn user_named(store: &SledStore, name: &str) -> Result<UserRecord, Failure
     Ok(codec::decode(&raw)?)
 }
 
-async fn grant_inject(store: &SledStore, patient: &str, user: &str) -> Result<(), Failure> {
-    let patient = user_named(store, patient).await?;
-    let user = user_named(store, user).await?;
-    let prefix = patient_grants_prefix(&patient.id);
-    let mut newest: Option<StoredGrant> = None;
-    for (key, _) in store
-        .scan_prefix(Space::Grants, &prefix, None, usize::MAX)
-        .await?
-    {
-        let id: [u8; 16] = key
-            .last_chunk::<16>()
-            .copied()
-            .ok_or("a grant index key ends in the grant id")?;
-        let Some(raw) = store.get(Space::Grants, &grant_key(&id)).await? else {
-            continue;
-        };
-        let grant: StoredGrant = codec::decode(&raw)?;
-        let later = newest
-            .as_ref()
-            .is_none_or(|n| grant.grant.value.created_at >= n.grant.value.created_at);
-        if grant.revoked_at.is_none() && later {
-            newest = Some(grant);
-        }
-    }
-    let mut grant = newest.ok_or("the patient has no live grant to copy")?;
-    grant.grant.value.grant_id = rng::id().map_err(|_| "no randomness")?;
-    grant.grant.value.doctor_id = user.id;
-    grant.grant.value.doctor_key = user.key_entry.value.encryption_key;
-    let id = grant.grant.value.grant_id;
-    let mut batch = Batch::new();
-    batch
-        .put(Space::Grants, grant_key(&id), codec::encode(&grant)?)
-        .put(
-            Space::Grants,
-            patient_grant_key(&patient.id, &id),
-            Vec::new(),
-        )
-        .put(Space::Grants, doctor_grant_key(&user.id, &id), Vec::new());
-    store.apply(batch).await?;
-    println!(
-        "added grant {} of {}'s record to {}",
-        b64::encode(&id),
-        patient.username,
-        user.username
-    );
-    Ok(())
-}
-
-async fn grant_key_swap(store: &SledStore, patient: &str, doctor: &str) -> Result<(), Failure> {
-    let patient = user_named(store, patient).await?;
-    let doctor = user_named(store, doctor).await?;
-    let mut newest: Option<StoredGrant> = None;
-    for (key, _) in store
-        .scan_prefix(
-            Space::Grants,
-            &patient_grants_prefix(&patient.id),
-            None,
-            usize::MAX,
-        )
-        .await?
-    {
-        let id: [u8; 16] = key
-            .last_chunk::<16>()
-            .copied()
-            .ok_or("a grant index key ends in the grant id")?;
-        let Some(raw) = store.get(Space::Grants, &grant_key(&id)).await? else {
-            continue;
-        };
-        let grant: StoredGrant = codec::decode(&raw)?;
-        let later = newest
-            .as_ref()
-            .is_none_or(|n| grant.grant.value.created_at >= n.grant.value.created_at);
-        if grant.grant.value.doctor_id == doctor.id && grant.revoked_at.is_none() && later {
-            newest = Some(grant);
-        }
-    }
-    let mut grant = newest.ok_or("the patient has no live grant to that doctor")?;
-    let recipient = hpke::EncryptionPublicKey::from_bytes(doctor.key_entry.value.encryption_key)
-        .map_err(|_| "the doctor's encryption key is not usable")?;
-    let chosen = Key256::generate().map_err(|_| "no randomness")?;
-    let node = grant.grant.value.node_id;
-    grant.wrapped_key = hpke::wrap_node_key(&recipient, &doctor.id, &node, &chosen)
-        .map_err(|_| "the key could not be wrapped")?;
-    let id = grant.grant.value.grant_id;
-    store
-        .put(Space::Grants, grant_key(&id), codec::encode(&grant)?)
-        .await?;
-    println!(
-        "swapped the key of grant {} of {}'s record to {} for one the attacker chose",
-        b64::encode(&id),
-        patient.username,
-        doctor.username
-    );
-    Ok(())
-}
-
 async fn pins_drop(store: &SledStore, name: &str) -> Result<(), Failure> {
     let user = user_named(store, name).await?;
     let key = pins_key(&user.id);
@@ -493,11 +395,11 @@ async fn main() -> Result<(), Failure> {
         }
         "grant-inject" => {
             let text = |i: usize| -> Result<&str, Failure> { Ok(rest.get(i).ok_or_else(usage)?) };
-            grant_inject(&store, text(0)?, text(1)?).await?
+            grants::grant_inject(&store, text(0)?, text(1)?).await?
         }
         "grant-key-swap" => {
             let text = |i: usize| -> Result<&str, Failure> { Ok(rest.get(i).ok_or_else(usage)?) };
-            grant_key_swap(&store, text(0)?, text(1)?).await?
+            grants::grant_key_swap(&store, text(0)?, text(1)?).await?
         }
         "pins-drop" => pins_drop(&store, rest.first().ok_or_else(usage)?).await?,
         _ => return Err(usage()),
