@@ -21,7 +21,7 @@ use app::{
 };
 use shared::{
     api::{
-        records::{NodeKind, RecordTree, Usage},
+        records::{NodeKind, RecordTree},
         sharing::{GrantStatus, GrantView, OpenUpload, OwedRotations, RekeyDue, RotationTicket},
     },
     crypto::sign::sign,
@@ -37,7 +37,7 @@ mod common;
 #[path = "common/sharing.rs"]
 mod support;
 
-use common::record::{meta, TestRecord};
+use common::record::{forget_heads, meta, TestRecord};
 use support::{listed, Person, StandIn};
 
 const DAY: i64 = 24 * 60 * 60;
@@ -45,6 +45,8 @@ const DAY: i64 = 24 * 60 * 60;
 /// Maria's record (with "Lab results / 2024"), as stored and opened, and
 /// Maria with its keys.
 fn maria() -> (Person, RecordTree, OpenTree) {
+    // Each test starts as a browser that has seen no head of this record.
+    forget_heads();
     let mut record = TestRecord::new();
     let labs = record.folder("Lab results");
     record.add(
@@ -53,19 +55,8 @@ fn maria() -> (Person, RecordTree, OpenTree) {
         &meta("2024", RecordType::LabResult, ""),
     );
     let tree = record.open();
-    let stored = RecordTree {
-        owner_id: record.owner,
-        root_id: record.root,
-        nodes: record.views.clone(),
-        usage: Usage {
-            used_bytes: 0,
-            quota_bytes: 1 << 30,
-            max_file_bytes: 1 << 30,
-        },
-        seq: 1,
-        head: None,
-        head_leaves: Vec::new(),
-    };
+    // As the server serves it: every node signed, with the owner's head.
+    let stored = record.tree();
     let TestRecord { keyring, .. } = record;
     (
         Person::with_keys(7, "maria", Role::Patient, keyring),

@@ -64,11 +64,21 @@ impl RecordStore {
                     self.leaves.set_value(leaves);
                     return Ok(answer);
                 }
-                Err(e) if e.code == ErrorCode::Conflict && !retried => {
-                    retried = true;
+                Err(e) if e.code == ErrorCode::Conflict => {
+                    // Reload and look: if the record's head did not move, the
+                    // conflict was about the change itself (an upload still
+                    // running, an item already in the Trash) and the server's
+                    // own sentence says what to do.
                     self.load_locked(session, unlocked).await?;
+                    let moved = self.head.with_value(|now| now.as_ref() != Some(&head));
+                    if !moved {
+                        return Err(session.explain(&e));
+                    }
+                    if retried {
+                        return Err(CHANGED_ELSEWHERE.to_owned());
+                    }
+                    retried = true;
                 }
-                Err(e) if e.code == ErrorCode::Conflict => return Err(CHANGED_ELSEWHERE.to_owned()),
                 Err(e) => return Err(session.explain(&e)),
             }
         }
