@@ -49,8 +49,9 @@ pub enum RecordAlarm {
     },
     /// A node's state is signed by a doctor who was not allowed to write it:
     /// no read-and-write grant signed by the owner naming that doctor, a grant
-    /// of another folder, one removed or past its end, or a doctor who moved a
-    /// node or added something other than a file (rule 5).
+    /// of another folder, or a doctor who moved a node or added something
+    /// other than a file (rule 5). A change under a grant that allowed it but
+    /// has ended since (removed, past its end) is not refused: it is late.
     NotAllowed {
         /// The node.
         node: Id,
