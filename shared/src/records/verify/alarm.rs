@@ -93,7 +93,7 @@ impl RecordAlarm {
                 "The server sent an item in this record that nobody allowed to write it has signed.".to_owned()
             }
             RecordAlarm::NotAllowed { .. } => {
-                "The server sent an item in this record written by someone whose access does not allow that change there, or has ended.".to_owned()
+                "The server sent an item in this record written by someone whose access does not allow that change there.".to_owned()
             }
             RecordAlarm::Replayed { .. } => {
                 "The server sent an earlier state of an item in this record (an older name, place or version, or an item already deleted) instead of its current one.".to_owned()
