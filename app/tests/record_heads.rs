@@ -487,3 +487,194 @@ async fn a_record_born_signed_served_without_its_head_is_refused() {
         .iter()
         .all(|c| !c.url.contains("records/adopt")));
 }
+
+/// A record whose served tree holds a doctor's new file in Lab results under
+/// a read-and-write grant that ended an hour ago (the owner's head does not
+/// cover it), with the stand-in server's directory answers.
+struct LateFile {
+    record: TestRecord,
+    unlocked: Unlocked,
+    head: Signed<RecordHead>,
+    tree: RecordTree,
+    late: shared::api::records::NodeView,
+    file: shared::model::Id,
+    names: Vec<shared::api::directory::UserName>,
+    served: shared::api::directory::DirectoryEntry,
+}
+
+fn late_file() -> LateFile {
+    let (mut record, unlocked) = setup();
+    let labs = record.folder("Lab results");
+    let before = record.views.clone();
+    let head = record.head.clone();
+    let (file, _) = record.add(
+        &labs,
+        shared::api::records::NodeKind::File,
+        &meta("ecg.txt", RecordType::LabResult, ""),
+    );
+    // A doctor's read-and-write grant on Lab results that ended an hour ago;
+    // the doctor's new file came before the owner took it in.
+    let doctor = support::Person::new(2, "drwho", Role::Doctor);
+    let now = app::session::now_unix();
+    let choice = GrantChoice {
+        doctor: doctor.entry.value.clone(),
+        node_id: *labs.id(),
+        node_key: labs.key.clone(),
+        permission: Permission::ReadWrite,
+        expires_at: Some(now - 3600),
+        emergency: false,
+    };
+    let (grant, _) = make_grant(
+        &unlocked.key_entry.value,
+        record.keyring.identity(),
+        &choice,
+        now - 7200,
+    )
+    .unwrap();
+    let signer = Signer {
+        owner_id: record.owner,
+        author_id: doctor.id(),
+        key: doctor.keyring.identity(),
+        now: 2,
+    };
+    let mut late = record
+        .views
+        .iter()
+        .find(|v| v.node_id == file)
+        .unwrap()
+        .clone();
+    late.state = Some(signer.state(&late));
+    late.write_grant = Some(grant);
+    let mut tree = record.tree();
+    tree.head = Some(head.clone());
+    tree.head_leaves = tree_leaves(&before);
+    tree.nodes = before;
+    tree.nodes.push(late.clone());
+    let names = vec![shared::api::directory::UserName {
+        user_id: doctor.id(),
+        username: "drwho".to_owned(),
+        role: Role::Doctor,
+    }];
+    let served = doctor.served();
+    LateFile {
+        record,
+        unlocked,
+        head,
+        tree,
+        late,
+        file,
+        names,
+        served,
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_doctor_s_file_after_the_grant_ended_goes_to_the_trash_with_the_owner_s_head() {
+    let LateFile {
+        record,
+        unlocked,
+        head,
+        tree,
+        late,
+        file,
+        names,
+        served,
+    } = late_file();
+    let served_tree = tree.clone();
+    let stored = late.clone();
+    let calls = serve(move |call| {
+        if call.url.contains("records/tree") {
+            tree_json(&served_tree)
+        } else if call.url.contains("directory/names") {
+            ok_json(serde_json::to_value(&names).unwrap())
+        } else if call.url.contains("directory/lookup") {
+            ok_json(serde_json::to_value(&served).unwrap())
+        } else if call.url.contains("records/node/trash") {
+            let request: shared::api::records::NodeRevision =
+                serde_json::from_value(call.json()["request"].clone()).unwrap();
+            let mut view = stored.clone();
+            view.revision += 1;
+            view.trashed_at = Some(9);
+            view.state = request.state.clone();
+            view.write_grant = None;
+            ok_json(serde_json::to_value(view).unwrap())
+        } else if call.url.contains("records/head") {
+            ok_json(serde_json::Value::Null)
+        } else {
+            error(404, "not_found", "Not found.")
+        }
+    });
+    let store = RecordStore::new();
+    let opened = store.open(Session::new(), &unlocked).await;
+    assert!(opened.is_ok(), "the record opens: {:?}", opened.err());
+    let trash = calls
+        .borrow()
+        .iter()
+        .find(|c| c.url.contains("records/node/trash"))
+        .cloned()
+        .expect("the late file is moved to the Trash");
+    let request: shared::api::records::NodeRevision =
+        serde_json::from_value(trash.json()["request"].clone()).unwrap();
+    assert_eq!(request.node_id, file);
+    assert_eq!(request.revision, late.revision);
+    let state = request.state.clone().unwrap();
+    let key = record.keyring.public_keys().identity;
+    state.verify(&key).unwrap();
+    assert_eq!(state.value.author_id, record.owner);
+    assert_eq!(state.value.revision, late.revision + 1);
+    let next = request.head.clone().unwrap();
+    next.verify(&key).unwrap();
+    assert_eq!(next.value.counter, head.value.counter + 1);
+    assert_eq!(next.value.previous, head_link(&head));
+    let leaves = leaves_after(&tree_leaves(&tree.nodes), &[state], &[]);
+    assert_eq!(next.value.state_hash, state_hash(&leaves));
+    assert_eq!(store.head().unwrap(), next);
+    assert!(
+        calls
+            .borrow()
+            .iter()
+            .all(|c| !c.url.ends_with("records/head")),
+        "nothing else to fold"
+    );
+    let shown = store.tree().get_untracked().unwrap();
+    assert!(shown.in_trash(&file), "shown in the Trash");
+    let notice = store.notice().get_untracked().unwrap();
+    assert!(
+        notice.starts_with("A file drwho wrote after their access ended"),
+        "{notice}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_late_file_the_server_will_not_trash_says_so_and_what_to_do() {
+    let LateFile {
+        unlocked,
+        tree,
+        names,
+        served,
+        ..
+    } = late_file();
+    serve(move |call| {
+        if call.url.contains("records/tree") {
+            tree_json(&tree)
+        } else if call.url.contains("directory/names") {
+            ok_json(serde_json::to_value(&names).unwrap())
+        } else if call.url.contains("directory/lookup") {
+            ok_json(serde_json::to_value(&served).unwrap())
+        } else if call.url.contains("records/node/trash") {
+            error(400, "bad_request", "That change does not fit the record.")
+        } else {
+            error(404, "not_found", "Not found.")
+        }
+    });
+    let store = RecordStore::new();
+    let refused = store.open(Session::new(), &unlocked).await.err().unwrap();
+    assert!(
+        refused.starts_with(
+            "A file a doctor wrote after their access ended could not be moved to the Trash:"
+        ) && refused.ends_with("Reload the page to try again."),
+        "{refused}"
+    );
+    assert!(store.tree().get_untracked().is_none(), "nothing is shown");
+    assert!(store.notice().get_untracked().is_none());
+}

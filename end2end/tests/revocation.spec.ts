@@ -2,9 +2,13 @@
 // a user makes a new recovery code so that the old one stops working. A share
 // that passes its end date gets its folder's keys replaced when the patient
 // next opens Sharing, and a key replacement cut off half way is offered again
-// after a reload, on another device, until it is done. Every test uses fresh
+// after a reload, on another device, until it is done. A file a doctor added
+// that the patient had not taken in before the share ended goes to the Trash
+// when the record opens, instead of locking the record. Every test uses fresh
 // usernames, so the order does not matter.
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { APIRequestContext, Browser, Page } from '@playwright/test';
 import { test, expect } from '../fixtures/app';
 import {
@@ -16,6 +20,7 @@ import {
   uniqueName,
 } from '../helpers/accounts';
 import { openPatients, openSharing, verifiedDoctor as verifiedDoctorAt } from '../helpers/sharing';
+import { openRecords, writeMarkedFile } from '../helpers/records';
 
 const REVOKED = 'This invite was revoked or has expired. Ask an administrator for a new one.';
 
@@ -350,5 +355,64 @@ test('an upload still running holds up the replacement: the page says whose, and
   expect(left.uploads).toEqual([]);
   await writer.context.close();
   await leaving.context.close();
+  expect(problems.csp).toEqual([]);
+});
+
+test('a file a doctor added that the patient had not taken in before the share ended goes to the Trash, and the record opens', async ({
+  page,
+  browser,
+  baseURL,
+  problems,
+}) => {
+  test.setTimeout(180_000);
+  const clock = process.env.MEDVAULT_E2E_CLOCK!;
+  const writer = await verifiedDoctor(browser, baseURL!);
+  const patient = uniqueName('pat');
+  const password = strongPassword('patient');
+  await signUp(page, patient, password);
+  const tomorrow = new Date(Date.now() + 24 * 3600 * 1000);
+  const day = `${tomorrow.getFullYear()}-${String(tomorrow.getMonth() + 1).padStart(2, '0')}-${String(tomorrow.getDate()).padStart(2, '0')}`;
+  await openSharing(page);
+  const share = page.getByRole('region', { name: 'Share with a doctor' });
+  await share.getByLabel("Doctor's username").fill(writer.name);
+  await share.getByRole('button', { name: 'Look up' }).click();
+  await expect(share.getByText('Verified doctor')).toBeVisible();
+  await share.getByLabel('Share', { exact: true }).selectOption({ label: 'Notes' });
+  await share.getByLabel('Permission').selectOption({ label: 'Read and write' });
+  await share.getByLabel('End date (optional)').fill(day);
+  await share.getByRole('button', { name: 'Share', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: `${writer.name} can now read and add to: Notes.` })).toBeVisible();
+
+  // The doctor adds a letter; the patient does not open their record before the share ends.
+  const dr = writer.page;
+  await openPatients(dr);
+  await dr.getByRole('region', { name: 'Shared with you' }).getByRole('link', { name: patient }).click();
+  await expect(dr.getByRole('heading', { level: 1, name: `${patient}: Notes` })).toBeVisible();
+  const letterPath = join(mkdtempSync(join(tmpdir(), 'medvault-late-')), 'late-letter.txt');
+  writeMarkedFile(letterPath, 2_000, `LATE-${Date.now()}`);
+  await dr.getByLabel('Add files to Notes').setInputFiles([letterPath]);
+  await expect(dr.getByRole('status').filter({ hasText: `Saved “late-letter.txt” in ${patient}'s record, signed by you.` })).toBeVisible({ timeout: 60_000 });
+
+  try {
+    // Three days later by the server's clock (and the browser's): the share has ended.
+    writeFileSync(clock, String(3 * 24 * 3600));
+    await page.clock.setFixedTime(Date.now() + 3 * 24 * 3600 * 1000);
+    await expect
+      .poll(async () => (await page.request.get('/api/sharing/grants', API)).status(), { timeout: 10_000 })
+      .toBe(401);
+    await signIn(page, patient, password);
+    await expect(page.getByRole('heading', { level: 1, name: `Welcome, ${patient}` })).toBeVisible();
+    await openRecords(page);
+    const notice = page.getByRole('status').filter({ hasText: 'was moved to the Trash unopened' });
+    await expect(notice).toContainText(`A file ${writer.name} wrote after their access ended`);
+    await expect(notice).toContainText('Look at it there, and delete it or restore it.');
+    await expect(page.getByRole('alert')).toHaveCount(0);
+    await page.getByRole('link', { name: /^Trash/ }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Trash' })).toBeVisible();
+    await expect(page.getByRole('listitem').filter({ hasText: 'late-letter.txt' })).toBeVisible();
+  } finally {
+    writeFileSync(clock, '0');
+  }
+  await writer.context.close();
   expect(problems.csp).toEqual([]);
 });

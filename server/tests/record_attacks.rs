@@ -31,8 +31,8 @@ use shared::{
     model::{Id, KeyEntry, Permission, Role},
     records::{
         verify::{
-            check_record, check_shared, next_head, CheckedRecord, GrantKnowledge, OwnerKeys,
-            RecordAlarm, Seen, SharedView,
+            check_record, check_shared, next_head, CheckedRecord, GrantKnowledge, LateChange,
+            OwnerKeys, RecordAlarm, Seen, SharedView,
         },
         NodeState, OpenTree, RecordHead,
     },
@@ -164,6 +164,18 @@ async fn share(
     node: &shared::records::OpenNode,
     permission: Permission,
 ) -> GrantView {
+    share_until(s, p, to, node, permission, None).await
+}
+
+/// [`share`], ending at `expires_at`.
+async fn share_until(
+    s: &Server,
+    p: &Patient,
+    to: &str,
+    node: &shared::records::OpenNode,
+    permission: Permission,
+    expires_at: Option<i64>,
+) -> GrantView {
     let doctor = entry(p, to).await;
     let me = entry(p, &p.name).await;
     let picked = GrantChoice {
@@ -171,7 +183,7 @@ async fn share(
         node_id: *node.id(),
         node_key: node.key.clone(),
         permission,
-        expires_at: None,
+        expires_at,
         emergency: false,
     };
     let (grant, wrapped) = make_grant(&me, p.keyring.identity(), &picked, s.now()).unwrap();
@@ -384,13 +396,13 @@ async fn a_doctors_upload_waits_until_the_owner_takes_it_in_and_a_removed_doctor
         vec![up.node_id]
     );
 
-    // A browser that knows the grant was removed does not take it in.
+    // A browser that knows the grant was removed does not take it in: it is
+    // late (and moved to the Trash, below in `..._is_late_...`).
     let mut removed = b.grants();
     removed.removed.insert(grant_id);
-    assert_eq!(
-        b.check_knowing(&p, &served, None, &removed).await,
-        Err(RecordAlarm::NotAllowed { node: up.node_id })
-    );
+    let late = b.check_knowing(&p, &served, None, &removed).await.unwrap();
+    assert!(late.pending.is_empty());
+    assert_eq!(late.late.len(), 1);
 
     // The owner's browser takes it in: a head over the checked leaves.
     let head = next_head(served.head.as_ref().unwrap(), &checked.leaves, s.now())
@@ -474,4 +486,137 @@ async fn a_file_trashed_in_the_shared_folder_is_not_taken_for_a_hidden_one() {
     let b = Browser::of(&p, &[&d], s.now());
     let view = scope(&d, &grant.grant.value.grant_id).await;
     assert!(b.check_shared(&view, None).is_ok());
+}
+
+/// How a doctor's write grant ends before the patient's browser takes the
+/// doctor's change in.
+#[derive(Clone, Copy, Debug)]
+enum Ending {
+    /// Its signed end passes (test clock).
+    Expires,
+    /// The patient removes it (this browser knows).
+    Removed,
+}
+
+/// A real doctor's upload (and trash of a file the owner had taken in) under
+/// a write grant that then ends: the owner's browser lists both as late, not
+/// as an alarm; it moves the new file to the Trash and signs the trashed one
+/// again, each with its next head, which the server takes; the next check is
+/// clean and both are in the Trash.
+async fn late_changes_go_to_the_trash(ending: Ending) {
+    let s = Server::new();
+    let p = patient(&s, "xena").await;
+    let d = doctor(&s, "dr.late").await;
+    p.create_record(s.now()).await;
+    let tree = p.tree().await;
+    let labs = find(&tree, "Lab results");
+    let old = p.upload_new(labs, "old.txt", b"taken in", s.now()).await;
+    let end = s.now() + 60;
+    let grant = share_until(&s, &p, "dr.late", labs, Permission::ReadWrite, Some(end)).await;
+    let grant_id = grant.grant.value.grant_id;
+    let shared = open_scope(&d, "xena", &grant_id).await;
+    let folder = shared.node(&grant.grant.value.node_id).unwrap();
+    let up = d
+        .start_new(folder, "late.txt", b"after the end", s.now())
+        .await
+        .unwrap();
+    d.put_all(&up).await;
+    d.finish(&up, s.now()).await.unwrap();
+    // The doctor's trash, signed now (the helper's `trash` signs at 0).
+    let rev = shared.node(&old).unwrap().view.revision;
+    let mut body = json!({ "request": { "node_id": b64::encode(&old), "revision": rev } });
+    d.sign_request(&mut body, &old, s.now(), |v| {
+        v.trashed_at = Some(0);
+        v.revision = rev + 1;
+    })
+    .await;
+    let _: NodeView = d.c.post("/api/records/node/trash", &body).await.unwrap();
+
+    let mut known = GrantKnowledge::at(s.now());
+    match ending {
+        Ending::Expires => s.advance(120),
+        Ending::Removed => {
+            let _: GrantView =
+                p.c.post(
+                    "/api/sharing/grant/revoke",
+                    &json!({ "request": { "grant_id": b64::encode(&grant_id) } }),
+                )
+                .await
+                .unwrap();
+            known.removed.insert(grant_id);
+        }
+    }
+    known.now = s.now();
+    let b = Browser::of(&p, &[&d], s.now());
+    let served = p.raw_tree().await;
+    let checked = b.check_knowing(&p, &served, None, &known).await.unwrap();
+    assert!(checked.pending.is_empty(), "{ending:?}");
+    let mut late: Vec<Id> = checked.late.iter().map(|l| l.node_id).collect();
+    late.sort_unstable();
+    let mut expected = vec![up.node_id, old];
+    expected.sort_unstable();
+    assert_eq!(late, expected, "{ending:?}");
+    assert!(checked.late.iter().all(|l| *l
+        == LateChange {
+            node_id: l.node_id,
+            doctor_id: d.id,
+            grant_id,
+        }));
+
+    // The owner's browser: each to the Trash (or signed again as trashed)
+    // with the next head, through `records/node/trash`.
+    for id in [up.node_id, old] {
+        let now = p.raw_tree().await;
+        let node = now.nodes.iter().find(|n| n.node_id == id).unwrap();
+        let trashed = p.trash(&id, node.revision).await.unwrap();
+        assert!(trashed.trashed_at.is_some(), "{ending:?}");
+    }
+    let after = p.raw_tree().await;
+    let again = b
+        .check_knowing(&p, &after, checked.seen, &known)
+        .await
+        .unwrap();
+    assert!(
+        again.late.is_empty() && again.pending.is_empty(),
+        "{ending:?}"
+    );
+    let trashed = Patient::trashed_ids(&after);
+    assert!(trashed.contains(&up.node_id) && trashed.contains(&old));
+}
+
+#[tokio::test]
+async fn a_doctors_change_after_the_grant_expired_is_late_and_goes_to_the_trash() {
+    late_changes_go_to_the_trash(Ending::Expires).await;
+}
+
+#[tokio::test]
+async fn a_doctors_change_after_the_grant_was_removed_is_late_and_goes_to_the_trash() {
+    late_changes_go_to_the_trash(Ending::Removed).await;
+}
+
+#[tokio::test]
+async fn only_the_owner_signs_an_item_already_in_the_trash_again() {
+    let s = Server::new();
+    let p = patient(&s, "yara").await;
+    let d = doctor(&s, "dr.again").await;
+    p.create_record(s.now()).await;
+    let tree = p.tree().await;
+    let labs = find(&tree, "Lab results");
+    let file = p.upload_new(labs, "x.txt", b"x", s.now()).await;
+    let grant = share(&s, &p, "dr.again", labs, Permission::ReadWrite).await;
+    let grant_id = grant.grant.value.grant_id;
+    let shared = open_scope(&d, "yara", &grant_id).await;
+    let rev = shared.node(&file).unwrap().view.revision;
+    let trashed = d.trash(&file, rev).await.unwrap();
+    let before = p.raw_tree().await;
+    // Out of the doctor's sight once trashed: refused, nothing changed.
+    assert!(d.trash(&file, trashed.revision).await.is_err());
+    assert_eq!(p.raw_tree().await, before);
+    // Nor may the owner without a signed state (a record not yet signed).
+    let mut bare =
+        json!({ "request": { "node_id": b64::encode(&file), "revision": trashed.revision } });
+    bare["request"]["state"] = serde_json::Value::Null;
+    let refused: Result<NodeView, _> = p.c.post("/api/records/node/trash", &bare).await;
+    assert!(refused.is_err());
+    assert_eq!(p.raw_tree().await, before);
 }

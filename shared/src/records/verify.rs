@@ -15,7 +15,9 @@
 //! 3. it is not older than the remembered head, and links to it head by head;
 //! 4. its leaves hash to its state hash, each node once;
 //! 5. every node has a state signed by its author, describing it as served:
-//!    the owner, or a doctor under a live read-and-write grant covering it;
+//!    the owner, or a doctor under a live read-and-write grant covering it
+//!    (a doctor's change under such a grant that has ended since is *late*:
+//!    listed in [`CheckedRecord::late`], not an alarm);
 //! 6. each node's leaf is the head's, or the node is a doctor's pending
 //!    change signed after the head was made (within
 //!    [`PENDING_CLOCK_SKEW_SECS`]: every owner's head covers the doctors'
@@ -125,6 +127,24 @@ pub struct CheckedRecord {
     /// The record has no head: the owner's browser adopts it
     /// (`records/adopt`), a doctor's shows it as not yet signed by the patient.
     pub needs_adoption: bool,
+    /// Doctors' changes not yet in a head whose write grant allowed them in
+    /// every way but has ended since (removed, or past its signed end): not
+    /// an alarm, and not folded. The owner's browser moves each to the Trash
+    /// with its next head before folding [`Self::pending`]; a doctor's
+    /// browser does not show them.
+    pub late: Vec<LateChange>,
+}
+
+/// A doctor's change that came after the doctor's write grant ended (or that
+/// the owner did not take in before it ended).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LateChange {
+    /// The node changed.
+    pub node_id: Id,
+    /// The doctor who signed the change.
+    pub doctor_id: Id,
+    /// Their ended grant.
+    pub grant_id: Id,
 }
 
 /// Checks the owner's record tree (the owner's browser).
@@ -158,13 +178,13 @@ pub fn check_record(
         authors,
         grants,
     )?;
-    let pending = judge_all(&judge, &tree.nodes)?;
+    let (pending, late) = judge_all(&judge, &tree.nodes)?;
     let hidden = tree
         .head_leaves
         .iter()
         .filter(|l| !judge.served.contains_key(&l.node_id))
         .count();
-    finish(head, &tree.nodes, pending, hidden)
+    finish(head, &tree.nodes, (pending, late), hidden)
 }
 
 /// Checks a doctor's view of a shared folder (the doctor's browser, or the
@@ -193,14 +213,14 @@ pub fn check_shared(
     {
         return Err(RecordAlarm::TreeMismatch);
     }
-    let pending = judge_all(&judge, view.nodes)?;
+    let (pending, late) = judge_all(&judge, view.nodes)?;
     let hidden = view
         .head_leaves
         .iter()
         .filter(|l| nodes::within_by_head(&judge.head, &view.folder, &l.node_id))
         .filter(|l| !judge.served.contains_key(&l.node_id))
         .count();
-    finish(head, view.nodes, pending, hidden)
+    finish(head, view.nodes, (pending, late), hidden)
 }
 
 /// Rule 1: a record with no head.
@@ -238,21 +258,34 @@ fn judge<'a>(
     })
 }
 
-/// Rules 5 and 6 for every served node: the pending ones.
-fn judge_all(judge: &nodes::Judge<'_>, served: &[NodeView]) -> Result<Vec<Id>, RecordAlarm> {
+/// The pending changes and the late ones.
+type Judged = (Vec<Id>, Vec<LateChange>);
+
+/// Rules 5 and 6 for every served node: the pending ones and the late ones.
+fn judge_all(judge: &nodes::Judge<'_>, served: &[NodeView]) -> Result<Judged, RecordAlarm> {
     let mut pending = Vec::new();
+    let mut late = Vec::new();
     for n in served {
-        if judge.node(n)? == nodes::Standing::Pending {
-            pending.push(n.node_id);
+        match judge.node(n)? {
+            nodes::Standing::Confirmed => {}
+            nodes::Standing::Pending => pending.push(n.node_id),
+            nodes::Standing::Late {
+                doctor_id,
+                grant_id,
+            } => late.push(LateChange {
+                node_id: n.node_id,
+                doctor_id,
+                grant_id,
+            }),
         }
     }
-    Ok(pending)
+    Ok((pending, late))
 }
 
 fn finish(
     head: &Signed<RecordHead>,
     served: &[NodeView],
-    pending: Vec<Id>,
+    (pending, late): Judged,
     hidden: usize,
 ) -> Result<CheckedRecord, RecordAlarm> {
     if hidden > 0 {
@@ -263,6 +296,7 @@ fn finish(
         pending,
         leaves: tree_leaves(served),
         needs_adoption: false,
+        late,
     })
 }
 

@@ -19,7 +19,7 @@ use shared::{crypto::b64, model::Id};
 
 use crate::{
     components::export_button::ExportButton, pages::with_keys, platform::browser::focus_later,
-    session::Unlocked,
+    session::Unlocked, tasks::record::use_record_store,
 };
 use dialogs::RecordDialog;
 use folder_view::FolderView;
@@ -67,6 +67,7 @@ fn Records(unlocked: Unlocked) -> impl IntoView {
 
     view! {
         <div class="stack records">
+            <LateNotice/>
             {move || {
                 if let Some(message) = ctx.load_error.get() {
                     return view! {
@@ -94,5 +95,17 @@ fn Records(unlocked: Unlocked) -> impl IntoView {
             <p class="muted">"This browser checks that your record is the newest one you have seen, signed by you. \
                 On a new device, or after clearing this browser's data, it cannot tell an older copy from the newest."</p>
         </div>
+    }
+}
+
+/// What the owner reads when opening the record moved a doctor's late change
+/// to the Trash (`crate::tasks::record`).
+#[component]
+fn LateNotice() -> impl IntoView {
+    let notice = use_record_store().notice();
+    move || {
+        notice
+            .get()
+            .map(|text| view! { <p class="status" role="status">{text}</p> })
     }
 }

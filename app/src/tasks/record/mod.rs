@@ -36,6 +36,7 @@ use crate::session::{AuthState, Session, Unlocked};
 
 mod check;
 mod commit;
+mod late;
 mod open;
 
 use open::open_record;
@@ -50,6 +51,9 @@ struct Loaded {
     seq: u64,
     head: Option<Signed<RecordHead>>,
     leaves: Vec<HeadLeaf>,
+    /// What the owner reads about doctors' late changes moved to the Trash
+    /// by this load, if any.
+    notice: Option<String>,
 }
 
 /// A load of the tree that several callers can wait on together.
@@ -69,6 +73,9 @@ pub struct RecordStore {
     head: StoredValue<Option<Signed<RecordHead>>, LocalStorage>,
     /// The leaves of every node at `head`.
     leaves: StoredValue<Vec<HeadLeaf>, LocalStorage>,
+    /// The notice of the last load that moved doctors' late changes to the
+    /// Trash, until the session ends.
+    notice: RwSignal<Option<String>, LocalStorage>,
     /// Held by each load and each change: changes go one at a time, and a
     /// load never checks against a head a change is moving on.
     lock: StoredValue<Rc<Mutex<()>>, LocalStorage>,
@@ -88,6 +95,7 @@ impl RecordStore {
             seq: StoredValue::new_local(0),
             head: StoredValue::new_local(None),
             leaves: StoredValue::new_local(Vec::new()),
+            notice: RwSignal::new_local(None),
             lock: StoredValue::new_local(Rc::new(Mutex::new(()))),
             loading: StoredValue::new_local(None),
             generation: StoredValue::new_local(0),
@@ -112,6 +120,12 @@ impl RecordStore {
     /// The tree as last opened (tracked): `None` until the first open finishes.
     pub fn tree(&self) -> ReadSignal<Option<OpenTree>, LocalStorage> {
         self.tree.read_only()
+    }
+
+    /// What the owner reads about doctors' late changes this session moved
+    /// to the Trash (tracked).
+    pub fn notice(&self) -> ReadSignal<Option<String>, LocalStorage> {
+        self.notice.read_only()
     }
 
     /// The newest head this store verified or made (`None`: not loaded, or
@@ -182,6 +196,7 @@ impl RecordStore {
             self.tree.set(None);
             self.head.set_value(None);
             self.leaves.set_value(Vec::new());
+            self.notice.set(None);
             self.owner.set_value(Some(me));
         }
         generation
@@ -199,6 +214,9 @@ impl RecordStore {
                 self.seq.set_value(loaded.seq);
                 self.head.set_value(loaded.head.clone());
                 self.leaves.set_value(loaded.leaves.clone());
+                if loaded.notice.is_some() {
+                    self.notice.set(loaded.notice.clone());
+                }
                 self.tree.set(Some(loaded.tree.clone()));
             }
             Err(_) => {
@@ -231,6 +249,7 @@ impl RecordStore {
         self.owner.set_value(None);
         self.head.set_value(None);
         self.leaves.set_value(Vec::new());
+        self.notice.set(None);
         self.tree.set(None);
     }
 }

@@ -1,7 +1,8 @@
 //! Opening the patient's own record: fetched (made on first use by an
 //! account whose keyring names no record), checked against its signed head,
 //! signed for the first time when it was made before signed records, with
-//! doctors' pending changes taken into a new head, then decrypted.
+//! doctors' late changes moved to the Trash and their pending changes taken
+//! into a new head, then decrypted.
 
 use shared::{
     api::{
@@ -16,7 +17,7 @@ use shared::{
     },
 };
 
-use super::{check, Loaded, OpenError};
+use super::{check, late, Loaded, OpenError};
 use crate::session::{now_unix, Session, Unlocked};
 
 /// What a patient whose keyring names a record reads when the server has
@@ -59,10 +60,26 @@ pub(super) async fn open_record(
         }
     }
     let mut head = tree.head.clone();
-    if let (Some(current), false) = (&head, checked.pending.is_empty()) {
+    let mut leaves = checked.leaves;
+    let mut notice = None;
+    if let (Some(current), false) = (&head, checked.late.is_empty()) {
+        // Doctors' changes under grants ended since: to the Trash first, each
+        // with a head that takes the live pending changes in too.
+        let trashed = late::trash_late(
+            session,
+            unlocked,
+            &mut tree,
+            &checked.late,
+            current.clone(),
+            leaves,
+        )
+        .await?;
+        head = Some(trashed.head);
+        leaves = trashed.leaves;
+        notice = Some(trashed.notice);
+    } else if let (Some(current), false) = (&head, checked.pending.is_empty()) {
         // Doctors' changes, checked: take them into the record's history.
-        let next =
-            next_head(current, &checked.leaves, now_unix()).sign(unlocked.keyring.identity());
+        let next = next_head(current, &leaves, now_unix()).sign(unlocked.keyring.identity());
         if records::fold_head(next.clone()).await.is_ok() {
             head = Some(next);
         }
@@ -75,7 +92,8 @@ pub(super) async fn open_record(
         tree: open_tree(&tree, unlocked)?,
         seq,
         head,
-        leaves: checked.leaves,
+        leaves,
+        notice,
     })
 }
 

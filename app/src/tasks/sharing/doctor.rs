@@ -3,6 +3,7 @@
 
 use shared::{
     api::{
+        records::NodeKind,
         sharing::{self, AccessRequestView, GrantRef, GrantStatus, GrantView, NewAccessRequest},
         ErrorCode,
     },
@@ -146,12 +147,17 @@ pub async fn open_shared(
     // browser remembers of this record, and who may write what.
     let checked =
         check_doctor_view(session, &unlocked, &patient.entry, &opened.grant, &shared).await?;
-    // Items in the patient's trash are checked, not shown.
+    // Items in the patient's trash are checked, not shown; nor are items
+    // doctors changed after their grant ended (the patient's browser moves
+    // those to the Trash; a folder's late change is a trash, hidden above).
     let trashed = change::purged(&shared.nodes);
     let nodes = shared
         .nodes
         .into_iter()
         .filter(|n| !trashed.contains(&n.node_id))
+        .filter(|n| {
+            n.kind == NodeKind::Folder || !checked.late.iter().any(|l| l.node_id == n.node_id)
+        })
         .collect();
     let tree = OpenTree::open_from(
         patient.entry.user_id,

@@ -266,10 +266,15 @@ pub(super) async fn trash(
     if node.revision != revision {
         return Err(stale());
     }
-    if node.trashed_at.is_some() {
-        return Err(conflict("This item is already in the Trash."));
+    // The owner may sign an item already in the Trash again, as trashed
+    // (their browser takes a doctor's late change in that way): it stays
+    // there, from when it was put there.
+    let resign = access.grant_id.is_none() && state.is_some();
+    match node.trashed_at {
+        Some(_) if !resign => return Err(conflict("This item is already in the Trash.")),
+        Some(_) => {}
+        None => node.trashed_at = Some(b.now()),
     }
-    node.trashed_at = Some(b.now());
     node.revision += 1;
     let signing = Signing {
         state,

@@ -49,8 +49,9 @@ pub enum RecordAlarm {
     },
     /// A node's state is signed by a doctor who was not allowed to write it:
     /// no read-and-write grant signed by the owner naming that doctor, a grant
-    /// of another folder, one removed or past its end, or a doctor who moved a
-    /// node or added something other than a file (rule 5).
+    /// of another folder, or a doctor who moved a node or added something
+    /// other than a file (rule 5). A change under a grant that allowed it but
+    /// has ended since (removed, past its end) is not refused: it is late.
     NotAllowed {
         /// The node.
         node: Id,
@@ -92,7 +93,7 @@ impl RecordAlarm {
                 "The server sent an item in this record that nobody allowed to write it has signed.".to_owned()
             }
             RecordAlarm::NotAllowed { .. } => {
-                "The server sent an item in this record written by someone whose access does not allow that change there, or has ended.".to_owned()
+                "The server sent an item in this record written by someone whose access does not allow that change there.".to_owned()
             }
             RecordAlarm::Replayed { .. } => {
                 "The server sent an earlier state of an item in this record (an older name, place or version, or an item already deleted) instead of its current one.".to_owned()

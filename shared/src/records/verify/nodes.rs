@@ -9,7 +9,7 @@ use crate::{
     crypto::sign::VerifyingKey,
     model::{Id, Permission},
     records::{HeadLeaf, NodeState},
-    sharing::{grant_allows, GrantTime},
+    sharing::{grant_allows, is_current, GrantTime},
 };
 
 /// How much earlier than the owner's newest head a doctor's pending change
@@ -25,6 +25,25 @@ pub(super) enum Standing {
     Confirmed,
     /// A doctor's change the owner has not yet taken into a head.
     Pending,
+    /// A doctor's change not yet in a head, under a write grant that allowed
+    /// it in every way but has ended since (removed, or past its signed end):
+    /// the owner's browser moves it to the Trash instead of taking it in.
+    Late {
+        /// The doctor who signed it.
+        doctor_id: Id,
+        /// The ended grant.
+        grant_id: Id,
+    },
+}
+
+/// A doctor's write against its grant.
+enum Write {
+    /// Allowed now.
+    Live,
+    /// Allowed by a grant that has ended since.
+    Ended { grant_id: Id },
+    /// Never allowed.
+    Refused,
 }
 
 /// What the checks of one record need, borrowed from the caller.
@@ -97,26 +116,30 @@ impl Judge<'_> {
         if state.signed_at < self.head_made_at.saturating_sub(PENDING_CLOCK_SKEW_SECS) {
             return Err(RecordAlarm::Replayed { node: node.node_id });
         }
-        if self.doctor_may_write(node, state, in_head.map(|l| l.parent_id)) {
-            Ok(Standing::Pending)
-        } else {
-            Err(RecordAlarm::NotAllowed { node: node.node_id })
+        match self.doctor_may_write(node, state, in_head.map(|l| l.parent_id)) {
+            Write::Live => Ok(Standing::Pending),
+            Write::Ended { grant_id } => Ok(Standing::Late {
+                doctor_id: state.author_id,
+                grant_id,
+            }),
+            Write::Refused => Err(RecordAlarm::NotAllowed { node: node.node_id }),
         }
     }
 
     /// Rule 5, a doctor's case: a read-and-write grant signed by the owner,
-    /// naming this doctor, not removed, not past its end now, of a folder
-    /// strictly above the node. A doctor adds files only and moves nothing
-    /// (`head_parent`: the node's parent in the head, if the head has it).
+    /// naming this doctor, of a folder strictly above the node; live when it
+    /// is not removed and not past its end now, ended otherwise. A doctor
+    /// adds files only and moves nothing (`head_parent`: the node's parent in
+    /// the head, if the head has it).
     fn doctor_may_write(
         &self,
         node: &NodeView,
         state: &NodeState,
         head_parent: Option<Option<Id>>,
-    ) -> bool {
+    ) -> Write {
         match head_parent {
-            Some(parent) if parent != state.parent_id => return false,
-            None if state.kind != NodeKind::File => return false,
+            Some(parent) if parent != state.parent_id => return Write::Refused,
+            None if state.kind != NodeKind::File => return Write::Refused,
             _ => {}
         }
         let Some(grant) = node
@@ -124,19 +147,30 @@ impl Judge<'_> {
             .as_ref()
             .and_then(|g| g.verify(&self.owner.identity_key).ok())
         else {
-            return false;
+            return Write::Refused;
         };
-        grant.patient_id == self.owner.user_id
+        // Everything but the time: the grant's end is judged below.
+        let allowed = grant.patient_id == self.owner.user_id
             && grant.doctor_id == state.author_id
-            && !self.grants.removed.contains(&grant.grant_id)
             && grant_allows(
                 grant,
                 None,
                 Permission::ReadWrite,
-                GrantTime::Now(self.grants.now),
+                GrantTime::Now(i64::MIN),
                 |folder| self.strictly_inside(folder, state.parent_id),
             )
-            .is_ok()
+            .is_ok();
+        if !allowed {
+            Write::Refused
+        } else if self.grants.removed.contains(&grant.grant_id)
+            || !is_current(grant, self.grants.now)
+        {
+            Write::Ended {
+                grant_id: grant.grant_id,
+            }
+        } else {
+            Write::Live
+        }
     }
 }
 

@@ -70,13 +70,6 @@ fn a_doctors_change_is_refused_without_a_live_write_grant_covering_it() {
     // A grant of another folder (B; F is in A).
     let elsewhere = rec.grant(B, Permission::ReadWrite, &rec.owner_key);
     assert_eq!(doctor_version(elsewhere, 2, &now), refused);
-    // Removed, as this browser knows.
-    let mut removed = GrantKnowledge::at(NOW);
-    removed.removed.insert([40; 16]);
-    assert_eq!(doctor_version(rec.write_grant(), 2, &removed), refused);
-    // Past its signed end.
-    let expired = GrantKnowledge::at(NOW + 1000);
-    assert_eq!(doctor_version(rec.write_grant(), 2, &expired), refused);
     // Not signed by the patient (the doctor signed it).
     let forged = rec.grant(A, Permission::ReadWrite, &rec.doctor_key);
     assert_eq!(doctor_version(forged, 2, &now), refused);
@@ -90,6 +83,73 @@ fn a_doctors_change_is_refused_without_a_live_write_grant_covering_it() {
     bare.doctor_edit(F, rec.write_grant(), &key(2), |n| n.version_count = 1);
     bare.node_mut(F).write_grant = None;
     assert_eq!(bare.check(&bare.tree(), None, &[]), refused);
+}
+
+/// What a late change of F under the fixture's write grant is listed as.
+const LATE_F: LateChange = LateChange {
+    node_id: F,
+    doctor_id: DOCTOR,
+    grant_id: [40; 16],
+};
+
+#[test]
+fn a_doctors_change_under_a_grant_ended_since_is_late_not_an_alarm() {
+    let rec = Rec::new();
+    // Past its signed end.
+    let expired = doctor_version(rec.write_grant(), 2, &GrantKnowledge::at(NOW + 1000)).unwrap();
+    assert_eq!(expired.late, vec![LATE_F]);
+    assert!(expired.pending.is_empty());
+    assert_eq!(expired.seen, Some(Seen::of(rec.head())));
+    // Removed, as this browser knows.
+    let mut removed = GrantKnowledge::at(NOW);
+    removed.removed.insert([40; 16]);
+    let removed = doctor_version(rec.write_grant(), 2, &removed).unwrap();
+    assert_eq!(removed.late, vec![LATE_F]);
+    assert!(removed.pending.is_empty());
+    // A new file after the grant's end: late too.
+    let mut rec = Rec::new();
+    let grant = rec.write_grant();
+    rec.doctor_add(NEW, S, NodeKind::File, grant);
+    let checked = rec
+        .check_knowing(&rec.tree(), None, &[], &GrantKnowledge::at(NOW + 1000))
+        .unwrap();
+    assert_eq!(checked.late.len(), 1);
+    assert_eq!(checked.late[0].node_id, NEW);
+    // Live: pending, nothing late.
+    let live = doctor_version(rec.write_grant(), 2, &GrantKnowledge::at(NOW)).unwrap();
+    assert_eq!(live.pending, vec![F]);
+    assert!(live.late.is_empty());
+}
+
+#[test]
+fn an_ended_grant_excuses_nothing_else() {
+    let rec = Rec::new();
+    let ended = GrantKnowledge::at(NOW + 1000);
+    let refused = Err(RecordAlarm::NotAllowed { node: F });
+    // Read only, ended.
+    let read_only = rec.grant(A, Permission::Read, &rec.owner_key);
+    assert_eq!(doctor_version(read_only, 2, &ended), refused);
+    // Of another folder, ended.
+    let elsewhere = rec.grant(B, Permission::ReadWrite, &rec.owner_key);
+    assert_eq!(doctor_version(elsewhere, 2, &ended), refused);
+    // Forged (signed by the doctor), ended or removed.
+    let forged = rec.grant(A, Permission::ReadWrite, &rec.doctor_key);
+    assert_eq!(doctor_version(forged.clone(), 2, &ended), refused);
+    let mut removed = GrantKnowledge::at(NOW);
+    removed.removed.insert([40; 16]);
+    assert_eq!(doctor_version(forged, 2, &removed), refused);
+    // Signed with another key than the doctor's.
+    assert_eq!(
+        doctor_version(rec.write_grant(), 3, &ended),
+        Err(RecordAlarm::NotSigned { node: F })
+    );
+    // A late change that moves a node.
+    let mut rec = Rec::new();
+    rec.doctor_edit(G, rec.write_grant(), &key(2), |n| n.parent_id = Some(A));
+    assert_eq!(
+        rec.check_knowing(&rec.tree(), None, &[], &ended),
+        Err(RecordAlarm::NotAllowed { node: G })
+    );
 }
 
 #[test]
@@ -300,4 +360,30 @@ fn a_doctors_change_signed_a_little_before_the_owners_head_is_pending() {
         rec.check(&rec.tree(), None, &[]).unwrap().pending,
         vec![NEW]
     );
+}
+
+#[test]
+fn the_doctors_view_lists_a_late_change_and_passes() {
+    let mut rec = Rec::new();
+    let grant = rec.write_grant();
+    rec.doctor_add(NEW, A, NodeKind::File, grant);
+    let nodes = rec.shared_nodes();
+    let view = SharedView {
+        nodes: &nodes,
+        head: Some(rec.head()),
+        head_leaves: &rec.leaves,
+        folder: A,
+    };
+    let checked = check_shared(
+        &view,
+        &rec.owner(),
+        &authors,
+        &GrantKnowledge::at(NOW + 1000),
+        None,
+        &[],
+    )
+    .unwrap();
+    assert!(checked.pending.is_empty());
+    assert_eq!(checked.late.len(), 1);
+    assert_eq!(checked.late[0].node_id, NEW);
 }
