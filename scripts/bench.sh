@@ -12,6 +12,11 @@
 #                               Chromium against a plain transfer of the same bytes
 #   scripts/bench.sh revocation removing a doctor from a folder of 1000 files in
 #                               Chromium: time and requests (REVOKE_FILES=n)
+#   scripts/bench.sh biglist    opening a record of 10,000 files in Chromium: from
+#                               the click on Records to the first rows and to the
+#                               whole list (300 files at the top), then the folder
+#                               of the other 9,700, and coming back to Records,
+#                               with where the time went (BIGLIST_ITEMS, RUNS)
 #   scripts/bench.sh chunks     record content on the server: chunk GETs and
 #                               durable PUTs per second, RSS during a 1 GiB
 #                               upload, store size over stored bytes
@@ -76,4 +81,17 @@ if [[ $which == all || $which == revocation ]]; then
   cargo build --locked --release -p server --bin medvault-server
   (cd end2end && MEDVAULT_SERVER_BIN="$PWD/../target/release/medvault-server" \
     npx playwright test --config playwright.bench.config.ts revocation)
+fi
+
+if [[ $which == all || $which == biglist ]]; then
+  echo "==> browser: opening a record of ${BIGLIST_ITEMS:-10000} files (release app and server)"
+  export PATH="$PWD/tools/node_modules/.bin:$PATH"
+  trunk build --release
+  cargo build --locked --release -p server --bin medvault-server
+  # The generator the Playwright script runs (server/benches/biglist_seed.rs,
+  # a debug build: the server does the work; with the test suite's feature, so
+  # the debug server binary the suite runs stays as scripts/test.sh built it).
+  cargo test --locked -p server --features test-clock --bench biglist_seed --no-run
+  (cd end2end && MEDVAULT_SERVER_BIN="$PWD/../target/release/medvault-server" \
+    npx playwright test --config playwright.bench.config.ts bench/biglist)
 fi

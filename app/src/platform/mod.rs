@@ -9,3 +9,4 @@ pub mod clock;
 pub mod http;
 pub mod org;
 pub mod seen_heads;
+pub mod timing;

@@ -29,6 +29,7 @@ use crate::{
     platform::{
         browser::removed_grants,
         seen_heads::{remember_head, seen_head},
+        timing,
     },
     session::{now_unix, Session, Unlocked},
     tasks::directory::look_up,
@@ -129,7 +130,8 @@ pub async fn check_own(
         identity_key: unlocked.keyring.public_keys().identity,
     };
     let authors = author_keys(session, &tree.nodes, &me).await?;
-    check_record(
+    let checking = timing::span("check the record");
+    let checked = check_record(
         tree,
         &owner,
         &|id| authors.get(id).copied(),
@@ -137,7 +139,9 @@ pub async fn check_own(
         seen,
         &heads,
     )
-    .map_err(|alarm| alarm.sentence())
+    .map_err(|alarm| alarm.sentence());
+    checking.end();
+    checked
 }
 
 /// Remembers the head a check accepted.

@@ -18,7 +18,10 @@ use shared::{
 };
 
 use super::{check, late, Loaded, OpenError};
-use crate::session::{now_unix, Session, Unlocked};
+use crate::{
+    platform::timing,
+    session::{now_unix, Session, Unlocked},
+};
 
 /// What a patient whose keyring names a record reads when the server has
 /// none.
@@ -43,7 +46,9 @@ pub(super) async fn open_record(
         return Err("Only patients keep a record in medvault.".to_owned());
     }
     let me = unlocked.key_entry.value.user_id;
+    let fetching = timing::span("fetch the record");
     let mut tree = fetch_or_create(session, unlocked).await?;
+    fetching.end();
     if named_record(unlocked).is_some_and(|id| id != tree.root_id) {
         return Err(MISSING.to_owned());
     }
@@ -88,8 +93,12 @@ pub(super) async fn open_record(
         check::remember(unlocked, &me, &Seen::of(head));
     }
     let seq = tree.seq;
+    let decrypting = timing::span("decrypt the record");
+    // The served tree is not needed after this: opened without a copy.
+    let opened = open_owned(tree, unlocked)?;
+    decrypting.end();
     Ok(Loaded {
-        tree: open_tree(&tree, unlocked)?,
+        tree: opened,
         seq,
         head,
         leaves,
@@ -98,7 +107,11 @@ pub(super) async fn open_record(
 }
 
 fn open_tree(tree: &RecordTree, unlocked: &Unlocked) -> Result<OpenTree, OpenError> {
-    OpenTree::open(tree.clone(), unlocked.keyring.encryption()).map_err(|_| {
+    open_owned(tree.clone(), unlocked)
+}
+
+fn open_owned(tree: RecordTree, unlocked: &Unlocked) -> Result<OpenTree, OpenError> {
+    OpenTree::open(tree, unlocked.keyring.encryption()).map_err(|_| {
         "Your record could not be unlocked with your keys. If this keeps happening, contact your administrator."
             .to_owned()
     })
