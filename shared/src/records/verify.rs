@@ -178,13 +178,13 @@ pub fn check_record(
         authors,
         grants,
     )?;
-    let (pending, late) = judge_all(&judge, &tree.nodes)?;
+    let judged = judge_all(&judge, &tree.nodes)?;
     let hidden = tree
         .head_leaves
         .iter()
         .filter(|l| !judge.served.contains_key(&l.node_id))
         .count();
-    finish(head, &tree.nodes, (pending, late), hidden)
+    finish(head, judged, hidden)
 }
 
 /// Checks a doctor's view of a shared folder (the doctor's browser, or the
@@ -213,14 +213,14 @@ pub fn check_shared(
     {
         return Err(RecordAlarm::TreeMismatch);
     }
-    let (pending, late) = judge_all(&judge, view.nodes)?;
+    let judged = judge_all(&judge, view.nodes)?;
     let hidden = view
         .head_leaves
         .iter()
         .filter(|l| nodes::within_by_head(&judge.head, &view.folder, &l.node_id))
         .filter(|l| !judge.served.contains_key(&l.node_id))
         .count();
-    finish(head, view.nodes, (pending, late), hidden)
+    finish(head, judged, hidden)
 }
 
 /// Rule 1: a record with no head.
@@ -258,15 +258,19 @@ fn judge<'a>(
     })
 }
 
-/// The pending changes and the late ones.
-type Judged = (Vec<Id>, Vec<LateChange>);
+/// The pending changes, the late ones and every served node's leaf.
+type Judged = (Vec<Id>, Vec<LateChange>, Vec<HeadLeaf>);
 
-/// Rules 5 and 6 for every served node: the pending ones and the late ones.
+/// Rules 5 and 6 for every served node: the pending ones and the late ones,
+/// and the leaves of all (each computed once).
 fn judge_all(judge: &nodes::Judge<'_>, served: &[NodeView]) -> Result<Judged, RecordAlarm> {
     let mut pending = Vec::new();
     let mut late = Vec::new();
+    let mut leaves = Vec::with_capacity(served.len());
     for n in served {
-        match judge.node(n)? {
+        let (standing, leaf) = judge.node(n)?;
+        leaves.push(leaf);
+        match standing {
             nodes::Standing::Confirmed => {}
             nodes::Standing::Pending => pending.push(n.node_id),
             nodes::Standing::Late {
@@ -279,13 +283,14 @@ fn judge_all(judge: &nodes::Judge<'_>, served: &[NodeView]) -> Result<Judged, Re
             }),
         }
     }
-    Ok((pending, late))
+    Ok((pending, late, leaves))
 }
 
+/// Every served node has a state (or [`judge_all`] refused it), so `leaves`
+/// are [`tree_leaves`] of the served nodes.
 fn finish(
     head: &Signed<RecordHead>,
-    served: &[NodeView],
-    (pending, late): Judged,
+    (pending, late, leaves): Judged,
     hidden: usize,
 ) -> Result<CheckedRecord, RecordAlarm> {
     if hidden > 0 {
@@ -294,7 +299,7 @@ fn finish(
     Ok(CheckedRecord {
         seen: Some(Seen::of(head)),
         pending,
-        leaves: tree_leaves(served),
+        leaves,
         needs_adoption: false,
         late,
     })

@@ -83,16 +83,29 @@ impl Judge<'_> {
         false
     }
 
-    /// Rules 5 and 6 for one served node.
-    pub fn node(&self, node: &NodeView) -> Result<Standing, RecordAlarm> {
+    /// Rules 5 and 6 for one served node; its leaf as served (computed once:
+    /// the next head covers it).
+    pub fn node(&self, node: &NodeView) -> Result<(Standing, HeadLeaf), RecordAlarm> {
         let not_signed = RecordAlarm::NotSigned { node: node.node_id };
         let signed = node.state.as_ref().ok_or(not_signed.clone())?;
         let state = &signed.value;
         if state.owner_id != self.owner.user_id || !state.matches(&self.owner.user_id, node) {
             return Err(not_signed);
         }
+        let leaf = HeadLeaf::of(signed);
+        self.standing(node, signed, &leaf).map(|s| (s, leaf))
+    }
+
+    fn standing(
+        &self,
+        node: &NodeView,
+        signed: &crate::crypto::sign::Signed<NodeState>,
+        leaf: &HeadLeaf,
+    ) -> Result<Standing, RecordAlarm> {
+        let not_signed = RecordAlarm::NotSigned { node: node.node_id };
+        let state = &signed.value;
         let in_head = self.head.get(&node.node_id);
-        if in_head.is_some_and(|l| l.leaf == crate::records::leaf(signed)) {
+        if in_head.is_some_and(|l| l.leaf == leaf.leaf) {
             // The owner's signature on the head covers this leaf, and so this
             // state and its signature: the owner (or the owner's browser when
             // it took a doctor's change in) already checked its author.
