@@ -1,6 +1,8 @@
 //! One folder of the record: where it is, how full the record is, what can be
 //! added, the uploads, and its items.
 
+use std::sync::Arc;
+
 use leptos::{html, prelude::*};
 use leptos_router::components::A;
 use shared::{api::records::NodeKind, model::Id, records::OpenNode};
@@ -10,7 +12,7 @@ use crate::{
     components::{
         file_browser::{
             file_row::{Capabilities, RowAction},
-            folder::{FolderList, RowContext},
+            folder::{FolderList, RowContext, PAGE},
             items::{display_name, folder_href, type_for, ROOT_NAME},
             preview::{preview_kind, preview_of, PreviewKind, MAX_TEXT_PREVIEW},
             upload::{DropZone, UploadButton, UploadList},
@@ -29,7 +31,7 @@ use crate::{
 #[derive(Clone)]
 struct FolderData {
     path: Vec<(Id, String)>,
-    items: Vec<(OpenNode, usize)>,
+    items: Arc<Vec<(OpenNode, usize)>>,
     used: u64,
     quota: u64,
     trash: usize,
@@ -38,27 +40,11 @@ struct FolderData {
 
 #[component]
 pub fn FolderView(ctx: Ctx, folder: Id) -> impl IntoView {
-    let data = move || {
-        ctx.tree.with(|t| {
-            t.as_ref().map(|tree| FolderData {
-                path: tree
-                    .path(&folder)
-                    .into_iter()
-                    .map(|n| (*n.id(), display_name(tree, n)))
-                    .collect(),
-                items: tree
-                    .children(&folder)
-                    .into_iter()
-                    .filter(|n| n.view.kind != NodeKind::Entry)
-                    .map(|n| (n.clone(), tree.children(n.id()).len()))
-                    .collect(),
-                used: tree.usage.used_bytes,
-                quota: tree.usage.quota_bytes,
-                trash: tree.trash().len(),
-                unreadable: tree.unreadable.len(),
-            })
-        })
-    };
+    // Read from the tree once per change of the tree (a folder of thousands
+    // of items sorts and copies them once, not once per part of the page).
+    let data = Memo::new_with_compare(move |_| read_folder(ctx, folder), |_, _| true);
+    // How many rows the list shows: kept while the record changes under it.
+    let shown = RwSignal::new(PAGE);
     let owner_id = ctx.unlocked.with_value(|u| u.key_entry.value.user_id);
     let rows = RowContext {
         caps: Capabilities::OWNER,
@@ -68,9 +54,9 @@ pub fn FolderView(ctx: Ctx, folder: Id) -> impl IntoView {
         on_action: Callback::new(move |(action, node)| row_action(ctx, action, node)),
     };
     view! {
-        <FolderHead data=Signal::derive(data)/>
+        <FolderHead data=data.into()/>
         {move || {
-            let n = data().map(|d| d.unreadable).unwrap_or(0);
+            let n = data.with(|d| d.as_ref().map(|d| d.unreadable)).unwrap_or(0);
             (n > 0).then(|| view! {
                 <p class="alert alert--warning" role="status">
                     {format!(
@@ -86,8 +72,34 @@ pub fn FolderView(ctx: Ctx, folder: Id) -> impl IntoView {
         <StatusNote message=ctx.status().into()/>
         <Toolbar ctx=ctx folder=folder/>
         <UploadList queue=ctx.uploads/>
-        {move || data().map(|d| view! { <FolderList items=d.items rows=rows/> })}
+        {move || data.with(|d| d.as_ref().map(|d| d.items.clone())).map(|items| view! {
+            <FolderList items=items rows=rows shown=shown/>
+        })}
     }
+}
+
+/// What `folder` shows, read from the tree.
+fn read_folder(ctx: Ctx, folder: Id) -> Option<FolderData> {
+    ctx.tree.with(|t| {
+        t.as_ref().map(|tree| FolderData {
+            path: tree
+                .path(&folder)
+                .into_iter()
+                .map(|n| (*n.id(), display_name(tree, n)))
+                .collect(),
+            items: Arc::new(
+                tree.children(&folder)
+                    .into_iter()
+                    .filter(|n| n.view.kind != NodeKind::Entry)
+                    .map(|n| (n.clone(), tree.children(n.id()).len()))
+                    .collect(),
+            ),
+            used: tree.usage.used_bytes,
+            quota: tree.usage.quota_bytes,
+            trash: tree.trash().len(),
+            unreadable: tree.unreadable.len(),
+        })
+    })
 }
 
 /// The breadcrumb, the folder's name as the heading, and how full the record is.
