@@ -221,6 +221,18 @@ impl ServerBackend {
             || now.saturating_sub(record.created_at) >= life
     }
 
+    /// The first second at which `record` has expired unless it is used
+    /// again: its idle end or its absolute end, whichever comes first.
+    pub(crate) fn session_until(&self, record: &SessionRecord) -> i64 {
+        let s = &self.config.settings;
+        let idle = i64::try_from(s.idle_timeout_secs).unwrap_or(i64::MAX);
+        let life = i64::try_from(s.absolute_lifetime_secs).unwrap_or(i64::MAX);
+        record
+            .last_seen
+            .saturating_add(idle)
+            .min(record.created_at.saturating_add(life))
+    }
+
     /// The caller's valid session, or `None`. A cookie that names no valid
     /// session is cleared on the response; an expired session is deleted; a
     /// used one has its idle clock moved on.
