@@ -57,15 +57,19 @@ fi
 if [[ $which == all || $which == chunkget ]]; then
   echo "==> server: chunk GETs against nginx (release server, wrk, nginx)"
   cargo build --locked --release -p server --bin medvault-server
+  echo "load before: $(uptime)"
   MEDVAULT_SERVER_BIN="$PWD/target/release/medvault-server" \
     cargo bench --locked -p server --bench chunk_get
+  echo "load after: $(uptime)"
 fi
 
 if [[ $which == all || $which == signin ]]; then
   echo "==> server: OPAQUE sign-ins per second (release server, load generator)"
   cargo build --locked --release -p server --bin medvault-server
+  echo "load before: $(uptime)"
   MEDVAULT_SERVER_BIN="$PWD/target/release/medvault-server" \
     cargo bench --locked -p server --bench signin_load
+  echo "load after: $(uptime)"
   echo "==> browser: click on Sign in to the signed-in page (release app, Chromium)"
   export PATH="$PWD/tools/node_modules/.bin:$PATH"
   trunk build --release

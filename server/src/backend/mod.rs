@@ -200,6 +200,8 @@ pub struct ServerBackend {
     record_locks: records::locks::RecordLocks,
     /// The chunk GET's kept access decisions; the store above is watched for it.
     access: Arc<access_cache::AccessCache>,
+    /// When each account's session index next needs sweeping.
+    session_sweeps: sessions::SweepTimes,
 }
 
 impl ServerBackend {
@@ -219,6 +221,7 @@ impl ServerBackend {
             audit: audit::AuditLog::new(store.clone(), config.clock.clone()),
             store,
             access,
+            session_sweeps: sessions::SweepTimes::default(),
             config,
             secrets: tokio::sync::OnceCell::new(),
             pending: pending::PendingStates::default(),
