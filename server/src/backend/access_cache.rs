@@ -57,6 +57,8 @@ type Key = ([u8; 32], Id, u32);
 pub struct Readable {
     /// The version's number of chunks.
     pub chunk_count: u32,
+    /// Its plaintext bytes per chunk.
+    pub chunk_size: u32,
     /// Server time (Unix seconds) from which it no longer holds.
     pub until: i64,
 }
@@ -85,14 +87,19 @@ impl AccessCache {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// The chunk count of a version the session may read at `now`, if a
+    /// What is known of a version the session may read at `now`, if a
     /// decision of the current generation says so.
-    pub fn readable(&self, session: &[u8; 32], node: &Id, version: u32, now: i64) -> Option<u32> {
+    pub fn readable(
+        &self,
+        session: &[u8; 32],
+        node: &Id,
+        version: u32,
+        now: i64,
+    ) -> Option<Readable> {
         let generation = self.generation();
         let entries = self.entries.lock().ok()?;
         let kept = entries.get(&(*session, *node, version))?;
-        (kept.generation == generation && now < kept.readable.until)
-            .then_some(kept.readable.chunk_count)
+        (kept.generation == generation && now < kept.readable.until).then_some(kept.readable)
     }
 
     /// Keeps a decision made from reads that began at `generation`; nothing
@@ -176,6 +183,10 @@ impl std::fmt::Debug for WatchedStore {
 impl Store for WatchedStore {
     async fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.inner.get(space, key).await
+    }
+
+    async fn get_small(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get_small(space, key).await
     }
 
     async fn scan_prefix(

@@ -9,6 +9,7 @@ const NODE: Id = [3; 16];
 fn readable(until: i64) -> Readable {
     Readable {
         chunk_count: 4,
+        chunk_size: 4096,
         until,
     }
 }
@@ -18,7 +19,7 @@ fn a_kept_decision_holds_until_its_end() {
     let cache = AccessCache::default();
     let g = cache.generation();
     cache.keep(g, &SESSION, &NODE, 1, readable(100));
-    assert_eq!(cache.readable(&SESSION, &NODE, 1, 99), Some(4));
+    assert_eq!(cache.readable(&SESSION, &NODE, 1, 99), Some(readable(100)));
     assert_eq!(cache.readable(&SESSION, &NODE, 1, 100), None);
     assert_eq!(cache.readable(&SESSION, &NODE, 2, 99), None);
     assert_eq!(cache.readable(&[8; 32], &NODE, 1, 99), None);
@@ -36,7 +37,7 @@ fn a_write_forgets_every_decision_and_one_made_across_it_is_never_kept() {
     cache.keep(g, &SESSION, &NODE, 1, readable(100));
     assert_eq!(cache.readable(&SESSION, &NODE, 1, 0), None);
     cache.keep(cache.generation(), &SESSION, &NODE, 1, readable(100));
-    assert_eq!(cache.readable(&SESSION, &NODE, 1, 0), Some(4));
+    assert_eq!(cache.readable(&SESSION, &NODE, 1, 0), Some(readable(100)));
 }
 
 #[test]

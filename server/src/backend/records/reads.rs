@@ -10,7 +10,7 @@ use shared::{
         ApiError, Caller,
     },
     audit::EventKind,
-    crypto::sign::Signed,
+    crypto::{sign::Signed, stream::TAG_LEN},
     model::{FileManifest, Id},
 };
 
@@ -28,7 +28,7 @@ use crate::{
         sessions::token_hash,
         store_error, ServerBackend,
     },
-    store::{codec, Batch, Space, StoreError},
+    store::{codec, Batch, Space, StoreError, SMALL_READ_MAX},
 };
 
 impl ServerBackend {
@@ -250,11 +250,13 @@ impl ServerBackend {
         let session = caller.session_token.as_deref().and_then(|t| token_hash(t));
         if index != 0 {
             if let Some(hash) = &session {
-                if let Some(chunks) = self.access.readable(hash, &node_id, version, self.now()) {
-                    if index >= chunks {
+                if let Some(known) = self.access.readable(hash, &node_id, version, self.now()) {
+                    if index >= known.chunk_count {
                         return Err(ApiError::not_found());
                     }
-                    return self.chunk_bytes(&node_id, version, index).await;
+                    return self
+                        .chunk_bytes(&node_id, version, index, known.chunk_size)
+                        .await;
                 }
             }
         }
@@ -269,7 +271,9 @@ impl ServerBackend {
         if index >= stored.chunk_count {
             return Err(ApiError::not_found());
         }
-        let bytes = self.chunk_bytes(&node_id, version, index).await?;
+        let bytes = self
+            .chunk_bytes(&node_id, version, index, stored.chunk_size)
+            .await?;
         if index == 0 {
             // Logged before any content leaves: a download starts here.
             let draft = super::event_on(&s, &owner, EventKind::FileRead, &node_id);
@@ -284,6 +288,7 @@ impl ServerBackend {
             .min(grants_until);
         let readable = Readable {
             chunk_count: stored.chunk_count,
+            chunk_size: stored.chunk_size,
             until,
         };
         self.access
@@ -291,19 +296,24 @@ impl ServerBackend {
         Ok(bytes)
     }
 
-    /// The stored bytes of one chunk, or `not_found`.
+    /// The stored bytes of one chunk of a version of `chunk_size`, or
+    /// `not_found`. Small chunks are read on this thread
+    /// ([`crate::store::Store::get_small`]).
     async fn chunk_bytes(
         &self,
         node_id: &Id,
         version: u32,
         index: u32,
+        chunk_size: u32,
     ) -> Result<server_fn::Bytes, ApiError> {
-        let bytes = self
-            .store
-            .get(Space::Blobs, &chunk_key(node_id, version, index))
-            .await
-            .map_err(store_error)?
-            .ok_or_else(ApiError::not_found)?;
+        let key = chunk_key(node_id, version, index);
+        let sealed = u64::from(chunk_size).saturating_add(TAG_LEN as u64);
+        let read = if sealed <= SMALL_READ_MAX {
+            self.store.get_small(Space::Blobs, &key).await
+        } else {
+            self.store.get(Space::Blobs, &key).await
+        };
+        let bytes = read.map_err(store_error)?.ok_or_else(ApiError::not_found)?;
         Ok(server_fn::Bytes::from(bytes))
     }
 }
