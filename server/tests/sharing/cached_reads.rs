@@ -40,12 +40,26 @@ async fn shared_file(
     (p, d, grant, file, version)
 }
 
-/// Reads chunks 1 and 2 twice: the second time from the kept answer.
+/// Reads chunks 1 and 2 twice: the second time from the kept answer, with
+/// the same bytes and headers.
 async fn read_past_the_first(c: &Client, version: &VersionView) {
-    for _ in 0..2 {
+    let mut first = Vec::new();
+    for round in 0..2 {
         for i in 1..3 {
-            let (status, body) = chunk_status(c, &version.node_id, version.version, i).await;
+            let (status, headers, body) = c
+                .get_bytes(&chunk_path(&version.node_id, version.version, i))
+                .await;
             assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+            assert_eq!(
+                headers[header::CONTENT_LENGTH],
+                body.len().to_string().as_str()
+            );
+            assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+            if round == 0 {
+                first.push(body);
+            } else {
+                assert_eq!(first[i as usize - 1], body);
+            }
         }
     }
 }
