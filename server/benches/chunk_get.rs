@@ -125,6 +125,27 @@ fn start_nginx(bytes: &[u8]) -> Nginx {
     }
 }
 
+/// nginx's CPU time so far: its master and every worker (its children).
+fn nginx_cpu_seconds(master: u32) -> f64 {
+    let children: Vec<u32> = std::fs::read_dir("/proc")
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+                .filter(|pid| {
+                    let stat =
+                        std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+                    // The parent's pid is the second field after the name.
+                    stat.rsplit_once(')')
+                        .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                        .and_then(|p| p.parse::<u32>().ok())
+                        == Some(master)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    cpu_seconds(master) + children.into_iter().map(cpu_seconds).sum::<f64>()
+}
+
 /// What one wrk run measured.
 struct WrkRun {
     per_second: f64,
@@ -251,17 +272,19 @@ fn main() {
         let cpu_before = cpu_seconds(pid);
         let ours = wrk(&format!("http://{addr}{path}"), &headers, seconds);
         let cpu = cpu_seconds(pid) - cpu_before;
+        let nginx_before = nginx_cpu_seconds(nginx.child.id());
         let theirs = wrk(
             &format!("http://{}/chunk.bin", nginx.addr),
             &headers,
             seconds,
         );
+        let nginx_cpu = nginx_cpu_seconds(nginx.child.id()) - nginx_before;
         assert_eq!(ours.bad, 0, "medvault answered errors");
         assert_eq!(theirs.bad, 0, "nginx answered errors");
         let ratio = ours.per_second / theirs.per_second;
         ratios.push(ratio);
         println!(
-            "  round {round}: medvault {:.0}/s (p50 {:.2} ms, p99 {:.2} ms; server CPU {:.0} µs per GET); nginx {:.0}/s (p50 {:.2} ms, p99 {:.2} ms); ratio {ratio:.2}",
+            "  round {round}: medvault {:.0}/s (p50 {:.2} ms, p99 {:.2} ms; server CPU {:.0} µs per GET); nginx {:.0}/s (p50 {:.2} ms, p99 {:.2} ms; CPU {:.0} µs per GET); ratio {ratio:.2}",
             ours.per_second,
             ours.p50_ms,
             ours.p99_ms,
@@ -269,6 +292,7 @@ fn main() {
             theirs.per_second,
             theirs.p50_ms,
             theirs.p99_ms,
+            nginx_cpu / theirs.requests.max(1.0) * 1e6,
         );
     }
     println!(
