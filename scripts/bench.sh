@@ -20,12 +20,19 @@
 #   scripts/bench.sh chunks     record content on the server: chunk GETs and
 #                               durable PUTs per second, RSS during a 1 GiB
 #                               upload, store size over stored bytes
+#   scripts/bench.sh chunkget   GETs of a stored 100 KiB chunk from 32 connections
+#                               (wrk), against nginx serving the same bytes in the
+#                               same run: requests/s, p99 and the ratio
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh --test
-export PATH="$HOME/.cargo/bin:$PATH"
 which="${1:-all}"
+if [[ $which == all || $which == chunkget ]]; then
+  scripts/setup.sh --bench
+else
+  scripts/setup.sh --test
+fi
+export PATH="$HOME/.cargo/bin:/usr/sbin:$PATH"
 
 if [[ $which == all || $which == native ]]; then
   echo "==> native (criterion, release)"
@@ -52,11 +59,22 @@ if [[ $which == all || $which == chunks ]]; then
     cargo bench --locked -p server --bench chunk_load
 fi
 
+if [[ $which == all || $which == chunkget ]]; then
+  echo "==> server: chunk GETs against nginx (release server, wrk, nginx)"
+  cargo build --locked --release -p server --bin medvault-server
+  echo "load before: $(uptime)"
+  MEDVAULT_SERVER_BIN="$PWD/target/release/medvault-server" \
+    cargo bench --locked -p server --bench chunk_get
+  echo "load after: $(uptime)"
+fi
+
 if [[ $which == all || $which == signin ]]; then
   echo "==> server: OPAQUE sign-ins per second (release server, load generator)"
   cargo build --locked --release -p server --bin medvault-server
+  echo "load before: $(uptime)"
   MEDVAULT_SERVER_BIN="$PWD/target/release/medvault-server" \
     cargo bench --locked -p server --bench signin_load
+  echo "load after: $(uptime)"
   echo "==> browser: click on Sign in to the signed-in page (release app, Chromium)"
   export PATH="$PWD/tools/node_modules/.bin:$PATH"
   trunk build --release

@@ -5,6 +5,9 @@
 #
 #   scripts/setup.sh          build tools: wasm32 target, Trunk, wasm-bindgen, wasm-opt
 #   scripts/setup.sh --test   also Chromium + ChromeDriver (Debian) and Playwright (npm)
+#   scripts/setup.sh --bench  --test's tools, and nginx and wrk (Debian) for the
+#                             benchmarks that measure against nginx; tests never
+#                             need them
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +17,12 @@ BINARYEN_VERSION=132
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 
 want_test=false
+want_bench=false
 [ "${1:-}" = "--test" ] && want_test=true
+if [ "${1:-}" = "--bench" ]; then
+  want_test=true
+  want_bench=true
+fi
 
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
 
@@ -60,6 +68,16 @@ if $want_test; then
     || [ ! end2end/node_modules/.package-lock.json -nt end2end/package-lock.json ]; then
     say "installing Playwright (npm; it uses Debian's Chromium, never its own download)"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+  fi
+fi
+
+if $want_bench; then
+  if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ] || ! command -v wrk >/dev/null; then
+    say "installing nginx and wrk from Debian (benchmarks only)"
+    sudo_cmd=""
+    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y nginx wrk
   fi
 fi
 

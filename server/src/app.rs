@@ -280,7 +280,7 @@ async fn time_limit(limit: Duration, req: Request, next: middleware::Next) -> Re
 }
 
 /// `GET /api/records/chunk/{node}/{version}/{index}`: one chunk of a complete
-/// version, `application/octet-stream`, never cached.
+/// version, `application/octet-stream` with its `Content-Length`, never cached.
 async fn get_chunk(
     State(state): State<AppState>,
     ChunkAddress {
@@ -293,8 +293,12 @@ async fn get_chunk(
     let res = match state.backend.get_chunk(&caller, node, version, index).await {
         Ok(bytes) => (
             [
-                (header::CONTENT_TYPE, "application/octet-stream"),
-                (header::CACHE_CONTROL, "no-store"),
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/octet-stream"),
+                ),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                (header::CONTENT_LENGTH, HeaderValue::from(bytes.len())),
             ],
             bytes,
         )

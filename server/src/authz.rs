@@ -211,6 +211,30 @@ impl ServerBackend {
         }
     }
 
+    /// [`ServerBackend::readable_node`] (of a file: its owner, or a doctor
+    /// while it has a complete version), and the first second at which what
+    /// opened it ends by the clock alone: never for the owner (`i64::MAX`),
+    /// the end of the last grant that covers it for a doctor.
+    pub(crate) async fn readable_until(
+        &self,
+        s: &Session,
+        node_id: &Id,
+    ) -> Result<(Id, i64), ApiError> {
+        if self.stored_node(&s.user.id, node_id).await?.is_some() {
+            return Ok((s.user.id, i64::MAX));
+        }
+        let (access, _, covering) = self.covering_grants(s, node_id).await?;
+        if access.node.kind == NodeKind::File && access.node.current.is_none() {
+            return Err(ApiError::not_found());
+        }
+        let until = covering
+            .iter()
+            .map(|g| g.grant.value.expires_at.unwrap_or(i64::MAX))
+            .max()
+            .unwrap_or(i64::MIN);
+        Ok((access.owner, until))
+    }
+
     /// The node as a reader may see it: the caller's own, or one an active
     /// grant opens to the calling doctor. Answers the owner too.
     pub(crate) async fn readable_node(

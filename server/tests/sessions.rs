@@ -221,3 +221,27 @@ async fn expired_sessions_are_deleted_at_the_next_sign_in() {
     // The two minted, b's; a's session expired with the others.
     assert_eq!(indexed(&s, &info.user_id).await, 3);
 }
+
+#[tokio::test]
+async fn a_sign_in_that_skips_the_sweep_keeps_the_next_one_due() {
+    // The sweep runs only once something in the index can have expired; a
+    // sign-in before then must not push that moment back.
+    let s = Server::new();
+    let a = s.client();
+    let (info, _) = a.signup("due.rows", None, s.now()).await.unwrap();
+    let first = a.token().unwrap();
+    s.advance(1000);
+    let b = s.client();
+    b.sign_in("due.rows", PASSWORD).await;
+    assert_eq!(indexed(&s, &info.user_id).await, 2);
+    // a's session is now past the 30-minute idle timeout, b's is not.
+    s.advance(900);
+    let c = s.client();
+    c.sign_in("due.rows", PASSWORD).await;
+    assert_eq!(rows_left(&s, &[first]).await, 0, "expired row deleted");
+    assert_eq!(
+        rows_left(&s, &[b.token().unwrap(), c.token().unwrap()]).await,
+        2
+    );
+    assert_eq!(indexed(&s, &info.user_id).await, 2);
+}

@@ -3,6 +3,8 @@
 //! sign-up, and /proc readings. Used by `signin_load` and `chunk_load`.
 #![allow(dead_code)]
 
+pub mod records;
+
 use std::{
     io::{BufRead, BufReader, Read, Write},
     net::{SocketAddr, TcpListener, TcpStream},

@@ -11,6 +11,7 @@
 //! [`throttle`] (failed sign-ins), [`invites`], and the trait implementations in
 //! [`accounts`], [`directory`] and [`admin`].
 
+pub mod access_cache;
 pub mod accounts;
 pub mod admin;
 pub mod audit;
@@ -197,6 +198,10 @@ pub struct ServerBackend {
     throttle: throttle::Throttle,
     audit: audit::AuditLog,
     record_locks: records::locks::RecordLocks,
+    /// The chunk GET's kept access decisions; the store above is watched for it.
+    access: Arc<access_cache::AccessCache>,
+    /// When each account's session index next needs sweeping.
+    session_sweeps: sessions::SweepTimes,
 }
 
 impl ServerBackend {
@@ -207,9 +212,16 @@ impl ServerBackend {
 
     /// A backend over the given store with these account settings.
     pub fn with_config(store: Arc<dyn Store>, config: AccountConfig) -> ServerBackend {
+        // Every write, the audit log's included, goes through the watch, so
+        // that none can leave a kept access decision standing.
+        let access = Arc::new(access_cache::AccessCache::default());
+        let store: Arc<dyn Store> =
+            Arc::new(access_cache::WatchedStore::new(store, access.clone()));
         ServerBackend {
             audit: audit::AuditLog::new(store.clone(), config.clock.clone()),
             store,
+            access,
+            session_sweeps: sessions::SweepTimes::default(),
             config,
             secrets: tokio::sync::OnceCell::new(),
             pending: pending::PendingStates::default(),

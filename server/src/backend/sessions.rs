@@ -14,6 +14,15 @@
 //! everywhere", password change, recovery, disabling) walks the account's
 //! whole index, however long. `last_seen` is written at most once a minute, so
 //! reading pages does not turn into a disk write per request.
+//!
+//! The sweep at sign-in reads the account's whole index, so it runs only when
+//! something in it can have expired: the server remembers, per account, the
+//! earliest end of the sessions it saw at the last sweep and of those made
+//! since ([`SweepTimes`], in memory: after a restart the first sign-in
+//! sweeps). Without that, an account signed in from many places paid a read
+//! per live session at each sign-in.
+
+use std::{collections::HashMap, sync::Mutex};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -42,6 +51,44 @@ const TOUCH_EVERY_SECS: i64 = 60;
 /// goes on until the prefix is exhausted, so this bounds memory per read, not
 /// how many sessions are ended.
 const SESSION_PAGE: usize = 1000;
+
+/// Accounts remembered by [`SweepTimes`]; more, and it starts afresh (each
+/// account then sweeps at its next sign-in).
+const MAX_SWEEP_TIMES: usize = 100_000;
+
+/// Per account, the first second at which a session in its index can have
+/// expired, so that the sweep at sign-in runs only from then on. An account
+/// not listed is swept at its next sign-in.
+#[derive(Default)]
+pub struct SweepTimes(Mutex<HashMap<Id, i64>>);
+
+impl SweepTimes {
+    fn due(&self, user_id: &Id, now: i64) -> bool {
+        match self.0.lock() {
+            Ok(times) => times.get(user_id).is_none_or(|&at| now >= at),
+            Err(_) => true,
+        }
+    }
+
+    /// After a sweep: nothing listed ends before `at`.
+    fn swept(&self, user_id: &Id, at: i64) {
+        if let Ok(mut times) = self.0.lock() {
+            if times.len() >= MAX_SWEEP_TIMES {
+                times.clear();
+            }
+            times.insert(*user_id, at);
+        }
+    }
+
+    /// A session ending at `at` joined the index.
+    fn added(&self, user_id: &Id, at: i64) {
+        if let Ok(mut times) = self.0.lock() {
+            if let Some(due) = times.get_mut(user_id) {
+                *due = (*due).min(at);
+            }
+        }
+    }
+}
 
 /// One session as stored (under the hash of its token).
 #[derive(Clone, Serialize, Deserialize)]
@@ -185,15 +232,22 @@ impl ServerBackend {
                 });
             }
         }
-        for (hash, state) in self.indexed_sessions(user_id, now).await? {
-            match state {
-                Indexed::Live(_) => {}
-                Indexed::Ended => ops.extend(end_session_ops(user_id, &hash)),
-                Indexed::Foreign => ops.push(Op::Delete {
-                    space: Space::Sessions,
-                    key: user_session_key(user_id, &hash),
-                }),
+        let ends = self.session_until(&record);
+        if self.session_sweeps.due(user_id, now) {
+            let mut next = ends;
+            for (hash, state) in self.indexed_sessions(user_id, now).await? {
+                match state {
+                    Indexed::Live(live) => next = next.min(self.session_until(&live)),
+                    Indexed::Ended => ops.extend(end_session_ops(user_id, &hash)),
+                    Indexed::Foreign => ops.push(Op::Delete {
+                        space: Space::Sessions,
+                        key: user_session_key(user_id, &hash),
+                    }),
+                }
             }
+            self.session_sweeps.swept(user_id, next);
+        } else {
+            self.session_sweeps.added(user_id, ends);
         }
         ops.push(Op::Put {
             space: Space::Sessions,
@@ -219,6 +273,18 @@ impl ServerBackend {
         let life = i64::try_from(s.absolute_lifetime_secs).unwrap_or(i64::MAX);
         now.saturating_sub(record.last_seen) >= idle
             || now.saturating_sub(record.created_at) >= life
+    }
+
+    /// The first second at which `record` has expired unless it is used
+    /// again: its idle end or its absolute end, whichever comes first.
+    pub(crate) fn session_until(&self, record: &SessionRecord) -> i64 {
+        let s = &self.config.settings;
+        let idle = i64::try_from(s.idle_timeout_secs).unwrap_or(i64::MAX);
+        let life = i64::try_from(s.absolute_lifetime_secs).unwrap_or(i64::MAX);
+        record
+            .last_seen
+            .saturating_add(idle)
+            .min(record.created_at.saturating_add(life))
     }
 
     /// The caller's valid session, or `None`. A cookie that names no valid

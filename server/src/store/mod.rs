@@ -280,6 +280,10 @@ impl From<Vec<Op>> for Batch {
     }
 }
 
+/// The largest value [`Store::get_small`] is meant for: a file of this size
+/// is read from the page cache in a few microseconds.
+pub const SMALL_READ_MAX: u64 = 256 * 1024;
+
 /// The storage primitives every backend provides; shared as `Arc<dyn Store>` in
 /// the router state.
 ///
@@ -302,6 +306,14 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&[u8]>,
         limit: usize,
     ) -> Result<Vec<Entry>, StoreError>;
+
+    /// [`Store::get`] of a value the caller knows to be small (at most
+    /// [`SMALL_READ_MAX`] bytes, say a chunk of a version with small chunks):
+    /// a backend may read it on the calling thread, where handing it to a
+    /// blocking pool and back costs more than the read itself.
+    async fn get_small(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.get(space, key).await
+    }
 
     /// Applies every op of `batch` atomically and durably, or nothing; a failed
     /// precondition gives [`StoreError::Conflict`].

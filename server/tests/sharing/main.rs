@@ -10,6 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access;
+mod cached_reads;
 #[path = "../common/mod.rs"]
 mod common;
 mod emergency;

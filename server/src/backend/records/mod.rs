@@ -441,8 +441,7 @@ impl RecordsBackend for ServerBackend {
         version: u32,
         index: u32,
     ) -> Result<server_fn::Bytes, ApiError> {
-        let s = self.require_session(caller).await?;
-        versions::read_chunk(self, &s, node_id, version, index).await
+        self.read_chunk(caller, node_id, version, index).await
     }
 }
 

@@ -1,28 +1,34 @@
 //! Reading a record: its head, nodes, versions and manifests, the folders
-//! above a node, and the quota. Every read starts from a key of
-//! [`super::layout`], so a node of another record simply misses.
+//! above a node, the quota, and one chunk of a complete version (a download).
+//! Every read starts from a key of [`super::layout`], so a node of another
+//! record simply misses.
 
 use serde::de::DeserializeOwned;
 use shared::{
     api::{
         records::{NodeKind, Usage, MAX_NODES},
-        ApiError,
+        ApiError, Caller,
     },
-    crypto::sign::Signed,
+    audit::EventKind,
+    crypto::{sign::Signed, stream::TAG_LEN},
     model::{FileManifest, Id},
 };
 
 use super::{
     conflict, human_size,
     layout::{
-        head_key, manifest_key, node_key, nodes_prefix, owner_key, version_key, RecordHead,
-        StoredNode, StoredVersion,
+        chunk_key, head_key, manifest_key, node_key, nodes_prefix, owner_key, version_key,
+        RecordHead, StoredNode, StoredVersion,
     },
     too_large,
 };
 use crate::{
-    backend::{store_error, ServerBackend},
-    store::{codec, Space, StoreError},
+    backend::{
+        access_cache::{Readable, TTL_SECS},
+        sessions::token_hash,
+        store_error, ServerBackend,
+    },
+    store::{codec, Batch, Space, StoreError, SMALL_READ_MAX},
 };
 
 impl ServerBackend {
@@ -224,5 +230,90 @@ impl ServerBackend {
             ));
         }
         Ok(node)
+    }
+
+    /// One chunk of a complete version, for its owner or a doctor whose
+    /// active grant covers the file; chunk 0 is logged as a read (a download
+    /// starts there) before any content leaves.
+    ///
+    /// The answer to "may this session read this version" is kept for a few
+    /// seconds ([`super::super::access_cache`]), so the other chunks of a
+    /// download are served after one lookup; a write that could change the
+    /// answer, or the end of the session or grant, forgets it.
+    pub(crate) async fn read_chunk(
+        &self,
+        caller: &Caller,
+        node_id: Id,
+        version: u32,
+        index: u32,
+    ) -> Result<server_fn::Bytes, ApiError> {
+        let session = caller.session_token.as_deref().and_then(|t| token_hash(t));
+        if index != 0 {
+            if let Some(hash) = &session {
+                if let Some(known) = self.access.readable(hash, &node_id, version, self.now()) {
+                    if index >= known.chunk_count {
+                        return Err(ApiError::not_found());
+                    }
+                    return self
+                        .chunk_bytes(&node_id, version, index, known.chunk_size)
+                        .await;
+                }
+            }
+        }
+        // Read before the checks: a write during them leaves nothing kept.
+        let generation = self.access.generation();
+        let s = self.require_session(caller).await?;
+        let (owner, grants_until) = self.readable_until(&s, &node_id).await?;
+        let stored = self
+            .stored_version(&node_id, version)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        if index >= stored.chunk_count {
+            return Err(ApiError::not_found());
+        }
+        let bytes = self
+            .chunk_bytes(&node_id, version, index, stored.chunk_size)
+            .await?;
+        if index == 0 {
+            // Logged before any content leaves: a download starts here.
+            let draft = super::event_on(&s, &owner, EventKind::FileRead, &node_id);
+            self.append(Batch::new(), draft)
+                .await
+                .map_err(store_error)?;
+        }
+        let until = self
+            .now()
+            .saturating_add(TTL_SECS)
+            .min(self.session_until(&s.record))
+            .min(grants_until);
+        let readable = Readable {
+            chunk_count: stored.chunk_count,
+            chunk_size: stored.chunk_size,
+            until,
+        };
+        self.access
+            .keep(generation, &s.hash, &node_id, version, readable);
+        Ok(bytes)
+    }
+
+    /// The stored bytes of one chunk of a version of `chunk_size`, or
+    /// `not_found`. Small chunks are read on this thread
+    /// ([`crate::store::Store::get_small`]).
+    async fn chunk_bytes(
+        &self,
+        node_id: &Id,
+        version: u32,
+        index: u32,
+        chunk_size: u32,
+    ) -> Result<server_fn::Bytes, ApiError> {
+        let key = chunk_key(node_id, version, index);
+        let sealed = u64::from(chunk_size).saturating_add(TAG_LEN as u64);
+        let read = if sealed <= SMALL_READ_MAX {
+            self.store.get_small(Space::Blobs, &key).await
+        } else {
+            self.store.get(Space::Blobs, &key).await
+        };
+        let bytes = read.map_err(store_error)?.ok_or_else(ApiError::not_found)?;
+        Ok(server_fn::Bytes::from(bytes))
     }
 }

@@ -1,6 +1,6 @@
-//! A file's complete versions: the list, making an older one current again,
-//! and reading one chunk of a version (a download), for the owner or a doctor
-//! whose active grant covers the file.
+//! A file's complete versions: the list and making an older one current
+//! again, for the owner or a doctor whose active grant covers the file.
+//! Reading a chunk of one (a download) is in [`super::reads`].
 
 use shared::{
     api::{
@@ -13,13 +13,13 @@ use shared::{
 
 use super::{
     conflict, event_on,
-    layout::{chunk_key, versions_prefix, StoredVersion},
+    layout::{versions_prefix, StoredVersion},
     signed::Signing,
     Names, MAX_VERSIONS_LISTED,
 };
 use crate::{
     backend::{sessions::Session, store_error, ServerBackend},
-    store::{codec, Batch, Space},
+    store::{codec, Space},
 };
 
 /// Every complete version of a file, newest first; logged as a view.
@@ -88,34 +88,4 @@ pub(super) async fn restore(
     };
     b.save_node(s, EventKind::VersionRestored, change, signing, |_| {})
         .await
-}
-
-/// One chunk of a complete version; logged as a read at chunk 0.
-pub(super) async fn read_chunk(
-    b: &ServerBackend,
-    s: &Session,
-    node_id: Id,
-    version: u32,
-    index: u32,
-) -> Result<server_fn::Bytes, ApiError> {
-    let (owner, _) = b.readable_node(s, &node_id).await?;
-    let stored = b
-        .stored_version(&node_id, version)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    if index >= stored.chunk_count {
-        return Err(ApiError::not_found());
-    }
-    let bytes = b
-        .store
-        .get(Space::Blobs, &chunk_key(&node_id, version, index))
-        .await
-        .map_err(store_error)?
-        .ok_or_else(ApiError::not_found)?;
-    if index == 0 {
-        // Logged before any content leaves: a download starts here.
-        let draft = super::event_on(s, &owner, EventKind::FileRead, &node_id);
-        b.append(Batch::new(), draft).await.map_err(store_error)?;
-    }
-    Ok(server_fn::Bytes::from(bytes))
 }

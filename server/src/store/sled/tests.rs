@@ -113,3 +113,35 @@ fn fail_second_open_of_the_same_dir() {
         Err(StoreError::Backend(_))
     ));
 }
+
+#[tokio::test]
+async fn small_reads_on_the_calling_thread_answer_like_get() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    store
+        .put(Space::Blobs, b"c".to_vec(), vec![7; 100 * 1024])
+        .await
+        .unwrap();
+    store
+        .put(Space::Records, b"r".to_vec(), vec![1, 2])
+        .await
+        .unwrap();
+    for (space, key) in [
+        (Space::Blobs, &b"c"[..]),
+        (Space::Blobs, b"missing"),
+        (Space::Records, b"r"),
+    ] {
+        assert_eq!(
+            store.get_small(space, key).await.unwrap(),
+            store.get(space, key).await.unwrap()
+        );
+    }
+    // A missing file is the same error as through the blocking pool.
+    for file in blob_files(dir.path()) {
+        std::fs::remove_file(file).unwrap();
+    }
+    assert!(matches!(
+        store.get_small(Space::Blobs, b"c").await,
+        Err(StoreError::Corrupt(_))
+    ));
+}
