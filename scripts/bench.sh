@@ -23,6 +23,11 @@
 #   scripts/bench.sh chunkget   GETs of a stored 100 KiB chunk from 32 connections
 #                               (wrk), against nginx serving the same bytes in the
 #                               same run: requests/s, p99 and the ratio
+#   scripts/bench.sh size       the release WASM (trunk build --release): raw, gzip
+#                               and brotli sizes against the 400 KB budget
+#   scripts/bench.sh wire       bytes on the wire for a first visit in Chromium
+#                               (fresh context, release app and server) next to
+#                               the WASM's brotli size
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -112,4 +117,20 @@ if [[ $which == all || $which == biglist ]]; then
   cargo test --locked -p server --features test-clock --bench biglist_seed --no-run
   (cd end2end && MEDVAULT_SERVER_BIN="$PWD/../target/release/medvault-server" \
     npx playwright test --config playwright.bench.config.ts bench/biglist)
+fi
+
+if [[ $which == all || $which == size ]]; then
+  echo "==> release WASM size (trunk build --release)"
+  export PATH="$PWD/tools/node_modules/.bin:$PATH"
+  trunk build --release
+  scripts/wasm-size.sh
+fi
+
+if [[ $which == all || $which == wire ]]; then
+  echo "==> browser: bytes on the wire for a first visit (release app and server)"
+  export PATH="$PWD/tools/node_modules/.bin:$PATH"
+  trunk build --release
+  cargo build --locked --release -p server --bin medvault-server
+  (cd end2end && MEDVAULT_SERVER_BIN="$PWD/../target/release/medvault-server" \
+    npx playwright test --config playwright.bench.config.ts wire)
 fi

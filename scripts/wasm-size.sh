@@ -23,6 +23,15 @@ for f in "$wasm" $js; do
   br=$(brotli_size "$f")
   printf '%-40s raw %10s   gzip %10s   brotli %10s\n' "$(basename "$f")" "$(kb "$raw")" "$(kb "$gz")" "$(kb "$br")"
 done
+# What the server sends to a browser that accepts brotli: the copy the build's
+# post_build hook wrote (scripts/compress-dist.mjs).
+for f in "$wasm" $js; do
+  if [ -f "$f.br" ]; then
+    printf '%-40s served as %s: %s brotli\n' "$(basename "$f")" "$(basename "$f").br" "$(kb "$(wc -c <"$f.br")")"
+  else
+    echo "$(basename "$f"): no precompressed copy in dist/ (served uncompressed)" >&2
+  fi
+done
 br=$(brotli_size "$wasm")
 if [ "$br" -gt 400000 ]; then
   echo "WASM is over the 400 KB brotli budget" >&2

@@ -46,6 +46,34 @@ test('the app loads its code with sub-resource integrity', async ({ page }) => {
   expect(html).toMatch(/<link[^>]+\.js"[^>]+integrity="sha384-/);
 });
 
+test('the app code arrives compressed and still passes its integrity check', async ({
+  page,
+  problems,
+}) => {
+  const assets: { url: string; headers: Record<string, string> }[] = [];
+  page.on('response', (r) => {
+    if (/\.(wasm|js|css)$/.test(new URL(r.url()).pathname)) {
+      assets.push({ url: r.url(), headers: r.headers() });
+    }
+  });
+  await page.goto('/');
+  // The app only renders if Chromium accepted the integrity hashes, which are
+  // over the decoded bytes.
+  await appReady(page);
+  const wasm = assets.find((a) => a.url.endsWith('_bg.wasm'));
+  expect(wasm, 'the WASM was fetched').toBeDefined();
+  for (const a of assets) {
+    // Chromium offers brotli to a loopback http origin; the build made a copy.
+    expect(a.headers['content-encoding'], a.url).toBe('br');
+    expect(a.headers['vary']?.toLowerCase(), a.url).toContain('accept-encoding');
+    expect(a.headers['cache-control'], a.url).toContain('immutable');
+  }
+  expect(wasm!.headers['content-type']).toBe('application/wasm');
+  const index = await page.request.get('/');
+  expect(index.headers()['cache-control']).toBe('no-cache');
+  expect(problems.console).toEqual([]);
+});
+
 test('an unknown address shows a page-not-found with a way back', async ({ page, problems }) => {
   await page.goto('/no/such/page');
   await appReady(page);

@@ -190,17 +190,31 @@ pub async fn static_app(State(state): State<WebState>, req: Request) -> Response
     if path == "/" || path == "/index.html" {
         return index(&state.site);
     }
+    // The build writes `foo.br` and `foo.gz` next to each text or WASM file
+    // (scripts/compress-dist.mjs); ServeDir sends one of them with its
+    // Content-Encoding when Accept-Encoding allows, and `foo` itself otherwise.
+    // Nothing is compressed per request.
     let served = ServeDir::new(&state.site.dir)
+        .precompressed_br()
+        .precompressed_gzip()
         .append_index_html_on_directories(false)
         .oneshot(req)
         .await;
     match served {
         Ok(res) if res.status() != StatusCode::NOT_FOUND => {
             let mut res = res.map(Body::new);
-            // Trunk names assets by content hash, so they never change.
-            res.headers_mut().insert(
+            let h = res.headers_mut();
+            // Caches must key the answer on the encoding the browser accepted.
+            h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+            h.insert(
                 header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=31536000, immutable"),
+                HeaderValue::from_static(if is_content_hashed(&path) {
+                    // Trunk names these by content hash, so they never change.
+                    "public, max-age=31536000, immutable"
+                } else {
+                    // favicon.svg, robots.txt: same name, new content per build.
+                    "no-cache"
+                }),
             );
             res
         }
@@ -220,6 +234,20 @@ fn looks_like_file(path: &str) -> bool {
     path.rsplit('/')
         .next()
         .is_some_and(|last| last.contains('.'))
+}
+
+/// Whether the last path segment carries Trunk's content hash: `name-<hex>.ext`
+/// or `name-<hex>_bg.wasm`, the hash being 8 to 16 lowercase hex digits (Trunk
+/// writes a 64-bit hash without leading zeros).
+fn is_content_hashed(path: &str) -> bool {
+    let last = path.rsplit('/').next().unwrap_or("");
+    let stem = last.split('.').next().unwrap_or("");
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-').is_some_and(|(name, hash)| {
+        !name.is_empty()
+            && (8..=16).contains(&hash.len())
+            && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
 }
 
 fn index(site: &Arc<Site>) -> Response {
@@ -316,6 +344,23 @@ mod tests {
         assert!(csp.contains("frame-src blob:;"));
         assert!(!csp.contains("frame-src 'self'"));
         assert!(!csp.contains("frame-src *"));
+    }
+
+    #[test]
+    fn only_hashed_asset_names_are_immutable() {
+        assert!(is_content_hashed("/app-3bfc441e22a832d4_bg.wasm"));
+        assert!(is_content_hashed("/app-3bfc441e22a832d4.js"));
+        assert!(is_content_hashed("/main-c9f5fcff1cf4c1d7.css"));
+        assert!(is_content_hashed("/favicon-74bc75618fac90d7.svg"));
+        assert!(is_content_hashed("/app-3bfc441e22a832d4_bg.wasm.br"));
+        assert!(is_content_hashed("/app-bfc441e22a832d4.js"));
+        assert!(!is_content_hashed("/favicon.svg"));
+        assert!(!is_content_hashed("/robots.txt"));
+        assert!(!is_content_hashed("/index.html"));
+        assert!(!is_content_hashed("/my-file.txt"));
+        assert!(!is_content_hashed("/-3bfc441e22a832d4.js"));
+        assert!(!is_content_hashed("/app-3BFC441E22A832D4.js"));
+        assert!(!is_content_hashed("/app-3bfc441e22a832d4ff.js"));
     }
 
     #[test]
