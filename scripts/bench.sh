@@ -12,6 +12,9 @@
 #                               Chromium against a plain transfer of the same bytes
 #   scripts/bench.sh revocation removing a doctor from a folder of 1000 files in
 #                               Chromium: time and requests (REVOKE_FILES=n)
+#   scripts/bench.sh bulk       1000 files of 10 KiB chosen at once in Chromium,
+#                               until every row says Uploaded: time and
+#                               requests (BULK_FILES=n)
 #   scripts/bench.sh chunks     record content on the server: chunk GETs and
 #                               durable PUTs per second, RSS during a 1 GiB
 #                               upload, store size over stored bytes
@@ -67,6 +70,16 @@ if [[ $which == all || $which == transfer ]]; then
   cargo build --locked --release -p server --bin medvault-server
   (cd end2end && MEDVAULT_SERVER_BIN="$PWD/../target/release/medvault-server" \
     npx playwright test --config playwright.bench.config.ts transfer)
+fi
+
+if [[ $which == all || $which == bulk ]]; then
+  echo "==> browser: ${BULK_FILES:-1000} files of 10 KiB chosen at once (release app and server)"
+  export PATH="$PWD/tools/node_modules/.bin:$PATH"
+  trunk build --release
+  cargo build --locked --release -p server --bin medvault-server
+  (cd end2end && MEDVAULT_SERVER_BIN="$PWD/../target/release/medvault-server" \
+    MEDVAULT_E2E_MAX_BODY=1048576 \
+    npx playwright test --config playwright.bench.config.ts bulk)
 fi
 
 if [[ $which == all || $which == revocation ]]; then
