@@ -79,7 +79,7 @@ if [[ $which == all || $which == bulk ]]; then
   cargo build --locked --release -p server --bin medvault-server
   (cd end2end && MEDVAULT_SERVER_BIN="$PWD/../target/release/medvault-server" \
     MEDVAULT_E2E_MAX_BODY=1048576 \
-    npx playwright test --config playwright.bench.config.ts bulk)
+    npx playwright test --config playwright.bench.config.ts bulk.bench)
 fi
 
 if [[ $which == all || $which == revocation ]]; then

@@ -30,6 +30,14 @@ test('many small files chosen at once', async ({ browser }, info) => {
   await openRecords(page);
   await openFolder(page, 'Imaging');
   const counts = new Map<string, number>();
+  // Where the time goes: each request's time on the wire and in the server
+  // (start of the request to the end of the answer), summed per path.
+  const busy = new Map<string, number>();
+  page.on('requestfinished', (r) => {
+    const path = new URL(r.url()).pathname.replace(/\/api\/records\/chunk\/.*/, '/api/records/chunk/…');
+    const t = r.timing();
+    if (t.responseEnd > 0) busy.set(path, (busy.get(path) ?? 0) + t.responseEnd);
+  });
   let requests = 0;
   let sent = 0;
   page.on('request', (r) => {
@@ -52,7 +60,8 @@ test('many small files chosen at once', async ({ browser }, info) => {
       `${requests} API requests, ${(sent / 1e6).toFixed(2)} MB sent`,
   );
   for (const [path, n] of [...counts.entries()].sort((a, b) => b[1] - a[1])) {
-    console.log(`  ${n}\t${path}`);
+    const ms = busy.get(path) ?? 0;
+    console.log(`  ${n}\t${path}\t${(ms / 1000).toFixed(2)} s in requests (mean ${(ms / n).toFixed(0)} ms)`);
   }
   // Every file is in the folder once the list catches up.
   await expect(page.getByRole('group', { name: /^Actions for scan-/ })).toHaveCount(FILES, {

@@ -27,8 +27,13 @@ use crate::{
     },
 };
 
-/// While uploads run, the folder view catches up at most this often.
+/// While uploads run, the folder view catches up at most this often, and at
+/// most once per [`RELOAD_SHARE`] times as long as the last catch-up took: a
+/// large record takes a while to fetch, check and decrypt, and the rows
+/// already say how each file is doing.
 const RELOAD_EVERY_MS: f64 = 3000.0;
+/// How many times the duration of the last reload must pass before the next.
+const RELOAD_SHARE: f64 = 10.0;
 
 /// What the queue needs from the page it serves.
 pub struct QueueHooks {
@@ -137,14 +142,18 @@ impl UploadQueue {
         }
     }
 
-    async fn reload(self) {
+    /// Fetches the tree again; answers when the next reload may come.
+    async fn reload(self) -> f64 {
+        let start = now_ms();
         if let Some(reload) = self.hooks.try_with_value(|h| h.reload.clone()) {
             reload().await;
         }
+        let end = now_ms();
+        end + RELOAD_EVERY_MS.max((end - start) * RELOAD_SHARE)
     }
 
     async fn work(self) {
-        let mut last_reload = now_ms();
+        let mut next_reload = now_ms() + RELOAD_EVERY_MS;
         let mut stale = false;
         let mut sealed: Option<batch::Sealed> = None;
         loop {
@@ -168,9 +177,8 @@ impl UploadQueue {
                 stale |= changed;
                 let idle =
                     sealed.is_none() && self.queue.try_with_value(|q| q.is_empty()).unwrap_or(true);
-                if stale && (idle || now_ms() - last_reload > RELOAD_EVERY_MS) {
-                    self.reload().await;
-                    last_reload = now_ms();
+                if stale && (idle || now_ms() > next_reload) {
+                    next_reload = self.reload().await;
                     stale = false;
                 }
                 continue;
@@ -178,8 +186,7 @@ impl UploadQueue {
             let Some(Some(entry)) = self.queue.try_update_value(|q| q.pop_front()) else {
                 if stale {
                     // Then look at the queue again: files may have come meanwhile.
-                    self.reload().await;
-                    last_reload = now_ms();
+                    next_reload = self.reload().await;
                     stale = false;
                     continue;
                 }
@@ -202,9 +209,8 @@ impl UploadQueue {
             let result = self.upload_one(&row, entry).await;
             stale |= row.finish(result, session, announce);
             let idle = self.queue.try_with_value(|q| q.is_empty()).unwrap_or(true);
-            if stale && (idle || now_ms() - last_reload > RELOAD_EVERY_MS) {
-                self.reload().await;
-                last_reload = now_ms();
+            if stale && (idle || now_ms() > next_reload) {
+                next_reload = self.reload().await;
                 stale = false;
             }
         }
