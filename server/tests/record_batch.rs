@@ -431,3 +431,62 @@ async fn no_session_another_patient_and_a_read_only_doctor_are_refused() {
     assert_eq!(e.code, ErrorCode::NotFound);
     assert_eq!(snapshot(&p).await, before, "nothing changed in the record");
 }
+
+#[tokio::test]
+async fn a_batchs_events_chain_with_events_written_at_the_same_time() {
+    use shared::api::audit::{AuditPublicKey, LogPage};
+    let s = Server::new();
+    let au = s.client();
+    au.signup("the.auditor", Some(s.cli_invite(Role::Auditor)), s.now())
+        .await
+        .unwrap();
+    let p = with_record(&s, "chained").await;
+    let q = with_record(&s, "alongside").await;
+    let raw = p.raw_tree().await;
+    let notes = find(&p.tree().await, "Notes").clone();
+    let q_notes = find(&q.tree().await, "Notes").clone();
+    let mut made = Made::default();
+    for i in 0..30 {
+        made.file(&p, &notes, &format!("c{i}"), 200);
+    }
+    let body = made.body(&p, &raw);
+    // The batch's 30 events and other changes share group commits.
+    let others = async {
+        for i in 0..5 {
+            q.create_folder(&q_notes, &format!("q{i}")).await.unwrap();
+        }
+    };
+    let (sent, ()) = tokio::join!(send(&p, &body), others);
+    sent.unwrap();
+    let mut all = Vec::new();
+    loop {
+        let page: LogPage = au
+            .get(&format!("/api/audit/log?from={}&limit=1000", all.len() + 1))
+            .await
+            .unwrap();
+        if page.entries.is_empty() {
+            break;
+        }
+        all.extend(page.entries);
+    }
+    let key: AuditPublicKey = au.get("/api/audit/key").await.unwrap();
+    let signed = s.audit.sign_head().await.unwrap().unwrap();
+    let v = shared::audit::verify_log(&key.key, &[signed], &all).unwrap();
+    assert_eq!(v.events, all.len() as u64);
+    let files: Vec<_> = all
+        .iter()
+        .map(|e| shared::audit::AuditEvent::decode(&e.event).unwrap())
+        .filter(|e| e.kind == EventKind::FileWritten)
+        .collect();
+    let first = files[0].seq;
+    for (i, e) in files.iter().enumerate() {
+        assert_eq!(
+            e.seq,
+            first + i as u64,
+            "the batch's events are consecutive"
+        );
+    }
+    let written: Vec<Id> = files.iter().filter_map(|e| e.item).collect();
+    let sent: Vec<Id> = made.files.iter().map(|f| f.node.node_id).collect();
+    assert_eq!(written, sent, "one event per file, in the batch's order");
+}
