@@ -30,8 +30,11 @@ const baseURL = `http://127.0.0.1:${port}`;
  */
 export function webServer(testClock: boolean) {
   const clock = testClock ? ` --test-clock-file "${process.env.MEDVAULT_E2E_CLOCK}"` : '';
+  // The suite keeps JSON requests small (64 KiB) to test the limit; the bulk
+  // benchmark sets MEDVAULT_E2E_MAX_BODY to the server's default (1 MiB).
+  const maxBody = process.env.MEDVAULT_E2E_MAX_BODY ?? '65536';
   return {
-    command: `"${serverBin}" serve --addr 127.0.0.1:${port} --data "${process.env.MEDVAULT_E2E_DATA}" --site "${site}" --max-body-bytes 65536${clock}`,
+    command: `"${serverBin}" serve --addr 127.0.0.1:${port} --data "${process.env.MEDVAULT_E2E_DATA}" --site "${site}" --max-body-bytes ${maxBody}${clock}`,
     url: `${baseURL}/api/health`,
     reuseExistingServer: false,
     timeout: 60_000,

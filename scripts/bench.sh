@@ -17,6 +17,9 @@
 #                               whole list (300 files at the top), then the folder
 #                               of the other 9,700, and coming back to Records,
 #                               with where the time went (BIGLIST_ITEMS, RUNS)
+#   scripts/bench.sh bulk       1000 files of 10 KiB chosen at once in Chromium,
+#                               until every row says Uploaded: time and
+#                               requests (BULK_FILES=n)
 #   scripts/bench.sh chunks     record content on the server: chunk GETs and
 #                               durable PUTs per second, RSS during a 1 GiB
 #                               upload, store size over stored bytes
@@ -95,6 +98,16 @@ if [[ $which == all || $which == transfer ]]; then
   cargo build --locked --release -p server --bin medvault-server
   (cd end2end && MEDVAULT_SERVER_BIN="$PWD/../target/release/medvault-server" \
     npx playwright test --config playwright.bench.config.ts transfer)
+fi
+
+if [[ $which == all || $which == bulk ]]; then
+  echo "==> browser: ${BULK_FILES:-1000} files of 10 KiB chosen at once (release app and server)"
+  export PATH="$PWD/tools/node_modules/.bin:$PATH"
+  trunk build --release
+  cargo build --locked --release -p server --bin medvault-server
+  (cd end2end && MEDVAULT_SERVER_BIN="$PWD/../target/release/medvault-server" \
+    MEDVAULT_E2E_MAX_BODY=1048576 \
+    npx playwright test --config playwright.bench.config.ts bulk.bench)
 fi
 
 if [[ $which == all || $which == revocation ]]; then

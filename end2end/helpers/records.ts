@@ -149,3 +149,35 @@ export async function openFolder(page: Page, name: string) {
   await itemList(page).getByRole('link', { name, exact: true }).click();
   await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
 }
+
+/** What the server stores of an uploaded file: its id, its version and how
+ * many chunks it has. */
+export type UploadedVersion = { nodeId: string; version: number; count: number };
+
+/** Uploads one file (as {@link upload}) and reads what was stored from the
+ * request that completed it: a `records/batch` for a small file (its content
+ * travels in the batch, docs/PROTOCOL.md 16.11), else `records/upload/finish`. */
+export async function uploadOne(page: Page, path: string, name: string): Promise<UploadedVersion> {
+  const batch = page
+    .waitForRequest((r) => r.url().endsWith('/api/records/batch'), { timeout: 120_000 })
+    .then((r) => {
+      const file = r.postDataJSON().request.files[0];
+      const m = file.manifest.value;
+      return { nodeId: file.node.node_id as string, version: m.version as number, count: m.part_hashes.length as number };
+    })
+    .catch(() => null);
+  const finish = page
+    .waitForResponse((r) => r.url().endsWith('/api/records/upload/finish'), { timeout: 120_000 })
+    .then(async (r) => {
+      const view = await r.json();
+      return {
+        nodeId: view.node_id as string,
+        version: view.current.version as number,
+        count: view.current.manifest.value.part_hashes.length as number,
+      };
+    })
+    .catch(() => null);
+  await upload(page, [path], [name]);
+  const done = await Promise.race([batch, finish].map((p) => p.then((v) => v ?? new Promise<never>(() => {}))));
+  return done;
+}

@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test, expect } from '../fixtures/app';
 import { createAdminInvite, signUp, strongPassword, uniqueName } from '../helpers/accounts';
-import { actions, openFolder, openRecords, upload } from '../helpers/records';
+import { actions, openFolder, openRecords, uploadOne } from '../helpers/records';
 
 test('a patient reads their access history, filters it and downloads it as CSV', async ({
   page,
@@ -102,11 +102,7 @@ test('the admin and the auditor get nothing when they try to open a patient’s 
   await openFolder(page, 'Lab results');
   const path = info.outputPath('blood-count.txt');
   writeFileSync(path, 'Haemoglobin 141 g/L, marker PRIVATE-5d1e');
-  const finished = page.waitForResponse((r) => r.url().endsWith('/api/records/upload/finish'));
-  await upload(page, [path], ['blood-count.txt']);
-  const view = await (await finished).json();
-  const nodeId: string = view.node_id;
-  const version: number = view.current.version;
+  const { nodeId, version } = await uploadOne(page, path, 'blood-count.txt');
 
   // An admin, and an auditor the admin invites.
   const adminContext = await browser.newContext();

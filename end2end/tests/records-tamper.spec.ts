@@ -24,7 +24,7 @@ import { crc32 } from 'node:zlib';
 import type { Page } from '@playwright/test';
 import { test, expect } from '../fixtures/app';
 import { signIn, signUp, strongPassword, uniqueName } from '../helpers/accounts';
-import { actions, downloadHash, openRecords, sha256File, upload, writeRandomFile } from '../helpers/records';
+import { actions, downloadHash, openRecords, sha256File, uploadOne, writeRandomFile } from '../helpers/records';
 
 const root = resolve(__dirname, '..', '..');
 const serverBin = process.env.MEDVAULT_SERVER_BIN ?? join(root, 'target', 'debug', 'medvault-server');
@@ -106,12 +106,7 @@ type Stored = { nodeId: string; version: number; chunks: Buffer[] };
 
 /** Uploads a file and returns its node id, version and sealed chunks as the API serves them. */
 async function uploadAndFetch(page: Page, path: string, name: string): Promise<Stored> {
-  const finished = page.waitForResponse((r) => r.url().endsWith('/api/records/upload/finish'));
-  await upload(page, [path], [name]);
-  const view = await (await finished).json();
-  const nodeId: string = view.node_id;
-  const version: number = view.current.version;
-  const count: number = view.current.manifest.value.part_hashes.length;
+  const { nodeId, version, count } = await uploadOne(page, path, name);
   const chunks = await page.evaluate(
     async ({ nodeId, version, count }) => {
       const out: number[][] = [];

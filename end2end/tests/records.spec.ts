@@ -353,7 +353,9 @@ test('a dropped connection retries the chunk, a refusal stops with its reason, c
     });
   });
   const refusedFile = info.outputPath('refused.bin');
-  writeRandomFile(refusedFile, 10_000);
+  // Over 64 KiB, so it goes one by one with chunk PUTs (smaller files go in a
+  // records/batch with their content, docs/PROTOCOL.md 16.11).
+  writeRandomFile(refusedFile, 100_000);
   const cancelled = page.waitForResponse((r) => r.url().endsWith('/api/records/upload/cancel'));
   await page.getByLabel('Upload files').setInputFiles(refusedFile);
   const refusedRow = page.getByRole('region', { name: 'Uploads' }).getByRole('listitem').filter({ hasText: 'refused.bin' });

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod anchor;
 pub mod audit;
 pub mod authors;
+pub mod bulk;
 pub mod directory;
 pub mod download;
 pub mod emergency;

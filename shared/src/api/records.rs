@@ -26,8 +26,10 @@
 
 use serde::{Deserialize, Serialize};
 
+mod batch;
 mod calls;
 
+pub use batch::*;
 pub use calls::*;
 
 use super::ApiError;

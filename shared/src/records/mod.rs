@@ -25,6 +25,7 @@
 //! record). Everything is re-exported here, so `shared::records::X` is the path
 //! to use.
 
+pub mod bulk;
 pub mod change;
 pub mod keys;
 pub mod model;

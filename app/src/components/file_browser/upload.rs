@@ -1,7 +1,8 @@
 //! Adding files: the file button, the drop zone, and the upload queue with
 //! its list of rows (progress, cancel, the outcome of each file).
 //!
-//! Files go one after another. The tree is fetched again when the queue runs
+//! Small new files go in batches (`records/batch`, see [`batch`]); the rest
+//! one after another. The tree is fetched again when the queue runs
 //! empty, or every few seconds while it runs: a reload after every file made a
 //! thousand small files cost a thousand whole-tree fetches, decryptions and
 //! re-renders.
@@ -11,6 +12,8 @@ use std::{collections::VecDeque, rc::Rc};
 use futures::future::LocalBoxFuture;
 use leptos::{html, prelude::*};
 use shared::api::records::Usage;
+
+mod batch;
 
 use super::{items::files_of, progress_line::ProgressLine};
 use crate::{
@@ -24,8 +27,13 @@ use crate::{
     },
 };
 
-/// While uploads run, the folder view catches up at most this often.
+/// While uploads run, the folder view catches up at most this often, and at
+/// most once per [`RELOAD_SHARE`] times as long as the last catch-up took: a
+/// large record takes a while to fetch, check and decrypt, and the rows
+/// already say how each file is doing.
 const RELOAD_EVERY_MS: f64 = 3000.0;
+/// How many times the duration of the last reload must pass before the next.
+const RELOAD_SHARE: f64 = 10.0;
 
 /// What the queue needs from the page it serves.
 pub struct QueueHooks {
@@ -64,8 +72,11 @@ enum RowState {
 #[derive(Clone, Copy)]
 pub struct UploadQueue {
     rows: RwSignal<Vec<UploadRow>>,
-    queue: StoredValue<VecDeque<(u64, web_sys::File, UploadTarget)>, LocalStorage>,
+    queue: StoredValue<VecDeque<batch::Entry>, LocalStorage>,
     running: StoredValue<bool>,
+    /// Estimated JSON bytes a batch may weigh ([`crate::tasks::bulk::FIRST_BATCH_CAP`],
+    /// halved after a batch the server found too large).
+    batch_cap: StoredValue<u64>,
     next_key: StoredValue<u64>,
     /// The page's owner: rows are made in event handlers, whose current owner
     /// may be a part of the page that a reload redraws (and disposes).
@@ -80,6 +91,7 @@ impl UploadQueue {
             rows: RwSignal::new(Vec::new()),
             queue: StoredValue::new_local(VecDeque::new()),
             running: StoredValue::new(false),
+            batch_cap: StoredValue::new(crate::tasks::bulk::FIRST_BATCH_CAP),
             next_key: StoredValue::new(0),
             owner: StoredValue::new_local(Owner::current()),
             hooks: StoredValue::new_local(hooks),
@@ -90,6 +102,7 @@ impl UploadQueue {
     /// large or over quota is refused here, before anything is sent.
     pub fn enqueue(&self, files: Vec<web_sys::File>, target: UploadTarget) {
         let usage = self.hooks.with_value(|h| (h.usage)());
+        let mut added = Vec::with_capacity(files.len());
         for file in files {
             let key = self.next_key.get_value();
             self.next_key.set_value(key + 1);
@@ -111,14 +124,17 @@ impl UploadQueue {
             if let Some(usage) = usage {
                 if let Err(message) = check_fits(&file.name(), file.size() as u64, &usage) {
                     row.state.set(RowState::Failed(message));
-                    self.rows.update(|rows| rows.push(row));
+                    added.push(row);
                     continue;
                 }
             }
-            self.rows.update(|rows| rows.push(row));
+            added.push(row);
             self.queue
                 .update_value(|q| q.push_back((key, file, target.clone())));
         }
+        // One change of the list, however many files: the keyed list adds
+        // their rows once.
+        self.rows.update(|rows| rows.extend(added));
         if !self.running.get_value() {
             self.running.set_value(true);
             let queue = *self;
@@ -126,22 +142,51 @@ impl UploadQueue {
         }
     }
 
-    async fn reload(self) {
+    /// Fetches the tree again; answers when the next reload may come.
+    async fn reload(self) -> f64 {
+        let start = now_ms();
         if let Some(reload) = self.hooks.try_with_value(|h| h.reload.clone()) {
             reload().await;
         }
+        let end = now_ms();
+        end + RELOAD_EVERY_MS.max((end - start) * RELOAD_SHARE)
     }
 
     async fn work(self) {
-        let mut last_reload = now_ms();
+        let mut next_reload = now_ms() + RELOAD_EVERY_MS;
         let mut stale = false;
+        let mut sealed: Option<batch::Sealed> = None;
         loop {
-            let Some(Some((key, file, target))) = self.queue.try_update_value(|q| q.pop_front())
-            else {
+            // Small new files at the front go together, the next batch
+            // sealed while this one is on the wire.
+            let current = match sealed.take() {
+                Some(s) => Some(s),
+                None => {
+                    let group = self.take_batch();
+                    if group.0.is_empty() {
+                        None
+                    } else {
+                        Some(self.seal(group).await)
+                    }
+                }
+            };
+            if let Some(current) = current {
+                let next = self.take_batch();
+                let (changed, next_sealed) = self.send_sealing(current, next).await;
+                sealed = next_sealed;
+                stale |= changed;
+                let idle =
+                    sealed.is_none() && self.queue.try_with_value(|q| q.is_empty()).unwrap_or(true);
+                if stale && (idle || now_ms() > next_reload) {
+                    next_reload = self.reload().await;
+                    stale = false;
+                }
+                continue;
+            }
+            let Some(Some(entry)) = self.queue.try_update_value(|q| q.pop_front()) else {
                 if stale {
                     // Then look at the queue again: files may have come meanwhile.
-                    self.reload().await;
-                    last_reload = now_ms();
+                    next_reload = self.reload().await;
                     stale = false;
                     continue;
                 }
@@ -149,46 +194,59 @@ impl UploadQueue {
             };
             let Some(row) = self
                 .rows
-                .try_with_untracked(|rows| rows.iter().find(|r| r.key == key).cloned())
+                .try_with_untracked(|rows| rows.iter().find(|r| r.key == entry.0).cloned())
                 .flatten()
             else {
                 continue;
             };
-            let cancel = row.cancel.get_value();
-            if cancel.is_cancelled() {
+            if row.cancel.with_value(Cancel::is_cancelled) {
                 continue;
             }
-            row.state.try_set(RowState::Running);
-            // The tree may have changed since the file was queued.
-            let Some(Some((usage, writer, session, announce))) = self.hooks.try_with_value(|h| {
-                (h.usage)().map(|u| (u, h.writer.clone(), h.session, h.announce))
-            }) else {
+            let Some((session, announce)) = self.hooks.try_with_value(|h| (h.session, h.announce))
+            else {
                 break;
             };
-            let job = UploadJob {
-                target,
-                writer,
-                usage,
-            };
-            let progress = row.progress;
-            let result = upload(
-                &file,
-                job,
-                move |p| {
-                    progress.try_set(p);
-                },
-                &cancel,
-            )
-            .await;
-            stale |= row.finish(result.map(|_| ()), session, announce);
+            let result = self.upload_one(&row, entry).await;
+            stale |= row.finish(result, session, announce);
             let idle = self.queue.try_with_value(|q| q.is_empty()).unwrap_or(true);
-            if stale && (idle || now_ms() - last_reload > RELOAD_EVERY_MS) {
-                self.reload().await;
-                last_reload = now_ms();
+            if stale && (idle || now_ms() > next_reload) {
+                next_reload = self.reload().await;
                 stale = false;
             }
         }
         self.running.try_set_value(false);
+    }
+
+    /// Uploads one file on its own (a large file, a new version, or a file
+    /// of a batch the server refused), its progress on its row.
+    async fn upload_one(&self, row: &UploadRow, (_, file, target): batch::Entry) -> batch::One {
+        let cancel = row.cancel.get_value();
+        row.state.try_set(RowState::Running);
+        // The tree may have changed since the file was queued.
+        let Some(Some((usage, writer))) = self
+            .hooks
+            .try_with_value(|h| (h.usage)().map(|u| (u, h.writer.clone())))
+        else {
+            return Err(TransferError::Browser(
+                "Your record is not open here any more. Reload the page and try again.".to_owned(),
+            ));
+        };
+        let job = UploadJob {
+            target,
+            writer,
+            usage,
+        };
+        let progress = row.progress;
+        upload(
+            &file,
+            job,
+            move |p| {
+                progress.try_set(p);
+            },
+            &cancel,
+        )
+        .await
+        .map(|_| ())
     }
 }
 
@@ -235,6 +293,10 @@ pub fn UploadButton(
     /// Whether several files may be chosen at once.
     #[prop(optional)]
     multiple: bool,
+    /// Whether a folder is chosen as a whole, with everything in it
+    /// (`webkitdirectory`; each file's `webkitRelativePath` says where).
+    #[prop(optional)]
+    directory: bool,
     /// The input's accessible name, when the label alone is not enough.
     #[prop(optional, into)]
     aria_label: Option<String>,
@@ -254,6 +316,13 @@ pub fn UploadButton(
         el.set_value("");
         on_files.run(files);
     };
+    if directory {
+        Effect::new(move || {
+            if let Some(el) = node_ref.get() {
+                el.set_webkitdirectory(true);
+            }
+        });
+    }
     view! {
         <span class="file-button">
             <input id=id.clone() class="file-button__input" type="file" multiple=multiple

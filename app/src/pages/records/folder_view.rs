@@ -24,7 +24,7 @@ use crate::{
         blob::{blob_text, save_blob},
         browser::focus_later,
     },
-    tasks::{nodes, upload::UploadTarget},
+    tasks::{bulk, nodes, upload::UploadTarget},
 };
 
 /// What a folder shows, read from the tree.
@@ -188,6 +188,9 @@ fn Toolbar(ctx: Ctx, folder: Id) -> impl IntoView {
             <div class="toolbar__buttons">
                 <UploadButton id="upload-files" label="Upload files"
                     class="button" multiple=true node_ref=input on_files=add/>
+                <UploadButton id="upload-folder" label="Upload a folder"
+                    class="button button--secondary" multiple=true directory=true
+                    on_files=Callback::new(move |files| upload_folder(ctx, folder, files))/>
                 <button
                     type="button"
                     id="new-folder"
@@ -208,6 +211,64 @@ fn Toolbar(ctx: Ctx, folder: Id) -> impl IntoView {
             <DropZone input=input on_files=add/>
         </section>
     }
+}
+
+/// A folder picked as a whole: its folders made here (in batches, parents
+/// first), then its files queued into them.
+fn upload_folder(ctx: Ctx, folder: Id, files: Vec<web_sys::File>) {
+    if files.is_empty() {
+        return;
+    }
+    let Some((parent, record_type)) = ctx.tree.with_untracked(|t| {
+        let tree = t.as_ref()?;
+        let parent = tree.node(&folder)?.clone();
+        Some((parent.clone(), type_for(tree, &parent)))
+    }) else {
+        return;
+    };
+    ctx.error().set(None);
+    ctx.status().set(None);
+    leptos::task::spawn_local(async move {
+        let paths: Vec<String> = files.iter().map(bulk::relative_path).collect();
+        let folders = bulk::folder_paths(&paths);
+        let made = match bulk::make_folders(&ctx.writer(), &parent, record_type, &folders).await {
+            Ok(made) => made,
+            Err(message) => {
+                ctx.error().try_set(Some(format!(
+                    "The folder was not uploaded: {message} Nothing of it was sent."
+                )));
+                return;
+            }
+        };
+        ctx.status().try_set(Some(format!(
+            "{} folder{} made. {} file{} are uploading below.",
+            made.len(),
+            if made.len() == 1 { "" } else { "s" },
+            files.len(),
+            if files.len() == 1 { "" } else { "s" },
+        )));
+        let mut by_folder: std::collections::BTreeMap<&str, Vec<web_sys::File>> =
+            std::collections::BTreeMap::new();
+        for (file, path) in files.iter().zip(&paths) {
+            by_folder
+                .entry(bulk::folder_of(path))
+                .or_default()
+                .push(file.clone());
+        }
+        for (dir, files) in by_folder {
+            let parent = made.get(dir).cloned().unwrap_or_else(|| parent.clone());
+            ctx.uploads.enqueue(
+                files,
+                UploadTarget::NewFile {
+                    parent,
+                    record_type,
+                },
+            );
+        }
+        if paths.is_empty() || made.is_empty() {
+            ctx.reload().await;
+        }
+    });
 }
 
 /// What a row's button does: a download, a preview or the note editor after

@@ -160,6 +160,17 @@ impl AuditLog {
     /// the event's sequence number. [`StoreError::Conflict`] if a precondition
     /// of `batch` failed: then neither the change nor the event is written.
     pub async fn append(&self, batch: Batch, draft: Draft) -> Result<u64, StoreError> {
+        self.append_all(batch, draft, Vec::new()).await
+    }
+
+    /// Applies `batch` together with the event `draft` and then each of
+    /// `more`, all in one durable write; returns the last event's number.
+    pub async fn append_all(
+        &self,
+        batch: Batch,
+        draft: Draft,
+        more: Vec<Draft>,
+    ) -> Result<u64, StoreError> {
         let (reply, answer) = oneshot::channel();
         let at = (self.inner.clock)();
         self.inner
@@ -169,6 +180,7 @@ impl AuditLog {
             .push(Job {
                 batch,
                 draft,
+                more,
                 at,
                 reply,
             });
@@ -359,6 +371,16 @@ impl ServerBackend {
     /// client (`Conflict` stays a [`StoreError`] for the caller to judge).
     pub(crate) async fn append(&self, batch: Batch, draft: Draft) -> Result<u64, StoreError> {
         self.audit.append(batch, draft).await
+    }
+
+    /// Applies `batch` with several events, in one durable write.
+    pub(crate) async fn append_all(
+        &self,
+        batch: Batch,
+        draft: Draft,
+        more: Vec<Draft>,
+    ) -> Result<u64, StoreError> {
+        self.audit.append_all(batch, draft, more).await
     }
 
     /// Records an event that has no other change (a failed sign-in).

@@ -26,6 +26,9 @@ use crate::{
 pub(super) struct Job {
     pub(super) batch: Batch,
     pub(super) draft: Draft,
+    /// Events written right after `draft`, in the same batch (a batch of
+    /// record changes has one event per item).
+    pub(super) more: Vec<Draft>,
     pub(super) at: i64,
     pub(super) reply: oneshot::Sender<Result<u64, StoreError>>,
 }
@@ -64,14 +67,18 @@ pub(super) fn event_ops(
 }
 
 pub(super) fn numbered(job: &Job, seq: u64) -> AuditEvent {
+    numbered_draft(&job.draft, job.at, seq)
+}
+
+fn numbered_draft(draft: &Draft, at: i64, seq: u64) -> AuditEvent {
     AuditEvent {
         seq,
-        at: job.at,
-        actor: job.draft.actor,
-        session: job.draft.session,
-        kind: job.draft.kind,
-        subject: job.draft.subject,
-        item: job.draft.item,
+        at,
+        actor: draft.actor,
+        session: draft.session,
+        kind: draft.kind,
+        subject: draft.subject,
+        item: draft.item,
     }
 }
 
@@ -120,8 +127,11 @@ impl Inner {
         match self.apply_jobs(head, &jobs).await {
             Ok(new) => {
                 *cached = Some(new);
-                for (i, job) in jobs.into_iter().enumerate() {
-                    let _ = job.reply.send(Ok(head.seq + 1 + i as u64));
+                // Each job's answer is the number of its last event.
+                let mut seq = head.seq;
+                for job in jobs {
+                    seq = seq.saturating_add(1 + job.more.len() as u64);
+                    let _ = job.reply.send(Ok(seq));
                 }
             }
             Err(StoreError::Conflict) if jobs.len() > 1 => {
@@ -168,6 +178,13 @@ impl Inner {
                 .checked_add(1)
                 .ok_or_else(|| StoreError::Backend("audit sequence exhausted".into()))?;
             new = event_ops(&mut batch, &new, &numbered(job, seq))?;
+            for draft in &job.more {
+                let seq = new
+                    .seq
+                    .checked_add(1)
+                    .ok_or_else(|| StoreError::Backend("audit sequence exhausted".into()))?;
+                new = event_ops(&mut batch, &new, &numbered_draft(draft, job.at, seq))?;
+            }
         }
         batch.push(Op::Put {
             space: Space::Meta,

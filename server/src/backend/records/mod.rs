@@ -18,6 +18,7 @@
 //! (emptying it) and [`rotation`]; `reads` and `views` are the shared
 //! reads and answers.
 
+mod batch;
 mod create;
 mod finish;
 mod heads;
@@ -38,8 +39,8 @@ use std::collections::HashMap;
 use shared::{
     api::{
         records::{
-            AdoptRequest, ChunkReceipt, FinishUploadRequest, MoveNodeRequest, NewNode,
-            NewRecordRequest, NodeRef, NodeRevision, NodeView, RecordTree, RecordsBackend,
+            AdoptRequest, BatchRequest, ChunkReceipt, FinishUploadRequest, MoveNodeRequest,
+            NewNode, NewRecordRequest, NodeRef, NodeRevision, NodeView, RecordTree, RecordsBackend,
             StartUploadRequest, UpdateNodeRequest, UploadTicket, Usage, VersionRef, VersionView,
         },
         ApiError, Caller, ErrorCode,
@@ -379,6 +380,11 @@ impl RecordsBackend for ServerBackend {
     ) -> Result<RecordTree, ApiError> {
         let s = self.require_session(caller).await?;
         heads::adopt(self, &s, request).await
+    }
+
+    async fn batch(&self, caller: &Caller, request: BatchRequest) -> Result<Usage, ApiError> {
+        let s = self.require_session(caller).await?;
+        batch::batch(self, &s, request).await
     }
 
     async fn list_versions(

@@ -80,6 +80,13 @@ pub trait RecordsBackend {
         caller: &crate::api::Caller,
         request: AdoptRequest,
     ) -> Result<RecordTree, ApiError>;
+    /// Many new folders and small files in the caller's own record under one
+    /// signed head, atomically ([`BatchRequest`]); answers the usage after.
+    async fn batch(
+        &self,
+        caller: &crate::api::Caller,
+        request: BatchRequest,
+    ) -> Result<Usage, ApiError>;
     /// Every complete version of a file, newest first.
     async fn list_versions(
         &self,
@@ -235,6 +242,14 @@ pub async fn record_heads(after: u64) -> Result<Vec<Signed<RecordHead>>, ApiErro
 pub async fn adopt_record(request: AdoptRequest) -> Result<RecordTree, ApiError> {
     let caller = crate::api::caller()?;
     crate::api::backend()?.adopt_record(&caller, request).await
+}
+
+/// Many new folders and small files under one signed head, all or none
+/// (docs/PROTOCOL.md, section 16.11).
+#[leptos::server(prefix = "/api", endpoint = "records/batch", input = server_fn::codec::Json, output = server_fn::codec::Json, client = crate::api::ApiClient)]
+pub async fn record_batch(request: BatchRequest) -> Result<Usage, ApiError> {
+    let caller = crate::api::caller()?;
+    crate::api::backend()?.batch(&caller, request).await
 }
 
 /// A file's versions, newest first (`?node_id=<base64url>`).
