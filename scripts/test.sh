@@ -45,6 +45,10 @@ step "browser tests of WASM code (wasm-bindgen-test in Chromium)" \
 # The end-to-end suite moves the server's clock (--test-clock-file), which only
 # the test-clock feature compiles in; release and plain builds lack the flag.
 step "server build for end-to-end tests" cargo build --locked -p server --bins --features test-clock
+# records-biglist.spec.ts fills a record through this native generator; built
+# here, with the same feature, so the suite never waits for a compile.
+step "record generator for end-to-end tests" \
+  cargo test --locked -p server --features test-clock --bench biglist_seed --no-run
 # The app is built with the fingerprint of a development org key (made in
 # .medvault/org.key if missing); Playwright certifies its admins with that key.
 org_key() {
