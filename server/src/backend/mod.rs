@@ -188,6 +188,10 @@ fn secrets_key() -> Vec<u8> {
     Key::new().str("account-secrets").finish()
 }
 
+/// Most chunk writes one group commit takes (each holds one chunk, at most
+/// 4 MiB, in memory until it is durable).
+const CHUNK_GROUP: usize = 16;
+
 /// Implements every area's backend trait from `shared::api`.
 pub struct ServerBackend {
     store: Arc<dyn Store>,
@@ -197,6 +201,9 @@ pub struct ServerBackend {
     throttle: throttle::Throttle,
     audit: audit::AuditLog,
     record_locks: records::locks::RecordLocks,
+    /// Chunk writes, group-committed: concurrent chunk `PUT`s share their
+    /// file syncs and one flush.
+    chunk_writer: crate::store::group::GroupWriter,
 }
 
 impl ServerBackend {
@@ -209,6 +216,7 @@ impl ServerBackend {
     pub fn with_config(store: Arc<dyn Store>, config: AccountConfig) -> ServerBackend {
         ServerBackend {
             audit: audit::AuditLog::new(store.clone(), config.clock.clone()),
+            chunk_writer: crate::store::group::GroupWriter::new(store.clone(), CHUNK_GROUP),
             store,
             config,
             secrets: tokio::sync::OnceCell::new(),

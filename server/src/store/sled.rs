@@ -26,7 +26,8 @@
 //! [`Space::Blobs`] key is a file of its own under `blob-files/` (named by 16
 //! random bytes, in 256 sub-directories), and the Blobs tree maps the key to the
 //! file's name. A batch writes and fsyncs its new files and their directories
-//! *before* its transaction, which then swaps the names in atomically with
+//! *before* its transaction (a group of batches, [`Store::apply_group`], writes
+//! all its files first, then fsyncs each file and each directory once), which then swaps the names in atomically with
 //! everything else; files the batch replaced or deleted are removed after the
 //! commit is flushed, and files of a failed batch at once. A crash can only
 //! leave files no key names; opening the store deletes them.
@@ -181,8 +182,9 @@ impl Inner {
         Ok(())
     }
 
-    /// Writes `value` to a new blob file, fsynced; returns its name.
-    fn write_blob(&self, value: &[u8]) -> Result<String, StoreError> {
+    /// Writes `value` to a new blob file, not yet fsynced; returns its name
+    /// and the open file.
+    fn write_blob(&self, value: &[u8]) -> Result<(String, std::fs::File), StoreError> {
         loop {
             let random = shared::crypto::rng::bytes::<16>()
                 .map_err(|_| StoreError::Backend("no randomness for a blob name".into()))?;
@@ -197,12 +199,11 @@ impl Inner {
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(io_error("blob file", &e)),
             };
-            let written = file.write_all(value).and_then(|()| file.sync_all());
-            if let Err(e) = written {
+            if let Err(e) = file.write_all(value) {
                 let _ = std::fs::remove_file(&path);
                 return Err(io_error("blob file", &e));
             }
-            return Ok(name);
+            return Ok((name, file));
         }
     }
 
@@ -282,9 +283,84 @@ impl Inner {
         if batch.is_empty() {
             return Ok(());
         }
-        // The batch's new blob values go to files first, durably, names and all.
-        let mut new_blobs: Vec<Option<String>> = Vec::with_capacity(batch.len());
+        self.apply_group(std::slice::from_ref(batch))
+            .pop()
+            .unwrap_or(Ok(()))
+    }
+
+    /// Applies several independent batches with one round of syncs: every new
+    /// blob file is written, then each is fsynced and each directory that got
+    /// one once; then each batch's transaction runs on its own (a failed
+    /// precondition fails only that batch), and one `Db::flush` makes all the
+    /// commits durable before any of them is answered `Ok`.
+    fn apply_group(&self, batches: &[Batch]) -> Vec<Result<(), StoreError>> {
+        // The new blob values go to files first, durably, names and all.
+        let mut staged: Vec<Result<Staged, StoreError>> =
+            batches.iter().map(|b| self.stage(b)).collect();
         let mut dirs = BTreeSet::new();
+        for s in staged.iter().flatten() {
+            dirs.extend(s.dirs.iter().cloned());
+        }
+        let synced = dirs
+            .iter()
+            .try_for_each(|dir| sync_dir(&self.blob_dir.join(dir)));
+        if let Err(e) = synced {
+            for s in &mut staged {
+                if let Ok(ok) = s {
+                    self.remove_blobs(ok.names());
+                    *s = Err(e.clone());
+                }
+            }
+        }
+
+        let mut results = Vec::with_capacity(batches.len());
+        let mut replaced = Vec::new();
+        let mut wrote = false;
+        for (batch, staged) in batches.iter().zip(staged) {
+            let committed = staged.and_then(|staged| {
+                let gone = self.commit(batch, &staged.new_blobs);
+                if gone.is_err() {
+                    self.remove_blobs(staged.names());
+                }
+                gone
+            });
+            match committed {
+                Ok(gone) => {
+                    replaced.extend(gone);
+                    wrote |= batch
+                        .ops()
+                        .iter()
+                        .any(|op| matches!(op, Op::Put { .. } | Op::Delete { .. }));
+                    results.push(Ok(()));
+                }
+                Err(e) => results.push(Err(e)),
+            }
+        }
+        if wrote {
+            // The acknowledgement promise: nothing returns Ok before fsync.
+            if let Err(e) = self.db.flush().map_err(from_sled) {
+                for r in &mut results {
+                    if r.is_ok() {
+                        *r = Err(e.clone());
+                    }
+                }
+                return results;
+            }
+        }
+        // Only now may replaced files go: the commits that stopped naming them
+        // are on disk.
+        self.remove_blobs(replaced);
+        results
+    }
+
+    /// Writes a batch's new blob values to files and fsyncs each (their
+    /// directories are left to the caller).
+    fn stage(&self, batch: &Batch) -> Result<Staged, StoreError> {
+        let mut staged = Staged {
+            new_blobs: Vec::with_capacity(batch.len()),
+            dirs: BTreeSet::new(),
+        };
+        let mut files = Vec::new();
         for op in batch.ops() {
             match op {
                 Op::Put {
@@ -292,25 +368,36 @@ impl Inner {
                     value,
                     ..
                 } => match self.write_blob(value) {
-                    Ok(name) => {
-                        dirs.insert(name[..2].to_owned());
-                        new_blobs.push(Some(name));
+                    Ok((name, file)) => {
+                        staged.dirs.insert(name[..2].to_owned());
+                        staged.new_blobs.push(Some(name));
+                        files.push(file);
                     }
                     Err(e) => {
-                        self.remove_blobs(new_blobs.into_iter().flatten());
+                        self.remove_blobs(staged.names());
                         return Err(e);
                     }
                 },
-                _ => new_blobs.push(None),
+                _ => staged.new_blobs.push(None),
             }
         }
-        for dir in &dirs {
-            if let Err(e) = sync_dir(&self.blob_dir.join(dir)) {
-                self.remove_blobs(new_blobs.into_iter().flatten());
-                return Err(e);
+        for file in files {
+            if let Err(e) = file.sync_all() {
+                self.remove_blobs(staged.names());
+                return Err(io_error("blob file", &e));
             }
         }
+        Ok(staged)
+    }
 
+    /// Runs one batch's transaction with its staged blob names; returns the
+    /// blob files it no longer names (replaced or deleted), to remove once the
+    /// commit is flushed.
+    fn commit(
+        &self,
+        batch: &Batch,
+        new_blobs: &[Option<String>],
+    ) -> Result<Vec<String>, StoreError> {
         // One overlay per tree, so that every op on a tree goes through the same
         // overlay and sees the batch's earlier writes to it.
         let mut spaces: Vec<Space> = Vec::new();
@@ -324,11 +411,10 @@ impl Inner {
             .map(|&space| self.tree(space).cloned())
             .collect::<Result<Vec<_>, _>>()?;
 
-        // Blob files the committed batch no longer names (replaced or deleted).
         let replaced: RefCell<Vec<String>> = RefCell::new(Vec::new());
         let outcome = trees.as_slice().transaction(|views| {
             replaced.borrow_mut().clear();
-            for (op, new_blob) in batch.ops().iter().zip(&new_blobs) {
+            for (op, new_blob) in batch.ops().iter().zip(new_blobs) {
                 let view = match spaces
                     .iter()
                     .position(|&s| s == op.space())
@@ -381,32 +467,29 @@ impl Inner {
             }
             Ok(())
         });
-        let failed = match outcome {
-            Ok(()) => None,
-            Err(TransactionError::Abort(Abort::Precondition)) => Some(StoreError::Conflict),
+        match outcome {
+            Ok(()) => Ok(replaced.into_inner()),
+            Err(TransactionError::Abort(Abort::Precondition)) => Err(StoreError::Conflict),
             Err(TransactionError::Abort(Abort::UnknownSpace)) => {
-                Some(StoreError::Backend("batch keyspace is not open".into()))
+                Err(StoreError::Backend("batch keyspace is not open".into()))
             }
-            Err(TransactionError::Abort(Abort::Blob(e))) => Some(e),
-            Err(TransactionError::Storage(e)) => Some(from_sled(e)),
-        };
-        if let Some(e) = failed {
-            self.remove_blobs(new_blobs.into_iter().flatten());
-            return Err(e);
+            Err(TransactionError::Abort(Abort::Blob(e))) => Err(e),
+            Err(TransactionError::Storage(e)) => Err(from_sled(e)),
         }
+    }
+}
 
-        let wrote = batch
-            .ops()
-            .iter()
-            .any(|op| matches!(op, Op::Put { .. } | Op::Delete { .. }));
-        if wrote {
-            // The acknowledgement promise: nothing returns Ok before fsync.
-            self.db.flush().map_err(from_sled)?;
-        }
-        // Only now may replaced files go: the commit that stopped naming them
-        // is on disk.
-        self.remove_blobs(replaced.into_inner());
-        Ok(())
+/// A batch's new blob files, written and fsynced, not yet named by a commit.
+struct Staged {
+    /// Per op: the new file's name for a Blobs put.
+    new_blobs: Vec<Option<String>>,
+    /// The sub-directories that got a new file.
+    dirs: BTreeSet<String>,
+}
+
+impl Staged {
+    fn names(&self) -> Vec<String> {
+        self.new_blobs.iter().flatten().cloned().collect()
     }
 }
 
@@ -445,6 +528,17 @@ impl Store for SledStore {
 
     async fn apply(&self, batch: Batch) -> Result<(), StoreError> {
         self.blocking(move |inner| inner.apply(&batch)).await
+    }
+
+    async fn apply_group(&self, batches: Vec<Batch>) -> Vec<Result<(), StoreError>> {
+        let n = batches.len();
+        match self
+            .blocking(move |inner| Ok(inner.apply_group(&batches)))
+            .await
+        {
+            Ok(results) => results,
+            Err(e) => vec![Err(e); n],
+        }
     }
 
     async fn flush(&self) -> Result<(), StoreError> {

@@ -216,7 +216,7 @@ pub struct UploadTicket {
 pub struct ChunkReceipt {
     /// The index stored.
     pub index: u32,
-    /// The index the server expects next (`chunk_count` when all are in).
+    /// `index + 1`, at most `chunk_count` (chunks may arrive in any order).
     pub next: u32,
 }
 
