@@ -346,6 +346,17 @@ async fn chunks_arrive_in_any_order_and_together() {
     );
     let e = expect_err(p.finish(&up, s.now()).await, StatusCode::CONFLICT);
     assert!(e.message.contains("Only 3 of 5"), "{}", e.message);
+    // The uploader can ask which chunks are in, to go on after a reload.
+    let status = p.upload_status(&node, v).await.unwrap();
+    assert_eq!(status.held, vec![0, 2, 4]);
+    assert_eq!((status.chunk_count, status.version), (5, v));
+    assert_eq!(
+        status.new_node.as_ref().map(|n| n.node_id),
+        Some(up.node_id)
+    );
+    // Nobody else can.
+    let q = patient(&s, "any.order.other").await;
+    expect_err(q.upload_status(&node, v).await, StatusCode::NOT_FOUND);
     // The same chunk twice at once: both answers say it is stored, once.
     let (a, b) = tokio::join!(
         p.put(&node, v, 3, up.file.chunks[3].clone()),
@@ -354,6 +365,9 @@ async fn chunks_arrive_in_any_order_and_together() {
     assert_eq!((a.unwrap().index, b.unwrap().index), (3, 3));
     p.put(&node, v, 1, up.file.chunks[1].clone()).await.unwrap();
     p.finish(&up, s.now()).await.unwrap();
+    // A complete version is no unfinished upload.
+    let e = expect_err(p.upload_status(&node, v).await, StatusCode::CONFLICT);
+    assert!(e.message.contains("already complete"), "{}", e.message);
     let tree = p.tree().await;
     let node = tree.node(&up.node_id).unwrap();
     assert_eq!(
@@ -775,12 +789,17 @@ async fn unfinished_uploads_expire_and_free_their_space() {
         p.cancel(&done, 3).await.unwrap();
         p.usage().await
     };
+    // A cancelled upload has no status to go on from.
+    expect_err(p.upload_status(&done, 3).await, StatusCode::NOT_FOUND);
+    assert_eq!(p.upload_status(&up.node_id, 1).await.unwrap().held, vec![0]);
 
     s.advance(UPLOAD_TTL_SECS);
     let e = expect_err(
         p.put(&up.node_id, 1, 1, up.file.chunks[1].clone()).await,
         StatusCode::NOT_FOUND,
     );
+    assert!(e.message.contains("expired"), "{}", e.message);
+    let e = expect_err(p.upload_status(&up.node_id, 1).await, StatusCode::NOT_FOUND);
     assert!(e.message.contains("expired"), "{}", e.message);
     // The next tree read drops it and its chunk.
     let usage = p.usage().await;

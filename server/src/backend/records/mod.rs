@@ -40,7 +40,8 @@ use shared::{
         records::{
             AdoptRequest, ChunkReceipt, FinishUploadRequest, MoveNodeRequest, NewNode,
             NewRecordRequest, NodeRef, NodeRevision, NodeView, RecordTree, RecordsBackend,
-            StartUploadRequest, UpdateNodeRequest, UploadTicket, Usage, VersionRef, VersionView,
+            StartUploadRequest, UnfinishedUpload, UpdateNodeRequest, UploadTicket, Usage,
+            VersionRef, VersionView,
         },
         ApiError, Caller, ErrorCode,
     },
@@ -432,6 +433,15 @@ impl RecordsBackend for ServerBackend {
     async fn cancel_upload(&self, caller: &Caller, request: VersionRef) -> Result<(), ApiError> {
         let s = self.require_session(caller).await?;
         upload::cancel(self, &s, request).await
+    }
+
+    async fn upload_status(
+        &self,
+        caller: &Caller,
+        request: VersionRef,
+    ) -> Result<UnfinishedUpload, ApiError> {
+        let s = self.require_session(caller).await?;
+        upload::status(self, &s, request).await
     }
 
     async fn get_chunk(

@@ -14,8 +14,8 @@
 use shared::{
     api::{
         records::{
-            ChunkReceipt, NodeKind, StartUploadRequest, UploadTicket, VersionRef, MAX_CHUNK_SIZE,
-            MAX_NODES, MIN_CHUNK_SIZE, UPLOAD_TTL_SECS,
+            ChunkReceipt, NodeKind, StartUploadRequest, UnfinishedUpload, UploadTicket, VersionRef,
+            MAX_CHUNK_SIZE, MAX_NODES, MIN_CHUNK_SIZE, UPLOAD_TTL_SECS,
         },
         ApiError,
     },
@@ -26,7 +26,10 @@ use shared::{
 
 use super::{
     check_child_key, check_metadata, conflict, encode, head_ops, human_size, id_taken,
-    layout::{chunk_key, hash_key, node_key, owner_key, upload_key, version_key, StoredUpload},
+    layout::{
+        chunk_key, hash_key, hashes_prefix, node_key, owner_key, upload_key, version_key,
+        StoredUpload,
+    },
     next_head, too_large,
 };
 use crate::{
@@ -394,4 +397,49 @@ pub(super) async fn cancel(
         Some((_, upload)) if mine(&upload) => b.drop_upload(&owner, &node_id, version).await,
         _ => Err(b.no_upload(&owner, &node_id, version).await),
     }
+}
+
+/// An unfinished upload of the caller's and the indexes of its stored chunks.
+pub(super) async fn status(
+    b: &ServerBackend,
+    s: &Session,
+    VersionRef {
+        node_id, version, ..
+    }: VersionRef,
+) -> Result<UnfinishedUpload, ApiError> {
+    let owner = b.upload_owner(s, &node_id, version).await?;
+    let key = upload_key(&owner, &node_id, version);
+    let Some((_, upload)) = b.load_upload(s, &owner, &key).await? else {
+        return Err(b.no_upload(&owner, &node_id, version).await);
+    };
+    if upload.dropping || b.now() >= upload.expires_at {
+        return Err(gone());
+    }
+    let stored = b
+        .store
+        .scan_prefix(
+            Space::Records,
+            &hashes_prefix(&node_id, version),
+            None,
+            upload.chunk_count as usize,
+        )
+        .await
+        .map_err(store_error)?;
+    let held = stored
+        .iter()
+        .filter_map(|(k, _)| {
+            let tail: [u8; 4] = k.get(k.len().checked_sub(4)?..)?.try_into().ok()?;
+            Some(u32::from_be_bytes(tail))
+        })
+        .collect();
+    Ok(UnfinishedUpload {
+        node_id,
+        version,
+        chunk_size: upload.chunk_size,
+        ciphertext_len: upload.ciphertext_len,
+        chunk_count: upload.chunk_count,
+        expires_at: upload.expires_at,
+        held,
+        new_node: upload.new_node,
+    })
 }
