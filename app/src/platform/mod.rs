@@ -8,4 +8,5 @@ pub mod browser;
 pub mod clock;
 pub mod http;
 pub mod org;
+pub mod resume_notes;
 pub mod seen_heads;
