@@ -10,6 +10,8 @@
 #                               the app's sign-in time in Chromium (Playwright)
 #   scripts/bench.sh transfer   a 256 MiB upload and download through the app in
 #                               Chromium against a plain transfer of the same bytes
+#                               with as many requests in flight (TRANSFER_MIB=n):
+#                               both rates and their ratio
 #   scripts/bench.sh revocation removing a doctor from a folder of 1000 files in
 #                               Chromium: time and requests (REVOKE_FILES=n)
 #   scripts/bench.sh biglist    opening a record of 10,000 files in Chromium: from
@@ -97,7 +99,7 @@ if [[ $which == all || $which == transfer ]]; then
   trunk build --release
   cargo build --locked --release -p server --bin medvault-server
   (cd end2end && MEDVAULT_SERVER_BIN="$PWD/../target/release/medvault-server" \
-    npx playwright test --config playwright.bench.config.ts transfer)
+    npx playwright test --config playwright.bench.config.ts bench/transfer.bench.ts)
 fi
 
 if [[ $which == all || $which == bulk ]]; then

@@ -47,6 +47,7 @@ fn percent_reaches_100_only_when_done() {
         done: 4 * 1024 * 1024,
         total: 100 * 1024 * 1024,
         bytes_per_second: Some(12.34 * 1024.0 * 1024.0),
+        resumed_from: None,
     };
     assert_eq!(p.percent(), 4);
     assert_eq!(p.describe(), "4 MB of 100 MB, 12.3 MB/s");
@@ -56,6 +57,15 @@ fn percent_reaches_100_only_when_done() {
         ..p
     };
     assert_eq!(early.describe(), "4 MB of 100 MB");
+    // An upload going on after an interruption says from where.
+    let resumed = Progress {
+        resumed_from: Some(2 * 1024 * 1024),
+        ..early
+    };
+    assert_eq!(
+        resumed.describe(),
+        "Continuing from 2 MB of 100 MB: 4 MB of 100 MB"
+    );
     assert_eq!(Progress::default().percent(), 100);
 }
 

@@ -299,7 +299,7 @@ async fn a_chunk_sent_again_with_the_same_bytes_succeeds_other_bytes_do_not() {
     assert_eq!((again.index, again.next), (0, 1));
     p.put(&node, v, 1, up.file.chunks[1].clone()).await.unwrap();
     let again = p.put(&node, v, 0, up.file.chunks[0].clone()).await.unwrap();
-    assert_eq!(again.next, 2);
+    assert_eq!((again.index, again.next), (0, 1));
     let mut other = up.file.chunks[0].clone();
     other[5] ^= 1;
     let e = expect_err(p.put(&node, v, 0, other).await, StatusCode::CONFLICT);
@@ -309,6 +309,65 @@ async fn a_chunk_sent_again_with_the_same_bytes_succeeds_other_bytes_do_not() {
     // A finish sent again after a lost answer gets the same answer.
     let repeated = p.finish(&up, s.now()).await.unwrap();
     assert_eq!(repeated, done);
+    let tree = p.tree().await;
+    let node = tree.node(&up.node_id).unwrap();
+    assert_eq!(
+        p.download(node, node.view.current.as_ref().unwrap()).await,
+        up.bytes
+    );
+}
+
+#[tokio::test]
+async fn chunks_arrive_in_any_order_and_together() {
+    let s = Server::new();
+    let p = patient(&s, "any.order").await;
+    p.create_record(s.now()).await;
+    let tree = p.tree().await;
+    let up = p
+        .start_new(
+            find(&tree, "Notes"),
+            "n",
+            &content("o", 5 * CHUNK as usize - 10),
+            s.now(),
+        )
+        .await
+        .unwrap();
+    let (node, v) = (up.node_id, up.ticket.version);
+    assert_eq!(up.file.chunks.len(), 5);
+    // Three at once, last first; each is answered with its own index.
+    let (a, b, c) = tokio::join!(
+        p.put(&node, v, 4, up.file.chunks[4].clone()),
+        p.put(&node, v, 2, up.file.chunks[2].clone()),
+        p.put(&node, v, 0, up.file.chunks[0].clone()),
+    );
+    assert_eq!(
+        (a.unwrap().index, b.unwrap().index, c.unwrap().index),
+        (4, 2, 0)
+    );
+    let e = expect_err(p.finish(&up, s.now()).await, StatusCode::CONFLICT);
+    assert!(e.message.contains("Only 3 of 5"), "{}", e.message);
+    // The uploader can ask which chunks are in, to go on after a reload.
+    let status = p.upload_status(&node, v).await.unwrap();
+    assert_eq!(status.held, vec![0, 2, 4]);
+    assert_eq!((status.chunk_count, status.version), (5, v));
+    assert_eq!(
+        status.new_node.as_ref().map(|n| n.node_id),
+        Some(up.node_id)
+    );
+    // Nobody else can.
+    let q = patient(&s, "any.order.other").await;
+    expect_err(q.upload_status(&node, v).await, StatusCode::NOT_FOUND);
+    // The same chunk twice at once: both answers say it is stored, once.
+    let (a, b) = tokio::join!(
+        p.put(&node, v, 3, up.file.chunks[3].clone()),
+        p.put(&node, v, 3, up.file.chunks[3].clone()),
+    );
+    assert_eq!((a.unwrap().index, b.unwrap().index), (3, 3));
+    p.put(&node, v, 1, up.file.chunks[1].clone()).await.unwrap();
+    p.finish(&up, s.now()).await.unwrap();
+    // A complete version is no unfinished upload.
+    let e = expect_err(p.upload_status(&node, v).await, StatusCode::CONFLICT);
+    assert!(e.message.contains("already complete"), "{}", e.message);
     let tree = p.tree().await;
     let node = tree.node(&up.node_id).unwrap();
     assert_eq!(
@@ -335,12 +394,6 @@ async fn fail_every_bad_upload_with_its_4xx_and_change_nothing() {
     let (node, v) = (up.node_id, up.ticket.version);
     let before = snapshot(&p).await;
 
-    // Wrong order: chunk 1 before chunk 0.
-    let e = expect_err(
-        p.put(&node, v, 1, up.file.chunks[1].clone()).await,
-        StatusCode::CONFLICT,
-    );
-    assert!(e.message.contains("in order"), "{}", e.message);
     // Wrong sizes: short, long, and a final-chunk size for a middle chunk.
     for len in [0, 100, CHUNK as usize + 15, CHUNK as usize + 17] {
         let e = expect_err(
@@ -736,12 +789,17 @@ async fn unfinished_uploads_expire_and_free_their_space() {
         p.cancel(&done, 3).await.unwrap();
         p.usage().await
     };
+    // A cancelled upload has no status to go on from.
+    expect_err(p.upload_status(&done, 3).await, StatusCode::NOT_FOUND);
+    assert_eq!(p.upload_status(&up.node_id, 1).await.unwrap().held, vec![0]);
 
     s.advance(UPLOAD_TTL_SECS);
     let e = expect_err(
         p.put(&up.node_id, 1, 1, up.file.chunks[1].clone()).await,
         StatusCode::NOT_FOUND,
     );
+    assert!(e.message.contains("expired"), "{}", e.message);
+    let e = expect_err(p.upload_status(&up.node_id, 1).await, StatusCode::NOT_FOUND);
     assert!(e.message.contains("expired"), "{}", e.message);
     // The next tree read drops it and its chunk.
     let usage = p.usage().await;

@@ -8,5 +8,6 @@ pub mod browser;
 pub mod clock;
 pub mod http;
 pub mod org;
+pub mod resume_notes;
 pub mod seen_heads;
 pub mod timing;

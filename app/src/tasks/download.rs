@@ -215,6 +215,7 @@ async fn read_version(
             done,
             total,
             bytes_per_second: meter.sample(now_ms(), done),
+            resumed_from: None,
         });
     }
     let released = unpadder.finish().map_err(tampered)?;

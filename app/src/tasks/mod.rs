@@ -17,6 +17,7 @@ pub mod history;
 pub mod nodes;
 pub mod progress;
 pub mod record;
+pub mod resume;
 pub mod sharing;
 pub mod transfer;
 pub mod upload;

@@ -22,6 +22,9 @@ pub struct Progress {
     pub total: u64,
     /// Smoothed speed in bytes per second, once there is a measurement.
     pub bytes_per_second: Option<f64>,
+    /// An upload going on after an interruption: the file bytes already
+    /// stored before it.
+    pub resumed_from: Option<u64>,
 }
 
 impl Progress {
@@ -30,15 +33,24 @@ impl Progress {
         percent(self.done, self.total)
     }
 
-    /// "4.0 MB of 100 MB, 12.3 MB/s" (without the speed until it is known).
+    /// "4.0 MB of 100 MB, 12.3 MB/s" (without the speed until it is known),
+    /// after "Continuing from 2.0 MB of 100 MB: " for an upload going on.
     pub fn describe(&self) -> String {
         let sizes = format!(
             "{} of {}",
             format_bytes(self.done),
             format_bytes(self.total)
         );
-        match self.bytes_per_second {
+        let sizes = match self.bytes_per_second {
             Some(speed) => format!("{sizes}, {}", format_speed(speed)),
+            None => sizes,
+        };
+        match self.resumed_from {
+            Some(from) => format!(
+                "Continuing from {} of {}: {sizes}",
+                format_bytes(from),
+                format_bytes(self.total)
+            ),
             None => sizes,
         }
     }

@@ -2,21 +2,22 @@
 //!
 //! The file is read one [`CHUNK_SIZE`] slice at a time (`File.slice().arrayBuffer()`),
 //! padded by [`StreamLayout`], sealed by WebCrypto under a fresh content key, and
-//! sent with `PUT` to [`chunk_path`]. While one chunk is on the wire the next is
-//! read and sealed, so the network and the cipher overlap, yet chunks still arrive
-//! in order. A chunk that fails on the network or with a 5xx is sent again after
+//! sent with `PUT` to [`chunk_path`]. Up to [`IN_FLIGHT`] chunks are read, sealed
+//! and sent at once (the server takes them in any order and makes those that
+//! arrive together durable with one flush), so at most that many sealed chunks
+//! are held; their hashes are collected in order for the manifest. A chunk that
+//! fails on the network or with a 5xx is sent again after
 //! [`crate::platform::http::RETRY_DELAYS_MS`]; a 4xx stops. The upload is complete
 //! only once the signed manifest is accepted (`records/upload/finish`); a failed
 //! or cancelled upload is dropped on the server (`records/upload/cancel`) so it
 //! frees its quota.
 
-use futures::future::join;
-use js_sys::Uint8Array;
+use futures::StreamExt;
 use shared::{
     api::{
         records::{
-            cancel_upload, chunk_path, finish_upload, start_upload, ChunkReceipt,
-            FinishUploadRequest, NodeView, StartUploadRequest, Usage, VersionRef,
+            cancel_upload, finish_upload, start_upload, FinishUploadRequest, NodeView,
+            StartUploadRequest, Usage, VersionRef,
         },
         ApiError, ErrorCode,
     },
@@ -24,7 +25,6 @@ use shared::{
         aead::Key256,
         sign::sign,
         stream::{StreamCipher, WebCryptoBackend, CHUNK_SIZE},
-        CryptoError,
     },
     format::format_bytes,
     model::FileManifest,
@@ -34,17 +34,21 @@ use shared::{
     },
 };
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
-use zeroize::Zeroizing;
+
+mod chunks;
+
+pub(super) use chunks::read_slice;
+use chunks::send_chunk;
 
 use super::{
     progress::{Progress, SpeedMeter},
-    transfer::{browser_error, sha256, Cancel, TransferError},
+    resume,
+    transfer::{browser_error, Cancel, TransferError},
     writer::Writer,
 };
 use crate::platform::{
     clock::now_ms,
-    http::{call, request, HttpError},
+    http::{call, HttpError},
 };
 
 /// Checks, before anything is sent, that a `file_len`-byte file may be uploaded:
@@ -105,35 +109,6 @@ pub fn mime_for(name: &str, browser_type: &str) -> String {
     .to_owned()
 }
 
-/// Reads bytes `range` of `file` into WASM memory (wiped when dropped).
-async fn read_slice(
-    file: &web_sys::File,
-    range: std::ops::Range<u64>,
-) -> Result<Zeroizing<Vec<u8>>, TransferError> {
-    let unreadable = || {
-        TransferError::Browser(
-            "The file could not be read. It may have been moved, changed or deleted \
-             while it was uploading. Choose it again and retry."
-                .to_owned(),
-        )
-    };
-    let blob = file
-        .slice_with_f64_and_f64(range.start as f64, range.end as f64)
-        .map_err(|_| unreadable())?;
-    let buffer = JsFuture::from(blob.array_buffer())
-        .await
-        .map_err(|_| unreadable())?;
-    let view = Uint8Array::new(&buffer);
-    if u64::from(view.length()) != range.end - range.start {
-        return Err(unreadable());
-    }
-    let mut out = Zeroizing::new(vec![0u8; view.length() as usize]);
-    view.copy_to(&mut out);
-    // The browser's copy holds plaintext too; overwrite it.
-    view.fill(0, 0, view.length());
-    Ok(out)
-}
-
 /// Where an upload goes.
 #[derive(Clone)]
 pub enum UploadTarget {
@@ -162,41 +137,8 @@ pub struct UploadJob {
     pub usage: Usage,
 }
 
-/// A chunk read, padded, sealed and hashed, ready to send.
-struct Prepared {
-    body: Uint8Array,
-    hash: [u8; 32],
-}
-
-async fn prepare(
-    file: &web_sys::File,
-    layout: &StreamLayout,
-    cipher: &StreamCipher<WebCryptoBackend>,
-    index: u64,
-) -> Result<Prepared, TransferError> {
-    let range = layout.file_range(index);
-    let part = if range.is_empty() {
-        Zeroizing::new(Vec::new())
-    } else {
-        read_slice(file, range).await?
-    };
-    let mut plain = Zeroizing::new(Vec::with_capacity(layout.chunk_size as usize));
-    layout.assemble(index, &part, &mut plain);
-    drop(part);
-    let mut sealed = Vec::with_capacity(plain.len() + shared::crypto::stream::TAG_LEN);
-    let index32 = u32::try_from(index).map_err(|_| browser_error(CryptoError::Stream))?;
-    cipher
-        .encrypt_chunk_into(index32, layout.is_last(index), &plain, &mut sealed)
-        .await
-        .map_err(browser_error)?;
-    drop(plain);
-    // Hand the sealed bytes to JavaScript: the request body and its retries use
-    // this copy, and WASM memory is free for the next chunk.
-    let body = Uint8Array::from(&sealed[..]);
-    drop(sealed);
-    let hash = sha256(&body).await?;
-    Ok(Prepared { body, hash })
-}
+/// How many chunks are read, sealed and sent at once.
+pub const IN_FLIGHT: usize = 4;
 
 /// Uploads `file` as a new file or a new version, reporting progress; returns
 /// the node as the server stores it once the signed manifest is accepted.
@@ -214,6 +156,29 @@ pub async fn upload(
     let chunks = layout.chunk_count();
     let now = crate::session::now_unix();
     let mime = mime_for(&name, &file.type_());
+
+    // An upload of this file to this place that was interrupted goes on.
+    let user = job.writer.author_id;
+    let resume_key = job
+        .writer
+        .keyring
+        .resume_key(&user)
+        .map_err(browser_error)?;
+    let (new_file_in, file_id) = match &job.target {
+        UploadTarget::NewFile { parent, .. } => (Some(*parent.id()), None),
+        UploadTarget::NewVersion { node } => (None, Some(*node.id())),
+    };
+    let target_id = new_file_in.or(file_id).unwrap_or_default();
+    let tag = resume::file_tag(file, &resume_key, &target_id).await?;
+    let resumed = resume::find(
+        &user,
+        &resume_key,
+        &tag,
+        &layout,
+        new_file_in.as_ref(),
+        file_id.as_ref(),
+    )
+    .await;
 
     // The node, its key, its metadata for this version, and the node as it is
     // before this version (a new file's: as the start keeps it).
@@ -234,7 +199,10 @@ pub async fn upload(
                 vital: None,
             };
             metadata.validate().map_err(TransferError::Refused)?;
-            let (node, key) = new_file_node(parent, &metadata).map_err(browser_error)?;
+            let (node, key) = match &resumed {
+                Some(r) => resume::new_node_of(&r.status, parent)?,
+                None => new_file_node(parent, &metadata).map_err(browser_error)?,
+            };
             let before = change::unfinished(&node);
             (
                 node.node_id,
@@ -264,31 +232,59 @@ pub async fn upload(
     metadata.size = Some(file_len);
     metadata.modified_at = now;
 
-    let total = Progress {
-        done: 0,
+    let mut held = vec![false; chunks as usize];
+    let (version, ticket_chunks, content_key, resumed_from) = match resumed {
+        Some(r) => {
+            for i in r.status.held {
+                if let Some(h) = held.get_mut(i as usize) {
+                    *h = true;
+                }
+            }
+            let from = resume::held_bytes(&layout, &held);
+            (
+                r.status.version,
+                r.status.chunk_count,
+                r.content_key,
+                Some(from),
+            )
+        }
+        None => {
+            let ticket = call(cancel, || {
+                start_upload(StartUploadRequest {
+                    node_id,
+                    new_node: new_node.clone(),
+                    chunk_size: CHUNK_SIZE,
+                    ciphertext_len: layout.ciphertext_len(),
+                })
+            })
+            .await?;
+            let content_key = Key256::generate().map_err(browser_error)?;
+            resume::remember(
+                &user,
+                &resume_key,
+                &tag,
+                &node_id,
+                ticket.version,
+                file_len,
+                &content_key,
+            )?;
+            (ticket.version, ticket.chunk_count, content_key, None)
+        }
+    };
+    progress(Progress {
+        done: resumed_from.unwrap_or(0),
         total: file_len,
         bytes_per_second: None,
-    };
-    progress(total);
-    let ticket = call(cancel, || {
-        start_upload(StartUploadRequest {
-            node_id,
-            new_node: new_node.clone(),
-            chunk_size: CHUNK_SIZE,
-            ciphertext_len: layout.ciphertext_len(),
-        })
-    })
-    .await?;
-    let version = ticket.version;
+        resumed_from,
+    });
 
     let result: Result<NodeView, TransferError> = async {
-        if u64::from(ticket.chunk_count) != chunks {
+        if u64::from(ticket_chunks) != chunks {
             return Err(TransferError::Browser(
                 "The server expects a different number of pieces for this file. Reload the page to get the current app, then try again."
                     .to_owned(),
             ));
         }
-        let content_key = Key256::generate().map_err(browser_error)?;
         let backend = WebCryptoBackend::import(&content_key)
             .await
             .map_err(browser_error)?;
@@ -298,44 +294,26 @@ pub async fn upload(
         let mut meter = SpeedMeter::new();
         meter.sample(now_ms(), 0);
         let mut hashes = Vec::with_capacity(chunks as usize);
-        let mut next = Some(prepare(file, &layout, &cipher, 0).await?);
-        for index in 0..chunks {
+        let mut sent = futures::stream::iter(0..chunks)
+            .map(|index| {
+                let held = held.get(index as usize).copied().unwrap_or(false);
+                send_chunk(file, &layout, &cipher, (&node_id, version, index), held, cancel)
+            })
+            .buffered(IN_FLIGHT);
+        while let Some(hash) = sent.next().await {
+            let (index, hash) = hash?;
             cancel.check()?;
-            let Some(current) = next.take() else {
-                return Err(browser_error(CryptoError::Stream));
-            };
-            hashes.push(current.hash);
-            let path = chunk_path(&node_id, version, index as u32);
-            let sent = if index + 1 < chunks {
-                let (sent, prepared) = join(
-                    request("PUT", &path, Some(&current.body), cancel),
-                    prepare(file, &layout, &cipher, index + 1),
-                )
-                .await;
-                next = Some(prepared?);
-                sent
-            } else {
-                request("PUT", &path, Some(&current.body), cancel).await
-            }
-            .map_err(TransferError::from)?;
-            let receipt: ChunkReceipt =
-                serde_json::from_slice(&Uint8Array::new(&sent).to_vec()).map_err(|_| {
-                    TransferError::Api(ApiError::new(
-                        ErrorCode::Internal,
-                        "The server's answer could not be read. Reload the page to get the current app.",
-                    ))
-                })?;
-            if u64::from(receipt.index) != index {
-                return Err(TransferError::Unreachable);
-            }
+            hashes.push(hash);
             let done = layout.file_range(index).end;
             let speed = meter.sample(now_ms(), done);
             progress(Progress {
                 done,
                 total: file_len,
                 bytes_per_second: speed,
+                resumed_from,
             });
         }
+        drop(sent);
 
         let manifest = FileManifest {
             node_id,
@@ -385,18 +363,31 @@ pub async fn upload(
             })
     }
     .await;
-    if result.is_err() {
-        // Free the reserved space; if this fails too the server drops it later.
-        let _ = cancel_upload(VersionRef {
-            node_id,
-            version,
-            state: None,
-            head: None,
-        })
-        .await;
+    match &result {
+        Ok(_) => resume::forget(&user, &tag),
+        Err(TransferError::Unreachable) => {
+            // Kept on both sides: the same file picked again goes on from here.
+            return Err(TransferError::Browser(LOST.to_owned()));
+        }
+        Err(_) => {
+            resume::forget(&user, &tag);
+            // Free the reserved space; if this fails too the server drops it later.
+            let _ = cancel_upload(VersionRef {
+                node_id,
+                version,
+                state: None,
+                head: None,
+            })
+            .await;
+        }
     }
     result
 }
+
+/// An upload that lost the connection: what was sent stays for a day.
+const LOST: &str = "The connection to the medvault server was lost and did not come back. \
+     What was sent is kept for a day: check your internet connection, then choose the same \
+     file again to continue where it stopped.";
 
 /// A failed call as the server's error, so the record store can tell a
 /// conflict from the rest.

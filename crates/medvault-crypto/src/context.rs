@@ -70,6 +70,15 @@ pub const RECORD_STATE: &str = "medvault/v1/tree/state";
 pub const RECORD_HEAD_LINK: &str = "medvault/v1/tree/head-link";
 /// Hashed: a file version as a node state names it (manifest, content key, sizes).
 pub const NODE_VERSION: &str = "medvault/v1/tree/version";
+/// HKDF info: the key of a user's notes about unfinished uploads in this
+/// browser, derived from their plain keyring.
+pub const UPLOAD_RESUME_KEY: &str = "medvault/v1/upload/resume-key";
+/// HKDF info: the keyed tag that recognises a file picked again (its first
+/// chunk's SHA-256, size, modification time and target) under the resume key.
+pub const UPLOAD_RESUME_TAG: &str = "medvault/v1/upload/resume-tag";
+/// AEAD associated data: an unfinished upload's content key wrapped under the
+/// resume key in the browser's note.
+pub const UPLOAD_RESUME_WRAP: &str = "medvault/v1/upload/resume-wrap";
 
 /// Every label, for the test that proves they are distinct and well-formed.
 pub const ALL: &[&str] = &[
@@ -105,6 +114,9 @@ pub const ALL: &[&str] = &[
     RECORD_STATE,
     RECORD_HEAD_LINK,
     NODE_VERSION,
+    UPLOAD_RESUME_KEY,
+    UPLOAD_RESUME_TAG,
+    UPLOAD_RESUME_WRAP,
 ];
 
 /// The canonical binary encoding of a labelled tuple of fields.

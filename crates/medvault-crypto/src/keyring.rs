@@ -230,6 +230,19 @@ impl Keyring {
     }
 }
 
+impl Keyring {
+    /// The key of `user_id`'s notes about unfinished uploads kept in a
+    /// browser: `HKDF(plain keyring encoding, info = bind(UPLOAD_RESUME_KEY,
+    /// [user_id]))`. It wraps each note's content key and keys the tag that
+    /// recognises a file picked again; the note holds nothing else secret.
+    pub fn resume_key(&self, user_id: &Id) -> Result<Key256, CryptoError> {
+        kdf::derive_key(
+            &self.to_plain(),
+            &context::bind(context::UPLOAD_RESUME_KEY, &[user_id]),
+        )
+    }
+}
+
 fn password_key(export_key: &[u8], user_id: &Id) -> Result<Key256, CryptoError> {
     kdf::derive_key(
         export_key,

@@ -213,6 +213,20 @@ impl Store for WatchedStore {
         result
     }
 
+    async fn apply_group(&self, batches: Vec<Batch>) -> Vec<Result<(), StoreError>> {
+        // The same watch as `apply`, over the whole group, so the inner
+        // store's shared flush is kept.
+        let watched = batches.iter().any(changes_access);
+        if watched {
+            self.cache.invalidate();
+        }
+        let results = self.inner.apply_group(batches).await;
+        if watched {
+            self.cache.invalidate();
+        }
+        results
+    }
+
     async fn flush(&self) -> Result<(), StoreError> {
         self.inner.flush().await
     }

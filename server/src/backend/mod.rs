@@ -189,6 +189,10 @@ fn secrets_key() -> Vec<u8> {
     Key::new().str("account-secrets").finish()
 }
 
+/// Most chunk writes one group commit takes (each holds one chunk, at most
+/// 4 MiB, in memory until it is durable).
+const CHUNK_GROUP: usize = 16;
+
 /// Implements every area's backend trait from `shared::api`.
 pub struct ServerBackend {
     store: Arc<dyn Store>,
@@ -202,6 +206,9 @@ pub struct ServerBackend {
     access: Arc<access_cache::AccessCache>,
     /// When each account's session index next needs sweeping.
     session_sweeps: sessions::SweepTimes,
+    /// Chunk writes, group-committed: concurrent chunk `PUT`s share their
+    /// file syncs and one flush.
+    chunk_writer: crate::store::group::GroupWriter,
 }
 
 impl ServerBackend {
@@ -219,6 +226,7 @@ impl ServerBackend {
             Arc::new(access_cache::WatchedStore::new(store, access.clone()));
         ServerBackend {
             audit: audit::AuditLog::new(store.clone(), config.clock.clone()),
+            chunk_writer: crate::store::group::GroupWriter::new(store.clone(), CHUNK_GROUP),
             store,
             access,
             session_sweeps: sessions::SweepTimes::default(),

@@ -12,6 +12,7 @@
 //! (`tests/crash.rs` checks this against the real binary).
 
 pub mod codec;
+pub mod group;
 pub mod keys;
 pub mod sled;
 
@@ -318,6 +319,19 @@ pub trait Store: Send + Sync + 'static {
     /// Applies every op of `batch` atomically and durably, or nothing; a failed
     /// precondition gives [`StoreError::Conflict`].
     async fn apply(&self, batch: Batch) -> Result<(), StoreError>;
+
+    /// Applies independent batches, each atomically or not at all (one
+    /// batch's failed precondition fails only that one), answering for each
+    /// in order. Every `Ok` is durable, as with [`Store::apply`]; a backend
+    /// may share one flush among the group (the sled store does). The default
+    /// applies them one after another.
+    async fn apply_group(&self, batches: Vec<Batch>) -> Vec<Result<(), StoreError>> {
+        let mut out = Vec::with_capacity(batches.len());
+        for batch in batches {
+            out.push(self.apply(batch).await);
+        }
+        out
+    }
 
     /// Forces everything written so far to stable storage; writes already do
     /// this, so it is for shutdown and for tests.

@@ -26,23 +26,22 @@
 //! [`Space::Blobs`] key is a file of its own under `blob-files/` (named by 16
 //! random bytes, in 256 sub-directories), and the Blobs tree maps the key to the
 //! file's name. A batch writes and fsyncs its new files and their directories
-//! *before* its transaction, which then swaps the names in atomically with
+//! *before* its transaction (a group of batches, [`Store::apply_group`], writes
+//! all its files first, then fsyncs each file and each directory once), which then swaps the names in atomically with
 //! everything else; files the batch replaced or deleted are removed after the
 //! commit is flushed, and files of a failed batch at once. A crash can only
 //! leave files no key names; opening the store deletes them.
 
-use std::cell::RefCell;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 use std::io::Write;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use ::sled::transaction::{abort, TransactionError, Transactional};
 use async_trait::async_trait;
 
-use super::{Batch, Entry, Op, Space, Store, StoreError};
+use super::{Batch, Entry, Space, Store, StoreError};
 
 /// Key read by [`Store::check`]; it never needs to exist, the read is the test.
 const HEALTH_PROBE: &[u8] = b"health-probe";
@@ -181,8 +180,9 @@ impl Inner {
         Ok(())
     }
 
-    /// Writes `value` to a new blob file, fsynced; returns its name.
-    fn write_blob(&self, value: &[u8]) -> Result<String, StoreError> {
+    /// Writes `value` to a new blob file, not yet fsynced; returns its name
+    /// and the open file.
+    fn write_blob(&self, value: &[u8]) -> Result<(String, std::fs::File), StoreError> {
         loop {
             let random = shared::crypto::rng::bytes::<16>()
                 .map_err(|_| StoreError::Backend("no randomness for a blob name".into()))?;
@@ -197,12 +197,11 @@ impl Inner {
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(io_error("blob file", &e)),
             };
-            let written = file.write_all(value).and_then(|()| file.sync_all());
-            if let Err(e) = written {
+            if let Err(e) = file.write_all(value) {
                 let _ = std::fs::remove_file(&path);
                 return Err(io_error("blob file", &e));
             }
-            return Ok(name);
+            return Ok((name, file));
         }
     }
 
@@ -277,137 +276,6 @@ impl Inner {
         }
         Ok(out)
     }
-
-    fn apply(&self, batch: &Batch) -> Result<(), StoreError> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        // The batch's new blob values go to files first, durably, names and all.
-        let mut new_blobs: Vec<Option<String>> = Vec::with_capacity(batch.len());
-        let mut dirs = BTreeSet::new();
-        for op in batch.ops() {
-            match op {
-                Op::Put {
-                    space: Space::Blobs,
-                    value,
-                    ..
-                } => match self.write_blob(value) {
-                    Ok(name) => {
-                        dirs.insert(name[..2].to_owned());
-                        new_blobs.push(Some(name));
-                    }
-                    Err(e) => {
-                        self.remove_blobs(new_blobs.into_iter().flatten());
-                        return Err(e);
-                    }
-                },
-                _ => new_blobs.push(None),
-            }
-        }
-        for dir in &dirs {
-            if let Err(e) = sync_dir(&self.blob_dir.join(dir)) {
-                self.remove_blobs(new_blobs.into_iter().flatten());
-                return Err(e);
-            }
-        }
-
-        // One overlay per tree, so that every op on a tree goes through the same
-        // overlay and sees the batch's earlier writes to it.
-        let mut spaces: Vec<Space> = Vec::new();
-        for op in batch.ops() {
-            if !spaces.contains(&op.space()) {
-                spaces.push(op.space());
-            }
-        }
-        let trees = spaces
-            .iter()
-            .map(|&space| self.tree(space).cloned())
-            .collect::<Result<Vec<_>, _>>()?;
-
-        // Blob files the committed batch no longer names (replaced or deleted).
-        let replaced: RefCell<Vec<String>> = RefCell::new(Vec::new());
-        let outcome = trees.as_slice().transaction(|views| {
-            replaced.borrow_mut().clear();
-            for (op, new_blob) in batch.ops().iter().zip(&new_blobs) {
-                let view = match spaces
-                    .iter()
-                    .position(|&s| s == op.space())
-                    .and_then(|i| views.get(i))
-                {
-                    Some(view) => view,
-                    None => return abort(Abort::UnknownSpace),
-                };
-                let blobs = op.space() == Space::Blobs;
-                match op {
-                    Op::Put { key, value, .. } => {
-                        let stored = match new_blob {
-                            Some(name) => name.as_bytes(),
-                            None => value.as_slice(),
-                        };
-                        let old = view.insert(key.as_slice(), stored)?;
-                        if let (true, Some(old)) = (blobs, old) {
-                            replaced
-                                .borrow_mut()
-                                .push(String::from_utf8_lossy(&old).into_owned());
-                        }
-                    }
-                    Op::Delete { key, .. } => {
-                        let old = view.remove(key.as_slice())?;
-                        if let (true, Some(old)) = (blobs, old) {
-                            replaced
-                                .borrow_mut()
-                                .push(String::from_utf8_lossy(&old).into_owned());
-                        }
-                    }
-                    Op::ExpectAbsent { key, .. } => {
-                        if view.get(key)?.is_some() {
-                            return abort(Abort::Precondition);
-                        }
-                    }
-                    Op::ExpectValue { key, value, .. } => {
-                        let holds = match view.get(key)? {
-                            None => false,
-                            Some(stored) if blobs => match self.read_blob(&stored) {
-                                Ok(bytes) => bytes == *value,
-                                Err(e) => return abort(Abort::Blob(e)),
-                            },
-                            Some(stored) => stored.as_ref() == value.as_slice(),
-                        };
-                        if !holds {
-                            return abort(Abort::Precondition);
-                        }
-                    }
-                }
-            }
-            Ok(())
-        });
-        let failed = match outcome {
-            Ok(()) => None,
-            Err(TransactionError::Abort(Abort::Precondition)) => Some(StoreError::Conflict),
-            Err(TransactionError::Abort(Abort::UnknownSpace)) => {
-                Some(StoreError::Backend("batch keyspace is not open".into()))
-            }
-            Err(TransactionError::Abort(Abort::Blob(e))) => Some(e),
-            Err(TransactionError::Storage(e)) => Some(from_sled(e)),
-        };
-        if let Some(e) = failed {
-            self.remove_blobs(new_blobs.into_iter().flatten());
-            return Err(e);
-        }
-
-        let wrote = batch
-            .ops()
-            .iter()
-            .any(|op| matches!(op, Op::Put { .. } | Op::Delete { .. }));
-        if wrote {
-            // The acknowledgement promise: nothing returns Ok before fsync.
-            self.db.flush().map_err(from_sled)?;
-        }
-        // Only now may replaced files go: the commit that stopped naming them
-        // is on disk.
-        self.remove_blobs(replaced.into_inner());
-        Ok(())
-    }
 }
 
 /// fsyncs a directory, so that the names of files created in it are durable.
@@ -454,6 +322,17 @@ impl Store for SledStore {
         self.blocking(move |inner| inner.apply(&batch)).await
     }
 
+    async fn apply_group(&self, batches: Vec<Batch>) -> Vec<Result<(), StoreError>> {
+        let n = batches.len();
+        match self
+            .blocking(move |inner| Ok(inner.apply_group(&batches)))
+            .await
+        {
+            Ok(results) => results,
+            Err(e) => vec![Err(e); n],
+        }
+    }
+
     async fn flush(&self) -> Result<(), StoreError> {
         self.blocking(|inner| inner.db.flush().map(drop).map_err(from_sled))
             .await
@@ -474,5 +353,6 @@ fn from_sled(e: ::sled::Error) -> StoreError {
     }
 }
 
+mod commit;
 #[cfg(test)]
 mod tests;

@@ -513,6 +513,19 @@ impl Patient {
             .await
     }
 
+    pub async fn upload_status(
+        &self,
+        node: &Id,
+        version: u32,
+    ) -> Result<shared::api::records::UnfinishedUpload, Failure> {
+        self.c
+            .post(
+                "/api/records/upload/status",
+                &json!({"request": {"node_id": b64::encode(node), "version": version}}),
+            )
+            .await
+    }
+
     pub async fn create_folder(&self, parent: &OpenNode, name: &str) -> Result<NodeView, Failure> {
         let body = self.create_folder_request(parent, name).await;
         self.c.post("/api/records/node/create", &body).await

@@ -218,8 +218,34 @@ pub struct UploadTicket {
 pub struct ChunkReceipt {
     /// The index stored.
     pub index: u32,
-    /// The index the server expects next (`chunk_count` when all are in).
+    /// `index + 1`, at most `chunk_count` (chunks may arrive in any order).
     pub next: u32,
+}
+
+/// The answer to `records/upload/status`: an unfinished upload of the
+/// caller's as the server holds it, so that an interrupted upload can go on
+/// (docs/PROTOCOL.md, 16.5). The browser trusts none of it: the signed
+/// manifest at the finish covers every chunk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnfinishedUpload {
+    /// The file.
+    #[serde(with = "b64::array")]
+    pub node_id: Id,
+    /// The version being uploaded.
+    pub version: u32,
+    /// Plaintext bytes per chunk.
+    pub chunk_size: u32,
+    /// Total ciphertext announced at the start.
+    pub ciphertext_len: u64,
+    /// Chunks expected.
+    pub chunk_count: u32,
+    /// When the server drops the upload if unfinished, Unix seconds.
+    pub expires_at: i64,
+    /// The indexes of the chunks stored so far, ascending.
+    pub held: Vec<u32>,
+    /// A new file: its node as given at the start (its key wrapped under the
+    /// folder's); `None` for a new version.
+    pub new_node: Option<NewNode>,
 }
 
 /// `records/node/update`: new sealed metadata for a node.

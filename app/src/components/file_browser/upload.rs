@@ -113,6 +113,7 @@ impl UploadQueue {
                     done: 0,
                     total: file.size() as u64,
                     bytes_per_second: None,
+                    resumed_from: None,
                 }),
                 state: RwSignal::new(RowState::Waiting),
                 cancel: StoredValue::new_local(Cancel::new()),

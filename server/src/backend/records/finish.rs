@@ -67,10 +67,22 @@ pub(super) async fn finish(
     if upload.dropping || b.now() >= upload.expires_at {
         return Err(gone());
     }
-    if upload.received < upload.chunk_count {
+    // Chunks arrive in any order; each stored one has its hash.
+    let stored = b
+        .store
+        .scan_prefix(
+            Space::Records,
+            &hashes_prefix(&node_id, version),
+            None,
+            upload.chunk_count as usize + 1,
+        )
+        .await
+        .map_err(store_error)?;
+    if stored.len() < upload.chunk_count as usize {
         return Err(conflict(format!(
             "Only {} of {} chunks have arrived. Send the rest before finishing.",
-            upload.received, upload.chunk_count
+            stored.len(),
+            upload.chunk_count
         )));
     }
     let (head_raw, head) = b.existing_head(&owner).await?;
@@ -152,16 +164,6 @@ pub(super) async fn finish(
     if m.part_hashes.len() as u64 != u64::from(upload.chunk_count) {
         return Err(mismatch("number of parts"));
     }
-    let stored = b
-        .store
-        .scan_prefix(
-            Space::Records,
-            &hashes_prefix(&node_id, version),
-            None,
-            upload.chunk_count as usize + 1,
-        )
-        .await
-        .map_err(store_error)?;
     if stored.len() != m.part_hashes.len() {
         return Err(store_error(StoreError::Corrupt(
             "an upload's chunk hashes are missing".into(),

@@ -277,7 +277,8 @@ pub struct StoredUpload {
     pub ciphertext_len: u64,
     /// Chunks expected.
     pub chunk_count: u32,
-    /// Chunks stored so far (indexes `0..received`).
+    /// No longer written (0 in uploads started since chunks may arrive in
+    /// any order): which chunks are in is known from their hash keys.
     pub received: u32,
     /// Bytes reserved against the quota.
     pub reserved: u64,

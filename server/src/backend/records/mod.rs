@@ -41,7 +41,8 @@ use shared::{
         records::{
             AdoptRequest, BatchRequest, ChunkReceipt, FinishUploadRequest, MoveNodeRequest,
             NewNode, NewRecordRequest, NodeRef, NodeRevision, NodeView, RecordTree, RecordsBackend,
-            StartUploadRequest, UpdateNodeRequest, UploadTicket, Usage, VersionRef, VersionView,
+            StartUploadRequest, UnfinishedUpload, UpdateNodeRequest, UploadTicket, Usage,
+            VersionRef, VersionView,
         },
         ApiError, Caller, ErrorCode,
     },
@@ -438,6 +439,15 @@ impl RecordsBackend for ServerBackend {
     async fn cancel_upload(&self, caller: &Caller, request: VersionRef) -> Result<(), ApiError> {
         let s = self.require_session(caller).await?;
         upload::cancel(self, &s, request).await
+    }
+
+    async fn upload_status(
+        &self,
+        caller: &Caller,
+        request: VersionRef,
+    ) -> Result<UnfinishedUpload, ApiError> {
+        let s = self.require_session(caller).await?;
+        upload::status(self, &s, request).await
     }
 
     async fn get_chunk(

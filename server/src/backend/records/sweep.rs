@@ -81,7 +81,7 @@ impl ServerBackend {
         // Chunks under a complete version's keys are that version's, never
         // this upload's to delete.
         if self.stored_version(node_id, version).await?.is_none() {
-            self.delete_chunks(node_id, version, upload.received)
+            self.delete_chunks(node_id, version, upload.chunk_count)
                 .await?;
         }
         let mut batch = Batch::new();

@@ -1,17 +1,21 @@
-//! Uploads: start (reserve quota, assign the version), chunks strictly in
-//! order, and cancel. The finish is in [`super::finish`], dropping and
+//! Uploads: start (reserve quota, assign the version), chunks in any order,
+//! and cancel. The finish is in [`super::finish`], dropping and
 //! expiry in [`super::sweep`], downloads in [`super::versions`].
 //!
 //! An unfinished upload lives in its [`StoredUpload`] record; its chunks go to
-//! the Blobs keyspace with their SHA-256 beside them, each chunk in one batch
-//! with the upload's `received` count (a precondition on the record's old bytes
-//! keeps two writers of one upload apart).
+//! the Blobs keyspace with their SHA-256 beside them. Each chunk is one batch:
+//! its blob and hash, written only if that index has no hash yet, while the
+//! upload record is unchanged (a cancel or expiry changes it first) and no
+//! complete version has the same keys. The batch goes through the backend's
+//! group writer, so chunks arriving together share their syncs and flush. The
+//! record itself is not written per chunk, so chunks in flight together never
+//! conflict; which chunks are in is known from their hashes.
 
 use shared::{
     api::{
         records::{
-            ChunkReceipt, NodeKind, StartUploadRequest, UploadTicket, VersionRef, MAX_CHUNK_SIZE,
-            MAX_NODES, MIN_CHUNK_SIZE, UPLOAD_TTL_SECS,
+            ChunkReceipt, NodeKind, StartUploadRequest, UnfinishedUpload, UploadTicket, VersionRef,
+            MAX_CHUNK_SIZE, MAX_NODES, MIN_CHUNK_SIZE, UPLOAD_TTL_SECS,
         },
         ApiError,
     },
@@ -22,7 +26,10 @@ use shared::{
 
 use super::{
     check_child_key, check_metadata, conflict, encode, head_ops, human_size, id_taken,
-    layout::{chunk_key, hash_key, node_key, owner_key, upload_key, version_key, StoredUpload},
+    layout::{
+        chunk_key, hash_key, hashes_prefix, node_key, owner_key, upload_key, version_key,
+        StoredUpload,
+    },
     next_head, too_large,
 };
 use crate::{
@@ -285,6 +292,14 @@ pub(super) async fn start(
     })
 }
 
+/// The answer for a stored chunk: its index, and the one after it.
+fn receipt(upload: &StoredUpload, index: u32) -> ChunkReceipt {
+    ChunkReceipt {
+        index,
+        next: index.saturating_add(1).min(upload.chunk_count),
+    }
+}
+
 pub(super) async fn store_chunk(
     b: &ServerBackend,
     s: &Session,
@@ -310,29 +325,21 @@ pub(super) async fn store_chunk(
                 upload.chunk_count.saturating_sub(1)
             )));
         }
-        if index < upload.received {
-            // A retry after a lost answer succeeds if the bytes are the same.
-            let stored = b
-                .store
-                .get(Space::Records, &hash_key(&node_id, version, index))
-                .await
-                .map_err(store_error)?;
-            return if stored.as_deref() == Some(&hash[..]) {
-                Ok(ChunkReceipt {
-                    index,
-                    next: upload.received,
-                })
+        let stored = b
+            .store
+            .get(Space::Records, &hash_key(&node_id, version, index))
+            .await
+            .map_err(store_error)?;
+        if let Some(stored) = stored {
+            // Sent twice (a retry after a lost answer): fine if the bytes are
+            // the same; a chunk is written once.
+            return if stored[..] == hash[..] {
+                Ok(receipt(&upload, index))
             } else {
                 Err(conflict(format!(
                     "Chunk {index} is already stored with different bytes."
                 )))
             };
-        }
-        if index > upload.received {
-            return Err(conflict(format!(
-                "Chunk {index} came before chunk {}. Send the chunks in order.",
-                upload.received
-            )));
         }
         let expected = expected_len(&upload, index);
         if bytes.len() as u64 != expected {
@@ -346,13 +353,11 @@ pub(super) async fn store_chunk(
         if b.stored_version(&node_id, version).await?.is_some() {
             return Err(already_complete());
         }
-        let received = index + 1;
-        let updated = StoredUpload { received, ..upload };
         let mut batch = Batch::new();
         batch
             .expect_absent(Space::Records, version_key(&node_id, version))
             .expect_value(Space::Records, key.clone(), raw)
-            .put(Space::Records, key.clone(), encode(&updated)?)
+            .expect_absent(Space::Records, hash_key(&node_id, version, index))
             .put(
                 Space::Blobs,
                 chunk_key(&node_id, version, index),
@@ -363,13 +368,8 @@ pub(super) async fn store_chunk(
                 hash_key(&node_id, version, index),
                 hash.to_vec(),
             );
-        match b.store.apply(batch).await {
-            Ok(()) => {
-                return Ok(ChunkReceipt {
-                    index,
-                    next: received,
-                })
-            }
+        match b.chunk_writer.apply(batch).await {
+            Ok(()) => return Ok(receipt(&upload, index)),
             Err(StoreError::Conflict) => continue,
             Err(e) => return Err(store_error(e)),
         }
@@ -397,4 +397,49 @@ pub(super) async fn cancel(
         Some((_, upload)) if mine(&upload) => b.drop_upload(&owner, &node_id, version).await,
         _ => Err(b.no_upload(&owner, &node_id, version).await),
     }
+}
+
+/// An unfinished upload of the caller's and the indexes of its stored chunks.
+pub(super) async fn status(
+    b: &ServerBackend,
+    s: &Session,
+    VersionRef {
+        node_id, version, ..
+    }: VersionRef,
+) -> Result<UnfinishedUpload, ApiError> {
+    let owner = b.upload_owner(s, &node_id, version).await?;
+    let key = upload_key(&owner, &node_id, version);
+    let Some((_, upload)) = b.load_upload(s, &owner, &key).await? else {
+        return Err(b.no_upload(&owner, &node_id, version).await);
+    };
+    if upload.dropping || b.now() >= upload.expires_at {
+        return Err(gone());
+    }
+    let stored = b
+        .store
+        .scan_prefix(
+            Space::Records,
+            &hashes_prefix(&node_id, version),
+            None,
+            upload.chunk_count as usize,
+        )
+        .await
+        .map_err(store_error)?;
+    let held = stored
+        .iter()
+        .filter_map(|(k, _)| {
+            let tail: [u8; 4] = k.get(k.len().checked_sub(4)?..)?.try_into().ok()?;
+            Some(u32::from_be_bytes(tail))
+        })
+        .collect();
+    Ok(UnfinishedUpload {
+        node_id,
+        version,
+        chunk_size: upload.chunk_size,
+        ciphertext_len: upload.ciphertext_len,
+        chunk_count: upload.chunk_count,
+        expires_at: upload.expires_at,
+        held,
+        new_node: upload.new_node,
+    })
 }

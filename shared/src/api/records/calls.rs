@@ -127,6 +127,12 @@ pub trait RecordsBackend {
         caller: &crate::api::Caller,
         request: VersionRef,
     ) -> Result<(), ApiError>;
+    /// An unfinished upload of the caller's: which chunks are stored.
+    async fn upload_status(
+        &self,
+        caller: &crate::api::Caller,
+        request: VersionRef,
+    ) -> Result<UnfinishedUpload, ApiError>;
     /// One chunk of a complete version (raw route).
     async fn get_chunk(
         &self,
@@ -288,4 +294,12 @@ pub async fn finish_upload(request: FinishUploadRequest) -> Result<NodeView, Api
 pub async fn cancel_upload(request: VersionRef) -> Result<(), ApiError> {
     let caller = crate::api::caller()?;
     crate::api::backend()?.cancel_upload(&caller, request).await
+}
+
+/// An unfinished upload of the caller's and the chunks it holds, to go on
+/// with an interrupted upload.
+#[leptos::server(prefix = "/api", endpoint = "records/upload/status", input = server_fn::codec::Json, output = server_fn::codec::Json, client = crate::api::ApiClient)]
+pub async fn upload_status(request: VersionRef) -> Result<UnfinishedUpload, ApiError> {
+    let caller = crate::api::caller()?;
+    crate::api::backend()?.upload_status(&caller, request).await
 }
