@@ -162,6 +162,7 @@ impl UploadQueue {
                             done: p.total,
                             total: p.total,
                             bytes_per_second: None,
+                            resumed_from: None,
                         }
                     });
                     row.state.try_set(RowState::Done);
