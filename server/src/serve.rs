@@ -167,7 +167,10 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
             let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
                 .await
                 .map_err(|e| ServeError::Tls(e.to_string()))?;
-            let mut server = axum_server::from_tcp_rustls(listener, tls);
+            // No Nagle delay on answers (see `FirstByteWithin`).
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls)
+                .acceptor(axum_server::accept::NoDelayAcceptor::new());
+            let mut server = axum_server::from_tcp(listener).acceptor(acceptor);
             server
                 .http_builder()
                 .http1()
@@ -232,7 +235,8 @@ async fn load_audit_key(
 /// Drops a plain-HTTP connection that sends nothing within the limit. Hyper's
 /// header-read timeout starts only with the first byte of a request, so a
 /// connection that stays silent from the start would otherwise be held open
-/// for ever. (Under TLS the handshake timeout does this.)
+/// for ever. (Under TLS the handshake timeout does this.) It also turns off
+/// Nagle's algorithm on the connection.
 #[derive(Clone, Copy)]
 struct FirstByteWithin(Duration);
 
@@ -246,6 +250,10 @@ impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> fo
     fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
         let limit = self.0;
         Box::pin(async move {
+            // Answers go out as soon as they are written: with Nagle's
+            // algorithm on, the tail of a response written in two parts waits
+            // for the client's delayed acknowledgement (up to 40 ms a request).
+            stream.set_nodelay(true)?;
             let mut first = [0u8; 1];
             match tokio::time::timeout(limit, stream.peek(&mut first)).await {
                 Ok(Ok(n)) if n > 0 => Ok((stream, service)),
