@@ -6,11 +6,6 @@ mod org_key;
 
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
 
-/// mimalloc instead of the system allocator: malloc and free were 5% of a
-/// sign-in's server CPU with glibc (perf, scripts/bench.sh signin).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use clap::{Parser, Subcommand};
 use org_key::OrgKeyCommand;
 use server::{
