@@ -515,6 +515,9 @@ fn main() {
     };
     let rss_before = rss_bytes(pid);
     let began = Instant::now();
+    // A new connection: the first one sat idle through phases 1 and 2, longer
+    // than the server keeps an idle connection open (it answered EPIPE).
+    let mut conn = Conn::open(addr).expect("connect");
     let mut upload = Upload::start(&mut conn, &patient, 1 << 20, big);
     while !upload.done() {
         upload
