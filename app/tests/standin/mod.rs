@@ -92,6 +92,13 @@ async fn read_call(input: JsValue, init: JsValue) -> Call {
             Some(b) if b.is_instance_of::<Uint8Array>() => {
                 b.unchecked_into::<Uint8Array>().to_vec()
             }
+            // The app sends request bodies as Blobs (faster uploads in Chromium).
+            Some(b) if b.is_instance_of::<web_sys::Blob>() => {
+                JsFuture::from(b.unchecked_into::<web_sys::Blob>().array_buffer())
+                    .await
+                    .map(|buffer| Uint8Array::new(&buffer).to_vec())
+                    .unwrap_or_default()
+            }
             Some(b) => b.as_string().unwrap_or_default().into_bytes(),
             None => Vec::new(),
         };
