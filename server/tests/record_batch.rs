@@ -341,13 +341,10 @@ async fn a_stale_head_is_refused_and_stores_nothing() {
     let body = made.body(&p, &raw);
     p.create_folder(&notes, "meanwhile").await.unwrap();
     let before = snapshot(&p).await;
-    // Its counter and link are stale, and so is its state hash (which the
-    // server checks first): refused either way.
+    // Its counter and link are stale (and so is its state hash): a conflict,
+    // so the browser reloads the record and tries again.
     match send(&p, &body).await {
-        Err((status, _)) => assert!(
-            status == StatusCode::CONFLICT || status == StatusCode::BAD_REQUEST,
-            "{status}"
-        ),
+        Err((status, _)) => assert_eq!(status, StatusCode::CONFLICT),
         Ok(u) => panic!("a stale head was taken: {u:?}"),
     }
     assert_eq!(snapshot(&p).await, before);

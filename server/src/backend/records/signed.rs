@@ -147,6 +147,17 @@ fn check_head_body(
     key: &VerifyingKey,
     leaves: &[HeadLeaf],
 ) -> Result<(), ApiError> {
+    check_head_names(head, owner, root, key)?;
+    check_head_leaves(head, leaves)
+}
+
+/// The head is signed by `key` and names this record.
+fn check_head_names(
+    head: &Signed<OwnerHead>,
+    owner: &Id,
+    root: &Id,
+    key: &VerifyingKey,
+) -> Result<(), ApiError> {
     let value = head.verify(key).map_err(|_| {
         ApiError::bad_request(
             "The record's new head does not verify with your identity key. Nothing was changed.",
@@ -157,6 +168,12 @@ fn check_head_body(
             "The record's new head names another record. Nothing was changed.",
         ));
     }
+    Ok(())
+}
+
+/// The head (already verified) covers exactly `leaves`.
+fn check_head_leaves(head: &Signed<OwnerHead>, leaves: &[HeadLeaf]) -> Result<(), ApiError> {
+    let value = &head.value;
     if value.state_hash != state_hash(leaves) || value.node_count as usize != leaves.len() {
         return Err(head_mismatch());
     }
@@ -187,19 +204,15 @@ pub(super) fn check_next(
     key: &VerifyingKey,
     leaves: &[HeadLeaf],
 ) -> Result<(), ApiError> {
-    check_head_body(
-        head,
-        &stored.value.owner_id,
-        &stored.value.root_id,
-        key,
-        leaves,
-    )?;
+    check_head_names(head, &stored.value.owner_id, &stored.value.root_id, key)?;
+    // Stale before wrong: a head built on an older one also covers other
+    // leaves, and the browser retries only on a conflict.
     if head.value.counter != stored.value.counter.saturating_add(1)
         || head.value.previous != head_link(stored)
     {
         return Err(changed_meanwhile());
     }
-    Ok(())
+    check_head_leaves(head, leaves)
 }
 
 /// Puts the ops that store a genesis head (chain and leaves) into `batch`.
