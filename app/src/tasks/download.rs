@@ -3,9 +3,11 @@
 //! Nothing is shown before everything is checked: the manifest's signature
 //! (the author's identity key), the content key, every chunk's SHA-256
 //! against the manifest, every chunk's tag, the padding, and the exact size from
-//! the metadata. Decrypted pieces are copied straight into JavaScript
-//! `Uint8Array`s that make up the final `Blob`, so WASM memory holds at most a
-//! few chunks at a time. Any failure discards every piece: the person reads
+//! the metadata. Chunks that hold file bytes only (all but the last one or
+//! two) are checked and decrypted in JavaScript memory, where they arrived,
+//! and become parts of the final `Blob` as they are; only the chunks that can
+//! hold the padding pass through WASM, where the padding is removed. WASM
+//! memory holds at most a few chunks at a time. Any failure discards every piece: the person reads
 //! [`super::transfer::TAMPERED`] instead.
 
 use futures::{future::join, StreamExt};
@@ -123,6 +125,35 @@ async fn open_chunk(
     Ok(plain)
 }
 
+/// [`open_chunk`] for a chunk that holds file bytes only (it lies before any
+/// chunk that can hold the padding): decrypted where it arrived, in
+/// JavaScript memory, and returned there to become a part of the file.
+async fn open_chunk_js(
+    cipher: &StreamCipher<WebCryptoBackend>,
+    expected: &[u8; 32],
+    index: u64,
+    is_last: bool,
+    buffer: ArrayBuffer,
+) -> Result<Uint8Array, TransferError> {
+    let view = Uint8Array::new(&buffer);
+    let index = u32::try_from(index).map_err(|_| TransferError::Tampered)?;
+    let (hash, opened) = join(
+        sha256(&view),
+        cipher.decrypt_chunk_js(index, is_last, &view),
+    )
+    .await;
+    if hash? != *expected {
+        if let Ok(plain) = opened {
+            plain.fill(0, 0, plain.length());
+        }
+        return Err(TransferError::Tampered);
+    }
+    opened.map_err(|e| match e {
+        CryptoError::Unavailable => browser_error(e),
+        _ => TransferError::Tampered,
+    })
+}
+
 /// Reads, checks and decrypts chunks `from..` of a version. Collects the file
 /// bytes into JavaScript parts when `collect`; returns the exact file size.
 async fn read_version(
@@ -175,6 +206,9 @@ async fn read_version(
         }
     };
 
+    // Chunks before this one hold file bytes only, whatever the file's exact
+    // size: they skip the unpadder and stay in JavaScript memory.
+    let unpad_from = first_marker_chunk(manifest.size, chunk_size).max(from);
     let parts = js_sys::Array::new();
     let mut unpadder = Unpadder::new();
     let mut plain_total = from * u64::from(chunk_size);
@@ -195,21 +229,33 @@ async fn read_version(
             .get(index as usize)
             .ok_or(TransferError::Tampered)?;
         let is_last = index + 1 == count;
-        let opening = open_chunk(&cipher, expected, index, is_last, buffer);
-        let plain = if is_last {
-            opening.await?
-        } else {
+        let plain_len = if index < unpad_from && !is_last {
+            let opening = open_chunk_js(&cipher, expected, index, is_last, buffer);
             let (plain, next) = join(opening, fetched.next()).await;
             arrived = next;
-            plain?
+            let plain = plain?;
+            if collect {
+                parts.push(&plain);
+            }
+            u64::from(plain.length())
+        } else {
+            let opening = open_chunk(&cipher, expected, index, is_last, buffer);
+            let plain = if is_last {
+                opening.await?
+            } else {
+                let (plain, next) = join(opening, fetched.next()).await;
+                arrived = next;
+                plain?
+            };
+            let mut out = Zeroizing::new(Vec::with_capacity(plain.len()));
+            unpadder.update(&plain, &mut out);
+            if collect && !out.is_empty() {
+                parts.push(&Uint8Array::from(&out[..]));
+            }
+            out.zeroize();
+            plain.len() as u64
         };
-        let mut out = Zeroizing::new(Vec::with_capacity(plain.len()));
-        unpadder.update(&plain, &mut out);
-        if collect && !out.is_empty() {
-            parts.push(&Uint8Array::from(&out[..]));
-        }
-        out.zeroize();
-        plain_total += plain.len() as u64;
+        plain_total += plain_len;
         let done = plain_total.min(total);
         progress(Progress {
             done,
@@ -219,7 +265,7 @@ async fn read_version(
         });
     }
     let released = unpadder.finish().map_err(tampered)?;
-    let exact = from * u64::from(chunk_size) + released;
+    let exact = unpad_from * u64::from(chunk_size) + released;
     // Versions written before the 4 KiB floor have their Padmé length only.
     if plain_total != manifest.size || !padding_fits(exact, manifest.size) {
         return Err(TransferError::Tampered);

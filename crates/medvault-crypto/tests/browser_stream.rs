@@ -110,6 +110,61 @@ async fn chunk_api_matches_the_reference() {
     }
 }
 
+/// The chunk API on JavaScript buffers (what the app's transfers use for
+/// every chunk of file bytes only) gives the reference's bytes.
+#[wasm_bindgen_test]
+async fn chunk_api_on_javascript_buffers_matches_the_reference() {
+    let web = webcrypto(16).await;
+    let native = reference(16);
+    for (index, last, len) in [(0u32, false, 16usize), (5, true, 7), (7, true, 16)] {
+        let plain = data(len);
+        let sealed = web
+            .encrypt_chunk_js(index, last, &js_sys::Uint8Array::from(&plain[..]))
+            .await
+            .unwrap();
+        let expected = ready(native.encrypt_chunk(index, last, &plain)).unwrap();
+        assert_eq!(sealed.to_vec(), expected, "chunk {index}");
+        let opened = web.decrypt_chunk_js(index, last, &sealed).await.unwrap();
+        assert_eq!(opened.to_vec(), plain);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn fail_chunk_api_on_javascript_buffers_refuses_tampering_and_wrong_shapes() {
+    let web = webcrypto(16).await;
+    let sealed = ready(reference(16).encrypt_chunk(3, false, &data(16))).unwrap();
+    for i in [0, 15, 16, 31] {
+        let mut bad = sealed.clone();
+        bad[i] ^= 0x01;
+        let result = web
+            .decrypt_chunk_js(3, false, &js_sys::Uint8Array::from(&bad[..]))
+            .await;
+        assert_eq!(result.err(), Some(CryptoError::Decrypt), "byte {i}");
+    }
+    let good = js_sys::Uint8Array::from(&sealed[..]);
+    // Another index, or the last flag: it does not authenticate.
+    assert_eq!(
+        web.decrypt_chunk_js(4, false, &good).await.err(),
+        Some(CryptoError::Decrypt)
+    );
+    assert_eq!(
+        web.decrypt_chunk_js(3, true, &good).await.err(),
+        Some(CryptoError::Decrypt)
+    );
+    // A short non-final chunk, or one without room for its tag: refused unread.
+    let short = js_sys::Uint8Array::from(&data(15)[..]);
+    assert_eq!(
+        web.encrypt_chunk_js(0, false, &short).await.err(),
+        Some(CryptoError::Stream)
+    );
+    assert_eq!(
+        web.decrypt_chunk_js(0, true, &js_sys::Uint8Array::from(&data(15)[..]))
+            .await
+            .err(),
+        Some(CryptoError::Stream)
+    );
+}
+
 #[wasm_bindgen_test]
 async fn fail_webcrypto_rejects_a_flipped_bit_in_any_chunk() {
     let stream = ready(reference(16).encrypt_all(&data(40))).unwrap();

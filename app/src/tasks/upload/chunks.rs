@@ -21,11 +21,11 @@ use crate::{
     tasks::transfer::{browser_error, sha256, Cancel, TransferError},
 };
 
-/// Reads bytes `range` of `file` into WASM memory (wiped when dropped).
-pub(in crate::tasks) async fn read_slice(
+/// Reads bytes `range` of `file` into a JavaScript buffer, checking its length.
+async fn read_js(
     file: &web_sys::File,
     range: std::ops::Range<u64>,
-) -> Result<Zeroizing<Vec<u8>>, TransferError> {
+) -> Result<Uint8Array, TransferError> {
     let unreadable = || {
         TransferError::Browser(
             "The file could not be read. It may have been moved, changed or deleted \
@@ -43,6 +43,15 @@ pub(in crate::tasks) async fn read_slice(
     if u64::from(view.length()) != range.end - range.start {
         return Err(unreadable());
     }
+    Ok(view)
+}
+
+/// Reads bytes `range` of `file` into WASM memory (wiped when dropped).
+pub(in crate::tasks) async fn read_slice(
+    file: &web_sys::File,
+    range: std::ops::Range<u64>,
+) -> Result<Zeroizing<Vec<u8>>, TransferError> {
+    let view = read_js(file, range).await?;
     let mut out = Zeroizing::new(vec![0u8; view.length() as usize]);
     view.copy_to(&mut out);
     // The browser's copy holds plaintext too; overwrite it.
@@ -63,25 +72,36 @@ async fn prepare(
     index: u64,
 ) -> Result<Prepared, TransferError> {
     let range = layout.file_range(index);
-    let part = if range.is_empty() {
-        Zeroizing::new(Vec::new())
-    } else {
-        read_slice(file, range).await?
-    };
-    let mut plain = Zeroizing::new(Vec::with_capacity(layout.chunk_size as usize));
-    layout.assemble(index, &part, &mut plain);
-    drop(part);
-    let mut sealed = Vec::with_capacity(plain.len() + shared::crypto::stream::TAG_LEN);
     let index32 = u32::try_from(index).map_err(|_| browser_error(CryptoError::Stream))?;
-    cipher
-        .encrypt_chunk_into(index32, layout.is_last(index), &plain, &mut sealed)
-        .await
-        .map_err(browser_error)?;
-    drop(plain);
-    // Hand the sealed bytes to JavaScript: the request body and its retries use
-    // this copy, and WASM memory is free for the next chunk.
-    let body = Uint8Array::from(&sealed[..]);
-    drop(sealed);
+    let body = if range.end - range.start == u64::from(layout.chunk_size) {
+        // A chunk of file bytes only (every chunk but the last one or two):
+        // sealed where the browser read it, never copied into WASM.
+        let plain = read_js(file, range).await?;
+        let sealed = cipher
+            .encrypt_chunk_js(index32, layout.is_last(index), &plain)
+            .await;
+        // The browser's copy of the plaintext: overwrite it, sealed or not.
+        plain.fill(0, 0, plain.length());
+        sealed.map_err(browser_error)?
+    } else {
+        let part = if range.is_empty() {
+            Zeroizing::new(Vec::new())
+        } else {
+            read_slice(file, range).await?
+        };
+        let mut plain = Zeroizing::new(Vec::with_capacity(layout.chunk_size as usize));
+        layout.assemble(index, &part, &mut plain);
+        drop(part);
+        let mut sealed = Vec::with_capacity(plain.len() + shared::crypto::stream::TAG_LEN);
+        cipher
+            .encrypt_chunk_into(index32, layout.is_last(index), &plain, &mut sealed)
+            .await
+            .map_err(browser_error)?;
+        drop(plain);
+        // Hand the sealed bytes to JavaScript: the request body and its retries
+        // use this copy, and WASM memory is free for the next chunk.
+        Uint8Array::from(&sealed[..])
+    };
     let hash = sha256(&body).await?;
     Ok(Prepared { body, hash })
 }

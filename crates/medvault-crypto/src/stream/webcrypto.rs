@@ -9,13 +9,20 @@
 //! that is copied once into `out`. Plaintext that passes through JavaScript
 //! memory cannot be zeroized there; that is the price of using the browser's
 //! implementation.
+//!
+//! A chunk that already lives in JavaScript (a slice of the file being
+//! uploaded, a chunk body just downloaded) goes through
+//! [`StreamCipher::encrypt_chunk_js`] and [`StreamCipher::decrypt_chunk_js`]
+//! instead: WebCrypto reads it where it is and the result stays in JavaScript,
+//! with no copy into WASM memory and back (those copies, and wiping them,
+//! cost more than the cipher itself for a 1 MiB chunk).
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AesGcmParams, CryptoKey, SubtleCrypto};
 
-use super::{ChunkAead, TAG_LEN};
+use super::{nonce, ChunkAead, StreamCipher, TAG_LEN};
 use crate::{aead::Key256, aead::NONCE_LEN, CryptoError};
 
 const ALGORITHM: &str = "AES-GCM";
@@ -133,5 +140,88 @@ impl ChunkAead for WebCryptoBackend {
             .await
             .map_err(|error| decrypt_error(&error))?;
         append(&plain, body_len, out)
+    }
+}
+
+impl WebCryptoBackend {
+    /// Seals `plaintext` (a JavaScript view) into a new JavaScript buffer of
+    /// `plaintext.length + 16` bytes.
+    async fn seal_js(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        plaintext: &Uint8Array,
+    ) -> Result<Uint8Array, CryptoError> {
+        let params: Object = Self::params(nonce, aad).into();
+        let promise = self
+            .subtle
+            .encrypt_with_object_and_buffer_source(&params, &self.key, plaintext)
+            .map_err(|_| CryptoError::Unavailable)?;
+        let sealed = JsFuture::from(promise)
+            .await
+            .map_err(|_| CryptoError::Unavailable)?;
+        let sealed = Uint8Array::new(&sealed);
+        if sealed.length() as usize != plaintext.length() as usize + TAG_LEN {
+            return Err(CryptoError::Unavailable);
+        }
+        Ok(sealed)
+    }
+
+    /// Opens `ciphertext` (a JavaScript view, tag included) into a new
+    /// JavaScript buffer; [`CryptoError::Decrypt`] if it does not authenticate.
+    async fn open_js(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        ciphertext: &Uint8Array,
+    ) -> Result<Uint8Array, CryptoError> {
+        let params: Object = Self::params(nonce, aad).into();
+        let promise = self
+            .subtle
+            .decrypt_with_object_and_buffer_source(&params, &self.key, ciphertext)
+            .map_err(|error| decrypt_error(&error))?;
+        let plain = JsFuture::from(promise)
+            .await
+            .map_err(|error| decrypt_error(&error))?;
+        let plain = Uint8Array::new(&plain);
+        if plain.length() as usize + TAG_LEN != ciphertext.length() as usize {
+            return Err(CryptoError::Unavailable);
+        }
+        Ok(plain)
+    }
+}
+
+impl StreamCipher<WebCryptoBackend> {
+    /// [`Self::encrypt_chunk_into`] for a chunk held in JavaScript: the same
+    /// shape rules, nonce and associated data, and the same bytes out, but
+    /// read and written in JavaScript memory. WebCrypto copies its input when
+    /// called, so the caller may wipe `plaintext` as soon as this returns.
+    pub async fn encrypt_chunk_js(
+        &self,
+        index: u32,
+        is_last: bool,
+        plaintext: &Uint8Array,
+    ) -> Result<Uint8Array, CryptoError> {
+        self.check_shape(index, is_last, plaintext.length() as usize)?;
+        self.aead
+            .seal_js(&nonce(index, is_last), &self.aad, plaintext)
+            .await
+    }
+
+    /// [`Self::decrypt_chunk_into`] for a chunk held in JavaScript; the
+    /// plaintext is released only if the tag verifies.
+    pub async fn decrypt_chunk_js(
+        &self,
+        index: u32,
+        is_last: bool,
+        ciphertext: &Uint8Array,
+    ) -> Result<Uint8Array, CryptoError> {
+        let body = (ciphertext.length() as usize)
+            .checked_sub(TAG_LEN)
+            .ok_or(CryptoError::Stream)?;
+        self.check_shape(index, is_last, body)?;
+        self.aead
+            .open_js(&nonce(index, is_last), &self.aad, ciphertext)
+            .await
     }
 }
