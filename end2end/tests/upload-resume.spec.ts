@@ -93,3 +93,61 @@ test('an interrupted upload continues from the chunks the server holds; another 
   // Chromium logs every aborted request; they are the point of this test.
   problems.console.splice(0, problems.console.length, ...problems.console.filter((l) => !l.includes('net::ERR_')));
 });
+
+test('a server that claims chunks it does not hold cannot make the file look uploaded; the file then uploads whole', async ({
+  page,
+  problems,
+}, info) => {
+  await signUp(page, uniqueName('patient'), strongPassword('resume-lie'));
+  await openRecords(page);
+  const uploads = page.getByRole('region', { name: 'Uploads' });
+  const rowOf = (name: string) => uploads.getByRole('listitem').filter({ hasText: name }).last();
+
+  // Interrupted after three chunks.
+  const name = 'claimed-scan.bin';
+  const path = info.outputPath(name);
+  writeRandomFile(path, 6 * 1024 * 1024);
+  let through = 0;
+  await page.route(CHUNKS, async (route) => {
+    if (route.request().method() !== 'PUT') return route.continue();
+    if (through < 3) {
+      through += 1;
+      return route.continue();
+    }
+    return route.abort('connectionreset');
+  });
+  await page.getByLabel('Upload files').setInputFiles(path);
+  await expect(rowOf(name).getByRole('alert')).toContainText('choose the same file again to continue', {
+    timeout: 60_000,
+  });
+  await page.unroute(CHUNKS);
+
+  // The same file again, and the server's status claims every chunk: the
+  // browser sends none, and the finish is refused, so nothing is shown as
+  // uploaded.
+  const puts: string[] = [];
+  await page.route(CHUNKS, async (route) => {
+    if (route.request().method() === 'PUT') puts.push(route.request().url());
+    return route.continue();
+  });
+  await page.route('**/api/records/upload/status', async (route) => {
+    const response = await route.fetch();
+    const status = await response.json();
+    status.held = Array.from({ length: status.chunk_count }, (_, i) => i);
+    await route.fulfill({ response, json: status });
+  });
+  await page.getByLabel('Upload files').setInputFiles(path);
+  await expect(rowOf(name).getByRole('alert')).toContainText('chunks have arrived', { timeout: 60_000 });
+  await expect(rowOf(name).getByText('Uploaded', { exact: true })).toHaveCount(0);
+  expect(puts).toHaveLength(0);
+  await page.unroute('**/api/records/upload/status');
+  await page.unroute(CHUNKS);
+
+  // Picked again with an honest answer: the refused upload was dropped, so
+  // the file goes up whole and downloads byte for byte.
+  await page.getByLabel('Upload files').setInputFiles(path);
+  await expect(rowOf(name).getByText('Uploaded', { exact: true })).toBeVisible({ timeout: 120_000 });
+  expect(await downloadHash(page, name)).toBe(sha256File(path));
+
+  problems.console.splice(0, problems.console.length, ...problems.console.filter((l) => !l.includes('net::ERR_')));
+});
