@@ -7,7 +7,7 @@
 
 use app::{
     components::format::{format_bytes, format_speed},
-    tasks::progress::{percent, Progress, SpeedMeter},
+    tasks::progress::{percent, Pacer, Progress, SpeedMeter},
 };
 use wasm_bindgen_test::*;
 
@@ -93,4 +93,16 @@ fn speed_is_smoothed() {
     // No time passed, or the count went backwards: nothing changes.
     assert_eq!(meter.sample(t, bytes + 5), Some(steady));
     assert_eq!(meter.sample(t + 10.0, 0), Some(steady));
+}
+
+#[wasm_bindgen_test]
+fn progress_is_reported_at_most_every_100_ms_and_always_at_the_end() {
+    let mut pacer = Pacer::new();
+    assert!(pacer.due(1000.0, 1, 10), "the first report");
+    assert!(!pacer.due(1050.0, 2, 10), "50 ms later");
+    assert!(!pacer.due(1099.0, 3, 10));
+    assert!(pacer.due(1100.0, 4, 10), "100 ms later");
+    assert!(pacer.due(1101.0, 10, 10), "the end, however soon");
+    // A clock that went back does not silence the reports.
+    assert!(pacer.due(500.0, 5, 10));
 }

@@ -28,7 +28,7 @@ use shared::{
 use zeroize::{Zeroize, Zeroizing};
 
 use super::{
-    progress::{Progress, SpeedMeter},
+    progress::{Pacer, Progress, SpeedMeter},
     transfer::{browser_error, sha256, Cancel, TransferError},
 };
 use crate::{
@@ -214,6 +214,7 @@ async fn read_version(
     let mut plain_total = from * u64::from(chunk_size);
     let mut meter = SpeedMeter::new();
     meter.sample(now_ms(), 0);
+    let mut pacer = Pacer::new();
     // Up to PREFETCH requests in flight, and the stream is polled while a
     // chunk is checked and decrypted, so the network and WebCrypto work at
     // the same time; memory stays a few chunks.
@@ -257,12 +258,16 @@ async fn read_version(
         };
         plain_total += plain_len;
         let done = plain_total.min(total);
-        progress(Progress {
-            done,
-            total,
-            bytes_per_second: meter.sample(now_ms(), done),
-            resumed_from: None,
-        });
+        let now = now_ms();
+        let speed = meter.sample(now, done);
+        if pacer.due(now, done, total) {
+            progress(Progress {
+                done,
+                total,
+                bytes_per_second: speed,
+                resumed_from: None,
+            });
+        }
     }
     let released = unpadder.finish().map_err(tampered)?;
     let exact = unpad_from * u64::from(chunk_size) + released;

@@ -41,7 +41,7 @@ pub(super) use chunks::read_slice;
 use chunks::send_chunk;
 
 use super::{
-    progress::{Progress, SpeedMeter},
+    progress::{Pacer, Progress, SpeedMeter},
     resume,
     transfer::{browser_error, Cancel, TransferError},
     writer::Writer,
@@ -293,6 +293,7 @@ pub async fn upload(
 
         let mut meter = SpeedMeter::new();
         meter.sample(now_ms(), 0);
+        let mut pacer = Pacer::new();
         let mut hashes = Vec::with_capacity(chunks as usize);
         let mut sent = futures::stream::iter(0..chunks)
             .map(|index| {
@@ -305,13 +306,16 @@ pub async fn upload(
             cancel.check()?;
             hashes.push(hash);
             let done = layout.file_range(index).end;
-            let speed = meter.sample(now_ms(), done);
-            progress(Progress {
-                done,
-                total: file_len,
-                bytes_per_second: speed,
-                resumed_from,
-            });
+            let now = now_ms();
+            let speed = meter.sample(now, done);
+            if pacer.due(now, done, file_len) {
+                progress(Progress {
+                    done,
+                    total: file_len,
+                    bytes_per_second: speed,
+                    resumed_from,
+                });
+            }
         }
         drop(sent);
 
