@@ -139,17 +139,7 @@ pub async fn seal_small(
     let layout = StreamLayout::new(len, CHUNK_SIZE)
         .map_err(|_| TransferError::Refused(format!("“{name}” is too large to upload.")))?;
     let now = crate::session::now_unix();
-    let metadata = NodeMetadata {
-        name: name.clone(),
-        record_type,
-        description: String::new(),
-        record_date: None,
-        created_at: now,
-        modified_at: now,
-        mime: Some(mime_for(&name, &file.type_())),
-        size: Some(len),
-        vital: None,
-    };
+    let metadata = NodeMetadata::file(&name, record_type, mime_for(&name, &file.type_()), len, now);
     metadata.validate().map_err(TransferError::Refused)?;
     let (node, node_key) = new_file_node(parent, &metadata).map_err(browser_error)?;
     let bytes = read_all(file).await?;
@@ -294,17 +284,7 @@ pub async fn make_folders(
                 "The folder's layout could not be read. Choose the folder again.".to_owned()
             })?
         };
-        let metadata = NodeMetadata {
-            name: name.to_owned(),
-            record_type,
-            description: String::new(),
-            record_date: None,
-            created_at: now,
-            modified_at: now,
-            mime: None,
-            size: None,
-            vital: None,
-        };
+        let metadata = NodeMetadata::new(name, record_type, now);
         metadata
             .validate()
             .map_err(|e| format!("The folder “{path}” cannot be made: {e}"))?;

@@ -35,17 +35,7 @@ pub async fn create_folder(
 ) -> Result<String, String> {
     validate_name(name)?;
     let now = now_unix();
-    let metadata = NodeMetadata {
-        name: name.to_owned(),
-        record_type,
-        description: String::new(),
-        record_date: None,
-        created_at: now,
-        modified_at: now,
-        mime: None,
-        size: None,
-        vital: None,
-    };
+    let metadata = NodeMetadata::new(name, record_type, now);
     metadata.validate()?;
     let (node, _) = new_child(parent, NodeKind::Folder, &metadata, &writer.signer())
         .map_err(|_| "This browser could not make the folder's key. Try again.".to_owned())?;

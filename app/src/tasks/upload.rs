@@ -187,17 +187,7 @@ pub async fn upload(
             parent,
             record_type,
         } => {
-            let metadata = NodeMetadata {
-                name: name.clone(),
-                record_type: *record_type,
-                description: String::new(),
-                record_date: None,
-                created_at: now,
-                modified_at: now,
-                mime: Some(mime.clone()),
-                size: Some(file_len),
-                vital: None,
-            };
+            let metadata = NodeMetadata::file(&name, *record_type, mime.clone(), file_len, now);
             metadata.validate().map_err(TransferError::Refused)?;
             let (node, key) = match &resumed {
                 Some(r) => resume::new_node_of(&r.status, parent)?,

@@ -85,17 +85,7 @@ async fn vitals_folder(writer: &Writer, tree: &OpenTree, now: i64) -> Result<Ope
     let root = tree
         .root()
         .ok_or_else(|| "Your record could not be opened. Reload the page.".to_owned())?;
-    let metadata = NodeMetadata {
-        name: FOLDER_NAME.to_owned(),
-        record_type: RecordType::VitalSigns,
-        description: String::new(),
-        record_date: None,
-        created_at: now,
-        modified_at: now,
-        mime: None,
-        size: None,
-        vital: None,
-    };
+    let metadata = NodeMetadata::new(FOLDER_NAME, RecordType::VitalSigns, now);
     let (node, key) = new_child(root, NodeKind::Folder, &metadata, &writer.signer())
         .map_err(|_| could_not_encrypt())?;
     let states: Vec<_> = node.state.iter().cloned().collect();
@@ -112,16 +102,12 @@ async fn vitals_folder(writer: &Writer, tree: &OpenTree, now: i64) -> Result<Ope
 /// The sealed metadata of a reading's entry, checked as the server will.
 pub fn reading_metadata(reading: &VitalReading, now: i64) -> Result<NodeMetadata, String> {
     let when = LocalTime::of(reading.taken_at);
+    let name = format!("{} {}", reading.kind.label(), when.stamp());
     let metadata = NodeMetadata {
-        name: format!("{} {}", reading.kind.label(), when.stamp()),
-        record_type: RecordType::VitalSigns,
         description: format_reading(reading),
         record_date: Some(when.date_iso()),
-        created_at: now,
-        modified_at: now,
-        mime: None,
-        size: None,
         vital: Some(reading.clone()),
+        ..NodeMetadata::new(&name, RecordType::VitalSigns, now)
     };
     metadata.validate()?;
     Ok(metadata)

@@ -194,17 +194,7 @@ pub fn new_record(
         now,
     };
     let root_key = Key256::generate()?;
-    let folder = |name: &str, record_type| NodeMetadata {
-        name: name.into(),
-        record_type,
-        description: String::new(),
-        record_date: None,
-        created_at: now,
-        modified_at: now,
-        mime: None,
-        size: None,
-        vital: None,
-    };
+    let folder = |name: &str, record_type| NodeMetadata::new(name, record_type, now);
     let mut root = NewNode {
         node_id: root_id,
         parent_id: None,

@@ -200,6 +200,31 @@ pub struct NodeMetadata {
 }
 
 impl NodeMetadata {
+    /// A new node's metadata: its name and record type, made at `now`, and
+    /// nothing else (a folder's as it is; files and entries add theirs).
+    pub fn new(name: &str, record_type: RecordType, now: i64) -> Self {
+        NodeMetadata {
+            name: name.to_owned(),
+            record_type,
+            description: String::new(),
+            record_date: None,
+            created_at: now,
+            modified_at: now,
+            mime: None,
+            size: None,
+            vital: None,
+        }
+    }
+
+    /// A new file's metadata: [`Self::new`] plus its MIME type and exact size.
+    pub fn file(name: &str, record_type: RecordType, mime: String, size: u64, now: i64) -> Self {
+        NodeMetadata {
+            mime: Some(mime),
+            size: Some(size),
+            ..Self::new(name, record_type, now)
+        }
+    }
+
     /// Checks name, description and reading, with a sentence for the person.
     pub fn validate(&self) -> Result<(), String> {
         validate_name(&self.name)?;
