@@ -10,8 +10,17 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+/// What the app fetches from `/common-passwords.txt` (tests have no server).
+fn install_list() {
+    shared::account::install_common_passwords(include_bytes!(
+        "../../shared/data/common-passwords.txt"
+    ))
+    .unwrap();
+}
+
 #[wasm_bindgen_test]
 fn a_good_new_account_passes() {
+    install_list();
     let name = check_new_account(
         "Ada.Lovelace",
         "correct horse battery staple",
@@ -23,6 +32,7 @@ fn a_good_new_account_passes() {
 
 #[wasm_bindgen_test]
 fn fail_each_rule_with_a_readable_message() {
+    install_list();
     let long = "correct horse battery staple";
     let cases = [
         ("a", long, long, "too short"),
@@ -40,6 +50,12 @@ fn fail_each_rule_with_a_readable_message() {
             "Leave your username out",
         ),
         ("ada", long, "correct horse battery stapl", "not the same"),
+        (
+            "ada",
+            "MailCreated5240",
+            "MailCreated5240",
+            "one of the 10,000 most common passwords",
+        ),
     ];
     for (name, password, confirm, expected) in cases {
         let message = check_new_account(name, password, confirm).unwrap_err();
