@@ -61,10 +61,16 @@
 //! attacker would need with a small model (see [`strength`]) and may be wrong in both
 //! directions. Only [`check_password`] decides what is accepted.
 //!
-//! One file per topic: `username.rs`, `password.rs`, `common.rs` and `strength.rs`; their
+//! NFKC is the `unicode-normalization` crate natively and the browser's
+//! `String.prototype.normalize("NFKC")` in the app (`nfkc.rs`), which keeps the
+//! crate's tables out of the WASM; Unicode's stability policy makes both agree on
+//! every character assigned in both versions.
+//!
+//! One file per topic: `username.rs`, `password.rs`, `common.rs`, `nfkc.rs` and `strength.rs`; their
 //! public items are re-exported here, so `shared::account::X` is the path to use.
 
 mod common;
+mod nfkc;
 mod password;
 mod strength;
 mod username;

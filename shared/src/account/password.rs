@@ -1,9 +1,9 @@
 //! The hard password rules (NIST SP 800-63B).
 
-use unicode_normalization::UnicodeNormalization;
 use zeroize::Zeroizing;
 
 use super::common::common_rank;
+use super::nfkc::nfkc;
 use super::username::{fold_username, is_separator, USERNAME_MIN_CHARS};
 
 /// Fewest password characters when the account has a second factor (NIST SP 800-63B).
@@ -44,7 +44,7 @@ pub enum PasswordError {
 /// so one password typed on different keyboards or systems gives the same bytes. Case
 /// is kept. The copy is zeroised when dropped, since it is the password.
 pub fn normalize_password(password: &str) -> Zeroizing<String> {
-    Zeroizing::new(password.nfkc().collect())
+    Zeroizing::new(nfkc(password))
 }
 
 /// Applies the hard password rules (module docs) to what the user typed, for an account

@@ -597,3 +597,26 @@ mod prop {
         }
     }
 }
+
+/// NFKC samples, checked natively here (the `unicode-normalization` crate) and in
+/// the browser by `app/tests/account_rules.rs` (`String.prototype.normalize`).
+#[test]
+fn nfkc_samples_normalise_as_expected() {
+    let samples = [
+        (
+            "\u{ff50}\u{ff41}\u{ff53}\u{ff53}\u{ff57}\u{ff4f}\u{ff52}\u{ff44}",
+            "password",
+        ),
+        ("\u{fb01}ne \u{fb02}our", "fine flour"),
+        ("e\u{301}te\u{301}", "\u{e9}t\u{e9}"),
+        ("\u{2460}\u{2461}\u{2462} \u{338f}", "123 kg"),
+        ("\u{216b} \u{fb00} \u{bd}", "XII ff 1\u{2044}2"),
+        ("\u{ff76}\u{ff9e}\u{ff77}\u{ff9e}", "\u{30ac}\u{30ae}"),
+        ("W\u{30a}", "W\u{30a}"),
+        ("stra\u{df}e", "stra\u{df}e"),
+    ];
+    for (input, expected) in samples {
+        assert_eq!(normalize_password(input).as_str(), expected, "{input}");
+    }
+    assert_eq!(name("\u{ff21}lice").as_deref(), Ok("alice"));
+}
