@@ -75,7 +75,7 @@ fn parse(text: &'static str) -> CommonList {
         .map(|(p, _)| p.chars().count())
         .max()
         .unwrap_or(0);
-    sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    crate::sort::sort_by(&mut sorted, |a, b| a.0.cmp(b.0));
     CommonList { sorted, max_chars }
 }
 
