@@ -106,6 +106,18 @@ pub fn StrengthMeter(
     }
 }
 
+/// The submit handler of a form with a new password: runs `submit` once the list
+/// of common passwords is there or known to be unavailable, so a fast submit waits
+/// for it instead of being refused.
+pub fn new_password_submit(
+    submit: impl Fn() + Clone + 'static,
+) -> impl Fn(leptos::ev::SubmitEvent) + 'static {
+    move |ev| {
+        ev.prevent_default();
+        common_passwords::after_list(submit.clone());
+    }
+}
+
 /// Shows `error` in an alert and moves focus to it, so a screen reader user and a
 /// keyboard user both land on what went wrong.
 #[component]

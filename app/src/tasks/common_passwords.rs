@@ -37,6 +37,9 @@ pub const LIST_FAILED_NOTE: &str = "The list of common passwords could not be lo
 pub const LIST_LOADING_MESSAGE: &str =
     "The list of common passwords is still loading. Wait a moment, then try again.";
 
+/// How long the list may take to arrive before it counts as unavailable.
+const FETCH_TIMEOUT_MS: u32 = 15_000;
+
 thread_local! {
     static STATE: Cell<ListState> = const { Cell::new(ListState::Idle) };
 }
@@ -64,9 +67,12 @@ pub async fn ensure_loaded() -> ListState {
         done => return done,
     }
     STATE.with(|s| s.set(ListState::Loading));
-    let installed = match fetch_list().await {
-        Some(bytes) => install_common_passwords(&bytes).is_ok(),
-        None => false,
+    // A server that never answers must not hold a form forever.
+    let fetched =
+        futures::future::select(Box::pin(fetch_list()), Box::pin(sleep_ms(FETCH_TIMEOUT_MS))).await;
+    let installed = match fetched {
+        futures::future::Either::Left((Some(bytes), _)) => install_common_passwords(&bytes).is_ok(),
+        _ => false,
     };
     let after = if installed {
         ListState::Ready
@@ -83,6 +89,18 @@ pub fn start_loading() {
         wasm_bindgen_futures::spawn_local(async {
             ensure_loaded().await;
         });
+    }
+}
+
+/// Runs `submit` once the list is installed or known to be unavailable: at once
+/// when it is, else after [`ensure_loaded`] (started here if need be).
+pub fn after_list(submit: impl FnOnce() + 'static) {
+    match state() {
+        ListState::Ready | ListState::Failed => submit(),
+        ListState::Idle | ListState::Loading => wasm_bindgen_futures::spawn_local(async move {
+            ensure_loaded().await;
+            submit();
+        }),
     }
 }
 
