@@ -29,7 +29,8 @@
 #                               (wrk), against nginx serving the same bytes in the
 #                               same run: requests/s, p99 and the ratio
 #   scripts/bench.sh size       the release WASM (trunk build --release): raw, gzip
-#                               and brotli sizes against the 400 KB budget
+#                               and brotli sizes against the 400 KB budget, and the
+#                               common-password list fetched lazily beside it
 #   scripts/bench.sh wire       bytes on the wire for a first visit in Chromium
 #                               (fresh context, release app and server) next to
 #                               the WASM's brotli size

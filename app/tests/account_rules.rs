@@ -10,8 +10,17 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+/// What the app fetches from `/common-passwords.txt` (tests have no server).
+fn install_list() {
+    shared::account::install_common_passwords(include_bytes!(
+        "../../shared/data/common-passwords.txt"
+    ))
+    .unwrap();
+}
+
 #[wasm_bindgen_test]
 fn a_good_new_account_passes() {
+    install_list();
     let name = check_new_account(
         "Ada.Lovelace",
         "correct horse battery staple",
@@ -23,6 +32,7 @@ fn a_good_new_account_passes() {
 
 #[wasm_bindgen_test]
 fn fail_each_rule_with_a_readable_message() {
+    install_list();
     let long = "correct horse battery staple";
     let cases = [
         ("a", long, long, "too short"),
@@ -40,10 +50,44 @@ fn fail_each_rule_with_a_readable_message() {
             "Leave your username out",
         ),
         ("ada", long, "correct horse battery stapl", "not the same"),
+        (
+            "ada",
+            "MailCreated5240",
+            "MailCreated5240",
+            "one of the 10,000 most common passwords",
+        ),
     ];
     for (name, password, confirm, expected) in cases {
         let message = check_new_account(name, password, confirm).unwrap_err();
         assert!(message.contains(expected), "{name}/{password}: {message}");
         assert!(message.ends_with('.'), "{message}");
     }
+}
+
+/// The same samples as `shared`'s native `nfkc_samples_normalise_as_expected`: in
+/// the app NFKC is the browser's, and it must agree with the server's crate.
+#[wasm_bindgen_test]
+fn the_browsers_nfkc_agrees_with_the_servers() {
+    let samples = [
+        (
+            "\u{ff50}\u{ff41}\u{ff53}\u{ff53}\u{ff57}\u{ff4f}\u{ff52}\u{ff44}",
+            "password",
+        ),
+        ("\u{fb01}ne \u{fb02}our", "fine flour"),
+        ("e\u{301}te\u{301}", "\u{e9}t\u{e9}"),
+        ("\u{2460}\u{2461}\u{2462} \u{338f}", "123 kg"),
+        ("\u{216b} \u{fb00} \u{bd}", "XII ff 1\u{2044}2"),
+        ("\u{ff76}\u{ff9e}\u{ff77}\u{ff9e}", "\u{30ac}\u{30ae}"),
+        ("W\u{30a}", "W\u{30a}"),
+        ("stra\u{df}e", "stra\u{df}e"),
+    ];
+    for (input, expected) in samples {
+        assert_eq!(
+            shared::account::normalize_password(input).as_str(),
+            expected,
+            "{input}"
+        );
+    }
+    let name = shared::account::Username::parse("\u{ff21}lice").unwrap();
+    assert_eq!(name.as_str(), "alice");
 }

@@ -44,6 +44,10 @@ mod account_rules {
 
     #[wasm_bindgen_test]
     fn a_new_password_must_be_typed_twice_alike() {
+        shared::account::install_common_passwords(include_bytes!(
+            "../../shared/data/common-passwords.txt"
+        ))
+        .unwrap();
         let good = "correct horse battery staple";
         assert!(account::check_new_password(good, good, "ada", false).is_ok());
         assert!(

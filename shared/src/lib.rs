@@ -15,6 +15,7 @@ pub mod model;
 pub mod pins;
 pub mod records;
 pub mod sharing;
+pub mod sort;
 pub mod vitals;
 
 /// The crypto core (the `medvault-crypto` crate), under the path the app, the

@@ -3,6 +3,8 @@
 
 use leptos::{html, prelude::*};
 
+use crate::tasks::common_passwords::{self, ListState};
+
 /// A labelled text input bound to `value`. The label is bound with `for`, and the
 /// hint (if any) is read with the field through `aria-describedby`.
 #[component]
@@ -49,7 +51,9 @@ pub fn Field(
 }
 
 /// The live strength meter under a new password: a `meter` role with the score,
-/// its label and one hint, from `shared::account::strength`.
+/// its label and one hint, from `shared::account::strength`. The first typed
+/// character fetches the list of common passwords; the meter is scored again when
+/// it arrives, and says so if it could not be used.
 #[component]
 pub fn StrengthMeter(
     /// The password being typed.
@@ -57,7 +61,19 @@ pub fn StrengthMeter(
     /// The username it must not contain.
     username: Signal<String>,
 ) -> impl IntoView {
+    let list = RwSignal::new(common_passwords::state());
+    let asked = StoredValue::new(false);
+    Effect::new(move |_| {
+        if !asked.get_value() && password.with(|p| !p.is_empty()) {
+            asked.set_value(true);
+            // Returns at once when the list is there or failed already.
+            leptos::task::spawn_local(
+                async move { list.set(common_passwords::ensure_loaded().await) },
+            );
+        }
+    });
     let strength = Memo::new(move |_| {
+        list.track();
         password.with(|p| {
             let s = shared::account::strength(p, &username.get());
             (s.score, s.label, s.hint)
@@ -83,7 +99,22 @@ pub fn StrengthMeter(
                 {move || strength.get().2}
                 "."
             </p>
+            <Show when=move || list.get() == ListState::Failed>
+                <p class="strength__text">{common_passwords::LIST_FAILED_NOTE} "."</p>
+            </Show>
         </div>
+    }
+}
+
+/// The submit handler of a form with a new password: runs `submit` once the list
+/// of common passwords is there or known to be unavailable, so a fast submit waits
+/// for it instead of being refused.
+pub fn new_password_submit(
+    submit: impl Fn() + Clone + 'static,
+) -> impl Fn(leptos::ev::SubmitEvent) + 'static {
+    move |ev| {
+        ev.prevent_default();
+        common_passwords::after_list(submit.clone());
     }
 }
 

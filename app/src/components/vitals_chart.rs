@@ -324,7 +324,7 @@ pub fn VitalChart(
     compact: bool,
 ) -> impl IntoView {
     let mut readings: Vec<VitalReading> = readings.into_iter().filter(|r| r.kind == kind).collect();
-    readings.sort_by_key(|r| r.taken_at);
+    shared::sort::sort_by_key(&mut readings, |r| r.taken_at);
     if readings.is_empty() {
         return view! {
             <p class="chart-empty">

@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 
 use crate::{
     components::{
-        form::{ErrorAlert, Field, StatusNote, StrengthMeter, SubmitButton},
+        form::{new_password_submit, ErrorAlert, Field, StatusNote, StrengthMeter, SubmitButton},
         recovery_code::NewRecoveryCode,
     },
     platform::browser::focus_later,
@@ -68,8 +68,7 @@ fn RecoverForm(new_code: ShownCode, showing_code: RwSignal<bool>) -> impl IntoVi
     // On by default: the old code was just typed in, perhaps somewhere unsafe.
     let new_code_wanted = RwSignal::new(true);
 
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let submit = move || {
         if busy.get_untracked() {
             return;
         }
@@ -119,7 +118,7 @@ fn RecoverForm(new_code: ShownCode, showing_code: RwSignal<bool>) -> impl IntoVi
 
     view! {
         <ErrorAlert error=error/>
-        <form class="form" on:submit=submit novalidate>
+        <form class="form" on:submit=new_password_submit(submit) novalidate>
             <RecoverFields username=username code=code password=password confirm=confirm new_code_wanted=new_code_wanted/>
             <SubmitButton label="Recover account" busy=busy.into()/>
             <StatusNote message=progress.into()/>

@@ -15,7 +15,7 @@ use crate::{
         explain,
     },
     components::{
-        form::{ErrorAlert, Field, StatusNote, StrengthMeter, SubmitButton},
+        form::{new_password_submit, ErrorAlert, Field, StatusNote, StrengthMeter, SubmitButton},
         recovery_code::{code_groups, download_code},
     },
     platform::browser::{focus_later, format_time},
@@ -112,8 +112,7 @@ fn SignUpForm(invite: Option<String>) -> impl IntoView {
     };
     let invite = StoredValue::new(invite);
 
-    let create = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let create = move || {
         if state.busy.get_untracked() {
             return;
         }
@@ -154,7 +153,7 @@ fn SignUpForm(invite: Option<String>) -> impl IntoView {
         <Show
             when=move || state.stage.get() == Stage::RecoveryCode
             fallback=move || view! {
-                <form class="form" on:submit=create novalidate>
+                <form class="form" on:submit=new_password_submit(create) novalidate>
                     <Field id="username" label="Username" value=state.username autocomplete="username"
                         hint="3 to 32 characters: letters, digits, and '.', '_' or '-' between them."/>
                     <Field id="password" label="Password" value=state.password kind="password" autocomplete="new-password"

@@ -61,6 +61,8 @@ pub fn check_new_password(
     has_second_factor: bool,
 ) -> Result<(), String> {
     check_password(password, username, has_second_factor).map_err(|e| format!("{e}."))?;
+    // Only then: the common rule above needs the list.
+    super::common_passwords::ready_for_check()?;
     if password != confirm {
         return Err("The two passwords are not the same. Type the new password again in \"Confirm password\".".to_owned());
     }

@@ -195,7 +195,7 @@ pub async fn load_system_events() -> Result<SystemEvents, ApiError> {
         .flat_map(|e| [e.actor, e.subject])
         .flatten()
         .collect();
-    ids.sort_unstable();
+    shared::sort::sort(&mut ids);
     ids.dedup();
     let mut names = HashMap::new();
     for batch in ids.chunks(MAX_NAMES) {

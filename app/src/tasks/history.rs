@@ -123,10 +123,10 @@ pub fn rows_of(
         })
         .collect();
     let mut ids: Vec<Id> = events.iter().filter_map(|e| e.actor).collect();
-    ids.sort_unstable();
+    shared::sort::sort(&mut ids);
     ids.dedup();
     let mut people: Vec<(Id, String)> = ids.iter().map(|id| (*id, who(Some(*id)))).collect();
-    people.sort_by(|a, b| a.1.cmp(&b.1));
+    shared::sort::sort_by(&mut people, |a, b| a.1.cmp(&b.1));
     History { rows, people }
 }
 
@@ -154,7 +154,7 @@ pub async fn load(session: Session, unlocked: Unlocked) -> Result<History, Strin
     }
 
     let mut ids: Vec<Id> = events.iter().filter_map(|e| e.actor).collect();
-    ids.sort_unstable();
+    shared::sort::sort(&mut ids);
     ids.dedup();
     let mut names: HashMap<Id, (String, Role)> = HashMap::new();
     for batch in ids.chunks(MAX_NAMES) {

@@ -9,6 +9,7 @@ pub mod anchor;
 pub mod audit;
 pub mod authors;
 pub mod bulk;
+pub mod common_passwords;
 pub mod directory;
 pub mod download;
 pub mod emergency;

@@ -117,7 +117,7 @@ pub fn move_choices(tree: &OpenTree, node: &Id, root_name: &str) -> Vec<(Id, Str
             (*n.id(), path.join(" / "))
         })
         .collect();
-    out.sort_by_cached_key(|(_, path)| path.to_lowercase());
+    shared::sort::sort_by_key(&mut out, |(_, path)| path.to_lowercase());
     out
 }
 

@@ -50,7 +50,10 @@
 //! The common-password list is `shared/data/common-passwords.txt`: the first 10,000
 //! entries, in rank order, of `src/passwords.json` in the npm package
 //! `@zxcvbn-ts/language-common` 4.1.3 (MIT, licence beside the list), lowercased; none
-//! were duplicates after lowercasing, so it holds exactly 10,000 entries.
+//! were duplicates after lowercasing, so it holds exactly 10,000 entries. It is not
+//! compiled into the app: the browser fetches it (`/common-passwords.txt`, a static file
+//! of the built app) and [`install_common_passwords`] takes it only if its SHA-256 is the
+//! pinned [`COMMON_PASSWORDS_SHA256`]. Until then the common rule is skipped.
 //!
 //! # Strength meter
 //!
@@ -58,13 +61,24 @@
 //! attacker would need with a small model (see [`strength`]) and may be wrong in both
 //! directions. Only [`check_password`] decides what is accepted.
 //!
-//! One file per topic: `username.rs`, `password.rs` and `strength.rs`; their
+//! NFKC is the `unicode-normalization` crate natively and the browser's
+//! `String.prototype.normalize("NFKC")` in the app (`nfkc.rs`), which keeps the
+//! crate's tables out of the WASM; Unicode's stability policy makes both agree on
+//! every character assigned in both versions.
+//!
+//! One file per topic: `username.rs`, `password.rs`, `common.rs`, `nfkc.rs` and `strength.rs`; their
 //! public items are re-exported here, so `shared::account::X` is the path to use.
 
+mod common;
+mod nfkc;
 mod password;
 mod strength;
 mod username;
 
+pub use common::{
+    common_passwords_installed, install_common_passwords, CommonListError,
+    COMMON_PASSWORDS_MAX_BYTES, COMMON_PASSWORDS_PATH, COMMON_PASSWORDS_SHA256,
+};
 pub use password::*;
 pub use strength::*;
 pub use username::*;

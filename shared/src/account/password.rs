@@ -1,11 +1,9 @@
-//! The hard password rules (NIST SP 800-63B) and the embedded list of common
-//! passwords they refuse.
+//! The hard password rules (NIST SP 800-63B).
 
-use std::sync::OnceLock;
-
-use unicode_normalization::UnicodeNormalization;
 use zeroize::Zeroizing;
 
+use super::common::common_rank;
+use super::nfkc::nfkc;
 use super::username::{fold_username, is_separator, USERNAME_MIN_CHARS};
 
 /// Fewest password characters when the account has a second factor (NIST SP 800-63B).
@@ -19,12 +17,8 @@ pub const PASSWORD_MAX_CHARS: usize = 256;
 /// usernames); 256 characters of 4 bytes, each from a few source characters, fit.
 pub(super) const PASSWORD_MAX_INPUT_BYTES: usize = 16 * 1024;
 
-/// Number of entries in the embedded common-password list.
+/// Number of entries in the common-password list (`super::common`).
 pub const COMMON_PASSWORD_COUNT: usize = 10_000;
-
-/// The embedded list: a `#` header line naming the source, then one lowercase password a
-/// line, most common first.
-pub(super) const COMMON_PASSWORDS: &str = include_str!("../../data/common-passwords.txt");
 
 /// Why a password was refused; each message tells the user what to change.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -50,12 +44,14 @@ pub enum PasswordError {
 /// so one password typed on different keyboards or systems gives the same bytes. Case
 /// is kept. The copy is zeroised when dropped, since it is the password.
 pub fn normalize_password(password: &str) -> Zeroizing<String> {
-    Zeroizing::new(password.nfkc().collect())
+    Zeroizing::new(nfkc(password))
 }
 
 /// Applies the hard password rules (module docs) to what the user typed, for an account
 /// named `username` (raw input is fine: it is normalised here; a name under 3 characters
-/// is not compared). `has_second_factor` picks the minimum length: 12 or 15.
+/// is not compared). `has_second_factor` picks the minimum length: 12 or 15. The
+/// common-password rule applies once the list is installed
+/// ([`super::install_common_passwords`]); before that it is skipped.
 pub fn check_password(
     password: &str,
     username: &str,
@@ -88,7 +84,7 @@ pub fn check_password(
 }
 
 /// Whether `password` (normalised and lowercased here) is one of the 10,000 most common
-/// passwords.
+/// passwords (false while no list is installed).
 pub fn is_common_password(password: &str) -> bool {
     let lower = Zeroizing::new(normalize_password(password).to_lowercase());
     common_rank(&lower).is_some()
@@ -102,39 +98,4 @@ pub(super) fn contains_username(lower_password: &str, username: &str) -> bool {
     [name, joined]
         .iter()
         .any(|n| n.chars().count() >= USERNAME_MIN_CHARS && lower_password.contains(n.as_str()))
-}
-
-/// The list parsed once: entries sorted for binary search, each with its rank (0 = most
-/// common), and the longest entry's length in characters (bounds the meter's search).
-pub(super) struct CommonList {
-    pub(super) sorted: Vec<(&'static str, u16)>,
-    pub(super) max_chars: usize,
-}
-
-pub(super) fn common_list() -> &'static CommonList {
-    static LIST: OnceLock<CommonList> = OnceLock::new();
-    LIST.get_or_init(|| {
-        let mut sorted: Vec<(&'static str, u16)> = COMMON_PASSWORDS
-            .lines()
-            .filter(|line| !line.is_empty() && !line.starts_with('#'))
-            .zip(0u16..)
-            .collect();
-        let max_chars = sorted
-            .iter()
-            .map(|(p, _)| p.chars().count())
-            .max()
-            .unwrap_or(0);
-        sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        CommonList { sorted, max_chars }
-    })
-}
-
-/// The rank (0 = most common) of an already lowercased password, if it is on the list.
-pub(super) fn common_rank(lower: &str) -> Option<u16> {
-    let list = common_list();
-    list.sorted
-        .binary_search_by(|(entry, _)| (*entry).cmp(lower))
-        .ok()
-        .and_then(|i| list.sorted.get(i))
-        .map(|(_, rank)| *rank)
 }

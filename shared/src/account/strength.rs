@@ -2,9 +2,10 @@
 
 use zeroize::Zeroizing;
 
+use super::common::{common_list, common_rank};
 use super::password::{
-    common_list, common_rank, contains_username, normalize_password, PASSWORD_MAX_CHARS,
-    PASSWORD_MAX_INPUT_BYTES, PASSWORD_MIN_CHARS_WITH_SECOND_FACTOR,
+    contains_username, normalize_password, PASSWORD_MAX_CHARS, PASSWORD_MAX_INPUT_BYTES,
+    PASSWORD_MIN_CHARS_WITH_SECOND_FACTOR,
 };
 use super::username::{fold_username, USERNAME_MIN_CHARS};
 
@@ -152,7 +153,8 @@ fn estimate(chars: &[char], name: &[char]) -> Estimate {
     // Lowercase per character for matching the list and the username (both lowercase).
     let lower: Zeroizing<Vec<char>> =
         Zeroizing::new(chars.iter().map(|c| lower_char(*c)).collect());
-    let list = common_list();
+    // Without an installed list there are no common pieces.
+    let common_max_chars = common_list().map_or(0, |list| list.max_chars);
 
     // best[j] = (bits to reach position j, piece that ended there, where it started).
     let mut best: Vec<(f64, Piece, usize)> = vec![(f64::INFINITY, Piece::Char, 0); n + 1];
@@ -189,7 +191,7 @@ fn estimate(chars: &[char], name: &[char]) -> Estimate {
 
         // Common-list entries starting here (the list is ASCII).
         window.clear();
-        for (k, lc) in lower.iter().enumerate().skip(i).take(list.max_chars) {
+        for (k, lc) in lower.iter().enumerate().skip(i).take(common_max_chars) {
             if !lc.is_ascii() {
                 break;
             }

@@ -1,12 +1,15 @@
 //! The credential rules: accepted and refused usernames and passwords, the
 //! meter's scores and hints, and property tests that nothing panics.
 
-use super::password::{common_list, common_rank, COMMON_PASSWORDS};
+use super::common::{common_list, common_rank};
 use super::strength::{
     make_strength, HINT_COMMON, HINT_COMMON_PART, HINT_LONG, HINT_PATTERN, HINT_SHORT, HINT_STRONG,
     HINT_USERNAME, LABELS,
 };
 use super::*;
+
+/// The list as the app fetches it (`/common-passwords.txt` is this file).
+const COMMON_PASSWORDS: &str = include_str!("../../data/common-passwords.txt");
 
 fn name(input: &str) -> Result<String, UsernameError> {
     Username::parse(input).map(String::from)
@@ -244,7 +247,7 @@ fn common_list_has_10000_entries() {
         .filter(|l| !l.starts_with('#'))
         .collect();
     assert_eq!(entries.len(), COMMON_PASSWORD_COUNT);
-    assert_eq!(common_list().sorted.len(), COMMON_PASSWORD_COUNT);
+    assert_eq!(common_list().unwrap().sorted.len(), COMMON_PASSWORD_COUNT);
     // Lowercase, no blanks, no duplicates.
     assert!(entries
         .iter()
@@ -257,7 +260,44 @@ fn common_list_has_10000_entries() {
     assert_eq!(entries.first().copied(), Some("123456"));
     assert_eq!(common_rank("123456"), Some(0));
     assert_eq!(common_rank("password"), Some(1));
-    assert_eq!(common_list().max_chars, 16);
+    assert_eq!(common_list().unwrap().max_chars, 16);
+}
+
+#[test]
+fn the_pinned_hash_is_the_files() {
+    assert_eq!(
+        medvault_crypto::hash::sha256(COMMON_PASSWORDS.as_bytes()),
+        COMMON_PASSWORDS_SHA256
+    );
+    assert_eq!(
+        install_common_passwords(COMMON_PASSWORDS.as_bytes()),
+        Ok(())
+    );
+    assert!(common_passwords_installed());
+}
+
+#[test]
+fn fail_a_list_that_is_not_the_built_one() {
+    // A lying server: a shorter list (the top entry dropped), an extra entry, an
+    // empty file, a list padded past the limit. Each is refused whole.
+    let bytes = COMMON_PASSWORDS.as_bytes();
+    let without_top = COMMON_PASSWORDS.replacen("\n123456\n", "\n", 1);
+    let with_extra = format!("{COMMON_PASSWORDS}correct horse battery staple\n");
+    let padded = [bytes, &vec![b'\n'; COMMON_PASSWORDS_MAX_BYTES]].concat();
+    for bad in [
+        without_top.as_bytes(),
+        with_extra.as_bytes(),
+        b"",
+        &padded[..],
+    ] {
+        let refused = install_common_passwords(bad).unwrap_err();
+        assert_eq!(refused, CommonListError::NotTheBuiltList);
+        assert!(refused
+            .to_string()
+            .contains("not the one this app was built with"));
+    }
+    // The installed list is still the real one.
+    assert_eq!(common_rank("123456"), Some(0));
 }
 
 #[test]
@@ -556,4 +596,27 @@ mod prop {
             prop_assert!(s.score <= 4);
         }
     }
+}
+
+/// NFKC samples, checked natively here (the `unicode-normalization` crate) and in
+/// the browser by `app/tests/account_rules.rs` (`String.prototype.normalize`).
+#[test]
+fn nfkc_samples_normalise_as_expected() {
+    let samples = [
+        (
+            "\u{ff50}\u{ff41}\u{ff53}\u{ff53}\u{ff57}\u{ff4f}\u{ff52}\u{ff44}",
+            "password",
+        ),
+        ("\u{fb01}ne \u{fb02}our", "fine flour"),
+        ("e\u{301}te\u{301}", "\u{e9}t\u{e9}"),
+        ("\u{2460}\u{2461}\u{2462} \u{338f}", "123 kg"),
+        ("\u{216b} \u{fb00} \u{bd}", "XII ff 1\u{2044}2"),
+        ("\u{ff76}\u{ff9e}\u{ff77}\u{ff9e}", "\u{30ac}\u{30ae}"),
+        ("W\u{30a}", "W\u{30a}"),
+        ("stra\u{df}e", "stra\u{df}e"),
+    ];
+    for (input, expected) in samples {
+        assert_eq!(normalize_password(input).as_str(), expected, "{input}");
+    }
+    assert_eq!(name("\u{ff21}lice").as_deref(), Ok("alice"));
 }

@@ -2,8 +2,9 @@
 //! one-script rule for new accounts (rules in the module docs of `account`).
 
 use serde::{Deserialize, Serialize};
-use unicode_normalization::UnicodeNormalization;
 use unicode_script::{Script, ScriptExtension, UnicodeScript};
+
+use super::nfkc::nfkc;
 
 /// Fewest characters in a normalised username.
 pub const USERNAME_MIN_CHARS: usize = 3;
@@ -201,6 +202,5 @@ fn single_script(name: &str) -> bool {
 /// NFKC, lowercase, NFKC: the username's one form (why in the module docs). Also used
 /// to compare a password with a username that is still being typed.
 pub(super) fn fold_username(input: &str) -> String {
-    let lower = input.nfkc().collect::<String>().to_lowercase();
-    lower.nfkc().collect()
+    nfkc(&nfkc(input).to_lowercase())
 }

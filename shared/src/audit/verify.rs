@@ -115,7 +115,7 @@ impl ChainVerifier {
         }
         let retired = memory.map(|m| m.retired.as_slice()).unwrap_or_default();
         let mut sorted: Vec<&Signed<ChainHead>> = heads.iter().collect();
-        sorted.sort_by_key(|h| h.value.seq);
+        crate::sort::sort_by_key(&mut sorted, |h| h.value.seq);
         let mut current_seen = false;
         let mut map = BTreeMap::new();
         for head in sorted {

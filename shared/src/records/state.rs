@@ -225,7 +225,7 @@ impl HeadLeaf {
 /// different hash from the node listed once.
 pub fn state_hash(leaves: &[HeadLeaf]) -> [u8; 32] {
     let mut sorted: Vec<&HeadLeaf> = leaves.iter().collect();
-    sorted.sort_by_key(|l| l.node_id);
+    crate::sort::sort_by_key(&mut sorted, |l| l.node_id);
     let mut out = Encoder::new(context::RECORD_STATE);
     out.u32(u32::try_from(sorted.len()).unwrap_or(u32::MAX));
     for l in sorted {

@@ -199,7 +199,9 @@ impl OpenTree {
             .map(|ids| ids.iter().filter_map(|c| self.nodes.get(c)).collect())
             .unwrap_or_default();
         kids.retain(|n| n.view.trashed_at.is_none());
-        kids.sort_by_cached_key(|n| (!n.is_folder(), n.metadata.name.to_lowercase()));
+        crate::sort::sort_by_key(&mut kids, |n| {
+            (!n.is_folder(), n.metadata.name.to_lowercase())
+        });
         kids
     }
 
@@ -231,7 +233,7 @@ impl OpenTree {
             .values()
             .filter(|n| n.view.trashed_at.is_some())
             .collect();
-        trashed.sort_by_key(|n| std::cmp::Reverse(n.view.trashed_at));
+        crate::sort::sort_by_key(&mut trashed, |n| std::cmp::Reverse(n.view.trashed_at));
         trashed
     }
 
@@ -256,7 +258,7 @@ impl OpenTree {
             })
             .filter(|n| !self.in_trash(&n.view.node_id))
             .collect();
-        found.sort_by_cached_key(|n| n.metadata.name.to_lowercase());
+        crate::sort::sort_by_key(&mut found, |n| n.metadata.name.to_lowercase());
         found
     }
 
@@ -268,7 +270,7 @@ impl OpenTree {
             .filter(|n| !self.in_trash(&n.view.node_id))
             .filter_map(|n| n.metadata.vital.as_ref().map(|v| (n, v)))
             .collect();
-        readings.sort_by_key(|(_, v)| v.taken_at);
+        crate::sort::sort_by_key(&mut readings, |(_, v)| v.taken_at);
         readings
     }
 }

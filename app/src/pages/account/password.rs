@@ -6,7 +6,7 @@ use zeroize::Zeroizing;
 use crate::{
     components::{
         action::{use_action, ActionMessages},
-        form::{ErrorAlert, Field, StatusNote, StrengthMeter, SubmitButton},
+        form::{new_password_submit, ErrorAlert, Field, StatusNote, StrengthMeter, SubmitButton},
         recovery_code::NewRecoveryCode,
     },
     platform::browser::focus_later,
@@ -35,8 +35,7 @@ pub(super) fn ChangePassword(unlocked: Unlocked) -> impl IntoView {
     let new_code = StoredValue::new_local(None::<Zeroizing<String>>);
     let showing_code = RwSignal::new(false);
 
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let submit = move || {
         if busy.get_untracked() {
             return;
         }
@@ -89,7 +88,7 @@ pub(super) fn ChangePassword(unlocked: Unlocked) -> impl IntoView {
             <p>"Changing your password signs out every other session. Your records and keys stay the same."</p>
             <ErrorAlert error=error/>
             <StatusNote message=done.into()/>
-            <form class="form" on:submit=submit novalidate>
+            <form class="form" on:submit=new_password_submit(submit) novalidate>
                 <PasswordFields current=current new=new confirm=confirm also_new_code=also_new_code username=username.clone()/>
                 <SubmitButton label="Change password" busy=busy.into()/>
             </form>

@@ -90,7 +90,7 @@ pub(super) async fn trash_late(
 /// not answer: the notice then says "a doctor").
 async fn doctor_names(late: &[LateChange]) -> Vec<String> {
     let mut ids: Vec<Id> = late.iter().map(|l| l.doctor_id).collect();
-    ids.sort_unstable();
+    shared::sort::sort(&mut ids);
     ids.dedup();
     user_names(NamesRequest { ids })
         .await

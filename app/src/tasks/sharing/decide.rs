@@ -46,7 +46,7 @@ pub fn shareable(tree: &OpenTree) -> Vec<(Id, String)> {
         .filter(|n| n.is_folder() && !tree.in_trash(n.id()))
         .map(|n| (*n.id(), scope_label(tree, n.id())))
         .collect();
-    out.sort_by(|a, b| {
+    shared::sort::sort_by(&mut out, |a, b| {
         (a.0 != tree.root_id, a.1.to_lowercase()).cmp(&(b.0 != tree.root_id, b.1.to_lowercase()))
     });
     out

@@ -170,7 +170,9 @@ pub fn keys_owed(
     }
     // Outermost first, so that each inner folder folds into the one above it.
     let mut list: Vec<KeysOwed> = found.into_values().collect();
-    list.sort_by_key(|o| (tree.path(&o.scope).len(), o.label.to_lowercase()));
+    shared::sort::sort_by_key(&mut list, |o| {
+        (tree.path(&o.scope).len(), o.label.to_lowercase())
+    });
     let mut out: Vec<KeysOwed> = Vec::new();
     for o in list {
         match out
@@ -196,7 +198,7 @@ pub fn keys_owed(
             .cloned()
             .collect();
     }
-    out.sort_by_key(|o| o.label.to_lowercase());
+    shared::sort::sort_by_key(&mut out, |o| o.label.to_lowercase());
     out
 }
 
