@@ -64,24 +64,11 @@ fn fail_each_rule_with_a_readable_message() {
     }
 }
 
-/// The same samples as `shared`'s native `nfkc_samples_normalise_as_expected`: in
+/// `shared::account::NFKC_SAMPLES`, as `shared`'s native tests check them: in
 /// the app NFKC is the browser's, and it must agree with the server's crate.
 #[wasm_bindgen_test]
 fn the_browsers_nfkc_agrees_with_the_servers() {
-    let samples = [
-        (
-            "\u{ff50}\u{ff41}\u{ff53}\u{ff53}\u{ff57}\u{ff4f}\u{ff52}\u{ff44}",
-            "password",
-        ),
-        ("\u{fb01}ne \u{fb02}our", "fine flour"),
-        ("e\u{301}te\u{301}", "\u{e9}t\u{e9}"),
-        ("\u{2460}\u{2461}\u{2462} \u{338f}", "123 kg"),
-        ("\u{216b} \u{fb00} \u{bd}", "XII ff 1\u{2044}2"),
-        ("\u{ff76}\u{ff9e}\u{ff77}\u{ff9e}", "\u{30ac}\u{30ae}"),
-        ("W\u{30a}", "W\u{30a}"),
-        ("stra\u{df}e", "stra\u{df}e"),
-    ];
-    for (input, expected) in samples {
+    for (input, expected) in shared::account::NFKC_SAMPLES {
         assert_eq!(
             shared::account::normalize_password(input).as_str(),
             expected,

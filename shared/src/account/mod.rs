@@ -79,6 +79,7 @@ pub use common::{
     common_passwords_installed, install_common_passwords, CommonListError,
     COMMON_PASSWORDS_MAX_BYTES, COMMON_PASSWORDS_PATH, COMMON_PASSWORDS_SHA256,
 };
+pub use nfkc::NFKC_SAMPLES;
 pub use password::*;
 pub use strength::*;
 pub use username::*;
