@@ -17,7 +17,7 @@
 //! with no copy into WASM memory and back (those copies, and wiping them,
 //! cost more than the cipher itself for a 1 MiB chunk).
 
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AesGcmParams, CryptoKey, SubtleCrypto};
@@ -77,16 +77,33 @@ impl WebCryptoBackend {
     }
 }
 
-/// Copies a WebCrypto result into `out`, checking it has the expected length.
-fn append(result: &JsValue, expected: usize, out: &mut Vec<u8>) -> Result<(), CryptoError> {
-    let bytes = Uint8Array::new(result);
+/// Awaits one WebCrypto call and checks its result is `expected` bytes long; a
+/// refusal, at the call or later, goes through `error`.
+async fn settle(
+    call: Result<Promise, JsValue>,
+    error: fn(&JsValue) -> CryptoError,
+    expected: usize,
+) -> Result<Uint8Array, CryptoError> {
+    let result = JsFuture::from(call.map_err(|e| error(&e))?)
+        .await
+        .map_err(|e| error(&e))?;
+    let bytes = Uint8Array::new(&result);
     if bytes.length() as usize != expected {
         return Err(CryptoError::Unavailable);
     }
+    Ok(bytes)
+}
+
+/// Any failure of the cipher itself (encrypting never meets a wrong tag).
+fn unavailable(_: &JsValue) -> CryptoError {
+    CryptoError::Unavailable
+}
+
+/// Copies a checked WebCrypto result onto the end of `out`.
+fn append(bytes: &Uint8Array, out: &mut Vec<u8>) {
     let start = out.len();
-    out.resize(start + expected, 0);
+    out.resize(start + bytes.length() as usize, 0);
     bytes.copy_to(&mut out[start..]);
-    Ok(())
 }
 
 /// WebCrypto rejects a tag mismatch with an `OperationError`; anything else
@@ -110,14 +127,14 @@ impl ChunkAead for WebCryptoBackend {
         out: &mut Vec<u8>,
     ) -> Result<(), CryptoError> {
         let params: Object = Self::params(nonce, aad).into();
-        let promise = self
+        let call = self
             .subtle
-            .encrypt_with_object_and_u8_array(&params, &self.key, plaintext)
-            .map_err(|_| CryptoError::Unavailable)?;
-        let sealed = JsFuture::from(promise)
-            .await
-            .map_err(|_| CryptoError::Unavailable)?;
-        append(&sealed, plaintext.len() + TAG_LEN, out)
+            .encrypt_with_object_and_u8_array(&params, &self.key, plaintext);
+        append(
+            &settle(call, unavailable, plaintext.len() + TAG_LEN).await?,
+            out,
+        );
+        Ok(())
     }
 
     async fn open_chunk(
@@ -132,62 +149,11 @@ impl ChunkAead for WebCryptoBackend {
             .checked_sub(TAG_LEN)
             .ok_or(CryptoError::Stream)?;
         let params: Object = Self::params(nonce, aad).into();
-        let promise = self
+        let call = self
             .subtle
-            .decrypt_with_object_and_u8_array(&params, &self.key, ciphertext)
-            .map_err(|error| decrypt_error(&error))?;
-        let plain = JsFuture::from(promise)
-            .await
-            .map_err(|error| decrypt_error(&error))?;
-        append(&plain, body_len, out)
-    }
-}
-
-impl WebCryptoBackend {
-    /// Seals `plaintext` (a JavaScript view) into a new JavaScript buffer of
-    /// `plaintext.length + 16` bytes.
-    async fn seal_js(
-        &self,
-        nonce: &[u8; NONCE_LEN],
-        aad: &[u8],
-        plaintext: &Uint8Array,
-    ) -> Result<Uint8Array, CryptoError> {
-        let params: Object = Self::params(nonce, aad).into();
-        let promise = self
-            .subtle
-            .encrypt_with_object_and_buffer_source(&params, &self.key, plaintext)
-            .map_err(|_| CryptoError::Unavailable)?;
-        let sealed = JsFuture::from(promise)
-            .await
-            .map_err(|_| CryptoError::Unavailable)?;
-        let sealed = Uint8Array::new(&sealed);
-        if sealed.length() as usize != plaintext.length() as usize + TAG_LEN {
-            return Err(CryptoError::Unavailable);
-        }
-        Ok(sealed)
-    }
-
-    /// Opens `ciphertext` (a JavaScript view, tag included) into a new
-    /// JavaScript buffer; [`CryptoError::Decrypt`] if it does not authenticate.
-    async fn open_js(
-        &self,
-        nonce: &[u8; NONCE_LEN],
-        aad: &[u8],
-        ciphertext: &Uint8Array,
-    ) -> Result<Uint8Array, CryptoError> {
-        let params: Object = Self::params(nonce, aad).into();
-        let promise = self
-            .subtle
-            .decrypt_with_object_and_buffer_source(&params, &self.key, ciphertext)
-            .map_err(|error| decrypt_error(&error))?;
-        let plain = JsFuture::from(promise)
-            .await
-            .map_err(|error| decrypt_error(&error))?;
-        let plain = Uint8Array::new(&plain);
-        if plain.length() as usize + TAG_LEN != ciphertext.length() as usize {
-            return Err(CryptoError::Unavailable);
-        }
-        Ok(plain)
+            .decrypt_with_object_and_u8_array(&params, &self.key, ciphertext);
+        append(&settle(call, decrypt_error, body_len).await?, out);
+        Ok(())
     }
 }
 
@@ -202,10 +168,15 @@ impl StreamCipher<WebCryptoBackend> {
         is_last: bool,
         plaintext: &Uint8Array,
     ) -> Result<Uint8Array, CryptoError> {
-        self.check_shape(index, is_last, plaintext.length() as usize)?;
-        self.aead
-            .seal_js(&nonce(index, is_last), &self.aad, plaintext)
-            .await
+        let len = plaintext.length() as usize;
+        self.check_shape(index, is_last, len)?;
+        let params: Object = WebCryptoBackend::params(&nonce(index, is_last), &self.aad).into();
+        let call = self.aead.subtle.encrypt_with_object_and_buffer_source(
+            &params,
+            &self.aead.key,
+            plaintext,
+        );
+        settle(call, unavailable, len + TAG_LEN).await
     }
 
     /// [`Self::decrypt_chunk_into`] for a chunk held in JavaScript; the
@@ -220,8 +191,12 @@ impl StreamCipher<WebCryptoBackend> {
             .checked_sub(TAG_LEN)
             .ok_or(CryptoError::Stream)?;
         self.check_shape(index, is_last, body)?;
-        self.aead
-            .open_js(&nonce(index, is_last), &self.aad, ciphertext)
-            .await
+        let params: Object = WebCryptoBackend::params(&nonce(index, is_last), &self.aad).into();
+        let call = self.aead.subtle.decrypt_with_object_and_buffer_source(
+            &params,
+            &self.aead.key,
+            ciphertext,
+        );
+        settle(call, decrypt_error, body).await
     }
 }
