@@ -73,17 +73,12 @@ async fn prepare(
 ) -> Result<Prepared, TransferError> {
     let range = layout.file_range(index);
     let index32 = u32::try_from(index).map_err(|_| browser_error(CryptoError::Stream))?;
-    let body = if range.end - range.start == u64::from(layout.chunk_size) {
+    let plain = if range.end - range.start == u64::from(layout.chunk_size) {
         // A chunk of file bytes only (every chunk but the last one or two):
         // sealed where the browser read it, never copied into WASM.
-        let plain = read_js(file, range).await?;
-        let sealed = cipher
-            .encrypt_chunk_js(index32, layout.is_last(index), &plain)
-            .await;
-        // The browser's copy of the plaintext: overwrite it, sealed or not.
-        plain.fill(0, 0, plain.length());
-        sealed.map_err(browser_error)?
+        read_js(file, range).await?
     } else {
+        // The chunk that ends the file: assembled with its padding in WASM.
         let part = if range.is_empty() {
             Zeroizing::new(Vec::new())
         } else {
@@ -91,17 +86,15 @@ async fn prepare(
         };
         let mut plain = Zeroizing::new(Vec::with_capacity(layout.chunk_size as usize));
         layout.assemble(index, &part, &mut plain);
-        drop(part);
-        let mut sealed = Vec::with_capacity(plain.len() + shared::crypto::stream::TAG_LEN);
-        cipher
-            .encrypt_chunk_into(index32, layout.is_last(index), &plain, &mut sealed)
-            .await
-            .map_err(browser_error)?;
-        drop(plain);
-        // Hand the sealed bytes to JavaScript: the request body and its retries
-        // use this copy, and WASM memory is free for the next chunk.
-        Uint8Array::from(&sealed[..])
+        Uint8Array::from(&plain[..])
     };
+    let sealed = cipher
+        .encrypt_chunk_js(index32, layout.is_last(index), &plain)
+        .await;
+    // The browser's copy of the plaintext: overwrite it, sealed or not. The
+    // sealed bytes stay in JavaScript for the request and its retries.
+    plain.fill(0, 0, plain.length());
+    let body = sealed.map_err(browser_error)?;
     let hash = sha256(&body).await?;
     Ok(Prepared { body, hash })
 }
