@@ -96,39 +96,10 @@ struct Read {
     exact: u64,
 }
 
-/// Checks one sealed chunk against its part hash and decrypts it; the digest
-/// and the decryption run at the same time, and the plaintext is returned
-/// only if both succeed.
+/// Checks one sealed chunk against its part hash and decrypts it, where it
+/// arrived, in JavaScript memory; the digest and the decryption run at the
+/// same time, and the plaintext is returned only if both succeed.
 async fn open_chunk(
-    cipher: &StreamCipher<WebCryptoBackend>,
-    expected: &[u8; 32],
-    index: u64,
-    is_last: bool,
-    buffer: ArrayBuffer,
-) -> Result<Zeroizing<Vec<u8>>, TransferError> {
-    let view = Uint8Array::new(&buffer);
-    let sealed = view.to_vec();
-    let mut plain = Zeroizing::new(Vec::with_capacity(sealed.len()));
-    let index = u32::try_from(index).map_err(|_| TransferError::Tampered)?;
-    let (hash, opened) = join(
-        sha256(&view),
-        cipher.decrypt_chunk_into(index, is_last, &sealed, &mut plain),
-    )
-    .await;
-    if hash? != *expected {
-        return Err(TransferError::Tampered);
-    }
-    opened.map_err(|e| match e {
-        CryptoError::Unavailable => browser_error(e),
-        _ => TransferError::Tampered,
-    })?;
-    Ok(plain)
-}
-
-/// [`open_chunk`] for a chunk that holds file bytes only (it lies before any
-/// chunk that can hold the padding): decrypted where it arrived, in
-/// JavaScript memory, and returned there to become a part of the file.
-async fn open_chunk_js(
     cipher: &StreamCipher<WebCryptoBackend>,
     expected: &[u8; 32],
     index: u64,
@@ -230,32 +201,32 @@ async fn read_version(
             .get(index as usize)
             .ok_or(TransferError::Tampered)?;
         let is_last = index + 1 == count;
-        let plain_len = if index < unpad_from && !is_last {
-            let opening = open_chunk_js(&cipher, expected, index, is_last, buffer);
+        let opening = open_chunk(&cipher, expected, index, is_last, buffer);
+        let plain = if is_last {
+            opening.await?
+        } else {
             let (plain, next) = join(opening, fetched.next()).await;
             arrived = next;
-            let plain = plain?;
+            plain?
+        };
+        if index < unpad_from && !is_last {
+            // File bytes only: a part of the file as they are.
             if collect {
                 parts.push(&plain);
             }
-            u64::from(plain.length())
         } else {
-            let opening = open_chunk(&cipher, expected, index, is_last, buffer);
-            let plain = if is_last {
-                opening.await?
-            } else {
-                let (plain, next) = join(opening, fetched.next()).await;
-                arrived = next;
-                plain?
-            };
-            let mut out = Zeroizing::new(Vec::with_capacity(plain.len()));
-            unpadder.update(&plain, &mut out);
+            // Where the padding can be: unpadded in WASM.
+            let mut bytes = Zeroizing::new(vec![0u8; plain.length() as usize]);
+            plain.copy_to(&mut bytes);
+            plain.fill(0, 0, plain.length());
+            let mut out = Zeroizing::new(Vec::with_capacity(bytes.len()));
+            unpadder.update(&bytes, &mut out);
             if collect && !out.is_empty() {
                 parts.push(&Uint8Array::from(&out[..]));
             }
             out.zeroize();
-            plain.len() as u64
-        };
+        }
+        let plain_len = u64::from(plain.length());
         plain_total += plain_len;
         let done = plain_total.min(total);
         let now = now_ms();
