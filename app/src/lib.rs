@@ -42,6 +42,8 @@ use session::{AuthState, Session};
 pub fn App() -> impl IntoView {
     let session = Session::new();
     provide_context(session);
+    // A decrypted download left in browser storage by a closed tab goes now.
+    platform::spool::sweep();
     // The decrypted record, shared by every page for the whole session.
     tasks::record::RecordStore::provide(session);
     // Ask once whether the server still has a session for this browser. Keys are

@@ -106,9 +106,11 @@ impl Session {
         }
     }
 
-    /// Forgets the keys and the session (after sign-out or when the server ended it).
+    /// Forgets the keys and the session (after sign-out or when the server ended
+    /// it), and removes any decrypted download still in browser storage.
     pub fn forget(&self) {
         self.state.set(AuthState::SignedOut);
+        crate::platform::spool::sweep();
     }
 }
 

@@ -144,6 +144,24 @@ export async function downloadHash(page: Page, name: string): Promise<string> {
   return sha256File((await file.path())!);
 }
 
+/** The names of the scratch files the app keeps for large downloads in the
+ * browser's private file system (`app/src/platform/spool.rs`). */
+export async function scratchFiles(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    const root = await navigator.storage.getDirectory();
+    let folder: FileSystemDirectoryHandle;
+    try {
+      folder = await root.getDirectoryHandle('medvault-downloads');
+    } catch {
+      return [];
+    }
+    const names: string[] = [];
+    const keys = (folder as unknown as { keys(): AsyncIterable<string> }).keys();
+    for await (const name of keys) names.push(name);
+    return names;
+  });
+}
+
 /** Opens a folder of the current folder by its link. */
 export async function openFolder(page: Page, name: string) {
   await itemList(page).getByRole('link', { name, exact: true }).click();

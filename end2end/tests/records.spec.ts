@@ -4,13 +4,14 @@
 // server's data directory is read afterwards to prove it holds no plaintext.
 import { writeFileSync } from 'node:fs';
 import { test, expect } from '../fixtures/app';
-import { dataFiles, signIn, signUp, strongPassword, uniqueName } from '../helpers/accounts';
+import { dataFiles, signIn, signOut, signUp, strongPassword, uniqueName } from '../helpers/accounts';
 import {
   actions,
   downloadHash,
   itemList,
   openFolder,
   openRecords,
+  scratchFiles,
   sha256File,
   upload,
   writeMarkedFile,
@@ -21,6 +22,9 @@ import {
 } from '../helpers/records';
 
 test.setTimeout(600_000);
+
+const TAMPERED =
+  'This file was changed outside medvault and cannot be trusted. Restore an earlier version, or ask your administrator.';
 
 test('upload, sign in again, download the same bytes; a too large file is refused; nothing readable on disk', async ({
   page,
@@ -111,6 +115,27 @@ test('a 100 MiB file uploads with a moving progress bar and downloads intact', a
   // It shows in the folder without a reload, and comes back byte for byte.
   await expect(actions(page, name)).toBeVisible();
   expect(await downloadHash(page, name)).toBe(sha256File(path));
+  // A file this large was gathered on disk, in the browser's private storage,
+  // not in one Blob in memory (which Chromium cancels beyond a few hundred MB).
+  expect(await scratchFiles(page)).toHaveLength(1);
+
+  // A chunk changed on the way: refused, and its scratch file is gone at once.
+  await page.route(/\/api\/records\/chunk\/[^/]+\/\d+\/90$/, async (route) => {
+    const response = await route.fetch();
+    const body = await response.body();
+    body[body.length - 20] ^= 1;
+    await route.fulfill({ response, body });
+  });
+  let saved = false;
+  page.on('download', () => (saved = true));
+  await actions(page, name).getByRole('button', { name: 'Download' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: TAMPERED })).toBeVisible({ timeout: 120_000 });
+  expect(saved).toBe(false);
+  expect(await scratchFiles(page)).toHaveLength(1);
+
+  // Signing out removes the decrypted copy the browser kept for the download.
+  await signOut(page);
+  await expect.poll(() => scratchFiles(page)).toEqual([]);
 });
 
 test('preview an image and a PDF in a dialog; closing returns focus', async ({ page, problems }, info) => {

@@ -10,4 +10,5 @@ pub mod http;
 pub mod org;
 pub mod resume_notes;
 pub mod seen_heads;
+pub mod spool;
 pub mod timing;

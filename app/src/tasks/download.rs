@@ -5,9 +5,10 @@
 //! against the manifest, every chunk's tag, the padding, and the exact size from
 //! the metadata. Chunks that hold file bytes only (all but the last one or
 //! two) are checked and decrypted in JavaScript memory, where they arrived,
-//! and become parts of the final `Blob` as they are; only the chunks that can
-//! hold the padding pass through WASM, where the padding is removed. WASM
-//! memory holds at most a few chunks at a time. Any failure discards every piece: the person reads
+//! and go to a [`Spool`] as they are (memory for a small file, a scratch file
+//! on disk for a large one); only the chunks that can hold the padding pass
+//! through WASM, where the padding is removed. WASM memory holds at most a few
+//! chunks at a time. Any failure discards every piece: the person reads
 //! [`super::transfer::TAMPERED`] instead.
 
 use futures::{future::join, StreamExt};
@@ -35,6 +36,7 @@ use crate::{
     platform::{
         clock::now_ms,
         http::{request, HttpError},
+        spool::Spool,
     },
     session::Session,
 };
@@ -90,10 +92,13 @@ impl DownloadJob {
     }
 }
 
-/// What reading a version gave.
-struct Read {
-    parts: js_sys::Array,
-    exact: u64,
+/// What the person reads when the browser could not keep the file's bytes.
+const NOT_KEPT: &str =
+    "This browser could not hold the file: its storage may be full. Free some space, \
+     close other tabs and try again.";
+
+fn not_kept(_: wasm_bindgen::JsValue) -> TransferError {
+    TransferError::Browser(NOT_KEPT.to_owned())
 }
 
 /// Checks one sealed chunk against its part hash and decrypts it, where it
@@ -125,15 +130,15 @@ async fn open_chunk(
     })
 }
 
-/// Reads, checks and decrypts chunks `from..` of a version. Collects the file
-/// bytes into JavaScript parts when `collect`; returns the exact file size.
+/// Reads, checks and decrypts chunks `from..` of a version. Gives the file
+/// bytes to `spool` when there is one; returns the exact file size.
 async fn read_version(
     job: &DownloadJob,
     from: u64,
-    collect: bool,
+    mut spool: Option<&mut Spool>,
     progress: &dyn Fn(Progress),
     cancel: &Cancel,
-) -> Result<Read, TransferError> {
+) -> Result<u64, TransferError> {
     let tampered = |_| TransferError::Tampered;
     let manifest = verify_version(&job.version, &job.author_key).map_err(tampered)?;
     if manifest.author_id != job.author_id || manifest.node_id != *job.node.id() {
@@ -155,7 +160,7 @@ async fn read_version(
     drop(content_key);
     let cipher = StreamCipher::new(backend, &node_id, number, chunk_size).map_err(tampered)?;
     let count = manifest.part_hashes.len() as u64;
-    let total = if collect {
+    let total = if spool.is_some() {
         job.node.metadata.size.unwrap_or(manifest.size)
     } else {
         manifest.size
@@ -180,7 +185,6 @@ async fn read_version(
     // Chunks before this one hold file bytes only, whatever the file's exact
     // size: they skip the unpadder and stay in JavaScript memory.
     let unpad_from = first_marker_chunk(manifest.size, chunk_size).max(from);
-    let parts = js_sys::Array::new();
     let mut unpadder = Unpadder::new();
     let mut plain_total = from * u64::from(chunk_size);
     let mut meter = SpeedMeter::new();
@@ -211,8 +215,8 @@ async fn read_version(
         };
         if index < unpad_from && !is_last {
             // File bytes only: a part of the file as they are.
-            if collect {
-                parts.push(&plain);
+            if let Some(spool) = spool.as_deref_mut() {
+                spool.push(&plain).await.map_err(not_kept)?;
             }
         } else {
             // Where the padding can be: unpadded in WASM.
@@ -221,8 +225,11 @@ async fn read_version(
             plain.fill(0, 0, plain.length());
             let mut out = Zeroizing::new(Vec::with_capacity(bytes.len()));
             unpadder.update(&bytes, &mut out);
-            if collect && !out.is_empty() {
-                parts.push(&Uint8Array::from(&out[..]));
+            if let Some(spool) = spool.as_deref_mut().filter(|_| !out.is_empty()) {
+                spool
+                    .push(&Uint8Array::from(&out[..]))
+                    .await
+                    .map_err(not_kept)?;
             }
             out.zeroize();
         }
@@ -246,33 +253,41 @@ async fn read_version(
     if plain_total != manifest.size || !padding_fits(exact, manifest.size) {
         return Err(TransferError::Tampered);
     }
-    Ok(Read { parts, exact })
+    Ok(exact)
 }
 
 /// Downloads, verifies and decrypts a version into a `Blob` of the file's MIME
-/// type. The blob exists only if every check passed.
+/// type. The blob exists only if every check passed; a large one is a scratch
+/// file on disk ([`Spool`]).
 pub async fn download(
     job: &DownloadJob,
     progress: impl Fn(Progress),
     cancel: &Cancel,
 ) -> Result<web_sys::Blob, TransferError> {
-    let read = read_version(job, 0, true, &progress, cancel).await?;
-    if job.is_current() && job.node.metadata.size != Some(read.exact) {
+    let mut spool = Spool::new(job.version.manifest.value.size).await;
+    let read = read_version(job, 0, Some(&mut spool), &progress, cancel).await;
+    let exact = match read {
+        Ok(exact) if !job.is_current() || job.node.metadata.size == Some(exact) => exact,
+        Ok(_) => {
+            spool.discard().await;
+            return Err(TransferError::Tampered);
+        }
+        Err(e) => {
+            spool.discard().await;
+            return Err(e);
+        }
+    };
+    let mime = job
+        .node
+        .metadata
+        .mime
+        .as_deref()
+        .unwrap_or("application/octet-stream");
+    let blob = spool.finish(mime).await.map_err(not_kept)?;
+    if blob.size() != exact as f64 {
         return Err(TransferError::Tampered);
     }
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(
-        job.node
-            .metadata
-            .mime
-            .as_deref()
-            .unwrap_or("application/octet-stream"),
-    );
-    web_sys::Blob::new_with_u8_array_sequence_and_options(&read.parts, &options).map_err(|_| {
-        TransferError::Browser(
-            "This browser could not hold the file. Close other tabs and try again.".to_owned(),
-        )
-    })
+    Ok(blob)
 }
 
 /// The exact size of a version, found by verifying and decrypting only the
@@ -281,8 +296,7 @@ pub async fn download(
 pub async fn exact_size(job: &DownloadJob, cancel: &Cancel) -> Result<u64, TransferError> {
     let manifest_size = job.version.manifest.value.size;
     let from = first_marker_chunk(manifest_size, job.version.chunk_size);
-    let read = read_version(job, from, false, &|_| {}, cancel).await?;
-    Ok(read.exact)
+    read_version(job, from, None, &|_| {}, cancel).await
 }
 
 /// The download job of a file's version (its current one unless `version` is
