@@ -28,6 +28,7 @@ pub use crate::state::AppState;
 use crate::{
     error::{api_error_response, api_not_found, limit_body, normalize_api_errors},
     extract::{ChunkAddress, RequestCaller},
+    overload::{shed, ClassLimits, Gates},
     web::{csp_report, security_headers, static_app},
 };
 
@@ -41,6 +42,8 @@ pub struct Limits {
     /// listener also closes a connection whose headers take longer than this
     /// (at most [`MAX_HEADER_READ_TIMEOUT`]).
     pub request_timeout: Duration,
+    /// How many requests of each class run at once ([`crate::overload`]).
+    pub classes: ClassLimits,
 }
 
 /// The default request time limit: enough for a full 4 MiB chunk at about
@@ -56,6 +59,7 @@ impl Default for Limits {
         Limits {
             max_json_body: 1024 * 1024,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            classes: ClassLimits::default(),
         }
     }
 }
@@ -107,6 +111,11 @@ pub fn router(state: AppState, limits: Limits) -> Router {
         .merge(chunks)
         .merge(api)
         .fallback(static_app)
+        // Inside the time limit: a wait for room counts towards it.
+        .layer(middleware::from_fn_with_state(
+            Gates::new(limits.classes),
+            shed,
+        ))
         .layer(middleware::from_fn(move |req, next| {
             time_limit(limits.request_timeout, req, next)
         }))

@@ -11,6 +11,7 @@ use org_key::OrgKeyCommand;
 use server::{
     app::Limits,
     backend::{invites::create_admin_invite, AccountSettings, RecordsConfig},
+    overload::ClassLimits,
     proxy::IpNet,
     serve::{serve, ServeConfig},
 };
@@ -107,6 +108,25 @@ struct ServeArgs {
     /// uploads and encrypted details); default 10 GiB.
     #[arg(long, env = "MEDVAULT_QUOTA_BYTES", default_value_t = RecordsConfig::default().quota_bytes)]
     quota_bytes: u64,
+    /// OPAQUE exchanges (sign-in, sign-up, recovery) served at once; more wait
+    /// briefly, then get 503. Default: 8 per core.
+    #[arg(long, env = "MEDVAULT_MAX_CONCURRENT_SIGN_IN")]
+    max_concurrent_sign_in: Option<usize>,
+    /// Other API calls served at once. Default: 32 per core.
+    #[arg(long, env = "MEDVAULT_MAX_CONCURRENT_API")]
+    max_concurrent_api: Option<usize>,
+    /// Chunk reads served at once (each holds its chunk). Default: 32 per core.
+    #[arg(long, env = "MEDVAULT_MAX_CONCURRENT_CHUNK_READS")]
+    max_concurrent_chunk_reads: Option<usize>,
+    /// Chunk uploads served at once (each holds its body). Default: 16 per core.
+    #[arg(long, env = "MEDVAULT_MAX_CONCURRENT_CHUNK_WRITES")]
+    max_concurrent_chunk_writes: Option<usize>,
+    /// Files of the app served at once. Default: 32 per core.
+    #[arg(long, env = "MEDVAULT_MAX_CONCURRENT_STATIC")]
+    max_concurrent_static: Option<usize>,
+    /// How long a request may wait for room in its class before it gets 503.
+    #[arg(long, env = "MEDVAULT_QUEUE_WAIT_MS", default_value_t = 2000)]
+    queue_wait_ms: u64,
     /// The largest file accepted, in bytes; default 2 GiB.
     #[arg(long, env = "MEDVAULT_MAX_FILE_BYTES", default_value_t = RecordsConfig::default().max_file_bytes)]
     max_file_bytes: u64,
@@ -236,6 +256,19 @@ fn main() -> ExitCode {
             limits: Limits {
                 max_json_body: args.max_body_bytes,
                 request_timeout: std::time::Duration::from_secs(args.request_timeout_secs),
+                classes: {
+                    let machine = ClassLimits::for_this_machine();
+                    ClassLimits {
+                        sign_in: args.max_concurrent_sign_in.unwrap_or(machine.sign_in),
+                        records: args.max_concurrent_api.unwrap_or(machine.records),
+                        chunk_get: args.max_concurrent_chunk_reads.unwrap_or(machine.chunk_get),
+                        chunk_put: args
+                            .max_concurrent_chunk_writes
+                            .unwrap_or(machine.chunk_put),
+                        static_files: args.max_concurrent_static.unwrap_or(machine.static_files),
+                        queue_wait: std::time::Duration::from_millis(args.queue_wait_ms),
+                    }
+                },
             },
             accounts: AccountSettings {
                 open_signup: !args.no_open_signup && args.open_signup.unwrap_or(true),

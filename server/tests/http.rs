@@ -404,3 +404,71 @@ async fn behind_a_proxy_the_public_origin_is_the_only_one_accepted() {
         );
     }
 }
+
+/// A request body that sends what the test gives it and stays open until the
+/// sender is dropped: a client that is slow to finish.
+struct Trickle(tokio::sync::mpsc::Receiver<bytes::Bytes>);
+
+impl futures_core::Stream for Trickle {
+    type Item = Result<bytes::Bytes, std::io::Error>;
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx).map(|b| b.map(Ok))
+    }
+}
+
+#[tokio::test]
+async fn a_full_class_answers_503_with_retry_after_and_the_others_still_work() {
+    let h = harness_with(
+        Limits {
+            classes: server::overload::ClassLimits {
+                records: 1,
+                queue_wait: std::time::Duration::from_millis(100),
+                ..server::overload::ClassLimits::for_cores(1)
+            },
+            ..Limits::default()
+        },
+        false,
+    );
+    // One API call holds the class's only place while its body trickles in.
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    tx.send(bytes::Bytes::from_static(b"{\"n\":"))
+        .await
+        .unwrap();
+    let held = tokio::spawn(
+        h.app
+            .clone()
+            .oneshot(post_json("/api/test/echo", Body::from_stream(Trickle(rx)))),
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    // The next waits its 100 ms, then is refused: 503, Retry-After, JSON.
+    let (status, headers, body) = send(&h, post_json("/api/test/echo", r#"{"n":1}"#)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(headers[header::RETRY_AFTER], "1");
+    let error = api_error(&body);
+    assert_eq!(error.code, ErrorCode::Unavailable);
+    assert_eq!(error.message, server::overload::BUSY);
+
+    // Other classes are not held back: the health check, the app's files,
+    // a sign-in (refused for its content, not for the load).
+    assert_eq!(send(&h, get("/api/health")).await.0, StatusCode::OK);
+    assert_eq!(send(&h, get("/")).await.0, StatusCode::OK);
+    let (status, _, _) = send(&h, post_json("/api/account/login/start", "{}")).await;
+    assert_ne!(status, StatusCode::SERVICE_UNAVAILABLE);
+
+    // The slow client finishes; its place is free again.
+    tx.send(bytes::Bytes::from_static(b"2}")).await.unwrap();
+    drop(tx);
+    let res = held.await.unwrap().unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // The place is kept until the answer's body has been sent.
+    let (status, _, _) = send(&h, post_json("/api/test/echo", r#"{"n":4}"#)).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.into_body().collect().await.unwrap().to_bytes(), "2");
+    let (status, _, body) = send(&h, post_json("/api/test/echo", r#"{"n":3}"#)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, b"3");
+}
