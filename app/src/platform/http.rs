@@ -102,7 +102,9 @@ pub async fn try_once(
             // The server stopped waiting for a slow chunk: the link, not the
             // request, was at fault, so it is worth another try.
             408 => Err(Failure::Retry),
-            400..=499 => {
+            // A 4xx, or a server whose disk is full (507): trying again now
+            // cannot help, and the server's sentence says what to do.
+            400..=499 | 507 => {
                 let text = String::from_utf8_lossy(&Uint8Array::new(&body).to_vec()).into_owned();
                 let error = serde_json::from_str::<ApiError>(&text)
                     .unwrap_or_else(|_| ApiError::from_code(ErrorCode::from_http_status(status)));

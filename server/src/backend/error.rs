@@ -23,6 +23,10 @@ pub fn fault(detail: impl Display) -> ApiError {
 pub fn store_error(e: StoreError) -> ApiError {
     match e {
         StoreError::Conflict => ApiError::from_code(ErrorCode::Conflict),
+        StoreError::Full => {
+            tracing::error!("the data directory's filesystem is full: a write was refused");
+            ApiError::from_code(ErrorCode::InsufficientStorage)
+        }
         e => fault(format_args!("store: {e}")),
     }
 }

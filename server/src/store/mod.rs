@@ -109,6 +109,34 @@ pub enum StoreError {
     /// thread that died); usually an operator problem, answered with a 500.
     #[error("storage backend failed: {0}")]
     Backend(String),
+    /// The filesystem of the data directory is full (or over its quota): the
+    /// write did not happen, and will work again once there is room.
+    #[error("the data directory's filesystem is full")]
+    Full,
+}
+
+impl StoreError {
+    /// The store's reading of an I/O failure: a full disk as [`StoreError::Full`],
+    /// anything else as [`StoreError::Backend`] with the error's kind (never its
+    /// text, which may hold a path).
+    pub fn from_io(what: &str, e: &std::io::Error) -> StoreError {
+        if is_full(e) {
+            StoreError::Full
+        } else {
+            StoreError::Backend(format!("{what}: {}", e.kind()))
+        }
+    }
+}
+
+/// Whether an I/O error means the filesystem has no room: `ENOSPC`, or `EDQUOT`
+/// (a quota), which the system reports in several ways.
+pub fn is_full(e: &std::io::Error) -> bool {
+    const ENOSPC: i32 = 28;
+    const EDQUOT: i32 = 122;
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    ) || matches!(e.raw_os_error(), Some(ENOSPC | EDQUOT))
 }
 
 /// A key and its value, as prefix scans return them.

@@ -65,6 +65,8 @@ struct Inner {
     trees: Vec<::sled::Tree>,
     /// Where the values of [`Space::Blobs`] live.
     blob_dir: PathBuf,
+    /// The free space writes must leave on the data directory's filesystem.
+    floor: Option<room::Floor>,
 }
 
 /// Why a transaction was aborted on purpose (as opposed to an I/O failure).
@@ -86,7 +88,7 @@ fn blob_name(stored: &[u8]) -> Result<&str, StoreError> {
 fn io_error(what: &str, e: &std::io::Error) -> StoreError {
     // The error kind only: paths name blob files, which is harmless, but keep
     // logs uniform with the rest of the store.
-    StoreError::Backend(format!("{what}: {}", e.kind()))
+    StoreError::from_io(what, e)
 }
 
 impl SledStore {
@@ -107,6 +109,7 @@ impl SledStore {
             db,
             trees,
             blob_dir: dir.join(BLOB_DIR),
+            floor: room::Floor::of(dir),
         };
         inner.prepare_blob_dir()?;
         Ok(Self {
@@ -349,10 +352,12 @@ impl Store for SledStore {
 fn from_sled(e: ::sled::Error) -> StoreError {
     match e {
         ::sled::Error::Corruption { .. } => StoreError::Corrupt(e.to_string()),
+        ::sled::Error::Io(ref io) if super::is_full(io) => StoreError::Full,
         other => StoreError::Backend(other.to_string()),
     }
 }
 
 mod commit;
+pub mod room;
 #[cfg(test)]
 mod tests;

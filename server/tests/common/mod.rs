@@ -57,6 +57,52 @@ pub struct Server {
     pub audit: server::backend::audit::AuditLog,
     pub data: tempfile::TempDir,
     _site: tempfile::TempDir,
+    /// The small filesystem under `data`, unmounted last.
+    pub disk: Option<SmallDisk>,
+}
+
+/// A tmpfs of a fixed size mounted for a test, unmounted (lazily, in case
+/// something still has a file open) when dropped.
+pub struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    pub fn mount(at: &std::path::Path, bytes: u64) -> Result<SmallDisk, String> {
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"])
+            .arg(at)
+            .output()
+            .map_err(|e| format!("cannot run mount: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "mount refused: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(SmallDisk(at.to_owned()))
+    }
+
+    /// Bytes still free on it.
+    pub fn free(&self) -> u64 {
+        let out = std::process::Command::new("df")
+            .args(["--output=avail", "-B1"])
+            .arg(&self.0)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .nth(1)
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap()
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
 }
 
 impl Server {
@@ -112,7 +158,39 @@ impl Server {
         Server::https(Some(public_origin), false)
     }
 
+    /// A server whose data directory is a filesystem of its own of `bytes`
+    /// (a tmpfs mounted for the test), to fill up; `Err` says why mounting is
+    /// not possible here.
+    pub fn on_small_disk(bytes: u64) -> Result<Server, String> {
+        let data = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let mount = SmallDisk::mount(data.path(), bytes)?;
+        let mut server = Server::build_in(
+            data,
+            AccountSettings::default(),
+            RecordsConfig::default(),
+            |store| store,
+            Vec::new(),
+            None,
+            false,
+        );
+        server.disk = Some(mount);
+        Ok(server)
+    }
+
     fn build(
+        settings: AccountSettings,
+        records: RecordsConfig,
+        wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
+        proxies: Vec<server::proxy::IpNet>,
+        public_origin: Option<&str>,
+        tls: bool,
+    ) -> Server {
+        let data = tempfile::tempdir().unwrap();
+        Server::build_in(data, settings, records, wrap, proxies, public_origin, tls)
+    }
+
+    fn build_in(
+        data: tempfile::TempDir,
         settings: AccountSettings,
         records: RecordsConfig,
         wrap: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
@@ -126,7 +204,6 @@ impl Server {
             "<!DOCTYPE html><html></html>",
         )
         .unwrap();
-        let data = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = wrap(Arc::new(SledStore::open(data.path()).unwrap()));
         let clock = Arc::new(AtomicI64::new(T0));
         let c = clock.clone();
@@ -165,6 +242,7 @@ impl Server {
             invite_key,
             data,
             _site: site,
+            disk: None,
         }
     }
 
@@ -186,6 +264,35 @@ impl Server {
         );
         self.audit = state.audit.clone();
         self.app = router(state, Limits::default());
+    }
+
+    /// A real restart of the store: every handle to it is dropped (clients
+    /// must be [`Client::detach`]ed first), the sled store is opened again from
+    /// disk, and the server starts on it with the same settings and keys.
+    pub fn reopen_store(&mut self) {
+        let path = self.data.path().to_owned();
+        let spare = tempfile::tempdir().unwrap();
+        let clock = self.clock.clone();
+        let spare_store: Arc<dyn Store> = Arc::new(SledStore::open(spare.path()).unwrap());
+        self.audit = server::backend::audit::AuditLog::new(
+            spare_store.clone(),
+            Arc::new(move || clock.load(Ordering::SeqCst)),
+        );
+        self.app = Router::new();
+        self.store = spare_store;
+        let mut reopened = SledStore::open(&path);
+        for _ in 0..100 {
+            if reopened.is_ok() {
+                break;
+            }
+            // A write step still finishing holds the old handle for a moment.
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            reopened = SledStore::open(&path);
+        }
+        self.store =
+            Arc::new(reopened.unwrap_or_else(|e| panic!("the store did not open again: {e}")));
+        drop(spare);
+        self.restart(Some(TotpKey::from_bytes([0x5a; 32])));
     }
 
     pub fn now(&self) -> i64 {
@@ -236,6 +343,18 @@ pub struct Client {
     forwarded_for: Option<String>,
     /// The `Retry-After` header of the last response, if it had one.
     pub retry_after: Arc<Mutex<Option<String>>>,
+}
+
+impl Client {
+    /// Lets go of the server this client talks to (before a store restart).
+    pub fn detach(&mut self) {
+        self.app = Router::new();
+    }
+
+    /// Talks to `s` from now on, with the same cookie.
+    pub fn attach(&mut self, s: &Server) {
+        self.app = s.app.clone();
+    }
 }
 
 pub type Failure = (StatusCode, ApiError);

@@ -379,6 +379,14 @@ impl Patient {
         )
     }
 
+    /// The current version of the file `id`, downloaded and decrypted.
+    pub async fn download_by_id(&self, id: &Id) -> Vec<u8> {
+        let tree = self.tree().await;
+        let node = tree.node(id).unwrap();
+        let current = node.view.current.clone().unwrap();
+        self.download(node, &current).await
+    }
+
     pub async fn download_current(&self, name: &str) -> Vec<u8> {
         let tree = self.tree().await;
         let node = find(&tree, name);

@@ -37,6 +37,9 @@ pub enum ErrorCode {
     Internal,
     /// The server could not be reached or is shutting down (set by the client too).
     Unavailable,
+    /// The server's disk is full: nothing was stored. Trying again works only
+    /// once its operator has made room.
+    InsufficientStorage,
 }
 
 impl ErrorCode {
@@ -55,6 +58,7 @@ impl ErrorCode {
             ErrorCode::TooManyRequests => 429,
             ErrorCode::Internal => 500,
             ErrorCode::Unavailable => 503,
+            ErrorCode::InsufficientStorage => 507,
         }
     }
 
@@ -73,6 +77,7 @@ impl ErrorCode {
             408 => ErrorCode::RequestTimeout,
             429 => ErrorCode::TooManyRequests,
             502..=504 => ErrorCode::Unavailable,
+            507 => ErrorCode::InsufficientStorage,
             s if (400..500).contains(&s) => ErrorCode::BadRequest,
             _ => ErrorCode::Internal,
         }
@@ -100,6 +105,9 @@ impl ErrorCode {
             ErrorCode::Internal => "The server ran into a problem. Try again in a moment.",
             ErrorCode::Unavailable => {
                 "The medvault server could not be reached. Check your connection and try again."
+            }
+            ErrorCode::InsufficientStorage => {
+                "The medvault server has run out of storage space, so nothing was saved. Try again later, and tell your administrator if it keeps happening."
             }
         }
     }

@@ -26,9 +26,15 @@ impl Inner {
     /// precondition fails only that batch), and one `Db::flush` makes all the
     /// commits durable before any of them is answered `Ok`.
     pub(super) fn apply_group(&self, batches: &[Batch]) -> Vec<Result<(), StoreError>> {
+        // Room first: a batch that would eat into the space sled needs for
+        // itself is refused before a byte is written (`room.rs`).
+        let admitted = self.admit(batches);
         // The new blob values go to files first, durably, names and all.
-        let mut staged: Vec<Result<Staged, StoreError>> =
-            batches.iter().map(|b| self.stage(b)).collect();
+        let mut staged: Vec<Result<Staged, StoreError>> = batches
+            .iter()
+            .zip(admitted)
+            .map(|(b, room)| room.and_then(|()| self.stage(b)))
+            .collect();
         let mut dirs = BTreeSet::new();
         for s in staged.iter().flatten() {
             dirs.extend(s.dirs.iter().cloned());
@@ -83,6 +89,26 @@ impl Inner {
         // are on disk.
         self.remove_blobs(replaced);
         results
+    }
+
+    /// Which batches the free space allows, in order, each counting the ones
+    /// before it.
+    fn admit(&self, batches: &[Batch]) -> Vec<Result<(), StoreError>> {
+        let (Some(floor), Some(mut free)) = (self.floor, super::room::free_bytes(&self.blob_dir))
+        else {
+            return batches.iter().map(|_| Ok(())).collect();
+        };
+        batches
+            .iter()
+            .map(|batch| {
+                if floor.admits(free, batch) {
+                    free = free.saturating_sub(super::room::stored_bytes(batch));
+                    Ok(())
+                } else {
+                    Err(StoreError::Full)
+                }
+            })
+            .collect()
     }
 
     /// Writes a batch's new blob values to files and fsyncs each (their
