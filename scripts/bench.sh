@@ -28,6 +28,12 @@
 #   scripts/bench.sh chunkget   GETs of a stored 100 KiB chunk from 32 connections
 #                               (wrk), against nginx serving the same bytes in the
 #                               same run: requests/s, p99 and the ratio
+#   scripts/bench.sh overload   2000 connections fetching 100 KiB chunks and 200
+#                               uploading 1 MiB chunks at once against the release
+#                               server: answers, 503s, p99 and the server's RSS
+#                               during and a minute after (OVERLOAD_SECONDS,
+#                               OVERLOAD_AFTER_SECONDS, OVERLOAD_GET_CONNS,
+#                               OVERLOAD_PUT_CONNS)
 #   scripts/bench.sh size       the release WASM (trunk build --release): raw, gzip
 #                               and brotli sizes against the 400 KB budget, and the
 #                               common-password list fetched lazily beside it
@@ -68,6 +74,17 @@ if [[ $which == all || $which == chunks ]]; then
   cargo build --locked --release -p server --bin medvault-server
   MEDVAULT_SERVER_BIN="$PWD/target/release/medvault-server" \
     cargo bench --locked -p server --bench chunk_load
+fi
+
+if [[ $which == all || $which == overload ]]; then
+  echo "==> server: overload (release server, load generator)"
+  # 2200 sockets on each side, beside the store's files.
+  ulimit -n 8192 2>/dev/null || echo "ulimit -n stays $(ulimit -n): connections beyond it fail"
+  cargo build --locked --release -p server --bin medvault-server
+  echo "load before: $(uptime)"
+  MEDVAULT_SERVER_BIN="$PWD/target/release/medvault-server" \
+    cargo bench --locked -p server --bench overload
+  echo "load after: $(uptime)"
 fi
 
 if [[ $which == all || $which == chunkget ]]; then

@@ -1,6 +1,7 @@
 //! What the load generators share: a minimal keep-alive HTTP/1.1 client (so
 //! the numbers measure the server, not a client library), the server process,
-//! sign-up, and /proc readings. Used by `signin_load` and `chunk_load`.
+//! sign-up, and /proc readings. Used by `signin_load`, `chunk_load`,
+//! `chunk_get`, `biglist_seed` and `overload`.
 #![allow(dead_code)]
 
 pub mod records;
@@ -31,6 +32,8 @@ pub struct Reply {
     pub status: u16,
     /// The session cookie it set, as `name=value`.
     pub cookie: Option<String>,
+    /// Its `Retry-After` header, as sent.
+    pub retry_after: Option<String>,
     /// The body.
     pub body: Vec<u8>,
 }
@@ -116,6 +119,7 @@ impl Conn {
         let mut length = None;
         let mut chunked = false;
         let mut cookie = None;
+        let mut retry_after = None;
         loop {
             line.clear();
             self.reader.read_line(&mut line)?;
@@ -131,6 +135,7 @@ impl Conn {
                 "set-cookie" => {
                     cookie = value.split(';').next().map(str::to_owned);
                 }
+                "retry-after" => retry_after = Some(value.to_owned()),
                 _ => {}
             }
         }
@@ -156,6 +161,7 @@ impl Conn {
         Ok(Reply {
             status,
             cookie,
+            retry_after,
             body,
         })
     }

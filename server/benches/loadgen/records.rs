@@ -20,7 +20,7 @@ use shared::{
     },
 };
 
-use super::{json, refused, sign_up, unix_now, Conn};
+use super::{json, refused, sign_up, unix_now, Conn, Reply};
 
 /// The signed-in patient and where their files go.
 pub struct Patient {
@@ -88,13 +88,32 @@ pub struct Upload {
 }
 
 impl Upload {
-    /// Starts a new file of `plaintext_len` bytes in chunks of `chunk_size`.
+    /// Starts a new file of `plaintext_len` bytes in chunks of `chunk_size`,
+    /// or panics with what the server said.
     pub fn start(
         conn: &mut Conn,
         patient: &Patient,
         chunk_size: u32,
         plaintext_len: u64,
     ) -> Upload {
+        match Upload::try_start(conn, patient, chunk_size, plaintext_len).expect("post") {
+            Ok(upload) => upload,
+            Err(reply) => panic!(
+                "upload start {}: {}",
+                reply.status,
+                String::from_utf8_lossy(&reply.body)
+            ),
+        }
+    }
+
+    /// Starts a new file as [`Upload::start`] does; a connection error is the
+    /// outer error, an answer other than 200 the inner one.
+    pub fn try_start(
+        conn: &mut Conn,
+        patient: &Patient,
+        chunk_size: u32,
+        plaintext_len: u64,
+    ) -> std::io::Result<Result<Upload, Reply>> {
         let node_id: Id = rng::bytes().expect("rng");
         let node_key = Key256::generate().expect("key");
         let metadata = NodeMetadata {
@@ -124,17 +143,12 @@ impl Upload {
             "ciphertext_len": ciphertext_len(plaintext_len, chunk_size).expect("len"),
         }})
         .to_string();
-        let reply = conn
-            .post("/api/records/upload/start", &body, Some(&patient.cookie))
-            .expect("post");
-        assert_eq!(
-            reply.status,
-            200,
-            "{}",
-            String::from_utf8_lossy(&reply.body)
-        );
+        let reply = conn.post("/api/records/upload/start", &body, Some(&patient.cookie))?;
+        if reply.status != 200 {
+            return Ok(Err(reply));
+        }
         let ticket: UploadTicket = json(&reply);
-        Upload {
+        Ok(Ok(Upload {
             node_id,
             node_key,
             wrapped_key,
@@ -142,7 +156,7 @@ impl Upload {
             chunk_size,
             plaintext_len,
             hashes: Vec::new(),
-        }
+        }))
     }
 
     pub fn chunk_count(&self) -> u64 {
