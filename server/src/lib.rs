@@ -6,6 +6,7 @@ pub mod authz;
 pub mod backend;
 pub mod error;
 pub mod extract;
+pub mod memory;
 pub mod overload;
 pub mod proxy;
 pub mod serve;

@@ -230,6 +230,7 @@ pub async fn shed(State(gates): State<Gates>, req: Request, next: Next) -> Respo
     let Some(class) = RouteClass::of(req.method(), req.uri().path()) else {
         return next.run(req).await;
     };
+    crate::memory::count_request();
     let Some(permit) = gates.enter(class).await else {
         return busy();
     };

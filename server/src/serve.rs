@@ -135,6 +135,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     }
     // Records the sign-ins that were started and never finished.
     let _abandoned = state.spawn_abandoned_logger(std::time::Duration::from_secs(60));
+    // Gives memory back to the system once a load is over.
+    let _trimmer = crate::memory::spawn_trimmer();
     // Signs the audit chain's head once a minute while events arrive.
     let _signer = state
         .audit
