@@ -3,7 +3,9 @@
 //! or keys: a transfer gives it bytes and something that can abort them.
 //!
 //! A request that fails on the network or with a 5xx (or a 408) is sent again
-//! after each of [`RETRY_DELAYS_MS`]; a 4xx or a cancel stops at once.
+//! after each of [`RETRY_DELAYS_MS`]; a 4xx, a 507 or a cancel stops at once. A
+//! busy server (503 with `Retry-After`) is waited for as it asks, for up to
+//! [`BUSY_PATIENCE_MS`] in all: it is up, just full.
 
 use js_sys::{ArrayBuffer, Uint8Array};
 use shared::api::{ApiError, ErrorCode, CSRF_HEADER};
@@ -14,6 +16,14 @@ use wasm_bindgen_futures::JsFuture;
 /// 5xx: four more tries over about eight seconds, then the transfer stops.
 pub const RETRY_DELAYS_MS: [u32; 4] = [500, 1000, 2000, 4000];
 
+/// What the person reads when the server stayed busy for too long.
+pub const BUSY_TOO_LONG: &str = "The medvault server has been too busy to take this for two minutes. Try again in a few minutes.";
+
+/// How long in all a request waits for a busy server before it gives up.
+pub const BUSY_PATIENCE_MS: u32 = 120_000;
+
+/// The longest single wait a busy server's `Retry-After` is followed for.
+const BUSY_WAIT_MAX_MS: u32 = 10_000;
 /// What can stop a request: a transfer's cancel handle. A trait, so that this
 /// transport does not depend on the tasks built on it.
 pub trait Abort {
@@ -33,6 +43,8 @@ pub enum HttpError {
     Refused(ApiError),
     /// The network or the server failed on every try.
     Unreachable,
+    /// The server stayed too busy for [`BUSY_PATIENCE_MS`].
+    Busy,
 }
 
 /// One try of an HTTP request failed.
@@ -40,6 +52,9 @@ pub enum HttpError {
 pub enum Failure {
     /// The network or the server (5xx): try again.
     Retry,
+    /// The server is up but busy (503 with `Retry-After`): try again after
+    /// this many milliseconds.
+    Busy(u32),
     /// The server refused it (4xx): stop.
     Stop(ApiError),
     /// Aborted through [`Abort`].
@@ -93,6 +108,12 @@ pub async fn try_once(
                 .map_err(|_| Failure::Retry)?
                 .unchecked_into();
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .ok()
+            .flatten()
+            .and_then(|v| v.trim().parse::<u32>().ok());
         let body = JsFuture::from(response.array_buffer().map_err(|_| Failure::Retry)?)
             .await
             .map_err(|_| Failure::Retry)?;
@@ -104,6 +125,12 @@ pub async fn try_once(
             408 => Err(Failure::Retry),
             // A 4xx, or a server whose disk is full (507): trying again now
             // cannot help, and the server's sentence says what to do.
+            503 if retry_after.is_some() => Err(Failure::Busy(
+                retry_after
+                    .unwrap_or(1)
+                    .saturating_mul(1000)
+                    .clamp(250, BUSY_WAIT_MAX_MS),
+            )),
             400..=499 | 507 => {
                 let text = String::from_utf8_lossy(&Uint8Array::new(&body).to_vec()).into_owned();
                 let error = serde_json::from_str::<ApiError>(&text)
@@ -129,6 +156,7 @@ pub async fn request(
     abort: &dyn Abort,
 ) -> Result<ArrayBuffer, HttpError> {
     let mut delays = RETRY_DELAYS_MS.iter();
+    let mut busy_waited = 0u32;
     loop {
         if abort.is_cancelled() {
             return Err(HttpError::Cancelled);
@@ -137,6 +165,11 @@ pub async fn request(
             Ok(bytes) => return Ok(bytes),
             Err(Failure::Cancelled) => return Err(HttpError::Cancelled),
             Err(Failure::Stop(e)) => return Err(HttpError::Refused(e)),
+            Err(Failure::Busy(ms)) if busy_waited < BUSY_PATIENCE_MS => {
+                busy_waited = busy_waited.saturating_add(ms);
+                sleep_ms(ms).await;
+            }
+            Err(Failure::Busy(_)) => return Err(HttpError::Busy),
             Err(Failure::Retry) => match delays.next() {
                 Some(&ms) => sleep_ms(ms).await,
                 None => return Err(HttpError::Unreachable),

@@ -35,6 +35,8 @@ pub enum TransferError {
     Api(ApiError),
     /// The network or the server failed on every try.
     Unreachable,
+    /// The server answered, but stayed too busy to take the transfer.
+    Busy,
     /// The content failed verification.
     Tampered,
     /// The browser could not read the file or run the cipher.
@@ -55,6 +57,7 @@ impl TransferError {
                     .to_owned()
             }
             TransferError::Tampered => format!("{TAMPERED} {TAMPERED_NEXT}"),
+            TransferError::Busy => crate::platform::http::BUSY_TOO_LONG.to_owned(),
         }
     }
 }
@@ -65,6 +68,7 @@ impl From<HttpError> for TransferError {
             HttpError::Cancelled => TransferError::Cancelled,
             HttpError::Refused(e) => TransferError::Api(e),
             HttpError::Unreachable => TransferError::Unreachable,
+            HttpError::Busy => TransferError::Busy,
         }
     }
 }

@@ -117,6 +117,7 @@ pub async fn fetch_file(
         }
         TransferError::Api(api) => ExportError::Failed(crate::api::explain(&api)),
         TransferError::Unreachable => ExportError::Failed(NO_SERVER.to_owned()),
+        TransferError::Busy => ExportError::Failed(crate::platform::http::BUSY_TOO_LONG.to_owned()),
         TransferError::Refused(m) | TransferError::Browser(m) => ExportError::Failed(m),
     })
 }
