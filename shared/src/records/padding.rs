@@ -11,6 +11,11 @@ pub const METADATA_BLOCK: usize = 256;
 /// Encrypted Files and Communication with PURBs", PETS 2019): round up so that
 /// only the top `floor(log2(floor(log2 len))) + 1` bits of the length remain.
 /// At most 12% overhead, and lengths leak only O(log log len) bits.
+///
+/// A length within 2^57 of `u64::MAX`, whose Padmé length does not fit in
+/// 64 bits, gives `u64::MAX`: no real file is that long, but the sizes a
+/// download works from come from the server, which must not be able to make
+/// this overflow.
 pub fn padme(len: u64) -> u64 {
     if len < 2 {
         return len;
@@ -19,7 +24,7 @@ pub fn padme(len: u64) -> u64 {
     let s = 64 - u64::from(e.leading_zeros()); // floor(log2 e) + 1
     let last_bits = e - s;
     let mask = (1u64 << last_bits) - 1;
-    (len + mask) & !mask
+    len.checked_add(mask).map_or(u64::MAX, |up| up & !mask)
 }
 
 /// The smallest stream plaintext: every file under 4 KiB (with its marker)

@@ -26,6 +26,25 @@ fn padme_matches_the_paper() {
     }
 }
 
+/// Found by `cargo fuzz` (target `shared_decode`, input
+/// `crash-36d8d785ee47ee6b0c5b01cdb6b8ff5f539594a2`: file length
+/// 0xFFFF_FFFF_FE00_1388): the Padmé rounding overflowed u64 for lengths near
+/// `u64::MAX`, which a download computes from the server's sizes.
+#[test]
+fn padme_of_lengths_near_u64_max_saturates() {
+    assert_eq!(padded_len(0xFFFF_FFFF_FE00_1388), u64::MAX);
+    assert_eq!(legacy_padded_len(u64::MAX), u64::MAX);
+    assert_eq!(padme(u64::MAX), u64::MAX);
+    // The largest length that still rounds exactly (a mask of 2^57 - 1).
+    let top = u64::MAX - ((1 << 57) - 1);
+    assert_eq!(padme(top), top);
+    assert_eq!(padme(top + 1), u64::MAX);
+    // Still monotone across the edge.
+    for len in [top - 1, top, top + 1, u64::MAX - 1] {
+        assert!(padme(len) >= len && padme(len + 1) >= padme(len), "{len}");
+    }
+}
+
 #[test]
 fn small_files_pad_to_a_4_kib_floor_and_larger_ones_to_padme() {
     // Everything up to 4,095 bytes (with the marker, 4,096) looks the same.
