@@ -12,11 +12,19 @@
 # is in fuzz/artifacts/<target>/, and `cargo +nightly fuzz run <target> <file>`
 # (from fuzz/) replays it. At the end, executions per target are printed.
 #
-# Needs `rustup toolchain install nightly --profile minimal` and
-# `cargo install cargo-fuzz --locked`. Not run by CI.
+# Installs the nightly toolchain (`--profile minimal`) and cargo-fuzz when they
+# are missing. Not run by CI.
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 export PATH="$HOME/.cargo/bin:$PATH"
+
+# What is missing is installed first (crates.io and rustup only).
+if ! cargo +nightly --version >/dev/null 2>&1; then
+  rustup toolchain install nightly --profile minimal
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  cargo install cargo-fuzz --locked
+fi
 
 target="${1:-all}"
 seconds="${2:-60}"
