@@ -1,14 +1,10 @@
 // A busy server (issue 23): when a class of requests is full the server answers
 // 503 with Retry-After. The app waits as asked, longer than its retries for a
 // lost connection would last, and the transfer completes with the same bytes.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { test, expect } from '../fixtures/app';
 import { signUp, strongPassword, uniqueName } from '../helpers/accounts';
 import { downloadHash, openRecords, sha256File, upload, writeRandomFile } from '../helpers/records';
+import { OwnServer } from '../helpers/server';
 
 const BUSY =
   'The medvault server is busy right now. Wait a moment and try again; the app retries by itself.';
@@ -60,47 +56,17 @@ test('a busy server: uploads and downloads wait as asked and complete', async ({
 // in flight are refused in turn (the server closes a refused upload's connection
 // without reading its body) and still complete.
 test.describe('a server taking one chunk at a time', () => {
-  const root = resolve(__dirname, '..', '..');
-  const serverBin = process.env.MEDVAULT_SERVER_BIN ?? join(root, 'target', 'debug', 'medvault-server');
-  const site = process.env.MEDVAULT_SITE ?? join(root, 'dist');
-  const port = 40000 + Math.floor(Math.random() * 20000);
-  const base = `http://127.0.0.1:${port}`;
-  let server: ChildProcess | undefined;
-  test.use({ baseURL: base });
-
-  test.beforeAll(async () => {
-    const data = mkdtempSync(join(tmpdir(), 'medvault-busy-'));
-    server = spawn(
-      serverBin,
-      [
-        'serve',
-        '--addr', `127.0.0.1:${port}`,
-        '--data', data,
-        '--site', site,
-        '--max-concurrent-chunk-writes', '1',
-        '--max-concurrent-chunk-reads', '1',
-        '--queue-wait-ms', '0',
-      ],
-      { env: { ...process.env, MEDVAULT_LOG: 'warn' }, stdio: 'ignore' },
-    );
-    for (let i = 0; i < 300; i++) {
-      try {
-        if ((await fetch(`${base}/api/health`)).ok) return;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('the busy test server did not start');
-  });
-
-  test.afterAll(async () => {
-    if (server && server.exitCode === null) {
-      const exited = once(server, 'exit');
-      server.kill('SIGTERM');
-      await exited;
-    }
-  });
+  const server = new OwnServer([
+    '--max-concurrent-chunk-writes',
+    '1',
+    '--max-concurrent-chunk-reads',
+    '1',
+    '--queue-wait-ms',
+    '0',
+  ]);
+  test.use({ baseURL: server.baseURL });
+  test.beforeAll(() => server.start());
+  test.afterAll(() => server.stop());
 
   test('uploads and downloads complete through real 503s', async ({ page, problems }, info) => {
     await signUp(page, uniqueName('patient'), strongPassword('one at a time'));

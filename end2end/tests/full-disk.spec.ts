@@ -3,62 +3,37 @@
 // permitted the test is skipped with the reason). A file larger than the room
 // left is refused with the server's sentence (507), nothing of it is shown as
 // uploaded, and the file stored before still downloads byte for byte.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { test, expect } from '../fixtures/app';
 import { signUp, strongPassword, uniqueName } from '../helpers/accounts';
 import { actions, downloadHash, openRecords, sha256File, upload, writeRandomFile } from '../helpers/records';
+import { OwnServer } from '../helpers/server';
 
-const root = resolve(__dirname, '..', '..');
-const serverBin = process.env.MEDVAULT_SERVER_BIN ?? join(root, 'target', 'debug', 'medvault-server');
-const site = process.env.MEDVAULT_SITE ?? join(root, 'dist');
-const port = 40000 + Math.floor(Math.random() * 20000);
-const data = mkdtempSync(join(tmpdir(), 'medvault-full-'));
-const base = `http://127.0.0.1:${port}`;
+const server = new OwnServer();
 
 const STORAGE_FULL =
   'The medvault server has run out of storage space, so nothing was saved. Try again later, and tell your administrator if it keeps happening.';
 
-test.use({ baseURL: base });
+test.use({ baseURL: server.baseURL });
 test.setTimeout(300_000);
 
-let server: ChildProcess | undefined;
 let mounted = false;
 let whyNot = '';
 
 test.beforeAll(async () => {
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', data], { stdio: 'pipe' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', server.data], { stdio: 'pipe' });
     mounted = true;
   } catch (e) {
     whyNot = String((e as { stderr?: Buffer }).stderr ?? e).trim();
     return;
   }
-  server = spawn(serverBin, ['serve', '--addr', `127.0.0.1:${port}`, '--data', data, '--site', site], {
-    env: { ...process.env, MEDVAULT_LOG: 'warn' },
-    stdio: 'ignore',
-  });
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`${base}/api/health`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the full-disk test server did not start');
+  await server.start();
 });
 
 test.afterAll(async () => {
-  if (server && server.exitCode === null) {
-    const exited = once(server, 'exit');
-    server.kill('SIGTERM');
-    await exited;
-  }
-  if (mounted) execFileSync('umount', ['-l', data]);
+  await server.stop();
+  if (mounted) execFileSync('umount', ['-l', server.data]);
 });
 
 test('a full disk: the upload is refused with a sentence, and what was stored stays intact', async ({
