@@ -343,6 +343,9 @@ pub struct Client {
     forwarded_for: Option<String>,
     /// The `Retry-After` header of the last response, if it had one.
     pub retry_after: Arc<Mutex<Option<String>>>,
+    /// A real server process at this address, reached over TCP, instead of
+    /// the router in-process.
+    remote: Option<std::net::SocketAddr>,
 }
 
 impl Client {
@@ -397,6 +400,76 @@ impl Client {
             peer: None,
             forwarded_for: None,
             retry_after: Arc::new(Mutex::new(None)),
+            remote: None,
+        }
+    }
+
+    /// A client of the server process listening at `addr` (plain HTTP over
+    /// loopback), for tests that kill and restart the real binary. A request
+    /// the connection fails on (the server is gone) is answered here with a
+    /// 503 `unavailable` error whose message starts with "transport:".
+    pub fn remote(addr: std::net::SocketAddr) -> Client {
+        Client {
+            origin: format!("http://{addr}"),
+            remote: Some(addr),
+            ..Client::new(Router::new())
+        }
+    }
+
+    /// The whole answer to `req`: in-process, or over TCP for a remote client
+    /// (`Err` when the connection failed).
+    async fn exchange(
+        &self,
+        mut req: Request<Body>,
+    ) -> Result<(StatusCode, axum::http::HeaderMap, Vec<u8>), String> {
+        let Some(addr) = self.remote else {
+            let res = self.app.clone().oneshot(req).await.unwrap();
+            let (parts, body) = res.into_parts();
+            let body = body.collect().await.unwrap().to_bytes().to_vec();
+            return Ok((parts.status, parts.headers, body));
+        };
+        req.headers_mut()
+            .insert(header::HOST, addr.to_string().parse().unwrap());
+        let round_trip = async {
+            let stream = tokio::net::TcpStream::connect(addr)
+                .await
+                .map_err(|e| e.to_string())?;
+            stream.set_nodelay(true).map_err(|e| e.to_string())?;
+            let (mut sender, conn) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                    .await
+                    .map_err(|e| e.to_string())?;
+            tokio::spawn(conn);
+            let res = sender.send_request(req).await.map_err(|e| e.to_string())?;
+            let (parts, body) = res.into_parts();
+            let body = body.collect().await.map_err(|e| e.to_string())?;
+            Ok::<_, String>((parts.status, parts.headers, body.to_bytes().to_vec()))
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(120), round_trip)
+            .await
+            .map_err(|_| "no answer in 120 s".to_owned())?
+    }
+
+    /// [`Client::exchange`], with a failed connection turned into the 503
+    /// `unavailable` answer a caller handles like any refusal.
+    async fn exchange_or_unavailable(
+        &self,
+        req: Request<Body>,
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        match self.exchange(req).await {
+            Ok(answer) => answer,
+            Err(e) => {
+                let error = ApiError {
+                    code: shared::api::ErrorCode::Unavailable,
+                    message: format!("transport: {e}"),
+                    retry_after: None,
+                };
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    axum::http::HeaderMap::new(),
+                    serde_json::to_vec(&error).unwrap(),
+                )
+            }
         }
     }
 
@@ -409,13 +482,11 @@ impl Client {
             req.extensions_mut()
                 .insert(axum::extract::ConnectInfo(peer));
         }
-        let res = self.app.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        *self.retry_after.lock().unwrap() = res
-            .headers()
+        let (status, headers, body) = self.exchange_or_unavailable(req).await;
+        *self.retry_after.lock().unwrap() = headers
             .get(header::RETRY_AFTER)
             .map(|v| v.to_str().unwrap().to_owned());
-        for v in res.headers().get_all(header::SET_COOKIE) {
+        for v in headers.get_all(header::SET_COOKIE) {
             let v = v.to_str().unwrap().to_owned();
             let value = v
                 .split(';')
@@ -431,7 +502,6 @@ impl Client {
             };
             self.set_cookies.lock().unwrap().push(v);
         }
-        let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
         (status, body)
     }
 
@@ -484,11 +554,7 @@ impl Client {
             .header(CSRF_HEADER, "1")
             .body(Body::empty())
             .unwrap();
-        let res = self.app.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
-        (status, headers, body)
+        self.exchange_or_unavailable(req).await
     }
 
     /// Sends any request as built, with the session cookie.
