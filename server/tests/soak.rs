@@ -43,7 +43,7 @@ use shared::{
     api::{
         audit::{AuditPublicKey, HeadsPage, LogPage},
         records::chunk_path,
-        sharing::{GrantView, SharedScope},
+        sharing::{GrantStatus, GrantView, SharedScope},
         ErrorCode,
     },
     audit::verify_log,
@@ -374,14 +374,30 @@ async fn share(soak: Arc<Soak>, me: usize, user: Shared, doctor: usize) -> Resul
     };
     let (grant, wrapped) =
         make_grant(&mine, p.keyring.identity(), &choice, unix_now()).map_err(|e| e.to_string())?;
-    let view: GrantView = p
+    let made: Result<GrantView, Failure> = p
         .c
         .post(
             "/api/sharing/grant/create",
             &json!({"request": {"grant": grant, "wrapped_key": b64::encode(&wrapped), "request_id": null}}),
         )
-        .await
-        .map_err(err)?;
+        .await;
+    let view = match made {
+        Ok(view) => view,
+        // A share made before a kill whose answer was lost: the server has
+        // it, so the patient's list shows it; it counts from now on.
+        Err(f) if f.1.code == ErrorCode::Conflict => {
+            let listed: Vec<GrantView> = p.c.get("/api/sharing/grants").await.map_err(err)?;
+            listed
+                .into_iter()
+                .find(|g| {
+                    g.grant.value.doctor_id == choice.doctor.user_id
+                        && g.grant.value.node_id == choice.node_id
+                        && g.status == GrantStatus::Active
+                })
+                .ok_or_else(|| format!("409 for a share the list does not show: {}", f.1.message))?
+        }
+        Err(f) => return Err(err(f)),
+    };
     soak.grants.lock().unwrap().push(Grant {
         patient: me,
         doctor,
@@ -402,8 +418,11 @@ async fn revoke(soak: Arc<Soak>, me: usize, user: Shared, pick: u64) -> Result<(
         let Some(&i) = open.get(pick as usize % open.len().max(1)) else {
             return Ok(());
         };
-        grants[i].revoking = true;
-        grants[i].id
+        let id = grants[i].id;
+        for g in grants.iter_mut().filter(|g| g.id == id) {
+            g.revoking = true;
+        }
+        id
     };
     let p = user.lock().await;
     let answer: Result<GrantView, Failure> =
@@ -418,7 +437,13 @@ async fn revoke(soak: Arc<Soak>, me: usize, user: Shared, pick: u64) -> Result<(
         Err(f) if f.1.code == ErrorCode::Conflict => {}
         Err(f) => return Err(err(f)),
     }
-    if let Some(g) = soak.grants.lock().unwrap().iter_mut().find(|g| g.id == id) {
+    for g in soak
+        .grants
+        .lock()
+        .unwrap()
+        .iter_mut()
+        .filter(|g| g.id == id)
+    {
         g.revoked = true;
     }
     soak.counts.revocations.fetch_add(1, Ordering::Relaxed);
