@@ -714,8 +714,7 @@ async fn every_acknowledged_write_survives_a_mixed_load_with_kills() {
     let addr = process.addr;
     let invite = |role| Some(invites.make_code(role, unix_now() + 24 * 3600).unwrap());
 
-    let auditor = Client::remote(addr);
-    auditor
+    Client::remote(addr)
         .signup("soak.auditor", invite(Role::Auditor), unix_now())
         .await
         .unwrap();
@@ -842,6 +841,9 @@ async fn every_acknowledged_write_survives_a_mixed_load_with_kills() {
             ));
         }
     }
+    // Signed in afresh: the first session has long passed its idle timeout.
+    let auditor = Client::remote(addr);
+    auditor.sign_in("soak.auditor", PASSWORD).await;
     let verified = verify_audit(&auditor).await;
     let elapsed = started.elapsed().as_secs();
     report(&soak, elapsed);
