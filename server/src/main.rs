@@ -135,6 +135,11 @@ struct ServeArgs {
     /// https origin makes the session cookie Secure.
     #[arg(long, env = "MEDVAULT_PUBLIC_ORIGIN", value_parser = parse_origin)]
     public_origin: Option<String>,
+    /// Serve plain HTTP on an address other than loopback without an https
+    /// --public-origin. Refused without this flag: sessions would cross the
+    /// network unencrypted. Only for a network you trust completely.
+    #[arg(long, env = "MEDVAULT_INSECURE_HTTP")]
+    insecure_http: bool,
     /// A reverse proxy (an IP address or a CIDR network, e.g. 10.0.0.0/8) whose
     /// X-Forwarded-For header names the client; repeat for several. Sign-in
     /// limits per client address then use the right-most address in that header
@@ -283,6 +288,7 @@ fn main() -> ExitCode {
             trusted_proxies: args.trusted_proxies,
             totp_key_file: args.totp_key_file,
             audit_key_file: args.audit_key_file,
+            insecure_http: args.insecure_http,
             #[cfg(feature = "test-clock")]
             test_clock_file: args.test_clock_file,
         })),

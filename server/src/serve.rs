@@ -47,6 +47,9 @@ pub struct ServeConfig {
     /// The file holding the audit signing key (`--audit-key-file`); `None`
     /// means `<data-dir>.audit-key`, beside the data directory.
     pub audit_key_file: Option<PathBuf>,
+    /// Plain HTTP on an address other machines reach, without an https
+    /// public origin (`--insecure-http`): refused unless this is set.
+    pub insecure_http: bool,
     /// End-to-end tests only: a file whose number of seconds is added to the
     /// clock (see `backend::offset_clock`); absent without the `test-clock`
     /// feature.
@@ -77,11 +80,37 @@ pub enum ServeError {
     /// The audit key could not be loaded, made or moved out of the store.
     #[error(transparent)]
     AuditKey(#[from] crate::backend::audit::key::AuditKeyError),
+    /// Plain HTTP on a network address, which nobody asked for.
+    #[error(
+        "refusing to serve plain HTTP on {0}, an address other machines can reach: session \
+         cookies and everything the app sends would cross the network unencrypted. Give \
+         --tls-cert and --tls-key; or serve behind an HTTPS reverse proxy and give \
+         --public-origin https://...; or listen on 127.0.0.1; or, on a network you trust \
+         completely, add --insecure-http"
+    )]
+    PlainHttpOnNetwork(SocketAddr),
+}
+
+/// Whether `config` would send sessions in the clear over a network: plain
+/// HTTP (no TLS here, no https origin in front) on an address that is not
+/// loopback, which the operator did not explicitly allow.
+pub fn plain_http_on_network(config: &ServeConfig) -> bool {
+    let behind_https = config
+        .public_origin
+        .as_deref()
+        .is_some_and(|o| o.starts_with("https://"));
+    !config.addr.ip().is_loopback()
+        && config.tls.is_none()
+        && !behind_https
+        && !config.insecure_http
 }
 
 /// Runs the server until SIGINT or SIGTERM, then drains connections and flushes
 /// the store. Prints the URL once it is listening.
 pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
+    if plain_http_on_network(&config) {
+        return Err(ServeError::PlainHttpOnNetwork(config.addr));
+    }
     std::fs::create_dir_all(&config.data_dir)?;
     let store: Arc<dyn Store> =
         Arc::new(
@@ -308,4 +337,62 @@ async fn shutdown_on_signal(handle: axum_server::Handle) {
     }
     tracing::info!("shutting down: finishing open requests");
     handle.graceful_shutdown(Some(Duration::from_secs(10)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(addr: &str) -> ServeConfig {
+        ServeConfig {
+            addr: addr.parse().unwrap(),
+            data_dir: PathBuf::from("data"),
+            site_dir: PathBuf::from("dist"),
+            tls: None,
+            limits: Limits::default(),
+            accounts: AccountSettings::default(),
+            records: RecordsConfig::default(),
+            public_origin: None,
+            trusted_proxies: Vec::new(),
+            totp_key_file: None,
+            audit_key_file: None,
+            insecure_http: false,
+            #[cfg(feature = "test-clock")]
+            test_clock_file: None,
+        }
+    }
+
+    #[test]
+    fn plain_http_is_refused_only_where_other_machines_could_listen_in() {
+        // Loopback, either family: only this machine sees the traffic.
+        assert!(!plain_http_on_network(&config("127.0.0.1:8080")));
+        assert!(!plain_http_on_network(&config("[::1]:8080")));
+        // Every interface, or one of them, in the clear: refused.
+        assert!(plain_http_on_network(&config("0.0.0.0:8080")));
+        assert!(plain_http_on_network(&config("[::]:8080")));
+        assert!(plain_http_on_network(&config("192.0.2.10:80")));
+        // TLS here, or an https proxy in front: allowed.
+        let tls = ServeConfig {
+            tls: Some((PathBuf::from("cert.pem"), PathBuf::from("key.pem"))),
+            ..config("0.0.0.0:443")
+        };
+        assert!(!plain_http_on_network(&tls));
+        let proxied = ServeConfig {
+            public_origin: Some("https://medvault.example.org".into()),
+            ..config("10.0.0.5:8080")
+        };
+        assert!(!plain_http_on_network(&proxied));
+        // An http public origin is no better than none.
+        let plain_proxy = ServeConfig {
+            public_origin: Some("http://medvault.example.org".into()),
+            ..config("10.0.0.5:8080")
+        };
+        assert!(plain_http_on_network(&plain_proxy));
+        // The operator's explicit choice.
+        let allowed = ServeConfig {
+            insecure_http: true,
+            ..config("0.0.0.0:8080")
+        };
+        assert!(!plain_http_on_network(&allowed));
+    }
 }

@@ -137,6 +137,39 @@ fn refuses_to_start_without_a_built_app() {
     );
 }
 
+/// Plain HTTP on an address other machines reach is refused before anything
+/// is bound or opened, with a sentence that names every way out; nothing is
+/// ever listening, so the test stays on loopback.
+#[test]
+fn refuses_plain_http_on_a_network_address() {
+    let site = site();
+    let data = tempfile::tempdir().unwrap();
+    let store = data.path().join("store");
+    let out = Command::new(BIN)
+        .args(["serve", "--addr", "0.0.0.0:0", "--data"])
+        .arg(&store)
+        .arg("--site")
+        .arg(site.path())
+        .env_remove("MEDVAULT_INSECURE_HTTP")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("refusing to serve plain HTTP on 0.0.0.0:0"),
+        "{err}"
+    );
+    for way_out in [
+        "--tls-cert",
+        "--public-origin https://",
+        "127.0.0.1",
+        "--insecure-http",
+    ] {
+        assert!(err.contains(way_out), "{way_out} missing from: {err}");
+    }
+    assert!(!store.exists(), "nothing was created");
+}
+
 /// The test clock is compiled only with the `test-clock` feature: the binary
 /// `cargo build` and `cargo test` make has no `--test-clock-file`, so clap
 /// refuses it (exit code 2) before anything starts.
@@ -193,6 +226,7 @@ fn help_explains_every_flag() {
         "--request-timeout-secs",
         "--quota-bytes",
         "--max-file-bytes",
+        "--insecure-http",
     ] {
         assert!(help.contains(flag), "{flag} missing from:\n{help}");
     }
