@@ -11,8 +11,8 @@ pub mod tasks;
 use leptos::prelude::*;
 use leptos_router::{
     components::{Route, Router, Routes},
-    hooks::use_location,
-    path,
+    hooks::{use_location, use_navigate},
+    path, NavigateOptions,
 };
 
 use components::layout::{SiteFooter, SiteHeader, SkipLink};
@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <SkipLink/>
             <SiteHeader/>
+            <SecondFactorGate/>
             <FocusOnNavigate/>
             <main id="main" class="page" tabindex="-1">
                 <Routes fallback=|| view! { <NotFoundPage/> }>
@@ -88,6 +89,30 @@ pub fn App() -> impl IntoView {
             <SiteFooter/>
         </Router>
     }
+}
+
+/// While the installation requires a second factor this account lacks (the
+/// server then answers nothing else), every page leads to Account, where the
+/// set-up is.
+#[component]
+fn SecondFactorGate() -> impl IntoView {
+    let session = session::use_session();
+    let location = use_location();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        let required = session
+            .unlocked()
+            .is_some_and(|u| u.info.second_factor_required);
+        if required && location.pathname.get() != "/account" {
+            navigate(
+                "/account",
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        }
+    });
 }
 
 /// After each in-app navigation, moves focus to the new page's heading so screen

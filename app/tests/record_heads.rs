@@ -52,6 +52,8 @@ fn owner_of(record: &TestRecord, keyring: Keyring) -> Unlocked {
             totp_enabled: false,
             expires_at: i64::MAX,
             idle_timeout_secs: 3600,
+            second_factor_required: false,
+            second_factor_policy: false,
         },
         key_entry: key_entry(&keyring, record.owner, "maria", Role::Patient, 1),
         keyring: Arc::new(keyring),

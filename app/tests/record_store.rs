@@ -50,6 +50,8 @@ fn patient(record: TestRecord, role: Role) -> (Unlocked, RecordTree) {
             totp_enabled: false,
             expires_at: i64::MAX,
             idle_timeout_secs: 3600,
+            second_factor_required: false,
+            second_factor_policy: false,
         },
         keyring: Arc::new(record.keyring),
         key_entry: entry,

@@ -1,7 +1,12 @@
 // Not a test: screenshots of every account page for a person to look at
 // (`npx playwright test --config playwright.bench.config.ts screens`).
 import { test, expect } from '@playwright/test';
-import { createAdminInvite, strongPassword, uniqueName } from '../helpers/accounts';
+import {
+  createAdminInvite,
+  openFromAccountMenu,
+  strongPassword,
+  uniqueName,
+} from '../helpers/accounts';
 
 const out = process.env.SHOTS_DIR ?? '/tmp/shots';
 
@@ -28,14 +33,14 @@ test('screenshots of the account pages', async ({ page, baseURL }) => {
   await page.getByRole('button', { name: 'Continue' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toContainText('Welcome');
   await page.screenshot({ path: `${out}/home.png`, fullPage: true });
-  await page.getByRole('link', { name: 'Account' }).click();
+  await openFromAccountMenu(page, 'Account');
   await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
   await page.screenshot({ path: `${out}/account.png`, fullPage: true });
   await page.getByRole('link', { name: 'Admin' }).click();
   await page.getByLabel('Role').selectOption('doctor');
   await page.getByRole('button', { name: 'Create invite link' }).click();
   await page.screenshot({ path: `${out}/admin.png`, fullPage: true });
-  await page.getByRole('link', { name: 'Directory' }).click();
+  await openFromAccountMenu(page, 'Directory');
   await page.getByLabel('Username', { exact: true }).fill(
     (await page.getByRole('navigation', { name: 'Main' }).innerText()).match(/admin-\S+/)![0],
   );
@@ -62,7 +67,7 @@ test('screenshots of the audit pages', async ({ page, browser, baseURL }) => {
   await page.getByLabel('Role').selectOption('auditor');
   await page.getByRole('button', { name: 'Create invite link' }).click();
   const link = (await page.locator('.invite-link__url code').innerText()).trim();
-  await page.getByRole('link', { name: 'Access history' }).click();
+  await openFromAccountMenu(page, 'Access history');
   await expect(page.getByRole('table')).toBeVisible();
   await page.screenshot({ path: `${out}/history.png`, fullPage: true });
   await page.getByRole('link', { name: 'Admin' }).click();
@@ -79,6 +84,6 @@ test('screenshots of the audit pages', async ({ page, browser, baseURL }) => {
   await auditor.setViewportSize({ width: 390, height: 844 });
   await auditor.screenshot({ path: `${out}/audit-phone.png`, fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.getByRole('link', { name: 'Access history' }).click();
+  await openFromAccountMenu(page, 'Access history');
   await page.screenshot({ path: `${out}/history-phone.png`, fullPage: true });
 });

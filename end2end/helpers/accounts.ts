@@ -46,8 +46,23 @@ export async function signIn(page: Page, username: string, password: string) {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
-/** Signs out with the header button and waits for the signed-out page. */
+/** The header's account menu button (it names the signed-in user). */
+export function accountMenuButton(page: Page) {
+  return page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: /^Account menu for / });
+}
+
+/**
+ * Opens a page from the header's account menu, as a person does: the menu
+ * first, then the link (in-app navigation keeps the keys held in memory).
+ */
+export async function openFromAccountMenu(page: Page, name: 'Account' | 'Directory' | 'Access history') {
+  await accountMenuButton(page).click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).click();
+}
+
+/** Signs out from the header's account menu and waits for the signed-out page. */
 export async function signOut(page: Page) {
+  await accountMenuButton(page).click();
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await expect(page.getByText('You have signed out.')).toBeVisible();
 }
@@ -55,7 +70,7 @@ export async function signOut(page: Page) {
 /** Looks `username` up in the directory and returns the safety number shown. */
 export async function safetyNumberOf(page: Page, username: string) {
   // In-app navigation: a page load would drop the keys held in memory.
-  await page.getByRole('link', { name: 'Directory' }).click();
+  await openFromAccountMenu(page, 'Directory');
   await page.getByLabel('Username', { exact: true }).fill(username);
   await page.getByRole('button', { name: 'Look up' }).click();
   const group = page.getByRole('group', { name: `Safety number of ${username}` });

@@ -5,8 +5,10 @@
 // code. Every test uses fresh usernames, so the order does not matter.
 import { test, expect, appReady } from '../fixtures/app';
 import {
+  accountMenuButton,
   createAdminInvite,
   dataFiles,
+  openFromAccountMenu,
   safetyNumberOf,
   signIn,
   signOut,
@@ -29,7 +31,7 @@ test('an unknown username reads exactly like a wrong password', async ({ page, p
   await expect(page.getByRole('alert')).toHaveText(WRONG);
   await signIn(page, uniqueName('nobody'), password);
   await expect(page.getByRole('alert')).toHaveText(WRONG);
-  await expect(page.getByRole('button', { name: 'Sign out', exact: true })).toHaveCount(0);
+  await expect(accountMenuButton(page)).toHaveCount(0);
 
   await signIn(page, username, password);
   await expect(page.getByRole('heading', { level: 1, name: `Welcome, ${username}` })).toBeVisible();
@@ -66,7 +68,7 @@ test('a password change signs out the other browser; only the new password works
   await signIn(otherPage, username, oldPassword);
   await expect(otherPage.getByRole('heading', { level: 1, name: `Welcome, ${username}` })).toBeVisible();
 
-  await page.getByRole('link', { name: 'Account' }).click();
+  await openFromAccountMenu(page, 'Account');
   await page.getByLabel('Current password').fill(oldPassword);
   await page.getByLabel('New password').fill(newPassword);
   await page.getByLabel('Confirm password').fill(newPassword);
@@ -112,7 +114,7 @@ test("recovery refuses another account's code, then keeps the very same keys", a
 
   await page.getByLabel('Recovery code').fill(code);
   await page.getByRole('button', { name: 'Recover account' }).click();
-  await expect(page.getByRole('button', { name: 'Sign out', exact: true })).toBeVisible({
+  await expect(accountMenuButton(page)).toBeVisible({
     timeout: 30_000,
   });
   expect(await safetyNumberOf(page, username)).toBe(before);
@@ -126,7 +128,7 @@ test("recovery refuses another account's code, then keeps the very same keys", a
 
 test('a wrong code or a wrong password does not turn the second factor on', async ({ page, problems }) => {
   await signUp(page, uniqueName('totp'), strongPassword('factor'));
-  await page.getByRole('link', { name: 'Account' }).click();
+  await openFromAccountMenu(page, 'Account');
   await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
   const secret = (await page.locator('.secret-key').innerText()).replace(/\s+/g, '');
   const factor = page.getByRole('region', { name: 'Second factor' });

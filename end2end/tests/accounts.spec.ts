@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { test, expect, appReady } from '../fixtures/app';
 import type { Page } from '@playwright/test';
-import { certifyAdmin, signIn, signOut, totpCode } from '../helpers/accounts';
+import { certifyAdmin, openFromAccountMenu, signIn, signOut, totpCode } from '../helpers/accounts';
 
 const root = resolve(__dirname, '..', '..');
 const serverBin = process.env.MEDVAULT_SERVER_BIN ?? join(root, 'target', 'debug', 'medvault-server');
@@ -86,7 +86,7 @@ test('admin invites and verifies a doctor; a patient sees the verified badge', a
   await page.goto('/signup');
   await expect(page.getByText('You are creating a patient account.')).toBeVisible();
   await signUp(page, 'pat.badge', 'quiet orange pebble lighthouse');
-  await page.getByRole('link', { name: 'Directory' }).click();
+  await openFromAccountMenu(page, 'Directory');
   await page.getByLabel('Username').fill('dr.e2e');
   await page.getByRole('button', { name: 'Look up' }).click();
   await expect(page.getByText('Verified doctor')).toBeVisible();
@@ -114,7 +114,7 @@ test('a patient: wrong password, second factor, password change, recovery, reloa
   await expect(page.getByRole('heading', { level: 1, name: 'Welcome, pat.e2e' })).toBeVisible();
 
   // Second factor on.
-  await page.getByRole('link', { name: 'Account' }).click();
+  await openFromAccountMenu(page, 'Account');
   await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
   await expect(page.getByRole('img', { name: 'QR code to add medvault to an authenticator app' })).toBeVisible();
   const secret = await page.locator('.secret-key').innerText();

@@ -3,7 +3,13 @@
 // auditor verifying the whole chain in the browser. Fresh usernames per test.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { test, expect } from '../fixtures/app';
-import { createAdminInvite, signUp, strongPassword, uniqueName } from '../helpers/accounts';
+import {
+  createAdminInvite,
+  openFromAccountMenu,
+  signUp,
+  strongPassword,
+  uniqueName,
+} from '../helpers/accounts';
 import { actions, openFolder, openRecords, uploadOne } from '../helpers/records';
 
 test('a patient reads their access history, filters it and downloads it as CSV', async ({
@@ -16,7 +22,7 @@ test('a patient reads their access history, filters it and downloads it as CSV',
   await openRecords(page);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' }).click();
   await openRecords(page);
-  await page.getByRole('link', { name: 'Access history' }).click();
+  await openFromAccountMenu(page, 'Access history');
   await expect(page.getByRole('heading', { level: 1, name: 'Access history' })).toBeVisible();
   const table = page.getByRole('table');
   await expect(table.getByRole('row').filter({ hasText: 'Created the account' })).toHaveCount(1);

@@ -16,6 +16,7 @@ import { test, expect } from '../fixtures/app';
 import {
   certifyAdmin,
   createAdminInvite,
+  openFromAccountMenu,
   signUp,
   strongPassword,
   uniqueName,
@@ -167,7 +168,7 @@ test('a doctor whose keys were substituted at first contact is refused; nothing 
   await requests.getByRole('button', { name: 'Approve and share' }).click();
   await expect(requests.getByRole('alert')).toContainText(REFUSED);
   // The directory page says so too.
-  await page.getByRole('link', { name: 'Directory' }).click();
+  await openFromAccountMenu(page, 'Directory');
   await page.getByLabel('Username', { exact: true }).fill(doctor.name);
   await page.getByRole('button', { name: 'Look up' }).click();
   await expect(page.getByRole('alert')).toContainText("This doctor's certificate was not made by your installation");

@@ -5,7 +5,7 @@
 // than start again from no pins, where any key would be a "first contact".
 // Runs its own server (helpers/server.ts).
 import { test, expect } from '../fixtures/app';
-import { signUp, strongPassword, uniqueName } from '../helpers/accounts';
+import { openFromAccountMenu, signUp, strongPassword, uniqueName } from '../helpers/accounts';
 import { OwnServer } from '../helpers/server';
 
 const server = new OwnServer();
@@ -24,7 +24,7 @@ test('a pin object deleted from the store is refused as a rollback', async ({ pa
   await signUp(page, patient, strongPassword('patient'));
   const lookUp = async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' }).click();
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Directory' }).click();
+    await openFromAccountMenu(page, 'Directory');
     await page.getByLabel('Username').fill(kin);
     await page.getByRole('button', { name: 'Look up' }).click();
   };

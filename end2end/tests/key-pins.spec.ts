@@ -9,7 +9,13 @@
 // of the pin object is refused as a rollback.
 import type { Page } from '@playwright/test';
 import { test, expect } from '../fixtures/app';
-import { createAdminInvite, signUp, strongPassword, uniqueName } from '../helpers/accounts';
+import {
+  createAdminInvite,
+  openFromAccountMenu,
+  signUp,
+  strongPassword,
+  uniqueName,
+} from '../helpers/accounts';
 import { swapKeysOf } from '../helpers/keys';
 import { openPatients, openSharing, verifiedDoctor } from '../helpers/sharing';
 
@@ -31,7 +37,7 @@ async function lookUpToShare(page: Page, doctor: string) {
 }
 
 async function openDirectory(page: Page, username: string) {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Directory' }).click();
+  await openFromAccountMenu(page, 'Directory');
   await page.getByLabel('Username').fill(username);
   await page.getByRole('button', { name: 'Look up' }).click();
 }

@@ -13,6 +13,7 @@ import type { APIRequestContext, Browser, Page } from '@playwright/test';
 import { test, expect } from '../fixtures/app';
 import {
   createAdminInvite,
+  openFromAccountMenu,
   signIn,
   signOut,
   signUp,
@@ -67,7 +68,7 @@ test('a new recovery code from the account page works; the old one is refused', 
   const password = strongPassword('first');
   const oldCode = await signUp(page, username, password);
 
-  await page.getByRole('link', { name: 'Account' }).click();
+  await openFromAccountMenu(page, 'Account');
   const section = page.getByRole('region', { name: 'Recovery code' });
   await section.getByLabel('Your password').fill(password);
   await section.getByRole('button', { name: 'Make a new recovery code' }).click();

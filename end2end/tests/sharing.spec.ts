@@ -14,7 +14,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from '@playwright/test';
 import { test, expect } from '../fixtures/app';
-import { createAdminInvite, dataFiles, signIn, signUp, strongPassword, uniqueName } from '../helpers/accounts';
+import {
+  createAdminInvite,
+  dataFiles,
+  openFromAccountMenu,
+  signIn,
+  signUp,
+  strongPassword,
+  uniqueName,
+} from '../helpers/accounts';
 import { openPatients, openSharing, verifiedDoctor as verifiedDoctorAt } from '../helpers/sharing';
 import { downloadHash, openFolder, openRecords, sha256, sha256File, upload, writeMarkedFile } from '../helpers/records';
 
@@ -166,7 +174,7 @@ test('request, approve, read, deny, share directly, remove: patient and doctor s
   expect(await downloadHash(page, 'full-blood-count.txt')).toBe(sha256(readFileSync(labPath)));
 
   // The patient's Access history names the doctor's reads.
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Access history' }).click();
+  await openFromAccountMenu(page, 'Access history');
   const history = page.getByRole('table');
   await expect(history.getByRole('row').filter({ hasText: 'Opened the shared record' }).first()).toContainText(doctor.name);
   await expect(history.getByRole('row').filter({ hasText: 'Opened a file' }).filter({ hasText: doctor.name }).first()).toContainText('full-blood-count.txt');
@@ -332,7 +340,7 @@ test('a doctor with read and write adds a file the patient reads as signed by th
   await dr.getByRole('button', { name: 'Move to Trash' }).click();
   await expect(dr.getByRole('status').filter({ hasText: `“referral-letter.txt” is in ${patient}'s Trash` })).toBeVisible();
   await expect(dr.getByRole('group', { name: 'Actions for referral-letter.txt' })).toHaveCount(0);
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Access history' }).click();
+  await openFromAccountMenu(page, 'Access history');
   const history = page.getByRole('table');
   await expect(history.getByRole('row').filter({ hasText: writer.name }).first()).toBeVisible();
 
@@ -425,7 +433,7 @@ test('emergency access: a refused request opens nothing; after the waiting perio
 
     // Every step is in the patient's Access history.
     await signIn(page, patient, password);
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Access history' }).click();
+    await openFromAccountMenu(page, 'Access history');
     const history = page.getByRole('table');
     for (const step of ['Named an emergency contact', 'Asked for emergency access', 'Refused emergency access', 'Opened the record in an emergency']) {
       await expect(history.getByRole('row').filter({ hasText: step }).first()).toBeVisible();
@@ -485,7 +493,7 @@ test('a doctor declines a share: it leaves their list, serves nothing, and the p
   await openSharing(page);
   await expect(row).toContainText('Declined by the doctor');
   await expect(row.getByRole('button', { name: /Remove/ })).toHaveCount(0);
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Access history' }).click();
+  await openFromAccountMenu(page, 'Access history');
   const history = page.getByRole('table');
   await expect(history.getByRole('row').filter({ hasText: 'Declined a share' })).toHaveCount(1);
   await expect(history.getByRole('row').filter({ hasText: 'Declined a share' })).toContainText(doctor.name);

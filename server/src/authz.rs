@@ -22,6 +22,9 @@ use crate::backend::{
     ServerBackend,
 };
 
+/// The refusal while a required second factor is missing.
+pub(crate) const SECOND_FACTOR_REQUIRED: &str = "This installation requires a second factor for your role. Turn it on in Account (an authenticator app code) before you continue.";
+
 /// `forbidden` with `refusal` unless the caller holds `role`: for calls whose
 /// existence is no secret, such as a doctor creating a record.
 pub(crate) fn require_role(s: &Session, role: Role, refusal: &str) -> Result<(), ApiError> {
@@ -64,14 +67,35 @@ pub(crate) struct DoctorAccess {
 }
 
 impl ServerBackend {
-    /// The caller's session, or 401.
+    /// The caller's session, or 401; `forbidden` while the installation's
+    /// policy wants a second factor the account does not have yet.
     pub(crate) async fn require_session(&self, caller: &Caller) -> Result<Session, ApiError> {
+        let s = self.require_session_enrolling(caller).await?;
+        self.require_second_factor(&s)?;
+        Ok(s)
+    }
+
+    /// The caller's session, or 401, whatever the second-factor policy: only
+    /// for the calls that turn the second factor on.
+    pub(crate) async fn require_session_enrolling(
+        &self,
+        caller: &Caller,
+    ) -> Result<Session, ApiError> {
         self.session(caller).await?.ok_or_else(|| {
             ApiError::new(
                 ErrorCode::Unauthorized,
                 "You are not signed in, or your session has ended. Sign in again.",
             )
         })
+    }
+
+    /// `forbidden` while `--require-second-factor` names the caller's role
+    /// and their account has no second factor.
+    pub(crate) fn require_second_factor(&self, s: &Session) -> Result<(), ApiError> {
+        if self.second_factor_missing(&s.user) {
+            return Err(ApiError::new(ErrorCode::Forbidden, SECOND_FACTOR_REQUIRED));
+        }
+        Ok(())
     }
 
     /// The caller's session if they hold `role`; anyone else, signed in or
@@ -83,7 +107,10 @@ impl ServerBackend {
         role: Role,
     ) -> Result<Session, ApiError> {
         match self.session(caller).await? {
-            Some(s) if s.user.role == role => Ok(s),
+            Some(s) if s.user.role == role => {
+                self.require_second_factor(&s)?;
+                Ok(s)
+            }
             _ => Err(ApiError::not_found()),
         }
     }

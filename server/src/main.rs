@@ -15,6 +15,7 @@ use server::{
     proxy::IpNet,
     serve::{serve, ServeConfig},
 };
+use shared::model::Role;
 
 /// medvault: end-to-end encrypted medical records. The server stores only
 /// ciphertext and can read nothing.
@@ -104,6 +105,17 @@ struct ServeArgs {
     /// A session ends this many seconds after sign-in, however busy.
     #[arg(long, env = "MEDVAULT_SESSION_LIFETIME_SECS", default_value_t = AccountSettings::default().absolute_lifetime_secs)]
     session_lifetime_secs: u64,
+    /// Roles that must use a second factor, e.g. `doctor,admin` (any of
+    /// patient, doctor, admin, auditor): such a user without one is led to set
+    /// it up at the next sign-in, and nothing else works until it is on.
+    #[arg(
+        long,
+        value_name = "ROLES",
+        env = "MEDVAULT_REQUIRE_SECOND_FACTOR",
+        value_delimiter = ',',
+        value_parser = parse_role
+    )]
+    require_second_factor: Vec<Role>,
     /// Bytes each account may store (file content of every version, unfinished
     /// uploads and encrypted details); default 10 GiB.
     #[arg(long, env = "MEDVAULT_QUOTA_BYTES", default_value_t = RecordsConfig::default().quota_bytes)]
@@ -171,6 +183,19 @@ struct ServeArgs {
     #[cfg(feature = "test-clock")]
     #[arg(long, env = "MEDVAULT_TEST_CLOCK_FILE", hide = true)]
     test_clock_file: Option<PathBuf>,
+}
+
+/// A role by its name, as `--require-second-factor` lists them.
+fn parse_role(text: &str) -> Result<Role, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "patient" => Ok(Role::Patient),
+        "doctor" => Ok(Role::Doctor),
+        "admin" => Ok(Role::Admin),
+        "auditor" => Ok(Role::Auditor),
+        other => Err(format!(
+            "'{other}' is not a role: give any of patient, doctor, admin, auditor"
+        )),
+    }
 }
 
 /// Accepts `http(s)://host[:port]` with nothing after it but an optional `/`.
@@ -279,6 +304,7 @@ fn main() -> ExitCode {
                 open_signup: !args.no_open_signup && args.open_signup.unwrap_or(true),
                 idle_timeout_secs: args.idle_timeout_secs,
                 absolute_lifetime_secs: args.session_lifetime_secs,
+                second_factor_roles: server::backend::Roles::of(&args.require_second_factor),
             },
             records: RecordsConfig {
                 quota_bytes: args.quota_bytes,

@@ -233,6 +233,7 @@ async fn session_lifetimes_follow_the_settings() {
         open_signup: true,
         idle_timeout_secs: 60,
         absolute_lifetime_secs: 600,
+        ..Default::default()
     });
     let c = s.client();
     let (info, _) = c.signup("fred", None, s.now()).await.unwrap();

@@ -391,3 +391,92 @@ async fn plaintext_secrets_from_before_are_sealed_at_start() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_required_second_factor_opens_nothing_but_its_set_up_until_it_is_on() {
+    use shared::{
+        api::{account::SessionSummary, directory::DirectoryEntry},
+        model::Role,
+    };
+    let s = Server::with(server::backend::AccountSettings {
+        second_factor_roles: server::backend::Roles::of(&[Role::Doctor, Role::Auditor]),
+        ..Default::default()
+    });
+    let lookup = json!({"username": "dr.who"});
+
+    // A doctor without one is signed in and told so at once.
+    let d = s.client();
+    let (info, _) = d
+        .signup("dr.who", Some(s.cli_invite(Role::Doctor)), s.now())
+        .await
+        .unwrap();
+    assert!(info.second_factor_required && info.second_factor_policy && !info.totp_enabled);
+    assert!(d.session().await.unwrap().second_factor_required);
+    // Everything else is refused with a sentence that says what to do.
+    let e = expect_err(
+        d.post::<_, DirectoryEntry>("/api/directory/lookup", &lookup)
+            .await,
+        StatusCode::FORBIDDEN,
+    );
+    assert!(
+        e.message.contains("requires a second factor"),
+        "{}",
+        e.message
+    );
+    assert!(e.message.contains("Turn it on in Account"), "{}", e.message);
+    expect_err(
+        d.get::<Vec<SessionSummary>>("/api/account/sessions").await,
+        StatusCode::FORBIDDEN,
+    );
+    // So is an auditor's log, which answers strangers not_found.
+    let au = s.client();
+    au.signup("the.auditor", Some(s.cli_invite(Role::Auditor)), s.now())
+        .await
+        .unwrap();
+    let e = expect_err(
+        au.get::<shared::api::audit::LogPage>("/api/audit/log?from=1&limit=1")
+            .await,
+        StatusCode::FORBIDDEN,
+    );
+    assert!(
+        e.message.contains("requires a second factor"),
+        "{}",
+        e.message
+    );
+
+    // A patient's role is not in the list: nothing changes for them.
+    let p = s.client();
+    let (info, _) = p.signup("pat", None, s.now()).await.unwrap();
+    assert!(!info.second_factor_required && !info.second_factor_policy);
+    let _: DirectoryEntry = p.post("/api/directory/lookup", &lookup).await.unwrap();
+
+    // Turning it on is the one thing that works, and then everything does.
+    let secret = TotpSecret::generate().unwrap();
+    let b32 = secret.to_base32().to_string();
+    let info = d
+        .enable_totp(PASSWORD, &b32, &code_at(&secret, s.now()))
+        .await
+        .unwrap();
+    assert!(info.totp_enabled && !info.second_factor_required && info.second_factor_policy);
+    let _: DirectoryEntry = d.post("/api/directory/lookup", &lookup).await.unwrap();
+    let _: Vec<SessionSummary> = d.get("/api/account/sessions").await.unwrap();
+
+    // And it stays on while the policy holds.
+    s.advance(30);
+    let e = expect_err(
+        d.post::<_, SessionInfo>(
+            "/api/account/totp/disable",
+            &json!({"code": code_at(&secret, s.now())}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+    );
+    assert!(e.message.contains("stays on"), "{}", e.message);
+    // The next sign-in asks for a code, as for anyone with one.
+    s.advance(30);
+    let again = s.client();
+    let signed = sign_in_with_code(&again, "dr.who", &code_at(&secret, s.now()))
+        .await
+        .unwrap();
+    assert!(!signed.session.second_factor_required);
+}

@@ -226,6 +226,8 @@ impl Person {
                 totp_enabled: false,
                 expires_at: i64::MAX,
                 idle_timeout_secs: 3600,
+                second_factor_required: false,
+                second_factor_policy: false,
             },
             keyring: self.keyring.clone(),
             key_entry: self.entry.clone(),

@@ -96,6 +96,29 @@ pub struct AccountSettings {
     pub idle_timeout_secs: u64,
     /// A session ends this many seconds after sign-in, however busy.
     pub absolute_lifetime_secs: u64,
+    /// Roles that must have a second factor (`--require-second-factor`): a
+    /// session of such a user without one may only turn it on (or sign out)
+    /// until it is on.
+    pub second_factor_roles: Roles,
+}
+
+/// A set of roles, as a bit per role so settings stay `Copy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Roles(u8);
+
+impl Roles {
+    /// No role.
+    pub const NONE: Roles = Roles(0);
+
+    /// The set of `roles`.
+    pub fn of(roles: &[shared::model::Role]) -> Roles {
+        Roles(roles.iter().fold(0, |set, r| set | (1 << r.code())))
+    }
+
+    /// Whether `role` is in the set.
+    pub fn contains(self, role: shared::model::Role) -> bool {
+        self.0 & (1 << role.code()) != 0
+    }
 }
 
 impl Default for AccountSettings {
@@ -104,6 +127,7 @@ impl Default for AccountSettings {
             open_signup: true,
             idle_timeout_secs: 30 * 60,
             absolute_lifetime_secs: 12 * 60 * 60,
+            second_factor_roles: Roles::NONE,
         }
     }
 }

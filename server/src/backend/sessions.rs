@@ -190,7 +190,14 @@ impl ServerBackend {
             expires_at: created_at
                 .saturating_add(i64::try_from(s.absolute_lifetime_secs).unwrap_or(i64::MAX)),
             idle_timeout_secs: s.idle_timeout_secs,
+            second_factor_required: self.second_factor_missing(user),
+            second_factor_policy: s.second_factor_roles.contains(user.role),
         }
+    }
+
+    /// Whether `user`'s role must have a second factor and they have none yet.
+    pub(crate) fn second_factor_missing(&self, user: &UserRecord) -> bool {
+        self.config.settings.second_factor_roles.contains(user.role) && !user.totp_enabled()
     }
 
     /// Makes a new session for `user_id`: the ops store it, end the session

@@ -32,18 +32,45 @@ pub fn AccountPage() -> impl IntoView {
 
 #[component]
 fn Account(unlocked: Unlocked) -> impl IntoView {
+    let session = use_session();
     let info = unlocked.info.clone();
+    // While the installation requires a second factor this account lacks,
+    // the server serves nothing else: only its set-up is shown.
+    let required = Memo::new(move |_| {
+        session
+            .unlocked()
+            .is_some_and(|u| u.info.second_factor_required)
+    });
+    let role = role_label(info.role);
     view! {
         <div class="stack">
             <h1 id="account-heading" tabindex="-1">"Your account"</h1>
             <dl class="facts card">
                 <div><dt>"Username"</dt><dd>{info.username.clone()}</dd></div>
-                <div><dt>"Role"</dt><dd>{role_label(info.role)}</dd></div>
+                <div><dt>"Role"</dt><dd>{role}</dd></div>
                 <div><dt>"This session ends by"</dt><dd>{format_time(info.expires_at)}</dd></div>
             </dl>
-            <Sessions/>
-            <ChangePassword unlocked=unlocked.clone()/>
-            <RecoveryCodeSection unlocked=unlocked.clone()/>
+            {move || if required.get() {
+                view! {
+                    <div class="alert alert--warning" role="status">
+                        <p>
+                            <strong>"Set up a second factor to continue. "</strong>
+                            "This installation requires an authenticator app code at sign-in for every "
+                            {role.to_lowercase()}
+                            " account. Until it is on, medvault opens nothing else for you."
+                        </p>
+                    </div>
+                }
+                    .into_any()
+            } else {
+                view! {
+                    <Sessions/>
+                    <ChangePassword unlocked=unlocked.clone()/>
+                    <RecoveryCodeSection unlocked=unlocked.clone()/>
+                }
+                    .into_any()
+            }}
+            // Outside the switch: turning it on keeps its confirmation.
             <SecondFactor/>
         </div>
     }

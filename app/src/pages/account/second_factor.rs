@@ -104,6 +104,16 @@ fn TotpOn(state: TotpState) -> impl IntoView {
             state.busy.set(false);
         });
     };
+    let mandatory = session
+        .unlocked()
+        .is_some_and(|u| u.info.second_factor_policy);
+    if mandatory {
+        return view! {
+            <p><span class="badge badge--ok">"On"</span> " Sign-in asks for a code from your authenticator app."</p>
+            <p class="muted">"This installation requires a second factor for your role, so it stays on."</p>
+        }
+            .into_any();
+    }
     view! {
         <p><span class="badge badge--ok">"On"</span> " Sign-in asks for a code from your authenticator app."</p>
         <form class="form" on:submit=disable novalidate>
@@ -112,6 +122,7 @@ fn TotpOn(state: TotpState) -> impl IntoView {
             <SubmitButton label="Turn off second factor" busy=state.busy.into() class="button--danger"/>
         </form>
     }
+        .into_any()
 }
 
 /// Off: a button makes a fresh secret and opens the enrolment steps.

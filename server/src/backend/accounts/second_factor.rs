@@ -89,7 +89,7 @@ impl SecondFactorBackend for ServerBackend {
         caller: &Caller,
         req: TotpEnableStartRequest,
     ) -> Result<TotpEnableStarted, ApiError> {
-        let s = self.require_session(caller).await?;
+        let s = self.require_session_enrolling(caller).await?;
         if s.user.totp_enabled() {
             return Err(totp_already_on());
         }
@@ -106,7 +106,7 @@ impl SecondFactorBackend for ServerBackend {
         caller: &Caller,
         req: TotpEnableRequest,
     ) -> Result<SessionInfo, ApiError> {
-        let s = self.require_session(caller).await?;
+        let s = self.require_session_enrolling(caller).await?;
         // Only the session that started the proof may use it, and only once.
         self.finish_password_proof(
             &s,
@@ -158,6 +158,17 @@ impl SecondFactorBackend for ServerBackend {
     /// Turns the second factor off, with a current code.
     async fn totp_disable(&self, caller: &Caller, code: String) -> Result<SessionInfo, ApiError> {
         let s = self.require_session(caller).await?;
+        if self
+            .config
+            .settings
+            .second_factor_roles
+            .contains(s.user.role)
+        {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "This installation requires a second factor for your role, so it stays on.",
+            ));
+        }
         let Some(secret) = self.totp_secret_of(&s.user)? else {
             return Err(ApiError::new(
                 ErrorCode::Conflict,

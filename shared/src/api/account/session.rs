@@ -25,6 +25,17 @@ pub struct SessionInfo {
     pub expires_at: i64,
     /// Seconds without a request after which the session ends.
     pub idle_timeout_secs: u64,
+    /// The installation requires a second factor for this role and the
+    /// account has none: until it is turned on, the server answers every
+    /// other call with `forbidden`, and the app leads to the set-up.
+    /// Absent (false) from servers before the policy existed.
+    #[serde(default)]
+    pub second_factor_required: bool,
+    /// The installation requires a second factor for this role
+    /// (`--require-second-factor`), so once on it cannot be turned off.
+    /// Absent (false) from servers before the policy existed.
+    #[serde(default)]
+    pub second_factor_policy: bool,
 }
 
 /// One of the account's active sessions, for "where am I signed in".
