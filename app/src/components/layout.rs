@@ -31,63 +31,122 @@ pub fn SkipLink() -> impl IntoView {
     }
 }
 
-/// The banner at the top of every page, with the main navigation and, once the
-/// keys are open, the account menu (Account, Directory, Access history, Sign
-/// out). On a desktop it is one line; on a phone the navigation folds behind
-/// a "Menu" button so the page starts right below the header. Both menus are
-/// disclosure buttons (`aria-expanded`): Escape closes them and gives focus
-/// back to their button, and they close on every page change.
+/// The banner at the top of every page, with the main navigation once the keys
+/// are open. On a desktop it is one line; on a phone the navigation folds
+/// behind a "Menu" button so the page starts right below the header.
 #[component]
 pub fn SiteHeader() -> impl IntoView {
     let session = use_session();
-    let navigate = use_navigate();
-    let busy = RwSignal::new(false);
-    let nav_open = RwSignal::new(false);
-    let account_open = RwSignal::new(false);
-    let nav_toggle = NodeRef::<leptos::html::Button>::new();
-    let account_toggle = NodeRef::<leptos::html::Button>::new();
-    let account_menu = NodeRef::<leptos::html::Div>::new();
+    view! {
+        <header class="site-header">
+            <div class="site-header__inner">
+                <A href="/" attr:class="brand">
+                    <img class="brand__mark" src="/favicon.svg" alt="" width="28" height="28"/>
+                    <span class="brand__name">"medvault"</span>
+                </A>
+                {move || match session.unlocked() {
+                    Some(u) => view! { <MainNav role=u.info.role username=u.info.username/> }.into_any(),
+                    None => {
+                        view! {
+                            <p class="site-header__tagline">"End-to-end encrypted medical records"</p>
+                        }
+                            .into_any()
+                    }
+                }}
+            </div>
+        </header>
+    }
+}
 
-    // A new page closes both menus.
+/// Moves focus back to a menu's button once the menu closes by Escape.
+fn refocus(button: NodeRef<leptos::html::Button>) {
+    if let Some(b) = button.get_untracked() {
+        let _ = b.focus();
+    }
+}
+
+/// The role's main pages, and the account menu. Below 52rem it is a
+/// disclosure behind "Menu" (`aria-expanded`), closed by Escape (focus back
+/// on "Menu") and by every page change.
+#[component]
+fn MainNav(role: Role, username: String) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let toggle = NodeRef::<leptos::html::Button>::new();
     let location = use_location();
     Effect::new(move |_| {
         location.pathname.track();
-        nav_open.set(false);
-        account_open.set(false);
+        open.set(false);
     });
-    // A press anywhere outside the account menu closes it.
-    let outside = window_event_listener(leptos::ev::pointerdown, move |ev| {
-        if !account_open.get_untracked() {
-            return;
+    let escape = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" && open.get_untracked() {
+            open.set(false);
+            refocus(toggle);
         }
-        let inside = account_menu.get_untracked().is_some_and(|menu| {
+    };
+    let (patient, doctor) = (role == Role::Patient, role == Role::Doctor);
+    view! {
+        <button
+            type="button"
+            class="nav-toggle button button--secondary button--small"
+            aria-expanded=move || open.get().to_string()
+            aria-controls="site-nav"
+            node_ref=toggle
+            on:click=move |_| open.update(|o| *o = !*o)
+        >
+            "Menu"
+        </button>
+        <nav id="site-nav" class="site-nav" class:site-nav--open=move || open.get()
+            aria-label="Main" on:keydown=escape>
+            <ul class="site-nav__links">
+                <li><A href="/">"Home"</A></li>
+                {patient.then(|| view! { <li><A href="/records">"Records"</A></li> })}
+                {patient.then(|| view! { <li><A href="/vitals">"Vital signs"</A></li> })}
+                {patient.then(|| view! { <li><A href="/sharing">"Sharing"</A></li> })}
+                {doctor.then(|| view! { <li><A href="/patients">"Patients"</A></li> })}
+                {(patient || doctor).then(|| view! { <li><A href="/emergency">"Emergency"</A></li> })}
+                {(role == Role::Admin).then(|| view! { <li><A href="/admin">"Admin"</A></li> })}
+                {(role == Role::Auditor).then(|| view! { <li><A href="/audit">"Audit log"</A></li> })}
+            </ul>
+            <AccountMenu username=username/>
+        </nav>
+    }
+}
+
+/// The username as a disclosure button over Account, Directory, Access
+/// history and Sign out: Escape closes it (focus back on the button), as do a
+/// press outside it and every page change.
+#[component]
+fn AccountMenu(username: String) -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let busy = RwSignal::new(false);
+    let open = RwSignal::new(false);
+    let toggle = NodeRef::<leptos::html::Button>::new();
+    let menu = NodeRef::<leptos::html::Div>::new();
+    let location = use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        open.set(false);
+    });
+    let outside = window_event_listener(leptos::ev::pointerdown, move |ev| {
+        let inside = menu.get_untracked().is_some_and(|m| {
             ev.target()
                 .and_then(|t| t.dyn_into::<web_sys::Node>().ok())
-                .is_some_and(|t| menu.contains(Some(&t)))
+                .is_some_and(|t| m.contains(Some(&t)))
         });
-        if !inside {
-            account_open.set(false);
+        if open.get_untracked() && !inside {
+            open.set(false);
         }
     });
     on_cleanup(move || outside.remove());
-    // Escape closes the innermost open menu and returns focus to its button.
     let escape = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() != "Escape" {
-            return;
-        }
-        if account_open.get_untracked() {
-            account_open.set(false);
-            if let Some(b) = account_toggle.get_untracked() {
-                let _ = b.focus();
-            }
-        } else if nav_open.get_untracked() {
-            nav_open.set(false);
-            if let Some(b) = nav_toggle.get_untracked() {
-                let _ = b.focus();
-            }
+        if ev.key() == "Escape" && open.get_untracked() {
+            // This menu first; the next Escape closes the phone's menu.
+            ev.stop_propagation();
+            open.set(false);
+            refocus(toggle);
         }
     };
-
     let sign_out = move |_| {
         if busy.get_untracked() {
             return;
@@ -104,92 +163,26 @@ pub fn SiteHeader() -> impl IntoView {
         });
     };
     view! {
-        <header class="site-header" on:keydown=escape>
-            <div class="site-header__inner">
-                <A href="/" attr:class="brand">
-                    <img class="brand__mark" src="/favicon.svg" alt="" width="28" height="28"/>
-                    <span class="brand__name">"medvault"</span>
-                </A>
-                {move || match session.unlocked() {
-                    Some(u) => {
-                        let admin = u.info.role == Role::Admin;
-                        let auditor = u.info.role == Role::Auditor;
-                        let patient = u.info.role == Role::Patient;
-                        let doctor = u.info.role == Role::Doctor;
-                        let sign_out = sign_out.clone();
-                        view! {
-                            <button
-                                type="button"
-                                class="nav-toggle button button--secondary button--small"
-                                aria-expanded=move || nav_open.get().to_string()
-                                aria-controls="site-nav"
-                                node_ref=nav_toggle
-                                on:click=move |_| nav_open.update(|o| *o = !*o)
-                            >
-                                "Menu"
-                            </button>
-                            <nav
-                                id="site-nav"
-                                class="site-nav"
-                                class:site-nav--open=move || nav_open.get()
-                                aria-label="Main"
-                            >
-                                <ul class="site-nav__links">
-                                    <li><A href="/">"Home"</A></li>
-                                    {patient.then(|| view! { <li><A href="/records">"Records"</A></li> })}
-                                    {patient.then(|| view! { <li><A href="/vitals">"Vital signs"</A></li> })}
-                                    {patient.then(|| view! { <li><A href="/sharing">"Sharing"</A></li> })}
-                                    {doctor.then(|| view! { <li><A href="/patients">"Patients"</A></li> })}
-                                    {(patient || doctor).then(|| view! { <li><A href="/emergency">"Emergency"</A></li> })}
-                                    {admin.then(|| view! { <li><A href="/admin">"Admin"</A></li> })}
-                                    {auditor.then(|| view! { <li><A href="/audit">"Audit log"</A></li> })}
-                                </ul>
-                                <div class="account-menu" node_ref=account_menu>
-                                    <button
-                                        type="button"
-                                        class="account-menu__toggle"
-                                        aria-expanded=move || account_open.get().to_string()
-                                        aria-controls="account-menu"
-                                        node_ref=account_toggle
-                                        on:click=move |_| account_open.update(|o| *o = !*o)
-                                    >
-                                        <span class="visually-hidden">"Account menu for "</span>
-                                        {u.info.username.clone()}
-                                        <span class="account-menu__chevron" aria-hidden="true"></span>
-                                    </button>
-                                    <ul
-                                        id="account-menu"
-                                        class="account-menu__list"
-                                        hidden=move || !account_open.get()
-                                    >
-                                        <li><A href="/account">"Account"</A></li>
-                                        <li><A href="/directory">"Directory"</A></li>
-                                        <li><A href="/history">"Access history"</A></li>
-                                        <li>
-                                            <button
-                                                type="button"
-                                                class="account-menu__sign-out"
-                                                disabled=move || busy.get()
-                                                on:click=sign_out
-                                            >
-                                                {move || if busy.get() { "Working…" } else { "Sign out" }}
-                                            </button>
-                                        </li>
-                                    </ul>
-                                </div>
-                            </nav>
-                        }
-                            .into_any()
-                    }
-                    None => {
-                        view! {
-                            <p class="site-header__tagline">"End-to-end encrypted medical records"</p>
-                        }
-                            .into_any()
-                    }
-                }}
-            </div>
-        </header>
+        <div class="account-menu" node_ref=menu on:keydown=escape>
+            <button type="button" class="account-menu__toggle" node_ref=toggle
+                aria-expanded=move || open.get().to_string() aria-controls="account-menu"
+                on:click=move |_| open.update(|o| *o = !*o)>
+                <span class="visually-hidden">"Account menu for "</span>
+                {username}
+                <span class="account-menu__chevron" aria-hidden="true"></span>
+            </button>
+            <ul id="account-menu" class="account-menu__list" hidden=move || !open.get()>
+                <li><A href="/account">"Account"</A></li>
+                <li><A href="/directory">"Directory"</A></li>
+                <li><A href="/history">"Access history"</A></li>
+                <li>
+                    <button type="button" class="account-menu__sign-out"
+                        disabled=move || busy.get() on:click=sign_out>
+                        {move || if busy.get() { "Working…" } else { "Sign out" }}
+                    </button>
+                </li>
+            </ul>
+        </div>
     }
 }
 
