@@ -92,6 +92,7 @@ fn MainNav(role: Role, username: String) -> impl IntoView {
             aria-controls="site-nav"
             node_ref=toggle
             on:click=move |_| open.update(|o| *o = !*o)
+            on:keydown=escape
         >
             "Menu"
         </button>
