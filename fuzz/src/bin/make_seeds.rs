@@ -56,6 +56,7 @@ fn main() {
     wire_json();
     store_codec();
     tree_open();
+    opaque();
 }
 
 fn crypto_open() {
@@ -350,4 +351,48 @@ fn tree_open() {
     let code = shared::client::admin_request_code(&entry);
     write(t, "admin_code", &with(2, &[code.as_bytes()]));
     write(t, "key_entry", &with(2, &[&json(&entry.value)]));
+}
+
+/// A whole registration and sign-in against a server setup made here, so that
+/// every message and stored state is a real one (two Argon2 runs).
+fn opaque() {
+    use medvault_crypto::opaque;
+    let t = "opaque";
+    let password = b"correct horse battery staple";
+    let setup = opaque::ServerSetup::generate();
+    let (registration, request) = opaque::client_registration_start(password).expect("start");
+    let response = opaque::server_registration_start(&setup, b"alice", &request).expect("response");
+    let upload = registration
+        .finish(password, &response)
+        .expect("finish")
+        .upload;
+    let file = opaque::server_registration_finish(&upload).expect("file");
+    let (login, ke1) = opaque::client_login_start(password).expect("ke1");
+    let (state, ke2) =
+        opaque::server_login_start(&setup, b"alice", Some(&file), &ke1).expect("ke2");
+    let ke3 = login.finish(password, &ke2).expect("ke3").finalization;
+    let setup_bytes = setup.to_bytes();
+    let setup_bytes = setup_bytes.as_bytes();
+    let state_bytes = state.to_bytes();
+    write(t, "signup_start", &with(0, &[&[1], &request]));
+    write(t, "signup_finish", &with(1, &[&upload]));
+    write(t, "login_start_known", &with(2, &[&[0], &ke1]));
+    write(t, "login_start_unknown", &with(2, &[&[2], &ke1]));
+    write(t, "login_finish", &with(3, &[&[0], &ke3]));
+    let stored = serde_json::json!({
+        "opaque_setup": b64::encode(setup_bytes),
+        "fake_seed": b64::encode(&[7; 32]),
+    });
+    let mut value = vec![server::store::codec::VERSION];
+    value.extend_from_slice(&json(&stored));
+    write(t, "stored_secrets", &with(4, &[&[0], &value]));
+    write(t, "stored_setup", &with(4, &[&[1], setup_bytes]));
+    write(t, "password_file", &with(5, &[&[0], &file]));
+    write(t, "password_file_ke1", &with(5, &[&[1], &file, &ke1]));
+    write(t, "setup", &with(6, &[setup_bytes]));
+    write(t, "login_state", &with(7, &[state_bytes.as_bytes(), &ke3]));
+    write(t, "upload", &with(8, &[&[0], &upload]));
+    write(t, "registration_request", &with(8, &[&[1], &request]));
+    write(t, "registration_response", &with(9, &[&response]));
+    write(t, "ke2", &with(10, &[&ke2]));
 }
