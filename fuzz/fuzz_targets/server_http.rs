@@ -107,7 +107,15 @@ fn send(h: &Http, req: Request<Body>) -> (u16, Vec<u8>) {
     })
 }
 
+/// With `FUZZ_SHOW` set, each answer is printed: replaying the seeds
+/// (`target/.../server_http corpus/server_http/*`) shows how far they reach.
 fn no_server_error(status: u16, body: &[u8]) {
+    if std::env::var_os("FUZZ_SHOW").is_some() {
+        eprintln!(
+            "{status} {}",
+            String::from_utf8_lossy(&body[..body.len().min(160)])
+        );
+    }
     assert!(status < 500, "{status}: {}", String::from_utf8_lossy(body));
 }
 
