@@ -8,6 +8,9 @@
 //! are committed; rerunning rewrites them (keys made here are random, so some
 //! bytes differ each time).
 
+mod checks;
+mod handlers;
+
 use std::fs;
 use std::path::Path;
 
@@ -28,6 +31,9 @@ use shared::pins::{Pin, PinList, PINS_FORMAT};
 use shared::records::keys;
 use shared::records::model::{NodeMetadata, STARTER_FOLDERS};
 use shared::records::state::{HeadLeaf, RecordHead};
+
+use checks::shared_checks;
+use handlers::{opaque, server_http};
 
 // Built by `cargo fuzz build` with the targets, so it is instrumented like
 // them: linking libFuzzer (whose `main` is not used) resolves the coverage
@@ -202,7 +208,7 @@ fn shared_decode() {
 
 /// Index of a type in `wire_json`'s table: 0 is `ApiError`, then each server
 /// function's request and answer, in the order of the table.
-const FUNCTIONS: &str = include_str!("../../fuzz_targets/wire_json.rs");
+const FUNCTIONS: &str = include_str!("../../../fuzz_targets/wire_json.rs");
 
 fn wire_index(name: &str, answer: bool) -> u8 {
     let list = FUNCTIONS.split("checks! {").nth(1).expect("the table");
@@ -355,294 +361,4 @@ fn tree_open() {
     let code = shared::client::admin_request_code(&entry);
     write(t, "admin_code", &with(2, &[code.as_bytes()]));
     write(t, "key_entry", &with(2, &[&json(&entry.value)]));
-}
-
-/// A whole registration and sign-in against a server setup made here, so that
-/// every message and stored state is a real one (two Argon2 runs).
-fn opaque() {
-    use medvault_crypto::opaque;
-    let t = "opaque";
-    let password = b"correct horse battery staple";
-    let setup = opaque::ServerSetup::generate();
-    let (registration, request) = opaque::client_registration_start(password).expect("start");
-    let response = opaque::server_registration_start(&setup, b"alice", &request).expect("response");
-    let upload = registration
-        .finish(password, &response)
-        .expect("finish")
-        .upload;
-    let file = opaque::server_registration_finish(&upload).expect("file");
-    let (login, ke1) = opaque::client_login_start(password).expect("ke1");
-    let (state, ke2) =
-        opaque::server_login_start(&setup, b"alice", Some(&file), &ke1).expect("ke2");
-    let ke3 = login.finish(password, &ke2).expect("ke3").finalization;
-    let setup_bytes = setup.to_bytes();
-    let setup_bytes = setup_bytes.as_bytes();
-    let state_bytes = state.to_bytes();
-    write(t, "signup_start", &with(0, &[&[1], &request]));
-    write(t, "signup_finish", &with(1, &[&upload]));
-    write(t, "login_start_known", &with(2, &[&[0], &ke1]));
-    write(t, "login_start_unknown", &with(2, &[&[2], &ke1]));
-    write(t, "login_finish", &with(3, &[&[0], &ke3]));
-    let stored = serde_json::json!({
-        "opaque_setup": b64::encode(setup_bytes),
-        "fake_seed": b64::encode(&[7; 32]),
-    });
-    let mut value = vec![server::store::codec::VERSION];
-    value.extend_from_slice(&json(&stored));
-    write(t, "stored_secrets", &with(4, &[&[0], &value]));
-    write(t, "stored_setup", &with(4, &[&[1], setup_bytes]));
-    write(t, "password_file", &with(5, &[&[0], &file]));
-    write(t, "password_file_ke1", &with(5, &[&[1], &file, &ke1]));
-    write(t, "setup", &with(6, &[setup_bytes]));
-    write(t, "login_state", &with(7, &[state_bytes.as_bytes(), &ke3]));
-    write(t, "upload", &with(8, &[&[0], &upload]));
-    write(t, "registration_request", &with(8, &[&[1], &request]));
-    write(t, "registration_response", &with(9, &[&response]));
-    write(t, "ke2", &with(10, &[&ke2]));
-}
-
-/// Queries the `GET` server functions take.
-const QUERIES: &[(&str, &str)] = &[
-    ("/api/account/pins", ""),
-    ("/api/account/session", ""),
-    ("/api/account/sessions", ""),
-    ("/api/account/signup-policy", ""),
-    ("/api/admin/invites/list", ""),
-    ("/api/admin/org-certificate/mine", ""),
-    ("/api/admin/users", ""),
-    ("/api/audit/heads", "after=0&limit=10"),
-    ("/api/audit/key", ""),
-    ("/api/audit/log", "from=1&limit=100"),
-    ("/api/audit/mine", "after=0&limit=50"),
-    ("/api/audit/system", "after=0&limit=50"),
-    ("/api/health", ""),
-    ("/api/records/heads", "after=0"),
-    ("/api/records/seq", ""),
-    ("/api/records/tree", ""),
-    ("/api/records/versions", "node_id=VVVVVVVVVVVVVVVVVVVVVQ"),
-    ("/api/sharing/grants", ""),
-    (
-        "/api/sharing/heads",
-        "grant_id=VVVVVVVVVVVVVVVVVVVVVQ&after=0",
-    ),
-    ("/api/sharing/rotation/pending", ""),
-    ("/api/sharing/requests", ""),
-    ("/api/sharing/shared", "grant_id=VVVVVVVVVVVVVVVVVVVVVQ"),
-];
-
-fn server_http() {
-    let t = "server_http";
-    let upload = &medvault_fuzz::accounts::world().upload;
-    let chunk = vec![0u8; medvault_fuzz::accounts::CHUNK as usize + 16];
-    write(t, "chunk_put", &with(0, &[&[0, 0], &chunk]));
-    let path = format!("{}/{}/1", b64::encode(&upload.node_id), upload.version);
-    write(
-        t,
-        "chunk_put_path",
-        &with(0, &[&[1, path.len() as u8], path.as_bytes(), b"short body"]),
-    );
-    write(t, "chunk_put_no_session", &with(0, &[&[4, 3], b"body"]));
-    // The target picks a function by its place in the sorted list of paths.
-    let sorted = |m: server_fn::http_export::Method| {
-        let mut paths: Vec<&str> = server_fn::axum::server_fn_paths()
-            .filter(|(_, method)| *method == m)
-            .map(|(p, _)| p)
-            .collect();
-        paths.sort_unstable();
-        paths
-    };
-    for (i, path) in sorted(server_fn::http_export::Method::GET)
-        .iter()
-        .enumerate()
-    {
-        let query = QUERIES
-            .iter()
-            .find(|(p, _)| p == path)
-            .map_or("", |(_, q)| q);
-        if !query.is_empty() || i % 4 == 0 {
-            let name = path.trim_start_matches("/api/").replace('/', "_");
-            write(
-                t,
-                &format!("get_{name}"),
-                &with(1, &[&[(i as u8) << 1], query.as_bytes()]),
-            );
-        }
-    }
-    // A node and the record's head, to the record functions that carry
-    // signed states.
-    let tree = medvault_fuzz::accounts::world()
-        .runtime
-        .block_on(async {
-            use shared::api::records::RecordsBackend;
-            let server = medvault_fuzz::accounts::backend(std::sync::Arc::new(
-                medvault_fuzz::mem::MemStore::copy_of(&medvault_fuzz::accounts::world().store),
-            ));
-            server.record_tree(&medvault_fuzz::accounts::alice()).await
-        })
-        .expect("tree")
-        .expect("a record");
-    let node = &tree.nodes[tree.nodes.len() - 1];
-    let body = serde_json::json!({ "node": node, "head": tree.head });
-    for (i, path) in sorted(server_fn::http_export::Method::POST)
-        .iter()
-        .enumerate()
-    {
-        if path.starts_with("/api/records/") {
-            let name = path.trim_start_matches("/api/").replace('/', "_");
-            write(
-                t,
-                &format!("post_{name}"),
-                &with(2, &[&[i as u8], &json(&body)]),
-            );
-        }
-    }
-    write(
-        t,
-        "audit_head",
-        &with(3, &[&[0, 0, 0, 0, 0, 0, 0, 5], &[9; 32]]),
-    );
-    write(t, "audit_head_short", &with(3, &[&[0, 0, 0, 5]]));
-}
-
-fn shared_checks() {
-    let t = "shared_checks";
-    let key = signing_key();
-    let manifest = sign::sign(
-        &key,
-        shared::model::FileManifest {
-            node_id: NODE,
-            parent_id: USER,
-            version: 1,
-            size: 100,
-            part_hashes: vec![[3; 32]],
-            author_id: USER,
-            created_at: 1_765_000_000,
-        },
-    );
-    let version = serde_json::json!({
-        "node_id": b64::encode(&NODE),
-        "version": 1,
-        "chunk_size": 4096,
-        "ciphertext_len": 116,
-        "wrapped_content_key": b64::encode(&[1; 60]),
-        "manifest": manifest,
-        "author_id": b64::encode(&USER),
-        "author_name": "patient",
-        "stored_at": 1_765_000_000,
-        "write_grant": null,
-    });
-    write(t, "version", &with(0, &[&[1, 0], &json(&version)]));
-    let grant = shared::model::Grant {
-        grant_id: [8; 16],
-        patient_id: USER,
-        doctor_id: [0x77; 16],
-        doctor_key: hpke_secret().public_key().to_bytes(),
-        key_hash: [0; 32],
-        node_id: NODE,
-        permission: shared::model::Permission::ReadWrite,
-        created_at: 1_765_000_000,
-        expires_at: None,
-    };
-    let signed_grant = sign::sign(&key, grant.clone());
-    let view = serde_json::json!({
-        "grant": signed_grant,
-        "wrapped_key": b64::encode(&[2; 80]),
-        "patient_name": "patient",
-        "doctor_name": "doctor",
-        "status": shared::api::sharing::GrantStatus::Active,
-        "revoked_at": null,
-    });
-    let mut rotation = vec![1u8];
-    rotation.extend_from_slice(&0u64.to_le_bytes());
-    rotation.extend_from_slice(&NODE);
-    rotation.extend_from_slice(&[0; 16]);
-    write(t, "rotation", &with(1, &[&rotation, &json(&[view])]));
-    write(t, "legacy", &with(2, &[&[0], &json(&signed_grant)]));
-    let mut manifest_grant = version.clone();
-    manifest_grant["author_id"] = b64::encode(&[0x77; 16]).into();
-    manifest_grant["write_grant"] = serde_json::to_value(&signed_grant).expect("JSON");
-    write(
-        t,
-        "version_doctor",
-        &with(0, &[&[3, 1], &json(&manifest_grant)]),
-    );
-    let event = AuditEvent {
-        seq: 1,
-        at: 1_765_000_000,
-        actor: Some(USER),
-        session: None,
-        kind: EventKind::from_code(1).expect("a kind"),
-        subject: None,
-        item: None,
-    };
-    let encoded = event.encode();
-    let hash = audit_chain::link(&audit_chain::GENESIS, 1, &encoded);
-    let head = sign::sign(
-        &key,
-        ChainHead {
-            seq: 1,
-            hash,
-            signed_at: 1_765_000_000,
-        },
-    );
-    let memory = shared::audit::AuditMemory {
-        key: key.verifying_key(),
-        retired: vec![],
-        seq: 1,
-        hash,
-    };
-    write(t, "audit_memory", &with(3, &[&[0], &json(&memory)]));
-    let check = serde_json::json!({
-        "memory": memory,
-        "heads": [head],
-        "entries": [LogEntry { seq: 1, event: encoded, hash }],
-    });
-    write(t, "audit_check", &with(3, &[&[1], &json(&check)]));
-    let tree = medvault_fuzz::accounts::world()
-        .runtime
-        .block_on(async {
-            use shared::api::records::RecordsBackend;
-            let server = medvault_fuzz::accounts::backend(std::sync::Arc::new(
-                medvault_fuzz::mem::MemStore::copy_of(&medvault_fuzz::accounts::world().store),
-            ));
-            server.record_tree(&medvault_fuzz::accounts::alice()).await
-        })
-        .expect("tree")
-        .expect("a record");
-    let mut tree = serde_json::to_value(&tree).expect("JSON");
-    tree["owner_id"] = b64::encode(&USER).into();
-    write(t, "states", &with(4, &[&[0], &[0; 8], &json(&tree)]));
-    write(
-        t,
-        "states_doctor",
-        &with(7, &[&[0], &[0; 8], &[0; 16], &json(&tree)]),
-    );
-    let readings = serde_json::json!([
-        {"kind": "blood_pressure", "taken_at": 1_765_000_000, "value": 120.0, "second": 80.0},
-        {"kind": "temperature", "taken_at": 1_765_000_100, "value": 37.2, "second": null},
-    ]);
-    write(
-        t,
-        "vitals",
-        &with(5, &[&[1], &98.6f64.to_le_bytes(), &json(&readings)]),
-    );
-    write(
-        t,
-        "vital_unit",
-        &with(5, &[&[6], &5.5f64.to_le_bytes(), b"mg_dl"]),
-    );
-    let new_node = serde_json::json!({
-        "node_id": b64::encode(&NODE),
-        "parent_id": b64::encode(&USER),
-        "kind": "file",
-        "wrapped_key": b64::encode(&[4; 60]),
-        "metadata": b64::encode(&[5; 64]),
-        "state": null,
-    });
-    let mut bulk = 1_765_000_000u64.to_le_bytes().to_vec();
-    bulk.extend_from_slice(&4096u32.to_le_bytes());
-    bulk.extend_from_slice(&100u64.to_le_bytes());
-    bulk.push(116);
-    bulk.extend_from_slice(&[6; 116]);
-    write(t, "bulk", &with(6, &[&bulk, &json(&new_node)]));
 }
