@@ -53,14 +53,17 @@ fi
 if $want_test; then
   # Chromium drives the browser tests; openssl and curl make and check a TLS
   # certificate in the server's tests; unzip checks the record export.
+  # PostgreSQL: the store's second backend runs the same tests on a
+  # throwaway cluster (scripts/pg-test-cluster.sh); nothing is set up system-wide.
   if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] \
     || ! command -v openssl >/dev/null || ! command -v curl >/dev/null \
-    || ! command -v unzip >/dev/null; then
-    say "installing Chromium, ChromeDriver, openssl, curl and unzip from Debian"
+    || ! command -v unzip >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    say "installing Chromium, ChromeDriver, openssl, curl, unzip and PostgreSQL from Debian"
     sudo_cmd=""
     [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
     $sudo_cmd apt-get update
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y chromium chromium-driver openssl curl unzip
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y chromium chromium-driver openssl curl unzip \
+      postgresql
   fi
   # npm writes node_modules/.package-lock.json last, so it is newer than the
   # lock file exactly when the install matches it.

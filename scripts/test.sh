@@ -40,6 +40,9 @@ step "clippy (native: medvault-crypto, shared, server)" cargo clippy --all-targe
 step "clippy (wasm32: app, shared, medvault-crypto)" \
   cargo clippy -p app -p shared -p medvault-crypto --lib --bins --tests --target wasm32-unknown-unknown --locked -- -D warnings
 step "Rust tests (native)" cargo test --locked
+# The server's integration tests again, every test server on PostgreSQL (a
+# throwaway cluster the tests start) instead of sled.
+step "server tests on PostgreSQL" env MEDVAULT_TEST_STORE=postgres cargo test --locked -p server --tests
 step "browser tests of WASM code (wasm-bindgen-test in Chromium)" \
   cargo test -p app -p shared -p medvault-crypto --target wasm32-unknown-unknown --locked
 # The end-to-end suite moves the server's clock (--test-clock-file), which only

@@ -73,9 +73,19 @@ struct ServeArgs {
     /// Address and port to listen on (port 0 picks a free port).
     #[arg(long, env = "MEDVAULT_ADDR", default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
-    /// Directory of the embedded sled store; created if missing.
+    /// Directory of the embedded sled store; created if missing. With
+    /// --store postgres://..., it holds only the server's key files, which
+    /// every server of one installation must share.
     #[arg(long = "data", env = "MEDVAULT_DATA", default_value = "./data")]
     data_dir: PathBuf,
+    /// Where records and accounts live: a PostgreSQL connection string
+    /// (postgres://user@host/db) for several servers on one database; by
+    /// default the embedded sled store in --data.
+    #[arg(long, env = "MEDVAULT_STORE", value_parser = parse_store)]
+    store: Option<String>,
+    /// Connections to PostgreSQL this server keeps open at most.
+    #[arg(long, env = "MEDVAULT_STORE_CONNECTIONS", default_value_t = server::store::postgres::DEFAULT_POOL_SIZE as u16, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    store_connections: u16,
     /// Directory of the built app (the output of `trunk build`), served at `/`.
     #[arg(long = "site", env = "MEDVAULT_SITE", default_value = "./dist")]
     site_dir: PathBuf,
@@ -199,6 +209,19 @@ fn parse_role(text: &str) -> Result<Role, String> {
 }
 
 /// Accepts `http(s)://host[:port]` with nothing after it but an optional `/`.
+fn parse_store(text: &str) -> Result<String, String> {
+    if server::store::postgres::is_postgres_url(text) {
+        Ok(text.to_owned())
+    } else {
+        // Never echo the value: a connection string may hold a password.
+        Err(
+            "give a PostgreSQL connection string (postgres://user@host:port/db); \
+             leave --store out to use the embedded store in --data"
+                .into(),
+        )
+    }
+}
+
 fn parse_origin(text: &str) -> Result<String, String> {
     let trimmed = text.trim().trim_end_matches('/');
     let rest = trimmed
@@ -281,6 +304,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => runtime.block_on(serve(ServeConfig {
             addr: args.addr,
             data_dir: args.data_dir,
+            store: args.store,
+            store_connections: usize::from(args.store_connections),
             site_dir: args.site_dir,
             tls: args.tls_cert.zip(args.tls_key),
             limits: Limits {

@@ -15,7 +15,7 @@ use crate::{
         RecordsConfig, TotpKey,
     },
     state::AppState,
-    store::{SledStore, Store},
+    store::{PgStore, SledStore, Store},
     web::Site,
 };
 
@@ -24,8 +24,13 @@ use crate::{
 pub struct ServeConfig {
     /// Address to listen on; port 0 picks a free one.
     pub addr: SocketAddr,
-    /// Directory of the embedded store.
+    /// Directory of the embedded store, and of the server's key files.
     pub data_dir: PathBuf,
+    /// A PostgreSQL connection string (`--store`); `None` is sled in
+    /// `data_dir`.
+    pub store: Option<String>,
+    /// The most PostgreSQL connections to keep (`--store-connections`).
+    pub store_connections: usize,
     /// Directory of the built app (Trunk's `dist`).
     pub site_dir: PathBuf,
     /// PEM certificate chain and private key; both or neither.
@@ -68,6 +73,10 @@ pub enum ServeError {
         /// What went wrong.
         reason: String,
     },
+    /// The PostgreSQL store could not be opened (unreachable, refused, a
+    /// schema from a newer server).
+    #[error("cannot open the PostgreSQL store: {0}")]
+    Database(String),
     /// The built app could not be loaded.
     #[error(transparent)]
     Site(#[from] crate::web::SiteError),
@@ -105,6 +114,28 @@ pub fn plain_http_on_network(config: &ServeConfig) -> bool {
         && !config.insecure_http
 }
 
+/// The store `config` names: PostgreSQL for `--store`, else sled in the data
+/// directory.
+async fn open_store(config: &ServeConfig) -> Result<Arc<dyn Store>, ServeError> {
+    match &config.store {
+        Some(url) => {
+            let store = PgStore::connect(url, config.store_connections)
+                .await
+                .map_err(|e| ServeError::Database(e.to_string()))?;
+            tracing::info!("store open on PostgreSQL");
+            Ok(Arc::new(store))
+        }
+        None => {
+            let store = SledStore::open(&config.data_dir).map_err(|e| ServeError::Store {
+                path: config.data_dir.clone(),
+                reason: e.to_string(),
+            })?;
+            tracing::info!(data = %config.data_dir.display(), "store open");
+            Ok(Arc::new(store))
+        }
+    }
+}
+
 /// Runs the server until SIGINT or SIGTERM, then drains connections and flushes
 /// the store. Prints the URL once it is listening.
 pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
@@ -112,13 +143,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         return Err(ServeError::PlainHttpOnNetwork(config.addr));
     }
     std::fs::create_dir_all(&config.data_dir)?;
-    let store: Arc<dyn Store> =
-        Arc::new(
-            SledStore::open(&config.data_dir).map_err(|e| ServeError::Store {
-                path: config.data_dir.clone(),
-                reason: e.to_string(),
-            })?,
-        );
+    let store = open_store(&config).await?;
     let site = Site::load(&config.site_dir, config.tls.is_some())?;
     let invite_key = InviteKey::load_or_create(&config.data_dir)?;
     let totp_key_file = match &config.totp_key_file {
@@ -185,7 +210,6 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     } else {
         "http"
     };
-    tracing::info!(data = %config.data_dir.display(), "store open");
     println!("medvault is running at {scheme}://{local}/  (Ctrl+C to stop)");
 
     let service = app.into_make_service_with_connect_info::<SocketAddr>();
@@ -347,6 +371,8 @@ mod tests {
         ServeConfig {
             addr: addr.parse().unwrap(),
             data_dir: PathBuf::from("data"),
+            store: None,
+            store_connections: 1,
             site_dir: PathBuf::from("dist"),
             tls: None,
             limits: Limits::default(),

@@ -14,6 +14,7 @@
 pub mod codec;
 pub mod group;
 pub mod keys;
+pub mod postgres;
 pub mod sled;
 
 #[cfg(test)]
@@ -23,6 +24,7 @@ use std::fmt;
 
 use async_trait::async_trait;
 
+pub use self::postgres::PgStore;
 pub use self::sled::SledStore;
 
 /// The closed set of keyspaces, so that every tree on disk is named here and a

@@ -1,5 +1,6 @@
 //! Single keys: put, get and delete, keyspaces kept apart, and the health check and flush.
 
+use std::future::Future;
 use std::path::Path;
 
 use super::{fresh, value};
@@ -7,8 +8,8 @@ use crate::store::{Space, Store};
 
 /// Single puts overwrite, deletes remove, deleting a missing key is fine, and
 /// empty and 1 MiB values (the chunk size) round-trip.
-pub async fn put_get_delete<S: Store>(open: &impl Fn(&Path) -> S) {
-    let (_dir, store) = fresh(open);
+pub async fn put_get_delete<S: Store, O: Future<Output = S>>(open: &impl Fn(&Path) -> O) {
+    let (_dir, store) = fresh(open).await;
     let s = Space::Records;
     store.put(s, b"k".to_vec(), b"v1".to_vec()).await.unwrap();
     assert_eq!(store.get(s, b"k").await.unwrap(), Some(b"v1".to_vec()));
@@ -42,8 +43,8 @@ pub async fn put_get_delete<S: Store>(open: &impl Fn(&Path) -> S) {
 }
 
 /// A missing key is `Ok(None)` in every space of a new store.
-pub async fn get_missing<S: Store>(open: &impl Fn(&Path) -> S) {
-    let (_dir, store) = fresh(open);
+pub async fn get_missing<S: Store, O: Future<Output = S>>(open: &impl Fn(&Path) -> O) {
+    let (_dir, store) = fresh(open).await;
     for space in Space::ALL {
         assert_eq!(store.get(space, b"nobody").await.unwrap(), None, "{space}");
         assert!(store
@@ -56,8 +57,8 @@ pub async fn get_missing<S: Store>(open: &impl Fn(&Path) -> S) {
 
 /// The same key in different spaces holds different values, and writes, scans
 /// and deletes in one space never touch another.
-pub async fn spaces_are_independent<S: Store>(open: &impl Fn(&Path) -> S) {
-    let (_dir, store) = fresh(open);
+pub async fn spaces_are_independent<S: Store, O: Future<Output = S>>(open: &impl Fn(&Path) -> O) {
+    let (_dir, store) = fresh(open).await;
     for space in Space::ALL {
         store
             .put(space, b"same".to_vec(), space.name().as_bytes().to_vec())
@@ -92,8 +93,8 @@ pub async fn spaces_are_independent<S: Store>(open: &impl Fn(&Path) -> S) {
 }
 
 /// The health check and an explicit flush succeed on a working store.
-pub async fn flush_and_check<S: Store>(open: &impl Fn(&Path) -> S) {
-    let (_dir, store) = fresh(open);
+pub async fn flush_and_check<S: Store, O: Future<Output = S>>(open: &impl Fn(&Path) -> O) {
+    let (_dir, store) = fresh(open).await;
     store.check().await.expect("health check");
     store
         .put(Space::Meta, b"k".to_vec(), b"v".to_vec())

@@ -1,5 +1,6 @@
 //! Atomic batches: all or nothing across keyspaces, and their preconditions.
 
+use std::future::Future;
 use std::path::Path;
 
 use super::{dump, fresh, value};
@@ -7,8 +8,10 @@ use crate::store::{Batch, Space, Store, StoreError};
 
 /// A batch over several spaces lands whole; one that fails its last
 /// precondition leaves every space exactly as it was.
-pub async fn batch_is_atomic_across_spaces<S: Store>(open: &impl Fn(&Path) -> S) {
-    let (_dir, store) = fresh(open);
+pub async fn batch_is_atomic_across_spaces<S: Store, O: Future<Output = S>>(
+    open: &impl Fn(&Path) -> O,
+) {
+    let (_dir, store) = fresh(open).await;
     store
         .put(Space::Audit, b"old".to_vec(), b"old".to_vec())
         .await
@@ -66,8 +69,8 @@ pub async fn batch_is_atomic_across_spaces<S: Store>(open: &impl Fn(&Path) -> S)
 
 /// `ExpectAbsent` and `ExpectValue` pass and fail as documented, see earlier
 /// ops of their own batch, are per space, and a failure writes nothing.
-pub async fn batch_preconditions<S: Store>(open: &impl Fn(&Path) -> S) {
-    let (_dir, store) = fresh(open);
+pub async fn batch_preconditions<S: Store, O: Future<Output = S>>(open: &impl Fn(&Path) -> O) {
+    let (_dir, store) = fresh(open).await;
     let s = Space::Users;
     let k = b"alice".to_vec();
 

@@ -1,5 +1,6 @@
 //! Concurrent writers: every write lands, and preconditions serialize.
 
+use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -8,11 +9,13 @@ use crate::store::{keys::Key, Batch, Space, Store, StoreError};
 
 /// Many tasks writing at once through one `Arc<dyn Store>` all land, and
 /// survive a reopen.
-pub async fn concurrent_writers_all_land<S: Store>(open: &impl Fn(&Path) -> S) {
+pub async fn concurrent_writers_all_land<S: Store, O: Future<Output = S>>(
+    open: &impl Fn(&Path) -> O,
+) {
     const TASKS: u64 = 16;
     const WRITES: u64 = 20;
     let dir = tempfile::tempdir().expect("temporary directory");
-    let store: Arc<dyn Store> = Arc::new(open(dir.path()));
+    let store: Arc<dyn Store> = Arc::new(open(dir.path()).await);
     let mut tasks = Vec::new();
     for t in 0..TASKS {
         let store = Arc::clone(&store);
@@ -58,14 +61,16 @@ pub async fn concurrent_writers_all_land<S: Store>(open: &impl Fn(&Path) -> S) {
     };
     check(&dump(store.as_ref()).await);
     drop(store);
-    let store = open(dir.path());
+    let store = open(dir.path()).await;
     check(&dump(&store).await);
 }
 
 /// Preconditions are checked and applied as one step even under contention:
 /// one winner for a create-if-absent, no lost update in a compare-and-swap loop.
-pub async fn concurrent_preconditions_serialize<S: Store>(open: &impl Fn(&Path) -> S) {
-    let (_dir, store) = fresh(open);
+pub async fn concurrent_preconditions_serialize<S: Store, O: Future<Output = S>>(
+    open: &impl Fn(&Path) -> O,
+) {
+    let (_dir, store) = fresh(open).await;
     let store: Arc<dyn Store> = Arc::new(store);
 
     let mut tasks = Vec::new();

@@ -1,5 +1,6 @@
 //! Durability: what was acknowledged is there after a reopen.
 
+use std::future::Future;
 use std::path::Path;
 
 use super::{dump, value, Dump};
@@ -7,11 +8,13 @@ use crate::store::{keys::Key, Batch, Space, Store};
 
 /// Everything acknowledged before the store is dropped is there after reopening
 /// the same directory, writes work after reopening, and twice over.
-pub async fn reopen_keeps_acknowledged_data<S: Store>(open: &impl Fn(&Path) -> S) {
+pub async fn reopen_keeps_acknowledged_data<S: Store, O: Future<Output = S>>(
+    open: &impl Fn(&Path) -> O,
+) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let mut model = Dump::new();
     {
-        let store = open(dir.path());
+        let store = open(dir.path()).await;
         for n in 0..60u64 {
             let space = Space::ALL[n as usize % Space::ALL.len()];
             let key = Key::new().u64(n).finish();
@@ -42,7 +45,7 @@ pub async fn reopen_keeps_acknowledged_data<S: Store>(open: &impl Fn(&Path) -> S
         assert_eq!(dump(&store).await, model);
     }
     {
-        let store = open(dir.path());
+        let store = open(dir.path()).await;
         assert_eq!(
             dump(&store).await,
             model,
@@ -56,7 +59,7 @@ pub async fn reopen_keeps_acknowledged_data<S: Store>(open: &impl Fn(&Path) -> S
         store.delete(Space::Blobs, b"big".to_vec()).await.unwrap();
         model.remove(&(Space::Blobs, b"big".to_vec()));
     }
-    let store = open(dir.path());
+    let store = open(dir.path()).await;
     assert_eq!(
         dump(&store).await,
         model,

@@ -1,7 +1,8 @@
 //! The behaviour every [`Store`] backend must show, as one suite.
 //!
 //! A backend's tests call [`run_all`] with a function that opens the backend on
-//! a directory; each check gets a fresh temporary directory and some reopen the
+//! a directory (asynchronously: a database backend connects; its directory
+//! names its own schema); each check gets a fresh temporary directory and some reopen the
 //! same directory to test persistence. Checks panic with a message naming what
 //! broke. Handlers rely on exactly these properties, so a backend that passes is
 //! a drop-in replacement. The checks live in one file per topic: single keys
@@ -16,6 +17,7 @@ mod durability;
 mod scans;
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::path::Path;
 
 use super::{Space, Store};
@@ -30,7 +32,7 @@ pub use scans::{scan_prefix_cursor, scan_prefix_order_and_bounds};
 type Dump = BTreeMap<(Space, Vec<u8>), Vec<u8>>;
 
 /// Runs every check in turn against the backend that `open` opens.
-pub async fn run_all<S: Store, F: Fn(&Path) -> S>(open: F) {
+pub async fn run_all<S: Store, O: Future<Output = S>, F: Fn(&Path) -> O>(open: F) {
     eprintln!("conformance: put_get_delete");
     put_get_delete(&open).await;
     eprintln!("conformance: get_missing");
@@ -55,9 +57,11 @@ pub async fn run_all<S: Store, F: Fn(&Path) -> S>(open: F) {
     flush_and_check(&open).await;
 }
 
-fn fresh<S: Store>(open: &impl Fn(&Path) -> S) -> (tempfile::TempDir, S) {
+async fn fresh<S: Store, O: Future<Output = S>>(
+    open: &impl Fn(&Path) -> O,
+) -> (tempfile::TempDir, S) {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let store = open(dir.path());
+    let store = open(dir.path()).await;
     (dir, store)
 }
 

@@ -1,5 +1,6 @@
 //! Prefix scans: order, bounds and paging with a cursor.
 
+use std::future::Future;
 use std::path::Path;
 
 use super::fresh;
@@ -7,8 +8,10 @@ use crate::store::{keys::Key, Batch, Entry, Space, Store};
 
 /// Prefix scans return exactly the keys with the prefix, in ascending byte
 /// order, whatever the insertion order, and stop at the limit.
-pub async fn scan_prefix_order_and_bounds<S: Store>(open: &impl Fn(&Path) -> S) {
-    let (_dir, store) = fresh(open);
+pub async fn scan_prefix_order_and_bounds<S: Store, O: Future<Output = S>>(
+    open: &impl Fn(&Path) -> O,
+) {
+    let (_dir, store) = fresh(open).await;
     let s = Space::Grants;
     let odd: Vec<&[u8]> = vec![
         &[0x01, 0xff, 0xff],
@@ -105,8 +108,8 @@ pub async fn scan_prefix_order_and_bounds<S: Store>(open: &impl Fn(&Path) -> S) 
 
 /// Paging with the last key as `after` visits every key once, and a cursor
 /// outside the prefix neither escapes nor skips it.
-pub async fn scan_prefix_cursor<S: Store>(open: &impl Fn(&Path) -> S) {
-    let (_dir, store) = fresh(open);
+pub async fn scan_prefix_cursor<S: Store, O: Future<Output = S>>(open: &impl Fn(&Path) -> O) {
+    let (_dir, store) = fresh(open).await;
     let s = Space::Audit;
     let mut batch = Batch::new();
     for n in 0..100u64 {
