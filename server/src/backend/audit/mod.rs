@@ -216,11 +216,19 @@ impl AuditLog {
                 signed_at: (self.inner.clock)(),
             },
         );
-        self.inner
-            .store
-            .put(Space::Audit, key_at, codec::encode(&signed)?)
-            .await?;
-        Ok(Some(signed))
+        // Several servers may sign the same head at once: the first write
+        // stands, and the others find it there.
+        let mut batch = Batch::new();
+        batch.expect_absent(Space::Audit, key_at.clone()).put(
+            Space::Audit,
+            key_at,
+            codec::encode(&signed)?,
+        );
+        match self.inner.store.apply(batch).await {
+            Ok(()) => Ok(Some(signed)),
+            Err(StoreError::Conflict) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Signs with `key` from now on (the key file's, see [`key`]). Only the

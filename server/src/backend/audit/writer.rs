@@ -23,6 +23,10 @@ use crate::{
     store::{codec, Batch, Op, Space, Store, StoreError},
 };
 
+/// How often one group follows a head that other writers moved before it
+/// gives up (each time, another writer made progress).
+const MOVED_HEAD_RETRIES: usize = 64;
+
 pub(super) struct Job {
     pub(super) batch: Batch,
     pub(super) draft: Draft,
@@ -112,7 +116,7 @@ impl Inner {
     }
 
     pub(super) async fn write_group(&self, cached: &mut Option<Head>, jobs: Vec<Job>) {
-        let head = match *cached {
+        let head = match cached.take() {
             Some(h) => h,
             None => match self.read_head().await {
                 Ok(h) => h,
@@ -124,8 +128,9 @@ impl Inner {
                 }
             },
         };
-        match self.apply_jobs(head, &jobs).await {
-            Ok(new) => {
+        // The whole group as one batch.
+        let head = match self.apply_following(head, &jobs).await {
+            Ok((head, new)) => {
                 *cached = Some(new);
                 // Each job's answer is the number of its last event.
                 let mut seq = head.seq;
@@ -133,31 +138,64 @@ impl Inner {
                     seq = seq.saturating_add(1 + job.more.len() as u64);
                     let _ = job.reply.send(Ok(seq));
                 }
+                return;
             }
-            Err(StoreError::Conflict) if jobs.len() > 1 => {
-                // Someone's precondition failed: write each on its own.
-                let mut head = head;
-                for job in jobs {
-                    match self.apply_jobs(head, std::slice::from_ref(&job)).await {
-                        Ok(new) => {
-                            head = new;
-                            let _ = job.reply.send(Ok(new.seq));
-                        }
-                        Err(e) => {
-                            let _ = job.reply.send(Err(e));
-                        }
-                    }
-                }
-                *cached = Some(head);
-            }
-            Err(e) => {
+            Err((head, StoreError::Conflict)) if jobs.len() > 1 => head,
+            Err((_, e)) => {
                 // Read the head again next time, whatever happened.
-                *cached = None;
                 for job in jobs {
                     let _ = job.reply.send(Err(e.clone()));
                 }
+                return;
+            }
+        };
+        // Someone's own precondition failed: write each on its own.
+        let mut head = head;
+        let mut known = true;
+        for job in jobs {
+            match self.apply_following(head, std::slice::from_ref(&job)).await {
+                Ok((_, new)) => {
+                    head = new;
+                    let _ = job.reply.send(Ok(new.seq));
+                }
+                Err((at, e)) => {
+                    head = at;
+                    known &= e == StoreError::Conflict;
+                    let _ = job.reply.send(Err(e));
+                }
             }
         }
+        if known {
+            *cached = Some(head);
+        }
+    }
+
+    /// [`Inner::apply_jobs`] after `head`, again after the stored head
+    /// whenever another writer moved it first (another server on the same
+    /// store appends to the same chain). Answers the head the jobs followed
+    /// and the new one; or, on failure, the head last known and why. A
+    /// conflict with the head unchanged is a job's own precondition.
+    async fn apply_following(
+        &self,
+        mut head: Head,
+        jobs: &[Job],
+    ) -> Result<(Head, Head), (Head, StoreError)> {
+        // Each retry means another writer appended; bounded all the same.
+        for _ in 0..MOVED_HEAD_RETRIES {
+            match self.apply_jobs(head, jobs).await {
+                Ok(new) => return Ok((head, new)),
+                Err(StoreError::Conflict) => match self.read_head().await {
+                    Ok(stored) if stored != head => head = stored,
+                    Ok(_) => return Err((head, StoreError::Conflict)),
+                    Err(e) => return Err((head, e)),
+                },
+                Err(e) => return Err((head, e)),
+            }
+        }
+        Err((
+            head,
+            StoreError::Backend("the audit head kept moving under this writer".into()),
+        ))
     }
 
     /// One batch: the head precondition, each job's ops and event, the new head.
