@@ -1296,17 +1296,6 @@ async fn a_disabled_account_gets_nothing_and_its_sessions_end_at_once() {
 
 // ------------------------------------------------------------------ what the disk holds
 
-fn all_bytes(dir: &std::path::Path, out: &mut Vec<u8>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            all_bytes(&path, out);
-        } else {
-            out.extend(std::fs::read(&path).unwrap());
-        }
-    }
-}
-
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
@@ -1392,8 +1381,7 @@ async fn the_data_directory_holds_no_password_key_secret_or_token() {
     tokens.push(d.token().unwrap());
     s.store.flush().await.unwrap();
 
-    let mut disk = Vec::new();
-    all_bytes(s.data.path(), &mut disk);
+    let disk = s.stored_bytes().await;
     assert!(disk.len() > 1000, "the store wrote something");
     let b64 = shared::crypto::b64::encode;
     let mut secrets: Vec<(&str, Vec<u8>)> = vec![

@@ -11,6 +11,9 @@
 // and binary code only.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "common/postgres.rs"]
+mod pg;
+
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -112,6 +115,13 @@ fn kill_9_never_loses_acknowledged_writes() {
         .prefix("medvault-crash-")
         .tempdir()
         .unwrap();
+    // The writer's store: sled in `dir`, or a schema of the test cluster on
+    // a PostgreSQL run (the writer dies; PostgreSQL's commits stay).
+    let location: std::ffi::OsString = if pg::selected() {
+        pg::schema_url_blocking(&pg::unique_schema("crash")).into()
+    } else {
+        dir.path().into()
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -123,10 +133,10 @@ fn kill_9_never_loses_acknowledged_writes() {
     for cycle in 1..=cycles {
         let first = last_acked + 1;
         let kill_after = Duration::from_millis(rng.between(KILL_AFTER_MS.0, KILL_AFTER_MS.1));
-        last_acked = run_and_kill(dir.path(), first, kill_after);
+        last_acked = run_and_kill(&location, first, kill_after);
 
         let verify_started = Instant::now();
-        let findings = runtime.block_on(verify(dir.path(), last_acked));
+        let findings = runtime.block_on(verify(&location, last_acked));
         println!(
             "cycle {cycle}: wrote from {first}, {} acks, killed {} ms after the first; \
              checked writes 1..={last_acked} in {} ms",
@@ -161,7 +171,7 @@ fn kill_9_never_loses_acknowledged_writes() {
 
 /// Runs one writer from `first`, kills it `kill_after` its first ack, and
 /// returns the last write it acknowledged; acknowledging none fails the test.
-fn run_and_kill(dir: &Path, first: u64, kill_after: Duration) -> u64 {
+fn run_and_kill(dir: &std::ffi::OsStr, first: u64, kill_after: Duration) -> u64 {
     let mut child = Command::new(env!("CARGO_BIN_EXE_crash_writer"))
         .arg(dir)
         .arg(first.to_string())
@@ -225,9 +235,17 @@ fn run_and_kill(dir: &Path, first: u64, kill_after: Duration) -> u64 {
 /// Reopens the store after a kill and checks it against the writes 1..=`last_acked`
 /// (all must be there) and `last_acked + 1` (may or may not have landed; it
 /// was in flight when the writer died).
-async fn verify(dir: &Path, last_acked: u64) -> Findings {
+async fn verify(location: &std::ffi::OsStr, last_acked: u64) -> Findings {
     let mut findings = Findings::default();
-    let store = match SledStore::open(dir) {
+    let opened: Result<Box<dyn Store>, StoreError> = match location.to_str() {
+        Some(url) if server::store::postgres::is_postgres_url(url) => {
+            server::store::PgStore::connect(url, 2)
+                .await
+                .map(|s| Box::new(s) as Box<dyn Store>)
+        }
+        _ => SledStore::open(Path::new(location)).map(|s| Box::new(s) as Box<dyn Store>),
+    };
+    let store = match opened {
         Ok(store) => store,
         Err(e) => {
             findings.corrupt.push(format!("store does not open: {e}"));
@@ -235,7 +253,7 @@ async fn verify(dir: &Path, last_acked: u64) -> Findings {
         }
     };
     let in_flight = last_acked + 1;
-    let present = match collect(&store, in_flight, &mut findings).await {
+    let present = match collect(store.as_ref(), in_flight, &mut findings).await {
         Ok(present) => present,
         Err(e) => {
             findings.corrupt.push(format!("store cannot be read: {e}"));
@@ -315,7 +333,7 @@ async fn verify(dir: &Path, last_acked: u64) -> Findings {
 /// Reads every key of every keyspace in pages, checking each value against
 /// the one its key says was written, and flags keys no write could have made.
 async fn collect(
-    store: &SledStore,
+    store: &dyn Store,
     in_flight: u64,
     findings: &mut Findings,
 ) -> Result<Present, StoreError> {

@@ -6,14 +6,16 @@
 
 use std::{
     ffi::OsStr,
-    io::{BufRead, BufReader, Read, Write},
+    io::{Read, Write},
     net::TcpStream,
     path::Path,
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     time::{Duration, Instant},
 };
 
-const BIN: &str = env!("CARGO_BIN_EXE_medvault-server");
+#[path = "common/binary.rs"]
+mod binary;
+use binary::BIN;
 
 fn site() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -28,36 +30,13 @@ fn site() -> tempfile::TempDir {
 /// Starts the server on a free port with any extra flags, and returns it with
 /// the URL it printed (`http://…/` or `https://…/`).
 fn start_with(site: &Path, data: &Path, extra: &[&OsStr]) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .arg("--site")
-        .arg(site)
-        .args(extra)
-        .env("MEDVAULT_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://") || w.starts_with("https://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_owned();
-    (child, url)
+    binary::start(site, data, None, extra)
 }
 
 /// Starts a plain-HTTP server and returns it with its `host:port`.
 fn start(site: &Path, data: &Path) -> (Child, String) {
     let (child, url) = start_with(site, data, &[]);
-    let addr = url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
-    (child, addr)
+    (child, binary::host_port(&url))
 }
 
 /// A minimal HTTP/1.1 GET over a raw socket: status line and body.
@@ -187,8 +166,8 @@ fn fail_test_clock_flag_on_a_build_without_the_feature() {
         .arg(site.path())
         .arg("--test-clock-file")
         .arg(&clock)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     // A binary that accepts the flag starts serving instead: it is killed

@@ -16,10 +16,10 @@ mod common;
 
 use std::{
     collections::{HashMap, HashSet},
-    io::{BufRead, BufReader, Read, Write},
+    io::{Read, Write},
     net::TcpStream,
     path::Path,
-    process::{Child, Command, Stdio},
+    process::Child,
     sync::{Arc, Mutex},
     thread,
     time::{Duration, Instant},
@@ -43,7 +43,6 @@ use shared::{
     },
 };
 
-const BIN: &str = env!("CARGO_BIN_EXE_medvault-server");
 const CHUNK: u32 = 4096;
 const THREADS: usize = 6;
 /// Uploads acknowledged in a cycle before the kill may come.
@@ -59,28 +58,12 @@ fn site() -> tempfile::TempDir {
     dir
 }
 
-fn start(site: &Path, data: &Path) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .arg("--site")
-        .arg(site)
-        .env("MEDVAULT_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+fn start(site: &Path, data: &Path, store: Option<&str>) -> (Child, String) {
+    let mut child = common::binary::command(site, data, "127.0.0.1:0", store, "error")
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .trim_end_matches('/')
-        .to_owned();
-    (child, addr)
+    let url = common::binary::read_url(&mut child);
+    (child, common::binary::host_port(&url))
 }
 
 /// A blocking HTTP/1.1 client speaking to the server as the app does.
@@ -419,7 +402,11 @@ fn acknowledged_uploads_survive_sigkill_during_concurrent_uploads() {
         .unwrap_or(3);
     let site = site();
     let data = tempfile::tempdir().unwrap();
-    let (mut child, addr) = start(site.path(), data.path());
+    // On a PostgreSQL run the server keeps everything in a schema of the
+    // test cluster, which outlives every kill.
+    let store = common::postgres::selected()
+        .then(|| common::postgres::schema_url_blocking(&common::postgres::unique_schema("rc")));
+    let (mut child, addr) = start(site.path(), data.path(), store.as_deref());
     let mut http = Http {
         addr,
         cookie: Arc::new(Mutex::new(None)),
@@ -503,7 +490,7 @@ fn acknowledged_uploads_survive_sigkill_during_concurrent_uploads() {
             h.join().unwrap();
         }
 
-        let (next, addr) = start(site.path(), data.path());
+        let (next, addr) = start(site.path(), data.path(), store.as_deref());
         child = next;
         http.addr = addr;
         let log = log.lock().unwrap();

@@ -16,17 +16,6 @@ use common::{
 use serde_json::json;
 use shared::{api::records::NodeView, crypto::b64, records::seal_metadata};
 
-fn all_bytes(dir: &std::path::Path, out: &mut Vec<u8>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            all_bytes(&path, out);
-        } else {
-            out.extend(std::fs::read(&path).unwrap());
-        }
-    }
-}
-
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
@@ -84,8 +73,7 @@ async fn no_name_content_or_key_reaches_the_disk_or_the_log() {
     assert_eq!(p.download_current(name).await, bytes);
     s.store.flush().await.unwrap();
 
-    let mut disk = Vec::new();
-    all_bytes(s.data.path(), &mut disk);
+    let disk = s.stored_bytes().await;
     let log = captured.0.lock().unwrap().clone();
     assert!(contains(&log, b"/api/records/chunk/"), "nothing captured");
     let tree = p.tree().await;

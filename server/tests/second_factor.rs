@@ -52,17 +52,6 @@ fn expect_err<T: std::fmt::Debug>(r: Result<T, Failure>, status: StatusCode) -> 
     e
 }
 
-fn all_bytes(dir: &std::path::Path, out: &mut Vec<u8>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            all_bytes(&path, out);
-        } else {
-            out.extend(std::fs::read(&path).unwrap());
-        }
-    }
-}
-
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
@@ -249,8 +238,7 @@ async fn the_stored_totp_secret_is_sealed_and_works_across_a_restart() {
     let mut s = Server::new();
     let (_, secret) = with_second_factor(&s, "vera").await;
     s.store.flush().await.unwrap();
-    let mut stored = Vec::new();
-    all_bytes(s.data.path(), &mut stored);
+    let stored = s.stored_bytes().await;
     let b32 = secret.to_base32();
     for needle in [
         b32.as_bytes(),
@@ -300,6 +288,10 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 #[tokio::test]
 async fn fail_a_store_copied_without_its_totp_key_checks_no_code() {
     let s = Server::new();
+    if s.store_url.is_some() {
+        // Copies sled's directory; the sled run covers it.
+        return;
+    }
     let (_, secret) = with_second_factor(&s, "wendy").await;
     s.store.flush().await.unwrap();
 

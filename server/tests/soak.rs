@@ -24,7 +24,7 @@ use std::{
     io::{BufRead, BufReader},
     net::SocketAddr,
     path::Path,
-    process::{Child, Command, Stdio},
+    process::Child,
     sync::{
         atomic::{AtomicU64, Ordering},
         Arc, Mutex,
@@ -52,8 +52,6 @@ use shared::{
     records::{OpenNode, OpenTree},
     sharing::{make_grant, open_grant, GrantChoice},
 };
-
-const BIN: &str = env!("CARGO_BIN_EXE_medvault-server");
 
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -148,17 +146,7 @@ impl Drop for Process {
 }
 
 fn spawn(site: &Path, data: &Path, addr: SocketAddr) -> Child {
-    Command::new(BIN)
-        .arg("serve")
-        .arg("--addr")
-        .arg(addr.to_string())
-        .arg("--data")
-        .arg(data)
-        .arg("--site")
-        .arg(site)
-        .env("MEDVAULT_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+    common::binary::command(site, data, &addr.to_string(), None, "error")
         .spawn()
         .unwrap()
 }

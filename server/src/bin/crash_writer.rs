@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use server::store::keys::Key;
-use server::store::{Batch, SledStore, Space, Store};
+use server::store::{postgres::is_postgres_url, Batch, PgStore, SledStore, Space, Store};
 
 /// Keyspace of each write's main record.
 pub const RECORDS: Space = Space::Records;
@@ -97,15 +97,19 @@ fn splitmix(mut x: u64) -> u64 {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    const USAGE: &str = "usage: crash_writer <data-dir> <first-n>";
+    const USAGE: &str = "usage: crash_writer <data-dir or postgres://...> <first-n>";
     let mut args = std::env::args().skip(1);
-    let dir = PathBuf::from(args.next().ok_or(USAGE)?);
+    let location = args.next().ok_or(USAGE)?;
     let first: u64 = args.next().ok_or(USAGE)?.parse()?;
     if first == 0 {
         return Err("writes are numbered from 1".into());
     }
 
-    let store = SledStore::open(&dir)?;
+    let store: Box<dyn Store> = if is_postgres_url(&location) {
+        Box::new(PgStore::connect(&location, 2).await?)
+    } else {
+        Box::new(SledStore::open(&PathBuf::from(location))?)
+    };
     let started = Instant::now();
     let mut stdout = std::io::stdout().lock();
     for n in first.. {

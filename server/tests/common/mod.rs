@@ -5,8 +5,10 @@
 #![allow(dead_code)]
 
 pub mod anchor;
+pub mod binary;
 pub mod files;
 pub mod patient;
+pub mod postgres;
 pub mod signing;
 
 use std::sync::{
@@ -59,6 +61,22 @@ pub struct Server {
     _site: tempfile::TempDir,
     /// The small filesystem under `data`, unmounted last.
     pub disk: Option<SmallDisk>,
+    /// The PostgreSQL connection string of the store, when this run puts
+    /// servers on PostgreSQL (see [`open_store`]).
+    pub store_url: Option<String>,
+}
+
+/// The store a test server runs on: sled in `data`, or, when the run asks for
+/// it (`MEDVAULT_TEST_STORE=postgres`), a fresh schema in the test cluster.
+/// Returns the connection string in that case.
+pub fn open_store(data: &std::path::Path) -> (Arc<dyn Store>, Option<String>) {
+    if postgres::selected() {
+        let url = postgres::schema_url_blocking(&postgres::unique_schema("srv"));
+        let store = server::store::PgStore::lazy(&url, 8).unwrap();
+        (Arc::new(store), Some(url))
+    } else {
+        (Arc::new(SledStore::open(data).unwrap()), None)
+    }
 }
 
 /// A tmpfs of a fixed size mounted for a test, unmounted (lazily, in case
@@ -204,7 +222,8 @@ impl Server {
             "<!DOCTYPE html><html></html>",
         )
         .unwrap();
-        let store: Arc<dyn Store> = wrap(Arc::new(SledStore::open(data.path()).unwrap()));
+        let (store, store_url) = open_store(data.path());
+        let store = wrap(store);
         let clock = Arc::new(AtomicI64::new(T0));
         let c = clock.clone();
         let invite_key = InviteKey::load_or_create(data.path()).unwrap();
@@ -243,6 +262,7 @@ impl Server {
             data,
             _site: site,
             disk: None,
+            store_url,
         }
     }
 
@@ -266,10 +286,62 @@ impl Server {
         self.app = router(state, Limits::default());
     }
 
+    /// A second server process on the same store, as a load balancer's
+    /// second backend: its own memory, the same keys (invite, TOTP, audit)
+    /// and clock. On PostgreSQL it has its own connections; on sled the two
+    /// share the store handle (sled allows one process per directory).
+    pub async fn sibling(&self) -> Server {
+        let store: Arc<dyn Store> = match &self.store_url {
+            Some(url) => Arc::new(server::store::PgStore::lazy(url, 8).unwrap()),
+            None => self.store.clone(),
+        };
+        let data = tempfile::tempdir().unwrap();
+        let site = tempfile::tempdir().unwrap();
+        std::fs::write(
+            site.path().join("index.html"),
+            "<!DOCTYPE html><html></html>",
+        )
+        .unwrap();
+        let c = self.clock.clone();
+        let state = AppState::with_accounts(
+            store.clone(),
+            Site::load(site.path(), false).unwrap(),
+            AccountConfig {
+                settings: AccountSettings::default(),
+                records: RecordsConfig::default(),
+                clock: Arc::new(move || c.load(Ordering::SeqCst)),
+                invite_key: Some(self.invite_key.clone()),
+                totp_key: Some(TotpKey::from_bytes([0x5a; 32])),
+            },
+        );
+        let key = self.audit.signing_key().await.unwrap();
+        assert!(state
+            .audit
+            .use_key(shared::crypto::sign::SigningKey::from_seed(&key.seed())));
+        Server {
+            audit: state.audit.clone(),
+            origin: self.origin.clone(),
+            cookie_name: self.cookie_name,
+            app: router(state, Limits::default()),
+            clock: self.clock.clone(),
+            store,
+            invite_key: self.invite_key.clone(),
+            data,
+            _site: site,
+            disk: None,
+            store_url: self.store_url.clone(),
+        }
+    }
+
     /// A real restart of the store: every handle to it is dropped (clients
     /// must be [`Client::detach`]ed first), the sled store is opened again from
     /// disk, and the server starts on it with the same settings and keys.
     pub fn reopen_store(&mut self) {
+        if let Some(url) = &self.store_url {
+            self.store = Arc::new(server::store::PgStore::lazy(url, 8).unwrap());
+            self.restart(Some(TotpKey::from_bytes([0x5a; 32])));
+            return;
+        }
         let path = self.data.path().to_owned();
         let spare = tempfile::tempdir().unwrap();
         let clock = self.clock.clone();
@@ -293,6 +365,38 @@ impl Server {
             Arc::new(reopened.unwrap_or_else(|e| panic!("the store did not open again: {e}")));
         drop(spare);
         self.restart(Some(TotpKey::from_bytes([0x5a; 32])));
+    }
+
+    /// Every byte the server keeps: the files of its data directory (the
+    /// sled store, key files) and, on PostgreSQL, every key and value of
+    /// every table; for "no secret reaches the server" checks.
+    pub async fn stored_bytes(&self) -> Vec<u8> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<u8>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else {
+                    out.extend(std::fs::read(&path).unwrap());
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.data.path(), &mut out);
+        if self.store_url.is_some() {
+            for space in server::store::Space::ALL {
+                for (k, v) in self
+                    .store
+                    .scan_prefix(space, b"", None, usize::MAX)
+                    .await
+                    .unwrap()
+                {
+                    out.extend(k);
+                    out.extend(v);
+                }
+            }
+        }
+        out
     }
 
     pub fn now(&self) -> i64 {
