@@ -117,3 +117,41 @@ where
     }
     out
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_out_on_one_server_holds_on_the_other_at_once() {
+    let a = Server::new();
+    if a.store_url.is_none() {
+        // sled is one process's store: two servers cannot share it, so this
+        // server keeps its chunk access decisions for a few seconds. The
+        // PostgreSQL run checks that a shared store turns that memory off.
+        return;
+    }
+    let b = a.sibling().await;
+    let now = a.now();
+    let p = patient(&a, "otto").await;
+    p.create_record(now).await;
+    let root = p.tree().await.root().unwrap().clone();
+    let bytes = content("scan", 30_000);
+    p.upload_new(&root, "scan", &bytes, now).await;
+    let tree = p.tree().await;
+    let version = find(&tree, "scan").view.current.clone().unwrap();
+    let path = shared::api::records::chunk_path(&version.node_id, version.version, 1);
+
+    // The same session reads chunk 1 through the other server, twice.
+    // (A client of its own holding the same cookie: a sign-out clears the
+    // signing-out client's jar, and the stolen copy is what must be refused.)
+    let on_b = b.client();
+    *on_b.cookie.lock().unwrap() = p.c.token();
+    for _ in 0..2 {
+        let (status, _, _) = on_b.get_bytes(&path).await;
+        assert_eq!(status, axum::http::StatusCode::OK);
+    }
+    // Signed out through the first server: the second refuses the next read.
+    let _: () =
+        p.c.post("/api/account/logout", &serde_json::json!({}))
+            .await
+            .unwrap();
+    let (status, _, _) = on_b.get_bytes(&path).await;
+    assert_eq!(status, axum::http::StatusCode::UNAUTHORIZED);
+}

@@ -73,9 +73,21 @@ struct Kept {
 pub struct AccessCache {
     generation: AtomicU64,
     entries: Mutex<HashMap<Key, Kept>>,
+    /// Keeps nothing: the store is shared with other server processes,
+    /// whose writes this one never sees ([`Store::shared_by_processes`]).
+    off: bool,
 }
 
 impl AccessCache {
+    /// A cache that never keeps a decision, for a store other processes
+    /// write too: a revocation there must hold here at once.
+    pub fn off() -> Self {
+        AccessCache {
+            off: true,
+            ..Self::default()
+        }
+    }
+
     /// The current generation: read it before the reads a decision rests on,
     /// and hand it to [`AccessCache::keep`].
     pub fn generation(&self) -> u64 {
@@ -96,6 +108,9 @@ impl AccessCache {
         version: u32,
         now: i64,
     ) -> Option<Readable> {
+        if self.off {
+            return None;
+        }
         let generation = self.generation();
         let entries = self.entries.lock().ok()?;
         let kept = entries.get(&(*session, *node, version))?;
@@ -112,6 +127,9 @@ impl AccessCache {
         version: u32,
         readable: Readable,
     ) {
+        if self.off {
+            return;
+        }
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
@@ -225,6 +243,10 @@ impl Store for WatchedStore {
             self.cache.invalidate();
         }
         results
+    }
+
+    fn shared_by_processes(&self) -> bool {
+        self.inner.shared_by_processes()
     }
 
     async fn flush(&self) -> Result<(), StoreError> {

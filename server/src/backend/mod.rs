@@ -245,7 +245,11 @@ impl ServerBackend {
     pub fn with_config(store: Arc<dyn Store>, config: AccountConfig) -> ServerBackend {
         // Every write, the audit log's included, goes through the watch, so
         // that none can leave a kept access decision standing.
-        let access = Arc::new(access_cache::AccessCache::default());
+        let access = Arc::new(if store.shared_by_processes() {
+            access_cache::AccessCache::off()
+        } else {
+            access_cache::AccessCache::default()
+        });
         let store: Arc<dyn Store> =
             Arc::new(access_cache::WatchedStore::new(store, access.clone()));
         ServerBackend {

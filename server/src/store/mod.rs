@@ -363,6 +363,14 @@ pub trait Store: Send + Sync + 'static {
         out
     }
 
+    /// Whether other server processes may write this store at the same
+    /// time (a database behind a load balancer). A process then cannot know
+    /// when the store changed, so it must not answer from memory of what the
+    /// store said (the chunk GET's access decisions, say).
+    fn shared_by_processes(&self) -> bool {
+        false
+    }
+
     /// Forces everything written so far to stable storage; writes already do
     /// this, so it is for shutdown and for tests.
     async fn flush(&self) -> Result<(), StoreError>;

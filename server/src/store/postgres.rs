@@ -214,6 +214,10 @@ impl Store for PgStore {
         batch::apply(self, &batch).await
     }
 
+    fn shared_by_processes(&self) -> bool {
+        true
+    }
+
     async fn flush(&self) -> Result<(), StoreError> {
         // Every commit is already flushed to the WAL.
         self.check().await
