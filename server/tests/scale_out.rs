@@ -155,3 +155,66 @@ async fn a_sign_out_on_one_server_holds_on_the_other_at_once() {
     let (status, _, _) = on_b.get_bytes(&path).await;
     assert_eq!(status, axum::http::StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_started_on_one_server_finishes_on_the_other_once() {
+    let a = Server::new();
+    if a.store_url.is_none() {
+        // One process per sled store: pending sign-ins stay in its memory.
+        return;
+    }
+    let b = a.sibling().await;
+    patient(&a, "sally").await;
+
+    let on_a = a.client();
+    let (login, started) = on_a.login_start("sally", common::PASSWORD).await.unwrap();
+    let (finish, _) = login.finish(&started).unwrap();
+    let body = serde_json::json!({ "request": finish });
+    let on_b = b.client();
+    let outcome: shared::api::account::LoginOutcome =
+        on_b.post("/api/account/login/finish", &body).await.unwrap();
+    assert!(matches!(
+        outcome,
+        shared::api::account::LoginOutcome::SignedIn(_)
+    ));
+    assert!(
+        on_b.session().await.is_some(),
+        "signed in on the other server"
+    );
+    // The same KE3 again, on either server: the state was used up.
+    for c in [&on_a, &on_b] {
+        let e = c
+            .post::<_, shared::api::account::LoginOutcome>("/api/account/login/finish", &body)
+            .await
+            .unwrap_err();
+        assert_eq!(e.0, axum::http::StatusCode::BAD_REQUEST);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fail_guesses_spread_over_two_servers_meet_one_limit() {
+    let a = Server::new();
+    if a.store_url.is_none() {
+        // On sled each in-process server counts for itself; one process
+        // per store is all sled allows, so there is nothing to spread over.
+        return;
+    }
+    let b = a.sibling().await;
+    patient(&a, "gail").await;
+    let guess = |c: common::Client| async move {
+        c.login_sending_ke3("gail", "not her password at all").await
+    };
+    // The free failures, alternating between the servers.
+    for i in 0..server::backend::throttle::FREE_FAILURES {
+        let c = if i % 2 == 0 { a.client() } else { b.client() };
+        let e = guess(c).await.unwrap_err();
+        assert_eq!(e.0, axum::http::StatusCode::UNAUTHORIZED, "guess {i}");
+    }
+    // One more counts a delay, which both servers then enforce.
+    let e = guess(b.client()).await.unwrap_err();
+    assert_eq!(e.0, axum::http::StatusCode::UNAUTHORIZED);
+    for s in [&a, &b] {
+        let e = guess(s.client()).await.unwrap_err();
+        assert_eq!(e.0, axum::http::StatusCode::TOO_MANY_REQUESTS);
+    }
+}

@@ -245,13 +245,25 @@ impl ServerBackend {
     pub fn with_config(store: Arc<dyn Store>, config: AccountConfig) -> ServerBackend {
         // Every write, the audit log's included, goes through the watch, so
         // that none can leave a kept access decision standing.
-        let access = Arc::new(if store.shared_by_processes() {
+        let shared = store.shared_by_processes();
+        let access = Arc::new(if shared {
             access_cache::AccessCache::off()
         } else {
             access_cache::AccessCache::default()
         });
         let store: Arc<dyn Store> =
             Arc::new(access_cache::WatchedStore::new(store, access.clone()));
+        let pending = match (&config.totp_key, shared) {
+            // Several servers on one store: a run started on one finishes on
+            // another, so the states live (sealed) in the store.
+            (Some(key), true) => pending::PendingStates::in_store(&store, key),
+            _ => pending::PendingStates::default(),
+        };
+        let throttle = if shared {
+            throttle::Throttle::in_store(&store)
+        } else {
+            throttle::Throttle::default()
+        };
         ServerBackend {
             audit: audit::AuditLog::new(store.clone(), config.clock.clone()),
             chunk_writer: crate::store::group::GroupWriter::new(store.clone(), CHUNK_GROUP),
@@ -260,8 +272,8 @@ impl ServerBackend {
             session_sweeps: sessions::SweepTimes::default(),
             config,
             secrets: tokio::sync::OnceCell::new(),
-            pending: pending::PendingStates::default(),
-            throttle: throttle::Throttle::default(),
+            pending,
+            throttle,
             record_locks: records::locks::RecordLocks::default(),
         }
     }

@@ -76,6 +76,12 @@ impl TotpKey {
         Ok(dir.with_file_name(file))
     }
 
+    /// The key itself, for the server's other sealed states (pending
+    /// sign-ins in a shared store), each under its own AAD label.
+    pub(crate) fn aead_key(&self) -> &Key256 {
+        &self.0
+    }
+
     fn aad(user_id: &Id) -> Vec<u8> {
         let mut aad = Vec::with_capacity(TOTP_SEAL_LABEL.len() + user_id.len());
         aad.extend_from_slice(TOTP_SEAL_LABEL);

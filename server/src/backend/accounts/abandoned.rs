@@ -14,13 +14,15 @@ impl ServerBackend {
     /// events (logged) rather than failing the caller's request.
     pub(crate) async fn log_abandoned(&self) {
         let now = self.now();
+        self.pending.sweep_quiet(now).await;
+        self.throttle.sweep(now).await;
         let mut drafts = Vec::new();
-        for login in self.pending.logins.drain_abandoned(now) {
+        for login in self.pending.logins.drain_abandoned(now).await {
             if let Some(id) = login.user_id {
                 drafts.push(Draft::own(EventKind::SignInFailed, &id));
             }
         }
-        for recovery in self.pending.recoveries.drain_abandoned(now) {
+        for recovery in self.pending.recoveries.drain_abandoned(now).await {
             if let Some(id) = recovery.user_id {
                 drafts.push(Draft::own(EventKind::RecoveryFailed, &id));
             }
@@ -39,7 +41,7 @@ impl ServerBackend {
                 EventKind::RecoveryCodeReplaceFailed,
             ),
         ] {
-            for proof in proofs.drain_abandoned(now) {
+            for proof in proofs.drain_abandoned(now).await {
                 drafts.push(Draft::own(kind, &proof.user_id).session(&proof.session_hash));
             }
         }

@@ -41,7 +41,8 @@ impl LoginBackend for ServerBackend {
         let now = self.now();
         let attempt = self
             .throttle
-            .admit(username.as_str(), caller.client_addr, now)?;
+            .admit(username.as_str(), caller.client_addr, now)
+            .await?;
         let user = self.user_by_name(username.as_str()).await?;
         let secrets = self.secrets().await?;
         let (state, ke2) = opaque::server_login_start(
@@ -54,17 +55,21 @@ impl LoginBackend for ServerBackend {
             CryptoError::Malformed => malformed("KE1 message"),
             _ => internal("OPAQUE login start failed"),
         })?;
-        let (login_id, _) = self.pending.logins.insert(
-            now,
-            caller.client_addr,
-            PendingLogin {
-                username: username.as_str().to_owned(),
-                addr: caller.client_addr,
-                attempt,
-                user_id: user.map(|u| u.id),
-                state: state.to_bytes(),
-            },
-        )?;
+        let (login_id, _) = self
+            .pending
+            .logins
+            .insert(
+                now,
+                caller.client_addr,
+                PendingLogin {
+                    username: username.as_str().to_owned(),
+                    addr: caller.client_addr,
+                    attempt,
+                    user_id: user.map(|u| u.id),
+                    state: state.to_bytes().into(),
+                },
+            )
+            .await?;
         Ok(LoginStarted { login_id, ke2 })
     }
 
@@ -84,6 +89,7 @@ impl LoginBackend for ServerBackend {
             .pending
             .logins
             .take(now, &req.login_id)
+            .await?
             .ok_or_else(|| {
                 ApiError::bad_request("This sign-in has expired or was already used. Start again.")
             })?;
@@ -93,7 +99,8 @@ impl LoginBackend for ServerBackend {
         let user = match (verified, pending.user_id) {
             (Ok(_), Some(id)) => {
                 self.throttle
-                    .proven(&pending.username, pending.addr, pending.attempt);
+                    .proven(&pending.username, pending.addr, pending.attempt)
+                    .await;
                 self.user_by_id(&id).await?
             }
             (Err(CryptoError::Malformed), _) => {
@@ -118,15 +125,19 @@ impl LoginBackend for ServerBackend {
             return Err(disabled());
         }
         if user.totp_enabled() {
-            let (pending_id, _) = self.pending.second_factors.insert(
-                now,
-                caller.client_addr,
-                PendingSecondFactor {
-                    username: user.username.clone(),
-                    user_id: user.id,
-                    tries_left: SECOND_FACTOR_TRIES,
-                },
-            )?;
+            let (pending_id, _) = self
+                .pending
+                .second_factors
+                .insert(
+                    now,
+                    caller.client_addr,
+                    PendingSecondFactor {
+                        username: user.username.clone(),
+                        user_id: user.id,
+                        tries_left: SECOND_FACTOR_TRIES,
+                    },
+                )
+                .await?;
             return Ok(LoginOutcome::SecondFactor { pending_id });
         }
         Ok(LoginOutcome::SignedIn(Box::new(
@@ -145,6 +156,7 @@ impl LoginBackend for ServerBackend {
             .pending
             .second_factors
             .take(now, &req.pending_id)
+            .await?
             .ok_or_else(|| {
                 ApiError::bad_request(
                     "This sign-in has expired or was already used. Sign in again.",
@@ -169,18 +181,16 @@ impl LoginBackend for ServerBackend {
                 let failed = e.code == ErrorCode::Unauthorized;
                 if failed {
                     self.throttle
-                        .fail(&pending.username, caller.client_addr, now);
+                        .fail(&pending.username, caller.client_addr, now)
+                        .await;
                     pending.tries_left = pending.tries_left.saturating_sub(1);
                 }
                 let user_id = pending.user_id;
                 if pending.tries_left > 0 {
-                    self.pending.second_factors.put_back(
-                        req.pending_id,
-                        expires,
-                        now,
-                        caller.client_addr,
-                        pending,
-                    )?;
+                    self.pending
+                        .second_factors
+                        .put_back(req.pending_id, expires, now, caller.client_addr, pending)
+                        .await?;
                 }
                 if failed {
                     self.record(Draft::own(EventKind::SignInFailed, &user_id))
@@ -203,7 +213,7 @@ impl LoginBackend for ServerBackend {
             })
             .await?;
         caller.set_session_cookie(new.token);
-        self.throttle.succeed(&updated.username);
+        self.throttle.succeed(&updated.username).await;
         Ok(SignedIn {
             session: self.session_info(&updated, now),
             key_entry: updated.key_entry.clone(),
@@ -234,7 +244,7 @@ impl ServerBackend {
             })
             .await?;
         caller.set_session_cookie(new.token);
-        self.throttle.succeed(&updated.username);
+        self.throttle.succeed(&updated.username).await;
         Ok(SignedIn {
             session: self.session_info(&updated, new.created_at),
             key_entry: updated.key_entry.clone(),

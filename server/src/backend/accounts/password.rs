@@ -78,7 +78,7 @@ impl PasswordBackend for ServerBackend {
             Ok(ops.clone())
         })
         .await?;
-        self.throttle.succeed(&s.user.username);
+        self.throttle.succeed(&s.user.username).await;
         tracing::info!(ended, "password changed");
         Ok(SessionsEnded {
             ended_sessions: ended,

@@ -47,7 +47,8 @@ impl ServerBackend {
         let now = self.now();
         let attempt = self
             .throttle
-            .admit(&s.user.username, caller.client_addr, now)?;
+            .admit(&s.user.username, caller.client_addr, now)
+            .await?;
         let secrets = self.secrets().await?;
         let (state, ke2) = opaque::server_login_start(
             &secrets.opaque,
@@ -62,9 +63,9 @@ impl ServerBackend {
             username: s.user.username.clone(),
             addr: caller.client_addr,
             attempt,
-            state: state.to_bytes(),
+            state: state.to_bytes().into(),
         };
-        let (id, _) = map.insert(now, caller.client_addr, proof)?;
+        let (id, _) = map.insert(now, caller.client_addr, proof).await?;
         Ok((id, ke2))
     }
 
@@ -85,6 +86,7 @@ impl ServerBackend {
         self.log_abandoned().await;
         let (pending, _) = map
             .take(self.now(), id)
+            .await?
             .filter(|(p, _)| p.user_id == s.user.id && p.session_hash == s.hash)
             .ok_or_else(|| ApiError::bad_request(words.expired))?;
         if finish_login(pending.state.as_bytes(), ke3)?.is_err() {
@@ -93,7 +95,8 @@ impl ServerBackend {
             return Err(ApiError::new(ErrorCode::Unauthorized, words.wrong));
         }
         self.throttle
-            .proven(&pending.username, pending.addr, pending.attempt);
+            .proven(&pending.username, pending.addr, pending.attempt)
+            .await;
         Ok(())
     }
 }

@@ -33,7 +33,8 @@ impl RecoveryBackend for ServerBackend {
         let now = self.now();
         let attempt = self
             .throttle
-            .admit(username.as_str(), caller.client_addr, now)?;
+            .admit(username.as_str(), caller.client_addr, now)
+            .await?;
         let secrets = self.secrets().await?;
         let registration_response = opaque::server_registration_start(
             &secrets.opaque,
@@ -58,17 +59,21 @@ impl RecoveryBackend for ServerBackend {
             }
         };
         let challenge = rng::bytes::<32>().map_err(crypto_internal)?;
-        let (recovery_id, _) = self.pending.recoveries.insert(
-            now,
-            caller.client_addr,
-            PendingRecovery {
-                username: username.as_str().to_owned(),
-                addr: caller.client_addr,
-                attempt,
-                user_id: user.map(|u| u.id),
-                challenge,
-            },
-        )?;
+        let (recovery_id, _) = self
+            .pending
+            .recoveries
+            .insert(
+                now,
+                caller.client_addr,
+                PendingRecovery {
+                    username: username.as_str().to_owned(),
+                    addr: caller.client_addr,
+                    attempt,
+                    user_id: user.map(|u| u.id),
+                    challenge,
+                },
+            )
+            .await?;
         Ok(RecoveryStarted {
             recovery_id,
             user_id,
@@ -95,6 +100,7 @@ impl RecoveryBackend for ServerBackend {
             .pending
             .recoveries
             .take(now, &req.recovery_id)
+            .await?
             .ok_or_else(|| {
                 ApiError::bad_request("This recovery has expired or was already used. Start again.")
             })?;
@@ -118,7 +124,8 @@ impl RecoveryBackend for ServerBackend {
             ));
         };
         self.throttle
-            .proven(&pending.username, pending.addr, pending.attempt);
+            .proven(&pending.username, pending.addr, pending.attempt)
+            .await;
         if user.disabled {
             return Err(disabled());
         }
@@ -144,7 +151,7 @@ impl RecoveryBackend for ServerBackend {
             })
             .await?;
         caller.set_session_cookie(new.token);
-        self.throttle.succeed(&updated.username);
+        self.throttle.succeed(&updated.username).await;
         tracing::info!(ended, "account recovered");
         Ok(Recovered {
             session: self.session_info(&updated, now),

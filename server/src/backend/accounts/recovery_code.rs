@@ -67,7 +67,7 @@ impl RecoveryCodeBackend for ServerBackend {
             Ok(Vec::new())
         })
         .await?;
-        self.throttle.succeed(&s.user.username);
+        self.throttle.succeed(&s.user.username).await;
         tracing::info!("recovery code replaced");
         Ok(())
     }

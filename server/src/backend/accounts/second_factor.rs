@@ -121,7 +121,7 @@ impl SecondFactorBackend for ServerBackend {
         )
         .await?;
         let now = self.now();
-        self.throttle.succeed(&s.user.username);
+        self.throttle.succeed(&s.user.username).await;
         if s.user.totp_enabled() {
             return Err(totp_already_on());
         }
@@ -177,13 +177,15 @@ impl SecondFactorBackend for ServerBackend {
         };
         let now = self.now();
         self.throttle
-            .check(&s.user.username, caller.client_addr, now)?;
+            .check(&s.user.username, caller.client_addr, now)
+            .await?;
         let step = match verify_totp(&secret, &code, now, s.user.totp_last_step) {
             Ok(step) => step,
             Err(e) => {
                 if e.code == ErrorCode::Unauthorized {
                     self.throttle
-                        .fail(&s.user.username, caller.client_addr, now);
+                        .fail(&s.user.username, caller.client_addr, now)
+                        .await;
                     self.record(
                         Draft::own(EventKind::SecondFactorChangeFailed, &s.user.id)
                             .session(&s.hash),

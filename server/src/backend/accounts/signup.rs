@@ -81,16 +81,20 @@ impl SignupBackend for ServerBackend {
         )
         .map_err(|_| malformed("registration request"))?;
         let user_id = rng::id().map_err(crypto_internal)?;
-        let (registration_id, _) = self.pending.signups.insert(
-            self.now(),
-            caller.client_addr,
-            PendingSignup {
-                username: username.as_str().to_owned(),
-                user_id,
-                role,
-                invite: req.invite,
-            },
-        )?;
+        let (registration_id, _) = self
+            .pending
+            .signups
+            .insert(
+                self.now(),
+                caller.client_addr,
+                PendingSignup {
+                    username: username.as_str().to_owned(),
+                    user_id,
+                    role,
+                    invite: req.invite,
+                },
+            )
+            .await?;
         Ok(SignupStarted {
             registration_id,
             user_id,
@@ -112,6 +116,7 @@ impl SignupBackend for ServerBackend {
             .pending
             .signups
             .take(now, &req.registration_id)
+            .await?
             .ok_or_else(|| {
                 ApiError::bad_request(
                     "This sign-up has expired or was already finished. Start again.",
