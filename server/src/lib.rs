@@ -7,6 +7,7 @@ pub mod backend;
 pub mod error;
 pub mod extract;
 pub mod memory;
+pub mod migrate;
 pub mod overload;
 pub mod proxy;
 pub mod serve;

@@ -295,14 +295,54 @@ impl Server {
             Some(url) => Arc::new(server::store::PgStore::lazy(url, 8).unwrap()),
             None => self.store.clone(),
         };
-        let data = tempfile::tempdir().unwrap();
+        let key = self.audit.signing_key().await.unwrap();
+        Server::over(
+            store,
+            self.store_url.clone(),
+            tempfile::tempdir().unwrap(),
+            self.invite_key.clone(),
+            self.clock.clone(),
+            &key.seed(),
+        )
+    }
+
+    /// A server on the PostgreSQL store at `url` with the data directory
+    /// (key files) and audit key of a stopped one: the installation after
+    /// `medvault-server migrate`.
+    pub fn moved_to(
+        url: &str,
+        data: tempfile::TempDir,
+        clock: Arc<AtomicI64>,
+        audit_seed: &[u8; 32],
+    ) -> Server {
+        let store: Arc<dyn Store> = Arc::new(server::store::PgStore::lazy(url, 8).unwrap());
+        let invite_key = InviteKey::load_or_create(data.path()).unwrap();
+        Server::over(
+            store,
+            Some(url.to_owned()),
+            data,
+            invite_key,
+            clock,
+            audit_seed,
+        )
+    }
+
+    /// A plain-HTTP server over `store` with these keys and clock.
+    fn over(
+        store: Arc<dyn Store>,
+        store_url: Option<String>,
+        data: tempfile::TempDir,
+        invite_key: InviteKey,
+        clock: Arc<AtomicI64>,
+        audit_seed: &[u8; 32],
+    ) -> Server {
         let site = tempfile::tempdir().unwrap();
         std::fs::write(
             site.path().join("index.html"),
             "<!DOCTYPE html><html></html>",
         )
         .unwrap();
-        let c = self.clock.clone();
+        let c = clock.clone();
         let state = AppState::with_accounts(
             store.clone(),
             Site::load(site.path(), false).unwrap(),
@@ -310,26 +350,25 @@ impl Server {
                 settings: AccountSettings::default(),
                 records: RecordsConfig::default(),
                 clock: Arc::new(move || c.load(Ordering::SeqCst)),
-                invite_key: Some(self.invite_key.clone()),
+                invite_key: Some(invite_key.clone()),
                 totp_key: Some(TotpKey::from_bytes([0x5a; 32])),
             },
         );
-        let key = self.audit.signing_key().await.unwrap();
         assert!(state
             .audit
-            .use_key(shared::crypto::sign::SigningKey::from_seed(&key.seed())));
+            .use_key(shared::crypto::sign::SigningKey::from_seed(audit_seed)));
         Server {
             audit: state.audit.clone(),
-            origin: self.origin.clone(),
-            cookie_name: self.cookie_name,
+            origin: "http://localhost".to_owned(),
+            cookie_name: SESSION_COOKIE,
             app: router(state, Limits::default()),
-            clock: self.clock.clone(),
+            clock,
             store,
-            invite_key: self.invite_key.clone(),
+            invite_key,
             data,
             _site: site,
             disk: None,
-            store_url: self.store_url.clone(),
+            store_url,
         }
     }
 

@@ -18,6 +18,7 @@ mod events;
 mod grant_key;
 mod grants;
 mod legacy;
+mod migrate;
 mod rekey;
 mod requests;
 mod rotation;
