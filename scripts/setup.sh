@@ -4,10 +4,9 @@
 # crates.io, npm or Debian's apt: nothing is downloaded from anywhere else.
 #
 #   scripts/setup.sh          build tools: wasm32 target, Trunk, wasm-bindgen, wasm-opt
-#   scripts/setup.sh --test   also Chromium + ChromeDriver (Debian) and Playwright (npm)
-#   scripts/setup.sh --bench  --test's tools, and nginx and wrk (Debian) for the
-#                             benchmarks that measure against nginx; tests never
-#                             need them
+#   scripts/setup.sh --test   also Chromium + ChromeDriver, PostgreSQL and nginx
+#                             (Debian) and Playwright (npm)
+#   scripts/setup.sh --bench  --test's tools, and wrk (Debian) for the benchmarks
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,16 +53,18 @@ if $want_test; then
   # Chromium drives the browser tests; openssl and curl make and check a TLS
   # certificate in the server's tests; unzip checks the record export.
   # PostgreSQL: the store's second backend runs the same tests on a
-  # throwaway cluster (scripts/pg-test-cluster.sh); nothing is set up system-wide.
+  # throwaway cluster (scripts/pg-test-cluster.sh); nginx fronts two servers in
+  # end2end/tests/scale-out.spec.ts. Neither is set up system-wide.
   if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] \
     || ! command -v openssl >/dev/null || ! command -v curl >/dev/null \
-    || ! command -v unzip >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-    say "installing Chromium, ChromeDriver, openssl, curl, unzip and PostgreSQL from Debian"
+    || ! command -v unzip >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+    || [ ! -x /usr/sbin/nginx ]; then
+    say "installing Chromium, ChromeDriver, openssl, curl, unzip, PostgreSQL and nginx from Debian"
     sudo_cmd=""
     [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
     $sudo_cmd apt-get update
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y chromium chromium-driver openssl curl unzip \
-      postgresql
+      postgresql nginx
   fi
   # npm writes node_modules/.package-lock.json last, so it is newer than the
   # lock file exactly when the install matches it.
