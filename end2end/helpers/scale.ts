@@ -1,7 +1,8 @@
 // Two medvault servers on one PostgreSQL database behind nginx, as
 // docs/OPERATIONS.md describes: a throwaway PostgreSQL cluster
 // (scripts/pg-test-cluster.sh), the servers on free ports sharing one data
-// directory (so one set of key files), and nginx running
+// directory (so one set of key files) and one chunk directory (--blobs), and
+// nginx running
 // docs/nginx/medvault-two-servers.conf with its addresses replaced.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -66,6 +67,7 @@ export class Backend {
   constructor(
     private readonly data: string,
     private readonly store: string,
+    private readonly blobs: string,
     private readonly origin: string,
   ) {}
 
@@ -79,6 +81,7 @@ export class Backend {
         '--data', this.data,
         '--site', site,
         '--store', this.store,
+        '--blobs', this.blobs,
         '--public-origin', this.origin,
         '--trusted-proxy', '127.0.0.1',
       ],
@@ -180,7 +183,11 @@ export class TwoServers {
 
   async start(): Promise<void> {
     await this.postgres.start();
-    this.backends = [0, 1].map(() => new Backend(this.data, this.postgres.url, this.baseURL));
+    // Chunks in an object store (a directory here; S3 in production).
+    const blobs = `file://${mkdtempSync(join(tmpdir(), 'medvault-chunks-'))}`;
+    this.backends = [0, 1].map(
+      () => new Backend(this.data, this.postgres.url, blobs, this.baseURL),
+    );
     // One after the other: the first makes the key files the second reads.
     for (const b of this.backends) await b.start();
     await this.nginx.start(this.backends);

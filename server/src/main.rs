@@ -53,6 +53,9 @@ struct MigrateArgs {
     /// The PostgreSQL connection string the servers will use (--store).
     #[arg(long, value_parser = parse_store)]
     to: String,
+    /// The object store the servers will keep chunks in (--blobs), if any.
+    #[arg(long, value_parser = parse_blobs)]
+    blobs: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,6 +99,11 @@ struct ServeArgs {
     /// default the embedded sled store in --data.
     #[arg(long, env = "MEDVAULT_STORE", value_parser = parse_store)]
     store: Option<String>,
+    /// Where chunks go with --store: an object store, file:///directory or
+    /// s3://bucket (endpoint and credentials from AWS_* variables); without
+    /// it, in the database.
+    #[arg(long, env = "MEDVAULT_BLOBS", requires = "store", value_parser = parse_blobs)]
+    blobs: Option<String>,
     /// Connections to PostgreSQL this server keeps open at most.
     #[arg(long, env = "MEDVAULT_STORE_CONNECTIONS", default_value_t = server::store::postgres::DEFAULT_POOL_SIZE as u16, value_parser = clap::value_parser!(u16).range(1..=1000))]
     store_connections: u16,
@@ -235,6 +243,14 @@ fn parse_store(text: &str) -> Result<String, String> {
     }
 }
 
+fn parse_blobs(text: &str) -> Result<String, String> {
+    if server::store::blobs::is_blobs_url(text) {
+        Ok(text.to_owned())
+    } else {
+        Err("give file:///absolute/directory or s3://bucket".into())
+    }
+}
+
 fn parse_origin(text: &str) -> Result<String, String> {
     let trimmed = text.trim().trim_end_matches('/');
     let rest = trimmed
@@ -314,7 +330,12 @@ fn main() -> ExitCode {
         }
     };
     if let Command::Migrate(args) = &cli.command {
-        return match runtime.block_on(server::migrate::migrate(&args.from, &args.to, 4)) {
+        return match runtime.block_on(server::migrate::migrate(
+            &args.from,
+            &args.to,
+            args.blobs.as_deref(),
+            4,
+        )) {
             Ok(report) => {
                 for r in report {
                     let digest: String = r.digest[..8].iter().map(|b| format!("{b:02x}")).collect();
@@ -343,6 +364,7 @@ fn main() -> ExitCode {
             data_dir: args.data_dir,
             store: args.store,
             store_connections: usize::from(args.store_connections),
+            blobs: args.blobs,
             site_dir: args.site_dir,
             tls: args.tls_cert.zip(args.tls_key),
             limits: Limits {

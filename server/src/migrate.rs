@@ -18,7 +18,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::store::{Batch, PgStore, SledStore, Space, Store, StoreError};
+use crate::store::{blobs::Blobs, Batch, PgStore, SledStore, Space, Store, StoreError};
 
 /// Keys read and written per step.
 const PAGE: usize = 256;
@@ -72,17 +72,20 @@ pub enum MigrateError {
 }
 
 /// Copies the sled store in `from` into the empty PostgreSQL store at `to`
-/// and checks the copy.
+/// (its chunks into the object store `blobs`, if given) and checks the copy.
 pub async fn migrate(
     from: &Path,
     to: &str,
+    blobs: Option<&str>,
     connections: usize,
 ) -> Result<Vec<SpaceReport>, MigrateError> {
     let source =
         SledStore::open(from).map_err(|e| MigrateError::Source(from.display().to_string(), e))?;
-    let target = PgStore::connect(to, connections)
-        .await
-        .map_err(MigrateError::Target)?;
+    let mut target = PgStore::lazy(to, connections).map_err(MigrateError::Target)?;
+    if let Some(blobs) = blobs {
+        target = target.with_blobs(Blobs::open(blobs).map_err(MigrateError::Target)?);
+    }
+    target.ready().await.map_err(MigrateError::Target)?;
     for space in Space::ALL {
         let any = target
             .scan_prefix(space, b"", None, 1)

@@ -15,7 +15,7 @@ use crate::{
         RecordsConfig, TotpKey,
     },
     state::AppState,
-    store::{PgStore, SledStore, Store},
+    store::{blobs::Blobs, PgStore, SledStore, Store, StoreError},
     web::Site,
 };
 
@@ -31,6 +31,8 @@ pub struct ServeConfig {
     pub store: Option<String>,
     /// The most PostgreSQL connections to keep (`--store-connections`).
     pub store_connections: usize,
+    /// The object store for chunks beside PostgreSQL (`--blobs`).
+    pub blobs: Option<String>,
     /// Directory of the built app (Trunk's `dist`).
     pub site_dir: PathBuf,
     /// PEM certificate chain and private key; both or neither.
@@ -119,10 +121,28 @@ pub fn plain_http_on_network(config: &ServeConfig) -> bool {
 async fn open_store(config: &ServeConfig) -> Result<Arc<dyn Store>, ServeError> {
     match &config.store {
         Some(url) => {
-            let store = PgStore::connect(url, config.store_connections)
-                .await
-                .map_err(|e| ServeError::Database(e.to_string()))?;
-            tracing::info!("store open on PostgreSQL");
+            let database = |e: StoreError| ServeError::Database(e.to_string());
+            let mut store = PgStore::lazy(url, config.store_connections).map_err(database)?;
+            if let Some(blobs) = &config.blobs {
+                store = store.with_blobs(Blobs::open(blobs).map_err(database)?);
+            }
+            store.ready().await.map_err(database)?;
+            tracing::info!(
+                chunks_in_objects = config.blobs.is_some(),
+                "store open on PostgreSQL"
+            );
+            // Objects a crash left without a name, an hour old or more.
+            let sweeper = store.clone();
+            tokio::spawn(async move {
+                let hour_ago = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs() as i64 - 3600);
+                match sweeper.sweep_objects(hour_ago).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(removed = n, "chunk objects no key named were removed"),
+                    Err(e) => tracing::warn!(error = %e, "could not sweep the chunk objects"),
+                }
+            });
             Ok(Arc::new(store))
         }
         None => {
@@ -373,6 +393,7 @@ mod tests {
             data_dir: PathBuf::from("data"),
             store: None,
             store_connections: 1,
+            blobs: None,
             site_dir: PathBuf::from("dist"),
             tls: None,
             limits: Limits::default(),

@@ -11,6 +11,7 @@
 //! an upload only after that, so an acknowledged write survives `kill -9`
 //! (`tests/crash.rs` checks this against the real binary).
 
+pub mod blobs;
 pub mod codec;
 pub mod group;
 pub mod keys;

@@ -33,7 +33,7 @@ use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
-use super::{Batch, Entry, Space, Store, StoreError};
+use super::{blobs::Blobs, Batch, Entry, Space, Store, StoreError};
 
 /// How many connections one server process keeps by default: enough for the
 /// request classes' concurrency on a few cores without exhausting
@@ -47,6 +47,8 @@ pub struct PgStore {
     /// Set once the schema is created and checked; every connection waits
     /// for it, so a store made with [`PgStore::lazy`] prepares on first use.
     prepared: std::sync::Arc<tokio::sync::OnceCell<()>>,
+    /// Where chunks live, if not in `kv_blobs` itself (`--blobs`).
+    blobs: Option<Blobs>,
 }
 
 impl fmt::Debug for PgStore {
@@ -67,8 +69,15 @@ impl PgStore {
     /// a password.
     pub async fn connect(url: &str, pool_size: usize) -> Result<Self, StoreError> {
         let store = Self::lazy(url, pool_size)?;
-        drop(store.client().await?);
+        store.ready().await?;
         Ok(store)
+    }
+
+    /// Connects and prepares the schema now, so that a server fails at
+    /// start rather than at its first request.
+    pub async fn ready(&self) -> Result<(), StoreError> {
+        drop(self.client().await?);
+        Ok(())
     }
 
     /// The store without connecting yet: the first call connects and
@@ -95,13 +104,35 @@ impl PgStore {
         Ok(Self {
             pool,
             prepared: Default::default(),
+            blobs: None,
         })
+    }
+
+    /// Keeps chunks (the Blobs keyspace's values) in `blobs`, with only their
+    /// objects' names in the database. Give it before the first call.
+    pub fn with_blobs(mut self, blobs: Blobs) -> Self {
+        self.blobs = Some(blobs);
+        self
+    }
+
+    /// A stored Blobs value as its bytes: the object it names, when chunks
+    /// are in an object store.
+    async fn blob_value(&self, stored: Vec<u8>) -> Result<Vec<u8>, StoreError> {
+        let Some(blobs) = &self.blobs else {
+            return Ok(stored);
+        };
+        blobs
+            .get(super::blobs::name_of(&stored)?)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("a chunk object is missing".into()))
     }
 
     /// A connection from the pool, once the schema is ready.
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
         self.prepared
-            .get_or_try_init(|| async { schema::prepare(self.raw_client().await?).await })
+            .get_or_try_init(|| async {
+                schema::prepare(self.raw_client().await?, self.blobs.is_some()).await
+            })
             .await?;
         self.raw_client().await
     }
@@ -111,6 +142,39 @@ impl PgStore {
             deadpool_postgres::PoolError::Backend(e) => from_pg(&e),
             _ => StoreError::Backend("no PostgreSQL connection available".into()),
         })
+    }
+}
+
+impl PgStore {
+    /// Removes chunk objects that no key names and that were written before
+    /// `before` (Unix seconds): left by a server that died between writing a
+    /// chunk's object and committing its name, or between a commit and the
+    /// removal of the objects it replaced. Give a time well before any
+    /// upload in flight (the server uses an hour ago). Returns how many went.
+    pub async fn sweep_objects(&self, before: i64) -> Result<usize, StoreError> {
+        let Some(blobs) = &self.blobs else {
+            return Ok(0);
+        };
+        // Listed first: an object written after the listing is not looked at.
+        let listed = blobs.written_before(before).await?;
+        let client = self.client().await?;
+        let rows = client
+            .query("SELECT value FROM kv_blobs", &[])
+            .await
+            .map_err(|e| from_pg(&e))?;
+        let mut named = std::collections::HashSet::with_capacity(rows.len());
+        for row in rows {
+            let value: Vec<u8> = row.try_get(0).map_err(|e| from_pg(&e))?;
+            named.insert(value);
+        }
+        drop(client);
+        let orphans: Vec<String> = listed
+            .into_iter()
+            .filter(|name| !named.contains(name.as_bytes()))
+            .collect();
+        let n = orphans.len();
+        blobs.delete_all(orphans).await;
+        Ok(n)
     }
 }
 
@@ -165,8 +229,13 @@ impl Store for PgStore {
             .query_opt(&statement, &[&key])
             .await
             .map_err(|e| from_pg(&e))?;
-        row.map(|r| r.try_get::<_, Vec<u8>>(0).map_err(|e| from_pg(&e)))
-            .transpose()
+        let value = row
+            .map(|r| r.try_get::<_, Vec<u8>>(0).map_err(|e| from_pg(&e)))
+            .transpose()?;
+        match value {
+            Some(v) if space == Space::Blobs => Ok(Some(self.blob_value(v).await?)),
+            other => Ok(other),
+        }
     }
 
     async fn scan_prefix(
@@ -198,13 +267,16 @@ impl Store for PgStore {
             .query(&statement, &[&start, &end, &limit])
             .await
             .map_err(|e| from_pg(&e))?;
-        rows.iter()
-            .map(|r| {
-                let key: Vec<u8> = r.try_get(0).map_err(|e| from_pg(&e))?;
-                let value: Vec<u8> = r.try_get(1).map_err(|e| from_pg(&e))?;
-                Ok((key, value))
-            })
-            .collect()
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let key: Vec<u8> = r.try_get(0).map_err(|e| from_pg(&e))?;
+            let mut value: Vec<u8> = r.try_get(1).map_err(|e| from_pg(&e))?;
+            if space == Space::Blobs {
+                value = self.blob_value(value).await?;
+            }
+            out.push((key, value));
+        }
+        Ok(out)
     }
 
     async fn apply(&self, batch: Batch) -> Result<(), StoreError> {

@@ -64,16 +64,30 @@ pub struct Server {
     /// The PostgreSQL connection string of the store, when this run puts
     /// servers on PostgreSQL (see [`open_store`]).
     pub store_url: Option<String>,
+    /// Where that store keeps its chunks (`--blobs`), if not in itself.
+    pub blobs_url: Option<String>,
+}
+
+/// A PostgreSQL store as a server opens it: `url`, chunks in `blobs`.
+pub fn pg_store(url: &str, blobs: Option<&str>) -> server::store::PgStore {
+    let store = server::store::PgStore::lazy(url, 8).unwrap();
+    match blobs {
+        Some(b) => store.with_blobs(server::store::blobs::Blobs::open(b).unwrap()),
+        None => store,
+    }
 }
 
 /// The store a test server runs on: sled in `data`, or, when the run asks for
 /// it (`MEDVAULT_TEST_STORE=postgres`), a fresh schema in the test cluster.
 /// Returns the connection string in that case.
-pub fn open_store(data: &std::path::Path) -> (Arc<dyn Store>, Option<String>) {
+/// Chunks then go to an object store in a directory beside `data`, as a
+/// scale-out installation keeps them (`--blobs`).
+pub fn open_store(data: &std::path::Path) -> (Arc<dyn Store>, Option<(String, String)>) {
     if postgres::selected() {
         let url = postgres::schema_url_blocking(&postgres::unique_schema("srv"));
-        let store = server::store::PgStore::lazy(&url, 8).unwrap();
-        (Arc::new(store), Some(url))
+        let blobs = format!("file://{}-chunks", data.display());
+        let store = pg_store(&url, Some(&blobs));
+        (Arc::new(store), Some((url, blobs)))
     } else {
         (Arc::new(SledStore::open(data).unwrap()), None)
     }
@@ -222,7 +236,8 @@ impl Server {
             "<!DOCTYPE html><html></html>",
         )
         .unwrap();
-        let (store, store_url) = open_store(data.path());
+        let (store, urls) = open_store(data.path());
+        let (store_url, blobs_url) = urls.unzip();
         let store = wrap(store);
         let clock = Arc::new(AtomicI64::new(T0));
         let c = clock.clone();
@@ -263,6 +278,7 @@ impl Server {
             _site: site,
             disk: None,
             store_url,
+            blobs_url,
         }
     }
 
@@ -292,13 +308,14 @@ impl Server {
     /// share the store handle (sled allows one process per directory).
     pub async fn sibling(&self) -> Server {
         let store: Arc<dyn Store> = match &self.store_url {
-            Some(url) => Arc::new(server::store::PgStore::lazy(url, 8).unwrap()),
+            Some(url) => Arc::new(pg_store(url, self.blobs_url.as_deref())),
             None => self.store.clone(),
         };
         let key = self.audit.signing_key().await.unwrap();
         Server::over(
             store,
             self.store_url.clone(),
+            self.blobs_url.clone(),
             tempfile::tempdir().unwrap(),
             self.invite_key.clone(),
             self.clock.clone(),
@@ -311,15 +328,17 @@ impl Server {
     /// `medvault-server migrate`.
     pub fn moved_to(
         url: &str,
+        blobs: Option<&str>,
         data: tempfile::TempDir,
         clock: Arc<AtomicI64>,
         audit_seed: &[u8; 32],
     ) -> Server {
-        let store: Arc<dyn Store> = Arc::new(server::store::PgStore::lazy(url, 8).unwrap());
+        let store: Arc<dyn Store> = Arc::new(pg_store(url, blobs));
         let invite_key = InviteKey::load_or_create(data.path()).unwrap();
         Server::over(
             store,
             Some(url.to_owned()),
+            blobs.map(str::to_owned),
             data,
             invite_key,
             clock,
@@ -331,6 +350,7 @@ impl Server {
     fn over(
         store: Arc<dyn Store>,
         store_url: Option<String>,
+        blobs_url: Option<String>,
         data: tempfile::TempDir,
         invite_key: InviteKey,
         clock: Arc<AtomicI64>,
@@ -369,6 +389,7 @@ impl Server {
             _site: site,
             disk: None,
             store_url,
+            blobs_url,
         }
     }
 
@@ -377,7 +398,7 @@ impl Server {
     /// disk, and the server starts on it with the same settings and keys.
     pub fn reopen_store(&mut self) {
         if let Some(url) = &self.store_url {
-            self.store = Arc::new(server::store::PgStore::lazy(url, 8).unwrap());
+            self.store = Arc::new(pg_store(url, self.blobs_url.as_deref()));
             self.restart(Some(TotpKey::from_bytes([0x5a; 32])));
             return;
         }

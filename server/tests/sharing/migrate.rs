@@ -26,13 +26,16 @@ async fn whole_log(auditor: &Client) -> Vec<LogEntry> {
     }
 }
 
-fn migrate(from: &std::path::Path, to: &str) -> std::process::Output {
-    Command::new(common::binary::BIN)
+fn migrate(from: &std::path::Path, to: &str, blobs: Option<&str>) -> std::process::Output {
+    let mut command = Command::new(common::binary::BIN);
+    command
         .args(["migrate", "--from"])
         .arg(from)
-        .args(["--to", to])
-        .output()
-        .unwrap()
+        .args(["--to", to]);
+    if let Some(blobs) = blobs {
+        command.args(["--blobs", blobs]);
+    }
+    command.output().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,14 +71,17 @@ async fn a_sled_installation_moves_to_postgresql_and_everything_still_works() {
     };
 
     let url = common::postgres::schema_url(&common::postgres::unique_schema("moved")).await;
-    let mut out = migrate(data.path(), &url);
+    // Chunks go to an object store, as on a scale-out installation.
+    let chunks = tempfile::tempdir().unwrap();
+    let blobs = format!("file://{}", chunks.path().display());
+    let mut out = migrate(data.path(), &url, Some(&blobs));
     for _ in 0..50 {
         // A write step still finishing holds the store for a moment.
         if out.status.success() || !String::from_utf8_lossy(&out.stderr).contains("running") {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        out = migrate(data.path(), &url);
+        out = migrate(data.path(), &url, Some(&blobs));
     }
     let printed = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
@@ -87,12 +93,12 @@ async fn a_sled_installation_moves_to_postgresql_and_everything_still_works() {
     assert!(printed.contains("blobs"), "{printed}");
 
     // A second run finds the database in use and leaves it alone.
-    let again = migrate(data.path(), &url);
+    let again = migrate(data.path(), &url, Some(&blobs));
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already holds data"));
 
     // The new installation: PostgreSQL, the same key files and audit key.
-    let s = Server::moved_to(&url, data, clock, &audit_seed);
+    let s = Server::moved_to(&url, Some(&blobs), data, clock, &audit_seed);
     let p2 = s.client();
     let (_, keyring) = p2.sign_in("mona", common::PASSWORD).await;
     let p2 = Patient {
@@ -140,7 +146,7 @@ fn fail_a_store_a_server_is_running_on_is_not_moved() {
     std::fs::write(site.path().join("index.html"), "<!DOCTYPE html>").unwrap();
     let data = tempfile::tempdir().unwrap();
     let (mut child, _) = common::binary::start(site.path(), data.path(), None, &[]);
-    let out = migrate(data.path(), "postgres://nobody@127.0.0.1:1/never");
+    let out = migrate(data.path(), "postgres://nobody@127.0.0.1:1/never", None);
     let _ = child.kill();
     let _ = child.wait();
     assert!(!out.status.success());

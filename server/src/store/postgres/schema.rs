@@ -17,8 +17,12 @@ pub const SCHEMA_VERSION: i32 = 1;
 /// ("medvault" in ASCII).
 const SCHEMA_LOCK: i64 = 0x6d65_6476_6175_6c74;
 
-/// Creates the tables if missing and checks the version.
-pub(super) async fn prepare(mut client: deadpool_postgres::Object) -> Result<(), StoreError> {
+/// Creates the tables if missing and checks the version, and that chunks
+/// are where this server looks for them (`objects`: in an object store).
+pub(super) async fn prepare(
+    mut client: deadpool_postgres::Object,
+    objects: bool,
+) -> Result<(), StoreError> {
     let tx = client.transaction().await.map_err(|e| from_pg(&e))?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
         .await
@@ -26,7 +30,9 @@ pub(super) async fn prepare(mut client: deadpool_postgres::Object) -> Result<(),
     let mut ddl = String::from(
         "CREATE TABLE IF NOT EXISTS medvault_schema (\
            only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row), \
-           version integer NOT NULL);",
+           version integer NOT NULL);\
+         CREATE TABLE IF NOT EXISTS medvault_settings (\
+           name text PRIMARY KEY, value text NOT NULL);",
     );
     for space in Space::ALL {
         ddl.push_str(&format!(
@@ -64,5 +70,55 @@ pub(super) async fn prepare(mut client: deadpool_postgres::Object) -> Result<(),
             )));
         }
     }
+    check_chunk_place(&tx, objects).await?;
     tx.commit().await.map_err(|e| from_pg(&e))
+}
+
+/// The setting that says where this database's chunks are: `objects` (an
+/// object store, `--blobs`) or `database` (`bytea` in `kv_blobs`), made by
+/// the first server. A server looking in the other place would answer every
+/// chunk as missing, so it refuses to start instead.
+async fn check_chunk_place(
+    tx: &deadpool_postgres::Transaction<'_>,
+    objects: bool,
+) -> Result<(), StoreError> {
+    let want = if objects { "objects" } else { "database" };
+    let found: Option<String> = tx
+        .query_opt(
+            "SELECT value FROM medvault_settings WHERE name = 'chunks'",
+            &[],
+        )
+        .await
+        .map_err(|e| from_pg(&e))?
+        .map(|row| row.try_get(0))
+        .transpose()
+        .map_err(|e| from_pg(&e))?;
+    let place = match found {
+        Some(place) => place,
+        None => {
+            let any = tx
+                .query_opt("SELECT 1 FROM kv_blobs LIMIT 1", &[])
+                .await
+                .map_err(|e| from_pg(&e))?
+                .is_some();
+            // Chunks already stored stay where they are.
+            let place = if any { "database" } else { want };
+            tx.execute(
+                "INSERT INTO medvault_settings (name, value) VALUES ('chunks', $1)",
+                &[&place],
+            )
+            .await
+            .map_err(|e| from_pg(&e))?;
+            place.to_owned()
+        }
+    };
+    match (place.as_str(), objects) {
+        ("objects", false) => Err(StoreError::Backend(
+            "this database keeps its chunks in an object store: give --blobs".into(),
+        )),
+        ("database", true) => Err(StoreError::Backend(
+            "this database keeps its chunks in itself: start without --blobs".into(),
+        )),
+        _ => Ok(()),
+    }
 }

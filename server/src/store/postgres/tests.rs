@@ -10,7 +10,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use super::super::conformance;
+use super::super::{blobs::Blobs, conformance};
 use super::*;
 
 /// The schema a conformance "directory" maps to, so that reopening the same
@@ -35,6 +35,96 @@ async fn postgres_store_passes_conformance() {
         async move { open_schema(&name).await }
     })
     .await;
+}
+
+/// Chunks in a directory of the conformance "directory", so that a reopen
+/// finds them again.
+async fn open_with_objects(name: &str, dir: &Path) -> PgStore {
+    let url = cluster::schema_url(name).await;
+    let blobs = Blobs::open(&format!("file://{}", dir.join("chunks").display())).unwrap();
+    let store = PgStore::lazy(&url, 8).unwrap().with_blobs(blobs);
+    store
+        .ready()
+        .await
+        .expect("open PostgreSQL store with objects");
+    store
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_store_with_chunk_objects_passes_conformance() {
+    conformance::run_all(|dir| {
+        let name = format!("obj{}", &schema_of(dir)[4..]);
+        let dir = dir.to_owned();
+        async move { open_with_objects(&name, &dir).await }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chunk_objects_no_key_names_are_swept_and_named_ones_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_with_objects(&cluster::unique_schema("sweep"), dir.path()).await;
+    store
+        .put(Space::Blobs, b"chunk".to_vec(), b"ciphertext".to_vec())
+        .await
+        .unwrap();
+    // Replacing a chunk removes the object it replaced.
+    store
+        .put(Space::Blobs, b"chunk".to_vec(), b"ciphertext 2".to_vec())
+        .await
+        .unwrap();
+    let blobs = store.blobs.clone().unwrap();
+    assert_eq!(blobs.written_before(i64::MAX).await.unwrap().len(), 1);
+    // An object a crash left behind, named by no key.
+    blobs
+        .put_new(&Blobs::new_name().unwrap(), b"orphan".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(store.sweep_objects(0).await.unwrap(), 0, "nothing that old");
+    assert_eq!(store.sweep_objects(i64::MAX).await.unwrap(), 1);
+    assert_eq!(blobs.written_before(i64::MAX).await.unwrap().len(), 1);
+    assert_eq!(
+        store.get(Space::Blobs, b"chunk").await.unwrap(),
+        Some(b"ciphertext 2".to_vec())
+    );
+    // The database holds the name, never the bytes.
+    let client = store.client().await.unwrap();
+    let row = client
+        .query_one(
+            "SELECT value FROM kv_blobs WHERE key = $1",
+            &[&b"chunk".as_slice()],
+        )
+        .await
+        .unwrap();
+    let stored: Vec<u8> = row.get(0);
+    assert_eq!(stored.len(), super::super::blobs::NAME_LEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fail_a_server_looking_for_chunks_in_the_wrong_place_does_not_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = cluster::unique_schema("place");
+    let with_objects = open_with_objects(&name, dir.path()).await;
+    drop(with_objects);
+    let url = cluster::schema_url(&name).await;
+    let err = PgStore::connect(&url, 2).await.unwrap_err();
+    assert!(err.to_string().contains("give --blobs"), "{err}");
+
+    let name = cluster::unique_schema("place2");
+    let in_database = open_schema(&name).await;
+    in_database
+        .put(Space::Blobs, b"chunk".to_vec(), b"bytes".to_vec())
+        .await
+        .unwrap();
+    let url = cluster::schema_url(&name).await;
+    let blobs = Blobs::open(&format!("file://{}", dir.path().join("c2").display())).unwrap();
+    let err = PgStore::lazy(&url, 2)
+        .unwrap()
+        .with_blobs(blobs)
+        .ready()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("start without --blobs"), "{err}");
 }
 
 #[test]
