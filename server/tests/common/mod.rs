@@ -85,7 +85,10 @@ pub fn pg_store(url: &str, blobs: Option<&str>) -> server::store::PgStore {
 pub fn open_store(data: &std::path::Path) -> (Arc<dyn Store>, Option<(String, String)>) {
     if postgres::selected() {
         let url = postgres::schema_url_blocking(&postgres::unique_schema("srv"));
-        let blobs = format!("file://{}-chunks", data.display());
+        // `MEDVAULT_TEST_BLOBS=s3://bucket` (scripts/garage-test.sh) puts
+        // them in S3; names are random, so test servers can share a bucket.
+        let blobs = std::env::var("MEDVAULT_TEST_BLOBS")
+            .unwrap_or_else(|_| format!("file://{}-chunks", data.display()));
         let store = pg_store(&url, Some(&blobs));
         (Arc::new(store), Some((url, blobs)))
     } else {
