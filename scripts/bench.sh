@@ -34,6 +34,10 @@
 #                               during and a minute after (OVERLOAD_SECONDS,
 #                               OVERLOAD_AFTER_SECONDS, OVERLOAD_GET_CONNS,
 #                               OVERLOAD_PUT_CONNS)
+#   scripts/bench.sh scale      sign-ins and chunk GETs per second on sled, on
+#                               PostgreSQL with one server and with two, with the
+#                               servers' and PostgreSQL's CPU per request
+#                               (SCALE_SECONDS, SCALE_CLIENTS, SCALE_CONNS)
 #   scripts/bench.sh size       the release WASM (trunk build --release): raw, gzip
 #                               and brotli sizes against the 400 KB budget, and the
 #                               common-password list fetched lazily beside it
@@ -93,6 +97,15 @@ if [[ $which == all || $which == chunkget ]]; then
   echo "load before: $(uptime)"
   MEDVAULT_SERVER_BIN="$PWD/target/release/medvault-server" \
     cargo bench --locked -p server --bench chunk_get
+  echo "load after: $(uptime)"
+fi
+
+if [[ $which == all || $which == scale ]]; then
+  echo "==> server: sled against PostgreSQL with one and two servers (release server)"
+  cargo build --locked --release -p server --bin medvault-server
+  echo "load before: $(uptime)"
+  MEDVAULT_SERVER_BIN="$PWD/target/release/medvault-server" \
+    cargo bench --locked -p server --bench scale_load
   echo "load after: $(uptime)"
 fi
 

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod records;
+pub mod signin;
 
 use std::{
     io::{BufRead, BufReader, Read, Write},
@@ -292,12 +293,16 @@ impl Drop for Server {
 /// Starts the server binary (`MEDVAULT_SERVER_BIN`, else the release build)
 /// with `extra` arguments after `serve`'s own.
 pub fn start_server(extra: &[&str]) -> Server {
+    start_server_in(tempfile::tempdir().expect("tempdir"), extra)
+}
+
+/// [`start_server`] on a given data directory.
+pub fn start_server_in(data: tempfile::TempDir, extra: &[&str]) -> Server {
     let bin = std::env::var("MEDVAULT_SERVER_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|_| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/medvault-server")
         });
-    let data = tempfile::tempdir().expect("tempdir");
     let site = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         site.path().join("index.html"),
