@@ -6,6 +6,7 @@ pub mod authz;
 pub mod backend;
 pub mod error;
 pub mod extract;
+pub mod key_check;
 pub mod memory;
 pub mod migrate;
 pub mod overload;

@@ -104,6 +104,10 @@ struct ServeArgs {
     /// it, in the database.
     #[arg(long, env = "MEDVAULT_BLOBS", requires = "store", value_parser = parse_blobs)]
     blobs: Option<String>,
+    /// With --store: this server's TOTP and audit key files become the ones
+    /// every server on the database must have (after replacing them on all).
+    #[arg(long, requires = "store")]
+    accept_new_key_files: bool,
     /// Connections to PostgreSQL this server keeps open at most.
     #[arg(long, env = "MEDVAULT_STORE_CONNECTIONS", default_value_t = server::store::postgres::DEFAULT_POOL_SIZE as u16, value_parser = clap::value_parser!(u16).range(1..=1000))]
     store_connections: u16,
@@ -365,6 +369,7 @@ fn main() -> ExitCode {
             store: args.store,
             store_connections: usize::from(args.store_connections),
             blobs: args.blobs,
+            accept_new_key_files: args.accept_new_key_files,
             site_dir: args.site_dir,
             tls: args.tls_cert.zip(args.tls_key),
             limits: Limits {

@@ -33,6 +33,9 @@ pub struct ServeConfig {
     pub store_connections: usize,
     /// The object store for chunks beside PostgreSQL (`--blobs`).
     pub blobs: Option<String>,
+    /// Record this server's key files as the ones every server on the shared
+    /// store must have (`--accept-new-key-files`), after a deliberate change.
+    pub accept_new_key_files: bool,
     /// Directory of the built app (Trunk's `dist`).
     pub site_dir: PathBuf,
     /// PEM certificate chain and private key; both or neither.
@@ -91,6 +94,9 @@ pub enum ServeError {
     /// The audit key could not be loaded, made or moved out of the store.
     #[error(transparent)]
     AuditKey(#[from] crate::backend::audit::key::AuditKeyError),
+    /// A key file differs from the other servers' on the shared store.
+    #[error(transparent)]
+    KeyCheck(#[from] crate::key_check::KeyCheckError),
     /// Plain HTTP on a network address, which nobody asked for.
     #[error(
         "refusing to serve plain HTTP on {0}, an address other machines can reach: session \
@@ -181,6 +187,15 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
         tracing::info!(sealed, "stored TOTP secrets sealed under the TOTP key");
     }
     let audit_key = load_audit_key(&config, store.as_ref()).await?;
+    if store.shared_by_processes() {
+        crate::key_check::check_shared_keys(
+            store.as_ref(),
+            &totp_key,
+            &audit_key.verifying_key().to_bytes(),
+            config.accept_new_key_files,
+        )
+        .await?;
+    }
     let state = AppState::with_accounts(
         store.clone(),
         site,
@@ -394,6 +409,7 @@ mod tests {
             store: None,
             store_connections: 1,
             blobs: None,
+            accept_new_key_files: false,
             site_dir: PathBuf::from("dist"),
             tls: None,
             limits: Limits::default(),
