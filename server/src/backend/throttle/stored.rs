@@ -23,8 +23,13 @@ use crate::{
 
 const ACCOUNT: u8 = 20;
 const ADDRESS: u8 = 21;
-/// How often a change is tried again after another server's change won.
-const RETRIES: usize = 16;
+/// How often a change is tried again after another request's change won.
+/// Every client behind one address (a NAT, a proxy not named with
+/// `--trusted-proxy`) shares that address's row, so retries are the normal
+/// case under load: each waits a random while, growing to [`BACKOFF_MAX_MS`].
+const RETRIES: usize = 64;
+/// The longest wait between two tries, in milliseconds.
+const BACKOFF_MAX_MS: u64 = 32;
 /// Rows looked at per kind and sweep.
 const SWEEP_PAGE: usize = 500;
 /// A process sweeps at most this often (seconds of the server's clock).
@@ -63,6 +68,17 @@ pub(super) struct Stored {
     /// Where the next sweep of each kind goes on.
     cursors: Mutex<[Option<Vec<u8>>; 2]>,
     last_sweep: std::sync::atomic::AtomicI64,
+    /// One queue per shard of rows, taken in ascending order.
+    locks: Vec<tokio::sync::Mutex<()>>,
+}
+
+/// Shards of [`Stored::locks`].
+const LOCK_SHARDS: usize = 64;
+
+fn shard_of(key: &[u8]) -> usize {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(key);
+    usize::from(digest[0]) % LOCK_SHARDS
 }
 
 impl Stored {
@@ -71,6 +87,9 @@ impl Stored {
             store,
             cursors: Mutex::new([None, None]),
             last_sweep: std::sync::atomic::AtomicI64::new(i64::MIN),
+            locks: (0..LOCK_SHARDS)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
         }
     }
 
@@ -101,11 +120,22 @@ impl Stored {
         now: Option<i64>,
         mut change: impl FnMut(&mut [(Row, Option<Vec<u8>>, Record)]) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
+        // This process's changes to the same rows queue here, so that only
+        // other servers' changes can make a precondition fail.
+        let mut shards: Vec<usize> = rows.iter().map(|r| shard_of(&r.key)).collect();
+        shards.sort_unstable();
+        shards.dedup();
+        let mut _held = Vec::with_capacity(shards.len());
+        for shard in shards {
+            if let Some(lock) = self.locks.get(shard) {
+                _held.push(lock.lock().await);
+            }
+        }
         let mut rows: Vec<(Row, Option<Vec<u8>>, Record)> = rows
             .into_iter()
             .map(|r| (r, None, Record::default()))
             .collect();
-        for _ in 0..RETRIES {
+        for tried in 0..RETRIES {
             for (row, old, record) in rows.iter_mut() {
                 (*old, *record) = self.read(row).await.map_err(store_error)?;
             }
@@ -130,7 +160,7 @@ impl Stored {
             }
             match self.store.apply(batch).await {
                 Ok(()) => return Ok(answer),
-                Err(StoreError::Conflict) => continue,
+                Err(StoreError::Conflict) => backoff(tried).await,
                 Err(e) => return Err(store_error(e)),
             }
         }
@@ -290,6 +320,17 @@ impl Stored {
             }
         }
     }
+}
+
+/// Waits a random time below 2^`tried` ms (at most [`BACKOFF_MAX_MS`]), so
+/// that requests that collided do not collide again in step.
+async fn backoff(tried: usize) {
+    let ceiling = 1u64
+        .checked_shl(u32::try_from(tried).unwrap_or(u32::MAX))
+        .unwrap_or(BACKOFF_MAX_MS)
+        .clamp(1, BACKOFF_MAX_MS);
+    let random = rng::bytes::<8>().map(u64::from_be_bytes).unwrap_or(0);
+    tokio::time::sleep(std::time::Duration::from_micros(random % (ceiling * 1000))).await;
 }
 
 fn random_id() -> Result<u64, ApiError> {
