@@ -89,6 +89,9 @@ impl Blobs {
                     "give the bucket as s3://bucket (no folder)".into(),
                 ));
             }
+            // reqwest's TLS uses the process's rustls provider: ring, as the
+            // server's own TLS does (installing it twice is harmless).
+            let _ = rustls::crypto::ring::default_provider().install_default();
             let s3 = AmazonS3Builder::from_env()
                 .with_bucket_name(bucket)
                 .build()
