@@ -83,7 +83,11 @@ pub async fn migrate(
         SledStore::open(from).map_err(|e| MigrateError::Source(from.display().to_string(), e))?;
     let mut target = PgStore::lazy(to, connections).map_err(MigrateError::Target)?;
     if let Some(blobs) = blobs {
-        target = target.with_blobs(Blobs::open(blobs).map_err(MigrateError::Target)?);
+        target = target.with_blobs(
+            Blobs::open_probed(blobs)
+                .await
+                .map_err(MigrateError::Target)?,
+        );
     }
     target.ready().await.map_err(MigrateError::Target)?;
     for space in Space::ALL {

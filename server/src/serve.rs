@@ -130,7 +130,7 @@ async fn open_store(config: &ServeConfig) -> Result<Arc<dyn Store>, ServeError> 
             let database = |e: StoreError| ServeError::Database(e.to_string());
             let mut store = PgStore::lazy(url, config.store_connections).map_err(database)?;
             if let Some(blobs) = &config.blobs {
-                store = store.with_blobs(Blobs::open(blobs).map_err(database)?);
+                store = store.with_blobs(Blobs::open_probed(blobs).await.map_err(database)?);
             }
             store.ready().await.map_err(database)?;
             tracing::info!(

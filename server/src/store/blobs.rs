@@ -8,6 +8,12 @@
 //! database always means the bytes first written under it. The database maps
 //! each Blobs key to its object's name; see `postgres.rs` for the order of
 //! writes that keeps that map and the objects consistent.
+//!
+//! Not every S3 server honours the create-only put (`If-None-Match: *`):
+//! Garage 2.5 overwrites. [`Blobs::probed`] finds out at start by writing a
+//! probe object twice; against such a store each put first asks whether the
+//! name exists. That refuses every overwrite except two puts of one name
+//! racing, which needs two writers to draw the same 16 random bytes.
 
 use std::sync::Arc;
 
@@ -29,6 +35,8 @@ pub const NAME_LEN: usize = 32;
 #[derive(Clone)]
 pub struct Blobs {
     store: Arc<dyn ObjectStore>,
+    /// The store overwrites despite `PutMode::Create`: look before a put.
+    look_first: bool,
 }
 
 impl std::fmt::Debug for Blobs {
@@ -56,6 +64,10 @@ fn from_os(what: &str, e: &object_store::Error) -> StoreError {
 pub fn is_blobs_url(value: &str) -> bool {
     value.starts_with("file:///") || value.starts_with("s3://")
 }
+
+/// Where [`Blobs::probed`] writes its probe objects: outside `chunks/`, so
+/// the sweep never sees them.
+const PROBES: &str = "probes";
 
 fn path_of(name: &str) -> Path {
     Path::from(format!("{PREFIX}/{name}"))
@@ -104,8 +116,62 @@ impl Blobs {
     }
 
     /// Blobs over any object store (tests give S3 a builder of their own).
+    /// It trusts the store to refuse overwrites until [`Blobs::probed`]
+    /// finds otherwise.
     pub fn from_store(store: Arc<dyn ObjectStore>) -> Blobs {
-        Blobs { store }
+        Blobs {
+            store,
+            look_first: false,
+        }
+    }
+
+    /// Opens the store a `--blobs` URL names and probes it: what the server
+    /// and `migrate` use.
+    pub async fn open_probed(url: &str) -> Result<Blobs, StoreError> {
+        Blobs::open(url)?.probed().await
+    }
+
+    /// Writes a probe object twice with `PutMode::Create` to learn whether
+    /// the store refuses the second write itself. If it does not, every
+    /// later put first checks that its name is free, and a warning says so.
+    /// A store that fails the probe (unreachable, no write permission) is
+    /// an error here, at start, rather than at a patient's first upload.
+    pub async fn probed(mut self) -> Result<Blobs, StoreError> {
+        let probe = Path::from(format!("{PROBES}/{}", Blobs::new_name()?));
+        let create = || PutOptions {
+            mode: PutMode::Create,
+            ..PutOptions::default()
+        };
+        self.store
+            .put_opts(&probe, PutPayload::from_static(b"1"), create())
+            .await
+            .map_err(|e| from_os("object store probe", &e))?;
+        let second = self
+            .store
+            .put_opts(&probe, PutPayload::from_static(b"2"), create())
+            .await;
+        let outcome = match second {
+            Ok(_) => {
+                tracing::warn!(
+                    "the object store overwrote an object despite If-None-Match; \
+                     each chunk write now checks its name first (docs/OPERATIONS.md)"
+                );
+                self.look_first = true;
+                Ok(())
+            }
+            Err(e) => match from_os("object store probe", &e) {
+                StoreError::Conflict => Ok(()),
+                other => Err(other),
+            },
+        };
+        let _ = self.store.delete(&probe).await;
+        outcome.map(|()| self)
+    }
+
+    /// Whether the store itself refuses an overwrite, so that of concurrent
+    /// puts of one name exactly one lands (false: each put looks first).
+    pub fn refuses_overwrites_itself(&self) -> bool {
+        !self.look_first
     }
 
     /// A fresh random name for a new object.
@@ -118,6 +184,13 @@ impl Blobs {
     /// Writes a new object; [`StoreError::Conflict`] if `name` exists, which
     /// is left as it was.
     pub async fn put_new(&self, name: &str, bytes: Vec<u8>) -> Result<(), StoreError> {
+        if self.look_first {
+            match self.store.head(&path_of(name)).await {
+                Ok(_) => return Err(StoreError::Conflict),
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(from_os("chunk object check", &e)),
+            }
+        }
         let options = PutOptions {
             mode: PutMode::Create,
             ..PutOptions::default()
