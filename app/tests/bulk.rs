@@ -17,7 +17,7 @@ use app::tasks::{
 use shared::{
     api::records::{MAX_BATCH_CONTENT, MAX_BATCH_ITEMS},
     crypto::{keyring::Keyring, sign::part_hash},
-    records::{open_metadata, unwrap_child_key, RecordType},
+    records::{open_metadata, unwrap_child_key, ItemDetails, RecordType},
 };
 use wasm_bindgen_test::*;
 
@@ -76,9 +76,9 @@ async fn a_small_file_is_sealed_and_signed_as_the_batch_stores_it() {
     );
     let parent = record.folder("Lab results");
     let file = text_file("ferritin.txt", "Ferritin 40 ug/L").unwrap();
-    let sealed = seal_small(&file, &parent, RecordType::LabResult, &writer)
-        .await
-        .unwrap();
+    let details =
+        ItemDetails::from_form(RecordType::LabResult, "2026-03-14", "Fasting sample").unwrap();
+    let sealed = seal_small(&file, &parent, &details, &writer).await.unwrap();
     let manifest = sealed
         .manifest
         .verify(&keyring.identity().verifying_key())
@@ -102,4 +102,6 @@ async fn a_small_file_is_sealed_and_signed_as_the_batch_stores_it() {
     let meta = open_metadata(&key, &sealed.node.node_id, &sealed.node.metadata).unwrap();
     assert_eq!(meta.name, "ferritin.txt");
     assert_eq!(meta.size, Some(16));
+    // The details chosen for the batch are sealed with the name.
+    assert_eq!(ItemDetails::of(&meta), details);
 }

@@ -94,7 +94,7 @@ fn a_note_gets_a_text_file_name_and_a_place() {
     let (name, target) = note_target(None, Some(labs.clone()), "  Visit ").unwrap();
     assert_eq!(name, "Visit.txt");
     assert!(
-        matches!(target, UploadTarget::NewFile { record_type: RecordType::Note, parent } if parent.id() == labs.id())
+        matches!(target, UploadTarget::NewFile { details, parent } if parent.id() == labs.id() && details.record_type == RecordType::Note)
     );
     let (name, _) = note_target(None, Some(labs.clone()), "visit.md").unwrap();
     assert_eq!(name, "visit.md");

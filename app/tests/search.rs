@@ -13,7 +13,7 @@ use leptos_router::components::Router;
 use shared::{
     api::records::NodeKind,
     crypto::b64,
-    records::{OpenTree, RecordType},
+    records::{OpenTree, RecordType, SearchFilter},
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -26,6 +26,15 @@ use common::{
     record::{meta, TestRecord},
     sleep_ms,
 };
+
+/// A filter of words and, if given, a type.
+fn asking(query: &str, record_type: Option<RecordType>) -> SearchFilter {
+    SearchFilter {
+        query: query.to_owned(),
+        record_type,
+        ..SearchFilter::default()
+    }
+}
 
 /// A new record with a lab result and a note in it, opened as the app opens it.
 fn record() -> (OpenTree, [u8; 16]) {
@@ -52,8 +61,12 @@ fn record() -> (OpenTree, [u8; 16]) {
 #[wasm_bindgen_test]
 fn hits_match_names_and_descriptions_and_name_their_folder() {
     let (tree, labs) = record();
-    assert_eq!(search_hits(&tree, "  ", None), None, "nothing asked yet");
-    let hits = search_hits(&tree, "blood", None).unwrap();
+    assert_eq!(
+        search_hits(&tree, &asking("  ", None)),
+        None,
+        "nothing asked yet"
+    );
+    let hits = search_hits(&tree, &asking("blood", None)).unwrap();
     let names: Vec<&str> = hits.iter().map(|h| h.name.as_str()).collect();
     assert_eq!(names, ["After the visit.txt", "Blood test.pdf"]);
     let blood = &hits[1];
@@ -64,13 +77,30 @@ fn hits_match_names_and_descriptions_and_name_their_folder() {
         blood.href,
         format!("/records?folder={}", b64::encode(&labs))
     );
-    let only_labs = search_hits(&tree, "blood", Some(RecordType::LabResult)).unwrap();
+    let only_labs = search_hits(&tree, &asking("blood", Some(RecordType::LabResult))).unwrap();
     assert_eq!(only_labs.len(), 1);
     // A type alone lists that type, folders included; a folder links to itself.
-    let prescriptions = search_hits(&tree, "", Some(RecordType::Prescription)).unwrap();
+    let prescriptions = search_hits(&tree, &asking("", Some(RecordType::Prescription))).unwrap();
     assert_eq!(prescriptions.len(), 1);
     assert_eq!(prescriptions[0].folder_path, "My record");
     assert!(prescriptions[0].href.starts_with("/records?folder="));
+    // A range of clinical dates: the lab result is dated 2026-02-28.
+    let in_range = SearchFilter {
+        from: Some("2026-02-01".into()),
+        to: Some("2026-02-28".into()),
+        ..SearchFilter::default()
+    };
+    let dated: Vec<String> = search_hits(&tree, &in_range)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.name)
+        .collect();
+    assert!(dated.contains(&"Blood test.pdf".to_owned()), "{dated:?}");
+    let later = SearchFilter {
+        from: Some("2026-03-01".into()),
+        ..SearchFilter::default()
+    };
+    assert!(search_hits(&tree, &later).unwrap().is_empty());
     assert_eq!(count_text(0), "No results");
     assert_eq!(count_text(1), "1 result");
     assert_eq!(count_text(3), "3 results");

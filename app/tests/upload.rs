@@ -21,7 +21,7 @@ use shared::{
         FinishUploadRequest, NodeView, StartUploadRequest, UploadTicket, Usage, VersionView,
     },
     crypto::{keyring::Keyring, sign::part_hash, stream::CHUNK_SIZE},
-    records::{open_metadata, RecordType, StreamLayout},
+    records::{open_metadata, ItemDetails, RecordType, StreamLayout},
 };
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
@@ -84,7 +84,7 @@ fn job(record: &TestRecord, keyring: Arc<Keyring>, max_file_bytes: u64) -> Uploa
     UploadJob {
         target: UploadTarget::NewFile {
             parent: record.folder("Lab results"),
-            record_type: RecordType::LabResult,
+            details: ItemDetails::of_type(RecordType::LabResult),
         },
         // Signing only, no head: the record store's part is tested in
         // record_store.rs.

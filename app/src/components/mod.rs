@@ -2,6 +2,7 @@
 
 pub mod action;
 pub mod badges;
+pub mod details_fields;
 pub mod dialog;
 pub mod export_button;
 pub mod file_browser;

@@ -1,12 +1,13 @@
-//! Search within the record: by words in a name or description and by record
-//! type, over the metadata decrypted in this browser (the server never sees a
-//! name, so it could not search even if asked).
+//! Search within the record: by words in a name or description, by record
+//! type and by a range of clinical dates, over the metadata decrypted in this
+//! browser (the server never sees a name, so it could not search even if
+//! asked).
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use shared::{
     crypto::b64,
-    records::{OpenNode, OpenTree, RecordType},
+    records::{OpenNode, OpenTree, RecordType, SearchFilter},
 };
 
 use crate::platform::clock::{iso_date_label, LocalTime};
@@ -56,18 +57,14 @@ fn hit(tree: &OpenTree, node: &OpenNode) -> SearchHit {
     }
 }
 
-/// What the record holds that matches `query` and `record_type`; `None` while
-/// the person has asked for nothing yet.
-pub fn search_hits(
-    tree: &OpenTree,
-    query: &str,
-    record_type: Option<RecordType>,
-) -> Option<Vec<SearchHit>> {
-    if query.trim().is_empty() && record_type.is_none() {
+/// What the record holds that matches `filter`; `None` while the person has
+/// asked for nothing yet.
+pub fn search_hits(tree: &OpenTree, filter: &SearchFilter) -> Option<Vec<SearchHit>> {
+    if filter.is_empty() {
         return None;
     }
     Some(
-        tree.search(query, record_type)
+        tree.search(filter)
             .into_iter()
             .map(|n| hit(tree, n))
             .collect(),
@@ -83,23 +80,30 @@ pub fn count_text(count: usize) -> String {
     }
 }
 
-/// The search box, the type filter and the live list of results. `tree` is the
-/// opened record (`None` while it loads). Each result links to
+/// A date field's value as a bound of the range: `None` when empty.
+fn bound(value: &str) -> Option<String> {
+    Some(value.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// The search box, the type and date filters and the live list of results.
+/// `tree` is the opened record (`None` while it loads). Each result links to
 /// `/records?folder=<base64url id>` of the folder it is in.
 #[component]
 pub fn RecordSearch(tree: Signal<Option<OpenTree>>) -> impl IntoView {
     let query = RwSignal::new(String::new());
     // An index into RecordType::ALL, or empty for every type.
     let type_choice = RwSignal::new(String::new());
-    let record_type = Memo::new(move |_| {
-        type_choice
+    let (from, to) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let filter = Memo::new(move |_| SearchFilter {
+        query: query.get(),
+        record_type: type_choice
             .with(|c| c.parse::<usize>().ok())
-            .and_then(|i| RecordType::ALL.get(i).copied())
+            .and_then(|i| RecordType::ALL.get(i).copied()),
+        from: from.with(|f| bound(f)),
+        to: to.with(|t| bound(t)),
     });
     let hits = Memo::new(move |_| {
-        let q = query.get();
-        let t = record_type.get();
-        tree.with(|tree| tree.as_ref().and_then(|tree| search_hits(tree, &q, t)))
+        filter.with(|f| tree.with(|tree| tree.as_ref().and_then(|tree| search_hits(tree, f))))
     });
     let count = move || hits.with(|h| h.as_ref().map(|h| count_text(h.len())).unwrap_or_default());
 
@@ -125,6 +129,7 @@ pub fn RecordSearch(tree: Signal<Option<OpenTree>>) -> impl IntoView {
                         }).collect_view()}
                     </select>
                 </div>
+                <DateRange from=from to=to/>
             </form>
             <p class="search__count" role="status" aria-live="polite">{count}</p>
             {move || match (tree.with(Option::is_some), hits.get()) {
@@ -132,10 +137,10 @@ pub fn RecordSearch(tree: Signal<Option<OpenTree>>) -> impl IntoView {
                     <p class="status status--pending">"Opening your record…"</p>
                 }.into_any(),
                 (true, None) => view! {
-                    <p class="muted">"Type a word from a name or description, or choose a type, to find items in your record."</p>
+                    <p class="muted">"Type a word from a name or description, choose a type, or give clinical dates, to find items in your record."</p>
                 }.into_any(),
                 (true, Some(list)) if list.is_empty() => view! {
-                    <p class="muted">"Nothing in your record matches. Try a shorter word, or another type."</p>
+                    <p class="muted">"Nothing in your record matches. Try a shorter word, another type or a wider range of dates. Items without a clinical date are left out when you give dates."</p>
                 }.into_any(),
                 (true, Some(list)) => view! {
                     <ul class="search-results" aria-label="Search results">
@@ -156,5 +161,23 @@ pub fn RecordSearch(tree: Signal<Option<OpenTree>>) -> impl IntoView {
                 }.into_any(),
             }}
         </div>
+    }
+}
+
+/// The clinical date range: from, to, both optional.
+#[component]
+fn DateRange(from: RwSignal<String>, to: RwSignal<String>) -> impl IntoView {
+    view! {
+        <fieldset class="search__dates">
+            <legend>"Clinical date"</legend>
+            <div class="field">
+                <label for="search-from">"From"</label>
+                <input id="search-from" type="date" min="1900-01-01" max="2999-12-31" bind:value=from/>
+            </div>
+            <div class="field">
+                <label for="search-to">"To"</label>
+                <input id="search-to" type="date" min="1900-01-01" max="2999-12-31" bind:value=to/>
+            </div>
+        </fieldset>
     }
 }

@@ -27,7 +27,7 @@ use shared::{
     },
     records::{
         bulk::{opened_folder, small_file, SealedContent},
-        new_child, new_file_node, NodeMetadata, OpenNode, RecordType, StreamLayout,
+        new_child, new_file_node, ItemDetails, NodeMetadata, OpenNode, RecordType, StreamLayout,
     },
 };
 use wasm_bindgen::JsValue;
@@ -131,7 +131,7 @@ async fn read_all(file: &web_sys::File) -> Result<Zeroizing<Vec<u8>>, TransferEr
 pub async fn seal_small(
     file: &web_sys::File,
     parent: &OpenNode,
-    record_type: RecordType,
+    details: &ItemDetails,
     writer: &Writer,
 ) -> Result<NewFile, TransferError> {
     let name = file.name();
@@ -139,7 +139,14 @@ pub async fn seal_small(
     let layout = StreamLayout::new(len, CHUNK_SIZE)
         .map_err(|_| TransferError::Refused(format!("“{name}” is too large to upload.")))?;
     let now = crate::session::now_unix();
-    let metadata = NodeMetadata::file(&name, record_type, mime_for(&name, &file.type_()), len, now);
+    let mut metadata = NodeMetadata::file(
+        &name,
+        details.record_type,
+        mime_for(&name, &file.type_()),
+        len,
+        now,
+    );
+    details.apply(&mut metadata);
     metadata.validate().map_err(TransferError::Refused)?;
     let (node, node_key) = new_file_node(parent, &metadata).map_err(browser_error)?;
     let bytes = read_all(file).await?;

@@ -14,7 +14,7 @@ use shared::{
     model::{Id, KeyEntry},
     records::{
         change, new_child, open_metadata, seal_metadata, validate_name, wrap_child_key,
-        NodeMetadata, OpenNode, OpenTree, RecordType,
+        ItemDetails, NodeMetadata, OpenNode, OpenTree, RecordType,
     },
 };
 
@@ -52,10 +52,36 @@ pub async fn rename(writer: &Writer, node: &OpenNode, name: &str) -> Result<Stri
     let old = node.metadata.name.clone();
     let mut metadata = node.metadata.clone();
     metadata.name = name.to_owned();
+    reseal(writer, node, metadata).await?;
+    Ok(format!("“{old}” is now called “{name}”."))
+}
+
+/// Gives `node` new details (type, clinical date, description), sealed
+/// under its key like its name.
+pub async fn set_details(
+    writer: &Writer,
+    node: &OpenNode,
+    details: &ItemDetails,
+) -> Result<String, String> {
+    let mut metadata = node.metadata.clone();
+    details.apply(&mut metadata);
+    reseal(writer, node, metadata).await?;
+    Ok(format!(
+        "The details of “{}” are saved.",
+        node.metadata.name
+    ))
+}
+
+/// Stores `metadata` as `node`'s, sealed under its key, with a signed state.
+async fn reseal(
+    writer: &Writer,
+    node: &OpenNode,
+    mut metadata: NodeMetadata,
+) -> Result<(), String> {
     metadata.modified_at = now_unix();
     metadata.validate()?;
     let sealed = seal_metadata(&node.key, node.id(), &metadata)
-        .map_err(|_| "This browser could not encrypt the name. Try again.".to_owned())?;
+        .map_err(|_| "This browser could not encrypt the change. Try again.".to_owned())?;
     let state = writer.sign(&change::with_metadata(&node.view, &sealed));
     writer
         .commit(std::slice::from_ref(&state), &[], |head| {
@@ -68,7 +94,7 @@ pub async fn rename(writer: &Writer, node: &OpenNode, name: &str) -> Result<Stri
             })
         })
         .await?;
-    Ok(format!("“{old}” is now called “{name}”."))
+    Ok(())
 }
 
 /// Moves `node` into the folder `target`: its key is wrapped again under the
@@ -251,7 +277,7 @@ pub fn note_target(
         name,
         UploadTarget::NewFile {
             parent,
-            record_type: RecordType::Note,
+            details: ItemDetails::of_type(RecordType::Note),
         },
     ))
 }

@@ -29,8 +29,8 @@ use shared::{
     format::format_bytes,
     model::FileManifest,
     records::{
-        change, new_file_node, seal_metadata, wrap_content_key, NodeMetadata, OpenNode, RecordType,
-        StreamLayout,
+        change, new_file_node, seal_metadata, wrap_content_key, ItemDetails, NodeMetadata,
+        OpenNode, StreamLayout,
     },
 };
 use wasm_bindgen::JsValue;
@@ -112,12 +112,12 @@ pub fn mime_for(name: &str, browser_type: &str) -> String {
 /// Where an upload goes.
 #[derive(Clone)]
 pub enum UploadTarget {
-    /// A new file in this folder, of this record type.
+    /// A new file in this folder, with these details.
     NewFile {
         /// The folder.
         parent: OpenNode,
-        /// The record type of the new file.
-        record_type: RecordType,
+        /// The new file's type, clinical date and description.
+        details: ItemDetails,
     },
     /// A new version of this file.
     NewVersion {
@@ -183,11 +183,10 @@ pub async fn upload(
     // The node, its key, its metadata for this version, and the node as it is
     // before this version (a new file's: as the start keeps it).
     let (node_id, parent_id, node_key, new_node, mut metadata, before) = match &job.target {
-        UploadTarget::NewFile {
-            parent,
-            record_type,
-        } => {
-            let metadata = NodeMetadata::file(&name, *record_type, mime.clone(), file_len, now);
+        UploadTarget::NewFile { parent, details } => {
+            let mut metadata =
+                NodeMetadata::file(&name, details.record_type, mime.clone(), file_len, now);
+            details.apply(&mut metadata);
             metadata.validate().map_err(TransferError::Refused)?;
             let (node, key) = match &resumed {
                 Some(r) => resume::new_node_of(&r.status, parent)?,

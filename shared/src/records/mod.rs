@@ -27,6 +27,7 @@
 
 pub mod bulk;
 pub mod change;
+pub mod details;
 pub mod keys;
 pub mod model;
 pub mod padding;
@@ -34,6 +35,7 @@ pub mod state;
 pub mod tree;
 pub mod verify;
 
+pub use details::*;
 pub use keys::*;
 pub use model::*;
 pub use padding::*;

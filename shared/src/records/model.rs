@@ -262,7 +262,7 @@ pub fn validate_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn is_iso_date(text: &str) -> bool {
+pub(crate) fn is_iso_date(text: &str) -> bool {
     let parts: Vec<&str> = text.split('-').collect();
     let [y, m, d] = parts.as_slice() else {
         return false;

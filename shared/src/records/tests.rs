@@ -206,3 +206,88 @@ fn validation_messages() {
         .validate()
         .is_err());
 }
+
+#[test]
+fn item_details_from_a_form_and_back_into_metadata() {
+    let details =
+        ItemDetails::from_form(RecordType::LabResult, " 2026-03-14 ", "  HbA1c, fasting ").unwrap();
+    assert_eq!(details.record_date.as_deref(), Some("2026-03-14"));
+    assert_eq!(details.description, "HbA1c, fasting");
+    let mut meta = metadata();
+    details.apply(&mut meta);
+    assert_eq!(ItemDetails::of(&meta), details);
+    meta.validate().unwrap();
+    // No date is fine; an empty one means none.
+    let none = ItemDetails::from_form(RecordType::Other, "", "").unwrap();
+    assert_eq!(none, ItemDetails::of_type(RecordType::Other));
+}
+
+#[test]
+fn fail_item_details_with_a_bad_date_or_a_long_description() {
+    for bad in ["2026-02-30", "14/03/2026", "2026-3-14", "tomorrow"] {
+        let err = ItemDetails::from_form(RecordType::Note, bad, "").unwrap_err();
+        assert!(err.contains("real date"), "{bad}: {err}");
+    }
+    let long = "x".repeat(MAX_DESCRIPTION_CHARS + 1);
+    let err = ItemDetails::from_form(RecordType::Note, "", &long).unwrap_err();
+    assert!(err.contains("too long"));
+}
+
+#[test]
+fn search_filter_by_words_type_and_date_range() {
+    let dated = |name: &str, t: RecordType, date: Option<&str>, description: &str| {
+        let mut m = metadata();
+        m.name = name.to_owned();
+        ItemDetails {
+            record_type: t,
+            record_date: date.map(str::to_owned),
+            description: description.to_owned(),
+        }
+        .apply(&mut m);
+        m
+    };
+    let march = dated(
+        "blood.pdf",
+        RecordType::LabResult,
+        Some("2026-03-14"),
+        "HbA1c",
+    );
+    let june = dated(
+        "xray.png",
+        RecordType::Imaging,
+        Some("2026-06-01"),
+        "Left wrist",
+    );
+    let undated = dated("notes.txt", RecordType::Note, None, "");
+    let filter =
+        |q: &str, t: Option<RecordType>, from: Option<&str>, to: Option<&str>| SearchFilter {
+            query: q.to_owned(),
+            record_type: t,
+            from: from.map(str::to_owned),
+            to: to.map(str::to_owned),
+        };
+    assert!(SearchFilter::default().is_empty());
+    // Words match the name or the description, case ignored.
+    assert!(filter("hba1c", None, None, None).matches(&march));
+    assert!(filter("WRIST", None, None, None).matches(&june));
+    assert!(!filter("wrist", None, None, None).matches(&march));
+    // Type.
+    assert!(filter("", Some(RecordType::Imaging), None, None).matches(&june));
+    assert!(!filter("", Some(RecordType::Imaging), None, None).matches(&march));
+    // A range includes both ends; an undated item is outside any range.
+    let spring = filter("", None, Some("2026-03-14"), Some("2026-05-31"));
+    assert!(spring.matches(&march));
+    assert!(!spring.matches(&june));
+    assert!(!spring.matches(&undated));
+    assert!(filter("", None, Some("2026-06-01"), None).matches(&june));
+    assert!(filter("", None, None, Some("2026-03-14")).matches(&march));
+    assert!(!filter("", None, None, Some("2026-03-13")).matches(&march));
+    // All parts must hold.
+    assert!(!filter(
+        "blood",
+        Some(RecordType::LabResult),
+        Some("2026-04-01"),
+        None
+    )
+    .matches(&march));
+}

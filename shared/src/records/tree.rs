@@ -7,7 +7,7 @@ use crate::{
 };
 
 use super::{
-    open_metadata, unwrap_child_key, unwrap_root_key, NodeMetadata, RecordType, VitalReading,
+    open_metadata, unwrap_child_key, unwrap_root_key, NodeMetadata, SearchFilter, VitalReading,
 };
 
 /// A node the client could open: its view, its key and its metadata.
@@ -242,20 +242,14 @@ impl OpenTree {
         self.path(id).iter().any(|n| n.view.node_id == *ancestor)
     }
 
-    /// Nodes outside the trash whose name or description contains `query`
-    /// (case-insensitive) and, if given, of one record type; by name.
-    pub fn search(&self, query: &str, record_type: Option<RecordType>) -> Vec<&OpenNode> {
-        let needle = query.trim().to_lowercase();
+    /// Nodes outside the trash that match `filter` (words, type, clinical
+    /// date range), by name.
+    pub fn search(&self, filter: &SearchFilter) -> Vec<&OpenNode> {
         let mut found: Vec<&OpenNode> = self
             .nodes
             .values()
             .filter(|n| n.view.node_id != self.root_id)
-            .filter(|n| record_type.is_none_or(|t| n.metadata.record_type == t))
-            .filter(|n| {
-                needle.is_empty()
-                    || n.metadata.name.to_lowercase().contains(&needle)
-                    || n.metadata.description.to_lowercase().contains(&needle)
-            })
+            .filter(|n| filter.matches(&n.metadata))
             .filter(|n| !self.in_trash(&n.view.node_id))
             .collect();
         crate::sort::sort_by_key(&mut found, |n| n.metadata.name.to_lowercase());

@@ -3,7 +3,10 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use shared::{model::Id, records::OpenNode};
+use shared::{
+    model::Id,
+    records::{NodeMetadata, OpenNode},
+};
 
 use super::{
     items::{folder_href, id_text, is_note, kind_label},
@@ -11,7 +14,9 @@ use super::{
     progress_line::ProgressLine,
 };
 use crate::{
-    components::format::format_bytes, platform::browser::format_date, tasks::progress::Progress,
+    components::format::format_bytes,
+    platform::{browser::format_date, clock::iso_date_label},
+    tasks::progress::Progress,
 };
 
 /// What the viewer may do with items, besides reading them.
@@ -53,6 +58,8 @@ pub enum RowAction {
     Versions,
     /// The rename dialog.
     Rename,
+    /// The details dialog (type, clinical date, description).
+    Details,
     /// The move dialog.
     Move,
     /// To the trash.
@@ -69,6 +76,7 @@ impl RowAction {
             RowAction::Edit => "edit",
             RowAction::Versions => "versions",
             RowAction::Rename => "rename",
+            RowAction::Details => "details",
             RowAction::Move => "move",
             RowAction::Delete => "delete",
         }
@@ -81,6 +89,7 @@ impl RowAction {
             RowAction::Edit => "Edit",
             RowAction::Versions => "Versions",
             RowAction::Rename => "Rename",
+            RowAction::Details => "Details",
             RowAction::Move => "Move",
             RowAction::Delete => "Delete",
         }
@@ -91,7 +100,7 @@ impl RowAction {
     fn shows_work(self) -> bool {
         !matches!(
             self,
-            RowAction::Versions | RowAction::Rename | RowAction::Move
+            RowAction::Versions | RowAction::Rename | RowAction::Details | RowAction::Move
         )
     }
 
@@ -141,6 +150,7 @@ pub fn FileRow(
         (RowAction::Edit, caps.write && is_note(&node)),
         (RowAction::Versions, caps.versions && file),
         (RowAction::Rename, caps.rename),
+        (RowAction::Details, caps.rename && file),
         (RowAction::Move, caps.move_to),
         (RowAction::Delete, caps.delete),
     ];
@@ -209,8 +219,9 @@ fn RowButtons(
         .collect_view()
 }
 
-/// The kind, date, size (or count of items) and, when it was not the owner,
-/// who wrote the current version.
+/// The kind, the record type and clinical date of a file, when it last
+/// changed, its size (or count of items), who wrote the current version when
+/// it was not the owner, and the description.
 #[component]
 fn RowFacts(node: OpenNode, count: usize, kind: &'static str, owner_id: Id) -> impl IntoView {
     let size = if node.is_folder() {
@@ -222,6 +233,8 @@ fn RowFacts(node: OpenNode, count: usize, kind: &'static str, owner_id: Id) -> i
         format_bytes(node.metadata.size.unwrap_or(0))
     };
     let date = format_date(node.metadata.modified_at);
+    let file = !node.is_folder();
+    let record_type = file.then(|| node.metadata.record_type.label());
     // A version a doctor wrote on the patient's behalf says so.
     let written_by = node
         .view
@@ -232,9 +245,28 @@ fn RowFacts(node: OpenNode, count: usize, kind: &'static str, owner_id: Id) -> i
     view! {
         <span class="item__facts">
             <span class="item__type">{kind}</span>
+            {record_type.map(|t| view! { <span class="item__record-type">{t}</span> })}
+            <ClinicalDate meta=node.metadata.clone()/>
             <span>{date}</span>
             <span>{size}</span>
             {written_by.map(|w| view! { <span class="item__author">{w}</span> })}
         </span>
+        <ItemDescription meta=node.metadata.clone()/>
     }
+}
+
+/// "Dated 14 Mar 2026" when the item has a clinical date.
+#[component]
+pub fn ClinicalDate(meta: NodeMetadata) -> impl IntoView {
+    meta.record_date
+        .as_deref()
+        .and_then(iso_date_label)
+        .map(|d| view! { <span class="item__clinical-date">{format!("Dated {d}")}</span> })
+}
+
+/// The item's description, when it has one, under its facts.
+#[component]
+pub fn ItemDescription(meta: NodeMetadata) -> impl IntoView {
+    (!meta.description.is_empty())
+        .then(|| view! { <p class="item__description">{meta.description}</p> })
 }

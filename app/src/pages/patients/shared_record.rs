@@ -11,7 +11,7 @@ use shared::{
         ErrorCode,
     },
     model::Id,
-    records::OpenNode,
+    records::{ItemDetails, OpenNode},
 };
 
 use crate::{
@@ -19,7 +19,7 @@ use crate::{
         action::{use_action, UseAction},
         dialog::Modal,
         file_browser::{
-            file_row::Capabilities,
+            file_row::{Capabilities, ClinicalDate, ItemDescription},
             items::type_for,
             preview::{
                 preview_kind, preview_of, Preview, PreviewKind, PreviewView, MAX_TEXT_PREVIEW,
@@ -192,7 +192,7 @@ fn SharedFolder(ctx: SharedCtx, folder: Id) -> impl IntoView {
         let record_type = ctx.opened.with_value(|o| type_for(&o.tree, &parent));
         view! {
             <SharedUpload ctx=ctx
-                target=UploadTarget::NewFile { parent, record_type }
+                target=UploadTarget::NewFile { parent, details: ItemDetails::of_type(record_type) }
                 id=format!("add-{}", id_text(&folder))
                 label="Add files here".to_owned()
                 describe=format!("Add files to {name}")/>
@@ -368,7 +368,7 @@ fn SharedFile(ctx: SharedCtx, node: OpenNode) -> impl IntoView {
     let kind = node.metadata.mime.as_deref().and_then(preview_kind);
     let size = format_bytes(node.metadata.size.unwrap_or(0));
     let date = format_date(node.metadata.modified_at);
-    let record_type = node.metadata.record_type.label();
+    let (record_type, meta) = (node.metadata.record_type.label(), node.metadata.clone());
     let progress = RwSignal::new(None::<Progress>);
     let node = StoredValue::new_local(node);
 
@@ -398,10 +398,12 @@ fn SharedFile(ctx: SharedCtx, node: OpenNode) -> impl IntoView {
                 <span class="item__name">{name.clone()}</span>
                 <span class="item__facts">
                     <span class="item__type">{record_type}</span>
+                    <ClinicalDate meta=meta.clone()/>
                     <span>{date}</span>
                     <span>{size}</span>
                     {written_by.map(|w| view! { <span class="item__author">{w}</span> })}
                 </span>
+                <ItemDescription meta=meta/>
                 <Show when=move || progress.with(Option::is_some)>
                     <ProgressLine label=bar_label.clone()
                         progress=Signal::derive(move || progress.get().unwrap_or_default())/>

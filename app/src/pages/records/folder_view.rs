@@ -5,15 +5,20 @@ use std::sync::Arc;
 
 use leptos::{html, prelude::*};
 use leptos_router::components::A;
-use shared::{api::records::NodeKind, model::Id, records::OpenNode};
+use shared::{
+    api::records::NodeKind,
+    model::Id,
+    records::{ItemDetails, OpenNode},
+};
 
 use super::state::{Ctx, Dialog};
 use crate::{
     components::{
+        details_fields::{DetailsInput, NextUploadDetails},
         file_browser::{
             file_row::{Capabilities, RowAction},
             folder::{FolderList, RowContext, PAGE},
-            items::{display_name, folder_href, type_for, ROOT_NAME},
+            items::{display_name, folder_href, ROOT_NAME},
             preview::{preview_kind, preview_of, PreviewKind, MAX_TEXT_PREVIEW},
             upload::{DropZone, UploadButton, UploadList},
         },
@@ -160,27 +165,40 @@ fn FolderHead(data: Signal<Option<FolderData>>) -> impl IntoView {
     }
 }
 
+/// The details new files get: the panel's, or the sentence saying what to
+/// correct there (nothing is added then).
+fn next_details(ctx: Ctx, details: DetailsInput) -> Option<ItemDetails> {
+    match details.read() {
+        Ok(d) => Some(d),
+        Err(message) => {
+            ctx.status().set(None);
+            ctx.error().set(Some(format!(
+                "No files were added: {message} Correct it under “Details for the files you add”."
+            )));
+            None
+        }
+    }
+}
+
 #[component]
 fn Toolbar(ctx: Ctx, folder: Id) -> impl IntoView {
     let input = NodeRef::<html::Input>::new();
-    let target = move || {
-        ctx.tree.with_untracked(|t| {
-            let tree = t.as_ref()?;
-            let parent = tree.node(&folder)?.clone();
-            Some(UploadTarget::NewFile {
-                record_type: type_for(tree, &parent),
-                parent,
-            })
-        })
-    };
+    let details = ctx.upload_details;
     let add = Callback::new(move |files: Vec<web_sys::File>| {
         if files.is_empty() {
             return;
         }
-        if let Some(target) = target() {
+        let Some(details) = next_details(ctx, details) else {
+            return;
+        };
+        let parent = ctx
+            .tree
+            .with_untracked(|t| t.as_ref().and_then(|tree| tree.node(&folder).cloned()));
+        if let Some(parent) = parent {
             ctx.error().set(None);
             ctx.status().set(None);
-            ctx.uploads.enqueue(files, target);
+            ctx.uploads
+                .enqueue(files, UploadTarget::NewFile { parent, details });
         }
     });
     view! {
@@ -190,7 +208,11 @@ fn Toolbar(ctx: Ctx, folder: Id) -> impl IntoView {
                     class="button" multiple=true node_ref=input on_files=add/>
                 <UploadButton id="upload-folder" label="Upload a folder"
                     class="button button--secondary" multiple=true directory=true
-                    on_files=Callback::new(move |files| upload_folder(ctx, folder, files))/>
+                    on_files=Callback::new(move |files| {
+                        if let Some(d) = next_details(ctx, details) {
+                            upload_folder(ctx, folder, files, d);
+                        }
+                    })/>
                 <button
                     type="button"
                     id="new-folder"
@@ -209,21 +231,23 @@ fn Toolbar(ctx: Ctx, folder: Id) -> impl IntoView {
                 </button>
             </div>
             <DropZone input=input on_files=add/>
+            <NextUploadDetails input=details/>
         </section>
     }
 }
 
 /// A folder picked as a whole: its folders made here (in batches, parents
-/// first), then its files queued into them.
-fn upload_folder(ctx: Ctx, folder: Id, files: Vec<web_sys::File>) {
+/// first, of the files' type), then its files queued into them, each with
+/// `details`.
+fn upload_folder(ctx: Ctx, folder: Id, files: Vec<web_sys::File>, details: ItemDetails) {
     if files.is_empty() {
         return;
     }
-    let Some((parent, record_type)) = ctx.tree.with_untracked(|t| {
-        let tree = t.as_ref()?;
-        let parent = tree.node(&folder)?.clone();
-        Some((parent.clone(), type_for(tree, &parent)))
-    }) else {
+    let record_type = details.record_type;
+    let Some(parent) = ctx
+        .tree
+        .with_untracked(|t| t.as_ref().and_then(|tree| tree.node(&folder).cloned()))
+    else {
         return;
     };
     ctx.error().set(None);
@@ -261,7 +285,7 @@ fn upload_folder(ctx: Ctx, folder: Id, files: Vec<web_sys::File>) {
                 files,
                 UploadTarget::NewFile {
                     parent,
-                    record_type,
+                    details: details.clone(),
                 },
             );
         }
@@ -321,6 +345,7 @@ fn row_action(ctx: Ctx, action: RowAction, node: OpenNode) {
         }),
         RowAction::Versions => ctx.open(Dialog::Versions(id), key),
         RowAction::Rename => ctx.open(Dialog::Rename(id), key),
+        RowAction::Details => ctx.open(Dialog::Details(id), key),
         RowAction::Move => ctx.open(Dialog::Move(id), key),
     }
 }

@@ -15,11 +15,14 @@ mod trash;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use shared::{crypto::b64, model::Id};
+use shared::{crypto::b64, model::Id, records::RecordType};
 
 use crate::{
-    components::export_button::ExportButton, pages::with_keys, platform::browser::focus_later,
-    session::Unlocked, tasks::record::use_record_store,
+    components::{export_button::ExportButton, file_browser::items::type_for},
+    pages::with_keys,
+    platform::browser::focus_later,
+    session::Unlocked,
+    tasks::record::use_record_store,
 };
 use dialogs::RecordDialog;
 use folder_view::FolderView;
@@ -55,6 +58,7 @@ fn Records(unlocked: Unlocked) -> impl IntoView {
             Some(id)
         })
     });
+    reset_details_per_folder(ctx, folder);
     // Moving between folders changes only the query: move focus to the heading.
     Effect::new(move |first: Option<()>| {
         let _ = folder_param.get();
@@ -108,4 +112,25 @@ fn LateNotice() -> impl IntoView {
             .get()
             .map(|text| view! { <p class="status" role="status">{text}</p> })
     }
+}
+
+/// In another folder, the details for new files start again from its type.
+fn reset_details_per_folder(ctx: Ctx, folder: Memo<Option<Id>>) {
+    Effect::new(move |shown: Option<Option<Id>>| {
+        let now = folder.get();
+        let before = shown.flatten();
+        if let Some(id) = now.filter(|id| before != Some(*id)) {
+            let record_type = ctx.tree.with_untracked(|t| {
+                t.as_ref()
+                    .and_then(|tree| tree.node(&id).map(|f| type_for(tree, f)))
+            });
+            let details = ctx.upload_details;
+            details
+                .record_type
+                .set(record_type.unwrap_or(RecordType::Other));
+            details.date.set(String::new());
+            details.description.set(String::new());
+        }
+        now.or(before)
+    });
 }

@@ -9,12 +9,13 @@ use leptos::prelude::*;
 use shared::{
     api::records::VersionView,
     model::Id,
-    records::{OpenNode, OpenTree},
+    records::{ItemDetails, OpenNode, OpenTree, RecordType},
 };
 
 use crate::{
     components::{
         action::{use_action, Outcome, UseAction},
+        details_fields::DetailsInput,
         file_browser::{
             file_row::RowBusy,
             preview::Preview,
@@ -38,6 +39,7 @@ pub enum Dialog {
     NewFolder,
     NewNote,
     Rename(Id),
+    Details(Id),
     Move(Id),
     Versions(Id),
     EditNote(Id, String),
@@ -71,6 +73,9 @@ pub struct Ctx {
     pub uploads: UploadQueue,
     /// Spoken when an upload or download finishes.
     pub announce: RwSignal<String>,
+    /// The details the files added next get: the page's, so that a redraw
+    /// of the folder after an upload keeps what the person set.
+    pub upload_details: DetailsInput,
 }
 
 impl Ctx {
@@ -112,6 +117,7 @@ impl Ctx {
             download: RwSignal::new(None),
             uploads,
             announce,
+            upload_details: DetailsInput::new(&ItemDetails::of_type(RecordType::Other)),
         };
         // From memory, unless the record changed meanwhile (a doctor added to
         // it): RecordStore asks the server's change counter.

@@ -96,14 +96,10 @@ impl UploadQueue {
             let writer = writer.clone();
             async move {
                 row.state.try_set(RowState::Running);
-                let UploadTarget::NewFile {
-                    parent,
-                    record_type,
-                } = &entry.2
-                else {
+                let UploadTarget::NewFile { parent, details } = &entry.2 else {
                     return None;
                 };
-                match seal_small(&entry.1, parent, *record_type, &writer).await {
+                match seal_small(&entry.1, parent, details, &writer).await {
                     Ok(file) => Some((row, entry, file)),
                     Err(e) => {
                         row.state.try_set(RowState::Failed(e.message(&session)));

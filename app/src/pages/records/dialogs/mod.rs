@@ -2,6 +2,7 @@
 //! its work through [`crate::tasks::nodes`] or the upload, then closes and
 //! says what it did in the page's status line.
 
+mod details;
 mod empty_trash;
 mod move_to;
 mod name;
@@ -13,6 +14,7 @@ use shared::model::Id;
 
 use super::state::{Ctx, Dialog};
 use crate::components::{dialog::Modal, file_browser::preview::PreviewView};
+use details::DetailsForm;
 use empty_trash::EmptyTrashForm;
 use move_to::MoveForm;
 use name::{NameForm, NameMode};
@@ -30,6 +32,7 @@ pub fn RecordDialog(ctx: Ctx, folder: Signal<Option<Id>>) -> impl IntoView {
             Some(Dialog::NewFolder) => "New folder".to_owned(),
             Some(Dialog::NewNote) => "New note".to_owned(),
             Some(Dialog::Rename(id)) => format!("Rename “{}”", name_of(&id)),
+            Some(Dialog::Details(id)) => format!("Details of “{}”", name_of(&id)),
             Some(Dialog::Move(id)) => format!("Move “{}”", name_of(&id)),
             Some(Dialog::Versions(id)) => format!("Versions of “{}”", name_of(&id)),
             Some(Dialog::EditNote(id, _)) => format!("Edit “{}”", name_of(&id)),
@@ -54,6 +57,7 @@ pub fn RecordDialog(ctx: Ctx, folder: Signal<Option<Id>>) -> impl IntoView {
                 Some(Dialog::NewNote) => view! { <NoteForm ctx=ctx folder=folder editing=None initial=String::new()/> }.into_any(),
                 Some(Dialog::EditNote(id, text)) => view! { <NoteForm ctx=ctx folder=folder editing=Some(id) initial=text/> }.into_any(),
                 Some(Dialog::Move(id)) => view! { <MoveForm ctx=ctx node=id/> }.into_any(),
+                Some(Dialog::Details(id)) => view! { <DetailsForm ctx=ctx node=id/> }.into_any(),
                 Some(Dialog::Versions(id)) => view! { <VersionsList ctx=ctx node=id/> }.into_any(),
                 Some(Dialog::Preview(p)) => view! { <PreviewView preview=p/> }.into_any(),
                 Some(Dialog::EmptyTrash) => view! { <EmptyTrashForm ctx=ctx/> }.into_any(),
