@@ -16,3 +16,4 @@ pub mod search;
 pub mod server_status;
 pub mod vital_form;
 pub mod vitals_chart;
+pub mod vitals_view;

@@ -10,7 +10,6 @@ use leptos_router::components::A;
 use shared::{
     model::Id,
     records::{OpenTree, VitalKind, VitalReading},
-    vitals::format_reading,
 };
 
 use crate::{
@@ -18,14 +17,13 @@ use crate::{
         export_button::ExportButton,
         form::{ErrorAlert, StatusNote},
         vital_form::VitalForm,
-        vitals_chart::{is_compact, VitalChart},
+        vitals_view::{ChartCard, ReadingsTable},
     },
     pages::with_keys,
-    platform::clock::LocalTime,
     session::{use_session, Unlocked},
     tasks::{
         record::use_record_store,
-        vitals::{chart_kind, delete_reading, kind_option, rows_of, save_reading, VitalRow as Row},
+        vitals::{delete_reading, rows_of, save_reading, VitalRow as Row},
         writer::Writer,
     },
 };
@@ -170,67 +168,6 @@ where
     }
 }
 
-/// The chart of one kind over time, with the choice of kind.
-#[component]
-fn ChartCard(
-    rows: Memo<Option<Vec<Row>>>,
-    chart_choice: RwSignal<Option<VitalKind>>,
-) -> impl IntoView {
-    // The chart redraws for a phone's width (and back) when the window resizes.
-    let compact = RwSignal::new(is_compact());
-    let resize = window_event_listener(leptos::ev::resize, move |_| compact.set(is_compact()));
-    on_cleanup(move || resize.remove());
-    let kind = Memo::new(move |_| rows.with(|r| chart_kind(chart_choice.get(), r.as_deref())));
-    view! {
-        <section class="card vitals__chart" aria-labelledby="chart-heading">
-            <div class="card__head">
-                <h2 id="chart-heading">"Over time"</h2>
-                <div class="field field--inline">
-                    <label for="chart-kind">"Show"</label>
-                    <select
-                        id="chart-kind"
-                        prop:value=move || {
-                            VitalKind::ALL
-                                .iter()
-                                .position(|k| *k == kind.get())
-                                .unwrap_or(0)
-                                .to_string()
-                        }
-                        on:change=move |ev| {
-                            if let Some(k) = event_target_value(&ev)
-                                .parse::<usize>()
-                                .ok()
-                                .and_then(|i| VitalKind::ALL.get(i).copied())
-                            {
-                                chart_choice.set(Some(k));
-                            }
-                        }
-                    >
-                        {VitalKind::ALL.iter().enumerate().map(|(i, k)| {
-                            let k = *k;
-                            view! {
-                                <option value=i.to_string()>
-                                    {move || rows.with(|r| kind_option(k, r.as_deref()))}
-                                </option>
-                            }
-                        }).collect_view()}
-                    </select>
-                </div>
-            </div>
-            <div class="chart-wrap">
-                {move || {
-                    let readings: Vec<VitalReading> = rows.with(|r| {
-                        r.as_ref()
-                            .map(|r| r.iter().map(|row| row.reading.clone()).collect())
-                            .unwrap_or_default()
-                    });
-                    view! { <VitalChart kind=kind.get() readings=readings compact=compact.get()/> }
-                }}
-            </div>
-        </section>
-    }
-}
-
 /// The readings list: waiting, empty, or the table.
 #[component]
 fn Readings(
@@ -249,7 +186,10 @@ fn Readings(
                 "or blood pressure is a good start — and it will be listed here and drawn over time."
             </p>
         }.into_any(),
-        Some(rows) => view! { <ReadingsTable rows=rows delete=delete deleting=deleting/> }.into_any(),
+        Some(rows) => view! {
+            <ReadingsTable rows=rows caption="Your vital-sign readings, newest first"
+                delete=Some((Callback::new(delete), deleting))/>
+        }.into_any(),
     }
     }
 }
@@ -267,63 +207,5 @@ fn ExportCard() -> impl IntoView {
             </p>
             <ExportButton/>
         </section>
-    }
-}
-
-#[component]
-fn ReadingsTable(
-    rows: Vec<Row>,
-    delete: impl Fn(Row) + Copy + Send + Sync + 'static,
-    deleting: Signal<Option<Id>>,
-) -> impl IntoView {
-    view! {
-        <div class="table-wrap">
-            <table class="table">
-                <caption class="visually-hidden">"Your vital-sign readings, newest first"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Date and time"</th>
-                        <th scope="col" class="table__kind">"Measurement"</th>
-                        <th scope="col">"Reading"</th>
-                        <th scope="col" class="table__actions"><span class="visually-hidden">"Action"</span></th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {rows.into_iter().map(|row| {
-                        let id = row.id;
-                        let label = format!("Delete {}", row.name);
-                        let when = LocalTime::of(row.reading.taken_at);
-                        let kind = row.reading.kind.label();
-                        let value = format_reading(&row.reading);
-                        view! {
-                            <tr>
-                                <td>
-                                    <span class="nowrap">{when.day_month_year()}</span>
-                                    " "
-                                    <span class="nowrap">"at " {when.time()}</span>
-                                </td>
-                                <td class="table__kind">{kind}</td>
-                                // On a phone the measurement column folds into this one.
-                                <td class="table__number">
-                                    <span class="table__kind-inline">{kind}</span>
-                                    {value}
-                                </td>
-                                <td class="table__actions">
-                                    <button
-                                        type="button"
-                                        class="button button--secondary button--small"
-                                        aria-label=label
-                                        disabled=move || deleting.get().is_some()
-                                        on:click=move |_| delete(row.clone())
-                                    >
-                                        {move || if deleting.get() == Some(id) { "Deleting…" } else { "Delete" }}
-                                    </button>
-                                </td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
     }
 }

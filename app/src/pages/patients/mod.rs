@@ -5,6 +5,7 @@
 
 /// `/patients/:grant`.
 pub mod shared_record;
+mod shared_vitals;
 
 use leptos::prelude::*;
 use leptos_router::components::A;

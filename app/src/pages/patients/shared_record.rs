@@ -14,6 +14,7 @@ use shared::{
     records::{ItemDetails, OpenNode},
 };
 
+use super::shared_vitals::SharedVitals;
 use crate::{
     components::{
         action::{use_action, UseAction},
@@ -168,6 +169,7 @@ fn SharedTree(
         <p class="lead">{lead}</p>
         <p><A href="/patients">"Back to your patients"</A></p>
         <StatusNote message=status.into()/>
+        <SharedVitals opened=opened/>
         <section class="card" aria-labelledby="shared-files-heading">
             <h2 id="shared-files-heading">"Folders and files"</h2>
             <SharedFolder ctx=ctx folder=root/>
