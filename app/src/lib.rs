@@ -15,7 +15,10 @@ use leptos_router::{
     path, NavigateOptions,
 };
 
-use components::layout::{SiteFooter, SiteHeader, SkipLink};
+use components::{
+    idle_lock::IdleLock,
+    layout::{SiteFooter, SiteHeader, SkipLink},
+};
 use pages::{
     account::AccountPage,
     admin::AdminPage,
@@ -64,6 +67,7 @@ pub fn App() -> impl IntoView {
             <SkipLink/>
             <SiteHeader/>
             <SecondFactorGate/>
+            <IdleLock/>
             <FocusOnNavigate/>
             <main id="main" class="page" tabindex="-1">
                 <Routes fallback=|| view! { <NotFoundPage/> }>

@@ -8,6 +8,7 @@ pub mod export_button;
 pub mod file_browser;
 pub mod form;
 pub mod format;
+pub mod idle_lock;
 pub mod layout;
 pub mod page;
 pub mod recovery_code;

@@ -74,9 +74,12 @@ pub fn SignInPage() -> impl IntoView {
             <StatusNote message=Signal::derive(move || notice.get())/>
             <Show when=move || locked.get()>
                 <div class="alert alert--info" role="status">
-                    <p>
-                        "Sign in again to unlock your keys. They are kept only in memory, so reloading the page locks them."
-                    </p>
+                    // After the idle lock its own note above says why.
+                    <Show when=move || notice.with(Option::is_none)>
+                        <p>
+                            "Sign in again to unlock your keys. They are kept only in memory, so reloading the page locks them."
+                        </p>
+                    </Show>
                     <p>
                         <button type="button" class="button button--secondary button--small" on:click=end_locked>
                             "Not you? Sign out"
@@ -124,7 +127,7 @@ fn PasswordStep(state: SignInState) -> impl IntoView {
                     state.password.set(String::new());
                     keys.open(*signed_in).map(|opened| {
                         session.unlock(opened.info, opened.keyring, opened.key_entry);
-                        navigate("/", Default::default());
+                        navigate(&after_sign_in(), Default::default());
                     })
                 }
                 Ok(LoginStep::SecondFactor { pending_id, keys }) => {
@@ -193,7 +196,7 @@ fn CodeStep(state: SignInState) -> impl IntoView {
                 };
                 let opened = p.keys.open(signed_in)?;
                 session.unlock(opened.info, opened.keyring, opened.key_entry);
-                navigate("/", Default::default());
+                navigate(&after_sign_in(), Default::default());
                 Ok(())
             }
             .await;
@@ -210,4 +213,9 @@ fn CodeStep(state: SignInState) -> impl IntoView {
             <SubmitButton label="Verify code" busy=state.busy.into()/>
         </form>
     }
+}
+
+/// Where a sign-in leads: back to the page the idle lock left, else home.
+fn after_sign_in() -> String {
+    crate::platform::idle::kept_path().unwrap_or_else(|| "/".to_owned())
 }

@@ -7,6 +7,7 @@ pub mod blob;
 pub mod browser;
 pub mod clock;
 pub mod http;
+pub mod idle;
 pub mod org;
 pub mod resume_notes;
 pub mod seen_heads;
