@@ -13,7 +13,8 @@ cd "$(dirname "$0")/.."
 GARAGE_VERSION=2.5.0
 export PATH="$HOME/.cargo/bin:$PATH"
 
-if [ "$(garage --version 2>/dev/null | awk '{print $2}')" != "v$GARAGE_VERSION" ]; then
+# A cargo-built Garage says "garage cargo:2.5.0 [...]", a release "garage v2.5.0".
+if ! garage --version 2>/dev/null | grep -qE "^garage (v|cargo:)$GARAGE_VERSION( |$)"; then
   echo "==> installing Garage $GARAGE_VERSION from crates.io (about 30 minutes, once)"
   cargo install garage --version "$GARAGE_VERSION" --locked
 fi
@@ -66,10 +67,14 @@ export AWS_REGION=garage
 export AWS_ALLOW_HTTP=true
 export MEDVAULT_TEST_S3_BUCKET=medvault-test
 
+# Both parts run even if the first fails, and the script fails if either did.
+failed=0
 echo "==> blob conformance suite against Garage"
-cargo test --locked -p server --lib store::blobs -- --include-ignored
+cargo test --locked -p server --lib store::blobs -- --include-ignored --nocapture || failed=1
 if [ -z "${GARAGE_ONLY_BLOBS:-}" ]; then
   echo "==> every server test on PostgreSQL with chunks in Garage"
   MEDVAULT_TEST_STORE=postgres MEDVAULT_TEST_BLOBS="s3://medvault-test" \
-    cargo test --locked -p server --tests
+    cargo test --locked -p server --tests || failed=1
 fi
+if [ "$failed" = 0 ]; then echo "==> Garage: all passed"; else echo "==> Garage: FAILED"; fi
+exit "$failed"

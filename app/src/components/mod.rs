@@ -11,6 +11,7 @@ pub mod format;
 pub mod idle_lock;
 pub mod layout;
 pub mod page;
+pub mod print;
 pub mod recovery_code;
 pub mod safety_number;
 pub mod search;

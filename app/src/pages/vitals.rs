@@ -16,6 +16,7 @@ use crate::{
     components::{
         export_button::ExportButton,
         form::{ErrorAlert, StatusNote},
+        print::{PrintButton, PrintHeader},
         vital_form::VitalForm,
         vitals_view::{ChartCard, ReadingsTable},
     },
@@ -107,6 +108,7 @@ fn Vitals(unlocked: Unlocked) -> impl IntoView {
 fn VitalsIntro() -> impl IntoView {
     view! {
         <div class="page-intro">
+            <PrintHeader/>
             <h1 id="vitals-heading" tabindex="-1">"Vital signs"</h1>
             <p class="lead">
                 "Keep track of your temperature, blood pressure, pulse, weight and blood glucose. "
@@ -114,6 +116,8 @@ fn VitalsIntro() -> impl IntoView {
             </p>
             <p class="page-intro__links">
                 <A href="/records/search">"Search your record"</A>
+                " "
+                <PrintButton label="Print your vital signs"/>
             </p>
         </div>
     }
@@ -198,7 +202,7 @@ fn Readings(
 #[component]
 fn ExportCard() -> impl IntoView {
     view! {
-        <section class="card" aria-labelledby="export-heading">
+        <section class="card no-print" aria-labelledby="export-heading">
             <h2 id="export-heading">"Export"</h2>
             <p>
                 "Download your whole record as a zip file: every file in its folder, "

@@ -24,6 +24,7 @@ use crate::{
         },
         form::{ErrorAlert, StatusNote},
         format::format_bytes,
+        print::{PrintButton, PrintHeader},
     },
     platform::{
         blob::{blob_text, save_blob},
@@ -126,6 +127,7 @@ fn FolderHead(data: Signal<Option<FolderData>>) -> impl IntoView {
     };
     view! {
         <div class="records__head">
+            <PrintHeader/>
             <nav aria-label="Folder path" class="breadcrumb">
                 <ol>
                     {move || {
@@ -160,6 +162,8 @@ fn FolderHead(data: Signal<Option<FolderData>>) -> impl IntoView {
                         n => format!("Trash ({n})"),
                     }}
                 </A>
+                " "
+                <PrintButton label="Print this folder's list"/>
             </p>
         </div>
     }
