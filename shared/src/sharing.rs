@@ -16,10 +16,12 @@
 //! `key_hash` existed is in `legacy.rs`.
 
 mod access;
+mod change;
 mod legacy;
 mod rotation;
 
 pub use access::*;
+pub use change::*;
 pub use legacy::*;
 pub use rotation::*;
 

@@ -11,6 +11,7 @@
 
 mod access;
 mod cached_reads;
+mod change;
 #[path = "../common/mod.rs"]
 mod common;
 mod emergency;

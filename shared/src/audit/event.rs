@@ -131,11 +131,14 @@ pub enum EventKind {
     /// hash, over a freshly wrapped key (actor: the patient, item: the
     /// shared folder).
     GrantRenewed,
+    /// A patient gave a share a new end date or permission (actor and
+    /// subject: the patient, item: the shared folder).
+    GrantChanged,
 }
 
 impl EventKind {
     /// Every kind, for tests and for filters in the app.
-    pub const ALL: [EventKind; 48] = [
+    pub const ALL: [EventKind; 49] = [
         EventKind::SignIn,
         EventKind::SignInFailed,
         EventKind::SignOut,
@@ -184,6 +187,7 @@ impl EventKind {
         EventKind::InviteRevoked,
         EventKind::AdminCertified,
         EventKind::GrantRenewed,
+        EventKind::GrantChanged,
     ];
 
     /// The stable code in the canonical encoding.
@@ -237,6 +241,7 @@ impl EventKind {
             EventKind::InviteRevoked => 104,
             EventKind::AdminCertified => 105,
             EventKind::GrantRenewed => 309,
+            EventKind::GrantChanged => 310,
         }
     }
 
@@ -291,6 +296,7 @@ impl EventKind {
             EventKind::InviteRevoked => "Revoked an invite",
             EventKind::AdminCertified => "Stored the installation's certificate",
             EventKind::GrantRenewed => "Signed an older share again",
+            EventKind::GrantChanged => "Changed a share's end date or permission",
         }
     }
 

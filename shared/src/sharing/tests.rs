@@ -321,3 +321,72 @@ fn a_version_is_trusted_from_the_owner_or_a_doctor_allowed_to_write() {
     swapped.manifest.value.author_id = doctor.entry.user_id;
     assert!(refused(&swapped, Some(&doctor.entry)));
 }
+
+fn plain_grant(permission: Permission, expires_at: Option<i64>) -> Grant {
+    Grant {
+        grant_id: [1; 16],
+        patient_id: [2; 16],
+        doctor_id: [3; 16],
+        doctor_key: [4; 32],
+        key_hash: [5; 32],
+        node_id: [6; 16],
+        permission,
+        created_at: 100,
+        expires_at,
+    }
+}
+
+#[test]
+fn a_later_end_or_write_access_widens_a_share() {
+    let old = plain_grant(Permission::Read, Some(1_000));
+    for new in [
+        plain_grant(Permission::Read, Some(2_000)),
+        plain_grant(Permission::Read, None),
+        plain_grant(Permission::ReadWrite, Some(1_000)),
+        plain_grant(Permission::ReadWrite, None),
+    ] {
+        assert_eq!(grant_change(&old, &new, 500), Ok(GrantChange::Widens));
+    }
+}
+
+#[test]
+fn an_earlier_end_or_taking_write_back_narrows_a_share() {
+    let old = plain_grant(Permission::ReadWrite, None);
+    for new in [
+        plain_grant(Permission::ReadWrite, Some(2_000)),
+        plain_grant(Permission::Read, None),
+        // One more, one less: still less of something.
+        plain_grant(Permission::Read, Some(3_000)),
+    ] {
+        assert_eq!(grant_change(&old, &new, 500), Ok(GrantChange::Narrows));
+    }
+    let dated = plain_grant(Permission::Read, Some(2_000));
+    let earlier = plain_grant(Permission::Read, Some(1_500));
+    assert_eq!(
+        grant_change(&dated, &earlier, 500),
+        Ok(GrantChange::Narrows)
+    );
+}
+
+#[test]
+fn fail_a_change_of_anything_else_nothing_or_a_past_end() {
+    let old = plain_grant(Permission::Read, Some(1_000));
+    let mut other_folder = plain_grant(Permission::Read, Some(2_000));
+    other_folder.node_id = [9; 16];
+    let mut other_key = plain_grant(Permission::Read, Some(2_000));
+    other_key.key_hash = [9; 32];
+    let mut other_doctor = plain_grant(Permission::Read, Some(2_000));
+    other_doctor.doctor_id = [9; 16];
+    for new in [other_folder, other_key, other_doctor] {
+        assert!(grant_change(&old, &new, 500)
+            .unwrap_err()
+            .contains("only in its end date"));
+    }
+    assert!(grant_change(&old, &old, 500)
+        .unwrap_err()
+        .contains("Nothing was changed"));
+    let past = plain_grant(Permission::Read, Some(400));
+    assert!(grant_change(&old, &past, 500)
+        .unwrap_err()
+        .contains("already passed"));
+}

@@ -21,9 +21,9 @@ mod scope;
 use shared::{
     api::{
         sharing::{
-            AccessRequestView, CommitRotation, CreateGrantRequest, EmergencyAsk, GrantRef,
-            GrantView, NewAccessRequest, OwedRotations, RenewGrantRequest, RequestRef,
-            RotationPart, RotationTicket, SharedScope, SharingBackend, StartRotation,
+            AccessRequestView, ChangeGrantRequest, CommitRotation, CreateGrantRequest,
+            EmergencyAsk, GrantRef, GrantView, NewAccessRequest, OwedRotations, RenewGrantRequest,
+            RequestRef, RotationPart, RotationTicket, SharedScope, SharingBackend, StartRotation,
         },
         ApiError, Caller,
     },
@@ -52,6 +52,15 @@ impl SharingBackend for ServerBackend {
     ) -> Result<GrantView, ApiError> {
         let s = self.require_session(caller).await?;
         renew::renew(self, &s, request).await
+    }
+
+    async fn change_grant(
+        &self,
+        caller: &Caller,
+        request: ChangeGrantRequest,
+    ) -> Result<GrantView, ApiError> {
+        let s = self.require_session(caller).await?;
+        renew::change(self, &s, request).await
     }
 
     async fn revoke_grant(

@@ -4,16 +4,21 @@
 //! one write. Only a grant that is provably the patient's old signature is
 //! replaced, and only by the same grant: nothing else about access can
 //! change through this call.
+//!
+//! `sharing/grant/change`: a live grant's patient gives it a new end date or
+//! permission, signed again; everything else must stay
+//! (`shared::sharing::grant_change`). The wrapped key stays too: after a
+//! change that gives less, the patient's browser replaces the folder's keys.
 
 use shared::{
     api::{
-        sharing::{GrantView, RenewGrantRequest},
+        sharing::{ChangeGrantRequest, GrantView, RenewGrantRequest},
         ApiError,
     },
     audit::EventKind,
     crypto::hpke,
     model::Role,
-    sharing::{verify_legacy, wrapped_key_hash},
+    sharing::{grant_change, verify_legacy, wrapped_key_hash},
 };
 
 use crate::{
@@ -79,6 +84,51 @@ pub(super) async fn renew(
     stored.grant = request.grant;
     stored.wrapped_key = request.wrapped_key;
     let draft = Draft::own(EventKind::GrantRenewed, &me)
+        .session(&s.hash)
+        .item(&node);
+    b.save_grant(raw, stored, draft).await
+}
+
+/// Stores a live grant of the caller (its patient) again with a new end date
+/// or permission, which the caller signed.
+pub(super) async fn change(
+    b: &ServerBackend,
+    s: &Session,
+    request: ChangeGrantRequest,
+) -> Result<GrantView, ApiError> {
+    authz::require_role(
+        s,
+        Role::Patient,
+        "Only the patient who made a share changes it.",
+    )?;
+    let me = s.user.id;
+    let my_key = &s.user.key_entry.value.identity_key;
+    let new = &request.grant.value;
+    let _guard = b.record_locks.lock(&me).await;
+    let (raw, mut stored) = b
+        .stored_grant(&new.grant_id)
+        .await?
+        .filter(|(_, g)| authz::gave(s, g))
+        .ok_or_else(ApiError::not_found)?;
+    if !stored.status(b.now()).is_live() || stored.revoked_at.is_some() {
+        return Err(conflict(
+            "This share has already ended. Share the folder again instead.",
+        ));
+    }
+    if stored.emergency.is_some() {
+        return Err(conflict(
+            "Emergency access is changed on the Emergency page, not here.",
+        ));
+    }
+    grant_change(&stored.grant.value, new, b.now()).map_err(ApiError::bad_request)?;
+    request.grant.verify(my_key).map_err(|_| {
+        ApiError::bad_request(
+            "The changed share is not signed with your key. Sign out, sign in again and retry.",
+        )
+    })?;
+    let node = new.node_id;
+    stored.grant = request.grant;
+    let draft = Draft::own(EventKind::GrantChanged, &me)
         .session(&s.hash)
         .item(&node);
     b.save_grant(raw, stored, draft).await

@@ -284,6 +284,13 @@ pub trait SharingBackend {
         caller: &super::Caller,
         request: RenewGrantRequest,
     ) -> Result<GrantView, ApiError>;
+    /// Replaces a live grant with the same one given a new end date or
+    /// permission, signed again by its patient.
+    async fn change_grant(
+        &self,
+        caller: &super::Caller,
+        request: ChangeGrantRequest,
+    ) -> Result<GrantView, ApiError>;
     /// Ends a grant at once (the patient who made it).
     async fn revoke_grant(
         &self,
@@ -378,6 +385,13 @@ pub async fn create_grant(request: CreateGrantRequest) -> Result<GrantView, ApiE
 pub async fn renew_grant(request: RenewGrantRequest) -> Result<GrantView, ApiError> {
     let caller = super::caller()?;
     super::backend()?.renew_grant(&caller, request).await
+}
+
+/// Gives a share a new end date or permission.
+#[leptos::server(prefix = "/api", endpoint = "sharing/grant/change", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn change_grant(request: ChangeGrantRequest) -> Result<GrantView, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?.change_grant(&caller, request).await
 }
 
 /// Removes a doctor's access.

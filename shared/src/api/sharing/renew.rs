@@ -20,3 +20,13 @@ pub struct RenewGrantRequest {
     #[serde(with = "b64::vec")]
     pub wrapped_key: Vec<u8>,
 }
+
+/// `sharing/grant/change`: a share's new end date or permission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeGrantRequest {
+    /// The stored grant with a new `expires_at` or `permission` (every other
+    /// field equal), signed by the caller, its patient. The wrapped key stays;
+    /// after a change that gives less, the patient's browser replaces the
+    /// folder's keys (`sharing/rotation/*`).
+    pub grant: Signed<Grant>,
+}
