@@ -66,11 +66,15 @@ pub fn Modal(
             "dialog"
         }
     };
+    // Each dialog's own title id: a page can hold several (the idle lock's
+    // is on every page), and a shared id would name them all after the first.
+    let title_id = format!("dialog-title-{}", next_dialog());
+    let labelled_by = title_id.clone();
     view! {
         <dialog
             node_ref=dialog
             class=class
-            aria-labelledby="dialog-title"
+            aria-labelledby=labelled_by
             on:close=move |_| {
                 if open.get_untracked() {
                     on_close.run(());
@@ -78,7 +82,7 @@ pub fn Modal(
             }
         >
             <div class="dialog__head">
-                <h2 id="dialog-title">{move || title.get()}</h2>
+                <h2 id=title_id>{move || title.get()}</h2>
                 <button
                     type="button"
                     class="button button--secondary button--small"
@@ -92,4 +96,13 @@ pub fn Modal(
             </div>
         </dialog>
     }
+}
+
+/// A number for each dialog made in this tab.
+fn next_dialog() -> u32 {
+    thread_local!(static COUNT: std::cell::Cell<u32> = const { std::cell::Cell::new(0) });
+    COUNT.with(|c| {
+        c.set(c.get().wrapping_add(1));
+        c.get()
+    })
 }

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use shared::api::sharing::{GrantStatus, GrantView};
 
-use super::rekey::OwedState;
+use super::{change::ChangeShare, rekey::OwedState};
 use crate::{
     components::{
         action::{use_action, UseAction},
@@ -156,6 +156,7 @@ fn GrantRow(
     let active = grant.status.is_live();
     let doctor = grant.doctor_name.clone();
     let removal = removal_action(&grant, label.clone(), state, unlocked, done);
+    let grant_for_change = grant.clone();
     let again = move |_| {
         if !removal.busy() {
             retry.set(false);
@@ -169,6 +170,11 @@ fn GrantRow(
                 <p class="alert alert--warning" role="note">
                     {format!("You did not sign this share with {doctor}: the server's list holds an entry that did not come from you. Nothing of yours is wrapped to it. Remove it, and tell your administrator.")}
                 </p>
+            })}
+            {(active && !forged && grant_for_change.emergency.is_none()).then(|| view! {
+                <div hidden=move || removed.get()>
+                    <ChangeShare grant=grant_for_change.clone() unlocked=unlocked done=done/>
+                </div>
             })}
             {active.then(|| view! {
                 <div hidden=move || removed.get()>

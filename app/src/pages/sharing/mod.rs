@@ -6,6 +6,7 @@
 //! These views only collect choices and show results: making, signing and
 //! wrapping grants, and replacing keys, is `tasks::sharing`'s work.
 
+mod change;
 mod grants;
 mod rekey;
 mod requests;

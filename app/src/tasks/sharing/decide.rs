@@ -64,8 +64,14 @@ pub fn rekey_percent(state: Option<(u32, u32)>) -> u32 {
 pub fn until_text(expires_at: Option<i64>) -> String {
     match expires_at {
         None => "Until you remove it".to_owned(),
-        Some(t) => format!("Until {}", format_date(t)),
+        Some(t) => format!("Until {}", last_day(t)),
     }
+}
+
+/// The last day of a share ending at `end`: a share made here ends at the
+/// midnight after the chosen day, and people read that day, not the next.
+fn last_day(end: i64) -> String {
+    format_date(end.saturating_sub(1))
 }
 
 /// The end of the chosen day (the whole day is included), or `None` for no
@@ -132,7 +138,7 @@ pub fn made_by(grant: &GrantView, me: &KeyEntry) -> bool {
 pub fn end_text(grant: &GrantView) -> String {
     match (grant.status, grant.revoked_at, grant.grant.value.expires_at) {
         (GrantStatus::Revoked, Some(t), _) => format!("Removed {}", format_date(t)),
-        (_, _, Some(t)) => format!("Until {}", format_date(t)),
+        (_, _, Some(t)) => format!("Until {}", last_day(t)),
         _ => "No end date".to_owned(),
     }
 }

@@ -14,6 +14,7 @@ mod decide;
 mod doctor;
 mod legacy;
 mod rekey;
+mod terms;
 
 pub use decide::{
     access_request, can_now, choice, doctor_allowed, end_of_day, end_text, id_text, made_by,
@@ -26,6 +27,7 @@ pub use rekey::{
     cancel_open_upload, ending, keys_owed, load_keys_owed, owed_reason, replace_owed_keys,
     EndedShare, Ending, KeysOwed, Memory,
 };
+pub use terms::{change_share, narrows, replace_keys, ChangeError, ShareTerms};
 
 use std::collections::HashSet;
 
