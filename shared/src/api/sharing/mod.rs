@@ -380,20 +380,6 @@ pub async fn create_grant(request: CreateGrantRequest) -> Result<GrantView, ApiE
     super::backend()?.create_grant(&caller, request).await
 }
 
-/// Signs again a grant made before `key_hash` existed.
-#[leptos::server(prefix = "/api", endpoint = "sharing/grant/renew", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
-pub async fn renew_grant(request: RenewGrantRequest) -> Result<GrantView, ApiError> {
-    let caller = super::caller()?;
-    super::backend()?.renew_grant(&caller, request).await
-}
-
-/// Gives a share a new end date or permission.
-#[leptos::server(prefix = "/api", endpoint = "sharing/grant/change", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
-pub async fn change_grant(request: ChangeGrantRequest) -> Result<GrantView, ApiError> {
-    let caller = super::caller()?;
-    super::backend()?.change_grant(&caller, request).await
-}
-
 /// Removes a doctor's access.
 #[leptos::server(prefix = "/api", endpoint = "sharing/grant/revoke", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
 pub async fn revoke_grant(request: GrantRef) -> Result<GrantView, ApiError> {

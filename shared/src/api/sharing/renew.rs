@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    api::{sharing::GrantView, ApiError},
     crypto::{b64, sign::Signed},
     model::Grant,
 };
@@ -29,4 +30,18 @@ pub struct ChangeGrantRequest {
     /// after a change that gives less, the patient's browser replaces the
     /// folder's keys (`sharing/rotation/*`).
     pub grant: Signed<Grant>,
+}
+
+/// Signs again a grant made before `key_hash` existed.
+#[leptos::server(prefix = "/api", endpoint = "sharing/grant/renew", input = server_fn::codec::Json, output = server_fn::codec::Json, client = crate::api::ApiClient)]
+pub async fn renew_grant(request: RenewGrantRequest) -> Result<GrantView, ApiError> {
+    let caller = crate::api::caller()?;
+    crate::api::backend()?.renew_grant(&caller, request).await
+}
+
+/// Gives a share a new end date or permission.
+#[leptos::server(prefix = "/api", endpoint = "sharing/grant/change", input = server_fn::codec::Json, output = server_fn::codec::Json, client = crate::api::ApiClient)]
+pub async fn change_grant(request: ChangeGrantRequest) -> Result<GrantView, ApiError> {
+    let caller = crate::api::caller()?;
+    crate::api::backend()?.change_grant(&caller, request).await
 }
