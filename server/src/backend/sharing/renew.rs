@@ -17,14 +17,42 @@ use shared::{
     },
     audit::EventKind,
     crypto::hpke,
-    model::Role,
+    model::{Id, Role},
     sharing::{grant_change, verify_legacy, wrapped_key_hash},
 };
 
+use tokio::sync::MutexGuard;
+
 use crate::{
     authz,
-    backend::{audit::Draft, records::conflict, sessions::Session, ServerBackend},
+    backend::{
+        audit::Draft, records::conflict, sessions::Session, sharing::layout::StoredGrant,
+        ServerBackend,
+    },
 };
+
+/// A live grant the caller made, read under the patient's lock, which is
+/// returned with it and held until the change is written. `(not_patient,
+/// ended)` are the sentences for a caller who is no patient and for a grant
+/// that ended; a grant that is not the caller's is `not_found`.
+async fn my_live_grant<'a>(
+    b: &'a ServerBackend,
+    s: &Session,
+    grant_id: &Id,
+    (not_patient, ended): (&str, &str),
+) -> Result<(MutexGuard<'a, ()>, Vec<u8>, StoredGrant), ApiError> {
+    authz::require_role(s, Role::Patient, not_patient)?;
+    let guard = b.record_locks.lock(&s.user.id).await;
+    let (raw, stored) = b
+        .stored_grant(grant_id)
+        .await?
+        .filter(|(_, g)| authz::gave(s, g))
+        .ok_or_else(ApiError::not_found)?;
+    if !stored.status(b.now()).is_live() || stored.revoked_at.is_some() {
+        return Err(conflict(ended));
+    }
+    Ok((guard, raw, stored))
+}
 
 /// Replaces a legacy grant of the caller (its patient) with the same grant
 /// signed under the current encoding, and its wrapped key with the new one.
@@ -33,25 +61,19 @@ pub(super) async fn renew(
     s: &Session,
     request: RenewGrantRequest,
 ) -> Result<GrantView, ApiError> {
-    authz::require_role(
-        s,
-        Role::Patient,
-        "Only the patient who made a share signs it again.",
-    )?;
     let me = s.user.id;
     let my_key = &s.user.key_entry.value.identity_key;
     let new = &request.grant.value;
-    let _guard = b.record_locks.lock(&me).await;
-    let (raw, mut stored) = b
-        .stored_grant(&new.grant_id)
-        .await?
-        .filter(|(_, g)| authz::gave(s, g))
-        .ok_or_else(ApiError::not_found)?;
-    if !stored.status(b.now()).is_live() || stored.revoked_at.is_some() {
-        return Err(conflict(
+    let (_guard, raw, mut stored) = my_live_grant(
+        b,
+        s,
+        &new.grant_id,
+        (
+            "Only the patient who made a share signs it again.",
             "This share has already ended, so there is nothing to sign again.",
-        ));
-    }
+        ),
+    )
+    .await?;
     if verify_legacy(&stored.grant, my_key).is_err() {
         return Err(conflict(
             "This share is not one you signed before grants carried their key's hash, so it cannot be signed again this way. Reload the page.",
@@ -96,25 +118,19 @@ pub(super) async fn change(
     s: &Session,
     request: ChangeGrantRequest,
 ) -> Result<GrantView, ApiError> {
-    authz::require_role(
-        s,
-        Role::Patient,
-        "Only the patient who made a share changes it.",
-    )?;
     let me = s.user.id;
     let my_key = &s.user.key_entry.value.identity_key;
     let new = &request.grant.value;
-    let _guard = b.record_locks.lock(&me).await;
-    let (raw, mut stored) = b
-        .stored_grant(&new.grant_id)
-        .await?
-        .filter(|(_, g)| authz::gave(s, g))
-        .ok_or_else(ApiError::not_found)?;
-    if !stored.status(b.now()).is_live() || stored.revoked_at.is_some() {
-        return Err(conflict(
+    let (_guard, raw, mut stored) = my_live_grant(
+        b,
+        s,
+        &new.grant_id,
+        (
+            "Only the patient who made a share changes it.",
             "This share has already ended. Share the folder again instead.",
-        ));
-    }
+        ),
+    )
+    .await?;
     if stored.emergency.is_some() {
         return Err(conflict(
             "Emergency access is changed on the Emergency page, not here.",
