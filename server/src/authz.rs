@@ -228,7 +228,7 @@ impl ServerBackend {
             {
                 Err(ApiError::new(
                     ErrorCode::Forbidden,
-                    "The folder the patient shared with you cannot be deleted; only what is inside it.",
+                    "The folder the patient shared with you cannot be changed, moved or deleted; only what is inside it.",
                 ))
             }
             None => Err(ApiError::new(

@@ -82,16 +82,16 @@ async fn a_doctor_reads_the_shared_folder_and_nothing_else() {
         .view
         .trashed_at
         .is_none());
-    // Other changes stay the owner's alone, whatever the grant.
+    // Nor rename it (that needs a read-and-write grant: `organise.rs`).
     let e = expect_err(
         d.c.post::<_, serde_json::Value>(
             "/api/records/node/update",
             &json!({"request": {"node_id": b64::encode(blood.id()), "revision": blood.view.revision, "metadata": b64::encode(&[0u8; 64])}}),
         )
         .await,
-        StatusCode::NOT_FOUND,
+        StatusCode::FORBIDDEN,
     );
-    assert_eq!(e.code, ErrorCode::NotFound);
+    assert_eq!(e.code, ErrorCode::Forbidden);
 
     // The patient's history shows the doctor opening the folder and the file.
     let page: shared::api::audit::EventsPage =

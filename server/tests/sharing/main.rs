@@ -20,6 +20,7 @@ mod grant_key;
 mod grants;
 mod legacy;
 mod migrate;
+mod organise;
 mod rekey;
 mod requests;
 mod rotation;

@@ -119,7 +119,7 @@ async fn a_doctor_with_write_access_writes_inside_the_scope_only() {
         w.trash(notes.id(), top.view.revision).await,
         StatusCode::FORBIDDEN,
     );
-    assert!(e.message.contains("cannot be deleted"), "{}", e.message);
+    assert!(e.message.contains("cannot be changed"), "{}", e.message);
     let letter_now = p.tree().await.node(&up.node_id).unwrap().view.revision;
     w.trash(&up.node_id, letter_now).await.unwrap();
     let own = p.tree().await;

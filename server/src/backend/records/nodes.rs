@@ -9,7 +9,7 @@ use shared::{
             MoveNodeRequest, NewNode, NodeKind, NodeRef, NodeRevision, NodeView, RecordTree,
             UpdateNodeRequest, MAX_NODES,
         },
-        ApiError,
+        ApiError, ErrorCode,
     },
     audit::EventKind,
     crypto::sign::Signed,
@@ -19,7 +19,7 @@ use shared::{
 use tokio::sync::MutexGuard;
 
 use super::{
-    check_child_key, check_metadata, conflict, encode, event, head_ops, id_taken,
+    check_child_key, check_metadata, conflict, encode, event, event_on, head_ops, id_taken,
     layout::{node_key, owner_key, RecordHead},
     new_stored_node, next_head,
     signed::Signing,
@@ -81,7 +81,6 @@ pub(super) async fn create(
     node: NewNode,
     head: Option<Signed<OwnerHead>>,
 ) -> Result<NodeView, ApiError> {
-    let owner = s.user.id;
     let Some(parent_id) = node.parent_id else {
         return Err(ApiError::bad_request(
             "A new item needs the folder it goes into.",
@@ -94,6 +93,10 @@ pub(super) async fn create(
     }
     check_child_key(&node.wrapped_key)?;
     check_metadata(&node.metadata)?;
+    // The owner, or a doctor with write access to the folder (the folder
+    // they were given or any folder under it).
+    let access = b.write_access(s, &parent_id, false).await?;
+    let owner = access.owner;
 
     let signed_head = head;
     let _guard = b.record_locks.lock(&owner).await;
@@ -123,7 +126,7 @@ pub(super) async fn create(
     let mut signing = Signing {
         state: node.state.clone(),
         head: signed_head,
-        grant: None,
+        grant: access.grant_id,
     };
     let leaf = b
         .attach_state(s, &owner, &mut value, &mut signing, None)
@@ -147,8 +150,8 @@ pub(super) async fn create(
             node_key(&owner, &node.node_id),
             encode(&value)?,
         );
-    b.commit(batch, Some(event(s, EventKind::NodeCreated, &node.node_id)))
-        .await?;
+    let draft = event_on(s, &owner, EventKind::NodeCreated, &node.node_id);
+    b.commit(batch, Some(draft)).await?;
     b.node_view(value, &mut Names::new()).await
 }
 
@@ -163,7 +166,9 @@ pub(super) async fn update(
         head,
     }: UpdateNodeRequest,
 ) -> Result<NodeView, ApiError> {
-    let owner = s.user.id;
+    // The owner, or a doctor with write access to a folder above it.
+    let access = b.write_access(s, &node_id, true).await?;
+    let owner = access.owner;
     let mut change = b.change_node(owner, &node_id).await?;
     let node = &mut change.node;
     if node.revision != revision {
@@ -183,7 +188,7 @@ pub(super) async fn update(
     let signing = Signing {
         state,
         head,
-        grant: None,
+        grant: access.grant_id,
     };
     b.save_node(s, EventKind::NodeUpdated, change, signing, |h| {
         h.stored_bytes = h.stored_bytes.saturating_sub(old).saturating_add(new);
@@ -203,7 +208,19 @@ pub(super) async fn move_to(
         head,
     }: MoveNodeRequest,
 ) -> Result<NodeView, ApiError> {
-    let owner = s.user.id;
+    // The owner; or a doctor moving within one read-and-write grant: the
+    // item strictly inside its folder, the new place in it.
+    let access = b.write_access(s, &node_id, true).await?;
+    if access.grant_id.is_some() {
+        let into = b.write_access(s, &new_parent_id, false).await?;
+        if into.owner != access.owner || into.grant_id != access.grant_id {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "You can move items only within the folder the patient shared with you.",
+            ));
+        }
+    }
+    let owner = access.owner;
     let mut change = b.change_node(owner, &node_id).await?;
     let node = &mut change.node;
     if node.parent_id.is_none() {
@@ -237,7 +254,7 @@ pub(super) async fn move_to(
     let signing = Signing {
         state,
         head,
-        grant: None,
+        grant: access.grant_id,
     };
     b.save_node(s, EventKind::NodeMoved, change, signing, |_| {})
         .await

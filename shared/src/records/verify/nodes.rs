@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::{GrantKnowledge, OwnerKeys, RecordAlarm};
 use crate::{
-    api::records::{NodeKind, NodeView},
+    api::records::NodeView,
     crypto::sign::VerifyingKey,
     model::{Id, Permission},
     records::{HeadLeaf, NodeState},
@@ -142,25 +142,26 @@ impl Judge<'_> {
     /// Rule 5, a doctor's case: a read-and-write grant signed by the owner,
     /// naming this doctor, of a folder strictly above the node; live when it
     /// is not removed and not past its end now, ended otherwise. A doctor
-    /// adds files only and moves nothing (`head_parent`: the node's parent in
-    /// the head, if the head has it).
+    /// adds files, entries and folders there and renames and moves what is
+    /// there: a node the head has (`head_parent`: its parent in the head)
+    /// must have been strictly inside the grant's folder before the change
+    /// too, so nothing is taken in from outside it.
     fn doctor_may_write(
         &self,
         node: &NodeView,
         state: &NodeState,
         head_parent: Option<Option<Id>>,
     ) -> Write {
-        match head_parent {
-            Some(parent) if parent != state.parent_id => return Write::Refused,
-            None if state.kind != NodeKind::File => return Write::Refused,
-            _ => {}
-        }
         let Some(grant) = node
             .write_grant
             .as_ref()
             .and_then(|g| g.verify(&self.owner.identity_key).ok())
         else {
             return Write::Refused;
+        };
+        let inside = |folder: &Id| {
+            self.strictly_inside(folder, state.parent_id)
+                && head_parent.is_none_or(|was| self.strictly_inside(folder, was))
         };
         // Everything but the time: the grant's end is judged below.
         let allowed = grant.patient_id == self.owner.user_id
@@ -170,7 +171,7 @@ impl Judge<'_> {
                 None,
                 Permission::ReadWrite,
                 GrantTime::Now(i64::MIN),
-                |folder| self.strictly_inside(folder, state.parent_id),
+                inside,
             )
             .is_ok();
         if !allowed {

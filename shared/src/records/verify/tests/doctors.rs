@@ -143,9 +143,9 @@ fn an_ended_grant_excuses_nothing_else() {
         doctor_version(rec.write_grant(), 3, &ended),
         Err(RecordAlarm::NotSigned { node: F })
     );
-    // A late change that moves a node.
+    // A late change that moves a node out of the grant's folder.
     let mut rec = Rec::new();
-    rec.doctor_edit(G, rec.write_grant(), &key(2), |n| n.parent_id = Some(A));
+    rec.doctor_edit(G, rec.write_grant(), &key(2), |n| n.parent_id = Some(B));
     assert_eq!(
         rec.check_knowing(&rec.tree(), None, &[], &ended),
         Err(RecordAlarm::NotAllowed { node: G })
@@ -162,7 +162,7 @@ fn a_doctors_state_signed_by_another_key_is_refused() {
 }
 
 #[test]
-fn a_doctor_may_not_change_the_shared_folder_itself_nor_move_anything() {
+fn a_doctor_may_not_change_the_shared_folder_itself() {
     let mut rec = Rec::new();
     let grant = rec.write_grant();
     rec.doctor_edit(A, grant.clone(), &key(2), |n| n.trashed_at = Some(NOW));
@@ -170,12 +170,65 @@ fn a_doctor_may_not_change_the_shared_folder_itself_nor_move_anything() {
         rec.check(&rec.tree(), None, &[]),
         Err(RecordAlarm::NotAllowed { node: A })
     );
+    // Nor rename it (a new metadata under the same parent).
     let mut rec = Rec::new();
-    rec.doctor_edit(G, grant, &key(2), |n| n.parent_id = Some(A));
+    rec.doctor_edit(A, grant, &key(2), |n| n.metadata = vec![99; 80]);
+    assert_eq!(
+        rec.check(&rec.tree(), None, &[]),
+        Err(RecordAlarm::NotAllowed { node: A })
+    );
+}
+
+#[test]
+fn a_doctor_moves_and_renames_inside_the_grant_only() {
+    // Inside: G from S up to A, and F renamed.
+    let mut rec = Rec::new();
+    let grant = rec.write_grant();
+    rec.doctor_edit(G, grant.clone(), &key(2), |n| n.parent_id = Some(A));
+    rec.doctor_edit(F, grant.clone(), &key(2), |n| n.metadata = vec![98; 80]);
+    let checked = rec.check(&rec.tree(), None, &[]).unwrap();
+    assert_eq!(checked.pending, vec![F, G]);
+    // Out of the grant's folder (A) into B.
+    let mut rec = Rec::new();
+    rec.doctor_edit(G, grant.clone(), &key(2), |n| n.parent_id = Some(B));
     assert_eq!(
         rec.check(&rec.tree(), None, &[]),
         Err(RecordAlarm::NotAllowed { node: G })
     );
+    // Taken in from outside: the entry E from B into A.
+    let mut rec = Rec::new();
+    rec.doctor_edit(E, grant.clone(), &key(2), |n| n.parent_id = Some(A));
+    assert_eq!(
+        rec.check(&rec.tree(), None, &[]),
+        Err(RecordAlarm::NotAllowed { node: E })
+    );
+    // Renaming outside it.
+    let mut rec = Rec::new();
+    rec.doctor_edit(E, grant.clone(), &key(2), |n| n.metadata = vec![97; 80]);
+    assert_eq!(
+        rec.check(&rec.tree(), None, &[]),
+        Err(RecordAlarm::NotAllowed { node: E })
+    );
+    // The shared folder moved under its own child S by a colluding server:
+    // A is not strictly inside A.
+    let mut rec = Rec::new();
+    rec.doctor_edit(A, grant, &key(2), |n| n.parent_id = Some(S));
+    assert_eq!(
+        rec.check(&rec.tree(), None, &[]),
+        Err(RecordAlarm::NotAllowed { node: A })
+    );
+}
+
+#[test]
+fn a_doctors_folder_and_entries_inside_the_grant_are_pending() {
+    // A folder in A, an entry in that new folder and a reading in S.
+    let mut rec = Rec::new();
+    let grant = rec.write_grant();
+    rec.doctor_add(NEW, A, NodeKind::Folder, grant.clone());
+    rec.doctor_add([61; 16], NEW, NodeKind::Entry, grant.clone());
+    rec.doctor_add([62; 16], S, NodeKind::Entry, grant);
+    let checked = rec.check(&rec.tree(), None, &[]).unwrap();
+    assert_eq!(checked.pending.len(), 3);
 }
 
 #[test]
@@ -194,10 +247,10 @@ fn an_entry_or_folder_injected_by_a_doctor_is_refused() {
         rec.check(&rec.tree(), None, &[]),
         Err(RecordAlarm::NotAllowed { node: NEW })
     );
-    // Even under a write grant a doctor adds files only.
+    // Under a write grant, an entry outside its folder.
     let mut rec = Rec::new();
     let grant = rec.write_grant();
-    rec.doctor_add(NEW, A, NodeKind::Entry, grant);
+    rec.doctor_add(NEW, B, NodeKind::Entry, grant);
     assert_eq!(
         rec.check(&rec.tree(), None, &[]),
         Err(RecordAlarm::NotAllowed { node: NEW })
