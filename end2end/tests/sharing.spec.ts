@@ -326,6 +326,9 @@ test('a doctor with read and write adds a file the patient reads as signed by th
   await expect(ro.getByRole('listitem').filter({ hasText: 'referral-letter.txt' })).toContainText(`Added by ${writer.name}`);
   await expect(ro.getByText('Add files here')).toHaveCount(0);
   await expect(ro.getByRole('button', { name: 'Delete' })).toHaveCount(0);
+  for (const write of ['Rename', 'Move', 'New folder']) {
+    await expect(ro.getByRole('button', { name: write })).toHaveCount(0);
+  }
   await expect(ro.getByText('Upload new version')).toHaveCount(0);
   const downloadId = (await ro.getByRole('group', { name: 'Actions for referral-letter.txt' }).getByRole('button', { name: 'Download' }).getAttribute('id'))!;
   const nodeId = downloadId.replace(/^download-/, '');

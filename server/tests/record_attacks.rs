@@ -367,6 +367,39 @@ async fn an_entry_injected_by_a_read_only_doctor_is_refused() {
 }
 
 #[tokio::test]
+async fn a_doctors_move_that_reaches_outside_the_grant_is_refused() {
+    let s = Server::new();
+    let p = patient(&s, "ines").await;
+    let d = doctor(&s, "dr.mover").await;
+    p.create_record(s.now()).await;
+    let tree = p.tree().await;
+    let notes = find(&tree, "Notes");
+    let labs = find(&tree, "Lab results");
+    let grant = share(&s, &p, "dr.mover", notes, Permission::ReadWrite).await;
+    // The server (colluding with the doctor, who signs it) serves a Labs
+    // folder moved into Notes, and then Notes' own folder moved out to Labs.
+    let b = Browser::of(&p, &[&d], s.now());
+    for (moved, into) in [(labs.id(), notes.id()), (notes.id(), labs.id())] {
+        let mut served = p.raw_tree().await;
+        let node = served
+            .nodes
+            .iter_mut()
+            .find(|n| n.node_id == *moved)
+            .unwrap();
+        node.parent_id = Some(*into);
+        node.revision += 1;
+        node.write_grant = Some(grant.grant.clone());
+        let described = node.clone();
+        node.state =
+            Some(NodeState::describe(p.id, &described, d.id, s.now()).sign(d.keyring.identity()));
+        assert_eq!(
+            b.check(&p, &served, None).await,
+            Err(RecordAlarm::NotAllowed { node: *moved })
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_doctors_upload_waits_until_the_owner_takes_it_in_and_a_removed_doctors_does_not_count() {
     let s = Server::new();
     let p = patient(&s, "wanda").await;

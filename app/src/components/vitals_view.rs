@@ -84,9 +84,13 @@ pub fn ReadingsTable(
     rows: Vec<Row>,
     /// What the caption says the table is.
     caption: &'static str,
+    /// Who "Recorded by" names for the record's owner's own readings ("You"
+    /// on the patient's page); the column shows only when a doctor wrote one.
+    owner_label: &'static str,
     /// Deletes a reading, and which one is being deleted.
     delete: Option<(Callback<Row>, Signal<Option<Id>>)>,
 ) -> impl IntoView {
+    let by_doctor = rows.iter().any(|r| r.by.is_some());
     view! {
         <div class="table-wrap">
             <table class="table">
@@ -96,6 +100,7 @@ pub fn ReadingsTable(
                         <th scope="col">"Date and time"</th>
                         <th scope="col" class="table__kind">"Measurement"</th>
                         <th scope="col">"Reading"</th>
+                        {by_doctor.then(|| view! { <th scope="col">"Recorded by"</th> })}
                         {delete.is_some().then(|| view! {
                             <th scope="col" class="table__actions"><span class="visually-hidden">"Action"</span></th>
                         })}
@@ -108,6 +113,7 @@ pub fn ReadingsTable(
                         let when = LocalTime::of(row.reading.taken_at);
                         let kind = row.reading.kind.label();
                         let value = format_reading(&row.reading);
+                        let by = by_doctor.then(|| row.by.clone().unwrap_or_else(|| owner_label.to_owned()));
                         view! {
                             <tr>
                                 <td>
@@ -121,6 +127,7 @@ pub fn ReadingsTable(
                                     <span class="table__kind-inline">{kind}</span>
                                     {value}
                                 </td>
+                                {by.map(|by| view! { <td>{by}</td> })}
                                 {delete.map(|(delete, deleting)| view! {
                                     <td class="table__actions">
                                         <button

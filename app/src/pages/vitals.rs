@@ -24,7 +24,7 @@ use crate::{
     session::{use_session, Unlocked},
     tasks::{
         record::use_record_store,
-        vitals::{delete_reading, rows_of, save_reading, VitalRow as Row},
+        vitals::{delete_reading, name_authors, rows_of, save_reading, VitalRow as Row},
         writer::Writer,
     },
 };
@@ -40,6 +40,7 @@ fn Vitals(unlocked: Unlocked) -> impl IntoView {
     let session = use_session();
     let unlocked = StoredValue::new_local(unlocked);
     let tree = RwSignal::new(None::<OpenTree>);
+    let named = RwSignal::new(None::<Vec<Row>>);
     let load_error = RwSignal::new(None::<String>);
     // The chart shows this kind; `None` follows the latest reading.
     let chart_choice = RwSignal::new(None::<VitalKind>);
@@ -50,12 +51,16 @@ fn Vitals(unlocked: Unlocked) -> impl IntoView {
         let u = unlocked.get_value();
         match store.get(session, &u, fresh).await {
             Ok(t) => {
+                // Readings a doctor added carry their checked name.
+                let rows = name_authors(session, rows_of(&t), t.owner_id, None).await;
                 load_error.set(None);
                 tree.set(Some(t));
+                named.set(Some(rows));
             }
             Err(e) => {
                 // A refused record (or none) is not shown.
                 tree.set(None);
+                named.set(None);
                 load_error.set(Some(e));
             }
         }
@@ -80,7 +85,7 @@ fn Vitals(unlocked: Unlocked) -> impl IntoView {
         }
     });
 
-    let rows = Memo::new(move |_| tree.with(|t| t.as_ref().map(rows_of)));
+    let rows = Memo::new(move |_| named.get());
 
     view! {
         <div class="stack vitals">
@@ -191,7 +196,7 @@ fn Readings(
             </p>
         }.into_any(),
         Some(rows) => view! {
-            <ReadingsTable rows=rows caption="Your vital-sign readings, newest first"
+            <ReadingsTable rows=rows caption="Your vital-sign readings, newest first" owner_label="You"
                 delete=Some((Callback::new(delete), deleting))/>
         }.into_any(),
     }

@@ -3,6 +3,8 @@
 //! folder, so the server sees a small ciphertext and nothing about what was
 //! measured. The page lists, draws and deletes them through these.
 
+use std::collections::HashSet;
+
 use shared::{
     api::records::{NodeKind, NodeView},
     model::Id,
@@ -10,11 +12,11 @@ use shared::{
     vitals::format_reading,
 };
 
-use super::{nodes::trash_view, writer::Writer};
+use super::{nodes::trash_view, record::checked_authors, writer::Writer};
 use crate::{
     api::records::create_node,
     platform::clock::{reading_time, LocalTime},
-    session::now_unix,
+    session::{now_unix, Session},
 };
 
 /// The starter folder's name, used again if it has to be made anew.
@@ -31,6 +33,11 @@ pub struct VitalRow {
     pub name: String,
     /// What was measured.
     pub reading: VitalReading,
+    /// Who signed it: the record's owner, or a doctor under a write grant.
+    pub author_id: Id,
+    /// The author's checked username when that is not the record's owner
+    /// (see [`name_authors`]); `None` for the owner.
+    pub by: Option<String>,
 }
 
 fn could_not_encrypt() -> String {
@@ -47,10 +54,61 @@ pub fn rows_of(tree: &OpenTree) -> Vec<VitalRow> {
             view: node.view.clone(),
             name: node.metadata.name.clone(),
             reading: reading.clone(),
+            author_id: node
+                .view
+                .state
+                .as_ref()
+                .map_or(tree.owner_id, |s| s.value.author_id),
+            by: None,
         })
         .collect();
     rows.reverse();
     rows
+}
+
+/// `rows` with each reading not signed by the record's owner named by its
+/// author's checked username ("a doctor" when the directory does not confirm
+/// it); `me` (a doctor looking) reads "You".
+pub async fn name_authors(
+    session: Session,
+    mut rows: Vec<VitalRow>,
+    owner: Id,
+    me: Option<Id>,
+) -> Vec<VitalRow> {
+    let ids: HashSet<Id> = rows
+        .iter()
+        .map(|r| r.author_id)
+        .filter(|a| *a != owner && Some(*a) != me)
+        .collect();
+    let names = checked_authors(session, ids).await.unwrap_or_default();
+    for row in rows.iter_mut().filter(|r| r.author_id != owner) {
+        row.by = Some(if Some(row.author_id) == me {
+            "You".to_owned()
+        } else {
+            names
+                .get(&row.author_id)
+                .map_or_else(|| "a doctor".to_owned(), |(name, _)| name.clone())
+        });
+    }
+    rows
+}
+
+/// The folder a doctor adds readings to in a shared part of a record: the
+/// shared folder itself when it is the vital-signs folder, or the
+/// vital-signs folder directly in it (a whole record shared). `None` when
+/// the shared part holds none: a doctor does not make one in, say, a folder
+/// of lab results.
+pub fn shared_vitals_folder(tree: &OpenTree) -> Option<OpenNode> {
+    let is_vitals =
+        |n: &&OpenNode| n.is_folder() && n.metadata.record_type == RecordType::VitalSigns;
+    let root = tree.root()?;
+    if is_vitals(&root) {
+        return Some(root.clone());
+    }
+    tree.children(&tree.root_id)
+        .into_iter()
+        .find(|n| is_vitals(n) && !tree.in_trash(n.id()))
+        .cloned()
 }
 
 /// The kind the chart shows: the person's choice, else the latest reading's,
@@ -119,10 +177,19 @@ pub async fn save_reading(
     tree: &OpenTree,
     reading: &VitalReading,
 ) -> Result<String, String> {
-    let now = now_unix();
-    let folder = vitals_folder(writer, tree, now).await?;
-    let metadata = reading_metadata(reading, now)?;
-    let (node, _) = new_child(&folder, NodeKind::Entry, &metadata, &writer.signer())
+    let folder = vitals_folder(writer, tree, now_unix()).await?;
+    save_reading_in(writer, &folder, reading).await
+}
+
+/// Encrypts and stores one reading as an entry in `folder` (a doctor's in
+/// the [`shared_vitals_folder`]); answers the sentence to show.
+pub async fn save_reading_in(
+    writer: &Writer,
+    folder: &OpenNode,
+    reading: &VitalReading,
+) -> Result<String, String> {
+    let metadata = reading_metadata(reading, now_unix())?;
+    let (node, _) = new_child(folder, NodeKind::Entry, &metadata, &writer.signer())
         .map_err(|_| could_not_encrypt())?;
     let states: Vec<_> = node.state.iter().cloned().collect();
     writer

@@ -4,8 +4,10 @@
 //! steps are `tasks::sharing`'s.
 
 /// `/patients/:grant`.
+mod organise;
 pub mod shared_record;
 mod shared_vitals;
+mod write;
 
 use leptos::prelude::*;
 use leptos_router::components::A;

@@ -14,7 +14,11 @@ use shared::{
     records::{ItemDetails, OpenNode},
 };
 
-use super::shared_vitals::SharedVitals;
+use super::{
+    organise::{Organise, OrganiseDialog},
+    shared_vitals::SharedVitals,
+    write::{ItemTools, NewFolderButton, SharedUpload},
+};
 use crate::{
     components::{
         action::{use_action, UseAction},
@@ -26,24 +30,19 @@ use crate::{
                 preview_kind, preview_of, Preview, PreviewKind, PreviewView, MAX_TEXT_PREVIEW,
             },
             progress_line::ProgressLine,
-            upload::UploadButton,
         },
         form::{ErrorAlert, StatusNote},
         format::format_bytes,
     },
     pages::with_keys,
-    platform::{
-        blob::save_blob,
-        browser::{focus_later, format_date},
-    },
+    platform::{blob::save_blob, browser::format_date},
     session::{use_session, Unlocked},
     tasks::{
         download::{download, verified_job},
-        nodes,
         progress::Progress,
         sharing::{id_text, open_shared, until_text, Opened, ENDED},
         transfer::Cancel,
-        upload::{upload, UploadJob, UploadTarget},
+        upload::UploadTarget,
     },
 };
 
@@ -110,15 +109,19 @@ fn SharedRecordView(unlocked: Unlocked) -> impl IntoView {
 
 /// What the parts of a shared record's page share.
 #[derive(Clone, Copy)]
-struct SharedCtx {
-    opened: StoredValue<Opened, LocalStorage>,
-    preview: RwSignal<Option<Preview>, LocalStorage>,
-    return_to: RwSignal<Option<String>>,
+pub(super) struct SharedCtx {
+    pub opened: StoredValue<Opened, LocalStorage>,
+    pub preview: RwSignal<Option<Preview>, LocalStorage>,
+    /// The control a dialog gives the focus back to.
+    pub return_to: RwSignal<Option<String>>,
     /// Told what a change did; reloads the record.
-    changed: Callback<String>,
-    /// What the grant lets the doctor do besides reading: add files and new
-    /// versions, and move items to the patient's trash.
-    caps: Capabilities,
+    pub changed: Callback<String>,
+    /// What the grant lets the doctor do besides reading: add files, new
+    /// versions and folders, rename and move items, and move them to the
+    /// patient's trash.
+    pub caps: Capabilities,
+    /// The organising dialog's task, while it is open.
+    pub organise: RwSignal<Option<Organise>, LocalStorage>,
 }
 
 #[component]
@@ -163,45 +166,58 @@ fn SharedTree(
             delete: write,
             ..Capabilities::default()
         },
+        organise: RwSignal::new_local(None),
     };
     view! {
         <h1 id="shared-record-heading" tabindex="-1">{heading}</h1>
         <p class="lead">{lead}</p>
         <p><A href="/patients">"Back to your patients"</A></p>
         <StatusNote message=status.into()/>
-        <SharedVitals opened=opened/>
+        <SharedVitals opened=opened changed=changed/>
         <section class="card" aria-labelledby="shared-files-heading">
             <h2 id="shared-files-heading">"Folders and files"</h2>
             <SharedFolder ctx=ctx folder=root/>
         </section>
+        {write.then(|| view! { <OrganiseDialog ctx=ctx/> })}
     }
 }
 
+/// A folder's contents, with (under a write grant) one row of what can be
+/// done there: add files, a new folder and, for a folder inside the shared
+/// one (`nested`), rename, move and delete it.
 #[component]
-fn SharedFolder(ctx: SharedCtx, folder: Id) -> impl IntoView {
-    let (children, node) = ctx.opened.with_value(|o| {
-        let children: Vec<OpenNode> = o
+fn SharedFolder(ctx: SharedCtx, folder: Id, #[prop(optional)] nested: bool) -> impl IntoView {
+    let (children, node, readings) = ctx.opened.with_value(|o| {
+        let (entries, children): (Vec<OpenNode>, Vec<OpenNode>) = o
             .tree
             .children(&folder)
             .into_iter()
-            .filter(|n| n.view.kind != NodeKind::Entry)
             .cloned()
-            .collect();
-        (children, o.tree.node(&folder).cloned())
+            .partition(|n| n.view.kind == NodeKind::Entry);
+        (children, o.tree.node(&folder).cloned(), !entries.is_empty())
     });
     let add = node.filter(|_| ctx.caps.write).map(|parent| {
         let name = parent.metadata.name.clone();
         let record_type = ctx.opened.with_value(|o| type_for(&o.tree, &parent));
         view! {
-            <SharedUpload ctx=ctx
-                target=UploadTarget::NewFile { parent, details: ItemDetails::of_type(record_type) }
-                id=format!("add-{}", id_text(&folder))
-                label="Add files here".to_owned()
-                describe=format!("Add files to {name}")/>
+            <div class="shared-folder-tools">
+                <SharedUpload ctx=ctx
+                    target=UploadTarget::NewFile { parent: parent.clone(), details: ItemDetails::of_type(record_type) }
+                    id=format!("add-{}", id_text(&folder))
+                    label="Add files here".to_owned()
+                    describe=format!("Add files to {name}")/>
+                <NewFolderButton ctx=ctx parent=parent.clone()/>
+                {nested.then(|| view! { <ItemTools ctx=ctx node=parent/> })}
+            </div>
         }
     });
     let list = if children.is_empty() {
-        view! { <p class="muted">"Empty."</p> }.into_any()
+        let empty = if readings {
+            "Vital-sign readings only: they are listed under Vital signs above."
+        } else {
+            "Empty."
+        };
+        view! { <p class="muted">{empty}</p> }.into_any()
     } else {
         view! {
             <ul class="items">
@@ -213,11 +229,8 @@ fn SharedFolder(ctx: SharedCtx, folder: Id) -> impl IntoView {
                                 <span class="item__icon item__icon--folder" aria-hidden="true"></span>
                                 <details class="item__main" open=true>
                                     <summary class="item__name">{node.metadata.name.clone()}</summary>
-                                    <SharedFolder ctx=ctx folder=id/>
+                                    <SharedFolder ctx=ctx folder=id nested=true/>
                                 </details>
-                                {ctx.caps.delete.then(|| view! {
-                                    <div class="item__write"><SharedDelete ctx=ctx node=node.clone()/></div>
-                                })}
                             </li>
                         }.into_any()
                     } else {
@@ -229,123 +242,6 @@ fn SharedFolder(ctx: SharedCtx, folder: Id) -> impl IntoView {
         .into_any()
     };
     view! { {add} {list} }
-}
-
-/// A doctor's upload (new files into a folder, or a new version of a file)
-/// under a read-and-write grant: encrypted and signed here, with progress.
-#[component]
-fn SharedUpload(
-    ctx: SharedCtx,
-    target: UploadTarget,
-    id: String,
-    label: String,
-    describe: String,
-) -> impl IntoView {
-    let session = use_session();
-    let progress = RwSignal::new(None::<Progress>);
-    let many = matches!(target, UploadTarget::NewFile { .. });
-    let target = StoredValue::new_local(target);
-    let send = use_action(move |files: Vec<web_sys::File>| async move {
-        let mut added: Vec<String> = Vec::new();
-        let mut failed = None;
-        for file in files {
-            let job = ctx.opened.with_value(|o| UploadJob {
-                target: target.get_value(),
-                writer: o.writer(session),
-                usage: o.tree.usage,
-            });
-            let shown = move |p| {
-                progress.try_set(Some(p));
-            };
-            match upload(&file, job, shown, &Cancel::new()).await {
-                Ok(_) => added.push(format!("“{}”", file.name())),
-                Err(e) => {
-                    failed = Some(e.message(&session));
-                    break;
-                }
-            }
-        }
-        progress.try_set(None);
-        if !added.is_empty() {
-            let patient = ctx.opened.with_value(|o| o.patient.username.clone());
-            ctx.changed.run(format!(
-                "Saved {} in {patient}'s record, signed by you.",
-                added.join(", ")
-            ));
-        }
-        failed.map_or(Ok(None), Err)
-    });
-    let on_files = Callback::new(move |files: Vec<web_sys::File>| {
-        if !files.is_empty() {
-            send.run(files);
-        }
-    });
-    let bar_label = format!("Uploading: {describe}");
-    view! {
-        <div class="shared-upload">
-            <UploadButton id=id label=label class="button button--secondary button--small"
-                multiple=many aria_label=describe disabled=send.busy_signal() on_files=on_files/>
-            <Show when=move || progress.with(Option::is_some)>
-                <ProgressLine label=bar_label.clone()
-                    progress=Signal::derive(move || progress.get().unwrap_or_default())/>
-            </Show>
-            <ErrorAlert error=send.error/>
-        </div>
-    }
-}
-
-/// Moving an item to the patient's Trash (read-and-write grants), after a
-/// second click; the patient can restore it.
-#[component]
-fn SharedDelete(ctx: SharedCtx, node: OpenNode) -> impl IntoView {
-    let session = use_session();
-    let asking = RwSignal::new(false);
-    let name = node.metadata.name.clone();
-    let key = id_text(node.id());
-    let stored = StoredValue::new_local(node);
-    let remove = use_action(move |name: String| async move {
-        let node = stored.get_value();
-        let writer = ctx.opened.with_value(|o| o.writer(session));
-        if let Err(message) = nodes::trash(&writer, &node).await {
-            asking.try_set(false);
-            return Err(message);
-        }
-        let patient = ctx.opened.with_value(|o| o.patient.username.clone());
-        ctx.changed.run(format!(
-            "“{name}” is in {patient}'s Trash. The patient can restore it."
-        ));
-        Ok(None)
-    });
-    let group_label = format!("Delete {name}");
-    let question = format!("Move “{name}” to the patient's Trash?");
-    let ask_id = format!("delete-{key}");
-    let ask_focus = format!("[id='{ask_id}']");
-    let confirm_id = format!("confirm-delete-{key}");
-    let confirm_focus = format!("[id='{confirm_id}']");
-    view! {
-        <div class="item__actions" role="group" aria-label=group_label>
-            <Show when=move || asking.get() fallback=move || view! {
-                <button type="button" id=ask_id.clone() class="button button--secondary button--small"
-                    on:click={
-                        let confirm_focus = confirm_focus.clone();
-                        move |_| { asking.set(true); focus_later(&confirm_focus); }
-                    }>"Delete"</button>
-            }>
-                <span class="confirm-text">{question.clone()}</span>
-                <button type="button" id=confirm_id.clone() class="button button--danger button--small"
-                    disabled=move || remove.busy() on:click={
-                        let name = name.clone();
-                        move |_| remove.run(name.clone())
-                    }>"Move to Trash"</button>
-                <button type="button" class="button button--secondary button--small"
-                    on:click={
-                        let ask_focus = ask_focus.clone();
-                        move |_| { asking.set(false); focus_later(&ask_focus); }
-                    }>"Keep"</button>
-            </Show>
-            <ErrorAlert error=remove.error/>
-        </div>
-    }
 }
 
 /// What a file's button asks for.
@@ -425,7 +321,7 @@ fn SharedFile(ctx: SharedCtx, node: OpenNode) -> impl IntoView {
                     <SharedUpload ctx=ctx target=version_target
                         id=format!("version-{key}") label="Upload new version".to_owned()
                         describe=format!("Upload a new version of {name}")/>
-                    <SharedDelete ctx=ctx node=delete_node/>
+                    <ItemTools ctx=ctx node=delete_node/>
                 </div>
             })}
         </li>

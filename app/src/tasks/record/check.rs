@@ -49,9 +49,25 @@ async fn author_keys(
         .map(|s| s.value.author_id)
         .filter(|a| a != owner)
         .collect();
-    let mut keys = HashMap::new();
+    Ok(checked_authors(session, ids)
+        .await?
+        .into_iter()
+        .map(|(id, (_, key))| (id, key))
+        .collect())
+}
+
+/// The username and identity key of each of `ids`, from the directory's
+/// checked look-up (`tasks::directory::look_up`) and kept only when the entry
+/// found by that name has that id: what a page shows as a reading's or an
+/// item's author is then the name the author's signature was checked under,
+/// not the server's word.
+pub async fn checked_authors(
+    session: Session,
+    ids: HashSet<Id>,
+) -> Result<HashMap<Id, (String, VerifyingKey)>, String> {
+    let mut out = HashMap::new();
     if ids.is_empty() {
-        return Ok(keys);
+        return Ok(out);
     }
     let names = user_names(NamesRequest {
         ids: ids.into_iter().collect(),
@@ -64,10 +80,13 @@ async fn author_keys(
             continue;
         };
         if checked.entry.user_id == name.user_id {
-            keys.insert(checked.entry.user_id, checked.entry.identity_key);
+            out.insert(
+                checked.entry.user_id,
+                (name.username, checked.entry.identity_key),
+            );
         }
     }
-    Ok(keys)
+    Ok(out)
 }
 
 /// The owner's heads after `after` up to `until`, in order, page by page.

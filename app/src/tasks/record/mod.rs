@@ -41,7 +41,7 @@ mod open;
 
 use open::open_record;
 
-pub use check::check_doctor_view;
+pub use check::{check_doctor_view, checked_authors};
 
 /// A record as loaded: decrypted, with the change counter read with it and
 /// the verified head and leaves (`None` and empty: a record not yet signed).
