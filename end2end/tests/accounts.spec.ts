@@ -80,6 +80,16 @@ test('admin invites and verifies a doctor; a patient sees the verified badge', a
   await expect(row.getByText('Disabled')).toBeVisible();
   await row.getByRole('button', { name: 'Enable dr.e2e' }).click();
   await expect(row.getByText('Active')).toBeVisible();
+  // Finding one account by the start of its username.
+  const search = page.getByRole('search', { name: 'Find accounts' });
+  await search.getByLabel('Username starts with').fill('DR.');
+  await search.getByRole('button', { name: 'Search' }).click();
+  await expect(page.getByRole('status').filter({ hasText: '1 account whose username starts with “dr.”.' })).toBeVisible();
+  const accounts = page.getByRole('table', { name: 'Every account' });
+  await expect(accounts.getByRole('row')).toHaveCount(2);
+  await expect(accounts.getByRole('row', { name: /dr\.e2e/ })).toBeVisible();
+  await search.getByRole('button', { name: 'Show all' }).click();
+  await expect(accounts.getByRole('row', { name: /admin\.e2e/ })).toBeVisible();
   await signOut(page);
 
   // Open sign-up: a patient finds the doctor and sees the badge.

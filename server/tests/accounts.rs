@@ -1198,6 +1198,39 @@ async fn admin_invites_a_doctor_verifies_them_and_a_patient_sees_it() {
 }
 
 #[tokio::test]
+async fn the_admin_finds_accounts_by_the_start_of_their_username() {
+    let s = Server::new();
+    let (a, _, _) = admin(&s).await;
+    for name in ["maria.lopez", "mario.rossi", "ann.lee"] {
+        s.client().signup(name, None, s.now()).await.unwrap();
+    }
+    let names =
+        |list: Vec<UserSummary>| -> Vec<String> { list.into_iter().map(|u| u.username).collect() };
+    let found: Vec<UserSummary> = a.get("/api/admin/users?prefix=MARI").await.unwrap();
+    assert_eq!(names(found), ["maria.lopez", "mario.rossi"]);
+    let found: Vec<UserSummary> = a.get("/api/admin/users?prefix=maria.").await.unwrap();
+    assert_eq!(names(found), ["maria.lopez"]);
+    let found: Vec<UserSummary> = a.get("/api/admin/users?prefix=zz").await.unwrap();
+    assert!(found.is_empty());
+    // No prefix, or an empty one: everyone.
+    let all: Vec<UserSummary> = a.get("/api/admin/users?prefix=").await.unwrap();
+    assert_eq!(all.len(), 4);
+    // Longer than any username, or with a control character: refused.
+    let long = format!("/api/admin/users?prefix={}", "a".repeat(40));
+    expect_err(
+        a.get::<Vec<UserSummary>>(&long).await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    expect_err(
+        a.get::<Vec<UserSummary>>("/api/admin/users?prefix=a%07")
+            .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn admin_calls_are_not_found_for_everyone_else() {
     let s = Server::new();
     let p = s.client();

@@ -75,8 +75,21 @@ impl AdminBackend for ServerBackend {
         Ok(())
     }
 
-    async fn list_users(&self, caller: &Caller) -> Result<Vec<UserSummary>, ApiError> {
+    async fn list_users(
+        &self,
+        caller: &Caller,
+        prefix: Option<String>,
+    ) -> Result<Vec<UserSummary>, ApiError> {
         self.require_admin(caller).await?;
+        let prefix = prefix.map(|p| p.trim().to_lowercase()).unwrap_or_default();
+        if prefix.chars().count() > shared::account::USERNAME_MAX_CHARS
+            || prefix.chars().any(char::is_control)
+        {
+            return Err(ApiError::bad_request(format!(
+                "Search by the start of a username: at most {} characters, no control characters.",
+                shared::account::USERNAME_MAX_CHARS
+            )));
+        }
         let entries = self
             .store
             .scan_prefix(
@@ -91,7 +104,9 @@ impl AdminBackend for ServerBackend {
         for (_, bytes) in entries {
             let user: super::users::UserRecord =
                 crate::store::codec::decode(&bytes).map_err(super::store_error)?;
-            out.push(user.summary());
+            if user.username.to_lowercase().starts_with(&prefix) {
+                out.push(user.summary());
+            }
         }
         out.sort_by(|a, b| a.username.cmp(&b.username));
         Ok(out)

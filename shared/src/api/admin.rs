@@ -76,8 +76,12 @@ pub trait AdminBackend {
     async fn list_invites(&self, caller: &super::Caller) -> Result<Vec<OpenInvite>, ApiError>;
     /// Revokes an open invite by its id: it can no longer be used to sign up.
     async fn revoke_invite(&self, caller: &super::Caller, id: Id) -> Result<(), ApiError>;
-    /// Every account.
-    async fn list_users(&self, caller: &super::Caller) -> Result<Vec<UserSummary>, ApiError>;
+    /// Every account, or those whose username starts with `prefix`.
+    async fn list_users(
+        &self,
+        caller: &super::Caller,
+        prefix: Option<String>,
+    ) -> Result<Vec<UserSummary>, ApiError>;
     /// Stores a doctor certificate signed in the admin's browser.
     async fn verify_doctor(
         &self,
@@ -129,11 +133,12 @@ pub async fn revoke_invite(id: String) -> Result<(), ApiError> {
     super::backend()?.revoke_invite(&caller, id).await
 }
 
-/// Lists every account.
+/// Lists every account, or (with `prefix`) those whose username starts with
+/// it, ignoring case: how an admin finds one account among thousands.
 #[leptos::server(prefix = "/api", endpoint = "admin/users", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
-pub async fn list_users() -> Result<Vec<UserSummary>, ApiError> {
+pub async fn list_users(prefix: Option<String>) -> Result<Vec<UserSummary>, ApiError> {
     let caller = super::caller()?;
-    super::backend()?.list_users(&caller).await
+    super::backend()?.list_users(&caller, prefix).await
 }
 
 /// Records an admin's certificate for a doctor.

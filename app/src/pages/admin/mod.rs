@@ -22,7 +22,7 @@ use crate::{
 use anchor::InstallationCertificate;
 use events::SystemEvents;
 use invites::{InviteForm, InviteTable};
-use users::UserTable;
+use users::{found_text, UserSearch, UserTable};
 
 /// The admin page (needs the keys and the admin role).
 #[component]
@@ -45,10 +45,12 @@ pub fn AdminPage() -> impl IntoView {
 #[component]
 fn Admin(unlocked: Unlocked) -> impl IntoView {
     let session = use_session();
-    let users =
-        LocalResource::new(
-            move || async move { list_users().await.map_err(|e| session.explain(&e)) },
-        );
+    // The start of a username to look for ("" lists everyone).
+    let query = RwSignal::new(String::new());
+    let users = LocalResource::new(move || {
+        let prefix = Some(query.get()).filter(|q| !q.is_empty());
+        async move { list_users(prefix).await.map_err(|e| session.explain(&e)) }
+    });
     let invites =
         LocalResource::new(
             move || async move { list_invites().await.map_err(|e| session.explain(&e)) },
@@ -70,7 +72,9 @@ fn Admin(unlocked: Unlocked) -> impl IntoView {
             </section>
             <section class="card" aria-labelledby="users-heading">
                 <h2 id="users-heading">"Accounts"</h2>
+                <UserSearch query=query/>
                 <Loaded data=users waiting="Loading accounts…" render={move |list: Vec<UserSummary>| view! {
+                    <p class="muted" role="status">{found_text(list.len(), &query.get_untracked())}</p>
                     <UserTable list=list unlocked=unlocked reload=move || users.refetch()/>
                 }}/>
             </section>

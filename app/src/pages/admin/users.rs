@@ -1,4 +1,5 @@
-//! The admin page's accounts: enable or disable one, and verify a doctor.
+//! The admin page's accounts: find them by the start of the username,
+//! enable or disable one, and verify a doctor.
 
 use leptos::prelude::*;
 use shared::{api::admin::UserSummary, crypto::b64, model::Role};
@@ -17,6 +18,46 @@ use crate::{
         directory::{look_up, SafetyNumber, VerifiedEntry},
     },
 };
+
+/// "Find accounts": the start of a username, sent to the server
+/// (`admin/users?prefix=`) on Search; "Show all" clears it.
+#[component]
+pub(super) fn UserSearch(query: RwSignal<String>) -> impl IntoView {
+    let typed = RwSignal::new(String::new());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        query.set(typed.get_untracked().trim().to_lowercase());
+    };
+    view! {
+        <form class="form form--inline" role="search" aria-label="Find accounts" on:submit=submit novalidate>
+            <div class="field">
+                <label for="user-search">"Username starts with"</label>
+                <input id="user-search" type="search" autocomplete="off" maxlength="32"
+                    bind:value=typed/>
+            </div>
+            <div class="actions">
+                <button type="submit" class="button button--secondary">"Search"</button>
+                <Show when=move || query.with(|q| !q.is_empty())>
+                    <button type="button" class="button button--secondary"
+                        on:click=move |_| { typed.set(String::new()); query.set(String::new()); }>"Show all"</button>
+                </Show>
+            </div>
+        </form>
+    }
+}
+
+/// What the list holds, read out after each search.
+pub(super) fn found_text(count: usize, query: &str) -> String {
+    let accounts = match count {
+        1 => "1 account".to_owned(),
+        n => format!("{n} accounts"),
+    };
+    if query.is_empty() {
+        accounts
+    } else {
+        format!("{accounts} whose username starts with “{query}”.")
+    }
+}
 
 #[component]
 pub(super) fn UserTable(
