@@ -6,7 +6,7 @@ use shared::api::{ApiError, ErrorCode};
 use shared::crypto::CryptoError;
 
 pub use shared::api::system::{health, HealthReport};
-pub use shared::api::{account, admin, audit, directory, records, sharing};
+pub use shared::api::{account, admin, audit, directory, notifications, records, sharing};
 
 /// The sentence for a wrong username or password. The browser finds a wrong
 /// password itself (OPAQUE fails before anything is sent); it says exactly what the

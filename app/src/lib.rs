@@ -28,6 +28,7 @@ use pages::{
     history::HistoryPage,
     home::HomePage,
     not_found::NotFoundPage,
+    notifications::NotificationsPage,
     patients::{shared_record::SharedRecordPage, PatientsPage},
     records::{RecordsPage, TrashPage},
     recover::RecoverPage,
@@ -88,6 +89,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/patients") view=PatientsPage/>
                     <Route path=path!("/patients/:grant") view=SharedRecordPage/>
                     <Route path=path!("/emergency") view=EmergencyPage/>
+                    <Route path=path!("/notifications") view=NotificationsPage/>
                 </Routes>
             </main>
             <SiteFooter/>

@@ -42,6 +42,9 @@ pub struct Session {
     pub state: RwSignal<AuthState, LocalStorage>,
     /// A one-time note for the next page ("You have signed out.").
     pub notice: RwSignal<Option<String>>,
+    /// How many notifications are unread, as the server last said
+    /// (`components::notices_link`).
+    pub unread: RwSignal<u32>,
 }
 
 impl Session {
@@ -50,6 +53,7 @@ impl Session {
         Session {
             state: RwSignal::new_local(AuthState::Checking),
             notice: RwSignal::new(None),
+            unread: RwSignal::new(0),
         }
     }
 

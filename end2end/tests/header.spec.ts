@@ -18,7 +18,7 @@ test('on a desktop the header is one line and the account menu works by keyboard
   const username = uniqueName('hdr');
   await signUp(page, username, strongPassword('header'));
   const nav = page.getByRole('navigation', { name: 'Main' });
-  for (const name of ['Home', 'Records', 'Vital signs', 'Sharing', 'Emergency']) {
+  for (const name of ['Home', 'Records', 'Vital signs', 'Sharing', 'Emergency', 'Notifications']) {
     await expect(nav.getByRole('link', { name, exact: true })).toBeVisible();
   }
   expect(await headerLines(page)).toBeLessThanOrEqual(1);

@@ -8,6 +8,7 @@ use leptos_router::{
 use shared::model::Role;
 use wasm_bindgen::JsCast;
 
+use super::notices_link::NoticesLink;
 use crate::{api::account::logout, session::use_session};
 
 /// Lets keyboard and screen reader users jump past the header. The router would
@@ -107,6 +108,7 @@ fn MainNav(role: Role, username: String) -> impl IntoView {
                 {(patient || doctor).then(|| view! { <li><A href="/emergency">"Emergency"</A></li> })}
                 {(role == Role::Admin).then(|| view! { <li><A href="/admin">"Admin"</A></li> })}
                 {(role == Role::Auditor).then(|| view! { <li><A href="/audit">"Audit log"</A></li> })}
+                {(patient || doctor).then(|| view! { <li><NoticesLink/></li> })}
             </ul>
             <AccountMenu username=username/>
         </nav>

@@ -10,6 +10,7 @@ pub mod form;
 pub mod format;
 pub mod idle_lock;
 pub mod layout;
+pub mod notices_link;
 pub mod page;
 pub mod print;
 pub mod recovery_code;

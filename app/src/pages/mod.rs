@@ -9,6 +9,7 @@ pub mod emergency;
 pub mod history;
 pub mod home;
 pub mod not_found;
+pub mod notifications;
 pub mod patients;
 pub mod records;
 pub mod recover;

@@ -167,7 +167,10 @@ impl AccessCache {
 pub fn changes_access(batch: &Batch) -> bool {
     batch.ops().iter().any(|op| match op {
         Op::Put { space, key, .. } | Op::Delete { space, key } => match space {
-            Space::Users | Space::Sessions | Space::Grants => true,
+            Space::Users | Space::Sessions => true,
+            Space::Grants => key
+                .first()
+                .is_none_or(|tag| !crate::backend::notifications::NOTICE_TAGS.contains(tag)),
             Space::Records => key
                 .first()
                 .is_none_or(|tag| !UPLOAD_PROGRESS_TAGS.contains(tag)),

@@ -19,6 +19,7 @@ pub mod directory;
 pub mod error;
 pub mod invites;
 pub mod key_file;
+pub mod notifications;
 pub mod pending;
 pub mod records;
 pub mod sessions;

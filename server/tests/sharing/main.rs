@@ -20,6 +20,7 @@ mod grant_key;
 mod grants;
 mod legacy;
 mod migrate;
+mod notices;
 mod organise;
 mod rekey;
 mod requests;

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod audit;
 pub mod directory;
 pub mod error;
+pub mod notifications;
 pub mod records;
 pub mod sharing;
 pub mod system;
@@ -156,6 +157,7 @@ pub trait Backend:
     + directory::DirectoryBackend
     + admin::AdminBackend
     + audit::AuditBackend
+    + notifications::NotificationsBackend
     + records::RecordsBackend
     + sharing::SharingBackend
     + Send
@@ -171,6 +173,7 @@ impl<T> Backend for T where
         + directory::DirectoryBackend
         + admin::AdminBackend
         + audit::AuditBackend
+        + notifications::NotificationsBackend
         + records::RecordsBackend
         + sharing::SharingBackend
         + Send

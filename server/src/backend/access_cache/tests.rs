@@ -51,7 +51,7 @@ fn the_memory_is_bounded() {
 }
 
 #[test]
-fn writes_that_can_change_access_are_watched_and_upload_progress_is_not() {
+fn writes_that_can_change_access_are_watched_and_upload_progress_and_notices_are_not() {
     let watched = |space: Space, key: Vec<u8>| {
         let mut b = Batch::new();
         b.put(space, key, vec![1]);
@@ -59,7 +59,12 @@ fn writes_that_can_change_access_are_watched_and_upload_progress_is_not() {
     };
     assert!(watched(Space::Users, vec![1, 2]));
     assert!(watched(Space::Sessions, vec![1, 2]));
-    assert!(watched(Space::Grants, vec![1, 2]));
+    for tag in 1u8..=8 {
+        assert!(watched(Space::Grants, vec![tag, 2]), "grants tag {tag}");
+    }
+    // Notifications and their read mark open nothing.
+    assert!(!watched(Space::Grants, vec![9, 2]));
+    assert!(!watched(Space::Grants, vec![10, 2]));
     for tag in [1u8, 2, 3, 6, 7, 8, 10, 12] {
         assert!(watched(Space::Records, vec![tag, 0]), "records tag {tag}");
     }

@@ -2,6 +2,9 @@
 //! key and the stored chunks' hashes, then the version, the node, the quota
 //! and the event are written in one batch.
 
+use shared::api::notifications::NoticeKind;
+
+use crate::backend::notifications::{notify, StoredNotice};
 use shared::{
     api::{
         records::{FinishUploadRequest, NodeView, VersionView},
@@ -265,6 +268,8 @@ pub(super) async fn finish(
     }
     batch.put(Space::Records, node_key(&owner, &node_id), encode(&node)?);
     let draft = super::event_on(s, &owner, EventKind::FileWritten, &node_id);
+    let written = StoredNotice::new(NoticeKind::FileWritten, &s.user.id, b.now()).node(&node_id);
+    notify(&mut batch, &owner, written)?;
     b.commit(batch, Some(draft)).await?;
     b.node_view(node, &mut Names::new()).await
 }

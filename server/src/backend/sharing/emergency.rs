@@ -2,6 +2,9 @@
 //! the contact asks, and the record opens when the waiting period ends unless
 //! the patient refuses first. The grant itself is made in [`super::grants`].
 
+use shared::api::notifications::NoticeKind;
+
+use crate::backend::notifications::StoredNotice;
 use shared::{
     api::{
         sharing::{validate_reason, EmergencyAsk, GrantRef, GrantStatus, GrantView},
@@ -63,7 +66,10 @@ pub(super) async fn ask(
         EventKind::EmergencyRequested,
         &stored.grant.value.node_id,
     );
-    b.save_grant(raw, stored, draft).await
+    let notice = StoredNotice::new(NoticeKind::EmergencyRequested, &s.user.id, now)
+        .grant(&stored.grant.value.grant_id);
+    b.save_grant_noticed(raw, stored, draft, Some((patient, notice)))
+        .await
 }
 
 /// The patient refuses an emergency request before it opens.

@@ -6,6 +6,9 @@
 //! grant carries a precondition on its old bytes, under the patient's lock,
 //! since revocation and key rotation rewrite grants too.
 
+use shared::api::notifications::NoticeKind;
+
+use crate::backend::notifications::{notify, StoredNotice};
 use shared::{
     api::{
         records::NodeKind,
@@ -62,7 +65,22 @@ impl ServerBackend {
         stored: StoredGrant,
         draft: Draft,
     ) -> Result<GrantView, ApiError> {
-        let batch = replace_grant(raw, &stored)?;
+        self.save_grant_noticed(raw, stored, draft, None).await
+    }
+
+    /// [`Self::save_grant`] with a notice for `(recipient, notice)` in the
+    /// same write.
+    pub(super) async fn save_grant_noticed(
+        &self,
+        raw: Vec<u8>,
+        stored: StoredGrant,
+        draft: Draft,
+        notice: Option<(shared::model::Id, StoredNotice)>,
+    ) -> Result<GrantView, ApiError> {
+        let mut batch = replace_grant(raw, &stored)?;
+        if let Some((to, notice)) = notice {
+            notify(&mut batch, &to, notice)?;
+        }
         self.append(batch, draft).await.map_err(|e| match e {
             StoreError::Conflict => {
                 conflict("This access changed meanwhile. Reload and try again.")
@@ -320,6 +338,13 @@ pub(super) async fn create(
             doctor_grant_key(&grant.doctor_id, &grant.grant_id),
             Vec::new(),
         );
+    let announced = match kind {
+        EventKind::AccessApproved => NoticeKind::AccessApproved,
+        EventKind::EmergencyContactNamed => NoticeKind::ContactNamed,
+        _ => NoticeKind::ShareReceived,
+    };
+    let notice = StoredNotice::new(announced, &me, now).grant(&grant.grant_id);
+    notify(&mut batch, &grant.doctor_id, notice)?;
     let draft = Draft::own(kind, &me).session(&s.hash).item(&grant.node_id);
     match b.append(batch, draft).await {
         Ok(_) => {}

@@ -110,6 +110,39 @@ impl ServerBackend {
             .collect())
     }
 
+    /// The live grants the caller made or received (not emergency grants
+    /// still waiting) whose signed end falls in `from .. until`: what the
+    /// notifications call a share ending soon.
+    pub(crate) async fn grants_ending(
+        &self,
+        s: &Session,
+        from: i64,
+        until: i64,
+    ) -> Result<Vec<shared::model::Grant>, ApiError> {
+        let me = s.user.id;
+        let prefixes = match s.user.role {
+            shared::model::Role::Patient => {
+                vec![patient_grants_prefix(&me), doctor_grants_prefix(&me)]
+            }
+            shared::model::Role::Doctor => vec![doctor_grants_prefix(&me)],
+            _ => return Ok(Vec::new()),
+        };
+        let mut out = Vec::new();
+        for prefix in prefixes {
+            for g in self.grants_under(prefix).await? {
+                let ends = g
+                    .grant
+                    .value
+                    .expires_at
+                    .is_some_and(|e| e > from && e <= until);
+                if ends && g.status(from) == shared::api::sharing::GrantStatus::Active {
+                    out.push(g.grant.value);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// A request with its stored bytes (for preconditions).
     pub(super) async fn stored_request(
         &self,

@@ -2,6 +2,9 @@
 //! patient approves (a grant that names the request, see [`super::grants`])
 //! or denies. One pending request per doctor and patient.
 
+use shared::api::notifications::NoticeKind;
+
+use crate::backend::notifications::{notify, StoredNotice};
 use shared::{
     account::Username,
     api::{
@@ -124,6 +127,8 @@ pub(super) async fn ask(
             doctor_request_key(&me, &request_id),
             Vec::new(),
         );
+    let asked = StoredNotice::new(NoticeKind::AccessRequested, &me, stored.created_at);
+    notify(&mut batch, &patient.id, asked)?;
     let draft = Draft::new(EventKind::AccessRequested)
         .actor(&me)
         .session(&s.hash)
@@ -160,6 +165,8 @@ pub(super) async fn deny(
         .expect_value(Space::Grants, request_key(&request_id), raw)
         .put(Space::Grants, request_key(&request_id), encode(&stored)?)
         .delete(Space::Grants, pending_key(&me, &stored.doctor_id));
+    let said_no = StoredNotice::new(NoticeKind::AccessDenied, &me, b.now());
+    notify(&mut batch, &stored.doctor_id, said_no)?;
     let draft = Draft::own(EventKind::AccessDenied, &me).session(&s.hash);
     b.append(batch, draft).await.map_err(|e| match e {
         StoreError::Conflict => conflict("This request changed meanwhile. Reload and try again."),

@@ -85,6 +85,13 @@ pub(super) async fn open(
     };
     let draft = event_on(s, &owner, kind, &top);
     b.record(draft).await?;
+    if let Some(e) = &stored.emergency {
+        // Once per request: the patient hears of the opening, not of
+        // every page the contact loads.
+        let since = e.requested_at.unwrap_or(i64::MIN);
+        b.notify_once(&owner, &s.user.id, &stored.grant.value.grant_id, since)
+            .await?;
+    }
     Ok(SharedScope {
         usage: b.usage(&head),
         grant: b.grant_view(stored, &mut names).await?,
