@@ -12,6 +12,10 @@ process.env.MEDVAULT_E2E_PORT ??= String(20000 + Math.floor(Math.random() * 2000
 process.env.MEDVAULT_E2E_DATA ??= mkdtempSync(join(tmpdir(), 'medvault-e2e-'));
 // Seconds the server adds to its clock (tests of expiry write it, then reset it).
 process.env.MEDVAULT_E2E_CLOCK ??= join(mkdtempSync(join(tmpdir(), 'medvault-clock-')), 'offset');
+// The SMTP sink the suite's server sends notification e-mail to: Debian's
+// aiosmtpd, writing each message into this maildir (tests read `new/`).
+process.env.MEDVAULT_E2E_SMTP_PORT ??= String(Number(process.env.MEDVAULT_E2E_PORT) + 1);
+process.env.MEDVAULT_E2E_MAIL ??= join(mkdtempSync(join(tmpdir(), 'medvault-mail-')), 'maildir');
 
 const port = process.env.MEDVAULT_E2E_PORT;
 const root = resolve(__dirname, '..');
@@ -30,11 +34,15 @@ const baseURL = `http://127.0.0.1:${port}`;
  */
 export function webServer(testClock: boolean) {
   const clock = testClock ? ` --test-clock-file "${process.env.MEDVAULT_E2E_CLOCK}"` : '';
+  const smtpPort = process.env.MEDVAULT_E2E_SMTP_PORT;
+  const mail = testClock
+    ? ` --smtp-url smtp://127.0.0.1:${smtpPort} --smtp-from "medvault <noreply@medvault.test>"`
+    : '';
   // The suite keeps JSON requests small (64 KiB) to test the limit; the bulk
   // benchmark sets MEDVAULT_E2E_MAX_BODY to the server's default (1 MiB).
   const maxBody = process.env.MEDVAULT_E2E_MAX_BODY ?? '65536';
   return {
-    command: `"${serverBin}" serve --addr 127.0.0.1:${port} --data "${process.env.MEDVAULT_E2E_DATA}" --site "${site}" --max-body-bytes ${maxBody}${clock}`,
+    command: `"${serverBin}" serve --addr 127.0.0.1:${port} --data "${process.env.MEDVAULT_E2E_DATA}" --site "${site}" --max-body-bytes ${maxBody}${clock}${mail}`,
     url: `${baseURL}/api/health`,
     reuseExistingServer: false,
     timeout: 60_000,
@@ -72,5 +80,15 @@ export default defineConfig({
       ],
     },
   },
-  webServer: webServer(true),
+  webServer: [
+    {
+      command: `/usr/bin/python3 -m aiosmtpd -n -l 127.0.0.1:${process.env.MEDVAULT_E2E_SMTP_PORT} -c aiosmtpd.handlers.Mailbox "${process.env.MEDVAULT_E2E_MAIL}"`,
+      port: Number(process.env.MEDVAULT_E2E_SMTP_PORT),
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'ignore' as const,
+      stderr: 'pipe' as const,
+    },
+    webServer(true),
+  ],
 });

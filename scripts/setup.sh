@@ -55,16 +55,18 @@ if $want_test; then
   # PostgreSQL: the store's second backend runs the same tests on a
   # throwaway cluster (scripts/pg-test-cluster.sh); nginx fronts two servers in
   # end2end/tests/scale-out.spec.ts. Neither is set up system-wide.
+  # aiosmtpd (Debian's, run as /usr/bin/python3 -m aiosmtpd) is the SMTP sink
+  # of the notification e-mail test (server/tests/sharing/notices.rs).
   if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] \
     || ! command -v openssl >/dev/null || ! command -v curl >/dev/null \
     || ! command -v unzip >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
-    || [ ! -x /usr/sbin/nginx ]; then
-    say "installing Chromium, ChromeDriver, openssl, curl, unzip, PostgreSQL and nginx from Debian"
+    || [ ! -x /usr/sbin/nginx ] || ! /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
+    say "installing Chromium, ChromeDriver, openssl, curl, unzip, PostgreSQL, nginx and aiosmtpd from Debian"
     sudo_cmd=""
     [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
     $sudo_cmd apt-get update
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y chromium chromium-driver openssl curl unzip \
-      postgresql nginx
+      postgresql nginx python3-aiosmtpd
   fi
   # npm writes node_modules/.package-lock.json last, so it is newer than the
   # lock file exactly when the install matches it.

@@ -2,6 +2,8 @@
 // patient's answer reaches the doctor, each as a count in the header (named
 // for screen readers) and a sentence in the list; "Mark all as read" clears
 // the count. Patient and doctor in their own browser contexts.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { test, expect } from '../fixtures/app';
 import { createAdminInvite, signUp, strongPassword, uniqueName } from '../helpers/accounts';
@@ -55,4 +57,54 @@ test('a request and its answer reach the other side as notifications; marking th
   await expect(noticesLink(dr)).toHaveAccessibleName('Notifications, 1 unread');
   await noticesLink(dr).click();
   await expect(dr.getByRole('list', { name: 'Newest first' })).toContainText(`${patient} said no to your request for access.`);
+});
+
+/** The messages the suite's SMTP sink received for `address`. */
+function mailTo(address: string): string[] {
+  const dir = join(process.env.MEDVAULT_E2E_MAIL!, 'new');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .filter((m) => m.includes(`To: ${address}`));
+}
+
+test('notification e-mail: the patient gives an address, and the message says only that there is something new', async ({
+  page,
+  browser,
+  baseURL,
+  problems: _problems,
+}) => {
+  test.setTimeout(180_000);
+  const doctor = await verifiedDoctor(browser, baseURL!, createAdminInvite(baseURL!));
+  const patient = uniqueName('pat');
+  const address = `${patient}@example.org`;
+  await signUp(page, patient, strongPassword('patient'));
+  await noticesLink(page).click();
+  const email = page.getByRole('region', { name: 'E-mail' });
+  await email.getByLabel('Your e-mail address').fill('not an address');
+  await email.getByRole('button', { name: 'Save address' }).click();
+  await expect(email.getByRole('alert')).toContainText('not an e-mail address');
+  await email.getByLabel('Your e-mail address').fill(address);
+  await email.getByRole('button', { name: 'Save address' }).click();
+  await expect(email).toContainText(`E-mail goes to ${address}.`);
+
+  const reason = 'Cardiology referral after your ECG';
+  const dr = doctor.page;
+  await openPatients(dr);
+  await dr.getByLabel("Patient's username").fill(patient);
+  await dr.getByLabel('Reason').fill(reason);
+  await dr.getByRole('button', { name: 'Send request' }).click();
+  await expect(dr.getByRole('status').filter({ hasText: `Your request was sent to ${patient}` })).toBeVisible();
+
+  await expect.poll(() => mailTo(address).length, { timeout: 20_000 }).toBe(1);
+  const message = mailTo(address)[0];
+  expect(message).toContain('Subject: You have a new notification in medvault');
+  for (const secret of [doctor.name, reason, 'ECG', 'Cardiology']) {
+    expect(message).not.toContain(secret);
+  }
+
+  // Stopped: the address is gone from the page (and from the server).
+  await email.getByRole('button', { name: 'Stop e-mail' }).click();
+  await expect(email).toContainText('No e-mail is sent.');
+  await expect(email.getByLabel('Your e-mail address')).toHaveValue('');
 });

@@ -187,6 +187,16 @@ struct ServeArgs {
     /// network unencrypted. Only for a network you trust completely.
     #[arg(long, env = "MEDVAULT_INSECURE_HTTP")]
     insecure_http: bool,
+    /// An SMTP relay for notification e-mail: smtp://host:port (plain, for a
+    /// relay on this machine), smtp://host?tls=required (STARTTLS) or
+    /// smtps://host (TLS); user and password in the URL if it wants them.
+    /// Without it no e-mail is sent. The message says only that there is a
+    /// new notification.
+    #[arg(long, env = "MEDVAULT_SMTP_URL", requires = "smtp_from")]
+    smtp_url: Option<String>,
+    /// The sender of notification e-mail, e.g. "medvault <noreply@clinic.example>".
+    #[arg(long, env = "MEDVAULT_SMTP_FROM", requires = "smtp_url")]
+    smtp_from: Option<String>,
     /// A reverse proxy (an IP address or a CIDR network, e.g. 10.0.0.0/8) whose
     /// X-Forwarded-For header names the client; repeat for several. Sign-in
     /// limits per client address then use the right-most address in that header
@@ -363,50 +373,63 @@ fn main() -> ExitCode {
         };
     }
     let result = match cli.command {
-        Command::Serve(args) => runtime.block_on(serve(ServeConfig {
-            addr: args.addr,
-            data_dir: args.data_dir,
-            store: args.store,
-            store_connections: usize::from(args.store_connections),
-            blobs: args.blobs,
-            accept_new_key_files: args.accept_new_key_files,
-            site_dir: args.site_dir,
-            tls: args.tls_cert.zip(args.tls_key),
-            limits: Limits {
-                max_json_body: args.max_body_bytes,
-                request_timeout: std::time::Duration::from_secs(args.request_timeout_secs),
-                classes: {
-                    let machine = ClassLimits::for_this_machine();
-                    ClassLimits {
-                        sign_in: args.max_concurrent_sign_in.unwrap_or(machine.sign_in),
-                        records: args.max_concurrent_api.unwrap_or(machine.records),
-                        chunk_get: args.max_concurrent_chunk_reads.unwrap_or(machine.chunk_get),
-                        chunk_put: args
-                            .max_concurrent_chunk_writes
-                            .unwrap_or(machine.chunk_put),
-                        static_files: args.max_concurrent_static.unwrap_or(machine.static_files),
-                        queue_wait: std::time::Duration::from_millis(args.queue_wait_ms),
-                    }
+        Command::Serve(args) => runtime.block_on(async {
+            let mailer = match (&args.smtp_url, &args.smtp_from) {
+                (Some(url), Some(from)) => Some(
+                    server::backend::mailer::Mailer::new(url, from, args.public_origin.clone())
+                        .map_err(server::serve::ServeError::Mail)?,
+                ),
+                _ => None,
+            };
+            serve(ServeConfig {
+                addr: args.addr,
+                data_dir: args.data_dir,
+                store: args.store,
+                store_connections: usize::from(args.store_connections),
+                blobs: args.blobs,
+                accept_new_key_files: args.accept_new_key_files,
+                site_dir: args.site_dir,
+                tls: args.tls_cert.zip(args.tls_key),
+                limits: Limits {
+                    max_json_body: args.max_body_bytes,
+                    request_timeout: std::time::Duration::from_secs(args.request_timeout_secs),
+                    classes: {
+                        let machine = ClassLimits::for_this_machine();
+                        ClassLimits {
+                            sign_in: args.max_concurrent_sign_in.unwrap_or(machine.sign_in),
+                            records: args.max_concurrent_api.unwrap_or(machine.records),
+                            chunk_get: args.max_concurrent_chunk_reads.unwrap_or(machine.chunk_get),
+                            chunk_put: args
+                                .max_concurrent_chunk_writes
+                                .unwrap_or(machine.chunk_put),
+                            static_files: args
+                                .max_concurrent_static
+                                .unwrap_or(machine.static_files),
+                            queue_wait: std::time::Duration::from_millis(args.queue_wait_ms),
+                        }
+                    },
                 },
-            },
-            accounts: AccountSettings {
-                open_signup: !args.no_open_signup && args.open_signup.unwrap_or(true),
-                idle_timeout_secs: args.idle_timeout_secs,
-                absolute_lifetime_secs: args.session_lifetime_secs,
-                second_factor_roles: server::backend::Roles::of(&args.require_second_factor),
-            },
-            records: RecordsConfig {
-                quota_bytes: args.quota_bytes,
-                max_file_bytes: args.max_file_bytes,
-            },
-            public_origin: args.public_origin,
-            trusted_proxies: args.trusted_proxies,
-            totp_key_file: args.totp_key_file,
-            audit_key_file: args.audit_key_file,
-            insecure_http: args.insecure_http,
-            #[cfg(feature = "test-clock")]
-            test_clock_file: args.test_clock_file,
-        })),
+                accounts: AccountSettings {
+                    open_signup: !args.no_open_signup && args.open_signup.unwrap_or(true),
+                    idle_timeout_secs: args.idle_timeout_secs,
+                    absolute_lifetime_secs: args.session_lifetime_secs,
+                    second_factor_roles: server::backend::Roles::of(&args.require_second_factor),
+                },
+                records: RecordsConfig {
+                    quota_bytes: args.quota_bytes,
+                    max_file_bytes: args.max_file_bytes,
+                },
+                public_origin: args.public_origin,
+                trusted_proxies: args.trusted_proxies,
+                totp_key_file: args.totp_key_file,
+                audit_key_file: args.audit_key_file,
+                insecure_http: args.insecure_http,
+                mailer,
+                #[cfg(feature = "test-clock")]
+                test_clock_file: args.test_clock_file,
+            })
+            .await
+        }),
         Command::CreateAdminInvite(args) => print_admin_invite(&args),
         Command::OrgKey(_) | Command::Migrate(_) => Ok(()),
         Command::AuditKey(AuditKeyCommand::Init { out }) => init_audit_key(&out),

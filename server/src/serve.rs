@@ -60,6 +60,9 @@ pub struct ServeConfig {
     /// Plain HTTP on an address other machines reach, without an https
     /// public origin (`--insecure-http`): refused unless this is set.
     pub insecure_http: bool,
+    /// Notification e-mail (`--smtp-url`, `--smtp-from`), if the operator
+    /// gave a relay.
+    pub mailer: Option<std::sync::Arc<crate::backend::mailer::Mailer>>,
     /// End-to-end tests only: a file whose number of seconds is added to the
     /// clock (see `backend::offset_clock`); absent without the `test-clock`
     /// feature.
@@ -88,6 +91,9 @@ pub enum ServeError {
     /// The certificate or key could not be loaded.
     #[error("cannot load the TLS certificate or key: {0}")]
     Tls(String),
+    /// The SMTP settings are not usable.
+    #[error("notification e-mail: {0}")]
+    Mail(String),
     /// Binding or serving failed.
     #[error("network: {0}")]
     Io(#[from] std::io::Error),
@@ -205,6 +211,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), ServeError> {
             clock: clock(&config),
             invite_key: Some(invite_key),
             totp_key: Some(totp_key),
+            mailer: config.mailer.clone(),
         },
     )
     .with_public_origin(config.public_origin.clone())
@@ -420,6 +427,7 @@ mod tests {
             totp_key_file: None,
             audit_key_file: None,
             insecure_http: false,
+            mailer: None,
             #[cfg(feature = "test-clock")]
             test_clock_file: None,
         }

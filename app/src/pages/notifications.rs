@@ -12,7 +12,7 @@ use shared::{
 };
 
 use crate::{
-    api::notifications::{list_notices, mark_notices_read},
+    api::notifications::{get_notice_email, list_notices, mark_notices_read, set_notice_email},
     components::{action::use_action, form::ErrorAlert, page::Loaded},
     pages::with_keys,
     platform::browser::{format_date, format_time},
@@ -65,7 +65,71 @@ fn Notifications(role: Role) -> impl IntoView {
                     }
                 }/>
             </section>
+            <EmailCard/>
         </div>
+    }
+}
+
+/// "E-mail me when there is something new": the address the server keeps
+/// for that, shown only when the server sends e-mail at all.
+#[component]
+fn EmailCard() -> impl IntoView {
+    let session = use_session();
+    let setting = LocalResource::new(move || async move {
+        get_notice_email().await.map_err(|e| session.explain(&e))
+    });
+    let typed = RwSignal::new(String::new());
+    let save = use_action(move |email: Option<String>| async move {
+        let removing = email.is_none();
+        let kept = set_notice_email(email)
+            .await
+            .map_err(|e| session.explain(&e))?;
+        typed.set(kept.email.clone().unwrap_or_default());
+        setting.refetch();
+        Ok(Some(if removing {
+            "No more e-mail: the address is removed.".to_owned()
+        } else {
+            "Saved. An e-mail will tell you when there is a new notification.".to_owned()
+        }))
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(s)) = setting.get() {
+            typed.set(s.email.unwrap_or_default());
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save.run(Some(typed.get_untracked()));
+    };
+    let available = move || setting.get().is_some_and(|r| r.is_ok_and(|s| s.available));
+    let kept = move || setting.get().and_then(|r| r.ok()).and_then(|s| s.email);
+    view! {
+        <Show when=available>
+            <section class="card" aria-labelledby="notice-email-heading">
+                <h2 id="notice-email-heading">"E-mail"</h2>
+                <p>"Get an e-mail when there is a new notification. It says only that there is one, never who or what, so nothing about your health passes through e-mail."</p>
+                <ErrorAlert error=save.error/>
+                <p class="visually-hidden" role="status">{move || save.status.get()}</p>
+                <form class="form" on:submit=submit novalidate>
+                    <div class="field">
+                        <label for="notice-email">"Your e-mail address"</label>
+                        <input id="notice-email" type="email" autocomplete="email" maxlength="254"
+                            bind:value=typed/>
+                    </div>
+                    <div class="actions">
+                        <button type="submit" class="button" disabled=move || save.busy()>"Save address"</button>
+                        <Show when=move || kept().is_some()>
+                            <button type="button" class="button button--secondary" disabled=move || save.busy()
+                                on:click=move |_| save.run(None)>"Stop e-mail"</button>
+                        </Show>
+                    </div>
+                </form>
+                <p class="muted">{move || match kept() {
+                    Some(a) => format!("E-mail goes to {a}."),
+                    None => "No e-mail is sent.".to_owned(),
+                }}</p>
+            </section>
+        </Show>
     }
 }
 

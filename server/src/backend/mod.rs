@@ -19,6 +19,7 @@ pub mod directory;
 pub mod error;
 pub mod invites;
 pub mod key_file;
+pub mod mailer;
 pub mod notifications;
 pub mod pending;
 pub mod records;
@@ -169,6 +170,9 @@ pub struct AccountConfig {
     /// The key that seals TOTP secrets at rest (`<data-dir>.totp-key`); without
     /// one, no second factor can be turned on or checked.
     pub totp_key: Option<TotpKey>,
+    /// Sends notification e-mail (`--smtp-url`); without one, none is sent
+    /// and the app does not offer it.
+    pub mailer: Option<std::sync::Arc<mailer::Mailer>>,
 }
 
 impl Default for AccountConfig {
@@ -179,6 +183,7 @@ impl Default for AccountConfig {
             clock: system_clock(),
             invite_key: None,
             totp_key: None,
+            mailer: None,
         }
     }
 }

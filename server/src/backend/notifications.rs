@@ -17,10 +17,12 @@ use serde::{Deserialize, Serialize};
 use shared::{
     api::{
         notifications::{
-            Notice, NoticeKind, Notices, NotificationsBackend, ENDING_WITHIN_SECS, MAX_LISTED,
+            Notice, NoticeEmail, NoticeKind, Notices, NotificationsBackend, ENDING_WITHIN_SECS,
+            MAX_LISTED,
         },
         ApiError, Caller,
     },
+    audit::EventKind,
     crypto::rng,
     model::Id,
 };
@@ -107,6 +109,20 @@ impl StoredNotice {
 }
 
 impl ServerBackend {
+    /// E-mails `user` that there is a new notification, if they gave an
+    /// address and the server has a relay (in a task of its own: see
+    /// [`super::mailer`]). Called after the notice is stored.
+    pub(crate) async fn mail_notice(&self, user: &Id) {
+        let Some(mailer) = &self.config.mailer else {
+            return;
+        };
+        if let Ok(Some(u)) = self.user_by_id(user).await {
+            if let (Some(to), false) = (u.notify_email, u.disabled) {
+                mailer.send_later(*user, to);
+            }
+        }
+    }
+
     /// An emergency opening of `grant` by `contact`, noticed to `patient`
     /// unless one was since `since` (the contact's request).
     pub(crate) async fn notify_once(
@@ -130,7 +146,9 @@ impl ServerBackend {
         let notice =
             StoredNotice::new(NoticeKind::EmergencyOpened, contact, self.now()).grant(grant);
         notify(&mut batch, patient, notice)?;
-        self.store.apply(batch).await.map_err(store_error)
+        self.store.apply(batch).await.map_err(store_error)?;
+        self.mail_notice(patient).await;
+        Ok(())
     }
 
     /// The stored notices of `me`, oldest first, with their keys.
@@ -232,5 +250,44 @@ impl NotificationsBackend for ServerBackend {
         }
         self.store.apply(batch).await.map_err(store_error)?;
         self.list_notices(&me, &s).await
+    }
+
+    async fn notice_email(&self, caller: &Caller) -> Result<NoticeEmail, ApiError> {
+        let s = self.require_session(caller).await?;
+        Ok(NoticeEmail {
+            email: s.user.notify_email.clone(),
+            available: self.config.mailer.is_some(),
+        })
+    }
+
+    async fn set_notice_email(
+        &self,
+        caller: &Caller,
+        email: Option<String>,
+    ) -> Result<NoticeEmail, ApiError> {
+        let s = self.require_session(caller).await?;
+        let email = match email {
+            Some(text) => {
+                if self.config.mailer.is_none() {
+                    return Err(ApiError::bad_request(
+                        "This server does not send e-mail, so no address is kept. Ask your administrator.",
+                    ));
+                }
+                Some(super::mailer::check_address(&text).map_err(ApiError::bad_request)?)
+            }
+            None => None,
+        };
+        let draft =
+            super::audit::Draft::own(EventKind::NoticeEmailChanged, &s.user.id).session(&s.hash);
+        let updated = self
+            .update_user(&s.user.id, draft, |user| {
+                user.notify_email = email.clone();
+                Ok(Vec::new())
+            })
+            .await?;
+        Ok(NoticeEmail {
+            email: updated.notify_email,
+            available: self.config.mailer.is_some(),
+        })
     }
 }

@@ -83,6 +83,11 @@ pub struct UserRecord {
     pub created_at: i64,
     /// The last successful sign-in, Unix seconds.
     pub last_sign_in: Option<i64>,
+    /// Where to send "you have a new notification" e-mail, if the user
+    /// asked for it (`notifications/email`); the only address the server
+    /// keeps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_email: Option<String>,
 }
 
 impl UserRecord {

@@ -140,7 +140,21 @@ impl Drop for SmallDisk {
     }
 }
 
+thread_local! {
+    /// The mailer the next server built on this thread gets
+    /// ([`Server::with_mailer`]).
+    static NEXT_MAILER: std::cell::RefCell<Option<Arc<server::backend::mailer::Mailer>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 impl Server {
+    /// A server that sends notification e-mail through `mailer`.
+    #[allow(dead_code)]
+    pub fn with_mailer(mailer: Arc<server::backend::mailer::Mailer>) -> Server {
+        NEXT_MAILER.with(|m| *m.borrow_mut() = Some(mailer));
+        Server::new()
+    }
+
     pub fn new() -> Server {
         Server::with(AccountSettings::default())
     }
@@ -254,6 +268,7 @@ impl Server {
                 clock: Arc::new(move || c.load(Ordering::SeqCst)),
                 invite_key: Some(invite_key.clone()),
                 totp_key: Some(TotpKey::from_bytes([0x5a; 32])),
+                mailer: NEXT_MAILER.with(|m| m.borrow_mut().take()),
             },
         )
         .with_public_origin(public_origin.map(str::to_owned))
@@ -299,6 +314,7 @@ impl Server {
                 clock: Arc::new(move || c.load(Ordering::SeqCst)),
                 invite_key: Some(self.invite_key.clone()),
                 totp_key,
+                mailer: None,
             },
         );
         self.audit = state.audit.clone();
@@ -375,6 +391,7 @@ impl Server {
                 clock: Arc::new(move || c.load(Ordering::SeqCst)),
                 invite_key: Some(invite_key.clone()),
                 totp_key: Some(TotpKey::from_bytes([0x5a; 32])),
+                mailer: None,
             },
         );
         assert!(state

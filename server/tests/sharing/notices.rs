@@ -168,3 +168,177 @@ async fn an_emergency_request_and_its_opening_reach_the_patient_once() {
         [NoticeKind::EmergencyOpened, NoticeKind::EmergencyRequested]
     );
 }
+
+/// A local SMTP sink: Debian's aiosmtpd writing every message it takes
+/// into a maildir, stopped when dropped.
+struct SmtpSink {
+    child: std::process::Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl SmtpSink {
+    async fn start() -> SmtpSink {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = dir.path().join("mail");
+        let mut child = std::process::Command::new("/usr/bin/python3")
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .spawn()
+            .expect("python3-aiosmtpd (installed by scripts/setup.sh --test)");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return SmtpSink { child, port, dir };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("aiosmtpd did not start; is python3-aiosmtpd installed?");
+    }
+
+    /// The messages received so far, raw.
+    fn messages(&self) -> Vec<String> {
+        let new = self.dir.path().join("mail").join("new");
+        let Ok(entries) = std::fs::read_dir(new) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+            .collect()
+    }
+
+    /// Waits up to ten seconds for `count` messages.
+    async fn wait_for(&self, count: usize) -> Vec<String> {
+        for _ in 0..100 {
+            let got = self.messages();
+            if got.len() >= count {
+                return got;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        self.messages()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn the_notification_email_says_only_that_there_is_one() {
+    use server::backend::mailer::{Mailer, SUBJECT};
+    let sink = SmtpSink::start().await;
+    let mailer = Mailer::new(
+        &format!("smtp://127.0.0.1:{}", sink.port),
+        "medvault <noreply@clinic.example>",
+        Some("https://medvault.clinic.example".to_owned()),
+    )
+    .unwrap();
+    let s = Server::with_mailer(mailer);
+    let p = patient(&s, "quinn").await;
+    let d = writer(&s, "dr.marsh").await;
+    p.create_record(s.now()).await;
+
+    // The address is checked, kept, shown back, and its change is logged
+    // without it.
+    let set = |email: serde_json::Value| json!({ "email": email });
+    expect_err(
+        p.c.post::<_, serde_json::Value>(
+            "/api/notifications/email/set",
+            &set(json!("not an address")),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    );
+    let kept: serde_json::Value =
+        p.c.post(
+            "/api/notifications/email/set",
+            &set(json!(" quinn@example.org ")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        kept,
+        json!({ "email": "quinn@example.org", "available": true })
+    );
+    let shown: serde_json::Value = p.c.get("/api/notifications/email").await.unwrap();
+    assert_eq!(shown, kept);
+    assert!(p.history().await.contains(&EventKind::NoticeEmailChanged));
+
+    // Two notices in a row (a request, and another after a no): one e-mail.
+    let reason = "chest pain follow-up";
+    let ask = json!({"request": {"patient_username": "quinn", "reason": reason}});
+    let first_ask: AccessRequestView = d.c.post("/api/sharing/request/create", &ask).await.unwrap();
+    let got = sink.wait_for(1).await;
+    assert_eq!(got.len(), 1, "one message for the request");
+    let deny = json!({"request": {"request_id": b64::encode(&first_ask.request_id)}});
+    let _: AccessRequestView = p.c.post("/api/sharing/request/deny", &deny).await.unwrap();
+    let _: AccessRequestView = d.c.post("/api/sharing/request/create", &ask).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let got = sink.messages();
+    assert_eq!(
+        got.len(),
+        1,
+        "the second notice within the quiet time sends nothing"
+    );
+
+    // What it says: that there is a notification, and where to read it.
+    let message = &got[0];
+    assert!(message.contains("To: quinn@example.org"), "{message}");
+    assert!(
+        message.contains(&format!("Subject: {SUBJECT}")),
+        "{message}"
+    );
+    assert!(
+        message.contains("https://medvault.clinic.example/notifications"),
+        "{message}"
+    );
+    // Nothing else: not who asked, not why, not whose record.
+    for secret in ["dr.marsh", reason, "chest", "quinn\n", "Notes", "record of"] {
+        assert!(!message.contains(secret), "{secret:?} in {message}");
+    }
+    // The doctor gave no address and gets nothing.
+    assert_eq!(notices(&d.c).await.notices.len(), 1);
+    assert_eq!(sink.messages().len(), 1);
+
+    // Removed: nothing is kept.
+    let removed: serde_json::Value =
+        p.c.post(
+            "/api/notifications/email/set",
+            &set(serde_json::Value::Null),
+        )
+        .await
+        .unwrap();
+    assert_eq!(removed, json!({ "email": null, "available": true }));
+}
+
+#[tokio::test]
+async fn without_a_relay_no_address_is_kept() {
+    let s = Server::new();
+    let p = patient(&s, "rhea").await;
+    let shown: serde_json::Value = p.c.get("/api/notifications/email").await.unwrap();
+    assert_eq!(shown, json!({ "email": null, "available": false }));
+    let e = expect_err(
+        p.c.post::<_, serde_json::Value>(
+            "/api/notifications/email/set",
+            &json!({ "email": "rhea@example.org" }),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    );
+    assert!(e.message.contains("does not send e-mail"), "{}", e.message);
+}

@@ -74,6 +74,15 @@ pub struct Notices {
     pub unread: u32,
 }
 
+/// The caller's address for notification e-mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeEmail {
+    /// The address, if they gave one.
+    pub email: Option<String>,
+    /// Whether this server sends e-mail at all (`--smtp-url`).
+    pub available: bool,
+}
+
 /// The server side of the notification calls.
 #[cfg(feature = "ssr")]
 #[async_trait::async_trait]
@@ -82,6 +91,14 @@ pub trait NotificationsBackend {
     async fn notices(&self, caller: &super::Caller) -> Result<Notices, ApiError>;
     /// Marks every stored notification up to now as read.
     async fn mark_read(&self, caller: &super::Caller) -> Result<Notices, ApiError>;
+    /// The caller's address for notification e-mail.
+    async fn notice_email(&self, caller: &super::Caller) -> Result<NoticeEmail, ApiError>;
+    /// Sets (or, with `None`, removes) that address.
+    async fn set_notice_email(
+        &self,
+        caller: &super::Caller,
+        email: Option<String>,
+    ) -> Result<NoticeEmail, ApiError>;
 }
 
 /// The caller's notifications and the unread count.
@@ -96,4 +113,19 @@ pub async fn list_notices() -> Result<Notices, ApiError> {
 pub async fn mark_notices_read() -> Result<Notices, ApiError> {
     let caller = super::caller()?;
     super::backend()?.mark_read(&caller).await
+}
+
+/// The caller's address for notification e-mail, and whether the server
+/// sends any.
+#[leptos::server(prefix = "/api", endpoint = "notifications/email", input = server_fn::codec::GetUrl, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn get_notice_email() -> Result<NoticeEmail, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?.notice_email(&caller).await
+}
+
+/// Sets the caller's address for notification e-mail; `None` removes it.
+#[leptos::server(prefix = "/api", endpoint = "notifications/email/set", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn set_notice_email(email: Option<String>) -> Result<NoticeEmail, ApiError> {
+    let caller = super::caller()?;
+    super::backend()?.set_notice_email(&caller, email).await
 }

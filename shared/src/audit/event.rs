@@ -134,11 +134,14 @@ pub enum EventKind {
     /// A patient gave a share a new end date or permission (actor and
     /// subject: the patient, item: the shared folder).
     GrantChanged,
+    /// A user set, changed or removed the address for notification e-mail
+    /// (actor and subject: the user; the address is not in the log).
+    NoticeEmailChanged,
 }
 
 impl EventKind {
     /// Every kind, for tests and for filters in the app.
-    pub const ALL: [EventKind; 49] = [
+    pub const ALL: [EventKind; 50] = [
         EventKind::SignIn,
         EventKind::SignInFailed,
         EventKind::SignOut,
@@ -188,6 +191,7 @@ impl EventKind {
         EventKind::AdminCertified,
         EventKind::GrantRenewed,
         EventKind::GrantChanged,
+        EventKind::NoticeEmailChanged,
     ];
 
     /// The stable code in the canonical encoding.
@@ -242,6 +246,7 @@ impl EventKind {
             EventKind::AdminCertified => 105,
             EventKind::GrantRenewed => 309,
             EventKind::GrantChanged => 310,
+            EventKind::NoticeEmailChanged => 17,
         }
     }
 
@@ -297,6 +302,7 @@ impl EventKind {
             EventKind::AdminCertified => "Stored the installation's certificate",
             EventKind::GrantRenewed => "Signed an older share again",
             EventKind::GrantChanged => "Changed a share's end date or permission",
+            EventKind::NoticeEmailChanged => "Changed the address for notification e-mail",
         }
     }
 

@@ -178,6 +178,7 @@ impl SignupBackend for ServerBackend {
             totp_last_step: None,
             created_at: now,
             last_sign_in: Some(now),
+            notify_email: None,
         };
         let session = self.new_session(caller, &record.id, now).await?;
         let mut batch = Batch::new();

@@ -271,5 +271,8 @@ pub(super) async fn finish(
     let written = StoredNotice::new(NoticeKind::FileWritten, &s.user.id, b.now()).node(&node_id);
     notify(&mut batch, &owner, written)?;
     b.commit(batch, Some(draft)).await?;
+    if s.user.id != owner {
+        b.mail_notice(&owner).await;
+    }
     b.node_view(node, &mut Names::new()).await
 }

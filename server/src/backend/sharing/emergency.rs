@@ -68,8 +68,11 @@ pub(super) async fn ask(
     );
     let notice = StoredNotice::new(NoticeKind::EmergencyRequested, &s.user.id, now)
         .grant(&stored.grant.value.grant_id);
-    b.save_grant_noticed(raw, stored, draft, Some((patient, notice)))
-        .await
+    let view = b
+        .save_grant_noticed(raw, stored, draft, Some((patient, notice)))
+        .await?;
+    b.mail_notice(&patient).await;
+    Ok(view)
 }
 
 /// The patient refuses an emergency request before it opens.

@@ -353,6 +353,7 @@ pub(super) async fn create(
         )),
         Err(e) => return Err(store_error(e)),
     }
+    b.mail_notice(&grant.doctor_id).await;
     b.grant_view(stored, &mut Names::new()).await
 }
 

@@ -139,6 +139,7 @@ pub(super) async fn ask(
         ),
         e => store_error(e),
     })?;
+    b.mail_notice(&patient.id).await;
     b.request_view(stored, &mut Names::new()).await
 }
 
@@ -172,6 +173,7 @@ pub(super) async fn deny(
         StoreError::Conflict => conflict("This request changed meanwhile. Reload and try again."),
         e => store_error(e),
     })?;
+    b.mail_notice(&stored.doctor_id).await;
     b.request_view(stored, &mut Names::new()).await
 }
 
