@@ -6,20 +6,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Locator, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { test, expect } from '../fixtures/app';
 import { createAdminInvite, signUp, strongPassword, uniqueName } from '../helpers/accounts';
 import { itemList, openFolder, openRecords, upload } from '../helpers/records';
 import { openPatients, openSharing, verifiedDoctor } from '../helpers/sharing';
-
-async function addReading(form: Locator, kind: string, values: Record<string, string>, when: string) {
-  await form.getByLabel('Measurement').selectOption({ label: kind });
-  for (const [label, value] of Object.entries(values)) {
-    await form.getByLabel(label, { exact: true }).fill(value);
-  }
-  await form.getByLabel('Date and time').fill(when);
-  await form.getByRole('button', { name: 'Save reading' }).click();
-}
+import { enterReading } from '../helpers/vitals';
 
 async function shareWholeRecord(page: Page, doctor: string) {
   await openSharing(page);
@@ -47,7 +39,7 @@ test('a doctor with read and write access adds a reading, makes a folder, rename
   // The patient's own reading and letter.
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Vital signs' }).click();
   const own = page.getByRole('region', { name: 'Add a reading' });
-  await addReading(own, 'Pulse', { Pulse: '68' }, '2026-11-30T07:45');
+  await enterReading(own, 'Pulse', { Pulse: '68' }, '2026-11-30T07:45');
   await expect(own.getByRole('status')).toContainText('Saved: Pulse');
   const dir = mkdtempSync(join(tmpdir(), 'medvault-organise-'));
   writeFileSync(join(dir, 'letter.txt'), 'Referral to cardiology, written by the patient.');
@@ -61,7 +53,7 @@ test('a doctor with read and write access adds a reading, makes a folder, rename
   await openPatients(dr);
   await dr.getByRole('region', { name: 'Shared with you' }).getByRole('link', { name: patient }).click();
   await expect(dr.getByRole('heading', { level: 1, name: `${patient}: whole record` })).toBeVisible();
-  await addReading(dr.getByRole('region', { name: 'Add a reading' }), 'Blood pressure',
+  await enterReading(dr.getByRole('region', { name: 'Add a reading' }), 'Blood pressure',
     { 'Systolic (upper number)': '142', 'Diastolic (lower number)': '91' }, '2026-12-01T10:20');
   await expect(dr.getByRole('status').filter({ hasText: 'Saved: Blood pressure 142/91 mmHg' })).toContainText('Signed by you');
   const drTable = dr.getByRole('table', { name: "The patient's vital-sign readings, newest first" });

@@ -6,18 +6,14 @@ import type { Browser, Locator, Page } from '@playwright/test';
 import { test, expect } from '../fixtures/app';
 import { createAdminInvite, signUp, strongPassword, uniqueName } from '../helpers/accounts';
 import { openPatients, openSharing, verifiedDoctor as verifiedDoctorAt } from '../helpers/sharing';
+import { enterReading } from '../helpers/vitals';
 
 function verifiedDoctor(browser: Browser, baseURL: string) {
   return verifiedDoctorAt(browser, baseURL, createAdminInvite(baseURL));
 }
 
 async function addReading(form: Locator, kind: string, values: Record<string, string>, when: string) {
-  await form.getByLabel('Measurement').selectOption({ label: kind });
-  for (const [label, value] of Object.entries(values)) {
-    await form.getByLabel(label, { exact: true }).fill(value);
-  }
-  await form.getByLabel('Date and time').fill(when);
-  await form.getByRole('button', { name: 'Save reading' }).click();
+  await enterReading(form, kind, values, when);
   await expect(form.getByRole('status')).toContainText(`Saved: ${kind}`);
 }
 

@@ -118,6 +118,19 @@ pub fn new_password_submit(
     }
 }
 
+/// Focuses `input` and selects its text once it is in the page: a dialog's
+/// name field, ready to be typed over.
+pub fn focus_and_select(input: NodeRef<html::Input>) {
+    Effect::new(move |_| {
+        if let Some(el) = input.get() {
+            request_animation_frame(move || {
+                let _ = el.focus();
+                el.select();
+            });
+        }
+    });
+}
+
 /// Shows `error` in an alert and moves focus to it, so a screen reader user and a
 /// keyboard user both land on what went wrong.
 #[component]

@@ -10,7 +10,10 @@ use shared::{model::Id, records::OpenNode};
 use super::shared_record::SharedCtx;
 use crate::{
     components::{
-        action::use_action, dialog::Modal, file_browser::items::type_for, form::ErrorAlert,
+        action::use_action,
+        dialog::Modal,
+        file_browser::items::type_for,
+        form::{focus_and_select, ErrorAlert},
     },
     session::use_session,
     tasks::{nodes, sharing::id_text},
@@ -84,14 +87,7 @@ fn NameForm(ctx: SharedCtx, work: Organise) -> impl IntoView {
     };
     let name = RwSignal::new(initial);
     let input = NodeRef::<html::Input>::new();
-    Effect::new(move |_| {
-        if let Some(el) = input.get() {
-            request_animation_frame(move || {
-                let _ = el.focus();
-                el.select();
-            });
-        }
-    });
+    focus_and_select(input);
     let work = StoredValue::new_local(work);
     let save = signed_change(ctx, move |writer, text| async move {
         match work.get_value() {

@@ -5,7 +5,11 @@ use shared::model::Id;
 
 use super::super::state::Ctx;
 use crate::{
-    components::{action::use_action, file_browser::items::type_for, form::ErrorAlert},
+    components::{
+        action::use_action,
+        file_browser::items::type_for,
+        form::{focus_and_select, ErrorAlert},
+    },
     tasks::nodes,
 };
 
@@ -24,14 +28,7 @@ pub fn NameForm(ctx: Ctx, folder: Signal<Option<Id>>, mode: NameMode) -> impl In
     };
     let name = RwSignal::new(initial);
     let input = NodeRef::<html::Input>::new();
-    Effect::new(move |_| {
-        if let Some(el) = input.get() {
-            request_animation_frame(move || {
-                let _ = el.focus();
-                el.select();
-            });
-        }
-    });
+    focus_and_select(input);
     let save = use_action(move |text: String| async move {
         let done = match mode {
             NameMode::NewFolder => {
