@@ -352,6 +352,7 @@ async fn the_doctor_view_refuses_a_changed_patient_key() {
         },
         head: None,
         head_leaves: Vec::new(),
+        profile: None,
     };
     server.answer("sharing/shared", serde_json::to_string(&scope).unwrap());
     serve_entry(&server, &maria);

@@ -64,6 +64,7 @@ fn scope(grant: &GrantView, record: &TestRecord, drop: usize) -> String {
         },
         head: Some(record.head.clone()),
         head_leaves: tree_leaves(&record.views),
+        profile: None,
     })
     .unwrap()
 }

@@ -419,6 +419,7 @@ async fn a_share_not_signed_by_the_patient_opens_nothing() {
         usage,
         head: None,
         head_leaves: vec![],
+        profile: None,
     };
     // Signed by mallory in maria's name.
     let mut forged = grant_of(&maria, &doctor, &tree);

@@ -79,6 +79,11 @@ pub const UPLOAD_RESUME_TAG: &str = "medvault/v1/upload/resume-tag";
 /// AEAD associated data: an unfinished upload's content key wrapped under the
 /// resume key in the browser's note.
 pub const UPLOAD_RESUME_WRAP: &str = "medvault/v1/upload/resume-wrap";
+/// Signed: a patient's profile (display name, date of birth), by the patient.
+pub const SIGN_PROFILE: &str = "medvault/v1/sign/profile";
+/// AEAD associated data: a patient's signed profile sealed under a node key
+/// (the root's for the patient, a shared folder's for its doctors).
+pub const PROFILE_SEAL: &str = "medvault/v1/profile/seal";
 
 /// Every label, for the test that proves they are distinct and well-formed.
 pub const ALL: &[&str] = &[
@@ -117,6 +122,8 @@ pub const ALL: &[&str] = &[
     UPLOAD_RESUME_KEY,
     UPLOAD_RESUME_TAG,
     UPLOAD_RESUME_WRAP,
+    SIGN_PROFILE,
+    PROFILE_SEAL,
 ];
 
 /// The canonical binary encoding of a labelled tuple of fields.

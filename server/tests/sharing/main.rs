@@ -22,6 +22,7 @@ mod legacy;
 mod migrate;
 mod notices;
 mod organise;
+mod profile;
 mod rekey;
 mod requests;
 mod rotation;

@@ -28,9 +28,11 @@ use serde::{Deserialize, Serialize};
 
 mod batch;
 mod calls;
+mod profile;
 
 pub use batch::*;
 pub use calls::*;
+pub use profile::*;
 
 use super::ApiError;
 use crate::{

@@ -137,11 +137,15 @@ pub enum EventKind {
     /// A user set, changed or removed the address for notification e-mail
     /// (actor and subject: the user; the address is not in the log).
     NoticeEmailChanged,
+    /// A patient saved their profile (display name, date of birth) or
+    /// sealed it again for their shares (actor and subject: the patient,
+    /// item: the record's root; nothing of the profile is in the log).
+    ProfileChanged,
 }
 
 impl EventKind {
     /// Every kind, for tests and for filters in the app.
-    pub const ALL: [EventKind; 50] = [
+    pub const ALL: [EventKind; 51] = [
         EventKind::SignIn,
         EventKind::SignInFailed,
         EventKind::SignOut,
@@ -192,6 +196,7 @@ impl EventKind {
         EventKind::GrantRenewed,
         EventKind::GrantChanged,
         EventKind::NoticeEmailChanged,
+        EventKind::ProfileChanged,
     ];
 
     /// The stable code in the canonical encoding.
@@ -247,6 +252,7 @@ impl EventKind {
             EventKind::GrantRenewed => 309,
             EventKind::GrantChanged => 310,
             EventKind::NoticeEmailChanged => 17,
+            EventKind::ProfileChanged => 212,
         }
     }
 
@@ -303,6 +309,7 @@ impl EventKind {
             EventKind::GrantRenewed => "Signed an older share again",
             EventKind::GrantChanged => "Changed a share's end date or permission",
             EventKind::NoticeEmailChanged => "Changed the address for notification e-mail",
+            EventKind::ProfileChanged => "Changed the profile",
         }
     }
 

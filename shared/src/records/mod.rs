@@ -31,6 +31,7 @@ pub mod details;
 pub mod keys;
 pub mod model;
 pub mod padding;
+pub mod profile;
 pub mod state;
 pub mod tree;
 pub mod verify;

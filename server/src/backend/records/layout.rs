@@ -16,6 +16,7 @@
 //! | `10 ‖ owner id ‖ node id`                    | [`HeadLeaf`]: the node's parent and the leaf of its stored signed state (nodes with a state only) |
 //! | `11 ‖ owner id ‖ u64 counter`                | every owner-signed record head, by counter (the chain) |
 //! | `12 ‖ owner id ‖ node id`                    | [`HeadOverride`]: a node a doctor changed since the newest head, with its leaf as of that head |
+//! | `13 ‖ owner id ‖ node id`                    | the owner's profile sealed under that node's key (raw bytes, 17.10) |
 //!
 //! Blobs keyspace: `1 ‖ node id ‖ u32 version ‖ u32 index` → the sealed chunk,
 //! raw (no codec: it is the bulk of the data and already ciphertext).
@@ -148,6 +149,16 @@ pub fn override_key(owner: &Id, node: &Id) -> Vec<u8> {
 /// Prefix of a record's head overrides.
 pub fn overrides_prefix(owner: &Id) -> Vec<u8> {
     Key::new().u8(12).fixed(owner).finish()
+}
+
+/// Key of the owner's profile copy sealed under a node's key.
+pub fn profile_key(owner: &Id, node: &Id) -> Vec<u8> {
+    Key::new().u8(13).fixed(owner).fixed(node).finish()
+}
+
+/// Prefix of every profile copy of a record.
+pub fn profiles_prefix(owner: &Id) -> Vec<u8> {
+    Key::new().u8(13).fixed(owner).finish()
 }
 
 /// Key of a chunk in the Blobs keyspace.

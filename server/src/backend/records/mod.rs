@@ -25,6 +25,7 @@ mod heads;
 pub mod layout;
 pub mod locks;
 mod nodes;
+mod profile;
 mod reads;
 pub mod rotation;
 mod signed;
@@ -40,9 +41,9 @@ use shared::{
     api::{
         records::{
             AdoptRequest, BatchRequest, ChunkReceipt, FinishUploadRequest, MoveNodeRequest,
-            NewNode, NewRecordRequest, NodeRef, NodeRevision, NodeView, RecordTree, RecordsBackend,
-            StartUploadRequest, UnfinishedUpload, UpdateNodeRequest, UploadTicket, Usage,
-            VersionRef, VersionView,
+            NewNode, NewRecordRequest, NodeRef, NodeRevision, NodeView, ProfileCopies, RecordTree,
+            RecordsBackend, StartUploadRequest, UnfinishedUpload, UpdateNodeRequest, UploadTicket,
+            Usage, VersionRef, VersionView,
         },
         ApiError, Caller, ErrorCode,
     },
@@ -458,6 +459,20 @@ impl RecordsBackend for ServerBackend {
         index: u32,
     ) -> Result<server_fn::Bytes, ApiError> {
         self.read_chunk(caller, node_id, version, index).await
+    }
+
+    async fn profile_copies(&self, caller: &Caller) -> Result<ProfileCopies, ApiError> {
+        let s = self.require_session(caller).await?;
+        profile::copies(self, &s).await
+    }
+
+    async fn put_profile_copies(
+        &self,
+        caller: &Caller,
+        copies: ProfileCopies,
+    ) -> Result<(), ApiError> {
+        let s = self.require_session(caller).await?;
+        profile::put(self, &s, copies).await
     }
 }
 

@@ -26,8 +26,8 @@ use shared::{
 use super::{
     encode, event, head_ops,
     layout::{
-        leaf_key, manifest_key, node_key, override_key, owner_key, version_key, versions_prefix,
-        StoredNode, StoredVersion,
+        leaf_key, manifest_key, node_key, override_key, owner_key, profile_key, version_key,
+        versions_prefix, StoredNode, StoredVersion,
     },
     next_head, node_bytes,
 };
@@ -179,7 +179,8 @@ pub(super) async fn empty(
                 .delete(Space::Records, node_key(&owner, id))
                 .delete(Space::Records, owner_key(id))
                 .delete(Space::Records, leaf_key(&owner, id))
-                .delete(Space::Records, override_key(&owner, id));
+                .delete(Space::Records, override_key(&owner, id))
+                .delete(Space::Records, profile_key(&owner, id));
         }
         let (head_raw, stored) = b.existing_head(&owner).await?;
         let mut new_head = next_head(&stored, |h| {

@@ -93,6 +93,7 @@ pub(super) async fn open(
             .await?;
     }
     Ok(SharedScope {
+        profile: b.profile_copy(&owner, &top).await?,
         usage: b.usage(&head),
         grant: b.grant_view(stored, &mut names).await?,
         nodes,

@@ -141,6 +141,14 @@ pub trait RecordsBackend {
         version: u32,
         index: u32,
     ) -> Result<server_fn::Bytes, ApiError>;
+    /// The caller's sealed profile copies.
+    async fn profile_copies(&self, caller: &crate::api::Caller) -> Result<ProfileCopies, ApiError>;
+    /// Replaces every sealed profile copy of the caller's with `copies`.
+    async fn put_profile_copies(
+        &self,
+        caller: &crate::api::Caller,
+        copies: ProfileCopies,
+    ) -> Result<(), ApiError>;
 }
 
 /// The caller's record (`null` before it is created).

@@ -189,6 +189,10 @@ pub struct SharedScope {
     /// leaf hashes only), so the doctor can check the leaves in its folder.
     #[serde(default)]
     pub head_leaves: Vec<HeadLeaf>,
+    /// The patient's profile sealed under the shared folder's key (17.10),
+    /// if they have one and have sealed it for this folder.
+    #[serde(default)]
+    pub profile: Option<crate::api::records::ProfileCopy>,
 }
 
 /// Where a request stands.

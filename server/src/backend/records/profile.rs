@@ -1,0 +1,123 @@
+//! `records/profile` and `records/profile/put`: the owner's profile copies
+//! (PROTOCOL 17.10). The server checks only what it can see: that each copy
+//! is sealed for a folder of the caller's own record, once, within the size
+//! bounds. What is inside (and who signed it) is for the readers' browsers.
+
+use std::collections::HashSet;
+
+use shared::{
+    api::{
+        records::{NodeKind, ProfileCopies, ProfileCopy, MAX_PROFILE_COPIES},
+        ApiError,
+    },
+    audit::EventKind,
+    model::Id,
+    records::profile::{MAX_SEALED_PROFILE, MIN_SEALED_PROFILE},
+};
+
+use super::{
+    event,
+    layout::{profile_key, profiles_prefix},
+};
+use crate::{
+    backend::{sessions::Session, store_error, ServerBackend},
+    store::{Batch, Space},
+};
+
+/// The owner's copies as stored.
+pub(super) async fn copies(b: &ServerBackend, s: &Session) -> Result<ProfileCopies, ApiError> {
+    let owner = s.user.id;
+    b.existing_head(&owner).await?;
+    let rows = b
+        .store
+        .scan_prefix(
+            Space::Records,
+            &profiles_prefix(&owner),
+            None,
+            MAX_PROFILE_COPIES,
+        )
+        .await
+        .map_err(store_error)?;
+    let prefix = profiles_prefix(&owner).len();
+    let copies = rows
+        .into_iter()
+        .filter_map(|(key, sealed)| {
+            let node_id: Id = key.get(prefix..)?.try_into().ok()?;
+            Some(ProfileCopy { node_id, sealed })
+        })
+        .collect();
+    Ok(ProfileCopies { copies })
+}
+
+/// Replaces the owner's copies with `given`, in one batch with its event.
+pub(super) async fn put(
+    b: &ServerBackend,
+    s: &Session,
+    given: ProfileCopies,
+) -> Result<(), ApiError> {
+    let owner = s.user.id;
+    if given.copies.len() > MAX_PROFILE_COPIES {
+        return Err(ApiError::bad_request(format!(
+            "At most {MAX_PROFILE_COPIES} copies of a profile can be kept."
+        )));
+    }
+    let mut seen = HashSet::new();
+    for copy in &given.copies {
+        if !seen.insert(copy.node_id) {
+            return Err(ApiError::bad_request(
+                "Each folder can hold one copy of the profile.",
+            ));
+        }
+        if !(MIN_SEALED_PROFILE..=MAX_SEALED_PROFILE).contains(&copy.sealed.len()) {
+            return Err(ApiError::bad_request(format!(
+                "A sealed profile must be {MIN_SEALED_PROFILE} to {MAX_SEALED_PROFILE} bytes."
+            )));
+        }
+    }
+    let _guard = b.record_locks.lock(&owner).await;
+    let (_, head) = b.existing_head(&owner).await?;
+    for copy in &given.copies {
+        // Not one of the caller's folders: the same answer as for an id
+        // that does not exist.
+        let (_, node) = b.owned_node(&owner, &copy.node_id).await?;
+        if node.kind != NodeKind::Folder {
+            return Err(ApiError::bad_request(
+                "A profile is sealed for the record's root or a folder, never a file.",
+            ));
+        }
+    }
+    let mut batch = Batch::new();
+    for old in copies(b, s).await?.copies {
+        if !seen.contains(&old.node_id) {
+            batch.delete(Space::Records, profile_key(&owner, &old.node_id));
+        }
+    }
+    for copy in given.copies {
+        batch.put(
+            Space::Records,
+            profile_key(&owner, &copy.node_id),
+            copy.sealed,
+        );
+    }
+    let draft = event(s, EventKind::ProfileChanged, &head.root_id);
+    b.commit(batch, Some(draft)).await
+}
+
+impl ServerBackend {
+    /// The owner's profile copy sealed under `node`'s key, if there is one.
+    pub(crate) async fn profile_copy(
+        &self,
+        owner: &Id,
+        node: &Id,
+    ) -> Result<Option<ProfileCopy>, ApiError> {
+        let sealed = self
+            .store
+            .get(Space::Records, &profile_key(owner, node))
+            .await
+            .map_err(store_error)?;
+        Ok(sealed.map(|sealed| ProfileCopy {
+            node_id: *node,
+            sealed,
+        }))
+    }
+}
