@@ -8,6 +8,10 @@ use leptos::prelude::*;
 use crate::{
     platform::browser::format_date,
     session::{now_unix, use_session},
+    tasks::{
+        profile::{self, shown},
+        record::use_record_store,
+    },
 };
 
 /// Opens the browser's print dialog for this page.
@@ -29,17 +33,29 @@ pub fn PrintButton(
     }
 }
 
-/// The top of a printout: the record's owner and the date; hidden on screen.
+/// The top of a printout: the record's owner (their profile's name and
+/// date of birth once checked, else the username) and the date; hidden on
+/// screen.
 #[component]
 pub fn PrintHeader() -> impl IntoView {
     let session = use_session();
+    let store = use_record_store();
     let username = session
         .unlocked()
         .map(|u| u.info.username)
         .unwrap_or_default();
+    // Only what opened and checked is printed; a refused or missing
+    // profile leaves the username.
+    let profile = LocalResource::new(move || async move {
+        let u = session.unlocked()?;
+        let tree = store.open(session, &u).await.ok()?;
+        let (opened, _) = profile::own(session, &u, &tree).await.ok()?;
+        shown(opened).line()
+    });
+    let who = move || profile.get().flatten().unwrap_or_else(|| username.clone());
     view! {
         <div class="print-header">
-            <p class="print-header__who">"Medical record of " <strong>{username}</strong></p>
+            <p class="print-header__who">"Medical record of " <strong>{who}</strong></p>
             <p>"Printed from medvault on " {format_date(now_unix())} ". The record is encrypted; this paper is not."</p>
         </div>
     }

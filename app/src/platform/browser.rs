@@ -248,3 +248,30 @@ pub fn format_date(unix_seconds: i64) -> String {
 pub fn id_text(id: &shared::model::Id) -> String {
     shared::crypto::b64::encode(id)
 }
+
+const PROFILE_SEQ_PREFIX: &str = "medvault.profile-seq.";
+
+/// The highest profile counter of `patient` (base64url) that `reader`
+/// (base64url) has seen in this browser: an older profile served later is
+/// a replay. Not secret.
+pub fn profile_seq(reader: &str, patient: &str) -> Option<u64> {
+    local_storage()?
+        .get_item(&format!("{PROFILE_SEQ_PREFIX}{reader}.{patient}"))
+        .ok()
+        .flatten()?
+        .parse()
+        .ok()
+}
+
+/// Remembers that `reader` saw `patient`'s profile `seq`; never lowers it.
+pub fn remember_profile_seq(reader: &str, patient: &str, seq: u64) {
+    if profile_seq(reader, patient).is_some_and(|seen| seen >= seq) {
+        return;
+    }
+    if let Some(storage) = local_storage() {
+        let _ = storage.set_item(
+            &format!("{PROFILE_SEQ_PREFIX}{reader}.{patient}"),
+            &seq.to_string(),
+        );
+    }
+}

@@ -16,6 +16,7 @@ pub mod emergency;
 pub mod export;
 pub mod history;
 pub mod nodes;
+pub mod profile;
 pub mod progress;
 pub mod record;
 pub mod resume;

@@ -136,6 +136,13 @@ pub fn seal_profile(
     )
 }
 
+/// Whether a copy opens under `node_key` for this patient and node (the
+/// patient's browser asks before it decides to seal the copies again after
+/// a key rotation); nothing more is checked.
+pub fn opens(node_key: &Key256, patient_id: &Id, node_id: &Id, sealed: &[u8]) -> bool {
+    aead::open(node_key, &seal_aad(patient_id, node_id), sealed).is_ok()
+}
+
 /// Opens a copy sealed by [`seal_profile`] for `patient_id` under
 /// `node_id`'s key, and checks it: signed by `identity` (the patient's
 /// checked key), naming `patient_id`, well formed, and not older than

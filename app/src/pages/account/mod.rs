@@ -1,12 +1,13 @@
-//! `/account`: where you are signed in, your password, your recovery code and
-//! the second factor.
+//! `/account`: a patient's profile, where you are signed in, your password,
+//! your recovery code and the second factor.
 
 mod password;
+mod profile;
 mod second_factor;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
-use shared::api::account::SessionSummary;
+use shared::{api::account::SessionSummary, model::Role};
 
 use crate::{
     api::{
@@ -22,6 +23,7 @@ use crate::{
     session::{role_label, use_session, Unlocked},
 };
 use password::{ChangePassword, RecoveryCodeSection};
+use profile::ProfileCard;
 use second_factor::SecondFactor;
 
 /// The account page (needs the keys).
@@ -64,6 +66,7 @@ fn Account(unlocked: Unlocked) -> impl IntoView {
                     .into_any()
             } else {
                 view! {
+                    {(info.role == Role::Patient).then(|| view! { <ProfileCard unlocked=unlocked.clone()/> })}
                     <Sessions/>
                     <ChangePassword unlocked=unlocked.clone()/>
                     <RecoveryCodeSection unlocked=unlocked.clone()/>

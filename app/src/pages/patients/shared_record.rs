@@ -39,6 +39,7 @@ use crate::{
     session::{use_session, Unlocked},
     tasks::{
         download::{download, verified_job},
+        profile::ProfileShown,
         progress::Progress,
         sharing::{id_text, open_shared, until_text, Opened, ENDED},
         transfer::Cancel,
@@ -153,6 +154,15 @@ fn SharedTree(
     } else {
         format!("Shared with you to read. {until}.")
     };
+    let profile = match &opened.profile {
+        ProfileShown::Given(_) => opened.profile.line().map(|line| {
+            view! { <p class="patient-line">"Patient: " <strong>{line}</strong></p> }.into_any()
+        }),
+        ProfileShown::Refused(why) => {
+            Some(view! { <p class="alert alert--error" role="alert">{*why}</p> }.into_any())
+        }
+        ProfileShown::None => None,
+    };
     let opened = StoredValue::new_local(opened);
     let root = opened.with_value(|o| o.tree.root_id);
     let write = opened.with_value(Opened::can_write);
@@ -170,6 +180,7 @@ fn SharedTree(
     };
     view! {
         <h1 id="shared-record-heading" tabindex="-1">{heading}</h1>
+        {profile}
         <p class="lead">{lead}</p>
         <p><A href="/patients">"Back to your patients"</A></p>
         <StatusNote message=status.into()/>

@@ -82,6 +82,9 @@ pub struct Opened {
     /// opened by the patient since): shown as before, without the checks a
     /// head allows.
     pub unsigned: bool,
+    /// The patient's name and date of birth, from the copy sealed for this
+    /// folder and signed by them (PROTOCOL 17.10), or why it was refused.
+    pub profile: crate::tasks::profile::ProfileShown,
 }
 
 impl Opened {
@@ -159,6 +162,12 @@ pub async fn open_shared(
             n.kind == NodeKind::Folder || !checked.late.iter().any(|l| l.node_id == n.node_id)
         })
         .collect();
+    let profile = crate::tasks::profile::shown(crate::tasks::profile::open_copy(
+        &me,
+        (&patient.entry.user_id, &patient.entry.identity_key),
+        (&opened.grant.node_id, &opened.node_key),
+        shared.profile.as_ref(),
+    ));
     let tree = OpenTree::open_from(
         patient.entry.user_id,
         opened.grant.node_id,
@@ -176,5 +185,6 @@ pub async fn open_shared(
         keyring: unlocked.keyring.clone(),
         first_contact,
         unsigned: checked.needs_adoption,
+        profile,
     })
 }

@@ -134,6 +134,9 @@ pub async fn load_patient(
     // Emergency page.
     grants.retain(|g| g.grant.value.patient_id == me);
     let renewed = reissue_legacy_grants(session, &unlocked, &tree, &mut grants).await;
+    // The profile's copies follow the shares: a new share gets one, an
+    // ended one loses it. A failure here is tried again at the next load.
+    let _ = crate::tasks::profile::keep_in_step(session, &unlocked, &tree, &grants).await;
     let requests = sharing::list_requests()
         .await
         .map_err(|e| session.explain(&e))?;
@@ -272,6 +275,15 @@ pub(crate) async fn rotate_after(
     answered: &[Id],
     progress: impl Fn(u32, u32),
 ) -> Result<(), String> {
+    // The profile as sealed under the keys about to be replaced: the copies
+    // are sealed again under the new ones once the rotation commits.
+    let profile = match store.open(session, unlocked).await {
+        Ok(tree) => crate::tasks::profile::own(session, unlocked, &tree)
+            .await
+            .ok()
+            .and_then(|(p, _)| p.ok().flatten()),
+        Err(_) => None,
+    };
     let result = rotate_keys_in(session, store, unlocked, scope, removed, progress).await;
     // The keys under `scope` changed (or may have, partly): no page may keep
     // using the tree from before, whose keys the removed doctor holds.
@@ -280,6 +292,13 @@ pub(crate) async fn rotate_after(
         let me = b64::encode(&unlocked.key_entry.value.user_id);
         let done: Vec<String> = answered.iter().map(|g| b64::encode(g)).collect();
         remember_rekeyed_grants(&me, &done);
+        if let Some(profile) = profile {
+            // Best effort: if this fails, the patient saves the profile
+            // again (the Account page says the copy no longer opens).
+            let _ =
+                crate::tasks::profile::reseal_after_rotation(session, store, unlocked, &profile)
+                    .await;
+        }
     }
     result
 }
