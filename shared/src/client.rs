@@ -440,3 +440,45 @@ pub fn certify_doctor(
         },
     )
 }
+
+/// An account deletion between its two messages (PROTOCOL 15.12).
+pub struct AccountDeletion {
+    password: Zeroizing<String>,
+    login: ClientLogin,
+}
+
+impl AccountDeletion {
+    /// Step 1: a fresh login with the account's password.
+    pub fn start(
+        password: &str,
+    ) -> Result<
+        (
+            AccountDeletion,
+            crate::api::account::DeleteAccountStartRequest,
+        ),
+        CryptoError,
+    > {
+        let password = normalize_password(password);
+        let (login, ke1) = opaque::client_login_start(password.as_bytes())?;
+        Ok((
+            AccountDeletion { password, login },
+            crate::api::account::DeleteAccountStartRequest { ke1 },
+        ))
+    }
+
+    /// Step 2: proves the password; `username` is what the person typed to
+    /// confirm. A wrong password is [`CryptoError::Login`]; nothing is sent
+    /// then.
+    pub fn finish(
+        self,
+        started: &crate::api::account::DeleteAccountStarted,
+        username: String,
+    ) -> Result<crate::api::account::DeleteAccountFinishRequest, CryptoError> {
+        let login = self.login.finish(self.password.as_bytes(), &started.ke2)?;
+        Ok(crate::api::account::DeleteAccountFinishRequest {
+            delete_id: started.delete_id,
+            ke3: login.finalization,
+            username,
+        })
+    }
+}

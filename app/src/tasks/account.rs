@@ -391,3 +391,24 @@ pub async fn recover(
         new_code: made,
     })
 }
+
+/// Deletes the signed-in patient's account and record: proves `password`,
+/// sends the username they typed to confirm. Returns what was removed, or a
+/// sentence saying what to do; a wrong password sends nothing more.
+pub async fn delete_account(
+    password: &str,
+    username: String,
+) -> Result<shared::api::account::AccountDeleted, String> {
+    let (deletion, request) = shared::client::AccountDeletion::start(password)
+        .map_err(|e| explain_crypto(e, Flow::SecondFactor))?;
+    let started = shared::api::account::delete_account_start(request)
+        .await
+        .map_err(|e| explain(&e))?;
+    next_paint().await;
+    let request = deletion
+        .finish(&started, username)
+        .map_err(|e| explain_crypto(e, Flow::SecondFactor))?;
+    shared::api::account::delete_account_finish(request)
+        .await
+        .map_err(|e| explain(&e))
+}

@@ -51,7 +51,7 @@ pub struct StoredNotice {
     pub node_id: Option<Id>,
 }
 
-fn notice_prefix(recipient: &Id) -> Vec<u8> {
+pub(crate) fn notice_prefix(recipient: &Id) -> Vec<u8> {
     Key::new().u8(9).fixed(recipient).finish()
 }
 
@@ -64,7 +64,7 @@ fn notice_key(recipient: &Id, at: i64, id: &Id) -> Vec<u8> {
         .finish()
 }
 
-fn read_key(recipient: &Id) -> Vec<u8> {
+pub(crate) fn read_key(recipient: &Id) -> Vec<u8> {
     Key::new().u8(10).fixed(recipient).finish()
 }
 

@@ -14,6 +14,7 @@ mod cached_reads;
 mod change;
 #[path = "../common/mod.rs"]
 mod common;
+mod delete_account;
 mod emergency;
 mod events;
 mod grant_key;

@@ -141,11 +141,18 @@ pub enum EventKind {
     /// sealed it again for their shares (actor and subject: the patient,
     /// item: the record's root; nothing of the profile is in the log).
     ProfileChanged,
+    /// A patient deleted their account, after proving the password: their
+    /// record, shares and sessions are gone (actor and subject: the
+    /// account's id, which no account has any more).
+    AccountDeleted,
+    /// An account deletion whose password proof was wrong or never
+    /// finished.
+    AccountDeleteFailed,
 }
 
 impl EventKind {
     /// Every kind, for tests and for filters in the app.
-    pub const ALL: [EventKind; 51] = [
+    pub const ALL: [EventKind; 53] = [
         EventKind::SignIn,
         EventKind::SignInFailed,
         EventKind::SignOut,
@@ -197,6 +204,8 @@ impl EventKind {
         EventKind::GrantChanged,
         EventKind::NoticeEmailChanged,
         EventKind::ProfileChanged,
+        EventKind::AccountDeleted,
+        EventKind::AccountDeleteFailed,
     ];
 
     /// The stable code in the canonical encoding.
@@ -253,6 +262,8 @@ impl EventKind {
             EventKind::GrantChanged => 310,
             EventKind::NoticeEmailChanged => 17,
             EventKind::ProfileChanged => 212,
+            EventKind::AccountDeleted => 18,
+            EventKind::AccountDeleteFailed => 19,
         }
     }
 
@@ -310,6 +321,8 @@ impl EventKind {
             EventKind::GrantChanged => "Changed a share's end date or permission",
             EventKind::NoticeEmailChanged => "Changed the address for notification e-mail",
             EventKind::ProfileChanged => "Changed the profile",
+            EventKind::AccountDeleted => "Deleted the account",
+            EventKind::AccountDeleteFailed => "Account deletion refused",
         }
     }
 

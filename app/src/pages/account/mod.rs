@@ -1,6 +1,7 @@
 //! `/account`: a patient's profile, where you are signed in, your password,
 //! your recovery code and the second factor.
 
+mod delete;
 mod password;
 mod profile;
 mod second_factor;
@@ -22,6 +23,7 @@ use crate::{
     platform::browser::format_time,
     session::{role_label, use_session, Unlocked},
 };
+use delete::DeleteAccount;
 use password::{ChangePassword, RecoveryCodeSection};
 use profile::ProfileCard;
 use second_factor::SecondFactor;
@@ -44,6 +46,8 @@ fn Account(unlocked: Unlocked) -> impl IntoView {
             .is_some_and(|u| u.info.second_factor_required)
     });
     let role = role_label(info.role);
+    let is_patient = info.role == Role::Patient;
+    let keep = StoredValue::new_local(unlocked.clone());
     view! {
         <div class="stack">
             <h1 id="account-heading" tabindex="-1">"Your account"</h1>
@@ -75,6 +79,10 @@ fn Account(unlocked: Unlocked) -> impl IntoView {
             }}
             // Outside the switch: turning it on keeps its confirmation.
             <SecondFactor/>
+            // Last, apart from the rest: what cannot be undone.
+            {move || (is_patient && !required.get()).then(|| {
+                view! { <DeleteAccount unlocked=keep.get_value()/> }
+            })}
         </div>
     }
 }

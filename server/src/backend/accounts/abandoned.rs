@@ -40,6 +40,7 @@ impl ServerBackend {
                 &self.pending.recovery_codes,
                 EventKind::RecoveryCodeReplaceFailed,
             ),
+            (&self.pending.deletions, EventKind::AccountDeleteFailed),
         ] {
             for proof in proofs.drain_abandoned(now).await {
                 drafts.push(Draft::own(kind, &proof.user_id).session(&proof.session_hash));

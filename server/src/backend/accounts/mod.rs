@@ -21,6 +21,7 @@
 
 mod abandoned;
 mod checks;
+mod delete;
 mod login;
 mod password;
 mod password_proof;

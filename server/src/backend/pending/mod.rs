@@ -413,6 +413,8 @@ pub struct PendingStates {
     pub recovery_codes: PendingMap<PasswordProof>,
     /// Second-factor enrolments: 5 minutes.
     pub totp_enables: PendingMap<PasswordProof>,
+    /// Account deletions: 5 minutes.
+    pub deletions: PendingMap<PasswordProof>,
 }
 
 impl Default for PendingStates {
@@ -428,6 +430,7 @@ impl Default for PendingStates {
                 .logging_abandoned(),
             totp_enables: PendingMap::new(5 * 60, 10_000, 20, "second-factor enrolments")
                 .logging_abandoned(),
+            deletions: PendingMap::new(5 * 60, 10_000, 20, "account deletions").logging_abandoned(),
         }
     }
 }
@@ -445,6 +448,7 @@ impl PendingStates {
             second_factors: d.second_factors.in_store(store, key, 5),
             recovery_codes: d.recovery_codes.in_store(store, key, 6),
             totp_enables: d.totp_enables.in_store(store, key, 7),
+            deletions: d.deletions.in_store(store, key, 8),
         }
     }
 

@@ -20,6 +20,7 @@
 
 mod batch;
 mod create;
+mod erase;
 mod finish;
 mod heads;
 pub mod layout;

@@ -27,7 +27,7 @@ use crate::{
 };
 
 /// Chunk keys deleted per batch when content is dropped.
-const DELETE_BATCH: usize = 512;
+pub(super) const DELETE_BATCH: usize = 512;
 
 impl ServerBackend {
     /// Drops an upload (the owner's lock held): frees its quota and marks it

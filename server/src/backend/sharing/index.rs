@@ -30,7 +30,7 @@ impl ServerBackend {
     /// The ids at the end of every index key under `prefix`, read a page at a
     /// time. Nothing is cut off: ids are chosen by whoever makes a grant, so a
     /// window in key order would let anyone push real entries out of view.
-    async fn ids_under(&self, prefix: &[u8]) -> Result<Vec<Id>, ApiError> {
+    pub(super) async fn ids_under(&self, prefix: &[u8]) -> Result<Vec<Id>, ApiError> {
         let mut out = Vec::new();
         let mut after: Option<Vec<u8>> = None;
         loop {

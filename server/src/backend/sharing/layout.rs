@@ -81,6 +81,11 @@ pub fn pending_key(patient: &Id, doctor: &Id) -> Vec<u8> {
     Key::new().u8(7).fixed(patient).fixed(doctor).finish()
 }
 
+/// Prefix of every pending request's entry of a patient.
+pub fn pendings_prefix(patient: &Id) -> Vec<u8> {
+    Key::new().u8(7).fixed(patient).finish()
+}
+
 /// Key of a folder whose keys must be replaced (a grant on it ended).
 pub fn rekey_due_key(patient: &Id, node: &Id) -> Vec<u8> {
     Key::new().u8(8).fixed(patient).fixed(node).finish()

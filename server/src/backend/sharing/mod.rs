@@ -10,6 +10,7 @@
 //! [`crate::authz`].
 
 mod emergency;
+mod erase;
 mod grants;
 mod index;
 pub mod layout;

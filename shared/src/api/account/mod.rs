@@ -11,6 +11,7 @@
 //! trait the server implements for it; this file re-exports them all, so every
 //! path stays `shared::api::account::…`.
 
+mod delete;
 mod login;
 mod password;
 mod pins;
@@ -20,6 +21,7 @@ mod second_factor;
 mod session;
 mod signup;
 
+pub use delete::*;
 pub use login::*;
 pub use password::*;
 pub use pins::*;
@@ -42,6 +44,7 @@ pub trait AccountBackend:
     + RecoveryCodeBackend
     + SecondFactorBackend
     + PinsBackend
+    + DeleteAccountBackend
 {
 }
 
@@ -55,5 +58,6 @@ impl<T> AccountBackend for T where
         + RecoveryCodeBackend
         + SecondFactorBackend
         + PinsBackend
+        + DeleteAccountBackend
 {
 }

@@ -1,0 +1,115 @@
+//! A patient deleting their account (`account/delete/start` and `/finish`).
+//!
+//! Like a password change it needs the session and a fresh proof of the
+//! password, and the username typed again. Then, in order: shares naming
+//! the patient are declined, the record is erased (every node, version,
+//! chunk and unfinished upload), the patient's grants, requests and
+//! notifications go, and one last batch deletes the account record, its key
+//! pins and every session, with the `account_deleted` event. The username
+//! stays taken (its index keeps the old id, which names no account), so
+//! nobody can sign up under it and be taken for the patient by the doctors
+//! who knew them. The audit log keeps every event, which holds ids only.
+
+use shared::{
+    account::Username,
+    api::{
+        account::{
+            AccountDeleted, DeleteAccountBackend, DeleteAccountFinishRequest,
+            DeleteAccountStartRequest, DeleteAccountStarted,
+        },
+        ApiError, Caller, ErrorCode,
+    },
+    audit::EventKind,
+    model::Role,
+};
+
+use super::{password_proof::ProofWords, pins::pins_key};
+use crate::{
+    backend::{audit::Draft, sessions::Session, store_error, users::user_key, ServerBackend},
+    store::{Batch, Space, StoreError},
+};
+
+/// Only a patient deletes their own account here.
+fn patient_only(s: &Session) -> Result<(), ApiError> {
+    if s.user.role == Role::Patient {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ErrorCode::Forbidden,
+        "Only a patient deletes their own account. Ask your administrator to remove this one.",
+    ))
+}
+
+#[async_trait::async_trait]
+impl DeleteAccountBackend for ServerBackend {
+    async fn delete_account_start(
+        &self,
+        caller: &Caller,
+        req: DeleteAccountStartRequest,
+    ) -> Result<DeleteAccountStarted, ApiError> {
+        let s = self.require_session(caller).await?;
+        patient_only(&s)?;
+        let (delete_id, ke2) = self
+            .start_password_proof(&s, caller, &req.ke1, &self.pending.deletions)
+            .await?;
+        Ok(DeleteAccountStarted { delete_id, ke2 })
+    }
+
+    async fn delete_account_finish(
+        &self,
+        caller: &Caller,
+        req: DeleteAccountFinishRequest,
+    ) -> Result<AccountDeleted, ApiError> {
+        let s = self.require_session(caller).await?;
+        patient_only(&s)?;
+        // A wrong username changes nothing: the deletion can still finish.
+        let typed = Username::parse(&req.username).ok();
+        if typed.as_ref().map(Username::as_str) != Some(s.user.username.as_str()) {
+            return Err(ApiError::bad_request(
+                "Type your username exactly as shown to confirm. Nothing was deleted.",
+            ));
+        }
+        self.finish_password_proof(
+            &s,
+            &self.pending.deletions,
+            &req.delete_id,
+            &req.ke3,
+            ProofWords {
+                expired: "Deleting the account took too long or was already done. Start again.",
+                failed: EventKind::AccountDeleteFailed,
+                wrong: "The password is not right. Nothing was deleted.",
+            },
+        )
+        .await?;
+        self.throttle.succeed(&s.user.username).await;
+        let me = s.user.id;
+        let grants = self.erase_sharing(&s).await?;
+        let erased = self.erase_record(&me).await?;
+        let mut batch = Batch::new();
+        batch
+            .delete(Space::Users, user_key(&me))
+            .delete(Space::Users, pins_key(&me));
+        for op in self.end_sessions_ops(&me, None).await?.0 {
+            batch.push(op);
+        }
+        let event = Draft::own(EventKind::AccountDeleted, &me).session(&s.hash);
+        self.append(batch, event).await.map_err(|e| match e {
+            StoreError::Conflict => ApiError::new(
+                ErrorCode::Conflict,
+                "The account changed at the same time. Sign in again and retry.",
+            ),
+            e => store_error(e),
+        })?;
+        tracing::info!(
+            nodes = erased.nodes,
+            chunks = erased.chunks,
+            grants,
+            "account deleted"
+        );
+        Ok(AccountDeleted {
+            nodes: erased.nodes,
+            chunks: erased.chunks,
+            grants,
+        })
+    }
+}
