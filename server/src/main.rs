@@ -43,6 +43,17 @@ enum Command {
     /// Copy the embedded store into an empty PostgreSQL database and check
     /// the copy (counts and hashes). Stop the server first; keep its key files.
     Migrate(MigrateArgs),
+    /// Rewrite the embedded store with only its live data, so that nothing
+    /// deleted (a deleted account's keys and metadata) stays in its files.
+    /// Stop the server first.
+    Compact(CompactArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CompactArgs {
+    /// Directory of the embedded store (the stopped server's --data).
+    #[arg(long = "data", env = "MEDVAULT_DATA", default_value = "./data")]
+    data_dir: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -432,6 +443,7 @@ fn main() -> ExitCode {
         }),
         Command::CreateAdminInvite(args) => print_admin_invite(&args),
         Command::OrgKey(_) | Command::Migrate(_) => Ok(()),
+        Command::Compact(args) => compact_store(&args.data_dir),
         Command::AuditKey(AuditKeyCommand::Init { out }) => init_audit_key(&out),
     };
     match result {
@@ -441,4 +453,19 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `compact`: the embedded store rewritten with its live data only.
+fn compact_store(dir: &std::path::Path) -> Result<(), server::serve::ServeError> {
+    let done = server::store::sled::compact::compact(dir).map_err(|e| {
+        server::serve::ServeError::Store {
+            path: dir.to_owned(),
+            reason: e.to_string(),
+        }
+    })?;
+    println!(
+        "compacted: {} live entries; the store's files went from {} to {} bytes. Deleted data is no longer in them.",
+        done.entries, done.bytes_before, done.bytes_after
+    );
+    Ok(())
 }

@@ -99,6 +99,10 @@ impl SledStore {
     /// another process, fails with [`StoreError::Backend`] because sled holds a
     /// file lock: two servers must never share a data directory.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        // A compaction a crash interrupted is finished (or undone) first.
+        if dir.exists() {
+            compact::finish_interrupted(dir)?;
+        }
         let db = ::sled::Config::new().path(dir).open().map_err(from_sled)?;
         let trees = Space::ALL
             .iter()
@@ -358,6 +362,7 @@ fn from_sled(e: ::sled::Error) -> StoreError {
 }
 
 mod commit;
+pub mod compact;
 pub mod room;
 #[cfg(test)]
 mod tests;

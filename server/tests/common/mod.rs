@@ -417,6 +417,29 @@ impl Server {
     /// must be [`Client::detach`]ed first), the sled store is opened again from
     /// disk, and the server starts on it with the same settings and keys.
     pub fn reopen_store(&mut self) {
+        self.reopen_store_after(|_| {});
+    }
+
+    /// [`Server::reopen_store`] with `medvault-server compact` run on the
+    /// closed store before it opens again (sled only).
+    pub fn compact_store(&mut self) -> server::store::sled::compact::Compacted {
+        let mut done = None;
+        self.reopen_store_after(|path| {
+            let mut result = server::store::sled::compact::compact(path);
+            for _ in 0..100 {
+                if result.is_ok() {
+                    break;
+                }
+                // A write step still finishing holds the old handle for a moment.
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                result = server::store::sled::compact::compact(path);
+            }
+            done = Some(result.unwrap_or_else(|e| panic!("the store did not compact: {e}")));
+        });
+        done.expect("a sled store")
+    }
+
+    fn reopen_store_after(&mut self, closed: impl FnOnce(&std::path::Path)) {
         if let Some(url) = &self.store_url {
             self.store = Arc::new(pg_store(url, self.blobs_url.as_deref()));
             self.restart(Some(TotpKey::from_bytes([0x5a; 32])));
@@ -432,6 +455,7 @@ impl Server {
         );
         self.app = Router::new();
         self.store = spare_store;
+        closed(&path);
         let mut reopened = SledStore::open(&path);
         for _ in 0..100 {
             if reopened.is_ok() {

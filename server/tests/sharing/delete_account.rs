@@ -84,11 +84,11 @@ fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 #[tokio::test]
 async fn a_patient_deletes_their_account_and_nothing_of_it_is_left() {
-    let s = Server::new();
-    let p = patient(&s, "willow").await;
-    let other = patient(&s, "aspen").await;
-    let d = doctor(&s, "dr.willow").await;
-    let asking = doctor(&s, "dr.asking").await;
+    let mut s = Server::new();
+    let mut p = patient(&s, "willow").await;
+    let mut other = patient(&s, "aspen").await;
+    let mut d = doctor(&s, "dr.willow").await;
+    let mut asking = doctor(&s, "dr.asking").await;
     p.create_record(s.now()).await;
     other.create_record(s.now()).await;
     let tree = p.tree().await;
@@ -200,6 +200,41 @@ async fn a_patient_deletes_their_account_and_nothing_of_it_is_left() {
     assert_eq!(named.status, GrantStatus::Declined);
     let owed: serde_json::Value = other.c.get("/api/sharing/rotation/pending").await.unwrap();
     assert_eq!(owed["folders"].as_array().unwrap().len(), 1, "{owed}");
+    // sled keeps deleted values in its log until it rewrites a segment;
+    // `medvault-server compact` (the server stopped) leaves none: no wrapped
+    // key and no sealed metadata of theirs is in the data directory.
+    let secrets: Vec<String> = tree
+        .nodes()
+        .flat_map(|n| {
+            [
+                b64::encode(&n.view.wrapped_key),
+                b64::encode(&n.view.metadata),
+            ]
+        })
+        .collect();
+    let on_disk = s.stored_bytes().await;
+    let before = secrets
+        .iter()
+        .filter(|x| contains(&on_disk, x.as_bytes()))
+        .count();
+    for c in [&mut p.c, &mut other.c, &mut d.c, &mut asking.c] {
+        c.detach();
+    }
+    let compacted = s.compact_store();
+    assert!(compacted.entries > 0);
+    let on_disk = s.stored_bytes().await;
+    let left: Vec<_> = secrets
+        .iter()
+        .filter(|x| contains(&on_disk, x.as_bytes()))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "of {before} found before compaction, left: {left:?}"
+    );
+    for c in [&mut p.c, &mut other.c, &mut d.c, &mut asking.c] {
+        c.attach(&s);
+    }
+
     // The other patient's record is untouched; the audit log keeps the
     // deletion, and the name stays taken.
     assert!(other.tree().await.root().is_some());
