@@ -48,7 +48,10 @@ where
                 }}
             </p>
         }>
-            {move || data.get().map(|result| result.map(&render).map_err(LoadError))}
+            // `try_get`: a load that ends after the page was left (the
+            // session ended meanwhile, say) finds the resource disposed, and
+            // draws nothing instead of trapping.
+            {move || data.try_get().flatten().map(|result| result.map(&render).map_err(LoadError))}
         </ErrorBoundary>
     }
 }

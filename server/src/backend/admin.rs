@@ -247,4 +247,34 @@ impl AdminBackend for ServerBackend {
         tracing::info!(disabled, "account state changed");
         Ok(updated.summary())
     }
+
+    async fn delete_user(
+        &self,
+        caller: &Caller,
+        user_id: Id,
+        username: String,
+    ) -> Result<shared::api::account::AccountDeleted, ApiError> {
+        let admin = self.require_admin(caller).await?;
+        if user_id == admin.user.id {
+            return Err(ApiError::bad_request(
+                "You cannot delete your own account here.",
+            ));
+        }
+        let user = self
+            .user_by_id(&user_id)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        let typed = shared::account::Username::parse(&username).ok();
+        if typed.as_ref().map(shared::account::Username::as_str) != Some(user.username.as_str()) {
+            return Err(ApiError::bad_request(
+                "Type the account's username exactly as shown to confirm. Nothing was deleted.",
+            ));
+        }
+        let event = Draft::new(EventKind::AccountDeleted)
+            .actor(&admin.user.id)
+            .session(&admin.hash)
+            .subject(&user_id);
+        self.erase_account(&user_id, (&admin.user.id, &admin.hash), event)
+            .await
+    }
 }

@@ -253,3 +253,73 @@ async fn a_patient_deletes_their_account_and_nothing_of_it_is_left() {
         "the username of a deleted account stays taken"
     );
 }
+
+#[tokio::test]
+async fn an_admin_deletes_a_doctor_and_their_shares_end() {
+    let s = Server::new();
+    let p = patient(&s, "juniper").await;
+    let d = doctor(&s, "dr.leaving").await;
+    let admin = s.client();
+    let (admin_info, _) = admin
+        .signup("admin.one", Some(s.cli_invite(Role::Admin)), s.now())
+        .await
+        .unwrap();
+    p.create_record(s.now()).await;
+    let tree = p.tree().await;
+    let notes = find(&tree, "Notes").clone();
+    let grant = share(&s, &p, "dr.leaving", &notes, None, None)
+        .await
+        .unwrap();
+    let remove = |c: &Client, id: &Id, name: &str| {
+        let body = json!({ "user_id": b64::encode(id), "username": name });
+        let c = c.clone();
+        async move {
+            c.post::<_, AccountDeleted>("/api/admin/delete-user", &body)
+                .await
+        }
+    };
+
+    // Refused, changing nothing: not an admin (answered as if the call did
+    // not exist, like every admin call), the wrong name, oneself.
+    expect_err(
+        remove(&p.c, &d.id, "dr.leaving").await,
+        StatusCode::NOT_FOUND,
+    );
+    let e = expect_err(
+        remove(&admin, &d.id, "dr.other").await,
+        StatusCode::BAD_REQUEST,
+    );
+    assert!(e.message.contains("Nothing was deleted"), "{}", e.message);
+    expect_err(
+        remove(&admin, &admin_info.user_id, "admin.one").await,
+        StatusCode::BAD_REQUEST,
+    );
+    assert_eq!(grants(&d.c).await.len(), 1);
+
+    let done = remove(&admin, &d.id, "dr.leaving").await.unwrap();
+    assert_eq!((done.nodes, done.grants), (0, 0));
+    // Their session is over, the share is declined (the patient's browser
+    // owes the folder new keys), and the name stays taken.
+    expect_err(
+        d.c.get::<Vec<GrantView>>("/api/sharing/grants").await,
+        StatusCode::UNAUTHORIZED,
+    );
+    let mine = grants(&p.c).await;
+    assert_eq!(mine[0].grant.value.grant_id, grant.grant.value.grant_id);
+    assert_eq!(mine[0].status, GrantStatus::Declined);
+    let owed: serde_json::Value = p.c.get("/api/sharing/rotation/pending").await.unwrap();
+    assert_eq!(owed["folders"].as_array().unwrap().len(), 1, "{owed}");
+    let left: Vec<_> = stored_keys(&s)
+        .await
+        .into_iter()
+        .filter(|(_, k)| contains(k, &d.id))
+        .collect();
+    assert!(left.is_empty(), "keys naming the doctor are left: {left:?}");
+    assert!(s
+        .client()
+        .signup("dr.leaving", None, s.now())
+        .await
+        .is_err());
+    // The patient's record is theirs as before.
+    assert_eq!(p.tree().await.nodes().count(), tree.nodes().count());
+}

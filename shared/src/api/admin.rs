@@ -108,6 +108,14 @@ pub trait AdminBackend {
         user_id: Id,
         disabled: bool,
     ) -> Result<UserSummary, ApiError>;
+    /// Deletes an account and everything of it, as its owner would
+    /// (PROTOCOL 15.12); `username` must name it, as the admin typed it.
+    async fn delete_user(
+        &self,
+        caller: &super::Caller,
+        user_id: Id,
+        username: String,
+    ) -> Result<super::account::AccountDeleted, ApiError>;
 }
 
 /// Invites a user with a role.
@@ -175,5 +183,19 @@ pub async fn set_disabled(user_id: String, disabled: bool) -> Result<UserSummary
     let user_id = super::parse_id(&user_id)?;
     super::backend()?
         .set_disabled(&caller, user_id, disabled)
+        .await
+}
+
+/// Deletes an account: its record (a patient's), its shares and requests,
+/// its sessions. The admin types the username to confirm.
+#[leptos::server(prefix = "/api", endpoint = "admin/delete-user", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn delete_user(
+    user_id: String,
+    username: String,
+) -> Result<super::account::AccountDeleted, ApiError> {
+    let caller = super::caller()?;
+    let user_id = super::parse_id(&user_id)?;
+    super::backend()?
+        .delete_user(&caller, user_id, username)
         .await
 }

@@ -3,6 +3,7 @@
 //! key) and disabling accounts.
 
 mod anchor;
+mod delete_user;
 mod events;
 mod invites;
 mod users;
@@ -56,6 +57,7 @@ fn Admin(unlocked: Unlocked) -> impl IntoView {
             move || async move { list_invites().await.map_err(|e| session.explain(&e)) },
         );
     let revoked = RwSignal::new(None::<String>);
+    let deleted = RwSignal::new(None::<String>);
     let unlocked = StoredValue::new_local(unlocked);
     view! {
         <div class="stack">
@@ -73,9 +75,10 @@ fn Admin(unlocked: Unlocked) -> impl IntoView {
             <section class="card" aria-labelledby="users-heading">
                 <h2 id="users-heading">"Accounts"</h2>
                 <UserSearch query=query/>
+                <StatusNote message=deleted.into()/>
                 <Loaded data=users waiting="Loading accounts…" render={move |list: Vec<UserSummary>| view! {
                     <p class="muted" role="status">{found_text(list.len(), &query.get_untracked())}</p>
-                    <UserTable list=list unlocked=unlocked reload=move || users.refetch()/>
+                    <UserTable list=list unlocked=unlocked reload=move || users.refetch() deleted=deleted/>
                 }}/>
             </section>
             <SystemEvents/>

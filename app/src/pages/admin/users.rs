@@ -1,9 +1,10 @@
 //! The admin page's accounts: find them by the start of the username,
-//! enable or disable one, and verify a doctor.
+//! enable, disable or delete one, and verify a doctor.
 
 use leptos::prelude::*;
 use shared::{api::admin::UserSummary, crypto::b64, model::Role};
 
+use super::delete_user::DeleteUser;
 use crate::{
     api::{admin::set_disabled, explain},
     components::{
@@ -64,8 +65,11 @@ pub(super) fn UserTable(
     list: Vec<UserSummary>,
     unlocked: StoredValue<Unlocked, LocalStorage>,
     reload: impl Fn() + Copy + Send + Sync + 'static,
+    /// Told what a deletion did (shown above the list, which reloads).
+    deleted: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let verifying = RwSignal::new(None::<String>);
+    let deleting = RwSignal::new(None::<UserSummary>);
     let action = use_action(move |user: UserSummary| async move {
         set_disabled(b64::encode(&user.user_id), !user.disabled)
             .await
@@ -93,7 +97,7 @@ pub(super) fn UserTable(
                 <tbody>
                     {list.into_iter().map(|u| {
                         let is_self = unlocked.with_value(|me| me.info.user_id == u.user_id);
-                        view! { <UserRow user=u is_self=is_self busy=action.busy_signal() toggle=toggle verifying=verifying/> }
+                        view! { <UserRow user=u is_self=is_self busy=action.busy_signal() toggle=toggle verifying=verifying deleting=deleting/> }
                     }).collect_view()}
                 </tbody>
             </table>
@@ -101,11 +105,16 @@ pub(super) fn UserTable(
         {move || verifying.get().map(|name| view! {
             <VerifyDoctor name=name unlocked=unlocked done=move || { verifying.set(None); reload(); } cancel=move || verifying.set(None)/>
         })}
+        {move || deleting.get().map(|user| view! {
+            <DeleteUser user=user
+                done=move |message| { deleting.set(None); deleted.set(Some(message)); reload(); }
+                cancel=move || deleting.set(None)/>
+        })}
     }
 }
 
-/// One account, with "Verify" for an unverified doctor and "Enable"/"Disable"
-/// for anyone but the admin themself.
+/// One account, with "Verify" for an unverified doctor, and "Enable"/"Disable"
+/// and "Delete" for anyone but the admin themself.
 #[component]
 fn UserRow(
     user: UserSummary,
@@ -113,8 +122,10 @@ fn UserRow(
     busy: Signal<bool>,
     toggle: impl Fn(UserSummary) + Copy + Send + Sync + 'static,
     verifying: RwSignal<Option<String>>,
+    deleting: RwSignal<Option<UserSummary>>,
 ) -> impl IntoView {
     let u = user;
+    let delete_user = u.clone();
     let name = u.username.clone();
     let unverified_doctor = u.role == Role::Doctor && !u.verified;
     let toggle_user = u.clone();
@@ -144,6 +155,13 @@ fn UserRow(
                         aria-label=format!("{} {}", if u.disabled { "Enable" } else { "Disable" }, name)
                         on:click=move |_| toggle(toggle_user.clone())>
                         {if u.disabled { "Enable" } else { "Disable" }}
+                    </button>
+                })}
+                {(!is_self).then(|| view! {
+                    <button type="button" class="button button--secondary button--small"
+                        aria-label=format!("Delete {}", delete_user.username)
+                        on:click=move |_| { deleting.set(Some(delete_user.clone())); focus_later("#delete-user-name"); }>
+                        "Delete"
                     </button>
                 })}
             </td>

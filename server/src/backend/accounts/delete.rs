@@ -20,7 +20,7 @@ use shared::{
         ApiError, Caller, ErrorCode,
     },
     audit::EventKind,
-    model::Role,
+    model::{Id, Role},
 };
 
 use super::{password_proof::ProofWords, pins::pins_key};
@@ -83,20 +83,34 @@ impl DeleteAccountBackend for ServerBackend {
         .await?;
         self.throttle.succeed(&s.user.username).await;
         let me = s.user.id;
-        let grants = self.erase_sharing(&s).await?;
-        let erased = self.erase_record(&me).await?;
+        let event = Draft::own(EventKind::AccountDeleted, &me).session(&s.hash);
+        self.erase_account(&me, (&me, &s.hash), event).await
+    }
+}
+
+impl ServerBackend {
+    /// Erases the account `user` and everything of it (the steps in the
+    /// module's docs); `by` names who does it in the events of the shares it
+    /// ends, `event` is the last write's `account_deleted`.
+    pub(crate) async fn erase_account(
+        &self,
+        user: &Id,
+        by: (&Id, &[u8; 32]),
+        event: Draft,
+    ) -> Result<AccountDeleted, ApiError> {
+        let grants = self.erase_sharing(user, by).await?;
+        let erased = self.erase_record(user).await?;
         let mut batch = Batch::new();
         batch
-            .delete(Space::Users, user_key(&me))
-            .delete(Space::Users, pins_key(&me));
-        for op in self.end_sessions_ops(&me, None).await?.0 {
+            .delete(Space::Users, user_key(user))
+            .delete(Space::Users, pins_key(user));
+        for op in self.end_sessions_ops(user, None).await?.0 {
             batch.push(op);
         }
-        let event = Draft::own(EventKind::AccountDeleted, &me).session(&s.hash);
         self.append(batch, event).await.map_err(|e| match e {
             StoreError::Conflict => ApiError::new(
                 ErrorCode::Conflict,
-                "The account changed at the same time. Sign in again and retry.",
+                "The account changed at the same time. Try again.",
             ),
             e => store_error(e),
         })?;

@@ -1,49 +1,70 @@
-//! A patient's sharing, erased with their account: shares that name them
-//! (as someone's emergency contact) are declined first, so that patient's
-//! browser replaces the keys; then every grant they made (each doctor's
-//! access ends with it), every request made to them, what the server noted
-//! for their key rotations, and their notifications.
+//! A user's sharing, erased with their account: shares that name them (a
+//! doctor's, or a patient's as someone's emergency contact) are declined
+//! first, so each patient's browser replaces the keys; then every grant
+//! they made (each doctor's access ends), every request made by them or to
+//! them, what the server noted for their key rotations, and their
+//! notifications.
 
-use shared::api::{
-    sharing::{GrantRef, GrantStatus},
-    ApiError,
+use shared::{
+    api::{sharing::GrantStatus, ApiError},
+    audit::EventKind,
+    model::Id,
 };
 
 use super::{
     grants,
     layout::{
-        doctor_grant_key, doctor_grants_prefix, doctor_request_key, grant_key, patient_grant_key,
-        patient_grants_prefix, patient_request_key, patient_requests_prefix, pendings_prefix,
-        rekey_due_prefix, request_key,
+        doctor_grant_key, doctor_grants_prefix, doctor_request_key, doctor_requests_prefix,
+        grant_key, patient_grant_key, patient_grants_prefix, patient_request_key,
+        patient_requests_prefix, pending_key, pendings_prefix, rekey_due_prefix, request_key,
     },
 };
 use crate::{
     backend::{
+        audit::Draft,
         notifications::{notice_prefix, read_key},
-        sessions::Session,
         store_error, ServerBackend,
     },
     store::{Batch, Space},
 };
 
 impl ServerBackend {
-    /// Ends and deletes the sharing of the session's patient; returns how
-    /// many grants they had made.
-    pub(crate) async fn erase_sharing(&self, s: &Session) -> Result<u64, ApiError> {
-        let me = s.user.id;
+    /// Ends and deletes the sharing of `user`, the events naming `by` (the
+    /// actor and their session); returns how many grants `user` had made.
+    pub(crate) async fn erase_sharing(
+        &self,
+        user: &Id,
+        by: (&Id, &[u8; 32]),
+    ) -> Result<u64, ApiError> {
+        let me = *user;
         let now = self.now();
         for (_, g) in self.grant_rows_under(&doctor_grants_prefix(&me)).await? {
             if matches!(
                 g.status(now),
                 GrantStatus::Active | GrantStatus::Standby | GrantStatus::Waiting
             ) {
-                let grant_id = g.grant.value.grant_id;
-                grants::decline(self, s, GrantRef { grant_id }).await?;
+                let draft = Draft::new(EventKind::GrantDeclined)
+                    .actor(by.0)
+                    .session(by.1);
+                grants::decline_named(self, &me, &g.grant.value.grant_id, draft).await?;
             }
         }
         // Ended ones stay their patient's history; only our index goes.
         self.delete_under(Space::Grants, &doctor_grants_prefix(&me))
             .await?;
+        // Requests this user made (a doctor's).
+        for id in self.ids_under(&doctor_requests_prefix(&me)).await? {
+            let mut batch = Batch::new();
+            if let Some((_, r)) = self.stored_request(&id).await? {
+                batch
+                    .delete(Space::Grants, patient_request_key(&r.patient_id, &id))
+                    .delete(Space::Grants, pending_key(&r.patient_id, &me));
+            }
+            batch
+                .delete(Space::Grants, request_key(&id))
+                .delete(Space::Grants, doctor_request_key(&me, &id));
+            self.store.apply(batch).await.map_err(store_error)?;
+        }
         let mut made = 0u64;
         for id in self.ids_under(&patient_grants_prefix(&me)).await? {
             let mut batch = Batch::new();

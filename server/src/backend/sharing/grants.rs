@@ -20,7 +20,7 @@ use shared::{
     },
     audit::EventKind,
     crypto::hpke,
-    model::{Permission, Role},
+    model::{Id, Permission, Role},
 };
 
 use super::layout::{
@@ -31,7 +31,7 @@ use crate::{
     authz,
     backend::{
         audit::Draft,
-        records::{conflict, encode, event_on, Names},
+        records::{conflict, encode, Names},
         sessions::Session,
         store_error, ServerBackend,
     },
@@ -393,19 +393,35 @@ pub(super) async fn decline(
     s: &Session,
     GrantRef { grant_id }: GrantRef,
 ) -> Result<GrantView, ApiError> {
-    let me = s.user.id;
+    let draft = Draft::new(EventKind::GrantDeclined)
+        .actor(&s.user.id)
+        .session(&s.hash);
+    decline_named(b, &s.user.id, &grant_id, draft).await
+}
+
+/// Declines `grant_id` on behalf of the user it names (`doctor`): the
+/// caller's own decline, or the end of the shares naming an account that is
+/// deleted. `draft` is the event (actor and session); the subject and item
+/// are filled in here.
+pub(super) async fn decline_named(
+    b: &ServerBackend,
+    doctor: &Id,
+    grant_id: &Id,
+    draft: Draft,
+) -> Result<GrantView, ApiError> {
+    let named = |g: &StoredGrant| g.grant.value.doctor_id == *doctor;
     let (_, found) = b
-        .stored_grant(&grant_id)
+        .stored_grant(grant_id)
         .await?
-        .filter(|(_, g)| authz::received(s, g))
+        .filter(|(_, g)| named(g))
         .ok_or_else(ApiError::not_found)?;
     let patient = found.grant.value.patient_id;
     // The patient's lock: revocation and rotation rewrite grants under it.
     let _guard = b.record_locks.lock(&patient).await;
     let (raw, mut stored) = b
-        .stored_grant(&grant_id)
+        .stored_grant(grant_id)
         .await?
-        .filter(|(_, g)| authz::received(s, g))
+        .filter(|(_, g)| named(g))
         .ok_or_else(ApiError::not_found)?;
     match stored.status(b.now()) {
         GrantStatus::Active | GrantStatus::Standby | GrantStatus::Waiting => {}
@@ -421,13 +437,8 @@ pub(super) async fn decline(
     // Out of the doctor's index too: a declined grant no longer costs them
     // a read on every request, nor a line in their list.
     let mut batch = replace_grant(raw, &stored)?;
-    batch.delete(Space::Grants, doctor_grant_key(&me, &grant_id));
-    let draft = event_on(
-        s,
-        &patient,
-        EventKind::GrantDeclined,
-        &stored.grant.value.node_id,
-    );
+    batch.delete(Space::Grants, doctor_grant_key(doctor, grant_id));
+    let draft = draft.subject(&patient).item(&stored.grant.value.node_id);
     b.save_ended_grant(batch, stored, draft).await
 }
 
