@@ -153,9 +153,12 @@ async fn store_copies(
             sealed,
         });
     }
-    put_profile_copies(ProfileCopies { copies })
-        .await
-        .map_err(|e| session.explain(&e))
+    put_profile_copies(ProfileCopies {
+        copies,
+        seq: profile.value.seq,
+    })
+    .await
+    .map_err(|e| session.explain(&e))
 }
 
 /// Signs and stores a new profile (counter one above the last), sealed for

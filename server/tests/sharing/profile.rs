@@ -33,9 +33,13 @@ fn copy(node: &OpenNode, profile: &shared::crypto::sign::Signed<Profile>) -> Pro
 }
 
 async fn put(p: &Patient, copies: Vec<ProfileCopy>) -> Result<(), common::Failure> {
+    put_seq(p, copies, 1).await
+}
+
+async fn put_seq(p: &Patient, copies: Vec<ProfileCopy>, seq: u64) -> Result<(), common::Failure> {
     p.c.post(
         "/api/records/profile/put",
-        &json!({ "copies": ProfileCopies { copies } }),
+        &json!({ "copies": ProfileCopies { copies, seq } }),
     )
     .await
 }
@@ -110,10 +114,22 @@ async fn a_doctor_reads_the_profile_sealed_for_their_shared_folder_only() {
     assert_eq!(labs_scope.profile, None);
 
     // Replacing keeps only what is listed: the Notes doctor's copy is gone.
-    put(&p, vec![copy(&root, &signed(&p, 2, "Rowan E."))])
+    put_seq(&p, vec![copy(&root, &signed(&p, 2, "Rowan E."))], 2)
         .await
         .unwrap();
     assert_eq!(stored(&p).await.copies.len(), 1);
+    assert_eq!(stored(&p).await.seq, 2);
+    // Copies of an older profile (a tab sealing it again late) are refused
+    // and change nothing; the same one again is fine.
+    let e = expect_err(
+        put_seq(&p, vec![copy(&root, &profile), copy(&notes, &profile)], 1).await,
+        StatusCode::CONFLICT,
+    );
+    assert!(e.message.contains("changed meanwhile"), "{}", e.message);
+    assert_eq!(stored(&p).await.copies.len(), 1);
+    put_seq(&p, vec![copy(&root, &signed(&p, 2, "Rowan E."))], 2)
+        .await
+        .unwrap();
     let after = scope(&d, &notes_grant.grant.value.grant_id).await.unwrap();
     assert_eq!(after.profile, None);
 }
@@ -180,7 +196,7 @@ async fn bad_profile_copies_are_refused_and_change_nothing() {
 async fn put_as(c: &Client, copies: Vec<ProfileCopy>) -> Result<(), common::Failure> {
     c.post(
         "/api/records/profile/put",
-        &json!({ "copies": ProfileCopies { copies } }),
+        &json!({ "copies": ProfileCopies { copies, seq: 0 } }),
     )
     .await
 }

@@ -10,8 +10,9 @@ use shared::{api::ApiError, model::Id};
 use super::{
     layout::{
         chain_prefix, head_key, leaf_key, leaves_prefix, manifest_key, node_key, nodes_prefix,
-        override_key, overrides_prefix, owner_key, profile_key, profiles_prefix, rotation_key,
-        rotation_parts_prefix, uploads_prefix, version_key, versions_prefix, StoredVersion,
+        override_key, overrides_prefix, owner_key, profile_key, profile_seq_key, profiles_prefix,
+        rotation_key, rotation_parts_prefix, uploads_prefix, version_key, versions_prefix,
+        StoredVersion,
     },
     sweep::DELETE_BATCH,
 };
@@ -84,6 +85,7 @@ impl ServerBackend {
         }
         let mut last = Batch::new();
         last.delete(Space::Records, rotation_key(owner))
+            .delete(Space::Records, profile_seq_key(owner))
             .delete(Space::Records, head_key(owner));
         self.store.apply(last).await.map_err(store_error)?;
         Ok(erased)

@@ -17,6 +17,7 @@
 //! | `11 ‖ owner id ‖ u64 counter`                | every owner-signed record head, by counter (the chain) |
 //! | `12 ‖ owner id ‖ node id`                    | [`HeadOverride`]: a node a doctor changed since the newest head, with its leaf as of that head |
 //! | `13 ‖ owner id ‖ node id`                    | the owner's profile sealed under that node's key (raw bytes, 17.10) |
+//! | `14 ‖ owner id`                              | the `seq` of the profile those copies hold (u64, big-endian) |
 //!
 //! Blobs keyspace: `1 ‖ node id ‖ u32 version ‖ u32 index` → the sealed chunk,
 //! raw (no codec: it is the bulk of the data and already ciphertext).
@@ -159,6 +160,11 @@ pub fn profile_key(owner: &Id, node: &Id) -> Vec<u8> {
 /// Prefix of every profile copy of a record.
 pub fn profiles_prefix(owner: &Id) -> Vec<u8> {
     Key::new().u8(13).fixed(owner).finish()
+}
+
+/// Key of the `seq` of the profile a record's copies hold.
+pub fn profile_seq_key(owner: &Id) -> Vec<u8> {
+    Key::new().u8(14).fixed(owner).finish()
 }
 
 /// Key of a chunk in the Blobs keyspace.

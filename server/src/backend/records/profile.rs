@@ -17,7 +17,7 @@ use shared::{
 
 use super::{
     event,
-    layout::{profile_key, profiles_prefix},
+    layout::{profile_key, profile_seq_key, profiles_prefix},
 };
 use crate::{
     backend::{sessions::Session, store_error, ServerBackend},
@@ -39,6 +39,7 @@ pub(super) async fn copies(b: &ServerBackend, s: &Session) -> Result<ProfileCopi
         .await
         .map_err(store_error)?;
     let prefix = profiles_prefix(&owner).len();
+    let seq = stored_seq(b, &owner).await?.unwrap_or(0);
     let copies = rows
         .into_iter()
         .filter_map(|(key, sealed)| {
@@ -46,7 +47,21 @@ pub(super) async fn copies(b: &ServerBackend, s: &Session) -> Result<ProfileCopi
             Some(ProfileCopy { node_id, sealed })
         })
         .collect();
-    Ok(ProfileCopies { copies })
+    Ok(ProfileCopies { copies, seq })
+}
+
+/// The `seq` of the stored copies, if any were ever stored.
+async fn stored_seq(b: &ServerBackend, owner: &Id) -> Result<Option<u64>, ApiError> {
+    let raw = b
+        .store
+        .get(Space::Records, &profile_seq_key(owner))
+        .await
+        .map_err(store_error)?;
+    Ok(raw.and_then(|r| {
+        <[u8; 8]>::try_from(r.as_slice())
+            .ok()
+            .map(u64::from_be_bytes)
+    }))
 }
 
 /// Replaces the owner's copies with `given`, in one batch with its event.
@@ -76,6 +91,13 @@ pub(super) async fn put(
     }
     let _guard = b.record_locks.lock(&owner).await;
     let (_, head) = b.existing_head(&owner).await?;
+    let old_seq = stored_seq(b, &owner).await?;
+    if old_seq.is_some_and(|old| given.seq < old) {
+        return Err(ApiError::new(
+            shared::api::ErrorCode::Conflict,
+            "Your profile was changed meanwhile, in another tab or on another device. Reload the page to see it, then save again.",
+        ));
+    }
     for copy in &given.copies {
         // Not one of the caller's folders: the same answer as for an id
         // that does not exist.
@@ -92,6 +114,11 @@ pub(super) async fn put(
             batch.delete(Space::Records, profile_key(&owner, &old.node_id));
         }
     }
+    batch.put(
+        Space::Records,
+        profile_seq_key(&owner),
+        given.seq.to_be_bytes().to_vec(),
+    );
     for copy in given.copies {
         batch.put(
             Space::Records,

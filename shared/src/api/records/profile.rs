@@ -25,6 +25,12 @@ pub struct ProfileCopy {
 pub struct ProfileCopies {
     /// One per node, the root's among them while there is a profile.
     pub copies: Vec<ProfileCopy>,
+    /// The signed profile's `seq`, in clear (a counter, nothing more): the
+    /// server refuses copies of an older profile than it holds, so a tab
+    /// sealing an old profile again cannot undo a newer save. Readers still
+    /// check the signed `seq` themselves.
+    #[serde(default)]
+    pub seq: u64,
 }
 
 /// The caller's profile copies.
