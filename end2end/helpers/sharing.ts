@@ -1,7 +1,7 @@
 // Steps the sharing journeys share: a verified doctor in a browser context of
 // their own, and opening the patient's and the doctor's sharing pages.
 import { expect, type Browser, type Page } from '@playwright/test';
-import { certifyAdmin, signUp, strongPassword, uniqueName } from './accounts';
+import { certifyAdmin, createAdminInvite, signUp, strongPassword, uniqueName } from './accounts';
 
 /**
  * An admin (signed up with `adminInvite`, then certified with the org key)
@@ -46,4 +46,21 @@ export async function openPatients(page: Page) {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' }).click();
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Patients' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Patients' })).toBeVisible();
+}
+
+/** A verified doctor whose admin came from a command-line invite. */
+export function invitedDoctor(browser: Browser, baseURL: string) {
+  return verifiedDoctor(browser, baseURL, createAdminInvite(baseURL));
+}
+
+/** The patient shares `folder` with `doctor` to read, from the Sharing page. */
+export async function shareFolder(page: Page, doctor: string, folder: string) {
+  await openSharing(page);
+  const share = page.getByRole('region', { name: 'Share with a doctor' });
+  await share.getByLabel("Doctor's username").fill(doctor);
+  await share.getByRole('button', { name: 'Look up' }).click();
+  await expect(share.getByText('Verified doctor')).toBeVisible();
+  await share.getByLabel('Share', { exact: true }).selectOption({ label: folder });
+  await share.getByRole('button', { name: 'Share', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: `${doctor} can now read: ${folder}.` })).toBeVisible();
 }

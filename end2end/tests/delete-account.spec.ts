@@ -5,21 +5,11 @@
 // the old password signs in to nothing. Patient and doctor side by side.
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { test, expect } from '../fixtures/app';
-import {
-  createAdminInvite,
-  openFromAccountMenu,
-  signUp,
-  strongPassword,
-  uniqueName,
-} from '../helpers/accounts';
-import { openPatients, openSharing, verifiedDoctor as verifiedDoctorAt } from '../helpers/sharing';
+import { openFromAccountMenu, signUp, strongPassword, uniqueName } from '../helpers/accounts';
+import { invitedDoctor, openPatients, shareFolder } from '../helpers/sharing';
 import { openFolder, openRecords, upload, writeRandomFile } from '../helpers/records';
-
-function verifiedDoctor(browser: Browser, baseURL: string) {
-  return verifiedDoctorAt(browser, baseURL, createAdminInvite(baseURL));
-}
 
 /** The chunk files of the server's data directory, by path. */
 function chunkFiles(): Set<string> {
@@ -50,7 +40,7 @@ test('a patient deletes their account: the record, the shares and the chunk file
   problems: _problems,
 }, info) => {
   test.setTimeout(180_000);
-  const doctor = await verifiedDoctor(browser, baseURL!);
+  const doctor = await invitedDoctor(browser, baseURL!);
   const dr = doctor.page;
   const patient = uniqueName('pat');
   const password = strongPassword('patient');
@@ -64,14 +54,7 @@ test('a patient deletes their account: the record, the shares and the chunk file
   const mine = [...chunkFiles()].filter((f) => !before.has(f));
   expect(mine.length).toBeGreaterThan(0);
 
-  await openSharing(page);
-  const share = page.getByRole('region', { name: 'Share with a doctor' });
-  await share.getByLabel("Doctor's username").fill(doctor.name);
-  await share.getByRole('button', { name: 'Look up' }).click();
-  await expect(share.getByText('Verified doctor')).toBeVisible();
-  await share.getByLabel('Share', { exact: true }).selectOption({ label: 'Notes' });
-  await share.getByRole('button', { name: 'Share', exact: true }).click();
-  await expect(page.getByRole('status').filter({ hasText: `${doctor.name} can now read: Notes.` })).toBeVisible();
+  await shareFolder(page, doctor.name, 'Notes');
   await openPatients(dr);
   await dr.getByRole('region', { name: 'Shared with you' }).getByRole('link', { name: patient }).click();
   await expect(dr.getByText('scan.bin')).toBeVisible();

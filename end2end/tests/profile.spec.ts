@@ -6,20 +6,9 @@
 // rolled back, saying so, while the record itself still opens.
 import type { Browser, Page } from '@playwright/test';
 import { test, expect } from '../fixtures/app';
-import {
-  createAdminInvite,
-  dataFiles,
-  openFromAccountMenu,
-  signUp,
-  strongPassword,
-  uniqueName,
-} from '../helpers/accounts';
-import { openPatients, openSharing, verifiedDoctor as verifiedDoctorAt } from '../helpers/sharing';
+import { dataFiles, openFromAccountMenu, signUp, strongPassword, uniqueName } from '../helpers/accounts';
+import { invitedDoctor, openPatients, shareFolder } from '../helpers/sharing';
 import { openFolder, openRecords } from '../helpers/records';
-
-function verifiedDoctor(browser: Browser, baseURL: string) {
-  return verifiedDoctorAt(browser, baseURL, createAdminInvite(baseURL));
-}
 
 async function saveProfile(page: Page, name: string, born: string) {
   await openFromAccountMenu(page, 'Account');
@@ -30,22 +19,20 @@ async function saveProfile(page: Page, name: string, born: string) {
   await expect(card.getByRole('status')).toContainText('Saved. Doctors you share with see this name');
 }
 
-async function shareNotes(page: Page, doctor: string) {
-  await openSharing(page);
-  const share = page.getByRole('region', { name: 'Share with a doctor' });
-  await share.getByLabel("Doctor's username").fill(doctor);
-  await share.getByRole('button', { name: 'Look up' }).click();
-  await expect(share.getByText('Verified doctor')).toBeVisible();
-  await share.getByLabel('Share', { exact: true }).selectOption({ label: 'Notes' });
-  await share.getByRole('button', { name: 'Share', exact: true }).click();
-  await expect(page.getByRole('status').filter({ hasText: `${doctor} can now read: Notes.` })).toBeVisible();
-}
-
 /** Opens the patient's shared record again (a reload would lock the keys). */
 async function reopen(dr: Page, patient: string) {
   await dr.getByRole('link', { name: 'Back to your patients' }).click();
   await dr.getByRole('region', { name: 'Shared with you' }).getByRole('link', { name: patient }).click();
   await expect(dr.getByRole('heading', { level: 1, name: `${patient}: Notes` })).toBeVisible();
+}
+
+/** A verified doctor in their own browser, and a new patient here. */
+async function patientAndDoctor(page: Page, browser: Browser, baseURL: string) {
+  const doctor = await invitedDoctor(browser, baseURL);
+  const patient = uniqueName('pat');
+  await signUp(page, patient, strongPassword('patient'));
+  await openRecords(page);
+  return { doctor, dr: doctor.page, patient };
 }
 
 async function openPatient(dr: Page, patient: string) {
@@ -61,11 +48,7 @@ test("the doctor sees the patient's signed name and date of birth, and printouts
   problems: _problems,
 }) => {
   test.setTimeout(180_000);
-  const doctor = await verifiedDoctor(browser, baseURL!);
-  const dr = doctor.page;
-  const patient = uniqueName('pat');
-  await signUp(page, patient, strongPassword('patient'));
-  await openRecords(page);
+  const { doctor, dr, patient } = await patientAndDoctor(page, browser, baseURL!);
 
   // A bad date is refused and nothing is saved.
   await openFromAccountMenu(page, 'Account');
@@ -79,7 +62,7 @@ test("the doctor sees the patient's signed name and date of birth, and printouts
     expect(f.bytes.includes(Buffer.from('Quillfeather')), `plaintext name in ${f.path}`).toBe(false);
   }
   // Shared afterwards: the Sharing page seals a copy for the new share.
-  await shareNotes(page, doctor.name);
+  await shareFolder(page, doctor.name, 'Notes');
   await openPatient(dr, patient);
   await expect(dr.getByText('Patient: Ada Quillfeather, born 2 Apr 1980')).toBeVisible();
 
@@ -103,12 +86,8 @@ test("a doctor's browser refuses a profile the server altered or rolled back", a
   problems: _problems,
 }) => {
   test.setTimeout(180_000);
-  const doctor = await verifiedDoctor(browser, baseURL!);
-  const dr = doctor.page;
-  const patient = uniqueName('pat');
-  await signUp(page, patient, strongPassword('patient'));
-  await openRecords(page);
-  await shareNotes(page, doctor.name);
+  const { doctor, dr, patient } = await patientAndDoctor(page, browser, baseURL!);
+  await shareFolder(page, doctor.name, 'Notes');
   await saveProfile(page, 'Grace Oldname', '1975-11-30');
   await openPatient(dr, patient);
   await expect(dr.getByText('Patient: Grace Oldname, born 30 Nov 1975')).toBeVisible();

@@ -188,3 +188,27 @@ pub fn SubmitButton(
         </button>
     }
 }
+
+/// The field of a "type the name to confirm" step before something that
+/// cannot be undone (deleting an account), with the name to type as its hint.
+#[component]
+pub fn ConfirmName(
+    /// The input's id (its hint's id is `{id}-hint`).
+    id: &'static str,
+    /// The visible label.
+    label: &'static str,
+    /// The name the person must type.
+    name: String,
+    /// What they typed.
+    value: RwSignal<String>,
+) -> impl IntoView {
+    let hint_id = format!("{id}-hint");
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id type="text" autocomplete="off" spellcheck="false"
+                autocapitalize="none" aria-describedby=hint_id.clone() bind:value=value/>
+            <p class="field__hint" id=hint_id>{format!("Type {name}.")}</p>
+        </div>
+    }
+}

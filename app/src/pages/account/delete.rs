@@ -7,7 +7,7 @@ use leptos_router::hooks::use_navigate;
 use zeroize::Zeroizing;
 
 use crate::{
-    components::form::{ErrorAlert, SubmitButton},
+    components::form::{ConfirmName, ErrorAlert, SubmitButton},
     session::{use_session, Unlocked},
     tasks::account::delete_account,
 };
@@ -80,12 +80,7 @@ pub(super) fn DeleteAccount(unlocked: Unlocked) -> impl IntoView {
             <p class="muted">"The access log keeps its entries, which name no file and hold no content. Your username stays taken, so nobody can later be mistaken for you."</p>
             <ErrorAlert error=error/>
             <form class="form" on:submit=submit novalidate>
-                <div class="field">
-                    <label for="delete-username">"Your username, to confirm"</label>
-                    <input id="delete-username" type="text" autocomplete="off" spellcheck="false"
-                        autocapitalize="none" aria-describedby="delete-username-hint" bind:value=typed/>
-                    <p class="field__hint" id="delete-username-hint">{format!("Type {username}.")}</p>
-                </div>
+                <ConfirmName id="delete-username" label="Your username, to confirm" name=username value=typed/>
                 <div class="field">
                     <label for="delete-password">"Password"</label>
                     <input id="delete-password" type="password" autocomplete="current-password"

@@ -6,7 +6,7 @@ use shared::{api::admin::UserSummary, crypto::b64, model::Role};
 
 use crate::{
     api::{admin::delete_user, explain},
-    components::form::{ErrorAlert, SubmitButton},
+    components::form::{ConfirmName, ErrorAlert, SubmitButton},
 };
 
 /// What deleting this account removes, in words for the admin.
@@ -61,12 +61,7 @@ pub(super) fn DeleteUser(
             <p class="muted">"The audit log keeps its events; the username stays taken."</p>
             <ErrorAlert error=error/>
             <form class="form" on:submit=submit novalidate>
-                <div class="field">
-                    <label for="delete-user-name">"Their username, to confirm"</label>
-                    <input id="delete-user-name" type="text" autocomplete="off" spellcheck="false"
-                        autocapitalize="none" aria-describedby="delete-user-hint" bind:value=typed/>
-                    <p class="field__hint" id="delete-user-hint">{format!("Type {name}.")}</p>
-                </div>
+                <ConfirmName id="delete-user-name" label="Their username, to confirm" name=name.clone() value=typed/>
                 <div class="actions">
                     <SubmitButton label="Delete account" busy=busy.into() class="button--danger"/>
                     <button type="button" class="button button--secondary" on:click=move |_| cancel()>"Cancel"</button>
