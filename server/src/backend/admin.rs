@@ -264,8 +264,7 @@ impl AdminBackend for ServerBackend {
             .user_by_id(&user_id)
             .await?
             .ok_or_else(ApiError::not_found)?;
-        let typed = shared::account::Username::parse(&username).ok();
-        if typed.as_ref().map(shared::account::Username::as_str) != Some(user.username.as_str()) {
+        if !super::accounts::delete::names(&username, &user.username) {
             return Err(ApiError::bad_request(
                 "Type the account's username exactly as shown to confirm. Nothing was deleted.",
             ));

@@ -29,6 +29,12 @@ use crate::{
     store::{Batch, Space, StoreError},
 };
 
+/// Whether `typed` (as a person typed it to confirm a deletion) names the
+/// account `username`, after the username rules of sign-up.
+pub(crate) fn names(typed: &str, username: &str) -> bool {
+    Username::parse(typed).is_ok_and(|t| t.as_str() == username)
+}
+
 /// Only a patient deletes their own account here.
 fn patient_only(s: &Session) -> Result<(), ApiError> {
     if s.user.role == Role::Patient {
@@ -63,8 +69,7 @@ impl DeleteAccountBackend for ServerBackend {
         let s = self.require_session(caller).await?;
         patient_only(&s)?;
         // A wrong username changes nothing: the deletion can still finish.
-        let typed = Username::parse(&req.username).ok();
-        if typed.as_ref().map(Username::as_str) != Some(s.user.username.as_str()) {
+        if !names(&req.username, &s.user.username) {
             return Err(ApiError::bad_request(
                 "Type your username exactly as shown to confirm. Nothing was deleted.",
             ));

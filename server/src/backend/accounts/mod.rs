@@ -21,7 +21,7 @@
 
 mod abandoned;
 mod checks;
-mod delete;
+pub(crate) mod delete;
 mod login;
 mod password;
 mod password_proof;

@@ -28,26 +28,26 @@ use crate::{
 pub(super) async fn copies(b: &ServerBackend, s: &Session) -> Result<ProfileCopies, ApiError> {
     let owner = s.user.id;
     b.existing_head(&owner).await?;
+    let seq = stored_seq(b, &owner).await?.unwrap_or(0);
+    let copies = stored_copies(b, &owner).await?;
+    Ok(ProfileCopies { copies, seq })
+}
+
+/// Every copy stored for `owner`'s record, by node.
+async fn stored_copies(b: &ServerBackend, owner: &Id) -> Result<Vec<ProfileCopy>, ApiError> {
+    let prefix = profiles_prefix(owner);
     let rows = b
         .store
-        .scan_prefix(
-            Space::Records,
-            &profiles_prefix(&owner),
-            None,
-            MAX_PROFILE_COPIES,
-        )
+        .scan_prefix(Space::Records, &prefix, None, MAX_PROFILE_COPIES)
         .await
         .map_err(store_error)?;
-    let prefix = profiles_prefix(&owner).len();
-    let seq = stored_seq(b, &owner).await?.unwrap_or(0);
-    let copies = rows
+    Ok(rows
         .into_iter()
         .filter_map(|(key, sealed)| {
-            let node_id: Id = key.get(prefix..)?.try_into().ok()?;
+            let node_id: Id = key.get(prefix.len()..)?.try_into().ok()?;
             Some(ProfileCopy { node_id, sealed })
         })
-        .collect();
-    Ok(ProfileCopies { copies, seq })
+        .collect())
 }
 
 /// The `seq` of the stored copies, if any were ever stored.
@@ -109,7 +109,8 @@ pub(super) async fn put(
         }
     }
     let mut batch = Batch::new();
-    for old in copies(b, s).await?.copies {
+    // The head and the seq were read above, under the lock.
+    for old in stored_copies(b, &owner).await? {
         if !seen.contains(&old.node_id) {
             batch.delete(Space::Records, profile_key(&owner, &old.node_id));
         }
