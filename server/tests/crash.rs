@@ -275,9 +275,22 @@ async fn verify(location: &std::ffi::OsStr, last_acked: u64) -> Findings {
             (0, false) => false,
             (s, true) if s == pieces => true,
             _ => {
+                let mut visible = Vec::new();
+                if present.records.contains(&in_flight) {
+                    visible.push("record".to_string());
+                }
+                if present.markers.contains(&in_flight) {
+                    visible.push("marker".to_string());
+                }
+                for i in 1..=parts(in_flight) {
+                    if present.parts.contains(&(in_flight, i)) {
+                        visible.push(format!("part {i}"));
+                    }
+                }
                 findings.torn.push(format!(
-                    "in-flight batch {in_flight}: {seen} of {pieces} puts visible, \
+                    "in-flight batch {in_flight}: {seen} of {pieces} puts visible ({}), \
                      delete of {last_acked} {}",
+                    visible.join(", "),
                     if seen_delete {
                         "applied"
                     } else {

@@ -11,8 +11,8 @@ mod directory;
 
 pub use directory::{
     admin_certificate_code, admin_request_code, certify_admin, check_admin_certificate,
-    parse_admin_certificate, parse_admin_request, verify_directory_entry, DirectoryError,
-    VerifiedEntry,
+    parse_admin_certificate, parse_admin_request, renewed_key_entry, verify_directory_entry,
+    DirectoryError, VerifiedEntry,
 };
 
 use crate::{
@@ -211,7 +211,10 @@ pub fn open_keyring(
     Ok(keyring)
 }
 
-fn check_keyring_matches(keyring: &Keyring, entry: &KeyEntry) -> Result<(), CryptoError> {
+pub(crate) fn check_keyring_matches(
+    keyring: &Keyring,
+    entry: &KeyEntry,
+) -> Result<(), CryptoError> {
     let public = keyring.public_keys();
     if public.identity != entry.identity_key || public.encryption.to_bytes() != entry.encryption_key
     {

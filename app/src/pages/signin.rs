@@ -7,8 +7,8 @@ use leptos_router::{components::A, hooks::use_navigate};
 use crate::{
     components::form::{ErrorAlert, Field, StatusNote, SubmitButton},
     platform::browser::focus_later,
-    session::{use_session, AuthState},
-    tasks::account::{parse_code, send_code, sign_in, LoginStep, PendingKeys},
+    session::{use_session, AuthState, Session},
+    tasks::account::{parse_code, send_code, sign_in, Keys, LoginStep, PendingKeys},
 };
 
 /// What the sign-in needs between the password and the authentication code.
@@ -98,6 +98,15 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
+/// Unlocks the session with the opened keys, and passes on what the opening
+/// has to say (a new role signed).
+fn open_session(session: Session, opened: Keys) {
+    if opened.note.is_some() {
+        session.notice.set(opened.note);
+    }
+    session.unlock(opened.info, opened.keyring, opened.key_entry);
+}
+
 /// Step 1: username and password, checked here with OPAQUE.
 #[component]
 fn PasswordStep(state: SignInState) -> impl IntoView {
@@ -125,8 +134,8 @@ fn PasswordStep(state: SignInState) -> impl IntoView {
             let result = match sign_in(&name, &typed).await {
                 Ok(LoginStep::SignedIn(signed_in, keys)) => {
                     state.password.set(String::new());
-                    keys.open(*signed_in).map(|opened| {
-                        session.unlock(opened.info, opened.keyring, opened.key_entry);
+                    keys.open(*signed_in).await.map(|opened| {
+                        open_session(session, opened);
                         navigate(&after_sign_in(), Default::default());
                     })
                 }
@@ -194,8 +203,8 @@ fn CodeStep(state: SignInState) -> impl IntoView {
                 let Some(p) = taken else {
                     return Err("Start again with your username and password.".to_owned());
                 };
-                let opened = p.keys.open(signed_in)?;
-                session.unlock(opened.info, opened.keyring, opened.key_entry);
+                let opened = p.keys.open(signed_in).await?;
+                open_session(session, opened);
                 navigate(&after_sign_in(), Default::default());
                 Ok(())
             }

@@ -8,7 +8,8 @@ use shared::{
     account::{check_password, Username},
     api::account::{LoginOutcome, SecondFactorRequest, SessionInfo, SessionsEnded, SignedIn},
     client::{
-        open_keyring, Login, PasswordChange, Recovery, RecoveryCodeReplace, Signup, TotpEnrolment,
+        open_keyring, renewed_key_entry, Login, PasswordChange, Recovery, RecoveryCodeReplace,
+        Signup, TotpEnrolment,
     },
     crypto::{
         keyring::Keyring,
@@ -19,7 +20,7 @@ use shared::{
         },
         CryptoError,
     },
-    model::{Id, KeyEntry},
+    model::{Id, KeyEntry, Role},
 };
 use zeroize::Zeroizing;
 
@@ -28,13 +29,13 @@ use crate::{
         account::{
             login_finish, login_second_factor, login_start, password_change_finish,
             password_change_start, recovery_code_finish, recovery_code_start, recovery_finish,
-            recovery_start, signup_start, totp_enable, totp_enable_start,
+            recovery_start, renew_key_entry, signup_start, totp_enable, totp_enable_start,
         },
         directory::lookup_user,
         explain, explain_crypto, Flow,
     },
     platform::browser::next_paint,
-    session::now_unix,
+    session::{now_unix, role_with_article},
 };
 
 /// A finished sign-up's keys and request, kept until the person confirms they
@@ -121,6 +122,8 @@ pub struct Keys {
     pub keyring: Keyring,
     /// The account's own entry, checked against the keys.
     pub key_entry: Signed<KeyEntry>,
+    /// What to tell the person on the next page (a new role signed).
+    pub note: Option<String>,
 }
 
 /// What the password left to open the keys with once the server has let the
@@ -129,16 +132,52 @@ pub struct PendingKeys(ExportKey);
 
 impl PendingKeys {
     /// Opens the keyring the server sent and checks it against the account's
-    /// own signed entry, so a server that swapped either is caught.
-    pub fn open(&self, signed_in: SignedIn) -> Result<Keys, String> {
+    /// own signed entry, so a server that swapped either is caught; then
+    /// accepts a role an admin gave since ([`accept_role`]).
+    pub async fn open(&self, signed_in: SignedIn) -> Result<Keys, String> {
         let keyring =
             open_keyring(&signed_in, &self.0).map_err(|e| explain_crypto(e, Flow::Login))?;
-        Ok(Keys {
+        accept_role(Keys {
             info: signed_in.session,
             keyring,
             key_entry: signed_in.key_entry,
+            note: None,
         })
+        .await
     }
+}
+
+/// When an admin gave the account another role since its directory entry
+/// was signed, signs the entry again with that role (same keys) and sends it,
+/// so other people's browsers see the role from the account's own signature
+/// (PROTOCOL 15.13). The server's word alone changes only what it lets the
+/// account do.
+pub async fn accept_role(keys: Keys) -> Result<Keys, String> {
+    let (was, now) = (keys.key_entry.value.role, keys.info.role);
+    if was == now {
+        return Ok(keys);
+    }
+    if was == Role::Patient || now == Role::Patient {
+        return Err(format!(
+            "The server says your account is now {} instead of {}. medvault never changes a role to or from patient, so this answer is wrong and nothing was signed. Tell your administrator.",
+            role_with_article(now),
+            role_with_article(was)
+        ));
+    }
+    let entry = renewed_key_entry(&keys.keyring, &keys.key_entry.value, now)
+        .map_err(|e| explain_crypto(e, Flow::Login))?;
+    let info = renew_key_entry(entry.clone())
+        .await
+        .map_err(|e| explain(&e))?;
+    Ok(Keys {
+        info,
+        keyring: keys.keyring,
+        key_entry: entry,
+        note: Some(format!(
+            "An administrator made you {}. Your browser signed your new role; people look you up with it from now on.",
+            role_with_article(now)
+        )),
+    })
 }
 
 /// Where a sign-in stands once the password was checked.
@@ -381,12 +420,19 @@ pub async fn recover(
     } else {
         None
     };
+    let keys = accept_role(Keys {
+        info: recovered.session,
+        keyring,
+        key_entry: served.entry,
+        note: None,
+    })
+    .await?;
+    if let Some(signed) = &keys.note {
+        note.push(' ');
+        note.push_str(signed);
+    }
     Ok(Recovered {
-        keys: Keys {
-            info: recovered.session,
-            keyring,
-            key_entry: served.entry,
-        },
+        keys,
         note,
         new_code: made,
     })

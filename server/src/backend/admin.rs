@@ -248,6 +248,67 @@ impl AdminBackend for ServerBackend {
         Ok(updated.summary())
     }
 
+    async fn set_role(
+        &self,
+        caller: &Caller,
+        user_id: Id,
+        role: Role,
+    ) -> Result<UserSummary, ApiError> {
+        let admin = self.require_admin(caller).await?;
+        if user_id == admin.user.id {
+            return Err(ApiError::bad_request(
+                "You cannot change your own role. Ask another administrator.",
+            ));
+        }
+        if role == Role::Patient {
+            return Err(ApiError::bad_request(
+                "An account cannot become a patient's: a patient's account holds their record from sign-up on. Invite the person as a patient instead.",
+            ));
+        }
+        let user = self
+            .user_by_id(&user_id)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        if user.role == Role::Patient {
+            return Err(ApiError::bad_request(
+                "A patient's role cannot be changed: their account holds their record. Nothing was changed.",
+            ));
+        }
+        if user.role == role {
+            return Err(ApiError::bad_request(
+                "The account already has this role. Nothing was changed.",
+            ));
+        }
+        // A doctor who is one no more keeps no shares: each is declined, so
+        // its patient's browser replaces the keys, and their requests go.
+        if user.role == Role::Doctor {
+            self.end_received_sharing(&user_id, (&admin.user.id, &admin.hash))
+                .await?;
+        }
+        let (ops, _) = self.end_sessions_ops(&user_id, None).await?;
+        let event = Draft::new(EventKind::RoleChanged)
+            .actor(&admin.user.id)
+            .session(&admin.hash)
+            .subject(&user_id);
+        let updated = self
+            .update_user(&user_id, event, |user| {
+                if user.role == Role::Patient {
+                    return Err(ApiError::bad_request(
+                        "A patient's role cannot be changed. Nothing was changed.",
+                    ));
+                }
+                user.role = role;
+                // Both certificates were about the old role: a doctor is
+                // certified again by an admin, an admin by the operator.
+                user.certificate = None;
+                user.org_certificate = None;
+                Ok(ops.clone())
+            })
+            .await?;
+        tracing::info!(role = ?role, "role changed");
+        Ok(updated.summary())
+    }
+
     async fn delete_user(
         &self,
         caller: &Caller,

@@ -26,6 +26,7 @@ mod organise;
 mod profile;
 mod rekey;
 mod requests;
+mod role;
 mod rotation;
 mod writing;
 

@@ -1,5 +1,6 @@
 //! The admin's calls: invites, the user list, the admin's own certificate from
-//! the installation's org key, doctor certificates and disabling accounts. Every call needs an admin's session; the server answers anyone
+//! the installation's org key, doctor certificates, roles, disabling and
+//! deleting accounts. Every call needs an admin's session; the server answers anyone
 //! else with `not_found`, as if the call did not exist.
 
 use serde::{Deserialize, Serialize};
@@ -108,6 +109,16 @@ pub trait AdminBackend {
         user_id: Id,
         disabled: bool,
     ) -> Result<UserSummary, ApiError>;
+    /// Gives a non-patient account another non-patient role: its doctor
+    /// and org certificates are withdrawn, its sessions end, and a doctor's
+    /// shares are declined (PROTOCOL 15.8). The account signs its directory
+    /// entry again at its next sign-in ([`super::account::renew_key_entry`]).
+    async fn set_role(
+        &self,
+        caller: &super::Caller,
+        user_id: Id,
+        role: Role,
+    ) -> Result<UserSummary, ApiError>;
     /// Deletes an account and everything of it, as its owner would
     /// (PROTOCOL 15.12); `username` must name it, as the admin typed it.
     async fn delete_user(
@@ -184,6 +195,14 @@ pub async fn set_disabled(user_id: String, disabled: bool) -> Result<UserSummary
     super::backend()?
         .set_disabled(&caller, user_id, disabled)
         .await
+}
+
+/// Changes a doctor's, admin's or auditor's role to another of those three.
+#[leptos::server(prefix = "/api", endpoint = "admin/set-role", input = server_fn::codec::Json, output = server_fn::codec::Json, client = super::ApiClient)]
+pub async fn set_role(user_id: String, role: Role) -> Result<UserSummary, ApiError> {
+    let caller = super::caller()?;
+    let user_id = super::parse_id(&user_id)?;
+    super::backend()?.set_role(&caller, user_id, role).await
 }
 
 /// Deletes an account: its record (a patient's), its shares and requests,

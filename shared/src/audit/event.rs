@@ -148,11 +148,18 @@ pub enum EventKind {
     /// An account deletion whose password proof was wrong or never
     /// finished.
     AccountDeleteFailed,
+    /// An admin gave an account another role (actor: the admin, subject:
+    /// the account; the roles are not in the log, the directory entry the
+    /// account signs next says the new one).
+    RoleChanged,
+    /// A user signed their directory entry again for the role an admin gave
+    /// them (actor and subject: the user).
+    KeyEntryRenewed,
 }
 
 impl EventKind {
     /// Every kind, for tests and for filters in the app.
-    pub const ALL: [EventKind; 53] = [
+    pub const ALL: [EventKind; 55] = [
         EventKind::SignIn,
         EventKind::SignInFailed,
         EventKind::SignOut,
@@ -206,6 +213,8 @@ impl EventKind {
         EventKind::ProfileChanged,
         EventKind::AccountDeleted,
         EventKind::AccountDeleteFailed,
+        EventKind::RoleChanged,
+        EventKind::KeyEntryRenewed,
     ];
 
     /// The stable code in the canonical encoding.
@@ -264,6 +273,8 @@ impl EventKind {
             EventKind::ProfileChanged => 212,
             EventKind::AccountDeleted => 18,
             EventKind::AccountDeleteFailed => 19,
+            EventKind::RoleChanged => 106,
+            EventKind::KeyEntryRenewed => 20,
         }
     }
 
@@ -323,6 +334,8 @@ impl EventKind {
             EventKind::ProfileChanged => "Changed the profile",
             EventKind::AccountDeleted => "Deleted the account",
             EventKind::AccountDeleteFailed => "Account deletion refused",
+            EventKind::RoleChanged => "Changed an account's role",
+            EventKind::KeyEntryRenewed => "Signed the directory entry for a new role",
         }
     }
 

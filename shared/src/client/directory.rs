@@ -14,6 +14,7 @@
 use crate::{
     account::Username,
     api::directory::DirectoryEntry,
+    crypto::keyring::Keyring,
     crypto::{
         b64,
         fingerprint::{OrgFingerprint, SafetyNumber},
@@ -188,6 +189,28 @@ fn decode_code<T: serde::de::DeserializeOwned>(code: &str) -> Result<T, CryptoEr
     let compact: String = code.split_whitespace().collect();
     let bytes = b64::decode(&compact).ok_or(CryptoError::Malformed)?;
     serde_json::from_slice(&bytes).map_err(|_| CryptoError::Malformed)
+}
+
+/// `current` signed again with `role`, everything else kept (the keys and
+/// when they were made): how a user accepts the role an admin gave them.
+/// Refuses an entry whose keys are not `keyring`'s, and any change to or
+/// from patient, which medvault never makes (a server asking for one lies).
+pub fn renewed_key_entry(
+    keyring: &Keyring,
+    current: &KeyEntry,
+    role: Role,
+) -> Result<Signed<KeyEntry>, CryptoError> {
+    super::check_keyring_matches(keyring, current)?;
+    if (current.role == Role::Patient) != (role == Role::Patient) {
+        return Err(CryptoError::Malformed);
+    }
+    Ok(super::key_entry(
+        keyring,
+        current.user_id,
+        &current.username,
+        role,
+        current.created_at,
+    ))
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! `/admin`: the admin's installation certificate, invites, the list of
 //! accounts, verifying doctors (the certificate is signed here with the admin's
-//! key) and disabling accounts.
+//! key), and disabling, deleting and changing the role of accounts.
 
 mod anchor;
+mod change_role;
 mod delete_user;
 mod events;
 mod invites;
@@ -57,7 +58,7 @@ fn Admin(unlocked: Unlocked) -> impl IntoView {
             move || async move { list_invites().await.map_err(|e| session.explain(&e)) },
         );
     let revoked = RwSignal::new(None::<String>);
-    let deleted = RwSignal::new(None::<String>);
+    let changed = RwSignal::new(None::<String>);
     let unlocked = StoredValue::new_local(unlocked);
     view! {
         <div class="stack">
@@ -75,10 +76,10 @@ fn Admin(unlocked: Unlocked) -> impl IntoView {
             <section class="card" aria-labelledby="users-heading">
                 <h2 id="users-heading">"Accounts"</h2>
                 <UserSearch query=query/>
-                <StatusNote message=deleted.into()/>
+                <StatusNote message=changed.into()/>
                 <Loaded data=users waiting="Loading accounts…" render={move |list: Vec<UserSummary>| view! {
                     <p class="muted" role="status">{found_text(list.len(), &query.get_untracked())}</p>
-                    <UserTable list=list unlocked=unlocked reload=move || users.refetch() deleted=deleted/>
+                    <UserTable list=list unlocked=unlocked reload=move || users.refetch() changed=changed/>
                 }}/>
             </section>
             <SystemEvents/>

@@ -1,10 +1,10 @@
 //! The admin page's accounts: find them by the start of the username,
-//! enable, disable or delete one, and verify a doctor.
+//! enable, disable, delete one or change its role, and verify a doctor.
 
 use leptos::prelude::*;
 use shared::{api::admin::UserSummary, crypto::b64, model::Role};
 
-use super::delete_user::DeleteUser;
+use super::{change_role::ChangeRole, delete_user::DeleteUser};
 use crate::{
     api::{admin::set_disabled, explain},
     components::{
@@ -65,11 +65,13 @@ pub(super) fn UserTable(
     list: Vec<UserSummary>,
     unlocked: StoredValue<Unlocked, LocalStorage>,
     reload: impl Fn() + Copy + Send + Sync + 'static,
-    /// Told what a deletion did (shown above the list, which reloads).
-    deleted: RwSignal<Option<String>>,
+    /// Told what a deletion or a role change did (shown above the list,
+    /// which reloads).
+    changed: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let verifying = RwSignal::new(None::<String>);
     let deleting = RwSignal::new(None::<UserSummary>);
+    let changing = RwSignal::new(None::<UserSummary>);
     let action = use_action(move |user: UserSummary| async move {
         set_disabled(b64::encode(&user.user_id), !user.disabled)
             .await
@@ -97,7 +99,7 @@ pub(super) fn UserTable(
                 <tbody>
                     {list.into_iter().map(|u| {
                         let is_self = unlocked.with_value(|me| me.info.user_id == u.user_id);
-                        view! { <UserRow user=u is_self=is_self busy=action.busy_signal() toggle=toggle verifying=verifying deleting=deleting/> }
+                        view! { <UserRow user=u is_self=is_self busy=action.busy_signal() toggle=toggle verifying=verifying deleting=deleting changing=changing/> }
                     }).collect_view()}
                 </tbody>
             </table>
@@ -107,14 +109,20 @@ pub(super) fn UserTable(
         })}
         {move || deleting.get().map(|user| view! {
             <DeleteUser user=user
-                done=move |message| { deleting.set(None); deleted.set(Some(message)); reload(); }
+                done=move |message| { deleting.set(None); changed.set(Some(message)); reload(); }
                 cancel=move || deleting.set(None)/>
+        })}
+        {move || changing.get().map(|user| view! {
+            <ChangeRole user=user
+                done=move |message| { changing.set(None); changed.set(Some(message)); reload(); }
+                cancel=move || changing.set(None)/>
         })}
     }
 }
 
-/// One account, with "Verify" for an unverified doctor, and "Enable"/"Disable"
-/// and "Delete" for anyone but the admin themself.
+/// One account, with "Verify" for an unverified doctor, "Enable"/"Disable"
+/// and "Delete" for anyone but the admin themself, and "Change role" for
+/// those of them who are not patients.
 #[component]
 fn UserRow(
     user: UserSummary,
@@ -123,9 +131,11 @@ fn UserRow(
     toggle: impl Fn(UserSummary) + Copy + Send + Sync + 'static,
     verifying: RwSignal<Option<String>>,
     deleting: RwSignal<Option<UserSummary>>,
+    changing: RwSignal<Option<UserSummary>>,
 ) -> impl IntoView {
     let u = user;
     let delete_user = u.clone();
+    let change_user = u.clone();
     let name = u.username.clone();
     let unverified_doctor = u.role == Role::Doctor && !u.verified;
     let toggle_user = u.clone();
@@ -155,6 +165,13 @@ fn UserRow(
                         aria-label=format!("{} {}", if u.disabled { "Enable" } else { "Disable" }, name)
                         on:click=move |_| toggle(toggle_user.clone())>
                         {if u.disabled { "Enable" } else { "Disable" }}
+                    </button>
+                })}
+                {(!is_self && u.role != Role::Patient).then(|| view! {
+                    <button type="button" class="button button--secondary button--small"
+                        aria-label=format!("Change the role of {}", change_user.username)
+                        on:click=move |_| { changing.set(Some(change_user.clone())); focus_later("#change-role-heading"); }>
+                        "Change role"
                     </button>
                 })}
                 {(!is_self).then(|| view! {

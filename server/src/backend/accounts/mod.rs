@@ -15,9 +15,10 @@
 //! One file per flow, each implementing the trait of the same name in
 //! `shared::api::account`: `signup`, `login` (with the second factor's step),
 //! `session` (the session list and signing out), `password`, `second_factor`,
-//! `recovery` and `recovery_code`. `password_proof` is the fresh proof of the
-//! password that the last three need; `checks` holds what they all share, and
-//! `abandoned` logs attempts never finished.
+//! `recovery`, `recovery_code`, `delete` and `role` (a new role's directory
+//! entry). `password_proof` is the fresh proof of the password that several
+//! of them need; `checks` holds what they all share, and `abandoned` logs
+//! attempts never finished.
 
 mod abandoned;
 mod checks;
@@ -28,6 +29,7 @@ mod password_proof;
 pub mod pins;
 mod recovery;
 mod recovery_code;
+mod role;
 mod second_factor;
 mod session;
 mod signup;

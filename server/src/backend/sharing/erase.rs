@@ -37,34 +37,7 @@ impl ServerBackend {
         by: (&Id, &[u8; 32]),
     ) -> Result<u64, ApiError> {
         let me = *user;
-        let now = self.now();
-        for (_, g) in self.grant_rows_under(&doctor_grants_prefix(&me)).await? {
-            if matches!(
-                g.status(now),
-                GrantStatus::Active | GrantStatus::Standby | GrantStatus::Waiting
-            ) {
-                let draft = Draft::new(EventKind::GrantDeclined)
-                    .actor(by.0)
-                    .session(by.1);
-                grants::decline_named(self, &me, &g.grant.value.grant_id, draft).await?;
-            }
-        }
-        // Ended ones stay their patient's history; only our index goes.
-        self.delete_under(Space::Grants, &doctor_grants_prefix(&me))
-            .await?;
-        // Requests this user made (a doctor's).
-        for id in self.ids_under(&doctor_requests_prefix(&me)).await? {
-            let mut batch = Batch::new();
-            if let Some((_, r)) = self.stored_request(&id).await? {
-                batch
-                    .delete(Space::Grants, patient_request_key(&r.patient_id, &id))
-                    .delete(Space::Grants, pending_key(&r.patient_id, &me));
-            }
-            batch
-                .delete(Space::Grants, request_key(&id))
-                .delete(Space::Grants, doctor_request_key(&me, &id));
-            self.store.apply(batch).await.map_err(store_error)?;
-        }
+        self.end_received_sharing(user, by).await?;
         let mut made = 0u64;
         for id in self.ids_under(&patient_grants_prefix(&me)).await? {
             let mut batch = Batch::new();
@@ -102,5 +75,46 @@ impl ServerBackend {
             .await
             .map_err(store_error)?;
         Ok(made)
+    }
+
+    /// Ends what `user` holds as a recipient: every live share naming them is
+    /// declined (each patient's browser then replaces the keys) and our index
+    /// of them goes, and the requests for access they made are withdrawn.
+    /// For a deleted account and for a doctor who is one no more.
+    pub(crate) async fn end_received_sharing(
+        &self,
+        user: &Id,
+        by: (&Id, &[u8; 32]),
+    ) -> Result<(), ApiError> {
+        let me = *user;
+        let now = self.now();
+        for (_, g) in self.grant_rows_under(&doctor_grants_prefix(&me)).await? {
+            if matches!(
+                g.status(now),
+                GrantStatus::Active | GrantStatus::Standby | GrantStatus::Waiting
+            ) {
+                let draft = Draft::new(EventKind::GrantDeclined)
+                    .actor(by.0)
+                    .session(by.1);
+                grants::decline_named(self, &me, &g.grant.value.grant_id, draft).await?;
+            }
+        }
+        // Ended ones stay their patient's history; only our index goes.
+        self.delete_under(Space::Grants, &doctor_grants_prefix(&me))
+            .await?;
+        // Requests this user made (a doctor's).
+        for id in self.ids_under(&doctor_requests_prefix(&me)).await? {
+            let mut batch = Batch::new();
+            if let Some((_, r)) = self.stored_request(&id).await? {
+                batch
+                    .delete(Space::Grants, patient_request_key(&r.patient_id, &id))
+                    .delete(Space::Grants, pending_key(&r.patient_id, &me));
+            }
+            batch
+                .delete(Space::Grants, request_key(&id))
+                .delete(Space::Grants, doctor_request_key(&me, &id));
+            self.store.apply(batch).await.map_err(store_error)?;
+        }
+        Ok(())
     }
 }

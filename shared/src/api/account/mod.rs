@@ -17,6 +17,7 @@ mod password;
 mod pins;
 mod recovery;
 mod recovery_code;
+mod role;
 mod second_factor;
 mod session;
 mod signup;
@@ -27,6 +28,7 @@ pub use password::*;
 pub use pins::*;
 pub use recovery::*;
 pub use recovery_code::*;
+pub use role::*;
 pub use second_factor::*;
 pub use session::*;
 pub use signup::*;
@@ -45,6 +47,7 @@ pub trait AccountBackend:
     + SecondFactorBackend
     + PinsBackend
     + DeleteAccountBackend
+    + KeyEntryBackend
 {
 }
 
@@ -59,5 +62,6 @@ impl<T> AccountBackend for T where
         + SecondFactorBackend
         + PinsBackend
         + DeleteAccountBackend
+        + KeyEntryBackend
 {
 }

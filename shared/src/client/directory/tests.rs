@@ -186,3 +186,55 @@ impl CloneAdmin for AdminCertificate {
         }
     }
 }
+
+/// A role an admin gave is accepted by signing the same entry again: the keys
+/// (so the safety number, so every pin) stay, the role is the new one, and a
+/// certificate made for the old role no longer counts.
+#[test]
+fn a_renewed_entry_keeps_the_keys_and_carries_the_new_role() {
+    let org = SigningKey::generate().unwrap();
+    let (_, doctor, served) = chain(&org);
+    let before = verify_directory_entry("dr.who", &served, Some(&fingerprint(&org))).unwrap();
+    assert!(before.verified_doctor.is_some());
+
+    let renewed =
+        crate::client::renewed_key_entry(&doctor.keyring, &doctor.entry.value, Role::Auditor)
+            .unwrap();
+    assert_eq!(renewed.value.role, Role::Auditor);
+    assert_eq!(renewed.value.created_at, doctor.entry.value.created_at);
+    let plain = DirectoryEntry {
+        entry: renewed.clone(),
+        certificate: None,
+        certifier: None,
+        certifier_certificate: None,
+        disabled: false,
+    };
+    let after = verify_directory_entry("dr.who", &plain, Some(&fingerprint(&org))).unwrap();
+    assert_eq!(after.entry.role, Role::Auditor);
+    assert_eq!(after.safety_number, before.safety_number);
+    assert_eq!(after.verified_doctor, None);
+
+    // The old certificate served beside the new entry is a lying server.
+    let replayed = DirectoryEntry {
+        entry: renewed,
+        ..served
+    };
+    assert!(verify_directory_entry("dr.who", &replayed, Some(&fingerprint(&org))).is_err());
+
+    // Never to or from patient.
+    assert_eq!(
+        crate::client::renewed_key_entry(&doctor.keyring, &doctor.entry.value, Role::Patient),
+        Err(CryptoError::Malformed)
+    );
+    let patient = person(5, "pat", Role::Patient);
+    assert_eq!(
+        crate::client::renewed_key_entry(&patient.keyring, &patient.entry.value, Role::Doctor),
+        Err(CryptoError::Malformed)
+    );
+    // Only the entry's own keys renew it.
+    let stranger = Keyring::generate().unwrap();
+    assert_eq!(
+        crate::client::renewed_key_entry(&stranger, &doctor.entry.value, Role::Admin),
+        Err(CryptoError::BadSignature)
+    );
+}
