@@ -14,7 +14,7 @@ export async function verifiedDoctor(browser: Browser, baseURL: string, adminInv
   const admin = await adminContext.newPage();
   await signUp(admin, uniqueName('admin'), strongPassword('admin'), adminInvite);
   await certifyAdmin(admin);
-  await admin.getByLabel('Role').selectOption('doctor');
+  await admin.getByLabel('Role', { exact: true }).selectOption('doctor');
   await admin.getByRole('button', { name: 'Create invite link' }).click();
   const link = (await admin.locator('.invite-link__url code').innerText()).trim();
 

@@ -54,7 +54,7 @@ test('admin invites and verifies a doctor; a patient sees the verified badge', a
   await certifyAdmin(page);
 
   // Invite a doctor; the link is shown once.
-  await page.getByLabel('Role').selectOption('doctor');
+  await page.getByLabel('Role', { exact: true }).selectOption('doctor');
   await page.getByRole('button', { name: 'Create invite link' }).click();
   const doctorLink = (await page.locator('.invite-link__url code').innerText()).trim();
   expect(doctorLink).toContain('/signup?invite=');

@@ -21,7 +21,7 @@ test('the auditor names a changed event and events dropped behind a signed head'
   try {
     await signUp(page, uniqueName('admin'), strongPassword('admin'), server.adminInvite());
     await page.getByRole('link', { name: 'Admin' }).click();
-    await page.getByLabel('Role').selectOption('auditor');
+    await page.getByLabel('Role', { exact: true }).selectOption('auditor');
     await page.getByRole('button', { name: 'Create invite link' }).click();
     const link = (await page.locator('.invite-link__url code').innerText()).trim();
     await signOut(page);
@@ -71,7 +71,7 @@ test('the auditor remembers the key and the log: a truncated log and a re-signed
   try {
     await signUp(page, uniqueName('admin'), strongPassword('admin'), server.adminInvite());
     await page.getByRole('link', { name: 'Admin' }).click();
-    await page.getByLabel('Role').selectOption('auditor');
+    await page.getByLabel('Role', { exact: true }).selectOption('auditor');
     await page.getByRole('button', { name: 'Create invite link' }).click();
     const link = (await page.locator('.invite-link__url code').innerText()).trim();
     await signOut(page);

@@ -59,7 +59,7 @@ test('the admin sees system events and the audit key; the auditor verifies the c
 }) => {
   await signUp(page, uniqueName('admin'), strongPassword('admin'), createAdminInvite(baseURL!));
   await page.getByRole('link', { name: 'Admin' }).click();
-  await page.getByLabel('Role').selectOption('auditor');
+  await page.getByLabel('Role', { exact: true }).selectOption('auditor');
   await page.getByRole('button', { name: 'Create invite link' }).click();
   const link = (await page.locator('.invite-link__url code').innerText()).trim();
 
@@ -115,7 +115,7 @@ test('the admin and the auditor get nothing when they try to open a patient’s 
   const admin = await adminContext.newPage();
   await signUp(admin, uniqueName('admin'), strongPassword('admin'), createAdminInvite(baseURL!));
   await admin.getByRole('link', { name: 'Admin' }).click();
-  await admin.getByLabel('Role').selectOption('auditor');
+  await admin.getByLabel('Role', { exact: true }).selectOption('auditor');
   await admin.getByRole('button', { name: 'Create invite link' }).click();
   const link = (await admin.locator('.invite-link__url code').innerText()).trim();
   const auditorContext = await browser.newContext();

@@ -202,7 +202,7 @@ test('an admin the operator has not certified cannot verify doctors; a certifica
   await expect(card.getByText('Not certified yet: you cannot verify doctors until the operator certifies you.')).toBeVisible();
 
   // A doctor to verify.
-  await page.getByLabel('Role').selectOption('doctor');
+  await page.getByLabel('Role', { exact: true }).selectOption('doctor');
   await page.getByRole('button', { name: 'Create invite link' }).click();
   const link = (await page.locator('.invite-link__url code').innerText()).trim();
   const context = await browser.newContext({ baseURL });

@@ -32,7 +32,7 @@ test('an admin revokes an open invite and its link then says so', async ({
 }) => {
   await signUp(page, uniqueName('admin'), strongPassword('admin'), createAdminInvite(baseURL!));
   await page.getByRole('link', { name: 'Admin' }).click();
-  await page.getByLabel('Role').selectOption('doctor');
+  await page.getByLabel('Role', { exact: true }).selectOption('doctor');
   await page.getByRole('button', { name: 'Create invite link' }).click();
   const link = (await page.locator('.invite-link__url code').innerText()).trim();
   expect(link).toContain('/signup?invite=');

@@ -73,7 +73,7 @@ test('two servers behind nginx: sign-up, a 5 MiB upload, a grant, the audit chec
   const admin = await adminContext.newPage();
   await signUp(admin, uniqueName('admin'), strongPassword('admin'), servers.adminInvite());
   await admin.getByRole('link', { name: 'Admin' }).click();
-  await admin.getByLabel('Role').selectOption('auditor');
+  await admin.getByLabel('Role', { exact: true }).selectOption('auditor');
   await admin.getByRole('button', { name: 'Create invite link' }).click();
   const link = (await admin.locator('.invite-link__url code').innerText()).trim();
   const auditorContext = await browser.newContext({ baseURL });

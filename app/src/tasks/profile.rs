@@ -128,8 +128,9 @@ fn copy_nodes(tree: &OpenTree, grants: &[GrantView]) -> Vec<Id> {
     for g in grants {
         let node = g.grant.value.node_id;
         let live = g.status.is_live() && g.revoked_at.is_none();
-        let folder = tree.node(&node).is_some_and(|n| n.is_folder());
-        if live && folder && !tree.in_trash(&node) && !nodes.contains(&node) {
+        // A share's top: the whole record, a folder, or one file.
+        let shared = tree.node(&node).is_some();
+        if live && shared && !tree.in_trash(&node) && !nodes.contains(&node) {
             nodes.push(node);
         }
     }

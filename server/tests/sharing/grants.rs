@@ -120,20 +120,19 @@ async fn bad_grants_are_refused_and_change_nothing() {
             .await,
         StatusCode::BAD_REQUEST,
     );
-    // A file is not a scope.
-    p.upload_new(&labs, "one.txt", b"1", s.now()).await;
-    let file = find(&p.tree().await, "one.txt").clone();
-    assert_eq!(file.view.kind, NodeKind::File);
+    // A file whose upload has not finished is not in the record yet.
+    let up = p.start_new(&labs, "one.txt", b"1", s.now()).await.unwrap();
     let mut on_file = grant.value.clone();
-    on_file.node_id = *file.id();
-    expect_err(
+    on_file.node_id = up.node_id;
+    let e = expect_err(
         p.c.post::<_, GrantView>(
             "/api/sharing/grant/create",
             &post(&sign::sign(p.keyring.identity(), on_file), &wrapped),
         )
         .await,
-        StatusCode::BAD_REQUEST,
+        StatusCode::NOT_FOUND,
     );
+    assert_eq!(e.code, ErrorCode::NotFound);
     // A doctor cannot make grants.
     let e = expect_err(
         d.c.post::<_, GrantView>("/api/sharing/grant/create", &post(&grant, &wrapped))

@@ -28,6 +28,7 @@ mod rekey;
 mod requests;
 mod role;
 mod rotation;
+mod single_file;
 mod writing;
 
 use axum::http::StatusCode;

@@ -163,6 +163,12 @@ fn SharedTree(
         }
         ProfileShown::None => None,
     };
+    // A share of one file opens that file alone.
+    let top_file = opened
+        .tree
+        .root()
+        .filter(|n| n.view.kind == NodeKind::File)
+        .cloned();
     let opened = StoredValue::new_local(opened);
     let root = opened.with_value(|o| o.tree.root_id);
     let write = opened.with_value(Opened::can_write);
@@ -185,11 +191,29 @@ fn SharedTree(
         <p><A href="/patients">"Back to your patients"</A></p>
         <StatusNote message=status.into()/>
         <SharedVitals opened=opened changed=changed/>
-        <section class="card" aria-labelledby="shared-files-heading">
-            <h2 id="shared-files-heading">"Folders and files"</h2>
-            <SharedFolder ctx=ctx folder=root/>
-        </section>
+        <SharedItems ctx=ctx top_file=top_file folder=root/>
         {write.then(|| view! { <OrganiseDialog ctx=ctx/> })}
+    }
+}
+
+/// What the share holds: one file, or a folder and everything under it.
+#[component]
+fn SharedItems(ctx: SharedCtx, top_file: Option<OpenNode>, folder: Id) -> impl IntoView {
+    match top_file {
+        Some(file) => view! {
+            <section class="card" aria-labelledby="shared-files-heading">
+                <h2 id="shared-files-heading">"Shared file"</h2>
+                <ul class="items"><SharedFile ctx=ctx node=file top=true/></ul>
+            </section>
+        }
+        .into_any(),
+        None => view! {
+            <section class="card" aria-labelledby="shared-files-heading">
+                <h2 id="shared-files-heading">"Folders and files"</h2>
+                <SharedFolder ctx=ctx folder=folder/>
+            </section>
+        }
+        .into_any(),
     }
 }
 
@@ -262,8 +286,11 @@ enum FileWork {
     Preview(PreviewKind),
 }
 
+/// One file, with download and preview, and under a write grant a new
+/// version; `top` (the share is of this file alone) leaves out renaming,
+/// moving and deleting it, which its share does not allow.
 #[component]
-fn SharedFile(ctx: SharedCtx, node: OpenNode) -> impl IntoView {
+fn SharedFile(ctx: SharedCtx, node: OpenNode, #[prop(optional)] top: bool) -> impl IntoView {
     let opened = ctx.opened;
     let written_by = node.view.current.as_ref().and_then(|v| {
         opened
@@ -332,7 +359,7 @@ fn SharedFile(ctx: SharedCtx, node: OpenNode) -> impl IntoView {
                     <SharedUpload ctx=ctx target=version_target
                         id=format!("version-{key}") label="Upload new version".to_owned()
                         describe=format!("Upload a new version of {name}")/>
-                    <ItemTools ctx=ctx node=delete_node/>
+                    {(!top).then(|| view! { <ItemTools ctx=ctx node=delete_node/> })}
                 </div>
             })}
         </li>

@@ -3,8 +3,12 @@
 
 use shared::{
     account::Username,
-    api::sharing::{
-        validate_reason, AccessRequestView, GrantStatus, GrantView, NewAccessRequest, RequestStatus,
+    api::{
+        records::NodeKind,
+        sharing::{
+            validate_reason, AccessRequestView, GrantStatus, GrantView, NewAccessRequest,
+            RequestStatus,
+        },
     },
     client::VerifiedEntry,
     crypto::b64,
@@ -38,13 +42,23 @@ pub fn scope_label(tree: &OpenTree, id: &Id) -> String {
     }
 }
 
-/// Folders a patient may share: the whole record and every folder not in the
-/// trash, the whole record first, then by name.
+/// What a patient may share: the whole record, every folder and every file
+/// with content that is not in the trash (a file's label says so), the
+/// whole record first, then by name.
 pub fn shareable(tree: &OpenTree) -> Vec<(Id, String)> {
     let mut out: Vec<(Id, String)> = tree
         .nodes()
-        .filter(|n| n.is_folder() && !tree.in_trash(n.id()))
-        .map(|n| (*n.id(), scope_label(tree, n.id())))
+        .filter(|n| !tree.in_trash(n.id()))
+        .filter_map(|n| {
+            let label = scope_label(tree, n.id());
+            if n.is_folder() {
+                Some((*n.id(), label))
+            } else if n.view.kind == NodeKind::File && n.view.current.is_some() {
+                Some((*n.id(), format!("{label} (file)")))
+            } else {
+                None
+            }
+        })
         .collect();
     shared::sort::sort_by(&mut out, |a, b| {
         (a.0 != tree.root_id, a.1.to_lowercase()).cmp(&(b.0 != tree.root_id, b.1.to_lowercase()))

@@ -99,12 +99,12 @@ pub(super) async fn put(
         ));
     }
     for copy in &given.copies {
-        // Not one of the caller's folders: the same answer as for an id
-        // that does not exist.
+        // Not one of the caller's folders or files: the same answer as
+        // for an id that does not exist.
         let (_, node) = b.owned_node(&owner, &copy.node_id).await?;
-        if node.kind != NodeKind::Folder {
+        if node.kind == NodeKind::Entry {
             return Err(ApiError::bad_request(
-                "A profile is sealed for the record's root or a folder, never a file.",
+                "A profile is sealed for the record's root, a folder or a file, never a reading.",
             ));
         }
     }

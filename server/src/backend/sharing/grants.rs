@@ -223,9 +223,11 @@ impl ServerBackend {
             )));
         }
         let (_, node) = self.owned_node(&me, &grant.node_id).await?;
-        if node.kind != NodeKind::Folder {
-            return Err(ApiError::bad_request(
-                "Only a folder or the whole record can be shared.",
+        // A file is shared once it has content: its grant covers that file
+        // alone (every version of it), as a folder's covers its subtree.
+        if node.kind == NodeKind::File && node.current.is_none() {
+            return Err(conflict(
+                "That file is still being uploaded. Share it once the upload has finished.",
             ));
         }
         if emergency && node.parent_id.is_some() {
@@ -242,7 +244,7 @@ impl ServerBackend {
                 .any(|a| a.trashed_at.is_some())
         {
             return Err(conflict(
-                "That folder is in the Trash. Restore it before sharing it.",
+                "That item is in the Trash. Restore it before sharing it.",
             ));
         }
         Ok(())
