@@ -82,3 +82,55 @@ test('a patient shares one file; the doctor opens that file alone; removing it r
   await openFolder(page, 'Lab results');
   expect(await downloadHash(page, 'ferritin.txt')).toBe(sha256File(shared));
 });
+
+test('a doctor with write access to one file adds a version of it, and nothing else', async ({
+  page,
+  browser,
+  baseURL,
+  problems: _problems,
+}) => {
+  test.setTimeout(180_000);
+  const doctor = await invitedDoctor(browser, baseURL!);
+  const patient = uniqueName('pat');
+  await signUp(page, patient, strongPassword('patient'));
+  const dir = mkdtempSync(join(tmpdir(), 'medvault-share-file-rw-'));
+  const first = join(dir, 'care-plan.txt');
+  writeMarkedFile(first, 5_000, `plan-v1-${Date.now()}`);
+  await openRecords(page);
+  await openFolder(page, 'Notes');
+  await upload(page, [first], ['care-plan.txt']);
+
+  await openSharing(page);
+  const form = page.getByRole('region', { name: 'Share with a doctor' });
+  await form.getByLabel("Doctor's username").fill(doctor.name);
+  await form.getByRole('button', { name: 'Look up' }).click();
+  await expect(form.getByText('Verified doctor')).toBeVisible();
+  await form.getByLabel('Share', { exact: true }).selectOption({ label: 'Notes / care-plan.txt (file)' });
+  await form.getByLabel('Permission').selectOption({ label: 'Read and write' });
+  await form.getByRole('button', { name: 'Share', exact: true }).click();
+  await expect(
+    page.getByRole('status').filter({ hasText: `${doctor.name} can now read and add to: Notes / care-plan.txt.` }),
+  ).toBeVisible();
+
+  const dr = doctor.page;
+  await openPatients(dr);
+  await dr.getByRole('region', { name: 'Shared with you' }).getByRole('link', { name: patient }).click();
+  await expect(dr.getByRole('heading', { level: 1, name: `${patient}: care-plan.txt` })).toBeVisible();
+  // A new version, yes; a new file, a folder, renaming, moving or deleting, no.
+  await expect(dr.getByText('Add files here')).toHaveCount(0);
+  for (const write of ['Rename', 'Move', 'Delete', 'New folder']) {
+    await expect(dr.getByRole('button', { name: write })).toHaveCount(0);
+  }
+  const second = join(mkdtempSync(join(tmpdir(), 'medvault-share-file-v2-')), 'care-plan.txt');
+  writeMarkedFile(second, 6_000, `plan-v2-${Date.now()}`);
+  await dr.getByLabel('Upload a new version of care-plan.txt').setInputFiles([second]);
+  await expect(
+    dr.getByRole('status').filter({ hasText: `Saved “care-plan.txt” in ${patient}'s record, signed by you.` }),
+  ).toBeVisible({ timeout: 60_000 });
+
+  // The patient's browser takes the doctor's version in, signed by them.
+  await openRecords(page);
+  await openFolder(page, 'Notes');
+  await expect(page.getByRole('listitem').filter({ hasText: 'care-plan.txt' })).toContainText(`Added by ${doctor.name}`);
+  expect(await downloadHash(page, 'care-plan.txt')).toBe(sha256File(second));
+});

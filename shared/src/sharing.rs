@@ -223,7 +223,7 @@ pub fn open_grant(
 /// Checks a version before any of its content is used, and that its author
 /// was allowed to write it: the record's owner, or a doctor whose
 /// read-and-write grant, signed by the owner, covered the version's folder
-/// when the manifest was made.
+/// (or was of that very file) when the manifest was made.
 ///
 /// `owner` is the record owner's directory entry and `author` the author's,
 /// both with their self-signatures already checked (the author's is needed
@@ -262,7 +262,8 @@ pub fn check_version<'a>(
         None,
         Permission::ReadWrite,
         GrantTime::Signed(manifest.created_at),
-        |folder| covers(folder, &manifest.parent_id),
+        // A folder above the file, or the file itself (a share of one file).
+        |top| covers(top, &manifest.parent_id) || *top == manifest.node_id,
     )
     .map_err(|_| CryptoError::BadSignature)?;
     Ok(manifest)

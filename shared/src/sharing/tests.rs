@@ -322,6 +322,29 @@ fn a_version_is_trusted_from_the_owner_or_a_doctor_allowed_to_write() {
     assert!(refused(&swapped, Some(&doctor.entry)));
 }
 
+/// A share of one file: its grant covers that file's versions, wherever the
+/// file is, and no other file's.
+#[test]
+fn a_grant_of_one_file_covers_its_versions_only() {
+    let patient = party(Role::Patient, 1);
+    let doctor = party(Role::Doctor, 2);
+    let of_file = |node_id: Id| {
+        let key = Key256::generate().unwrap();
+        let mut c = choice(&doctor.entry, &key);
+        c.node_id = node_id;
+        c.permission = Permission::ReadWrite;
+        make_grant(&patient.entry, &patient.sign, &c, 1000)
+            .unwrap()
+            .0
+    };
+    // No folder covers the version's folder here: only the file grant holds.
+    let nowhere = |_: &Id, _: &Id| false;
+    let this_file = version_by(&doctor, 1500, Some(of_file([5; 16])));
+    assert!(check_version(&this_file, &patient.entry, Some(&doctor.entry), nowhere).is_ok());
+    let other_file = version_by(&doctor, 1500, Some(of_file([6; 16])));
+    assert!(check_version(&other_file, &patient.entry, Some(&doctor.entry), nowhere).is_err());
+}
+
 fn plain_grant(permission: Permission, expires_at: Option<i64>) -> Grant {
     Grant {
         grant_id: [1; 16],

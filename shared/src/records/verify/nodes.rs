@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::{GrantKnowledge, OwnerKeys, RecordAlarm};
 use crate::{
-    api::records::NodeView,
+    api::records::{NodeKind, NodeView},
     crypto::sign::VerifyingKey,
     model::{Id, Permission},
     records::{HeadLeaf, NodeState},
@@ -83,6 +83,14 @@ impl Judge<'_> {
         false
     }
 
+    /// Whether `id` is a file by its served node: a grant on a file covers
+    /// that file alone, never anything under it.
+    fn is_file(&self, id: &Id) -> bool {
+        self.served
+            .get(id)
+            .is_some_and(|n| n.kind == NodeKind::File)
+    }
+
     /// Rules 5 and 6 for one served node; its leaf as served (computed once:
     /// the next head covers it).
     pub fn node(&self, node: &NodeView) -> Result<(Standing, HeadLeaf), RecordAlarm> {
@@ -140,7 +148,8 @@ impl Judge<'_> {
     }
 
     /// Rule 5, a doctor's case: a read-and-write grant signed by the owner,
-    /// naming this doctor, of a folder strictly above the node; live when it
+    /// naming this doctor, of a folder strictly above the node (or of the
+    /// file itself, where it was, for a share of one file); live when it
     /// is not removed and not past its end now, ended otherwise. A doctor
     /// adds files, entries and folders there and renames and moves what is
     /// there: a node the head has (`head_parent`: its parent in the head)
@@ -159,9 +168,17 @@ impl Judge<'_> {
         else {
             return Write::Refused;
         };
-        let inside = |folder: &Id| {
-            self.strictly_inside(folder, state.parent_id)
-                && head_parent.is_none_or(|was| self.strictly_inside(folder, was))
+        let inside = |top: &Id| {
+            if self.is_file(top) {
+                // A share of one file: that file itself, where the head has
+                // it and not trashed (a new version, or its details).
+                return *top == node.node_id
+                    && state.kind == NodeKind::File
+                    && !state.trashed
+                    && head_parent == Some(state.parent_id);
+            }
+            self.strictly_inside(top, state.parent_id)
+                && head_parent.is_none_or(|was| self.strictly_inside(top, was))
         };
         // Everything but the time: the grant's end is judged below.
         let allowed = grant.patient_id == self.owner.user_id

@@ -440,3 +440,57 @@ fn the_doctors_view_lists_a_late_change_and_passes() {
     assert_eq!(checked.late.len(), 1);
     assert_eq!(checked.late[0].node_id, NEW);
 }
+
+/// A write grant of the file F alone (a share of one document).
+fn file_grant(rec: &Rec) -> crate::crypto::sign::Signed<crate::model::Grant> {
+    rec.grant(F, Permission::ReadWrite, &rec.owner_key)
+}
+
+#[test]
+fn a_doctor_with_a_file_grant_adds_a_version_of_that_file() {
+    let mut rec = Rec::new();
+    let grant = file_grant(&rec);
+    rec.doctor_edit(F, grant, &key(2), |n| {
+        n.current = Some(version(n, 2, DOCTOR, &key(2)));
+        n.version_count = 2;
+        n.metadata = vec![96; 80];
+    });
+    let checked = rec.check(&rec.tree(), None, &[]).unwrap();
+    assert_eq!(checked.pending, vec![F]);
+}
+
+#[test]
+fn a_file_grant_allows_nothing_but_that_file_where_it_is() {
+    // Moved, even within the folder around it.
+    let mut rec = Rec::new();
+    let grant = file_grant(&rec);
+    rec.doctor_edit(F, grant.clone(), &key(2), |n| n.parent_id = Some(S));
+    assert_eq!(
+        rec.check(&rec.tree(), None, &[]),
+        Err(RecordAlarm::NotAllowed { node: F })
+    );
+    // Put in the trash.
+    let mut rec = Rec::new();
+    rec.doctor_edit(F, grant.clone(), &key(2), |n| n.trashed_at = Some(NOW));
+    assert_eq!(
+        rec.check(&rec.tree(), None, &[]),
+        Err(RecordAlarm::NotAllowed { node: F })
+    );
+    // A node "under" the file, as a colluding server could serve it.
+    let mut rec = Rec::new();
+    rec.doctor_add(NEW, F, NodeKind::File, grant.clone());
+    assert_eq!(
+        rec.check(&rec.tree(), None, &[]),
+        Err(RecordAlarm::NotAllowed { node: NEW })
+    );
+    // Another file beside it.
+    let mut rec = Rec::new();
+    rec.doctor_edit(G, grant, &key(2), |n| {
+        n.current = Some(version(n, 2, DOCTOR, &key(2)));
+        n.version_count = 2;
+    });
+    assert_eq!(
+        rec.check(&rec.tree(), None, &[]),
+        Err(RecordAlarm::NotAllowed { node: G })
+    );
+}
