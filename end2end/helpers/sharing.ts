@@ -53,14 +53,33 @@ export function invitedDoctor(browser: Browser, baseURL: string) {
   return verifiedDoctor(browser, baseURL, createAdminInvite(baseURL));
 }
 
+/** A verified doctor in a browser of their own, and a new patient signed up in `page`. */
+export async function doctorAndPatient(page: Page, browser: Browser, baseURL: string) {
+  const doctor = await invitedDoctor(browser, baseURL);
+  const patient = uniqueName('pat');
+  await signUp(page, patient, strongPassword('patient'));
+  return { doctor, patient };
+}
+
 /** The patient shares `folder` with `doctor` to read, from the Sharing page. */
 export async function shareFolder(page: Page, doctor: string, folder: string) {
+  await shareItem(page, doctor, folder, folder, false);
+}
+
+/**
+ * The patient shares the item offered as `option` (a folder's path, or a
+ * file's path with " (file)") with `doctor`, to read or (`write`) to read
+ * and add to; the page then names it `shown`.
+ */
+export async function shareItem(page: Page, doctor: string, option: string, shown: string, write: boolean) {
   await openSharing(page);
   const share = page.getByRole('region', { name: 'Share with a doctor' });
   await share.getByLabel("Doctor's username").fill(doctor);
   await share.getByRole('button', { name: 'Look up' }).click();
   await expect(share.getByText('Verified doctor')).toBeVisible();
-  await share.getByLabel('Share', { exact: true }).selectOption({ label: folder });
+  await share.getByLabel('Share', { exact: true }).selectOption({ label: option });
+  await share.getByLabel('Permission').selectOption({ label: write ? 'Read and write' : 'Read only' });
   await share.getByRole('button', { name: 'Share', exact: true }).click();
-  await expect(page.getByRole('status').filter({ hasText: `${doctor} can now read: ${folder}.` })).toBeVisible();
+  const said = write ? 'can now read and add to' : 'can now read';
+  await expect(page.getByRole('status').filter({ hasText: `${doctor} ${said}: ${shown}.` })).toBeVisible();
 }

@@ -8,7 +8,7 @@
 // each in their own browser.
 import { test, expect } from '../fixtures/app';
 import { certifyAdmin, createAdminInvite, signIn, signUp, strongPassword, uniqueName } from '../helpers/accounts';
-import { invitedDoctor, openSharing, shareFolder } from '../helpers/sharing';
+import { doctorAndPatient, openSharing, shareFolder } from '../helpers/sharing';
 import { openRecords } from '../helpers/records';
 
 test('an admin makes a doctor an auditor; shares end and the new role is signed at sign-in', async ({
@@ -18,9 +18,7 @@ test('an admin makes a doctor an auditor; shares end and the new role is signed 
   problems: _problems,
 }) => {
   test.setTimeout(180_000);
-  const doctor = await invitedDoctor(browser, baseURL!);
-  const patient = uniqueName('pat');
-  await signUp(page, patient, strongPassword('patient'));
+  const { doctor, patient } = await doctorAndPatient(page, browser, baseURL!);
   await openRecords(page);
   await shareFolder(page, doctor.name, 'Notes');
 

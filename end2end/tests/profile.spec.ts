@@ -6,8 +6,8 @@
 // rolled back, saying so, while the record itself still opens.
 import type { Browser, Page } from '@playwright/test';
 import { test, expect } from '../fixtures/app';
-import { dataFiles, openFromAccountMenu, signUp, strongPassword, uniqueName } from '../helpers/accounts';
-import { invitedDoctor, openPatients, shareFolder } from '../helpers/sharing';
+import { dataFiles, openFromAccountMenu } from '../helpers/accounts';
+import { doctorAndPatient, openPatients, shareFolder } from '../helpers/sharing';
 import { openFolder, openRecords } from '../helpers/records';
 
 async function saveProfile(page: Page, name: string, born: string) {
@@ -28,9 +28,7 @@ async function reopen(dr: Page, patient: string) {
 
 /** A verified doctor in their own browser, and a new patient here. */
 async function patientAndDoctor(page: Page, browser: Browser, baseURL: string) {
-  const doctor = await invitedDoctor(browser, baseURL);
-  const patient = uniqueName('pat');
-  await signUp(page, patient, strongPassword('patient'));
+  const { doctor, patient } = await doctorAndPatient(page, browser, baseURL);
   await openRecords(page);
   return { doctor, dr: doctor.page, patient };
 }

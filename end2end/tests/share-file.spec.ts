@@ -7,8 +7,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, expect } from '../fixtures/app';
-import { dataFiles, signUp, strongPassword, uniqueName } from '../helpers/accounts';
-import { invitedDoctor, openPatients, openSharing } from '../helpers/sharing';
+import { dataFiles } from '../helpers/accounts';
+import { doctorAndPatient, openPatients, openSharing, shareItem } from '../helpers/sharing';
 import { actions, downloadHash, openFolder, openRecords, sha256File, upload, writeMarkedFile } from '../helpers/records';
 
 test('a patient shares one file; the doctor opens that file alone; removing it replaces its keys', async ({
@@ -18,9 +18,7 @@ test('a patient shares one file; the doctor opens that file alone; removing it r
   problems: _problems,
 }) => {
   test.setTimeout(180_000);
-  const doctor = await invitedDoctor(browser, baseURL!);
-  const patient = uniqueName('pat');
-  await signUp(page, patient, strongPassword('patient'));
+  const { doctor, patient } = await doctorAndPatient(page, browser, baseURL!);
   const dir = mkdtempSync(join(tmpdir(), 'medvault-share-file-'));
   const marker = `one-file-${Date.now()}`;
   const shared = join(dir, 'ferritin.txt');
@@ -32,19 +30,8 @@ test('a patient shares one file; the doctor opens that file alone; removing it r
   await upload(page, [shared], ['ferritin.txt']);
   await upload(page, [beside], ['private-letter.txt']);
 
-  await openSharing(page);
-  const form = page.getByRole('region', { name: 'Share with a doctor' });
-  await form.getByLabel("Doctor's username").fill(doctor.name);
-  await form.getByRole('button', { name: 'Look up' }).click();
-  await expect(form.getByText('Verified doctor')).toBeVisible();
-  const what = form.getByLabel('Share', { exact: true });
   // Files are offered beside folders, and say they are files.
-  await expect(what.getByRole('option', { name: 'Lab results / ferritin.txt (file)' })).toHaveCount(1);
-  await what.selectOption({ label: 'Lab results / ferritin.txt (file)' });
-  await form.getByRole('button', { name: 'Share', exact: true }).click();
-  await expect(
-    page.getByRole('status').filter({ hasText: `${doctor.name} can now read: Lab results / ferritin.txt.` }),
-  ).toBeVisible();
+  await shareItem(page, doctor.name, 'Lab results / ferritin.txt (file)', 'Lab results / ferritin.txt', false);
   await expect(page.getByRole('region', { name: 'Doctors with access' })).toContainText('Lab results / ferritin.txt');
 
   // The doctor sees the one file, and nothing of the folder around it.
@@ -90,9 +77,7 @@ test('a doctor with write access to one file adds a version of it, and nothing e
   problems: _problems,
 }) => {
   test.setTimeout(180_000);
-  const doctor = await invitedDoctor(browser, baseURL!);
-  const patient = uniqueName('pat');
-  await signUp(page, patient, strongPassword('patient'));
+  const { doctor, patient } = await doctorAndPatient(page, browser, baseURL!);
   const dir = mkdtempSync(join(tmpdir(), 'medvault-share-file-rw-'));
   const first = join(dir, 'care-plan.txt');
   writeMarkedFile(first, 5_000, `plan-v1-${Date.now()}`);
@@ -100,17 +85,7 @@ test('a doctor with write access to one file adds a version of it, and nothing e
   await openFolder(page, 'Notes');
   await upload(page, [first], ['care-plan.txt']);
 
-  await openSharing(page);
-  const form = page.getByRole('region', { name: 'Share with a doctor' });
-  await form.getByLabel("Doctor's username").fill(doctor.name);
-  await form.getByRole('button', { name: 'Look up' }).click();
-  await expect(form.getByText('Verified doctor')).toBeVisible();
-  await form.getByLabel('Share', { exact: true }).selectOption({ label: 'Notes / care-plan.txt (file)' });
-  await form.getByLabel('Permission').selectOption({ label: 'Read and write' });
-  await form.getByRole('button', { name: 'Share', exact: true }).click();
-  await expect(
-    page.getByRole('status').filter({ hasText: `${doctor.name} can now read and add to: Notes / care-plan.txt.` }),
-  ).toBeVisible();
+  await shareItem(page, doctor.name, 'Notes / care-plan.txt (file)', 'Notes / care-plan.txt', true);
 
   const dr = doctor.page;
   await openPatients(dr);

@@ -8,7 +8,10 @@ use shared::{api::admin::UserSummary, crypto::b64, model::Role};
 
 use crate::{
     api::{admin::set_role, explain},
-    components::form::{ErrorAlert, SubmitButton},
+    components::{
+        action::use_action,
+        form::{ErrorAlert, SubmitButton},
+    },
     session::{role_label, role_with_article},
 };
 
@@ -48,39 +51,31 @@ pub(super) fn ChangeRole(
     let options = choices(from);
     let first = options.first().copied().unwrap_or(Role::Auditor);
     let chosen = RwSignal::new(first);
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
     let name = user.username.clone();
     let id = b64::encode(&user.user_id);
-    let submit = {
+    let action = {
         let name = name.clone();
-        move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            if busy.get_untracked() {
-                return;
-            }
-            error.set(None);
-            busy.set(true);
+        use_action(move |role: Role| {
             let (id, name) = (id.clone(), name.clone());
-            let role = chosen.get_untracked();
-            leptos::task::spawn_local(async move {
-                let result = set_role(id, role).await;
-                busy.set(false);
-                match result {
-                    Ok(u) => done(format!(
-                        "{name} is now {}. They sign the new role at their next sign-in.",
-                        role_with_article(u.role)
-                    )),
-                    Err(e) => error.set(Some(explain(&e))),
-                }
-            });
-        }
+            async move {
+                let u = set_role(id, role).await.map_err(|e| explain(&e))?;
+                done(format!(
+                    "{name} is now {}. They sign the new role at their next sign-in.",
+                    role_with_article(u.role)
+                ));
+                Ok(None)
+            }
+        })
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        action.run(chosen.get_untracked());
     };
     view! {
         <section class="card" aria-labelledby="change-role-heading">
             <h2 id="change-role-heading" tabindex="-1">"Change the role of " {name.clone()}</h2>
             <p>{format!("{name} is {} now.", role_with_article(from))}</p>
-            <ErrorAlert error=error/>
+            <ErrorAlert error=action.error/>
             <form class="form" on:submit=submit novalidate>
                 <fieldset class="choices">
                     <legend>"New role"</legend>
@@ -99,7 +94,7 @@ pub(super) fn ChangeRole(
                 </fieldset>
                 <p aria-live="polite">{move || consequences(from, chosen.get())}</p>
                 <div class="actions">
-                    <SubmitButton label="Change role" busy=busy.into()/>
+                    <SubmitButton label="Change role" busy=action.busy_signal()/>
                     <button type="button" class="button button--secondary" on:click=move |_| cancel()>"Cancel"</button>
                 </div>
             </form>

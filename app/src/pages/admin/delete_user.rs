@@ -6,7 +6,10 @@ use shared::{api::admin::UserSummary, crypto::b64, model::Role};
 
 use crate::{
     api::{admin::delete_user, explain},
-    components::form::{ConfirmName, ErrorAlert, SubmitButton},
+    components::{
+        action::use_action,
+        form::{ConfirmName, ErrorAlert, SubmitButton},
+    },
 };
 
 /// What deleting this account removes, in words for the admin.
@@ -27,43 +30,36 @@ pub(super) fn DeleteUser(
     cancel: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let typed = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
     let name = user.username.clone();
     let id = b64::encode(&user.user_id);
-    let submit = {
+    let action = {
         let name = name.clone();
-        move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            if busy.get_untracked() {
-                return;
-            }
-            error.set(None);
-            busy.set(true);
+        use_action(move |confirm: String| {
             let (id, name) = (id.clone(), name.clone());
-            leptos::task::spawn_local(async move {
-                let result = delete_user(id, typed.get_untracked().trim().to_owned()).await;
-                busy.set(false);
-                match result {
-                    Ok(d) => done(format!(
-                        "{name} is deleted: {} items of their record and {} shares they had made were removed.",
-                        d.nodes, d.grants
-                    )),
-                    Err(e) => error.set(Some(explain(&e))),
-                }
-            });
-        }
+            async move {
+                let d = delete_user(id, confirm).await.map_err(|e| explain(&e))?;
+                done(format!(
+                    "{name} is deleted: {} items of their record and {} shares they had made were removed.",
+                    d.nodes, d.grants
+                ));
+                Ok(None)
+            }
+        })
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        action.run(typed.get_untracked().trim().to_owned());
     };
     view! {
         <section class="card card--danger" aria-labelledby="delete-user-heading">
             <h2 id="delete-user-heading">"Delete " {name.clone()}</h2>
             <p>{consequences(user.role)}</p>
             <p class="muted">"The audit log keeps its events; the username stays taken."</p>
-            <ErrorAlert error=error/>
+            <ErrorAlert error=action.error/>
             <form class="form" on:submit=submit novalidate>
                 <ConfirmName id="delete-user-name" label="Their username, to confirm" name=name.clone() value=typed/>
                 <div class="actions">
-                    <SubmitButton label="Delete account" busy=busy.into() class="button--danger"/>
+                    <SubmitButton label="Delete account" busy=action.busy_signal() class="button--danger"/>
                     <button type="button" class="button button--secondary" on:click=move |_| cancel()>"Cancel"</button>
                 </div>
             </form>

@@ -35,9 +35,9 @@ pub(super) fn PermissionField(id: String, value: RwSignal<String>) -> impl IntoV
             </select>
             <p class="field__hint" id=hint>
                 {move || if value.get() == "write" {
-                    "The doctor can view and download what you share, and add, update or delete files there on your behalf. Everything they write is signed by them and shown to you."
+                    "The doctor can view and download what you share and write there on your behalf: add, update or delete files in a shared folder, or add new versions of a shared file. Everything they write is signed by them and shown to you."
                 } else {
-                    "The doctor can view and download what you share, including files you add there later; they cannot change it."
+                    "The doctor can view and download what you share (for a folder, also what you add there later); they cannot change it."
                 }}
             </p>
         </div>

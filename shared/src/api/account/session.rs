@@ -17,7 +17,8 @@ pub struct SessionInfo {
     pub user_id: Id,
     /// The account's (normalised) username.
     pub username: String,
-    /// The account's role, as the server recorded it at sign-up.
+    /// The account's role as the server records it (from sign-up, or an
+    /// admin's change: PROTOCOL 15.8, 15.13).
     pub role: Role,
     /// Whether a TOTP second factor is on.
     pub totp_enabled: bool,
