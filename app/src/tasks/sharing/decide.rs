@@ -50,11 +50,11 @@ pub fn shareable(tree: &OpenTree) -> Vec<(Id, String)> {
         .nodes()
         .filter(|n| !tree.in_trash(n.id()))
         .filter_map(|n| {
-            let label = scope_label(tree, n.id());
+            let id = *n.id();
             if n.is_folder() {
-                Some((*n.id(), label))
+                Some((id, scope_label(tree, &id)))
             } else if n.view.kind == NodeKind::File && n.view.current.is_some() {
-                Some((*n.id(), format!("{label} (file)")))
+                Some((id, format!("{} (file)", scope_label(tree, &id))))
             } else {
                 None
             }

@@ -33,13 +33,12 @@ impl KeyEntryBackend for ServerBackend {
         };
         let new = entry.verify_self().map_err(|_| bad())?;
         let old = &s.user.key_entry.value;
-        if new.user_id != old.user_id
-            || new.username != old.username
-            || new.identity_key != old.identity_key
-            || new.encryption_key != old.encryption_key
-            || new.created_at != old.created_at
-            || new.role != s.user.role
-        {
+        // The stored entry with the recorded role, and nothing else changed.
+        let wanted = KeyEntry {
+            role: s.user.role,
+            ..old.clone()
+        };
+        if *new != wanted {
             return Err(bad());
         }
         if *old == *new {
@@ -50,11 +49,10 @@ impl KeyEntryBackend for ServerBackend {
             .actor(&s.user.id)
             .session(&s.hash)
             .subject(&s.user.id);
-        let role = s.user.role;
         let updated = self
             .update_user(&s.user.id, event, |user| {
-                // The role changed again meanwhile: this entry is stale.
-                if user.role != role || user.key_entry.value.identity_key != new.identity_key {
+                // The role or the entry changed meanwhile: this one is stale.
+                if user.role != wanted.role || user.key_entry.value != *old {
                     return Err(bad());
                 }
                 user.key_entry = entry.clone();

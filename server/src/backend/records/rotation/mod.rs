@@ -240,8 +240,8 @@ pub(crate) async fn start(
     b.sweep_uploads(&owner).await?;
     b.drop_orphaned_uploads(&owner, None).await?;
     let (head_raw, head) = b.existing_head(&owner).await?;
-    // A folder's subtree, or a file alone (a share of one file ended).
-    b.owned_node(&owner, &scope).await?;
+    // A folder's subtree, or a file alone (a share of one file ended);
+    // `not_found` unless the scope is a node of the caller's record.
     let subtree = b.subtree(&owner, &scope).await?;
     let mut rotation_id = [0u8; 16];
     shared::crypto::rng::fill(&mut rotation_id).map_err(|_| ApiError::internal())?;
