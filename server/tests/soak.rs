@@ -456,9 +456,17 @@ async fn read_shared(soak: Arc<Soak>, me: usize, user: Shared, pick: u64) -> Res
             b64::encode(&id)
         ))
         .await;
+    // The patient may start revoking between the look at the list above and
+    // this answer, so a refusal is weighed against the list as it is now.
+    let revoking_now = || {
+        let grants = soak.grants.lock().unwrap();
+        revoking || grants.iter().any(|g| g.id == id && g.revoking)
+    };
     let scope = match answer {
         Err(f) if is_unavailable(&f) => return Err(err(f)),
-        Err(f) if revoking && matches!(f.1.code, ErrorCode::NotFound | ErrorCode::Forbidden) => {
+        Err(f)
+            if matches!(f.1.code, ErrorCode::NotFound | ErrorCode::Forbidden) && revoking_now() =>
+        {
             if revoked {
                 soak.counts
                     .refused_after_revoke
@@ -509,11 +517,7 @@ async fn read_shared(soak: Arc<Soak>, me: usize, user: Shared, pick: u64) -> Res
         let (status, _, body) =
             d.c.get_bytes(&chunk_path(&version.node_id, version.version, i))
                 .await;
-        let revoked_since = || {
-            let grants = soak.grants.lock().unwrap();
-            grants.iter().any(|g| g.id == id && g.revoking)
-        };
-        if status == 404 && revoked_since() {
+        if status == 404 && revoking_now() {
             // The patient revoked the grant while the doctor was reading.
             return Ok(());
         }
