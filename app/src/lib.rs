@@ -25,6 +25,7 @@ use pages::{
     audit::AuditPage,
     directory::DirectoryPage,
     emergency::EmergencyPage,
+    health::HealthPage,
     history::HistoryPage,
     home::HomePage,
     not_found::NotFoundPage,
@@ -84,6 +85,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/records") view=RecordsPage/>
                     <Route path=path!("/records/trash") view=TrashPage/>
                     <Route path=path!("/vitals") view=VitalsPage/>
+                    <Route path=path!("/health") view=HealthPage/>
                     <Route path=path!("/records/search") view=SearchPage/>
                     <Route path=path!("/sharing") view=SharingPage/>
                     <Route path=path!("/patients") view=PatientsPage/>

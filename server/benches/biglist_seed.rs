@@ -112,6 +112,7 @@ fn metadata(i: usize, record_type: RecordType) -> NodeMetadata {
         mime: Some("application/dicom".into()),
         size: Some(FILE_LEN - (i as u64 % 1000)),
         vital: None,
+        health: None,
     }
 }
 

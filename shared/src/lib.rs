@@ -10,6 +10,7 @@ pub mod api;
 pub mod audit;
 pub mod client;
 pub mod csv;
+pub mod fhir;
 pub mod format;
 pub mod model;
 pub mod pins;

@@ -29,7 +29,18 @@ pub enum VitalUnit {
     MmolPerL,
     /// Milligrams per decilitre, common in the United States.
     MgPerDl,
+    /// Percent (stored, oxygen saturation).
+    Percent,
+    /// Breaths per minute (stored, respiratory rate).
+    BreathsPerMin,
+    /// Centimetres (stored, height).
+    Centimetre,
+    /// Inches.
+    Inch,
 }
+
+/// Centimetres in one inch, exact by definition.
+pub const CM_PER_INCH: f64 = 2.54;
 
 /// Milligrams per decilitre in one millimole per litre of glucose: its molar
 /// mass, 180.156 g/mol, over ten (mg/dL = mmol/L × 180.156 / 10).
@@ -39,7 +50,7 @@ pub const KG_PER_POUND: f64 = 0.453_592_37;
 
 impl VitalUnit {
     /// Every unit, for lookups by code.
-    pub const ALL: [VitalUnit; 8] = [
+    pub const ALL: [VitalUnit; 12] = [
         VitalUnit::Celsius,
         VitalUnit::Fahrenheit,
         VitalUnit::MmHg,
@@ -48,6 +59,10 @@ impl VitalUnit {
         VitalUnit::Pound,
         VitalUnit::MmolPerL,
         VitalUnit::MgPerDl,
+        VitalUnit::Percent,
+        VitalUnit::BreathsPerMin,
+        VitalUnit::Centimetre,
+        VitalUnit::Inch,
     ];
 
     /// The symbol people read ("°F", "mg/dL").
@@ -61,6 +76,10 @@ impl VitalUnit {
             VitalUnit::Pound => "lb",
             VitalUnit::MmolPerL => "mmol/L",
             VitalUnit::MgPerDl => "mg/dL",
+            VitalUnit::Percent => "%",
+            VitalUnit::BreathsPerMin => "breaths/min",
+            VitalUnit::Centimetre => "cm",
+            VitalUnit::Inch => "in",
         }
     }
 
@@ -75,6 +94,10 @@ impl VitalUnit {
             VitalUnit::Pound => "lb",
             VitalUnit::MmolPerL => "mmol",
             VitalUnit::MgPerDl => "mgdl",
+            VitalUnit::Percent => "pct",
+            VitalUnit::BreathsPerMin => "rpm",
+            VitalUnit::Centimetre => "cm",
+            VitalUnit::Inch => "in",
         }
     }
 
@@ -91,6 +114,9 @@ impl VitalUnit {
             VitalUnit::Bpm => VitalKind::Pulse,
             VitalUnit::Kilogram | VitalUnit::Pound => VitalKind::Weight,
             VitalUnit::MmolPerL | VitalUnit::MgPerDl => VitalKind::BloodGlucose,
+            VitalUnit::Percent => VitalKind::OxygenSaturation,
+            VitalUnit::BreathsPerMin => VitalKind::RespiratoryRate,
+            VitalUnit::Centimetre | VitalUnit::Inch => VitalKind::Height,
         }
     }
 }
@@ -103,6 +129,9 @@ pub fn units(kind: VitalKind) -> &'static [VitalUnit] {
         VitalKind::Pulse => &[VitalUnit::Bpm],
         VitalKind::Weight => &[VitalUnit::Kilogram, VitalUnit::Pound],
         VitalKind::BloodGlucose => &[VitalUnit::MmolPerL, VitalUnit::MgPerDl],
+        VitalKind::OxygenSaturation => &[VitalUnit::Percent],
+        VitalKind::RespiratoryRate => &[VitalUnit::BreathsPerMin],
+        VitalKind::Height => &[VitalUnit::Centimetre, VitalUnit::Inch],
     }
 }
 
@@ -114,6 +143,8 @@ pub fn to_stored(value: f64, unit: VitalUnit) -> f64 {
     let stored = match unit {
         VitalUnit::Celsius | VitalUnit::MmHg | VitalUnit::Bpm => value,
         VitalUnit::Kilogram | VitalUnit::MmolPerL => value,
+        VitalUnit::Percent | VitalUnit::BreathsPerMin | VitalUnit::Centimetre => value,
+        VitalUnit::Inch => value * CM_PER_INCH,
         VitalUnit::Fahrenheit => (value - 32.0) * 5.0 / 9.0,
         VitalUnit::Pound => value * KG_PER_POUND,
         VitalUnit::MgPerDl => value / GLUCOSE_MG_PER_DL_PER_MMOL,
@@ -124,8 +155,10 @@ pub fn to_stored(value: f64, unit: VitalUnit) -> f64 {
 /// How many decimals a stored value of `kind` is shown with.
 pub fn decimals(kind: VitalKind) -> usize {
     match kind {
-        VitalKind::BloodPressure | VitalKind::Pulse => 0,
+        VitalKind::BloodPressure | VitalKind::Pulse | VitalKind::RespiratoryRate => 0,
+        VitalKind::OxygenSaturation => 0,
         VitalKind::Temperature | VitalKind::Weight | VitalKind::BloodGlucose => 1,
+        VitalKind::Height => 1,
     }
 }
 
@@ -256,9 +289,43 @@ pub fn readings_json<'a>(
     serde_json::to_string_pretty(&doc).unwrap_or_default()
 }
 
+/// Body mass index from the latest height and the latest weight among
+/// `readings` (kg/m², one decimal as people read it), or `None` without both.
+/// A computed figure, never stored: it follows whichever reading is newest.
+pub fn bmi<'a>(readings: impl IntoIterator<Item = &'a VitalReading>) -> Option<f64> {
+    let mut height: Option<&VitalReading> = None;
+    let mut weight: Option<&VitalReading> = None;
+    for r in readings {
+        let slot = match r.kind {
+            VitalKind::Height => &mut height,
+            VitalKind::Weight => &mut weight,
+            _ => continue,
+        };
+        if slot.is_none_or(|s| r.taken_at >= s.taken_at) {
+            *slot = Some(r);
+        }
+    }
+    let metres = height?.value / 100.0;
+    let value = weight?.value / (metres * metres);
+    Some((value * 10.0).round() / 10.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bmi_takes_the_latest_height_and_weight() {
+        let readings = [
+            reading(VitalKind::Height, 10, 180.0, None),
+            reading(VitalKind::Weight, 20, 81.0, None),
+            reading(VitalKind::Weight, 5, 120.0, None),
+            reading(VitalKind::Pulse, 30, 60.0, None),
+        ];
+        assert_eq!(bmi(&readings), Some(25.0));
+        assert_eq!(bmi(&readings[1..]), None);
+        assert_eq!(to_stored(70.0, VitalUnit::Inch), 177.8);
+    }
 
     fn reading(kind: VitalKind, taken_at: i64, value: f64, second: Option<f64>) -> VitalReading {
         VitalReading {

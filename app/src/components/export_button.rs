@@ -119,7 +119,7 @@ pub fn ExportButton() -> impl IntoView {
 /// The running export: its progress bar and the Cancel button, which aborts
 /// the requests in flight.
 #[component]
-fn ExportRunning(
+pub fn ExportRunning(
     progress: RwSignal<ExportProgress>,
     cancel: RwSignal<bool>,
     stopper: StoredValue<Option<Cancel>, LocalStorage>,

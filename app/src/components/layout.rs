@@ -102,6 +102,7 @@ fn MainNav(role: Role, username: String) -> impl IntoView {
             <ul class="site-nav__links">
                 <li><A href="/">"Home"</A></li>
                 {patient.then(|| view! { <li><A href="/records">"Records"</A></li> })}
+                {patient.then(|| view! { <li><A href="/health">"Summary"</A></li> })}
                 {patient.then(|| view! { <li><A href="/vitals">"Vital signs"</A></li> })}
                 {patient.then(|| view! { <li><A href="/sharing">"Sharing"</A></li> })}
                 {doctor.then(|| view! { <li><A href="/patients">"Patients"</A></li> })}

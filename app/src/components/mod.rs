@@ -8,6 +8,8 @@ pub mod export_button;
 pub mod file_browser;
 pub mod form;
 pub mod format;
+pub mod health_form;
+pub mod health_view;
 pub mod idle_lock;
 pub mod layout;
 pub mod notices_link;

@@ -42,6 +42,10 @@ fn example(unit: VitalUnit) -> &'static str {
         VitalUnit::Pound => "155",
         VitalUnit::MmolPerL => "5.5",
         VitalUnit::MgPerDl => "99",
+        VitalUnit::Percent => "97",
+        VitalUnit::BreathsPerMin => "16",
+        VitalUnit::Centimetre => "172",
+        VitalUnit::Inch => "68",
     }
 }
 

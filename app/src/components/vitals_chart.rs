@@ -44,6 +44,9 @@ fn min_span(kind: VitalKind) -> f64 {
         VitalKind::Pulse => 20.0,
         VitalKind::Weight => 4.0,
         VitalKind::BloodGlucose => 2.0,
+        VitalKind::OxygenSaturation => 6.0,
+        VitalKind::RespiratoryRate => 8.0,
+        VitalKind::Height => 4.0,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod audit;
 pub mod directory;
 pub mod emergency;
+pub mod health;
 pub mod history;
 pub mod home;
 pub mod not_found;

@@ -116,7 +116,7 @@ fn VitalsIntro() -> impl IntoView {
             <PrintHeader/>
             <h1 id="vitals-heading" tabindex="-1">"Vital signs"</h1>
             <p class="lead">
-                "Keep track of your temperature, blood pressure, pulse, weight and blood glucose. "
+                "Keep track of your temperature, blood pressure, pulse, weight, blood glucose, oxygen saturation, breathing rate and height. "
                 "Each reading is encrypted in this browser before it is stored."
             </p>
             <p class="page-intro__links">

@@ -14,6 +14,8 @@ pub mod directory;
 pub mod download;
 pub mod emergency;
 pub mod export;
+pub mod fhir;
+pub mod health;
 pub mod history;
 pub mod nodes;
 pub mod profile;

@@ -40,6 +40,7 @@ pub fn meta(name: &str, record_type: RecordType, description: &str) -> NodeMetad
         mime: None,
         size: None,
         vital: None,
+        health: None,
     }
 }
 

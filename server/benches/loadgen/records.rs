@@ -126,6 +126,7 @@ impl Upload {
             mime: Some("application/octet-stream".into()),
             size: Some(plaintext_len),
             vital: None,
+            health: None,
         };
         let wrapped_key =
             wrap_child_key(&patient.root_key, &node_id, &patient.root_id, &node_key).expect("wrap");
@@ -219,6 +220,7 @@ impl Upload {
             mime: Some("application/octet-stream".into()),
             size: Some(self.plaintext_len),
             vital: None,
+            health: None,
         };
         let wrapped = wrap_content_key(&self.node_key, &self.node_id, self.version, &content_key)
             .expect("wrap");

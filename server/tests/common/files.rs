@@ -154,6 +154,7 @@ pub fn metadata(name: &str, now: i64, size: Option<u64>) -> NodeMetadata {
         mime: size.map(|_| "application/octet-stream".into()),
         size,
         vital: None,
+        health: None,
     }
 }
 

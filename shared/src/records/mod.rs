@@ -28,6 +28,7 @@
 pub mod bulk;
 pub mod change;
 pub mod details;
+pub mod health;
 pub mod keys;
 pub mod model;
 pub mod padding;
@@ -37,6 +38,7 @@ pub mod tree;
 pub mod verify;
 
 pub use details::*;
+pub use health::*;
 pub use keys::*;
 pub use model::*;
 pub use padding::*;

@@ -24,17 +24,21 @@ pub enum RecordType {
     VitalSigns,
     /// Anything else.
     Other,
+    /// The health summary's folder and entries (allergies, medications,
+    /// conditions, immunizations).
+    HealthSummary,
 }
 
 impl RecordType {
     /// Every type, in the order the app lists them.
-    pub const ALL: [RecordType; 6] = [
+    pub const ALL: [RecordType; 7] = [
         RecordType::LabResult,
         RecordType::Prescription,
         RecordType::Imaging,
         RecordType::Note,
         RecordType::VitalSigns,
         RecordType::Other,
+        RecordType::HealthSummary,
     ];
 
     /// The name people read.
@@ -46,6 +50,7 @@ impl RecordType {
             RecordType::Note => "Note",
             RecordType::VitalSigns => "Vital signs",
             RecordType::Other => "Other",
+            RecordType::HealthSummary => "Health summary",
         }
     }
 }
@@ -73,16 +78,25 @@ pub enum VitalKind {
     Weight,
     /// Blood glucose, stored in mmol/L.
     BloodGlucose,
+    /// Peripheral oxygen saturation, stored in %.
+    OxygenSaturation,
+    /// Breaths per minute.
+    RespiratoryRate,
+    /// Body height, stored in cm.
+    Height,
 }
 
 impl VitalKind {
     /// Every kind, in the order the app lists them.
-    pub const ALL: [VitalKind; 5] = [
+    pub const ALL: [VitalKind; 8] = [
         VitalKind::Temperature,
         VitalKind::BloodPressure,
         VitalKind::Pulse,
         VitalKind::Weight,
         VitalKind::BloodGlucose,
+        VitalKind::OxygenSaturation,
+        VitalKind::RespiratoryRate,
+        VitalKind::Height,
     ];
 
     /// The name people read.
@@ -93,6 +107,9 @@ impl VitalKind {
             VitalKind::Pulse => "Pulse",
             VitalKind::Weight => "Weight",
             VitalKind::BloodGlucose => "Blood glucose",
+            VitalKind::OxygenSaturation => "Oxygen saturation",
+            VitalKind::RespiratoryRate => "Respiratory rate",
+            VitalKind::Height => "Height",
         }
     }
 
@@ -104,6 +121,9 @@ impl VitalKind {
             VitalKind::Pulse => "bpm",
             VitalKind::Weight => "kg",
             VitalKind::BloodGlucose => "mmol/L",
+            VitalKind::OxygenSaturation => "%",
+            VitalKind::RespiratoryRate => "breaths/min",
+            VitalKind::Height => "cm",
         }
     }
 
@@ -116,6 +136,9 @@ impl VitalKind {
             VitalKind::Pulse => (20.0, 250.0),
             VitalKind::Weight => (0.5, 500.0),
             VitalKind::BloodGlucose => (1.0, 50.0),
+            VitalKind::OxygenSaturation => (50.0, 100.0),
+            VitalKind::RespiratoryRate => (4.0, 80.0),
+            VitalKind::Height => (20.0, 272.0),
         }
     }
 }
@@ -197,6 +220,10 @@ pub struct NodeMetadata {
     /// Vital-sign entries: the reading.
     #[serde(default)]
     pub vital: Option<VitalReading>,
+    /// Health-summary entries: one state of an item. Left out of the JSON when
+    /// absent, so metadata written before the summary existed keeps its bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<super::health::HealthEntry>,
 }
 
 impl NodeMetadata {
@@ -213,6 +240,7 @@ impl NodeMetadata {
             mime: None,
             size: None,
             vital: None,
+            health: None,
         }
     }
 
@@ -240,6 +268,9 @@ impl NodeMetadata {
         }
         if let Some(vital) = &self.vital {
             vital.validate()?;
+        }
+        if let Some(health) = &self.health {
+            health.validate()?;
         }
         Ok(())
     }

@@ -137,6 +137,7 @@ fn metadata() -> NodeMetadata {
         mime: Some("application/pdf".into()),
         size: Some(1234),
         vital: None,
+        health: None,
     }
 }
 

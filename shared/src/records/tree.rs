@@ -256,6 +256,16 @@ impl OpenTree {
         found
     }
 
+    /// Every health-summary entry outside the trash, with its node, in no
+    /// particular order ([`super::group_items`] orders them).
+    pub fn health_entries(&self) -> Vec<(&OpenNode, &super::HealthEntry)> {
+        self.nodes
+            .values()
+            .filter(|n| !self.in_trash(&n.view.node_id))
+            .filter_map(|n| n.metadata.health.as_ref().map(|h| (n, h)))
+            .collect()
+    }
+
     /// Every vital-sign reading outside the trash, oldest first, with its node.
     pub fn vitals(&self) -> Vec<(&OpenNode, &VitalReading)> {
         let mut readings: Vec<(&OpenNode, &VitalReading)> = self

@@ -5,6 +5,7 @@
 
 /// `/patients/:grant`.
 mod organise;
+pub mod shared_health;
 pub mod shared_record;
 mod shared_vitals;
 mod write;

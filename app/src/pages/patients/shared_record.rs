@@ -16,6 +16,7 @@ use shared::{
 
 use super::{
     organise::{Organise, OrganiseDialog},
+    shared_health::SharedHealth,
     shared_vitals::SharedVitals,
     write::{ItemTools, NewFolderButton, SharedUpload},
 };
@@ -190,6 +191,7 @@ fn SharedTree(
         <p class="lead">{lead}</p>
         <p><A href="/patients">"Back to your patients"</A></p>
         <StatusNote message=status.into()/>
+        <SharedHealth opened=opened changed=changed/>
         <SharedVitals opened=opened changed=changed/>
         <SharedItems ctx=ctx top_file=top_file folder=root/>
         {write.then(|| view! { <OrganiseDialog ctx=ctx/> })}
