@@ -235,3 +235,37 @@ test('bad FHIR files get a sentence and import nothing', async ({ page, problems
   await expect(preview).toContainText('(MedicationRequest): medvault does not keep MedicationRequest resources');
   await expect(preview).toContainText('1 condition');
 });
+
+test('a server that hides the removal of an allergy is refused, and the summary is not shown', async ({ page, problems: _problems }) => {
+  test.setTimeout(120_000);
+  await signUp(page, uniqueName('pat'), strongPassword('patient'));
+  const trees: string[] = [];
+  page.on('response', async (r) => {
+    if (new URL(r.url()).pathname === '/api/records/tree' && r.ok()) {
+      try {
+        trees.push(await r.text());
+      } catch {
+        // a navigation dropped it
+      }
+    }
+  });
+  await openSummary(page);
+  await addItem(page, 'Allergies and intolerances', 'Add an allergy', { Substance: 'Latex' }, 'Saved the allergy “Latex”.');
+  const known = new Set(JSON.parse(trees[trees.length - 1]).nodes.map((n: { node_id: string }) => n.node_id));
+  await section(page, 'Allergies and intolerances').getByRole('button', { name: 'Remove Latex' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Removed the allergy “Latex”' })).toBeVisible();
+
+  // The server leaves out the removal, as if the allergy were still current.
+  let seq = 1_000_000;
+  await page.route('**/api/records/seq*', (route) => route.fulfill({ contentType: 'application/json', body: String((seq += 1)) }));
+  await page.route('**/api/records/tree*', async (route) => {
+    const real = await route.fetch();
+    const tree = JSON.parse(await real.text());
+    tree.nodes = tree.nodes.filter((n: { node_id: string }) => known.has(n.node_id));
+    await route.fulfill({ response: real, body: JSON.stringify(tree) });
+  });
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' }).click();
+  await openSummary(page);
+  await expect(page.getByRole('alert').filter({ hasText: 'The server left out an item of this record that its signed summary lists.' })).toBeVisible();
+  await expect(section(page, 'Allergies and intolerances')).toHaveCount(0);
+});

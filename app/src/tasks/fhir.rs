@@ -8,7 +8,7 @@ use shared::{
     api::records::NodeKind,
     fhir::{bundle_json, Document, DocumentContent, Imported, Summary},
     model::{Id, KeyEntry},
-    records::{new_child, profile::Profile, NodeMetadata, OpenNode, OpenTree, RecordType},
+    records::{profile::Profile, OpenNode, OpenTree, RecordType},
 };
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
@@ -17,12 +17,13 @@ use super::{
     authors::Authors,
     export::{fetch_file, BlobSink, ExportError, ExportProgress, ZipBuilder},
     health::{items_of, new_entry, save_entry, summary_folder},
+    nodes::make_folder,
     transfer::Cancel,
     upload::{upload, UploadJob, UploadTarget},
     vitals::save_reading,
     writer::Writer,
 };
-use crate::{api::records::create_node, platform::clock::LocalTime, session::Session};
+use crate::{platform::clock::LocalTime, session::Session};
 
 fn hex(id: &Id) -> String {
     id.iter().map(|b| format!("{b:02x}")).collect()
@@ -231,7 +232,7 @@ pub async fn import_into(
     let total = found.facts.len() + found.readings.len() + found.documents.len();
     let mut done = 0;
     if !found.facts.is_empty() {
-        let folder = summary_folder(writer, tree, now).await?;
+        let folder = summary_folder(writer, tree).await?;
         for fact in &found.facts {
             let entry = new_entry(None, fact.clone(), false, now)?;
             save_entry(writer, &folder, &entry, now).await?;
@@ -285,18 +286,7 @@ async fn imported_folder(writer: &Writer, tree: &OpenTree, now: i64) -> Result<O
         .root()
         .ok_or_else(|| "Your record could not be opened. Reload the page.".to_owned())?;
     let name = format!("Imported {}", LocalTime::of(now).date_iso());
-    let metadata = NodeMetadata::new(&name, RecordType::Other, now);
-    let (node, key) = new_child(root, NodeKind::Folder, &metadata, &writer.signer())
-        .map_err(|_| "Your browser could not encrypt the folder. Try again.".to_owned())?;
-    let states: Vec<_> = node.state.iter().cloned().collect();
-    let view = writer
-        .commit(&states, &[], |head| create_node(node.clone(), head))
-        .await?;
-    Ok(OpenNode {
-        view,
-        key,
-        metadata,
-    })
+    make_folder(writer, root, RecordType::Other, &name).await
 }
 
 fn bytes_file(name: &str, bytes: &[u8], mime: &str) -> Result<web_sys::File, String> {

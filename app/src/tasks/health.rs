@@ -6,16 +6,20 @@
 use std::collections::HashSet;
 
 use shared::{
-    api::records::{NodeKind, NodeView},
+    api::records::NodeView,
     model::Id,
     records::{
-        group_items, new_child, new_item_id, HealthEntry, HealthFact, HealthItem, NodeMetadata,
-        OpenNode, OpenTree, RecordType,
+        group_items, new_item_id, HealthEntry, HealthFact, HealthItem, NodeMetadata, OpenNode,
+        OpenTree, RecordType,
     },
 };
 
-use super::{record::checked_authors, writer::Writer};
-use crate::{api::records::create_node, session::Session};
+use super::{
+    nodes::{add_entry, make_folder},
+    record::checked_authors,
+    writer::Writer,
+};
+use crate::session::Session;
 
 /// The summary folder's name, made on the first item.
 pub const FOLDER_NAME: &str = "Health summary";
@@ -104,29 +108,14 @@ pub fn shared_summary_folder(tree: &OpenTree) -> Option<OpenNode> {
 }
 
 /// The owner's summary folder, made now when the record has none yet.
-pub async fn summary_folder(
-    writer: &Writer,
-    tree: &OpenTree,
-    now: i64,
-) -> Result<OpenNode, String> {
+pub async fn summary_folder(writer: &Writer, tree: &OpenTree) -> Result<OpenNode, String> {
     if let Some(folder) = shared_summary_folder(tree) {
         return Ok(folder);
     }
     let root = tree
         .root()
         .ok_or_else(|| "Your record could not be opened. Reload the page.".to_owned())?;
-    let metadata = NodeMetadata::new(FOLDER_NAME, RecordType::HealthSummary, now);
-    let (node, key) = new_child(root, NodeKind::Folder, &metadata, &writer.signer())
-        .map_err(|_| could_not_encrypt())?;
-    let states: Vec<_> = node.state.iter().cloned().collect();
-    let view = writer
-        .commit(&states, &[], |head| create_node(node.clone(), head))
-        .await?;
-    Ok(OpenNode {
-        view,
-        key,
-        metadata,
-    })
+    make_folder(writer, root, RecordType::HealthSummary, FOLDER_NAME).await
 }
 
 fn could_not_encrypt() -> String {
@@ -167,13 +156,7 @@ pub async fn save_entry(
         health: Some(entry.clone()),
         ..NodeMetadata::new(&entry.node_name(), RecordType::HealthSummary, now)
     };
-    metadata.validate()?;
-    let (node, _) = new_child(folder, NodeKind::Entry, &metadata, &writer.signer())
-        .map_err(|_| could_not_encrypt())?;
-    let states: Vec<_> = node.state.iter().cloned().collect();
-    writer
-        .commit(&states, &[], |head| create_node(node.clone(), head))
-        .await?;
+    add_entry(writer, folder, &metadata).await?;
     let noun = entry.fact.section().noun();
     let name = &entry.fact.subject().text;
     Ok(if entry.removed {

@@ -33,17 +33,51 @@ pub async fn create_folder(
     record_type: RecordType,
     name: &str,
 ) -> Result<String, String> {
+    make_folder(writer, parent, record_type, name).await?;
+    Ok(format!("Folder “{name}” created."))
+}
+
+/// Makes the folder `name` in `parent` and answers it opened, for a task
+/// that goes on to write into it (the vital-signs, summary or import folder).
+pub async fn make_folder(
+    writer: &Writer,
+    parent: &OpenNode,
+    record_type: RecordType,
+    name: &str,
+) -> Result<OpenNode, String> {
     validate_name(name)?;
-    let now = now_unix();
-    let metadata = NodeMetadata::new(name, record_type, now);
+    let metadata = NodeMetadata::new(name, record_type, now_unix());
     metadata.validate()?;
-    let (node, _) = new_child(parent, NodeKind::Folder, &metadata, &writer.signer())
+    let (node, key) = new_child(parent, NodeKind::Folder, &metadata, &writer.signer())
         .map_err(|_| "This browser could not make the folder's key. Try again.".to_owned())?;
+    let states: Vec<_> = node.state.iter().cloned().collect();
+    let view = writer
+        .commit(&states, &[], |head| create_node(node.clone(), head))
+        .await?;
+    Ok(OpenNode {
+        view,
+        key,
+        metadata,
+    })
+}
+
+/// Seals `metadata` as a new entry (metadata only: a vital reading, a
+/// summary item's state) in `folder`, signed by the writer.
+pub async fn add_entry(
+    writer: &Writer,
+    folder: &OpenNode,
+    metadata: &NodeMetadata,
+) -> Result<(), String> {
+    metadata.validate()?;
+    let (node, _) =
+        new_child(folder, NodeKind::Entry, metadata, &writer.signer()).map_err(|_| {
+            "Your browser could not encrypt the entry. Reload the page and try again.".to_owned()
+        })?;
     let states: Vec<_> = node.state.iter().cloned().collect();
     writer
         .commit(&states, &[], |head| create_node(node.clone(), head))
         .await?;
-    Ok(format!("Folder “{name}” created."))
+    Ok(())
 }
 
 /// Gives `node` the name `name` (its metadata sealed again under its key).

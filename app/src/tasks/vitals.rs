@@ -6,15 +6,18 @@
 use std::collections::HashSet;
 
 use shared::{
-    api::records::{NodeKind, NodeView},
+    api::records::NodeView,
     model::Id,
-    records::{new_child, NodeMetadata, OpenNode, OpenTree, RecordType, VitalKind, VitalReading},
+    records::{NodeMetadata, OpenNode, OpenTree, RecordType, VitalKind, VitalReading},
     vitals::format_reading,
 };
 
-use super::{nodes::trash_view, record::checked_authors, writer::Writer};
+use super::{
+    nodes::{add_entry, make_folder, trash_view},
+    record::checked_authors,
+    writer::Writer,
+};
 use crate::{
-    api::records::create_node,
     platform::clock::{reading_time, LocalTime},
     session::{now_unix, Session},
 };
@@ -38,10 +41,6 @@ pub struct VitalRow {
     /// The author's checked username when that is not the record's owner
     /// (see [`name_authors`]); `None` for the owner.
     pub by: Option<String>,
-}
-
-fn could_not_encrypt() -> String {
-    "Your browser could not encrypt the reading. Reload the page and try again.".to_owned()
 }
 
 /// Every reading in `tree`, newest first.
@@ -132,7 +131,7 @@ pub fn kind_option(kind: VitalKind, rows: Option<&[VitalRow]>) -> String {
 
 /// The record's vital-signs folder: the root's child folder of type vital
 /// signs, made now if the person deleted it for good.
-async fn vitals_folder(writer: &Writer, tree: &OpenTree, now: i64) -> Result<OpenNode, String> {
+async fn vitals_folder(writer: &Writer, tree: &OpenTree) -> Result<OpenNode, String> {
     if let Some(folder) = tree
         .children(&tree.root_id)
         .into_iter()
@@ -143,18 +142,7 @@ async fn vitals_folder(writer: &Writer, tree: &OpenTree, now: i64) -> Result<Ope
     let root = tree
         .root()
         .ok_or_else(|| "Your record could not be opened. Reload the page.".to_owned())?;
-    let metadata = NodeMetadata::new(FOLDER_NAME, RecordType::VitalSigns, now);
-    let (node, key) = new_child(root, NodeKind::Folder, &metadata, &writer.signer())
-        .map_err(|_| could_not_encrypt())?;
-    let states: Vec<_> = node.state.iter().cloned().collect();
-    let view = writer
-        .commit(&states, &[], |head| create_node(node.clone(), head))
-        .await?;
-    Ok(OpenNode {
-        view,
-        key,
-        metadata,
-    })
+    make_folder(writer, root, RecordType::VitalSigns, FOLDER_NAME).await
 }
 
 /// The sealed metadata of a reading's entry, checked as the server will.
@@ -177,7 +165,7 @@ pub async fn save_reading(
     tree: &OpenTree,
     reading: &VitalReading,
 ) -> Result<String, String> {
-    let folder = vitals_folder(writer, tree, now_unix()).await?;
+    let folder = vitals_folder(writer, tree).await?;
     save_reading_in(writer, &folder, reading).await
 }
 
@@ -189,12 +177,7 @@ pub async fn save_reading_in(
     reading: &VitalReading,
 ) -> Result<String, String> {
     let metadata = reading_metadata(reading, now_unix())?;
-    let (node, _) = new_child(folder, NodeKind::Entry, &metadata, &writer.signer())
-        .map_err(|_| could_not_encrypt())?;
-    let states: Vec<_> = node.state.iter().cloned().collect();
-    writer
-        .commit(&states, &[], |head| create_node(node.clone(), head))
-        .await?;
+    add_entry(writer, folder, &metadata).await?;
     Ok(format!(
         "Saved: {} {}, {}.",
         reading.kind.label(),

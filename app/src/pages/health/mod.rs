@@ -67,7 +67,7 @@ fn Health(unlocked: Unlocked) -> impl IntoView {
             let writer = Writer::for_owner(session, store)?;
             let now = now_unix();
             let entry = new_entry(item, fact, removed, now)?;
-            let folder = summary_folder(&writer, &snapshot, now).await?;
+            let folder = summary_folder(&writer, &snapshot).await?;
             let done = save_entry(&writer, &folder, &entry, now).await;
             refresh(true).await;
             done
