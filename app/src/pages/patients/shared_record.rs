@@ -231,7 +231,15 @@ fn SharedFolder(ctx: SharedCtx, folder: Id, #[prop(optional)] nested: bool) -> i
             .into_iter()
             .cloned()
             .partition(|n| n.view.kind == NodeKind::Entry);
-        (children, o.tree.node(&folder).cloned(), !entries.is_empty())
+        // What the entries are: summary items, else vital readings.
+        let readings = match entries.first() {
+            None => None,
+            Some(e) if e.metadata.health.is_some() => {
+                Some("Health summary items only: they are listed under Health summary above.")
+            }
+            Some(_) => Some("Vital-sign readings only: they are listed under Vital signs above."),
+        };
+        (children, o.tree.node(&folder).cloned(), readings)
     });
     let add = node.filter(|_| ctx.caps.write).map(|parent| {
         let name = parent.metadata.name.clone();
@@ -249,11 +257,7 @@ fn SharedFolder(ctx: SharedCtx, folder: Id, #[prop(optional)] nested: bool) -> i
         }
     });
     let list = if children.is_empty() {
-        let empty = if readings {
-            "Vital-sign readings only: they are listed under Vital signs above."
-        } else {
-            "Empty."
-        };
+        let empty = readings.unwrap_or("Empty.");
         view! { <p class="muted">{empty}</p> }.into_any()
     } else {
         view! {
