@@ -7,7 +7,10 @@ use leptos::prelude::*;
 use shared::records::{Coded, HealthEntry, HealthFact, HealthItem, HealthSection};
 
 use super::health_form::{HealthForm, Save};
-use crate::{platform::clock::LocalTime, tasks::health::HealthRow};
+use crate::{
+    platform::clock::{date_label, LocalTime},
+    tasks::health::HealthRow,
+};
 
 /// The items of a summary as a page holds them (`None` while opening).
 pub type Items = Memo<Option<Vec<HealthItem<HealthRow>>>>;
@@ -110,7 +113,7 @@ fn CodedName(coded: Coded) -> impl IntoView {
 
 /// The details of a fact in one line ("Reaction: hives · severe").
 pub fn details(fact: &HealthFact) -> String {
-    let date = |d: &Option<String>| d.as_deref().map(label_date);
+    let date = |d: &Option<String>| d.as_deref().map(date_label);
     let parts: Vec<String> = match fact {
         HealthFact::Allergy {
             reaction, severity, ..
@@ -138,13 +141,9 @@ pub fn details(fact: &HealthFact) -> String {
         .into_iter()
         .flatten()
         .collect(),
-        HealthFact::Immunization { date: day, .. } => vec![format!("Given {}", label_date(day))],
+        HealthFact::Immunization { date: day, .. } => vec![format!("Given {}", date_label(day))],
     };
     parts.join(" · ")
-}
-
-fn label_date(iso: &str) -> String {
-    crate::platform::clock::iso_date_label(iso).unwrap_or_else(|| iso.to_owned())
 }
 
 /// "Added by You on 6 Dec 2026" for one state.

@@ -45,6 +45,13 @@ pub fn revoke_url(url: &str) {
     let _ = web_sys::Url::revoke_object_url(url);
 }
 
+/// The bytes of `blob` (a picked file, a decrypted download) in WASM memory,
+/// or `None` if the browser could not read it.
+pub async fn blob_bytes(blob: &web_sys::Blob) -> Option<Vec<u8>> {
+    let buffer = JsFuture::from(blob.array_buffer()).await.ok()?;
+    Some(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
 /// The text of `blob` (UTF-8), or `None` if the browser could not read it.
 pub async fn blob_text(blob: &web_sys::Blob) -> Option<String> {
     JsFuture::from(blob.text())

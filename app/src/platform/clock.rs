@@ -107,6 +107,12 @@ pub fn reading_time(unix_seconds: i64) -> String {
     format!("{} at {}", t.day_month_year(), t.time())
 }
 
+/// [`iso_date_label`], or the text as given when it is not a date this
+/// reads: what a page shows for a stored or imported date.
+pub fn date_label(date: &str) -> String {
+    iso_date_label(date).unwrap_or_else(|| date.to_owned())
+}
+
 /// "28 Feb 2026" for an ISO date (`2026-02-28`), as record dates are stored.
 pub fn iso_date_label(date: &str) -> Option<String> {
     let mut parts = date.split('-').map(|p| p.parse::<u32>().ok());

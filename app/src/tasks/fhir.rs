@@ -8,14 +8,13 @@ use shared::{
     api::records::NodeKind,
     fhir::{bundle_json, Document, DocumentContent, Imported, Summary},
     model::{Id, KeyEntry},
-    records::{profile::Profile, OpenNode, OpenTree, RecordType},
+    records::{hex_id, profile::Profile, OpenNode, OpenTree, RecordType},
 };
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
 
 use super::{
     authors::Authors,
-    export::{fetch_file, BlobSink, ExportError, ExportProgress, ZipBuilder},
+    export::{fetch_file, js_failed, BlobSink, ExportError, ExportProgress, ZipBuilder},
     health::{items_of, new_entry, save_entry, summary_folder},
     nodes::make_folder,
     transfer::Cancel,
@@ -23,15 +22,10 @@ use super::{
     vitals::save_reading,
     writer::Writer,
 };
-use crate::{platform::clock::LocalTime, session::Session};
-
-fn hex(id: &Id) -> String {
-    id.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn js_failed(_: JsValue) -> ExportError {
-    ExportError::Failed("This browser could not build the export. Try again.".to_owned())
-}
+use crate::{
+    platform::{blob::blob_bytes, clock::LocalTime},
+    session::Session,
+};
 
 /// The record's files outside the trash that have content.
 fn files(tree: &OpenTree) -> Vec<&OpenNode> {
@@ -124,14 +118,14 @@ pub async fn export_fhir(
                 DocumentContent::InZip(path.strip_prefix(&top_path).unwrap_or(&path).to_owned())
             }
             None => {
-                let buffer = JsFuture::from(blob.array_buffer())
+                let bytes = blob_bytes(&blob)
                     .await
-                    .map_err(js_failed)?;
-                DocumentContent::Inline(Uint8Array::new(&buffer).to_vec())
+                    .ok_or_else(|| js_failed(JsValue::NULL))?;
+                DocumentContent::Inline(bytes)
             }
         };
         documents.push(Document {
-            id: hex(node.id()),
+            id: hex_id(node.id()),
             title: node.metadata.name.clone(),
             mime: node
                 .metadata
@@ -147,7 +141,7 @@ pub async fn export_fhir(
         on_progress(progress);
     }
     let summary = Summary {
-        patient_id: hex(&tree.owner_id),
+        patient_id: hex_id(&tree.owner_id),
         name: profile.as_ref().map(|p| p.display_name.clone()),
         birth_date: profile.and_then(|p| p.date_of_birth),
         items: items_of(tree)
@@ -158,12 +152,12 @@ pub async fn export_fhir(
         readings: tree
             .vitals()
             .into_iter()
-            .map(|(n, r)| (hex(n.id()), r.clone()))
+            .map(|(n, r)| (hex_id(n.id()), r.clone()))
             .collect(),
         documents,
     };
     let bundle_id = shared::crypto::rng::id()
-        .map(|id| hex(&id))
+        .map(|id| hex_id(&id))
         .map_err(|_| ExportError::Failed("This browser has no source of randomness.".into()))?;
     let json = bundle_json(&summary, &bundle_id, now);
     match zip {

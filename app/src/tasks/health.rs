@@ -3,8 +3,6 @@
 //! sealed and signed like a vital reading, so the history and its authors
 //! stay in the record and the server sees only small ciphertexts.
 
-use std::collections::HashSet;
-
 use shared::{
     api::records::NodeView,
     model::Id,
@@ -16,7 +14,7 @@ use shared::{
 
 use super::{
     nodes::{add_entry, make_folder},
-    record::checked_authors,
+    vitals::author_labels,
     writer::Writer,
 };
 use crate::session::Session;
@@ -47,11 +45,7 @@ pub fn items_of(tree: &OpenTree) -> Vec<HealthItem<HealthRow>> {
         .map(|(node, entry)| HealthRow {
             view: node.view.clone(),
             entry: entry.clone(),
-            author_id: node
-                .view
-                .state
-                .as_ref()
-                .map_or(tree.owner_id, |s| s.value.author_id),
+            author_id: tree.author_of(node),
             by: None,
         });
     group_items(rows, |r| &r.entry)
@@ -64,27 +58,15 @@ pub async fn name_authors(
     owner: Id,
     me: Option<Id>,
 ) -> Vec<HealthItem<HealthRow>> {
-    let ids: HashSet<Id> = items
+    let authors = items
         .iter()
         .flat_map(|i| i.history.iter().map(|r| r.author_id))
-        .filter(|a| *a != owner && Some(*a) != me)
         .collect();
-    let names = checked_authors(session, ids).await.unwrap_or_default();
-    let name = |row: &mut HealthRow| {
-        if row.author_id == owner {
-            return;
-        }
-        row.by = Some(if Some(row.author_id) == me {
-            "You".to_owned()
-        } else {
-            names
-                .get(&row.author_id)
-                .map_or_else(|| "a doctor".to_owned(), |(n, _)| n.clone())
-        });
-    };
+    let label = author_labels(session, authors, owner, me).await;
     for item in &mut items {
-        item.history.iter_mut().for_each(name);
-        name(&mut item.current);
+        for row in item.history.iter_mut().chain([&mut item.current]) {
+            row.by = label(row.author_id);
+        }
     }
     items
 }

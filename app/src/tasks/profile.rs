@@ -54,7 +54,7 @@ impl ProfileShown {
             Some(d) => format!(
                 "{}, born {}",
                 p.display_name,
-                crate::platform::clock::iso_date_label(d).unwrap_or_else(|| d.clone())
+                crate::platform::clock::date_label(d)
             ),
             None => p.display_name.clone(),
         })

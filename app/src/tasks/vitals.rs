@@ -53,11 +53,7 @@ pub fn rows_of(tree: &OpenTree) -> Vec<VitalRow> {
             view: node.view.clone(),
             name: node.metadata.name.clone(),
             reading: reading.clone(),
-            author_id: node
-                .view
-                .state
-                .as_ref()
-                .map_or(tree.owner_id, |s| s.value.author_id),
+            author_id: tree.author_of(node),
             by: None,
         })
         .collect();
@@ -74,22 +70,45 @@ pub async fn name_authors(
     owner: Id,
     me: Option<Id>,
 ) -> Vec<VitalRow> {
-    let ids: HashSet<Id> = rows
-        .iter()
-        .map(|r| r.author_id)
+    let label = author_labels(
+        session,
+        rows.iter().map(|r| r.author_id).collect(),
+        owner,
+        me,
+    )
+    .await;
+    for row in &mut rows {
+        row.by = label(row.author_id);
+    }
+    rows
+}
+
+/// How entries' authors read, for the readings and the health summary: the
+/// record's owner `None` (the page says "You" or "Patient"), `me` (a doctor
+/// looking) "You", any other their checked username, or "a doctor" when the
+/// directory does not confirm it. Looks the names up once.
+pub async fn author_labels(
+    session: Session,
+    authors: HashSet<Id>,
+    owner: Id,
+    me: Option<Id>,
+) -> impl Fn(Id) -> Option<String> {
+    let ids: HashSet<Id> = authors
+        .into_iter()
         .filter(|a| *a != owner && Some(*a) != me)
         .collect();
     let names = checked_authors(session, ids).await.unwrap_or_default();
-    for row in rows.iter_mut().filter(|r| r.author_id != owner) {
-        row.by = Some(if Some(row.author_id) == me {
-            "You".to_owned()
-        } else {
-            names
-                .get(&row.author_id)
-                .map_or_else(|| "a doctor".to_owned(), |(name, _)| name.clone())
-        });
+    move |author| {
+        (author != owner).then(|| {
+            if Some(author) == me {
+                "You".to_owned()
+            } else {
+                names
+                    .get(&author)
+                    .map_or_else(|| "a doctor".to_owned(), |(name, _)| name.clone())
+            }
+        })
     }
-    rows
 }
 
 /// The folder a doctor adds readings to in a shared part of a record: the

@@ -256,6 +256,15 @@ impl OpenTree {
         found
     }
 
+    /// Who signed `node`'s current state: the owner for a node without one
+    /// (written before records were signed), else the state's author.
+    pub fn author_of(&self, node: &OpenNode) -> Id {
+        node.view
+            .state
+            .as_ref()
+            .map_or(self.owner_id, |s| s.value.author_id)
+    }
+
     /// Every health-summary entry outside the trash, with its node, in no
     /// particular order ([`super::group_items`] orders them).
     pub fn health_entries(&self) -> Vec<(&OpenNode, &super::HealthEntry)> {

@@ -8,14 +8,13 @@ use shared::{
     records::OpenTree,
 };
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 use crate::{
     components::{
         export_button::ExportRunning,
         form::{ErrorAlert, StatusNote},
     },
-    platform::blob::save_blob,
+    platform::blob::{blob_bytes, save_blob},
     session::{now_unix, use_session},
     tasks::{
         export::{ExportError, ExportProgress},
@@ -121,10 +120,9 @@ async fn read_picked(input: &web_sys::HtmlInputElement) -> Result<Imported, Stri
     if size > MAX_BUNDLE_BYTES {
         return Err(too_big(size));
     }
-    let buffer = JsFuture::from(file.array_buffer())
+    let bytes = blob_bytes(&file)
         .await
-        .map_err(|_| "This browser could not read the file. Choose it again.".to_owned())?;
-    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+        .ok_or_else(|| "This browser could not read the file. Choose it again.".to_owned())?;
     read_bundle(&bytes)
 }
 
@@ -204,7 +202,7 @@ fn ImportPreview(
     let born = found
         .birth_date
         .as_deref()
-        .map(|d| crate::platform::clock::iso_date_label(d).unwrap_or_else(|| d.to_owned()));
+        .map(crate::platform::clock::date_label);
     let who = match (&found.patient_name, &born) {
         (Some(n), Some(b)) => format!("This bundle is about {n}, born {b}."),
         (Some(n), None) => format!("This bundle is about {n}."),

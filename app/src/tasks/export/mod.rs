@@ -36,7 +36,7 @@ use crate::{
         transfer::{Cancel, TransferError},
     },
 };
-use error::js_failed;
+pub(crate) use error::js_failed;
 
 /// How far an export (or one file) has come.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -411,7 +411,13 @@ pub fn is_item_id(id: &str) -> bool {
 /// A fresh item id from 16 random bytes.
 pub fn new_item_id() -> Result<String, crate::crypto::CryptoError> {
     let bytes = crate::crypto::rng::id()?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex_id(&bytes))
+}
+
+/// An id as 32 lowercase hex digits: an item's id, and the resource ids and
+/// `urn:uuid:` of a FHIR export (FHIR ids take no base64).
+pub fn hex_id(id: &crate::model::Id) -> String {
+    id.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// One item as the summary shows it: its newest state and every state before.
