@@ -17,6 +17,11 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-always}"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 export CHROMEDRIVER=/usr/bin/chromedriver
 export WASM_BINDGEN_TEST_TIMEOUT=120
+# Disk: with line tables and incremental caches this script's builds filled 17 GB,
+# more than a CI machine had free. A one-shot run needs neither (assertion
+# messages still carry file and line); a caller's own settings win.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-false}"
 
 passed=()
 failed=()
@@ -41,8 +46,11 @@ step "clippy (wasm32: app, shared, medvault-crypto)" \
   cargo clippy -p app -p shared -p medvault-crypto --lib --bins --tests --target wasm32-unknown-unknown --locked -- -D warnings
 step "Rust tests (native)" cargo test --locked
 # The server's integration tests again, every test server on PostgreSQL (a
-# throwaway cluster the tests start) instead of sled.
-step "server tests on PostgreSQL" env MEDVAULT_TEST_STORE=postgres cargo test --locked -p server --tests
+# throwaway cluster the tests start) instead of sled. The same packages as the
+# step above so that cargo resolves the same features and reuses its test
+# binaries (`-p server` alone would build all of them a second time); the few
+# seconds of crypto and shared tests run again.
+step "server tests on PostgreSQL" env MEDVAULT_TEST_STORE=postgres cargo test --locked --tests
 step "browser tests of WASM code (wasm-bindgen-test in Chromium)" \
   cargo test -p app -p shared -p medvault-crypto --target wasm32-unknown-unknown --locked
 # The end-to-end suite moves the server's clock (--test-clock-file), which only
