@@ -51,6 +51,7 @@ fn value(id: u8, patient: &Person, doctor: &Person, node: Id) -> Grant {
         permission: Permission::Read,
         created_at: NOW - 1000,
         expires_at: None,
+        revision: 0,
     }
 }
 

@@ -3,12 +3,20 @@
 // write access back (a change that gives less: the folder's keys are
 // replaced, with a progress bar). The doctor, in their own browser, sees
 // each change and keeps reading; a past end date is refused and changes
-// nothing. Patient and doctor side by side.
+// nothing. Patient and doctor side by side. Then a lying server serves a
+// share as it was before a change (an earlier signed revision, rewritten
+// with `page.route`): both browsers refuse it.
 import { writeFileSync } from 'node:fs';
 import type { Browser } from '@playwright/test';
 import { test, expect } from '../fixtures/app';
 import { createAdminInvite, signUp, strongPassword, uniqueName } from '../helpers/accounts';
-import { openPatients, openSharing, verifiedDoctor as verifiedDoctorAt } from '../helpers/sharing';
+import {
+  doctorAndPatient,
+  openPatients,
+  openSharing,
+  shareFolder,
+  verifiedDoctor as verifiedDoctorAt,
+} from '../helpers/sharing';
 import { downloadHash, openFolder, openRecords, sha256File, upload } from '../helpers/records';
 
 function verifiedDoctor(browser: Browser, baseURL: string) {
@@ -89,4 +97,60 @@ test('a share gets a later end and write access, then loses write access with ne
   await expect(dr.getByText(/Shared with you to read\. Until/)).toBeVisible();
   await expect(dr.getByText('Add files here')).toHaveCount(0);
   expect(await downloadHash(dr, 'visit-notes.txt')).toBe(sha256File(path));
+});
+
+test("a share served as it was before the patient's change is refused by both browsers", async ({
+  page,
+  browser,
+  baseURL,
+  problems: _problems,
+}) => {
+  test.setTimeout(240_000);
+  const { doctor, patient } = await doctorAndPatient(page, browser, baseURL!);
+  const dr = doctor.page;
+  await shareFolder(page, doctor.name, 'Notes');
+
+  // What the server answers now, with the share as made (revision 0).
+  const listed = page.waitForResponse((r) => r.url().includes('/api/sharing/grants'));
+  await openSharing(page);
+  const madeList = await (await listed).text();
+  await openPatients(dr);
+  const served = dr.waitForResponse((r) => r.url().includes('/api/sharing/shared'));
+  await dr.getByRole('region', { name: 'Shared with you' }).getByRole('link', { name: patient }).click();
+  const madeShare = await (await served).text();
+  await expect(dr.getByText(/Shared with you to read\./)).toBeVisible();
+
+  // The patient gives write access: revision 1, no key replacement.
+  const row = page.getByRole('region', { name: 'Doctors with access' }).getByRole('listitem').filter({ hasText: doctor.name });
+  await row.getByRole('button', { name: `Change ${doctor.name}'s share` }).click();
+  const form = row.getByRole('form', { name: `Change ${doctor.name}'s share` });
+  await form.getByLabel('Permission').selectOption({ label: 'Read and write' });
+  await form.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `${doctor.name} now has: read and write` })).toBeVisible();
+
+  // The doctor's browser sees the change once, and remembers it.
+  await dr.getByRole('link', { name: 'Back to your patients' }).click();
+  await dr.getByRole('region', { name: 'Shared with you' }).getByRole('link', { name: patient }).click();
+  await expect(dr.getByText('Add files here')).toBeVisible();
+
+  // The server serves the share as it was made: signed by the patient, but
+  // older than what this browser saw. Nothing opens.
+  await dr.route('**/api/sharing/shared?*', (route) =>
+    route.fulfill({ status: 200, contentType: 'application/json', body: madeShare }),
+  );
+  await dr.getByRole('link', { name: 'Back to your patients' }).click();
+  await dr.getByRole('region', { name: 'Shared with you' }).getByRole('link', { name: patient }).click();
+  await expect(dr.getByRole('alert')).toContainText(
+    'The server sent this share as it was before the patient last changed it, so it was not opened.',
+  );
+  await expect(dr.getByText('Add files here')).toHaveCount(0);
+
+  // The patient's Sharing page, given the list from before the change.
+  await page.route('**/api/sharing/grants*', (route) =>
+    route.fulfill({ status: 200, contentType: 'application/json', body: madeList }),
+  );
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Home' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sharing' }).click();
+  await expect(page.getByRole('alert')).toContainText('as it was before you last changed it');
+  await expect(page.getByRole('region', { name: 'Doctors with access' })).toHaveCount(0);
 });

@@ -669,6 +669,7 @@ async fn a_key_rotation_carries_every_new_state_and_the_owner_s_next_head() {
             let owner = shared::sharing::RotationOwner {
                 entry: &me,
                 removed: &removed,
+                terms: &Default::default(),
                 now: s.now(),
                 signing_key: p.keyring.identity(),
             };

@@ -222,6 +222,18 @@ pub struct Grant {
     pub created_at: i64,
     /// When it stops, Unix seconds; `None` means until revoked.
     pub expires_at: Option<i64>,
+    /// 0 as made, one more at each change of its terms
+    /// (`sharing/grant/change`). Signed, so that a browser that has seen a
+    /// later change refuses the earlier terms when a server serves them
+    /// again (a replay: write access or an end date taken back would
+    /// otherwise come back). Absent in JSON and in the signed bytes while 0,
+    /// so grants made before it existed keep their bytes and signatures.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub revision: u32,
+}
+
+fn is_zero(revision: &u32) -> bool {
+    *revision == 0
 }
 
 impl Grant {
@@ -244,6 +256,9 @@ impl Grant {
             None => out.bytes(&[]),
             Some(t) => out.i64(t),
         };
+        if self.revision > 0 {
+            out.u32(self.revision);
+        }
     }
 
     /// The bytes a grant made before `key_hash` existed was signed over: the

@@ -113,6 +113,7 @@ pub fn make_grant(
         permission: choice.permission,
         created_at: now,
         expires_at: choice.expires_at,
+        revision: 0,
     };
     Ok((sign::sign(signing_key, grant), wrapped))
 }

@@ -88,6 +88,7 @@ fn signatures_and_numbers_in_the_browser() {
         permission: Permission::Read,
         created_at: 1,
         expires_at: None,
+        revision: 0,
     };
     let signed = sign::sign(&key, grant);
     signed.verify(&key.verifying_key()).unwrap();

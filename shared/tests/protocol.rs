@@ -228,6 +228,7 @@ fn a_patient_shares_a_lab_result_with_a_doctor() {
             permission: Permission::Read,
             created_at: 1_790_000_200,
             expires_at: Some(1_800_000_000),
+            revision: 0,
         },
     );
 

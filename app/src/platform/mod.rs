@@ -10,6 +10,7 @@ pub mod http;
 pub mod idle;
 pub mod org;
 pub mod resume_notes;
+pub mod seen_grants;
 pub mod seen_heads;
 pub mod spool;
 pub mod timing;

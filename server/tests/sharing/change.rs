@@ -9,6 +9,7 @@ fn changed(g: &GrantView, permission: Permission, expires_at: Option<i64>) -> sh
     shared::model::Grant {
         permission,
         expires_at,
+        revision: g.grant.value.revision + 1,
         ..g.grant.value.clone()
     }
 }
@@ -104,11 +105,25 @@ async fn fail_changes_of_anything_else_by_anyone_else_or_after_the_end() {
         StatusCode::BAD_REQUEST,
     );
     assert!(e.message.contains("only in its end date"), "{}", e.message);
+    // A revision not one above the stored one: the same (a replay of the
+    // terms as they are) or one skipped.
+    for revision in [0, 2] {
+        let mut wrong = later.clone();
+        wrong.revision = revision;
+        let e = expect_err(
+            post(&p.c, sign::sign(p.keyring.identity(), wrong)).await,
+            StatusCode::BAD_REQUEST,
+        );
+        assert!(e.message.contains("revision up by one"), "{}", e.message);
+    }
     // Nothing changed, or an end already passed.
     let e = expect_err(
         post(
             &p.c,
-            sign::sign(p.keyring.identity(), g.grant.value.clone()),
+            sign::sign(
+                p.keyring.identity(),
+                changed(&g, g.grant.value.permission, g.grant.value.expires_at),
+            ),
         )
         .await,
         StatusCode::BAD_REQUEST,

@@ -117,6 +117,18 @@ async fn the_server_refuses_a_grant_whose_hash_is_not_its_keys() {
     assert!(grants(&p.c).await.is_empty());
     assert_eq!(snapshot(&p).await, before);
     assert!(!p.history().await.contains(&EventKind::GrantCreated));
+    // A new grant at a later revision (as if changed before it existed).
+    let mut ahead = grant.value.clone();
+    ahead.revision = 1;
+    let body = json!({ "request": { "grant": sign::sign(p.keyring.identity(), ahead),
+        "wrapped_key": b64::encode(&wrapped), "request_id": null } });
+    let e = expect_err(
+        p.c.post::<_, GrantView>("/api/sharing/grant/create", &body)
+            .await,
+        StatusCode::BAD_REQUEST,
+    );
+    assert!(e.message.contains("revision 0"), "{}", e.message);
+    assert!(grants(&p.c).await.is_empty());
     // The key it was signed over goes through.
     send(&wrapped).await.unwrap();
 }
@@ -153,6 +165,7 @@ async fn planned(
     let owner = RotationOwner {
         entry: &me,
         removed: &gone,
+        terms: &Default::default(),
         now: s.now(),
         signing_key: p.keyring.identity(),
     };

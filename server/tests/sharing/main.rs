@@ -224,6 +224,7 @@ async fn rotate(
     let owner = RotationOwner {
         entry: &me,
         removed: &removed,
+        terms: &Default::default(),
         now: s.now(),
         signing_key: p.keyring.identity(),
     };

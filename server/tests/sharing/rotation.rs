@@ -224,6 +224,7 @@ async fn a_rotation_gives_new_keys_only_to_grants_the_patient_signed_and_kept() 
         let owner = RotationOwner {
             entry: &me,
             removed: &just_removed,
+            terms: &Default::default(),
             now,
             signing_key: p.keyring.identity(),
         };
@@ -282,6 +283,7 @@ async fn a_rotation_gives_new_keys_only_to_grants_the_patient_signed_and_kept() 
         permission: Permission::Read,
         created_at: s.now(),
         expires_at: None,
+        revision: 0,
     };
     let mut row = server::backend::sharing::layout::StoredGrant {
         grant: sign::sign(mallory.keyring.identity(), forged.clone()),
@@ -327,6 +329,29 @@ async fn a_rotation_gives_new_keys_only_to_grants_the_patient_signed_and_kept() 
     let mut twice = honest.clone();
     twice.grants.push(twice.grants[0].clone());
     refused(plan(&twice, s.now()), "the same share twice");
+
+    // 6. The kept grant as it was before a change this browser has seen (a
+    // later revision remembered): never signed again.
+    let changed: std::collections::HashMap<Id, shared::sharing::GrantTerms> = [(
+        kept_id,
+        shared::sharing::GrantTerms {
+            revision: 1,
+            permission: Permission::Read,
+            expires_at: None,
+        },
+    )]
+    .into();
+    let knowing = RotationOwner {
+        entry: &me,
+        removed: &just_removed,
+        terms: &changed,
+        now: s.now(),
+        signing_key: p.keyring.identity(),
+    };
+    refused(
+        plan_rotation(&tree, &knowing, labs.id(), &honest),
+        "as it was before you changed it",
+    );
 
     // With the store honest again the rotation goes through, and only the
     // remaining doctor can open the folder's new key.

@@ -29,6 +29,7 @@ fn grant() -> Grant {
         permission: Permission::Read,
         created_at: 10,
         expires_at: Some(20),
+        revision: 0,
     }
 }
 

@@ -46,6 +46,7 @@ use crate::{
     },
     model::Id,
     records::{head_link, HeadLeaf, NodeState, RecordHead},
+    sharing::GrantTerms,
 };
 
 /// The head a browser verified last, remembered between visits (the app keeps
@@ -84,15 +85,20 @@ pub struct OwnerKeys {
 pub struct GrantKnowledge {
     /// Grants this browser knows were removed (the owner's own removals).
     pub removed: HashSet<Id>,
+    /// The newest terms this browser has seen of each grant (by id): a
+    /// doctor's change carrying an earlier revision is judged by these, so
+    /// write access or an end taken back since cannot be replayed.
+    pub terms: HashMap<Id, GrantTerms>,
     /// The browser's clock, Unix seconds.
     pub now: i64,
 }
 
 impl GrantKnowledge {
-    /// Knowing of no removal, at `now`.
+    /// Knowing of no removal and no change, at `now`.
     pub fn at(now: i64) -> GrantKnowledge {
         GrantKnowledge {
             removed: HashSet::new(),
+            terms: HashMap::new(),
             now,
         }
     }

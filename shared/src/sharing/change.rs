@@ -3,7 +3,9 @@
 //! stays: the doctor, their key, the folder, the key hash and when it was
 //! made. Giving more (a later end, write access) needs nothing more; giving
 //! less is followed by a key replacement of the folder in the patient's
-//! browser.
+//! browser. Each change counts its `revision` up by one, so browsers that
+//! saw it can refuse the earlier terms if a server serves them again
+//! ([`GrantTerms`]).
 
 use crate::model::{Grant, Permission};
 
@@ -19,9 +21,16 @@ pub enum GrantChange {
 /// Whether `new` is a change of `old` allowed at `now`, and which kind;
 /// otherwise the sentence saying why not.
 pub fn grant_change(old: &Grant, new: &Grant, now: i64) -> Result<GrantChange, String> {
+    if Some(new.revision) != old.revision.checked_add(1) {
+        return Err(
+            "A changed share must count its revision up by one. Reload the page and change it again."
+                .into(),
+        );
+    }
     let same_share = Grant {
         permission: old.permission,
         expires_at: old.expires_at,
+        revision: old.revision,
         ..new.clone()
     };
     if same_share != *old {
@@ -50,4 +59,43 @@ pub fn grant_change(old: &Grant, new: &Grant, now: i64) -> Result<GrantChange, S
     } else {
         GrantChange::Narrows
     })
+}
+
+/// The terms of a grant a browser has seen, kept per grant id: a grant
+/// served later with a lower `revision` is a replay of terms the patient
+/// has since changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GrantTerms {
+    /// The grant's `revision`.
+    pub revision: u32,
+    /// Its permission at that revision.
+    pub permission: Permission,
+    /// Its end at that revision.
+    pub expires_at: Option<i64>,
+}
+
+impl GrantTerms {
+    /// The terms `grant` states.
+    pub fn of(grant: &Grant) -> GrantTerms {
+        GrantTerms {
+            revision: grant.revision,
+            permission: grant.permission,
+            expires_at: grant.expires_at,
+        }
+    }
+
+    /// `grant` with these terms when they are of a later revision than its
+    /// own (what the patient's signature says now); `grant` as it is
+    /// otherwise.
+    pub fn newest(known: Option<&GrantTerms>, grant: &Grant) -> Grant {
+        match known {
+            Some(k) if k.revision > grant.revision => Grant {
+                permission: k.permission,
+                expires_at: k.expires_at,
+                revision: k.revision,
+                ..grant.clone()
+            },
+            _ => grant.clone(),
+        }
+    }
 }

@@ -75,6 +75,7 @@ mod tests {
             permission: Permission::Read,
             created_at: 10,
             expires_at: None,
+            revision: 0,
         }
     }
 

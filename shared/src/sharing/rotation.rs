@@ -22,6 +22,9 @@ pub struct RotationOwner<'a> {
     /// Grants this browser knows were removed: the one removed just now and
     /// any it removed before. None of them may receive a new key.
     pub removed: &'a std::collections::HashSet<Id>,
+    /// The newest terms this browser has seen of each grant: a grant listed
+    /// with an earlier revision is never signed again.
+    pub terms: &'a std::collections::HashMap<Id, super::GrantTerms>,
     /// The browser's clock, Unix seconds.
     pub now: i64,
     /// The patient's signing key: each kept grant is signed again with the
@@ -35,8 +38,9 @@ pub struct RotationOwner<'a> {
 /// The server lists the grants that keep access, and a lying server (or one
 /// row written into its store) would otherwise receive the new keys. Every
 /// listed grant must verify under the patient's own identity key and name
-/// the patient; must not be a grant this browser removed, nor one the list
-/// itself shows as ended, nor past its signed end date; must cover a node of
+/// the patient; must not be a grant this browser removed, nor an earlier
+/// revision of one it has seen changed, nor one the list itself shows as
+/// ended, nor past its signed end date; must cover a node of
 /// the rotated subtree (`subtree`); and names the doctor's encryption key in
 /// its signed value, so the key it is wrapped to is the one the patient
 /// checked when sharing, never a fresh directory answer. One bad grant stops
@@ -63,6 +67,15 @@ pub fn trusted_rotation_grants<'t>(
         }
         if owner.removed.contains(&grant.grant_id) {
             return Err(refuse("it includes a share that you removed"));
+        }
+        if owner
+            .terms
+            .get(&grant.grant_id)
+            .is_some_and(|t| t.revision > grant.revision)
+        {
+            return Err(refuse(
+                "it includes a share as it was before you changed it",
+            ));
         }
         // Every live grant keeps its key, emergency ones on standby too, so
         // the status is judged here and not by grant_allows (which asks for

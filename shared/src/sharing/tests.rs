@@ -356,7 +356,14 @@ fn plain_grant(permission: Permission, expires_at: Option<i64>) -> Grant {
         permission,
         created_at: 100,
         expires_at,
+        revision: 0,
     }
+}
+
+/// `g` as a change of a grant at revision 0 is sent: one revision up.
+fn next(mut g: Grant) -> Grant {
+    g.revision = 1;
+    g
 }
 
 #[test]
@@ -368,7 +375,7 @@ fn a_later_end_or_write_access_widens_a_share() {
         plain_grant(Permission::ReadWrite, Some(1_000)),
         plain_grant(Permission::ReadWrite, None),
     ] {
-        assert_eq!(grant_change(&old, &new, 500), Ok(GrantChange::Widens));
+        assert_eq!(grant_change(&old, &next(new), 500), Ok(GrantChange::Widens));
     }
 }
 
@@ -381,10 +388,13 @@ fn an_earlier_end_or_taking_write_back_narrows_a_share() {
         // One more, one less: still less of something.
         plain_grant(Permission::Read, Some(3_000)),
     ] {
-        assert_eq!(grant_change(&old, &new, 500), Ok(GrantChange::Narrows));
+        assert_eq!(
+            grant_change(&old, &next(new), 500),
+            Ok(GrantChange::Narrows)
+        );
     }
     let dated = plain_grant(Permission::Read, Some(2_000));
-    let earlier = plain_grant(Permission::Read, Some(1_500));
+    let earlier = next(plain_grant(Permission::Read, Some(1_500)));
     assert_eq!(
         grant_change(&dated, &earlier, 500),
         Ok(GrantChange::Narrows)
@@ -401,15 +411,56 @@ fn fail_a_change_of_anything_else_nothing_or_a_past_end() {
     let mut other_doctor = plain_grant(Permission::Read, Some(2_000));
     other_doctor.doctor_id = [9; 16];
     for new in [other_folder, other_key, other_doctor] {
-        assert!(grant_change(&old, &new, 500)
+        assert!(grant_change(&old, &next(new), 500)
             .unwrap_err()
             .contains("only in its end date"));
     }
-    assert!(grant_change(&old, &old, 500)
+    assert!(grant_change(&old, &next(old.clone()), 500)
         .unwrap_err()
         .contains("Nothing was changed"));
-    let past = plain_grant(Permission::Read, Some(400));
+    // The revision counts up by one: not the same, not skipping.
+    let later = plain_grant(Permission::Read, Some(2_000));
+    for revision in [0, 2] {
+        let mut new = later.clone();
+        new.revision = revision;
+        assert!(grant_change(&old, &new, 500)
+            .unwrap_err()
+            .contains("revision up by one"));
+    }
+    let past = next(plain_grant(Permission::Read, Some(400)));
     assert!(grant_change(&old, &past, 500)
         .unwrap_err()
         .contains("already passed"));
+}
+
+#[test]
+fn a_replayed_earlier_revision_is_judged_by_the_newest_terms_seen() {
+    let first = plain_grant(Permission::ReadWrite, None);
+    let changed = next(plain_grant(Permission::Read, Some(2_000)));
+    let seen = GrantTerms::of(&changed);
+    // The server serves the grant as it was made: the terms seen win.
+    let judged = GrantTerms::newest(Some(&seen), &first);
+    assert_eq!(judged.permission, Permission::Read);
+    assert_eq!(judged.expires_at, Some(2_000));
+    assert_eq!(judged.revision, 1);
+    assert_eq!(judged.grant_id, first.grant_id);
+    // The newest or a later revision stands as served.
+    assert_eq!(GrantTerms::newest(Some(&seen), &changed), changed);
+    assert_eq!(GrantTerms::newest(None, &first), first);
+    let old_seen = GrantTerms::of(&first);
+    assert_eq!(GrantTerms::newest(Some(&old_seen), &changed), changed);
+}
+
+#[test]
+fn a_revision_is_signed_and_absent_while_zero() {
+    let made = plain_grant(Permission::Read, None);
+    let json = serde_json::to_value(&made).unwrap();
+    assert!(json.get("revision").is_none());
+    let changed = next(made.clone());
+    assert_eq!(serde_json::to_value(&changed).unwrap()["revision"], 1);
+    // Revision 0 signs the bytes grants had before the field; a revision
+    // above it adds four bytes, so one grant's revisions never share bytes.
+    let zero = crate::crypto::sign::Signable::signed_bytes(&made);
+    let one = crate::crypto::sign::Signable::signed_bytes(&changed);
+    assert_eq!(one.len(), zero.len() + 4 + 4);
 }

@@ -28,6 +28,7 @@ use crate::{
     api::directory::user_names,
     platform::{
         browser::removed_grants,
+        seen_grants::seen_terms,
         seen_heads::{remember_head, seen_head},
         timing,
     },
@@ -116,9 +117,11 @@ where
     Ok(out)
 }
 
-/// What this browser knows of `owner`'s grants: the ones it removed.
+/// What this browser knows of `owner`'s grants: the ones it removed and the
+/// newest terms it has seen of each.
 fn grant_knowledge(owner: &Id) -> GrantKnowledge {
     GrantKnowledge {
+        terms: seen_terms(owner),
         removed: removed_grants(&b64::encode(owner))
             .iter()
             .filter_map(|g| b64::decode(g))

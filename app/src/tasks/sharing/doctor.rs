@@ -9,10 +9,11 @@ use shared::{
     },
     model::{Grant, Id, KeyEntry, Permission},
     records::{change, OpenTree},
-    sharing::{grant_allows, open_grant, GrantTime},
+    sharing::{grant_allows, open_grant, GrantTerms, GrantTime},
 };
 
 use crate::{
+    platform::seen_grants::{remember_grant, seen_grant},
     session::{now_unix, Session, Unlocked},
     tasks::directory::{checked_keys, Purpose},
     tasks::{record::check_doctor_view, writer::Writer},
@@ -146,6 +147,12 @@ pub async fn open_shared(
         unlocked.keyring.encryption(),
     )
     .map_err(|refusal| refusal.sentence().to_owned())?;
+    // A share as it was before the patient's last change that this browser
+    // saw: the server gives back terms the patient took away.
+    if seen_grant(&me, &opened.grant.grant_id).is_some_and(|t| t.revision > opened.grant.revision) {
+        return Err("The server sent this share as it was before the patient last changed it, so it was not opened. Reload the page; if this stays, contact your administrator.".to_owned());
+    }
+    remember_grant(&me, &opened.grant.grant_id, GrantTerms::of(&opened.grant));
     // The folder as served against the patient's signed head, the head this
     // browser remembers of this record, and who may write what.
     let checked =

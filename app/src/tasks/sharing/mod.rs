@@ -43,11 +43,14 @@ use shared::{
     crypto::b64,
     model::{Id, Permission},
     records::{change, OpenTree},
-    sharing::{make_grant, plan_rotation, GrantChoice, RotationOwner},
+    sharing::{make_grant, plan_rotation, GrantChoice, GrantTerms, RotationOwner},
 };
 
 use crate::{
-    platform::browser::{remember_rekeyed_grants, remember_removed_grant, removed_grants},
+    platform::{
+        browser::{format_date, remember_rekeyed_grants, remember_removed_grant, removed_grants},
+        seen_grants::{remember_grant, seen_terms},
+    },
     session::{now_unix, Session, Unlocked},
     tasks::{directory::checked_keys, record::RecordStore, writer::Writer},
 };
@@ -133,6 +136,7 @@ pub async fn load_patient(
     // Those naming this patient as someone's emergency contact are on the
     // Emergency page.
     grants.retain(|g| g.grant.value.patient_id == me);
+    check_revisions(&unlocked, &grants)?;
     let renewed = reissue_legacy_grants(session, &unlocked, &tree, &mut grants).await;
     // The profile's copies follow the shares: a new share gets one, an
     // ended one loses it. A failure here is tried again at the next load.
@@ -146,6 +150,31 @@ pub async fn load_patient(
         requests,
         renewed,
     })
+}
+
+/// Refuses a list holding one of this patient's grants at an earlier
+/// revision than this browser has seen (a server giving back terms the
+/// patient took away); remembers the revisions of the rest.
+fn check_revisions(unlocked: &Unlocked, grants: &[GrantView]) -> Result<(), String> {
+    let me = &unlocked.key_entry.value;
+    let seen = seen_terms(&me.user_id);
+    let signed: Vec<&shared::model::Grant> = grants
+        .iter()
+        .filter_map(|g| g.grant.verify(&me.identity_key).ok())
+        .collect();
+    if let Some(old) = signed.iter().find(|g| {
+        seen.get(&g.grant_id)
+            .is_some_and(|t| t.revision > g.revision)
+    }) {
+        let made = format_date(old.created_at);
+        return Err(format!(
+            "The server showed your share made on {made} as it was before you last changed it, which would give back what you took away. Nothing was opened or changed. Contact your administrator and report this."
+        ));
+    }
+    for grant in signed {
+        remember_grant(&me.user_id, &grant.grant_id, GrantTerms::of(grant));
+    }
+    Ok(())
 }
 
 /// Makes, signs and stores a grant of `node` to `doctor`.
@@ -325,9 +354,11 @@ async fn rotate_keys_in(
         .filter_map(|g| b64::decode(g).and_then(|b| Id::try_from(b.as_slice()).ok()))
         .collect();
     known.extend(removed.iter().copied());
+    let terms = seen_terms(&me.user_id);
     let owner = RotationOwner {
         entry: me,
         removed: &known,
+        terms: &terms,
         now: now_unix(),
         signing_key: unlocked.keyring.identity(),
     };

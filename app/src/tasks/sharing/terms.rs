@@ -8,11 +8,12 @@ use shared::{
     api::sharing::{self, ChangeGrantRequest, GrantView},
     crypto::sign,
     model::{Grant, Permission},
-    sharing::{grant_change, GrantChange},
+    sharing::{grant_change, GrantChange, GrantTerms},
 };
 
 use super::{decide::until_text, permission_text, rotate_after};
 use crate::{
+    platform::seen_grants::remember_grant,
     session::{now_unix, Session, Unlocked},
     tasks::record::RecordStore,
 };
@@ -37,6 +38,7 @@ fn changed(old: &Grant, terms: ShareTerms) -> Grant {
     Grant {
         permission: terms.permission,
         expires_at: terms.expires_at,
+        revision: old.revision.saturating_add(1),
         ..old.clone()
     }
 }
@@ -64,10 +66,15 @@ pub async fn change_share(
     let narrowing = narrows(grant, terms).map_err(ChangeError::Refused)?;
     let new = changed(&grant.grant.value, terms);
     let scope = new.node_id;
+    let new_terms = GrantTerms::of(&new);
+    let grant_id = new.grant_id;
     let signed = sign::sign(unlocked.keyring.identity(), new);
     sharing::change_grant(ChangeGrantRequest { grant: signed })
         .await
         .map_err(|e| ChangeError::Refused(session.explain(&e)))?;
+    // From now on this browser judges the share by these terms, whatever
+    // earlier version a server serves.
+    remember_grant(&unlocked.key_entry.value.user_id, &grant_id, new_terms);
     let doctor = &grant.doctor_name;
     let now = format!(
         "{doctor} now has: {}, {}.",

@@ -164,6 +164,11 @@ impl ServerBackend {
                 "The grant's key hash is not the hash of the key sent with it. Reload the page and share again.",
             ));
         }
+        if grant.revision != 0 {
+            return Err(ApiError::bad_request(
+                "A new share starts at revision 0. Reload the page and share again.",
+            ));
+        }
         let now = self.now();
         if grant.expires_at.is_some_and(|t| t <= now) {
             return Err(ApiError::bad_request(

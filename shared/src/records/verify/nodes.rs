@@ -9,7 +9,7 @@ use crate::{
     crypto::sign::VerifyingKey,
     model::{Id, Permission},
     records::{HeadLeaf, NodeState},
-    sharing::{grant_allows, is_current, GrantTime},
+    sharing::{grant_allows, is_current, GrantTerms, GrantTime},
 };
 
 /// How much earlier than the owner's newest head a doctor's pending change
@@ -150,7 +150,8 @@ impl Judge<'_> {
     /// Rule 5, a doctor's case: a read-and-write grant signed by the owner,
     /// naming this doctor, of a folder strictly above the node (or of the
     /// file itself, where it was, for a share of one file); live when it
-    /// is not removed and not past its end now, ended otherwise. A doctor
+    /// is not removed, not past its end now and not changed to read only
+    /// since (by the newest revision this browser saw), ended otherwise. A doctor
     /// adds files, entries and folders there and renames and moves what is
     /// there: a node the head has (`head_parent`: its parent in the head)
     /// must have been strictly inside the grant's folder before the change
@@ -191,10 +192,14 @@ impl Judge<'_> {
                 inside,
             )
             .is_ok();
+        // Judged by the newest terms this browser has seen of the grant: a
+        // replayed earlier revision brings no write access or end back.
+        let newest = GrantTerms::newest(self.grants.terms.get(&grant.grant_id), grant);
         if !allowed {
             Write::Refused
         } else if self.grants.removed.contains(&grant.grant_id)
-            || !is_current(grant, self.grants.now)
+            || newest.permission != Permission::ReadWrite
+            || !is_current(&newest, self.grants.now)
         {
             Write::Ended {
                 grant_id: grant.grant_id,

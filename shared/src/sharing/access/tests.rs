@@ -19,6 +19,7 @@ fn grant(permission: Permission) -> Grant {
         permission,
         created_at: 1_000,
         expires_at: Some(2_000),
+        revision: 0,
     }
 }
 

@@ -122,6 +122,42 @@ fn a_doctors_change_under_a_grant_ended_since_is_late_not_an_alarm() {
 }
 
 #[test]
+fn a_doctors_change_under_a_replayed_earlier_revision_is_late() {
+    use crate::sharing::GrantTerms;
+    let rec = Rec::new();
+    // The doctor attaches the grant as it was made (read and write, revision
+    // 0); this browser has seen the patient change it since.
+    let grant_id = rec.write_grant().value.grant_id;
+    let seen = |permission, expires_at| {
+        let mut knowing = GrantKnowledge::at(NOW);
+        knowing.terms.insert(
+            grant_id,
+            GrantTerms {
+                revision: 1,
+                permission,
+                expires_at,
+            },
+        );
+        knowing
+    };
+    // Write access taken back.
+    let read_only = doctor_version(rec.write_grant(), 2, &seen(Permission::Read, None)).unwrap();
+    assert_eq!(read_only.late, vec![LATE_F]);
+    assert!(read_only.pending.is_empty());
+    // An end moved before now.
+    let ended = doctor_version(
+        rec.write_grant(),
+        2,
+        &seen(Permission::ReadWrite, Some(NOW - 1)),
+    )
+    .unwrap();
+    assert_eq!(ended.late, vec![LATE_F]);
+    // A change that gave more stays live.
+    let longer = doctor_version(rec.write_grant(), 2, &seen(Permission::ReadWrite, None)).unwrap();
+    assert_eq!(longer.pending, vec![F]);
+}
+
+#[test]
 fn an_ended_grant_excuses_nothing_else() {
     let rec = Rec::new();
     let ended = GrantKnowledge::at(NOW + 1000);

@@ -202,6 +202,7 @@ impl Rec {
                 permission,
                 created_at: NOW - 100,
                 expires_at: Some(NOW + 1000),
+                revision: 0,
             },
         )
     }
