@@ -60,7 +60,7 @@ fn PatientSharing(unlocked: Unlocked) -> impl IntoView {
         <div class="stack">
             <h1 id="sharing-heading" tabindex="-1">"Sharing"</h1>
             <p class="lead">
-                "Share your whole record, or one folder of it, with your doctors. Everything is encrypted in this browser "
+                "Share your whole record, one folder or one file with your doctors. Everything is encrypted in this browser "
                 "for the doctor you choose: the server cannot read it, and it stops serving it the moment you remove access."
             </p>
             <StatusNote message=notice.into()/>
