@@ -114,6 +114,11 @@ test('a patient fills the summary and exports FHIR R4; another patient imports i
   const note = join(mkdtempSync(join(tmpdir(), 'fhir-')), 'visit-note.txt');
   writeFileSync(note, 'Seen for a check-up. Blood pressure fine.\n');
   await openRecords(page);
+  // The summary's folder says where its entries are shown, not that it is empty.
+  await openFolder(page, 'Health summary');
+  await expect(page.getByText('What is written in this folder is listed on the Summary page.')).toBeVisible();
+  await expect(page.getByText('This folder is empty')).toHaveCount(0);
+  await openRecords(page);
   await openFolder(page, 'Notes');
   await upload(page, [note], ['visit-note.txt']);
   await openSummary(page);

@@ -8,7 +8,7 @@ use leptos_router::components::A;
 use shared::{
     api::records::NodeKind,
     model::Id,
-    records::{ItemDetails, OpenNode},
+    records::{ItemDetails, OpenNode, RecordType},
 };
 
 use super::state::{Ctx, Dialog};
@@ -42,6 +42,9 @@ struct FolderData {
     quota: u64,
     trash: usize,
     unreadable: usize,
+    /// For the folders whose entries another page shows (vital signs, the
+    /// health summary): that page's name and address.
+    shown_on: Option<(&'static str, &'static str)>,
 }
 
 #[component]
@@ -78,7 +81,18 @@ pub fn FolderView(ctx: Ctx, folder: Id) -> impl IntoView {
         <StatusNote message=ctx.status().into()/>
         <Toolbar ctx=ctx folder=folder/>
         <UploadList queue=ctx.uploads/>
-        {move || data.with(|d| d.as_ref().map(|d| d.items.clone())).map(|items| view! {
+        {move || data.with(|d| d.as_ref().and_then(|d| d.shown_on)).map(|(page, href)| view! {
+            <p class="muted">
+                "What is written in this folder is listed on the " <A href=href>{page}</A> " page."
+            </p>
+        })}
+        // Such a folder with no files of its own is not "empty": the note
+        // above says where its entries are.
+        {move || data.with(|d| {
+            d.as_ref()
+                .filter(|d| !(d.items.is_empty() && d.shown_on.is_some()))
+                .map(|d| d.items.clone())
+        }).map(|items| view! {
             <FolderList items=items rows=rows shown=shown/>
         })}
     }
@@ -104,6 +118,13 @@ fn read_folder(ctx: Ctx, folder: Id) -> Option<FolderData> {
             quota: tree.usage.quota_bytes,
             trash: tree.trash().len(),
             unreadable: tree.unreadable.len(),
+            shown_on: tree
+                .node(&folder)
+                .and_then(|n| match n.metadata.record_type {
+                    RecordType::VitalSigns => Some(("Vital signs", "/vitals")),
+                    RecordType::HealthSummary => Some(("Summary", "/health")),
+                    _ => None,
+                }),
         })
     })
 }
