@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::codes::{self, to_stored_factor, VITAL_CODES};
-use super::time::{date_of_datetime, unix_of_datetime};
+use super::time::{date_of_datetime, partial_dates, unix_of_datetime};
 use super::{
     AllergyIntolerance, Bundle, CodeableConcept, Condition, DocumentReference, Immunization,
     MedicationStatement, Observation, Patient, Quantity, FHIR_VERSION,
@@ -59,6 +59,9 @@ pub struct Imported {
     pub documents: Vec<ImportedDocument>,
     /// Everything left out, with the reason.
     pub skipped: Vec<Skipped>,
+    /// Dates of imported resources given only in part ("2020", "2020-05"):
+    /// the record keeps whole days, so these come in without the date.
+    pub dates_left_out: Vec<Skipped>,
 }
 
 const NOTHING: &str = "Nothing was imported.";
@@ -424,14 +427,29 @@ pub fn read_bundle(bytes: &[u8]) -> Result<Imported, String> {
             .and_then(Value::as_str)
             .unwrap_or("(no resourceType)");
         let what = format!("Entry {n} ({kind})");
+        let kept = |out: &mut Imported| {
+            for why in partial_dates(resource, kind) {
+                out.dates_left_out.push(Skipped {
+                    what: what.clone(),
+                    why,
+                });
+            }
+        };
         match entry(resource, kind, &what, n)? {
             Found::Fact(fact) => match fact.validate() {
-                Ok(()) => out.facts.push(fact),
+                Ok(()) => {
+                    kept(&mut out);
+                    out.facts.push(fact);
+                }
                 Err(why) => out.skipped.push(Skipped { what, why }),
             },
             Found::Reading(r) => out.readings.push(r),
-            Found::Document(d) => out.documents.push(d),
+            Found::Document(d) => {
+                kept(&mut out);
+                out.documents.push(d);
+            }
             Found::Patient(p) if out.patient_name.is_none() && out.birth_date.is_none() => {
+                kept(&mut out);
                 out.patient_name = p.name.iter().find_map(|n| n.display());
                 out.birth_date = p.birth_date.as_deref().and_then(date_of_datetime);
             }

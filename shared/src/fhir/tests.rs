@@ -201,6 +201,49 @@ fn resources_medvault_does_not_keep_are_listed_with_the_reason() {
 }
 
 #[test]
+fn dates_given_in_part_come_in_without_a_date_and_are_listed() {
+    let bundle = serde_json::json!({
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"resource": {"resourceType": "MedicationStatement", "status": "active",
+                "medicationCodeableConcept": {"text": "Metformin"},
+                "subject": {"reference": "Patient/p"},
+                "effectivePeriod": {"start": "2020-05", "end": "2024-01-31"}}},
+            {"resource": {"resourceType": "Condition",
+                "code": {"text": "Asthma"},
+                "subject": {"reference": "Patient/p"},
+                "onsetDateTime": "2019"}},
+            {"resource": {"resourceType": "Condition",
+                "code": {"text": "Migraine"},
+                "subject": {"reference": "Patient/p"},
+                "onsetDateTime": "2018-04-02"}}
+        ]
+    });
+    let got = read_bundle(&serde_json::to_vec(&bundle).unwrap()).unwrap();
+    assert_eq!(got.facts.len(), 3);
+    let HealthFact::Medication { since, until, .. } = &got.facts[0] else {
+        panic!("{:?}", got.facts[0]);
+    };
+    assert_eq!(
+        (since.as_deref(), until.as_deref()),
+        (None, Some("2024-01-31"))
+    );
+    let notes: Vec<String> = got
+        .dates_left_out
+        .iter()
+        .map(|s| format!("{}: {}", s.what, s.why))
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "Entry 1 (MedicationStatement): its start date “2020-05” is not a whole day, so it comes in without one",
+            "Entry 2 (Condition): its onset “2019” is not a whole day, so it comes in without one",
+        ]
+    );
+}
+
+#[test]
 fn bad_files_get_a_sentence_and_import_nothing() {
     let cases = [
         ("not-json.json", "not JSON"),

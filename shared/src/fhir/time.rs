@@ -1,5 +1,7 @@
 //! FHIR's `date`, `dateTime` and `instant` read into what the record keeps.
 
+use serde_json::Value;
+
 use crate::records::model::is_iso_date;
 
 /// The day of a FHIR `date` or `dateTime` ("2024-03-05" or
@@ -67,4 +69,36 @@ pub fn unix_of_datetime(text: &str) -> Option<i64> {
         _ => return None,
     };
     Some(days * 86_400 + h * 3600 + m * 60 + s - offset)
+}
+
+/// The optional dates of an imported `kind` that the record keeps as whole
+/// days, as (JSON path, what the preview calls it).
+fn optional_dates(kind: &str) -> &'static [(&'static [&'static str], &'static str)] {
+    match kind {
+        "MedicationStatement" => &[
+            (&["effectivePeriod", "start"], "start date"),
+            (&["effectivePeriod", "end"], "end date"),
+        ],
+        "Condition" => &[(&["onsetDateTime"], "onset")],
+        "DocumentReference" => &[(&["date"], "date")],
+        "Patient" => &[(&["birthDate"], "birth date")],
+        _ => &[],
+    }
+}
+
+/// A sentence for each optional date of `resource` that is there but not a
+/// whole day.
+pub(super) fn partial_dates(resource: &Value, kind: &str) -> Vec<String> {
+    optional_dates(kind)
+        .iter()
+        .filter_map(|(path, label)| {
+            let text = path
+                .iter()
+                .try_fold(resource, |v, key| v.get(key))?
+                .as_str()?;
+            date_of_datetime(text).is_none().then(|| {
+                format!("its {label} “{text}” is not a whole day, so it comes in without one")
+            })
+        })
+        .collect()
 }

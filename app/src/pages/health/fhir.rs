@@ -4,7 +4,10 @@
 
 use leptos::prelude::*;
 use shared::{
-    fhir::{import::too_big, read_bundle, Imported, MAX_BUNDLE_BYTES},
+    fhir::{
+        import::{too_big, Skipped},
+        read_bundle, Imported, MAX_BUNDLE_BYTES,
+    },
     records::OpenTree,
 };
 use wasm_bindgen::JsCast;
@@ -213,16 +216,26 @@ fn ImportPreview(
         <div class="import-preview" role="region" aria-label="Import preview">
             <p>{who} {if nothing { " It holds nothing medvault keeps." } else { " It holds:" }}</p>
             <ul>{counts(&found).into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}</ul>
-            {(!found.skipped.is_empty()).then(|| view! {
-                <p>{format!("Left out ({}):", found.skipped.len())}</p>
-                <ul class="import-preview__skipped">
-                    {found.skipped.iter().map(|s| view! { <li>{format!("{}: {}", s.what, s.why)}</li> }).collect_view()}
-                </ul>
-            })}
+            <NotedList title="Left out" items=found.skipped/>
+            <NotedList title="Imported without a date" items=found.dates_left_out/>
             <div class="button-row">
                 <button type="button" class="button" disabled=nothing on:click=confirm>"Import into my record"</button>
                 <button type="button" class="button button--secondary" on:click=cancel>"Cancel"</button>
             </div>
         </div>
     }
+}
+
+/// Entries of the bundle with a note each ("Entry 3 (Procedure): why"),
+/// under `title` and their count; nothing when there are none.
+#[component]
+fn NotedList(title: &'static str, items: Vec<Skipped>) -> impl IntoView {
+    (!items.is_empty()).then(|| {
+        view! {
+            <p>{format!("{title} ({}):", items.len())}</p>
+            <ul class="import-preview__skipped">
+                {items.iter().map(|s| view! { <li>{format!("{}: {}", s.what, s.why)}</li> }).collect_view()}
+            </ul>
+        }
+    })
 }
