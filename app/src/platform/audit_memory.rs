@@ -3,11 +3,9 @@
 //! auditor. None of it is secret (the server knows all of it); what matters is
 //! that the server cannot change it.
 
-const PREFIX: &str = "medvault.audit-memory.";
+use super::browser::local_storage;
 
-fn local_storage() -> Option<web_sys::Storage> {
-    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
-}
+const PREFIX: &str = "medvault.audit-memory.";
 
 /// The stored text for the auditor `user_id` (base64url), if any.
 pub fn load(user_id: &str) -> Option<String> {

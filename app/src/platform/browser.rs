@@ -14,7 +14,9 @@ pub async fn next_paint() {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
-fn local_storage() -> Option<web_sys::Storage> {
+/// The origin's localStorage, if the browser gives one (the platform modules
+/// that remember things between visits all read and write through it).
+pub(crate) fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window().and_then(|w| w.local_storage().ok().flatten())
 }
 

@@ -10,6 +10,8 @@
 
 use shared::{crypto::b64, model::Id};
 
+use super::browser::local_storage;
+
 const PREFIX: &str = "medvault.upload-resume.";
 /// Most notes kept per person; the oldest go first.
 const MAX_NOTES: usize = 20;
@@ -54,12 +56,8 @@ fn key(user: &Id) -> String {
     format!("{PREFIX}{}", b64::encode(user))
 }
 
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
-}
-
 fn notes(user: &Id) -> Vec<ResumeNote> {
-    storage()
+    local_storage()
         .and_then(|s| s.get_item(&key(user)).ok().flatten())
         .and_then(|text| serde_json::from_str::<Vec<String>>(&text).ok())
         .map(|all| all.iter().filter_map(|t| ResumeNote::decode(t)).collect())
@@ -67,7 +65,7 @@ fn notes(user: &Id) -> Vec<ResumeNote> {
 }
 
 fn save(user: &Id, notes: &[ResumeNote]) {
-    let Some(storage) = storage() else {
+    let Some(storage) = local_storage() else {
         return;
     };
     if notes.is_empty() {

@@ -11,21 +11,19 @@ use std::collections::HashMap;
 
 use shared::{crypto::b64, model::Id, sharing::GrantTerms};
 
+use super::browser::local_storage;
+
 const PREFIX: &str = "medvault.grant-terms.";
 /// How many grants a browser remembers per user; past it, one entry (any)
 /// makes room.
 const KEPT: usize = 2000;
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
-}
 
 fn key(user: &Id) -> String {
     format!("{PREFIX}{}", b64::encode(user))
 }
 
 fn load(user: &Id) -> HashMap<String, GrantTerms> {
-    storage()
+    local_storage()
         .and_then(|s| s.get_item(&key(user)).ok().flatten())
         .and_then(|text| serde_json::from_str(&text).ok())
         .unwrap_or_default()
@@ -50,21 +48,29 @@ pub fn seen_grant(user: &Id, grant_id: &Id) -> Option<GrantTerms> {
 /// Remembers `terms` of `grant_id` for `user` unless a later revision is
 /// already remembered (never going back).
 pub fn remember_grant(user: &Id, grant_id: &Id, terms: GrantTerms) {
+    remember_grants(user, [(grant_id, terms)]);
+}
+
+/// [`remember_grant`] for several grants, with one read and one write of
+/// the stored object.
+pub fn remember_grants<'a>(user: &Id, grants: impl IntoIterator<Item = (&'a Id, GrantTerms)>) {
     let mut all = load(user);
-    let id = b64::encode(grant_id);
-    if all
-        .get(&id)
-        .is_some_and(|old| old.revision >= terms.revision)
-    {
-        return;
-    }
-    if all.len() >= KEPT && !all.contains_key(&id) {
-        if let Some(drop) = all.keys().next().cloned() {
-            all.remove(&drop);
+    for (grant_id, terms) in grants {
+        let id = b64::encode(grant_id);
+        if all
+            .get(&id)
+            .is_some_and(|old| old.revision >= terms.revision)
+        {
+            continue;
         }
+        if all.len() >= KEPT && !all.contains_key(&id) {
+            if let Some(drop) = all.keys().next().cloned() {
+                all.remove(&drop);
+            }
+        }
+        all.insert(id, terms);
     }
-    all.insert(id, terms);
-    if let (Some(storage), Ok(text)) = (storage(), serde_json::to_string(&all)) {
+    if let (Some(storage), Ok(text)) = (local_storage(), serde_json::to_string(&all)) {
         let _ = storage.set_item(&key(user), &text);
     }
 }

@@ -7,19 +7,20 @@
 
 use shared::{crypto::b64, model::Id, records::verify::Seen};
 
+use super::browser::local_storage;
+
 const PREFIX: &str = "medvault.record-head.";
 
 fn key(user: &Id, owner: &Id) -> String {
     format!("{PREFIX}{}.{}", b64::encode(user), b64::encode(owner))
 }
 
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
-}
-
 /// The head `user` last verified of `owner`'s record, if any.
 pub fn seen_head(user: &Id, owner: &Id) -> Option<Seen> {
-    let text = storage()?.get_item(&key(user, owner)).ok().flatten()?;
+    let text = local_storage()?
+        .get_item(&key(user, owner))
+        .ok()
+        .flatten()?;
     serde_json::from_str(&text).ok()
 }
 
@@ -29,7 +30,7 @@ pub fn remember_head(user: &Id, owner: &Id, seen: &Seen) {
     if seen_head(user, owner).is_some_and(|old| old.counter > seen.counter) {
         return;
     }
-    if let (Some(storage), Ok(text)) = (storage(), serde_json::to_string(seen)) {
+    if let (Some(storage), Ok(text)) = (local_storage(), serde_json::to_string(seen)) {
         let _ = storage.set_item(&key(user, owner), &text);
     }
 }

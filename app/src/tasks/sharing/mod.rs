@@ -49,7 +49,7 @@ use shared::{
 use crate::{
     platform::{
         browser::{format_date, remember_rekeyed_grants, remember_removed_grant, removed_grants},
-        seen_grants::{remember_grant, seen_terms},
+        seen_grants::{remember_grants, seen_terms},
     },
     session::{now_unix, Session, Unlocked},
     tasks::{directory::checked_keys, record::RecordStore, writer::Writer},
@@ -171,9 +171,10 @@ fn check_revisions(unlocked: &Unlocked, grants: &[GrantView]) -> Result<(), Stri
             "The server showed your share made on {made} as it was before you last changed it, which would give back what you took away. Nothing was opened or changed. Contact your administrator and report this."
         ));
     }
-    for grant in signed {
-        remember_grant(&me.user_id, &grant.grant_id, GrantTerms::of(grant));
-    }
+    remember_grants(
+        &me.user_id,
+        signed.iter().map(|g| (&g.grant_id, GrantTerms::of(g))),
+    );
     Ok(())
 }
 
